@@ -1,0 +1,127 @@
+"""Contract for record_batch.pyx: RecordBatch v2 (magic 2) hot paths. See
+../shared/kafka-protocol/notes/recordbatch.md for the format. Batches stay opaque bytes; this
+module is the only place that parses headers or walks records, in native code."""
+
+RECORD_BATCH_OVERHEAD: int  # 61
+LOG_OVERHEAD: int  # 12
+
+class InvalidRecordError(ValueError):
+    """Batch fails validation. `.code` is the Kafka error code to return:
+    2 CORRUPT_MESSAGE (bad CRC, bad sizes, records not matching count/deltas),
+    87 INVALID_RECORD (e.g. keyless record on compacted topic, bad record fields),
+    10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP, 76 UNSUPPORTED_COMPRESSION_TYPE."""
+    code: int
+
+def crc32c(data: bytes | bytearray | memoryview, crc: int = 0) -> int: ...
+def encode_varint(v: int) -> bytes: ...  # zig-zag int32
+def encode_varlong(v: int) -> bytes: ...  # zig-zag int64
+def decode_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]: ...  # (value, new_pos)
+def decode_varlong(buf: bytes | memoryview, pos: int) -> tuple[int, int]: ...
+
+class BatchInfo:
+    """Summary of one batch or of all batches in a buffer (first/last taken across them)."""
+    base_offset: int
+    last_offset: int  # base_offset + last_offset_delta of the last batch
+    batch_count: int
+    record_count: int  # sum of RecordsCount
+    size: int  # bytes covered
+    max_timestamp: int
+    offset_of_max_timestamp: int  # offset delta applied later by the log
+    first_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    last_sequence: int
+    attributes: int
+    compression: int
+    is_transactional: bool
+    is_control: bool
+    partition_leader_epoch: int
+
+def validate_produce_batches(
+    buf: bytes | bytearray | memoryview,
+    *,
+    max_batch_size: int,
+    compacted: bool,
+    now_ms: int,
+    timestamp_type_log_append: bool,
+    timestamp_before_max_ms: int,
+    timestamp_after_max_ms: int,
+) -> BatchInfo:
+    """Validate a Produce partition payload (v3+: exactly one batch is the Kafka rule; the caller
+    enforces the count via BatchInfo.batch_count). Checks magic 2, sizes, CRC32C, that
+    RecordsCount matches LastOffsetDelta+1 and (uncompressed) that each record parses with
+    offset deltas 0..n-1 and (for compacted topics) a non-null key. Timestamps are checked
+    against the window for CREATE_TIME. Raises InvalidRecordError with the Kafka code."""
+
+def assign_offsets(
+    buf: bytearray | memoryview,
+    base_offset: int,
+    partition_leader_epoch: int,
+    log_append_time_ms: int,
+) -> int:
+    """In place, for every batch in buf: set BaseOffset (consecutive across batches) and
+    PartitionLeaderEpoch; when log_append_time_ms >= 0, set the LOG_APPEND_TIME attribute bit and
+    MaxTimestamp, then recompute the CRC. Returns the next offset after the last batch."""
+
+class BatchHeader:
+    position: int  # byte offset of the batch within the scanned buffer/file region
+    size: int  # total bytes (BatchLength + 12)
+    base_offset: int
+    last_offset: int
+    partition_leader_epoch: int
+    magic: int
+    crc: int
+    attributes: int
+    max_timestamp: int
+    first_timestamp: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+    record_count: int
+    is_transactional: bool
+    is_control: bool
+
+def scan_batches(
+    buf: bytes | bytearray | memoryview, start: int = 0, check_crc: bool = True
+) -> tuple[list[BatchHeader], int, int]:
+    """Walk consecutive batches from `start`. Stops at the first incomplete, corrupt (CRC, magic,
+    size) batch. Returns (headers, valid_bytes_end, error_code) where error_code is 0 if the buffer
+    ended cleanly at a batch boundary, else the Kafka code of what stopped the scan. Used by log
+    recovery (truncate at valid_bytes_end) and by index rebuilds."""
+
+def read_batch_header(buf: bytes | bytearray | memoryview, pos: int) -> BatchHeader: ...
+
+class MemoryRecordsBuilder:
+    """Builds one uncompressed v2 batch from Python values. For the low-rate internal writers
+    (KRaft metadata records, coordinator records, control markers, tests); never the produce path."""
+    def __init__(
+        self,
+        base_offset: int = 0,
+        timestamp_ms: int = -1,
+        producer_id: int = -1,
+        producer_epoch: int = -1,
+        base_sequence: int = -1,
+        is_transactional: bool = False,
+        is_control: bool = False,
+        partition_leader_epoch: int = -1,
+    ) -> None: ...
+    def append(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes | None]] | None = None,
+        timestamp_ms: int = -1,
+    ) -> None: ...
+    def build(self) -> bytes: ...
+
+class Record:
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]]
+
+def iter_records(batch: bytes | bytearray | memoryview) -> list[Record]:
+    """Decode the records of one uncompressed batch (for internal logs, control records,
+    compaction and tests). Raises InvalidRecordError(76) if the batch is compressed."""
