@@ -1,0 +1,215 @@
+"""ReplicaManager: the partitions this node hosts, produce appends and (delayed) fetch reads.
+
+Kafka's `kafka.server.ReplicaManager`, trimmed to what a node needs while the metadata log has one
+voter: partitions are created, re-led and deleted by applying metadata images (never by request
+handlers), appends go to the leader's log, and fetches long-poll until `min_bytes` are available or
+`max_wait_ms` passes (DelayedFetch). Request handlers read and write through this class only.
+
+Concurrency contract: event-loop thread only. Appends never await, so a Produce request's appends
+happen in the order requests arrive on a connection.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from fastkafka.cluster.replication.partition import Partition
+from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.storage import LogConfig, LogManager, TopicPartition
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(slots=True)
+class ProducePartitionResult:
+    error: int = 0
+    base_offset: int = -1
+    log_append_time_ms: int = -1
+    log_start_offset: int = -1
+    error_message: str | None = None
+    record_errors: list[tuple[int, str | None]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(slots=True)
+class FetchPartitionRequest:
+    topic_partition: TopicPartition
+    fetch_offset: int
+    partition_max_bytes: int
+    current_leader_epoch: int = -1
+    log_start_offset: int = -1
+
+
+@dataclasses.dataclass(slots=True)
+class FetchPartitionResult:
+    error: int = 0
+    high_watermark: int = -1
+    last_stable_offset: int = -1
+    log_start_offset: int = -1
+    records: bytes | None = None
+    leader_id: int = -1
+    leader_epoch: int = -1
+    aborted_transactions: list[tuple[int, int]] | None = None
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ReplicaManager:
+    def __init__(self, node_id: int, log_manager: LogManager, broker_defaults: dict[str, str]) -> None:
+        self.node_id = node_id
+        self.log_manager = log_manager
+        self._broker_defaults = broker_defaults
+        self._partitions: dict[TopicPartition, Partition] = {}
+        self._topic_configs: dict[str, LogConfig] = {}
+
+    # -- metadata ---------------------------------------------------------------------------
+    def apply_topic(self, name: str, topic_id: bytes, partitions: Iterable[Any],
+                    overrides: dict[str, str]) -> None:
+        """Create or re-lead this node's replicas of one topic from its image.
+
+        `partitions` yields objects with partition_id, leader, leader_epoch, partition_epoch,
+        replicas, isr (PartitionRegistration)."""
+        config = LogConfig.from_props(self._broker_defaults, overrides)
+        self._topic_configs[name] = config
+        for p in partitions:
+            if self.node_id not in p.replicas:
+                continue
+            tp = TopicPartition(name, p.partition_id)
+            part = self._partitions.get(tp)
+            if part is None or part.topic_id != topic_id:
+                if part is not None:  # same name, new topic id: the old topic was deleted
+                    self._remove(tp)
+                plog = self.log_manager.get_or_create_log(tp, topic_id, config)
+                part = Partition(tp, topic_id, plog, self.node_id)
+                self._partitions[tp] = part
+            else:
+                part.log.update_config(config)
+            part.update_registration(p.leader, p.leader_epoch, p.partition_epoch, list(p.replicas), list(p.isr))
+
+    def remove_topic(self, name: str) -> None:
+        for tp in [tp for tp in self._partitions if tp.topic == name]:
+            self._remove(tp)
+        self._topic_configs.pop(name, None)
+
+    def _remove(self, tp: TopicPartition) -> None:
+        part = self._partitions.pop(tp, None)
+        if part is not None:
+            part._wake_waiters()
+            self.log_manager.delete_log(tp)
+
+    def partition(self, tp: TopicPartition) -> Partition | None:
+        return self._partitions.get(tp)
+
+    def leader_partition(self, tp: TopicPartition) -> Partition:
+        part = self._partitions.get(tp)
+        if part is None:
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION)
+        if not part.is_leader:
+            raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)
+        return part
+
+    def topic_config(self, topic: str) -> LogConfig | None:
+        return self._topic_configs.get(topic)
+
+    def all_partitions(self) -> list[Partition]:
+        return list(self._partitions.values())
+
+    # -- produce ----------------------------------------------------------------------------
+    def append_records(self, tp: TopicPartition, records: Any, required_acks: int) -> ProducePartitionResult:
+        """Append one partition's batch of a Produce request as leader."""
+        try:
+            part = self.leader_partition(tp)
+            config = self._topic_configs[tp.topic]
+            info = part.append_records_to_leader(records, required_acks, now_ms(), config)
+        except KafkaError as e:
+            res = ProducePartitionResult(error=e.code, error_message=e.message)
+            part2 = self._partitions.get(tp)
+            if part2 is not None:
+                res.log_start_offset = part2.log.log_start_offset
+            record_errors = getattr(e, "record_errors", None)
+            if record_errors:
+                res.record_errors = list(record_errors)
+            return res
+        return ProducePartitionResult(
+            error=0, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
+            log_start_offset=info.log_start_offset,
+        )
+
+    # -- fetch ------------------------------------------------------------------------------
+    def read_partition(self, req: FetchPartitionRequest, max_bytes: int, min_one_message: bool,
+                       isolation_level: int, is_follower: bool) -> FetchPartitionResult:
+        part = self._partitions.get(req.topic_partition)
+        if part is None:
+            return FetchPartitionResult(error=Errors.UNKNOWN_TOPIC_OR_PARTITION)
+        if not part.is_leader:
+            return FetchPartitionResult(error=Errors.NOT_LEADER_OR_FOLLOWER, leader_id=part.leader_id,
+                                        leader_epoch=part.leader_epoch)
+        plog = part.log
+        res = FetchPartitionResult(
+            high_watermark=plog.high_watermark,
+            last_stable_offset=plog.last_stable_offset,
+            log_start_offset=plog.log_start_offset,
+            leader_id=part.leader_id, leader_epoch=part.leader_epoch,
+        )
+        try:
+            part.check_leader_epoch(req.current_leader_epoch)
+            if is_follower:
+                max_offset = plog.log_end_offset
+            elif isolation_level == 1:
+                max_offset = plog.last_stable_offset
+            else:
+                max_offset = plog.high_watermark
+            info = plog.read(req.fetch_offset, min(req.partition_max_bytes, max_bytes),
+                             max_offset=max_offset, min_one_message=min_one_message)
+        except KafkaError as e:
+            res.error = e.code
+            return res
+        res.records = info.records.read_bytes() if info.records is not None and info.records.size else b""
+        if isolation_level == 1:
+            res.aborted_transactions = []
+        return res
+
+    async def fetch_messages(self, requests: list[FetchPartitionRequest], *, max_wait_ms: int,
+                             min_bytes: int, max_bytes: int, isolation_level: int,
+                             is_follower: bool = False) -> list[FetchPartitionResult]:
+        """Read every requested partition; if fewer than min_bytes are available and nothing went
+        wrong, wait for appends (or the deadline) and read again (Kafka's DelayedFetch)."""
+        deadline = time.monotonic() + max(0, max_wait_ms) / 1000.0
+        loop = asyncio.get_running_loop()
+        while True:
+            results = self._read_all(requests, max_bytes, isolation_level, is_follower)
+            total = sum(len(r.records) for r in results if r.records)
+            errors = any(r.error for r in results)
+            remaining = deadline - time.monotonic()
+            if max_wait_ms <= 0 or total >= min_bytes or errors or not requests or remaining <= 0:
+                return results
+            fut: asyncio.Future[None] = loop.create_future()
+            parts = [p for p in (self._partitions.get(r.topic_partition) for r in requests) if p is not None]
+            for p in parts:
+                p.add_waiter(fut)
+            try:
+                await asyncio.wait_for(asyncio.shield(fut), remaining)
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                for p in parts:
+                    p.remove_waiter(fut)
+
+    def _read_all(self, requests: list[FetchPartitionRequest], max_bytes: int, isolation_level: int,
+                  is_follower: bool) -> list[FetchPartitionResult]:
+        results = []
+        remaining = max_bytes
+        min_one = True  # KIP-74: the first non-empty partition may exceed the limits by one batch
+        for r in requests:
+            res = self.read_partition(r, max(0, remaining), min_one, isolation_level, is_follower)
+            n = len(res.records) if res.records else 0
+            if n:
+                min_one = False
+                remaining -= n
+            results.append(res)
+        return results

@@ -1,0 +1,268 @@
+"""One client connection: Kafka framing, header parsing, dispatch, responses in request order.
+
+Framing: every request is an int32 size followed by that many bytes (request header + body).
+A size below the smallest header or above `socket.request.max.bytes` closes the connection
+(Kafka's InvalidReceiveException); so do an unknown API key, an unsupported version of any API
+but ApiVersions, and a body that does not decode (InvalidRequestException). ApiVersions at an
+unknown version is answered in the v0 layout with UNSUPPORTED_VERSION and the supported ranges
+(KIP-511) so the client can retry at a version we know.
+
+Ordering invariant: responses leave in the order requests arrived, whatever order handlers finish
+in. Handlers start in arrival order (a handler's synchronous prefix — e.g. the log append of a
+Produce — runs before the next request is dispatched), so per-connection request order is also
+the order of side effects, which idempotent producers with several in-flight requests rely on.
+
+Flow control: reading pauses while `_MAX_IN_FLIGHT` requests await responses or the transport's
+write buffer is above its high-water mark, so a slow reader cannot make the broker buffer
+without bound.
+
+Concurrency contract: all methods run on the event loop thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import inspect
+import itertools
+import logging
+import struct
+from typing import TYPE_CHECKING, Any
+
+from fastkafka._native.wire import DecodeError, Reader, Writer
+from fastkafka.net.registry import Handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol import api
+from fastkafka.protocol.errors import Errors
+
+if TYPE_CHECKING:
+    from fastkafka.net.server import SocketServer
+
+log = logging.getLogger(__name__)
+
+_MAX_IN_FLIGHT = 100
+_API_VERSIONS = 18
+_PACK_I32 = struct.Struct(">i").pack
+_UNPACK_HEADER = struct.Struct(">hhih").unpack_from  # api_key, api_version, correlation_id, client_id len
+_conn_ids = itertools.count(1)
+
+
+class _Pending:
+    """A response slot in the per-connection queue, filled when the handler finishes."""
+
+    __slots__ = ("correlation_id", "api_key", "api_version", "done", "payload", "close_after")
+
+    def __init__(self, correlation_id: int, api_key: int, api_version: int) -> None:
+        self.correlation_id = correlation_id
+        self.api_key = api_key
+        self.api_version = api_version
+        self.done = False
+        self.payload: list[bytes] | None = None  # None with done=True: no response (acks=0)
+        self.close_after = False
+
+
+class KafkaConnection(asyncio.Protocol):
+    def __init__(self, server: SocketServer, listener_name: str, security_protocol: str,
+                 handlers: dict[int, Handler]) -> None:
+        self._server = server
+        self._listener_name = listener_name
+        self._security_protocol = security_protocol
+        self._handlers = handlers
+        self._max_request_size = server.config.socket_request_max_bytes
+        self._buf = bytearray()
+        self._pending: collections.deque[_Pending] = collections.deque()
+        self._transport: asyncio.Transport | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.connection_id = ""
+        self.client_address = ""
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        sock = transport.get_extra_info("sockname")
+        self.client_address = f"{peer[0]}:{peer[1]}" if peer else "?"
+        local = f"{sock[0]}:{sock[1]}" if sock else "?"
+        self.connection_id = f"{local}-{self.client_address}-{next(_conn_ids)}"
+        self._server.connection_opened(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        for t in self._tasks:
+            t.cancel()
+        self._tasks.clear()
+        self._pending.clear()
+        self._server.connection_closed(self)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._update_reading()
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buf
+        buf += data
+        pos = 0
+        n = len(buf)
+        try:
+            while n - pos >= 4 and not self._closed:
+                size = int.from_bytes(buf[pos:pos + 4], "big", signed=True)
+                if size < 10 or size > self._max_request_size:
+                    log.warning("closing %s: invalid request size %d (socket.request.max.bytes=%d)",
+                                self.connection_id, size, self._max_request_size)
+                    self.close()
+                    return
+                end = pos + 4 + size
+                if end > n:
+                    break
+                frame = bytes(buf[pos + 4:end])
+                pos = end
+                self._handle_frame(frame)
+        finally:
+            if pos:
+                del buf[:pos]
+        self._update_reading()
+
+    # -- request handling -------------------------------------------------------------------
+    def _handle_frame(self, frame: bytes) -> None:
+        api_key, api_version, correlation_id, client_id_len = _UNPACK_HEADER(frame, 0)
+        h = self._handlers.get(api_key)
+        if h is None:
+            log.info("closing %s: unknown or unserved API key %d", self.connection_id, api_key)
+            self.close()
+            return
+        if not (h.min_accepted <= api_version <= h.max_version):
+            if api_key == _API_VERSIONS:
+                self._reply_unsupported_api_versions(correlation_id)
+                return
+            if h.min_version <= api_version < h.min_accepted:
+                self._reply_error_for_unaccepted(h, api_version, correlation_id)
+                return
+            log.info("closing %s: unsupported %s version %d", self.connection_id, h.name, api_version)
+            self.close()
+            return
+        try:
+            reader = Reader(frame, 10)
+            if client_id_len >= 0:
+                client_id: str | None = frame[10:10 + client_id_len].decode("utf-8")
+                reader.pos = 10 + client_id_len
+                if reader.pos > len(frame):
+                    raise DecodeError("truncated client id")
+            else:
+                client_id = None
+            if api.request_header_version(api_key, api_version) >= 2:
+                _skip_tagged_fields(reader)
+            request = h.request_type.decode(reader, api_version)
+        except (DecodeError, UnicodeDecodeError, ValueError) as e:
+            log.info("closing %s: malformed %s v%d request: %s", self.connection_id, h.name, api_version, e)
+            self.close()
+            return
+        ctx = RequestContext(api_key, api_version, correlation_id, client_id, self._listener_name,
+                             self._security_protocol, self.client_address, self.connection_id,
+                             size=len(frame) + 4)
+        slot = _Pending(correlation_id, api_key, api_version)
+        self._pending.append(slot)
+        try:
+            result = h.fn(self._server.broker, ctx, request)
+        except Exception:
+            log.exception("%s handler failed on %s; closing the connection", h.name, self.connection_id)
+            self.close()
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(lambda t, s=slot, hh=h: self._on_task_done(t, s, hh))
+        else:
+            self._complete(slot, h, result)
+
+    def _on_task_done(self, task: asyncio.Task[Any], slot: _Pending, h: Handler) -> None:
+        self._tasks.discard(task)
+        if self._closed or task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("%s handler failed on %s; closing the connection", h.name, self.connection_id,
+                      exc_info=exc)
+            self.close()
+            return
+        self._complete(slot, h, task.result())
+
+    def _complete(self, slot: _Pending, h: Handler, response: Any) -> None:
+        if self._closed:
+            return
+        slot.done = True
+        if response is not None:
+            slot.payload = self._encode_response(slot, response)
+        self._flush()
+
+    def _encode_response(self, slot: _Pending, response: Any) -> list[bytes]:
+        w = Writer(64)
+        w.int32(slot.correlation_id)
+        if api.response_header_version(slot.api_key, slot.api_version) >= 1:
+            w.uvarint(0)  # empty tagged fields
+        header = w.getvalue()
+        body = response.to_bytes(slot.api_version)
+        return [_PACK_I32(len(header) + len(body)), header, body]
+
+    def _flush(self) -> None:
+        t = self._transport
+        pending = self._pending
+        while pending and pending[0].done:
+            slot = pending.popleft()
+            if slot.payload is not None and t is not None and not self._closed:
+                t.writelines(slot.payload)
+            if slot.close_after:
+                self.close()
+                return
+        self._update_reading()
+
+    def _reply_unsupported_api_versions(self, correlation_id: int) -> None:
+        """KIP-511: answer an ApiVersions we can't parse in the v0 layout with error 35 and our
+        ranges, so the client picks a version we support and retries."""
+        slot = _Pending(correlation_id, _API_VERSIONS, 0)
+        self._pending.append(slot)
+        from fastkafka.net.handlers.k18_api_versions import api_versions_response
+
+        resp = api_versions_response(self._server.broker, self._handlers, Errors.UNSUPPORTED_VERSION)
+        slot.done = True
+        slot.payload = self._encode_response(slot, resp)
+        self._flush()
+
+    def _reply_error_for_unaccepted(self, h: Handler, api_version: int, correlation_id: int) -> None:
+        """Advertised-but-rejected versions (Produce v0-2): Kafka closes with UNSUPPORTED_VERSION;
+        clients never send them once they negotiate, so a close is the observable behaviour."""
+        log.info("closing %s: %s v%d is advertised for feature detection only",
+                 self.connection_id, h.name, api_version)
+        self.close()
+
+    def _update_reading(self) -> None:
+        t = self._transport
+        if t is None or self._closed:
+            return
+        should_pause = self._writing_paused or len(self._pending) >= _MAX_IN_FLIGHT
+        if should_pause and not self._reading_paused:
+            t.pause_reading()
+            self._reading_paused = True
+        elif not should_pause and self._reading_paused:
+            t.resume_reading()
+            self._reading_paused = False
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self._transport is not None:
+                self._transport.close()
+
+
+def _skip_tagged_fields(r: Reader) -> None:
+    n = r.uvarint()
+    for _ in range(n):
+        r.uvarint()
+        size = r.uvarint()
+        r.raw(size)

@@ -1,0 +1,65 @@
+"""Produce (key 0). Advertised 0-11, served 3-11: v0-2 carry message formats v0/v1, which Kafka 4
+removed (KIP-724); they stay in ApiVersions because librdkafka <= 2.11 disables compression when
+Produce's minimum is above 0 (KAFKA-18659).
+
+Each partition's records are one v2 batch, validated in native code and appended as sent
+(compressed batches are never decompressed). With acks=0 nothing is sent back, and an error
+closes the connection so the producer notices, as Kafka does.
+
+Deliberate gaps: transactional produce (issue: exactly-once), quotas/throttling.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import Errors
+from fastkafka.protocol.messages import ProduceRequest, ProduceResponse
+from fastkafka.storage import TopicPartition
+
+_Topic = ProduceResponse.TopicProduceResponse
+_Part = ProduceResponse.PartitionProduceResponse
+_BatchError = ProduceResponse.BatchIndexAndErrorMessage
+
+
+@handler(0, 0, 11, min_accepted=3)
+def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> ProduceResponse | None:
+    acks = req.acks
+    rm = broker.replica_manager
+    topics = []
+    any_error = False
+    not_leader_nodes: set[int] = set()
+    for t in req.topic_data:
+        parts = []
+        for p in t.partition_data:
+            if acks not in (-1, 0, 1):
+                parts.append(_Part(index=p.index, error_code=Errors.INVALID_REQUIRED_ACKS, base_offset=-1))
+                any_error = True
+                continue
+            res = rm.append_records(TopicPartition(t.name, p.index), p.records, acks)
+            part = _Part(
+                index=p.index, error_code=res.error, base_offset=res.base_offset,
+                log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
+                error_message=res.error_message if res.error else None,
+                record_errors=[_BatchError(batch_index=i, batch_index_error_message=m) for i, m in res.record_errors],
+            )
+            if res.error:
+                any_error = True
+                if res.error == Errors.NOT_LEADER_OR_FOLLOWER and ctx.api_version >= 10:
+                    leader = broker.partition_leader(t.name, p.index)
+                    if leader is not None:
+                        part.current_leader = ProduceResponse.LeaderIdAndEpoch(
+                            leader_id=leader[0], leader_epoch=leader[1])
+                        not_leader_nodes.add(leader[0])
+            parts.append(part)
+        topics.append(_Topic(name=t.name, partition_responses=parts))
+    if acks == 0:
+        if any_error:
+            # The producer expects no response; closing the connection is how Kafka reports errors.
+            broker.close_connection(ctx.connection_id)
+        return None
+    resp = ProduceResponse(responses=topics, throttle_time_ms=0)
+    if not_leader_nodes and ctx.api_version >= 10:
+        resp.node_endpoints = broker.node_endpoints(ProduceResponse.NodeEndpoint, not_leader_nodes, ctx.listener_name)
+    return resp

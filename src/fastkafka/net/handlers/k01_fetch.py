@@ -1,0 +1,79 @@
+"""Fetch (key 1), v4-17. Consumers read up to the high watermark (read_uncommitted) or the last
+stable offset (read_committed); the request long-polls until `min_bytes` are available or
+`max_wait_ms` passes. v13+ name topics by id.
+
+Fetch sessions (KIP-227) are answered session-less: a request that asks to create a session
+(epoch 0) gets session id 0, which tells the client to keep sending full fetches — what Kafka
+does when its session cache is full. An incremental request for a session we never created gets
+FETCH_SESSION_ID_NOT_FOUND.
+
+Deliberate gaps: follower fetches (replication issue), preferred read replicas (KIP-392),
+zero-copy sendfile of the records (log engine issue).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.cluster.replication.replica_manager import FetchPartitionRequest
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import Errors
+from fastkafka.protocol.messages import FetchRequest, FetchResponse
+from fastkafka.storage import TopicPartition
+
+_Topic = FetchResponse.FetchableTopicResponse
+_Part = FetchResponse.PartitionData
+
+
+@handler(1, 4, 17)
+async def handle_fetch(broker: Any, ctx: RequestContext, req: FetchRequest) -> FetchResponse:
+    v = ctx.api_version
+    if v >= 7 and req.session_epoch > 0:
+        return FetchResponse(error_code=Errors.FETCH_SESSION_ID_NOT_FOUND, session_id=0, responses=[])
+    replica_id = req.replica_state.replica_id if v >= 15 else req.replica_id
+    if replica_id >= 0:
+        # Follower fetching arrives with replication; until then no node fetches from us.
+        return FetchResponse(error_code=Errors.UNKNOWN_SERVER_ERROR if v >= 7 else 0, responses=[])
+
+    # Resolve names (or ids for v13+) up front; unknown topics answer without waiting.
+    plan: list[tuple[Any, str | None, list[Any]]] = []
+    wanted: list[FetchPartitionRequest] = []
+    for t in req.topics:
+        name = broker.topic_name(t.topic_id) if v >= 13 else t.topic
+        plan.append((t, name, t.partitions))
+        if name is None:
+            continue
+        for p in t.partitions:
+            wanted.append(FetchPartitionRequest(TopicPartition(name, p.partition), p.fetch_offset,
+                                                p.partition_max_bytes, p.current_leader_epoch, p.log_start_offset))
+    max_bytes = min(req.max_bytes, broker.config.fetch_max_bytes) if v >= 3 else 2**31 - 1
+    has_unknown = any(name is None for _, name, _ in plan)
+    results = await broker.replica_manager.fetch_messages(
+        wanted, max_wait_ms=0 if has_unknown else req.max_wait_ms, min_bytes=req.min_bytes,
+        max_bytes=max_bytes, isolation_level=req.isolation_level)
+
+    it = iter(results)
+    topics = []
+    for t, name, partitions in plan:
+        parts = []
+        for p in partitions:
+            if name is None:
+                parts.append(_Part(partition_index=p.partition, error_code=Errors.UNKNOWN_TOPIC_ID,
+                                   high_watermark=-1, records=b""))
+                continue
+            r = next(it)
+            part = _Part(
+                partition_index=p.partition, error_code=r.error, high_watermark=r.high_watermark,
+                last_stable_offset=r.last_stable_offset, log_start_offset=r.log_start_offset,
+                aborted_transactions=([FetchResponse.AbortedTransaction(producer_id=pid, first_offset=fo)
+                                       for pid, fo in r.aborted_transactions]
+                                      if r.aborted_transactions is not None else None),
+                preferred_read_replica=-1,
+                records=r.records if r.records is not None else b"",
+            )
+            if r.error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.FENCED_LEADER_EPOCH) and v >= 12:
+                part.current_leader = FetchResponse.LeaderIdAndEpoch(leader_id=r.leader_id, leader_epoch=r.leader_epoch)
+            parts.append(part)
+        topics.append(_Topic(topic=t.topic if v < 13 else "", topic_id=t.topic_id if v >= 13 else bytes(16),
+                             partitions=parts))
+    return FetchResponse(throttle_time_ms=0, error_code=0, session_id=0, responses=topics)

@@ -1,0 +1,54 @@
+"""ListOffsets (key 2), v1-10. Special timestamps: -1 latest (high watermark, or last stable
+offset for read_committed), -2 earliest, -3 max timestamp (v7+), -4 earliest local (v8+),
+-5 latest tiered (v9+; answered from the local log, there is no tiered storage). A search by
+timestamp never returns an offset at or beyond what the isolation level may read.
+
+Deliberate gaps: v0 (removed in Kafka 4.0).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.protocol.messages import ListOffsetsRequest, ListOffsetsResponse
+from fastkafka.storage import TopicPartition
+
+_Topic = ListOffsetsResponse.ListOffsetsTopicResponse
+_Part = ListOffsetsResponse.ListOffsetsPartitionResponse
+
+LATEST, EARLIEST = -1, -2
+
+
+@handler(2, 1, 10)
+def handle_list_offsets(broker: Any, ctx: RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse:
+    rm = broker.replica_manager
+    isolation = req.isolation_level if ctx.api_version >= 2 else 0
+    topics = []
+    for t in req.topics:
+        parts = []
+        for p in t.partitions:
+            out = _Part(partition_index=p.partition_index, error_code=0, timestamp=-1, offset=-1, leader_epoch=-1)
+            try:
+                part = rm.leader_partition(TopicPartition(t.name, p.partition_index))
+                part.check_leader_epoch(p.current_leader_epoch)
+                plog = part.log
+                if req.replica_id >= 0:
+                    fetchable = plog.log_end_offset
+                elif isolation == 1:
+                    fetchable = plog.last_stable_offset
+                else:
+                    fetchable = plog.high_watermark
+                if p.timestamp == LATEST:
+                    out.offset = fetchable
+                    out.leader_epoch = part.leader_epoch  # Kafka's Partition.fetchOffsetForTimestamp
+                else:
+                    found = plog.fetch_offset_by_timestamp(p.timestamp)
+                    if found is not None and (found[1] < fetchable or p.timestamp == EARLIEST):
+                        out.timestamp, out.offset, out.leader_epoch = found
+            except KafkaError as e:
+                out.error_code = e.code
+            parts.append(out)
+        topics.append(_Topic(name=t.name, partitions=parts))
+    return ListOffsetsResponse(throttle_time_ms=0, topics=topics)

@@ -1,0 +1,81 @@
+"""Metadata (key 3), v0-12 (v0-3 kept for kafka-python/aiokafka, KAFKA-18648).
+
+Answers from the metadata image only. Brokers are listed with their endpoint for the listener the
+request arrived on. Missing topics are auto-created through the controller when the request
+allows it (v4+ flag; always for v0-3) and `auto.create.topics.enable` is true; names that are
+not legal get INVALID_TOPIC_EXCEPTION. v10+ may name topics by id (UNKNOWN_TOPIC_ID if unknown).
+In KRaft, ControllerId is a live broker's id, since clients cannot talk to controllers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.cluster.topic import is_internal, topic_name_error
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import Errors
+from fastkafka.protocol.messages import MetadataRequest, MetadataResponse
+
+_Broker = MetadataResponse.MetadataResponseBroker
+_Topic = MetadataResponse.MetadataResponseTopic
+_Part = MetadataResponse.MetadataResponsePartition
+_NO_AUTHZ = -2147483648
+_ZERO_UUID = bytes(16)
+
+
+@handler(3, 0, 12)
+async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest) -> MetadataResponse:
+    v = ctx.api_version
+    image = broker.image
+    all_topics = req.topics is None or (v == 0 and not req.topics)
+    topics_out: list[Any] = []
+    if all_topics:
+        names: list[str] = sorted(image.topics.by_name)
+    else:
+        names = []
+        for t in req.topics:
+            if t.name is None and v >= 10:
+                topic = image.topics.by_id.get(t.topic_id)
+                if topic is None:
+                    topics_out.append(_Topic(error_code=Errors.UNKNOWN_TOPIC_ID, name=None, topic_id=t.topic_id,
+                                             topic_authorized_operations=_NO_AUTHZ))
+                else:
+                    names.append(topic.name)
+            else:
+                names.append(t.name)
+        allow_auto = req.allow_auto_topic_creation if v >= 4 else True
+        missing = [n for n in dict.fromkeys(names) if n not in image.topics.by_name and topic_name_error(n) is None]
+        if missing and allow_auto and broker.config.auto_create_topics_enable:
+            await broker.auto_create_topics(missing)
+            image = broker.image
+    for name in dict.fromkeys(names):
+        topic = image.topics.by_name.get(name)
+        if topic is None:
+            err = Errors.INVALID_TOPIC_EXCEPTION if topic_name_error(name) else Errors.UNKNOWN_TOPIC_OR_PARTITION
+            topics_out.append(_Topic(error_code=err, name=name, topic_id=_ZERO_UUID, is_internal=False,
+                                     topic_authorized_operations=_NO_AUTHZ))
+            continue
+        parts = []
+        for pid in sorted(topic.partitions):
+            p = topic.partitions[pid]
+            leader_alive = p.leader >= 0 and broker.is_broker_alive(p.leader, ctx.listener_name)
+            parts.append(_Part(
+                error_code=0 if leader_alive else Errors.LEADER_NOT_AVAILABLE,
+                partition_index=pid,
+                leader_id=p.leader if leader_alive else -1,
+                leader_epoch=p.leader_epoch,
+                replica_nodes=list(p.replicas),
+                isr_nodes=list(p.isr),
+                offline_replicas=[r for r in p.replicas if not broker.is_broker_alive(r, ctx.listener_name)],
+            ))
+        topics_out.append(_Topic(error_code=0, name=name, topic_id=topic.topic_id, is_internal=is_internal(name),
+                                 partitions=parts, topic_authorized_operations=_NO_AUTHZ))
+    brokers = [_Broker(node_id=b[0], host=b[1], port=b[2], rack=b[3]) for b in broker.alive_brokers(ctx.listener_name)]
+    return MetadataResponse(
+        throttle_time_ms=0,
+        brokers=brokers,
+        cluster_id=broker.cluster_id,
+        controller_id=brokers[0].node_id if brokers else -1,
+        topics=topics_out,
+        cluster_authorized_operations=_NO_AUTHZ,
+    )

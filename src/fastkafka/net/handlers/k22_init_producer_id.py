@@ -1,0 +1,34 @@
+"""InitProducerId (key 22), v0-5, for idempotent producers (no transactional id).
+
+A new producer gets a fresh id from the block the controller allocated to this broker
+(ProducerIdsRecord) and epoch 0. KIP-360 (v3+): a producer that passes its current id/epoch gets
+the epoch bumped (or a new id when the epoch is exhausted), which resets its sequences.
+
+Transactional ids are handed to the broker's transaction coordinator (exactly-once issue).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.protocol.messages import InitProducerIdRequest, InitProducerIdResponse
+
+_MAX_EPOCH = 32767
+
+
+@handler(22, 0, 5)
+async def handle_init_producer_id(broker: Any, ctx: RequestContext, req: InitProducerIdRequest) -> InitProducerIdResponse:
+    if req.transactional_id is not None:
+        if req.transactional_id == "":
+            return InitProducerIdResponse(error_code=Errors.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
+        return await broker.init_transactional_producer_id(ctx, req)
+    try:
+        if ctx.api_version >= 3 and req.producer_id >= 0 and req.producer_epoch >= 0 and req.producer_epoch + 1 < _MAX_EPOCH:
+            return InitProducerIdResponse(error_code=0, producer_id=req.producer_id,
+                                          producer_epoch=req.producer_epoch + 1)
+        pid = await broker.producer_id_manager.generate_producer_id()
+    except KafkaError as e:
+        return InitProducerIdResponse(error_code=e.code, producer_id=-1, producer_epoch=-1)
+    return InitProducerIdResponse(error_code=0, producer_id=pid, producer_epoch=0)

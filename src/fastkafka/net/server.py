@@ -1,0 +1,72 @@
+"""Listeners: binds every endpoint of `listeners` and creates a KafkaConnection per client.
+
+Broker listeners serve the client API set; controller listeners (`controller.listener.names`)
+serve the controller API set, as in Kafka's split between KafkaApis and ControllerApis.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from typing import Any
+
+from fastkafka.config import Endpoint, KafkaConfig
+from fastkafka.net.connection import KafkaConnection
+from fastkafka.net.registry import BROKER, CONTROLLER, REGISTRY
+
+log = logging.getLogger(__name__)
+
+
+class SocketServer:
+    """Owns the listening sockets and the set of open connections."""
+
+    def __init__(self, config: KafkaConfig, broker: Any) -> None:
+        import fastkafka.net.handlers  # noqa: F401  (registers every handler module)
+
+        self.config = config
+        self.broker = broker
+        self._servers: list[asyncio.AbstractServer] = []
+        self.connections: set[KafkaConnection] = set()
+        self.bound: dict[str, tuple[str, int]] = {}
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for ep in self.config.listeners:
+            kind = CONTROLLER if ep.listener_name in self.config.controller_listener_names else BROKER
+            if kind == BROKER and not self.config.is_broker:
+                continue
+            if kind == CONTROLLER and not self.config.is_controller:
+                continue
+            handlers = REGISTRY.for_listener(kind)
+            server = await loop.create_server(
+                lambda ep=ep, handlers=handlers: KafkaConnection(
+                    self, ep.listener_name, ep.security_protocol, handlers),
+                host=ep.host or None,
+                port=ep.port,
+                reuse_address=True,
+                backlog=1024,
+            )
+            for s in server.sockets:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._servers.append(server)
+            addr = server.sockets[0].getsockname()
+            self.bound[ep.listener_name] = (addr[0], addr[1])
+            log.info("listening on %s://%s:%d", ep.listener_name, addr[0], addr[1])
+
+    def connection_opened(self, conn: KafkaConnection) -> None:
+        self.connections.add(conn)
+
+    def connection_closed(self, conn: KafkaConnection) -> None:
+        self.connections.discard(conn)
+
+    async def stop_accepting(self) -> None:
+        # Not wait_closed(): on 3.12+ it waits for every client to hang up; we close them ourselves.
+        for s in self._servers:
+            s.close()
+
+    def close_connections(self) -> None:
+        for c in list(self.connections):
+            c.close()
+
+    def endpoint_for(self, ep: Endpoint) -> tuple[str, int]:
+        return self.bound.get(ep.listener_name, (ep.host, ep.port))
