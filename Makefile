@@ -1,0 +1,40 @@
+# The two commands a newcomer needs (see README):
+#   make run    set up, then start a single-node broker+controller on 127.0.0.1:9092
+#   make test   set up, then run the whole test suite (what CI runs: .ci/run)
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+
+.PHONY: run test setup test-setup check-generated build clean bench
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel "Cython>=3.0"
+	touch $@
+
+# Editable install: compiles the Cython extensions in src/fastkafka/_native.
+setup: $(VENV)/.created
+	$(PIP) install -q --no-build-isolation -e .
+
+build: setup
+
+run: setup
+	$(VENV)/bin/fastkafka
+
+test-setup: setup
+	PYTHON=$(PY) bash tools/setup_test_env.sh
+
+check-generated: setup
+	@if [ -d ../shared/kafka-protocol/messages ]; then \
+	  $(PY) -m fastkafka._tools.genproto ../shared/kafka-protocol --check; \
+	else echo "spec folder ../shared/kafka-protocol absent: generated-code check skipped"; fi
+
+test: test-setup check-generated
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf build $(VENV) src/fastkafka/_native/*.so src/fastkafka/_native/*.c

@@ -1,0 +1,15 @@
+"""One module per API key (kNN_name.py); importing this package registers them all."""
+from fastkafka.net.handlers import (  # noqa: F401
+    k00_produce,
+    k01_fetch,
+    k02_list_offsets,
+    k03_metadata,
+    k10_find_coordinator,
+    k18_api_versions,
+    k19_create_topics,
+    k20_delete_topics,
+    k22_init_producer_id,
+    k32_describe_configs,
+    k37_create_partitions,
+    k60_describe_cluster,
+)

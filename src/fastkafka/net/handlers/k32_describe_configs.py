@@ -1,0 +1,44 @@
+"""DescribeConfigs (key 32), v1-4 (v0 removed in Kafka 4.0). Topic (2) and broker (4) resources;
+broker loggers (8) list nothing yet. Values come from the metadata image's ConfigRecords over the
+broker's static config over Kafka's defaults, with Kafka's sources and synonyms."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.cluster.config_describer import ConfigEntry, describe
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import KafkaError
+from fastkafka.protocol.messages import DescribeConfigsRequest, DescribeConfigsResponse
+
+_Result = DescribeConfigsResponse.DescribeConfigsResult
+_Entry = DescribeConfigsResponse.DescribeConfigsResourceResult
+_Synonym = DescribeConfigsResponse.DescribeConfigsSynonym
+
+
+def _entry(e: ConfigEntry, include_synonyms: bool, include_docs: bool) -> Any:
+    return _Entry(
+        name=e.name, value=None if e.sensitive else e.value, read_only=e.read_only,
+        is_default=e.source == 5, config_source=e.source, is_sensitive=e.sensitive,
+        synonyms=[_Synonym(name=s.name, value=None if e.sensitive else s.value, source=s.source)
+                  for s in e.synonyms] if include_synonyms else [],
+        config_type=e.config_type, documentation=e.documentation if include_docs else None,
+    )
+
+
+@handler(32, 1, 4, listeners=("broker", "controller"))
+def handle_describe_configs(broker: Any, ctx: RequestContext, req: DescribeConfigsRequest) -> DescribeConfigsResponse:
+    v = ctx.api_version
+    include_synonyms = req.include_synonyms if v >= 1 else False
+    include_docs = req.include_documentation if v >= 3 else False
+    results = []
+    for r in req.resources:
+        try:
+            entries = describe(broker, r.resource_type, r.resource_name, r.configuration_keys)
+            results.append(_Result(error_code=0, error_message=None, resource_type=r.resource_type,
+                                   resource_name=r.resource_name,
+                                   configs=[_entry(e, include_synonyms, include_docs) for e in entries]))
+        except KafkaError as e:
+            results.append(_Result(error_code=e.code, error_message=e.message, resource_type=r.resource_type,
+                                   resource_name=r.resource_name, configs=[]))
+    return DescribeConfigsResponse(throttle_time_ms=0, results=results)
