@@ -1,0 +1,228 @@
+"""FileRecords: the `.log` file of a segment (org.apache.kafka.common.record.FileRecords).
+
+On-disk format: record batches (magic 2) back to back, exactly as they travel on the wire; no
+file header and no padding. The first 12 bytes of each batch are BaseOffset (int64) and
+BatchLength (int32), so the file can be walked batch by batch from any batch boundary.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from typing import NamedTuple
+
+from fastkafka.protocol.errors import Errors, KafkaError
+
+LOG_OVERHEAD = 12  # BaseOffset + BatchLength
+_HEADER_PREFIX = 27  # up to and including LastOffsetDelta (byte 23..27)
+_MAGIC_POS = 16
+_LAST_OFFSET_DELTA_POS = 23
+_MAX_TIMESTAMP_POS = 35
+_HEADER_SIZE = 61
+_PREFIX = struct.Struct(">qi")
+# From PartitionLeaderEpoch (byte 12): epoch, [magic, crc skipped], attributes, last offset delta,
+# [base timestamp skipped], max timestamp, producer id, producer epoch, base sequence.
+_REST = struct.Struct(">i5xhi8xqqhi")
+_READ_CHUNK = 64 * 1024
+
+
+class LogOffsetPosition(NamedTuple):
+    """A batch found by an offset search: the batch's last offset, its file position and size."""
+
+    offset: int
+    position: int
+    size: int
+
+
+class BatchPosition(NamedTuple):
+    """Header fields of one batch on disk (index rebuilds, time search, producer state loads)."""
+
+    base_offset: int
+    last_offset: int
+    position: int
+    size: int
+    max_timestamp: int
+    partition_leader_epoch: int
+    attributes: int
+    producer_id: int
+    producer_epoch: int
+    base_sequence: int
+
+    @property
+    def is_transactional(self) -> bool:
+        return bool(self.attributes & 0x10)
+
+    @property
+    def is_control(self) -> bool:
+        return bool(self.attributes & 0x20)
+
+
+class FileRecordsSlice:
+    """A byte range of a `.log` file: what a fetch returns. It holds the file descriptor so the
+    network layer can later `sendfile(fd, position, size)` without copying through Python.
+
+    Invariant: [position, position + size) lies within the file as it was when the slice was
+    taken; the bytes there never change while the segment exists (the log is append-only and
+    only truncation below the high watermark, which fetches never read past, rewrites it).
+    """
+
+    __slots__ = ("fd", "position", "size")
+
+    def __init__(self, fd: int, position: int, size: int) -> None:
+        self.fd = fd
+        self.position = position
+        self.size = size
+
+    def read_bytes(self) -> bytes:
+        """Copy the slice into memory with pread (a fallback for paths that cannot sendfile)."""
+        if self.size == 0:
+            return b""
+        out = os.pread(self.fd, self.size, self.position)
+        if len(out) != self.size:
+            # A short read means the file shrank under us: never hand out partial garbage.
+            chunks = [out]
+            got = len(out)
+            while got < self.size:
+                more = os.pread(self.fd, self.size - got, self.position + got)
+                if not more:
+                    raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
+                                     f"short read at {self.position + got} of a {self.size}-byte slice")
+                chunks.append(more)
+                got += len(more)
+            out = b"".join(chunks)
+        return out
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __repr__(self) -> str:
+        return f"FileRecordsSlice(fd={self.fd}, position={self.position}, size={self.size})"
+
+
+class FileRecords:
+    """Append-only `.log` file.
+
+    Concurrency: single writer: call only from the event loop thread. Reads use pread and never
+    move the file offset, so they may interleave freely with appends.
+    Invariants: `size` is the number of bytes of whole batches in the file (appends are whole
+    batches; recovery truncates torn tails); the fd is opened O_APPEND so every write lands at
+    the end regardless of pread/ftruncate history.
+    """
+
+    def __init__(self, path: str, *, create: bool = True) -> None:
+        self.path = path
+        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC
+        if create:
+            flags |= os.O_CREAT
+        self.fd: int = os.open(path, flags, 0o644)
+        self.size: int = os.fstat(self.fd).st_size
+        self._closed = False
+
+    # -- writes ---------------------------------------------------------------------------------
+    def append(self, data: bytes | bytearray | memoryview) -> int:
+        """Write whole batches at the end; returns the number of bytes written."""
+        view = memoryview(data)
+        total = len(view)
+        written = 0
+        try:
+            while written < total:
+                n = os.write(self.fd, view[written:])
+                if n <= 0:
+                    raise OSError("write returned 0")
+                written += n
+        except OSError as e:
+            # A partial write leaves a torn batch: cut it so the file stays a sequence of batches.
+            if written:
+                os.ftruncate(self.fd, self.size)
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"append to {self.path} failed: {e}") from e
+        self.size += total
+        return total
+
+    def flush(self) -> None:
+        """fsync the data (Kafka's FileChannel.force(true))."""
+        os.fsync(self.fd)
+
+    def truncate_to(self, target_size: int) -> int:
+        """Cut the file to `target_size` bytes; returns the number of bytes removed."""
+        if target_size > self.size or target_size < 0:
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
+                             f"Attempt to truncate {self.path} of size {self.size} to {target_size}")
+        removed = self.size - target_size
+        if removed:
+            os.ftruncate(self.fd, target_size)
+            self.size = target_size
+        return removed
+
+    # -- reads ----------------------------------------------------------------------------------
+    def slice(self, position: int, size: int) -> FileRecordsSlice:
+        """The bytes [position, position + size) clipped to the file end (FileRecords.slice)."""
+        if position < 0:
+            raise ValueError(f"Invalid position: {position} in read from {self.path}")
+        if position > self.size:
+            raise ValueError(f"Slice from position {position} exceeds end position of {self.path}")
+        if size < 0:
+            raise ValueError(f"Invalid size: {size} in read from {self.path}")
+        end = min(self.size, position + size)
+        return FileRecordsSlice(self.fd, position, end - position)
+
+    def read_bytes(self, position: int = 0, size: int | None = None) -> bytes:
+        n = self.size - position if size is None else size
+        return self.slice(position, n).read_bytes()
+
+    def batches_from(self, start_position: int = 0):  # type: ignore[no-untyped-def]
+        """Yield `BatchPosition`s of the whole batches from `start_position` (a batch boundary).
+
+        Reads headers in 64 KiB chunks; stops at a torn tail. Per batch, not per record."""
+        pos = start_position
+        end = self.size
+        buf = b""
+        buf_start = pos
+        while pos + _HEADER_SIZE <= end:
+            rel = pos - buf_start
+            if rel < 0 or rel + _HEADER_SIZE > len(buf):
+                buf = os.pread(self.fd, min(_READ_CHUNK, end - pos), pos)
+                buf_start = pos
+                rel = 0
+                if len(buf) < _HEADER_SIZE:
+                    return
+            base_offset, length = _PREFIX.unpack_from(buf, rel)
+            size = length + LOG_OVERHEAD
+            if length < _HEADER_SIZE - LOG_OVERHEAD or pos + size > end:
+                return
+            ple, attributes, delta, max_ts, pid, pepoch, base_seq = _REST.unpack_from(buf, rel + LOG_OVERHEAD)
+            yield BatchPosition(base_offset, base_offset + delta, pos, size, max_ts, ple,
+                                attributes, pid, pepoch, base_seq)
+            pos += size
+
+    def search_for_offset_with_size(self, target_offset: int, starting_position: int) -> LogOffsetPosition | None:
+        """The first batch at or after `starting_position` whose last offset >= target_offset
+        (FileRecords.searchForOffsetFromPosition)."""
+        for b in self.batches_from(starting_position):
+            if b.last_offset >= target_offset:
+                return LogOffsetPosition(b.last_offset, b.position, b.size)
+        return None
+
+    def search_for_timestamp(self, target_timestamp: int, starting_position: int,
+                             starting_offset: int) -> tuple[int, int, int] | None:
+        """(max_timestamp, offset, leader_epoch) of the first batch at/after `starting_position`
+        whose max timestamp >= target and that holds an offset >= starting_offset.
+
+        The offset is the batch's first offset that is >= starting_offset: a batch's records
+        are not looked into (Kafka looks at records; for batches whose first record has the
+        batch's max timestamp, which is what producers write in the common case, it agrees)."""
+        for b in self.batches_from(starting_position):
+            if b.max_timestamp >= target_timestamp and b.last_offset >= starting_offset:
+                return (b.max_timestamp, max(b.base_offset, starting_offset), b.partition_leader_epoch)
+        return None
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self.fd)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def rename_to(self, new_path: str) -> None:
+        os.rename(self.path, new_path)
+        self.path = new_path

@@ -1,0 +1,214 @@
+"""LogManager: every partition log on this broker's log dirs (kafka.log.LogManager).
+
+Per log dir: `<topic>-<partition>/` partition directories, `recovery-point-offset-checkpoint`,
+`log-start-offset-checkpoint`, `meta.properties` (see meta_properties.py), `.lock` (an flock
+held while the broker runs) and `.kafka_cleanshutdown` (present only between a clean shutdown
+and the next startup: without it the logs are recovered from their recovery points).
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+
+from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.storage.checkpoint_file import (
+    LOG_START_OFFSET_CHECKPOINT_FILE,
+    RECOVERY_POINT_CHECKPOINT_FILE,
+    OffsetCheckpointFile,
+    fsync_dir,
+)
+from fastkafka.storage.log_config import LogConfig
+from fastkafka.storage.partition_metadata_file import PARTITION_METADATA_FILENAME, PartitionMetadataFile
+from fastkafka.storage.topic_partition import TopicPartition
+from fastkafka.storage.unified_log import UnifiedLog
+
+CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
+LOCK_FILE_NAME = ".lock"
+DELETE_DIR_SUFFIX = "-delete"
+STRAY_DIR_SUFFIX = "-stray"
+FUTURE_DIR_SUFFIX = "-future"
+METADATA_LOG_DIR_NAME = "__cluster_metadata-0"
+
+
+class LogManager:
+    """Owner of the partition logs.
+
+    Invariants: each TopicPartition has at most one log, in exactly one log dir; checkpoints
+    list exactly the logs of their dir; the clean-shutdown marker is removed once startup has
+    loaded the logs, so a crash afterwards is seen as unclean on the next start.
+    Concurrency: single writer: call only from the event loop thread.
+    """
+
+    def __init__(self, log_dirs: list[str], broker_defaults: Mapping[str, str]) -> None:
+        if not log_dirs:
+            raise ValueError("at least one log dir is required")
+        self.log_dirs = [os.path.abspath(d) for d in log_dirs]
+        self.broker_defaults = dict(broker_defaults)
+        self.default_config = LogConfig.from_props(self.broker_defaults, {})
+        self._logs: dict[TopicPartition, UnifiedLog] = {}
+        self._log_dir_of: dict[TopicPartition, str] = {}
+        self._had_clean_shutdown: dict[str, bool] = {}
+        self._recovery_points: dict[str, dict[TopicPartition, int]] = {}
+        self._lock_fds: dict[str, int] = {}
+        self._started = False
+
+    # ---------------------------------------------------------------- startup / shutdown
+    def startup(self) -> None:
+        """Lock the dirs and load every partition log (LogManager.loadLogs)."""
+        for d in self.log_dirs:
+            os.makedirs(d, exist_ok=True)
+            self._lock_dir(d)
+            marker = os.path.join(d, CLEAN_SHUTDOWN_FILE)
+            clean = os.path.exists(marker)
+            self._had_clean_shutdown[d] = clean
+            recovery_points = OffsetCheckpointFile(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE)).read()
+            start_offsets = OffsetCheckpointFile(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE)).read()
+            self._recovery_points[d] = recovery_points
+            for name in sorted(os.listdir(d)):
+                path = os.path.join(d, name)
+                if not os.path.isdir(path):
+                    continue
+                if name.endswith(DELETE_DIR_SUFFIX):
+                    shutil.rmtree(path, ignore_errors=True)  # a deletion interrupted by a restart
+                    continue
+                if name.endswith((STRAY_DIR_SUFFIX, FUTURE_DIR_SUFFIX)) or name == METADATA_LOG_DIR_NAME:
+                    continue
+                tp = TopicPartition.parse_dir_name(name)
+                if tp is None:
+                    continue
+                if tp in self._logs:
+                    raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
+                                     f"Duplicate log directories for {tp} are found in both "
+                                     f"{self._log_dir_of[tp]} and {d}.")
+                log = UnifiedLog.open(path, self.default_config, log_start_offset=start_offsets.get(tp, 0),
+                                      recovery_point=recovery_points.get(tp, 0), had_clean_shutdown=clean,
+                                      topic_partition=tp)
+                self._logs[tp] = log
+                self._log_dir_of[tp] = d
+            if clean:
+                os.unlink(marker)
+                fsync_dir(d)
+        self._started = True
+
+    def shutdown(self) -> None:
+        """Flush every log, write the checkpoints, close, then leave the clean-shutdown marker."""
+        for log in self._logs.values():
+            if not log.closed:
+                log.flush()
+        self.checkpoint()
+        for log in self._logs.values():
+            log.close()
+        for d in self.log_dirs:
+            path = os.path.join(d, CLEAN_SHUTDOWN_FILE)
+            with open(path, "w"):
+                pass
+            fsync_dir(d)
+            fd = self._lock_fds.pop(d, None)
+            if fd is not None:
+                os.close(fd)
+        self._started = False
+
+    def _lock_dir(self, d: str) -> None:
+        fd = os.open(os.path.join(d, LOCK_FILE_NAME), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
+                             f"Failed to acquire lock on file .lock in {d}. A Kafka instance in another "
+                             "process or thread is using this directory.") from None
+        self._lock_fds[d] = fd
+
+    # ---------------------------------------------------------------- access
+    def get_log(self, tp: TopicPartition) -> UnifiedLog | None:
+        return self._logs.get(tp)
+
+    def all_logs(self) -> list[UnifiedLog]:
+        return list(self._logs.values())
+
+    def log_dir_of(self, tp: TopicPartition) -> str | None:
+        return self._log_dir_of.get(tp)
+
+    def get_or_create_log(self, tp: TopicPartition, topic_id: bytes, config: LogConfig) -> UnifiedLog:
+        """The log of `tp`, created in the log dir holding the fewest partitions if absent.
+        An existing log of another topic id (the topic was deleted and recreated while this
+        broker was away) is deleted and replaced."""
+        log = self._logs.get(tp)
+        if log is not None:
+            if log.topic_id is not None and log.topic_id != topic_id:
+                self.delete_log(tp)
+            else:
+                if log.topic_id is None:
+                    log.assign_topic_id(topic_id)
+                log.update_config(config)
+                return log
+        d = self._next_log_dir()
+        path = os.path.join(d, str(tp))
+        log = UnifiedLog.open(path, config, topic_id=topic_id, topic_partition=tp)
+        fsync_dir(d)
+        self._logs[tp] = log
+        self._log_dir_of[tp] = d
+        return log
+
+    def open_log(self, dir_path: str, config: LogConfig) -> UnifiedLog:
+        """Open a log this manager does not own (e.g. `__cluster_metadata-0` for KRaft). The
+        caller owns it and must flush/close it; recovery honours the clean-shutdown marker of
+        the parent log dir as seen at startup."""
+        parent = os.path.dirname(os.path.abspath(dir_path))
+        clean = self._had_clean_shutdown.get(parent, True)
+        tp = TopicPartition.parse_dir_name(os.path.basename(os.path.normpath(dir_path)))
+        recovery = self._recovery_points.get(parent, {}).get(tp, 0) if tp else 0
+        return UnifiedLog.open(dir_path, config, recovery_point=recovery, had_clean_shutdown=clean,
+                               topic_partition=tp)
+
+    def _next_log_dir(self) -> str:
+        if len(self.log_dirs) == 1:
+            return self.log_dirs[0]
+        counts = {d: 0 for d in self.log_dirs}
+        for d in self._log_dir_of.values():
+            counts[d] += 1
+        return min(self.log_dirs, key=lambda d: (counts[d], self.log_dirs.index(d)))
+
+    # ---------------------------------------------------------------- deletion
+    def delete_log(self, tp: TopicPartition) -> None:
+        """Rename to `<topic>-<partition>.<uuid>-delete` (so a restart never loads it) then remove."""
+        log = self._logs.pop(tp, None)
+        d = self._log_dir_of.pop(tp, None)
+        if log is None or d is None:
+            return
+        log.close()
+        deleted = os.path.join(d, f"{tp}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}")
+        os.rename(log.dir, deleted)
+        fsync_dir(d)
+        log.dir = deleted
+        shutil.rmtree(deleted, ignore_errors=True)
+        self.checkpoint()
+
+    # ---------------------------------------------------------------- periodic work
+    def checkpoint(self) -> None:
+        """Write recovery-point and log-start-offset checkpoints of every log dir."""
+        for d in self.log_dirs:
+            logs = {tp: self._logs[tp] for tp, ld in self._log_dir_of.items() if ld == d}
+            OffsetCheckpointFile(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE)).write(
+                {tp: log.recovery_point for tp, log in logs.items()})
+            # Kafka records a log start offset only where it is above the first segment.
+            OffsetCheckpointFile(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE)).write(
+                {tp: log.log_start_offset for tp, log in logs.items()
+                 if log.log_start_offset > log.segments[0].base_offset})
+
+    def flush_dirty_logs(self, now_ms: int) -> None:
+        """flush.ms scheduler tick (LogManager.flushDirtyLogs)."""
+        for log in self._logs.values():
+            log.flush_if_due(now_ms)
+
+    def cleanup_logs(self, now_ms: int) -> int:
+        """Retention tick (log.retention.check.interval.ms): segments deleted."""
+        return sum(log.delete_old_segments(now_ms) for log in self._logs.values())
+
+
+def read_topic_id(partition_dir: str) -> bytes | None:
+    pmf = PartitionMetadataFile(os.path.join(partition_dir, PARTITION_METADATA_FILENAME))
+    return pmf.read() if pmf.exists() else None

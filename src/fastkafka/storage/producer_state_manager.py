@@ -1,0 +1,296 @@
+"""Idempotent/transactional producer state of one partition (storage.internals.log:
+ProducerStateManager, ProducerStateEntry, BatchMetadata, ProducerAppendInfo, AppendOrigin).
+
+Per producer id the leader keeps the epoch, the metadata of the last 5 appended batches (the
+idempotent producer's max in-flight requests), the coordinator epoch and the first offset of an
+ongoing transaction. That is enough to (a) reject fenced epochs and sequence gaps, (b) answer an
+exact retry of any of the last 5 batches with its original offsets, and (c) compute the first
+unstable offset (the LSO bound). The state is rebuilt on load from batch headers; `.snapshot`
+files (`<20-digit offset>.snapshot`, Kafka's versioned snapshot schema) are a later issue: the
+class keeps `last_snapshot_offset` and `map_end_offset` so they slot in.
+"""
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from fastkafka.protocol.errors import Errors, KafkaError
+
+NUM_BATCHES_TO_RETAIN = 5
+NO_PRODUCER_ID = -1
+NO_PRODUCER_EPOCH = -1
+NO_SEQUENCE = -1
+INT32_MAX = 2**31 - 1
+
+
+class AppendOrigin(enum.Enum):
+    """Who is appending, which decides how much is validated (Kafka's AppendOrigin)."""
+
+    REPLICATION = 0
+    COORDINATOR = 1
+    CLIENT = 2
+    RAFT_LEADER = 3
+
+
+def decrement_sequence(sequence: int, decrement: int) -> int:
+    """DefaultRecordBatch.decrementSequence: sequences wrap from INT32_MAX to 0."""
+    if sequence < decrement:
+        return INT32_MAX - (decrement - sequence) + 1
+    return sequence - decrement
+
+
+def increment_sequence(sequence: int, increment: int) -> int:
+    if sequence > INT32_MAX - increment:
+        return increment - (INT32_MAX - sequence) - 1
+    return sequence + increment
+
+
+class BatchMetadata(NamedTuple):
+    """One appended batch of a producer: last sequence/offset, the offset span, max timestamp."""
+
+    last_seq: int
+    last_offset: int
+    offset_delta: int
+    timestamp: int
+
+    @property
+    def first_seq(self) -> int:
+        return decrement_sequence(self.last_seq, self.offset_delta)
+
+    @property
+    def first_offset(self) -> int:
+        return self.last_offset - self.offset_delta
+
+
+@dataclass
+class ProducerStateEntry:
+    """State of one producer id in one partition.
+
+    Invariants: `batch_metadata` holds at most NUM_BATCHES_TO_RETAIN entries, oldest first, all
+    of the current `producer_epoch` (an epoch change clears it); `current_txn_first_offset` is
+    set exactly while a transaction of this producer is open in this partition.
+    """
+
+    producer_id: int
+    producer_epoch: int = NO_PRODUCER_EPOCH
+    batch_metadata: deque[BatchMetadata] = field(default_factory=lambda: deque(maxlen=NUM_BATCHES_TO_RETAIN))
+    coordinator_epoch: int = -1
+    last_timestamp: int = -1
+    current_txn_first_offset: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.batch_metadata
+
+    @property
+    def first_seq(self) -> int:
+        return self.batch_metadata[0].first_seq if self.batch_metadata else NO_SEQUENCE
+
+    @property
+    def last_seq(self) -> int:
+        return self.batch_metadata[-1].last_seq if self.batch_metadata else NO_SEQUENCE
+
+    @property
+    def first_data_offset(self) -> int:
+        return self.batch_metadata[0].first_offset if self.batch_metadata else -1
+
+    @property
+    def last_data_offset(self) -> int:
+        return self.batch_metadata[-1].last_offset if self.batch_metadata else -1
+
+    def copy(self) -> "ProducerStateEntry":
+        return ProducerStateEntry(self.producer_id, self.producer_epoch,
+                                  deque(self.batch_metadata, maxlen=NUM_BATCHES_TO_RETAIN),
+                                  self.coordinator_epoch, self.last_timestamp, self.current_txn_first_offset)
+
+    def maybe_update_producer_epoch(self, producer_epoch: int) -> bool:
+        if self.producer_epoch != producer_epoch:
+            self.batch_metadata.clear()
+            self.producer_epoch = producer_epoch
+            return True
+        return False
+
+    def add_batch(self, producer_epoch: int, last_seq: int, last_offset: int, offset_delta: int,
+                  timestamp: int) -> None:
+        self.maybe_update_producer_epoch(producer_epoch)
+        self.batch_metadata.append(BatchMetadata(last_seq, last_offset, offset_delta, timestamp))
+        self.last_timestamp = timestamp
+
+    def find_duplicate_batch(self, producer_epoch: int, base_sequence: int, last_sequence: int) -> BatchMetadata | None:
+        """The cached batch with exactly this epoch and sequence range (an idempotent retry)."""
+        if producer_epoch != self.producer_epoch:
+            return None
+        for m in self.batch_metadata:
+            if m.first_seq == base_sequence and m.last_seq == last_sequence:
+                return m
+        return None
+
+
+class CompletedTxn(NamedTuple):
+    producer_id: int
+    first_offset: int
+    last_offset: int
+    is_aborted: bool
+
+
+class ProducerAppendInfo:
+    """Validation and the pending update for one producer's batches in one append; applied to
+    the manager only after the log write succeeded (`ProducerStateManager.update`)."""
+
+    def __init__(self, topic_partition: str, producer_id: int, current_entry: ProducerStateEntry | None,
+                 origin: AppendOrigin) -> None:
+        self.topic_partition = topic_partition
+        self.producer_id = producer_id
+        self.origin = origin
+        self.current_entry = current_entry if current_entry is not None else ProducerStateEntry(producer_id)
+        self.updated_entry = self.current_entry.copy()
+        self.started_transactions: list[int] = []
+
+    def _check_producer_epoch(self, producer_epoch: int, offset: int) -> None:
+        current = self.updated_entry.producer_epoch
+        if producer_epoch < current:
+            message = (f"Epoch of producer {self.producer_id} at offset {offset} in {self.topic_partition} is "
+                       f"{producer_epoch}, which is smaller than the last seen epoch {current}")
+            if self.origin is not AppendOrigin.REPLICATION:
+                # Since 2.7 INVALID_PRODUCER_EPOCH, not PRODUCER_FENCED, so the client can abort and retry.
+                raise KafkaError(Errors.INVALID_PRODUCER_EPOCH, message)
+
+    def _check_sequence(self, producer_epoch: int, append_first_seq: int, offset: int) -> None:
+        updated = self.updated_entry
+        if producer_epoch != updated.producer_epoch:
+            if append_first_seq != 0 and updated.producer_epoch != NO_PRODUCER_EPOCH:
+                raise KafkaError(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                 f"Invalid sequence number for new epoch of producer {self.producer_id} at offset "
+                                 f"{offset} in partition {self.topic_partition}: {producer_epoch} (request epoch), "
+                                 f"{append_first_seq} (seq. number), {updated.producer_epoch} (current producer epoch)")
+        else:
+            if not updated.is_empty:
+                current_last_seq = updated.last_seq
+            elif producer_epoch == self.current_entry.producer_epoch:
+                current_last_seq = self.current_entry.last_seq
+            else:
+                current_last_seq = NO_SEQUENCE
+            # No known epoch (all of the producer's records were removed by retention or
+            # DeleteRecords): Kafka accepts any sequence rather than failing the producer.
+            if not (self.current_entry.producer_epoch == NO_PRODUCER_EPOCH
+                    or _in_sequence(current_last_seq, append_first_seq)):
+                raise KafkaError(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                 f"Out of order sequence number for producer {self.producer_id} at offset {offset} "
+                                 f"in partition {self.topic_partition}: {append_first_seq} (incoming seq. number), "
+                                 f"{current_last_seq} (current end sequence number)")
+
+    def append_data_batch(self, epoch: int, first_seq: int, last_seq: int, last_timestamp: int,
+                          first_offset: int, last_offset: int, is_transactional: bool) -> None:
+        self._check_producer_epoch(epoch, first_offset)
+        if self.origin is AppendOrigin.CLIENT:
+            self._check_sequence(epoch, first_seq, first_offset)
+        self.updated_entry.add_batch(epoch, last_seq, last_offset, last_offset - first_offset, last_timestamp)
+        txn_first = self.updated_entry.current_txn_first_offset
+        if txn_first is not None and not is_transactional:
+            raise KafkaError(Errors.INVALID_TXN_STATE,
+                             f"Expected transactional write from producer {self.producer_id} at offset "
+                             f"{first_offset} in partition {self.topic_partition}")
+        if txn_first is None and is_transactional:
+            self.updated_entry.current_txn_first_offset = first_offset
+            self.started_transactions.append(first_offset)
+
+    def append_end_txn_marker(self, is_abort: bool, coordinator_epoch: int, producer_epoch: int,
+                              offset: int, timestamp: int) -> CompletedTxn | None:
+        self._check_producer_epoch(producer_epoch, offset)
+        if self.updated_entry.coordinator_epoch > coordinator_epoch >= 0:
+            if self.origin is not AppendOrigin.REPLICATION:
+                raise KafkaError(Errors.TRANSACTION_COORDINATOR_FENCED,
+                                 f"Invalid coordinator epoch for producerId {self.producer_id} at offset {offset} "
+                                 f"in partition {self.topic_partition}: {coordinator_epoch} (zombie), "
+                                 f"{self.updated_entry.coordinator_epoch} (current)")
+        first = self.updated_entry.current_txn_first_offset
+        completed = CompletedTxn(self.producer_id, first, offset, is_abort) if first is not None else None
+        self.updated_entry.maybe_update_producer_epoch(producer_epoch)
+        if coordinator_epoch >= 0:
+            self.updated_entry.coordinator_epoch = coordinator_epoch
+        self.updated_entry.current_txn_first_offset = None
+        self.updated_entry.last_timestamp = timestamp
+        return completed
+
+    def to_entry(self) -> ProducerStateEntry:
+        return self.updated_entry
+
+
+def _in_sequence(last_seq: int, next_seq: int) -> bool:
+    return next_seq == last_seq + 1 or (next_seq == 0 and last_seq == INT32_MAX)
+
+
+class ProducerStateManager:
+    """All producer entries of one partition plus the ongoing-transaction index.
+
+    Invariants: `ongoing_txns` maps each open transaction's first offset to its producer id and
+    agrees with the entries' `current_txn_first_offset`; `map_end_offset` is the offset after
+    the last batch folded in (the log end offset once loaded).
+    Concurrency: single writer: call only from the event loop thread (owned by its UnifiedLog).
+    """
+
+    def __init__(self, topic_partition: str, log_dir: str | None = None) -> None:
+        self.topic_partition = topic_partition
+        self.log_dir = log_dir
+        self.producers: dict[int, ProducerStateEntry] = {}
+        self.ongoing_txns: dict[int, int] = {}  # first offset -> producer id
+        self.map_end_offset = 0
+        self.last_snapshot_offset = 0
+
+    def last_entry(self, producer_id: int) -> ProducerStateEntry | None:
+        return self.producers.get(producer_id)
+
+    def prepare_update(self, producer_id: int, origin: AppendOrigin) -> ProducerAppendInfo:
+        return ProducerAppendInfo(self.topic_partition, producer_id, self.producers.get(producer_id), origin)
+
+    def update(self, append_info: ProducerAppendInfo) -> None:
+        """Apply a validated append (after the log write succeeded)."""
+        if append_info.producer_id == NO_PRODUCER_ID:
+            raise ValueError(f"Invalid producer id {append_info.producer_id} passed to update for {self.topic_partition}")
+        entry = append_info.to_entry()
+        old = self.producers.get(append_info.producer_id)
+        if old is not None and old.current_txn_first_offset is not None \
+                and old.current_txn_first_offset != entry.current_txn_first_offset:
+            self.ongoing_txns.pop(old.current_txn_first_offset, None)
+        self.producers[append_info.producer_id] = entry
+        for first in append_info.started_transactions:
+            self.ongoing_txns[first] = append_info.producer_id
+
+    def update_map_end_offset(self, last_offset: int) -> None:
+        self.map_end_offset = last_offset
+
+    @property
+    def first_unstable_offset(self) -> int | None:
+        return min(self.ongoing_txns) if self.ongoing_txns else None
+
+    def update_from_header(self, h: Any) -> None:
+        """Fold one batch header in during log recovery (origin REPLICATION: no checks).
+
+        Control batches end the producer's open transaction; the marker's coordinator epoch
+        and type are not read here (they only matter for the aborted-transaction index, a later
+        issue)."""
+        if h.producer_id < 0:
+            self.map_end_offset = h.last_offset + 1
+            return
+        info = self.prepare_update(h.producer_id, AppendOrigin.REPLICATION)
+        if h.is_control:
+            info.append_end_txn_marker(False, -1, h.producer_epoch, h.base_offset, h.max_timestamp)
+        else:
+            last_seq = increment_sequence(h.base_sequence, h.last_offset - h.base_offset) \
+                if h.base_sequence >= 0 else NO_SEQUENCE
+            info.append_data_batch(h.producer_epoch, h.base_sequence, last_seq, h.max_timestamp,
+                                   h.base_offset, h.last_offset, h.is_transactional)
+        self.update(info)
+        self.map_end_offset = h.last_offset + 1
+
+    def truncate_fully_and_start_at(self, offset: int) -> None:
+        """Forget everything (log truncated/reset); state is rebuilt from `offset` on."""
+        self.producers.clear()
+        self.ongoing_txns.clear()
+        self.map_end_offset = offset
+        self.last_snapshot_offset = offset
+
+    def active_producers(self) -> dict[int, ProducerStateEntry]:
+        return dict(self.producers)

@@ -1,0 +1,663 @@
+"""UnifiedLog: a partition's log, a sorted run of LogSegments (storage.internals.log.UnifiedLog,
+LocalLog and LogLoader, without tiered storage).
+
+Directory `<log dir>/<topic>-<partition>/` holds `<20-digit base offset>.log/.index/.timeindex`
+per segment, `leader-epoch-checkpoint` and `partition.metadata`. Offsets:
+`log_start_offset <= high_watermark <= log_end_offset`; `recovery_point` is the offset below
+which everything is known flushed (recovery after a crash starts at its segment).
+"""
+from __future__ import annotations
+
+import bisect
+import os
+import random
+import shutil
+import struct
+import time
+
+from fastkafka._native import record_batch as _rb
+from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.storage.checkpoint_file import fsync_dir
+from fastkafka.storage.fetch_data_info import FetchDataInfo
+from fastkafka.storage.leader_epoch_file_cache import LEADER_EPOCH_CHECKPOINT_FILENAME, LeaderEpochFileCache
+from fastkafka.storage.log_append_info import LogAppendInfo
+from fastkafka.storage.log_config import LogConfig
+from fastkafka.storage.log_offset_metadata import LogOffsetMetadata
+from fastkafka.storage.log_segment import (
+    CLEANED_FILE_SUFFIX,
+    DELETED_FILE_SUFFIX,
+    INDEX_FILE_SUFFIX,
+    LOG_FILE_SUFFIX,
+    SWAP_FILE_SUFFIX,
+    TIME_INDEX_FILE_SUFFIX,
+    LogSegment,
+    RollParams,
+    offset_from_file_name,
+    offset_index_file,
+    time_index_file,
+)
+from fastkafka.storage.partition_metadata_file import PARTITION_METADATA_FILENAME, PartitionMetadataFile
+from fastkafka.storage.producer_state_manager import AppendOrigin, ProducerAppendInfo, ProducerStateManager
+from fastkafka.storage.topic_partition import TopicPartition
+
+# ListOffsets special timestamps (ListOffsetsRequest).
+LATEST_TIMESTAMP = -1
+EARLIEST_TIMESTAMP = -2
+MAX_TIMESTAMP = -3
+EARLIEST_LOCAL_TIMESTAMP = -4
+LATEST_TIERED_TIMESTAMP = -5
+
+_TXN_MARKER_KEY = struct.Struct(">hh")
+_TXN_MARKER_VALUE = struct.Struct(">hi")
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class UnifiedLog:
+    """The log of one partition.
+
+    Invariants: `segments` is sorted by base offset, non-empty, and each segment's offsets are
+    below the next one's base offset; the last segment is the active one (the only one
+    appended to); `log_start_offset <= high_watermark <= log_end_offset`;
+    `recovery_point <= log_end_offset`; producer state and the leader epoch cache reflect
+    every batch below `log_end_offset`.
+    Concurrency: single writer: call only from the event loop thread (the partition's owner).
+    Reads return file slices of immutable bytes below the log end offset.
+    """
+
+    def __init__(self, dir_path: str, config: LogConfig, *, topic_partition: TopicPartition,
+                 segments: list[LogSegment], log_start_offset: int, recovery_point: int,
+                 log_end_offset: int, leader_epoch_cache: LeaderEpochFileCache,
+                 producer_state_manager: ProducerStateManager, topic_id: bytes | None) -> None:
+        self.dir = dir_path
+        self.config = config
+        self.topic_partition = topic_partition
+        self._segments = segments
+        self._base_offsets = [s.base_offset for s in segments]
+        self.log_start_offset = log_start_offset
+        self.recovery_point = recovery_point
+        self.log_end_offset = log_end_offset
+        self.high_watermark = log_start_offset
+        self.leader_epoch_cache = leader_epoch_cache
+        self.producer_state_manager = producer_state_manager
+        self.topic_id = topic_id
+        self.last_flush_time = _now_ms()
+        self._closed = False
+
+    # ================================================================ loading (LogLoader)
+    @classmethod
+    def open(cls, dir_path: str, config: LogConfig, *, topic_id: bytes | None = None,
+             log_start_offset: int = 0, recovery_point: int = 0, had_clean_shutdown: bool = True,
+             topic_partition: TopicPartition | None = None) -> "UnifiedLog":
+        """Open (creating if needed) the log in `dir_path`, recovering from `recovery_point` when
+        the previous shutdown was not clean, and rebuilding any missing or corrupt index."""
+        os.makedirs(dir_path, exist_ok=True)
+        tp = topic_partition or TopicPartition.parse_dir_name(os.path.basename(os.path.normpath(dir_path))) \
+            or TopicPartition(os.path.basename(os.path.normpath(dir_path)), 0)
+        _remove_temp_files(dir_path)
+        epoch_cache = LeaderEpochFileCache(os.path.join(dir_path, LEADER_EPOCH_CHECKPOINT_FILENAME))
+        psm = ProducerStateManager(str(tp), dir_path)
+
+        segments = _load_segments(dir_path, config)
+        if not segments:
+            segments = [_new_segment(dir_path, config, log_start_offset)]
+            fsync_dir(dir_path)
+        log_start_offset = max(log_start_offset, segments[0].base_offset)
+        recovery_point = max(recovery_point, log_start_offset)
+
+        if not had_clean_shutdown:
+            for i, seg in enumerate(segments):
+                next_base = segments[i + 1].base_offset if i + 1 < len(segments) else None
+                if next_base is not None and next_base <= recovery_point:
+                    continue  # wholly below the recovery point: flushed before the crash
+                truncated = seg.recover(None, epoch_cache)
+                if truncated > 0:
+                    # Everything after a torn batch is garbage too (LogLoader.recoverLog).
+                    for later in segments[i + 1:]:
+                        later.delete_files()
+                    del segments[i + 1:]
+                    break
+
+        active = segments[-1]
+        active.reopen_indexes_for_append(config.segment_index_bytes)
+        log_end_offset = active.read_next_offset()
+        if len(segments) > 1 and active.size == 0 and log_end_offset == active.base_offset:
+            log_end_offset = max(log_end_offset, segments[-2].read_next_offset())
+        recovery_point = min(recovery_point, log_end_offset)
+        if log_start_offset > log_end_offset:
+            log_start_offset = log_end_offset
+        epoch_cache.truncate_from_end(log_end_offset)
+        epoch_cache.truncate_from_start(log_start_offset)
+
+        # Producer state from the batch headers (snapshots are a later issue).
+        psm.truncate_fully_and_start_at(log_start_offset)
+        for seg in segments:
+            for h in seg.log.batches_from(0):
+                if h.last_offset >= log_start_offset:
+                    psm.update_from_header(h)
+        psm.update_map_end_offset(log_end_offset)
+
+        pmf = PartitionMetadataFile(os.path.join(dir_path, PARTITION_METADATA_FILENAME))
+        stored_id = pmf.read() if pmf.exists() else None
+        if topic_id is not None and stored_id is not None and stored_id != topic_id:
+            raise KafkaError(Errors.INCONSISTENT_TOPIC_ID,
+                             f"Tried to assign topic ID {topic_id.hex()} to log for {tp}, "
+                             f"but log already contained topic ID {stored_id.hex()}")
+        log = cls(dir_path, config, topic_partition=tp, segments=segments, log_start_offset=log_start_offset,
+                  recovery_point=recovery_point, log_end_offset=log_end_offset, leader_epoch_cache=epoch_cache,
+                  producer_state_manager=psm, topic_id=stored_id or topic_id)
+        if stored_id is None and topic_id is not None:
+            pmf.write(topic_id)
+        return log
+
+    # ================================================================ properties
+    @property
+    def segments(self) -> list[LogSegment]:
+        return list(self._segments)
+
+    @property
+    def active_segment(self) -> LogSegment:
+        return self._segments[-1]
+
+    @property
+    def num_segments(self) -> int:
+        return len(self._segments)
+
+    @property
+    def size(self) -> int:
+        return sum(s.size for s in self._segments)
+
+    @property
+    def last_stable_offset(self) -> int:
+        """min(first unstable offset, high watermark): READ_COMMITTED fetches stop here."""
+        fu = self.producer_state_manager.first_unstable_offset
+        return self.high_watermark if fu is None else min(fu, self.high_watermark)
+
+    @property
+    def latest_epoch(self) -> int | None:
+        return self.leader_epoch_cache.latest_epoch
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def update_config(self, config: LogConfig) -> None:
+        self.config = config
+
+    def assign_topic_id(self, topic_id: bytes) -> None:
+        if self.topic_id is None:
+            self.topic_id = topic_id
+            PartitionMetadataFile(os.path.join(self.dir, PARTITION_METADATA_FILENAME)).write(topic_id)
+        elif self.topic_id != topic_id:
+            raise KafkaError(Errors.INCONSISTENT_TOPIC_ID, f"Topic ID mismatch for {self.topic_partition}")
+
+    def update_high_watermark(self, offset: int) -> int:
+        """Set the HW, clamped to [log_start_offset, log_end_offset]; returns the value set."""
+        hw = min(max(offset, self.log_start_offset), self.log_end_offset)
+        self.high_watermark = hw
+        return hw
+
+    def assign_epoch_start_offset(self, leader_epoch: int, start_offset: int) -> None:
+        """A new leader epoch starts at `start_offset` (becoming leader)."""
+        self.leader_epoch_cache.assign(leader_epoch, start_offset)
+
+    def end_offset_for_epoch(self, leader_epoch: int) -> tuple[int, int]:
+        """(epoch, end offset) for OffsetForLeaderEpoch."""
+        return self.leader_epoch_cache.end_offset_for(leader_epoch, self.log_end_offset)
+
+    # ================================================================ append
+    def append_as_leader(self, records: bytes | bytearray | memoryview, leader_epoch: int, *, now_ms: int,
+                         require_single_batch: bool = True,
+                         origin: AppendOrigin = AppendOrigin.CLIENT) -> LogAppendInfo:
+        """Validate, assign offsets, append; Kafka's UnifiedLog.appendAsLeader.
+
+        Raises KafkaError with Kafka's code: CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
+        RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP, UNSUPPORTED_COMPRESSION_TYPE,
+        INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE,
+        KAFKA_STORAGE_ERROR. An exact retry of one of a producer's last 5 batches writes
+        nothing and returns the original offsets with duplicate=True."""
+        self._check_open()
+        cfg = self.config
+        try:
+            info = _rb.validate_produce_batches(
+                records, max_batch_size=cfg.max_message_bytes, compacted=cfg.compact, now_ms=now_ms,
+                timestamp_type_log_append=cfg.log_append_time,
+                timestamp_before_max_ms=cfg.message_timestamp_before_max_ms,
+                timestamp_after_max_ms=cfg.message_timestamp_after_max_ms)
+        except _rb.InvalidRecordError as e:
+            raise KafkaError(e.code, str(e)) from None
+        if info.batch_count == 0:
+            return LogAppendInfo(-1, -1, -1, self.log_start_offset, 0)
+        if require_single_batch and info.batch_count != 1:
+            raise KafkaError(Errors.INVALID_RECORD,
+                             "Produce requests with version 3 and above must contain exactly one record batch "
+                             f"(got {info.batch_count}) for {self.topic_partition}")
+        if info.size > cfg.segment_bytes:
+            raise KafkaError(Errors.RECORD_LIST_TOO_LARGE,
+                             f"Message batch size is {info.size} bytes in append to partition {self.topic_partition} "
+                             f"which exceeds the maximum configured segment size of {cfg.segment_bytes}.")
+        headers = self._batch_headers(records, info)
+        if origin is AppendOrigin.CLIENT:
+            for h in headers:
+                if h.is_control:
+                    raise KafkaError(Errors.INVALID_RECORD,
+                                     f"Clients are not allowed to write control records in topic partition {self.topic_partition}.")
+                if h.producer_id >= 0 and h.base_sequence < 0:
+                    raise KafkaError(Errors.INVALID_RECORD,
+                                     f"Invalid sequence number {h.base_sequence} in record batch with producerId "
+                                     f"{h.producer_id} in topic partition {self.topic_partition}")
+            # Idempotent retry of a cached batch: answer with the original offsets.
+            if len(headers) == 1 and headers[0].producer_id >= 0:
+                h = headers[0]
+                entry = self.producer_state_manager.last_entry(h.producer_id)
+                if entry is not None:
+                    dup = entry.find_duplicate_batch(h.producer_epoch, h.base_sequence, h.last_sequence)
+                    if dup is not None:
+                        return LogAppendInfo(dup.first_offset, dup.last_offset, dup.timestamp,
+                                             self.log_start_offset, info.record_count, duplicate=True)
+
+        base_offset = self.log_end_offset
+        log_append_time = now_ms if cfg.log_append_time else -1
+        buf = bytearray(records)
+        next_offset = _rb.assign_offsets(buf, base_offset, leader_epoch, log_append_time)
+        last_offset = next_offset - 1
+        shift = base_offset - info.base_offset
+        max_ts = log_append_time if cfg.log_append_time else info.max_timestamp
+
+        # Producer state is validated against the assigned offsets before anything is written.
+        updates = self._analyze_producer_state(headers, shift, origin, log_append_time)
+
+        segment = self._maybe_roll(len(buf), max_ts, last_offset, now_ms)
+        segment.append(last_offset, buf)
+        self.log_end_offset = next_offset
+        for upd in updates.values():
+            self.producer_state_manager.update(upd)
+        self.producer_state_manager.update_map_end_offset(next_offset)
+        if leader_epoch >= 0:
+            latest = self.leader_epoch_cache.latest_epoch
+            if latest is None or leader_epoch > latest:
+                self.leader_epoch_cache.assign(leader_epoch, base_offset)
+
+        if (self.log_end_offset - self.recovery_point >= cfg.flush_messages
+                or now_ms - self.last_flush_time >= cfg.flush_ms):
+            self.flush()
+        return LogAppendInfo(base_offset, last_offset, log_append_time, self.log_start_offset,
+                             info.record_count, max_ts, last_offset, len(buf))
+
+    def _batch_headers(self, records: bytes | bytearray | memoryview, info: object) -> list["_Hdr"]:
+        if getattr(info, "batch_count") == 1:
+            i = info
+            hdr = _Hdr(i.base_offset, i.last_offset, i.max_timestamp, i.producer_id, i.producer_epoch,  # type: ignore[attr-defined]
+                       i.base_sequence, i.last_sequence, i.is_transactional, i.is_control, 0, len(records))  # type: ignore[attr-defined]
+            if hdr.is_control:
+                hdr.records = bytes(records)
+            return [hdr]
+        scanned, _end, _err = _rb.scan_batches(records, 0, False)
+        out = []
+        for h in scanned:
+            last_seq = -1 if h.base_sequence < 0 else _inc_seq(h.base_sequence, h.last_offset - h.base_offset)
+            hdr = _Hdr(h.base_offset, h.last_offset, h.max_timestamp, h.producer_id, h.producer_epoch,
+                       h.base_sequence, last_seq, h.is_transactional, h.is_control, h.position, h.size)
+            if hdr.is_control:
+                hdr.records = bytes(records[h.position:h.position + h.size])
+            out.append(hdr)
+        return out
+
+    def _analyze_producer_state(self, headers: list["_Hdr"], shift: int, origin: AppendOrigin,
+                                log_append_time: int) -> dict[int, ProducerAppendInfo]:
+        updates: dict[int, ProducerAppendInfo] = {}
+        for h in headers:
+            if h.producer_id < 0:
+                continue
+            upd = updates.get(h.producer_id)
+            if upd is None:
+                upd = self.producer_state_manager.prepare_update(h.producer_id, origin)
+                updates[h.producer_id] = upd
+            first = h.base_offset + shift
+            last = h.last_offset + shift
+            ts = log_append_time if log_append_time >= 0 else h.max_timestamp
+            if h.is_control:
+                is_abort, coordinator_epoch = self._read_txn_marker(h)
+                upd.append_end_txn_marker(is_abort, coordinator_epoch, h.producer_epoch, first, ts)
+            else:
+                upd.append_data_batch(h.producer_epoch, h.base_sequence, h.last_sequence, ts, first, last,
+                                      h.is_transactional)
+        return updates
+
+    def _read_txn_marker(self, h: "_Hdr") -> tuple[bool, int]:
+        # Control batches come from the transaction coordinator only (low rate): decoding the
+        # single record is fine here.
+        return (True, -1) if h.records is None else _decode_txn_marker(h.records)
+
+    def _maybe_roll(self, messages_size: int, max_timestamp: int, max_offset: int, now: int) -> LogSegment:
+        seg = self.active_segment
+        if seg.should_roll(RollParams(self.config.segment_ms, self.config.segment_bytes, max_timestamp,
+                                      max_offset, messages_size, now)):
+            return self.roll()
+        return seg
+
+    def roll(self) -> LogSegment:
+        """Close the active segment to appends and start a new one at the log end offset."""
+        new_offset = self.log_end_offset
+        active = self.active_segment
+        if active.base_offset == new_offset:
+            if active.size == 0:
+                return active  # already an empty segment here: nothing to roll
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
+                             f"Trying to roll a new log segment for {self.topic_partition} with start offset "
+                             f"{new_offset} while it already exists.")
+        active.on_became_inactive_segment()
+        seg = _new_segment(self.dir, self.config, new_offset)
+        self._segments.append(seg)
+        self._base_offsets.append(new_offset)
+        # Kafka flushes the rolled segment in the background; here it is done inline.
+        self.flush(new_offset)
+        fsync_dir(self.dir)
+        return seg
+
+    # ================================================================ read
+    def read(self, fetch_offset: int, max_bytes: int, *, max_offset: int, min_one_message: bool) -> FetchDataInfo:
+        """Records from `fetch_offset`, not beyond `max_offset` (HW for consumers, LSO for
+        READ_COMMITTED, LEO for replicas). OFFSET_OUT_OF_RANGE outside [log_start, LEO]."""
+        self._check_open()
+        leo = self.log_end_offset
+        if fetch_offset > leo or fetch_offset < self.log_start_offset:
+            raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
+                             f"Received request for offset {fetch_offset} for partition {self.topic_partition}, "
+                             f"but we only have log segments in the range {self.log_start_offset} to {leo}.")
+        if fetch_offset >= max_offset or fetch_offset == leo:
+            return FetchDataInfo.empty(LogOffsetMetadata(fetch_offset))
+        max_seg_idx = self._floor_index(max_offset)
+        i = self._floor_index(fetch_offset)
+        if i < 0:
+            i = 0
+        while i < len(self._segments):
+            seg = self._segments[i]
+            if i == max_seg_idx:
+                mp = seg.translate_offset(max_offset)
+                max_position = seg.size if mp is None else mp.position
+            else:
+                max_position = seg.size
+            data = seg.read(fetch_offset, max_bytes, max_position, min_one_message)
+            if data is not None:
+                return data
+            i += 1
+        return FetchDataInfo.empty(LogOffsetMetadata(fetch_offset))
+
+    def _floor_index(self, offset: int) -> int:
+        return bisect.bisect_right(self._base_offsets, offset) - 1
+
+    def fetch_offset_by_timestamp(self, target_timestamp: int) -> tuple[int, int, int] | None:
+        """(timestamp, offset, leader_epoch) for ListOffsets; -1 fields mean unknown."""
+        self._check_open()
+        cache = self.leader_epoch_cache
+        if target_timestamp in (EARLIEST_TIMESTAMP, EARLIEST_LOCAL_TIMESTAMP):
+            epoch = cache.epoch_for_offset(self.log_start_offset)
+            return (-1, self.log_start_offset, -1 if epoch is None else epoch)
+        if target_timestamp == LATEST_TIMESTAMP:
+            latest = cache.latest_epoch
+            return (-1, self.log_end_offset, -1 if latest is None else latest)
+        if target_timestamp == LATEST_TIERED_TIMESTAMP:
+            # Kafka without remote storage: no tiered offset.
+            return (-1, -1, -1)
+        if target_timestamp == MAX_TIMESTAMP:
+            best: LogSegment | None = None
+            for seg in self._segments:
+                if best is None or seg.max_timestamp_so_far > best.max_timestamp_so_far:
+                    best = seg
+            if best is None or best.max_timestamp_so_far < 0:
+                return None
+            found = best.find_offset_by_timestamp(best.max_timestamp_so_far, self.log_start_offset)
+            if found is None:
+                return None
+            return found
+        if target_timestamp < 0:
+            raise KafkaError(Errors.INVALID_REQUEST, f"Invalid timestamp {target_timestamp}")
+        for seg in self._segments:
+            if seg.size and seg.largest_timestamp() >= target_timestamp:
+                found = seg.find_offset_by_timestamp(target_timestamp, self.log_start_offset)
+                if found is not None:
+                    return found
+        return None
+
+    # ================================================================ flush, truncation, lifecycle
+    def flush(self, offset: int | None = None) -> None:
+        """fsync segments holding offsets in [recovery_point, offset) and move the recovery
+        point to `offset` (default: the log end offset)."""
+        self._check_open()
+        target = self.log_end_offset if offset is None else min(offset, self.log_end_offset)
+        if target <= self.recovery_point and offset is not None:
+            return
+        start = max(self._floor_index(self.recovery_point), 0)
+        for seg in self._segments[start:]:
+            if seg.base_offset > target or (seg.base_offset == target and seg.size == 0):
+                break
+            seg.flush()
+        self.recovery_point = max(self.recovery_point, target)
+        self.last_flush_time = _now_ms()
+
+    def flush_if_due(self, now_ms: int) -> None:
+        """Scheduler hook for flush.ms (LogManager.flushDirtyLogs)."""
+        if self.log_end_offset > self.recovery_point and now_ms - self.last_flush_time >= self.config.flush_ms:
+            self.flush()
+
+    def truncate_to(self, target_offset: int) -> bool:
+        """Remove everything at and above `target_offset` (follower truncation). Returns True
+        if anything was removed."""
+        self._check_open()
+        if target_offset < 0:
+            raise ValueError(f"Cannot truncate partition {self.topic_partition} to a negative offset ({target_offset}).")
+        if target_offset >= self.log_end_offset:
+            return False
+        if target_offset < self.active_segment.base_offset and target_offset <= self._segments[0].base_offset:
+            self.truncate_fully_and_start_at(target_offset)
+            return True
+        while len(self._segments) > 1 and self._segments[-1].base_offset >= target_offset:
+            self._segments.pop().delete_files()
+            self._base_offsets.pop()
+        self.active_segment.truncate_to(target_offset)
+        self.active_segment.reopen_indexes_for_append(self.config.segment_index_bytes)
+        self.log_end_offset = target_offset
+        self.recovery_point = min(self.recovery_point, target_offset)
+        self.high_watermark = min(self.high_watermark, target_offset)
+        self.leader_epoch_cache.truncate_from_end(target_offset)
+        self._rebuild_producer_state()
+        return True
+
+    def truncate_fully_and_start_at(self, new_offset: int) -> None:
+        """Drop every segment and restart the log empty at `new_offset`."""
+        for seg in self._segments:
+            seg.delete_files()
+        self._segments = [_new_segment(self.dir, self.config, new_offset)]
+        self._base_offsets = [new_offset]
+        self.log_start_offset = self.log_end_offset = self.recovery_point = self.high_watermark = new_offset
+        self.leader_epoch_cache.clear()
+        self.producer_state_manager.truncate_fully_and_start_at(new_offset)
+        fsync_dir(self.dir)
+
+    def maybe_increment_log_start_offset(self, new_log_start_offset: int) -> bool:
+        """DeleteRecords: move the log start up (never past the high watermark)."""
+        if new_log_start_offset > self.high_watermark:
+            raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
+                             f"Cannot increment the log start offset to {new_log_start_offset} of partition "
+                             f"{self.topic_partition} since it is larger than the high watermark {self.high_watermark}")
+        if new_log_start_offset <= self.log_start_offset:
+            return False
+        self.log_start_offset = new_log_start_offset
+        self.leader_epoch_cache.truncate_from_start(new_log_start_offset)
+        self._delete_segments_below_log_start()
+        return True
+
+    def delete_old_segments(self, now_ms: int) -> int:
+        """Retention for cleanup.policy=delete: segments past retention.ms (by largest
+        timestamp), beyond retention.bytes, or wholly below the log start offset. Never the
+        active segment, never at or above the high watermark. Returns segments deleted."""
+        if not self.config.delete:
+            return self._delete_segments_below_log_start()
+        cfg = self.config
+        deletable: list[LogSegment] = []
+        remaining = self.size
+        for i, seg in enumerate(self._segments[:-1]):
+            next_base = self._segments[i + 1].base_offset
+            if next_base > self.high_watermark:
+                break
+            expired = cfg.retention_ms >= 0 and now_ms - seg.largest_timestamp() > cfg.retention_ms
+            too_big = cfg.retention_bytes >= 0 and remaining - seg.size >= cfg.retention_bytes
+            below_start = next_base <= self.log_start_offset
+            if not (expired or too_big or below_start):
+                break
+            deletable.append(seg)
+            remaining -= seg.size
+        if not deletable:
+            return 0
+        new_start = self._segments[len(deletable)].base_offset
+        for seg in deletable:
+            seg.delete_files()
+        del self._segments[:len(deletable)]
+        del self._base_offsets[:len(deletable)]
+        if new_start > self.log_start_offset:
+            self.log_start_offset = new_start
+            self.leader_epoch_cache.truncate_from_start(new_start)
+        return len(deletable)
+
+    def _delete_segments_below_log_start(self) -> int:
+        n = 0
+        while len(self._segments) > 1 and self._segments[1].base_offset <= self.log_start_offset:
+            self._segments.pop(0).delete_files()
+            self._base_offsets.pop(0)
+            n += 1
+        return n
+
+    def _rebuild_producer_state(self) -> None:
+        psm = self.producer_state_manager
+        psm.truncate_fully_and_start_at(self.log_start_offset)
+        for seg in self._segments:
+            for h in seg.log.batches_from(0):
+                if h.last_offset >= self.log_start_offset:
+                    psm.update_from_header(h)
+        psm.update_map_end_offset(self.log_end_offset)
+
+    def close(self) -> None:
+        """Close files (no flush: LogManager.shutdown flushes before closing)."""
+        if self._closed:
+            return
+        self._closed = True
+        for seg in self._segments:
+            seg.close()
+
+    def delete(self) -> None:
+        """Close and remove the whole directory."""
+        self.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def rename_dir(self, new_dir: str) -> None:
+        """Move the log directory (deletion marks it `-delete` first, as Kafka does)."""
+        os.rename(self.dir, new_dir)
+        old = self.dir
+        self.dir = new_dir
+        for seg in self._segments:
+            seg.log.path = os.path.join(new_dir, os.path.relpath(seg.log.path, old))
+        self.leader_epoch_cache._file.path = os.path.join(new_dir, LEADER_EPOCH_CHECKPOINT_FILENAME)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"The log for {self.topic_partition} is closed")
+
+    def __repr__(self) -> str:
+        return (f"UnifiedLog({self.topic_partition}, start={self.log_start_offset}, hw={self.high_watermark}, "
+                f"leo={self.log_end_offset}, segments={len(self._segments)})")
+
+
+class _Hdr:
+    __slots__ = ("base_offset", "last_offset", "max_timestamp", "producer_id", "producer_epoch",
+                 "base_sequence", "last_sequence", "is_transactional", "is_control", "position", "size", "records")
+
+    def __init__(self, base_offset: int, last_offset: int, max_timestamp: int, producer_id: int,
+                 producer_epoch: int, base_sequence: int, last_sequence: int, is_transactional: bool,
+                 is_control: bool, position: int, size: int) -> None:
+        self.base_offset = base_offset
+        self.last_offset = last_offset
+        self.max_timestamp = max_timestamp
+        self.producer_id = producer_id
+        self.producer_epoch = producer_epoch
+        self.base_sequence = base_sequence
+        self.last_sequence = last_sequence
+        self.is_transactional = is_transactional
+        self.is_control = is_control
+        self.position = position
+        self.size = size
+        self.records: bytes | None = None
+
+
+def _inc_seq(seq: int, inc: int) -> int:
+    limit = 2**31 - 1
+    return inc - (limit - seq) - 1 if seq > limit - inc else seq + inc
+
+
+def _decode_txn_marker(batch: bytes) -> tuple[bool, int]:
+    """(is_abort, coordinator_epoch) of a transaction marker batch (ControlRecordType,
+    EndTransactionMarker)."""
+    recs = _rb.iter_records(batch)
+    if not recs or recs[0].key is None or len(recs[0].key) < 4:
+        return (True, -1)
+    _version, ctype = _TXN_MARKER_KEY.unpack_from(recs[0].key, 0)
+    coordinator_epoch = -1
+    if recs[0].value is not None and len(recs[0].value) >= 6:
+        coordinator_epoch = _TXN_MARKER_VALUE.unpack_from(recs[0].value, 0)[1]
+    return (ctype == 0, coordinator_epoch)
+
+
+def _new_segment(dir_path: str, config: LogConfig, base_offset: int) -> LogSegment:
+    jitter = random.randrange(config.segment_jitter_ms) if config.segment_jitter_ms > 0 else 0
+    jitter = min(jitter, config.segment_ms)
+    return LogSegment.open(dir_path, base_offset, index_interval_bytes=config.index_interval_bytes,
+                           max_index_size=config.segment_index_bytes, roll_jitter_ms=jitter)
+
+
+def _remove_temp_files(dir_path: str) -> None:
+    """Leftovers of interrupted operations: `.deleted`, `.cleaned`, `.swap` and `.tmp` files
+    (Kafka's LogLoader.removeTempFilesAndCollectSwapFiles; swap completion is a cleaner issue)."""
+    for name in os.listdir(dir_path):
+        if name.endswith((DELETED_FILE_SUFFIX, CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX, ".tmp")):
+            try:
+                os.unlink(os.path.join(dir_path, name))
+            except (FileNotFoundError, IsADirectoryError):
+                pass
+
+
+def _load_segments(dir_path: str, config: LogConfig) -> list[LogSegment]:
+    """Open every `.log`; drop index files without a log; rebuild missing or corrupt indexes
+    (LogLoader.loadSegmentFiles)."""
+    names = os.listdir(dir_path)
+    bases = sorted(offset_from_file_name(n) for n in names if n.endswith(LOG_FILE_SUFFIX) and n[:20].isdigit())
+    base_set = set(bases)
+    for n in names:
+        if n.endswith((INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX)) and n[:20].isdigit() \
+                and offset_from_file_name(n) not in base_set:
+            os.unlink(os.path.join(dir_path, n))
+    segments: list[LogSegment] = []
+    for base in bases:
+        missing = not (os.path.exists(offset_index_file(dir_path, base))
+                       and os.path.exists(time_index_file(dir_path, base)))
+        seg = LogSegment.open(dir_path, base, index_interval_bytes=config.index_interval_bytes,
+                              max_index_size=config.segment_index_bytes)
+        rebuild = missing
+        if not rebuild:
+            try:
+                seg.sanity_check()
+            except ValueError:
+                rebuild = True
+        if rebuild:
+            if not missing:
+                # Corrupt: start from empty index files.
+                seg.close()
+                for p in (offset_index_file(dir_path, base), time_index_file(dir_path, base)):
+                    os.unlink(p)
+                seg = LogSegment.open(dir_path, base, index_interval_bytes=config.index_interval_bytes,
+                                      max_index_size=config.segment_index_bytes)
+            seg.recover()
+        segments.append(seg)
+    return segments
+
