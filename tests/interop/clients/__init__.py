@@ -1,0 +1,1 @@
+"""Thin wrappers around each real client, shared by the interop tests."""
