@@ -1,0 +1,40 @@
+"""TopicImage / TopicsImage: topics and their partitions (Kafka's image.TopicImage, TopicsImage)."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from fastkafka.cluster.metadata.partition_registration import PartitionRegistration
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TopicImage:
+    """Immutable. `topic_id` is the 16-byte Kafka Uuid; `partitions` maps partition id to its
+    registration and always holds ids 0..n-1."""
+
+    name: str
+    topic_id: bytes
+    partitions: Mapping[int, PartitionRegistration]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TopicsImage:
+    """Immutable. Invariant: `by_name` and `by_id` hold the same TopicImage objects."""
+
+    by_id: Mapping[bytes, TopicImage]
+    by_name: Mapping[str, TopicImage]
+
+    def get_topic(self, name: str) -> TopicImage | None:
+        return self.by_name.get(name)
+
+    def get_partition(self, topic_id: bytes, partition_id: int) -> PartitionRegistration | None:
+        t = self.by_id.get(topic_id)
+        return None if t is None else t.partitions.get(partition_id)
+
+    def topic_id_to_name(self, topic_id: bytes) -> str | None:
+        t = self.by_id.get(topic_id)
+        return None if t is None else t.name
+
+
+EMPTY_TOPICS = TopicsImage(MappingProxyType({}), MappingProxyType({}))
