@@ -27,7 +27,9 @@ def test_create_append_shutdown_restart(tmp_path):
     assert lm.get_or_create_log(tp, TID, LogConfig()) is log
     for _ in range(5):
         log.append_as_leader(batch(2), 0, now_ms=now_ms())
+    log.update_high_watermark(8)
     lm.shutdown()
+    assert open(os.path.join(d, "replication-offset-checkpoint")).read() == "0\n1\norders 0 8\n"
     assert os.path.exists(os.path.join(d, CLEAN_SHUTDOWN_FILE))
     assert open(os.path.join(d, "recovery-point-offset-checkpoint")).read() == "0\n1\norders 0 10\n"
     assert open(os.path.join(d, "log-start-offset-checkpoint")).read() == "0\n0\n"
@@ -38,7 +40,7 @@ def test_create_append_shutdown_restart(tmp_path):
     assert not os.path.exists(os.path.join(d, CLEAN_SHUTDOWN_FILE))  # removed once loaded
     log2 = lm2.get_log(tp)
     assert log2 is not None and log2.log_end_offset == 10 and log2.recovery_point == 10
-    assert log2.topic_id == TID
+    assert log2.topic_id == TID and log2.high_watermark == 8
     info = log2.read(0, 10**6, max_offset=10, min_one_message=True)
     assert [o for o, _ in read_values(info.records.read_bytes())] == list(range(10))
     lm2.shutdown()

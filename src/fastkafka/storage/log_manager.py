@@ -1,7 +1,7 @@
 """LogManager: every partition log on this broker's log dirs (kafka.log.LogManager).
 
 Per log dir: `<topic>-<partition>/` partition directories, `recovery-point-offset-checkpoint`,
-`log-start-offset-checkpoint`, `meta.properties` (see meta_properties.py), `.lock` (an flock
+`log-start-offset-checkpoint`, `replication-offset-checkpoint` (high watermarks), `meta.properties` (see meta_properties.py), `.lock` (an flock
 held while the broker runs) and `.kafka_cleanshutdown` (present only between a clean shutdown
 and the next startup: without it the logs are recovered from their recovery points).
 """
@@ -17,6 +17,7 @@ from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage.checkpoint_file import (
     LOG_START_OFFSET_CHECKPOINT_FILE,
     RECOVERY_POINT_CHECKPOINT_FILE,
+    REPLICATION_OFFSET_CHECKPOINT_FILE,
     OffsetCheckpointFile,
     fsync_dir,
 )
@@ -66,6 +67,7 @@ class LogManager:
             self._had_clean_shutdown[d] = clean
             recovery_points = OffsetCheckpointFile(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE)).read()
             start_offsets = OffsetCheckpointFile(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE)).read()
+            high_watermarks = OffsetCheckpointFile(os.path.join(d, REPLICATION_OFFSET_CHECKPOINT_FILE)).read()
             self._recovery_points[d] = recovery_points
             for name in sorted(os.listdir(d)):
                 path = os.path.join(d, name)
@@ -86,6 +88,8 @@ class LogManager:
                 log = UnifiedLog.open(path, self.default_config, log_start_offset=start_offsets.get(tp, 0),
                                       recovery_point=recovery_points.get(tp, 0), had_clean_shutdown=clean,
                                       topic_partition=tp)
+                if tp in high_watermarks:
+                    log.update_high_watermark(high_watermarks[tp])
                 self._logs[tp] = log
                 self._log_dir_of[tp] = d
             if clean:
@@ -189,7 +193,9 @@ class LogManager:
 
     # ---------------------------------------------------------------- periodic work
     def checkpoint(self) -> None:
-        """Write recovery-point and log-start-offset checkpoints of every log dir."""
+        """Write the recovery-point, log-start-offset and replication-offset (high watermark)
+        checkpoints of every log dir. (In Kafka the ReplicaManager writes the high watermarks;
+        here the log owner does, so a restart restores them before the partition is led.)"""
         for d in self.log_dirs:
             logs = {tp: self._logs[tp] for tp, ld in self._log_dir_of.items() if ld == d}
             OffsetCheckpointFile(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE)).write(
@@ -198,6 +204,8 @@ class LogManager:
             OffsetCheckpointFile(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE)).write(
                 {tp: log.log_start_offset for tp, log in logs.items()
                  if log.log_start_offset > log.segments[0].base_offset})
+            OffsetCheckpointFile(os.path.join(d, REPLICATION_OFFSET_CHECKPOINT_FILE)).write(
+                {tp: log.high_watermark for tp, log in logs.items()})
 
     def flush_dirty_logs(self, now_ms: int) -> None:
         """flush.ms scheduler tick (LogManager.flushDirtyLogs)."""
