@@ -1,4 +1,11 @@
-"""The durable log in Kafka's on-disk format: segments, indexes, checkpoints, producer state."""
+"""The durable log in Kafka's on-disk format: segments, indexes, checkpoints, producer state.
+
+Not implemented yet (deliberate gaps): producer-state `.snapshot` files (state is rebuilt from
+batch headers on open), the transaction index (`.txnindex`, aborted transactions for
+READ_COMMITTED), `preallocate`, recompression to a topic's `compression.type`, the log cleaner
+(compaction), asynchronous segment deletion after `file.delete.delay.ms`, offset-overflow
+segment splitting on load, io_uring/sendfile I/O.
+"""
 from fastkafka.storage.checkpoint_file import CheckpointFile, OffsetCheckpointFile
 from fastkafka.storage.fetch_data_info import FetchDataInfo
 from fastkafka.storage.file_records import FileRecords, FileRecordsSlice

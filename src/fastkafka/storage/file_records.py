@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -168,7 +169,7 @@ class FileRecords:
         n = self.size - position if size is None else size
         return self.slice(position, n).read_bytes()
 
-    def batches_from(self, start_position: int = 0):  # type: ignore[no-untyped-def]
+    def batches_from(self, start_position: int = 0) -> Iterator[BatchPosition]:
         """Yield `BatchPosition`s of the whole batches from `start_position` (a batch boundary).
 
         Reads headers in 16 KiB chunks; stops at a torn tail. Per batch, not per record."""

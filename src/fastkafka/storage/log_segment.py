@@ -12,13 +12,17 @@ import os
 import struct
 import time
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from fastkafka._native.index import OffsetIndex, TimeIndex
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage.fetch_data_info import FetchDataInfo
 from fastkafka.storage.file_records import LOG_OVERHEAD, FileRecords, LogOffsetPosition
 from fastkafka.storage.log_offset_metadata import LogOffsetMetadata
+
+if TYPE_CHECKING:
+    from fastkafka.storage.leader_epoch_file_cache import LeaderEpochFileCache
+    from fastkafka.storage.producer_state_manager import ProducerStateManager
 
 LOG_FILE_SUFFIX = ".log"
 INDEX_FILE_SUFFIX = ".index"
@@ -273,8 +277,8 @@ class LogSegment:
         self.time_index.trim_to_valid_size()
 
     # -- recovery -------------------------------------------------------------------------------
-    def recover(self, producer_state_manager: "object | None" = None,
-                leader_epoch_cache: "object | None" = None) -> int:
+    def recover(self, producer_state_manager: ProducerStateManager | None = None,
+                leader_epoch_cache: LeaderEpochFileCache | None = None) -> int:
         """Rebuild both indexes from the `.log`, validating every batch's CRC, and cut the file
         at the first invalid or torn batch. Feeds batch headers to the producer state manager
         and leader epoch cache. Returns the number of bytes truncated (LogSegment.recover)."""
@@ -319,9 +323,9 @@ class LogSegment:
                 valid_bytes = pos + h.size
                 last_offset_seen = h.last_offset
                 if leader_epoch_cache is not None and h.partition_leader_epoch >= 0:
-                    leader_epoch_cache.assign_if_newer(h.partition_leader_epoch, h.base_offset)  # type: ignore[attr-defined]
+                    leader_epoch_cache.assign_if_newer(h.partition_leader_epoch, h.base_offset)
                 if producer_state_manager is not None:
-                    producer_state_manager.update_from_header(h)  # type: ignore[attr-defined]
+                    producer_state_manager.update_from_header(h)
             if stop or not headers:
                 break
             if err != 0 and chunk_start + len(buf) >= file_size:
