@@ -1,0 +1,99 @@
+"""`fastkafka format`: what `kafka-storage format` does.
+
+Writes `meta.properties` (version 1, cluster.id, node.id, a fresh directory.id) into every log
+directory and the metadata log directory. A directory that is already formatted is an error
+unless `ignore_formatted`; one formatted for another cluster or node is always an error (Kafka
+refuses to mix them). The first controller start writes the bootstrap metadata records
+(metadata.version) to the empty metadata log.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+
+from fastkafka.config import KafkaConfig
+from fastkafka.protocol.errors import KafkaError
+from fastkafka.storage.meta_properties import MetaProperties, read_meta_properties, write_meta_properties
+
+
+class StorageFormatError(Exception):
+    """A directory cannot be formatted or started as configured (Kafka's FormatterException)."""
+
+
+def random_uuid() -> str:
+    """Kafka's Uuid.randomUuid().toString(): URL-safe base64 of 16 random bytes, no padding,
+    never starting with '-' (so it is not mistaken for a command-line flag)."""
+    while True:
+        s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not s.startswith("-"):
+            return s
+
+
+def _dirs(config: KafkaConfig) -> list[str]:
+    dirs = list(config.log_dirs)
+    if config.metadata_log_dir not in dirs:
+        dirs.append(config.metadata_log_dir)
+    return dirs
+
+
+def _read(d: str) -> MetaProperties | None:
+    try:
+        return read_meta_properties(d)
+    except (KafkaError, OSError, ValueError) as e:
+        raise StorageFormatError(f"Unable to read {d}/meta.properties: {e}") from e
+
+
+def is_formatted(config: KafkaConfig) -> bool:
+    return all(os.path.isdir(d) and _read(d) is not None for d in _dirs(config))
+
+
+def format_storage(config: KafkaConfig, cluster_id: str, *, ignore_formatted: bool = False) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(cluster_id + "=" * (-len(cluster_id) % 4))
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != 16:
+        raise StorageFormatError(f"Cluster ID string {cluster_id} does not appear to be a valid UUID: "
+                                 "Input string with prefix must be 22 characters (base64 of 16 bytes)")
+    for d in _dirs(config):
+        existing = _read(d) if os.path.isdir(d) else None
+        if existing is not None:
+            if existing.cluster_id != cluster_id or existing.node_id != config.node_id:
+                raise StorageFormatError(
+                    f"Log directory {d} is already formatted for cluster {existing.cluster_id} node "
+                    f"{existing.node_id}; refusing to reformat it for cluster {cluster_id} node {config.node_id}")
+            if not ignore_formatted:
+                raise StorageFormatError(
+                    f"Log directory {d} is already formatted. Use --ignore-formatted to ignore this "
+                    "directory and format the others.")
+            continue
+        os.makedirs(d, exist_ok=True)
+        write_meta_properties(d, MetaProperties(version=1, cluster_id=cluster_id, node_id=config.node_id,
+                                                directory_id=random_uuid()))
+
+
+def check_formatted(config: KafkaConfig) -> str:
+    """The cluster id all directories agree on; StorageFormatError (with Kafka's hint) otherwise."""
+    cluster_ids = set()
+    for d in _dirs(config):
+        meta = _read(d) if os.path.isdir(d) else None
+        if meta is None:
+            raise StorageFormatError(f"No meta.properties found in {d} (have you run `fastkafka format` "
+                                     "to format the directory?)")
+        if meta.node_id != config.node_id:
+            raise StorageFormatError(f"Stored node id {meta.node_id} in {d} doesn't match the configured "
+                                     f"node.id {config.node_id}")
+        cluster_ids.add(meta.cluster_id)
+    if len(cluster_ids) != 1:
+        raise StorageFormatError(f"Log directories belong to different clusters: {sorted(map(str, cluster_ids))}")
+    return str(cluster_ids.pop())
+
+
+def storage_info(config: KafkaConfig) -> str:
+    lines = []
+    for d in _dirs(config):
+        meta = _read(d) if os.path.isdir(d) else None
+        lines.append(f"{d}: " + ("not formatted" if meta is None else
+                                 f"cluster.id={meta.cluster_id} node.id={meta.node_id} directory.id={meta.directory_id}"))
+    return "\n".join(lines)
