@@ -1,0 +1,268 @@
+"""KafkaRaftServer: one node's broker and controller, wired together (Kafka's KafkaRaftServer,
+BrokerServer and ControllerServer).
+
+Start-up order (each step only uses what the previous ones built):
+  1. check that every directory is formatted (meta.properties) and agree on the cluster id;
+  2. LogManager: load and recover every partition log;
+  3. KRaft: open `__cluster_metadata-0`, replay it into the MetadataLoader, become leader of the
+     one-voter quorum; the QuorumController writes the bootstrap records on an empty log;
+  4. ReplicaManager subscribes to metadata images, so partitions appear as the image has them;
+  5. the controller registers this broker (RegisterBrokerRecord + unfence);
+  6. listeners open.
+Shutdown runs the other way round; SIGTERM triggers it from `__main__`.
+
+This object is also the façade request handlers use (`broker` in `net/handlers`): it answers
+from the metadata image and routes to the component that owns the state; it holds no mutable
+state of its own besides the wiring.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from fastkafka.cluster.format import check_formatted
+from fastkafka.cluster.metadata import MetadataDelta, MetadataImage, MetadataLoader
+from fastkafka.cluster.metadata.broker_registration import Endpoint as RegisteredEndpoint
+from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
+from fastkafka.cluster.metadata.metadata_version import FEATURE_NAME, LATEST_PRODUCTION, MINIMUM_VERSION
+from fastkafka.cluster.producer_id_manager import ProducerIdManager
+from fastkafka.cluster.replication.replica_manager import ReplicaManager
+from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
+from fastkafka.config import KafkaConfig
+from fastkafka.net.server import SocketServer
+from fastkafka.protocol.errors import Errors
+from fastkafka.storage import LogManager
+
+log = logging.getLogger("fastkafka.server")
+
+_SECURITY_PROTOCOL_IDS = {"PLAINTEXT": 0, "SSL": 1, "SASL_PLAINTEXT": 2, "SASL_SSL": 3}
+
+
+def _java_string_hash(s: str) -> int:
+    """java.lang.String.hashCode, for Kafka's partitionFor(groupId/transactionalId)."""
+    h = 0
+    for ch in s.encode("utf-16-be").decode("utf-16-be"):
+        h = (31 * h + ord(ch)) & 0xFFFFFFFF
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+class KafkaRaftServer:
+    def __init__(self, config: KafkaConfig) -> None:
+        self.config = config
+        self.node_id = config.node_id
+        self.cluster_id = ""
+        self.incarnation_id = uuid.uuid4().bytes
+        self.broker_epoch = -1
+        self.loader = MetadataLoader()
+        self.log_manager: LogManager | None = None
+        self.raft: Any = None
+        self.controller: Any = None
+        self.replica_manager: ReplicaManager | None = None
+        self.producer_id_manager = ProducerIdManager(self._allocate_producer_ids)
+        self.socket_server: SocketServer | None = None
+        self._background: list[asyncio.Task[None]] = []
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def startup(self) -> None:
+        from fastkafka.cluster.controller import QuorumController
+        from fastkafka.cluster.kraft import KafkaRaftClient
+
+        cfg = self.config
+        self.cluster_id = check_formatted(cfg)
+        self.log_manager = LogManager(cfg.log_dirs, cfg.props)
+        self.log_manager.startup()
+        self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
+
+        self.raft = KafkaRaftClient(
+            cfg.metadata_log_dir, node_id=self.node_id, voters=[v.node_id for v in cfg.voters] or [self.node_id],
+            loader=self.loader, log_manager=self.log_manager, props=cfg.props)
+        await self.raft.start()
+        self.controller = QuorumController(
+            self.raft, self.loader, node_id=self.node_id, num_partitions=cfg.num_partitions,
+            default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props)
+        await self.controller.bootstrap()
+        self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager))
+
+        if cfg.is_broker:
+            endpoints = [RegisteredEndpoint(e.listener_name, e.host or _default_host(), e.port,
+                                            _SECURITY_PROTOCOL_IDS.get(e.security_protocol, 0))
+                         for e in self._advertised()]
+            self.socket_server = SocketServer(cfg, self)
+            await self.socket_server.start()
+            # Port 0 in `listeners` binds an ephemeral port; advertise the one we got.
+            endpoints = [RegisteredEndpoint(e.name, e.host, self._bound_port(e.name, e.port), e.security_protocol)
+                         for e in endpoints]
+            self.broker_epoch = await self.controller.register_broker(
+                self.node_id, self.incarnation_id, endpoints, self.supported_features(), cfg.broker_rack,
+                [])
+        else:
+            self.socket_server = SocketServer(cfg, self)
+            await self.socket_server.start()
+        self._background.append(asyncio.ensure_future(self._housekeeping()))
+
+    async def shutdown(self) -> None:
+        for t in self._background:
+            t.cancel()
+        if self.socket_server is not None:
+            await self.socket_server.stop_accepting()
+            self.socket_server.close_connections()
+        if self.raft is not None:
+            await self.raft.close()
+        if self.log_manager is not None:
+            self.log_manager.shutdown()
+        log.info("[KafkaRaftServer nodeId=%d] shut down completed", self.node_id)
+
+    async def _housekeeping(self) -> None:
+        """Kafka's scheduler tasks: flush per flush.ms, checkpoint recovery points."""
+        checkpoint_every = 60.0
+        last_checkpoint = time.monotonic()
+        while True:
+            await asyncio.sleep(1.0)
+            assert self.log_manager is not None
+            now = time.time_ns() // 1_000_000
+            self.log_manager.flush_dirty_logs(now)
+            if time.monotonic() - last_checkpoint >= checkpoint_every:
+                self.log_manager.checkpoint()
+                last_checkpoint = time.monotonic()
+
+    # -- metadata publication -----------------------------------------------------------------
+    def _publish_to_replica_manager(self, delta: MetadataDelta, image: MetadataImage) -> None:
+        rm = self.replica_manager
+        assert rm is not None
+        full = delta.image.is_empty() and not delta.changed_topics
+        for topic in delta.deleted_topics.values():
+            if image.topics.by_name.get(topic.name) is None:
+                rm.remove_topic(topic.name)
+        changed: Iterable[Any] = image.topics.by_id.values() if full else delta.changed_topics.values()
+        changed_names = set()
+        for topic in changed:
+            changed_names.add(topic.name)
+            rm.apply_topic(topic.name, topic.topic_id, topic.partitions.values(),
+                           dict(image.configs.topic_config(topic.name)))
+        for res in delta.changed_config_resources:
+            if res.type == ConfigResourceType.TOPIC and res.name not in changed_names:
+                topic = image.topics.by_name.get(res.name)
+                if topic is not None:
+                    rm.apply_topic(topic.name, topic.topic_id, topic.partitions.values(),
+                                   dict(image.configs.topic_config(topic.name)))
+
+    # -- façade for request handlers ----------------------------------------------------------
+    @property
+    def image(self) -> MetadataImage:
+        return self.loader.image
+
+    def _advertised(self) -> list[Any]:
+        return self.config.advertised_listeners
+
+    def _bound_port(self, listener: str, port: int) -> int:
+        if self.socket_server is not None and port == 0:
+            return self.socket_server.bound.get(listener, ("", port))[1]
+        return port
+
+    def supported_features(self) -> dict[str, tuple[int, int]]:
+        return {FEATURE_NAME: (MINIMUM_VERSION, LATEST_PRODUCTION)}
+
+    def features(self) -> tuple[int, dict[str, tuple[int, int]], dict[str, int]]:
+        """(finalized epoch, supported ranges, finalized levels) for ApiVersions v3+."""
+        image = self.image
+        return image.offset(), self.supported_features(), image.features.all_levels()
+
+    def is_broker_alive(self, node_id: int, listener_name: str) -> bool:
+        b = self.image.cluster.brokers.get(node_id)
+        return b is not None and not b.fenced and listener_name in b.listeners
+
+    def alive_brokers(self, listener_name: str) -> list[tuple[int, str, int, str | None]]:
+        out = []
+        for bid in sorted(self.image.cluster.brokers):
+            b = self.image.cluster.brokers[bid]
+            if b.fenced:
+                continue
+            node = b.node(listener_name)
+            if node is not None:
+                out.append(node)
+        return out
+
+    def controller_nodes(self) -> list[tuple[int, str, int, str | None]]:
+        out = []
+        names = self.config.controller_listener_names
+        for v in self.config.voters:
+            out.append((v.node_id, v.host, v.port, None))
+        if not out and self.config.is_controller:
+            for e in self.config.controller_endpoints():
+                if e.listener_name in names:
+                    out.append((self.node_id, e.host or _default_host(), self._bound_port(e.listener_name, e.port), None))
+        return out
+
+    def node_endpoints(self, cls: type, node_ids: Iterable[int], listener_name: str) -> list[Any]:
+        out = []
+        for nid in sorted(node_ids):
+            b = self.image.cluster.brokers.get(nid)
+            node = b.node(listener_name) if b is not None else None
+            if node is not None:
+                out.append(cls(node_id=node[0], host=node[1], port=node[2], rack=node[3]))
+        return out
+
+    def topic_name(self, topic_id: bytes) -> str | None:
+        return self.image.topics.topic_id_to_name(topic_id)
+
+    def partition_leader(self, topic: str, partition: int) -> tuple[int, int] | None:
+        t = self.image.topics.by_name.get(topic)
+        p = t.partitions.get(partition) if t is not None else None
+        return None if p is None else (p.leader, p.leader_epoch)
+
+    def topic_config_overrides(self, topic: str) -> dict[str, str] | None:
+        if topic not in self.image.topics.by_name:
+            return None
+        return dict(self.image.configs.config(ConfigResource(ConfigResourceType.TOPIC, topic)))
+
+    def coordinator_node(self, key: str, key_type: int, listener_name: str) -> tuple[int, str, int] | None:
+        """The broker leading the key's partition of the internal topic. Until the coordinators
+        exist (consumer-group / transaction issues) this is the lowest live broker, which with one
+        node is this node — the same answer Kafka gives for a single-broker cluster."""
+        nparts = self.config.offsets_topic_num_partitions
+        _partition = abs(_java_string_hash(key)) % nparts if key_type == 0 else 0
+        topic = self.image.topics.by_name.get(GROUP_METADATA_TOPIC_NAME)
+        leader = -1
+        if topic is not None and _partition in topic.partitions:
+            leader = topic.partitions[_partition].leader
+        if leader < 0:
+            alive = self.alive_brokers(listener_name)
+            return (alive[0][0], alive[0][1], alive[0][2]) if alive else None
+        b = self.image.cluster.brokers.get(leader)
+        node = b.node(listener_name) if b is not None else None
+        return (node[0], node[1], node[2]) if node else None
+
+    async def auto_create_topics(self, names: list[str]) -> None:
+        await self.controller.create_topics_by_name(names)
+
+    async def init_transactional_producer_id(self, ctx: Any, req: Any) -> Any:
+        from fastkafka.protocol.messages import InitProducerIdResponse
+
+        # The transaction coordinator arrives with the exactly-once issue; Kafka answers this way
+        # while no coordinator is loaded, and clients retry.
+        return InitProducerIdResponse(error_code=Errors.COORDINATOR_NOT_AVAILABLE, producer_id=-1, producer_epoch=-1)
+
+    async def _allocate_producer_ids(self) -> tuple[int, int]:
+        first, size = await self.controller.allocate_producer_ids(self.node_id, self.broker_epoch)
+        return int(first), int(size)
+
+    def close_connection(self, connection_id: str) -> None:
+        if self.socket_server is None:
+            return
+        for c in list(self.socket_server.connections):
+            if c.connection_id == connection_id:
+                c.close()
+
+
+def _default_host() -> str:
+    # Kafka advertises the canonical host name when a listener's host is empty.
+    import socket
+
+    return socket.getfqdn() or "localhost"
+
+
+__all__ = ["KafkaRaftServer"]
