@@ -1,0 +1,526 @@
+"""QuorumController: validates admin operations and writes them as KRaft metadata records
+(Kafka's controller.QuorumController with ReplicationControlManager, ConfigurationControlManager,
+ClusterControlManager, FeatureControlManager and ProducerIdControlManager folded in).
+
+Every mutation runs under one asyncio lock, reads the current image, validates, and appends all
+its records as one atomic batch; `append` returns only once the batch is committed (durable) and
+applied to the image, so the next operation sees it and the caller's response reflects it.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from fastkafka.cluster.config_describer import describe_topic
+from fastkafka.cluster.controller.replica_placer import place
+from fastkafka.cluster.metadata.api_message_and_version import ApiMessageAndVersion
+from fastkafka.cluster.metadata.broker_registration import Endpoint
+from fastkafka.cluster.metadata.config_resource import ConfigResourceType
+from fastkafka.cluster.metadata.metadata_image import MetadataImage
+from fastkafka.cluster.metadata.metadata_version import (
+    FEATURE_NAME, LATEST_PRODUCTION, partition_record_version, register_broker_record_version)
+from fastkafka.cluster.topic import MAX_NAME_LENGTH, topic_name_error
+from fastkafka.protocol._generated import metadata_records as mr
+from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.protocol.messages import (
+    AlterConfigsRequest, AlterConfigsResponse, CreatePartitionsRequest, CreatePartitionsResponse,
+    CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
+    IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse)
+from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, LogConfig
+
+ZERO_UUID = bytes(16)
+# Kafka's Uuid.METADATA_TOPIC_ID (0, 1): reserved, never a user topic's id.
+METADATA_TOPIC_ID = bytes(15) + b"\x01"
+# DirectoryId.UNASSIGNED: the replica's log directory is not yet known to the controller.
+UNASSIGNED_DIRECTORY = ZERO_UUID
+PRODUCER_ID_BLOCK_SIZE = 1000
+LONG_MAX = 2**63 - 1
+
+# IncrementalAlterConfigs operations (Kafka's AlterConfigOp.OpType).
+SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
+
+
+class MetadataLogWriter(Protocol):
+    """What the controller needs from the Raft layer (RaftClient implements it)."""
+
+    def next_offset(self) -> int:
+        """The offset the next appended record will get (the leader's log end offset)."""
+
+    async def append(self, records: Sequence[ApiMessageAndVersion]) -> int:
+        """Append atomically as one batch; return the last offset once committed and applied."""
+
+
+class ImageSource(Protocol):
+    @property
+    def image(self) -> MetadataImage: ...
+
+
+def random_topic_id(rng: random.Random | None = None) -> bytes:
+    """Kafka's Uuid.randomUuid: never the zero/reserved ids, never a base64 form starting with '-'."""
+    while True:
+        b = uuid.UUID(int=rng.getrandbits(128)).bytes if rng is not None else uuid.uuid4().bytes
+        if b not in (ZERO_UUID, METADATA_TOPIC_ID) and (b[0] >> 2) != 62:  # '-' is base64url index 62
+            return b
+
+
+def _colliding(name: str) -> str:
+    """Kafka's Topic.unifyCollisionChars: '.' and '_' collide in metric names."""
+    return name.replace(".", "_")
+
+
+class QuorumController:
+    """Single owner of metadata writes on this node. Concurrency: event-loop thread; operations
+    are serialized by `_lock` (Kafka's single controller event queue)."""
+
+    def __init__(self, writer: MetadataLogWriter, images: ImageSource, *, node_id: int,
+                 num_partitions: int = 1, default_replication_factor: int = 1,
+                 broker_defaults: Mapping[str, str] | None = None, rng: random.Random | None = None) -> None:
+        self._writer = writer
+        self._images = images
+        self.node_id = node_id
+        self.num_partitions = num_partitions
+        self.default_replication_factor = default_replication_factor
+        self._broker_defaults = dict(broker_defaults or {})
+        self._rng = rng or random.Random()
+        self._lock = asyncio.Lock()
+
+    @property
+    def image(self) -> MetadataImage:
+        return self._images.image
+
+    def _mv(self) -> int:
+        return self.image.features.metadata_version or LATEST_PRODUCTION
+
+    async def _commit(self, records: list[ApiMessageAndVersion]) -> None:
+        if records:
+            await self._writer.append(records)
+
+    # -- bootstrap ----------------------------------------------------------------------------
+    async def bootstrap(self, records: Sequence[ApiMessageAndVersion] | None = None) -> bool:
+        """On a freshly formatted (empty) metadata log, write the bootstrap records (from
+        bootstrap.checkpoint, else metadata.version = LATEST_PRODUCTION) as the first batch, as
+        Kafka's controller does on first activation. Returns whether anything was written."""
+        async with self._lock:
+            if self.image.features.metadata_version:
+                return False
+            if not records:
+                records = default_bootstrap_records()
+            await self._commit(list(records))
+            return True
+
+    # -- topics -------------------------------------------------------------------------------
+    async def create_topics(self, request: CreateTopicsRequest, version: int) -> CreateTopicsResponse:
+        async with self._lock:
+            results: list[Any] = []
+            records: list[ApiMessageAndVersion] = []
+            counts: dict[str, int] = {}
+            for t in request.topics:
+                counts[t.name] = counts.get(t.name, 0) + 1
+            image = self.image
+            pending_names: set[str] = set()
+            for t in request.topics:
+                if counts[t.name] > 1:
+                    results.append(self._topic_error(t.name, Errors.INVALID_REQUEST, "Duplicate topic name.", version))
+                    continue
+                try:
+                    res, recs = self._create_topic(image, t, version, pending_names)
+                except KafkaError as e:
+                    results.append(self._topic_error(t.name, e.code, e.message, version))
+                    continue
+                pending_names.add(t.name)
+                results.append(res)
+                if not request.validate_only:
+                    records.extend(recs)
+            await self._commit(records)
+            return CreateTopicsResponse(throttle_time_ms=0, topics=results)
+
+    def _topic_error(self, name: str, code: int, message: str | None, version: int) -> Any:
+        return CreateTopicsResponse.CreatableTopicResult(
+            name=name, topic_id=ZERO_UUID, error_code=int(code), error_message=message,
+            topic_config_error_code=0, num_partitions=-1, replication_factor=-1,
+            configs=None if version >= 5 else [])
+
+    def _create_topic(self, image: MetadataImage, t: Any, version: int,
+                      pending_names: set[str]) -> tuple[Any, list[ApiMessageAndVersion]]:
+        name = t.name
+        err = topic_name_error(name)
+        if err is not None:
+            raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, err)
+        if name in image.topics.by_name or name in pending_names:
+            raise KafkaError(Errors.TOPIC_ALREADY_EXISTS, f"Topic '{name}' already exists.")
+        unified = _colliding(name)
+        for other in list(image.topics.by_name) + list(pending_names):
+            if _colliding(other) == unified:
+                raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION,
+                                 f"Topic '{name}' collides with existing topic: {other}")
+        configs: dict[str, str] = {}
+        for c in t.configs or ():
+            if c.value is None:
+                raise KafkaError(Errors.INVALID_CONFIG, f"Null value not supported for topic configs: {c.name}")
+            configs[c.name] = c.value
+        LogConfig.from_props(self._broker_defaults, configs)  # raises INVALID_CONFIG
+        live = image.cluster.unfenced_broker_ids()
+        assignments = list(t.assignments or ())
+        if assignments:
+            if t.num_partitions != -1 or t.replication_factor != -1:
+                raise KafkaError(Errors.INVALID_REQUEST,
+                                 "A manual partition assignment was specified, but numPartitions or "
+                                 "replicationFactor was not set to -1.")
+            by_index = {a.partition_index: list(a.broker_ids) for a in assignments}
+            if sorted(by_index) != list(range(len(assignments))):
+                raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                 "Partitions should be consecutive, starting from 0 (" +
+                                 ", ".join(str(a.partition_index) for a in assignments) + ")")
+            replica_sets = [by_index[i] for i in range(len(assignments))]
+            self._validate_manual(replica_sets, image)
+            num_partitions, rf = len(replica_sets), len(replica_sets[0])
+        else:
+            num_partitions = self.num_partitions if t.num_partitions == -1 else t.num_partitions
+            rf = self.default_replication_factor if t.replication_factor == -1 else t.replication_factor
+            if num_partitions <= 0:
+                raise KafkaError(Errors.INVALID_PARTITIONS,
+                                 "Number of partitions was set to an invalid non-positive value.")
+            if rf <= 0:
+                raise KafkaError(Errors.INVALID_REPLICATION_FACTOR,
+                                 "Replication factor must be larger than 0, or -1 to use the default value.")
+            replica_sets = place(live, 0, num_partitions, rf, self._rng)
+        topic_id = random_topic_id()
+        pv = partition_record_version(self._mv())
+        records = [ApiMessageAndVersion(mr.TopicRecord(name=name, topic_id=topic_id), 0)]
+        for pid, replicas in enumerate(replica_sets):
+            records.append(ApiMessageAndVersion(self._partition_record(topic_id, pid, replicas, live, pv), pv))
+        for k, v in configs.items():
+            records.append(ApiMessageAndVersion(mr.ConfigRecord(
+                resource_type=ConfigResourceType.TOPIC, resource_name=name, name=k, value=v), 0))
+        result = CreateTopicsResponse.CreatableTopicResult(
+            name=name, topic_id=topic_id, error_code=0, error_message=None, topic_config_error_code=0,
+            num_partitions=num_partitions, replication_factor=rf, configs=self._result_configs(configs, version))
+        return result, records
+
+    def _result_configs(self, overrides: dict[str, str], version: int) -> list[Any]:
+        if version < 5:
+            return []
+        cls = CreateTopicsResponse.CreatableTopicConfigs
+        return [cls(name=e.name, value=e.value, read_only=e.read_only, config_source=e.source,
+                    is_sensitive=e.sensitive)
+                for e in describe_topic(overrides, self._broker_defaults, None)]
+
+    def _validate_manual(self, replica_sets: list[list[int]], image: MetadataImage) -> None:
+        rf = len(replica_sets[0])
+        for pid, replicas in enumerate(replica_sets):
+            if not replicas:
+                raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                 f"The manual partition assignment includes an empty replica list.")
+            if len(set(replicas)) != len(replicas):
+                raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                 f"The manual partition assignment includes the broker "
+                                 f"{next(r for r in replicas if replicas.count(r) > 1)} more than once.")
+            if len(replicas) != rf:
+                raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                 "All partitions in the manual partition assignment must have the same "
+                                 "number of replicas.")
+            for r in replicas:
+                if r not in image.cluster.brokers:
+                    raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                     f"The manual partition assignment includes broker {r}, but no such "
+                                     f"broker is registered.")
+
+    def _partition_record(self, topic_id: bytes, pid: int, replicas: list[int], live: Sequence[int],
+                          version: int) -> Any:
+        isr = [r for r in replicas if r in live]
+        if not isr:
+            # Kafka creates the partition with the full ISR and no leader is available until a
+            # replica unfences; leader -1 here makes Metadata answer LEADER_NOT_AVAILABLE.
+            isr = list(replicas)
+        leader = next((r for r in replicas if r in live), -1)
+        kw: dict[str, Any] = dict(partition_id=pid, topic_id=topic_id, replicas=list(replicas), isr=isr,
+                                  removing_replicas=[], adding_replicas=[], leader=leader,
+                                  leader_recovery_state=0, leader_epoch=0, partition_epoch=0)
+        if version >= 1:
+            kw["directories"] = [UNASSIGNED_DIRECTORY] * len(replicas)
+        return mr.PartitionRecord(**kw)
+
+    async def create_topics_by_name(self, names: Iterable[str]) -> dict[str, int]:
+        """Auto-creation (Metadata with auto.create.topics.enable): broker defaults for partitions and
+        replication factor; returns name -> error code (TOPIC_ALREADY_EXISTS is a success here)."""
+        req = CreateTopicsRequest(
+            topics=[CreateTopicsRequest.CreatableTopic(name=n, num_partitions=-1, replication_factor=-1,
+                                                        assignments=[], configs=[]) for n in names],
+            timeout_ms=0, validate_only=False)
+        resp = await self.create_topics(req, 7)
+        return {r.name: (0 if r.error_code == Errors.TOPIC_ALREADY_EXISTS else r.error_code) for r in resp.topics}
+
+    async def delete_topics(self, request: DeleteTopicsRequest, version: int) -> DeleteTopicsResponse:
+        Result = DeleteTopicsResponse.DeletableTopicResult
+        async with self._lock:
+            image = self.image
+            if version >= 6:
+                wanted = [(t.name, bytes(t.topic_id) if t.topic_id is not None else ZERO_UUID) for t in request.topics]
+            else:
+                wanted = [(n, ZERO_UUID) for n in request.topic_names]
+            name_counts: dict[str, int] = {}
+            id_counts: dict[bytes, int] = {}
+            for name, tid in wanted:
+                if name is not None:
+                    name_counts[name] = name_counts.get(name, 0) + 1
+                if tid != ZERO_UUID:
+                    id_counts[tid] = id_counts.get(tid, 0) + 1
+            results: list[Any] = []
+            records: list[ApiMessageAndVersion] = []
+            removed: set[bytes] = set()
+            for name, tid in wanted:
+                def err(code: int, msg: str | None) -> Any:
+                    return Result(name=name, topic_id=tid, error_code=int(code), error_message=msg)
+                if name is not None and tid != ZERO_UUID:
+                    results.append(err(Errors.INVALID_REQUEST, "Either the topic name or the topic id must be set, not both."))
+                    continue
+                if (name is not None and name_counts[name] > 1) or (tid != ZERO_UUID and id_counts[tid] > 1):
+                    results.append(err(Errors.INVALID_REQUEST, "Duplicate topic name." if name is not None else "Duplicate topic id."))
+                    continue
+                if name is None:
+                    topic = image.topics.by_id.get(tid)
+                    if topic is None:
+                        results.append(err(Errors.UNKNOWN_TOPIC_ID, "This server does not host this topic ID."))
+                        continue
+                else:
+                    topic = image.topics.by_name.get(name)
+                    if topic is None:
+                        results.append(err(Errors.UNKNOWN_TOPIC_OR_PARTITION,
+                                           "This server does not host this topic-partition."))
+                        continue
+                if topic.topic_id in removed:  # same topic named by name and by id
+                    results.append(err(Errors.INVALID_REQUEST, "Duplicate topic name."))
+                    continue
+                removed.add(topic.topic_id)
+                records.append(ApiMessageAndVersion(mr.RemoveTopicRecord(topic_id=topic.topic_id), 0))
+                results.append(Result(name=topic.name, topic_id=topic.topic_id if version >= 6 else ZERO_UUID,
+                                      error_code=0, error_message=None))
+            await self._commit(records)
+            return DeleteTopicsResponse(throttle_time_ms=0, responses=results)
+
+    async def create_partitions(self, request: CreatePartitionsRequest, version: int) -> CreatePartitionsResponse:
+        Result = CreatePartitionsResponse.CreatePartitionsTopicResult
+        async with self._lock:
+            image = self.image
+            counts: dict[str, int] = {}
+            for t in request.topics:
+                counts[t.name] = counts.get(t.name, 0) + 1
+            results: list[Any] = []
+            records: list[ApiMessageAndVersion] = []
+            for t in request.topics:
+                if counts[t.name] > 1:
+                    results.append(Result(name=t.name, error_code=Errors.INVALID_REQUEST,
+                                          error_message="Duplicate topic name."))
+                    continue
+                try:
+                    recs = self._create_partitions(image, t)
+                except KafkaError as e:
+                    results.append(Result(name=t.name, error_code=int(e.code), error_message=e.message))
+                    continue
+                results.append(Result(name=t.name, error_code=0, error_message=None))
+                if not request.validate_only:
+                    records.extend(recs)
+            await self._commit(records)
+            return CreatePartitionsResponse(throttle_time_ms=0, results=results)
+
+    def _create_partitions(self, image: MetadataImage, t: Any) -> list[ApiMessageAndVersion]:
+        topic = image.topics.by_name.get(t.name)
+        if topic is None:
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.")
+        current = len(topic.partitions)
+        if t.count < current:
+            raise KafkaError(Errors.INVALID_PARTITIONS,
+                             f"The topic {t.name} currently has {current} partition(s); {t.count} would not be an increase.")
+        if t.count == current:
+            raise KafkaError(Errors.INVALID_PARTITIONS, f"Topic already has {current} partition(s).")
+        additional = t.count - current
+        rf = len(topic.partitions[0].replicas) if topic.partitions else self.default_replication_factor
+        live = image.cluster.unfenced_broker_ids()
+        if t.assignments is not None and len(t.assignments) > 0:
+            if len(t.assignments) != additional:
+                raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                 f"Attempted to add {additional} additional partition(s), but only "
+                                 f"{len(t.assignments)} assignment(s) were specified.")
+            replica_sets = [list(a.broker_ids) for a in t.assignments]
+            self._validate_manual(replica_sets, image)
+            if len(replica_sets[0]) != rf:
+                raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                 f"The manual partition assignment includes a partition with {len(replica_sets[0])} "
+                                 f"replica(s), but this is not consistent with previous partitions, which have "
+                                 f"{rf} replica(s).")
+        else:
+            replica_sets = place(live, current, additional, rf, self._rng)
+        pv = partition_record_version(self._mv())
+        return [ApiMessageAndVersion(self._partition_record(topic.topic_id, current + i, r, live, pv), pv)
+                for i, r in enumerate(replica_sets)]
+
+    # -- configs ------------------------------------------------------------------------------
+    async def incremental_alter_configs(self, request: IncrementalAlterConfigsRequest,
+                                        version: int) -> IncrementalAlterConfigsResponse:
+        Resp = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
+        async with self._lock:
+            results: list[Any] = []
+            records: list[ApiMessageAndVersion] = []
+            for res in request.resources:
+                try:
+                    current = dict(self.image.configs.config((res.resource_type, res.resource_name)))  # type: ignore[arg-type]
+                    new = self._incremental(current, res)
+                    recs = self._config_records(res.resource_type, res.resource_name, current, new)
+                except KafkaError as e:
+                    results.append(Resp(error_code=int(e.code), error_message=e.message,
+                                        resource_type=res.resource_type, resource_name=res.resource_name))
+                    continue
+                results.append(Resp(error_code=0, error_message=None, resource_type=res.resource_type,
+                                    resource_name=res.resource_name))
+                if not request.validate_only:
+                    records.extend(recs)
+            await self._commit(records)
+            return IncrementalAlterConfigsResponse(throttle_time_ms=0, responses=results)
+
+    def _incremental(self, current: dict[str, str], res: Any) -> dict[str, str]:
+        new = dict(current)
+        seen: set[str] = set()
+        for c in res.configs:
+            if c.name in seen:
+                raise KafkaError(Errors.INVALID_REQUEST, f"Error due to duplicate config keys: {c.name}")
+            seen.add(c.name)
+            op = c.config_operation
+            if op == SET:
+                if c.value is None:
+                    raise KafkaError(Errors.INVALID_REQUEST, f"Null value not supported for : {c.name}")
+                new[c.name] = c.value
+            elif op == DELETE:
+                new.pop(c.name, None)
+            elif op in (APPEND, SUBTRACT):
+                d = TOPIC_CONFIG_DEFS.get(c.name) if res.resource_type == ConfigResourceType.TOPIC else None
+                if d is None or d.type != "list":
+                    raise KafkaError(Errors.INVALID_CONFIG,
+                                     f"Config value append is not allowed for config key: {c.name}"
+                                     if op == APPEND else
+                                     f"Config value subtract is not allowed for config key: {c.name}")
+                base = new.get(c.name)
+                if base is None:
+                    base = LogConfig.from_props(self._broker_defaults, {}).value_of(c.name)
+                items = [x for x in base.split(",") if x]
+                vals = [x.strip() for x in (c.value or "").split(",") if x.strip()]
+                if op == APPEND:
+                    items += [v for v in vals if v not in items]
+                else:
+                    items = [x for x in items if x not in vals]
+                new[c.name] = ",".join(items)
+            else:
+                raise KafkaError(Errors.INVALID_REQUEST, f"Unknown config operation {op}")
+        return new
+
+    async def alter_configs(self, request: AlterConfigsRequest, version: int) -> AlterConfigsResponse:
+        """Legacy AlterConfigs: the given keys replace the resource's whole dynamic config."""
+        Resp = AlterConfigsResponse.AlterConfigsResourceResponse
+        async with self._lock:
+            results: list[Any] = []
+            records: list[ApiMessageAndVersion] = []
+            for res in request.resources:
+                try:
+                    current = dict(self.image.configs.config((res.resource_type, res.resource_name)))  # type: ignore[arg-type]
+                    new: dict[str, str] = {}
+                    for c in res.configs:
+                        if c.value is None:
+                            raise KafkaError(Errors.INVALID_REQUEST, f"Null value not supported for : {c.name}")
+                        new[c.name] = c.value
+                    recs = self._config_records(res.resource_type, res.resource_name, current, new)
+                except KafkaError as e:
+                    results.append(Resp(error_code=int(e.code), error_message=e.message,
+                                        resource_type=res.resource_type, resource_name=res.resource_name))
+                    continue
+                results.append(Resp(error_code=0, error_message=None, resource_type=res.resource_type,
+                                    resource_name=res.resource_name))
+                if not request.validate_only:
+                    records.extend(recs)
+            await self._commit(records)
+            return AlterConfigsResponse(throttle_time_ms=0, responses=results)
+
+    def _config_records(self, rtype: int, rname: str, current: dict[str, str],
+                        new: dict[str, str]) -> list[ApiMessageAndVersion]:
+        if rtype == ConfigResourceType.TOPIC:
+            err = topic_name_error(rname)
+            if err is not None and len(rname) <= MAX_NAME_LENGTH:
+                raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, err)
+            if rname not in self.image.topics.by_name:
+                raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.")
+            LogConfig.from_props(self._broker_defaults, new)  # raises INVALID_CONFIG
+        elif rtype == ConfigResourceType.BROKER:
+            if rname != "":
+                try:
+                    int(rname)
+                except ValueError:
+                    raise KafkaError(Errors.INVALID_REQUEST, f"Illegal broker id '{rname}'") from None
+        else:
+            raise KafkaError(Errors.INVALID_REQUEST, f"Unsupported resource type {rtype} for this controller")
+        out = []
+        for k in sorted(set(current) | set(new)):
+            if current.get(k) != new.get(k):
+                out.append(ApiMessageAndVersion(mr.ConfigRecord(resource_type=rtype, resource_name=rname,
+                                                                name=k, value=new.get(k)), 0))
+        return out
+
+    # -- brokers ------------------------------------------------------------------------------
+    async def register_broker(self, broker_id: int, incarnation_id: bytes, listeners: Sequence[Endpoint],
+                              supported_features: Mapping[str, tuple[int, int]], rack: str | None,
+                              log_dirs: Sequence[bytes] = ()) -> int:
+        """Register (or re-register) a broker and unfence it in the same batch; returns the broker
+        epoch, which is the offset of its RegisterBrokerRecord (Kafka's rule)."""
+        async with self._lock:
+            mv = self._mv()
+            lo, hi = supported_features.get(FEATURE_NAME, (0, 0))
+            if self.image.features.metadata_version and not lo <= mv <= hi:
+                raise KafkaError(Errors.UNSUPPORTED_VERSION,
+                                 f"Unable to register because the broker does not support finalized version "
+                                 f"{mv} of metadata.version. The broker wants a version between {lo} and {hi}, inclusive.")
+            epoch = self._writer.next_offset()
+            rv = register_broker_record_version(mv)
+            kw: dict[str, Any] = dict(
+                broker_id=broker_id, incarnation_id=incarnation_id, broker_epoch=epoch,
+                end_points=[mr.RegisterBrokerRecord.BrokerEndpoint(name=e.name, host=e.host, port=e.port,
+                                                                    security_protocol=e.security_protocol)
+                            for e in listeners],
+                features=[mr.RegisterBrokerRecord.BrokerFeature(name=n, min_supported_version=a,
+                                                                 max_supported_version=b)
+                          for n, (a, b) in sorted(supported_features.items())],
+                rack=rack, fenced=True, in_controlled_shutdown=False)
+            if rv >= 3:
+                kw["log_dirs"] = list(log_dirs)
+            await self._commit([
+                ApiMessageAndVersion(mr.RegisterBrokerRecord(**kw), rv),
+                ApiMessageAndVersion(mr.UnfenceBrokerRecord(id=broker_id, epoch=epoch), 0),
+            ])
+            return epoch
+
+    async def allocate_producer_ids(self, broker_id: int, broker_epoch: int) -> tuple[int, int]:
+        """A block of PRODUCER_ID_BLOCK_SIZE ids for a broker: (first id, size)."""
+        async with self._lock:
+            b = self.image.cluster.brokers.get(broker_id)
+            if b is None:
+                raise KafkaError(Errors.BROKER_ID_NOT_REGISTERED, f"Broker {broker_id} is not registered.")
+            if broker_epoch != -1 and b.epoch != broker_epoch:
+                raise KafkaError(Errors.STALE_BROKER_EPOCH,
+                                 f"Expected broker epoch {b.epoch}, but got {broker_epoch}")
+            first = self.image.producer_ids.next_producer_id
+            if first > LONG_MAX - PRODUCER_ID_BLOCK_SIZE:
+                raise KafkaError(Errors.UNKNOWN_SERVER_ERROR, "Exhausted all producerIds as the next block's end "
+                                 "producerId will overflow.")
+            await self._commit([ApiMessageAndVersion(mr.ProducerIdsRecord(
+                broker_id=broker_id, broker_epoch=b.epoch, next_producer_id=first + PRODUCER_ID_BLOCK_SIZE), 0)])
+            return first, PRODUCER_ID_BLOCK_SIZE
+
+
+def default_bootstrap_records(metadata_version: int = LATEST_PRODUCTION,
+                              features: Mapping[str, int] | None = None) -> list[ApiMessageAndVersion]:
+    """What `kafka-storage format` puts in bootstrap.checkpoint: metadata.version first, then the
+    other finalized features that are not 0."""
+    out = [ApiMessageAndVersion(mr.FeatureLevelRecord(name=FEATURE_NAME, feature_level=metadata_version), 0)]
+    for name, level in sorted((features or {}).items()):
+        if level:
+            out.append(ApiMessageAndVersion(mr.FeatureLevelRecord(name=name, feature_level=level), 0))
+    return out
