@@ -33,14 +33,15 @@ PY
   mark_done python "$py_stamp"
 fi
 
-# 2. kafkajs (exact versions from the lock file).
+# 2. kafkajs and its codec packages (exact versions from the lock file). @kafkajs/zstd compiles a
+#    native addon (cppzst) whose build asks for C++11, which Node 20's headers reject: build it as C++17.
 js_dir="$ROOT/tests/interop/js"
 js_stamp="$(stamp_of "$js_dir/package.json" "$js_dir/package-lock.json")-$(node --version)"
 if ! done_already js "$js_stamp" || [ ! -d "$js_dir/node_modules/kafkajs" ]; then
   if [ -f "$js_dir/package-lock.json" ]; then
-    (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    (cd "$js_dir" && CXXFLAGS="-std=c++17 ${CXXFLAGS:-}" npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   else
-    (cd "$js_dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+    (cd "$js_dir" && CXXFLAGS="-std=c++17 ${CXXFLAGS:-}" npm install --no-audit --no-fund --loglevel=error >/dev/null)
   fi
   mark_done js "$js_stamp"
 fi
