@@ -12,7 +12,7 @@ from typing import Any
 class _StubMeta(type):
     def __getattr__(cls, name: str) -> Any:
         if name[:1].isupper() and not name.startswith("_"):
-            sub = _StubMeta(name, (_Stub,), {})
+            sub = _StubMeta(name, (_Stub,), {"__qualname__": f"{cls.__qualname__}.{name}"})
             setattr(cls, name, sub)
             return sub
         raise AttributeError(name)

@@ -1,0 +1,150 @@
+"""RaftClient: the KRaft quorum for `__cluster_metadata` (Kafka's raft.KafkaRaftClient), one voter.
+
+Start-up: recover the log, replay it into the MetadataLoader (everything on disk is committed:
+with one voter an entry is committed once it is fsynced, and nothing else is ever written), then,
+as the only voter, become leader of epoch max(quorum-state epoch, last log epoch) + 1: persist
+that in `quorum-state` first, then append a LEADER_CHANGE control batch, like Kafka.
+
+Appends: the leader assigns offsets and its epoch, writes the batch, fsyncs (off the event loop),
+moves the high watermark to the flushed end and hands the committed batch to the loader before
+`append` returns. A batch is the atomic unit: the loader publishes it whole or not at all.
+
+Multi-voter quorums (Vote/BeginQuorumEpoch/Fetch between controllers) are not implemented: start
+raises for them rather than pretending to be a quorum. Nothing else here assumes one node.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from fastkafka.cluster.kraft import control_records as cr
+from fastkafka.cluster.kraft.batch_codec import BatchCodec, NativeBatchCodec
+from fastkafka.cluster.kraft.kafka_metadata_log import KafkaMetadataLog
+from fastkafka.cluster.kraft.quorum_state import ElectionState, FileQuorumState
+from fastkafka.cluster.metadata.api_message_and_version import ApiMessageAndVersion
+from fastkafka.cluster.metadata.metadata_loader import CommittedBatch, MetadataLoader
+from fastkafka.protocol.errors import Errors, KafkaError
+
+log = logging.getLogger(__name__)
+
+
+class RecordSerde(Protocol):
+    def serialize(self, record: Any, version: int) -> bytes: ...
+    def deserialize(self, value: bytes | bytearray | memoryview) -> ApiMessageAndVersion: ...
+
+
+class _DefaultSerde:
+    def serialize(self, record: Any, version: int) -> bytes:
+        from fastkafka.cluster.metadata import metadata_record_serde
+        return metadata_record_serde.serialize(record, version)
+
+    def deserialize(self, value: bytes | bytearray | memoryview) -> ApiMessageAndVersion:
+        from fastkafka.cluster.metadata import metadata_record_serde
+        return metadata_record_serde.deserialize(value)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class RaftClient:
+    """Owner of the metadata log and quorum-state. Event-loop thread; `append` calls must not
+    overlap (the QuorumController serializes them), `_append_lock` enforces it anyway."""
+
+    def __init__(self, node_id: int, voters: Sequence[int], metadata_log_dir: str, loader: MetadataLoader,
+                 *, codec: BatchCodec | None = None, serde: RecordSerde | None = None) -> None:
+        self.node_id = node_id
+        # controller.quorum.voters ids; empty with controller.quorum.bootstrap.servers, which for
+        # now means this controller is the whole quorum.
+        self.voters = tuple(voters) if voters else (node_id,)
+        self.metadata_log_dir = metadata_log_dir
+        self.loader = loader
+        self.codec: BatchCodec = codec or NativeBatchCodec()
+        self.serde: RecordSerde = serde or _DefaultSerde()
+        self.log: KafkaMetadataLog | None = None
+        self.quorum_state: FileQuorumState | None = None
+        self.epoch = -1
+        self.leader_id = -1
+        self.high_watermark = 0
+        self._append_lock = asyncio.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.voters != (self.node_id,):
+            raise KafkaError(Errors.UNSUPPORTED_VERSION,
+                             f"Quorum voters {list(self.voters)}: only a single-voter quorum made of this node "
+                             f"({self.node_id}) is supported so far")
+        self.log = KafkaMetadataLog.open(self.metadata_log_dir, self.codec)
+        self.quorum_state = FileQuorumState(self.log.dir_path)
+        state = self.quorum_state.read()
+        self._replay()
+        self.high_watermark = self.log.log_end_offset
+        prior = max(state.epoch if state else 0, self.log.last_epoch, 0)
+        self._become_leader(prior + 1)
+
+    def _replay(self) -> None:
+        assert self.log is not None
+        for h, batch in self.log.read_batches():
+            if h.is_control:
+                self.loader.handle_control_batch(h.last_offset, h.partition_leader_epoch)
+                continue
+            msgs = [self.serde.deserialize(value).message for _key, value in self.codec.records(batch)
+                    if value is not None]
+            self.loader.handle_commit([CommittedBatch(msgs, h.last_offset, h.partition_leader_epoch, h.max_timestamp)])
+
+    def _become_leader(self, epoch: int) -> None:
+        assert self.log is not None and self.quorum_state is not None
+        # quorum-state first: after a crash we must never reuse this epoch.
+        self.quorum_state.write(ElectionState(epoch=epoch, leader_id=self.node_id, voted_id=self.node_id,
+                                              voters=self.voters))
+        self.epoch, self.leader_id = epoch, self.node_id
+        base = self.log.log_end_offset
+        value = cr.leader_change_value(self.node_id, self.voters, [self.node_id])
+        batch = self.codec.build(base, epoch, now_ms(), [(cr.control_key(cr.LEADER_CHANGE), value)], is_control=True)
+        self.log.append(batch, base, epoch)
+        self.high_watermark = self.log.flush()
+        self.loader.handle_control_batch(base, epoch)
+        log.info("Node %d is the leader of the metadata quorum in epoch %d (log end offset %d)",
+                 self.node_id, epoch, self.log.log_end_offset)
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+    # -- MetadataLogWriter ----------------------------------------------------------------------
+    def is_leader(self) -> bool:
+        return self.leader_id == self.node_id and self.log is not None
+
+    def next_offset(self) -> int:
+        if self.log is None:
+            raise KafkaError(Errors.NOT_CONTROLLER, "The metadata log is not open")
+        return self.log.log_end_offset
+
+    async def append(self, records: Sequence[ApiMessageAndVersion]) -> int:
+        """Atomically append `records` as one batch; returns its last offset once it is durable
+        (committed) and applied to the metadata image."""
+        async with self._append_lock:
+            if not self.is_leader():
+                raise KafkaError(Errors.NOT_CONTROLLER, "This node is not the active controller")
+            assert self.log is not None
+            if not records:
+                return self.log.log_end_offset - 1
+            base = self.log.log_end_offset
+            ts = now_ms()
+            values = [(None, self.serde.serialize(r.message, r.version)) for r in records]
+            batch = self.codec.build(base, self.epoch, ts, values)
+            last = base + len(values) - 1
+            self.log.append(batch, last, self.epoch)
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self.log.flush)
+            except OSError as e:
+                # Durability cannot be promised any more; Kafka's controller fails fast here too.
+                self.leader_id = -1
+                raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"Could not fsync the metadata log: {e}") from e
+            self.high_watermark = last + 1
+            self.loader.handle_commit([CommittedBatch([r.message for r in records], last, self.epoch, ts)])
+            return last
