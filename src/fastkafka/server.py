@@ -68,8 +68,9 @@ class KafkaRaftServer:
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def startup(self) -> None:
-        from fastkafka.cluster.controller import QuorumController
-        from fastkafka.cluster.kraft import KafkaRaftClient
+        from fastkafka.cluster.controller.quorum_controller import QuorumController
+        from fastkafka.cluster.kraft.format_storage import read_bootstrap_checkpoint
+        from fastkafka.cluster.kraft.raft_client import RaftClient
 
         cfg = self.config
         self.cluster_id = check_formatted(cfg)
@@ -77,14 +78,12 @@ class KafkaRaftServer:
         self.log_manager.startup()
         self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
 
-        self.raft = KafkaRaftClient(
-            cfg.metadata_log_dir, node_id=self.node_id, voters=[v.node_id for v in cfg.voters] or [self.node_id],
-            loader=self.loader, log_manager=self.log_manager, props=cfg.props)
-        await self.raft.start()
+        self.raft = RaftClient(self.node_id, [v.node_id for v in cfg.voters], cfg.metadata_log_dir, self.loader)
+        self.raft.start()
         self.controller = QuorumController(
             self.raft, self.loader, node_id=self.node_id, num_partitions=cfg.num_partitions,
             default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props)
-        await self.controller.bootstrap()
+        await self.controller.bootstrap(read_bootstrap_checkpoint(cfg.metadata_log_dir))
         self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager))
 
         if cfg.is_broker:
@@ -111,7 +110,7 @@ class KafkaRaftServer:
             await self.socket_server.stop_accepting()
             self.socket_server.close_connections()
         if self.raft is not None:
-            await self.raft.close()
+            self.raft.close()
         if self.log_manager is not None:
             self.log_manager.shutdown()
         log.info("[KafkaRaftServer nodeId=%d] shut down completed", self.node_id)

@@ -1,20 +1,20 @@
 """`fastkafka format`: what `kafka-storage format` does.
 
 Writes `meta.properties` (version 1, cluster.id, node.id, a fresh directory.id) into every log
-directory and the metadata log directory. A directory that is already formatted is an error
+directory and the metadata log directory, and `bootstrap.checkpoint` (metadata.version) into the
+latter (cluster/kraft/format_storage.py does the writing). A directory that is already formatted is an error
 unless `ignore_formatted`; one formatted for another cluster or node is always an error (Kafka
-refuses to mix them). The first controller start writes the bootstrap metadata records
-(metadata.version) to the empty metadata log.
+refuses to mix them). The first controller start copies the bootstrap records into the
+empty metadata log.
 """
 from __future__ import annotations
 
 import base64
 import os
-import uuid
 
 from fastkafka.config import KafkaConfig
 from fastkafka.protocol.errors import KafkaError
-from fastkafka.storage.meta_properties import MetaProperties, read_meta_properties, write_meta_properties
+from fastkafka.storage.meta_properties import MetaProperties, read_meta_properties
 
 
 class StorageFormatError(Exception):
@@ -22,12 +22,9 @@ class StorageFormatError(Exception):
 
 
 def random_uuid() -> str:
-    """Kafka's Uuid.randomUuid().toString(): URL-safe base64 of 16 random bytes, no padding,
-    never starting with '-' (so it is not mistaken for a command-line flag)."""
-    while True:
-        s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        if not s.startswith("-"):
-            return s
+    from fastkafka.cluster.kraft.format_storage import random_uuid_string
+
+    return random_uuid_string()
 
 
 def _dirs(config: KafkaConfig) -> list[str]:
@@ -49,6 +46,8 @@ def is_formatted(config: KafkaConfig) -> bool:
 
 
 def format_storage(config: KafkaConfig, cluster_id: str, *, ignore_formatted: bool = False) -> None:
+    from fastkafka.cluster.kraft.format_storage import format_storage as kraft_format
+
     try:
         raw = base64.urlsafe_b64decode(cluster_id + "=" * (-len(cluster_id) % 4))
     except (ValueError, TypeError):
@@ -58,19 +57,15 @@ def format_storage(config: KafkaConfig, cluster_id: str, *, ignore_formatted: bo
                                  "Input string with prefix must be 22 characters (base64 of 16 bytes)")
     for d in _dirs(config):
         existing = _read(d) if os.path.isdir(d) else None
-        if existing is not None:
-            if existing.cluster_id != cluster_id or existing.node_id != config.node_id:
-                raise StorageFormatError(
-                    f"Log directory {d} is already formatted for cluster {existing.cluster_id} node "
-                    f"{existing.node_id}; refusing to reformat it for cluster {cluster_id} node {config.node_id}")
-            if not ignore_formatted:
-                raise StorageFormatError(
-                    f"Log directory {d} is already formatted. Use --ignore-formatted to ignore this "
-                    "directory and format the others.")
-            continue
-        os.makedirs(d, exist_ok=True)
-        write_meta_properties(d, MetaProperties(version=1, cluster_id=cluster_id, node_id=config.node_id,
-                                                directory_id=random_uuid()))
+        if existing is not None and existing.node_id != config.node_id:
+            raise StorageFormatError(
+                f"Log directory {d} is already formatted for node {existing.node_id}; refusing to "
+                f"reformat it for node {config.node_id}")
+    try:
+        kraft_format(config.log_dirs, cluster_id, config.node_id, metadata_log_dir=config.metadata_log_dir,
+                     ignore_formatted=ignore_formatted)
+    except KafkaError as e:
+        raise StorageFormatError(e.message) from e
 
 
 def check_formatted(config: KafkaConfig) -> str:
