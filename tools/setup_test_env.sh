@@ -29,7 +29,7 @@ with open("pyproject.toml", "rb") as f:
     print("\n".join(tomllib.load(f)["project"]["optional-dependencies"]["test"]))
 PY
 )
-  "$PYTHON" -m pip install -q --disable-pip-version-check "${reqs[@]}"
+  "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${reqs[@]}"
   mark_done python "$py_stamp"
 fi
 

@@ -48,7 +48,10 @@ def fresh_broker(tmp_path: Path) -> Iterator[BrokerProcess]:
     try:
         yield b
     finally:
-        b.kill9() if not b.is_alive() else b.stop()
+        if b.is_alive():
+            b.stop()
+        else:
+            b.kill9()  # forgets a process a test already killed
 
 
 @pytest.fixture

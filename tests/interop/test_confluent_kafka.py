@@ -63,3 +63,31 @@ def test_hundred_thousand_small_records(broker: BrokerProcess, topic_name: str) 
                       extra={"linger.ms": 20, "batch.num.messages": 10000})
     got = confluent.consume_assigned(broker.bootstrap, topic_name, counts_by_partition(records), timeout=120)
     assert_same_records(got, with_expected_offsets(records))
+
+
+def test_log_append_time_topic(broker: BrokerProcess, topic_name: str) -> None:
+    """message.timestamp.type=LogAppendTime: the broker stamps each batch; readers see its time, not the producer's."""
+    import time
+
+    from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, TopicPartition
+
+    confluent.create_topic(broker.bootstrap, topic_name, partitions=1,
+                           config={"message.timestamp.type": "LogAppendTime"})
+    before = int(time.time() * 1000)
+    records = [Rec(0, b"k%d" % i, b"v%d" % i, (), 1_000_000_000_000 + i) for i in range(30)]
+    confluent.produce(broker.bootstrap, topic_name, records, compression="gzip")
+    after = int(time.time() * 1000)
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused", "enable.auto.commit": False})
+    try:
+        c.assign([TopicPartition(topic_name, 0, 0)])
+        msgs: list = []  # type: ignore[type-arg]
+        deadline = time.monotonic() + 30
+        while len(msgs) < 30 and time.monotonic() < deadline:
+            msgs += [m for m in c.consume(100, timeout=0.5) if m.error() is None]
+    finally:
+        c.close()
+    assert [(m.key(), m.value()) for m in msgs] == [(r.key, r.value) for r in records]
+    for m in msgs:
+        ts_type, ts = m.timestamp()
+        assert ts_type == TIMESTAMP_LOG_APPEND_TIME
+        assert before - 1000 <= ts <= after + 1000, (before, ts, after)
