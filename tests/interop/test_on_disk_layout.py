@@ -6,6 +6,8 @@ that holds a 2-partition topic written by an idempotent producer.
 """
 from __future__ import annotations
 
+import base64
+import struct
 from pathlib import Path
 
 import pytest
@@ -43,7 +45,10 @@ def test_clean_shutdown_layout(fresh_broker: BrokerProcess, topic_name: str) -> 
     confluent.produce(b.bootstrap, topic_name, sample_records(20, partitions=2))
     admin = AdminClient({"bootstrap.servers": b.bootstrap})  # must outlive the future
     desc = admin.describe_topics(TopicCollection([topic_name]))
-    topic_id = str(desc[topic_name].result(timeout=30).topic_id)
+    uuid = desc[topic_name].result(timeout=30).topic_id
+    # Kafka writes Uuid.toString(): URL-safe base64 of the 16 bytes, unpadded (librdkafka's str() is not URL-safe)
+    raw = struct.pack(">qq", uuid.get_most_significant_bits(), uuid.get_least_significant_bits())
+    topic_id = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     del admin
     b.stop()
 
