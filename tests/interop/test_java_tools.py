@@ -171,5 +171,12 @@ def test_dump_log_on_broker_written_segment(fresh_broker: BrokerProcess, topic_n
     assert all(0 < o < 300 for o, _ in entries)
     assert "Mismatches" not in idx and "not found" not in idx.lower(), idx
 
+    tidx = kj.run_tool(kj.DUMP_LOG, "--files", str(pdir / "00000000000000000000.timeindex")).stdout.decode()
+    tentries = [(int(t), int(o)) for t, o in re.findall(r"timestamp: (\d+) offset: (\d+)", tidx)]
+    assert tentries, tidx
+    # each entry: the max timestamp so far and the offset of the record carrying it (CreateTime = base + offset)
+    assert all(t == 1_700_000_000_000 + o for t, o in tentries), tentries
+    assert tentries == sorted(tentries)
+
     b.start()  # and the broker serves the same data after the tool has looked at its files
     assert_same_records(confluent.consume_assigned(b.bootstrap, topic_name, {0: 300}), with_expected_offsets(records))
