@@ -12,6 +12,7 @@ import re
 import time
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 
 import kafka_java as kj
 from broker_process import BrokerProcess
@@ -119,12 +120,9 @@ def test_producer_perf_test_default_idempotent(broker: BrokerProcess, topic_name
                       "--throughput", "-1", "--producer-props", f"bootstrap.servers={broker.bootstrap}",
                       f"compression.type={codec}", timeout=120).stdout.decode()
     assert f"{n} records sent" in out, out
-    from confluent_kafka import Consumer
-
     c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused"})
     try:
-        highs = [c.get_watermark_offsets(__import__("confluent_kafka").TopicPartition(topic_name, p), timeout=30)
-                 for p in (0, 1)]
+        highs = [c.get_watermark_offsets(TopicPartition(topic_name, p), timeout=30) for p in (0, 1)]
     finally:
         c.close()
     assert sum(h for _, h in highs) == n
