@@ -15,18 +15,13 @@ class DecodeError(ValueError):
 
 
 cdef class Reader:
-    cdef const uint8_t[:] _view
-    cdef object _obj
-    cdef public Py_ssize_t pos
-    cdef Py_ssize_t _end
-
     def __init__(self, buf, Py_ssize_t pos=0, Py_ssize_t end=-1):
         self._obj = buf
         self._view = memoryview(buf).cast("B") if not isinstance(buf, (bytes, bytearray)) else buf
         self.pos = pos
         self._end = len(self._view) if end < 0 else end
 
-    cdef inline const uint8_t* _take(self, Py_ssize_t n) except NULL:
+    cdef const uint8_t* _take(self, Py_ssize_t n) except NULL:
         cdef Py_ssize_t p = self.pos
         if n < 0 or p + n > self._end or p < 0:
             raise DecodeError(f"need {n} bytes at {p}, have {self._end - p}")
@@ -52,7 +47,7 @@ cdef class Reader:
         cdef const uint8_t* p = self._take(2)
         return <uint16_t>((p[0] << 8) | p[1])
 
-    cdef inline uint32_t _u32(self) except? 0xFFFFFFFF:
+    cdef uint32_t _u32(self) except? 0xFFFFFFFF:
         cdef const uint8_t* p = self._take(4)
         return (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3]
 
@@ -62,7 +57,7 @@ cdef class Reader:
     def uint32(self):
         return self._u32()
 
-    cdef inline uint64_t _u64(self) except? 0xFFFFFFFFFFFFFFFF:
+    cdef uint64_t _u64(self) except? 0xFFFFFFFFFFFFFFFF:
         cdef const uint8_t* p = self._take(8)
         cdef uint64_t v = 0
         cdef int i
@@ -79,7 +74,7 @@ cdef class Reader:
         memcpy(&d, &u, 8)
         return d
 
-    cdef inline uint64_t _uvarint(self, int max_bytes) except? 0xFFFFFFFFFFFFFFFF:
+    cdef uint64_t _uvarint(self, int max_bytes) except? 0xFFFFFFFFFFFFFFFF:
         cdef uint64_t v = 0
         cdef int shift = 0
         cdef uint8_t b
@@ -107,7 +102,7 @@ cdef class Reader:
         cdef const uint8_t* p = self._take(16)
         return PyBytes_FromStringAndSize(<const char*>p, 16)
 
-    cdef inline object _str(self, Py_ssize_t n):
+    cdef object _str(self, Py_ssize_t n):
         cdef Py_ssize_t start = self.pos
         self._take(n)
         try:
@@ -129,7 +124,7 @@ cdef class Reader:
             return None
         return self._str(n)
 
-    cdef inline object _bytes(self, Py_ssize_t n):
+    cdef object _bytes(self, Py_ssize_t n):
         cdef Py_ssize_t start = self.pos
         self._take(n)
         return bytes(self._view[start:start + n])
@@ -148,7 +143,7 @@ cdef class Reader:
             return None
         return self._bytes(n)
 
-    cdef inline object _records(self, Py_ssize_t n):
+    cdef object _records(self, Py_ssize_t n):
         cdef Py_ssize_t start = self.pos
         self._take(n)
         return memoryview(self._obj)[start:start + n]
@@ -188,10 +183,6 @@ cdef class Reader:
 
 
 cdef class Writer:
-    cdef uint8_t* _buf
-    cdef Py_ssize_t _len
-    cdef Py_ssize_t _cap
-
     def __cinit__(self, Py_ssize_t capacity=256):
         if capacity < 16:
             capacity = 16
@@ -211,7 +202,7 @@ cdef class Writer:
     def __len__(self):
         return self._len
 
-    cdef inline uint8_t* _reserve(self, Py_ssize_t n) except NULL:
+    cdef uint8_t* _reserve(self, Py_ssize_t n) except NULL:
         cdef Py_ssize_t need = self._len + n
         cdef Py_ssize_t cap
         cdef uint8_t* nb
@@ -241,7 +232,7 @@ cdef class Writer:
     def uint16(self, int v):
         self.int16(v)
 
-    cdef inline void _w32(self, uint32_t v) except *:
+    cdef void _w32(self, uint32_t v) except *:
         cdef uint8_t* p = self._reserve(4)
         p[0] = <uint8_t>(v >> 24); p[1] = <uint8_t>(v >> 16); p[2] = <uint8_t>(v >> 8); p[3] = <uint8_t>v
 
@@ -251,7 +242,7 @@ cdef class Writer:
     def uint32(self, uint32_t v):
         self._w32(v)
 
-    cdef inline void _w64(self, uint64_t v) except *:
+    cdef void _w64(self, uint64_t v) except *:
         cdef uint8_t* p = self._reserve(8)
         cdef int i
         for i in range(8):
@@ -265,7 +256,7 @@ cdef class Writer:
         memcpy(&u, &d, 8)
         self._w64(u)
 
-    cdef inline void _uv(self, uint64_t v) except *:
+    cdef void _uv(self, uint64_t v) except *:
         while v >= 0x80:
             self._reserve(1)[0] = <uint8_t>((v & 0x7F) | 0x80)
             v >>= 7
