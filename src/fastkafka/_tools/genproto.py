@@ -462,7 +462,10 @@ def gen_struct(e: Emitter, st: Struct, msg: Message, is_top: bool, ind: int) -> 
         else:
             e(b, f"if {c}:")
             emit_write_value(e, b + 1, f, msg, v, f.versions.intersect(valid))
-            if not f.ignorable:
+            # Kafka refuses to drop a non-ignorable field a version lacks. A broker's responses
+            # are built for the negotiated version by construction, so for them the field is
+            # simply not written (the wire format of that version), never an error.
+            if not f.ignorable and msg.type != "response":
                 e(b, f"elif {default_check(f, v)}:")
                 e(b + 1, f"raise ValueError('field {f.name} is not supported in version %d of {msg.name}' % version)")
     if has_flex:

@@ -622,14 +622,10 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnResult:
             if self.transactional_id is None:
                 raise ValueError('non-nullable field TransactionalId was set to null')
             w.compact_string(self.transactional_id)
-        elif self.transactional_id != '':
-            raise ValueError('field TransactionalId is not supported in version %d of AddPartitionsToTxnResponse' % version)
         if version >= 4:
             w.compact_array_length(len(self.topic_results))
             for _x in self.topic_results:
                 _x.encode(w, version)
-        elif self.topic_results:
-            raise ValueError('field TopicResults is not supported in version %d of AddPartitionsToTxnResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -804,14 +800,10 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnResult:
             if self.transactional_id is None:
                 raise ValueError('non-nullable field TransactionalId was set to null')
             w.compact_string(self.transactional_id)
-        elif self.transactional_id != '':
-            raise ValueError('field TransactionalId is not supported in version %d of AddPartitionsToTxnResponse' % version)
         if version >= 4:
             w.compact_array_length(len(self.topic_results))
             for _x in self.topic_results:
                 _x.encode(w, version)
-        elif self.topic_results:
-            raise ValueError('field TopicResults is not supported in version %d of AddPartitionsToTxnResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -883,8 +875,6 @@ class AddPartitionsToTxnResponse:
             w.compact_array_length(len(self.results_by_transaction))
             for _x in self.results_by_transaction:
                 _x.encode(w, version)
-        elif self.results_by_transaction:
-            raise ValueError('field ResultsByTransaction is not supported in version %d of AddPartitionsToTxnResponse' % version)
         if version <= 3:
             if flexible:
                 w.compact_array_length(len(self.results_by_topic_v3_and_below))
@@ -892,8 +882,6 @@ class AddPartitionsToTxnResponse:
                 w.array_length(len(self.results_by_topic_v3_and_below))
             for _x in self.results_by_topic_v3_and_below:
                 _x.encode(w, version)
-        elif self.results_by_topic_v3_and_below:
-            raise ValueError('field ResultsByTopicV3AndBelow is not supported in version %d of AddPartitionsToTxnResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

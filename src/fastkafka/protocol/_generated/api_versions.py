@@ -183,16 +183,10 @@ class _ApiVersionsResponse_SupportedFeatureKey:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of ApiVersionsResponse' % version)
         if version >= 3:
             w.int16(self.min_version)
-        elif self.min_version != 0:
-            raise ValueError('field MinVersion is not supported in version %d of ApiVersionsResponse' % version)
         if version >= 3:
             w.int16(self.max_version)
-        elif self.max_version != 0:
-            raise ValueError('field MaxVersion is not supported in version %d of ApiVersionsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -256,16 +250,10 @@ class _ApiVersionsResponse_FinalizedFeatureKey:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of ApiVersionsResponse' % version)
         if version >= 3:
             w.int16(self.max_version_level)
-        elif self.max_version_level != 0:
-            raise ValueError('field MaxVersionLevel is not supported in version %d of ApiVersionsResponse' % version)
         if version >= 3:
             w.int16(self.min_version_level)
-        elif self.min_version_level != 0:
-            raise ValueError('field MinVersionLevel is not supported in version %d of ApiVersionsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -380,16 +368,10 @@ class _ApiVersionsResponse_SupportedFeatureKey:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of ApiVersionsResponse' % version)
         if version >= 3:
             w.int16(self.min_version)
-        elif self.min_version != 0:
-            raise ValueError('field MinVersion is not supported in version %d of ApiVersionsResponse' % version)
         if version >= 3:
             w.int16(self.max_version)
-        elif self.max_version != 0:
-            raise ValueError('field MaxVersion is not supported in version %d of ApiVersionsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -453,16 +435,10 @@ class _ApiVersionsResponse_FinalizedFeatureKey:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of ApiVersionsResponse' % version)
         if version >= 3:
             w.int16(self.max_version_level)
-        elif self.max_version_level != 0:
-            raise ValueError('field MaxVersionLevel is not supported in version %d of ApiVersionsResponse' % version)
         if version >= 3:
             w.int16(self.min_version_level)
-        elif self.min_version_level != 0:
-            raise ValueError('field MinVersionLevel is not supported in version %d of ApiVersionsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

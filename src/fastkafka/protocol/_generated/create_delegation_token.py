@@ -298,14 +298,10 @@ class CreateDelegationTokenResponse:
             if self.token_requester_principal_type is None:
                 raise ValueError('non-nullable field TokenRequesterPrincipalType was set to null')
             w.compact_string(self.token_requester_principal_type)
-        elif self.token_requester_principal_type != '':
-            raise ValueError('field TokenRequesterPrincipalType is not supported in version %d of CreateDelegationTokenResponse' % version)
         if version >= 3:
             if self.token_requester_principal_name is None:
                 raise ValueError('non-nullable field TokenRequesterPrincipalName was set to null')
             w.compact_string(self.token_requester_principal_name)
-        elif self.token_requester_principal_name != '':
-            raise ValueError('field TokenRequesterPrincipalName is not supported in version %d of CreateDelegationTokenResponse' % version)
         w.int64(self.issue_timestamp_ms)
         w.int64(self.expiry_timestamp_ms)
         w.int64(self.max_timestamp_ms)

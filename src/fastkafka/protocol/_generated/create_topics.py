@@ -548,22 +548,14 @@ class _CreateTopicsResponse_CreatableTopicConfigs:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of CreateTopicsResponse' % version)
         if version >= 5:
             w.compact_string(self.value)
-        elif self.value != '':
-            raise ValueError('field Value is not supported in version %d of CreateTopicsResponse' % version)
         if version >= 5:
             w.boolean(self.read_only)
-        elif self.read_only != False:
-            raise ValueError('field ReadOnly is not supported in version %d of CreateTopicsResponse' % version)
         if version >= 5:
             w.int8(self.config_source)
         if version >= 5:
             w.boolean(self.is_sensitive)
-        elif self.is_sensitive != False:
-            raise ValueError('field IsSensitive is not supported in version %d of CreateTopicsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -753,22 +745,14 @@ class _CreateTopicsResponse_CreatableTopicConfigs:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of CreateTopicsResponse' % version)
         if version >= 5:
             w.compact_string(self.value)
-        elif self.value != '':
-            raise ValueError('field Value is not supported in version %d of CreateTopicsResponse' % version)
         if version >= 5:
             w.boolean(self.read_only)
-        elif self.read_only != False:
-            raise ValueError('field ReadOnly is not supported in version %d of CreateTopicsResponse' % version)
         if version >= 5:
             w.int8(self.config_source)
         if version >= 5:
             w.boolean(self.is_sensitive)
-        elif self.is_sensitive != False:
-            raise ValueError('field IsSensitive is not supported in version %d of CreateTopicsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

@@ -300,8 +300,6 @@ class _DeleteAclsResponse_DeleteAclsMatchingAcl:
             w.string(self.resource_name)
         if version >= 1:
             w.int8(self.pattern_type)
-        elif self.pattern_type != 3:
-            raise ValueError('field PatternType is not supported in version %d of DeleteAclsResponse' % version)
         if self.principal is None:
             raise ValueError('non-nullable field Principal was set to null')
         if flexible:
@@ -462,8 +460,6 @@ class _DeleteAclsResponse_DeleteAclsMatchingAcl:
             w.string(self.resource_name)
         if version >= 1:
             w.int8(self.pattern_type)
-        elif self.pattern_type != 3:
-            raise ValueError('field PatternType is not supported in version %d of DeleteAclsResponse' % version)
         if self.principal is None:
             raise ValueError('non-nullable field Principal was set to null')
         if flexible:

@@ -220,8 +220,6 @@ class _DescribeAclsResponse_DescribeAclsResource:
             w.string(self.resource_name)
         if version >= 1:
             w.int8(self.pattern_type)
-        elif self.pattern_type != 3:
-            raise ValueError('field PatternType is not supported in version %d of DescribeAclsResponse' % version)
         if flexible:
             w.compact_array_length(len(self.acls))
         else:
@@ -364,8 +362,6 @@ class _DescribeAclsResponse_DescribeAclsResource:
             w.string(self.resource_name)
         if version >= 1:
             w.int8(self.pattern_type)
-        elif self.pattern_type != 3:
-            raise ValueError('field PatternType is not supported in version %d of DescribeAclsResponse' % version)
         if flexible:
             w.compact_array_length(len(self.acls))
         else:

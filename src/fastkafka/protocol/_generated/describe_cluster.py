@@ -248,8 +248,6 @@ class DescribeClusterResponse:
         w.compact_string(self.error_message)
         if version >= 1:
             w.int8(self.endpoint_type)
-        elif self.endpoint_type != 1:
-            raise ValueError('field EndpointType is not supported in version %d of DescribeClusterResponse' % version)
         if self.cluster_id is None:
             raise ValueError('non-nullable field ClusterId was set to null')
         w.compact_string(self.cluster_id)

@@ -301,19 +301,13 @@ class _DescribeConfigsResponse_DescribeConfigsSynonym:
                 w.compact_string(self.name)
             else:
                 w.string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of DescribeConfigsResponse' % version)
         if version >= 1:
             if flexible:
                 w.compact_string(self.value)
             else:
                 w.string(self.value)
-        elif self.value != '':
-            raise ValueError('field Value is not supported in version %d of DescribeConfigsResponse' % version)
         if version >= 1:
             w.int8(self.source)
-        elif self.source != 0:
-            raise ValueError('field Source is not supported in version %d of DescribeConfigsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -392,8 +386,6 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
         w.boolean(self.read_only)
         if version <= 0:
             w.boolean(self.is_default)
-        elif self.is_default != False:
-            raise ValueError('field IsDefault is not supported in version %d of DescribeConfigsResponse' % version)
         if version >= 1:
             w.int8(self.config_source)
         w.boolean(self.is_sensitive)
@@ -569,19 +561,13 @@ class _DescribeConfigsResponse_DescribeConfigsSynonym:
                 w.compact_string(self.name)
             else:
                 w.string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of DescribeConfigsResponse' % version)
         if version >= 1:
             if flexible:
                 w.compact_string(self.value)
             else:
                 w.string(self.value)
-        elif self.value != '':
-            raise ValueError('field Value is not supported in version %d of DescribeConfigsResponse' % version)
         if version >= 1:
             w.int8(self.source)
-        elif self.source != 0:
-            raise ValueError('field Source is not supported in version %d of DescribeConfigsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -660,8 +646,6 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
         w.boolean(self.read_only)
         if version <= 0:
             w.boolean(self.is_default)
-        elif self.is_default != False:
-            raise ValueError('field IsDefault is not supported in version %d of DescribeConfigsResponse' % version)
         if version >= 1:
             w.int8(self.config_source)
         w.boolean(self.is_sensitive)

@@ -339,14 +339,10 @@ class _DescribeDelegationTokenResponse_DescribedDelegationToken:
             if self.token_requester_principal_type is None:
                 raise ValueError('non-nullable field TokenRequesterPrincipalType was set to null')
             w.compact_string(self.token_requester_principal_type)
-        elif self.token_requester_principal_type != '':
-            raise ValueError('field TokenRequesterPrincipalType is not supported in version %d of DescribeDelegationTokenResponse' % version)
         if version >= 3:
             if self.token_requester_principal_name is None:
                 raise ValueError('non-nullable field TokenRequesterPrincipalName was set to null')
             w.compact_string(self.token_requester_principal_name)
-        elif self.token_requester_principal_name != '':
-            raise ValueError('field TokenRequesterPrincipalName is not supported in version %d of DescribeDelegationTokenResponse' % version)
         w.int64(self.issue_timestamp)
         w.int64(self.expiry_timestamp)
         w.int64(self.max_timestamp)
@@ -530,14 +526,10 @@ class _DescribeDelegationTokenResponse_DescribedDelegationToken:
             if self.token_requester_principal_type is None:
                 raise ValueError('non-nullable field TokenRequesterPrincipalType was set to null')
             w.compact_string(self.token_requester_principal_type)
-        elif self.token_requester_principal_type != '':
-            raise ValueError('field TokenRequesterPrincipalType is not supported in version %d of DescribeDelegationTokenResponse' % version)
         if version >= 3:
             if self.token_requester_principal_name is None:
                 raise ValueError('non-nullable field TokenRequesterPrincipalName was set to null')
             w.compact_string(self.token_requester_principal_name)
-        elif self.token_requester_principal_name != '':
-            raise ValueError('field TokenRequesterPrincipalName is not supported in version %d of DescribeDelegationTokenResponse' % version)
         w.int64(self.issue_timestamp)
         w.int64(self.expiry_timestamp)
         w.int64(self.max_timestamp)

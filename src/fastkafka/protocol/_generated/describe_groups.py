@@ -269,8 +269,6 @@ class _DescribeGroupsResponse_DescribedGroup:
             _x.encode(w, version)
         if version >= 3:
             w.int32(self.authorized_operations)
-        elif self.authorized_operations != -2147483648:
-            raise ValueError('field AuthorizedOperations is not supported in version %d of DescribeGroupsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -477,8 +475,6 @@ class _DescribeGroupsResponse_DescribedGroup:
             _x.encode(w, version)
         if version >= 3:
             w.int32(self.authorized_operations)
-        elif self.authorized_operations != -2147483648:
-            raise ValueError('field AuthorizedOperations is not supported in version %d of DescribeGroupsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

@@ -338,8 +338,6 @@ class _DescribeQuorumResponse_ReplicaState:
         w.int32(self.replica_id)
         if version >= 2:
             w.uuid(self.replica_directory_id)
-        elif self.replica_directory_id != _ZERO_UUID:
-            raise ValueError('field ReplicaDirectoryId is not supported in version %d of DescribeQuorumResponse' % version)
         w.int64(self.log_end_offset)
         if version >= 1:
             w.int64(self.last_fetch_timestamp)
@@ -548,18 +546,12 @@ class _DescribeQuorumResponse_Listener:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of DescribeQuorumResponse' % version)
         if version >= 2:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of DescribeQuorumResponse' % version)
         if version >= 2:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of DescribeQuorumResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -622,14 +614,10 @@ class _DescribeQuorumResponse_Node:
         flexible = True
         if version >= 2:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of DescribeQuorumResponse' % version)
         if version >= 2:
             w.compact_array_length(len(self.listeners))
             for _x in self.listeners:
                 _x.encode(w, version)
-        elif self.listeners:
-            raise ValueError('field Listeners is not supported in version %d of DescribeQuorumResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -692,8 +680,6 @@ class _DescribeQuorumResponse_ReplicaState:
         w.int32(self.replica_id)
         if version >= 2:
             w.uuid(self.replica_directory_id)
-        elif self.replica_directory_id != _ZERO_UUID:
-            raise ValueError('field ReplicaDirectoryId is not supported in version %d of DescribeQuorumResponse' % version)
         w.int64(self.log_end_offset)
         if version >= 1:
             w.int64(self.last_fetch_timestamp)
@@ -902,18 +888,12 @@ class _DescribeQuorumResponse_Listener:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of DescribeQuorumResponse' % version)
         if version >= 2:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of DescribeQuorumResponse' % version)
         if version >= 2:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of DescribeQuorumResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -976,14 +956,10 @@ class _DescribeQuorumResponse_Node:
         flexible = True
         if version >= 2:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of DescribeQuorumResponse' % version)
         if version >= 2:
             w.compact_array_length(len(self.listeners))
             for _x in self.listeners:
                 _x.encode(w, version)
-        elif self.listeners:
-            raise ValueError('field Listeners is not supported in version %d of DescribeQuorumResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1056,8 +1032,6 @@ class DescribeQuorumResponse:
             w.compact_array_length(len(self.nodes))
             for _x in self.nodes:
                 _x.encode(w, version)
-        elif self.nodes:
-            raise ValueError('field Nodes is not supported in version %d of DescribeQuorumResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

@@ -513,8 +513,6 @@ class ElectLeadersResponse:
         w.int32(self.throttle_time_ms)
         if version >= 1:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of ElectLeadersResponse' % version)
         if flexible:
             w.compact_array_length(len(self.replica_election_results))
         else:

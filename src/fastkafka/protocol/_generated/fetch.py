@@ -854,12 +854,8 @@ class _FetchResponse_EpochEndOffset:
         flexible = version >= 12
         if version >= 12:
             w.int32(self.epoch)
-        elif self.epoch != -1:
-            raise ValueError('field Epoch is not supported in version %d of FetchResponse' % version)
         if version >= 12:
             w.int64(self.end_offset)
-        elif self.end_offset != -1:
-            raise ValueError('field EndOffset is not supported in version %d of FetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -914,12 +910,8 @@ class _FetchResponse_LeaderIdAndEpoch:
         flexible = version >= 12
         if version >= 12:
             w.int32(self.leader_id)
-        elif self.leader_id != -1:
-            raise ValueError('field LeaderId is not supported in version %d of FetchResponse' % version)
         if version >= 12:
             w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise ValueError('field LeaderEpoch is not supported in version %d of FetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1022,12 +1014,8 @@ class _FetchResponse_AbortedTransaction:
         flexible = version >= 12
         if version >= 4:
             w.int64(self.producer_id)
-        elif self.producer_id != 0:
-            raise ValueError('field ProducerId is not supported in version %d of FetchResponse' % version)
         if version >= 4:
             w.int64(self.first_offset)
-        elif self.first_offset != 0:
-            raise ValueError('field FirstOffset is not supported in version %d of FetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1111,8 +1099,6 @@ class _FetchResponse_PartitionData:
                     _x.encode(w, version)
         if version >= 11:
             w.int32(self.preferred_read_replica)
-        elif self.preferred_read_replica != -1:
-            raise ValueError('field PreferredReadReplica is not supported in version %d of FetchResponse' % version)
         if flexible:
             w.compact_bytes(self.records)
         else:
@@ -1303,22 +1289,14 @@ class _FetchResponse_NodeEndpoint:
         flexible = version >= 12
         if version >= 16:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of FetchResponse' % version)
         if version >= 16:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of FetchResponse' % version)
         if version >= 16:
             w.int32(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of FetchResponse' % version)
         if version >= 16:
             w.compact_string(self.rack)
-        elif self.rack is not None:
-            raise ValueError('field Rack is not supported in version %d of FetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1383,12 +1361,8 @@ class _FetchResponse_EpochEndOffset:
         flexible = version >= 12
         if version >= 12:
             w.int32(self.epoch)
-        elif self.epoch != -1:
-            raise ValueError('field Epoch is not supported in version %d of FetchResponse' % version)
         if version >= 12:
             w.int64(self.end_offset)
-        elif self.end_offset != -1:
-            raise ValueError('field EndOffset is not supported in version %d of FetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1443,12 +1417,8 @@ class _FetchResponse_LeaderIdAndEpoch:
         flexible = version >= 12
         if version >= 12:
             w.int32(self.leader_id)
-        elif self.leader_id != -1:
-            raise ValueError('field LeaderId is not supported in version %d of FetchResponse' % version)
         if version >= 12:
             w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise ValueError('field LeaderEpoch is not supported in version %d of FetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1551,12 +1521,8 @@ class _FetchResponse_AbortedTransaction:
         flexible = version >= 12
         if version >= 4:
             w.int64(self.producer_id)
-        elif self.producer_id != 0:
-            raise ValueError('field ProducerId is not supported in version %d of FetchResponse' % version)
         if version >= 4:
             w.int64(self.first_offset)
-        elif self.first_offset != 0:
-            raise ValueError('field FirstOffset is not supported in version %d of FetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1640,8 +1606,6 @@ class _FetchResponse_PartitionData:
                     _x.encode(w, version)
         if version >= 11:
             w.int32(self.preferred_read_replica)
-        elif self.preferred_read_replica != -1:
-            raise ValueError('field PreferredReadReplica is not supported in version %d of FetchResponse' % version)
         if flexible:
             w.compact_bytes(self.records)
         else:
@@ -1832,22 +1796,14 @@ class _FetchResponse_NodeEndpoint:
         flexible = version >= 12
         if version >= 16:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of FetchResponse' % version)
         if version >= 16:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of FetchResponse' % version)
         if version >= 16:
             w.int32(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of FetchResponse' % version)
         if version >= 16:
             w.compact_string(self.rack)
-        elif self.rack is not None:
-            raise ValueError('field Rack is not supported in version %d of FetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1923,8 +1879,6 @@ class FetchResponse:
             w.int16(self.error_code)
         if version >= 7:
             w.int32(self.session_id)
-        elif self.session_id != 0:
-            raise ValueError('field SessionId is not supported in version %d of FetchResponse' % version)
         if flexible:
             w.compact_array_length(len(self.responses))
         else:

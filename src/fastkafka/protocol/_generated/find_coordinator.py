@@ -153,26 +153,16 @@ class _FindCoordinatorResponse_Coordinator:
             if self.key is None:
                 raise ValueError('non-nullable field Key was set to null')
             w.compact_string(self.key)
-        elif self.key != '':
-            raise ValueError('field Key is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.int32(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.compact_string(self.error_message)
         if flexible:
@@ -255,26 +245,16 @@ class _FindCoordinatorResponse_Coordinator:
             if self.key is None:
                 raise ValueError('non-nullable field Key was set to null')
             w.compact_string(self.key)
-        elif self.key != '':
-            raise ValueError('field Key is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.int32(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.compact_string(self.error_message)
         if flexible:
@@ -362,8 +342,6 @@ class FindCoordinatorResponse:
             w.int32(self.throttle_time_ms)
         if version <= 3:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 1 and version <= 3:
             if flexible:
                 w.compact_string(self.error_message)
@@ -371,8 +349,6 @@ class FindCoordinatorResponse:
                 w.string(self.error_message)
         if version <= 3:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of FindCoordinatorResponse' % version)
         if version <= 3:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
@@ -380,18 +356,12 @@ class FindCoordinatorResponse:
                 w.compact_string(self.host)
             else:
                 w.string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of FindCoordinatorResponse' % version)
         if version <= 3:
             w.int32(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of FindCoordinatorResponse' % version)
         if version >= 4:
             w.compact_array_length(len(self.coordinators))
             for _x in self.coordinators:
                 _x.encode(w, version)
-        elif self.coordinators:
-            raise ValueError('field Coordinators is not supported in version %d of FindCoordinatorResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

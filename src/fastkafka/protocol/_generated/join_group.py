@@ -481,8 +481,6 @@ class JoinGroupResponse:
             w.string(self.leader)
         if version >= 9:
             w.boolean(self.skip_assignment)
-        elif self.skip_assignment != False:
-            raise ValueError('field SkipAssignment is not supported in version %d of JoinGroupResponse' % version)
         if self.member_id is None:
             raise ValueError('non-nullable field MemberId was set to null')
         if flexible:

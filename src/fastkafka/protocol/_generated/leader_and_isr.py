@@ -825,14 +825,10 @@ class _LeaderAndIsrResponse_LeaderAndIsrTopicError:
         flexible = version >= 4
         if version >= 5:
             w.uuid(self.topic_id)
-        elif self.topic_id != _ZERO_UUID:
-            raise ValueError('field TopicId is not supported in version %d of LeaderAndIsrResponse' % version)
         if version >= 5:
             w.compact_array_length(len(self.partition_errors))
             for _x in self.partition_errors:
                 _x.encode(w, version)
-        elif self.partition_errors:
-            raise ValueError('field PartitionErrors is not supported in version %d of LeaderAndIsrResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -953,14 +949,10 @@ class _LeaderAndIsrResponse_LeaderAndIsrTopicError:
         flexible = version >= 4
         if version >= 5:
             w.uuid(self.topic_id)
-        elif self.topic_id != _ZERO_UUID:
-            raise ValueError('field TopicId is not supported in version %d of LeaderAndIsrResponse' % version)
         if version >= 5:
             w.compact_array_length(len(self.partition_errors))
             for _x in self.partition_errors:
                 _x.encode(w, version)
-        elif self.partition_errors:
-            raise ValueError('field PartitionErrors is not supported in version %d of LeaderAndIsrResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1030,14 +1022,10 @@ class LeaderAndIsrResponse:
                 w.array_length(len(self.partition_errors))
             for _x in self.partition_errors:
                 _x.encode(w, version)
-        elif self.partition_errors:
-            raise ValueError('field PartitionErrors is not supported in version %d of LeaderAndIsrResponse' % version)
         if version >= 5:
             w.compact_array_length(len(self.topics))
             for _x in self.topics:
                 _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of LeaderAndIsrResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

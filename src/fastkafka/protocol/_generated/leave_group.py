@@ -314,19 +314,13 @@ class _LeaveGroupResponse_MemberResponse:
                 w.compact_string(self.member_id)
             else:
                 w.string(self.member_id)
-        elif self.member_id != '':
-            raise ValueError('field MemberId is not supported in version %d of LeaveGroupResponse' % version)
         if version >= 3:
             if flexible:
                 w.compact_string(self.group_instance_id)
             else:
                 w.string(self.group_instance_id)
-        elif self.group_instance_id != '':
-            raise ValueError('field GroupInstanceId is not supported in version %d of LeaveGroupResponse' % version)
         if version >= 3:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of LeaveGroupResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -393,19 +387,13 @@ class _LeaveGroupResponse_MemberResponse:
                 w.compact_string(self.member_id)
             else:
                 w.string(self.member_id)
-        elif self.member_id != '':
-            raise ValueError('field MemberId is not supported in version %d of LeaveGroupResponse' % version)
         if version >= 3:
             if flexible:
                 w.compact_string(self.group_instance_id)
             else:
                 w.string(self.group_instance_id)
-        elif self.group_instance_id != '':
-            raise ValueError('field GroupInstanceId is not supported in version %d of LeaveGroupResponse' % version)
         if version >= 3:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of LeaveGroupResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -479,8 +467,6 @@ class LeaveGroupResponse:
                 w.array_length(len(self.members))
             for _x in self.members:
                 _x.encode(w, version)
-        elif self.members:
-            raise ValueError('field Members is not supported in version %d of LeaveGroupResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

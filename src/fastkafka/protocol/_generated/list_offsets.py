@@ -414,20 +414,12 @@ class _ListOffsetsResponse_ListOffsetsPartitionResponse:
             w.array_length(len(self.old_style_offsets))
             for _x in self.old_style_offsets:
                 w.int64(_x)
-        elif self.old_style_offsets:
-            raise ValueError('field OldStyleOffsets is not supported in version %d of ListOffsetsResponse' % version)
         if version >= 1:
             w.int64(self.timestamp)
-        elif self.timestamp != -1:
-            raise ValueError('field Timestamp is not supported in version %d of ListOffsetsResponse' % version)
         if version >= 1:
             w.int64(self.offset)
-        elif self.offset != -1:
-            raise ValueError('field Offset is not supported in version %d of ListOffsetsResponse' % version)
         if version >= 4:
             w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise ValueError('field LeaderEpoch is not supported in version %d of ListOffsetsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -568,20 +560,12 @@ class _ListOffsetsResponse_ListOffsetsPartitionResponse:
             w.array_length(len(self.old_style_offsets))
             for _x in self.old_style_offsets:
                 w.int64(_x)
-        elif self.old_style_offsets:
-            raise ValueError('field OldStyleOffsets is not supported in version %d of ListOffsetsResponse' % version)
         if version >= 1:
             w.int64(self.timestamp)
-        elif self.timestamp != -1:
-            raise ValueError('field Timestamp is not supported in version %d of ListOffsetsResponse' % version)
         if version >= 1:
             w.int64(self.offset)
-        elif self.offset != -1:
-            raise ValueError('field Offset is not supported in version %d of ListOffsetsResponse' % version)
         if version >= 4:
             w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise ValueError('field LeaderEpoch is not supported in version %d of ListOffsetsResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

@@ -467,8 +467,6 @@ class _MetadataResponse_MetadataResponseTopic:
             _x.encode(w, version)
         if version >= 8:
             w.int32(self.topic_authorized_operations)
-        elif self.topic_authorized_operations != -2147483648:
-            raise ValueError('field TopicAuthorizedOperations is not supported in version %d of MetadataResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -723,8 +721,6 @@ class _MetadataResponse_MetadataResponseTopic:
             _x.encode(w, version)
         if version >= 8:
             w.int32(self.topic_authorized_operations)
-        elif self.topic_authorized_operations != -2147483648:
-            raise ValueError('field TopicAuthorizedOperations is not supported in version %d of MetadataResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -821,8 +817,6 @@ class MetadataResponse:
             _x.encode(w, version)
         if version >= 8 and version <= 10:
             w.int32(self.cluster_authorized_operations)
-        elif self.cluster_authorized_operations != -2147483648:
-            raise ValueError('field ClusterAuthorizedOperations is not supported in version %d of MetadataResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

@@ -662,12 +662,8 @@ class _OffsetFetchResponse_OffsetFetchResponsePartition:
         flexible = version >= 6
         if version <= 7:
             w.int32(self.partition_index)
-        elif self.partition_index != 0:
-            raise ValueError('field PartitionIndex is not supported in version %d of OffsetFetchResponse' % version)
         if version <= 7:
             w.int64(self.committed_offset)
-        elif self.committed_offset != 0:
-            raise ValueError('field CommittedOffset is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 5 and version <= 7:
             w.int32(self.committed_leader_epoch)
         if version <= 7:
@@ -675,12 +671,8 @@ class _OffsetFetchResponse_OffsetFetchResponsePartition:
                 w.compact_string(self.metadata)
             else:
                 w.string(self.metadata)
-        elif self.metadata != '':
-            raise ValueError('field Metadata is not supported in version %d of OffsetFetchResponse' % version)
         if version <= 7:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -752,8 +744,6 @@ class _OffsetFetchResponse_OffsetFetchResponseTopic:
                 w.compact_string(self.name)
             else:
                 w.string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of OffsetFetchResponse' % version)
         if version <= 7:
             if flexible:
                 w.compact_array_length(len(self.partitions))
@@ -761,8 +751,6 @@ class _OffsetFetchResponse_OffsetFetchResponseTopic:
                 w.array_length(len(self.partitions))
             for _x in self.partitions:
                 _x.encode(w, version)
-        elif self.partitions:
-            raise ValueError('field Partitions is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -826,22 +814,14 @@ class _OffsetFetchResponse_OffsetFetchResponsePartitions:
         flexible = version >= 6
         if version >= 8:
             w.int32(self.partition_index)
-        elif self.partition_index != 0:
-            raise ValueError('field PartitionIndex is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.int64(self.committed_offset)
-        elif self.committed_offset != 0:
-            raise ValueError('field CommittedOffset is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.int32(self.committed_leader_epoch)
         if version >= 8:
             w.compact_string(self.metadata)
-        elif self.metadata != '':
-            raise ValueError('field Metadata is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -910,14 +890,10 @@ class _OffsetFetchResponse_OffsetFetchResponseTopics:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.compact_array_length(len(self.partitions))
             for _x in self.partitions:
                 _x.encode(w, version)
-        elif self.partitions:
-            raise ValueError('field Partitions is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -981,18 +957,12 @@ class _OffsetFetchResponse_OffsetFetchResponseGroup:
             if self.group_id is None:
                 raise ValueError('non-nullable field GroupId was set to null')
             w.compact_string(self.group_id)
-        elif self.group_id != '':
-            raise ValueError('field GroupId is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.compact_array_length(len(self.topics))
             for _x in self.topics:
                 _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1060,12 +1030,8 @@ class _OffsetFetchResponse_OffsetFetchResponsePartition:
         flexible = version >= 6
         if version <= 7:
             w.int32(self.partition_index)
-        elif self.partition_index != 0:
-            raise ValueError('field PartitionIndex is not supported in version %d of OffsetFetchResponse' % version)
         if version <= 7:
             w.int64(self.committed_offset)
-        elif self.committed_offset != 0:
-            raise ValueError('field CommittedOffset is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 5 and version <= 7:
             w.int32(self.committed_leader_epoch)
         if version <= 7:
@@ -1073,12 +1039,8 @@ class _OffsetFetchResponse_OffsetFetchResponsePartition:
                 w.compact_string(self.metadata)
             else:
                 w.string(self.metadata)
-        elif self.metadata != '':
-            raise ValueError('field Metadata is not supported in version %d of OffsetFetchResponse' % version)
         if version <= 7:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1150,8 +1112,6 @@ class _OffsetFetchResponse_OffsetFetchResponseTopic:
                 w.compact_string(self.name)
             else:
                 w.string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of OffsetFetchResponse' % version)
         if version <= 7:
             if flexible:
                 w.compact_array_length(len(self.partitions))
@@ -1159,8 +1119,6 @@ class _OffsetFetchResponse_OffsetFetchResponseTopic:
                 w.array_length(len(self.partitions))
             for _x in self.partitions:
                 _x.encode(w, version)
-        elif self.partitions:
-            raise ValueError('field Partitions is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1224,22 +1182,14 @@ class _OffsetFetchResponse_OffsetFetchResponsePartitions:
         flexible = version >= 6
         if version >= 8:
             w.int32(self.partition_index)
-        elif self.partition_index != 0:
-            raise ValueError('field PartitionIndex is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.int64(self.committed_offset)
-        elif self.committed_offset != 0:
-            raise ValueError('field CommittedOffset is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.int32(self.committed_leader_epoch)
         if version >= 8:
             w.compact_string(self.metadata)
-        elif self.metadata != '':
-            raise ValueError('field Metadata is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1308,14 +1258,10 @@ class _OffsetFetchResponse_OffsetFetchResponseTopics:
             if self.name is None:
                 raise ValueError('non-nullable field Name was set to null')
             w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.compact_array_length(len(self.partitions))
             for _x in self.partitions:
                 _x.encode(w, version)
-        elif self.partitions:
-            raise ValueError('field Partitions is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1379,18 +1325,12 @@ class _OffsetFetchResponse_OffsetFetchResponseGroup:
             if self.group_id is None:
                 raise ValueError('non-nullable field GroupId was set to null')
             w.compact_string(self.group_id)
-        elif self.group_id != '':
-            raise ValueError('field GroupId is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.compact_array_length(len(self.topics))
             for _x in self.topics:
                 _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 8:
             w.int16(self.error_code)
-        elif self.error_code != 0:
-            raise ValueError('field ErrorCode is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1468,16 +1408,12 @@ class OffsetFetchResponse:
                 w.array_length(len(self.topics))
             for _x in self.topics:
                 _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of OffsetFetchResponse' % version)
         if version >= 2 and version <= 7:
             w.int16(self.error_code)
         if version >= 8:
             w.compact_array_length(len(self.groups))
             for _x in self.groups:
                 _x.encode(w, version)
-        elif self.groups:
-            raise ValueError('field Groups is not supported in version %d of OffsetFetchResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

@@ -379,15 +379,11 @@ class _ProduceResponse_BatchIndexAndErrorMessage:
         flexible = version >= 9
         if version >= 8:
             w.int32(self.batch_index)
-        elif self.batch_index != 0:
-            raise ValueError('field BatchIndex is not supported in version %d of ProduceResponse' % version)
         if version >= 8:
             if flexible:
                 w.compact_string(self.batch_index_error_message)
             else:
                 w.string(self.batch_index_error_message)
-        elif self.batch_index_error_message is not None:
-            raise ValueError('field BatchIndexErrorMessage is not supported in version %d of ProduceResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -442,12 +438,8 @@ class _ProduceResponse_LeaderIdAndEpoch:
         flexible = version >= 9
         if version >= 10:
             w.int32(self.leader_id)
-        elif self.leader_id != -1:
-            raise ValueError('field LeaderId is not supported in version %d of ProduceResponse' % version)
         if version >= 10:
             w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise ValueError('field LeaderEpoch is not supported in version %d of ProduceResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -673,22 +665,14 @@ class _ProduceResponse_NodeEndpoint:
         flexible = version >= 9
         if version >= 10:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of ProduceResponse' % version)
         if version >= 10:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of ProduceResponse' % version)
         if version >= 10:
             w.int32(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of ProduceResponse' % version)
         if version >= 10:
             w.compact_string(self.rack)
-        elif self.rack is not None:
-            raise ValueError('field Rack is not supported in version %d of ProduceResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -753,15 +737,11 @@ class _ProduceResponse_BatchIndexAndErrorMessage:
         flexible = version >= 9
         if version >= 8:
             w.int32(self.batch_index)
-        elif self.batch_index != 0:
-            raise ValueError('field BatchIndex is not supported in version %d of ProduceResponse' % version)
         if version >= 8:
             if flexible:
                 w.compact_string(self.batch_index_error_message)
             else:
                 w.string(self.batch_index_error_message)
-        elif self.batch_index_error_message is not None:
-            raise ValueError('field BatchIndexErrorMessage is not supported in version %d of ProduceResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -816,12 +796,8 @@ class _ProduceResponse_LeaderIdAndEpoch:
         flexible = version >= 9
         if version >= 10:
             w.int32(self.leader_id)
-        elif self.leader_id != -1:
-            raise ValueError('field LeaderId is not supported in version %d of ProduceResponse' % version)
         if version >= 10:
             w.int32(self.leader_epoch)
-        elif self.leader_epoch != -1:
-            raise ValueError('field LeaderEpoch is not supported in version %d of ProduceResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1047,22 +1023,14 @@ class _ProduceResponse_NodeEndpoint:
         flexible = version >= 9
         if version >= 10:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of ProduceResponse' % version)
         if version >= 10:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of ProduceResponse' % version)
         if version >= 10:
             w.int32(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of ProduceResponse' % version)
         if version >= 10:
             w.compact_string(self.rack)
-        elif self.rack is not None:
-            raise ValueError('field Rack is not supported in version %d of ProduceResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:

@@ -512,18 +512,12 @@ class _VoteResponse_NodeEndpoint:
         flexible = True
         if version >= 1:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of VoteResponse' % version)
         if version >= 1:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of VoteResponse' % version)
         if version >= 1:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of VoteResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -700,18 +694,12 @@ class _VoteResponse_NodeEndpoint:
         flexible = True
         if version >= 1:
             w.int32(self.node_id)
-        elif self.node_id != 0:
-            raise ValueError('field NodeId is not supported in version %d of VoteResponse' % version)
         if version >= 1:
             if self.host is None:
                 raise ValueError('non-nullable field Host was set to null')
             w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of VoteResponse' % version)
         if version >= 1:
             w.uint16(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of VoteResponse' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
