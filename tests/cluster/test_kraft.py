@@ -11,12 +11,8 @@ from fastkafka.cluster.metadata.metadata_loader import MetadataLoader
 from fastkafka.protocol.errors import KafkaError
 from fastkafka.protocol.messages import CreateTopicsRequest
 
-import cluster_stubs
-from py_codec import JsonSerde, PyBatchCodec
 
 
-# The kraft modules import storage, which needs the native modules: import them at test time,
-# after conftest's session fixture has installed the stand-ins.
 @pytest.fixture(autouse=True)
 def _kraft_imports():
     global KafkaMetadataLog, ElectionState, FileQuorumState, RaftClient
@@ -24,8 +20,11 @@ def _kraft_imports():
     from fastkafka.cluster.kraft.quorum_state import ElectionState, FileQuorumState
     from fastkafka.cluster.kraft.raft_client import RaftClient
 
-CODEC = PyBatchCodec()
-SERDE = JsonSerde(cluster_stubs.RECORDS)
+from fastkafka.cluster.kraft.batch_codec import NativeBatchCodec  # noqa: E402
+from fastkafka.cluster.kraft.raft_client import _DefaultSerde  # noqa: E402
+
+CODEC = NativeBatchCodec()
+SERDE = _DefaultSerde()
 
 
 def open_node(tmp_path, **kw):

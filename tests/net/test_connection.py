@@ -19,7 +19,7 @@ def frame(api_key: int, version: int, correlation_id: int, body: bytes, client_i
     w.int16(version)
     w.int32(correlation_id)
     w.string(client_id)
-    if api.request_header_version(api_key, version) >= 2:
+    if api_key in api.REQUESTS and api.request_header_version(api_key, version) >= 2:
         w.uvarint(0)
     head = w.getvalue()
     return struct.pack(">i", len(head) + len(body)) + head + body
@@ -41,7 +41,8 @@ def test_api_versions_every_version_and_unknown(run, broker_config) -> None:  # 
         async with Broker(broker_config) as b:
             reader, writer = await asyncio.open_connection(b.host, b.port)
             for v in range(0, 5):
-                req = ApiVersionsRequest(client_software_name="fastkafka-test", client_software_version="1.0")
+                req = (ApiVersionsRequest(client_software_name="fastkafka-test", client_software_version="1.0")
+                       if v >= 3 else ApiVersionsRequest())
                 writer.write(frame(18, v, 100 + v, req.to_bytes(v)))
                 cid, resp = await read_response(reader, 18, v)
                 assert cid == 100 + v
