@@ -10,6 +10,8 @@ from fastkafka.net.handlers import (  # noqa: F401
     k20_delete_topics,
     k22_init_producer_id,
     k32_describe_configs,
+    k33_alter_configs,
     k37_create_partitions,
+    k44_incremental_alter_configs,
     k60_describe_cluster,
 )

@@ -1,0 +1,16 @@
+"""AlterConfigs (key 33), v0-2: replaces a resource's whole set of dynamic configs (the legacy,
+non-incremental API). Forwarded to the quorum controller, which validates and writes ConfigRecords
+(topics and brokers); validateOnly writes nothing."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.messages import AlterConfigsRequest, AlterConfigsResponse
+
+
+@handler(33, 0, 2, listeners=("broker", "controller"))
+async def handle_alter_configs(broker: Any, ctx: RequestContext, req: AlterConfigsRequest) -> AlterConfigsResponse:
+    resp: AlterConfigsResponse = await broker.controller.alter_configs(req, ctx.api_version)
+    return resp

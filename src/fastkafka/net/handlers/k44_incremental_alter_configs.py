@@ -1,0 +1,16 @@
+"""IncrementalAlterConfigs (key 44), v0-1: SET / DELETE / APPEND / SUBTRACT per key (KIP-339).
+Forwarded to the quorum controller, which validates and writes ConfigRecords."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.messages import IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse
+
+
+@handler(44, 0, 1, listeners=("broker", "controller"))
+async def handle_incremental_alter_configs(broker: Any, ctx: RequestContext,
+                                           req: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse:
+    resp: IncrementalAlterConfigsResponse = await broker.controller.incremental_alter_configs(req, ctx.api_version)
+    return resp
