@@ -1,4 +1,5 @@
 import os
+import struct
 
 import pytest
 
@@ -361,3 +362,26 @@ def test_retention_deletes_old_segments(logdir):
     assert log.log_start_offset == log.segments[0].base_offset > 0
     assert code_of(lambda: log.read(0, 100, max_offset=log.high_watermark, min_one_message=True)) == Errors.OFFSET_OUT_OF_RANGE
     log.close()
+
+
+def test_clean_close_writes_producer_snapshot_in_kafkas_format(logdir):
+    import crc32c
+
+    log = open_log(logdir)
+    append(log, 3, producer_id=42, producer_epoch=2, base_sequence=0)
+    append(log, 2, producer_id=42, producer_epoch=2, base_sequence=3)
+    append(log, 1)  # a non-idempotent batch: not a producer
+    log.close()
+    path = os.path.join(logdir, "00000000000000000006.snapshot")
+    data = open(path, "rb").read()
+    version, crc = struct.unpack_from(">hI", data, 0)
+    assert version == 1 and crc == crc32c.crc32c(data[6:])
+    (count,) = struct.unpack_from(">i", data, 6)
+    assert count == 1
+    pid, epoch, last_seq, last_off, delta, _ts, coord_epoch, txn_first = struct.unpack_from(">qhiqiqiq", data, 10)
+    assert (pid, epoch, last_seq, last_off, delta, coord_epoch, txn_first) == (42, 2, 4, 4, 1, -1, -1)
+    # A reopened log truncated below the snapshot drops it as stale.
+    log2 = open_log(logdir)
+    log2.truncate_to(2)
+    log2.close()
+    assert sorted(f for f in os.listdir(logdir) if f.endswith(".snapshot")) == ["00000000000000000002.snapshot"]

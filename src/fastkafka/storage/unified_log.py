@@ -138,6 +138,10 @@ class UnifiedLog:
                 if h.last_offset >= log_start_offset:
                     psm.update_from_header(h)
         psm.update_map_end_offset(log_end_offset)
+        # Snapshots past the log end are stale after a truncation (Kafka deletes them on load).
+        for f in os.listdir(dir_path):
+            if f.endswith(".snapshot") and f[:-9].isdigit() and int(f[:-9]) > log_end_offset:
+                os.remove(os.path.join(dir_path, f))
 
         pmf = PartitionMetadataFile(os.path.join(dir_path, PARTITION_METADATA_FILENAME))
         stored_id = pmf.read() if pmf.exists() else None
@@ -540,9 +544,12 @@ class UnifiedLog:
         psm.update_map_end_offset(self.log_end_offset)
 
     def close(self) -> None:
-        """Close files (no flush: LogManager.shutdown flushes before closing)."""
+        """Close files (no flush: LogManager.shutdown flushes before closing) after writing the
+        producer-state snapshot at the log end, as Kafka's UnifiedLog.close does."""
         if self._closed:
             return
+        self.producer_state_manager.update_map_end_offset(self.log_end_offset)
+        self.producer_state_manager.take_snapshot()
         self._closed = True
         for seg in self._segments:
             seg.close()
