@@ -679,30 +679,49 @@ def generate(spec_dir: Path, out: Path) -> None:
         record_maps[mod] = ms
         files[f"{mod}.py"] = render_module(f"Records from Kafka's {folder}/ definitions.", ms)
 
-    # Index module: the registry the hand-written protocol/api.py builds on.
-    lines = [BANNER + '"""Index of generated messages: API keys, names, classes, version ranges."""',
-             "from __future__ import annotations", ""]
-    for mod in sorted({e[2] for e in api_entries}):
-        lines.append(f"from fastkafka.protocol._generated import {mod}")
-    for mod in sorted(record_maps):
-        lines.append(f"from fastkafka.protocol._generated import {mod}")
-    lines += ["", "# api_key: (name, request class, response class)", "APIS = {"]
+    # Index module: names only, so importing the package loads no message module; classes are
+    # imported on first use (start-up cost stays independent of how many APIs exist).
+    lines = [BANNER + '"""Index of generated messages: API keys, names, modules, classes (loaded lazily)."""',
+             "from __future__ import annotations", "", "import importlib", "from typing import Any", "",
+             "# api_key: (name, module, request class, response class)", "API_INDEX = {"]
     for key, name, mod, rq, rs, valid, flex in api_entries:
-        lines.append(f"    {key}: ({name!r}, {mod}.{rq}, {mod}.{rs}),")
+        lines.append(f"    {key}: ({name!r}, {mod!r}, {rq!r}, {rs!r}),")
+    lines += ["}", "", "# class name -> module, for every request, response and header", "CLASS_MODULES = {"]
+    for key, name, mod, rq, rs, valid, flex in api_entries:
+        lines.append(f"    {rq!r}: {mod!r},")
+        lines.append(f"    {rs!r}: {mod!r},")
+    for m in headers:
+        lines.append(f"    {m.name!r}: 'headers',")
     lines += ["}", ""]
     meta = record_maps.get("metadata_records", [])
-    lines.append("METADATA_RECORDS = {")
+    lines.append("METADATA_RECORD_INDEX = {")
     for m in sorted(meta, key=lambda m: m.api_key or 0):
-        lines.append(f"    {m.api_key}: metadata_records.{m.name},")
+        lines.append(f"    {m.api_key}: {m.name!r},")
     lines += ["}", ""]
+    lines.append("# module -> record class names, for the coordinator and raft record modules")
+    lines.append("RECORD_MODULES = {")
     for mod, ms in sorted(record_maps.items()):
-        if mod == "metadata_records":
-            continue
-        const = mod.upper()
-        lines.append(f"{const} = {{")
-        for m in ms:
-            lines.append(f"    {m.name!r}: {mod}.{m.name},")
-        lines += ["}", ""]
+        if mod != "metadata_records":
+            lines.append(f"    {mod!r}: ({', '.join(repr(m.name) for m in ms)},),")
+    lines += ["}", "",
+              "",
+              "def _cls(module: str, name: str) -> Any:",
+              "    return getattr(importlib.import_module(f'fastkafka.protocol._generated.{module}'), name)",
+              "",
+              "",
+              "def __getattr__(attr: str) -> Any:",
+              '    """APIS, METADATA_RECORDS and the *_RECORDS tables, built on first access."""',
+              "    if attr == 'APIS':",
+              "        value: Any = {k: (n, _cls(m, rq), _cls(m, rs)) for k, (n, m, rq, rs) in API_INDEX.items()}",
+              "    elif attr == 'METADATA_RECORDS':",
+              "        value = {k: _cls('metadata_records', n) for k, n in METADATA_RECORD_INDEX.items()}",
+              "    elif attr.lower() in RECORD_MODULES:",
+              "        value = {n: _cls(attr.lower(), n) for n in RECORD_MODULES[attr.lower()]}",
+              "    else:",
+              "        raise AttributeError(attr)",
+              "    globals()[attr] = value",
+              "    return value",
+              ]
     files["__init__.py"] = "\n".join(lines).rstrip() + "\n"
 
     for name, text in files.items():

@@ -1,14 +1,43 @@
-"""API registry over the generated codec: classes by API key, Kafka's names, header versions."""
+"""API registry over the generated codec: classes by API key, Kafka's names, header versions.
+
+Classes load on first use, so a process imports only the message modules of the APIs it serves."""
 from __future__ import annotations
 
-from fastkafka.protocol._generated import APIS
+import importlib
+from collections.abc import Iterator, Mapping
 
-REQUESTS: dict[int, type] = {k: v[1] for k, v in APIS.items()}
-RESPONSES: dict[int, type] = {k: v[2] for k, v in APIS.items()}
-API_NAMES: dict[int, str] = {k: v[0] for k, v in APIS.items()}
+from fastkafka.protocol._generated import API_INDEX
+
+API_NAMES: dict[int, str] = {k: v[0] for k, v in API_INDEX.items()}
 
 _API_VERSIONS = 18
 _CONTROLLED_SHUTDOWN = 7
+
+
+class _LazyClasses(Mapping[int, type]):
+    """api_key -> request (slot 2) or response (slot 3) class, imported when first looked up."""
+
+    def __init__(self, slot: int) -> None:
+        self._slot = slot
+        self._loaded: dict[int, type] = {}
+
+    def __getitem__(self, api_key: int) -> type:
+        cls = self._loaded.get(api_key)
+        if cls is None:
+            entry = API_INDEX[api_key]
+            module = importlib.import_module(f"fastkafka.protocol._generated.{entry[1]}")
+            cls = self._loaded[api_key] = getattr(module, entry[self._slot])
+        return cls
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(API_INDEX)
+
+    def __len__(self) -> int:
+        return len(API_INDEX)
+
+
+REQUESTS: Mapping[int, type] = _LazyClasses(2)
+RESPONSES: Mapping[int, type] = _LazyClasses(3)
 
 
 def is_flexible(api_key: int, api_version: int) -> bool:
