@@ -54,3 +54,50 @@ def test_two_restarts_in_a_row(fresh_broker: BrokerProcess, topic_name: str) -> 
     expected = with_expected_offsets(a + c)
     got = confluent.consume_assigned(b.bootstrap, topic_name, {0: 80})
     assert_same_records(got, expected)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_torn_tail_of_active_segment_loses_only_that_batch(fresh_broker: BrokerProcess, topic_name: str,
+                                                           damage: str) -> None:
+    """kill -9, then tear (cut short) or corrupt (flip a byte of) the last batch of the active
+    segment: recovery checks CRCs, truncates exactly that batch, and the broker carries on."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, topic_name, partitions=1)
+    sent: list[Rec] = []
+    for i in range(3):
+        sent += _produce_round(b, topic_name, 20, 1_600_000_000_000 + i * 1000, "none", partitions=1)
+    b.kill9()
+    seg = b.partition_dir(topic_name, 0) / "00000000000000000000.log"
+    data = bytearray(seg.read_bytes())
+    starts, pos = [], 0
+    while pos + 61 <= len(data):
+        starts.append(pos)
+        pos += 12 + int.from_bytes(data[pos + 8:pos + 12], "big")
+    assert pos == len(data) and len(starts) >= 3
+    last = starts[-1]
+    kept_count = sum(int.from_bytes(data[s + 57:s + 61], "big") for s in starts[:-1])
+    if damage == "truncate":
+        seg.write_bytes(bytes(data[:len(data) - 7]))
+    else:
+        data[-3] ^= 0xFF
+        seg.write_bytes(bytes(data))
+    b.start()
+    kept = with_expected_offsets(sent)[:kept_count]
+    assert_same_records(confluent.consume_assigned(b.bootstrap, topic_name, {0: kept_count}), kept)
+    # Nothing of the damaged batch is served, and the segment ends where that batch began.
+    assert _end_offset(b.bootstrap, topic_name) == kept_count
+    assert seg.stat().st_size == last
+    # The log takes new data at the offset where the torn batch began.
+    more = _produce_round(b, topic_name, 5, 1_600_000_900_000, "none", partitions=1)
+    expected = with_expected_offsets(sent[:kept_count] + more)
+    assert_same_records(confluent.consume_assigned(b.bootstrap, topic_name, {0: len(expected)}), expected)
+
+
+def _end_offset(bootstrap: str, topic: str) -> int:
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-watermarks"})
+    try:
+        return int(c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1])
+    finally:
+        c.close()
