@@ -112,3 +112,44 @@ def test_oversized_and_garbage_frames_close_only_that_connection(run, tmp_path) 
             good_w.close()
 
     run(main())
+
+
+def test_offset_for_leader_epoch_after_produce(run, broker_config) -> None:  # type: ignore[no-untyped-def]
+    from fastkafka._native.record_batch import MemoryRecordsBuilder
+    from fastkafka.protocol.messages import (
+        CreateTopicsRequest, OffsetForLeaderEpochRequest, ProduceRequest)
+
+    async def call(reader, writer, key, v, cid, req):  # type: ignore[no-untyped-def]
+        writer.write(frame(key, v, cid, req.to_bytes(v)))
+        got_cid, resp = await read_response(reader, key, v)
+        assert got_cid == cid
+        return resp
+
+    async def main() -> None:
+        async with Broker(broker_config) as b:
+            reader, writer = await asyncio.open_connection(b.host, b.port)
+            T = CreateTopicsRequest.CreatableTopic
+            resp = await call(reader, writer, 19, 7, 1, CreateTopicsRequest(
+                topics=[T(name="e", num_partitions=1, replication_factor=1)], timeout_ms=1000))
+            assert resp.topics[0].error_code == 0
+            batch = MemoryRecordsBuilder(timestamp_ms=1_700_000_000_000)
+            for i in range(5):
+                batch.append(b"k", b"v%d" % i)
+            P = ProduceRequest
+            resp = await call(reader, writer, 0, 9, 2, P(acks=-1, timeout_ms=1000, topic_data=[P.TopicProduceData(
+                name="e", partition_data=[P.PartitionProduceData(index=0, records=batch.build())])]))
+            assert resp.responses[0].partition_responses[0].error_code == 0
+            O = OffsetForLeaderEpochRequest
+            for requested, expected in ((0, (0, 5)), (7, (-1, -1)), (-1, (-1, -1))):
+                resp = await call(reader, writer, 23, 4, 3, O(replica_id=-1, topics=[O.OffsetForLeaderTopic(
+                    topic="e", partitions=[O.OffsetForLeaderPartition(partition=0, leader_epoch=requested)])]))
+                p = resp.topics[0].partitions[0]
+                assert (p.error_code, p.leader_epoch, p.end_offset) == (0, *expected)
+            # A client that believes in a newer leader epoch than ours is told so (KIP-320).
+            resp = await call(reader, writer, 23, 4, 4, O(replica_id=-1, topics=[O.OffsetForLeaderTopic(
+                topic="e", partitions=[O.OffsetForLeaderPartition(partition=0, current_leader_epoch=9,
+                                                                  leader_epoch=0)])]))
+            assert resp.topics[0].partitions[0].error_code == Errors.UNKNOWN_LEADER_EPOCH
+            writer.close()
+
+    run(main())

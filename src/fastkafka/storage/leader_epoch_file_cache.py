@@ -86,26 +86,25 @@ class LeaderEpochFileCache:
         return self.entries[i].epoch if i >= 0 else None
 
     def end_offset_for(self, requested_epoch: int, log_end_offset: int) -> tuple[int, int]:
-        """(epoch, end offset) for OffsetForLeaderEpoch: the largest epoch <= requested and the
-        start offset of the next epoch, or the LEO for the latest (LeaderEpochFileCache.endOffsetFor)."""
+        """(epoch, end offset) for OffsetForLeaderEpoch, as LeaderEpochFileCache.endOffsetFor:
+        the latest epoch ends at the log end offset; an older epoch ends where the next higher
+        epoch starts, reported with the largest known epoch <= it (or the requested epoch itself
+        when it is below every known epoch); an epoch above all known ones is UNDEFINED."""
         if requested_epoch == UNDEFINED_EPOCH or not self.entries:
             return (UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET)
         latest = self.entries[-1]
         if requested_epoch == latest.epoch:
             return (latest.epoch, log_end_offset)
-        if requested_epoch < self.entries[0].epoch:
+        higher = next((e for e in self.entries if e.epoch > requested_epoch), None)
+        if higher is None:
             return (UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET)
         floor = None
-        for i, e in enumerate(self.entries):
+        for e in self.entries:
             if e.epoch <= requested_epoch:
-                floor = i
+                floor = e
             else:
                 break
-        if floor is None:
-            return (UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET)
-        if floor + 1 < len(self.entries):
-            return (self.entries[floor].epoch, self.entries[floor + 1].start_offset)
-        return (self.entries[floor].epoch, log_end_offset)
+        return (requested_epoch if floor is None else floor.epoch, higher.start_offset)
 
     def truncate_from_end(self, end_offset: int) -> None:
         """Drop entries starting at or after `end_offset` (log truncated to it)."""
