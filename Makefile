@@ -13,9 +13,13 @@ $(VENV)/.created:
 	$(PIP) install -q --upgrade pip setuptools wheel "Cython>=3.0"
 	touch $@
 
-# Editable install: compiles the Cython extensions in src/fastkafka/_native.
-setup: $(VENV)/.created
+# Editable install: compiles the Cython extensions in src/fastkafka/_native. Redone only when
+# the build inputs change (Python sources are picked up live by the editable install).
+$(VENV)/.installed: $(VENV)/.created setup.py pyproject.toml $(wildcard src/fastkafka/_native/*.pyx src/fastkafka/_native/*.pxd src/fastkafka/_native/*.h)
 	$(PIP) install -q --no-build-isolation -e .
+	touch $@
+
+setup: $(VENV)/.installed
 
 build: setup
 
