@@ -18,28 +18,7 @@ import os
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 
-cdef inline int64_t _i64(const uint8_t* p) nogil:
-    cdef uint64_t v = 0
-    cdef int i
-    for i in range(8):
-        v = (v << 8) | p[i]
-    return <int64_t>v
-
-
-cdef inline int32_t _i32(const uint8_t* p) nogil:
-    return <int32_t>((<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3])
-
-
-cdef inline void _put_i64(uint8_t* p, int64_t v) nogil:
-    cdef uint64_t u = <uint64_t>v
-    cdef int i
-    for i in range(8):
-        p[7 - i] = <uint8_t>(u >> (8 * i))
-
-
-cdef inline void _put_i32(uint8_t* p, int32_t v) nogil:
-    cdef uint32_t u = <uint32_t>v
-    p[0] = <uint8_t>(u >> 24); p[1] = <uint8_t>(u >> 16); p[2] = <uint8_t>(u >> 8); p[3] = <uint8_t>u
+from fastkafka._native.bigendian cimport _i32, _i64, _put_i32, _put_i64
 
 
 cdef class _AbstractIndex:

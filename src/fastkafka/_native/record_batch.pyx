@@ -9,6 +9,8 @@ ProducerEpoch 51, BaseSequence 53, RecordsCount 57, records from 61. The CRC cov
 """
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
+from fastkafka._native.bigendian cimport _i16, _i32, _i64, _put_i16, _put_i32, _put_i64
+
 import crc32c as _crc32c_mod
 
 _crc = _crc32c_mod.crc32c
@@ -32,39 +34,6 @@ class InvalidRecordError(ValueError):
     def __init__(self, code, message=""):
         super().__init__(message or f"invalid record batch (error {code})")
         self.code = code
-
-
-# -- big-endian helpers ---------------------------------------------------------------------------
-cdef inline int64_t _i64(const uint8_t* p) nogil:
-    cdef uint64_t v = 0
-    cdef int i
-    for i in range(8):
-        v = (v << 8) | p[i]
-    return <int64_t>v
-
-
-cdef inline int32_t _i32(const uint8_t* p) nogil:
-    return <int32_t>((<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3])
-
-
-cdef inline int16_t _i16(const uint8_t* p) nogil:
-    return <int16_t>((p[0] << 8) | p[1])
-
-
-cdef inline void _put_i64(uint8_t* p, int64_t v) nogil:
-    cdef uint64_t u = <uint64_t>v
-    cdef int i
-    for i in range(8):
-        p[7 - i] = <uint8_t>(u >> (8 * i))
-
-
-cdef inline void _put_i32(uint8_t* p, int32_t v) nogil:
-    cdef uint32_t u = <uint32_t>v
-    p[0] = <uint8_t>(u >> 24); p[1] = <uint8_t>(u >> 16); p[2] = <uint8_t>(u >> 8); p[3] = <uint8_t>u
-
-
-cdef inline void _put_i16(uint8_t* p, int16_t v) nogil:
-    p[0] = <uint8_t>((<uint16_t>v) >> 8); p[1] = <uint8_t>v
 
 
 # Zig-zag varint decode; returns -1 on malformed/truncated input (pos untouched), else 0.
