@@ -178,3 +178,20 @@ def test_dump_log_on_broker_written_segment(fresh_broker: BrokerProcess, topic_n
 
     b.start()  # and the broker serves the same data after the tool has looked at its files
     assert_same_records(confluent.consume_assigned(b.bootstrap, topic_name, {0: 300}), with_expected_offsets(records))
+
+
+def test_console_producer_records_survive_restart_and_console_consumer_reads_them(
+        fresh_broker: BrokerProcess, topic_name: str) -> None:
+    """The Java producer (idempotent by default) writes, the broker restarts, the Java consumer
+    reads every record back on its assigned partition."""
+    b = fresh_broker
+    _topics(b, "--create", "--topic", topic_name, "--partitions", "1", "--replication-factor", "1")
+    lines = [f"k{i}:v{i}" for i in range(30)]
+    kj.run_tool(kj.CONSOLE_PRODUCER, "--bootstrap-server", b.bootstrap, "--topic", topic_name,
+                "--property", "parse.key=true", "--property", "key.separator=:",
+                input=("\n".join(lines) + "\n").encode())
+    b.restart()
+    out = kj.run_tool(kj.CONSOLE_CONSUMER, "--bootstrap-server", b.bootstrap, "--topic", topic_name,
+                      "--partition", "0", "--offset", "earliest", "--max-messages", "30",
+                      "--property", "print.key=true", "--property", "key.separator=:", timeout=90).stdout.decode()
+    assert [ln for ln in out.splitlines() if ln.strip()] == lines, out
