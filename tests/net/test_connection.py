@@ -153,3 +153,98 @@ def test_offset_for_leader_epoch_after_produce(run, broker_config) -> None:  # t
             writer.close()
 
     run(main())
+
+
+def _produce_req(topic: str, parts: dict[int, bytes]):  # type: ignore[no-untyped-def]
+    from fastkafka.protocol.messages import ProduceRequest as P
+
+    return P(acks=-1, timeout_ms=1000, topic_data=[P.TopicProduceData(
+        name=topic, partition_data=[P.PartitionProduceData(index=i, records=r) for i, r in parts.items()])])
+
+
+def _batch(n: int, ts: int = 1_700_000_000_000) -> bytes:
+    from fastkafka._native.record_batch import MemoryRecordsBuilder
+
+    b = MemoryRecordsBuilder(timestamp_ms=ts)
+    for i in range(n):
+        b.append(b"k", b"v%d" % i)
+    return b.build()
+
+
+def test_produce_errors_are_per_partition(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A corrupt batch (CRC) gets CORRUPT_MESSAGE and an oversized one MESSAGE_TOO_LARGE, for their
+    partition only; the good partition in the same request is appended; the connection stays up."""
+    import time
+
+    from fastkafka.cluster.format import format_storage, random_uuid
+    from fastkafka.protocol.messages import CreateTopicsRequest
+
+    from .conftest import make_config
+
+    config = make_config(tmp_path, **{"num.partitions": "3", "message.max.bytes": "2000"})
+    format_storage(config, random_uuid())
+
+    async def main() -> None:
+        async with Broker(config) as b:
+            reader, writer = await asyncio.open_connection(b.host, b.port)
+            writer.write(frame(19, 7, 1, CreateTopicsRequest(topics=[CreateTopicsRequest.CreatableTopic(
+                name="p", num_partitions=-1, replication_factor=-1)], timeout_ms=1000).to_bytes(7)))
+            _, resp = await read_response(reader, 19, 7)
+            assert resp.topics[0].error_code == 0 and resp.topics[0].num_partitions == 3
+            now = int(time.time() * 1000)
+            corrupt = bytearray(_batch(3, now))
+            corrupt[-1] ^= 0x55
+            writer.write(frame(0, 9, 2, _produce_req("p", {0: _batch(3, now), 1: bytes(corrupt),
+                                                           2: _batch(400, now)}).to_bytes(9)))
+            _, resp = await read_response(reader, 0, 9)
+            codes = {p.index: (p.error_code, p.base_offset) for p in resp.responses[0].partition_responses}
+            assert codes == {0: (0, 0), 1: (Errors.CORRUPT_MESSAGE, -1), 2: (Errors.MESSAGE_TOO_LARGE, -1)}
+            writer.write(frame(0, 9, 3, _produce_req("p", {0: _batch(2, now)}).to_bytes(9)))
+            _, resp = await read_response(reader, 0, 9)
+            assert resp.responses[0].partition_responses[0].base_offset == 3
+            writer.close()
+
+    run(main())
+
+
+def test_fetch_long_polls_until_data_arrives(run, broker_config) -> None:  # type: ignore[no-untyped-def]
+    """Fetch with min_bytes=1 parks until a produce on another connection appends (DelayedFetch);
+    with nothing appended it returns empty when max_wait_ms passes."""
+    from fastkafka.protocol.messages import CreateTopicsRequest, FetchRequest
+
+    def fetch_req(offset: int, max_wait: int):  # type: ignore[no-untyped-def]
+        F = FetchRequest
+        return F(replica_id=-1, max_wait_ms=max_wait, min_bytes=1, max_bytes=1 << 20, isolation_level=0,
+                 topics=[F.FetchTopic(topic="lp", partitions=[F.FetchPartition(
+                     partition=0, fetch_offset=offset, partition_max_bytes=1 << 20)])])
+
+    async def main() -> None:
+        async with Broker(broker_config) as b:
+            r1, w1 = await asyncio.open_connection(b.host, b.port)
+            r2, w2 = await asyncio.open_connection(b.host, b.port)
+            w1.write(frame(19, 7, 1, CreateTopicsRequest(topics=[CreateTopicsRequest.CreatableTopic(
+                name="lp", num_partitions=1, replication_factor=1)], timeout_ms=1000).to_bytes(7)))
+            await read_response(r1, 19, 7)
+            # Nothing to read: the fetch waits out max_wait_ms and answers with no records.
+            w1.write(frame(1, 11, 2, fetch_req(0, 50).to_bytes(11)))
+            _, resp = await read_response(r1, 1, 11)
+            part = resp.responses[0].partitions[0]
+            assert part.error_code == 0 and bytes(part.records) == b"" and part.high_watermark == 0
+            # A long fetch is parked; a produce on another connection completes it with the data.
+            w1.write(frame(1, 11, 3, fetch_req(0, 30_000).to_bytes(11)))
+            pending = asyncio.ensure_future(read_response(r1, 1, 11))
+            await asyncio.sleep(0.2)
+            assert not pending.done()
+            w2.write(frame(0, 9, 4, _produce_req("lp", {0: _batch(4)}).to_bytes(9)))
+            await read_response(r2, 0, 9)
+            _, resp = await asyncio.wait_for(pending, 20)
+            part = resp.responses[0].partitions[0]
+            from fastkafka._native.record_batch import iter_records
+
+            assert part.high_watermark == 4
+            assert [(r.offset, r.value) for r in iter_records(bytes(part.records))] == [
+                (i, b"v%d" % i) for i in range(4)]
+            w1.close()
+            w2.close()
+
+    run(main())
