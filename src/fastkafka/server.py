@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastkafka.cluster.format import check_formatted
+from fastkafka.cluster.group.group_coordinator import GroupCoordinator
 from fastkafka.cluster.metadata import MetadataDelta, MetadataImage, MetadataLoader
 from fastkafka.cluster.metadata.broker_registration import Endpoint as RegisteredEndpoint
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
@@ -42,14 +43,6 @@ log = logging.getLogger("fastkafka.server")
 _SECURITY_PROTOCOL_IDS = {"PLAINTEXT": 0, "SSL": 1, "SASL_PLAINTEXT": 2, "SASL_SSL": 3}
 
 
-def _java_string_hash(s: str) -> int:
-    """java.lang.String.hashCode, for Kafka's partitionFor(groupId/transactionalId)."""
-    h = 0
-    for ch in s.encode("utf-16-be").decode("utf-16-be"):
-        h = (31 * h + ord(ch)) & 0xFFFFFFFF
-    return h - (1 << 32) if h & 0x80000000 else h
-
-
 class KafkaRaftServer:
     def __init__(self, config: KafkaConfig) -> None:
         self.config = config
@@ -64,6 +57,7 @@ class KafkaRaftServer:
         self.replica_manager: ReplicaManager | None = None
         self.producer_id_manager = ProducerIdManager(self._allocate_producer_ids)
         self.socket_server: SocketServer | None = None
+        self.group_coordinator = GroupCoordinator(self)
         self._background: list[asyncio.Task[None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -85,6 +79,8 @@ class KafkaRaftServer:
             default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props)
         await self.controller.bootstrap(read_bootstrap_checkpoint(cfg.metadata_log_dir))
         self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager))
+        # Committed offsets are served from memory: load them before any listener opens.
+        self.group_coordinator.load()
 
         if cfg.is_broker:
             endpoints = [RegisteredEndpoint(e.listener_name, e.host or _default_host(), e.port,
@@ -219,21 +215,19 @@ class KafkaRaftServer:
         return dict(self.image.configs.config(ConfigResource(ConfigResourceType.TOPIC, topic)))
 
     def coordinator_node(self, key: str, key_type: int, listener_name: str) -> tuple[int, str, int] | None:
-        """The broker leading the key's partition of the internal topic. Until the coordinators
-        exist (consumer-group / transaction issues) this is the lowest live broker, which with one
-        node is this node — the same answer Kafka gives for a single-broker cluster."""
-        nparts = self.config.offsets_topic_num_partitions
-        _partition = abs(_java_string_hash(key)) % nparts if key_type == 0 else 0
-        topic = self.image.topics.by_name.get(GROUP_METADATA_TOPIC_NAME)
-        leader = -1
-        if topic is not None and _partition in topic.partitions:
-            leader = topic.partitions[_partition].leader
-        if leader < 0:
-            alive = self.alive_brokers(listener_name)
-            return (alive[0][0], alive[0][1], alive[0][2]) if alive else None
-        b = self.image.cluster.brokers.get(leader)
-        node = b.node(listener_name) if b is not None else None
-        return (node[0], node[1], node[2]) if node else None
+        """The broker leading the key's partition of the coordinator's internal topic, or None
+        while there is none (COORDINATOR_NOT_AVAILABLE). Transaction ids are answered with the
+        lowest live broker until the transaction coordinator exists (exactly-once issue)."""
+        if key_type == 0:
+            topic = self.image.topics.by_name.get(GROUP_METADATA_TOPIC_NAME)
+            p = topic.partitions.get(self.group_coordinator.partition_for(key)) if topic is not None else None
+            if p is None or p.leader < 0:
+                return None
+            b = self.image.cluster.brokers.get(p.leader)
+            node = b.node(listener_name) if b is not None and not b.fenced else None
+            return (node[0], node[1], node[2]) if node else None
+        alive = self.alive_brokers(listener_name)
+        return (alive[0][0], alive[0][1], alive[0][2]) if alive else None
 
     async def auto_create_topics(self, names: list[str]) -> None:
         await self.controller.create_topics_by_name(names)

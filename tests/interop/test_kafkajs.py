@@ -1,7 +1,7 @@
 """kafkajs 2.2.4 against the broker: admin createTopics, produce every codec it can, verify with librdkafka.
 
-kafkajs has no assign(): reading with kafkajs needs consumer groups (consumer.run), which arrive in a
-later issue, so what kafkajs writes is read back here by confluent-kafka with assign().
+kafkajs has no assign(): it reads with consumer groups (consumer.run). Most tests verify what
+kafkajs writes with confluent-kafka's assign(); one reads it back with a kafkajs consumer group.
 Snappy, LZ4 and ZSTD use the codec packages the kafkajs docs name (kafkajs-snappy, kafkajs-lz4,
 @kafkajs/zstd; the last one's native addon is built as C++17 by tools/setup_test_env.sh).
 """
@@ -50,3 +50,17 @@ def test_one_megabyte_record(broker: BrokerProcess, topic_name: str) -> None:
                     config={"max.message.bytes": "3145728"})
     got = confluent.consume_assigned(broker.bootstrap, topic_name, {0: 3})
     assert_same_records(got, with_expected_offsets(records))
+
+
+@pytest.mark.parametrize("codec", ["gzip", "zstd"])
+def test_kafkajs_reads_back_its_own_records_with_a_consumer_group(fresh_broker: BrokerProcess, topic_name: str,
+                                                                  codec: str) -> None:
+    """kafkajs writes, the broker restarts, and a kafkajs consumer group (consumer.run/eachMessage,
+    fromBeginning) reads every record back byte-identical."""
+    b = fresh_broker
+    records = sample_records(45, partitions=3, null_header_values=False)
+    kafkajs.produce(b.bootstrap, topic_name, records, compression=codec, create_partitions=3)
+    b.restart()
+    expected = with_expected_offsets(records)
+    got = kafkajs.consume_group(b.bootstrap, topic_name, f"group-{topic_name}", len(expected))
+    assert_same_records(got, expected)

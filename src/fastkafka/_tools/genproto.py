@@ -715,7 +715,7 @@ def generate(spec_dir: Path, out: Path) -> None:
               "        value: Any = {k: (n, _cls(m, rq), _cls(m, rs)) for k, (n, m, rq, rs) in API_INDEX.items()}",
               "    elif attr == 'METADATA_RECORDS':",
               "        value = {k: _cls('metadata_records', n) for k, n in METADATA_RECORD_INDEX.items()}",
-              "    elif attr.lower() in RECORD_MODULES:",
+              "    elif attr.isupper() and attr.lower() in RECORD_MODULES:",
               "        value = {n: _cls(attr.lower(), n) for n in RECORD_MODULES[attr.lower()]}",
               "    else:",
               "        raise AttributeError(attr)",

@@ -90,10 +90,10 @@ class KafkaConnection(asyncio.Protocol):
         self._server.connection_opened(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # Requests already dispatched run to completion and their responses are dropped, as in
+        # Kafka: cancelling one could interrupt a state change half-way (a metadata write
+        # appended but not yet applied). Delayed fetches end at their max_wait_ms.
         self._closed = True
-        for t in self._tasks:
-            t.cancel()
-        self._tasks.clear()
         self._pending.clear()
         self._server.connection_closed(self)
 

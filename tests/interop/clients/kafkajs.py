@@ -49,3 +49,15 @@ def produce(bootstrap: str, topic: str, records: Sequence[Rec], compression: str
     proc = run_script(JS_DIR / "produce.js", stdin=json.dumps(job).encode())
     assert proc.returncode == 0, f"kafkajs failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')[-5000:]}"
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def consume_group(bootstrap: str, topic: str, group_id: str, count: int) -> list[Rec]:
+    """Read `count` records with a kafkajs consumer group (subscribe fromBeginning, eachMessage)."""
+    job = {"bootstrap": bootstrap, "topic": topic, "groupId": group_id, "count": count}
+    proc = run_script(JS_DIR / "consume.js", stdin=json.dumps(job).encode())
+    assert proc.returncode == 0, f"kafkajs consumer failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')[-5000:]}"
+    out = json.loads(proc.stdout)
+    unb64 = (lambda v: None if v is None else base64.b64decode(v))
+    return [Rec(partition=r["partition"], key=unb64(r["key"]), value=unb64(r["value"]),
+                headers=tuple((k, unb64(v)) for k, v in r["headers"]), timestamp=r["timestamp"], offset=r["offset"])
+            for r in out["records"]]

@@ -126,7 +126,12 @@ class RaftClient:
 
     async def append(self, records: Sequence[ApiMessageAndVersion]) -> int:
         """Atomically append `records` as one batch; returns its last offset once it is durable
-        (committed) and applied to the metadata image."""
+        (committed) and applied to the metadata image. Shielded: once started, an append always
+        completes (commit and image update) even if the caller is cancelled, so the log and the
+        image never disagree."""
+        return await asyncio.shield(self._append(records))
+
+    async def _append(self, records: Sequence[ApiMessageAndVersion]) -> int:
         async with self._append_lock:
             if not self.is_leader():
                 raise KafkaError(Errors.NOT_CONTROLLER, "This node is not the active controller")

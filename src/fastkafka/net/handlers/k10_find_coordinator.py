@@ -2,9 +2,9 @@
 broker-internal and refused from clients).
 
 The coordinator of a key is the leader of its partition of `__consumer_offsets` /
-`__transaction_state` (partition = abs(java hashCode(key)) % partition count). While the
-metadata log has one voter this node leads every partition; the coordinators themselves arrive
-with the consumer-group and transaction issues, and the internal topics are created with them.
+`__transaction_state` (partition = abs(java hashCode(key)) % partition count). A group lookup
+creates `__consumer_offsets` on first use, as Kafka does; the transaction coordinator arrives
+with the exactly-once issue.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
-from fastkafka.protocol.errors import Errors
+from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import FindCoordinatorRequest, FindCoordinatorResponse
 
 
@@ -29,9 +29,15 @@ def _coordinator(broker: Any, ctx: RequestContext, key: str, key_type: int) -> t
 
 
 @handler(10, 0, 6)
-def handle_find_coordinator(broker: Any, ctx: RequestContext, req: FindCoordinatorRequest) -> FindCoordinatorResponse:
+async def handle_find_coordinator(broker: Any, ctx: RequestContext, req: FindCoordinatorRequest) -> FindCoordinatorResponse:
     v = ctx.api_version
     key_type = req.key_type if v >= 1 else 0
+    if key_type == 0:
+        try:
+            await broker.group_coordinator.ensure_offsets_topic()
+        except KafkaError:
+            pass  # each key below then answers COORDINATOR_NOT_AVAILABLE
+
     if v < 4:
         err, node_id, host, port, msg = _coordinator(broker, ctx, req.key, key_type)
         return FindCoordinatorResponse(throttle_time_ms=0, error_code=err, error_message=msg,

@@ -1,0 +1,15 @@
+"""Heartbeat (key 12), v0-4: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to
+rejoin, ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID that it was fenced."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.messages import HeartbeatRequest, HeartbeatResponse
+
+
+@handler(12, 0, 4)
+def handle_heartbeat(broker: Any, ctx: RequestContext, req: HeartbeatRequest) -> HeartbeatResponse:
+    return HeartbeatResponse(throttle_time_ms=0, error_code=broker.group_coordinator.heartbeat(
+        req.group_id, req.member_id, req.generation_id))
