@@ -213,7 +213,7 @@ class QuorumController:
         for pid, replicas in enumerate(replica_sets):
             if not replicas:
                 raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
-                                 f"The manual partition assignment includes an empty replica list.")
+                                 "The manual partition assignment includes an empty replica list.")
             if len(set(replicas)) != len(replicas):
                 raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
                                  f"The manual partition assignment includes the broker "

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
-from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.protocol.errors import KafkaError
 from fastkafka.protocol.messages import ListOffsetsRequest, ListOffsetsResponse
 from fastkafka.storage import TopicPartition
 
