@@ -6,13 +6,20 @@ RECORD_BATCH_OVERHEAD: int  # 61
 LOG_OVERHEAD: int  # 12
 
 class InvalidRecordError(ValueError):
-    """Batch fails validation. `.code` is the Kafka error code to return:
-    2 CORRUPT_MESSAGE (bad CRC, bad sizes, records not matching count/deltas),
-    87 INVALID_RECORD (e.g. keyless record on compacted topic, bad record fields),
-    10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP, 76 UNSUPPORTED_COMPRESSION_TYPE."""
+    """Batch fails validation. `.code` is the Kafka error code to return, as Kafka 4.x does:
+    2 CORRUPT_MESSAGE (CorruptRecordException: bad CRC, batch size below the overhead, invalid
+    magic, torn batch), 87 INVALID_RECORD (InvalidRecordException: RecordsCount not matching
+    LastOffsetDelta+1, malformed records, offset deltas not 0..n-1, keyless record on a compacted
+    topic, control batch or non-zero BaseOffset from a client, magic 0/1, empty payload),
+    10 MESSAGE_TOO_LARGE, 32 INVALID_TIMESTAMP, 76 UNSUPPORTED_COMPRESSION_TYPE.
+    `.record_errors`: (batch_index, message) per failing record for per-record failures (keys,
+    timestamps: ProduceResponse v8+ RecordErrors), else empty."""
     code: int
+    record_errors: list[tuple[int, str]]
+    def __init__(self, code: int, message: str = "", record_errors: list[tuple[int, str]] | None = None) -> None: ...
 
 def crc32c(data: bytes | bytearray | memoryview, crc: int = 0) -> int: ...
+# CRC-32C continuing from a finished crc, in C (crc32c.h): SSE4.2 instruction or slicing-by-8
 def encode_varint(v: int) -> bytes: ...  # zig-zag int32
 def encode_varlong(v: int) -> bytes: ...  # zig-zag int64
 def decode_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]: ...  # (value, new_pos)
@@ -26,7 +33,9 @@ class BatchInfo:
     record_count: int  # sum of RecordsCount
     size: int  # bytes covered
     max_timestamp: int
-    offset_of_max_timestamp: int  # offset delta applied later by the log
+    offset_of_max_timestamp: int  # relative to the first batch (the log adds its base offset): Kafka 3.8+'s
+    # shallow offset, i.e. the last offset of the batch holding max_timestamp; under LOG_APPEND_TIME the last
+    # offset of all, with max_timestamp = now_ms
     first_timestamp: int
     producer_id: int
     producer_epoch: int
@@ -47,12 +56,17 @@ def validate_produce_batches(
     timestamp_type_log_append: bool,
     timestamp_before_max_ms: int,
     timestamp_after_max_ms: int,
+    client_origin: bool = True,
 ) -> BatchInfo:
     """Validate a Produce partition payload (v3+: exactly one batch is the Kafka rule; the caller
     enforces the count via BatchInfo.batch_count). Checks magic 2, sizes, CRC32C, that
     RecordsCount matches LastOffsetDelta+1 and (uncompressed) that each record parses with
     offset deltas 0..n-1 and (for compacted topics) a non-null key. Timestamps are checked
-    against the window for CREATE_TIME. Raises InvalidRecordError with the Kafka code."""
+    against the window for CREATE_TIME (every record of uncompressed batches; BaseTimestamp and
+    MaxTimestamp of compressed ones, which are not decompressed). client_origin=False (Kafka's
+    AppendOrigin COORDINATOR/REPLICATION) skips the client-only rules: BaseOffset 0, count vs
+    offset range, no control batches, a sequence with every producer id. Raises
+    InvalidRecordError with the Kafka code."""
 
 def assign_offsets(
     buf: bytearray | memoryview,
@@ -62,7 +76,9 @@ def assign_offsets(
 ) -> int:
     """In place, for every batch in buf: set BaseOffset (consecutive across batches) and
     PartitionLeaderEpoch; when log_append_time_ms >= 0, set the LOG_APPEND_TIME attribute bit and
-    MaxTimestamp, then recompute the CRC. Returns the next offset after the last batch."""
+    MaxTimestamp, else (CREATE_TIME) clear that bit and set MaxTimestamp to the largest record
+    timestamp of uncompressed batches (Kafka's setMaxTimestamp); the CRC is recomputed when
+    attributes or MaxTimestamp changed. Returns the next offset after the last batch."""
 
 class BatchHeader:
     position: int  # byte offset of the batch within the scanned buffer/file region

@@ -1,43 +1,72 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""RecordBatch v2 (magic 2) hot paths: header parsing, validation (sizes, CRC-32C, record walk),
-in-place offset assignment, batch scans for recovery, and a builder for internal writers.
+"""RecordBatch v2 (magic 2) hot paths: header parsing, produce validation (sizes, CRC-32C, record
+walk, timestamps), in-place offset assignment, batch scans for recovery, and a builder/reader for
+the low-rate internal writers. Layout and attribute bits: record_batch.pxd.
 
 Batches stay opaque bytes everywhere else; this module is the only place that looks inside them.
-Header layout (big-endian): BaseOffset 0, BatchLength 8, PartitionLeaderEpoch 12, Magic 16,
-CRC 17, Attributes 21, LastOffsetDelta 23, BaseTimestamp 27, MaxTimestamp 35, ProducerId 43,
-ProducerEpoch 51, BaseSequence 53, RecordsCount 57, records from 61. The CRC covers bytes 21..end.
+Nothing here allocates a Python object per record on the produce path: records are walked by C
+code over the request buffer, and Python objects are made per batch (or on the error path).
+
+Validation follows Kafka's UnifiedLog.analyzeAndValidateRecords + LogValidator (4.x) with its error
+codes: framing/size/CRC problems are CorruptRecordException (CORRUPT_MESSAGE); batch and record
+rule violations are InvalidRecordException (INVALID_RECORD); window violations INVALID_TIMESTAMP.
 """
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 from fastkafka._native.bigendian cimport _i16, _i32, _i64, _put_i16, _put_i32, _put_i64
+from fastkafka._native.includes.crc32c cimport fk_crc32c, fk_crc32c_portable, fk_crc32c_uses_hw
 
-import crc32c as _crc32c_mod
+RECORD_BATCH_OVERHEAD = RECORD_BATCH_OVERHEAD_C
+LOG_OVERHEAD = LOG_OVERHEAD_C
 
-_crc = _crc32c_mod.crc32c
+cdef enum:
+    HDR = 61
+    HEADER_SIZE_UP_TO_MAGIC = 17
+    RECORD_OVERHEAD_V0 = 14  # the smallest legal BatchLength of any magic (Kafka's first size check)
+    NO_TIMESTAMP = -1
 
-RECORD_BATCH_OVERHEAD = 61
-LOG_OVERHEAD = 12
-DEF HDR = 61
+# Kafka error codes raised from here.
+cdef enum:
+    CORRUPT_MESSAGE = 2
+    MESSAGE_TOO_LARGE = 10
+    INVALID_TIMESTAMP = 32
+    UNSUPPORTED_COMPRESSION_TYPE = 76
+    INVALID_RECORD = 87
 
-# Kafka error codes raised from here
-DEF CORRUPT_MESSAGE = 2
-DEF MESSAGE_TOO_LARGE = 10
-DEF INVALID_TIMESTAMP = 32
-DEF UNSUPPORTED_COMPRESSION_TYPE = 76
-DEF INVALID_RECORD = 87
-DEF UNSUPPORTED_FOR_MESSAGE_FORMAT = 43
+# Why a record walk stopped (structural problems: Kafka's InvalidRecordException from DefaultRecord.readFrom
+# and the batch's record iterator).
+cdef enum:
+    W_OK = 0
+    W_PREMATURE_EOF = 1      # record length runs past the batch, or fewer records than RecordsCount
+    W_STRUCTURE = 2          # a varint or field does not fit its record
+    W_HEADER_COUNT = 3       # negative or impossible header count
+    W_HEADER_KEY = 4         # negative header key size
+    W_SIZE_MISMATCH = 5      # the fields do not fill the record's declared length exactly
+    W_REMAINING = 6          # bytes left after RecordsCount records
+    W_OFFSET_DELTA = 7       # offset deltas not 0..n-1
+    W_RECORD_SIZE = 8        # negative record length
+
+# Per-record rule violations (Kafka's ApiRecordError: the batch fails, every failing record is listed).
+cdef enum:
+    BAD_KEY = 1        # keyless record on a compacted topic
+    BAD_TS_RANGE = 2   # CreateTime outside [now - before.max, now + after.max]
+    BAD_TS_TYPE = 3    # producer set the LogAppendTime attribute
 
 
 class InvalidRecordError(ValueError):
-    """Batch fails validation; `.code` is the Kafka error code to return."""
+    """Batch fails validation. `.code` is the Kafka error code to return; `.record_errors` lists
+    (batch_index, message) of the failing records when the failure is per record (ProduceResponse
+    v8+ RecordErrors), else is empty."""
 
-    def __init__(self, code, message=""):
+    def __init__(self, code, message="", record_errors=None):
         super().__init__(message or f"invalid record batch (error {code})")
         self.code = code
+        self.record_errors = record_errors if record_errors is not None else []
 
 
-# Zig-zag varint decode; returns -1 on malformed/truncated input (pos untouched), else 0.
-cdef inline int _varlong(const uint8_t* buf, Py_ssize_t end, Py_ssize_t* pos, int64_t* out, int max_bytes) nogil:
+cdef int read_varlong(const uint8_t* buf, Py_ssize_t end, Py_ssize_t* pos, int64_t* out,
+                      int max_bytes) noexcept nogil:
     cdef uint64_t v = 0
     cdef int shift = 0
     cdef Py_ssize_t p = pos[0]
@@ -57,9 +86,43 @@ cdef inline int _varlong(const uint8_t* buf, Py_ssize_t end, Py_ssize_t* pos, in
     return -1
 
 
+cdef inline int _varint(const uint8_t* buf, Py_ssize_t end, Py_ssize_t* pos, int64_t* out) noexcept nogil:
+    """A zig-zag int32 (Kafka's ByteUtils.readVarint), widened to int64 for the callers' arithmetic."""
+    if read_varlong(buf, end, pos, out, 5) < 0:
+        return -1
+    out[0] = <int32_t>out[0]
+    return 0
+
+
+cdef object _view(buf):
+    if isinstance(buf, (bytes, bytearray)):
+        return buf
+    return memoryview(buf).cast("B")
+
+
 def crc32c(data, crc=0):
-    """CRC-32C (Castagnoli) of data, continuing from crc (the crc32c package, SSE4.2 when available)."""
-    return _crc(data, crc)
+    """CRC-32C (Castagnoli) of data, continuing from a finished crc (0 to start): the C code in
+    crc32c.h (SSE4.2 instruction when the CPU has it, slicing-by-8 otherwise)."""
+    cdef const uint8_t[:] v = _view(data)
+    cdef Py_ssize_t n = len(v)
+    return fk_crc32c(<uint32_t>crc, &v[0] if n else NULL, <size_t>n)
+
+
+def _crc32c_portable(data, crc=0):
+    """The slicing-by-8 path whatever the CPU (tests compare it with the instruction path)."""
+    cdef const uint8_t[:] v = _view(data)
+    cdef Py_ssize_t n = len(v)
+    return fk_crc32c_portable(<uint32_t>crc, &v[0] if n else NULL, <size_t>n)
+
+
+def _crc32c_uses_hw():
+    """True when crc32c() runs on the SSE4.2 `crc32` instruction."""
+    return fk_crc32c_uses_hw() != 0
+
+
+cdef inline uint32_t _batch_crc(const uint8_t* p, Py_ssize_t size) noexcept nogil:
+    """CRC-32C a v2 batch should carry: bytes 21..size (attributes onward)."""
+    return fk_crc32c(0, p + 21, <size_t>(size - 21))
 
 
 def encode_varint(int32_t v):
@@ -86,35 +149,22 @@ def decode_varint(buf, Py_ssize_t pos):
     cdef const uint8_t[:] v = _view(buf)
     cdef int64_t out
     cdef Py_ssize_t p = pos
-    if _varlong(&v[0] if len(v) else NULL, len(v), &p, &out, 5) < 0:
+    if pos < 0 or _varint(&v[0] if len(v) else NULL, len(v), &p, &out) < 0:
         raise InvalidRecordError(CORRUPT_MESSAGE, "malformed varint")
-    return <int32_t>out, p
+    return out, p
 
 
 def decode_varlong(buf, Py_ssize_t pos):
     cdef const uint8_t[:] v = _view(buf)
     cdef int64_t out
     cdef Py_ssize_t p = pos
-    if _varlong(&v[0] if len(v) else NULL, len(v), &p, &out, 10) < 0:
+    if pos < 0 or read_varlong(&v[0] if len(v) else NULL, len(v), &p, &out, 10) < 0:
         raise InvalidRecordError(CORRUPT_MESSAGE, "malformed varlong")
     return out, p
 
 
-cdef object _view(buf):
-    if isinstance(buf, (bytes, bytearray)):
-        return buf
-    return memoryview(buf).cast("B")
-
-
 # -- header objects ---------------------------------------------------------------------------------
 cdef class BatchHeader:
-    cdef public Py_ssize_t position, size
-    cdef public int64_t base_offset, last_offset, max_timestamp, first_timestamp, producer_id
-    cdef public int32_t partition_leader_epoch, base_sequence, record_count
-    cdef public int magic, attributes, producer_epoch
-    cdef public uint32_t crc
-    cdef public bint is_transactional, is_control
-
     def __repr__(self):
         return (f"BatchHeader(position={self.position}, size={self.size}, base_offset={self.base_offset}, "
                 f"last_offset={self.last_offset}, records={self.record_count}, attributes={self.attributes})")
@@ -123,7 +173,7 @@ cdef class BatchHeader:
 cdef BatchHeader _header(const uint8_t* p, Py_ssize_t position):
     cdef BatchHeader h = BatchHeader.__new__(BatchHeader)
     h.position = position
-    h.size = _i32(p + 8) + 12
+    h.size = <Py_ssize_t>_i32(p + 8) + LOG_OVERHEAD_C
     h.base_offset = _i64(p)
     h.last_offset = h.base_offset + _i32(p + 23)
     h.partition_leader_epoch = _i32(p + 12)
@@ -136,8 +186,8 @@ cdef BatchHeader _header(const uint8_t* p, Py_ssize_t position):
     h.producer_epoch = _i16(p + 51)
     h.base_sequence = _i32(p + 53)
     h.record_count = _i32(p + 57)
-    h.is_transactional = (h.attributes & 0x10) != 0
-    h.is_control = (h.attributes & 0x20) != 0
+    h.is_transactional = (h.attributes & ATTR_TRANSACTIONAL) != 0
+    h.is_control = (h.attributes & ATTR_CONTROL) != 0
     return h
 
 
@@ -149,256 +199,505 @@ def read_batch_header(buf, Py_ssize_t pos):
 
 
 def scan_batches(buf, Py_ssize_t start=0, bint check_crc=True):
-    """Walk consecutive batches from start; stop at the first incomplete or corrupt one.
+    """Walk consecutive batches from start; stop at the first incomplete or corrupt one (Kafka's
+    LogSegment.recover: FileLogInputStream size/magic checks, then batch.ensureValid()).
     Returns (headers, valid_bytes_end, error_code)."""
     cdef const uint8_t[:] v = _view(buf)
     cdef Py_ssize_t n = len(v)
     cdef Py_ssize_t pos = start
     cdef Py_ssize_t size
     cdef int32_t blen
+    cdef const uint8_t* p
     headers = []
-    mv = None
+    if start < 0 or start > n:
+        raise ValueError(f"scan start {start} outside the buffer of {n} bytes")
     while pos < n:
         if n - pos < HDR:
             return headers, pos, CORRUPT_MESSAGE
-        blen = _i32(&v[pos + 8])
-        if blen < HDR - 12:
+        p = &v[pos]
+        blen = _i32(p + 8)
+        if blen < HDR - LOG_OVERHEAD_C or p[16] != 2:
             return headers, pos, CORRUPT_MESSAGE
-        size = <Py_ssize_t>blen + 12
+        size = <Py_ssize_t>blen + LOG_OVERHEAD_C
         if n - pos < size:
             return headers, pos, CORRUPT_MESSAGE
-        if v[pos + 16] != 2:
+        if check_crc and _batch_crc(p, size) != <uint32_t>_i32(p + 17):
             return headers, pos, CORRUPT_MESSAGE
-        if check_crc:
-            if mv is None:
-                mv = memoryview(buf).cast("B") if not isinstance(buf, bytes) else buf
-            if <uint32_t>_crc(mv[pos + 21:pos + size]) != <uint32_t>_i32(&v[pos + 17]):
-                return headers, pos, CORRUPT_MESSAGE
-        headers.append(_header(&v[pos], pos))
+        headers.append(_header(p, pos))
         pos += size
     return headers, pos, 0
 
 
 # -- validation -------------------------------------------------------------------------------------
 cdef class BatchInfo:
-    cdef public int64_t base_offset, last_offset, max_timestamp, offset_of_max_timestamp, first_timestamp
-    cdef public int64_t producer_id
-    cdef public Py_ssize_t size
-    cdef public int32_t batch_count, record_count, base_sequence, last_sequence, partition_leader_epoch
-    cdef public int producer_epoch, attributes, compression
-    cdef public bint is_transactional, is_control
-
     def __repr__(self):
         return (f"BatchInfo(batches={self.batch_count}, records={self.record_count}, size={self.size}, "
                 f"max_timestamp={self.max_timestamp}, producer_id={self.producer_id})")
 
 
-cdef int _walk_records(const uint8_t* p, Py_ssize_t end, int32_t count, bint compacted, int64_t base_ts,
-                       int64_t* max_ts, int64_t* off_of_max, int* err_kind) nogil:
-    """Walk `count` uncompressed records in p[0:end]. Returns 0 if fine; else -1 with err_kind:
-    1 malformed (CORRUPT_MESSAGE), 2 null key on compacted topic (INVALID_RECORD),
-    3 bad offset delta (INVALID_RECORD)."""
+cdef struct _Rules:
+    int64_t now_ms
+    int64_t before_max_ms
+    int64_t after_max_ms
+    bint create_time      # the topic's message.timestamp.type is CreateTime
+    bint compacted
+
+
+cdef struct _BadRecord:
+    int32_t index
+    int32_t kind
+    int64_t timestamp
+
+
+cdef struct _Walk:
+    int64_t max_ts          # largest record timestamp (NO_TIMESTAMP if none)
+    int32_t bad_records     # records failing a per-record rule
+    bint any_bad_ts         # one of them is a timestamp failure (decides the batch's error code)
+    int why                 # W_OK, or the structural problem that stopped the walk
+    int32_t at              # record index where it stopped
+
+
+cdef inline bint _ts_out_of_range(int64_t ts, const _Rules* r) noexcept nogil:
+    """Kafka's recordHasInvalidTimestamp, with Java's wrapping long arithmetic."""
+    cdef int64_t diff = <int64_t>(<uint64_t>r.now_ms - <uint64_t>ts)
+    return diff > r.before_max_ms or <int64_t>(<uint64_t>0 - <uint64_t>diff) > r.after_max_ms
+
+
+cdef inline int _record_rule(int64_t ts, bint has_key, bint batch_log_append, const _Rules* r) noexcept nogil:
+    """Kafka's validateKey then validateTimestamp for one record: 0 or a BAD_* kind."""
+    if r.compacted and not has_key:
+        return BAD_KEY
+    if r.create_time and ts != NO_TIMESTAMP:
+        return BAD_TS_RANGE if _ts_out_of_range(ts, r) else 0
+    if batch_log_append:
+        return BAD_TS_TYPE
+    return 0
+
+
+cdef int _walk_records(const uint8_t* p, Py_ssize_t end, int32_t count, int64_t base_ts, int64_t header_max_ts,
+                       bint batch_log_append, const _Rules* rules, _Walk* w,
+                       _BadRecord* bad, int32_t bad_cap) noexcept nogil:
+    """Walk the `count` records of an uncompressed batch body p[0:end] the way Kafka's
+    DefaultRecord.readFrom does, applying the per-record rules. Returns 0 when the records parse
+    (rule failures counted in w, the first bad_cap of them stored in bad), -1 with w.why/w.at set
+    when they do not. A record's timestamp is the batch MaxTimestamp under LOG_APPEND_TIME."""
     cdef Py_ssize_t pos = 0
     cdef Py_ssize_t rec_end
-    cdef int64_t length, ts_delta, off_delta, klen, vlen, hcount, hk, hv
+    cdef int64_t length, ts_delta, off_delta, klen, vlen, hcount, hk, hv, ts
     cdef int32_t i, j
-    max_ts[0] = -1
-    off_of_max[0] = 0
+    cdef int kind
+    w.max_ts = NO_TIMESTAMP
+    w.bad_records = 0
+    w.any_bad_ts = False
+    w.why = W_OK
+    w.at = 0
     for i in range(count):
-        if _varlong(p, end, &pos, &length, 5) < 0 or length < 0:
-            err_kind[0] = 1
+        w.at = i
+        if _varint(p, end, &pos, &length) < 0:
+            w.why = W_PREMATURE_EOF if pos >= end else W_STRUCTURE
+            return -1
+        if length < 0:
+            w.why = W_RECORD_SIZE
             return -1
         rec_end = pos + length
         if rec_end > end:
-            err_kind[0] = 1
+            w.why = W_PREMATURE_EOF
             return -1
-        pos += 1  # attributes
-        if _varlong(p, rec_end, &pos, &ts_delta, 10) < 0 or _varlong(p, rec_end, &pos, &off_delta, 5) < 0:
-            err_kind[0] = 1
+        if pos >= rec_end:  # no room for the attributes byte
+            w.why = W_STRUCTURE
+            return -1
+        pos += 1
+        if read_varlong(p, rec_end, &pos, &ts_delta, 10) < 0 or _varint(p, rec_end, &pos, &off_delta) < 0:
+            w.why = W_STRUCTURE
             return -1
         if off_delta != i:
-            err_kind[0] = 3
+            w.why = W_OFFSET_DELTA
             return -1
-        if base_ts + ts_delta > max_ts[0]:
-            max_ts[0] = base_ts + ts_delta
-            off_of_max[0] = off_delta
-        if _varlong(p, rec_end, &pos, &klen, 5) < 0 or klen < -1:
-            err_kind[0] = 1
-            return -1
-        if klen == -1 and compacted:
-            err_kind[0] = 2
+        ts = header_max_ts if batch_log_append else <int64_t>(<uint64_t>base_ts + <uint64_t>ts_delta)
+        # Negative sizes other than -1 read as null, as Kafka's readFrom does.
+        if _varint(p, rec_end, &pos, &klen) < 0 or (klen > 0 and klen > rec_end - pos):
+            w.why = W_STRUCTURE
             return -1
         if klen > 0:
             pos += klen
-        if _varlong(p, rec_end, &pos, &vlen, 5) < 0 or vlen < -1:
-            err_kind[0] = 1
+        if _varint(p, rec_end, &pos, &vlen) < 0 or (vlen > 0 and vlen > rec_end - pos):
+            w.why = W_STRUCTURE
             return -1
         if vlen > 0:
             pos += vlen
-        if pos > rec_end or _varlong(p, rec_end, &pos, &hcount, 5) < 0 or hcount < 0:
-            err_kind[0] = 1
+        if _varint(p, rec_end, &pos, &hcount) < 0:
+            w.why = W_STRUCTURE
+            return -1
+        if hcount < 0 or hcount > rec_end - pos:
+            w.why = W_HEADER_COUNT
             return -1
         for j in range(hcount):
-            if _varlong(p, rec_end, &pos, &hk, 5) < 0 or hk < 0:
-                err_kind[0] = 1
+            if _varint(p, rec_end, &pos, &hk) < 0:
+                w.why = W_STRUCTURE
+                return -1
+            if hk < 0:
+                w.why = W_HEADER_KEY
+                return -1
+            if hk > rec_end - pos:
+                w.why = W_STRUCTURE
                 return -1
             pos += hk
-            if pos > rec_end or _varlong(p, rec_end, &pos, &hv, 5) < 0 or hv < -1:
-                err_kind[0] = 1
+            if _varint(p, rec_end, &pos, &hv) < 0 or (hv > 0 and hv > rec_end - pos):
+                w.why = W_STRUCTURE
                 return -1
             if hv > 0:
                 pos += hv
         if pos != rec_end:
-            err_kind[0] = 1
+            w.why = W_SIZE_MISMATCH
             return -1
+        kind = _record_rule(ts, klen >= 0, batch_log_append, rules)
+        if kind:
+            if w.bad_records < bad_cap:
+                bad[w.bad_records].index = i
+                bad[w.bad_records].kind = kind
+                bad[w.bad_records].timestamp = ts
+            w.bad_records += 1
+            if kind != BAD_KEY:
+                w.any_bad_ts = True
+        elif ts > w.max_ts:
+            w.max_ts = ts
     if pos != end:
-        err_kind[0] = 1
+        w.at = count
+        w.why = W_REMAINING
         return -1
     return 0
 
 
+cdef str _why_message(int why, int32_t at, int32_t count):
+    if why == W_PREMATURE_EOF:
+        return f"Incorrect declared batch size, premature EOF reached (record {at} of {count})"
+    if why == W_REMAINING:
+        return "Incorrect declared batch size, records still remaining in file"
+    if why == W_HEADER_COUNT:
+        return f"Found invalid number of record headers (record {at})"
+    if why == W_HEADER_KEY:
+        return f"Invalid negative header key size (record {at})"
+    if why == W_SIZE_MISMATCH:
+        return f"Invalid record size: record {at} does not fill its declared length exactly"
+    if why == W_OFFSET_DELTA:
+        return f"Record {at} has offset delta other than {at}: inner offsets must be 0..RecordsCount-1"
+    if why == W_RECORD_SIZE:
+        return f"Invalid record size: record {at} has a negative length"
+    return f"Found invalid record structure (record {at})"
+
+
+cdef object _record_errors_list(const _BadRecord* bad, int32_t n, int64_t base_offset, const _Rules* r):
+    out = []
+    cdef int32_t i
+    for i in range(n):
+        if bad[i].kind == BAD_KEY:
+            msg = "Compacted topic cannot accept message without key"
+        elif bad[i].kind == BAD_TS_RANGE:
+            msg = (f"Timestamp {bad[i].timestamp} of message with offset {base_offset + bad[i].index} is out of "
+                   f"range. The timestamp should be within [{r.now_ms - r.before_max_ms}, "
+                   f"{r.now_ms + r.after_max_ms}]")
+        else:
+            msg = "Invalid timestamp type in message. Producer should not set timestamp type to LogAppendTime."
+        out.append((bad[i].index, msg))
+    return out
+
+
+cdef object _raise_record_errors(const uint8_t* p, Py_ssize_t size, int32_t count, bint log_append,
+                                 const _Rules* rules, const _Walk* first):
+    """Error path: walk again with room for every failing record, then raise as Kafka's
+    processRecordErrors does (INVALID_TIMESTAMP if any timestamp failed, else INVALID_RECORD)."""
+    cdef _Walk w
+    cdef _BadRecord* bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * first.bad_records)
+    if bad == NULL:
+        raise MemoryError()
+    try:
+        _walk_records(p + HDR, size - HDR, count, _i64(p + 27), _i64(p + 35), log_append, rules, &w,
+                      bad, first.bad_records)
+        errors = _record_errors_list(bad, w.bad_records, _i64(p), rules)
+    finally:
+        PyMem_Free(bad)
+    if w.any_bad_ts:
+        raise InvalidRecordError(INVALID_TIMESTAMP,
+                                 "One or more records have been rejected due to invalid timestamp", errors)
+    raise InvalidRecordError(INVALID_RECORD,
+                             f"One or more records have been rejected due to {len(errors)} record errors in total, "
+                             f"and only showing the first three errors at most: {errors[:3]}", errors)
+
+
+cdef int _check_framing(const uint8_t* p, Py_ssize_t remaining, Py_ssize_t pos, Py_ssize_t max_batch_size,
+                        bint client_origin, Py_ssize_t* size_out) except -1:
+    """Kafka's batch iteration (ByteBufferLogInputStream) and analyzeAndValidateRecords for the batch
+    at p: framing, magic, base offset, size limit, CRC, codec. Sets size_out."""
+    cdef int32_t blen
+    cdef int magic
+    cdef Py_ssize_t size
+    cdef int codec
+    if remaining < HEADER_SIZE_UP_TO_MAGIC:
+        # Kafka's iterator ignores a partial trailing batch and UnifiedLog then trims it; here the
+        # caller would append the whole buffer, so a torn payload is refused instead.
+        raise InvalidRecordError(CORRUPT_MESSAGE, f"Record batch at byte {pos} is truncated ({remaining} bytes)")
+    blen = _i32(p + 8)
+    if blen < RECORD_OVERHEAD_V0:
+        raise InvalidRecordError(CORRUPT_MESSAGE,
+                                 f"Record size {blen} is less than the minimum record overhead ({RECORD_OVERHEAD_V0})")
+    magic = <int8_t>p[16]
+    if magic < 0 or magic > 2:
+        raise InvalidRecordError(CORRUPT_MESSAGE, f"Invalid magic found in record: {magic}")
+    if magic != 2:
+        raise InvalidRecordError(INVALID_RECORD, "Produce requests with version 3 and above are only allowed to "
+                                                 "contain record batches with magic version 2")
+    size = <Py_ssize_t>blen + LOG_OVERHEAD_C
+    if size > remaining:
+        raise InvalidRecordError(CORRUPT_MESSAGE, f"Record batch at byte {pos} of {size} bytes is truncated "
+                                                  f"({remaining} bytes present)")
+    if client_origin and remaining >= HDR and _i64(p) != 0:
+        raise InvalidRecordError(INVALID_RECORD, f"The baseOffset of the record batch should be 0, but it is {_i64(p)}")
+    if size > max_batch_size:
+        raise InvalidRecordError(MESSAGE_TOO_LARGE, f"The record batch size is {size} bytes which exceeds the "
+                                                    f"maximum configured value of {max_batch_size}.")
+    if size < HDR:
+        raise InvalidRecordError(CORRUPT_MESSAGE, f"Record batch is corrupt (the size {size} is smaller than the "
+                                                  f"minimum allowed overhead {HDR})")
+    if _batch_crc(p, size) != <uint32_t>_i32(p + 17):
+        raise InvalidRecordError(CORRUPT_MESSAGE, f"Record is corrupt (stored crc = {<uint32_t>_i32(p + 17)})")
+    codec = _i16(p + 21) & ATTR_COMPRESSION_MASK
+    if codec > 4:
+        raise InvalidRecordError(UNSUPPORTED_COMPRESSION_TYPE, f"Unknown compression type id {codec}")
+    size_out[0] = size
+    return 0
+
+
+cdef int _check_batch(const uint8_t* p, bint client_origin) except -1:
+    """Kafka's LogValidator.validateBatch for a client's v2 batch."""
+    cdef int32_t lod = _i32(p + 23)
+    cdef int32_t count = _i32(p + 57)
+    cdef int attrs = _i16(p + 21)
+    if not client_origin:
+        return 0
+    if lod < 0:
+        raise InvalidRecordError(INVALID_RECORD, f"Batch has an invalid offset range: [{_i64(p)}, {_i64(p) + lod}]")
+    if count <= 0:
+        raise InvalidRecordError(INVALID_RECORD, f"Invalid reported count for record batch: {count}")
+    if <int64_t>lod + 1 != count:
+        raise InvalidRecordError(INVALID_RECORD, f"Inconsistent batch offset range [{_i64(p)}, {_i64(p) + lod}] "
+                                                 f"and count of records {count}")
+    if attrs & ATTR_CONTROL:
+        raise InvalidRecordError(INVALID_RECORD, "Clients are not allowed to write control records")
+    if _i64(p + 43) >= 0 and _i32(p + 53) < 0:
+        raise InvalidRecordError(INVALID_RECORD, f"Invalid sequence number {_i32(p + 53)} in record batch with "
+                                                 f"producerId {_i64(p + 43)}")
+    return 0
+
+
+cdef inline int32_t _last_sequence(int32_t base_sequence, int32_t lod) noexcept nogil:
+    """Kafka's DefaultRecordBatch.lastSequence: sequences wrap from Integer.MAX_VALUE to 0."""
+    if base_sequence < 0:
+        return -1
+    return <int32_t>((<int64_t>base_sequence + lod) & 0x7FFFFFFF)
+
+
 def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, int64_t now_ms,
                              bint timestamp_type_log_append, int64_t timestamp_before_max_ms,
-                             int64_t timestamp_after_max_ms):
-    """Validate a Produce partition payload (see record_batch.pyi). Raises InvalidRecordError."""
+                             int64_t timestamp_after_max_ms, bint client_origin=True):
+    """Validate a Produce partition payload (record_batch.pyi). Raises InvalidRecordError.
+
+    client_origin=False (coordinator/internal writers, Kafka's AppendOrigin other than CLIENT)
+    skips the client-only rules: BaseOffset 0, count/offset-range consistency, no control
+    batches, a sequence with every producer id.
+
+    Uncompressed batches are walked record by record in C (structure, offset deltas 0..n-1, keys
+    on compacted topics, CreateTime window per record). Compressed batches are stored as sent and
+    not decompressed: their rules are checked on the header (RecordsCount == LastOffsetDelta+1, codec
+    0..4, BaseTimestamp and MaxTimestamp in the window).
+
+    offset_of_max_timestamp follows Kafka 3.8+ (KIP-734 follow-up, shallowOffsetOfMaxTimestamp):
+    the last offset, relative to the first batch, of the batch holding the max timestamp, for
+    compressed and uncompressed batches alike; under LOG_APPEND_TIME the last offset of all."""
     if buf is None:
-        raise InvalidRecordError(INVALID_RECORD, "Produce request has no record batch")
+        raise InvalidRecordError(INVALID_RECORD, "Produce requests must have at least one record batch per partition")
     cdef const uint8_t[:] v = _view(buf)
     cdef Py_ssize_t n = len(v)
     cdef Py_ssize_t pos = 0
-    cdef Py_ssize_t size
-    cdef int32_t blen, count, lod
-    cdef int attrs, codec, err_kind = 0
-    cdef int64_t base_ts, max_ts, rec_max_ts, off_of_max, first_ts
+    cdef Py_ssize_t size = 0
+    cdef int32_t count, lod
+    cdef int attrs, codec
+    cdef bint batch_log_append
+    cdef int64_t base_ts, header_max_ts, batch_max_ts, shallow = 0
     cdef const uint8_t* p
+    cdef _Rules rules
+    cdef _Walk w
     cdef BatchInfo info = BatchInfo.__new__(BatchInfo)
     if n == 0:
-        raise InvalidRecordError(INVALID_RECORD, "Produce request must contain at least one record batch")
+        raise InvalidRecordError(INVALID_RECORD, "Produce requests must have at least one record batch per partition")
+    rules.now_ms = now_ms
+    rules.before_max_ms = timestamp_before_max_ms
+    rules.after_max_ms = timestamp_after_max_ms
+    rules.create_time = not timestamp_type_log_append
+    rules.compacted = compacted
+
+    # Pass 1, Kafka's analyzeAndValidateRecords over every batch: framing, size, CRC.
+    while pos < n:
+        _check_framing(&v[pos], n - pos, pos, max_batch_size, client_origin, &size)
+        pos += size
+
+    # Pass 2, Kafka's LogValidator: batch rules, then records.
     info.batch_count = 0
     info.record_count = 0
-    info.max_timestamp = -1
+    info.max_timestamp = NO_TIMESTAMP
     info.offset_of_max_timestamp = -1
-    mv = memoryview(buf).cast("B") if not isinstance(buf, bytes) else buf
-    cdef int64_t shallow = 0
+    pos = 0
     while pos < n:
-        if n - pos < HDR:
-            raise InvalidRecordError(CORRUPT_MESSAGE, f"Record batch at {pos} is truncated ({n - pos} bytes)")
         p = &v[pos]
-        if p[16] != 2:
-            raise InvalidRecordError(UNSUPPORTED_FOR_MESSAGE_FORMAT if p[16] < 2 else CORRUPT_MESSAGE,
-                                     f"Unsupported record batch magic {p[16]} (only magic 2 is supported)")
-        blen = _i32(p + 8)
-        if blen < HDR - 12:
-            raise InvalidRecordError(CORRUPT_MESSAGE, f"Record batch length {blen} is smaller than the header")
-        size = <Py_ssize_t>blen + 12
-        if size > n - pos:
-            raise InvalidRecordError(CORRUPT_MESSAGE, f"Record batch of {size} bytes exceeds the {n - pos} remaining")
-        if size > max_batch_size:
-            raise InvalidRecordError(MESSAGE_TOO_LARGE,
-                                     f"The record batch size {size} exceeds the maximum allowed {max_batch_size}")
-        if <uint32_t>_crc(mv[pos + 21:pos + size]) != <uint32_t>_i32(p + 17):
-            raise InvalidRecordError(CORRUPT_MESSAGE, "Record batch is corrupt (CRC mismatch)")
+        size = <Py_ssize_t>_i32(p + 8) + LOG_OVERHEAD_C
+        _check_batch(p, client_origin)
         attrs = _i16(p + 21)
-        codec = attrs & 0x7
-        if codec > 4:
-            raise InvalidRecordError(UNSUPPORTED_COMPRESSION_TYPE, f"Unknown compression codec {codec}")
+        codec = attrs & ATTR_COMPRESSION_MASK
+        batch_log_append = (attrs & ATTR_LOG_APPEND_TIME) != 0
         lod = _i32(p + 23)
         count = _i32(p + 57)
-        if count <= 0 or lod != count - 1:
-            raise InvalidRecordError(INVALID_RECORD if count <= 0 else CORRUPT_MESSAGE,
-                                     f"Record count {count} does not match last offset delta {lod}")
-        if attrs & 0x20:
-            raise InvalidRecordError(INVALID_RECORD, "Clients cannot write control batches")
         base_ts = _i64(p + 27)
-        max_ts = _i64(p + 35)
+        header_max_ts = _i64(p + 35)
         if codec == 0:
-            if _walk_records(p + HDR, size - HDR, count, compacted, base_ts, &rec_max_ts, &off_of_max, &err_kind) < 0:
-                if err_kind == 2:
-                    raise InvalidRecordError(INVALID_RECORD, "Compacted topic cannot accept message without key")
-                if err_kind == 3:
-                    raise InvalidRecordError(INVALID_RECORD, "Invalid record offset deltas in the batch")
-                raise InvalidRecordError(CORRUPT_MESSAGE, "Record is corrupt or truncated")
-            if not timestamp_type_log_append and rec_max_ts != max_ts and not (attrs & 0x08):
-                raise InvalidRecordError(CORRUPT_MESSAGE,
-                                         f"Batch max timestamp {max_ts} does not match its records' {rec_max_ts}")
+            if _walk_records(p + HDR, size - HDR, count, base_ts, header_max_ts, batch_log_append, &rules, &w,
+                             NULL, 0) < 0:
+                raise InvalidRecordError(INVALID_RECORD, _why_message(w.why, w.at, count))
+            if w.bad_records:
+                _raise_record_errors(p, size, count, batch_log_append, &rules, &w)
+            batch_max_ts = w.max_ts
         else:
-            # Compressed: stored as sent, never decompressed here. Kafka 3.7+ reports the last
-            # offset of the batch holding the max timestamp (KIP-734 follow-up).
-            off_of_max = lod
-        if not timestamp_type_log_append and not (attrs & 0x08):
-            if max_ts >= 0 and (now_ms - max_ts > timestamp_before_max_ms or max_ts - now_ms > timestamp_after_max_ms):
-                raise InvalidRecordError(INVALID_TIMESTAMP,
-                                         f"Timestamp {max_ts} of the batch is out of range (now {now_ms})")
-            if base_ts >= 0 and (now_ms - base_ts > timestamp_before_max_ms or base_ts - now_ms > timestamp_after_max_ms):
-                raise InvalidRecordError(INVALID_TIMESTAMP,
-                                         f"Timestamp {base_ts} of the batch is out of range (now {now_ms})")
+            _check_compressed_timestamps(base_ts, header_max_ts, batch_log_append, &rules)
+            batch_max_ts = header_max_ts
         if info.batch_count == 0:
+            info.base_offset = _i64(p)
             info.first_timestamp = base_ts
             info.producer_id = _i64(p + 43)
             info.producer_epoch = _i16(p + 51)
             info.base_sequence = _i32(p + 53)
             info.attributes = attrs
             info.compression = codec
-            info.is_transactional = (attrs & 0x10) != 0
-            info.is_control = False
+            info.is_transactional = (attrs & ATTR_TRANSACTIONAL) != 0
+            info.is_control = (attrs & ATTR_CONTROL) != 0
             info.partition_leader_epoch = _i32(p + 12)
-            info.base_offset = _i64(p)
-        if max_ts > info.max_timestamp:
-            info.max_timestamp = max_ts
-            info.offset_of_max_timestamp = shallow + off_of_max
-        info.last_sequence = (_i32(p + 53) + lod) & 0x7FFFFFFF if _i32(p + 53) >= 0 else -1
-        info.last_offset = shallow + lod
-        shallow += count
+        if batch_max_ts > info.max_timestamp:
+            info.max_timestamp = batch_max_ts
+            info.offset_of_max_timestamp = shallow + lod
+        info.last_sequence = _last_sequence(_i32(p + 53), lod)
+        info.last_offset = _i64(p) + lod
+        shallow += <int64_t>lod + 1
         info.batch_count += 1
         info.record_count += count
         pos += size
+    if timestamp_type_log_append:
+        # Kafka's ValidationResult under LOG_APPEND_TIME: now, at the last offset.
+        info.max_timestamp = now_ms
+        info.offset_of_max_timestamp = shallow - 1
     info.size = n
     return info
 
 
+cdef int _check_compressed_timestamps(int64_t base_ts, int64_t max_ts, bint batch_log_append,
+                                      const _Rules* r) except -1:
+    """The timestamp rules on a compressed batch's header: every record's timestamp is MaxTimestamp
+    under the LogAppendTime attribute; otherwise the first record's and the largest are checked
+    (the records in between are not decompressed)."""
+    cdef int kind
+    if batch_log_append:
+        kind = _record_rule(max_ts, True, True, r)
+    else:
+        kind = _record_rule(base_ts, True, False, r) or _record_rule(max_ts, True, False, r)
+    if kind == BAD_TS_RANGE:
+        raise InvalidRecordError(INVALID_TIMESTAMP, "One or more records have been rejected due to invalid timestamp",
+                                 [(0, f"Timestamp of the compressed batch is out of range. The timestamp should be "
+                                      f"within [{r.now_ms - r.before_max_ms}, {r.now_ms + r.after_max_ms}]")])
+    if kind == BAD_TS_TYPE:
+        raise InvalidRecordError(INVALID_TIMESTAMP, "One or more records have been rejected due to invalid timestamp",
+                                 [(0, "Invalid timestamp type in message. Producer should not set timestamp type "
+                                      "to LogAppendTime.")])
+    return 0
+
+
+cdef int64_t _records_max_timestamp(const uint8_t* p, Py_ssize_t size, bint* ok) noexcept nogil:
+    """Largest record timestamp of an uncompressed batch (timestamps only; ok=False if the records
+    do not parse, which validation has already excluded)."""
+    cdef Py_ssize_t pos = HDR
+    cdef Py_ssize_t rec_end
+    cdef int64_t length, ts_delta, ts
+    cdef int64_t base_ts = _i64(p + 27)
+    cdef int64_t max_ts = NO_TIMESTAMP
+    cdef int32_t count = _i32(p + 57)
+    cdef int32_t i
+    ok[0] = False
+    for i in range(count):
+        if _varint(p, size, &pos, &length) < 0 or length < 1 or length > size - pos:
+            return NO_TIMESTAMP
+        rec_end = pos + length
+        pos += 1
+        if read_varlong(p, rec_end, &pos, &ts_delta, 10) < 0:
+            return NO_TIMESTAMP
+        ts = <int64_t>(<uint64_t>base_ts + <uint64_t>ts_delta)
+        if ts > max_ts:
+            max_ts = ts
+        pos = rec_end
+    ok[0] = True
+    return max_ts
+
+
 def assign_offsets(buf, int64_t base_offset, int32_t partition_leader_epoch, int64_t log_append_time_ms):
-    """In place, for every batch in buf: BaseOffset (consecutive), PartitionLeaderEpoch, and for
-    LogAppendTime the attribute bit, MaxTimestamp and a new CRC. Returns the next offset."""
+    """In place, for every batch in buf (Kafka's LogValidator in-place assignment): BaseOffset
+    (consecutive across batches) and PartitionLeaderEpoch, neither covered by the CRC. Then
+    setMaxTimestamp: with log_append_time_ms >= 0 the LOG_APPEND_TIME attribute and MaxTimestamp =
+    log_append_time_ms; otherwise CREATE_TIME with MaxTimestamp = the records' largest timestamp
+    (header value kept for compressed batches). The CRC is recomputed only when those changed.
+    Returns the next offset after the last batch."""
     cdef uint8_t[:] v = memoryview(buf).cast("B")
     cdef Py_ssize_t n = len(v)
     cdef Py_ssize_t pos = 0
     cdef Py_ssize_t size
     cdef int64_t off = base_offset
+    cdef int64_t max_ts
     cdef uint8_t* p
-    cdef int16_t attrs
-    while pos + HDR <= n:
+    cdef int16_t attrs, new_attrs
+    cdef bint ok = False
+    while pos < n:
+        if n - pos < HDR:
+            raise InvalidRecordError(CORRUPT_MESSAGE, "truncated batch while assigning offsets")
         p = &v[pos]
-        size = <Py_ssize_t>_i32(p + 8) + 12
-        if size < HDR or pos + size > n:
+        size = <Py_ssize_t>_i32(p + 8) + LOG_OVERHEAD_C
+        if size < HDR or size > n - pos:
             raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt batch while assigning offsets")
         _put_i64(p, off)
         _put_i32(p + 12, partition_leader_epoch)
+        attrs = _i16(p + 21)
+        max_ts = _i64(p + 35)
         if log_append_time_ms >= 0:
-            attrs = _i16(p + 21) | 0x08
-            _put_i16(p + 21, attrs)
-            _put_i64(p + 35, log_append_time_ms)
-            _put_i32(p + 17, <int32_t><uint32_t>_crc(v[pos + 21:pos + size]))
-        off += _i32(p + 23) + 1
+            new_attrs = attrs | ATTR_LOG_APPEND_TIME
+            max_ts = log_append_time_ms
+        else:
+            new_attrs = attrs & ~ATTR_LOG_APPEND_TIME
+            if (attrs & ATTR_COMPRESSION_MASK) == 0 and not (attrs & ATTR_LOG_APPEND_TIME):
+                max_ts = _records_max_timestamp(p, size, &ok)
+                if not ok:
+                    max_ts = _i64(p + 35)
+            # Under the LogAppendTime attribute every record's timestamp is MaxTimestamp: kept.
+        if new_attrs != attrs or max_ts != _i64(p + 35):
+            _put_i16(p + 21, new_attrs)
+            _put_i64(p + 35, max_ts)
+            _put_i32(p + 17, <int32_t>_batch_crc(p, size))
+        off += <int64_t>_i32(p + 23) + 1
         pos += size
     return off
 
 
 # -- builder and reader for internal logs ------------------------------------------------------------
 cdef class Record:
-    cdef public int64_t offset, timestamp
-    cdef public object key, value, headers
-
     def __repr__(self):
         return f"Record(offset={self.offset}, timestamp={self.timestamp}, key={self.key!r}, value={self.value!r})"
 
 
 cdef class MemoryRecordsBuilder:
-    """Builds one uncompressed v2 batch (internal writers and tests; never the produce path)."""
-    cdef int64_t base_offset, timestamp_ms, producer_id, max_ts, first_ts
-    cdef int producer_epoch
-    cdef int32_t base_sequence, partition_leader_epoch, count
-    cdef bint is_transactional, is_control
-    cdef object body
+    """Builds one uncompressed v2 batch (internal writers and tests; never the produce path).
+    Timestamps as Kafka's MemoryRecordsBuilder: BaseTimestamp is the first record's, each record
+    stores its delta from it, MaxTimestamp the largest."""
 
     def __init__(self, int64_t base_offset=0, int64_t timestamp_ms=-1, int64_t producer_id=-1,
                  int producer_epoch=-1, int32_t base_sequence=-1, bint is_transactional=False,
@@ -413,8 +712,8 @@ cdef class MemoryRecordsBuilder:
         self.partition_leader_epoch = partition_leader_epoch
         self.count = 0
         self.body = bytearray()
-        self.first_ts = -1
-        self.max_ts = -1
+        self.first_ts = NO_TIMESTAMP
+        self.max_ts = NO_TIMESTAMP
 
     def append(self, key, value, headers=None, int64_t timestamp_ms=-1):
         cdef int64_t ts = timestamp_ms if timestamp_ms >= 0 else self.timestamp_ms
@@ -422,8 +721,8 @@ cdef class MemoryRecordsBuilder:
             self.first_ts = ts
         if ts > self.max_ts:
             self.max_ts = ts
-        rec = bytearray(b"\x00")
-        rec += encode_varlong(ts - self.first_ts if ts >= 0 and self.first_ts >= 0 else 0)
+        rec = bytearray(b"\x00")  # record attributes: unused in v2
+        rec += encode_varlong(ts - self.first_ts)
         rec += encode_varint(self.count)
         if key is None:
             rec += encode_varint(-1)
@@ -449,13 +748,13 @@ cdef class MemoryRecordsBuilder:
     def build(self):
         if self.count == 0:
             raise ValueError("an empty batch has no records to build")
-        cdef int attrs = (0x10 if self.is_transactional else 0) | (0x20 if self.is_control else 0)
+        cdef int attrs = (ATTR_TRANSACTIONAL if self.is_transactional else 0) | (ATTR_CONTROL if self.is_control else 0)
         out = bytearray(HDR)
         out += self.body
         cdef uint8_t[:] v = out
         cdef uint8_t* p = &v[0]
         _put_i64(p, self.base_offset)
-        _put_i32(p + 8, len(out) - 12)
+        _put_i32(p + 8, <int32_t>(len(out) - LOG_OVERHEAD_C))
         _put_i32(p + 12, self.partition_leader_epoch)
         p[16] = 2
         _put_i16(p + 21, attrs)
@@ -466,7 +765,7 @@ cdef class MemoryRecordsBuilder:
         _put_i16(p + 51, self.producer_epoch)
         _put_i32(p + 53, self.base_sequence)
         _put_i32(p + 57, self.count)
-        _put_i32(p + 17, <int32_t><uint32_t>_crc(v[21:]))
+        _put_i32(p + 17, <int32_t>_batch_crc(p, len(out)))
         return bytes(out)
 
 
@@ -477,42 +776,42 @@ def iter_records(batch):
     if n < HDR:
         raise InvalidRecordError(CORRUPT_MESSAGE, "truncated batch")
     cdef const uint8_t* p = &v[0]
-    if _i16(p + 21) & 0x7:
+    if _i16(p + 21) & ATTR_COMPRESSION_MASK:
         raise InvalidRecordError(UNSUPPORTED_COMPRESSION_TYPE, "iter_records reads uncompressed batches only")
-    cdef Py_ssize_t end = min(n, <Py_ssize_t>_i32(p + 8) + 12)
+    cdef Py_ssize_t end = min(n, <Py_ssize_t>_i32(p + 8) + LOG_OVERHEAD_C)
     cdef int64_t base = _i64(p), base_ts = _i64(p + 27), max_ts = _i64(p + 35)
-    cdef bint log_append = (_i16(p + 21) & 0x08) != 0
+    cdef bint log_append = (_i16(p + 21) & ATTR_LOG_APPEND_TIME) != 0
     cdef int32_t count = _i32(p + 57), i, j
     cdef Py_ssize_t pos = HDR, rec_end
     cdef int64_t length, tsd, offd, klen, vlen, hc, hk, hv
     out = []
     for i in range(count):
-        if _varlong(p, end, &pos, &length, 5) < 0 or length < 0 or pos + length > end:
+        if _varint(p, end, &pos, &length) < 0 or length < 1 or length > end - pos:
             raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt record")
         rec_end = pos + length
         pos += 1
-        if _varlong(p, rec_end, &pos, &tsd, 10) < 0 or _varlong(p, rec_end, &pos, &offd, 5) < 0:
+        if read_varlong(p, rec_end, &pos, &tsd, 10) < 0 or _varint(p, rec_end, &pos, &offd) < 0:
             raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt record")
         r = Record.__new__(Record)
         r.offset = base + offd
         r.timestamp = max_ts if log_append else base_ts + tsd
-        if _varlong(p, rec_end, &pos, &klen, 5) < 0 or klen < -1 or pos + max(klen, 0) > rec_end:
+        if _varint(p, rec_end, &pos, &klen) < 0 or klen > rec_end - pos:
             raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt record key")
         r.key = None if klen < 0 else bytes(v[pos:pos + klen])
         pos += max(klen, 0)
-        if _varlong(p, rec_end, &pos, &vlen, 5) < 0 or vlen < -1 or pos + max(vlen, 0) > rec_end:
+        if _varint(p, rec_end, &pos, &vlen) < 0 or vlen > rec_end - pos:
             raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt record value")
         r.value = None if vlen < 0 else bytes(v[pos:pos + vlen])
         pos += max(vlen, 0)
-        if _varlong(p, rec_end, &pos, &hc, 5) < 0 or hc < 0:
+        if _varint(p, rec_end, &pos, &hc) < 0 or hc < 0 or hc > rec_end - pos:
             raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt record headers")
         hs = []
         for j in range(hc):
-            if _varlong(p, rec_end, &pos, &hk, 5) < 0 or hk < 0 or pos + hk > rec_end:
+            if _varint(p, rec_end, &pos, &hk) < 0 or hk < 0 or hk > rec_end - pos:
                 raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt header key")
             name = bytes(v[pos:pos + hk]).decode("utf-8", "replace")
             pos += hk
-            if _varlong(p, rec_end, &pos, &hv, 5) < 0 or hv < -1 or pos + max(hv, 0) > rec_end:
+            if _varint(p, rec_end, &pos, &hv) < 0 or hv > rec_end - pos:
                 raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt header value")
             hs.append((name, None if hv < 0 else bytes(v[pos:pos + hv])))
             pos += max(hv, 0)

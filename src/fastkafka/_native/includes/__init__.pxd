@@ -1,0 +1,1 @@
+# Extern declarations of the C headers and system interfaces the native modules use.
