@@ -251,7 +251,7 @@ class Emitter:
         self.lines: list[str] = []
 
     def __call__(self, indent: int, text: str) -> None:
-        self.lines.append("    " * indent + text)
+        self.lines.append("    " * indent + text if text else "")
 
 
 def flex_expr(f: Field, msg: Message, within: Versions) -> str:
@@ -397,7 +397,12 @@ def default_check(f: Field, v: str) -> str:
 
 
 def gen_struct(e: Emitter, st: Struct, msg: Message, is_top: bool, ind: int) -> None:
-    valid = msg.valid
+    # A nested struct is only ever encoded/decoded in the versions of the field holding it, so
+    # its version guards need only distinguish versions inside that range.
+    valid = msg.valid if is_top else st.versions.intersect(msg.valid)
+    if valid.empty:
+        valid = msg.valid
+    display = st.name if is_top else f"{msg.name}.{st.name[len(msg.name) + 2:]}"
     fields = st.fields
     e(ind, f"class {st.name}:")
     ind += 1
@@ -439,7 +444,7 @@ def gen_struct(e: Emitter, st: Struct, msg: Message, is_top: bool, ind: int) -> 
     e(ind, "")
     e(ind, "def __repr__(self) -> str:")
     reprs = ", ".join(f"{f.attr}={{self.{f.attr}!r}}" for f in fields)
-    e(ind + 1, f"return f\"{st.name}({reprs})\"")
+    e(ind + 1, f"return f\"{display}({reprs})\"")
     e(ind, "")
 
     tagged = sorted((f for f in fields if f.tagged is not None), key=lambda f: f.tag or 0)
@@ -468,6 +473,19 @@ def gen_struct(e: Emitter, st: Struct, msg: Message, is_top: bool, ind: int) -> 
             if not f.ignorable and msg.type != "response":
                 e(b, f"elif {default_check(f, v)}:")
                 e(b + 1, f"raise ValueError('field {f.name} is not supported in version %d of {msg.name}' % version)")
+    # Kafka refuses to drop a non-default, non-ignorable tagged field in a version without it
+    # (UnsupportedVersionException); responses follow the version they are built for (see above).
+    for f in tagged:
+        assert f.tagged is not None
+        if f.ignorable or msg.type == "response":
+            continue
+        present = f.tagged.intersect(msg.flexible).cond("version", valid)
+        if present is None:
+            continue
+        v = f"self.{f.attr}"
+        absent = f"{default_check(f, v)}" if present == "False" else f"not ({present}) and {default_check(f, v)}"
+        e(b, f"if {absent}:")
+        e(b + 1, f"raise ValueError('field {f.name} is not supported in version %d of {msg.name}' % version)")
     if has_flex:
         e(b, "if flexible:")
         if not tagged:
@@ -560,19 +578,21 @@ def gen_struct(e: Emitter, st: Struct, msg: Message, is_top: bool, ind: int) -> 
 
 
 def topo_structs(msg: Message) -> list[Struct]:
-    seen: dict[str, Struct] = {}
+    """Every struct of the message once, each after the structs its fields use. Keyed by
+    identity: render_module renames the structs (prefixes) after msg.structs was keyed."""
+    seen: dict[int, Struct] = {}
 
     def visit(st: Struct) -> None:
         for f in st.fields:
-            if f.struct is not None and f.struct.name not in seen:
+            if f.struct is not None and id(f.struct) not in seen:
                 visit(f.struct)
-                seen[f.struct.name] = f.struct
+                seen[id(f.struct)] = f.struct
 
     visit(msg.top)
-    for name, st in msg.structs.items():
-        if name not in seen:
+    for st in msg.structs.values():
+        if id(st) not in seen:
             visit(st)
-            seen[name] = st
+            seen[id(st)] = st
     return list(seen.values())
 
 
