@@ -35,24 +35,24 @@ class AddOffsetsToTxnRequest:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'AddOffsetsToTxnRequest'
     SCHEMA = (('transactional_id', 'string', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('group_id', 'string', (0, None), None, None))
-    
+
     def __init__(self, *, transactional_id: Any = '', producer_id: Any = 0, producer_epoch: Any = 0, group_id: Any = '') -> None:
         self.transactional_id = transactional_id
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self.group_id = group_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.group_id == other.group_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AddOffsetsToTxnRequest(transactional_id={self.transactional_id!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, group_id={self.group_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if self.transactional_id is None:
@@ -75,7 +75,7 @@ class AddOffsetsToTxnRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AddOffsetsToTxnRequest":
         self = cls.__new__(cls)
@@ -98,16 +98,15 @@ class AddOffsetsToTxnRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AddOffsetsToTxnRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class AddOffsetsToTxnResponse:
@@ -117,22 +116,22 @@ class AddOffsetsToTxnResponse:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'AddOffsetsToTxnResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AddOffsetsToTxnResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int32(self.throttle_time_ms)
@@ -143,7 +142,7 @@ class AddOffsetsToTxnResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AddOffsetsToTxnResponse":
         self = cls.__new__(cls)
@@ -160,12 +159,12 @@ class AddOffsetsToTxnResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AddOffsetsToTxnResponse":
         return cls.decode(Reader(buf), version)

@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"AddPartitionsToTxnRequest.AddPartitionsToTxnTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if self.name is None:
@@ -67,7 +67,7 @@ class _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic":
         self = cls.__new__(cls)
@@ -90,12 +90,12 @@ class _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction:
     __slots__ = ('transactional_id', 'producer_id', 'producer_epoch', 'verify_only', 'topics', '_unknown_tagged_fields')
     SCHEMA = (('transactional_id', 'string', (4, None), None, None), ('producer_id', 'int64', (4, None), None, None), ('producer_epoch', 'int16', (4, None), None, None), ('verify_only', 'bool', (4, None), None, None), ('topics', '[]AddPartitionsToTxnTopic', (4, None), None, None))
-    
+
     def __init__(self, *, transactional_id: Any = '', producer_id: Any = 0, producer_epoch: Any = 0, verify_only: Any = False, topics: Any = _MISSING) -> None:
         self.transactional_id = transactional_id
         self.producer_id = producer_id
@@ -103,145 +103,51 @@ class _AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction:
         self.verify_only = verify_only
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.verify_only == other.verify_only and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction(transactional_id={self.transactional_id!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, verify_only={self.verify_only!r}, topics={self.topics!r})"
-    
+        return f"AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction(transactional_id={self.transactional_id!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, verify_only={self.verify_only!r}, topics={self.topics!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 4:
-            if self.transactional_id is None:
-                raise ValueError('non-nullable field TransactionalId was set to null')
-            w.compact_string(self.transactional_id)
-        elif self.transactional_id != '':
-            raise ValueError('field TransactionalId is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if version >= 4:
-            w.int64(self.producer_id)
-        elif self.producer_id != 0:
-            raise ValueError('field ProducerId is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if version >= 4:
-            w.int16(self.producer_epoch)
-        elif self.producer_epoch != 0:
-            raise ValueError('field ProducerEpoch is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if version >= 4:
-            w.boolean(self.verify_only)
-        elif self.verify_only != False:
-            raise ValueError('field VerifyOnly is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if version >= 4:
-            w.compact_array_length(len(self.topics))
-            for _x in self.topics:
-                _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of AddPartitionsToTxnRequest' % version)
+        flexible = True
+        if self.transactional_id is None:
+            raise ValueError('non-nullable field TransactionalId was set to null')
+        w.compact_string(self.transactional_id)
+        w.int64(self.producer_id)
+        w.int16(self.producer_epoch)
+        w.boolean(self.verify_only)
+        w.compact_array_length(len(self.topics))
+        for _x in self.topics:
+            _x.encode(w, version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 4:
-            self.transactional_id = r.compact_string()
-            if self.transactional_id is None:
-                raise DecodeError('non-nullable field TransactionalId was serialized as null')
-        else:
-            self.transactional_id = ''
-        if version >= 4:
-            self.producer_id = r.int64()
-        else:
-            self.producer_id = 0
-        if version >= 4:
-            self.producer_epoch = r.int16()
-        else:
-            self.producer_epoch = 0
-        if version >= 4:
-            self.verify_only = r.boolean()
-        else:
-            self.verify_only = False
-        if version >= 4:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Topics was serialized as null')
-            else:
-                self.topics = [_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic.decode(r, version) for _ in range(_n)]
-        else:
-            self.topics = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
+        flexible = True
+        self.transactional_id = r.compact_string()
+        if self.transactional_id is None:
+            raise DecodeError('non-nullable field TransactionalId was serialized as null')
+        self.producer_id = r.int64()
+        self.producer_epoch = r.int16()
+        self.verify_only = r.boolean()
+        _n = r.compact_array_length()
         if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
+            raise DecodeError('non-nullable field Topics was serialized as null')
         else:
-            self.partitions = [r.int32() for _ in range(_n)]
+            self.topics = [_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic.decode(r, version) for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -251,104 +157,7 @@ class _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction:
-    __slots__ = ('transactional_id', 'producer_id', 'producer_epoch', 'verify_only', 'topics', '_unknown_tagged_fields')
-    SCHEMA = (('transactional_id', 'string', (4, None), None, None), ('producer_id', 'int64', (4, None), None, None), ('producer_epoch', 'int16', (4, None), None, None), ('verify_only', 'bool', (4, None), None, None), ('topics', '[]AddPartitionsToTxnTopic', (4, None), None, None))
-    
-    def __init__(self, *, transactional_id: Any = '', producer_id: Any = 0, producer_epoch: Any = 0, verify_only: Any = False, topics: Any = _MISSING) -> None:
-        self.transactional_id = transactional_id
-        self.producer_id = producer_id
-        self.producer_epoch = producer_epoch
-        self.verify_only = verify_only
-        self.topics = [] if topics is _MISSING else topics
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.transactional_id == other.transactional_id and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.verify_only == other.verify_only and self.topics == other.topics  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction(transactional_id={self.transactional_id!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, verify_only={self.verify_only!r}, topics={self.topics!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 4:
-            if self.transactional_id is None:
-                raise ValueError('non-nullable field TransactionalId was set to null')
-            w.compact_string(self.transactional_id)
-        elif self.transactional_id != '':
-            raise ValueError('field TransactionalId is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if version >= 4:
-            w.int64(self.producer_id)
-        elif self.producer_id != 0:
-            raise ValueError('field ProducerId is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if version >= 4:
-            w.int16(self.producer_epoch)
-        elif self.producer_epoch != 0:
-            raise ValueError('field ProducerEpoch is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if version >= 4:
-            w.boolean(self.verify_only)
-        elif self.verify_only != False:
-            raise ValueError('field VerifyOnly is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if version >= 4:
-            w.compact_array_length(len(self.topics))
-            for _x in self.topics:
-                _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of AddPartitionsToTxnRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 4:
-            self.transactional_id = r.compact_string()
-            if self.transactional_id is None:
-                raise DecodeError('non-nullable field TransactionalId was serialized as null')
-        else:
-            self.transactional_id = ''
-        if version >= 4:
-            self.producer_id = r.int64()
-        else:
-            self.producer_id = 0
-        if version >= 4:
-            self.producer_epoch = r.int16()
-        else:
-            self.producer_epoch = 0
-        if version >= 4:
-            self.verify_only = r.boolean()
-        else:
-            self.verify_only = False
-        if version >= 4:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Topics was serialized as null')
-            else:
-                self.topics = [_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic.decode(r, version) for _ in range(_n)]
-        else:
-            self.topics = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AddPartitionsToTxnRequest:
     __slots__ = ('transactions', 'v3_and_below_transactional_id', 'v3_and_below_producer_id', 'v3_and_below_producer_epoch', 'v3_and_below_topics', '_unknown_tagged_fields')
@@ -357,7 +166,7 @@ class AddPartitionsToTxnRequest:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'AddPartitionsToTxnRequest'
     SCHEMA = (('transactions', '[]AddPartitionsToTxnTransaction', (4, None), None, None), ('v3_and_below_transactional_id', 'string', (0, 3), None, None), ('v3_and_below_producer_id', 'int64', (0, 3), None, None), ('v3_and_below_producer_epoch', 'int16', (0, 3), None, None), ('v3_and_below_topics', '[]AddPartitionsToTxnTopic', (0, 3), None, None))
-    
+
     def __init__(self, *, transactions: Any = _MISSING, v3_and_below_transactional_id: Any = '', v3_and_below_producer_id: Any = 0, v3_and_below_producer_epoch: Any = 0, v3_and_below_topics: Any = _MISSING) -> None:
         self.transactions = [] if transactions is _MISSING else transactions
         self.v3_and_below_transactional_id = v3_and_below_transactional_id
@@ -365,17 +174,17 @@ class AddPartitionsToTxnRequest:
         self.v3_and_below_producer_epoch = v3_and_below_producer_epoch
         self.v3_and_below_topics = [] if v3_and_below_topics is _MISSING else v3_and_below_topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactions == other.transactions and self.v3_and_below_transactional_id == other.v3_and_below_transactional_id and self.v3_and_below_producer_id == other.v3_and_below_producer_id and self.v3_and_below_producer_epoch == other.v3_and_below_producer_epoch and self.v3_and_below_topics == other.v3_and_below_topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AddPartitionsToTxnRequest(transactions={self.transactions!r}, v3_and_below_transactional_id={self.v3_and_below_transactional_id!r}, v3_and_below_producer_id={self.v3_and_below_producer_id!r}, v3_and_below_producer_epoch={self.v3_and_below_producer_epoch!r}, v3_and_below_topics={self.v3_and_below_topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if version >= 4:
@@ -416,7 +225,7 @@ class AddPartitionsToTxnRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AddPartitionsToTxnRequest":
         self = cls.__new__(cls)
@@ -461,22 +270,16 @@ class AddPartitionsToTxnRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AddPartitionsToTxnRequest":
         return cls.decode(Reader(buf), version)
-    
-AddPartitionsToTxnRequest.AddPartitionsToTxnTopic = _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic  # type: ignore[attr-defined]
-_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic.__name__ = 'AddPartitionsToTxnTopic'
-_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic.__qualname__ = 'AddPartitionsToTxnRequest.AddPartitionsToTxnTopic'
-AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction = _AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction  # type: ignore[attr-defined]
-_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction.__name__ = 'AddPartitionsToTxnTransaction'
-_AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction.__qualname__ = 'AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction'
+
 AddPartitionsToTxnRequest.AddPartitionsToTxnTopic = _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic  # type: ignore[attr-defined]
 _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic.__name__ = 'AddPartitionsToTxnTopic'
 _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic.__qualname__ = 'AddPartitionsToTxnRequest.AddPartitionsToTxnTopic'
@@ -488,22 +291,22 @@ _AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction.__qualname__ = 'AddPart
 class _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult:
     __slots__ = ('partition_index', 'partition_error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('partition_error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, partition_error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.partition_error_code = partition_error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.partition_error_code == other.partition_error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult(partition_index={self.partition_index!r}, partition_error_code={self.partition_error_code!r})"
-    
+        return f"AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult(partition_index={self.partition_index!r}, partition_error_code={self.partition_error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int32(self.partition_index)
@@ -514,7 +317,7 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult":
         self = cls.__new__(cls)
@@ -531,27 +334,27 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult:
     __slots__ = ('name', 'results_by_partition', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('results_by_partition', '[]AddPartitionsToTxnPartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', results_by_partition: Any = _MISSING) -> None:
         self.name = name
         self.results_by_partition = [] if results_by_partition is _MISSING else results_by_partition
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.results_by_partition == other.results_by_partition  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult(name={self.name!r}, results_by_partition={self.results_by_partition!r})"
-    
+        return f"AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult(name={self.name!r}, results_by_partition={self.results_by_partition!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if self.name is None:
@@ -572,7 +375,7 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult":
         self = cls.__new__(cls)
@@ -595,106 +398,34 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AddPartitionsToTxnResponse_AddPartitionsToTxnResult:
     __slots__ = ('transactional_id', 'topic_results', '_unknown_tagged_fields')
     SCHEMA = (('transactional_id', 'string', (4, None), None, None), ('topic_results', '[]AddPartitionsToTxnTopicResult', (4, None), None, None))
-    
+
     def __init__(self, *, transactional_id: Any = '', topic_results: Any = _MISSING) -> None:
         self.transactional_id = transactional_id
         self.topic_results = [] if topic_results is _MISSING else topic_results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id and self.topic_results == other.topic_results  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnResponse_AddPartitionsToTxnResult(transactional_id={self.transactional_id!r}, topic_results={self.topic_results!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 4:
-            if self.transactional_id is None:
-                raise ValueError('non-nullable field TransactionalId was set to null')
-            w.compact_string(self.transactional_id)
-        if version >= 4:
-            w.compact_array_length(len(self.topic_results))
-            for _x in self.topic_results:
-                _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnResponse_AddPartitionsToTxnResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 4:
-            self.transactional_id = r.compact_string()
-            if self.transactional_id is None:
-                raise DecodeError('non-nullable field TransactionalId was serialized as null')
-        else:
-            self.transactional_id = ''
-        if version >= 4:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field TopicResults was serialized as null')
-            else:
-                self.topic_results = [_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.decode(r, version) for _ in range(_n)]
-        else:
-            self.topic_results = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult:
-    __slots__ = ('name', 'results_by_partition', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('results_by_partition', '[]AddPartitionsToTxnPartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', results_by_partition: Any = _MISSING) -> None:
-        self.name = name
-        self.results_by_partition = [] if results_by_partition is _MISSING else results_by_partition
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.results_by_partition == other.results_by_partition  # type: ignore[attr-defined]
-    
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult(name={self.name!r}, results_by_partition={self.results_by_partition!r})"
-    
+        return f"AddPartitionsToTxnResponse.AddPartitionsToTxnResult(transactional_id={self.transactional_id!r}, topic_results={self.topic_results!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.results_by_partition))
-        else:
-            w.array_length(len(self.results_by_partition))
-        for _x in self.results_by_partition:
+        flexible = True
+        if self.transactional_id is None:
+            raise ValueError('non-nullable field TransactionalId was set to null')
+        w.compact_string(self.transactional_id)
+        w.compact_array_length(len(self.topic_results))
+        for _x in self.topic_results:
             _x.encode(w, version)
         if flexible:
             _unk = self._unknown_tagged_fields
@@ -702,134 +433,20 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field ResultsByPartition was serialized as null')
-        else:
-            self.results_by_partition = [_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult:
-    __slots__ = ('partition_index', 'partition_error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('partition_error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, partition_error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.partition_error_code = partition_error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.partition_error_code == other.partition_error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult(partition_index={self.partition_index!r}, partition_error_code={self.partition_error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        w.int32(self.partition_index)
-        w.int16(self.partition_error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.partition_index = r.int32()
-        self.partition_error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AddPartitionsToTxnResponse_AddPartitionsToTxnResult:
-    __slots__ = ('transactional_id', 'topic_results', '_unknown_tagged_fields')
-    SCHEMA = (('transactional_id', 'string', (4, None), None, None), ('topic_results', '[]AddPartitionsToTxnTopicResult', (4, None), None, None))
-    
-    def __init__(self, *, transactional_id: Any = '', topic_results: Any = _MISSING) -> None:
-        self.transactional_id = transactional_id
-        self.topic_results = [] if topic_results is _MISSING else topic_results
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.transactional_id == other.transactional_id and self.topic_results == other.topic_results  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AddPartitionsToTxnResponse_AddPartitionsToTxnResult(transactional_id={self.transactional_id!r}, topic_results={self.topic_results!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 4:
-            if self.transactional_id is None:
-                raise ValueError('non-nullable field TransactionalId was set to null')
-            w.compact_string(self.transactional_id)
-        if version >= 4:
-            w.compact_array_length(len(self.topic_results))
-            for _x in self.topic_results:
-                _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AddPartitionsToTxnResponse_AddPartitionsToTxnResult":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 4:
-            self.transactional_id = r.compact_string()
-            if self.transactional_id is None:
-                raise DecodeError('non-nullable field TransactionalId was serialized as null')
+        flexible = True
+        self.transactional_id = r.compact_string()
+        if self.transactional_id is None:
+            raise DecodeError('non-nullable field TransactionalId was serialized as null')
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field TopicResults was serialized as null')
         else:
-            self.transactional_id = ''
-        if version >= 4:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field TopicResults was serialized as null')
-            else:
-                self.topic_results = [_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.decode(r, version) for _ in range(_n)]
-        else:
-            self.topic_results = []
+            self.topic_results = [_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -839,7 +456,7 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class AddPartitionsToTxnResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'results_by_transaction', 'results_by_topic_v3_and_below', '_unknown_tagged_fields')
@@ -848,24 +465,24 @@ class AddPartitionsToTxnResponse:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'AddPartitionsToTxnResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (4, None), None, None), ('results_by_transaction', '[]AddPartitionsToTxnResult', (4, None), None, None), ('results_by_topic_v3_and_below', '[]AddPartitionsToTxnTopicResult', (0, 3), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, results_by_transaction: Any = _MISSING, results_by_topic_v3_and_below: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.results_by_transaction = [] if results_by_transaction is _MISSING else results_by_transaction
         self.results_by_topic_v3_and_below = [] if results_by_topic_v3_and_below is _MISSING else results_by_topic_v3_and_below
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.results_by_transaction == other.results_by_transaction and self.results_by_topic_v3_and_below == other.results_by_topic_v3_and_below  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AddPartitionsToTxnResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, results_by_transaction={self.results_by_transaction!r}, results_by_topic_v3_and_below={self.results_by_topic_v3_and_below!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int32(self.throttle_time_ms)
@@ -888,7 +505,7 @@ class AddPartitionsToTxnResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AddPartitionsToTxnResponse":
         self = cls.__new__(cls)
@@ -924,31 +541,22 @@ class AddPartitionsToTxnResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AddPartitionsToTxnResponse":
         return cls.decode(Reader(buf), version)
-    
+
 AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult = _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult  # type: ignore[attr-defined]
 _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult.__name__ = 'AddPartitionsToTxnPartitionResult'
 _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult.__qualname__ = 'AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult'
 AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult = _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult  # type: ignore[attr-defined]
 _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.__name__ = 'AddPartitionsToTxnTopicResult'
 _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.__qualname__ = 'AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult'
-AddPartitionsToTxnResponse.AddPartitionsToTxnResult = _AddPartitionsToTxnResponse_AddPartitionsToTxnResult  # type: ignore[attr-defined]
-_AddPartitionsToTxnResponse_AddPartitionsToTxnResult.__name__ = 'AddPartitionsToTxnResult'
-_AddPartitionsToTxnResponse_AddPartitionsToTxnResult.__qualname__ = 'AddPartitionsToTxnResponse.AddPartitionsToTxnResult'
-AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult = _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult  # type: ignore[attr-defined]
-_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.__name__ = 'AddPartitionsToTxnTopicResult'
-_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.__qualname__ = 'AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult'
-AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult = _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult  # type: ignore[attr-defined]
-_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult.__name__ = 'AddPartitionsToTxnPartitionResult'
-_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult.__qualname__ = 'AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult'
 AddPartitionsToTxnResponse.AddPartitionsToTxnResult = _AddPartitionsToTxnResponse_AddPartitionsToTxnResult  # type: ignore[attr-defined]
 _AddPartitionsToTxnResponse_AddPartitionsToTxnResult.__name__ = 'AddPartitionsToTxnResult'
 _AddPartitionsToTxnResponse_AddPartitionsToTxnResult.__qualname__ = 'AddPartitionsToTxnResponse.AddPartitionsToTxnResult'

@@ -31,82 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AddRaftVoterRequest_Listener:
     __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AddRaftVoterRequest_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.uint16(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AddRaftVoterRequest_Listener":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.uint16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _AddRaftVoterRequest_Listener:
-    __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None))
-    
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AddRaftVoterRequest_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"AddRaftVoterRequest.Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -122,7 +63,7 @@ class _AddRaftVoterRequest_Listener:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AddRaftVoterRequest_Listener":
         self = cls.__new__(cls)
@@ -144,7 +85,7 @@ class _AddRaftVoterRequest_Listener:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class AddRaftVoterRequest:
     __slots__ = ('cluster_id', 'timeout_ms', 'voter_id', 'voter_directory_id', 'listeners', '_unknown_tagged_fields')
@@ -153,7 +94,7 @@ class AddRaftVoterRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AddRaftVoterRequest'
     SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('timeout_ms', 'int32', (0, None), None, None), ('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (0, None), None, None), ('listeners', '[]Listener', (0, None), None, None))
-    
+
     def __init__(self, *, cluster_id: Any = '', timeout_ms: Any = 0, voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID, listeners: Any = _MISSING) -> None:
         self.cluster_id = cluster_id
         self.timeout_ms = timeout_ms
@@ -161,17 +102,17 @@ class AddRaftVoterRequest:
         self.voter_directory_id = voter_directory_id
         self.listeners = [] if listeners is _MISSING else listeners
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.timeout_ms == other.timeout_ms and self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id and self.listeners == other.listeners  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AddRaftVoterRequest(cluster_id={self.cluster_id!r}, timeout_ms={self.timeout_ms!r}, voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r}, listeners={self.listeners!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.cluster_id)
@@ -187,7 +128,7 @@ class AddRaftVoterRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AddRaftVoterRequest":
         self = cls.__new__(cls)
@@ -211,19 +152,16 @@ class AddRaftVoterRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AddRaftVoterRequest":
         return cls.decode(Reader(buf), version)
-    
-AddRaftVoterRequest.Listener = _AddRaftVoterRequest_Listener  # type: ignore[attr-defined]
-_AddRaftVoterRequest_Listener.__name__ = 'Listener'
-_AddRaftVoterRequest_Listener.__qualname__ = 'AddRaftVoterRequest.Listener'
+
 AddRaftVoterRequest.Listener = _AddRaftVoterRequest_Listener  # type: ignore[attr-defined]
 _AddRaftVoterRequest_Listener.__name__ = 'Listener'
 _AddRaftVoterRequest_Listener.__qualname__ = 'AddRaftVoterRequest.Listener'
@@ -236,23 +174,23 @@ class AddRaftVoterResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AddRaftVoterResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AddRaftVoterResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -264,7 +202,7 @@ class AddRaftVoterResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AddRaftVoterResponse":
         self = cls.__new__(cls)
@@ -282,12 +220,12 @@ class AddRaftVoterResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AddRaftVoterResponse":
         return cls.decode(Reader(buf), version)

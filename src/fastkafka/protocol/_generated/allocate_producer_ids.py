@@ -35,22 +35,22 @@ class AllocateProducerIdsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AllocateProducerIdsRequest'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AllocateProducerIdsRequest(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -61,7 +61,7 @@ class AllocateProducerIdsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AllocateProducerIdsRequest":
         self = cls.__new__(cls)
@@ -78,16 +78,15 @@ class AllocateProducerIdsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AllocateProducerIdsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class AllocateProducerIdsResponse:
@@ -97,24 +96,24 @@ class AllocateProducerIdsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AllocateProducerIdsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('producer_id_start', 'int64', (0, None), None, None), ('producer_id_len', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, producer_id_start: Any = 0, producer_id_len: Any = 0) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.producer_id_start = producer_id_start
         self.producer_id_len = producer_id_len
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.producer_id_start == other.producer_id_start and self.producer_id_len == other.producer_id_len  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AllocateProducerIdsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, producer_id_start={self.producer_id_start!r}, producer_id_len={self.producer_id_len!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -127,7 +126,7 @@ class AllocateProducerIdsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AllocateProducerIdsResponse":
         self = cls.__new__(cls)
@@ -146,12 +145,12 @@ class AllocateProducerIdsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AllocateProducerIdsResponse":
         return cls.decode(Reader(buf), version)

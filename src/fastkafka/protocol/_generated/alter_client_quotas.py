@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AlterClientQuotasRequest_EntityData:
     __slots__ = ('entity_type', 'entity_name', '_unknown_tagged_fields')
     SCHEMA = (('entity_type', 'string', (0, None), None, None), ('entity_name', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, entity_type: Any = '', entity_name: Any = '') -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entity_type == other.entity_type and self.entity_name == other.entity_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterClientQuotasRequest_EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
-    
+        return f"AlterClientQuotasRequest.EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.entity_type is None:
@@ -65,7 +65,7 @@ class _AlterClientQuotasRequest_EntityData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasRequest_EntityData":
         self = cls.__new__(cls)
@@ -84,28 +84,28 @@ class _AlterClientQuotasRequest_EntityData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterClientQuotasRequest_OpData:
     __slots__ = ('key', 'value', 'remove', '_unknown_tagged_fields')
     SCHEMA = (('key', 'string', (0, None), None, None), ('value', 'float64', (0, None), None, None), ('remove', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, key: Any = '', value: Any = 0.0, remove: Any = False) -> None:
         self.key = key
         self.value = value
         self.remove = remove
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.key == other.key and self.value == other.value and self.remove == other.remove  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterClientQuotasRequest_OpData(key={self.key!r}, value={self.value!r}, remove={self.remove!r})"
-    
+        return f"AlterClientQuotasRequest.OpData(key={self.key!r}, value={self.value!r}, remove={self.remove!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.key is None:
@@ -122,7 +122,7 @@ class _AlterClientQuotasRequest_OpData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasRequest_OpData":
         self = cls.__new__(cls)
@@ -142,27 +142,27 @@ class _AlterClientQuotasRequest_OpData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterClientQuotasRequest_EntryData:
     __slots__ = ('entity', 'ops', '_unknown_tagged_fields')
     SCHEMA = (('entity', '[]EntityData', (0, None), None, None), ('ops', '[]OpData', (0, None), None, None))
-    
+
     def __init__(self, *, entity: Any = _MISSING, ops: Any = _MISSING) -> None:
         self.entity = [] if entity is _MISSING else entity
         self.ops = [] if ops is _MISSING else ops
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entity == other.entity and self.ops == other.ops  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterClientQuotasRequest_EntryData(entity={self.entity!r}, ops={self.ops!r})"
-    
+        return f"AlterClientQuotasRequest.EntryData(entity={self.entity!r}, ops={self.ops!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -183,7 +183,7 @@ class _AlterClientQuotasRequest_EntryData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasRequest_EntryData":
         self = cls.__new__(cls)
@@ -208,189 +208,7 @@ class _AlterClientQuotasRequest_EntryData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterClientQuotasRequest_EntityData:
-    __slots__ = ('entity_type', 'entity_name', '_unknown_tagged_fields')
-    SCHEMA = (('entity_type', 'string', (0, None), None, None), ('entity_name', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, entity_type: Any = '', entity_name: Any = '') -> None:
-        self.entity_type = entity_type
-        self.entity_name = entity_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.entity_type == other.entity_type and self.entity_name == other.entity_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterClientQuotasRequest_EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.entity_type is None:
-            raise ValueError('non-nullable field EntityType was set to null')
-        if flexible:
-            w.compact_string(self.entity_type)
-        else:
-            w.string(self.entity_type)
-        if flexible:
-            w.compact_string(self.entity_name)
-        else:
-            w.string(self.entity_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasRequest_EntityData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.entity_type = (r.compact_string() if flexible else r.string())
-        if self.entity_type is None:
-            raise DecodeError('non-nullable field EntityType was serialized as null')
-        self.entity_name = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterClientQuotasRequest_OpData:
-    __slots__ = ('key', 'value', 'remove', '_unknown_tagged_fields')
-    SCHEMA = (('key', 'string', (0, None), None, None), ('value', 'float64', (0, None), None, None), ('remove', 'bool', (0, None), None, None))
-    
-    def __init__(self, *, key: Any = '', value: Any = 0.0, remove: Any = False) -> None:
-        self.key = key
-        self.value = value
-        self.remove = remove
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.key == other.key and self.value == other.value and self.remove == other.remove  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterClientQuotasRequest_OpData(key={self.key!r}, value={self.value!r}, remove={self.remove!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.key is None:
-            raise ValueError('non-nullable field Key was set to null')
-        if flexible:
-            w.compact_string(self.key)
-        else:
-            w.string(self.key)
-        w.float64(self.value)
-        w.boolean(self.remove)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasRequest_OpData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.key = (r.compact_string() if flexible else r.string())
-        if self.key is None:
-            raise DecodeError('non-nullable field Key was serialized as null')
-        self.value = r.float64()
-        self.remove = r.boolean()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterClientQuotasRequest_EntryData:
-    __slots__ = ('entity', 'ops', '_unknown_tagged_fields')
-    SCHEMA = (('entity', '[]EntityData', (0, None), None, None), ('ops', '[]OpData', (0, None), None, None))
-    
-    def __init__(self, *, entity: Any = _MISSING, ops: Any = _MISSING) -> None:
-        self.entity = [] if entity is _MISSING else entity
-        self.ops = [] if ops is _MISSING else ops
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.entity == other.entity and self.ops == other.ops  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterClientQuotasRequest_EntryData(entity={self.entity!r}, ops={self.ops!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if flexible:
-            w.compact_array_length(len(self.entity))
-        else:
-            w.array_length(len(self.entity))
-        for _x in self.entity:
-            _x.encode(w, version)
-        if flexible:
-            w.compact_array_length(len(self.ops))
-        else:
-            w.array_length(len(self.ops))
-        for _x in self.ops:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasRequest_EntryData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Entity was serialized as null')
-        else:
-            self.entity = [_AlterClientQuotasRequest_EntityData.decode(r, version) for _ in range(_n)]
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Ops was serialized as null')
-        else:
-            self.ops = [_AlterClientQuotasRequest_OpData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterClientQuotasRequest:
     __slots__ = ('entries', 'validate_only', '_unknown_tagged_fields')
@@ -399,22 +217,22 @@ class AlterClientQuotasRequest:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'AlterClientQuotasRequest'
     SCHEMA = (('entries', '[]EntryData', (0, None), None, None), ('validate_only', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, entries: Any = _MISSING, validate_only: Any = False) -> None:
         self.entries = [] if entries is _MISSING else entries
         self.validate_only = validate_only
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entries == other.entries and self.validate_only == other.validate_only  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterClientQuotasRequest(entries={self.entries!r}, validate_only={self.validate_only!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -430,7 +248,7 @@ class AlterClientQuotasRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterClientQuotasRequest":
         self = cls.__new__(cls)
@@ -451,25 +269,16 @@ class AlterClientQuotasRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterClientQuotasRequest":
         return cls.decode(Reader(buf), version)
-    
-AlterClientQuotasRequest.EntityData = _AlterClientQuotasRequest_EntityData  # type: ignore[attr-defined]
-_AlterClientQuotasRequest_EntityData.__name__ = 'EntityData'
-_AlterClientQuotasRequest_EntityData.__qualname__ = 'AlterClientQuotasRequest.EntityData'
-AlterClientQuotasRequest.OpData = _AlterClientQuotasRequest_OpData  # type: ignore[attr-defined]
-_AlterClientQuotasRequest_OpData.__name__ = 'OpData'
-_AlterClientQuotasRequest_OpData.__qualname__ = 'AlterClientQuotasRequest.OpData'
-AlterClientQuotasRequest.EntryData = _AlterClientQuotasRequest_EntryData  # type: ignore[attr-defined]
-_AlterClientQuotasRequest_EntryData.__name__ = 'EntryData'
-_AlterClientQuotasRequest_EntryData.__qualname__ = 'AlterClientQuotasRequest.EntryData'
+
 AlterClientQuotasRequest.EntityData = _AlterClientQuotasRequest_EntityData  # type: ignore[attr-defined]
 _AlterClientQuotasRequest_EntityData.__name__ = 'EntityData'
 _AlterClientQuotasRequest_EntityData.__qualname__ = 'AlterClientQuotasRequest.EntityData'
@@ -484,22 +293,22 @@ _AlterClientQuotasRequest_EntryData.__qualname__ = 'AlterClientQuotasRequest.Ent
 class _AlterClientQuotasResponse_EntityData:
     __slots__ = ('entity_type', 'entity_name', '_unknown_tagged_fields')
     SCHEMA = (('entity_type', 'string', (0, None), None, None), ('entity_name', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, entity_type: Any = '', entity_name: Any = '') -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entity_type == other.entity_type and self.entity_name == other.entity_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterClientQuotasResponse_EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
-    
+        return f"AlterClientQuotasResponse.EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.entity_type is None:
@@ -518,7 +327,7 @@ class _AlterClientQuotasResponse_EntityData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasResponse_EntityData":
         self = cls.__new__(cls)
@@ -537,28 +346,28 @@ class _AlterClientQuotasResponse_EntityData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterClientQuotasResponse_EntryData:
     __slots__ = ('error_code', 'error_message', 'entity', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('entity', '[]EntityData', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '', entity: Any = _MISSING) -> None:
         self.error_code = error_code
         self.error_message = error_message
         self.entity = [] if entity is _MISSING else entity
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.entity == other.entity  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterClientQuotasResponse_EntryData(error_code={self.error_code!r}, error_message={self.error_message!r}, entity={self.entity!r})"
-    
+        return f"AlterClientQuotasResponse.EntryData(error_code={self.error_code!r}, error_message={self.error_message!r}, entity={self.entity!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int16(self.error_code)
@@ -578,7 +387,7 @@ class _AlterClientQuotasResponse_EntryData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasResponse_EntryData":
         self = cls.__new__(cls)
@@ -600,128 +409,7 @@ class _AlterClientQuotasResponse_EntryData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterClientQuotasResponse_EntityData:
-    __slots__ = ('entity_type', 'entity_name', '_unknown_tagged_fields')
-    SCHEMA = (('entity_type', 'string', (0, None), None, None), ('entity_name', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, entity_type: Any = '', entity_name: Any = '') -> None:
-        self.entity_type = entity_type
-        self.entity_name = entity_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.entity_type == other.entity_type and self.entity_name == other.entity_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterClientQuotasResponse_EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.entity_type is None:
-            raise ValueError('non-nullable field EntityType was set to null')
-        if flexible:
-            w.compact_string(self.entity_type)
-        else:
-            w.string(self.entity_type)
-        if flexible:
-            w.compact_string(self.entity_name)
-        else:
-            w.string(self.entity_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasResponse_EntityData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.entity_type = (r.compact_string() if flexible else r.string())
-        if self.entity_type is None:
-            raise DecodeError('non-nullable field EntityType was serialized as null')
-        self.entity_name = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterClientQuotasResponse_EntryData:
-    __slots__ = ('error_code', 'error_message', 'entity', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('entity', '[]EntityData', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, error_message: Any = '', entity: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.error_message = error_message
-        self.entity = [] if entity is _MISSING else entity
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.error_message == other.error_message and self.entity == other.entity  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterClientQuotasResponse_EntryData(error_code={self.error_code!r}, error_message={self.error_message!r}, entity={self.entity!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        if flexible:
-            w.compact_array_length(len(self.entity))
-        else:
-            w.array_length(len(self.entity))
-        for _x in self.entity:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterClientQuotasResponse_EntryData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Entity was serialized as null')
-        else:
-            self.entity = [_AlterClientQuotasResponse_EntityData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterClientQuotasResponse:
     __slots__ = ('throttle_time_ms', 'entries', '_unknown_tagged_fields')
@@ -730,22 +418,22 @@ class AlterClientQuotasResponse:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'AlterClientQuotasResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('entries', '[]EntryData', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, entries: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.entries = [] if entries is _MISSING else entries
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.entries == other.entries  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterClientQuotasResponse(throttle_time_ms={self.throttle_time_ms!r}, entries={self.entries!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.throttle_time_ms)
@@ -761,7 +449,7 @@ class AlterClientQuotasResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterClientQuotasResponse":
         self = cls.__new__(cls)
@@ -782,22 +470,16 @@ class AlterClientQuotasResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterClientQuotasResponse":
         return cls.decode(Reader(buf), version)
-    
-AlterClientQuotasResponse.EntityData = _AlterClientQuotasResponse_EntityData  # type: ignore[attr-defined]
-_AlterClientQuotasResponse_EntityData.__name__ = 'EntityData'
-_AlterClientQuotasResponse_EntityData.__qualname__ = 'AlterClientQuotasResponse.EntityData'
-AlterClientQuotasResponse.EntryData = _AlterClientQuotasResponse_EntryData  # type: ignore[attr-defined]
-_AlterClientQuotasResponse_EntryData.__name__ = 'EntryData'
-_AlterClientQuotasResponse_EntryData.__qualname__ = 'AlterClientQuotasResponse.EntryData'
+
 AlterClientQuotasResponse.EntityData = _AlterClientQuotasResponse_EntityData  # type: ignore[attr-defined]
 _AlterClientQuotasResponse_EntityData.__name__ = 'EntityData'
 _AlterClientQuotasResponse_EntityData.__qualname__ = 'AlterClientQuotasResponse.EntityData'

@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AlterConfigsRequest_AlterableConfig:
     __slots__ = ('name', 'value', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, name: Any = '', value: Any = '') -> None:
         self.name = name
         self.value = value
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.value == other.value  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterConfigsRequest_AlterableConfig(name={self.name!r}, value={self.value!r})"
-    
+        return f"AlterConfigsRequest.AlterableConfig(name={self.name!r}, value={self.value!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.name is None:
@@ -65,7 +65,7 @@ class _AlterConfigsRequest_AlterableConfig:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterConfigsRequest_AlterableConfig":
         self = cls.__new__(cls)
@@ -84,28 +84,28 @@ class _AlterConfigsRequest_AlterableConfig:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterConfigsRequest_AlterConfigsResource:
     __slots__ = ('resource_type', 'resource_name', 'configs', '_unknown_tagged_fields')
     SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('configs', '[]AlterableConfig', (0, None), None, None))
-    
+
     def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', configs: Any = _MISSING) -> None:
         self.resource_type = resource_type
         self.resource_name = resource_name
         self.configs = [] if configs is _MISSING else configs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.configs == other.configs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterConfigsRequest_AlterConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
-    
+        return f"AlterConfigsRequest.AlterConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int8(self.resource_type)
@@ -127,7 +127,7 @@ class _AlterConfigsRequest_AlterConfigsResource:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterConfigsRequest_AlterConfigsResource":
         self = cls.__new__(cls)
@@ -151,132 +151,7 @@ class _AlterConfigsRequest_AlterConfigsResource:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterConfigsRequest_AlterableConfig:
-    __slots__ = ('name', 'value', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, name: Any = '', value: Any = '') -> None:
-        self.name = name
-        self.value = value
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.value == other.value  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterConfigsRequest_AlterableConfig(name={self.name!r}, value={self.value!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_string(self.value)
-        else:
-            w.string(self.value)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterConfigsRequest_AlterableConfig":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.value = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterConfigsRequest_AlterConfigsResource:
-    __slots__ = ('resource_type', 'resource_name', 'configs', '_unknown_tagged_fields')
-    SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('configs', '[]AlterableConfig', (0, None), None, None))
-    
-    def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', configs: Any = _MISSING) -> None:
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self.configs = [] if configs is _MISSING else configs
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.configs == other.configs  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterConfigsRequest_AlterConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if flexible:
-            w.compact_array_length(len(self.configs))
-        else:
-            w.array_length(len(self.configs))
-        for _x in self.configs:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterConfigsRequest_AlterConfigsResource":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Configs was serialized as null')
-        else:
-            self.configs = [_AlterConfigsRequest_AlterableConfig.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterConfigsRequest:
     __slots__ = ('resources', 'validate_only', '_unknown_tagged_fields')
@@ -285,22 +160,22 @@ class AlterConfigsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'AlterConfigsRequest'
     SCHEMA = (('resources', '[]AlterConfigsResource', (0, None), None, None), ('validate_only', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, resources: Any = _MISSING, validate_only: Any = False) -> None:
         self.resources = [] if resources is _MISSING else resources
         self.validate_only = validate_only
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resources == other.resources and self.validate_only == other.validate_only  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterConfigsRequest(resources={self.resources!r}, validate_only={self.validate_only!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -316,7 +191,7 @@ class AlterConfigsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterConfigsRequest":
         self = cls.__new__(cls)
@@ -337,22 +212,16 @@ class AlterConfigsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterConfigsRequest":
         return cls.decode(Reader(buf), version)
-    
-AlterConfigsRequest.AlterableConfig = _AlterConfigsRequest_AlterableConfig  # type: ignore[attr-defined]
-_AlterConfigsRequest_AlterableConfig.__name__ = 'AlterableConfig'
-_AlterConfigsRequest_AlterableConfig.__qualname__ = 'AlterConfigsRequest.AlterableConfig'
-AlterConfigsRequest.AlterConfigsResource = _AlterConfigsRequest_AlterConfigsResource  # type: ignore[attr-defined]
-_AlterConfigsRequest_AlterConfigsResource.__name__ = 'AlterConfigsResource'
-_AlterConfigsRequest_AlterConfigsResource.__qualname__ = 'AlterConfigsRequest.AlterConfigsResource'
+
 AlterConfigsRequest.AlterableConfig = _AlterConfigsRequest_AlterableConfig  # type: ignore[attr-defined]
 _AlterConfigsRequest_AlterableConfig.__name__ = 'AlterableConfig'
 _AlterConfigsRequest_AlterableConfig.__qualname__ = 'AlterConfigsRequest.AlterableConfig'
@@ -364,24 +233,24 @@ _AlterConfigsRequest_AlterConfigsResource.__qualname__ = 'AlterConfigsRequest.Al
 class _AlterConfigsResponse_AlterConfigsResourceResponse:
     __slots__ = ('error_code', 'error_message', 'resource_type', 'resource_name', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '', resource_type: Any = 0, resource_name: Any = '') -> None:
         self.error_code = error_code
         self.error_message = error_message
         self.resource_type = resource_type
         self.resource_name = resource_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.resource_type == other.resource_type and self.resource_name == other.resource_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterConfigsResponse_AlterConfigsResourceResponse(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r})"
-    
+        return f"AlterConfigsResponse.AlterConfigsResourceResponse(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -402,71 +271,7 @@ class _AlterConfigsResponse_AlterConfigsResourceResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterConfigsResponse_AlterConfigsResourceResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _AlterConfigsResponse_AlterConfigsResourceResponse:
-    __slots__ = ('error_code', 'error_message', 'resource_type', 'resource_name', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, error_message: Any = '', resource_type: Any = 0, resource_name: Any = '') -> None:
-        self.error_code = error_code
-        self.error_message = error_message
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.error_message == other.error_message and self.resource_type == other.resource_type and self.resource_name == other.resource_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterConfigsResponse_AlterConfigsResourceResponse(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterConfigsResponse_AlterConfigsResourceResponse":
         self = cls.__new__(cls)
@@ -487,7 +292,7 @@ class _AlterConfigsResponse_AlterConfigsResourceResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class AlterConfigsResponse:
     __slots__ = ('throttle_time_ms', 'responses', '_unknown_tagged_fields')
@@ -496,22 +301,22 @@ class AlterConfigsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'AlterConfigsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('responses', '[]AlterConfigsResourceResponse', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, responses: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.responses = [] if responses is _MISSING else responses
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.responses == other.responses  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterConfigsResponse(throttle_time_ms={self.throttle_time_ms!r}, responses={self.responses!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -527,7 +332,7 @@ class AlterConfigsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterConfigsResponse":
         self = cls.__new__(cls)
@@ -548,19 +353,16 @@ class AlterConfigsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterConfigsResponse":
         return cls.decode(Reader(buf), version)
-    
-AlterConfigsResponse.AlterConfigsResourceResponse = _AlterConfigsResponse_AlterConfigsResourceResponse  # type: ignore[attr-defined]
-_AlterConfigsResponse_AlterConfigsResourceResponse.__name__ = 'AlterConfigsResourceResponse'
-_AlterConfigsResponse_AlterConfigsResourceResponse.__qualname__ = 'AlterConfigsResponse.AlterConfigsResourceResponse'
+
 AlterConfigsResponse.AlterConfigsResourceResponse = _AlterConfigsResponse_AlterConfigsResourceResponse  # type: ignore[attr-defined]
 _AlterConfigsResponse_AlterConfigsResourceResponse.__name__ = 'AlterConfigsResourceResponse'
 _AlterConfigsResponse_AlterConfigsResourceResponse.__qualname__ = 'AlterConfigsResponse.AlterConfigsResourceResponse'

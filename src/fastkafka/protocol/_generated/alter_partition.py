@@ -31,52 +31,40 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AlterPartitionRequest_BrokerState:
     __slots__ = ('broker_id', 'broker_epoch', '_unknown_tagged_fields')
     SCHEMA = (('broker_id', 'int32', (3, None), None, None), ('broker_epoch', 'int64', (3, None), None, None))
-    
+
     def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionRequest_BrokerState(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r})"
-    
+        return f"AlterPartitionRequest.BrokerState(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if version >= 3:
-            w.int32(self.broker_id)
-        elif self.broker_id != 0:
-            raise ValueError('field BrokerId is not supported in version %d of AlterPartitionRequest' % version)
-        if version >= 3:
-            w.int64(self.broker_epoch)
-        elif self.broker_epoch != -1:
-            raise ValueError('field BrokerEpoch is not supported in version %d of AlterPartitionRequest' % version)
+        w.int32(self.broker_id)
+        w.int64(self.broker_epoch)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionRequest_BrokerState":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        if version >= 3:
-            self.broker_id = r.int32()
-        else:
-            self.broker_id = 0
-        if version >= 3:
-            self.broker_epoch = r.int64()
-        else:
-            self.broker_epoch = -1
+        self.broker_id = r.int32()
+        self.broker_epoch = r.int64()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -86,12 +74,12 @@ class _AlterPartitionRequest_BrokerState:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterPartitionRequest_PartitionData:
     __slots__ = ('partition_index', 'leader_epoch', 'new_isr', 'new_isr_with_epochs', 'leader_recovery_state', 'partition_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('new_isr', '[]int32', (0, 2), None, None), ('new_isr_with_epochs', '[]BrokerState', (3, None), None, None), ('leader_recovery_state', 'int8', (1, None), None, None), ('partition_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, leader_epoch: Any = 0, new_isr: Any = _MISSING, new_isr_with_epochs: Any = _MISSING, leader_recovery_state: Any = 0, partition_epoch: Any = 0) -> None:
         self.partition_index = partition_index
         self.leader_epoch = leader_epoch
@@ -100,17 +88,17 @@ class _AlterPartitionRequest_PartitionData:
         self.leader_recovery_state = leader_recovery_state
         self.partition_epoch = partition_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.leader_epoch == other.leader_epoch and self.new_isr == other.new_isr and self.new_isr_with_epochs == other.new_isr_with_epochs and self.leader_recovery_state == other.leader_recovery_state and self.partition_epoch == other.partition_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionRequest_PartitionData(partition_index={self.partition_index!r}, leader_epoch={self.leader_epoch!r}, new_isr={self.new_isr!r}, new_isr_with_epochs={self.new_isr_with_epochs!r}, leader_recovery_state={self.leader_recovery_state!r}, partition_epoch={self.partition_epoch!r})"
-    
+        return f"AlterPartitionRequest.PartitionData(partition_index={self.partition_index!r}, leader_epoch={self.leader_epoch!r}, new_isr={self.new_isr!r}, new_isr_with_epochs={self.new_isr_with_epochs!r}, leader_recovery_state={self.leader_recovery_state!r}, partition_epoch={self.partition_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -138,7 +126,7 @@ class _AlterPartitionRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionRequest_PartitionData":
         self = cls.__new__(cls)
@@ -176,28 +164,28 @@ class _AlterPartitionRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterPartitionRequest_TopicData:
     __slots__ = ('topic_name', 'topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, 1), None, None), ('topic_id', 'uuid', (2, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionRequest_TopicData(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"AlterPartitionRequest.TopicData(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if version <= 1:
@@ -215,7 +203,7 @@ class _AlterPartitionRequest_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionRequest_TopicData":
         self = cls.__new__(cls)
@@ -245,226 +233,7 @@ class _AlterPartitionRequest_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterPartitionRequest_BrokerState:
-    __slots__ = ('broker_id', 'broker_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('broker_id', 'int32', (3, None), None, None), ('broker_epoch', 'int64', (3, None), None, None))
-    
-    def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1) -> None:
-        self.broker_id = broker_id
-        self.broker_epoch = broker_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionRequest_BrokerState(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if version >= 3:
-            w.int32(self.broker_id)
-        elif self.broker_id != 0:
-            raise ValueError('field BrokerId is not supported in version %d of AlterPartitionRequest' % version)
-        if version >= 3:
-            w.int64(self.broker_epoch)
-        elif self.broker_epoch != -1:
-            raise ValueError('field BrokerEpoch is not supported in version %d of AlterPartitionRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionRequest_BrokerState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        if version >= 3:
-            self.broker_id = r.int32()
-        else:
-            self.broker_id = 0
-        if version >= 3:
-            self.broker_epoch = r.int64()
-        else:
-            self.broker_epoch = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterPartitionRequest_PartitionData:
-    __slots__ = ('partition_index', 'leader_epoch', 'new_isr', 'new_isr_with_epochs', 'leader_recovery_state', 'partition_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('new_isr', '[]int32', (0, 2), None, None), ('new_isr_with_epochs', '[]BrokerState', (3, None), None, None), ('leader_recovery_state', 'int8', (1, None), None, None), ('partition_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, leader_epoch: Any = 0, new_isr: Any = _MISSING, new_isr_with_epochs: Any = _MISSING, leader_recovery_state: Any = 0, partition_epoch: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.leader_epoch = leader_epoch
-        self.new_isr = [] if new_isr is _MISSING else new_isr
-        self.new_isr_with_epochs = [] if new_isr_with_epochs is _MISSING else new_isr_with_epochs
-        self.leader_recovery_state = leader_recovery_state
-        self.partition_epoch = partition_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.leader_epoch == other.leader_epoch and self.new_isr == other.new_isr and self.new_isr_with_epochs == other.new_isr_with_epochs and self.leader_recovery_state == other.leader_recovery_state and self.partition_epoch == other.partition_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionRequest_PartitionData(partition_index={self.partition_index!r}, leader_epoch={self.leader_epoch!r}, new_isr={self.new_isr!r}, new_isr_with_epochs={self.new_isr_with_epochs!r}, leader_recovery_state={self.leader_recovery_state!r}, partition_epoch={self.partition_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int32(self.leader_epoch)
-        if version <= 2:
-            w.compact_array_length(len(self.new_isr))
-            for _x in self.new_isr:
-                w.int32(_x)
-        elif self.new_isr:
-            raise ValueError('field NewIsr is not supported in version %d of AlterPartitionRequest' % version)
-        if version >= 3:
-            w.compact_array_length(len(self.new_isr_with_epochs))
-            for _x in self.new_isr_with_epochs:
-                _x.encode(w, version)
-        elif self.new_isr_with_epochs:
-            raise ValueError('field NewIsrWithEpochs is not supported in version %d of AlterPartitionRequest' % version)
-        if version >= 1:
-            w.int8(self.leader_recovery_state)
-        elif self.leader_recovery_state != 0:
-            raise ValueError('field LeaderRecoveryState is not supported in version %d of AlterPartitionRequest' % version)
-        w.int32(self.partition_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.leader_epoch = r.int32()
-        if version <= 2:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field NewIsr was serialized as null')
-            else:
-                self.new_isr = [r.int32() for _ in range(_n)]
-        else:
-            self.new_isr = []
-        if version >= 3:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field NewIsrWithEpochs was serialized as null')
-            else:
-                self.new_isr_with_epochs = [_AlterPartitionRequest_BrokerState.decode(r, version) for _ in range(_n)]
-        else:
-            self.new_isr_with_epochs = []
-        if version >= 1:
-            self.leader_recovery_state = r.int8()
-        else:
-            self.leader_recovery_state = 0
-        self.partition_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterPartitionRequest_TopicData:
-    __slots__ = ('topic_name', 'topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, 1), None, None), ('topic_id', 'uuid', (2, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionRequest_TopicData(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if version <= 1:
-            if self.topic_name is None:
-                raise ValueError('non-nullable field TopicName was set to null')
-            w.compact_string(self.topic_name)
-        if version >= 2:
-            w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionRequest_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        if version <= 1:
-            self.topic_name = r.compact_string()
-            if self.topic_name is None:
-                raise DecodeError('non-nullable field TopicName was serialized as null')
-        else:
-            self.topic_name = ''
-        if version >= 2:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_AlterPartitionRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterPartitionRequest:
     __slots__ = ('broker_id', 'broker_epoch', 'topics', '_unknown_tagged_fields')
@@ -473,23 +242,23 @@ class AlterPartitionRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterPartitionRequest'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
+
     def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1, topics: Any = _MISSING) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterPartitionRequest(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -503,7 +272,7 @@ class AlterPartitionRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterPartitionRequest":
         self = cls.__new__(cls)
@@ -525,25 +294,16 @@ class AlterPartitionRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterPartitionRequest":
         return cls.decode(Reader(buf), version)
-    
-AlterPartitionRequest.BrokerState = _AlterPartitionRequest_BrokerState  # type: ignore[attr-defined]
-_AlterPartitionRequest_BrokerState.__name__ = 'BrokerState'
-_AlterPartitionRequest_BrokerState.__qualname__ = 'AlterPartitionRequest.BrokerState'
-AlterPartitionRequest.PartitionData = _AlterPartitionRequest_PartitionData  # type: ignore[attr-defined]
-_AlterPartitionRequest_PartitionData.__name__ = 'PartitionData'
-_AlterPartitionRequest_PartitionData.__qualname__ = 'AlterPartitionRequest.PartitionData'
-AlterPartitionRequest.TopicData = _AlterPartitionRequest_TopicData  # type: ignore[attr-defined]
-_AlterPartitionRequest_TopicData.__name__ = 'TopicData'
-_AlterPartitionRequest_TopicData.__qualname__ = 'AlterPartitionRequest.TopicData'
+
 AlterPartitionRequest.BrokerState = _AlterPartitionRequest_BrokerState  # type: ignore[attr-defined]
 _AlterPartitionRequest_BrokerState.__name__ = 'BrokerState'
 _AlterPartitionRequest_BrokerState.__qualname__ = 'AlterPartitionRequest.BrokerState'
@@ -558,7 +318,7 @@ _AlterPartitionRequest_TopicData.__qualname__ = 'AlterPartitionRequest.TopicData
 class _AlterPartitionResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'leader_id', 'leader_epoch', 'isr', 'leader_recovery_state', 'partition_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('isr', '[]int32', (0, None), None, None), ('leader_recovery_state', 'int8', (1, None), None, None), ('partition_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0, isr: Any = _MISSING, leader_recovery_state: Any = 0, partition_epoch: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -568,17 +328,17 @@ class _AlterPartitionResponse_PartitionData:
         self.leader_recovery_state = leader_recovery_state
         self.partition_epoch = partition_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.isr == other.isr and self.leader_recovery_state == other.leader_recovery_state and self.partition_epoch == other.partition_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, isr={self.isr!r}, leader_recovery_state={self.leader_recovery_state!r}, partition_epoch={self.partition_epoch!r})"
-    
+        return f"AlterPartitionResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, isr={self.isr!r}, leader_recovery_state={self.leader_recovery_state!r}, partition_epoch={self.partition_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -597,7 +357,7 @@ class _AlterPartitionResponse_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionResponse_PartitionData":
         self = cls.__new__(cls)
@@ -626,28 +386,28 @@ class _AlterPartitionResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterPartitionResponse_TopicData:
     __slots__ = ('topic_name', 'topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, 1), None, None), ('topic_id', 'uuid', (2, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionResponse_TopicData(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"AlterPartitionResponse.TopicData(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if version <= 1:
@@ -665,7 +425,7 @@ class _AlterPartitionResponse_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionResponse_TopicData":
         self = cls.__new__(cls)
@@ -695,149 +455,7 @@ class _AlterPartitionResponse_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterPartitionResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', 'leader_id', 'leader_epoch', 'isr', 'leader_recovery_state', 'partition_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('isr', '[]int32', (0, None), None, None), ('leader_recovery_state', 'int8', (1, None), None, None), ('partition_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0, isr: Any = _MISSING, leader_recovery_state: Any = 0, partition_epoch: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self.isr = [] if isr is _MISSING else isr
-        self.leader_recovery_state = leader_recovery_state
-        self.partition_epoch = partition_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.isr == other.isr and self.leader_recovery_state == other.leader_recovery_state and self.partition_epoch == other.partition_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, isr={self.isr!r}, leader_recovery_state={self.leader_recovery_state!r}, partition_epoch={self.partition_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        w.compact_array_length(len(self.isr))
-        for _x in self.isr:
-            w.int32(_x)
-        if version >= 1:
-            w.int8(self.leader_recovery_state)
-        w.int32(self.partition_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Isr was serialized as null')
-        else:
-            self.isr = [r.int32() for _ in range(_n)]
-        if version >= 1:
-            self.leader_recovery_state = r.int8()
-        else:
-            self.leader_recovery_state = 0
-        self.partition_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterPartitionResponse_TopicData:
-    __slots__ = ('topic_name', 'topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, 1), None, None), ('topic_id', 'uuid', (2, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionResponse_TopicData(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if version <= 1:
-            if self.topic_name is None:
-                raise ValueError('non-nullable field TopicName was set to null')
-            w.compact_string(self.topic_name)
-        if version >= 2:
-            w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionResponse_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        if version <= 1:
-            self.topic_name = r.compact_string()
-            if self.topic_name is None:
-                raise DecodeError('non-nullable field TopicName was serialized as null')
-        else:
-            self.topic_name = ''
-        if version >= 2:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_AlterPartitionResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterPartitionResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'topics', '_unknown_tagged_fields')
@@ -846,23 +464,23 @@ class AlterPartitionResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterPartitionResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterPartitionResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -876,7 +494,7 @@ class AlterPartitionResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterPartitionResponse":
         self = cls.__new__(cls)
@@ -898,22 +516,16 @@ class AlterPartitionResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterPartitionResponse":
         return cls.decode(Reader(buf), version)
-    
-AlterPartitionResponse.PartitionData = _AlterPartitionResponse_PartitionData  # type: ignore[attr-defined]
-_AlterPartitionResponse_PartitionData.__name__ = 'PartitionData'
-_AlterPartitionResponse_PartitionData.__qualname__ = 'AlterPartitionResponse.PartitionData'
-AlterPartitionResponse.TopicData = _AlterPartitionResponse_TopicData  # type: ignore[attr-defined]
-_AlterPartitionResponse_TopicData.__name__ = 'TopicData'
-_AlterPartitionResponse_TopicData.__qualname__ = 'AlterPartitionResponse.TopicData'
+
 AlterPartitionResponse.PartitionData = _AlterPartitionResponse_PartitionData  # type: ignore[attr-defined]
 _AlterPartitionResponse_PartitionData.__name__ = 'PartitionData'
 _AlterPartitionResponse_PartitionData.__qualname__ = 'AlterPartitionResponse.PartitionData'

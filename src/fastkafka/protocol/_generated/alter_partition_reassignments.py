@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AlterPartitionReassignmentsRequest_ReassignablePartition:
     __slots__ = ('partition_index', 'replicas', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('replicas', '[]int32', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition_index: Any = 0, replicas: Any = None) -> None:
         self.partition_index = partition_index
         self.replicas = replicas
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.replicas == other.replicas  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionReassignmentsRequest_ReassignablePartition(partition_index={self.partition_index!r}, replicas={self.replicas!r})"
-    
+        return f"AlterPartitionReassignmentsRequest.ReassignablePartition(partition_index={self.partition_index!r}, replicas={self.replicas!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -62,7 +62,7 @@ class _AlterPartitionReassignmentsRequest_ReassignablePartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionReassignmentsRequest_ReassignablePartition":
         self = cls.__new__(cls)
@@ -83,27 +83,27 @@ class _AlterPartitionReassignmentsRequest_ReassignablePartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterPartitionReassignmentsRequest_ReassignableTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]ReassignablePartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionReassignmentsRequest_ReassignableTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"AlterPartitionReassignmentsRequest.ReassignableTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -118,7 +118,7 @@ class _AlterPartitionReassignmentsRequest_ReassignableTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionReassignmentsRequest_ReassignableTopic":
         self = cls.__new__(cls)
@@ -141,122 +141,7 @@ class _AlterPartitionReassignmentsRequest_ReassignableTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterPartitionReassignmentsRequest_ReassignablePartition:
-    __slots__ = ('partition_index', 'replicas', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('replicas', '[]int32', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition_index: Any = 0, replicas: Any = None) -> None:
-        self.partition_index = partition_index
-        self.replicas = replicas
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.replicas == other.replicas  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionReassignmentsRequest_ReassignablePartition(partition_index={self.partition_index!r}, replicas={self.replicas!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        if self.replicas is None:
-            w.compact_array_length(-1)
-        else:
-            w.compact_array_length(len(self.replicas))
-            for _x in self.replicas:
-                w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionReassignmentsRequest_ReassignablePartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            self.replicas = None
-        else:
-            self.replicas = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterPartitionReassignmentsRequest_ReassignableTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]ReassignablePartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionReassignmentsRequest_ReassignableTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionReassignmentsRequest_ReassignableTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_AlterPartitionReassignmentsRequest_ReassignablePartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterPartitionReassignmentsRequest:
     __slots__ = ('timeout_ms', 'topics', '_unknown_tagged_fields')
@@ -265,22 +150,22 @@ class AlterPartitionReassignmentsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterPartitionReassignmentsRequest'
     SCHEMA = (('timeout_ms', 'int32', (0, None), None, None), ('topics', '[]ReassignableTopic', (0, None), None, None))
-    
+
     def __init__(self, *, timeout_ms: Any = 60000, topics: Any = _MISSING) -> None:
         self.timeout_ms = timeout_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.timeout_ms == other.timeout_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterPartitionReassignmentsRequest(timeout_ms={self.timeout_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.timeout_ms)
@@ -293,7 +178,7 @@ class AlterPartitionReassignmentsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterPartitionReassignmentsRequest":
         self = cls.__new__(cls)
@@ -314,22 +199,16 @@ class AlterPartitionReassignmentsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterPartitionReassignmentsRequest":
         return cls.decode(Reader(buf), version)
-    
-AlterPartitionReassignmentsRequest.ReassignablePartition = _AlterPartitionReassignmentsRequest_ReassignablePartition  # type: ignore[attr-defined]
-_AlterPartitionReassignmentsRequest_ReassignablePartition.__name__ = 'ReassignablePartition'
-_AlterPartitionReassignmentsRequest_ReassignablePartition.__qualname__ = 'AlterPartitionReassignmentsRequest.ReassignablePartition'
-AlterPartitionReassignmentsRequest.ReassignableTopic = _AlterPartitionReassignmentsRequest_ReassignableTopic  # type: ignore[attr-defined]
-_AlterPartitionReassignmentsRequest_ReassignableTopic.__name__ = 'ReassignableTopic'
-_AlterPartitionReassignmentsRequest_ReassignableTopic.__qualname__ = 'AlterPartitionReassignmentsRequest.ReassignableTopic'
+
 AlterPartitionReassignmentsRequest.ReassignablePartition = _AlterPartitionReassignmentsRequest_ReassignablePartition  # type: ignore[attr-defined]
 _AlterPartitionReassignmentsRequest_ReassignablePartition.__name__ = 'ReassignablePartition'
 _AlterPartitionReassignmentsRequest_ReassignablePartition.__qualname__ = 'AlterPartitionReassignmentsRequest.ReassignablePartition'
@@ -341,23 +220,23 @@ _AlterPartitionReassignmentsRequest_ReassignableTopic.__qualname__ = 'AlterParti
 class _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse:
     __slots__ = ('partition_index', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"AlterPartitionReassignmentsResponse.ReassignablePartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -369,7 +248,7 @@ class _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse":
         self = cls.__new__(cls)
@@ -387,27 +266,27 @@ class _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterPartitionReassignmentsResponse_ReassignableTopicResponse:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]ReassignablePartitionResponse', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterPartitionReassignmentsResponse_ReassignableTopicResponse(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"AlterPartitionReassignmentsResponse.ReassignableTopicResponse(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -422,7 +301,7 @@ class _AlterPartitionReassignmentsResponse_ReassignableTopicResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterPartitionReassignmentsResponse_ReassignableTopicResponse":
         self = cls.__new__(cls)
@@ -445,116 +324,7 @@ class _AlterPartitionReassignmentsResponse_ReassignableTopicResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse:
-    __slots__ = ('partition_index', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterPartitionReassignmentsResponse_ReassignableTopicResponse:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]ReassignablePartitionResponse', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterPartitionReassignmentsResponse_ReassignableTopicResponse(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterPartitionReassignmentsResponse_ReassignableTopicResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterPartitionReassignmentsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'responses', '_unknown_tagged_fields')
@@ -563,24 +333,24 @@ class AlterPartitionReassignmentsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterPartitionReassignmentsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('responses', '[]ReassignableTopicResponse', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '', responses: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self.responses = [] if responses is _MISSING else responses
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.responses == other.responses  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterPartitionReassignmentsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, responses={self.responses!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -595,7 +365,7 @@ class AlterPartitionReassignmentsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterPartitionReassignmentsResponse":
         self = cls.__new__(cls)
@@ -618,22 +388,16 @@ class AlterPartitionReassignmentsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterPartitionReassignmentsResponse":
         return cls.decode(Reader(buf), version)
-    
-AlterPartitionReassignmentsResponse.ReassignablePartitionResponse = _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse  # type: ignore[attr-defined]
-_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse.__name__ = 'ReassignablePartitionResponse'
-_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse.__qualname__ = 'AlterPartitionReassignmentsResponse.ReassignablePartitionResponse'
-AlterPartitionReassignmentsResponse.ReassignableTopicResponse = _AlterPartitionReassignmentsResponse_ReassignableTopicResponse  # type: ignore[attr-defined]
-_AlterPartitionReassignmentsResponse_ReassignableTopicResponse.__name__ = 'ReassignableTopicResponse'
-_AlterPartitionReassignmentsResponse_ReassignableTopicResponse.__qualname__ = 'AlterPartitionReassignmentsResponse.ReassignableTopicResponse'
+
 AlterPartitionReassignmentsResponse.ReassignablePartitionResponse = _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse  # type: ignore[attr-defined]
 _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse.__name__ = 'ReassignablePartitionResponse'
 _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse.__qualname__ = 'AlterPartitionReassignmentsResponse.ReassignablePartitionResponse'

@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.name is None:
@@ -67,7 +67,7 @@ class _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic":
         self = cls.__new__(cls)
@@ -90,27 +90,27 @@ class _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterReplicaLogDirsRequest_AlterReplicaLogDir:
     __slots__ = ('path', 'topics', '_unknown_tagged_fields')
     SCHEMA = (('path', 'string', (0, None), None, None), ('topics', '[]AlterReplicaLogDirTopic', (0, None), None, None))
-    
+
     def __init__(self, *, path: Any = '', topics: Any = _MISSING) -> None:
         self.path = path
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.path == other.path and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterReplicaLogDirsRequest_AlterReplicaLogDir(path={self.path!r}, topics={self.topics!r})"
-    
+        return f"AlterReplicaLogDirsRequest.AlterReplicaLogDir(path={self.path!r}, topics={self.topics!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.path is None:
@@ -131,7 +131,7 @@ class _AlterReplicaLogDirsRequest_AlterReplicaLogDir:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterReplicaLogDirsRequest_AlterReplicaLogDir":
         self = cls.__new__(cls)
@@ -154,135 +154,7 @@ class _AlterReplicaLogDirsRequest_AlterReplicaLogDir:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterReplicaLogDirsRequest_AlterReplicaLogDir:
-    __slots__ = ('path', 'topics', '_unknown_tagged_fields')
-    SCHEMA = (('path', 'string', (0, None), None, None), ('topics', '[]AlterReplicaLogDirTopic', (0, None), None, None))
-    
-    def __init__(self, *, path: Any = '', topics: Any = _MISSING) -> None:
-        self.path = path
-        self.topics = [] if topics is _MISSING else topics
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.path == other.path and self.topics == other.topics  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterReplicaLogDirsRequest_AlterReplicaLogDir(path={self.path!r}, topics={self.topics!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.path is None:
-            raise ValueError('non-nullable field Path was set to null')
-        if flexible:
-            w.compact_string(self.path)
-        else:
-            w.string(self.path)
-        if flexible:
-            w.compact_array_length(len(self.topics))
-        else:
-            w.array_length(len(self.topics))
-        for _x in self.topics:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterReplicaLogDirsRequest_AlterReplicaLogDir":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.path = (r.compact_string() if flexible else r.string())
-        if self.path is None:
-            raise DecodeError('non-nullable field Path was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Topics was serialized as null')
-        else:
-            self.topics = [_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterReplicaLogDirsRequest:
     __slots__ = ('dirs', '_unknown_tagged_fields')
@@ -291,21 +163,21 @@ class AlterReplicaLogDirsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'AlterReplicaLogDirsRequest'
     SCHEMA = (('dirs', '[]AlterReplicaLogDir', (0, None), None, None),)
-    
+
     def __init__(self, *, dirs: Any = _MISSING) -> None:
         self.dirs = [] if dirs is _MISSING else dirs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.dirs == other.dirs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterReplicaLogDirsRequest(dirs={self.dirs!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -320,7 +192,7 @@ class AlterReplicaLogDirsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterReplicaLogDirsRequest":
         self = cls.__new__(cls)
@@ -340,22 +212,16 @@ class AlterReplicaLogDirsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterReplicaLogDirsRequest":
         return cls.decode(Reader(buf), version)
-    
-AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic = _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic  # type: ignore[attr-defined]
-_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic.__name__ = 'AlterReplicaLogDirTopic'
-_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic.__qualname__ = 'AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic'
-AlterReplicaLogDirsRequest.AlterReplicaLogDir = _AlterReplicaLogDirsRequest_AlterReplicaLogDir  # type: ignore[attr-defined]
-_AlterReplicaLogDirsRequest_AlterReplicaLogDir.__name__ = 'AlterReplicaLogDir'
-_AlterReplicaLogDirsRequest_AlterReplicaLogDir.__qualname__ = 'AlterReplicaLogDirsRequest.AlterReplicaLogDir'
+
 AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic = _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic  # type: ignore[attr-defined]
 _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic.__name__ = 'AlterReplicaLogDirTopic'
 _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic.__qualname__ = 'AlterReplicaLogDirsRequest.AlterReplicaLogDirTopic'
@@ -367,22 +233,22 @@ _AlterReplicaLogDirsRequest_AlterReplicaLogDir.__qualname__ = 'AlterReplicaLogDi
 class _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult:
     __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
+        return f"AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.partition_index)
@@ -393,7 +259,7 @@ class _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult":
         self = cls.__new__(cls)
@@ -410,27 +276,27 @@ class _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]AlterReplicaLogDirPartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.topic_name is None:
@@ -451,7 +317,7 @@ class _AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult":
         self = cls.__new__(cls)
@@ -474,119 +340,7 @@ class _AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult:
-    __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]AlterReplicaLogDirPartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterReplicaLogDirsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
@@ -595,22 +349,22 @@ class AlterReplicaLogDirsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'AlterReplicaLogDirsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]AlterReplicaLogDirTopicResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterReplicaLogDirsResponse(throttle_time_ms={self.throttle_time_ms!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -626,7 +380,7 @@ class AlterReplicaLogDirsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterReplicaLogDirsResponse":
         self = cls.__new__(cls)
@@ -647,22 +401,16 @@ class AlterReplicaLogDirsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterReplicaLogDirsResponse":
         return cls.decode(Reader(buf), version)
-    
-AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult = _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult  # type: ignore[attr-defined]
-_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult.__name__ = 'AlterReplicaLogDirPartitionResult'
-_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult.__qualname__ = 'AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult'
-AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult = _AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult  # type: ignore[attr-defined]
-_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult.__name__ = 'AlterReplicaLogDirTopicResult'
-_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult.__qualname__ = 'AlterReplicaLogDirsResponse.AlterReplicaLogDirTopicResult'
+
 AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult = _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult  # type: ignore[attr-defined]
 _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult.__name__ = 'AlterReplicaLogDirPartitionResult'
 _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult.__qualname__ = 'AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult'

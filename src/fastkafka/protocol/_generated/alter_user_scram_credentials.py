@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AlterUserScramCredentialsRequest_ScramCredentialDeletion:
     __slots__ = ('name', 'mechanism', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('mechanism', 'int8', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', mechanism: Any = 0) -> None:
         self.name = name
         self.mechanism = mechanism
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.mechanism == other.mechanism  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterUserScramCredentialsRequest_ScramCredentialDeletion(name={self.name!r}, mechanism={self.mechanism!r})"
-    
+        return f"AlterUserScramCredentialsRequest.ScramCredentialDeletion(name={self.name!r}, mechanism={self.mechanism!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -59,7 +59,7 @@ class _AlterUserScramCredentialsRequest_ScramCredentialDeletion:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterUserScramCredentialsRequest_ScramCredentialDeletion":
         self = cls.__new__(cls)
@@ -78,12 +78,12 @@ class _AlterUserScramCredentialsRequest_ScramCredentialDeletion:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AlterUserScramCredentialsRequest_ScramCredentialUpsertion:
     __slots__ = ('name', 'mechanism', 'iterations', 'salt', 'salted_password', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('mechanism', 'int8', (0, None), None, None), ('iterations', 'int32', (0, None), None, None), ('salt', 'bytes', (0, None), None, None), ('salted_password', 'bytes', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', mechanism: Any = 0, iterations: Any = 0, salt: Any = b"", salted_password: Any = b"") -> None:
         self.name = name
         self.mechanism = mechanism
@@ -91,17 +91,17 @@ class _AlterUserScramCredentialsRequest_ScramCredentialUpsertion:
         self.salt = salt
         self.salted_password = salted_password
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.mechanism == other.mechanism and self.iterations == other.iterations and self.salt == other.salt and self.salted_password == other.salted_password  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterUserScramCredentialsRequest_ScramCredentialUpsertion(name={self.name!r}, mechanism={self.mechanism!r}, iterations={self.iterations!r}, salt={self.salt!r}, salted_password={self.salted_password!r})"
-    
+        return f"AlterUserScramCredentialsRequest.ScramCredentialUpsertion(name={self.name!r}, mechanism={self.mechanism!r}, iterations={self.iterations!r}, salt={self.salt!r}, salted_password={self.salted_password!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -121,7 +121,7 @@ class _AlterUserScramCredentialsRequest_ScramCredentialUpsertion:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterUserScramCredentialsRequest_ScramCredentialUpsertion":
         self = cls.__new__(cls)
@@ -147,128 +147,7 @@ class _AlterUserScramCredentialsRequest_ScramCredentialUpsertion:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterUserScramCredentialsRequest_ScramCredentialDeletion:
-    __slots__ = ('name', 'mechanism', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('mechanism', 'int8', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', mechanism: Any = 0) -> None:
-        self.name = name
-        self.mechanism = mechanism
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.mechanism == other.mechanism  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterUserScramCredentialsRequest_ScramCredentialDeletion(name={self.name!r}, mechanism={self.mechanism!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.int8(self.mechanism)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterUserScramCredentialsRequest_ScramCredentialDeletion":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.mechanism = r.int8()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AlterUserScramCredentialsRequest_ScramCredentialUpsertion:
-    __slots__ = ('name', 'mechanism', 'iterations', 'salt', 'salted_password', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('mechanism', 'int8', (0, None), None, None), ('iterations', 'int32', (0, None), None, None), ('salt', 'bytes', (0, None), None, None), ('salted_password', 'bytes', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', mechanism: Any = 0, iterations: Any = 0, salt: Any = b"", salted_password: Any = b"") -> None:
-        self.name = name
-        self.mechanism = mechanism
-        self.iterations = iterations
-        self.salt = salt
-        self.salted_password = salted_password
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.mechanism == other.mechanism and self.iterations == other.iterations and self.salt == other.salt and self.salted_password == other.salted_password  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterUserScramCredentialsRequest_ScramCredentialUpsertion(name={self.name!r}, mechanism={self.mechanism!r}, iterations={self.iterations!r}, salt={self.salt!r}, salted_password={self.salted_password!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.int8(self.mechanism)
-        w.int32(self.iterations)
-        if self.salt is None:
-            raise ValueError('non-nullable field Salt was set to null')
-        w.compact_bytes(self.salt)
-        if self.salted_password is None:
-            raise ValueError('non-nullable field SaltedPassword was set to null')
-        w.compact_bytes(self.salted_password)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterUserScramCredentialsRequest_ScramCredentialUpsertion":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.mechanism = r.int8()
-        self.iterations = r.int32()
-        self.salt = r.compact_bytes()
-        if self.salt is None:
-            raise DecodeError('non-nullable field Salt was serialized as null')
-        self.salted_password = r.compact_bytes()
-        if self.salted_password is None:
-            raise DecodeError('non-nullable field SaltedPassword was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterUserScramCredentialsRequest:
     __slots__ = ('deletions', 'upsertions', '_unknown_tagged_fields')
@@ -277,22 +156,22 @@ class AlterUserScramCredentialsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterUserScramCredentialsRequest'
     SCHEMA = (('deletions', '[]ScramCredentialDeletion', (0, None), None, None), ('upsertions', '[]ScramCredentialUpsertion', (0, None), None, None))
-    
+
     def __init__(self, *, deletions: Any = _MISSING, upsertions: Any = _MISSING) -> None:
         self.deletions = [] if deletions is _MISSING else deletions
         self.upsertions = [] if upsertions is _MISSING else upsertions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.deletions == other.deletions and self.upsertions == other.upsertions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterUserScramCredentialsRequest(deletions={self.deletions!r}, upsertions={self.upsertions!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.deletions))
@@ -307,7 +186,7 @@ class AlterUserScramCredentialsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterUserScramCredentialsRequest":
         self = cls.__new__(cls)
@@ -332,22 +211,16 @@ class AlterUserScramCredentialsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterUserScramCredentialsRequest":
         return cls.decode(Reader(buf), version)
-    
-AlterUserScramCredentialsRequest.ScramCredentialDeletion = _AlterUserScramCredentialsRequest_ScramCredentialDeletion  # type: ignore[attr-defined]
-_AlterUserScramCredentialsRequest_ScramCredentialDeletion.__name__ = 'ScramCredentialDeletion'
-_AlterUserScramCredentialsRequest_ScramCredentialDeletion.__qualname__ = 'AlterUserScramCredentialsRequest.ScramCredentialDeletion'
-AlterUserScramCredentialsRequest.ScramCredentialUpsertion = _AlterUserScramCredentialsRequest_ScramCredentialUpsertion  # type: ignore[attr-defined]
-_AlterUserScramCredentialsRequest_ScramCredentialUpsertion.__name__ = 'ScramCredentialUpsertion'
-_AlterUserScramCredentialsRequest_ScramCredentialUpsertion.__qualname__ = 'AlterUserScramCredentialsRequest.ScramCredentialUpsertion'
+
 AlterUserScramCredentialsRequest.ScramCredentialDeletion = _AlterUserScramCredentialsRequest_ScramCredentialDeletion  # type: ignore[attr-defined]
 _AlterUserScramCredentialsRequest_ScramCredentialDeletion.__name__ = 'ScramCredentialDeletion'
 _AlterUserScramCredentialsRequest_ScramCredentialDeletion.__qualname__ = 'AlterUserScramCredentialsRequest.ScramCredentialDeletion'
@@ -359,23 +232,23 @@ _AlterUserScramCredentialsRequest_ScramCredentialUpsertion.__qualname__ = 'Alter
 class _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult:
     __slots__ = ('user', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('user', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, user: Any = '', error_code: Any = 0, error_message: Any = '') -> None:
         self.user = user
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.user == other.user and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult(user={self.user!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult(user={self.user!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.user is None:
@@ -389,7 +262,7 @@ class _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult":
         self = cls.__new__(cls)
@@ -409,62 +282,7 @@ class _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult:
-    __slots__ = ('user', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('user', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, user: Any = '', error_code: Any = 0, error_message: Any = '') -> None:
-        self.user = user
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.user == other.user and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult(user={self.user!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.user is None:
-            raise ValueError('non-nullable field User was set to null')
-        w.compact_string(self.user)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.user = r.compact_string()
-        if self.user is None:
-            raise DecodeError('non-nullable field User was serialized as null')
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AlterUserScramCredentialsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
@@ -473,22 +291,22 @@ class AlterUserScramCredentialsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterUserScramCredentialsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]AlterUserScramCredentialsResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AlterUserScramCredentialsResponse(throttle_time_ms={self.throttle_time_ms!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -501,7 +319,7 @@ class AlterUserScramCredentialsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AlterUserScramCredentialsResponse":
         self = cls.__new__(cls)
@@ -522,19 +340,16 @@ class AlterUserScramCredentialsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AlterUserScramCredentialsResponse":
         return cls.decode(Reader(buf), version)
-    
-AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult = _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult  # type: ignore[attr-defined]
-_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult.__name__ = 'AlterUserScramCredentialsResult'
-_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult.__qualname__ = 'AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult'
+
 AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult = _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult  # type: ignore[attr-defined]
 _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult.__name__ = 'AlterUserScramCredentialsResult'
 _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult.__qualname__ = 'AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult'

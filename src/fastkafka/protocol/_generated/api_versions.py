@@ -35,22 +35,22 @@ class ApiVersionsRequest:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'ApiVersionsRequest'
     SCHEMA = (('client_software_name', 'string', (3, None), None, None), ('client_software_version', 'string', (3, None), None, None))
-    
+
     def __init__(self, *, client_software_name: Any = '', client_software_version: Any = '') -> None:
         self.client_software_name = client_software_name
         self.client_software_version = client_software_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.client_software_name == other.client_software_name and self.client_software_version == other.client_software_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ApiVersionsRequest(client_software_name={self.client_software_name!r}, client_software_version={self.client_software_version!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if version >= 3:
@@ -67,7 +67,7 @@ class ApiVersionsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ApiVersionsRequest":
         self = cls.__new__(cls)
@@ -94,38 +94,37 @@ class ApiVersionsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ApiVersionsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ApiVersionsResponse_ApiVersion:
     __slots__ = ('api_key', 'min_version', 'max_version', '_unknown_tagged_fields')
     SCHEMA = (('api_key', 'int16', (0, None), None, None), ('min_version', 'int16', (0, None), None, None), ('max_version', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, api_key: Any = 0, min_version: Any = 0, max_version: Any = 0) -> None:
         self.api_key = api_key
         self.min_version = min_version
         self.max_version = max_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.api_key == other.api_key and self.min_version == other.min_version and self.max_version == other.max_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ApiVersionsResponse_ApiVersion(api_key={self.api_key!r}, min_version={self.min_version!r}, max_version={self.max_version!r})"
-    
+        return f"ApiVersionsResponse.ApiVersion(api_key={self.api_key!r}, min_version={self.min_version!r}, max_version={self.max_version!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int16(self.api_key)
@@ -137,7 +136,7 @@ class _ApiVersionsResponse_ApiVersion:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ApiVersionsResponse_ApiVersion":
         self = cls.__new__(cls)
@@ -155,165 +154,33 @@ class _ApiVersionsResponse_ApiVersion:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ApiVersionsResponse_SupportedFeatureKey:
     __slots__ = ('name', 'min_version', 'max_version', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (3, None), None, None), ('min_version', 'int16', (3, None), None, None), ('max_version', 'int16', (3, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', min_version: Any = 0, max_version: Any = 0) -> None:
         self.name = name
         self.min_version = min_version
         self.max_version = max_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.min_version == other.min_version and self.max_version == other.max_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ApiVersionsResponse_SupportedFeatureKey(name={self.name!r}, min_version={self.min_version!r}, max_version={self.max_version!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 3:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 3:
-            w.int16(self.min_version)
-        if version >= 3:
-            w.int16(self.max_version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ApiVersionsResponse_SupportedFeatureKey":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 3:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 3:
-            self.min_version = r.int16()
-        else:
-            self.min_version = 0
-        if version >= 3:
-            self.max_version = r.int16()
-        else:
-            self.max_version = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _ApiVersionsResponse_FinalizedFeatureKey:
-    __slots__ = ('name', 'max_version_level', 'min_version_level', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (3, None), None, None), ('max_version_level', 'int16', (3, None), None, None), ('min_version_level', 'int16', (3, None), None, None))
-    
-    def __init__(self, *, name: Any = '', max_version_level: Any = 0, min_version_level: Any = 0) -> None:
-        self.name = name
-        self.max_version_level = max_version_level
-        self.min_version_level = min_version_level
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.max_version_level == other.max_version_level and self.min_version_level == other.min_version_level  # type: ignore[attr-defined]
-    
     __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ApiVersionsResponse_FinalizedFeatureKey(name={self.name!r}, max_version_level={self.max_version_level!r}, min_version_level={self.min_version_level!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 3:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 3:
-            w.int16(self.max_version_level)
-        if version >= 3:
-            w.int16(self.min_version_level)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ApiVersionsResponse_FinalizedFeatureKey":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 3:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 3:
-            self.max_version_level = r.int16()
-        else:
-            self.max_version_level = 0
-        if version >= 3:
-            self.min_version_level = r.int16()
-        else:
-            self.min_version_level = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _ApiVersionsResponse_ApiVersion:
-    __slots__ = ('api_key', 'min_version', 'max_version', '_unknown_tagged_fields')
-    SCHEMA = (('api_key', 'int16', (0, None), None, None), ('min_version', 'int16', (0, None), None, None), ('max_version', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, api_key: Any = 0, min_version: Any = 0, max_version: Any = 0) -> None:
-        self.api_key = api_key
-        self.min_version = min_version
-        self.max_version = max_version
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.api_key == other.api_key and self.min_version == other.min_version and self.max_version == other.max_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
     def __repr__(self) -> str:
-        return f"_ApiVersionsResponse_ApiVersion(api_key={self.api_key!r}, min_version={self.min_version!r}, max_version={self.max_version!r})"
-    
+        return f"ApiVersionsResponse.SupportedFeatureKey(name={self.name!r}, min_version={self.min_version!r}, max_version={self.max_version!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        w.int16(self.api_key)
+        flexible = True
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
         w.int16(self.min_version)
         w.int16(self.max_version)
         if flexible:
@@ -322,13 +189,15 @@ class _ApiVersionsResponse_ApiVersion:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ApiVersionsResponse_ApiVersion":
+    def decode(cls, r: Reader, version: int) -> "_ApiVersionsResponse_SupportedFeatureKey":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.api_key = r.int16()
+        flexible = True
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
         self.min_version = r.int16()
         self.max_version = r.int16()
         if flexible:
@@ -340,131 +209,52 @@ class _ApiVersionsResponse_ApiVersion:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ApiVersionsResponse_SupportedFeatureKey:
-    __slots__ = ('name', 'min_version', 'max_version', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (3, None), None, None), ('min_version', 'int16', (3, None), None, None), ('max_version', 'int16', (3, None), None, None))
-    
-    def __init__(self, *, name: Any = '', min_version: Any = 0, max_version: Any = 0) -> None:
-        self.name = name
-        self.min_version = min_version
-        self.max_version = max_version
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.min_version == other.min_version and self.max_version == other.max_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ApiVersionsResponse_SupportedFeatureKey(name={self.name!r}, min_version={self.min_version!r}, max_version={self.max_version!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 3:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 3:
-            w.int16(self.min_version)
-        if version >= 3:
-            w.int16(self.max_version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ApiVersionsResponse_SupportedFeatureKey":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 3:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 3:
-            self.min_version = r.int16()
-        else:
-            self.min_version = 0
-        if version >= 3:
-            self.max_version = r.int16()
-        else:
-            self.max_version = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class _ApiVersionsResponse_FinalizedFeatureKey:
     __slots__ = ('name', 'max_version_level', 'min_version_level', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (3, None), None, None), ('max_version_level', 'int16', (3, None), None, None), ('min_version_level', 'int16', (3, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', max_version_level: Any = 0, min_version_level: Any = 0) -> None:
         self.name = name
         self.max_version_level = max_version_level
         self.min_version_level = min_version_level
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.max_version_level == other.max_version_level and self.min_version_level == other.min_version_level  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ApiVersionsResponse_FinalizedFeatureKey(name={self.name!r}, max_version_level={self.max_version_level!r}, min_version_level={self.min_version_level!r})"
-    
+        return f"ApiVersionsResponse.FinalizedFeatureKey(name={self.name!r}, max_version_level={self.max_version_level!r}, min_version_level={self.min_version_level!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 3:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 3:
-            w.int16(self.max_version_level)
-        if version >= 3:
-            w.int16(self.min_version_level)
+        flexible = True
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
+        w.int16(self.max_version_level)
+        w.int16(self.min_version_level)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ApiVersionsResponse_FinalizedFeatureKey":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 3:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 3:
-            self.max_version_level = r.int16()
-        else:
-            self.max_version_level = 0
-        if version >= 3:
-            self.min_version_level = r.int16()
-        else:
-            self.min_version_level = 0
+        flexible = True
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        self.max_version_level = r.int16()
+        self.min_version_level = r.int16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -474,7 +264,7 @@ class _ApiVersionsResponse_FinalizedFeatureKey:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class ApiVersionsResponse:
     __slots__ = ('error_code', 'api_keys', 'throttle_time_ms', 'supported_features', 'finalized_features_epoch', 'finalized_features', 'zk_migration_ready', '_unknown_tagged_fields')
@@ -483,7 +273,7 @@ class ApiVersionsResponse:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'ApiVersionsResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('api_keys', '[]ApiVersion', (0, None), None, None), ('throttle_time_ms', 'int32', (1, None), None, None), ('supported_features', '[]SupportedFeatureKey', (3, None), None, 0), ('finalized_features_epoch', 'int64', (3, None), None, 1), ('finalized_features', '[]FinalizedFeatureKey', (3, None), None, 2), ('zk_migration_ready', 'bool', (3, None), None, 3))
-    
+
     def __init__(self, *, error_code: Any = 0, api_keys: Any = _MISSING, throttle_time_ms: Any = 0, supported_features: Any = _MISSING, finalized_features_epoch: Any = -1, finalized_features: Any = _MISSING, zk_migration_ready: Any = False) -> None:
         self.error_code = error_code
         self.api_keys = [] if api_keys is _MISSING else api_keys
@@ -493,17 +283,17 @@ class ApiVersionsResponse:
         self.finalized_features = [] if finalized_features is _MISSING else finalized_features
         self.zk_migration_ready = zk_migration_ready
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.api_keys == other.api_keys and self.throttle_time_ms == other.throttle_time_ms and self.supported_features == other.supported_features and self.finalized_features_epoch == other.finalized_features_epoch and self.finalized_features == other.finalized_features and self.zk_migration_ready == other.zk_migration_ready  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ApiVersionsResponse(error_code={self.error_code!r}, api_keys={self.api_keys!r}, throttle_time_ms={self.throttle_time_ms!r}, supported_features={self.supported_features!r}, finalized_features_epoch={self.finalized_features_epoch!r}, finalized_features={self.finalized_features!r}, zk_migration_ready={self.zk_migration_ready!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int16(self.error_code)
@@ -553,7 +343,7 @@ class ApiVersionsResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ApiVersionsResponse":
         self = cls.__new__(cls)
@@ -610,25 +400,16 @@ class ApiVersionsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ApiVersionsResponse":
         return cls.decode(Reader(buf), version)
-    
-ApiVersionsResponse.ApiVersion = _ApiVersionsResponse_ApiVersion  # type: ignore[attr-defined]
-_ApiVersionsResponse_ApiVersion.__name__ = 'ApiVersion'
-_ApiVersionsResponse_ApiVersion.__qualname__ = 'ApiVersionsResponse.ApiVersion'
-ApiVersionsResponse.SupportedFeatureKey = _ApiVersionsResponse_SupportedFeatureKey  # type: ignore[attr-defined]
-_ApiVersionsResponse_SupportedFeatureKey.__name__ = 'SupportedFeatureKey'
-_ApiVersionsResponse_SupportedFeatureKey.__qualname__ = 'ApiVersionsResponse.SupportedFeatureKey'
-ApiVersionsResponse.FinalizedFeatureKey = _ApiVersionsResponse_FinalizedFeatureKey  # type: ignore[attr-defined]
-_ApiVersionsResponse_FinalizedFeatureKey.__name__ = 'FinalizedFeatureKey'
-_ApiVersionsResponse_FinalizedFeatureKey.__qualname__ = 'ApiVersionsResponse.FinalizedFeatureKey'
+
 ApiVersionsResponse.ApiVersion = _ApiVersionsResponse_ApiVersion  # type: ignore[attr-defined]
 _ApiVersionsResponse_ApiVersion.__name__ = 'ApiVersion'
 _ApiVersionsResponse_ApiVersion.__qualname__ = 'ApiVersionsResponse.ApiVersion'

@@ -31,21 +31,21 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _AssignReplicasToDirsRequest_PartitionData:
     __slots__ = ('partition_index', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, partition_index: Any = 0) -> None:
         self.partition_index = partition_index
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsRequest_PartitionData(partition_index={self.partition_index!r})"
-    
+        return f"AssignReplicasToDirsRequest.PartitionData(partition_index={self.partition_index!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -55,7 +55,7 @@ class _AssignReplicasToDirsRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsRequest_PartitionData":
         self = cls.__new__(cls)
@@ -71,27 +71,27 @@ class _AssignReplicasToDirsRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AssignReplicasToDirsRequest_TopicData:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsRequest_TopicData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"AssignReplicasToDirsRequest.TopicData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -104,7 +104,7 @@ class _AssignReplicasToDirsRequest_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsRequest_TopicData":
         self = cls.__new__(cls)
@@ -125,27 +125,27 @@ class _AssignReplicasToDirsRequest_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AssignReplicasToDirsRequest_DirectoryData:
     __slots__ = ('id', 'topics', '_unknown_tagged_fields')
     SCHEMA = (('id', 'uuid', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
+
     def __init__(self, *, id: Any = _ZERO_UUID, topics: Any = _MISSING) -> None:
         self.id = id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.id == other.id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsRequest_DirectoryData(id={self.id!r}, topics={self.topics!r})"
-    
+        return f"AssignReplicasToDirsRequest.DirectoryData(id={self.id!r}, topics={self.topics!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.id)
@@ -158,7 +158,7 @@ class _AssignReplicasToDirsRequest_DirectoryData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsRequest_DirectoryData":
         self = cls.__new__(cls)
@@ -179,160 +179,7 @@ class _AssignReplicasToDirsRequest_DirectoryData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AssignReplicasToDirsRequest_PartitionData:
-    __slots__ = ('partition_index', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None),)
-    
-    def __init__(self, *, partition_index: Any = 0) -> None:
-        self.partition_index = partition_index
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsRequest_PartitionData(partition_index={self.partition_index!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AssignReplicasToDirsRequest_TopicData:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsRequest_TopicData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsRequest_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_AssignReplicasToDirsRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AssignReplicasToDirsRequest_DirectoryData:
-    __slots__ = ('id', 'topics', '_unknown_tagged_fields')
-    SCHEMA = (('id', 'uuid', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
-    def __init__(self, *, id: Any = _ZERO_UUID, topics: Any = _MISSING) -> None:
-        self.id = id
-        self.topics = [] if topics is _MISSING else topics
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.id == other.id and self.topics == other.topics  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsRequest_DirectoryData(id={self.id!r}, topics={self.topics!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.id)
-        w.compact_array_length(len(self.topics))
-        for _x in self.topics:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsRequest_DirectoryData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Topics was serialized as null')
-        else:
-            self.topics = [_AssignReplicasToDirsRequest_TopicData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AssignReplicasToDirsRequest:
     __slots__ = ('broker_id', 'broker_epoch', 'directories', '_unknown_tagged_fields')
@@ -341,23 +188,23 @@ class AssignReplicasToDirsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AssignReplicasToDirsRequest'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('directories', '[]DirectoryData', (0, None), None, None))
-    
+
     def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1, directories: Any = _MISSING) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self.directories = [] if directories is _MISSING else directories
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.directories == other.directories  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AssignReplicasToDirsRequest(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, directories={self.directories!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -371,7 +218,7 @@ class AssignReplicasToDirsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AssignReplicasToDirsRequest":
         self = cls.__new__(cls)
@@ -393,25 +240,16 @@ class AssignReplicasToDirsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AssignReplicasToDirsRequest":
         return cls.decode(Reader(buf), version)
-    
-AssignReplicasToDirsRequest.PartitionData = _AssignReplicasToDirsRequest_PartitionData  # type: ignore[attr-defined]
-_AssignReplicasToDirsRequest_PartitionData.__name__ = 'PartitionData'
-_AssignReplicasToDirsRequest_PartitionData.__qualname__ = 'AssignReplicasToDirsRequest.PartitionData'
-AssignReplicasToDirsRequest.TopicData = _AssignReplicasToDirsRequest_TopicData  # type: ignore[attr-defined]
-_AssignReplicasToDirsRequest_TopicData.__name__ = 'TopicData'
-_AssignReplicasToDirsRequest_TopicData.__qualname__ = 'AssignReplicasToDirsRequest.TopicData'
-AssignReplicasToDirsRequest.DirectoryData = _AssignReplicasToDirsRequest_DirectoryData  # type: ignore[attr-defined]
-_AssignReplicasToDirsRequest_DirectoryData.__name__ = 'DirectoryData'
-_AssignReplicasToDirsRequest_DirectoryData.__qualname__ = 'AssignReplicasToDirsRequest.DirectoryData'
+
 AssignReplicasToDirsRequest.PartitionData = _AssignReplicasToDirsRequest_PartitionData  # type: ignore[attr-defined]
 _AssignReplicasToDirsRequest_PartitionData.__name__ = 'PartitionData'
 _AssignReplicasToDirsRequest_PartitionData.__qualname__ = 'AssignReplicasToDirsRequest.PartitionData'
@@ -426,22 +264,22 @@ _AssignReplicasToDirsRequest_DirectoryData.__qualname__ = 'AssignReplicasToDirsR
 class _AssignReplicasToDirsResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
+        return f"AssignReplicasToDirsResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -452,7 +290,7 @@ class _AssignReplicasToDirsResponse_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsResponse_PartitionData":
         self = cls.__new__(cls)
@@ -469,27 +307,27 @@ class _AssignReplicasToDirsResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AssignReplicasToDirsResponse_TopicData:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsResponse_TopicData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"AssignReplicasToDirsResponse.TopicData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -502,7 +340,7 @@ class _AssignReplicasToDirsResponse_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsResponse_TopicData":
         self = cls.__new__(cls)
@@ -523,27 +361,27 @@ class _AssignReplicasToDirsResponse_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _AssignReplicasToDirsResponse_DirectoryData:
     __slots__ = ('id', 'topics', '_unknown_tagged_fields')
     SCHEMA = (('id', 'uuid', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
+
     def __init__(self, *, id: Any = _ZERO_UUID, topics: Any = _MISSING) -> None:
         self.id = id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.id == other.id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsResponse_DirectoryData(id={self.id!r}, topics={self.topics!r})"
-    
+        return f"AssignReplicasToDirsResponse.DirectoryData(id={self.id!r}, topics={self.topics!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.id)
@@ -556,7 +394,7 @@ class _AssignReplicasToDirsResponse_DirectoryData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsResponse_DirectoryData":
         self = cls.__new__(cls)
@@ -577,163 +415,7 @@ class _AssignReplicasToDirsResponse_DirectoryData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _AssignReplicasToDirsResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AssignReplicasToDirsResponse_TopicData:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsResponse_TopicData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsResponse_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_AssignReplicasToDirsResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _AssignReplicasToDirsResponse_DirectoryData:
-    __slots__ = ('id', 'topics', '_unknown_tagged_fields')
-    SCHEMA = (('id', 'uuid', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
-    def __init__(self, *, id: Any = _ZERO_UUID, topics: Any = _MISSING) -> None:
-        self.id = id
-        self.topics = [] if topics is _MISSING else topics
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.id == other.id and self.topics == other.topics  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_AssignReplicasToDirsResponse_DirectoryData(id={self.id!r}, topics={self.topics!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.id)
-        w.compact_array_length(len(self.topics))
-        for _x in self.topics:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_AssignReplicasToDirsResponse_DirectoryData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Topics was serialized as null')
-        else:
-            self.topics = [_AssignReplicasToDirsResponse_TopicData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class AssignReplicasToDirsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'directories', '_unknown_tagged_fields')
@@ -742,23 +424,23 @@ class AssignReplicasToDirsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AssignReplicasToDirsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('directories', '[]DirectoryData', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, directories: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.directories = [] if directories is _MISSING else directories
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.directories == other.directories  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AssignReplicasToDirsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, directories={self.directories!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -772,7 +454,7 @@ class AssignReplicasToDirsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AssignReplicasToDirsResponse":
         self = cls.__new__(cls)
@@ -794,25 +476,16 @@ class AssignReplicasToDirsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AssignReplicasToDirsResponse":
         return cls.decode(Reader(buf), version)
-    
-AssignReplicasToDirsResponse.PartitionData = _AssignReplicasToDirsResponse_PartitionData  # type: ignore[attr-defined]
-_AssignReplicasToDirsResponse_PartitionData.__name__ = 'PartitionData'
-_AssignReplicasToDirsResponse_PartitionData.__qualname__ = 'AssignReplicasToDirsResponse.PartitionData'
-AssignReplicasToDirsResponse.TopicData = _AssignReplicasToDirsResponse_TopicData  # type: ignore[attr-defined]
-_AssignReplicasToDirsResponse_TopicData.__name__ = 'TopicData'
-_AssignReplicasToDirsResponse_TopicData.__qualname__ = 'AssignReplicasToDirsResponse.TopicData'
-AssignReplicasToDirsResponse.DirectoryData = _AssignReplicasToDirsResponse_DirectoryData  # type: ignore[attr-defined]
-_AssignReplicasToDirsResponse_DirectoryData.__name__ = 'DirectoryData'
-_AssignReplicasToDirsResponse_DirectoryData.__qualname__ = 'AssignReplicasToDirsResponse.DirectoryData'
+
 AssignReplicasToDirsResponse.PartitionData = _AssignReplicasToDirsResponse_PartitionData  # type: ignore[attr-defined]
 _AssignReplicasToDirsResponse_PartitionData.__name__ = 'PartitionData'
 _AssignReplicasToDirsResponse_PartitionData.__qualname__ = 'AssignReplicasToDirsResponse.PartitionData'

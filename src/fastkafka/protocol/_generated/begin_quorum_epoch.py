@@ -31,24 +31,24 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _BeginQuorumEpochRequest_PartitionData:
     __slots__ = ('partition_index', 'voter_directory_id', 'leader_id', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (1, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, voter_directory_id: Any = _ZERO_UUID, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
         self.partition_index = partition_index
         self.voter_directory_id = voter_directory_id
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.voter_directory_id == other.voter_directory_id and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_BeginQuorumEpochRequest_PartitionData(partition_index={self.partition_index!r}, voter_directory_id={self.voter_directory_id!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"BeginQuorumEpochRequest.PartitionData(partition_index={self.partition_index!r}, voter_directory_id={self.voter_directory_id!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.partition_index)
@@ -62,7 +62,7 @@ class _BeginQuorumEpochRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochRequest_PartitionData":
         self = cls.__new__(cls)
@@ -84,27 +84,27 @@ class _BeginQuorumEpochRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _BeginQuorumEpochRequest_TopicData:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_BeginQuorumEpochRequest_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"BeginQuorumEpochRequest.TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.topic_name is None:
@@ -125,7 +125,7 @@ class _BeginQuorumEpochRequest_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochRequest_TopicData":
         self = cls.__new__(cls)
@@ -148,74 +148,56 @@ class _BeginQuorumEpochRequest_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _BeginQuorumEpochRequest_LeaderEndpoint:
     __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_BeginQuorumEpochRequest_LeaderEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"BeginQuorumEpochRequest.LeaderEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of BeginQuorumEpochRequest' % version)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of BeginQuorumEpochRequest' % version)
-        if version >= 1:
-            w.uint16(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of BeginQuorumEpochRequest' % version)
+        flexible = True
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.uint16(self.port)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochRequest_LeaderEndpoint":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
+        flexible = True
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.uint16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -225,206 +207,7 @@ class _BeginQuorumEpochRequest_LeaderEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _BeginQuorumEpochRequest_PartitionData:
-    __slots__ = ('partition_index', 'voter_directory_id', 'leader_id', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (1, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, voter_directory_id: Any = _ZERO_UUID, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.voter_directory_id = voter_directory_id
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.voter_directory_id == other.voter_directory_id and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_BeginQuorumEpochRequest_PartitionData(partition_index={self.partition_index!r}, voter_directory_id={self.voter_directory_id!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int32(self.partition_index)
-        if version >= 1:
-            w.uuid(self.voter_directory_id)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.partition_index = r.int32()
-        if version >= 1:
-            self.voter_directory_id = r.uuid()
-        else:
-            self.voter_directory_id = _ZERO_UUID
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _BeginQuorumEpochRequest_TopicData:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_BeginQuorumEpochRequest_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochRequest_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_BeginQuorumEpochRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _BeginQuorumEpochRequest_LeaderEndpoint:
-    __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_BeginQuorumEpochRequest_LeaderEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of BeginQuorumEpochRequest' % version)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of BeginQuorumEpochRequest' % version)
-        if version >= 1:
-            w.uint16(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of BeginQuorumEpochRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochRequest_LeaderEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class BeginQuorumEpochRequest:
     __slots__ = ('cluster_id', 'voter_id', 'topics', 'leader_endpoints', '_unknown_tagged_fields')
@@ -433,24 +216,24 @@ class BeginQuorumEpochRequest:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'BeginQuorumEpochRequest'
     SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('voter_id', 'int32', (1, None), None, None), ('topics', '[]TopicData', (0, None), None, None), ('leader_endpoints', '[]LeaderEndpoint', (1, None), None, None))
-    
+
     def __init__(self, *, cluster_id: Any = None, voter_id: Any = -1, topics: Any = _MISSING, leader_endpoints: Any = _MISSING) -> None:
         self.cluster_id = cluster_id
         self.voter_id = voter_id
         self.topics = [] if topics is _MISSING else topics
         self.leader_endpoints = [] if leader_endpoints is _MISSING else leader_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.voter_id == other.voter_id and self.topics == other.topics and self.leader_endpoints == other.leader_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"BeginQuorumEpochRequest(cluster_id={self.cluster_id!r}, voter_id={self.voter_id!r}, topics={self.topics!r}, leader_endpoints={self.leader_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -475,7 +258,7 @@ class BeginQuorumEpochRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "BeginQuorumEpochRequest":
         self = cls.__new__(cls)
@@ -508,25 +291,16 @@ class BeginQuorumEpochRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BeginQuorumEpochRequest":
         return cls.decode(Reader(buf), version)
-    
-BeginQuorumEpochRequest.PartitionData = _BeginQuorumEpochRequest_PartitionData  # type: ignore[attr-defined]
-_BeginQuorumEpochRequest_PartitionData.__name__ = 'PartitionData'
-_BeginQuorumEpochRequest_PartitionData.__qualname__ = 'BeginQuorumEpochRequest.PartitionData'
-BeginQuorumEpochRequest.TopicData = _BeginQuorumEpochRequest_TopicData  # type: ignore[attr-defined]
-_BeginQuorumEpochRequest_TopicData.__name__ = 'TopicData'
-_BeginQuorumEpochRequest_TopicData.__qualname__ = 'BeginQuorumEpochRequest.TopicData'
-BeginQuorumEpochRequest.LeaderEndpoint = _BeginQuorumEpochRequest_LeaderEndpoint  # type: ignore[attr-defined]
-_BeginQuorumEpochRequest_LeaderEndpoint.__name__ = 'LeaderEndpoint'
-_BeginQuorumEpochRequest_LeaderEndpoint.__qualname__ = 'BeginQuorumEpochRequest.LeaderEndpoint'
+
 BeginQuorumEpochRequest.PartitionData = _BeginQuorumEpochRequest_PartitionData  # type: ignore[attr-defined]
 _BeginQuorumEpochRequest_PartitionData.__name__ = 'PartitionData'
 _BeginQuorumEpochRequest_PartitionData.__qualname__ = 'BeginQuorumEpochRequest.PartitionData'
@@ -541,24 +315,24 @@ _BeginQuorumEpochRequest_LeaderEndpoint.__qualname__ = 'BeginQuorumEpochRequest.
 class _BeginQuorumEpochResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'leader_id', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_BeginQuorumEpochResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"BeginQuorumEpochResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.partition_index)
@@ -571,7 +345,7 @@ class _BeginQuorumEpochResponse_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochResponse_PartitionData":
         self = cls.__new__(cls)
@@ -590,27 +364,27 @@ class _BeginQuorumEpochResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _BeginQuorumEpochResponse_TopicData:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_BeginQuorumEpochResponse_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"BeginQuorumEpochResponse.TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.topic_name is None:
@@ -631,7 +405,7 @@ class _BeginQuorumEpochResponse_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochResponse_TopicData":
         self = cls.__new__(cls)
@@ -654,64 +428,52 @@ class _BeginQuorumEpochResponse_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _BeginQuorumEpochResponse_NodeEndpoint:
     __slots__ = ('node_id', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_BeginQuorumEpochResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"BeginQuorumEpochResponse.NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            w.int32(self.node_id)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 1:
-            w.uint16(self.port)
+        flexible = True
+        w.int32(self.node_id)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.uint16(self.port)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochResponse_NodeEndpoint":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
+        flexible = True
+        self.node_id = r.int32()
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.uint16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -721,192 +483,7 @@ class _BeginQuorumEpochResponse_NodeEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _BeginQuorumEpochResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', 'leader_id', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_BeginQuorumEpochResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _BeginQuorumEpochResponse_TopicData:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_BeginQuorumEpochResponse_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochResponse_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_BeginQuorumEpochResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _BeginQuorumEpochResponse_NodeEndpoint:
-    __slots__ = ('node_id', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_BeginQuorumEpochResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            w.int32(self.node_id)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 1:
-            w.uint16(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_BeginQuorumEpochResponse_NodeEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class BeginQuorumEpochResponse:
     __slots__ = ('error_code', 'topics', 'node_endpoints', '_unknown_tagged_fields')
@@ -915,23 +492,23 @@ class BeginQuorumEpochResponse:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'BeginQuorumEpochResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (1, None), None, 0))
-    
+
     def __init__(self, *, error_code: Any = 0, topics: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.error_code = error_code
         self.topics = [] if topics is _MISSING else topics
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.topics == other.topics and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"BeginQuorumEpochResponse(error_code={self.error_code!r}, topics={self.topics!r}, node_endpoints={self.node_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int16(self.error_code)
@@ -956,7 +533,7 @@ class BeginQuorumEpochResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "BeginQuorumEpochResponse":
         self = cls.__new__(cls)
@@ -987,25 +564,16 @@ class BeginQuorumEpochResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BeginQuorumEpochResponse":
         return cls.decode(Reader(buf), version)
-    
-BeginQuorumEpochResponse.PartitionData = _BeginQuorumEpochResponse_PartitionData  # type: ignore[attr-defined]
-_BeginQuorumEpochResponse_PartitionData.__name__ = 'PartitionData'
-_BeginQuorumEpochResponse_PartitionData.__qualname__ = 'BeginQuorumEpochResponse.PartitionData'
-BeginQuorumEpochResponse.TopicData = _BeginQuorumEpochResponse_TopicData  # type: ignore[attr-defined]
-_BeginQuorumEpochResponse_TopicData.__name__ = 'TopicData'
-_BeginQuorumEpochResponse_TopicData.__qualname__ = 'BeginQuorumEpochResponse.TopicData'
-BeginQuorumEpochResponse.NodeEndpoint = _BeginQuorumEpochResponse_NodeEndpoint  # type: ignore[attr-defined]
-_BeginQuorumEpochResponse_NodeEndpoint.__name__ = 'NodeEndpoint'
-_BeginQuorumEpochResponse_NodeEndpoint.__qualname__ = 'BeginQuorumEpochResponse.NodeEndpoint'
+
 BeginQuorumEpochResponse.PartitionData = _BeginQuorumEpochResponse_PartitionData  # type: ignore[attr-defined]
 _BeginQuorumEpochResponse_PartitionData.__name__ = 'PartitionData'
 _BeginQuorumEpochResponse_PartitionData.__qualname__ = 'BeginQuorumEpochResponse.PartitionData'

@@ -35,7 +35,7 @@ class BrokerHeartbeatRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BrokerHeartbeatRequest'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('current_metadata_offset', 'int64', (0, None), None, None), ('want_fence', 'bool', (0, None), None, None), ('want_shut_down', 'bool', (0, None), None, None), ('offline_log_dirs', '[]uuid', (1, None), None, 0))
-    
+
     def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1, current_metadata_offset: Any = 0, want_fence: Any = False, want_shut_down: Any = False, offline_log_dirs: Any = _MISSING) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
@@ -44,17 +44,17 @@ class BrokerHeartbeatRequest:
         self.want_shut_down = want_shut_down
         self.offline_log_dirs = [] if offline_log_dirs is _MISSING else offline_log_dirs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.current_metadata_offset == other.current_metadata_offset and self.want_fence == other.want_fence and self.want_shut_down == other.want_shut_down and self.offline_log_dirs == other.offline_log_dirs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"BrokerHeartbeatRequest(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, current_metadata_offset={self.current_metadata_offset!r}, want_fence={self.want_fence!r}, want_shut_down={self.want_shut_down!r}, offline_log_dirs={self.offline_log_dirs!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -62,6 +62,8 @@ class BrokerHeartbeatRequest:
         w.int64(self.current_metadata_offset)
         w.boolean(self.want_fence)
         w.boolean(self.want_shut_down)
+        if not (version >= 1) and self.offline_log_dirs:
+            raise ValueError('field OfflineLogDirs is not supported in version %d of BrokerHeartbeatRequest' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if (version >= 1) and self.offline_log_dirs:
@@ -77,7 +79,7 @@ class BrokerHeartbeatRequest:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "BrokerHeartbeatRequest":
         self = cls.__new__(cls)
@@ -107,16 +109,15 @@ class BrokerHeartbeatRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BrokerHeartbeatRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class BrokerHeartbeatResponse:
@@ -126,7 +127,7 @@ class BrokerHeartbeatResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BrokerHeartbeatResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('is_caught_up', 'bool', (0, None), None, None), ('is_fenced', 'bool', (0, None), None, None), ('should_shut_down', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, is_caught_up: Any = False, is_fenced: Any = True, should_shut_down: Any = False) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -134,17 +135,17 @@ class BrokerHeartbeatResponse:
         self.is_fenced = is_fenced
         self.should_shut_down = should_shut_down
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.is_caught_up == other.is_caught_up and self.is_fenced == other.is_fenced and self.should_shut_down == other.should_shut_down  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"BrokerHeartbeatResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, is_caught_up={self.is_caught_up!r}, is_fenced={self.is_fenced!r}, should_shut_down={self.should_shut_down!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -158,7 +159,7 @@ class BrokerHeartbeatResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "BrokerHeartbeatResponse":
         self = cls.__new__(cls)
@@ -178,12 +179,12 @@ class BrokerHeartbeatResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BrokerHeartbeatResponse":
         return cls.decode(Reader(buf), version)

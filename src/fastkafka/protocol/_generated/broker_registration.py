@@ -31,24 +31,24 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _BrokerRegistrationRequest_Listener:
     __slots__ = ('name', 'host', 'port', 'security_protocol', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None), ('security_protocol', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0, security_protocol: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self.security_protocol = security_protocol
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_BrokerRegistrationRequest_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
-    
+        return f"BrokerRegistrationRequest.Listener(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -65,7 +65,7 @@ class _BrokerRegistrationRequest_Listener:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_BrokerRegistrationRequest_Listener":
         self = cls.__new__(cls)
@@ -88,28 +88,28 @@ class _BrokerRegistrationRequest_Listener:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _BrokerRegistrationRequest_Feature:
     __slots__ = ('name', 'min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
         self.name = name
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_BrokerRegistrationRequest_Feature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
+        return f"BrokerRegistrationRequest.Feature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -123,7 +123,7 @@ class _BrokerRegistrationRequest_Feature:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_BrokerRegistrationRequest_Feature":
         self = cls.__new__(cls)
@@ -143,124 +143,7 @@ class _BrokerRegistrationRequest_Feature:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _BrokerRegistrationRequest_Listener:
-    __slots__ = ('name', 'host', 'port', 'security_protocol', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None), ('security_protocol', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0, security_protocol: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.security_protocol = security_protocol
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_BrokerRegistrationRequest_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.uint16(self.port)
-        w.int16(self.security_protocol)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_BrokerRegistrationRequest_Listener":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.uint16()
-        self.security_protocol = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _BrokerRegistrationRequest_Feature:
-    __slots__ = ('name', 'min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
-        self.name = name
-        self.min_supported_version = min_supported_version
-        self.max_supported_version = max_supported_version
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_BrokerRegistrationRequest_Feature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_BrokerRegistrationRequest_Feature":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.min_supported_version = r.int16()
-        self.max_supported_version = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class BrokerRegistrationRequest:
     __slots__ = ('broker_id', 'cluster_id', 'incarnation_id', 'listeners', 'features', 'rack', 'is_migrating_zk_broker', 'log_dirs', 'previous_broker_epoch', '_unknown_tagged_fields')
@@ -269,7 +152,7 @@ class BrokerRegistrationRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BrokerRegistrationRequest'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('cluster_id', 'string', (0, None), None, None), ('incarnation_id', 'uuid', (0, None), None, None), ('listeners', '[]Listener', (0, None), None, None), ('features', '[]Feature', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None), ('is_migrating_zk_broker', 'bool', (1, None), None, None), ('log_dirs', '[]uuid', (2, None), None, None), ('previous_broker_epoch', 'int64', (3, None), None, None))
-    
+
     def __init__(self, *, broker_id: Any = 0, cluster_id: Any = '', incarnation_id: Any = _ZERO_UUID, listeners: Any = _MISSING, features: Any = _MISSING, rack: Any = '', is_migrating_zk_broker: Any = False, log_dirs: Any = _MISSING, previous_broker_epoch: Any = -1) -> None:
         self.broker_id = broker_id
         self.cluster_id = cluster_id
@@ -281,17 +164,17 @@ class BrokerRegistrationRequest:
         self.log_dirs = [] if log_dirs is _MISSING else log_dirs
         self.previous_broker_epoch = previous_broker_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.cluster_id == other.cluster_id and self.incarnation_id == other.incarnation_id and self.listeners == other.listeners and self.features == other.features and self.rack == other.rack and self.is_migrating_zk_broker == other.is_migrating_zk_broker and self.log_dirs == other.log_dirs and self.previous_broker_epoch == other.previous_broker_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"BrokerRegistrationRequest(broker_id={self.broker_id!r}, cluster_id={self.cluster_id!r}, incarnation_id={self.incarnation_id!r}, listeners={self.listeners!r}, features={self.features!r}, rack={self.rack!r}, is_migrating_zk_broker={self.is_migrating_zk_broker!r}, log_dirs={self.log_dirs!r}, previous_broker_epoch={self.previous_broker_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -322,7 +205,7 @@ class BrokerRegistrationRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "BrokerRegistrationRequest":
         self = cls.__new__(cls)
@@ -369,22 +252,16 @@ class BrokerRegistrationRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BrokerRegistrationRequest":
         return cls.decode(Reader(buf), version)
-    
-BrokerRegistrationRequest.Listener = _BrokerRegistrationRequest_Listener  # type: ignore[attr-defined]
-_BrokerRegistrationRequest_Listener.__name__ = 'Listener'
-_BrokerRegistrationRequest_Listener.__qualname__ = 'BrokerRegistrationRequest.Listener'
-BrokerRegistrationRequest.Feature = _BrokerRegistrationRequest_Feature  # type: ignore[attr-defined]
-_BrokerRegistrationRequest_Feature.__name__ = 'Feature'
-_BrokerRegistrationRequest_Feature.__qualname__ = 'BrokerRegistrationRequest.Feature'
+
 BrokerRegistrationRequest.Listener = _BrokerRegistrationRequest_Listener  # type: ignore[attr-defined]
 _BrokerRegistrationRequest_Listener.__name__ = 'Listener'
 _BrokerRegistrationRequest_Listener.__qualname__ = 'BrokerRegistrationRequest.Listener'
@@ -400,23 +277,23 @@ class BrokerRegistrationResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BrokerRegistrationResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, broker_epoch: Any = -1) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.broker_epoch = broker_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.broker_epoch == other.broker_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"BrokerRegistrationResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, broker_epoch={self.broker_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -428,7 +305,7 @@ class BrokerRegistrationResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "BrokerRegistrationResponse":
         self = cls.__new__(cls)
@@ -446,12 +323,12 @@ class BrokerRegistrationResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BrokerRegistrationResponse":
         return cls.decode(Reader(buf), version)

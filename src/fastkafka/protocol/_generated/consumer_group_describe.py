@@ -35,22 +35,22 @@ class ConsumerGroupDescribeRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupDescribeRequest'
     SCHEMA = (('group_ids', '[]string', (0, None), None, None), ('include_authorized_operations', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, group_ids: Any = _MISSING, include_authorized_operations: Any = False) -> None:
         self.group_ids = [] if group_ids is _MISSING else group_ids
         self.include_authorized_operations = include_authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_ids == other.group_ids and self.include_authorized_operations == other.include_authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupDescribeRequest(group_ids={self.group_ids!r}, include_authorized_operations={self.include_authorized_operations!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.group_ids))
@@ -63,7 +63,7 @@ class ConsumerGroupDescribeRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupDescribeRequest":
         self = cls.__new__(cls)
@@ -84,38 +84,37 @@ class ConsumerGroupDescribeRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupDescribeRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ConsumerGroupDescribeResponse_TopicPartitions:
     __slots__ = ('topic_id', 'topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupDescribeResponse_TopicPartitions(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"ConsumerGroupDescribeResponse.TopicPartitions(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -131,7 +130,7 @@ class _ConsumerGroupDescribeResponse_TopicPartitions:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupDescribeResponse_TopicPartitions":
         self = cls.__new__(cls)
@@ -155,26 +154,26 @@ class _ConsumerGroupDescribeResponse_TopicPartitions:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ConsumerGroupDescribeResponse_Assignment:
     __slots__ = ('topic_partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_partitions', '[]TopicPartitions', (0, None), None, None),)
-    
+
     def __init__(self, *, topic_partitions: Any = _MISSING) -> None:
         self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupDescribeResponse_Assignment(topic_partitions={self.topic_partitions!r})"
-    
+        return f"ConsumerGroupDescribeResponse.Assignment(topic_partitions={self.topic_partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topic_partitions))
@@ -186,7 +185,7 @@ class _ConsumerGroupDescribeResponse_Assignment:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupDescribeResponse_Assignment":
         self = cls.__new__(cls)
@@ -206,12 +205,12 @@ class _ConsumerGroupDescribeResponse_Assignment:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ConsumerGroupDescribeResponse_Member:
     __slots__ = ('member_id', 'instance_id', 'rack_id', 'member_epoch', 'client_id', 'client_host', 'subscribed_topic_names', 'subscribed_topic_regex', 'assignment', 'target_assignment', '_unknown_tagged_fields')
     SCHEMA = (('member_id', 'string', (0, None), None, None), ('instance_id', 'string', (0, None), (0, None), None), ('rack_id', 'string', (0, None), (0, None), None), ('member_epoch', 'int32', (0, None), None, None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('subscribed_topic_names', '[]string', (0, None), None, None), ('subscribed_topic_regex', 'string', (0, None), (0, None), None), ('assignment', 'Assignment', (0, None), None, None), ('target_assignment', 'Assignment', (0, None), None, None))
-    
+
     def __init__(self, *, member_id: Any = '', instance_id: Any = None, rack_id: Any = None, member_epoch: Any = 0, client_id: Any = '', client_host: Any = '', subscribed_topic_names: Any = _MISSING, subscribed_topic_regex: Any = None, assignment: Any = _MISSING, target_assignment: Any = _MISSING) -> None:
         self.member_id = member_id
         self.instance_id = instance_id
@@ -224,17 +223,17 @@ class _ConsumerGroupDescribeResponse_Member:
         self.assignment = _ConsumerGroupDescribeResponse_Assignment() if assignment is _MISSING else assignment
         self.target_assignment = _ConsumerGroupDescribeResponse_Assignment() if target_assignment is _MISSING else target_assignment
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_id == other.member_id and self.instance_id == other.instance_id and self.rack_id == other.rack_id and self.member_epoch == other.member_epoch and self.client_id == other.client_id and self.client_host == other.client_host and self.subscribed_topic_names == other.subscribed_topic_names and self.subscribed_topic_regex == other.subscribed_topic_regex and self.assignment == other.assignment and self.target_assignment == other.target_assignment  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupDescribeResponse_Member(member_id={self.member_id!r}, instance_id={self.instance_id!r}, rack_id={self.rack_id!r}, member_epoch={self.member_epoch!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, subscribed_topic_names={self.subscribed_topic_names!r}, subscribed_topic_regex={self.subscribed_topic_regex!r}, assignment={self.assignment!r}, target_assignment={self.target_assignment!r})"
-    
+        return f"ConsumerGroupDescribeResponse.Member(member_id={self.member_id!r}, instance_id={self.instance_id!r}, rack_id={self.rack_id!r}, member_epoch={self.member_epoch!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, subscribed_topic_names={self.subscribed_topic_names!r}, subscribed_topic_regex={self.subscribed_topic_regex!r}, assignment={self.assignment!r}, target_assignment={self.target_assignment!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.member_id is None:
@@ -261,7 +260,7 @@ class _ConsumerGroupDescribeResponse_Member:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupDescribeResponse_Member":
         self = cls.__new__(cls)
@@ -296,12 +295,12 @@ class _ConsumerGroupDescribeResponse_Member:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ConsumerGroupDescribeResponse_DescribedGroup:
     __slots__ = ('error_code', 'error_message', 'group_id', 'group_state', 'group_epoch', 'assignment_epoch', 'assignor_name', 'members', 'authorized_operations', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('group_id', 'string', (0, None), None, None), ('group_state', 'string', (0, None), None, None), ('group_epoch', 'int32', (0, None), None, None), ('assignment_epoch', 'int32', (0, None), None, None), ('assignor_name', 'string', (0, None), None, None), ('members', '[]Member', (0, None), None, None), ('authorized_operations', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = None, group_id: Any = '', group_state: Any = '', group_epoch: Any = 0, assignment_epoch: Any = 0, assignor_name: Any = '', members: Any = _MISSING, authorized_operations: Any = -2147483648) -> None:
         self.error_code = error_code
         self.error_message = error_message
@@ -313,17 +312,17 @@ class _ConsumerGroupDescribeResponse_DescribedGroup:
         self.members = [] if members is _MISSING else members
         self.authorized_operations = authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.group_id == other.group_id and self.group_state == other.group_state and self.group_epoch == other.group_epoch and self.assignment_epoch == other.assignment_epoch and self.assignor_name == other.assignor_name and self.members == other.members and self.authorized_operations == other.authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupDescribeResponse_DescribedGroup(error_code={self.error_code!r}, error_message={self.error_message!r}, group_id={self.group_id!r}, group_state={self.group_state!r}, group_epoch={self.group_epoch!r}, assignment_epoch={self.assignment_epoch!r}, assignor_name={self.assignor_name!r}, members={self.members!r}, authorized_operations={self.authorized_operations!r})"
-    
+        return f"ConsumerGroupDescribeResponse.DescribedGroup(error_code={self.error_code!r}, error_message={self.error_message!r}, group_id={self.group_id!r}, group_state={self.group_state!r}, group_epoch={self.group_epoch!r}, assignment_epoch={self.assignment_epoch!r}, assignor_name={self.assignor_name!r}, members={self.members!r}, authorized_operations={self.authorized_operations!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.error_code)
@@ -349,7 +348,7 @@ class _ConsumerGroupDescribeResponse_DescribedGroup:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupDescribeResponse_DescribedGroup":
         self = cls.__new__(cls)
@@ -383,296 +382,7 @@ class _ConsumerGroupDescribeResponse_DescribedGroup:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ConsumerGroupDescribeResponse_Assignment:
-    __slots__ = ('topic_partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_partitions', '[]TopicPartitions', (0, None), None, None),)
-    
-    def __init__(self, *, topic_partitions: Any = _MISSING) -> None:
-        self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupDescribeResponse_Assignment(topic_partitions={self.topic_partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.compact_array_length(len(self.topic_partitions))
-        for _x in self.topic_partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupDescribeResponse_Assignment":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field TopicPartitions was serialized as null')
-        else:
-            self.topic_partitions = [_ConsumerGroupDescribeResponse_TopicPartitions.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ConsumerGroupDescribeResponse_TopicPartitions:
-    __slots__ = ('topic_id', 'topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupDescribeResponse_TopicPartitions(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupDescribeResponse_TopicPartitions":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ConsumerGroupDescribeResponse_Member:
-    __slots__ = ('member_id', 'instance_id', 'rack_id', 'member_epoch', 'client_id', 'client_host', 'subscribed_topic_names', 'subscribed_topic_regex', 'assignment', 'target_assignment', '_unknown_tagged_fields')
-    SCHEMA = (('member_id', 'string', (0, None), None, None), ('instance_id', 'string', (0, None), (0, None), None), ('rack_id', 'string', (0, None), (0, None), None), ('member_epoch', 'int32', (0, None), None, None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('subscribed_topic_names', '[]string', (0, None), None, None), ('subscribed_topic_regex', 'string', (0, None), (0, None), None), ('assignment', 'Assignment', (0, None), None, None), ('target_assignment', 'Assignment', (0, None), None, None))
-    
-    def __init__(self, *, member_id: Any = '', instance_id: Any = None, rack_id: Any = None, member_epoch: Any = 0, client_id: Any = '', client_host: Any = '', subscribed_topic_names: Any = _MISSING, subscribed_topic_regex: Any = None, assignment: Any = _MISSING, target_assignment: Any = _MISSING) -> None:
-        self.member_id = member_id
-        self.instance_id = instance_id
-        self.rack_id = rack_id
-        self.member_epoch = member_epoch
-        self.client_id = client_id
-        self.client_host = client_host
-        self.subscribed_topic_names = [] if subscribed_topic_names is _MISSING else subscribed_topic_names
-        self.subscribed_topic_regex = subscribed_topic_regex
-        self.assignment = _ConsumerGroupDescribeResponse_Assignment() if assignment is _MISSING else assignment
-        self.target_assignment = _ConsumerGroupDescribeResponse_Assignment() if target_assignment is _MISSING else target_assignment
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.member_id == other.member_id and self.instance_id == other.instance_id and self.rack_id == other.rack_id and self.member_epoch == other.member_epoch and self.client_id == other.client_id and self.client_host == other.client_host and self.subscribed_topic_names == other.subscribed_topic_names and self.subscribed_topic_regex == other.subscribed_topic_regex and self.assignment == other.assignment and self.target_assignment == other.target_assignment  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupDescribeResponse_Member(member_id={self.member_id!r}, instance_id={self.instance_id!r}, rack_id={self.rack_id!r}, member_epoch={self.member_epoch!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, subscribed_topic_names={self.subscribed_topic_names!r}, subscribed_topic_regex={self.subscribed_topic_regex!r}, assignment={self.assignment!r}, target_assignment={self.target_assignment!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.member_id is None:
-            raise ValueError('non-nullable field MemberId was set to null')
-        w.compact_string(self.member_id)
-        w.compact_string(self.instance_id)
-        w.compact_string(self.rack_id)
-        w.int32(self.member_epoch)
-        if self.client_id is None:
-            raise ValueError('non-nullable field ClientId was set to null')
-        w.compact_string(self.client_id)
-        if self.client_host is None:
-            raise ValueError('non-nullable field ClientHost was set to null')
-        w.compact_string(self.client_host)
-        w.compact_array_length(len(self.subscribed_topic_names))
-        for _x in self.subscribed_topic_names:
-            w.compact_string(_x)
-        w.compact_string(self.subscribed_topic_regex)
-        self.assignment.encode(w, version)
-        self.target_assignment.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupDescribeResponse_Member":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.member_id = r.compact_string()
-        if self.member_id is None:
-            raise DecodeError('non-nullable field MemberId was serialized as null')
-        self.instance_id = r.compact_string()
-        self.rack_id = r.compact_string()
-        self.member_epoch = r.int32()
-        self.client_id = r.compact_string()
-        if self.client_id is None:
-            raise DecodeError('non-nullable field ClientId was serialized as null')
-        self.client_host = r.compact_string()
-        if self.client_host is None:
-            raise DecodeError('non-nullable field ClientHost was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field SubscribedTopicNames was serialized as null')
-        else:
-            self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
-        self.subscribed_topic_regex = r.compact_string()
-        self.assignment = _ConsumerGroupDescribeResponse_Assignment.decode(r, version)
-        self.target_assignment = _ConsumerGroupDescribeResponse_Assignment.decode(r, version)
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ConsumerGroupDescribeResponse_DescribedGroup:
-    __slots__ = ('error_code', 'error_message', 'group_id', 'group_state', 'group_epoch', 'assignment_epoch', 'assignor_name', 'members', 'authorized_operations', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('group_id', 'string', (0, None), None, None), ('group_state', 'string', (0, None), None, None), ('group_epoch', 'int32', (0, None), None, None), ('assignment_epoch', 'int32', (0, None), None, None), ('assignor_name', 'string', (0, None), None, None), ('members', '[]Member', (0, None), None, None), ('authorized_operations', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, error_message: Any = None, group_id: Any = '', group_state: Any = '', group_epoch: Any = 0, assignment_epoch: Any = 0, assignor_name: Any = '', members: Any = _MISSING, authorized_operations: Any = -2147483648) -> None:
-        self.error_code = error_code
-        self.error_message = error_message
-        self.group_id = group_id
-        self.group_state = group_state
-        self.group_epoch = group_epoch
-        self.assignment_epoch = assignment_epoch
-        self.assignor_name = assignor_name
-        self.members = [] if members is _MISSING else members
-        self.authorized_operations = authorized_operations
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.error_message == other.error_message and self.group_id == other.group_id and self.group_state == other.group_state and self.group_epoch == other.group_epoch and self.assignment_epoch == other.assignment_epoch and self.assignor_name == other.assignor_name and self.members == other.members and self.authorized_operations == other.authorized_operations  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupDescribeResponse_DescribedGroup(error_code={self.error_code!r}, error_message={self.error_message!r}, group_id={self.group_id!r}, group_state={self.group_state!r}, group_epoch={self.group_epoch!r}, assignment_epoch={self.assignment_epoch!r}, assignor_name={self.assignor_name!r}, members={self.members!r}, authorized_operations={self.authorized_operations!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        if self.group_id is None:
-            raise ValueError('non-nullable field GroupId was set to null')
-        w.compact_string(self.group_id)
-        if self.group_state is None:
-            raise ValueError('non-nullable field GroupState was set to null')
-        w.compact_string(self.group_state)
-        w.int32(self.group_epoch)
-        w.int32(self.assignment_epoch)
-        if self.assignor_name is None:
-            raise ValueError('non-nullable field AssignorName was set to null')
-        w.compact_string(self.assignor_name)
-        w.compact_array_length(len(self.members))
-        for _x in self.members:
-            _x.encode(w, version)
-        w.int32(self.authorized_operations)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupDescribeResponse_DescribedGroup":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        self.group_id = r.compact_string()
-        if self.group_id is None:
-            raise DecodeError('non-nullable field GroupId was serialized as null')
-        self.group_state = r.compact_string()
-        if self.group_state is None:
-            raise DecodeError('non-nullable field GroupState was serialized as null')
-        self.group_epoch = r.int32()
-        self.assignment_epoch = r.int32()
-        self.assignor_name = r.compact_string()
-        if self.assignor_name is None:
-            raise DecodeError('non-nullable field AssignorName was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Members was serialized as null')
-        else:
-            self.members = [_ConsumerGroupDescribeResponse_Member.decode(r, version) for _ in range(_n)]
-        self.authorized_operations = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ConsumerGroupDescribeResponse:
     __slots__ = ('throttle_time_ms', 'groups', '_unknown_tagged_fields')
@@ -681,22 +391,22 @@ class ConsumerGroupDescribeResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupDescribeResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('groups', '[]DescribedGroup', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, groups: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _MISSING else groups
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.groups == other.groups  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupDescribeResponse(throttle_time_ms={self.throttle_time_ms!r}, groups={self.groups!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -709,7 +419,7 @@ class ConsumerGroupDescribeResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupDescribeResponse":
         self = cls.__new__(cls)
@@ -730,34 +440,22 @@ class ConsumerGroupDescribeResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupDescribeResponse":
         return cls.decode(Reader(buf), version)
-    
+
 ConsumerGroupDescribeResponse.TopicPartitions = _ConsumerGroupDescribeResponse_TopicPartitions  # type: ignore[attr-defined]
 _ConsumerGroupDescribeResponse_TopicPartitions.__name__ = 'TopicPartitions'
 _ConsumerGroupDescribeResponse_TopicPartitions.__qualname__ = 'ConsumerGroupDescribeResponse.TopicPartitions'
 ConsumerGroupDescribeResponse.Assignment = _ConsumerGroupDescribeResponse_Assignment  # type: ignore[attr-defined]
 _ConsumerGroupDescribeResponse_Assignment.__name__ = 'Assignment'
 _ConsumerGroupDescribeResponse_Assignment.__qualname__ = 'ConsumerGroupDescribeResponse.Assignment'
-ConsumerGroupDescribeResponse.Member = _ConsumerGroupDescribeResponse_Member  # type: ignore[attr-defined]
-_ConsumerGroupDescribeResponse_Member.__name__ = 'Member'
-_ConsumerGroupDescribeResponse_Member.__qualname__ = 'ConsumerGroupDescribeResponse.Member'
-ConsumerGroupDescribeResponse.DescribedGroup = _ConsumerGroupDescribeResponse_DescribedGroup  # type: ignore[attr-defined]
-_ConsumerGroupDescribeResponse_DescribedGroup.__name__ = 'DescribedGroup'
-_ConsumerGroupDescribeResponse_DescribedGroup.__qualname__ = 'ConsumerGroupDescribeResponse.DescribedGroup'
-ConsumerGroupDescribeResponse.Assignment = _ConsumerGroupDescribeResponse_Assignment  # type: ignore[attr-defined]
-_ConsumerGroupDescribeResponse_Assignment.__name__ = 'Assignment'
-_ConsumerGroupDescribeResponse_Assignment.__qualname__ = 'ConsumerGroupDescribeResponse.Assignment'
-ConsumerGroupDescribeResponse.TopicPartitions = _ConsumerGroupDescribeResponse_TopicPartitions  # type: ignore[attr-defined]
-_ConsumerGroupDescribeResponse_TopicPartitions.__name__ = 'TopicPartitions'
-_ConsumerGroupDescribeResponse_TopicPartitions.__qualname__ = 'ConsumerGroupDescribeResponse.TopicPartitions'
 ConsumerGroupDescribeResponse.Member = _ConsumerGroupDescribeResponse_Member  # type: ignore[attr-defined]
 _ConsumerGroupDescribeResponse_Member.__name__ = 'Member'
 _ConsumerGroupDescribeResponse_Member.__qualname__ = 'ConsumerGroupDescribeResponse.Member'

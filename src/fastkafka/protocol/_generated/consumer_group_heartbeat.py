@@ -31,76 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ConsumerGroupHeartbeatRequest_TopicPartitions:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupHeartbeatRequest_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupHeartbeatRequest_TopicPartitions":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _ConsumerGroupHeartbeatRequest_TopicPartitions:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupHeartbeatRequest_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ConsumerGroupHeartbeatRequest.TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -113,7 +59,7 @@ class _ConsumerGroupHeartbeatRequest_TopicPartitions:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupHeartbeatRequest_TopicPartitions":
         self = cls.__new__(cls)
@@ -134,7 +80,7 @@ class _ConsumerGroupHeartbeatRequest_TopicPartitions:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class ConsumerGroupHeartbeatRequest:
     __slots__ = ('group_id', 'member_id', 'member_epoch', 'instance_id', 'rack_id', 'rebalance_timeout_ms', 'subscribed_topic_names', 'subscribed_topic_regex', 'server_assignor', 'topic_partitions', '_unknown_tagged_fields')
@@ -143,7 +89,7 @@ class ConsumerGroupHeartbeatRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupHeartbeatRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('member_id', 'string', (0, None), None, None), ('member_epoch', 'int32', (0, None), None, None), ('instance_id', 'string', (0, None), (0, None), None), ('rack_id', 'string', (0, None), (0, None), None), ('rebalance_timeout_ms', 'int32', (0, None), None, None), ('subscribed_topic_names', '[]string', (0, None), (0, None), None), ('subscribed_topic_regex', 'string', (1, None), (1, None), None), ('server_assignor', 'string', (0, None), (0, None), None), ('topic_partitions', '[]TopicPartitions', (0, None), (0, None), None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '', member_epoch: Any = 0, instance_id: Any = None, rack_id: Any = None, rebalance_timeout_ms: Any = -1, subscribed_topic_names: Any = None, subscribed_topic_regex: Any = None, server_assignor: Any = None, topic_partitions: Any = None) -> None:
         self.group_id = group_id
         self.member_id = member_id
@@ -156,17 +102,17 @@ class ConsumerGroupHeartbeatRequest:
         self.server_assignor = server_assignor
         self.topic_partitions = topic_partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id and self.member_epoch == other.member_epoch and self.instance_id == other.instance_id and self.rack_id == other.rack_id and self.rebalance_timeout_ms == other.rebalance_timeout_ms and self.subscribed_topic_names == other.subscribed_topic_names and self.subscribed_topic_regex == other.subscribed_topic_regex and self.server_assignor == other.server_assignor and self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupHeartbeatRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, member_epoch={self.member_epoch!r}, instance_id={self.instance_id!r}, rack_id={self.rack_id!r}, rebalance_timeout_ms={self.rebalance_timeout_ms!r}, subscribed_topic_names={self.subscribed_topic_names!r}, subscribed_topic_regex={self.subscribed_topic_regex!r}, server_assignor={self.server_assignor!r}, topic_partitions={self.topic_partitions!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.group_id is None:
@@ -202,7 +148,7 @@ class ConsumerGroupHeartbeatRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupHeartbeatRequest":
         self = cls.__new__(cls)
@@ -242,19 +188,16 @@ class ConsumerGroupHeartbeatRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupHeartbeatRequest":
         return cls.decode(Reader(buf), version)
-    
-ConsumerGroupHeartbeatRequest.TopicPartitions = _ConsumerGroupHeartbeatRequest_TopicPartitions  # type: ignore[attr-defined]
-_ConsumerGroupHeartbeatRequest_TopicPartitions.__name__ = 'TopicPartitions'
-_ConsumerGroupHeartbeatRequest_TopicPartitions.__qualname__ = 'ConsumerGroupHeartbeatRequest.TopicPartitions'
+
 ConsumerGroupHeartbeatRequest.TopicPartitions = _ConsumerGroupHeartbeatRequest_TopicPartitions  # type: ignore[attr-defined]
 _ConsumerGroupHeartbeatRequest_TopicPartitions.__name__ = 'TopicPartitions'
 _ConsumerGroupHeartbeatRequest_TopicPartitions.__qualname__ = 'ConsumerGroupHeartbeatRequest.TopicPartitions'
@@ -263,22 +206,22 @@ _ConsumerGroupHeartbeatRequest_TopicPartitions.__qualname__ = 'ConsumerGroupHear
 class _ConsumerGroupHeartbeatResponse_TopicPartitions:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupHeartbeatResponse_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ConsumerGroupHeartbeatResponse.TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -291,7 +234,7 @@ class _ConsumerGroupHeartbeatResponse_TopicPartitions:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupHeartbeatResponse_TopicPartitions":
         self = cls.__new__(cls)
@@ -312,26 +255,26 @@ class _ConsumerGroupHeartbeatResponse_TopicPartitions:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ConsumerGroupHeartbeatResponse_Assignment:
     __slots__ = ('topic_partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_partitions', '[]TopicPartitions', (0, None), None, None),)
-    
+
     def __init__(self, *, topic_partitions: Any = _MISSING) -> None:
         self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupHeartbeatResponse_Assignment(topic_partitions={self.topic_partitions!r})"
-    
+        return f"ConsumerGroupHeartbeatResponse.Assignment(topic_partitions={self.topic_partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topic_partitions))
@@ -343,7 +286,7 @@ class _ConsumerGroupHeartbeatResponse_Assignment:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupHeartbeatResponse_Assignment":
         self = cls.__new__(cls)
@@ -363,112 +306,7 @@ class _ConsumerGroupHeartbeatResponse_Assignment:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ConsumerGroupHeartbeatResponse_TopicPartitions:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupHeartbeatResponse_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupHeartbeatResponse_TopicPartitions":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ConsumerGroupHeartbeatResponse_Assignment:
-    __slots__ = ('topic_partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_partitions', '[]TopicPartitions', (0, None), None, None),)
-    
-    def __init__(self, *, topic_partitions: Any = _MISSING) -> None:
-        self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupHeartbeatResponse_Assignment(topic_partitions={self.topic_partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.compact_array_length(len(self.topic_partitions))
-        for _x in self.topic_partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupHeartbeatResponse_Assignment":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field TopicPartitions was serialized as null')
-        else:
-            self.topic_partitions = [_ConsumerGroupHeartbeatResponse_TopicPartitions.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ConsumerGroupHeartbeatResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'member_id', 'member_epoch', 'heartbeat_interval_ms', 'assignment', '_unknown_tagged_fields')
@@ -477,7 +315,7 @@ class ConsumerGroupHeartbeatResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupHeartbeatResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('member_epoch', 'int32', (0, None), None, None), ('heartbeat_interval_ms', 'int32', (0, None), None, None), ('assignment', 'Assignment', (0, None), (0, None), None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, member_id: Any = None, member_epoch: Any = 0, heartbeat_interval_ms: Any = 0, assignment: Any = None) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -487,17 +325,17 @@ class ConsumerGroupHeartbeatResponse:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.assignment = assignment
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.member_id == other.member_id and self.member_epoch == other.member_epoch and self.heartbeat_interval_ms == other.heartbeat_interval_ms and self.assignment == other.assignment  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupHeartbeatResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, member_id={self.member_id!r}, member_epoch={self.member_epoch!r}, heartbeat_interval_ms={self.heartbeat_interval_ms!r}, assignment={self.assignment!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -517,7 +355,7 @@ class ConsumerGroupHeartbeatResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupHeartbeatResponse":
         self = cls.__new__(cls)
@@ -539,22 +377,16 @@ class ConsumerGroupHeartbeatResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupHeartbeatResponse":
         return cls.decode(Reader(buf), version)
-    
-ConsumerGroupHeartbeatResponse.TopicPartitions = _ConsumerGroupHeartbeatResponse_TopicPartitions  # type: ignore[attr-defined]
-_ConsumerGroupHeartbeatResponse_TopicPartitions.__name__ = 'TopicPartitions'
-_ConsumerGroupHeartbeatResponse_TopicPartitions.__qualname__ = 'ConsumerGroupHeartbeatResponse.TopicPartitions'
-ConsumerGroupHeartbeatResponse.Assignment = _ConsumerGroupHeartbeatResponse_Assignment  # type: ignore[attr-defined]
-_ConsumerGroupHeartbeatResponse_Assignment.__name__ = 'Assignment'
-_ConsumerGroupHeartbeatResponse_Assignment.__qualname__ = 'ConsumerGroupHeartbeatResponse.Assignment'
+
 ConsumerGroupHeartbeatResponse.TopicPartitions = _ConsumerGroupHeartbeatResponse_TopicPartitions  # type: ignore[attr-defined]
 _ConsumerGroupHeartbeatResponse_TopicPartitions.__name__ = 'TopicPartitions'
 _ConsumerGroupHeartbeatResponse_TopicPartitions.__qualname__ = 'ConsumerGroupHeartbeatResponse.TopicPartitions'

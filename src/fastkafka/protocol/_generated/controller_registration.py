@@ -31,24 +31,24 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ControllerRegistrationRequest_Listener:
     __slots__ = ('name', 'host', 'port', 'security_protocol', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None), ('security_protocol', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0, security_protocol: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self.security_protocol = security_protocol
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ControllerRegistrationRequest_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
-    
+        return f"ControllerRegistrationRequest.Listener(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -65,7 +65,7 @@ class _ControllerRegistrationRequest_Listener:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ControllerRegistrationRequest_Listener":
         self = cls.__new__(cls)
@@ -88,28 +88,28 @@ class _ControllerRegistrationRequest_Listener:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ControllerRegistrationRequest_Feature:
     __slots__ = ('name', 'min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
         self.name = name
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ControllerRegistrationRequest_Feature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
+        return f"ControllerRegistrationRequest.Feature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -123,7 +123,7 @@ class _ControllerRegistrationRequest_Feature:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ControllerRegistrationRequest_Feature":
         self = cls.__new__(cls)
@@ -143,124 +143,7 @@ class _ControllerRegistrationRequest_Feature:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ControllerRegistrationRequest_Listener:
-    __slots__ = ('name', 'host', 'port', 'security_protocol', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None), ('security_protocol', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0, security_protocol: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.security_protocol = security_protocol
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ControllerRegistrationRequest_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.uint16(self.port)
-        w.int16(self.security_protocol)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ControllerRegistrationRequest_Listener":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.uint16()
-        self.security_protocol = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ControllerRegistrationRequest_Feature:
-    __slots__ = ('name', 'min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
-        self.name = name
-        self.min_supported_version = min_supported_version
-        self.max_supported_version = max_supported_version
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ControllerRegistrationRequest_Feature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ControllerRegistrationRequest_Feature":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.min_supported_version = r.int16()
-        self.max_supported_version = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ControllerRegistrationRequest:
     __slots__ = ('controller_id', 'incarnation_id', 'zk_migration_ready', 'listeners', 'features', '_unknown_tagged_fields')
@@ -269,7 +152,7 @@ class ControllerRegistrationRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ControllerRegistrationRequest'
     SCHEMA = (('controller_id', 'int32', (0, None), None, None), ('incarnation_id', 'uuid', (0, None), None, None), ('zk_migration_ready', 'bool', (0, None), None, None), ('listeners', '[]Listener', (0, None), None, None), ('features', '[]Feature', (0, None), None, None))
-    
+
     def __init__(self, *, controller_id: Any = 0, incarnation_id: Any = _ZERO_UUID, zk_migration_ready: Any = False, listeners: Any = _MISSING, features: Any = _MISSING) -> None:
         self.controller_id = controller_id
         self.incarnation_id = incarnation_id
@@ -277,17 +160,17 @@ class ControllerRegistrationRequest:
         self.listeners = [] if listeners is _MISSING else listeners
         self.features = [] if features is _MISSING else features
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.controller_id == other.controller_id and self.incarnation_id == other.incarnation_id and self.zk_migration_ready == other.zk_migration_ready and self.listeners == other.listeners and self.features == other.features  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ControllerRegistrationRequest(controller_id={self.controller_id!r}, incarnation_id={self.incarnation_id!r}, zk_migration_ready={self.zk_migration_ready!r}, listeners={self.listeners!r}, features={self.features!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.controller_id)
@@ -305,7 +188,7 @@ class ControllerRegistrationRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ControllerRegistrationRequest":
         self = cls.__new__(cls)
@@ -333,22 +216,16 @@ class ControllerRegistrationRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ControllerRegistrationRequest":
         return cls.decode(Reader(buf), version)
-    
-ControllerRegistrationRequest.Listener = _ControllerRegistrationRequest_Listener  # type: ignore[attr-defined]
-_ControllerRegistrationRequest_Listener.__name__ = 'Listener'
-_ControllerRegistrationRequest_Listener.__qualname__ = 'ControllerRegistrationRequest.Listener'
-ControllerRegistrationRequest.Feature = _ControllerRegistrationRequest_Feature  # type: ignore[attr-defined]
-_ControllerRegistrationRequest_Feature.__name__ = 'Feature'
-_ControllerRegistrationRequest_Feature.__qualname__ = 'ControllerRegistrationRequest.Feature'
+
 ControllerRegistrationRequest.Listener = _ControllerRegistrationRequest_Listener  # type: ignore[attr-defined]
 _ControllerRegistrationRequest_Listener.__name__ = 'Listener'
 _ControllerRegistrationRequest_Listener.__qualname__ = 'ControllerRegistrationRequest.Listener'
@@ -364,23 +241,23 @@ class ControllerRegistrationResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ControllerRegistrationResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ControllerRegistrationResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -392,7 +269,7 @@ class ControllerRegistrationResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ControllerRegistrationResponse":
         self = cls.__new__(cls)
@@ -410,12 +287,12 @@ class ControllerRegistrationResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ControllerRegistrationResponse":
         return cls.decode(Reader(buf), version)

@@ -31,97 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _CreateAclsRequest_AclCreation:
     __slots__ = ('resource_type', 'resource_name', 'resource_pattern_type', 'principal', 'host', 'operation', 'permission_type', '_unknown_tagged_fields')
     SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('resource_pattern_type', 'int8', (1, None), None, None), ('principal', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
-    def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', resource_pattern_type: Any = 3, principal: Any = '', host: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self.resource_pattern_type = resource_pattern_type
-        self.principal = principal
-        self.host = host
-        self.operation = operation
-        self.permission_type = permission_type
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.resource_pattern_type == other.resource_pattern_type and self.principal == other.principal and self.host == other.host and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreateAclsRequest_AclCreation(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, resource_pattern_type={self.resource_pattern_type!r}, principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if version >= 1:
-            w.int8(self.resource_pattern_type)
-        elif self.resource_pattern_type != 3:
-            raise ValueError('field ResourcePatternType is not supported in version %d of CreateAclsRequest' % version)
-        if self.principal is None:
-            raise ValueError('non-nullable field Principal was set to null')
-        if flexible:
-            w.compact_string(self.principal)
-        else:
-            w.string(self.principal)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        if flexible:
-            w.compact_string(self.host)
-        else:
-            w.string(self.host)
-        w.int8(self.operation)
-        w.int8(self.permission_type)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreateAclsRequest_AclCreation":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        if version >= 1:
-            self.resource_pattern_type = r.int8()
-        else:
-            self.resource_pattern_type = 3
-        self.principal = (r.compact_string() if flexible else r.string())
-        if self.principal is None:
-            raise DecodeError('non-nullable field Principal was serialized as null')
-        self.host = (r.compact_string() if flexible else r.string())
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.operation = r.int8()
-        self.permission_type = r.int8()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _CreateAclsRequest_AclCreation:
-    __slots__ = ('resource_type', 'resource_name', 'resource_pattern_type', 'principal', 'host', 'operation', 'permission_type', '_unknown_tagged_fields')
-    SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('resource_pattern_type', 'int8', (1, None), None, None), ('principal', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
     def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', resource_pattern_type: Any = 3, principal: Any = '', host: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
         self.resource_type = resource_type
         self.resource_name = resource_name
@@ -131,17 +41,17 @@ class _CreateAclsRequest_AclCreation:
         self.operation = operation
         self.permission_type = permission_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.resource_pattern_type == other.resource_pattern_type and self.principal == other.principal and self.host == other.host and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreateAclsRequest_AclCreation(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, resource_pattern_type={self.resource_pattern_type!r}, principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
+        return f"CreateAclsRequest.AclCreation(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, resource_pattern_type={self.resource_pattern_type!r}, principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int8(self.resource_type)
@@ -175,7 +85,7 @@ class _CreateAclsRequest_AclCreation:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreateAclsRequest_AclCreation":
         self = cls.__new__(cls)
@@ -206,7 +116,7 @@ class _CreateAclsRequest_AclCreation:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class CreateAclsRequest:
     __slots__ = ('creations', '_unknown_tagged_fields')
@@ -215,21 +125,21 @@ class CreateAclsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreateAclsRequest'
     SCHEMA = (('creations', '[]AclCreation', (0, None), None, None),)
-    
+
     def __init__(self, *, creations: Any = _MISSING) -> None:
         self.creations = [] if creations is _MISSING else creations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.creations == other.creations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"CreateAclsRequest(creations={self.creations!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -244,7 +154,7 @@ class CreateAclsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "CreateAclsRequest":
         self = cls.__new__(cls)
@@ -264,19 +174,16 @@ class CreateAclsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "CreateAclsRequest":
         return cls.decode(Reader(buf), version)
-    
-CreateAclsRequest.AclCreation = _CreateAclsRequest_AclCreation  # type: ignore[attr-defined]
-_CreateAclsRequest_AclCreation.__name__ = 'AclCreation'
-_CreateAclsRequest_AclCreation.__qualname__ = 'CreateAclsRequest.AclCreation'
+
 CreateAclsRequest.AclCreation = _CreateAclsRequest_AclCreation  # type: ignore[attr-defined]
 _CreateAclsRequest_AclCreation.__name__ = 'AclCreation'
 _CreateAclsRequest_AclCreation.__qualname__ = 'CreateAclsRequest.AclCreation'
@@ -285,22 +192,22 @@ _CreateAclsRequest_AclCreation.__qualname__ = 'CreateAclsRequest.AclCreation'
 class _CreateAclsResponse_AclCreationResult:
     __slots__ = ('error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '') -> None:
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreateAclsResponse_AclCreationResult(error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"CreateAclsResponse.AclCreationResult(error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -314,7 +221,7 @@ class _CreateAclsResponse_AclCreationResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreateAclsResponse_AclCreationResult":
         self = cls.__new__(cls)
@@ -331,58 +238,7 @@ class _CreateAclsResponse_AclCreationResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _CreateAclsResponse_AclCreationResult:
-    __slots__ = ('error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, error_code: Any = 0, error_message: Any = '') -> None:
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreateAclsResponse_AclCreationResult(error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreateAclsResponse_AclCreationResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class CreateAclsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
@@ -391,22 +247,22 @@ class CreateAclsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreateAclsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]AclCreationResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"CreateAclsResponse(throttle_time_ms={self.throttle_time_ms!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -422,7 +278,7 @@ class CreateAclsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "CreateAclsResponse":
         self = cls.__new__(cls)
@@ -443,19 +299,16 @@ class CreateAclsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "CreateAclsResponse":
         return cls.decode(Reader(buf), version)
-    
-CreateAclsResponse.AclCreationResult = _CreateAclsResponse_AclCreationResult  # type: ignore[attr-defined]
-_CreateAclsResponse_AclCreationResult.__name__ = 'AclCreationResult'
-_CreateAclsResponse_AclCreationResult.__qualname__ = 'CreateAclsResponse.AclCreationResult'
+
 CreateAclsResponse.AclCreationResult = _CreateAclsResponse_AclCreationResult  # type: ignore[attr-defined]
 _CreateAclsResponse_AclCreationResult.__name__ = 'AclCreationResult'
 _CreateAclsResponse_AclCreationResult.__qualname__ = 'CreateAclsResponse.AclCreationResult'

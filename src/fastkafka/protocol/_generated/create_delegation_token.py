@@ -31,84 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _CreateDelegationTokenRequest_CreatableRenewers:
     __slots__ = ('principal_type', 'principal_name', '_unknown_tagged_fields')
     SCHEMA = (('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None))
-    
-    def __init__(self, *, principal_type: Any = '', principal_name: Any = '') -> None:
-        self.principal_type = principal_type
-        self.principal_name = principal_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.principal_type == other.principal_type and self.principal_name == other.principal_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreateDelegationTokenRequest_CreatableRenewers(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.principal_type is None:
-            raise ValueError('non-nullable field PrincipalType was set to null')
-        if flexible:
-            w.compact_string(self.principal_type)
-        else:
-            w.string(self.principal_type)
-        if self.principal_name is None:
-            raise ValueError('non-nullable field PrincipalName was set to null')
-        if flexible:
-            w.compact_string(self.principal_name)
-        else:
-            w.string(self.principal_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreateDelegationTokenRequest_CreatableRenewers":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.principal_type = (r.compact_string() if flexible else r.string())
-        if self.principal_type is None:
-            raise DecodeError('non-nullable field PrincipalType was serialized as null')
-        self.principal_name = (r.compact_string() if flexible else r.string())
-        if self.principal_name is None:
-            raise DecodeError('non-nullable field PrincipalName was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _CreateDelegationTokenRequest_CreatableRenewers:
-    __slots__ = ('principal_type', 'principal_name', '_unknown_tagged_fields')
-    SCHEMA = (('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None))
-    
     def __init__(self, *, principal_type: Any = '', principal_name: Any = '') -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.principal_type == other.principal_type and self.principal_name == other.principal_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreateDelegationTokenRequest_CreatableRenewers(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
-    
+        return f"CreateDelegationTokenRequest.CreatableRenewers(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.principal_type is None:
@@ -129,7 +67,7 @@ class _CreateDelegationTokenRequest_CreatableRenewers:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreateDelegationTokenRequest_CreatableRenewers":
         self = cls.__new__(cls)
@@ -150,7 +88,7 @@ class _CreateDelegationTokenRequest_CreatableRenewers:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class CreateDelegationTokenRequest:
     __slots__ = ('owner_principal_type', 'owner_principal_name', 'renewers', 'max_lifetime_ms', '_unknown_tagged_fields')
@@ -159,24 +97,24 @@ class CreateDelegationTokenRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreateDelegationTokenRequest'
     SCHEMA = (('owner_principal_type', 'string', (3, None), (3, None), None), ('owner_principal_name', 'string', (3, None), (3, None), None), ('renewers', '[]CreatableRenewers', (0, None), None, None), ('max_lifetime_ms', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, owner_principal_type: Any = '', owner_principal_name: Any = '', renewers: Any = _MISSING, max_lifetime_ms: Any = 0) -> None:
         self.owner_principal_type = owner_principal_type
         self.owner_principal_name = owner_principal_name
         self.renewers = [] if renewers is _MISSING else renewers
         self.max_lifetime_ms = max_lifetime_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.owner_principal_type == other.owner_principal_type and self.owner_principal_name == other.owner_principal_name and self.renewers == other.renewers and self.max_lifetime_ms == other.max_lifetime_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"CreateDelegationTokenRequest(owner_principal_type={self.owner_principal_type!r}, owner_principal_name={self.owner_principal_name!r}, renewers={self.renewers!r}, max_lifetime_ms={self.max_lifetime_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if version >= 3:
@@ -200,7 +138,7 @@ class CreateDelegationTokenRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "CreateDelegationTokenRequest":
         self = cls.__new__(cls)
@@ -229,19 +167,16 @@ class CreateDelegationTokenRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "CreateDelegationTokenRequest":
         return cls.decode(Reader(buf), version)
-    
-CreateDelegationTokenRequest.CreatableRenewers = _CreateDelegationTokenRequest_CreatableRenewers  # type: ignore[attr-defined]
-_CreateDelegationTokenRequest_CreatableRenewers.__name__ = 'CreatableRenewers'
-_CreateDelegationTokenRequest_CreatableRenewers.__qualname__ = 'CreateDelegationTokenRequest.CreatableRenewers'
+
 CreateDelegationTokenRequest.CreatableRenewers = _CreateDelegationTokenRequest_CreatableRenewers  # type: ignore[attr-defined]
 _CreateDelegationTokenRequest_CreatableRenewers.__name__ = 'CreatableRenewers'
 _CreateDelegationTokenRequest_CreatableRenewers.__qualname__ = 'CreateDelegationTokenRequest.CreatableRenewers'
@@ -254,7 +189,7 @@ class CreateDelegationTokenResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreateDelegationTokenResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None), ('token_requester_principal_type', 'string', (3, None), None, None), ('token_requester_principal_name', 'string', (3, None), None, None), ('issue_timestamp_ms', 'int64', (0, None), None, None), ('expiry_timestamp_ms', 'int64', (0, None), None, None), ('max_timestamp_ms', 'int64', (0, None), None, None), ('token_id', 'string', (0, None), None, None), ('hmac', 'bytes', (0, None), None, None), ('throttle_time_ms', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, principal_type: Any = '', principal_name: Any = '', token_requester_principal_type: Any = '', token_requester_principal_name: Any = '', issue_timestamp_ms: Any = 0, expiry_timestamp_ms: Any = 0, max_timestamp_ms: Any = 0, token_id: Any = '', hmac: Any = b"", throttle_time_ms: Any = 0) -> None:
         self.error_code = error_code
         self.principal_type = principal_type
@@ -268,17 +203,17 @@ class CreateDelegationTokenResponse:
         self.hmac = hmac
         self.throttle_time_ms = throttle_time_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.principal_type == other.principal_type and self.principal_name == other.principal_name and self.token_requester_principal_type == other.token_requester_principal_type and self.token_requester_principal_name == other.token_requester_principal_name and self.issue_timestamp_ms == other.issue_timestamp_ms and self.expiry_timestamp_ms == other.expiry_timestamp_ms and self.max_timestamp_ms == other.max_timestamp_ms and self.token_id == other.token_id and self.hmac == other.hmac and self.throttle_time_ms == other.throttle_time_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"CreateDelegationTokenResponse(error_code={self.error_code!r}, principal_type={self.principal_type!r}, principal_name={self.principal_name!r}, token_requester_principal_type={self.token_requester_principal_type!r}, token_requester_principal_name={self.token_requester_principal_name!r}, issue_timestamp_ms={self.issue_timestamp_ms!r}, expiry_timestamp_ms={self.expiry_timestamp_ms!r}, max_timestamp_ms={self.max_timestamp_ms!r}, token_id={self.token_id!r}, hmac={self.hmac!r}, throttle_time_ms={self.throttle_time_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -324,7 +259,7 @@ class CreateDelegationTokenResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "CreateDelegationTokenResponse":
         self = cls.__new__(cls)
@@ -368,12 +303,12 @@ class CreateDelegationTokenResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "CreateDelegationTokenResponse":
         return cls.decode(Reader(buf), version)

@@ -31,21 +31,21 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _CreatePartitionsRequest_CreatePartitionsAssignment:
     __slots__ = ('broker_ids', '_unknown_tagged_fields')
     SCHEMA = (('broker_ids', '[]int32', (0, None), None, None),)
-    
+
     def __init__(self, *, broker_ids: Any = _MISSING) -> None:
         self.broker_ids = [] if broker_ids is _MISSING else broker_ids
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_ids == other.broker_ids  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreatePartitionsRequest_CreatePartitionsAssignment(broker_ids={self.broker_ids!r})"
-    
+        return f"CreatePartitionsRequest.CreatePartitionsAssignment(broker_ids={self.broker_ids!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -60,7 +60,7 @@ class _CreatePartitionsRequest_CreatePartitionsAssignment:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreatePartitionsRequest_CreatePartitionsAssignment":
         self = cls.__new__(cls)
@@ -80,28 +80,28 @@ class _CreatePartitionsRequest_CreatePartitionsAssignment:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _CreatePartitionsRequest_CreatePartitionsTopic:
     __slots__ = ('name', 'count', 'assignments', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('count', 'int32', (0, None), None, None), ('assignments', '[]CreatePartitionsAssignment', (0, None), (0, None), None))
-    
+
     def __init__(self, *, name: Any = '', count: Any = 0, assignments: Any = _MISSING) -> None:
         self.name = name
         self.count = count
         self.assignments = [] if assignments is _MISSING else assignments
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.count == other.count and self.assignments == other.assignments  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreatePartitionsRequest_CreatePartitionsTopic(name={self.name!r}, count={self.count!r}, assignments={self.assignments!r})"
-    
+        return f"CreatePartitionsRequest.CreatePartitionsTopic(name={self.name!r}, count={self.count!r}, assignments={self.assignments!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.name is None:
@@ -129,7 +129,7 @@ class _CreatePartitionsRequest_CreatePartitionsTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreatePartitionsRequest_CreatePartitionsTopic":
         self = cls.__new__(cls)
@@ -153,134 +153,7 @@ class _CreatePartitionsRequest_CreatePartitionsTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _CreatePartitionsRequest_CreatePartitionsAssignment:
-    __slots__ = ('broker_ids', '_unknown_tagged_fields')
-    SCHEMA = (('broker_ids', '[]int32', (0, None), None, None),)
-    
-    def __init__(self, *, broker_ids: Any = _MISSING) -> None:
-        self.broker_ids = [] if broker_ids is _MISSING else broker_ids
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.broker_ids == other.broker_ids  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreatePartitionsRequest_CreatePartitionsAssignment(broker_ids={self.broker_ids!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if flexible:
-            w.compact_array_length(len(self.broker_ids))
-        else:
-            w.array_length(len(self.broker_ids))
-        for _x in self.broker_ids:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreatePartitionsRequest_CreatePartitionsAssignment":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field BrokerIds was serialized as null')
-        else:
-            self.broker_ids = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _CreatePartitionsRequest_CreatePartitionsTopic:
-    __slots__ = ('name', 'count', 'assignments', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('count', 'int32', (0, None), None, None), ('assignments', '[]CreatePartitionsAssignment', (0, None), (0, None), None))
-    
-    def __init__(self, *, name: Any = '', count: Any = 0, assignments: Any = _MISSING) -> None:
-        self.name = name
-        self.count = count
-        self.assignments = [] if assignments is _MISSING else assignments
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.count == other.count and self.assignments == other.assignments  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreatePartitionsRequest_CreatePartitionsTopic(name={self.name!r}, count={self.count!r}, assignments={self.assignments!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        w.int32(self.count)
-        if self.assignments is None:
-            if flexible:
-                w.compact_array_length(-1)
-            else:
-                w.array_length(-1)
-        else:
-            if flexible:
-                w.compact_array_length(len(self.assignments))
-            else:
-                w.array_length(len(self.assignments))
-            for _x in self.assignments:
-                _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreatePartitionsRequest_CreatePartitionsTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.count = r.int32()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            self.assignments = None
-        else:
-            self.assignments = [_CreatePartitionsRequest_CreatePartitionsAssignment.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class CreatePartitionsRequest:
     __slots__ = ('topics', 'timeout_ms', 'validate_only', '_unknown_tagged_fields')
@@ -289,23 +162,23 @@ class CreatePartitionsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreatePartitionsRequest'
     SCHEMA = (('topics', '[]CreatePartitionsTopic', (0, None), None, None), ('timeout_ms', 'int32', (0, None), None, None), ('validate_only', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, topics: Any = _MISSING, timeout_ms: Any = 0, validate_only: Any = False) -> None:
         self.topics = [] if topics is _MISSING else topics
         self.timeout_ms = timeout_ms
         self.validate_only = validate_only
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics and self.timeout_ms == other.timeout_ms and self.validate_only == other.validate_only  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"CreatePartitionsRequest(topics={self.topics!r}, timeout_ms={self.timeout_ms!r}, validate_only={self.validate_only!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -322,7 +195,7 @@ class CreatePartitionsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "CreatePartitionsRequest":
         self = cls.__new__(cls)
@@ -344,22 +217,16 @@ class CreatePartitionsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "CreatePartitionsRequest":
         return cls.decode(Reader(buf), version)
-    
-CreatePartitionsRequest.CreatePartitionsAssignment = _CreatePartitionsRequest_CreatePartitionsAssignment  # type: ignore[attr-defined]
-_CreatePartitionsRequest_CreatePartitionsAssignment.__name__ = 'CreatePartitionsAssignment'
-_CreatePartitionsRequest_CreatePartitionsAssignment.__qualname__ = 'CreatePartitionsRequest.CreatePartitionsAssignment'
-CreatePartitionsRequest.CreatePartitionsTopic = _CreatePartitionsRequest_CreatePartitionsTopic  # type: ignore[attr-defined]
-_CreatePartitionsRequest_CreatePartitionsTopic.__name__ = 'CreatePartitionsTopic'
-_CreatePartitionsRequest_CreatePartitionsTopic.__qualname__ = 'CreatePartitionsRequest.CreatePartitionsTopic'
+
 CreatePartitionsRequest.CreatePartitionsAssignment = _CreatePartitionsRequest_CreatePartitionsAssignment  # type: ignore[attr-defined]
 _CreatePartitionsRequest_CreatePartitionsAssignment.__name__ = 'CreatePartitionsAssignment'
 _CreatePartitionsRequest_CreatePartitionsAssignment.__qualname__ = 'CreatePartitionsRequest.CreatePartitionsAssignment'
@@ -371,23 +238,23 @@ _CreatePartitionsRequest_CreatePartitionsTopic.__qualname__ = 'CreatePartitionsR
 class _CreatePartitionsResponse_CreatePartitionsTopicResult:
     __slots__ = ('name', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, name: Any = '', error_code: Any = 0, error_message: Any = None) -> None:
         self.name = name
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreatePartitionsResponse_CreatePartitionsTopicResult(name={self.name!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"CreatePartitionsResponse.CreatePartitionsTopicResult(name={self.name!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.name is None:
@@ -407,68 +274,7 @@ class _CreatePartitionsResponse_CreatePartitionsTopicResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreatePartitionsResponse_CreatePartitionsTopicResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _CreatePartitionsResponse_CreatePartitionsTopicResult:
-    __slots__ = ('name', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, name: Any = '', error_code: Any = 0, error_message: Any = None) -> None:
-        self.name = name
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreatePartitionsResponse_CreatePartitionsTopicResult(name={self.name!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreatePartitionsResponse_CreatePartitionsTopicResult":
         self = cls.__new__(cls)
@@ -488,7 +294,7 @@ class _CreatePartitionsResponse_CreatePartitionsTopicResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class CreatePartitionsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
@@ -497,22 +303,22 @@ class CreatePartitionsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreatePartitionsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]CreatePartitionsTopicResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"CreatePartitionsResponse(throttle_time_ms={self.throttle_time_ms!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -528,7 +334,7 @@ class CreatePartitionsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "CreatePartitionsResponse":
         self = cls.__new__(cls)
@@ -549,19 +355,16 @@ class CreatePartitionsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "CreatePartitionsResponse":
         return cls.decode(Reader(buf), version)
-    
-CreatePartitionsResponse.CreatePartitionsTopicResult = _CreatePartitionsResponse_CreatePartitionsTopicResult  # type: ignore[attr-defined]
-_CreatePartitionsResponse_CreatePartitionsTopicResult.__name__ = 'CreatePartitionsTopicResult'
-_CreatePartitionsResponse_CreatePartitionsTopicResult.__qualname__ = 'CreatePartitionsResponse.CreatePartitionsTopicResult'
+
 CreatePartitionsResponse.CreatePartitionsTopicResult = _CreatePartitionsResponse_CreatePartitionsTopicResult  # type: ignore[attr-defined]
 _CreatePartitionsResponse_CreatePartitionsTopicResult.__name__ = 'CreatePartitionsTopicResult'
 _CreatePartitionsResponse_CreatePartitionsTopicResult.__qualname__ = 'CreatePartitionsResponse.CreatePartitionsTopicResult'

@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _CreateTopicsRequest_CreatableReplicaAssignment:
     __slots__ = ('partition_index', 'broker_ids', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('broker_ids', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, broker_ids: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.broker_ids = [] if broker_ids is _MISSING else broker_ids
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.broker_ids == other.broker_ids  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreateTopicsRequest_CreatableReplicaAssignment(partition_index={self.partition_index!r}, broker_ids={self.broker_ids!r})"
-    
+        return f"CreateTopicsRequest.CreatableReplicaAssignment(partition_index={self.partition_index!r}, broker_ids={self.broker_ids!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         w.int32(self.partition_index)
@@ -62,7 +62,7 @@ class _CreateTopicsRequest_CreatableReplicaAssignment:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreateTopicsRequest_CreatableReplicaAssignment":
         self = cls.__new__(cls)
@@ -83,27 +83,27 @@ class _CreateTopicsRequest_CreatableReplicaAssignment:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _CreateTopicsRequest_CreatableTopicConfig:
     __slots__ = ('name', 'value', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, name: Any = '', value: Any = '') -> None:
         self.name = name
         self.value = value
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.value == other.value  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreateTopicsRequest_CreatableTopicConfig(name={self.name!r}, value={self.value!r})"
-    
+        return f"CreateTopicsRequest.CreatableTopicConfig(name={self.name!r}, value={self.value!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         if self.name is None:
@@ -122,7 +122,7 @@ class _CreateTopicsRequest_CreatableTopicConfig:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreateTopicsRequest_CreatableTopicConfig":
         self = cls.__new__(cls)
@@ -141,12 +141,12 @@ class _CreateTopicsRequest_CreatableTopicConfig:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _CreateTopicsRequest_CreatableTopic:
     __slots__ = ('name', 'num_partitions', 'replication_factor', 'assignments', 'configs', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('num_partitions', 'int32', (0, None), None, None), ('replication_factor', 'int16', (0, None), None, None), ('assignments', '[]CreatableReplicaAssignment', (0, None), None, None), ('configs', '[]CreatableTopicConfig', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', num_partitions: Any = 0, replication_factor: Any = 0, assignments: Any = _MISSING, configs: Any = _MISSING) -> None:
         self.name = name
         self.num_partitions = num_partitions
@@ -154,17 +154,17 @@ class _CreateTopicsRequest_CreatableTopic:
         self.assignments = [] if assignments is _MISSING else assignments
         self.configs = [] if configs is _MISSING else configs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.num_partitions == other.num_partitions and self.replication_factor == other.replication_factor and self.assignments == other.assignments and self.configs == other.configs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreateTopicsRequest_CreatableTopic(name={self.name!r}, num_partitions={self.num_partitions!r}, replication_factor={self.replication_factor!r}, assignments={self.assignments!r}, configs={self.configs!r})"
-    
+        return f"CreateTopicsRequest.CreatableTopic(name={self.name!r}, num_partitions={self.num_partitions!r}, replication_factor={self.replication_factor!r}, assignments={self.assignments!r}, configs={self.configs!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         if self.name is None:
@@ -193,7 +193,7 @@ class _CreateTopicsRequest_CreatableTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreateTopicsRequest_CreatableTopic":
         self = cls.__new__(cls)
@@ -223,204 +223,7 @@ class _CreateTopicsRequest_CreatableTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _CreateTopicsRequest_CreatableReplicaAssignment:
-    __slots__ = ('partition_index', 'broker_ids', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('broker_ids', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, broker_ids: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.broker_ids = [] if broker_ids is _MISSING else broker_ids
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.broker_ids == other.broker_ids  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreateTopicsRequest_CreatableReplicaAssignment(partition_index={self.partition_index!r}, broker_ids={self.broker_ids!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 5
-        w.int32(self.partition_index)
-        if flexible:
-            w.compact_array_length(len(self.broker_ids))
-        else:
-            w.array_length(len(self.broker_ids))
-        for _x in self.broker_ids:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreateTopicsRequest_CreatableReplicaAssignment":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 5
-        self.partition_index = r.int32()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field BrokerIds was serialized as null')
-        else:
-            self.broker_ids = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _CreateTopicsRequest_CreatableTopicConfig:
-    __slots__ = ('name', 'value', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, name: Any = '', value: Any = '') -> None:
-        self.name = name
-        self.value = value
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.value == other.value  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreateTopicsRequest_CreatableTopicConfig(name={self.name!r}, value={self.value!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 5
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_string(self.value)
-        else:
-            w.string(self.value)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreateTopicsRequest_CreatableTopicConfig":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 5
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.value = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _CreateTopicsRequest_CreatableTopic:
-    __slots__ = ('name', 'num_partitions', 'replication_factor', 'assignments', 'configs', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('num_partitions', 'int32', (0, None), None, None), ('replication_factor', 'int16', (0, None), None, None), ('assignments', '[]CreatableReplicaAssignment', (0, None), None, None), ('configs', '[]CreatableTopicConfig', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', num_partitions: Any = 0, replication_factor: Any = 0, assignments: Any = _MISSING, configs: Any = _MISSING) -> None:
-        self.name = name
-        self.num_partitions = num_partitions
-        self.replication_factor = replication_factor
-        self.assignments = [] if assignments is _MISSING else assignments
-        self.configs = [] if configs is _MISSING else configs
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.num_partitions == other.num_partitions and self.replication_factor == other.replication_factor and self.assignments == other.assignments and self.configs == other.configs  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreateTopicsRequest_CreatableTopic(name={self.name!r}, num_partitions={self.num_partitions!r}, replication_factor={self.replication_factor!r}, assignments={self.assignments!r}, configs={self.configs!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 5
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        w.int32(self.num_partitions)
-        w.int16(self.replication_factor)
-        if flexible:
-            w.compact_array_length(len(self.assignments))
-        else:
-            w.array_length(len(self.assignments))
-        for _x in self.assignments:
-            _x.encode(w, version)
-        if flexible:
-            w.compact_array_length(len(self.configs))
-        else:
-            w.array_length(len(self.configs))
-        for _x in self.configs:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreateTopicsRequest_CreatableTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 5
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.num_partitions = r.int32()
-        self.replication_factor = r.int16()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Assignments was serialized as null')
-        else:
-            self.assignments = [_CreateTopicsRequest_CreatableReplicaAssignment.decode(r, version) for _ in range(_n)]
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Configs was serialized as null')
-        else:
-            self.configs = [_CreateTopicsRequest_CreatableTopicConfig.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class CreateTopicsRequest:
     __slots__ = ('topics', 'timeout_ms', 'validate_only', '_unknown_tagged_fields')
@@ -429,23 +232,23 @@ class CreateTopicsRequest:
     FLEXIBLE_VERSIONS = (5, None)
     NAME = 'CreateTopicsRequest'
     SCHEMA = (('topics', '[]CreatableTopic', (0, None), None, None), ('timeout_ms', 'int32', (0, None), None, None), ('validate_only', 'bool', (1, None), None, None))
-    
+
     def __init__(self, *, topics: Any = _MISSING, timeout_ms: Any = 60000, validate_only: Any = False) -> None:
         self.topics = [] if topics is _MISSING else topics
         self.timeout_ms = timeout_ms
         self.validate_only = validate_only
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics and self.timeout_ms == other.timeout_ms and self.validate_only == other.validate_only  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"CreateTopicsRequest(topics={self.topics!r}, timeout_ms={self.timeout_ms!r}, validate_only={self.validate_only!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         if flexible:
@@ -465,7 +268,7 @@ class CreateTopicsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "CreateTopicsRequest":
         self = cls.__new__(cls)
@@ -490,25 +293,16 @@ class CreateTopicsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "CreateTopicsRequest":
         return cls.decode(Reader(buf), version)
-    
-CreateTopicsRequest.CreatableReplicaAssignment = _CreateTopicsRequest_CreatableReplicaAssignment  # type: ignore[attr-defined]
-_CreateTopicsRequest_CreatableReplicaAssignment.__name__ = 'CreatableReplicaAssignment'
-_CreateTopicsRequest_CreatableReplicaAssignment.__qualname__ = 'CreateTopicsRequest.CreatableReplicaAssignment'
-CreateTopicsRequest.CreatableTopicConfig = _CreateTopicsRequest_CreatableTopicConfig  # type: ignore[attr-defined]
-_CreateTopicsRequest_CreatableTopicConfig.__name__ = 'CreatableTopicConfig'
-_CreateTopicsRequest_CreatableTopicConfig.__qualname__ = 'CreateTopicsRequest.CreatableTopicConfig'
-CreateTopicsRequest.CreatableTopic = _CreateTopicsRequest_CreatableTopic  # type: ignore[attr-defined]
-_CreateTopicsRequest_CreatableTopic.__name__ = 'CreatableTopic'
-_CreateTopicsRequest_CreatableTopic.__qualname__ = 'CreateTopicsRequest.CreatableTopic'
+
 CreateTopicsRequest.CreatableReplicaAssignment = _CreateTopicsRequest_CreatableReplicaAssignment  # type: ignore[attr-defined]
 _CreateTopicsRequest_CreatableReplicaAssignment.__name__ = 'CreatableReplicaAssignment'
 _CreateTopicsRequest_CreatableReplicaAssignment.__qualname__ = 'CreateTopicsRequest.CreatableReplicaAssignment'
@@ -523,7 +317,7 @@ _CreateTopicsRequest_CreatableTopic.__qualname__ = 'CreateTopicsRequest.Creatabl
 class _CreateTopicsResponse_CreatableTopicConfigs:
     __slots__ = ('name', 'value', 'read_only', 'config_source', 'is_sensitive', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (5, None), None, None), ('value', 'string', (5, None), (5, None), None), ('read_only', 'bool', (5, None), None, None), ('config_source', 'int8', (5, None), None, None), ('is_sensitive', 'bool', (5, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', value: Any = '', read_only: Any = False, config_source: Any = -1, is_sensitive: Any = False) -> None:
         self.name = name
         self.value = value
@@ -531,65 +325,45 @@ class _CreateTopicsResponse_CreatableTopicConfigs:
         self.config_source = config_source
         self.is_sensitive = is_sensitive
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.value == other.value and self.read_only == other.read_only and self.config_source == other.config_source and self.is_sensitive == other.is_sensitive  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreateTopicsResponse_CreatableTopicConfigs(name={self.name!r}, value={self.value!r}, read_only={self.read_only!r}, config_source={self.config_source!r}, is_sensitive={self.is_sensitive!r})"
-    
+        return f"CreateTopicsResponse.CreatableTopicConfigs(name={self.name!r}, value={self.value!r}, read_only={self.read_only!r}, config_source={self.config_source!r}, is_sensitive={self.is_sensitive!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 5
-        if version >= 5:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 5:
-            w.compact_string(self.value)
-        if version >= 5:
-            w.boolean(self.read_only)
-        if version >= 5:
-            w.int8(self.config_source)
-        if version >= 5:
-            w.boolean(self.is_sensitive)
+        flexible = True
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
+        w.compact_string(self.value)
+        w.boolean(self.read_only)
+        w.int8(self.config_source)
+        w.boolean(self.is_sensitive)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreateTopicsResponse_CreatableTopicConfigs":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 5
-        if version >= 5:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 5:
-            self.value = r.compact_string()
-        else:
-            self.value = ''
-        if version >= 5:
-            self.read_only = r.boolean()
-        else:
-            self.read_only = False
-        if version >= 5:
-            self.config_source = r.int8()
-        else:
-            self.config_source = -1
-        if version >= 5:
-            self.is_sensitive = r.boolean()
-        else:
-            self.is_sensitive = False
+        flexible = True
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        self.value = r.compact_string()
+        self.read_only = r.boolean()
+        self.config_source = r.int8()
+        self.is_sensitive = r.boolean()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -599,12 +373,12 @@ class _CreateTopicsResponse_CreatableTopicConfigs:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _CreateTopicsResponse_CreatableTopicResult:
     __slots__ = ('name', 'topic_id', 'error_code', 'error_message', 'topic_config_error_code', 'num_partitions', 'replication_factor', 'configs', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('topic_id', 'uuid', (7, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (1, None), (0, None), None), ('topic_config_error_code', 'int16', (5, None), None, 0), ('num_partitions', 'int32', (5, None), None, None), ('replication_factor', 'int16', (5, None), None, None), ('configs', '[]CreatableTopicConfigs', (5, None), (5, None), None))
-    
+
     def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, error_code: Any = 0, error_message: Any = '', topic_config_error_code: Any = 0, num_partitions: Any = -1, replication_factor: Any = -1, configs: Any = _MISSING) -> None:
         self.name = name
         self.topic_id = topic_id
@@ -615,17 +389,17 @@ class _CreateTopicsResponse_CreatableTopicResult:
         self.replication_factor = replication_factor
         self.configs = [] if configs is _MISSING else configs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.topic_id == other.topic_id and self.error_code == other.error_code and self.error_message == other.error_message and self.topic_config_error_code == other.topic_config_error_code and self.num_partitions == other.num_partitions and self.replication_factor == other.replication_factor and self.configs == other.configs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_CreateTopicsResponse_CreatableTopicResult(name={self.name!r}, topic_id={self.topic_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, topic_config_error_code={self.topic_config_error_code!r}, num_partitions={self.num_partitions!r}, replication_factor={self.replication_factor!r}, configs={self.configs!r})"
-    
+        return f"CreateTopicsResponse.CreatableTopicResult(name={self.name!r}, topic_id={self.topic_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, topic_config_error_code={self.topic_config_error_code!r}, num_partitions={self.num_partitions!r}, replication_factor={self.replication_factor!r}, configs={self.configs!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         if self.name is None:
@@ -666,7 +440,7 @@ class _CreateTopicsResponse_CreatableTopicResult:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_CreateTopicsResponse_CreatableTopicResult":
         self = cls.__new__(cls)
@@ -715,204 +489,7 @@ class _CreateTopicsResponse_CreatableTopicResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _CreateTopicsResponse_CreatableTopicConfigs:
-    __slots__ = ('name', 'value', 'read_only', 'config_source', 'is_sensitive', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (5, None), None, None), ('value', 'string', (5, None), (5, None), None), ('read_only', 'bool', (5, None), None, None), ('config_source', 'int8', (5, None), None, None), ('is_sensitive', 'bool', (5, None), None, None))
-    
-    def __init__(self, *, name: Any = '', value: Any = '', read_only: Any = False, config_source: Any = -1, is_sensitive: Any = False) -> None:
-        self.name = name
-        self.value = value
-        self.read_only = read_only
-        self.config_source = config_source
-        self.is_sensitive = is_sensitive
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.value == other.value and self.read_only == other.read_only and self.config_source == other.config_source and self.is_sensitive == other.is_sensitive  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreateTopicsResponse_CreatableTopicConfigs(name={self.name!r}, value={self.value!r}, read_only={self.read_only!r}, config_source={self.config_source!r}, is_sensitive={self.is_sensitive!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 5
-        if version >= 5:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 5:
-            w.compact_string(self.value)
-        if version >= 5:
-            w.boolean(self.read_only)
-        if version >= 5:
-            w.int8(self.config_source)
-        if version >= 5:
-            w.boolean(self.is_sensitive)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreateTopicsResponse_CreatableTopicConfigs":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 5
-        if version >= 5:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 5:
-            self.value = r.compact_string()
-        else:
-            self.value = ''
-        if version >= 5:
-            self.read_only = r.boolean()
-        else:
-            self.read_only = False
-        if version >= 5:
-            self.config_source = r.int8()
-        else:
-            self.config_source = -1
-        if version >= 5:
-            self.is_sensitive = r.boolean()
-        else:
-            self.is_sensitive = False
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _CreateTopicsResponse_CreatableTopicResult:
-    __slots__ = ('name', 'topic_id', 'error_code', 'error_message', 'topic_config_error_code', 'num_partitions', 'replication_factor', 'configs', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('topic_id', 'uuid', (7, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (1, None), (0, None), None), ('topic_config_error_code', 'int16', (5, None), None, 0), ('num_partitions', 'int32', (5, None), None, None), ('replication_factor', 'int16', (5, None), None, None), ('configs', '[]CreatableTopicConfigs', (5, None), (5, None), None))
-    
-    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, error_code: Any = 0, error_message: Any = '', topic_config_error_code: Any = 0, num_partitions: Any = -1, replication_factor: Any = -1, configs: Any = _MISSING) -> None:
-        self.name = name
-        self.topic_id = topic_id
-        self.error_code = error_code
-        self.error_message = error_message
-        self.topic_config_error_code = topic_config_error_code
-        self.num_partitions = num_partitions
-        self.replication_factor = replication_factor
-        self.configs = [] if configs is _MISSING else configs
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.topic_id == other.topic_id and self.error_code == other.error_code and self.error_message == other.error_message and self.topic_config_error_code == other.topic_config_error_code and self.num_partitions == other.num_partitions and self.replication_factor == other.replication_factor and self.configs == other.configs  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_CreateTopicsResponse_CreatableTopicResult(name={self.name!r}, topic_id={self.topic_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, topic_config_error_code={self.topic_config_error_code!r}, num_partitions={self.num_partitions!r}, replication_factor={self.replication_factor!r}, configs={self.configs!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 5
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if version >= 7:
-            w.uuid(self.topic_id)
-        w.int16(self.error_code)
-        if version >= 1:
-            if flexible:
-                w.compact_string(self.error_message)
-            else:
-                w.string(self.error_message)
-        if version >= 5:
-            w.int32(self.num_partitions)
-        if version >= 5:
-            w.int16(self.replication_factor)
-        if version >= 5:
-            if self.configs is None:
-                w.compact_array_length(-1)
-            else:
-                w.compact_array_length(len(self.configs))
-                for _x in self.configs:
-                    _x.encode(w, version)
-        if flexible:
-            _tags: list[tuple[int, bytes]] = []
-            if (version >= 5) and self.topic_config_error_code != 0:
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                w.int16(self.topic_config_error_code)
-                w = _w0
-                _tags.append((0, _tw.getvalue()))
-            if self._unknown_tagged_fields:
-                _tags.extend(self._unknown_tagged_fields.items())
-                _tags.sort()
-            _write_tags(w, _tags)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_CreateTopicsResponse_CreatableTopicResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 5
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        if version >= 7:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        self.error_code = r.int16()
-        if version >= 1:
-            self.error_message = (r.compact_string() if flexible else r.string())
-        else:
-            self.error_message = ''
-        if version >= 5:
-            self.num_partitions = r.int32()
-        else:
-            self.num_partitions = -1
-        if version >= 5:
-            self.replication_factor = r.int16()
-        else:
-            self.replication_factor = -1
-        if version >= 5:
-            _n = r.compact_array_length()
-            if _n < 0:
-                self.configs = None
-            else:
-                self.configs = [_CreateTopicsResponse_CreatableTopicConfigs.decode(r, version) for _ in range(_n)]
-        else:
-            self.configs = []
-        self.topic_config_error_code = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if _tag == 0 and (version >= 5):
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.topic_config_error_code = r.int16()
-                    r = _r0
-                else:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class CreateTopicsResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
@@ -921,22 +498,22 @@ class CreateTopicsResponse:
     FLEXIBLE_VERSIONS = (5, None)
     NAME = 'CreateTopicsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (2, None), None, None), ('topics', '[]CreatableTopicResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"CreateTopicsResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         if version >= 2:
@@ -953,7 +530,7 @@ class CreateTopicsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "CreateTopicsResponse":
         self = cls.__new__(cls)
@@ -977,22 +554,16 @@ class CreateTopicsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "CreateTopicsResponse":
         return cls.decode(Reader(buf), version)
-    
-CreateTopicsResponse.CreatableTopicConfigs = _CreateTopicsResponse_CreatableTopicConfigs  # type: ignore[attr-defined]
-_CreateTopicsResponse_CreatableTopicConfigs.__name__ = 'CreatableTopicConfigs'
-_CreateTopicsResponse_CreatableTopicConfigs.__qualname__ = 'CreateTopicsResponse.CreatableTopicConfigs'
-CreateTopicsResponse.CreatableTopicResult = _CreateTopicsResponse_CreatableTopicResult  # type: ignore[attr-defined]
-_CreateTopicsResponse_CreatableTopicResult.__name__ = 'CreatableTopicResult'
-_CreateTopicsResponse_CreatableTopicResult.__qualname__ = 'CreateTopicsResponse.CreatableTopicResult'
+
 CreateTopicsResponse.CreatableTopicConfigs = _CreateTopicsResponse_CreatableTopicConfigs  # type: ignore[attr-defined]
 _CreateTopicsResponse_CreatableTopicConfigs.__name__ = 'CreatableTopicConfigs'
 _CreateTopicsResponse_CreatableTopicConfigs.__qualname__ = 'CreateTopicsResponse.CreatableTopicConfigs'

@@ -31,64 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ConsumerProtocolAssignment_TopicPartition:
     __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerProtocolAssignment_TopicPartition(topic={self.topic!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        if self.topic is None:
-            raise ValueError('non-nullable field Topic was set to null')
-        w.string(self.topic)
-        w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerProtocolAssignment_TopicPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        self.topic = r.string()
-        if self.topic is None:
-            raise DecodeError('non-nullable field Topic was serialized as null')
-        _n = r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        return self
-    
 
-class _ConsumerProtocolAssignment_TopicPartition:
-    __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
     def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerProtocolAssignment_TopicPartition(topic={self.topic!r}, partitions={self.partitions!r})"
-    
+        return f"ConsumerProtocolAssignment.TopicPartition(topic={self.topic!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         if self.topic is None:
             raise ValueError('non-nullable field Topic was set to null')
@@ -96,7 +54,7 @@ class _ConsumerProtocolAssignment_TopicPartition:
         w.array_length(len(self.partitions))
         for _x in self.partitions:
             w.int32(_x)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerProtocolAssignment_TopicPartition":
         self = cls.__new__(cls)
@@ -110,7 +68,7 @@ class _ConsumerProtocolAssignment_TopicPartition:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         return self
-    
+
 
 class ConsumerProtocolAssignment:
     __slots__ = ('assigned_partitions', 'user_data', '_unknown_tagged_fields')
@@ -119,28 +77,28 @@ class ConsumerProtocolAssignment:
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerProtocolAssignment'
     SCHEMA = (('assigned_partitions', '[]TopicPartition', (0, None), None, None), ('user_data', 'bytes', (0, None), (0, None), None))
-    
+
     def __init__(self, *, assigned_partitions: Any = _MISSING, user_data: Any = None) -> None:
         self.assigned_partitions = [] if assigned_partitions is _MISSING else assigned_partitions
         self.user_data = user_data
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.assigned_partitions == other.assigned_partitions and self.user_data == other.user_data  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerProtocolAssignment(assigned_partitions={self.assigned_partitions!r}, user_data={self.user_data!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         w.array_length(len(self.assigned_partitions))
         for _x in self.assigned_partitions:
             _x.encode(w, version)
         w.bytes_(self.user_data)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerProtocolAssignment":
         self = cls.__new__(cls)
@@ -152,19 +110,16 @@ class ConsumerProtocolAssignment:
             self.assigned_partitions = [_ConsumerProtocolAssignment_TopicPartition.decode(r, version) for _ in range(_n)]
         self.user_data = r.bytes_()
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerProtocolAssignment":
         return cls.decode(Reader(buf), version)
-    
-ConsumerProtocolAssignment.TopicPartition = _ConsumerProtocolAssignment_TopicPartition  # type: ignore[attr-defined]
-_ConsumerProtocolAssignment_TopicPartition.__name__ = 'TopicPartition'
-_ConsumerProtocolAssignment_TopicPartition.__qualname__ = 'ConsumerProtocolAssignment.TopicPartition'
+
 ConsumerProtocolAssignment.TopicPartition = _ConsumerProtocolAssignment_TopicPartition  # type: ignore[attr-defined]
 _ConsumerProtocolAssignment_TopicPartition.__name__ = 'TopicPartition'
 _ConsumerProtocolAssignment_TopicPartition.__qualname__ = 'ConsumerProtocolAssignment.TopicPartition'
@@ -173,110 +128,44 @@ _ConsumerProtocolAssignment_TopicPartition.__qualname__ = 'ConsumerProtocolAssig
 class _ConsumerProtocolSubscription_TopicPartition:
     __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (1, None), None, None), ('partitions', '[]int32', (1, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerProtocolSubscription_TopicPartition(topic={self.topic!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        if version >= 1:
-            if self.topic is None:
-                raise ValueError('non-nullable field Topic was set to null')
-            w.string(self.topic)
-        elif self.topic != '':
-            raise ValueError('field Topic is not supported in version %d of ConsumerProtocolSubscription' % version)
-        if version >= 1:
-            w.array_length(len(self.partitions))
-            for _x in self.partitions:
-                w.int32(_x)
-        elif self.partitions:
-            raise ValueError('field Partitions is not supported in version %d of ConsumerProtocolSubscription' % version)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerProtocolSubscription_TopicPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        if version >= 1:
-            self.topic = r.string()
-            if self.topic is None:
-                raise DecodeError('non-nullable field Topic was serialized as null')
-        else:
-            self.topic = ''
-        if version >= 1:
-            _n = r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Partitions was serialized as null')
-            else:
-                self.partitions = [r.int32() for _ in range(_n)]
-        else:
-            self.partitions = []
-        return self
-    
 
-class _ConsumerProtocolSubscription_TopicPartition:
-    __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (1, None), None, None), ('partitions', '[]int32', (1, None), None, None))
-    
     def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerProtocolSubscription_TopicPartition(topic={self.topic!r}, partitions={self.partitions!r})"
-    
+        return f"ConsumerProtocolSubscription.TopicPartition(topic={self.topic!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        if version >= 1:
-            if self.topic is None:
-                raise ValueError('non-nullable field Topic was set to null')
-            w.string(self.topic)
-        elif self.topic != '':
-            raise ValueError('field Topic is not supported in version %d of ConsumerProtocolSubscription' % version)
-        if version >= 1:
-            w.array_length(len(self.partitions))
-            for _x in self.partitions:
-                w.int32(_x)
-        elif self.partitions:
-            raise ValueError('field Partitions is not supported in version %d of ConsumerProtocolSubscription' % version)
-    
+        if self.topic is None:
+            raise ValueError('non-nullable field Topic was set to null')
+        w.string(self.topic)
+        w.array_length(len(self.partitions))
+        for _x in self.partitions:
+            w.int32(_x)
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerProtocolSubscription_TopicPartition":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        if version >= 1:
-            self.topic = r.string()
-            if self.topic is None:
-                raise DecodeError('non-nullable field Topic was serialized as null')
+        self.topic = r.string()
+        if self.topic is None:
+            raise DecodeError('non-nullable field Topic was serialized as null')
+        _n = r.array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Partitions was serialized as null')
         else:
-            self.topic = ''
-        if version >= 1:
-            _n = r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Partitions was serialized as null')
-            else:
-                self.partitions = [r.int32() for _ in range(_n)]
-        else:
-            self.partitions = []
+            self.partitions = [r.int32() for _ in range(_n)]
         return self
-    
+
 
 class ConsumerProtocolSubscription:
     __slots__ = ('topics', 'user_data', 'owned_partitions', 'generation_id', 'rack_id', '_unknown_tagged_fields')
@@ -285,7 +174,7 @@ class ConsumerProtocolSubscription:
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerProtocolSubscription'
     SCHEMA = (('topics', '[]string', (0, None), None, None), ('user_data', 'bytes', (0, None), (0, None), None), ('owned_partitions', '[]TopicPartition', (1, None), None, None), ('generation_id', 'int32', (2, None), None, None), ('rack_id', 'string', (3, None), (3, None), None))
-    
+
     def __init__(self, *, topics: Any = _MISSING, user_data: Any = None, owned_partitions: Any = _MISSING, generation_id: Any = -1, rack_id: Any = None) -> None:
         self.topics = [] if topics is _MISSING else topics
         self.user_data = user_data
@@ -293,17 +182,17 @@ class ConsumerProtocolSubscription:
         self.generation_id = generation_id
         self.rack_id = rack_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics and self.user_data == other.user_data and self.owned_partitions == other.owned_partitions and self.generation_id == other.generation_id and self.rack_id == other.rack_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerProtocolSubscription(topics={self.topics!r}, user_data={self.user_data!r}, owned_partitions={self.owned_partitions!r}, generation_id={self.generation_id!r}, rack_id={self.rack_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         w.array_length(len(self.topics))
         for _x in self.topics:
@@ -317,7 +206,7 @@ class ConsumerProtocolSubscription:
             w.int32(self.generation_id)
         if version >= 3:
             w.string(self.rack_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerProtocolSubscription":
         self = cls.__new__(cls)
@@ -345,19 +234,16 @@ class ConsumerProtocolSubscription:
         else:
             self.rack_id = None
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerProtocolSubscription":
         return cls.decode(Reader(buf), version)
-    
-ConsumerProtocolSubscription.TopicPartition = _ConsumerProtocolSubscription_TopicPartition  # type: ignore[attr-defined]
-_ConsumerProtocolSubscription_TopicPartition.__name__ = 'TopicPartition'
-_ConsumerProtocolSubscription_TopicPartition.__qualname__ = 'ConsumerProtocolSubscription.TopicPartition'
+
 ConsumerProtocolSubscription.TopicPartition = _ConsumerProtocolSubscription_TopicPartition  # type: ignore[attr-defined]
 _ConsumerProtocolSubscription_TopicPartition.__name__ = 'TopicPartition'
 _ConsumerProtocolSubscription_TopicPartition.__qualname__ = 'ConsumerProtocolSubscription.TopicPartition'
@@ -370,23 +256,23 @@ class DefaultPrincipalData:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DefaultPrincipalData'
     SCHEMA = (('type_', 'string', (0, None), None, None), ('name', 'string', (0, None), None, None), ('token_authenticated', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, type_: Any = '', name: Any = '', token_authenticated: Any = False) -> None:
         self.type_ = type_
         self.name = name
         self.token_authenticated = token_authenticated
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.type_ == other.type_ and self.name == other.name and self.token_authenticated == other.token_authenticated  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DefaultPrincipalData(type_={self.type_!r}, name={self.name!r}, token_authenticated={self.token_authenticated!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.type_ is None:
@@ -402,7 +288,7 @@ class DefaultPrincipalData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DefaultPrincipalData":
         self = cls.__new__(cls)
@@ -424,16 +310,15 @@ class DefaultPrincipalData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DefaultPrincipalData":
         return cls.decode(Reader(buf), version)
-    
 
 
 class KRaftVersionRecord:
@@ -443,22 +328,22 @@ class KRaftVersionRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'KRaftVersionRecord'
     SCHEMA = (('version', 'int16', (0, None), None, None), ('k_raft_version', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, version: Any = 0, k_raft_version: Any = 0) -> None:
         self.version = version
         self.k_raft_version = k_raft_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.version == other.version and self.k_raft_version == other.k_raft_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"KRaftVersionRecord(version={self.version!r}, k_raft_version={self.k_raft_version!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.version)
@@ -469,7 +354,7 @@ class KRaftVersionRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "KRaftVersionRecord":
         self = cls.__new__(cls)
@@ -486,37 +371,36 @@ class KRaftVersionRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "KRaftVersionRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _LeaderChangeMessage_Voter:
     __slots__ = ('voter_id', 'voter_directory_id', '_unknown_tagged_fields')
     SCHEMA = (('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (1, None), None, None))
-    
+
     def __init__(self, *, voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID) -> None:
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_LeaderChangeMessage_Voter(voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r})"
-    
+        return f"LeaderChangeMessage.Voter(voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.voter_id)
@@ -530,7 +414,7 @@ class _LeaderChangeMessage_Voter:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_LeaderChangeMessage_Voter":
         self = cls.__new__(cls)
@@ -550,61 +434,7 @@ class _LeaderChangeMessage_Voter:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _LeaderChangeMessage_Voter:
-    __slots__ = ('voter_id', 'voter_directory_id', '_unknown_tagged_fields')
-    SCHEMA = (('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (1, None), None, None))
-    
-    def __init__(self, *, voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID) -> None:
-        self.voter_id = voter_id
-        self.voter_directory_id = voter_directory_id
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_LeaderChangeMessage_Voter(voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.voter_id)
-        if version >= 1:
-            w.uuid(self.voter_directory_id)
-        elif self.voter_directory_id != _ZERO_UUID:
-            raise ValueError('field VoterDirectoryId is not supported in version %d of LeaderChangeMessage' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_LeaderChangeMessage_Voter":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.voter_id = r.int32()
-        if version >= 1:
-            self.voter_directory_id = r.uuid()
-        else:
-            self.voter_directory_id = _ZERO_UUID
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class LeaderChangeMessage:
     __slots__ = ('version', 'leader_id', 'voters', 'granting_voters', '_unknown_tagged_fields')
@@ -613,24 +443,24 @@ class LeaderChangeMessage:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'LeaderChangeMessage'
     SCHEMA = (('version', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('voters', '[]Voter', (0, None), None, None), ('granting_voters', '[]Voter', (0, None), None, None))
-    
+
     def __init__(self, *, version: Any = 0, leader_id: Any = 0, voters: Any = _MISSING, granting_voters: Any = _MISSING) -> None:
         self.version = version
         self.leader_id = leader_id
         self.voters = [] if voters is _MISSING else voters
         self.granting_voters = [] if granting_voters is _MISSING else granting_voters
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.version == other.version and self.leader_id == other.leader_id and self.voters == other.voters and self.granting_voters == other.granting_voters  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"LeaderChangeMessage(version={self.version!r}, leader_id={self.leader_id!r}, voters={self.voters!r}, granting_voters={self.granting_voters!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.version)
@@ -647,7 +477,7 @@ class LeaderChangeMessage:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "LeaderChangeMessage":
         self = cls.__new__(cls)
@@ -674,19 +504,16 @@ class LeaderChangeMessage:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "LeaderChangeMessage":
         return cls.decode(Reader(buf), version)
-    
-LeaderChangeMessage.Voter = _LeaderChangeMessage_Voter  # type: ignore[attr-defined]
-_LeaderChangeMessage_Voter.__name__ = 'Voter'
-_LeaderChangeMessage_Voter.__qualname__ = 'LeaderChangeMessage.Voter'
+
 LeaderChangeMessage.Voter = _LeaderChangeMessage_Voter  # type: ignore[attr-defined]
 _LeaderChangeMessage_Voter.__name__ = 'Voter'
 _LeaderChangeMessage_Voter.__qualname__ = 'LeaderChangeMessage.Voter'
@@ -699,21 +526,21 @@ class SnapshotFooterRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'SnapshotFooterRecord'
     SCHEMA = (('version', 'int16', (0, None), None, None),)
-    
+
     def __init__(self, *, version: Any = 0) -> None:
         self.version = version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.version == other.version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"SnapshotFooterRecord(version={self.version!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.version)
@@ -723,7 +550,7 @@ class SnapshotFooterRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "SnapshotFooterRecord":
         self = cls.__new__(cls)
@@ -739,16 +566,15 @@ class SnapshotFooterRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "SnapshotFooterRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class SnapshotHeaderRecord:
@@ -758,22 +584,22 @@ class SnapshotHeaderRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'SnapshotHeaderRecord'
     SCHEMA = (('version', 'int16', (0, None), None, None), ('last_contained_log_timestamp', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, version: Any = 0, last_contained_log_timestamp: Any = 0) -> None:
         self.version = version
         self.last_contained_log_timestamp = last_contained_log_timestamp
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.version == other.version and self.last_contained_log_timestamp == other.last_contained_log_timestamp  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"SnapshotHeaderRecord(version={self.version!r}, last_contained_log_timestamp={self.last_contained_log_timestamp!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.version)
@@ -784,7 +610,7 @@ class SnapshotHeaderRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "SnapshotHeaderRecord":
         self = cls.__new__(cls)
@@ -801,38 +627,37 @@ class SnapshotHeaderRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "SnapshotHeaderRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _VotersRecord_Endpoint:
     __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_VotersRecord_Endpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"VotersRecord.Endpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -848,7 +673,7 @@ class _VotersRecord_Endpoint:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_VotersRecord_Endpoint":
         self = cls.__new__(cls)
@@ -870,27 +695,27 @@ class _VotersRecord_Endpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _VotersRecord_KRaftVersionFeature:
     __slots__ = ('min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
     SCHEMA = (('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_VotersRecord_KRaftVersionFeature(min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
+        return f"VotersRecord.KRaftVersionFeature(min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.min_supported_version)
@@ -901,7 +726,7 @@ class _VotersRecord_KRaftVersionFeature:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_VotersRecord_KRaftVersionFeature":
         self = cls.__new__(cls)
@@ -918,29 +743,29 @@ class _VotersRecord_KRaftVersionFeature:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _VotersRecord_Voter:
     __slots__ = ('voter_id', 'voter_directory_id', 'endpoints', 'k_raft_version_feature', '_unknown_tagged_fields')
     SCHEMA = (('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (0, None), None, None), ('endpoints', '[]Endpoint', (0, None), None, None), ('k_raft_version_feature', 'KRaftVersionFeature', (0, None), None, None))
-    
+
     def __init__(self, *, voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID, endpoints: Any = _MISSING, k_raft_version_feature: Any = _MISSING) -> None:
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self.endpoints = [] if endpoints is _MISSING else endpoints
         self.k_raft_version_feature = _VotersRecord_KRaftVersionFeature() if k_raft_version_feature is _MISSING else k_raft_version_feature
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id and self.endpoints == other.endpoints and self.k_raft_version_feature == other.k_raft_version_feature  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_VotersRecord_Voter(voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r}, endpoints={self.endpoints!r}, k_raft_version_feature={self.k_raft_version_feature!r})"
-    
+        return f"VotersRecord.Voter(voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r}, endpoints={self.endpoints!r}, k_raft_version_feature={self.k_raft_version_feature!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.voter_id)
@@ -955,7 +780,7 @@ class _VotersRecord_Voter:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_VotersRecord_Voter":
         self = cls.__new__(cls)
@@ -978,174 +803,7 @@ class _VotersRecord_Voter:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _VotersRecord_Endpoint:
-    __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_VotersRecord_Endpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.uint16(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_VotersRecord_Endpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.uint16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _VotersRecord_KRaftVersionFeature:
-    __slots__ = ('min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
-    SCHEMA = (('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
-        self.min_supported_version = min_supported_version
-        self.max_supported_version = max_supported_version
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_VotersRecord_KRaftVersionFeature(min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_VotersRecord_KRaftVersionFeature":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.min_supported_version = r.int16()
-        self.max_supported_version = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _VotersRecord_Voter:
-    __slots__ = ('voter_id', 'voter_directory_id', 'endpoints', 'k_raft_version_feature', '_unknown_tagged_fields')
-    SCHEMA = (('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (0, None), None, None), ('endpoints', '[]Endpoint', (0, None), None, None), ('k_raft_version_feature', 'KRaftVersionFeature', (0, None), None, None))
-    
-    def __init__(self, *, voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID, endpoints: Any = _MISSING, k_raft_version_feature: Any = _MISSING) -> None:
-        self.voter_id = voter_id
-        self.voter_directory_id = voter_directory_id
-        self.endpoints = [] if endpoints is _MISSING else endpoints
-        self.k_raft_version_feature = _VotersRecord_KRaftVersionFeature() if k_raft_version_feature is _MISSING else k_raft_version_feature
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id and self.endpoints == other.endpoints and self.k_raft_version_feature == other.k_raft_version_feature  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_VotersRecord_Voter(voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r}, endpoints={self.endpoints!r}, k_raft_version_feature={self.k_raft_version_feature!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.voter_id)
-        w.uuid(self.voter_directory_id)
-        w.compact_array_length(len(self.endpoints))
-        for _x in self.endpoints:
-            _x.encode(w, version)
-        self.k_raft_version_feature.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_VotersRecord_Voter":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.voter_id = r.int32()
-        self.voter_directory_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Endpoints was serialized as null')
-        else:
-            self.endpoints = [_VotersRecord_Endpoint.decode(r, version) for _ in range(_n)]
-        self.k_raft_version_feature = _VotersRecord_KRaftVersionFeature.decode(r, version)
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class VotersRecord:
     __slots__ = ('version', 'voters', '_unknown_tagged_fields')
@@ -1154,22 +812,22 @@ class VotersRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'VotersRecord'
     SCHEMA = (('version', 'int16', (0, None), None, None), ('voters', '[]Voter', (0, None), None, None))
-    
+
     def __init__(self, *, version: Any = 0, voters: Any = _MISSING) -> None:
         self.version = version
         self.voters = [] if voters is _MISSING else voters
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.version == other.version and self.voters == other.voters  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"VotersRecord(version={self.version!r}, voters={self.voters!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.version)
@@ -1182,7 +840,7 @@ class VotersRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "VotersRecord":
         self = cls.__new__(cls)
@@ -1203,25 +861,16 @@ class VotersRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "VotersRecord":
         return cls.decode(Reader(buf), version)
-    
-VotersRecord.Endpoint = _VotersRecord_Endpoint  # type: ignore[attr-defined]
-_VotersRecord_Endpoint.__name__ = 'Endpoint'
-_VotersRecord_Endpoint.__qualname__ = 'VotersRecord.Endpoint'
-VotersRecord.KRaftVersionFeature = _VotersRecord_KRaftVersionFeature  # type: ignore[attr-defined]
-_VotersRecord_KRaftVersionFeature.__name__ = 'KRaftVersionFeature'
-_VotersRecord_KRaftVersionFeature.__qualname__ = 'VotersRecord.KRaftVersionFeature'
-VotersRecord.Voter = _VotersRecord_Voter  # type: ignore[attr-defined]
-_VotersRecord_Voter.__name__ = 'Voter'
-_VotersRecord_Voter.__qualname__ = 'VotersRecord.Voter'
+
 VotersRecord.Endpoint = _VotersRecord_Endpoint  # type: ignore[attr-defined]
 _VotersRecord_Endpoint.__name__ = 'Endpoint'
 _VotersRecord_Endpoint.__qualname__ = 'VotersRecord.Endpoint'

@@ -31,85 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DeleteAclsRequest_DeleteAclsFilter:
     __slots__ = ('resource_type_filter', 'resource_name_filter', 'pattern_type_filter', 'principal_filter', 'host_filter', 'operation', 'permission_type', '_unknown_tagged_fields')
     SCHEMA = (('resource_type_filter', 'int8', (0, None), None, None), ('resource_name_filter', 'string', (0, None), (0, None), None), ('pattern_type_filter', 'int8', (1, None), None, None), ('principal_filter', 'string', (0, None), (0, None), None), ('host_filter', 'string', (0, None), (0, None), None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
-    def __init__(self, *, resource_type_filter: Any = 0, resource_name_filter: Any = '', pattern_type_filter: Any = 3, principal_filter: Any = '', host_filter: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
-        self.resource_type_filter = resource_type_filter
-        self.resource_name_filter = resource_name_filter
-        self.pattern_type_filter = pattern_type_filter
-        self.principal_filter = principal_filter
-        self.host_filter = host_filter
-        self.operation = operation
-        self.permission_type = permission_type
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.resource_type_filter == other.resource_type_filter and self.resource_name_filter == other.resource_name_filter and self.pattern_type_filter == other.pattern_type_filter and self.principal_filter == other.principal_filter and self.host_filter == other.host_filter and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteAclsRequest_DeleteAclsFilter(resource_type_filter={self.resource_type_filter!r}, resource_name_filter={self.resource_name_filter!r}, pattern_type_filter={self.pattern_type_filter!r}, principal_filter={self.principal_filter!r}, host_filter={self.host_filter!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int8(self.resource_type_filter)
-        if flexible:
-            w.compact_string(self.resource_name_filter)
-        else:
-            w.string(self.resource_name_filter)
-        if version >= 1:
-            w.int8(self.pattern_type_filter)
-        elif self.pattern_type_filter != 3:
-            raise ValueError('field PatternTypeFilter is not supported in version %d of DeleteAclsRequest' % version)
-        if flexible:
-            w.compact_string(self.principal_filter)
-        else:
-            w.string(self.principal_filter)
-        if flexible:
-            w.compact_string(self.host_filter)
-        else:
-            w.string(self.host_filter)
-        w.int8(self.operation)
-        w.int8(self.permission_type)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteAclsRequest_DeleteAclsFilter":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.resource_type_filter = r.int8()
-        self.resource_name_filter = (r.compact_string() if flexible else r.string())
-        if version >= 1:
-            self.pattern_type_filter = r.int8()
-        else:
-            self.pattern_type_filter = 3
-        self.principal_filter = (r.compact_string() if flexible else r.string())
-        self.host_filter = (r.compact_string() if flexible else r.string())
-        self.operation = r.int8()
-        self.permission_type = r.int8()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _DeleteAclsRequest_DeleteAclsFilter:
-    __slots__ = ('resource_type_filter', 'resource_name_filter', 'pattern_type_filter', 'principal_filter', 'host_filter', 'operation', 'permission_type', '_unknown_tagged_fields')
-    SCHEMA = (('resource_type_filter', 'int8', (0, None), None, None), ('resource_name_filter', 'string', (0, None), (0, None), None), ('pattern_type_filter', 'int8', (1, None), None, None), ('principal_filter', 'string', (0, None), (0, None), None), ('host_filter', 'string', (0, None), (0, None), None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
     def __init__(self, *, resource_type_filter: Any = 0, resource_name_filter: Any = '', pattern_type_filter: Any = 3, principal_filter: Any = '', host_filter: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
         self.resource_type_filter = resource_type_filter
         self.resource_name_filter = resource_name_filter
@@ -119,17 +41,17 @@ class _DeleteAclsRequest_DeleteAclsFilter:
         self.operation = operation
         self.permission_type = permission_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resource_type_filter == other.resource_type_filter and self.resource_name_filter == other.resource_name_filter and self.pattern_type_filter == other.pattern_type_filter and self.principal_filter == other.principal_filter and self.host_filter == other.host_filter and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteAclsRequest_DeleteAclsFilter(resource_type_filter={self.resource_type_filter!r}, resource_name_filter={self.resource_name_filter!r}, pattern_type_filter={self.pattern_type_filter!r}, principal_filter={self.principal_filter!r}, host_filter={self.host_filter!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
+        return f"DeleteAclsRequest.DeleteAclsFilter(resource_type_filter={self.resource_type_filter!r}, resource_name_filter={self.resource_name_filter!r}, pattern_type_filter={self.pattern_type_filter!r}, principal_filter={self.principal_filter!r}, host_filter={self.host_filter!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int8(self.resource_type_filter)
@@ -157,7 +79,7 @@ class _DeleteAclsRequest_DeleteAclsFilter:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteAclsRequest_DeleteAclsFilter":
         self = cls.__new__(cls)
@@ -182,7 +104,7 @@ class _DeleteAclsRequest_DeleteAclsFilter:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class DeleteAclsRequest:
     __slots__ = ('filters', '_unknown_tagged_fields')
@@ -191,21 +113,21 @@ class DeleteAclsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteAclsRequest'
     SCHEMA = (('filters', '[]DeleteAclsFilter', (0, None), None, None),)
-    
+
     def __init__(self, *, filters: Any = _MISSING) -> None:
         self.filters = [] if filters is _MISSING else filters
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.filters == other.filters  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteAclsRequest(filters={self.filters!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -220,7 +142,7 @@ class DeleteAclsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteAclsRequest":
         self = cls.__new__(cls)
@@ -240,19 +162,16 @@ class DeleteAclsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteAclsRequest":
         return cls.decode(Reader(buf), version)
-    
-DeleteAclsRequest.DeleteAclsFilter = _DeleteAclsRequest_DeleteAclsFilter  # type: ignore[attr-defined]
-_DeleteAclsRequest_DeleteAclsFilter.__name__ = 'DeleteAclsFilter'
-_DeleteAclsRequest_DeleteAclsFilter.__qualname__ = 'DeleteAclsRequest.DeleteAclsFilter'
+
 DeleteAclsRequest.DeleteAclsFilter = _DeleteAclsRequest_DeleteAclsFilter  # type: ignore[attr-defined]
 _DeleteAclsRequest_DeleteAclsFilter.__name__ = 'DeleteAclsFilter'
 _DeleteAclsRequest_DeleteAclsFilter.__qualname__ = 'DeleteAclsRequest.DeleteAclsFilter'
@@ -261,7 +180,7 @@ _DeleteAclsRequest_DeleteAclsFilter.__qualname__ = 'DeleteAclsRequest.DeleteAcls
 class _DeleteAclsResponse_DeleteAclsMatchingAcl:
     __slots__ = ('error_code', 'error_message', 'resource_type', 'resource_name', 'pattern_type', 'principal', 'host', 'operation', 'permission_type', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('pattern_type', 'int8', (1, None), None, None), ('principal', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '', resource_type: Any = 0, resource_name: Any = '', pattern_type: Any = 3, principal: Any = '', host: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
         self.error_code = error_code
         self.error_message = error_message
@@ -273,17 +192,17 @@ class _DeleteAclsResponse_DeleteAclsMatchingAcl:
         self.operation = operation
         self.permission_type = permission_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.pattern_type == other.pattern_type and self.principal == other.principal and self.host == other.host and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteAclsResponse_DeleteAclsMatchingAcl(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, pattern_type={self.pattern_type!r}, principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
+        return f"DeleteAclsResponse.DeleteAclsMatchingAcl(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, pattern_type={self.pattern_type!r}, principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -320,7 +239,7 @@ class _DeleteAclsResponse_DeleteAclsMatchingAcl:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteAclsResponse_DeleteAclsMatchingAcl":
         self = cls.__new__(cls)
@@ -353,28 +272,28 @@ class _DeleteAclsResponse_DeleteAclsMatchingAcl:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DeleteAclsResponse_DeleteAclsFilterResult:
     __slots__ = ('error_code', 'error_message', 'matching_acls', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('matching_acls', '[]DeleteAclsMatchingAcl', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '', matching_acls: Any = _MISSING) -> None:
         self.error_code = error_code
         self.error_message = error_message
         self.matching_acls = [] if matching_acls is _MISSING else matching_acls
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.matching_acls == other.matching_acls  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteAclsResponse_DeleteAclsFilterResult(error_code={self.error_code!r}, error_message={self.error_message!r}, matching_acls={self.matching_acls!r})"
-    
+        return f"DeleteAclsResponse.DeleteAclsFilterResult(error_code={self.error_code!r}, error_message={self.error_message!r}, matching_acls={self.matching_acls!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -394,7 +313,7 @@ class _DeleteAclsResponse_DeleteAclsFilterResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteAclsResponse_DeleteAclsFilterResult":
         self = cls.__new__(cls)
@@ -416,167 +335,7 @@ class _DeleteAclsResponse_DeleteAclsFilterResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DeleteAclsResponse_DeleteAclsMatchingAcl:
-    __slots__ = ('error_code', 'error_message', 'resource_type', 'resource_name', 'pattern_type', 'principal', 'host', 'operation', 'permission_type', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('pattern_type', 'int8', (1, None), None, None), ('principal', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, error_message: Any = '', resource_type: Any = 0, resource_name: Any = '', pattern_type: Any = 3, principal: Any = '', host: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
-        self.error_code = error_code
-        self.error_message = error_message
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self.pattern_type = pattern_type
-        self.principal = principal
-        self.host = host
-        self.operation = operation
-        self.permission_type = permission_type
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.error_message == other.error_message and self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.pattern_type == other.pattern_type and self.principal == other.principal and self.host == other.host and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteAclsResponse_DeleteAclsMatchingAcl(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, pattern_type={self.pattern_type!r}, principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if version >= 1:
-            w.int8(self.pattern_type)
-        if self.principal is None:
-            raise ValueError('non-nullable field Principal was set to null')
-        if flexible:
-            w.compact_string(self.principal)
-        else:
-            w.string(self.principal)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        if flexible:
-            w.compact_string(self.host)
-        else:
-            w.string(self.host)
-        w.int8(self.operation)
-        w.int8(self.permission_type)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteAclsResponse_DeleteAclsMatchingAcl":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        if version >= 1:
-            self.pattern_type = r.int8()
-        else:
-            self.pattern_type = 3
-        self.principal = (r.compact_string() if flexible else r.string())
-        if self.principal is None:
-            raise DecodeError('non-nullable field Principal was serialized as null')
-        self.host = (r.compact_string() if flexible else r.string())
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.operation = r.int8()
-        self.permission_type = r.int8()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DeleteAclsResponse_DeleteAclsFilterResult:
-    __slots__ = ('error_code', 'error_message', 'matching_acls', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('matching_acls', '[]DeleteAclsMatchingAcl', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, error_message: Any = '', matching_acls: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.error_message = error_message
-        self.matching_acls = [] if matching_acls is _MISSING else matching_acls
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.error_message == other.error_message and self.matching_acls == other.matching_acls  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteAclsResponse_DeleteAclsFilterResult(error_code={self.error_code!r}, error_message={self.error_message!r}, matching_acls={self.matching_acls!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        if flexible:
-            w.compact_array_length(len(self.matching_acls))
-        else:
-            w.array_length(len(self.matching_acls))
-        for _x in self.matching_acls:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteAclsResponse_DeleteAclsFilterResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field MatchingAcls was serialized as null')
-        else:
-            self.matching_acls = [_DeleteAclsResponse_DeleteAclsMatchingAcl.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DeleteAclsResponse:
     __slots__ = ('throttle_time_ms', 'filter_results', '_unknown_tagged_fields')
@@ -585,22 +344,22 @@ class DeleteAclsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteAclsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('filter_results', '[]DeleteAclsFilterResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, filter_results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.filter_results = [] if filter_results is _MISSING else filter_results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.filter_results == other.filter_results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteAclsResponse(throttle_time_ms={self.throttle_time_ms!r}, filter_results={self.filter_results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -616,7 +375,7 @@ class DeleteAclsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteAclsResponse":
         self = cls.__new__(cls)
@@ -637,22 +396,16 @@ class DeleteAclsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteAclsResponse":
         return cls.decode(Reader(buf), version)
-    
-DeleteAclsResponse.DeleteAclsMatchingAcl = _DeleteAclsResponse_DeleteAclsMatchingAcl  # type: ignore[attr-defined]
-_DeleteAclsResponse_DeleteAclsMatchingAcl.__name__ = 'DeleteAclsMatchingAcl'
-_DeleteAclsResponse_DeleteAclsMatchingAcl.__qualname__ = 'DeleteAclsResponse.DeleteAclsMatchingAcl'
-DeleteAclsResponse.DeleteAclsFilterResult = _DeleteAclsResponse_DeleteAclsFilterResult  # type: ignore[attr-defined]
-_DeleteAclsResponse_DeleteAclsFilterResult.__name__ = 'DeleteAclsFilterResult'
-_DeleteAclsResponse_DeleteAclsFilterResult.__qualname__ = 'DeleteAclsResponse.DeleteAclsFilterResult'
+
 DeleteAclsResponse.DeleteAclsMatchingAcl = _DeleteAclsResponse_DeleteAclsMatchingAcl  # type: ignore[attr-defined]
 _DeleteAclsResponse_DeleteAclsMatchingAcl.__name__ = 'DeleteAclsMatchingAcl'
 _DeleteAclsResponse_DeleteAclsMatchingAcl.__qualname__ = 'DeleteAclsResponse.DeleteAclsMatchingAcl'

@@ -35,21 +35,21 @@ class DeleteGroupsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteGroupsRequest'
     SCHEMA = (('groups_names', '[]string', (0, None), None, None),)
-    
+
     def __init__(self, *, groups_names: Any = _MISSING) -> None:
         self.groups_names = [] if groups_names is _MISSING else groups_names
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.groups_names == other.groups_names  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteGroupsRequest(groups_names={self.groups_names!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -67,7 +67,7 @@ class DeleteGroupsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteGroupsRequest":
         self = cls.__new__(cls)
@@ -87,37 +87,36 @@ class DeleteGroupsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteGroupsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _DeleteGroupsResponse_DeletableGroupResult:
     __slots__ = ('group_id', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', error_code: Any = 0) -> None:
         self.group_id = group_id
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteGroupsResponse_DeletableGroupResult(group_id={self.group_id!r}, error_code={self.error_code!r})"
-    
+        return f"DeleteGroupsResponse.DeletableGroupResult(group_id={self.group_id!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.group_id is None:
@@ -133,7 +132,7 @@ class _DeleteGroupsResponse_DeletableGroupResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteGroupsResponse_DeletableGroupResult":
         self = cls.__new__(cls)
@@ -152,62 +151,7 @@ class _DeleteGroupsResponse_DeletableGroupResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DeleteGroupsResponse_DeletableGroupResult:
-    __slots__ = ('group_id', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('group_id', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, group_id: Any = '', error_code: Any = 0) -> None:
-        self.group_id = group_id
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.group_id == other.group_id and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteGroupsResponse_DeletableGroupResult(group_id={self.group_id!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.group_id is None:
-            raise ValueError('non-nullable field GroupId was set to null')
-        if flexible:
-            w.compact_string(self.group_id)
-        else:
-            w.string(self.group_id)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteGroupsResponse_DeletableGroupResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.group_id = (r.compact_string() if flexible else r.string())
-        if self.group_id is None:
-            raise DecodeError('non-nullable field GroupId was serialized as null')
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DeleteGroupsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
@@ -216,22 +160,22 @@ class DeleteGroupsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteGroupsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]DeletableGroupResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteGroupsResponse(throttle_time_ms={self.throttle_time_ms!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -247,7 +191,7 @@ class DeleteGroupsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteGroupsResponse":
         self = cls.__new__(cls)
@@ -268,19 +212,16 @@ class DeleteGroupsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteGroupsResponse":
         return cls.decode(Reader(buf), version)
-    
-DeleteGroupsResponse.DeletableGroupResult = _DeleteGroupsResponse_DeletableGroupResult  # type: ignore[attr-defined]
-_DeleteGroupsResponse_DeletableGroupResult.__name__ = 'DeletableGroupResult'
-_DeleteGroupsResponse_DeletableGroupResult.__qualname__ = 'DeleteGroupsResponse.DeletableGroupResult'
+
 DeleteGroupsResponse.DeletableGroupResult = _DeleteGroupsResponse_DeletableGroupResult  # type: ignore[attr-defined]
 _DeleteGroupsResponse_DeletableGroupResult.__name__ = 'DeletableGroupResult'
 _DeleteGroupsResponse_DeletableGroupResult.__qualname__ = 'DeleteGroupsResponse.DeletableGroupResult'

@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DeleteRecordsRequest_DeleteRecordsPartition:
     __slots__ = ('partition_index', 'offset', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('offset', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, offset: Any = 0) -> None:
         self.partition_index = partition_index
         self.offset = offset
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.offset == other.offset  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteRecordsRequest_DeleteRecordsPartition(partition_index={self.partition_index!r}, offset={self.offset!r})"
-    
+        return f"DeleteRecordsRequest.DeleteRecordsPartition(partition_index={self.partition_index!r}, offset={self.offset!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.partition_index)
@@ -57,7 +57,7 @@ class _DeleteRecordsRequest_DeleteRecordsPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteRecordsRequest_DeleteRecordsPartition":
         self = cls.__new__(cls)
@@ -74,27 +74,27 @@ class _DeleteRecordsRequest_DeleteRecordsPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DeleteRecordsRequest_DeleteRecordsTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]DeleteRecordsPartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteRecordsRequest_DeleteRecordsTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"DeleteRecordsRequest.DeleteRecordsTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.name is None:
@@ -115,7 +115,7 @@ class _DeleteRecordsRequest_DeleteRecordsTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteRecordsRequest_DeleteRecordsTopic":
         self = cls.__new__(cls)
@@ -138,119 +138,7 @@ class _DeleteRecordsRequest_DeleteRecordsTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DeleteRecordsRequest_DeleteRecordsPartition:
-    __slots__ = ('partition_index', 'offset', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('offset', 'int64', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, offset: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.offset = offset
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.offset == other.offset  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteRecordsRequest_DeleteRecordsPartition(partition_index={self.partition_index!r}, offset={self.offset!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int32(self.partition_index)
-        w.int64(self.offset)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteRecordsRequest_DeleteRecordsPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.partition_index = r.int32()
-        self.offset = r.int64()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DeleteRecordsRequest_DeleteRecordsTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]DeleteRecordsPartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteRecordsRequest_DeleteRecordsTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteRecordsRequest_DeleteRecordsTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DeleteRecordsRequest_DeleteRecordsPartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DeleteRecordsRequest:
     __slots__ = ('topics', 'timeout_ms', '_unknown_tagged_fields')
@@ -259,22 +147,22 @@ class DeleteRecordsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteRecordsRequest'
     SCHEMA = (('topics', '[]DeleteRecordsTopic', (0, None), None, None), ('timeout_ms', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, topics: Any = _MISSING, timeout_ms: Any = 0) -> None:
         self.topics = [] if topics is _MISSING else topics
         self.timeout_ms = timeout_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics and self.timeout_ms == other.timeout_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteRecordsRequest(topics={self.topics!r}, timeout_ms={self.timeout_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -290,7 +178,7 @@ class DeleteRecordsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteRecordsRequest":
         self = cls.__new__(cls)
@@ -311,22 +199,16 @@ class DeleteRecordsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteRecordsRequest":
         return cls.decode(Reader(buf), version)
-    
-DeleteRecordsRequest.DeleteRecordsPartition = _DeleteRecordsRequest_DeleteRecordsPartition  # type: ignore[attr-defined]
-_DeleteRecordsRequest_DeleteRecordsPartition.__name__ = 'DeleteRecordsPartition'
-_DeleteRecordsRequest_DeleteRecordsPartition.__qualname__ = 'DeleteRecordsRequest.DeleteRecordsPartition'
-DeleteRecordsRequest.DeleteRecordsTopic = _DeleteRecordsRequest_DeleteRecordsTopic  # type: ignore[attr-defined]
-_DeleteRecordsRequest_DeleteRecordsTopic.__name__ = 'DeleteRecordsTopic'
-_DeleteRecordsRequest_DeleteRecordsTopic.__qualname__ = 'DeleteRecordsRequest.DeleteRecordsTopic'
+
 DeleteRecordsRequest.DeleteRecordsPartition = _DeleteRecordsRequest_DeleteRecordsPartition  # type: ignore[attr-defined]
 _DeleteRecordsRequest_DeleteRecordsPartition.__name__ = 'DeleteRecordsPartition'
 _DeleteRecordsRequest_DeleteRecordsPartition.__qualname__ = 'DeleteRecordsRequest.DeleteRecordsPartition'
@@ -338,23 +220,23 @@ _DeleteRecordsRequest_DeleteRecordsTopic.__qualname__ = 'DeleteRecordsRequest.De
 class _DeleteRecordsResponse_DeleteRecordsPartitionResult:
     __slots__ = ('partition_index', 'low_watermark', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('low_watermark', 'int64', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, low_watermark: Any = 0, error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.low_watermark = low_watermark
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.low_watermark == other.low_watermark and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteRecordsResponse_DeleteRecordsPartitionResult(partition_index={self.partition_index!r}, low_watermark={self.low_watermark!r}, error_code={self.error_code!r})"
-    
+        return f"DeleteRecordsResponse.DeleteRecordsPartitionResult(partition_index={self.partition_index!r}, low_watermark={self.low_watermark!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.partition_index)
@@ -366,7 +248,7 @@ class _DeleteRecordsResponse_DeleteRecordsPartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteRecordsResponse_DeleteRecordsPartitionResult":
         self = cls.__new__(cls)
@@ -384,27 +266,27 @@ class _DeleteRecordsResponse_DeleteRecordsPartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DeleteRecordsResponse_DeleteRecordsTopicResult:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]DeleteRecordsPartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteRecordsResponse_DeleteRecordsTopicResult(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"DeleteRecordsResponse.DeleteRecordsTopicResult(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.name is None:
@@ -425,7 +307,7 @@ class _DeleteRecordsResponse_DeleteRecordsTopicResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteRecordsResponse_DeleteRecordsTopicResult":
         self = cls.__new__(cls)
@@ -448,122 +330,7 @@ class _DeleteRecordsResponse_DeleteRecordsTopicResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DeleteRecordsResponse_DeleteRecordsPartitionResult:
-    __slots__ = ('partition_index', 'low_watermark', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('low_watermark', 'int64', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, low_watermark: Any = 0, error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.low_watermark = low_watermark
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.low_watermark == other.low_watermark and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteRecordsResponse_DeleteRecordsPartitionResult(partition_index={self.partition_index!r}, low_watermark={self.low_watermark!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int32(self.partition_index)
-        w.int64(self.low_watermark)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteRecordsResponse_DeleteRecordsPartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.partition_index = r.int32()
-        self.low_watermark = r.int64()
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DeleteRecordsResponse_DeleteRecordsTopicResult:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]DeleteRecordsPartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteRecordsResponse_DeleteRecordsTopicResult(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteRecordsResponse_DeleteRecordsTopicResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DeleteRecordsResponse_DeleteRecordsPartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DeleteRecordsResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
@@ -572,22 +339,22 @@ class DeleteRecordsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteRecordsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('topics', '[]DeleteRecordsTopicResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteRecordsResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -603,7 +370,7 @@ class DeleteRecordsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteRecordsResponse":
         self = cls.__new__(cls)
@@ -624,22 +391,16 @@ class DeleteRecordsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteRecordsResponse":
         return cls.decode(Reader(buf), version)
-    
-DeleteRecordsResponse.DeleteRecordsPartitionResult = _DeleteRecordsResponse_DeleteRecordsPartitionResult  # type: ignore[attr-defined]
-_DeleteRecordsResponse_DeleteRecordsPartitionResult.__name__ = 'DeleteRecordsPartitionResult'
-_DeleteRecordsResponse_DeleteRecordsPartitionResult.__qualname__ = 'DeleteRecordsResponse.DeleteRecordsPartitionResult'
-DeleteRecordsResponse.DeleteRecordsTopicResult = _DeleteRecordsResponse_DeleteRecordsTopicResult  # type: ignore[attr-defined]
-_DeleteRecordsResponse_DeleteRecordsTopicResult.__name__ = 'DeleteRecordsTopicResult'
-_DeleteRecordsResponse_DeleteRecordsTopicResult.__qualname__ = 'DeleteRecordsResponse.DeleteRecordsTopicResult'
+
 DeleteRecordsResponse.DeleteRecordsPartitionResult = _DeleteRecordsResponse_DeleteRecordsPartitionResult  # type: ignore[attr-defined]
 _DeleteRecordsResponse_DeleteRecordsPartitionResult.__name__ = 'DeleteRecordsPartitionResult'
 _DeleteRecordsResponse_DeleteRecordsPartitionResult.__qualname__ = 'DeleteRecordsResponse.DeleteRecordsPartitionResult'

@@ -31,21 +31,21 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DeleteShareGroupStateRequest_PartitionData:
     __slots__ = ('partition', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, partition: Any = 0) -> None:
         self.partition = partition
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteShareGroupStateRequest_PartitionData(partition={self.partition!r})"
-    
+        return f"DeleteShareGroupStateRequest.PartitionData(partition={self.partition!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -55,7 +55,7 @@ class _DeleteShareGroupStateRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteShareGroupStateRequest_PartitionData":
         self = cls.__new__(cls)
@@ -71,27 +71,27 @@ class _DeleteShareGroupStateRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DeleteShareGroupStateRequest_DeleteStateData:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteShareGroupStateRequest_DeleteStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"DeleteShareGroupStateRequest.DeleteStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -104,7 +104,7 @@ class _DeleteShareGroupStateRequest_DeleteStateData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteShareGroupStateRequest_DeleteStateData":
         self = cls.__new__(cls)
@@ -125,106 +125,7 @@ class _DeleteShareGroupStateRequest_DeleteStateData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DeleteShareGroupStateRequest_PartitionData:
-    __slots__ = ('partition', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None),)
-    
-    def __init__(self, *, partition: Any = 0) -> None:
-        self.partition = partition
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteShareGroupStateRequest_PartitionData(partition={self.partition!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteShareGroupStateRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DeleteShareGroupStateRequest_DeleteStateData:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteShareGroupStateRequest_DeleteStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteShareGroupStateRequest_DeleteStateData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DeleteShareGroupStateRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DeleteShareGroupStateRequest:
     __slots__ = ('group_id', 'topics', '_unknown_tagged_fields')
@@ -233,22 +134,22 @@ class DeleteShareGroupStateRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DeleteShareGroupStateRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('topics', '[]DeleteStateData', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteShareGroupStateRequest(group_id={self.group_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.group_id is None:
@@ -263,7 +164,7 @@ class DeleteShareGroupStateRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteShareGroupStateRequest":
         self = cls.__new__(cls)
@@ -286,22 +187,16 @@ class DeleteShareGroupStateRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteShareGroupStateRequest":
         return cls.decode(Reader(buf), version)
-    
-DeleteShareGroupStateRequest.PartitionData = _DeleteShareGroupStateRequest_PartitionData  # type: ignore[attr-defined]
-_DeleteShareGroupStateRequest_PartitionData.__name__ = 'PartitionData'
-_DeleteShareGroupStateRequest_PartitionData.__qualname__ = 'DeleteShareGroupStateRequest.PartitionData'
-DeleteShareGroupStateRequest.DeleteStateData = _DeleteShareGroupStateRequest_DeleteStateData  # type: ignore[attr-defined]
-_DeleteShareGroupStateRequest_DeleteStateData.__name__ = 'DeleteStateData'
-_DeleteShareGroupStateRequest_DeleteStateData.__qualname__ = 'DeleteShareGroupStateRequest.DeleteStateData'
+
 DeleteShareGroupStateRequest.PartitionData = _DeleteShareGroupStateRequest_PartitionData  # type: ignore[attr-defined]
 _DeleteShareGroupStateRequest_PartitionData.__name__ = 'PartitionData'
 _DeleteShareGroupStateRequest_PartitionData.__qualname__ = 'DeleteShareGroupStateRequest.PartitionData'
@@ -313,23 +208,23 @@ _DeleteShareGroupStateRequest_DeleteStateData.__qualname__ = 'DeleteShareGroupSt
 class _DeleteShareGroupStateResponse_PartitionResult:
     __slots__ = ('partition', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None) -> None:
         self.partition = partition
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteShareGroupStateResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"DeleteShareGroupStateResponse.PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -341,7 +236,7 @@ class _DeleteShareGroupStateResponse_PartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteShareGroupStateResponse_PartitionResult":
         self = cls.__new__(cls)
@@ -359,27 +254,27 @@ class _DeleteShareGroupStateResponse_PartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DeleteShareGroupStateResponse_DeleteStateResult:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteShareGroupStateResponse_DeleteStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"DeleteShareGroupStateResponse.DeleteStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -392,7 +287,7 @@ class _DeleteShareGroupStateResponse_DeleteStateResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteShareGroupStateResponse_DeleteStateResult":
         self = cls.__new__(cls)
@@ -413,112 +308,7 @@ class _DeleteShareGroupStateResponse_DeleteStateResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DeleteShareGroupStateResponse_PartitionResult:
-    __slots__ = ('partition', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None) -> None:
-        self.partition = partition
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteShareGroupStateResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteShareGroupStateResponse_PartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DeleteShareGroupStateResponse_DeleteStateResult:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteShareGroupStateResponse_DeleteStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteShareGroupStateResponse_DeleteStateResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DeleteShareGroupStateResponse_PartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DeleteShareGroupStateResponse:
     __slots__ = ('results', '_unknown_tagged_fields')
@@ -527,21 +317,21 @@ class DeleteShareGroupStateResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DeleteShareGroupStateResponse'
     SCHEMA = (('results', '[]DeleteStateResult', (0, None), None, None),)
-    
+
     def __init__(self, *, results: Any = _MISSING) -> None:
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteShareGroupStateResponse(results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.results))
@@ -553,7 +343,7 @@ class DeleteShareGroupStateResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteShareGroupStateResponse":
         self = cls.__new__(cls)
@@ -573,22 +363,16 @@ class DeleteShareGroupStateResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteShareGroupStateResponse":
         return cls.decode(Reader(buf), version)
-    
-DeleteShareGroupStateResponse.PartitionResult = _DeleteShareGroupStateResponse_PartitionResult  # type: ignore[attr-defined]
-_DeleteShareGroupStateResponse_PartitionResult.__name__ = 'PartitionResult'
-_DeleteShareGroupStateResponse_PartitionResult.__qualname__ = 'DeleteShareGroupStateResponse.PartitionResult'
-DeleteShareGroupStateResponse.DeleteStateResult = _DeleteShareGroupStateResponse_DeleteStateResult  # type: ignore[attr-defined]
-_DeleteShareGroupStateResponse_DeleteStateResult.__name__ = 'DeleteStateResult'
-_DeleteShareGroupStateResponse_DeleteStateResult.__qualname__ = 'DeleteShareGroupStateResponse.DeleteStateResult'
+
 DeleteShareGroupStateResponse.PartitionResult = _DeleteShareGroupStateResponse_PartitionResult  # type: ignore[attr-defined]
 _DeleteShareGroupStateResponse_PartitionResult.__name__ = 'PartitionResult'
 _DeleteShareGroupStateResponse_PartitionResult.__qualname__ = 'DeleteShareGroupStateResponse.PartitionResult'

@@ -31,112 +31,40 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DeleteTopicsRequest_DeleteTopicState:
     __slots__ = ('name', 'topic_id', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (6, None), (6, None), None), ('topic_id', 'uuid', (6, None), None, None))
-    
-    def __init__(self, *, name: Any = None, topic_id: Any = _ZERO_UUID) -> None:
-        self.name = name
-        self.topic_id = topic_id
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.topic_id == other.topic_id  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteTopicsRequest_DeleteTopicState(name={self.name!r}, topic_id={self.topic_id!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if version >= 6:
-            w.compact_string(self.name)
-        elif self.name is not None:
-            raise ValueError('field Name is not supported in version %d of DeleteTopicsRequest' % version)
-        if version >= 6:
-            w.uuid(self.topic_id)
-        elif self.topic_id != _ZERO_UUID:
-            raise ValueError('field TopicId is not supported in version %d of DeleteTopicsRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteTopicsRequest_DeleteTopicState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        if version >= 6:
-            self.name = r.compact_string()
-        else:
-            self.name = None
-        if version >= 6:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _DeleteTopicsRequest_DeleteTopicState:
-    __slots__ = ('name', 'topic_id', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (6, None), (6, None), None), ('topic_id', 'uuid', (6, None), None, None))
-    
     def __init__(self, *, name: Any = None, topic_id: Any = _ZERO_UUID) -> None:
         self.name = name
         self.topic_id = topic_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.topic_id == other.topic_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteTopicsRequest_DeleteTopicState(name={self.name!r}, topic_id={self.topic_id!r})"
-    
+        return f"DeleteTopicsRequest.DeleteTopicState(name={self.name!r}, topic_id={self.topic_id!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if version >= 6:
-            w.compact_string(self.name)
-        elif self.name is not None:
-            raise ValueError('field Name is not supported in version %d of DeleteTopicsRequest' % version)
-        if version >= 6:
-            w.uuid(self.topic_id)
-        elif self.topic_id != _ZERO_UUID:
-            raise ValueError('field TopicId is not supported in version %d of DeleteTopicsRequest' % version)
+        flexible = True
+        w.compact_string(self.name)
+        w.uuid(self.topic_id)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteTopicsRequest_DeleteTopicState":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 4
-        if version >= 6:
-            self.name = r.compact_string()
-        else:
-            self.name = None
-        if version >= 6:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
+        flexible = True
+        self.name = r.compact_string()
+        self.topic_id = r.uuid()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -146,7 +74,7 @@ class _DeleteTopicsRequest_DeleteTopicState:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class DeleteTopicsRequest:
     __slots__ = ('topics', 'topic_names', 'timeout_ms', '_unknown_tagged_fields')
@@ -155,23 +83,23 @@ class DeleteTopicsRequest:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'DeleteTopicsRequest'
     SCHEMA = (('topics', '[]DeleteTopicState', (6, None), None, None), ('topic_names', '[]string', (0, 5), None, None), ('timeout_ms', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, topics: Any = _MISSING, topic_names: Any = _MISSING, timeout_ms: Any = 0) -> None:
         self.topics = [] if topics is _MISSING else topics
         self.topic_names = [] if topic_names is _MISSING else topic_names
         self.timeout_ms = timeout_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics and self.topic_names == other.topic_names and self.timeout_ms == other.timeout_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteTopicsRequest(topics={self.topics!r}, topic_names={self.topic_names!r}, timeout_ms={self.timeout_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if version >= 6:
@@ -197,7 +125,7 @@ class DeleteTopicsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteTopicsRequest":
         self = cls.__new__(cls)
@@ -229,19 +157,16 @@ class DeleteTopicsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteTopicsRequest":
         return cls.decode(Reader(buf), version)
-    
-DeleteTopicsRequest.DeleteTopicState = _DeleteTopicsRequest_DeleteTopicState  # type: ignore[attr-defined]
-_DeleteTopicsRequest_DeleteTopicState.__name__ = 'DeleteTopicState'
-_DeleteTopicsRequest_DeleteTopicState.__qualname__ = 'DeleteTopicsRequest.DeleteTopicState'
+
 DeleteTopicsRequest.DeleteTopicState = _DeleteTopicsRequest_DeleteTopicState  # type: ignore[attr-defined]
 _DeleteTopicsRequest_DeleteTopicState.__name__ = 'DeleteTopicState'
 _DeleteTopicsRequest_DeleteTopicState.__qualname__ = 'DeleteTopicsRequest.DeleteTopicState'
@@ -250,24 +175,24 @@ _DeleteTopicsRequest_DeleteTopicState.__qualname__ = 'DeleteTopicsRequest.Delete
 class _DeleteTopicsResponse_DeletableTopicResult:
     __slots__ = ('name', 'topic_id', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), (6, None), None), ('topic_id', 'uuid', (6, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (5, None), (5, None), None))
-    
+
     def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, error_code: Any = 0, error_message: Any = None) -> None:
         self.name = name
         self.topic_id = topic_id
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.topic_id == other.topic_id and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DeleteTopicsResponse_DeletableTopicResult(name={self.name!r}, topic_id={self.topic_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"DeleteTopicsResponse.DeletableTopicResult(name={self.name!r}, topic_id={self.topic_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.name is None and not (version >= 6):
@@ -287,7 +212,7 @@ class _DeleteTopicsResponse_DeletableTopicResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DeleteTopicsResponse_DeletableTopicResult":
         self = cls.__new__(cls)
@@ -314,76 +239,7 @@ class _DeleteTopicsResponse_DeletableTopicResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DeleteTopicsResponse_DeletableTopicResult:
-    __slots__ = ('name', 'topic_id', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), (6, None), None), ('topic_id', 'uuid', (6, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (5, None), (5, None), None))
-    
-    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, error_code: Any = 0, error_message: Any = None) -> None:
-        self.name = name
-        self.topic_id = topic_id
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.topic_id == other.topic_id and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DeleteTopicsResponse_DeletableTopicResult(name={self.name!r}, topic_id={self.topic_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if self.name is None and not (version >= 6):
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if version >= 6:
-            w.uuid(self.topic_id)
-        w.int16(self.error_code)
-        if version >= 5:
-            w.compact_string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DeleteTopicsResponse_DeletableTopicResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None and not (version >= 6):
-            raise DecodeError('non-nullable field Name was serialized as null')
-        if version >= 6:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        self.error_code = r.int16()
-        if version >= 5:
-            self.error_message = r.compact_string()
-        else:
-            self.error_message = None
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DeleteTopicsResponse:
     __slots__ = ('throttle_time_ms', 'responses', '_unknown_tagged_fields')
@@ -392,22 +248,22 @@ class DeleteTopicsResponse:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'DeleteTopicsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('responses', '[]DeletableTopicResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, responses: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.responses = [] if responses is _MISSING else responses
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.responses == other.responses  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DeleteTopicsResponse(throttle_time_ms={self.throttle_time_ms!r}, responses={self.responses!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if version >= 1:
@@ -424,7 +280,7 @@ class DeleteTopicsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DeleteTopicsResponse":
         self = cls.__new__(cls)
@@ -448,19 +304,16 @@ class DeleteTopicsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DeleteTopicsResponse":
         return cls.decode(Reader(buf), version)
-    
-DeleteTopicsResponse.DeletableTopicResult = _DeleteTopicsResponse_DeletableTopicResult  # type: ignore[attr-defined]
-_DeleteTopicsResponse_DeletableTopicResult.__name__ = 'DeletableTopicResult'
-_DeleteTopicsResponse_DeletableTopicResult.__qualname__ = 'DeleteTopicsResponse.DeletableTopicResult'
+
 DeleteTopicsResponse.DeletableTopicResult = _DeleteTopicsResponse_DeletableTopicResult  # type: ignore[attr-defined]
 _DeleteTopicsResponse_DeletableTopicResult.__name__ = 'DeletableTopicResult'
 _DeleteTopicsResponse_DeletableTopicResult.__qualname__ = 'DeleteTopicsResponse.DeletableTopicResult'

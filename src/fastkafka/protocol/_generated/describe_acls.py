@@ -35,7 +35,7 @@ class DescribeAclsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeAclsRequest'
     SCHEMA = (('resource_type_filter', 'int8', (0, None), None, None), ('resource_name_filter', 'string', (0, None), (0, None), None), ('pattern_type_filter', 'int8', (1, None), None, None), ('principal_filter', 'string', (0, None), (0, None), None), ('host_filter', 'string', (0, None), (0, None), None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
+
     def __init__(self, *, resource_type_filter: Any = 0, resource_name_filter: Any = '', pattern_type_filter: Any = 3, principal_filter: Any = '', host_filter: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
         self.resource_type_filter = resource_type_filter
         self.resource_name_filter = resource_name_filter
@@ -45,17 +45,17 @@ class DescribeAclsRequest:
         self.operation = operation
         self.permission_type = permission_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resource_type_filter == other.resource_type_filter and self.resource_name_filter == other.resource_name_filter and self.pattern_type_filter == other.pattern_type_filter and self.principal_filter == other.principal_filter and self.host_filter == other.host_filter and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeAclsRequest(resource_type_filter={self.resource_type_filter!r}, resource_name_filter={self.resource_name_filter!r}, pattern_type_filter={self.pattern_type_filter!r}, principal_filter={self.principal_filter!r}, host_filter={self.host_filter!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int8(self.resource_type_filter)
@@ -83,7 +83,7 @@ class DescribeAclsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeAclsRequest":
         self = cls.__new__(cls)
@@ -108,39 +108,38 @@ class DescribeAclsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeAclsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _DescribeAclsResponse_AclDescription:
     __slots__ = ('principal', 'host', 'operation', 'permission_type', '_unknown_tagged_fields')
     SCHEMA = (('principal', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
+
     def __init__(self, *, principal: Any = '', host: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
         self.principal = principal
         self.host = host
         self.operation = operation
         self.permission_type = permission_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.principal == other.principal and self.host == other.host and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeAclsResponse_AclDescription(principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
+        return f"DescribeAclsResponse.AclDescription(principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.principal is None:
@@ -163,7 +162,7 @@ class _DescribeAclsResponse_AclDescription:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeAclsResponse_AclDescription":
         self = cls.__new__(cls)
@@ -186,29 +185,29 @@ class _DescribeAclsResponse_AclDescription:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeAclsResponse_DescribeAclsResource:
     __slots__ = ('resource_type', 'resource_name', 'pattern_type', 'acls', '_unknown_tagged_fields')
     SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('pattern_type', 'int8', (1, None), None, None), ('acls', '[]AclDescription', (0, None), None, None))
-    
+
     def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', pattern_type: Any = 3, acls: Any = _MISSING) -> None:
         self.resource_type = resource_type
         self.resource_name = resource_name
         self.pattern_type = pattern_type
         self.acls = [] if acls is _MISSING else acls
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.pattern_type == other.pattern_type and self.acls == other.acls  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeAclsResponse_DescribeAclsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, pattern_type={self.pattern_type!r}, acls={self.acls!r})"
-    
+        return f"DescribeAclsResponse.DescribeAclsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, pattern_type={self.pattern_type!r}, acls={self.acls!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int8(self.resource_type)
@@ -232,7 +231,7 @@ class _DescribeAclsResponse_DescribeAclsResource:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeAclsResponse_DescribeAclsResource":
         self = cls.__new__(cls)
@@ -260,149 +259,7 @@ class _DescribeAclsResponse_DescribeAclsResource:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeAclsResponse_AclDescription:
-    __slots__ = ('principal', 'host', 'operation', 'permission_type', '_unknown_tagged_fields')
-    SCHEMA = (('principal', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
-    def __init__(self, *, principal: Any = '', host: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
-        self.principal = principal
-        self.host = host
-        self.operation = operation
-        self.permission_type = permission_type
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.principal == other.principal and self.host == other.host and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeAclsResponse_AclDescription(principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.principal is None:
-            raise ValueError('non-nullable field Principal was set to null')
-        if flexible:
-            w.compact_string(self.principal)
-        else:
-            w.string(self.principal)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        if flexible:
-            w.compact_string(self.host)
-        else:
-            w.string(self.host)
-        w.int8(self.operation)
-        w.int8(self.permission_type)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeAclsResponse_AclDescription":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.principal = (r.compact_string() if flexible else r.string())
-        if self.principal is None:
-            raise DecodeError('non-nullable field Principal was serialized as null')
-        self.host = (r.compact_string() if flexible else r.string())
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.operation = r.int8()
-        self.permission_type = r.int8()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeAclsResponse_DescribeAclsResource:
-    __slots__ = ('resource_type', 'resource_name', 'pattern_type', 'acls', '_unknown_tagged_fields')
-    SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('pattern_type', 'int8', (1, None), None, None), ('acls', '[]AclDescription', (0, None), None, None))
-    
-    def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', pattern_type: Any = 3, acls: Any = _MISSING) -> None:
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self.pattern_type = pattern_type
-        self.acls = [] if acls is _MISSING else acls
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.pattern_type == other.pattern_type and self.acls == other.acls  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeAclsResponse_DescribeAclsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, pattern_type={self.pattern_type!r}, acls={self.acls!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if version >= 1:
-            w.int8(self.pattern_type)
-        if flexible:
-            w.compact_array_length(len(self.acls))
-        else:
-            w.array_length(len(self.acls))
-        for _x in self.acls:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeAclsResponse_DescribeAclsResource":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        if version >= 1:
-            self.pattern_type = r.int8()
-        else:
-            self.pattern_type = 3
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Acls was serialized as null')
-        else:
-            self.acls = [_DescribeAclsResponse_AclDescription.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeAclsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'resources', '_unknown_tagged_fields')
@@ -411,24 +268,24 @@ class DescribeAclsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeAclsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resources', '[]DescribeAclsResource', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '', resources: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self.resources = [] if resources is _MISSING else resources
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.resources == other.resources  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeAclsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, resources={self.resources!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -449,7 +306,7 @@ class DescribeAclsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeAclsResponse":
         self = cls.__new__(cls)
@@ -472,22 +329,16 @@ class DescribeAclsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeAclsResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeAclsResponse.AclDescription = _DescribeAclsResponse_AclDescription  # type: ignore[attr-defined]
-_DescribeAclsResponse_AclDescription.__name__ = 'AclDescription'
-_DescribeAclsResponse_AclDescription.__qualname__ = 'DescribeAclsResponse.AclDescription'
-DescribeAclsResponse.DescribeAclsResource = _DescribeAclsResponse_DescribeAclsResource  # type: ignore[attr-defined]
-_DescribeAclsResponse_DescribeAclsResource.__name__ = 'DescribeAclsResource'
-_DescribeAclsResponse_DescribeAclsResource.__qualname__ = 'DescribeAclsResponse.DescribeAclsResource'
+
 DescribeAclsResponse.AclDescription = _DescribeAclsResponse_AclDescription  # type: ignore[attr-defined]
 _DescribeAclsResponse_AclDescription.__name__ = 'AclDescription'
 _DescribeAclsResponse_AclDescription.__qualname__ = 'DescribeAclsResponse.AclDescription'

@@ -31,84 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DescribeClientQuotasRequest_ComponentData:
     __slots__ = ('entity_type', 'match_type', 'match', '_unknown_tagged_fields')
     SCHEMA = (('entity_type', 'string', (0, None), None, None), ('match_type', 'int8', (0, None), None, None), ('match', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, entity_type: Any = '', match_type: Any = 0, match: Any = '') -> None:
-        self.entity_type = entity_type
-        self.match_type = match_type
-        self.match = match
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.entity_type == other.entity_type and self.match_type == other.match_type and self.match == other.match  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeClientQuotasRequest_ComponentData(entity_type={self.entity_type!r}, match_type={self.match_type!r}, match={self.match!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.entity_type is None:
-            raise ValueError('non-nullable field EntityType was set to null')
-        if flexible:
-            w.compact_string(self.entity_type)
-        else:
-            w.string(self.entity_type)
-        w.int8(self.match_type)
-        if flexible:
-            w.compact_string(self.match)
-        else:
-            w.string(self.match)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeClientQuotasRequest_ComponentData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.entity_type = (r.compact_string() if flexible else r.string())
-        if self.entity_type is None:
-            raise DecodeError('non-nullable field EntityType was serialized as null')
-        self.match_type = r.int8()
-        self.match = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _DescribeClientQuotasRequest_ComponentData:
-    __slots__ = ('entity_type', 'match_type', 'match', '_unknown_tagged_fields')
-    SCHEMA = (('entity_type', 'string', (0, None), None, None), ('match_type', 'int8', (0, None), None, None), ('match', 'string', (0, None), (0, None), None))
-    
     def __init__(self, *, entity_type: Any = '', match_type: Any = 0, match: Any = '') -> None:
         self.entity_type = entity_type
         self.match_type = match_type
         self.match = match
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entity_type == other.entity_type and self.match_type == other.match_type and self.match == other.match  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeClientQuotasRequest_ComponentData(entity_type={self.entity_type!r}, match_type={self.match_type!r}, match={self.match!r})"
-    
+        return f"DescribeClientQuotasRequest.ComponentData(entity_type={self.entity_type!r}, match_type={self.match_type!r}, match={self.match!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.entity_type is None:
@@ -128,7 +67,7 @@ class _DescribeClientQuotasRequest_ComponentData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeClientQuotasRequest_ComponentData":
         self = cls.__new__(cls)
@@ -148,7 +87,7 @@ class _DescribeClientQuotasRequest_ComponentData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class DescribeClientQuotasRequest:
     __slots__ = ('components', 'strict', '_unknown_tagged_fields')
@@ -157,22 +96,22 @@ class DescribeClientQuotasRequest:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'DescribeClientQuotasRequest'
     SCHEMA = (('components', '[]ComponentData', (0, None), None, None), ('strict', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, components: Any = _MISSING, strict: Any = False) -> None:
         self.components = [] if components is _MISSING else components
         self.strict = strict
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.components == other.components and self.strict == other.strict  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeClientQuotasRequest(components={self.components!r}, strict={self.strict!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -188,7 +127,7 @@ class DescribeClientQuotasRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeClientQuotasRequest":
         self = cls.__new__(cls)
@@ -209,19 +148,16 @@ class DescribeClientQuotasRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeClientQuotasRequest":
         return cls.decode(Reader(buf), version)
-    
-DescribeClientQuotasRequest.ComponentData = _DescribeClientQuotasRequest_ComponentData  # type: ignore[attr-defined]
-_DescribeClientQuotasRequest_ComponentData.__name__ = 'ComponentData'
-_DescribeClientQuotasRequest_ComponentData.__qualname__ = 'DescribeClientQuotasRequest.ComponentData'
+
 DescribeClientQuotasRequest.ComponentData = _DescribeClientQuotasRequest_ComponentData  # type: ignore[attr-defined]
 _DescribeClientQuotasRequest_ComponentData.__name__ = 'ComponentData'
 _DescribeClientQuotasRequest_ComponentData.__qualname__ = 'DescribeClientQuotasRequest.ComponentData'
@@ -230,22 +166,22 @@ _DescribeClientQuotasRequest_ComponentData.__qualname__ = 'DescribeClientQuotasR
 class _DescribeClientQuotasResponse_EntityData:
     __slots__ = ('entity_type', 'entity_name', '_unknown_tagged_fields')
     SCHEMA = (('entity_type', 'string', (0, None), None, None), ('entity_name', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, entity_type: Any = '', entity_name: Any = '') -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entity_type == other.entity_type and self.entity_name == other.entity_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeClientQuotasResponse_EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
-    
+        return f"DescribeClientQuotasResponse.EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.entity_type is None:
@@ -264,7 +200,7 @@ class _DescribeClientQuotasResponse_EntityData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeClientQuotasResponse_EntityData":
         self = cls.__new__(cls)
@@ -283,27 +219,27 @@ class _DescribeClientQuotasResponse_EntityData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeClientQuotasResponse_ValueData:
     __slots__ = ('key', 'value', '_unknown_tagged_fields')
     SCHEMA = (('key', 'string', (0, None), None, None), ('value', 'float64', (0, None), None, None))
-    
+
     def __init__(self, *, key: Any = '', value: Any = 0.0) -> None:
         self.key = key
         self.value = value
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.key == other.key and self.value == other.value  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeClientQuotasResponse_ValueData(key={self.key!r}, value={self.value!r})"
-    
+        return f"DescribeClientQuotasResponse.ValueData(key={self.key!r}, value={self.value!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.key is None:
@@ -319,7 +255,7 @@ class _DescribeClientQuotasResponse_ValueData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeClientQuotasResponse_ValueData":
         self = cls.__new__(cls)
@@ -338,27 +274,27 @@ class _DescribeClientQuotasResponse_ValueData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeClientQuotasResponse_EntryData:
     __slots__ = ('entity', 'values', '_unknown_tagged_fields')
     SCHEMA = (('entity', '[]EntityData', (0, None), None, None), ('values', '[]ValueData', (0, None), None, None))
-    
+
     def __init__(self, *, entity: Any = _MISSING, values: Any = _MISSING) -> None:
         self.entity = [] if entity is _MISSING else entity
         self.values = [] if values is _MISSING else values
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entity == other.entity and self.values == other.values  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeClientQuotasResponse_EntryData(entity={self.entity!r}, values={self.values!r})"
-    
+        return f"DescribeClientQuotasResponse.EntryData(entity={self.entity!r}, values={self.values!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -379,7 +315,7 @@ class _DescribeClientQuotasResponse_EntryData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeClientQuotasResponse_EntryData":
         self = cls.__new__(cls)
@@ -404,186 +340,7 @@ class _DescribeClientQuotasResponse_EntryData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeClientQuotasResponse_EntityData:
-    __slots__ = ('entity_type', 'entity_name', '_unknown_tagged_fields')
-    SCHEMA = (('entity_type', 'string', (0, None), None, None), ('entity_name', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, entity_type: Any = '', entity_name: Any = '') -> None:
-        self.entity_type = entity_type
-        self.entity_name = entity_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.entity_type == other.entity_type and self.entity_name == other.entity_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeClientQuotasResponse_EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.entity_type is None:
-            raise ValueError('non-nullable field EntityType was set to null')
-        if flexible:
-            w.compact_string(self.entity_type)
-        else:
-            w.string(self.entity_type)
-        if flexible:
-            w.compact_string(self.entity_name)
-        else:
-            w.string(self.entity_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeClientQuotasResponse_EntityData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.entity_type = (r.compact_string() if flexible else r.string())
-        if self.entity_type is None:
-            raise DecodeError('non-nullable field EntityType was serialized as null')
-        self.entity_name = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeClientQuotasResponse_ValueData:
-    __slots__ = ('key', 'value', '_unknown_tagged_fields')
-    SCHEMA = (('key', 'string', (0, None), None, None), ('value', 'float64', (0, None), None, None))
-    
-    def __init__(self, *, key: Any = '', value: Any = 0.0) -> None:
-        self.key = key
-        self.value = value
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.key == other.key and self.value == other.value  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeClientQuotasResponse_ValueData(key={self.key!r}, value={self.value!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.key is None:
-            raise ValueError('non-nullable field Key was set to null')
-        if flexible:
-            w.compact_string(self.key)
-        else:
-            w.string(self.key)
-        w.float64(self.value)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeClientQuotasResponse_ValueData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.key = (r.compact_string() if flexible else r.string())
-        if self.key is None:
-            raise DecodeError('non-nullable field Key was serialized as null')
-        self.value = r.float64()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeClientQuotasResponse_EntryData:
-    __slots__ = ('entity', 'values', '_unknown_tagged_fields')
-    SCHEMA = (('entity', '[]EntityData', (0, None), None, None), ('values', '[]ValueData', (0, None), None, None))
-    
-    def __init__(self, *, entity: Any = _MISSING, values: Any = _MISSING) -> None:
-        self.entity = [] if entity is _MISSING else entity
-        self.values = [] if values is _MISSING else values
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.entity == other.entity and self.values == other.values  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeClientQuotasResponse_EntryData(entity={self.entity!r}, values={self.values!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if flexible:
-            w.compact_array_length(len(self.entity))
-        else:
-            w.array_length(len(self.entity))
-        for _x in self.entity:
-            _x.encode(w, version)
-        if flexible:
-            w.compact_array_length(len(self.values))
-        else:
-            w.array_length(len(self.values))
-        for _x in self.values:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeClientQuotasResponse_EntryData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Entity was serialized as null')
-        else:
-            self.entity = [_DescribeClientQuotasResponse_EntityData.decode(r, version) for _ in range(_n)]
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Values was serialized as null')
-        else:
-            self.values = [_DescribeClientQuotasResponse_ValueData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeClientQuotasResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'entries', '_unknown_tagged_fields')
@@ -592,24 +349,24 @@ class DescribeClientQuotasResponse:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'DescribeClientQuotasResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('entries', '[]EntryData', (0, None), (0, None), None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '', entries: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self.entries = [] if entries is _MISSING else entries
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.entries == other.entries  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeClientQuotasResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, entries={self.entries!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.throttle_time_ms)
@@ -636,7 +393,7 @@ class DescribeClientQuotasResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeClientQuotasResponse":
         self = cls.__new__(cls)
@@ -659,25 +416,16 @@ class DescribeClientQuotasResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeClientQuotasResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeClientQuotasResponse.EntityData = _DescribeClientQuotasResponse_EntityData  # type: ignore[attr-defined]
-_DescribeClientQuotasResponse_EntityData.__name__ = 'EntityData'
-_DescribeClientQuotasResponse_EntityData.__qualname__ = 'DescribeClientQuotasResponse.EntityData'
-DescribeClientQuotasResponse.ValueData = _DescribeClientQuotasResponse_ValueData  # type: ignore[attr-defined]
-_DescribeClientQuotasResponse_ValueData.__name__ = 'ValueData'
-_DescribeClientQuotasResponse_ValueData.__qualname__ = 'DescribeClientQuotasResponse.ValueData'
-DescribeClientQuotasResponse.EntryData = _DescribeClientQuotasResponse_EntryData  # type: ignore[attr-defined]
-_DescribeClientQuotasResponse_EntryData.__name__ = 'EntryData'
-_DescribeClientQuotasResponse_EntryData.__qualname__ = 'DescribeClientQuotasResponse.EntryData'
+
 DescribeClientQuotasResponse.EntityData = _DescribeClientQuotasResponse_EntityData  # type: ignore[attr-defined]
 _DescribeClientQuotasResponse_EntityData.__name__ = 'EntityData'
 _DescribeClientQuotasResponse_EntityData.__qualname__ = 'DescribeClientQuotasResponse.EntityData'

@@ -35,22 +35,22 @@ class DescribeClusterRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeClusterRequest'
     SCHEMA = (('include_cluster_authorized_operations', 'bool', (0, None), None, None), ('endpoint_type', 'int8', (1, None), None, None))
-    
+
     def __init__(self, *, include_cluster_authorized_operations: Any = False, endpoint_type: Any = 1) -> None:
         self.include_cluster_authorized_operations = include_cluster_authorized_operations
         self.endpoint_type = endpoint_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.include_cluster_authorized_operations == other.include_cluster_authorized_operations and self.endpoint_type == other.endpoint_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeClusterRequest(include_cluster_authorized_operations={self.include_cluster_authorized_operations!r}, endpoint_type={self.endpoint_type!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.boolean(self.include_cluster_authorized_operations)
@@ -64,7 +64,7 @@ class DescribeClusterRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeClusterRequest":
         self = cls.__new__(cls)
@@ -84,39 +84,38 @@ class DescribeClusterRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeClusterRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _DescribeClusterResponse_DescribeClusterBroker:
     __slots__ = ('broker_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, broker_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
         self.broker_id = broker_id
         self.host = host
         self.port = port
         self.rack = rack
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeClusterResponse_DescribeClusterBroker(broker_id={self.broker_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
+        return f"DescribeClusterResponse.DescribeClusterBroker(broker_id={self.broker_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -131,7 +130,7 @@ class _DescribeClusterResponse_DescribeClusterBroker:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeClusterResponse_DescribeClusterBroker":
         self = cls.__new__(cls)
@@ -152,65 +151,7 @@ class _DescribeClusterResponse_DescribeClusterBroker:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeClusterResponse_DescribeClusterBroker:
-    __slots__ = ('broker_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
-    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, broker_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
-        self.broker_id = broker_id
-        self.host = host
-        self.port = port
-        self.rack = rack
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.broker_id == other.broker_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeClusterResponse_DescribeClusterBroker(broker_id={self.broker_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.broker_id)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.int32(self.port)
-        w.compact_string(self.rack)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeClusterResponse_DescribeClusterBroker":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.broker_id = r.int32()
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.int32()
-        self.rack = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeClusterResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'endpoint_type', 'cluster_id', 'controller_id', 'brokers', 'cluster_authorized_operations', '_unknown_tagged_fields')
@@ -219,7 +160,7 @@ class DescribeClusterResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeClusterResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('endpoint_type', 'int8', (1, None), None, None), ('cluster_id', 'string', (0, None), None, None), ('controller_id', 'int32', (0, None), None, None), ('brokers', '[]DescribeClusterBroker', (0, None), None, None), ('cluster_authorized_operations', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, endpoint_type: Any = 1, cluster_id: Any = '', controller_id: Any = -1, brokers: Any = _MISSING, cluster_authorized_operations: Any = -2147483648) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -230,17 +171,17 @@ class DescribeClusterResponse:
         self.brokers = [] if brokers is _MISSING else brokers
         self.cluster_authorized_operations = cluster_authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.endpoint_type == other.endpoint_type and self.cluster_id == other.cluster_id and self.controller_id == other.controller_id and self.brokers == other.brokers and self.cluster_authorized_operations == other.cluster_authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeClusterResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, endpoint_type={self.endpoint_type!r}, cluster_id={self.cluster_id!r}, controller_id={self.controller_id!r}, brokers={self.brokers!r}, cluster_authorized_operations={self.cluster_authorized_operations!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -262,7 +203,7 @@ class DescribeClusterResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeClusterResponse":
         self = cls.__new__(cls)
@@ -294,19 +235,16 @@ class DescribeClusterResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeClusterResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeClusterResponse.DescribeClusterBroker = _DescribeClusterResponse_DescribeClusterBroker  # type: ignore[attr-defined]
-_DescribeClusterResponse_DescribeClusterBroker.__name__ = 'DescribeClusterBroker'
-_DescribeClusterResponse_DescribeClusterBroker.__qualname__ = 'DescribeClusterResponse.DescribeClusterBroker'
+
 DescribeClusterResponse.DescribeClusterBroker = _DescribeClusterResponse_DescribeClusterBroker  # type: ignore[attr-defined]
 _DescribeClusterResponse_DescribeClusterBroker.__name__ = 'DescribeClusterBroker'
 _DescribeClusterResponse_DescribeClusterBroker.__qualname__ = 'DescribeClusterResponse.DescribeClusterBroker'

@@ -31,99 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DescribeConfigsRequest_DescribeConfigsResource:
     __slots__ = ('resource_type', 'resource_name', 'configuration_keys', '_unknown_tagged_fields')
     SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('configuration_keys', '[]string', (0, None), (0, None), None))
-    
-    def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', configuration_keys: Any = _MISSING) -> None:
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self.configuration_keys = [] if configuration_keys is _MISSING else configuration_keys
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.configuration_keys == other.configuration_keys  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeConfigsRequest_DescribeConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configuration_keys={self.configuration_keys!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if self.configuration_keys is None:
-            if flexible:
-                w.compact_array_length(-1)
-            else:
-                w.array_length(-1)
-        else:
-            if flexible:
-                w.compact_array_length(len(self.configuration_keys))
-            else:
-                w.array_length(len(self.configuration_keys))
-            for _x in self.configuration_keys:
-                if flexible:
-                    w.compact_string(_x)
-                else:
-                    w.string(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeConfigsRequest_DescribeConfigsResource":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            self.configuration_keys = None
-        else:
-            self.configuration_keys = [(r.compact_string() if flexible else r.string()) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _DescribeConfigsRequest_DescribeConfigsResource:
-    __slots__ = ('resource_type', 'resource_name', 'configuration_keys', '_unknown_tagged_fields')
-    SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('configuration_keys', '[]string', (0, None), (0, None), None))
-    
     def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', configuration_keys: Any = _MISSING) -> None:
         self.resource_type = resource_type
         self.resource_name = resource_name
         self.configuration_keys = [] if configuration_keys is _MISSING else configuration_keys
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.configuration_keys == other.configuration_keys  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeConfigsRequest_DescribeConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configuration_keys={self.configuration_keys!r})"
-    
+        return f"DescribeConfigsRequest.DescribeConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configuration_keys={self.configuration_keys!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         w.int8(self.resource_type)
@@ -154,7 +78,7 @@ class _DescribeConfigsRequest_DescribeConfigsResource:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeConfigsRequest_DescribeConfigsResource":
         self = cls.__new__(cls)
@@ -178,7 +102,7 @@ class _DescribeConfigsRequest_DescribeConfigsResource:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class DescribeConfigsRequest:
     __slots__ = ('resources', 'include_synonyms', 'include_documentation', '_unknown_tagged_fields')
@@ -187,23 +111,23 @@ class DescribeConfigsRequest:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'DescribeConfigsRequest'
     SCHEMA = (('resources', '[]DescribeConfigsResource', (0, None), None, None), ('include_synonyms', 'bool', (1, None), None, None), ('include_documentation', 'bool', (3, None), None, None))
-    
+
     def __init__(self, *, resources: Any = _MISSING, include_synonyms: Any = False, include_documentation: Any = False) -> None:
         self.resources = [] if resources is _MISSING else resources
         self.include_synonyms = include_synonyms
         self.include_documentation = include_documentation
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resources == other.resources and self.include_synonyms == other.include_synonyms and self.include_documentation == other.include_documentation  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeConfigsRequest(resources={self.resources!r}, include_synonyms={self.include_synonyms!r}, include_documentation={self.include_documentation!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if flexible:
@@ -226,7 +150,7 @@ class DescribeConfigsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeConfigsRequest":
         self = cls.__new__(cls)
@@ -254,19 +178,16 @@ class DescribeConfigsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeConfigsRequest":
         return cls.decode(Reader(buf), version)
-    
-DescribeConfigsRequest.DescribeConfigsResource = _DescribeConfigsRequest_DescribeConfigsResource  # type: ignore[attr-defined]
-_DescribeConfigsRequest_DescribeConfigsResource.__name__ = 'DescribeConfigsResource'
-_DescribeConfigsRequest_DescribeConfigsResource.__qualname__ = 'DescribeConfigsRequest.DescribeConfigsResource'
+
 DescribeConfigsRequest.DescribeConfigsResource = _DescribeConfigsRequest_DescribeConfigsResource  # type: ignore[attr-defined]
 _DescribeConfigsRequest_DescribeConfigsResource.__name__ = 'DescribeConfigsResource'
 _DescribeConfigsRequest_DescribeConfigsResource.__qualname__ = 'DescribeConfigsRequest.DescribeConfigsResource'
@@ -275,65 +196,53 @@ _DescribeConfigsRequest_DescribeConfigsResource.__qualname__ = 'DescribeConfigsR
 class _DescribeConfigsResponse_DescribeConfigsSynonym:
     __slots__ = ('name', 'value', 'source', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (1, None), None, None), ('value', 'string', (1, None), (0, None), None), ('source', 'int8', (1, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', value: Any = '', source: Any = 0) -> None:
         self.name = name
         self.value = value
         self.source = source
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.value == other.value and self.source == other.source  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeConfigsResponse_DescribeConfigsSynonym(name={self.name!r}, value={self.value!r}, source={self.source!r})"
-    
+        return f"DescribeConfigsResponse.DescribeConfigsSynonym(name={self.name!r}, value={self.value!r}, source={self.source!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
-        if version >= 1:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            if flexible:
-                w.compact_string(self.name)
-            else:
-                w.string(self.name)
-        if version >= 1:
-            if flexible:
-                w.compact_string(self.value)
-            else:
-                w.string(self.value)
-        if version >= 1:
-            w.int8(self.source)
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        if flexible:
+            w.compact_string(self.name)
+        else:
+            w.string(self.name)
+        if flexible:
+            w.compact_string(self.value)
+        else:
+            w.string(self.value)
+        w.int8(self.source)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeConfigsResponse_DescribeConfigsSynonym":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 4
-        if version >= 1:
-            self.name = (r.compact_string() if flexible else r.string())
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 1:
-            self.value = (r.compact_string() if flexible else r.string())
-        else:
-            self.value = ''
-        if version >= 1:
-            self.source = r.int8()
-        else:
-            self.source = 0
+        self.name = (r.compact_string() if flexible else r.string())
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        self.value = (r.compact_string() if flexible else r.string())
+        self.source = r.int8()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -343,12 +252,12 @@ class _DescribeConfigsResponse_DescribeConfigsSynonym:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeConfigsResponse_DescribeConfigsResourceResult:
     __slots__ = ('name', 'value', 'read_only', 'is_default', 'config_source', 'is_sensitive', 'synonyms', 'config_type', 'documentation', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None), ('read_only', 'bool', (0, None), None, None), ('is_default', 'bool', (0, 0), None, None), ('config_source', 'int8', (1, None), None, None), ('is_sensitive', 'bool', (0, None), None, None), ('synonyms', '[]DescribeConfigsSynonym', (1, None), None, None), ('config_type', 'int8', (3, None), None, None), ('documentation', 'string', (3, None), (0, None), None))
-    
+
     def __init__(self, *, name: Any = '', value: Any = '', read_only: Any = False, is_default: Any = False, config_source: Any = -1, is_sensitive: Any = False, synonyms: Any = _MISSING, config_type: Any = 0, documentation: Any = '') -> None:
         self.name = name
         self.value = value
@@ -360,17 +269,17 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
         self.config_type = config_type
         self.documentation = documentation
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.value == other.value and self.read_only == other.read_only and self.is_default == other.is_default and self.config_source == other.config_source and self.is_sensitive == other.is_sensitive and self.synonyms == other.synonyms and self.config_type == other.config_type and self.documentation == other.documentation  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeConfigsResponse_DescribeConfigsResourceResult(name={self.name!r}, value={self.value!r}, read_only={self.read_only!r}, is_default={self.is_default!r}, config_source={self.config_source!r}, is_sensitive={self.is_sensitive!r}, synonyms={self.synonyms!r}, config_type={self.config_type!r}, documentation={self.documentation!r})"
-    
+        return f"DescribeConfigsResponse.DescribeConfigsResourceResult(name={self.name!r}, value={self.value!r}, read_only={self.read_only!r}, is_default={self.is_default!r}, config_source={self.config_source!r}, is_sensitive={self.is_sensitive!r}, synonyms={self.synonyms!r}, config_type={self.config_type!r}, documentation={self.documentation!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.name is None:
@@ -409,7 +318,7 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeConfigsResponse_DescribeConfigsResourceResult":
         self = cls.__new__(cls)
@@ -454,12 +363,12 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeConfigsResponse_DescribeConfigsResult:
     __slots__ = ('error_code', 'error_message', 'resource_type', 'resource_name', 'configs', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('configs', '[]DescribeConfigsResourceResult', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '', resource_type: Any = 0, resource_name: Any = '', configs: Any = _MISSING) -> None:
         self.error_code = error_code
         self.error_message = error_message
@@ -467,17 +376,17 @@ class _DescribeConfigsResponse_DescribeConfigsResult:
         self.resource_name = resource_name
         self.configs = [] if configs is _MISSING else configs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.configs == other.configs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeConfigsResponse_DescribeConfigsResult(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
-    
+        return f"DescribeConfigsResponse.DescribeConfigsResult(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         w.int16(self.error_code)
@@ -504,7 +413,7 @@ class _DescribeConfigsResponse_DescribeConfigsResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeConfigsResponse_DescribeConfigsResult":
         self = cls.__new__(cls)
@@ -530,267 +439,7 @@ class _DescribeConfigsResponse_DescribeConfigsResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeConfigsResponse_DescribeConfigsSynonym:
-    __slots__ = ('name', 'value', 'source', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (1, None), None, None), ('value', 'string', (1, None), (0, None), None), ('source', 'int8', (1, None), None, None))
-    
-    def __init__(self, *, name: Any = '', value: Any = '', source: Any = 0) -> None:
-        self.name = name
-        self.value = value
-        self.source = source
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.value == other.value and self.source == other.source  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeConfigsResponse_DescribeConfigsSynonym(name={self.name!r}, value={self.value!r}, source={self.source!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if version >= 1:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            if flexible:
-                w.compact_string(self.name)
-            else:
-                w.string(self.name)
-        if version >= 1:
-            if flexible:
-                w.compact_string(self.value)
-            else:
-                w.string(self.value)
-        if version >= 1:
-            w.int8(self.source)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeConfigsResponse_DescribeConfigsSynonym":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        if version >= 1:
-            self.name = (r.compact_string() if flexible else r.string())
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 1:
-            self.value = (r.compact_string() if flexible else r.string())
-        else:
-            self.value = ''
-        if version >= 1:
-            self.source = r.int8()
-        else:
-            self.source = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeConfigsResponse_DescribeConfigsResourceResult:
-    __slots__ = ('name', 'value', 'read_only', 'is_default', 'config_source', 'is_sensitive', 'synonyms', 'config_type', 'documentation', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None), ('read_only', 'bool', (0, None), None, None), ('is_default', 'bool', (0, 0), None, None), ('config_source', 'int8', (1, None), None, None), ('is_sensitive', 'bool', (0, None), None, None), ('synonyms', '[]DescribeConfigsSynonym', (1, None), None, None), ('config_type', 'int8', (3, None), None, None), ('documentation', 'string', (3, None), (0, None), None))
-    
-    def __init__(self, *, name: Any = '', value: Any = '', read_only: Any = False, is_default: Any = False, config_source: Any = -1, is_sensitive: Any = False, synonyms: Any = _MISSING, config_type: Any = 0, documentation: Any = '') -> None:
-        self.name = name
-        self.value = value
-        self.read_only = read_only
-        self.is_default = is_default
-        self.config_source = config_source
-        self.is_sensitive = is_sensitive
-        self.synonyms = [] if synonyms is _MISSING else synonyms
-        self.config_type = config_type
-        self.documentation = documentation
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.value == other.value and self.read_only == other.read_only and self.is_default == other.is_default and self.config_source == other.config_source and self.is_sensitive == other.is_sensitive and self.synonyms == other.synonyms and self.config_type == other.config_type and self.documentation == other.documentation  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeConfigsResponse_DescribeConfigsResourceResult(name={self.name!r}, value={self.value!r}, read_only={self.read_only!r}, is_default={self.is_default!r}, config_source={self.config_source!r}, is_sensitive={self.is_sensitive!r}, synonyms={self.synonyms!r}, config_type={self.config_type!r}, documentation={self.documentation!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_string(self.value)
-        else:
-            w.string(self.value)
-        w.boolean(self.read_only)
-        if version <= 0:
-            w.boolean(self.is_default)
-        if version >= 1:
-            w.int8(self.config_source)
-        w.boolean(self.is_sensitive)
-        if version >= 1:
-            if flexible:
-                w.compact_array_length(len(self.synonyms))
-            else:
-                w.array_length(len(self.synonyms))
-            for _x in self.synonyms:
-                _x.encode(w, version)
-        if version >= 3:
-            w.int8(self.config_type)
-        if version >= 3:
-            if flexible:
-                w.compact_string(self.documentation)
-            else:
-                w.string(self.documentation)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeConfigsResponse_DescribeConfigsResourceResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.value = (r.compact_string() if flexible else r.string())
-        self.read_only = r.boolean()
-        if version <= 0:
-            self.is_default = r.boolean()
-        else:
-            self.is_default = False
-        if version >= 1:
-            self.config_source = r.int8()
-        else:
-            self.config_source = -1
-        self.is_sensitive = r.boolean()
-        if version >= 1:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Synonyms was serialized as null')
-            else:
-                self.synonyms = [_DescribeConfigsResponse_DescribeConfigsSynonym.decode(r, version) for _ in range(_n)]
-        else:
-            self.synonyms = []
-        if version >= 3:
-            self.config_type = r.int8()
-        else:
-            self.config_type = 0
-        if version >= 3:
-            self.documentation = (r.compact_string() if flexible else r.string())
-        else:
-            self.documentation = ''
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeConfigsResponse_DescribeConfigsResult:
-    __slots__ = ('error_code', 'error_message', 'resource_type', 'resource_name', 'configs', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('configs', '[]DescribeConfigsResourceResult', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, error_message: Any = '', resource_type: Any = 0, resource_name: Any = '', configs: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.error_message = error_message
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self.configs = [] if configs is _MISSING else configs
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.error_message == other.error_message and self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.configs == other.configs  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeConfigsResponse_DescribeConfigsResult(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if flexible:
-            w.compact_array_length(len(self.configs))
-        else:
-            w.array_length(len(self.configs))
-        for _x in self.configs:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeConfigsResponse_DescribeConfigsResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Configs was serialized as null')
-        else:
-            self.configs = [_DescribeConfigsResponse_DescribeConfigsResourceResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeConfigsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
@@ -799,22 +448,22 @@ class DescribeConfigsResponse:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'DescribeConfigsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]DescribeConfigsResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeConfigsResponse(throttle_time_ms={self.throttle_time_ms!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         w.int32(self.throttle_time_ms)
@@ -830,7 +479,7 @@ class DescribeConfigsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeConfigsResponse":
         self = cls.__new__(cls)
@@ -851,25 +500,16 @@ class DescribeConfigsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeConfigsResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeConfigsResponse.DescribeConfigsSynonym = _DescribeConfigsResponse_DescribeConfigsSynonym  # type: ignore[attr-defined]
-_DescribeConfigsResponse_DescribeConfigsSynonym.__name__ = 'DescribeConfigsSynonym'
-_DescribeConfigsResponse_DescribeConfigsSynonym.__qualname__ = 'DescribeConfigsResponse.DescribeConfigsSynonym'
-DescribeConfigsResponse.DescribeConfigsResourceResult = _DescribeConfigsResponse_DescribeConfigsResourceResult  # type: ignore[attr-defined]
-_DescribeConfigsResponse_DescribeConfigsResourceResult.__name__ = 'DescribeConfigsResourceResult'
-_DescribeConfigsResponse_DescribeConfigsResourceResult.__qualname__ = 'DescribeConfigsResponse.DescribeConfigsResourceResult'
-DescribeConfigsResponse.DescribeConfigsResult = _DescribeConfigsResponse_DescribeConfigsResult  # type: ignore[attr-defined]
-_DescribeConfigsResponse_DescribeConfigsResult.__name__ = 'DescribeConfigsResult'
-_DescribeConfigsResponse_DescribeConfigsResult.__qualname__ = 'DescribeConfigsResponse.DescribeConfigsResult'
+
 DescribeConfigsResponse.DescribeConfigsSynonym = _DescribeConfigsResponse_DescribeConfigsSynonym  # type: ignore[attr-defined]
 _DescribeConfigsResponse_DescribeConfigsSynonym.__name__ = 'DescribeConfigsSynonym'
 _DescribeConfigsResponse_DescribeConfigsSynonym.__qualname__ = 'DescribeConfigsResponse.DescribeConfigsSynonym'

@@ -31,84 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner:
     __slots__ = ('principal_type', 'principal_name', '_unknown_tagged_fields')
     SCHEMA = (('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None))
-    
-    def __init__(self, *, principal_type: Any = '', principal_name: Any = '') -> None:
-        self.principal_type = principal_type
-        self.principal_name = principal_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.principal_type == other.principal_type and self.principal_name == other.principal_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.principal_type is None:
-            raise ValueError('non-nullable field PrincipalType was set to null')
-        if flexible:
-            w.compact_string(self.principal_type)
-        else:
-            w.string(self.principal_type)
-        if self.principal_name is None:
-            raise ValueError('non-nullable field PrincipalName was set to null')
-        if flexible:
-            w.compact_string(self.principal_name)
-        else:
-            w.string(self.principal_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.principal_type = (r.compact_string() if flexible else r.string())
-        if self.principal_type is None:
-            raise DecodeError('non-nullable field PrincipalType was serialized as null')
-        self.principal_name = (r.compact_string() if flexible else r.string())
-        if self.principal_name is None:
-            raise DecodeError('non-nullable field PrincipalName was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner:
-    __slots__ = ('principal_type', 'principal_name', '_unknown_tagged_fields')
-    SCHEMA = (('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None))
-    
     def __init__(self, *, principal_type: Any = '', principal_name: Any = '') -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.principal_type == other.principal_type and self.principal_name == other.principal_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
-    
+        return f"DescribeDelegationTokenRequest.DescribeDelegationTokenOwner(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.principal_type is None:
@@ -129,7 +67,7 @@ class _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner":
         self = cls.__new__(cls)
@@ -150,7 +88,7 @@ class _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class DescribeDelegationTokenRequest:
     __slots__ = ('owners', '_unknown_tagged_fields')
@@ -159,21 +97,21 @@ class DescribeDelegationTokenRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeDelegationTokenRequest'
     SCHEMA = (('owners', '[]DescribeDelegationTokenOwner', (0, None), (0, None), None),)
-    
+
     def __init__(self, *, owners: Any = _MISSING) -> None:
         self.owners = [] if owners is _MISSING else owners
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.owners == other.owners  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeDelegationTokenRequest(owners={self.owners!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.owners is None:
@@ -194,7 +132,7 @@ class DescribeDelegationTokenRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeDelegationTokenRequest":
         self = cls.__new__(cls)
@@ -214,19 +152,16 @@ class DescribeDelegationTokenRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeDelegationTokenRequest":
         return cls.decode(Reader(buf), version)
-    
-DescribeDelegationTokenRequest.DescribeDelegationTokenOwner = _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner  # type: ignore[attr-defined]
-_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner.__name__ = 'DescribeDelegationTokenOwner'
-_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner.__qualname__ = 'DescribeDelegationTokenRequest.DescribeDelegationTokenOwner'
+
 DescribeDelegationTokenRequest.DescribeDelegationTokenOwner = _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner  # type: ignore[attr-defined]
 _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner.__name__ = 'DescribeDelegationTokenOwner'
 _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner.__qualname__ = 'DescribeDelegationTokenRequest.DescribeDelegationTokenOwner'
@@ -235,22 +170,22 @@ _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner.__qualname__ = 'Des
 class _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer:
     __slots__ = ('principal_type', 'principal_name', '_unknown_tagged_fields')
     SCHEMA = (('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None))
-    
+
     def __init__(self, *, principal_type: Any = '', principal_name: Any = '') -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.principal_type == other.principal_type and self.principal_name == other.principal_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
-    
+        return f"DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.principal_type is None:
@@ -271,7 +206,7 @@ class _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer":
         self = cls.__new__(cls)
@@ -292,12 +227,12 @@ class _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeDelegationTokenResponse_DescribedDelegationToken:
     __slots__ = ('principal_type', 'principal_name', 'token_requester_principal_type', 'token_requester_principal_name', 'issue_timestamp', 'expiry_timestamp', 'max_timestamp', 'token_id', 'hmac', 'renewers', '_unknown_tagged_fields')
     SCHEMA = (('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None), ('token_requester_principal_type', 'string', (3, None), None, None), ('token_requester_principal_name', 'string', (3, None), None, None), ('issue_timestamp', 'int64', (0, None), None, None), ('expiry_timestamp', 'int64', (0, None), None, None), ('max_timestamp', 'int64', (0, None), None, None), ('token_id', 'string', (0, None), None, None), ('hmac', 'bytes', (0, None), None, None), ('renewers', '[]DescribedDelegationTokenRenewer', (0, None), None, None))
-    
+
     def __init__(self, *, principal_type: Any = '', principal_name: Any = '', token_requester_principal_type: Any = '', token_requester_principal_name: Any = '', issue_timestamp: Any = 0, expiry_timestamp: Any = 0, max_timestamp: Any = 0, token_id: Any = '', hmac: Any = b"", renewers: Any = _MISSING) -> None:
         self.principal_type = principal_type
         self.principal_name = principal_name
@@ -310,17 +245,17 @@ class _DescribeDelegationTokenResponse_DescribedDelegationToken:
         self.hmac = hmac
         self.renewers = [] if renewers is _MISSING else renewers
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.principal_type == other.principal_type and self.principal_name == other.principal_name and self.token_requester_principal_type == other.token_requester_principal_type and self.token_requester_principal_name == other.token_requester_principal_name and self.issue_timestamp == other.issue_timestamp and self.expiry_timestamp == other.expiry_timestamp and self.max_timestamp == other.max_timestamp and self.token_id == other.token_id and self.hmac == other.hmac and self.renewers == other.renewers  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeDelegationTokenResponse_DescribedDelegationToken(principal_type={self.principal_type!r}, principal_name={self.principal_name!r}, token_requester_principal_type={self.token_requester_principal_type!r}, token_requester_principal_name={self.token_requester_principal_name!r}, issue_timestamp={self.issue_timestamp!r}, expiry_timestamp={self.expiry_timestamp!r}, max_timestamp={self.max_timestamp!r}, token_id={self.token_id!r}, hmac={self.hmac!r}, renewers={self.renewers!r})"
-    
+        return f"DescribeDelegationTokenResponse.DescribedDelegationToken(principal_type={self.principal_type!r}, principal_name={self.principal_name!r}, token_requester_principal_type={self.token_requester_principal_type!r}, token_requester_principal_name={self.token_requester_principal_name!r}, issue_timestamp={self.issue_timestamp!r}, expiry_timestamp={self.expiry_timestamp!r}, max_timestamp={self.max_timestamp!r}, token_id={self.token_id!r}, hmac={self.hmac!r}, renewers={self.renewers!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.principal_type is None:
@@ -370,7 +305,7 @@ class _DescribeDelegationTokenResponse_DescribedDelegationToken:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeDelegationTokenResponse_DescribedDelegationToken":
         self = cls.__new__(cls)
@@ -417,194 +352,7 @@ class _DescribeDelegationTokenResponse_DescribedDelegationToken:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer:
-    __slots__ = ('principal_type', 'principal_name', '_unknown_tagged_fields')
-    SCHEMA = (('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None))
-    
-    def __init__(self, *, principal_type: Any = '', principal_name: Any = '') -> None:
-        self.principal_type = principal_type
-        self.principal_name = principal_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.principal_type == other.principal_type and self.principal_name == other.principal_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer(principal_type={self.principal_type!r}, principal_name={self.principal_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.principal_type is None:
-            raise ValueError('non-nullable field PrincipalType was set to null')
-        if flexible:
-            w.compact_string(self.principal_type)
-        else:
-            w.string(self.principal_type)
-        if self.principal_name is None:
-            raise ValueError('non-nullable field PrincipalName was set to null')
-        if flexible:
-            w.compact_string(self.principal_name)
-        else:
-            w.string(self.principal_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.principal_type = (r.compact_string() if flexible else r.string())
-        if self.principal_type is None:
-            raise DecodeError('non-nullable field PrincipalType was serialized as null')
-        self.principal_name = (r.compact_string() if flexible else r.string())
-        if self.principal_name is None:
-            raise DecodeError('non-nullable field PrincipalName was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeDelegationTokenResponse_DescribedDelegationToken:
-    __slots__ = ('principal_type', 'principal_name', 'token_requester_principal_type', 'token_requester_principal_name', 'issue_timestamp', 'expiry_timestamp', 'max_timestamp', 'token_id', 'hmac', 'renewers', '_unknown_tagged_fields')
-    SCHEMA = (('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None), ('token_requester_principal_type', 'string', (3, None), None, None), ('token_requester_principal_name', 'string', (3, None), None, None), ('issue_timestamp', 'int64', (0, None), None, None), ('expiry_timestamp', 'int64', (0, None), None, None), ('max_timestamp', 'int64', (0, None), None, None), ('token_id', 'string', (0, None), None, None), ('hmac', 'bytes', (0, None), None, None), ('renewers', '[]DescribedDelegationTokenRenewer', (0, None), None, None))
-    
-    def __init__(self, *, principal_type: Any = '', principal_name: Any = '', token_requester_principal_type: Any = '', token_requester_principal_name: Any = '', issue_timestamp: Any = 0, expiry_timestamp: Any = 0, max_timestamp: Any = 0, token_id: Any = '', hmac: Any = b"", renewers: Any = _MISSING) -> None:
-        self.principal_type = principal_type
-        self.principal_name = principal_name
-        self.token_requester_principal_type = token_requester_principal_type
-        self.token_requester_principal_name = token_requester_principal_name
-        self.issue_timestamp = issue_timestamp
-        self.expiry_timestamp = expiry_timestamp
-        self.max_timestamp = max_timestamp
-        self.token_id = token_id
-        self.hmac = hmac
-        self.renewers = [] if renewers is _MISSING else renewers
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.principal_type == other.principal_type and self.principal_name == other.principal_name and self.token_requester_principal_type == other.token_requester_principal_type and self.token_requester_principal_name == other.token_requester_principal_name and self.issue_timestamp == other.issue_timestamp and self.expiry_timestamp == other.expiry_timestamp and self.max_timestamp == other.max_timestamp and self.token_id == other.token_id and self.hmac == other.hmac and self.renewers == other.renewers  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeDelegationTokenResponse_DescribedDelegationToken(principal_type={self.principal_type!r}, principal_name={self.principal_name!r}, token_requester_principal_type={self.token_requester_principal_type!r}, token_requester_principal_name={self.token_requester_principal_name!r}, issue_timestamp={self.issue_timestamp!r}, expiry_timestamp={self.expiry_timestamp!r}, max_timestamp={self.max_timestamp!r}, token_id={self.token_id!r}, hmac={self.hmac!r}, renewers={self.renewers!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.principal_type is None:
-            raise ValueError('non-nullable field PrincipalType was set to null')
-        if flexible:
-            w.compact_string(self.principal_type)
-        else:
-            w.string(self.principal_type)
-        if self.principal_name is None:
-            raise ValueError('non-nullable field PrincipalName was set to null')
-        if flexible:
-            w.compact_string(self.principal_name)
-        else:
-            w.string(self.principal_name)
-        if version >= 3:
-            if self.token_requester_principal_type is None:
-                raise ValueError('non-nullable field TokenRequesterPrincipalType was set to null')
-            w.compact_string(self.token_requester_principal_type)
-        if version >= 3:
-            if self.token_requester_principal_name is None:
-                raise ValueError('non-nullable field TokenRequesterPrincipalName was set to null')
-            w.compact_string(self.token_requester_principal_name)
-        w.int64(self.issue_timestamp)
-        w.int64(self.expiry_timestamp)
-        w.int64(self.max_timestamp)
-        if self.token_id is None:
-            raise ValueError('non-nullable field TokenId was set to null')
-        if flexible:
-            w.compact_string(self.token_id)
-        else:
-            w.string(self.token_id)
-        if self.hmac is None:
-            raise ValueError('non-nullable field Hmac was set to null')
-        if flexible:
-            w.compact_bytes(self.hmac)
-        else:
-            w.bytes_(self.hmac)
-        if flexible:
-            w.compact_array_length(len(self.renewers))
-        else:
-            w.array_length(len(self.renewers))
-        for _x in self.renewers:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeDelegationTokenResponse_DescribedDelegationToken":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.principal_type = (r.compact_string() if flexible else r.string())
-        if self.principal_type is None:
-            raise DecodeError('non-nullable field PrincipalType was serialized as null')
-        self.principal_name = (r.compact_string() if flexible else r.string())
-        if self.principal_name is None:
-            raise DecodeError('non-nullable field PrincipalName was serialized as null')
-        if version >= 3:
-            self.token_requester_principal_type = r.compact_string()
-            if self.token_requester_principal_type is None:
-                raise DecodeError('non-nullable field TokenRequesterPrincipalType was serialized as null')
-        else:
-            self.token_requester_principal_type = ''
-        if version >= 3:
-            self.token_requester_principal_name = r.compact_string()
-            if self.token_requester_principal_name is None:
-                raise DecodeError('non-nullable field TokenRequesterPrincipalName was serialized as null')
-        else:
-            self.token_requester_principal_name = ''
-        self.issue_timestamp = r.int64()
-        self.expiry_timestamp = r.int64()
-        self.max_timestamp = r.int64()
-        self.token_id = (r.compact_string() if flexible else r.string())
-        if self.token_id is None:
-            raise DecodeError('non-nullable field TokenId was serialized as null')
-        self.hmac = (r.compact_bytes() if flexible else r.bytes_())
-        if self.hmac is None:
-            raise DecodeError('non-nullable field Hmac was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Renewers was serialized as null')
-        else:
-            self.renewers = [_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeDelegationTokenResponse:
     __slots__ = ('error_code', 'tokens', 'throttle_time_ms', '_unknown_tagged_fields')
@@ -613,23 +361,23 @@ class DescribeDelegationTokenResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeDelegationTokenResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('tokens', '[]DescribedDelegationToken', (0, None), None, None), ('throttle_time_ms', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, tokens: Any = _MISSING, throttle_time_ms: Any = 0) -> None:
         self.error_code = error_code
         self.tokens = [] if tokens is _MISSING else tokens
         self.throttle_time_ms = throttle_time_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.tokens == other.tokens and self.throttle_time_ms == other.throttle_time_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeDelegationTokenResponse(error_code={self.error_code!r}, tokens={self.tokens!r}, throttle_time_ms={self.throttle_time_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -646,7 +394,7 @@ class DescribeDelegationTokenResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeDelegationTokenResponse":
         self = cls.__new__(cls)
@@ -668,22 +416,16 @@ class DescribeDelegationTokenResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeDelegationTokenResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer = _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer  # type: ignore[attr-defined]
-_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer.__name__ = 'DescribedDelegationTokenRenewer'
-_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer.__qualname__ = 'DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer'
-DescribeDelegationTokenResponse.DescribedDelegationToken = _DescribeDelegationTokenResponse_DescribedDelegationToken  # type: ignore[attr-defined]
-_DescribeDelegationTokenResponse_DescribedDelegationToken.__name__ = 'DescribedDelegationToken'
-_DescribeDelegationTokenResponse_DescribedDelegationToken.__qualname__ = 'DescribeDelegationTokenResponse.DescribedDelegationToken'
+
 DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer = _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer  # type: ignore[attr-defined]
 _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer.__name__ = 'DescribedDelegationTokenRenewer'
 _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer.__qualname__ = 'DescribeDelegationTokenResponse.DescribedDelegationTokenRenewer'

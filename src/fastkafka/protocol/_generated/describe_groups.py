@@ -35,22 +35,22 @@ class DescribeGroupsRequest:
     FLEXIBLE_VERSIONS = (5, None)
     NAME = 'DescribeGroupsRequest'
     SCHEMA = (('groups', '[]string', (0, None), None, None), ('include_authorized_operations', 'bool', (3, None), None, None))
-    
+
     def __init__(self, *, groups: Any = _MISSING, include_authorized_operations: Any = False) -> None:
         self.groups = [] if groups is _MISSING else groups
         self.include_authorized_operations = include_authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.groups == other.groups and self.include_authorized_operations == other.include_authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeGroupsRequest(groups={self.groups!r}, include_authorized_operations={self.include_authorized_operations!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         if flexible:
@@ -72,7 +72,7 @@ class DescribeGroupsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeGroupsRequest":
         self = cls.__new__(cls)
@@ -96,22 +96,21 @@ class DescribeGroupsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeGroupsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _DescribeGroupsResponse_DescribedGroupMember:
     __slots__ = ('member_id', 'group_instance_id', 'client_id', 'client_host', 'member_metadata', 'member_assignment', '_unknown_tagged_fields')
     SCHEMA = (('member_id', 'string', (0, None), None, None), ('group_instance_id', 'string', (4, None), (4, None), None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('member_metadata', 'bytes', (0, None), None, None), ('member_assignment', 'bytes', (0, None), None, None))
-    
+
     def __init__(self, *, member_id: Any = '', group_instance_id: Any = None, client_id: Any = '', client_host: Any = '', member_metadata: Any = b"", member_assignment: Any = b"") -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
@@ -120,17 +119,17 @@ class _DescribeGroupsResponse_DescribedGroupMember:
         self.member_metadata = member_metadata
         self.member_assignment = member_assignment
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.client_id == other.client_id and self.client_host == other.client_host and self.member_metadata == other.member_metadata and self.member_assignment == other.member_assignment  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeGroupsResponse_DescribedGroupMember(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, member_metadata={self.member_metadata!r}, member_assignment={self.member_assignment!r})"
-    
+        return f"DescribeGroupsResponse.DescribedGroupMember(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, member_metadata={self.member_metadata!r}, member_assignment={self.member_assignment!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         if self.member_id is None:
@@ -174,7 +173,7 @@ class _DescribeGroupsResponse_DescribedGroupMember:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeGroupsResponse_DescribedGroupMember":
         self = cls.__new__(cls)
@@ -208,12 +207,12 @@ class _DescribeGroupsResponse_DescribedGroupMember:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeGroupsResponse_DescribedGroup:
     __slots__ = ('error_code', 'group_id', 'group_state', 'protocol_type', 'protocol_data', 'members', 'authorized_operations', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('group_id', 'string', (0, None), None, None), ('group_state', 'string', (0, None), None, None), ('protocol_type', 'string', (0, None), None, None), ('protocol_data', 'string', (0, None), None, None), ('members', '[]DescribedGroupMember', (0, None), None, None), ('authorized_operations', 'int32', (3, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, group_id: Any = '', group_state: Any = '', protocol_type: Any = '', protocol_data: Any = '', members: Any = _MISSING, authorized_operations: Any = -2147483648) -> None:
         self.error_code = error_code
         self.group_id = group_id
@@ -223,17 +222,17 @@ class _DescribeGroupsResponse_DescribedGroup:
         self.members = [] if members is _MISSING else members
         self.authorized_operations = authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.group_id == other.group_id and self.group_state == other.group_state and self.protocol_type == other.protocol_type and self.protocol_data == other.protocol_data and self.members == other.members and self.authorized_operations == other.authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeGroupsResponse_DescribedGroup(error_code={self.error_code!r}, group_id={self.group_id!r}, group_state={self.group_state!r}, protocol_type={self.protocol_type!r}, protocol_data={self.protocol_data!r}, members={self.members!r}, authorized_operations={self.authorized_operations!r})"
-    
+        return f"DescribeGroupsResponse.DescribedGroup(error_code={self.error_code!r}, group_id={self.group_id!r}, group_state={self.group_state!r}, protocol_type={self.protocol_type!r}, protocol_data={self.protocol_data!r}, members={self.members!r}, authorized_operations={self.authorized_operations!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         w.int16(self.error_code)
@@ -275,7 +274,7 @@ class _DescribeGroupsResponse_DescribedGroup:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeGroupsResponse_DescribedGroup":
         self = cls.__new__(cls)
@@ -312,213 +311,7 @@ class _DescribeGroupsResponse_DescribedGroup:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeGroupsResponse_DescribedGroupMember:
-    __slots__ = ('member_id', 'group_instance_id', 'client_id', 'client_host', 'member_metadata', 'member_assignment', '_unknown_tagged_fields')
-    SCHEMA = (('member_id', 'string', (0, None), None, None), ('group_instance_id', 'string', (4, None), (4, None), None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('member_metadata', 'bytes', (0, None), None, None), ('member_assignment', 'bytes', (0, None), None, None))
-    
-    def __init__(self, *, member_id: Any = '', group_instance_id: Any = None, client_id: Any = '', client_host: Any = '', member_metadata: Any = b"", member_assignment: Any = b"") -> None:
-        self.member_id = member_id
-        self.group_instance_id = group_instance_id
-        self.client_id = client_id
-        self.client_host = client_host
-        self.member_metadata = member_metadata
-        self.member_assignment = member_assignment
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.client_id == other.client_id and self.client_host == other.client_host and self.member_metadata == other.member_metadata and self.member_assignment == other.member_assignment  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeGroupsResponse_DescribedGroupMember(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, member_metadata={self.member_metadata!r}, member_assignment={self.member_assignment!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 5
-        if self.member_id is None:
-            raise ValueError('non-nullable field MemberId was set to null')
-        if flexible:
-            w.compact_string(self.member_id)
-        else:
-            w.string(self.member_id)
-        if version >= 4:
-            if flexible:
-                w.compact_string(self.group_instance_id)
-            else:
-                w.string(self.group_instance_id)
-        if self.client_id is None:
-            raise ValueError('non-nullable field ClientId was set to null')
-        if flexible:
-            w.compact_string(self.client_id)
-        else:
-            w.string(self.client_id)
-        if self.client_host is None:
-            raise ValueError('non-nullable field ClientHost was set to null')
-        if flexible:
-            w.compact_string(self.client_host)
-        else:
-            w.string(self.client_host)
-        if self.member_metadata is None:
-            raise ValueError('non-nullable field MemberMetadata was set to null')
-        if flexible:
-            w.compact_bytes(self.member_metadata)
-        else:
-            w.bytes_(self.member_metadata)
-        if self.member_assignment is None:
-            raise ValueError('non-nullable field MemberAssignment was set to null')
-        if flexible:
-            w.compact_bytes(self.member_assignment)
-        else:
-            w.bytes_(self.member_assignment)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeGroupsResponse_DescribedGroupMember":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 5
-        self.member_id = (r.compact_string() if flexible else r.string())
-        if self.member_id is None:
-            raise DecodeError('non-nullable field MemberId was serialized as null')
-        if version >= 4:
-            self.group_instance_id = (r.compact_string() if flexible else r.string())
-        else:
-            self.group_instance_id = None
-        self.client_id = (r.compact_string() if flexible else r.string())
-        if self.client_id is None:
-            raise DecodeError('non-nullable field ClientId was serialized as null')
-        self.client_host = (r.compact_string() if flexible else r.string())
-        if self.client_host is None:
-            raise DecodeError('non-nullable field ClientHost was serialized as null')
-        self.member_metadata = (r.compact_bytes() if flexible else r.bytes_())
-        if self.member_metadata is None:
-            raise DecodeError('non-nullable field MemberMetadata was serialized as null')
-        self.member_assignment = (r.compact_bytes() if flexible else r.bytes_())
-        if self.member_assignment is None:
-            raise DecodeError('non-nullable field MemberAssignment was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeGroupsResponse_DescribedGroup:
-    __slots__ = ('error_code', 'group_id', 'group_state', 'protocol_type', 'protocol_data', 'members', 'authorized_operations', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('group_id', 'string', (0, None), None, None), ('group_state', 'string', (0, None), None, None), ('protocol_type', 'string', (0, None), None, None), ('protocol_data', 'string', (0, None), None, None), ('members', '[]DescribedGroupMember', (0, None), None, None), ('authorized_operations', 'int32', (3, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, group_id: Any = '', group_state: Any = '', protocol_type: Any = '', protocol_data: Any = '', members: Any = _MISSING, authorized_operations: Any = -2147483648) -> None:
-        self.error_code = error_code
-        self.group_id = group_id
-        self.group_state = group_state
-        self.protocol_type = protocol_type
-        self.protocol_data = protocol_data
-        self.members = [] if members is _MISSING else members
-        self.authorized_operations = authorized_operations
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.group_id == other.group_id and self.group_state == other.group_state and self.protocol_type == other.protocol_type and self.protocol_data == other.protocol_data and self.members == other.members and self.authorized_operations == other.authorized_operations  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeGroupsResponse_DescribedGroup(error_code={self.error_code!r}, group_id={self.group_id!r}, group_state={self.group_state!r}, protocol_type={self.protocol_type!r}, protocol_data={self.protocol_data!r}, members={self.members!r}, authorized_operations={self.authorized_operations!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 5
-        w.int16(self.error_code)
-        if self.group_id is None:
-            raise ValueError('non-nullable field GroupId was set to null')
-        if flexible:
-            w.compact_string(self.group_id)
-        else:
-            w.string(self.group_id)
-        if self.group_state is None:
-            raise ValueError('non-nullable field GroupState was set to null')
-        if flexible:
-            w.compact_string(self.group_state)
-        else:
-            w.string(self.group_state)
-        if self.protocol_type is None:
-            raise ValueError('non-nullable field ProtocolType was set to null')
-        if flexible:
-            w.compact_string(self.protocol_type)
-        else:
-            w.string(self.protocol_type)
-        if self.protocol_data is None:
-            raise ValueError('non-nullable field ProtocolData was set to null')
-        if flexible:
-            w.compact_string(self.protocol_data)
-        else:
-            w.string(self.protocol_data)
-        if flexible:
-            w.compact_array_length(len(self.members))
-        else:
-            w.array_length(len(self.members))
-        for _x in self.members:
-            _x.encode(w, version)
-        if version >= 3:
-            w.int32(self.authorized_operations)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeGroupsResponse_DescribedGroup":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 5
-        self.error_code = r.int16()
-        self.group_id = (r.compact_string() if flexible else r.string())
-        if self.group_id is None:
-            raise DecodeError('non-nullable field GroupId was serialized as null')
-        self.group_state = (r.compact_string() if flexible else r.string())
-        if self.group_state is None:
-            raise DecodeError('non-nullable field GroupState was serialized as null')
-        self.protocol_type = (r.compact_string() if flexible else r.string())
-        if self.protocol_type is None:
-            raise DecodeError('non-nullable field ProtocolType was serialized as null')
-        self.protocol_data = (r.compact_string() if flexible else r.string())
-        if self.protocol_data is None:
-            raise DecodeError('non-nullable field ProtocolData was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Members was serialized as null')
-        else:
-            self.members = [_DescribeGroupsResponse_DescribedGroupMember.decode(r, version) for _ in range(_n)]
-        if version >= 3:
-            self.authorized_operations = r.int32()
-        else:
-            self.authorized_operations = -2147483648
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeGroupsResponse:
     __slots__ = ('throttle_time_ms', 'groups', '_unknown_tagged_fields')
@@ -527,22 +320,22 @@ class DescribeGroupsResponse:
     FLEXIBLE_VERSIONS = (5, None)
     NAME = 'DescribeGroupsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('groups', '[]DescribedGroup', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, groups: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.groups = [] if groups is _MISSING else groups
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.groups == other.groups  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeGroupsResponse(throttle_time_ms={self.throttle_time_ms!r}, groups={self.groups!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         if version >= 1:
@@ -559,7 +352,7 @@ class DescribeGroupsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeGroupsResponse":
         self = cls.__new__(cls)
@@ -583,22 +376,16 @@ class DescribeGroupsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeGroupsResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeGroupsResponse.DescribedGroupMember = _DescribeGroupsResponse_DescribedGroupMember  # type: ignore[attr-defined]
-_DescribeGroupsResponse_DescribedGroupMember.__name__ = 'DescribedGroupMember'
-_DescribeGroupsResponse_DescribedGroupMember.__qualname__ = 'DescribeGroupsResponse.DescribedGroupMember'
-DescribeGroupsResponse.DescribedGroup = _DescribeGroupsResponse_DescribedGroup  # type: ignore[attr-defined]
-_DescribeGroupsResponse_DescribedGroup.__name__ = 'DescribedGroup'
-_DescribeGroupsResponse_DescribedGroup.__qualname__ = 'DescribeGroupsResponse.DescribedGroup'
+
 DescribeGroupsResponse.DescribedGroupMember = _DescribeGroupsResponse_DescribedGroupMember  # type: ignore[attr-defined]
 _DescribeGroupsResponse_DescribedGroupMember.__name__ = 'DescribedGroupMember'
 _DescribeGroupsResponse_DescribedGroupMember.__qualname__ = 'DescribeGroupsResponse.DescribedGroupMember'

@@ -31,86 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DescribeLogDirsRequest_DescribableLogDirTopic:
     __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeLogDirsRequest_DescribableLogDirTopic(topic={self.topic!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.topic is None:
-            raise ValueError('non-nullable field Topic was set to null')
-        if flexible:
-            w.compact_string(self.topic)
-        else:
-            w.string(self.topic)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeLogDirsRequest_DescribableLogDirTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.topic = (r.compact_string() if flexible else r.string())
-        if self.topic is None:
-            raise DecodeError('non-nullable field Topic was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _DescribeLogDirsRequest_DescribableLogDirTopic:
-    __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
     def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeLogDirsRequest_DescribableLogDirTopic(topic={self.topic!r}, partitions={self.partitions!r})"
-    
+        return f"DescribeLogDirsRequest.DescribableLogDirTopic(topic={self.topic!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.topic is None:
@@ -131,7 +67,7 @@ class _DescribeLogDirsRequest_DescribableLogDirTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeLogDirsRequest_DescribableLogDirTopic":
         self = cls.__new__(cls)
@@ -154,7 +90,7 @@ class _DescribeLogDirsRequest_DescribableLogDirTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class DescribeLogDirsRequest:
     __slots__ = ('topics', '_unknown_tagged_fields')
@@ -163,21 +99,21 @@ class DescribeLogDirsRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeLogDirsRequest'
     SCHEMA = (('topics', '[]DescribableLogDirTopic', (0, None), (0, None), None),)
-    
+
     def __init__(self, *, topics: Any = _MISSING) -> None:
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeLogDirsRequest(topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.topics is None:
@@ -198,7 +134,7 @@ class DescribeLogDirsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeLogDirsRequest":
         self = cls.__new__(cls)
@@ -218,19 +154,16 @@ class DescribeLogDirsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeLogDirsRequest":
         return cls.decode(Reader(buf), version)
-    
-DescribeLogDirsRequest.DescribableLogDirTopic = _DescribeLogDirsRequest_DescribableLogDirTopic  # type: ignore[attr-defined]
-_DescribeLogDirsRequest_DescribableLogDirTopic.__name__ = 'DescribableLogDirTopic'
-_DescribeLogDirsRequest_DescribableLogDirTopic.__qualname__ = 'DescribeLogDirsRequest.DescribableLogDirTopic'
+
 DescribeLogDirsRequest.DescribableLogDirTopic = _DescribeLogDirsRequest_DescribableLogDirTopic  # type: ignore[attr-defined]
 _DescribeLogDirsRequest_DescribableLogDirTopic.__name__ = 'DescribableLogDirTopic'
 _DescribeLogDirsRequest_DescribableLogDirTopic.__qualname__ = 'DescribeLogDirsRequest.DescribableLogDirTopic'
@@ -239,24 +172,24 @@ _DescribeLogDirsRequest_DescribableLogDirTopic.__qualname__ = 'DescribeLogDirsRe
 class _DescribeLogDirsResponse_DescribeLogDirsPartition:
     __slots__ = ('partition_index', 'partition_size', 'offset_lag', 'is_future_key', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('partition_size', 'int64', (0, None), None, None), ('offset_lag', 'int64', (0, None), None, None), ('is_future_key', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, partition_size: Any = 0, offset_lag: Any = 0, is_future_key: Any = False) -> None:
         self.partition_index = partition_index
         self.partition_size = partition_size
         self.offset_lag = offset_lag
         self.is_future_key = is_future_key
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.partition_size == other.partition_size and self.offset_lag == other.offset_lag and self.is_future_key == other.is_future_key  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeLogDirsResponse_DescribeLogDirsPartition(partition_index={self.partition_index!r}, partition_size={self.partition_size!r}, offset_lag={self.offset_lag!r}, is_future_key={self.is_future_key!r})"
-    
+        return f"DescribeLogDirsResponse.DescribeLogDirsPartition(partition_index={self.partition_index!r}, partition_size={self.partition_size!r}, offset_lag={self.offset_lag!r}, is_future_key={self.is_future_key!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.partition_index)
@@ -269,7 +202,7 @@ class _DescribeLogDirsResponse_DescribeLogDirsPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeLogDirsResponse_DescribeLogDirsPartition":
         self = cls.__new__(cls)
@@ -288,27 +221,27 @@ class _DescribeLogDirsResponse_DescribeLogDirsPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeLogDirsResponse_DescribeLogDirsTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]DescribeLogDirsPartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeLogDirsResponse_DescribeLogDirsTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"DescribeLogDirsResponse.DescribeLogDirsTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.name is None:
@@ -329,7 +262,7 @@ class _DescribeLogDirsResponse_DescribeLogDirsTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeLogDirsResponse_DescribeLogDirsTopic":
         self = cls.__new__(cls)
@@ -352,12 +285,12 @@ class _DescribeLogDirsResponse_DescribeLogDirsTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeLogDirsResponse_DescribeLogDirsResult:
     __slots__ = ('error_code', 'log_dir', 'topics', 'total_bytes', 'usable_bytes', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('log_dir', 'string', (0, None), None, None), ('topics', '[]DescribeLogDirsTopic', (0, None), None, None), ('total_bytes', 'int64', (4, None), None, None), ('usable_bytes', 'int64', (4, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, log_dir: Any = '', topics: Any = _MISSING, total_bytes: Any = -1, usable_bytes: Any = -1) -> None:
         self.error_code = error_code
         self.log_dir = log_dir
@@ -365,17 +298,17 @@ class _DescribeLogDirsResponse_DescribeLogDirsResult:
         self.total_bytes = total_bytes
         self.usable_bytes = usable_bytes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.log_dir == other.log_dir and self.topics == other.topics and self.total_bytes == other.total_bytes and self.usable_bytes == other.usable_bytes  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeLogDirsResponse_DescribeLogDirsResult(error_code={self.error_code!r}, log_dir={self.log_dir!r}, topics={self.topics!r}, total_bytes={self.total_bytes!r}, usable_bytes={self.usable_bytes!r})"
-    
+        return f"DescribeLogDirsResponse.DescribeLogDirsResult(error_code={self.error_code!r}, log_dir={self.log_dir!r}, topics={self.topics!r}, total_bytes={self.total_bytes!r}, usable_bytes={self.usable_bytes!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -401,7 +334,7 @@ class _DescribeLogDirsResponse_DescribeLogDirsResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeLogDirsResponse_DescribeLogDirsResult":
         self = cls.__new__(cls)
@@ -433,206 +366,7 @@ class _DescribeLogDirsResponse_DescribeLogDirsResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeLogDirsResponse_DescribeLogDirsPartition:
-    __slots__ = ('partition_index', 'partition_size', 'offset_lag', 'is_future_key', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('partition_size', 'int64', (0, None), None, None), ('offset_lag', 'int64', (0, None), None, None), ('is_future_key', 'bool', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, partition_size: Any = 0, offset_lag: Any = 0, is_future_key: Any = False) -> None:
-        self.partition_index = partition_index
-        self.partition_size = partition_size
-        self.offset_lag = offset_lag
-        self.is_future_key = is_future_key
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.partition_size == other.partition_size and self.offset_lag == other.offset_lag and self.is_future_key == other.is_future_key  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeLogDirsResponse_DescribeLogDirsPartition(partition_index={self.partition_index!r}, partition_size={self.partition_size!r}, offset_lag={self.offset_lag!r}, is_future_key={self.is_future_key!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int32(self.partition_index)
-        w.int64(self.partition_size)
-        w.int64(self.offset_lag)
-        w.boolean(self.is_future_key)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeLogDirsResponse_DescribeLogDirsPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.partition_index = r.int32()
-        self.partition_size = r.int64()
-        self.offset_lag = r.int64()
-        self.is_future_key = r.boolean()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeLogDirsResponse_DescribeLogDirsTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]DescribeLogDirsPartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeLogDirsResponse_DescribeLogDirsTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeLogDirsResponse_DescribeLogDirsTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DescribeLogDirsResponse_DescribeLogDirsPartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeLogDirsResponse_DescribeLogDirsResult:
-    __slots__ = ('error_code', 'log_dir', 'topics', 'total_bytes', 'usable_bytes', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('log_dir', 'string', (0, None), None, None), ('topics', '[]DescribeLogDirsTopic', (0, None), None, None), ('total_bytes', 'int64', (4, None), None, None), ('usable_bytes', 'int64', (4, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, log_dir: Any = '', topics: Any = _MISSING, total_bytes: Any = -1, usable_bytes: Any = -1) -> None:
-        self.error_code = error_code
-        self.log_dir = log_dir
-        self.topics = [] if topics is _MISSING else topics
-        self.total_bytes = total_bytes
-        self.usable_bytes = usable_bytes
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.log_dir == other.log_dir and self.topics == other.topics and self.total_bytes == other.total_bytes and self.usable_bytes == other.usable_bytes  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeLogDirsResponse_DescribeLogDirsResult(error_code={self.error_code!r}, log_dir={self.log_dir!r}, topics={self.topics!r}, total_bytes={self.total_bytes!r}, usable_bytes={self.usable_bytes!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int16(self.error_code)
-        if self.log_dir is None:
-            raise ValueError('non-nullable field LogDir was set to null')
-        if flexible:
-            w.compact_string(self.log_dir)
-        else:
-            w.string(self.log_dir)
-        if flexible:
-            w.compact_array_length(len(self.topics))
-        else:
-            w.array_length(len(self.topics))
-        for _x in self.topics:
-            _x.encode(w, version)
-        if version >= 4:
-            w.int64(self.total_bytes)
-        if version >= 4:
-            w.int64(self.usable_bytes)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeLogDirsResponse_DescribeLogDirsResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.error_code = r.int16()
-        self.log_dir = (r.compact_string() if flexible else r.string())
-        if self.log_dir is None:
-            raise DecodeError('non-nullable field LogDir was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Topics was serialized as null')
-        else:
-            self.topics = [_DescribeLogDirsResponse_DescribeLogDirsTopic.decode(r, version) for _ in range(_n)]
-        if version >= 4:
-            self.total_bytes = r.int64()
-        else:
-            self.total_bytes = -1
-        if version >= 4:
-            self.usable_bytes = r.int64()
-        else:
-            self.usable_bytes = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeLogDirsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'results', '_unknown_tagged_fields')
@@ -641,23 +375,23 @@ class DescribeLogDirsResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeLogDirsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (3, None), None, None), ('results', '[]DescribeLogDirsResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeLogDirsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -675,7 +409,7 @@ class DescribeLogDirsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeLogDirsResponse":
         self = cls.__new__(cls)
@@ -700,25 +434,16 @@ class DescribeLogDirsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeLogDirsResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeLogDirsResponse.DescribeLogDirsPartition = _DescribeLogDirsResponse_DescribeLogDirsPartition  # type: ignore[attr-defined]
-_DescribeLogDirsResponse_DescribeLogDirsPartition.__name__ = 'DescribeLogDirsPartition'
-_DescribeLogDirsResponse_DescribeLogDirsPartition.__qualname__ = 'DescribeLogDirsResponse.DescribeLogDirsPartition'
-DescribeLogDirsResponse.DescribeLogDirsTopic = _DescribeLogDirsResponse_DescribeLogDirsTopic  # type: ignore[attr-defined]
-_DescribeLogDirsResponse_DescribeLogDirsTopic.__name__ = 'DescribeLogDirsTopic'
-_DescribeLogDirsResponse_DescribeLogDirsTopic.__qualname__ = 'DescribeLogDirsResponse.DescribeLogDirsTopic'
-DescribeLogDirsResponse.DescribeLogDirsResult = _DescribeLogDirsResponse_DescribeLogDirsResult  # type: ignore[attr-defined]
-_DescribeLogDirsResponse_DescribeLogDirsResult.__name__ = 'DescribeLogDirsResult'
-_DescribeLogDirsResponse_DescribeLogDirsResult.__qualname__ = 'DescribeLogDirsResponse.DescribeLogDirsResult'
+
 DescribeLogDirsResponse.DescribeLogDirsPartition = _DescribeLogDirsResponse_DescribeLogDirsPartition  # type: ignore[attr-defined]
 _DescribeLogDirsResponse_DescribeLogDirsPartition.__name__ = 'DescribeLogDirsPartition'
 _DescribeLogDirsResponse_DescribeLogDirsPartition.__qualname__ = 'DescribeLogDirsResponse.DescribeLogDirsPartition'

@@ -31,80 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DescribeProducersRequest_TopicRequest:
     __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partition_indexes', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
-        self.name = name
-        self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeProducersRequest_TopicRequest(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.compact_array_length(len(self.partition_indexes))
-        for _x in self.partition_indexes:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeProducersRequest_TopicRequest":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
-        else:
-            self.partition_indexes = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _DescribeProducersRequest_TopicRequest:
-    __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partition_indexes', '[]int32', (0, None), None, None))
-    
     def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeProducersRequest_TopicRequest(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
+        return f"DescribeProducersRequest.TopicRequest(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -119,7 +61,7 @@ class _DescribeProducersRequest_TopicRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeProducersRequest_TopicRequest":
         self = cls.__new__(cls)
@@ -142,7 +84,7 @@ class _DescribeProducersRequest_TopicRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class DescribeProducersRequest:
     __slots__ = ('topics', '_unknown_tagged_fields')
@@ -151,21 +93,21 @@ class DescribeProducersRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeProducersRequest'
     SCHEMA = (('topics', '[]TopicRequest', (0, None), None, None),)
-    
+
     def __init__(self, *, topics: Any = _MISSING) -> None:
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeProducersRequest(topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topics))
@@ -177,7 +119,7 @@ class DescribeProducersRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeProducersRequest":
         self = cls.__new__(cls)
@@ -197,19 +139,16 @@ class DescribeProducersRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeProducersRequest":
         return cls.decode(Reader(buf), version)
-    
-DescribeProducersRequest.TopicRequest = _DescribeProducersRequest_TopicRequest  # type: ignore[attr-defined]
-_DescribeProducersRequest_TopicRequest.__name__ = 'TopicRequest'
-_DescribeProducersRequest_TopicRequest.__qualname__ = 'DescribeProducersRequest.TopicRequest'
+
 DescribeProducersRequest.TopicRequest = _DescribeProducersRequest_TopicRequest  # type: ignore[attr-defined]
 _DescribeProducersRequest_TopicRequest.__name__ = 'TopicRequest'
 _DescribeProducersRequest_TopicRequest.__qualname__ = 'DescribeProducersRequest.TopicRequest'
@@ -218,7 +157,7 @@ _DescribeProducersRequest_TopicRequest.__qualname__ = 'DescribeProducersRequest.
 class _DescribeProducersResponse_ProducerState:
     __slots__ = ('producer_id', 'producer_epoch', 'last_sequence', 'last_timestamp', 'coordinator_epoch', 'current_txn_start_offset', '_unknown_tagged_fields')
     SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int32', (0, None), None, None), ('last_sequence', 'int32', (0, None), None, None), ('last_timestamp', 'int64', (0, None), None, None), ('coordinator_epoch', 'int32', (0, None), None, None), ('current_txn_start_offset', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, producer_id: Any = 0, producer_epoch: Any = 0, last_sequence: Any = -1, last_timestamp: Any = -1, coordinator_epoch: Any = 0, current_txn_start_offset: Any = -1) -> None:
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
@@ -227,17 +166,17 @@ class _DescribeProducersResponse_ProducerState:
         self.coordinator_epoch = coordinator_epoch
         self.current_txn_start_offset = current_txn_start_offset
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.last_sequence == other.last_sequence and self.last_timestamp == other.last_timestamp and self.coordinator_epoch == other.coordinator_epoch and self.current_txn_start_offset == other.current_txn_start_offset  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeProducersResponse_ProducerState(producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, last_sequence={self.last_sequence!r}, last_timestamp={self.last_timestamp!r}, coordinator_epoch={self.coordinator_epoch!r}, current_txn_start_offset={self.current_txn_start_offset!r})"
-    
+        return f"DescribeProducersResponse.ProducerState(producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, last_sequence={self.last_sequence!r}, last_timestamp={self.last_timestamp!r}, coordinator_epoch={self.coordinator_epoch!r}, current_txn_start_offset={self.current_txn_start_offset!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.producer_id)
@@ -252,7 +191,7 @@ class _DescribeProducersResponse_ProducerState:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeProducersResponse_ProducerState":
         self = cls.__new__(cls)
@@ -273,29 +212,29 @@ class _DescribeProducersResponse_ProducerState:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeProducersResponse_PartitionResponse:
     __slots__ = ('partition_index', 'error_code', 'error_message', 'active_producers', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('active_producers', '[]ProducerState', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = None, active_producers: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self.error_message = error_message
         self.active_producers = [] if active_producers is _MISSING else active_producers
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message and self.active_producers == other.active_producers  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeProducersResponse_PartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, active_producers={self.active_producers!r})"
-    
+        return f"DescribeProducersResponse.PartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, active_producers={self.active_producers!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -310,7 +249,7 @@ class _DescribeProducersResponse_PartitionResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeProducersResponse_PartitionResponse":
         self = cls.__new__(cls)
@@ -333,27 +272,27 @@ class _DescribeProducersResponse_PartitionResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeProducersResponse_TopicResponse:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]PartitionResponse', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeProducersResponse_TopicResponse(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"DescribeProducersResponse.TopicResponse(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -368,7 +307,7 @@ class _DescribeProducersResponse_TopicResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeProducersResponse_TopicResponse":
         self = cls.__new__(cls)
@@ -391,185 +330,7 @@ class _DescribeProducersResponse_TopicResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeProducersResponse_ProducerState:
-    __slots__ = ('producer_id', 'producer_epoch', 'last_sequence', 'last_timestamp', 'coordinator_epoch', 'current_txn_start_offset', '_unknown_tagged_fields')
-    SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int32', (0, None), None, None), ('last_sequence', 'int32', (0, None), None, None), ('last_timestamp', 'int64', (0, None), None, None), ('coordinator_epoch', 'int32', (0, None), None, None), ('current_txn_start_offset', 'int64', (0, None), None, None))
-    
-    def __init__(self, *, producer_id: Any = 0, producer_epoch: Any = 0, last_sequence: Any = -1, last_timestamp: Any = -1, coordinator_epoch: Any = 0, current_txn_start_offset: Any = -1) -> None:
-        self.producer_id = producer_id
-        self.producer_epoch = producer_epoch
-        self.last_sequence = last_sequence
-        self.last_timestamp = last_timestamp
-        self.coordinator_epoch = coordinator_epoch
-        self.current_txn_start_offset = current_txn_start_offset
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.last_sequence == other.last_sequence and self.last_timestamp == other.last_timestamp and self.coordinator_epoch == other.coordinator_epoch and self.current_txn_start_offset == other.current_txn_start_offset  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeProducersResponse_ProducerState(producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, last_sequence={self.last_sequence!r}, last_timestamp={self.last_timestamp!r}, coordinator_epoch={self.coordinator_epoch!r}, current_txn_start_offset={self.current_txn_start_offset!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.producer_id)
-        w.int32(self.producer_epoch)
-        w.int32(self.last_sequence)
-        w.int64(self.last_timestamp)
-        w.int32(self.coordinator_epoch)
-        w.int64(self.current_txn_start_offset)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeProducersResponse_ProducerState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.producer_id = r.int64()
-        self.producer_epoch = r.int32()
-        self.last_sequence = r.int32()
-        self.last_timestamp = r.int64()
-        self.coordinator_epoch = r.int32()
-        self.current_txn_start_offset = r.int64()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeProducersResponse_PartitionResponse:
-    __slots__ = ('partition_index', 'error_code', 'error_message', 'active_producers', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('active_producers', '[]ProducerState', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = None, active_producers: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.error_message = error_message
-        self.active_producers = [] if active_producers is _MISSING else active_producers
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message and self.active_producers == other.active_producers  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeProducersResponse_PartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, active_producers={self.active_producers!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        w.compact_array_length(len(self.active_producers))
-        for _x in self.active_producers:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeProducersResponse_PartitionResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field ActiveProducers was serialized as null')
-        else:
-            self.active_producers = [_DescribeProducersResponse_ProducerState.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeProducersResponse_TopicResponse:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]PartitionResponse', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeProducersResponse_TopicResponse(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeProducersResponse_TopicResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DescribeProducersResponse_PartitionResponse.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeProducersResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
@@ -578,22 +339,22 @@ class DescribeProducersResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeProducersResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('topics', '[]TopicResponse', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeProducersResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -606,7 +367,7 @@ class DescribeProducersResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeProducersResponse":
         self = cls.__new__(cls)
@@ -627,25 +388,16 @@ class DescribeProducersResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeProducersResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeProducersResponse.ProducerState = _DescribeProducersResponse_ProducerState  # type: ignore[attr-defined]
-_DescribeProducersResponse_ProducerState.__name__ = 'ProducerState'
-_DescribeProducersResponse_ProducerState.__qualname__ = 'DescribeProducersResponse.ProducerState'
-DescribeProducersResponse.PartitionResponse = _DescribeProducersResponse_PartitionResponse  # type: ignore[attr-defined]
-_DescribeProducersResponse_PartitionResponse.__name__ = 'PartitionResponse'
-_DescribeProducersResponse_PartitionResponse.__qualname__ = 'DescribeProducersResponse.PartitionResponse'
-DescribeProducersResponse.TopicResponse = _DescribeProducersResponse_TopicResponse  # type: ignore[attr-defined]
-_DescribeProducersResponse_TopicResponse.__name__ = 'TopicResponse'
-_DescribeProducersResponse_TopicResponse.__qualname__ = 'DescribeProducersResponse.TopicResponse'
+
 DescribeProducersResponse.ProducerState = _DescribeProducersResponse_ProducerState  # type: ignore[attr-defined]
 _DescribeProducersResponse_ProducerState.__name__ = 'ProducerState'
 _DescribeProducersResponse_ProducerState.__qualname__ = 'DescribeProducersResponse.ProducerState'

@@ -31,21 +31,21 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DescribeQuorumRequest_PartitionData:
     __slots__ = ('partition_index', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, partition_index: Any = 0) -> None:
         self.partition_index = partition_index
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeQuorumRequest_PartitionData(partition_index={self.partition_index!r})"
-    
+        return f"DescribeQuorumRequest.PartitionData(partition_index={self.partition_index!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -55,7 +55,7 @@ class _DescribeQuorumRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeQuorumRequest_PartitionData":
         self = cls.__new__(cls)
@@ -71,27 +71,27 @@ class _DescribeQuorumRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeQuorumRequest_TopicData:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeQuorumRequest_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"DescribeQuorumRequest.TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.topic_name is None:
@@ -106,7 +106,7 @@ class _DescribeQuorumRequest_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeQuorumRequest_TopicData":
         self = cls.__new__(cls)
@@ -129,110 +129,7 @@ class _DescribeQuorumRequest_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeQuorumRequest_PartitionData:
-    __slots__ = ('partition_index', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None),)
-    
-    def __init__(self, *, partition_index: Any = 0) -> None:
-        self.partition_index = partition_index
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeQuorumRequest_PartitionData(partition_index={self.partition_index!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeQuorumRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeQuorumRequest_TopicData:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeQuorumRequest_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeQuorumRequest_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DescribeQuorumRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeQuorumRequest:
     __slots__ = ('topics', '_unknown_tagged_fields')
@@ -241,21 +138,21 @@ class DescribeQuorumRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeQuorumRequest'
     SCHEMA = (('topics', '[]TopicData', (0, None), None, None),)
-    
+
     def __init__(self, *, topics: Any = _MISSING) -> None:
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeQuorumRequest(topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topics))
@@ -267,7 +164,7 @@ class DescribeQuorumRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeQuorumRequest":
         self = cls.__new__(cls)
@@ -287,22 +184,16 @@ class DescribeQuorumRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeQuorumRequest":
         return cls.decode(Reader(buf), version)
-    
-DescribeQuorumRequest.PartitionData = _DescribeQuorumRequest_PartitionData  # type: ignore[attr-defined]
-_DescribeQuorumRequest_PartitionData.__name__ = 'PartitionData'
-_DescribeQuorumRequest_PartitionData.__qualname__ = 'DescribeQuorumRequest.PartitionData'
-DescribeQuorumRequest.TopicData = _DescribeQuorumRequest_TopicData  # type: ignore[attr-defined]
-_DescribeQuorumRequest_TopicData.__name__ = 'TopicData'
-_DescribeQuorumRequest_TopicData.__qualname__ = 'DescribeQuorumRequest.TopicData'
+
 DescribeQuorumRequest.PartitionData = _DescribeQuorumRequest_PartitionData  # type: ignore[attr-defined]
 _DescribeQuorumRequest_PartitionData.__name__ = 'PartitionData'
 _DescribeQuorumRequest_PartitionData.__qualname__ = 'DescribeQuorumRequest.PartitionData'
@@ -314,7 +205,7 @@ _DescribeQuorumRequest_TopicData.__qualname__ = 'DescribeQuorumRequest.TopicData
 class _DescribeQuorumResponse_ReplicaState:
     __slots__ = ('replica_id', 'replica_directory_id', 'log_end_offset', 'last_fetch_timestamp', 'last_caught_up_timestamp', '_unknown_tagged_fields')
     SCHEMA = (('replica_id', 'int32', (0, None), None, None), ('replica_directory_id', 'uuid', (2, None), None, None), ('log_end_offset', 'int64', (0, None), None, None), ('last_fetch_timestamp', 'int64', (1, None), None, None), ('last_caught_up_timestamp', 'int64', (1, None), None, None))
-    
+
     def __init__(self, *, replica_id: Any = 0, replica_directory_id: Any = _ZERO_UUID, log_end_offset: Any = 0, last_fetch_timestamp: Any = -1, last_caught_up_timestamp: Any = -1) -> None:
         self.replica_id = replica_id
         self.replica_directory_id = replica_directory_id
@@ -322,17 +213,17 @@ class _DescribeQuorumResponse_ReplicaState:
         self.last_fetch_timestamp = last_fetch_timestamp
         self.last_caught_up_timestamp = last_caught_up_timestamp
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.replica_id == other.replica_id and self.replica_directory_id == other.replica_directory_id and self.log_end_offset == other.log_end_offset and self.last_fetch_timestamp == other.last_fetch_timestamp and self.last_caught_up_timestamp == other.last_caught_up_timestamp  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_ReplicaState(replica_id={self.replica_id!r}, replica_directory_id={self.replica_directory_id!r}, log_end_offset={self.log_end_offset!r}, last_fetch_timestamp={self.last_fetch_timestamp!r}, last_caught_up_timestamp={self.last_caught_up_timestamp!r})"
-    
+        return f"DescribeQuorumResponse.ReplicaState(replica_id={self.replica_id!r}, replica_directory_id={self.replica_directory_id!r}, log_end_offset={self.log_end_offset!r}, last_fetch_timestamp={self.last_fetch_timestamp!r}, last_caught_up_timestamp={self.last_caught_up_timestamp!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.replica_id)
@@ -349,7 +240,7 @@ class _DescribeQuorumResponse_ReplicaState:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_ReplicaState":
         self = cls.__new__(cls)
@@ -378,12 +269,12 @@ class _DescribeQuorumResponse_ReplicaState:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeQuorumResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'error_message', 'leader_id', 'leader_epoch', 'high_watermark', 'current_voters', 'observers', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (2, None), (2, None), None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('high_watermark', 'int64', (0, None), None, None), ('current_voters', '[]ReplicaState', (0, None), None, None), ('observers', '[]ReplicaState', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = '', leader_id: Any = 0, leader_epoch: Any = 0, high_watermark: Any = 0, current_voters: Any = _MISSING, observers: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -394,17 +285,17 @@ class _DescribeQuorumResponse_PartitionData:
         self.current_voters = [] if current_voters is _MISSING else current_voters
         self.observers = [] if observers is _MISSING else observers
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.high_watermark == other.high_watermark and self.current_voters == other.current_voters and self.observers == other.observers  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, high_watermark={self.high_watermark!r}, current_voters={self.current_voters!r}, observers={self.observers!r})"
-    
+        return f"DescribeQuorumResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, high_watermark={self.high_watermark!r}, current_voters={self.current_voters!r}, observers={self.observers!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -426,7 +317,7 @@ class _DescribeQuorumResponse_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_PartitionData":
         self = cls.__new__(cls)
@@ -460,27 +351,27 @@ class _DescribeQuorumResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeQuorumResponse_TopicData:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"DescribeQuorumResponse.TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.topic_name is None:
@@ -495,7 +386,7 @@ class _DescribeQuorumResponse_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_TopicData":
         self = cls.__new__(cls)
@@ -518,68 +409,56 @@ class _DescribeQuorumResponse_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeQuorumResponse_Listener:
     __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (2, None), None, None), ('host', 'string', (2, None), None, None), ('port', 'uint16', (2, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"DescribeQuorumResponse.Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if version >= 2:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 2:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 2:
-            w.uint16(self.port)
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.uint16(self.port)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_Listener":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        if version >= 2:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 2:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 2:
-            self.port = r.uint16()
-        else:
-            self.port = 0
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.uint16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -589,210 +468,51 @@ class _DescribeQuorumResponse_Listener:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeQuorumResponse_Node:
     __slots__ = ('node_id', 'listeners', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (2, None), None, None), ('listeners', '[]Listener', (2, None), None, None))
-    
+
     def __init__(self, *, node_id: Any = 0, listeners: Any = _MISSING) -> None:
         self.node_id = node_id
         self.listeners = [] if listeners is _MISSING else listeners
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.listeners == other.listeners  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_Node(node_id={self.node_id!r}, listeners={self.listeners!r})"
-    
+        return f"DescribeQuorumResponse.Node(node_id={self.node_id!r}, listeners={self.listeners!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if version >= 2:
-            w.int32(self.node_id)
-        if version >= 2:
-            w.compact_array_length(len(self.listeners))
-            for _x in self.listeners:
-                _x.encode(w, version)
+        w.int32(self.node_id)
+        w.compact_array_length(len(self.listeners))
+        for _x in self.listeners:
+            _x.encode(w, version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_Node":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        if version >= 2:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 2:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Listeners was serialized as null')
-            else:
-                self.listeners = [_DescribeQuorumResponse_Listener.decode(r, version) for _ in range(_n)]
-        else:
-            self.listeners = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeQuorumResponse_ReplicaState:
-    __slots__ = ('replica_id', 'replica_directory_id', 'log_end_offset', 'last_fetch_timestamp', 'last_caught_up_timestamp', '_unknown_tagged_fields')
-    SCHEMA = (('replica_id', 'int32', (0, None), None, None), ('replica_directory_id', 'uuid', (2, None), None, None), ('log_end_offset', 'int64', (0, None), None, None), ('last_fetch_timestamp', 'int64', (1, None), None, None), ('last_caught_up_timestamp', 'int64', (1, None), None, None))
-    
-    def __init__(self, *, replica_id: Any = 0, replica_directory_id: Any = _ZERO_UUID, log_end_offset: Any = 0, last_fetch_timestamp: Any = -1, last_caught_up_timestamp: Any = -1) -> None:
-        self.replica_id = replica_id
-        self.replica_directory_id = replica_directory_id
-        self.log_end_offset = log_end_offset
-        self.last_fetch_timestamp = last_fetch_timestamp
-        self.last_caught_up_timestamp = last_caught_up_timestamp
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.replica_id == other.replica_id and self.replica_directory_id == other.replica_directory_id and self.log_end_offset == other.log_end_offset and self.last_fetch_timestamp == other.last_fetch_timestamp and self.last_caught_up_timestamp == other.last_caught_up_timestamp  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_ReplicaState(replica_id={self.replica_id!r}, replica_directory_id={self.replica_directory_id!r}, log_end_offset={self.log_end_offset!r}, last_fetch_timestamp={self.last_fetch_timestamp!r}, last_caught_up_timestamp={self.last_caught_up_timestamp!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.replica_id)
-        if version >= 2:
-            w.uuid(self.replica_directory_id)
-        w.int64(self.log_end_offset)
-        if version >= 1:
-            w.int64(self.last_fetch_timestamp)
-        if version >= 1:
-            w.int64(self.last_caught_up_timestamp)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_ReplicaState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.replica_id = r.int32()
-        if version >= 2:
-            self.replica_directory_id = r.uuid()
-        else:
-            self.replica_directory_id = _ZERO_UUID
-        self.log_end_offset = r.int64()
-        if version >= 1:
-            self.last_fetch_timestamp = r.int64()
-        else:
-            self.last_fetch_timestamp = -1
-        if version >= 1:
-            self.last_caught_up_timestamp = r.int64()
-        else:
-            self.last_caught_up_timestamp = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeQuorumResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', 'error_message', 'leader_id', 'leader_epoch', 'high_watermark', 'current_voters', 'observers', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (2, None), (2, None), None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('high_watermark', 'int64', (0, None), None, None), ('current_voters', '[]ReplicaState', (0, None), None, None), ('observers', '[]ReplicaState', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = '', leader_id: Any = 0, leader_epoch: Any = 0, high_watermark: Any = 0, current_voters: Any = _MISSING, observers: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.error_message = error_message
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self.high_watermark = high_watermark
-        self.current_voters = [] if current_voters is _MISSING else current_voters
-        self.observers = [] if observers is _MISSING else observers
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.high_watermark == other.high_watermark and self.current_voters == other.current_voters and self.observers == other.observers  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, high_watermark={self.high_watermark!r}, current_voters={self.current_voters!r}, observers={self.observers!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if version >= 2:
-            w.compact_string(self.error_message)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        w.int64(self.high_watermark)
-        w.compact_array_length(len(self.current_voters))
-        for _x in self.current_voters:
-            _x.encode(w, version)
-        w.compact_array_length(len(self.observers))
-        for _x in self.observers:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if version >= 2:
-            self.error_message = r.compact_string()
-        else:
-            self.error_message = ''
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        self.high_watermark = r.int64()
+        self.node_id = r.int32()
         _n = r.compact_array_length()
         if _n < 0:
-            raise DecodeError('non-nullable field CurrentVoters was serialized as null')
+            raise DecodeError('non-nullable field Listeners was serialized as null')
         else:
-            self.current_voters = [_DescribeQuorumResponse_ReplicaState.decode(r, version) for _ in range(_n)]
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Observers was serialized as null')
-        else:
-            self.observers = [_DescribeQuorumResponse_ReplicaState.decode(r, version) for _ in range(_n)]
+            self.listeners = [_DescribeQuorumResponse_Listener.decode(r, version) for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -802,198 +522,7 @@ class _DescribeQuorumResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeQuorumResponse_TopicData:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DescribeQuorumResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeQuorumResponse_Listener:
-    __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (2, None), None, None), ('host', 'string', (2, None), None, None), ('port', 'uint16', (2, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if version >= 2:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 2:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 2:
-            w.uint16(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_Listener":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        if version >= 2:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 2:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 2:
-            self.port = r.uint16()
-        else:
-            self.port = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeQuorumResponse_Node:
-    __slots__ = ('node_id', 'listeners', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (2, None), None, None), ('listeners', '[]Listener', (2, None), None, None))
-    
-    def __init__(self, *, node_id: Any = 0, listeners: Any = _MISSING) -> None:
-        self.node_id = node_id
-        self.listeners = [] if listeners is _MISSING else listeners
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.listeners == other.listeners  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeQuorumResponse_Node(node_id={self.node_id!r}, listeners={self.listeners!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if version >= 2:
-            w.int32(self.node_id)
-        if version >= 2:
-            w.compact_array_length(len(self.listeners))
-            for _x in self.listeners:
-                _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeQuorumResponse_Node":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        if version >= 2:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 2:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Listeners was serialized as null')
-            else:
-                self.listeners = [_DescribeQuorumResponse_Listener.decode(r, version) for _ in range(_n)]
-        else:
-            self.listeners = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeQuorumResponse:
     __slots__ = ('error_code', 'error_message', 'topics', 'nodes', '_unknown_tagged_fields')
@@ -1002,24 +531,24 @@ class DescribeQuorumResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeQuorumResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (2, None), (2, None), None), ('topics', '[]TopicData', (0, None), None, None), ('nodes', '[]Node', (2, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '', topics: Any = _MISSING, nodes: Any = _MISSING) -> None:
         self.error_code = error_code
         self.error_message = error_message
         self.topics = [] if topics is _MISSING else topics
         self.nodes = [] if nodes is _MISSING else nodes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.topics == other.topics and self.nodes == other.nodes  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeQuorumResponse(error_code={self.error_code!r}, error_message={self.error_message!r}, topics={self.topics!r}, nodes={self.nodes!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.error_code)
@@ -1038,7 +567,7 @@ class DescribeQuorumResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeQuorumResponse":
         self = cls.__new__(cls)
@@ -1071,31 +600,16 @@ class DescribeQuorumResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeQuorumResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeQuorumResponse.ReplicaState = _DescribeQuorumResponse_ReplicaState  # type: ignore[attr-defined]
-_DescribeQuorumResponse_ReplicaState.__name__ = 'ReplicaState'
-_DescribeQuorumResponse_ReplicaState.__qualname__ = 'DescribeQuorumResponse.ReplicaState'
-DescribeQuorumResponse.PartitionData = _DescribeQuorumResponse_PartitionData  # type: ignore[attr-defined]
-_DescribeQuorumResponse_PartitionData.__name__ = 'PartitionData'
-_DescribeQuorumResponse_PartitionData.__qualname__ = 'DescribeQuorumResponse.PartitionData'
-DescribeQuorumResponse.TopicData = _DescribeQuorumResponse_TopicData  # type: ignore[attr-defined]
-_DescribeQuorumResponse_TopicData.__name__ = 'TopicData'
-_DescribeQuorumResponse_TopicData.__qualname__ = 'DescribeQuorumResponse.TopicData'
-DescribeQuorumResponse.Listener = _DescribeQuorumResponse_Listener  # type: ignore[attr-defined]
-_DescribeQuorumResponse_Listener.__name__ = 'Listener'
-_DescribeQuorumResponse_Listener.__qualname__ = 'DescribeQuorumResponse.Listener'
-DescribeQuorumResponse.Node = _DescribeQuorumResponse_Node  # type: ignore[attr-defined]
-_DescribeQuorumResponse_Node.__name__ = 'Node'
-_DescribeQuorumResponse_Node.__qualname__ = 'DescribeQuorumResponse.Node'
+
 DescribeQuorumResponse.ReplicaState = _DescribeQuorumResponse_ReplicaState  # type: ignore[attr-defined]
 _DescribeQuorumResponse_ReplicaState.__name__ = 'ReplicaState'
 _DescribeQuorumResponse_ReplicaState.__qualname__ = 'DescribeQuorumResponse.ReplicaState'

@@ -31,21 +31,21 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DescribeTopicPartitionsRequest_TopicRequest:
     __slots__ = ('name', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None),)
-    
+
     def __init__(self, *, name: Any = '') -> None:
         self.name = name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsRequest_TopicRequest(name={self.name!r})"
-    
+        return f"DescribeTopicPartitionsRequest.TopicRequest(name={self.name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -57,7 +57,7 @@ class _DescribeTopicPartitionsRequest_TopicRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsRequest_TopicRequest":
         self = cls.__new__(cls)
@@ -75,27 +75,27 @@ class _DescribeTopicPartitionsRequest_TopicRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeTopicPartitionsRequest_Cursor:
     __slots__ = ('topic_name', 'partition_index', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partition_index: Any = 0) -> None:
         self.topic_name = topic_name
         self.partition_index = partition_index
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsRequest_Cursor(topic_name={self.topic_name!r}, partition_index={self.partition_index!r})"
-    
+        return f"DescribeTopicPartitionsRequest.Cursor(topic_name={self.topic_name!r}, partition_index={self.partition_index!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.topic_name is None:
@@ -108,7 +108,7 @@ class _DescribeTopicPartitionsRequest_Cursor:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsRequest_Cursor":
         self = cls.__new__(cls)
@@ -127,108 +127,7 @@ class _DescribeTopicPartitionsRequest_Cursor:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeTopicPartitionsRequest_TopicRequest:
-    __slots__ = ('name', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None),)
-    
-    def __init__(self, *, name: Any = '') -> None:
-        self.name = name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsRequest_TopicRequest(name={self.name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsRequest_TopicRequest":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeTopicPartitionsRequest_Cursor:
-    __slots__ = ('topic_name', 'partition_index', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partition_index: Any = 0) -> None:
-        self.topic_name = topic_name
-        self.partition_index = partition_index
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsRequest_Cursor(topic_name={self.topic_name!r}, partition_index={self.partition_index!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.int32(self.partition_index)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsRequest_Cursor":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        self.partition_index = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeTopicPartitionsRequest:
     __slots__ = ('topics', 'response_partition_limit', 'cursor', '_unknown_tagged_fields')
@@ -237,23 +136,23 @@ class DescribeTopicPartitionsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeTopicPartitionsRequest'
     SCHEMA = (('topics', '[]TopicRequest', (0, None), None, None), ('response_partition_limit', 'int32', (0, None), None, None), ('cursor', 'Cursor', (0, None), (0, None), None))
-    
+
     def __init__(self, *, topics: Any = _MISSING, response_partition_limit: Any = 2000, cursor: Any = None) -> None:
         self.topics = [] if topics is _MISSING else topics
         self.response_partition_limit = response_partition_limit
         self.cursor = cursor
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics and self.response_partition_limit == other.response_partition_limit and self.cursor == other.cursor  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeTopicPartitionsRequest(topics={self.topics!r}, response_partition_limit={self.response_partition_limit!r}, cursor={self.cursor!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topics))
@@ -271,7 +170,7 @@ class DescribeTopicPartitionsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeTopicPartitionsRequest":
         self = cls.__new__(cls)
@@ -293,22 +192,16 @@ class DescribeTopicPartitionsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeTopicPartitionsRequest":
         return cls.decode(Reader(buf), version)
-    
-DescribeTopicPartitionsRequest.TopicRequest = _DescribeTopicPartitionsRequest_TopicRequest  # type: ignore[attr-defined]
-_DescribeTopicPartitionsRequest_TopicRequest.__name__ = 'TopicRequest'
-_DescribeTopicPartitionsRequest_TopicRequest.__qualname__ = 'DescribeTopicPartitionsRequest.TopicRequest'
-DescribeTopicPartitionsRequest.Cursor = _DescribeTopicPartitionsRequest_Cursor  # type: ignore[attr-defined]
-_DescribeTopicPartitionsRequest_Cursor.__name__ = 'Cursor'
-_DescribeTopicPartitionsRequest_Cursor.__qualname__ = 'DescribeTopicPartitionsRequest.Cursor'
+
 DescribeTopicPartitionsRequest.TopicRequest = _DescribeTopicPartitionsRequest_TopicRequest  # type: ignore[attr-defined]
 _DescribeTopicPartitionsRequest_TopicRequest.__name__ = 'TopicRequest'
 _DescribeTopicPartitionsRequest_TopicRequest.__qualname__ = 'DescribeTopicPartitionsRequest.TopicRequest'
@@ -320,7 +213,7 @@ _DescribeTopicPartitionsRequest_Cursor.__qualname__ = 'DescribeTopicPartitionsRe
 class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition:
     __slots__ = ('error_code', 'partition_index', 'leader_id', 'leader_epoch', 'replica_nodes', 'isr_nodes', 'eligible_leader_replicas', 'last_known_elr', 'offline_replicas', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('replica_nodes', '[]int32', (0, None), None, None), ('isr_nodes', '[]int32', (0, None), None, None), ('eligible_leader_replicas', '[]int32', (0, None), (0, None), None), ('last_known_elr', '[]int32', (0, None), (0, None), None), ('offline_replicas', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, partition_index: Any = 0, leader_id: Any = 0, leader_epoch: Any = -1, replica_nodes: Any = _MISSING, isr_nodes: Any = _MISSING, eligible_leader_replicas: Any = None, last_known_elr: Any = None, offline_replicas: Any = _MISSING) -> None:
         self.error_code = error_code
         self.partition_index = partition_index
@@ -332,17 +225,17 @@ class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition:
         self.last_known_elr = last_known_elr
         self.offline_replicas = [] if offline_replicas is _MISSING else offline_replicas
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.partition_index == other.partition_index and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.replica_nodes == other.replica_nodes and self.isr_nodes == other.isr_nodes and self.eligible_leader_replicas == other.eligible_leader_replicas and self.last_known_elr == other.last_known_elr and self.offline_replicas == other.offline_replicas  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition(error_code={self.error_code!r}, partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, replica_nodes={self.replica_nodes!r}, isr_nodes={self.isr_nodes!r}, eligible_leader_replicas={self.eligible_leader_replicas!r}, last_known_elr={self.last_known_elr!r}, offline_replicas={self.offline_replicas!r})"
-    
+        return f"DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition(error_code={self.error_code!r}, partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, replica_nodes={self.replica_nodes!r}, isr_nodes={self.isr_nodes!r}, eligible_leader_replicas={self.eligible_leader_replicas!r}, last_known_elr={self.last_known_elr!r}, offline_replicas={self.offline_replicas!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.error_code)
@@ -376,7 +269,7 @@ class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition":
         self = cls.__new__(cls)
@@ -420,12 +313,12 @@ class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic:
     __slots__ = ('error_code', 'name', 'topic_id', 'is_internal', 'partitions', 'topic_authorized_operations', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('name', 'string', (0, None), (0, None), None), ('topic_id', 'uuid', (0, None), None, None), ('is_internal', 'bool', (0, None), None, None), ('partitions', '[]DescribeTopicPartitionsResponsePartition', (0, None), None, None), ('topic_authorized_operations', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, name: Any = '', topic_id: Any = _ZERO_UUID, is_internal: Any = False, partitions: Any = _MISSING, topic_authorized_operations: Any = -2147483648) -> None:
         self.error_code = error_code
         self.name = name
@@ -434,17 +327,17 @@ class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic:
         self.partitions = [] if partitions is _MISSING else partitions
         self.topic_authorized_operations = topic_authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.name == other.name and self.topic_id == other.topic_id and self.is_internal == other.is_internal and self.partitions == other.partitions and self.topic_authorized_operations == other.topic_authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic(error_code={self.error_code!r}, name={self.name!r}, topic_id={self.topic_id!r}, is_internal={self.is_internal!r}, partitions={self.partitions!r}, topic_authorized_operations={self.topic_authorized_operations!r})"
-    
+        return f"DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic(error_code={self.error_code!r}, name={self.name!r}, topic_id={self.topic_id!r}, is_internal={self.is_internal!r}, partitions={self.partitions!r}, topic_authorized_operations={self.topic_authorized_operations!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.error_code)
@@ -461,7 +354,7 @@ class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic":
         self = cls.__new__(cls)
@@ -486,27 +379,27 @@ class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeTopicPartitionsResponse_Cursor:
     __slots__ = ('topic_name', 'partition_index', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partition_index: Any = 0) -> None:
         self.topic_name = topic_name
         self.partition_index = partition_index
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsResponse_Cursor(topic_name={self.topic_name!r}, partition_index={self.partition_index!r})"
-    
+        return f"DescribeTopicPartitionsResponse.Cursor(topic_name={self.topic_name!r}, partition_index={self.partition_index!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.topic_name is None:
@@ -519,7 +412,7 @@ class _DescribeTopicPartitionsResponse_Cursor:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsResponse_Cursor":
         self = cls.__new__(cls)
@@ -538,230 +431,7 @@ class _DescribeTopicPartitionsResponse_Cursor:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition:
-    __slots__ = ('error_code', 'partition_index', 'leader_id', 'leader_epoch', 'replica_nodes', 'isr_nodes', 'eligible_leader_replicas', 'last_known_elr', 'offline_replicas', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('replica_nodes', '[]int32', (0, None), None, None), ('isr_nodes', '[]int32', (0, None), None, None), ('eligible_leader_replicas', '[]int32', (0, None), (0, None), None), ('last_known_elr', '[]int32', (0, None), (0, None), None), ('offline_replicas', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, partition_index: Any = 0, leader_id: Any = 0, leader_epoch: Any = -1, replica_nodes: Any = _MISSING, isr_nodes: Any = _MISSING, eligible_leader_replicas: Any = None, last_known_elr: Any = None, offline_replicas: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.partition_index = partition_index
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self.replica_nodes = [] if replica_nodes is _MISSING else replica_nodes
-        self.isr_nodes = [] if isr_nodes is _MISSING else isr_nodes
-        self.eligible_leader_replicas = eligible_leader_replicas
-        self.last_known_elr = last_known_elr
-        self.offline_replicas = [] if offline_replicas is _MISSING else offline_replicas
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.partition_index == other.partition_index and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.replica_nodes == other.replica_nodes and self.isr_nodes == other.isr_nodes and self.eligible_leader_replicas == other.eligible_leader_replicas and self.last_known_elr == other.last_known_elr and self.offline_replicas == other.offline_replicas  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition(error_code={self.error_code!r}, partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, replica_nodes={self.replica_nodes!r}, isr_nodes={self.isr_nodes!r}, eligible_leader_replicas={self.eligible_leader_replicas!r}, last_known_elr={self.last_known_elr!r}, offline_replicas={self.offline_replicas!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int16(self.error_code)
-        w.int32(self.partition_index)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        w.compact_array_length(len(self.replica_nodes))
-        for _x in self.replica_nodes:
-            w.int32(_x)
-        w.compact_array_length(len(self.isr_nodes))
-        for _x in self.isr_nodes:
-            w.int32(_x)
-        if self.eligible_leader_replicas is None:
-            w.compact_array_length(-1)
-        else:
-            w.compact_array_length(len(self.eligible_leader_replicas))
-            for _x in self.eligible_leader_replicas:
-                w.int32(_x)
-        if self.last_known_elr is None:
-            w.compact_array_length(-1)
-        else:
-            w.compact_array_length(len(self.last_known_elr))
-            for _x in self.last_known_elr:
-                w.int32(_x)
-        w.compact_array_length(len(self.offline_replicas))
-        for _x in self.offline_replicas:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.error_code = r.int16()
-        self.partition_index = r.int32()
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field ReplicaNodes was serialized as null')
-        else:
-            self.replica_nodes = [r.int32() for _ in range(_n)]
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field IsrNodes was serialized as null')
-        else:
-            self.isr_nodes = [r.int32() for _ in range(_n)]
-        _n = r.compact_array_length()
-        if _n < 0:
-            self.eligible_leader_replicas = None
-        else:
-            self.eligible_leader_replicas = [r.int32() for _ in range(_n)]
-        _n = r.compact_array_length()
-        if _n < 0:
-            self.last_known_elr = None
-        else:
-            self.last_known_elr = [r.int32() for _ in range(_n)]
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field OfflineReplicas was serialized as null')
-        else:
-            self.offline_replicas = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic:
-    __slots__ = ('error_code', 'name', 'topic_id', 'is_internal', 'partitions', 'topic_authorized_operations', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('name', 'string', (0, None), (0, None), None), ('topic_id', 'uuid', (0, None), None, None), ('is_internal', 'bool', (0, None), None, None), ('partitions', '[]DescribeTopicPartitionsResponsePartition', (0, None), None, None), ('topic_authorized_operations', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, name: Any = '', topic_id: Any = _ZERO_UUID, is_internal: Any = False, partitions: Any = _MISSING, topic_authorized_operations: Any = -2147483648) -> None:
-        self.error_code = error_code
-        self.name = name
-        self.topic_id = topic_id
-        self.is_internal = is_internal
-        self.partitions = [] if partitions is _MISSING else partitions
-        self.topic_authorized_operations = topic_authorized_operations
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.name == other.name and self.topic_id == other.topic_id and self.is_internal == other.is_internal and self.partitions == other.partitions and self.topic_authorized_operations == other.topic_authorized_operations  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic(error_code={self.error_code!r}, name={self.name!r}, topic_id={self.topic_id!r}, is_internal={self.is_internal!r}, partitions={self.partitions!r}, topic_authorized_operations={self.topic_authorized_operations!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int16(self.error_code)
-        w.compact_string(self.name)
-        w.uuid(self.topic_id)
-        w.boolean(self.is_internal)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        w.int32(self.topic_authorized_operations)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.error_code = r.int16()
-        self.name = r.compact_string()
-        self.topic_id = r.uuid()
-        self.is_internal = r.boolean()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition.decode(r, version) for _ in range(_n)]
-        self.topic_authorized_operations = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeTopicPartitionsResponse_Cursor:
-    __slots__ = ('topic_name', 'partition_index', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partition_index: Any = 0) -> None:
-        self.topic_name = topic_name
-        self.partition_index = partition_index
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeTopicPartitionsResponse_Cursor(topic_name={self.topic_name!r}, partition_index={self.partition_index!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.int32(self.partition_index)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeTopicPartitionsResponse_Cursor":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        self.partition_index = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeTopicPartitionsResponse:
     __slots__ = ('throttle_time_ms', 'topics', 'next_cursor', '_unknown_tagged_fields')
@@ -770,23 +440,23 @@ class DescribeTopicPartitionsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeTopicPartitionsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('topics', '[]DescribeTopicPartitionsResponseTopic', (0, None), None, None), ('next_cursor', 'Cursor', (0, None), (0, None), None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING, next_cursor: Any = None) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self.next_cursor = next_cursor
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics and self.next_cursor == other.next_cursor  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeTopicPartitionsResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r}, next_cursor={self.next_cursor!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -804,7 +474,7 @@ class DescribeTopicPartitionsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeTopicPartitionsResponse":
         self = cls.__new__(cls)
@@ -826,25 +496,16 @@ class DescribeTopicPartitionsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeTopicPartitionsResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition = _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition  # type: ignore[attr-defined]
-_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition.__name__ = 'DescribeTopicPartitionsResponsePartition'
-_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition.__qualname__ = 'DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition'
-DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic = _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic  # type: ignore[attr-defined]
-_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic.__name__ = 'DescribeTopicPartitionsResponseTopic'
-_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic.__qualname__ = 'DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic'
-DescribeTopicPartitionsResponse.Cursor = _DescribeTopicPartitionsResponse_Cursor  # type: ignore[attr-defined]
-_DescribeTopicPartitionsResponse_Cursor.__name__ = 'Cursor'
-_DescribeTopicPartitionsResponse_Cursor.__qualname__ = 'DescribeTopicPartitionsResponse.Cursor'
+
 DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition = _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition  # type: ignore[attr-defined]
 _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition.__name__ = 'DescribeTopicPartitionsResponsePartition'
 _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition.__qualname__ = 'DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition'

@@ -35,21 +35,21 @@ class DescribeTransactionsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeTransactionsRequest'
     SCHEMA = (('transactional_ids', '[]string', (0, None), None, None),)
-    
+
     def __init__(self, *, transactional_ids: Any = _MISSING) -> None:
         self.transactional_ids = [] if transactional_ids is _MISSING else transactional_ids
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_ids == other.transactional_ids  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeTransactionsRequest(transactional_ids={self.transactional_ids!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.transactional_ids))
@@ -61,7 +61,7 @@ class DescribeTransactionsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeTransactionsRequest":
         self = cls.__new__(cls)
@@ -81,37 +81,36 @@ class DescribeTransactionsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeTransactionsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _DescribeTransactionsResponse_TopicData:
     __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeTransactionsResponse_TopicData(topic={self.topic!r}, partitions={self.partitions!r})"
-    
+        return f"DescribeTransactionsResponse.TopicData(topic={self.topic!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.topic is None:
@@ -126,7 +125,7 @@ class _DescribeTransactionsResponse_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeTransactionsResponse_TopicData":
         self = cls.__new__(cls)
@@ -149,12 +148,12 @@ class _DescribeTransactionsResponse_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeTransactionsResponse_TransactionState:
     __slots__ = ('error_code', 'transactional_id', 'transaction_state', 'transaction_timeout_ms', 'transaction_start_time_ms', 'producer_id', 'producer_epoch', 'topics', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('transactional_id', 'string', (0, None), None, None), ('transaction_state', 'string', (0, None), None, None), ('transaction_timeout_ms', 'int32', (0, None), None, None), ('transaction_start_time_ms', 'int64', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, transactional_id: Any = '', transaction_state: Any = '', transaction_timeout_ms: Any = 0, transaction_start_time_ms: Any = 0, producer_id: Any = 0, producer_epoch: Any = 0, topics: Any = _MISSING) -> None:
         self.error_code = error_code
         self.transactional_id = transactional_id
@@ -165,17 +164,17 @@ class _DescribeTransactionsResponse_TransactionState:
         self.producer_epoch = producer_epoch
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.transactional_id == other.transactional_id and self.transaction_state == other.transaction_state and self.transaction_timeout_ms == other.transaction_timeout_ms and self.transaction_start_time_ms == other.transaction_start_time_ms and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeTransactionsResponse_TransactionState(error_code={self.error_code!r}, transactional_id={self.transactional_id!r}, transaction_state={self.transaction_state!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, transaction_start_time_ms={self.transaction_start_time_ms!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, topics={self.topics!r})"
-    
+        return f"DescribeTransactionsResponse.TransactionState(error_code={self.error_code!r}, transactional_id={self.transactional_id!r}, transaction_state={self.transaction_state!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, transaction_start_time_ms={self.transaction_start_time_ms!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, topics={self.topics!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.error_code)
@@ -198,7 +197,7 @@ class _DescribeTransactionsResponse_TransactionState:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeTransactionsResponse_TransactionState":
         self = cls.__new__(cls)
@@ -229,145 +228,7 @@ class _DescribeTransactionsResponse_TransactionState:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeTransactionsResponse_TopicData:
-    __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeTransactionsResponse_TopicData(topic={self.topic!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.topic is None:
-            raise ValueError('non-nullable field Topic was set to null')
-        w.compact_string(self.topic)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeTransactionsResponse_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic = r.compact_string()
-        if self.topic is None:
-            raise DecodeError('non-nullable field Topic was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeTransactionsResponse_TransactionState:
-    __slots__ = ('error_code', 'transactional_id', 'transaction_state', 'transaction_timeout_ms', 'transaction_start_time_ms', 'producer_id', 'producer_epoch', 'topics', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('transactional_id', 'string', (0, None), None, None), ('transaction_state', 'string', (0, None), None, None), ('transaction_timeout_ms', 'int32', (0, None), None, None), ('transaction_start_time_ms', 'int64', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, transactional_id: Any = '', transaction_state: Any = '', transaction_timeout_ms: Any = 0, transaction_start_time_ms: Any = 0, producer_id: Any = 0, producer_epoch: Any = 0, topics: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.transactional_id = transactional_id
-        self.transaction_state = transaction_state
-        self.transaction_timeout_ms = transaction_timeout_ms
-        self.transaction_start_time_ms = transaction_start_time_ms
-        self.producer_id = producer_id
-        self.producer_epoch = producer_epoch
-        self.topics = [] if topics is _MISSING else topics
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.transactional_id == other.transactional_id and self.transaction_state == other.transaction_state and self.transaction_timeout_ms == other.transaction_timeout_ms and self.transaction_start_time_ms == other.transaction_start_time_ms and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.topics == other.topics  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeTransactionsResponse_TransactionState(error_code={self.error_code!r}, transactional_id={self.transactional_id!r}, transaction_state={self.transaction_state!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, transaction_start_time_ms={self.transaction_start_time_ms!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, topics={self.topics!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int16(self.error_code)
-        if self.transactional_id is None:
-            raise ValueError('non-nullable field TransactionalId was set to null')
-        w.compact_string(self.transactional_id)
-        if self.transaction_state is None:
-            raise ValueError('non-nullable field TransactionState was set to null')
-        w.compact_string(self.transaction_state)
-        w.int32(self.transaction_timeout_ms)
-        w.int64(self.transaction_start_time_ms)
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
-        w.compact_array_length(len(self.topics))
-        for _x in self.topics:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeTransactionsResponse_TransactionState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.error_code = r.int16()
-        self.transactional_id = r.compact_string()
-        if self.transactional_id is None:
-            raise DecodeError('non-nullable field TransactionalId was serialized as null')
-        self.transaction_state = r.compact_string()
-        if self.transaction_state is None:
-            raise DecodeError('non-nullable field TransactionState was serialized as null')
-        self.transaction_timeout_ms = r.int32()
-        self.transaction_start_time_ms = r.int64()
-        self.producer_id = r.int64()
-        self.producer_epoch = r.int16()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Topics was serialized as null')
-        else:
-            self.topics = [_DescribeTransactionsResponse_TopicData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeTransactionsResponse:
     __slots__ = ('throttle_time_ms', 'transaction_states', '_unknown_tagged_fields')
@@ -376,22 +237,22 @@ class DescribeTransactionsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeTransactionsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('transaction_states', '[]TransactionState', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, transaction_states: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.transaction_states = [] if transaction_states is _MISSING else transaction_states
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.transaction_states == other.transaction_states  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeTransactionsResponse(throttle_time_ms={self.throttle_time_ms!r}, transaction_states={self.transaction_states!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -404,7 +265,7 @@ class DescribeTransactionsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeTransactionsResponse":
         self = cls.__new__(cls)
@@ -425,22 +286,16 @@ class DescribeTransactionsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeTransactionsResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeTransactionsResponse.TopicData = _DescribeTransactionsResponse_TopicData  # type: ignore[attr-defined]
-_DescribeTransactionsResponse_TopicData.__name__ = 'TopicData'
-_DescribeTransactionsResponse_TopicData.__qualname__ = 'DescribeTransactionsResponse.TopicData'
-DescribeTransactionsResponse.TransactionState = _DescribeTransactionsResponse_TransactionState  # type: ignore[attr-defined]
-_DescribeTransactionsResponse_TransactionState.__name__ = 'TransactionState'
-_DescribeTransactionsResponse_TransactionState.__qualname__ = 'DescribeTransactionsResponse.TransactionState'
+
 DescribeTransactionsResponse.TopicData = _DescribeTransactionsResponse_TopicData  # type: ignore[attr-defined]
 _DescribeTransactionsResponse_TopicData.__name__ = 'TopicData'
 _DescribeTransactionsResponse_TopicData.__qualname__ = 'DescribeTransactionsResponse.TopicData'

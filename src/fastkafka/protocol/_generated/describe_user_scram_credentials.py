@@ -31,70 +31,21 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _DescribeUserScramCredentialsRequest_UserName:
     __slots__ = ('name', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None),)
-    
-    def __init__(self, *, name: Any = '') -> None:
-        self.name = name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeUserScramCredentialsRequest_UserName(name={self.name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeUserScramCredentialsRequest_UserName":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _DescribeUserScramCredentialsRequest_UserName:
-    __slots__ = ('name', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None),)
-    
     def __init__(self, *, name: Any = '') -> None:
         self.name = name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeUserScramCredentialsRequest_UserName(name={self.name!r})"
-    
+        return f"DescribeUserScramCredentialsRequest.UserName(name={self.name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -106,7 +57,7 @@ class _DescribeUserScramCredentialsRequest_UserName:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeUserScramCredentialsRequest_UserName":
         self = cls.__new__(cls)
@@ -124,7 +75,7 @@ class _DescribeUserScramCredentialsRequest_UserName:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class DescribeUserScramCredentialsRequest:
     __slots__ = ('users', '_unknown_tagged_fields')
@@ -133,21 +84,21 @@ class DescribeUserScramCredentialsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeUserScramCredentialsRequest'
     SCHEMA = (('users', '[]UserName', (0, None), (0, None), None),)
-    
+
     def __init__(self, *, users: Any = _MISSING) -> None:
         self.users = [] if users is _MISSING else users
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.users == other.users  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeUserScramCredentialsRequest(users={self.users!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.users is None:
@@ -162,7 +113,7 @@ class DescribeUserScramCredentialsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeUserScramCredentialsRequest":
         self = cls.__new__(cls)
@@ -182,19 +133,16 @@ class DescribeUserScramCredentialsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeUserScramCredentialsRequest":
         return cls.decode(Reader(buf), version)
-    
-DescribeUserScramCredentialsRequest.UserName = _DescribeUserScramCredentialsRequest_UserName  # type: ignore[attr-defined]
-_DescribeUserScramCredentialsRequest_UserName.__name__ = 'UserName'
-_DescribeUserScramCredentialsRequest_UserName.__qualname__ = 'DescribeUserScramCredentialsRequest.UserName'
+
 DescribeUserScramCredentialsRequest.UserName = _DescribeUserScramCredentialsRequest_UserName  # type: ignore[attr-defined]
 _DescribeUserScramCredentialsRequest_UserName.__name__ = 'UserName'
 _DescribeUserScramCredentialsRequest_UserName.__qualname__ = 'DescribeUserScramCredentialsRequest.UserName'
@@ -203,22 +151,22 @@ _DescribeUserScramCredentialsRequest_UserName.__qualname__ = 'DescribeUserScramC
 class _DescribeUserScramCredentialsResponse_CredentialInfo:
     __slots__ = ('mechanism', 'iterations', '_unknown_tagged_fields')
     SCHEMA = (('mechanism', 'int8', (0, None), None, None), ('iterations', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, mechanism: Any = 0, iterations: Any = 0) -> None:
         self.mechanism = mechanism
         self.iterations = iterations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.mechanism == other.mechanism and self.iterations == other.iterations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeUserScramCredentialsResponse_CredentialInfo(mechanism={self.mechanism!r}, iterations={self.iterations!r})"
-    
+        return f"DescribeUserScramCredentialsResponse.CredentialInfo(mechanism={self.mechanism!r}, iterations={self.iterations!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int8(self.mechanism)
@@ -229,7 +177,7 @@ class _DescribeUserScramCredentialsResponse_CredentialInfo:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeUserScramCredentialsResponse_CredentialInfo":
         self = cls.__new__(cls)
@@ -246,29 +194,29 @@ class _DescribeUserScramCredentialsResponse_CredentialInfo:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult:
     __slots__ = ('user', 'error_code', 'error_message', 'credential_infos', '_unknown_tagged_fields')
     SCHEMA = (('user', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('credential_infos', '[]CredentialInfo', (0, None), None, None))
-    
+
     def __init__(self, *, user: Any = '', error_code: Any = 0, error_message: Any = '', credential_infos: Any = _MISSING) -> None:
         self.user = user
         self.error_code = error_code
         self.error_message = error_message
         self.credential_infos = [] if credential_infos is _MISSING else credential_infos
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.user == other.user and self.error_code == other.error_code and self.error_message == other.error_message and self.credential_infos == other.credential_infos  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult(user={self.user!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, credential_infos={self.credential_infos!r})"
-    
+        return f"DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult(user={self.user!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, credential_infos={self.credential_infos!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.user is None:
@@ -285,7 +233,7 @@ class _DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult":
         self = cls.__new__(cls)
@@ -310,119 +258,7 @@ class _DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _DescribeUserScramCredentialsResponse_CredentialInfo:
-    __slots__ = ('mechanism', 'iterations', '_unknown_tagged_fields')
-    SCHEMA = (('mechanism', 'int8', (0, None), None, None), ('iterations', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, mechanism: Any = 0, iterations: Any = 0) -> None:
-        self.mechanism = mechanism
-        self.iterations = iterations
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.mechanism == other.mechanism and self.iterations == other.iterations  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeUserScramCredentialsResponse_CredentialInfo(mechanism={self.mechanism!r}, iterations={self.iterations!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int8(self.mechanism)
-        w.int32(self.iterations)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeUserScramCredentialsResponse_CredentialInfo":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.mechanism = r.int8()
-        self.iterations = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult:
-    __slots__ = ('user', 'error_code', 'error_message', 'credential_infos', '_unknown_tagged_fields')
-    SCHEMA = (('user', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('credential_infos', '[]CredentialInfo', (0, None), None, None))
-    
-    def __init__(self, *, user: Any = '', error_code: Any = 0, error_message: Any = '', credential_infos: Any = _MISSING) -> None:
-        self.user = user
-        self.error_code = error_code
-        self.error_message = error_message
-        self.credential_infos = [] if credential_infos is _MISSING else credential_infos
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.user == other.user and self.error_code == other.error_code and self.error_message == other.error_message and self.credential_infos == other.credential_infos  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult(user={self.user!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, credential_infos={self.credential_infos!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.user is None:
-            raise ValueError('non-nullable field User was set to null')
-        w.compact_string(self.user)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        w.compact_array_length(len(self.credential_infos))
-        for _x in self.credential_infos:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.user = r.compact_string()
-        if self.user is None:
-            raise DecodeError('non-nullable field User was serialized as null')
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field CredentialInfos was serialized as null')
-        else:
-            self.credential_infos = [_DescribeUserScramCredentialsResponse_CredentialInfo.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class DescribeUserScramCredentialsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'results', '_unknown_tagged_fields')
@@ -431,24 +267,24 @@ class DescribeUserScramCredentialsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeUserScramCredentialsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('results', '[]DescribeUserScramCredentialsResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '', results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DescribeUserScramCredentialsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -463,7 +299,7 @@ class DescribeUserScramCredentialsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DescribeUserScramCredentialsResponse":
         self = cls.__new__(cls)
@@ -486,22 +322,16 @@ class DescribeUserScramCredentialsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DescribeUserScramCredentialsResponse":
         return cls.decode(Reader(buf), version)
-    
-DescribeUserScramCredentialsResponse.CredentialInfo = _DescribeUserScramCredentialsResponse_CredentialInfo  # type: ignore[attr-defined]
-_DescribeUserScramCredentialsResponse_CredentialInfo.__name__ = 'CredentialInfo'
-_DescribeUserScramCredentialsResponse_CredentialInfo.__qualname__ = 'DescribeUserScramCredentialsResponse.CredentialInfo'
-DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult = _DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult  # type: ignore[attr-defined]
-_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult.__name__ = 'DescribeUserScramCredentialsResult'
-_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult.__qualname__ = 'DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult'
+
 DescribeUserScramCredentialsResponse.CredentialInfo = _DescribeUserScramCredentialsResponse_CredentialInfo  # type: ignore[attr-defined]
 _DescribeUserScramCredentialsResponse_CredentialInfo.__name__ = 'CredentialInfo'
 _DescribeUserScramCredentialsResponse_CredentialInfo.__qualname__ = 'DescribeUserScramCredentialsResponse.CredentialInfo'

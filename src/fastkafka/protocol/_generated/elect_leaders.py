@@ -31,86 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ElectLeadersRequest_TopicPartitions:
     __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ElectLeadersRequest_TopicPartitions(topic={self.topic!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.topic is None:
-            raise ValueError('non-nullable field Topic was set to null')
-        if flexible:
-            w.compact_string(self.topic)
-        else:
-            w.string(self.topic)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ElectLeadersRequest_TopicPartitions":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.topic = (r.compact_string() if flexible else r.string())
-        if self.topic is None:
-            raise DecodeError('non-nullable field Topic was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _ElectLeadersRequest_TopicPartitions:
-    __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
     def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ElectLeadersRequest_TopicPartitions(topic={self.topic!r}, partitions={self.partitions!r})"
-    
+        return f"ElectLeadersRequest.TopicPartitions(topic={self.topic!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.topic is None:
@@ -131,7 +67,7 @@ class _ElectLeadersRequest_TopicPartitions:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ElectLeadersRequest_TopicPartitions":
         self = cls.__new__(cls)
@@ -154,7 +90,7 @@ class _ElectLeadersRequest_TopicPartitions:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class ElectLeadersRequest:
     __slots__ = ('election_type', 'topic_partitions', 'timeout_ms', '_unknown_tagged_fields')
@@ -163,23 +99,23 @@ class ElectLeadersRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'ElectLeadersRequest'
     SCHEMA = (('election_type', 'int8', (1, None), None, None), ('topic_partitions', '[]TopicPartitions', (0, None), (0, None), None), ('timeout_ms', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, election_type: Any = 0, topic_partitions: Any = _MISSING, timeout_ms: Any = 60000) -> None:
         self.election_type = election_type
         self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
         self.timeout_ms = timeout_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.election_type == other.election_type and self.topic_partitions == other.topic_partitions and self.timeout_ms == other.timeout_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ElectLeadersRequest(election_type={self.election_type!r}, topic_partitions={self.topic_partitions!r}, timeout_ms={self.timeout_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if version >= 1:
@@ -205,7 +141,7 @@ class ElectLeadersRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ElectLeadersRequest":
         self = cls.__new__(cls)
@@ -230,19 +166,16 @@ class ElectLeadersRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ElectLeadersRequest":
         return cls.decode(Reader(buf), version)
-    
-ElectLeadersRequest.TopicPartitions = _ElectLeadersRequest_TopicPartitions  # type: ignore[attr-defined]
-_ElectLeadersRequest_TopicPartitions.__name__ = 'TopicPartitions'
-_ElectLeadersRequest_TopicPartitions.__qualname__ = 'ElectLeadersRequest.TopicPartitions'
+
 ElectLeadersRequest.TopicPartitions = _ElectLeadersRequest_TopicPartitions  # type: ignore[attr-defined]
 _ElectLeadersRequest_TopicPartitions.__name__ = 'TopicPartitions'
 _ElectLeadersRequest_TopicPartitions.__qualname__ = 'ElectLeadersRequest.TopicPartitions'
@@ -251,23 +184,23 @@ _ElectLeadersRequest_TopicPartitions.__qualname__ = 'ElectLeadersRequest.TopicPa
 class _ElectLeadersResponse_PartitionResult:
     __slots__ = ('partition_id', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('partition_id', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition_id: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
         self.partition_id = partition_id
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_id == other.partition_id and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ElectLeadersResponse_PartitionResult(partition_id={self.partition_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"ElectLeadersResponse.PartitionResult(partition_id={self.partition_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.partition_id)
@@ -282,7 +215,7 @@ class _ElectLeadersResponse_PartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ElectLeadersResponse_PartitionResult":
         self = cls.__new__(cls)
@@ -300,27 +233,27 @@ class _ElectLeadersResponse_PartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ElectLeadersResponse_ReplicaElectionResult:
     __slots__ = ('topic', 'partition_result', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partition_result', '[]PartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, topic: Any = '', partition_result: Any = _MISSING) -> None:
         self.topic = topic
         self.partition_result = [] if partition_result is _MISSING else partition_result
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partition_result == other.partition_result  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ElectLeadersResponse_ReplicaElectionResult(topic={self.topic!r}, partition_result={self.partition_result!r})"
-    
+        return f"ElectLeadersResponse.ReplicaElectionResult(topic={self.topic!r}, partition_result={self.partition_result!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.topic is None:
@@ -341,7 +274,7 @@ class _ElectLeadersResponse_ReplicaElectionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ElectLeadersResponse_ReplicaElectionResult":
         self = cls.__new__(cls)
@@ -364,125 +297,7 @@ class _ElectLeadersResponse_ReplicaElectionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ElectLeadersResponse_PartitionResult:
-    __slots__ = ('partition_id', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('partition_id', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition_id: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
-        self.partition_id = partition_id
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_id == other.partition_id and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ElectLeadersResponse_PartitionResult(partition_id={self.partition_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int32(self.partition_id)
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ElectLeadersResponse_PartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.partition_id = r.int32()
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ElectLeadersResponse_ReplicaElectionResult:
-    __slots__ = ('topic', 'partition_result', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, None), None, None), ('partition_result', '[]PartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partition_result: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partition_result = [] if partition_result is _MISSING else partition_result
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partition_result == other.partition_result  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ElectLeadersResponse_ReplicaElectionResult(topic={self.topic!r}, partition_result={self.partition_result!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.topic is None:
-            raise ValueError('non-nullable field Topic was set to null')
-        if flexible:
-            w.compact_string(self.topic)
-        else:
-            w.string(self.topic)
-        if flexible:
-            w.compact_array_length(len(self.partition_result))
-        else:
-            w.array_length(len(self.partition_result))
-        for _x in self.partition_result:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ElectLeadersResponse_ReplicaElectionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.topic = (r.compact_string() if flexible else r.string())
-        if self.topic is None:
-            raise DecodeError('non-nullable field Topic was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionResult was serialized as null')
-        else:
-            self.partition_result = [_ElectLeadersResponse_PartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ElectLeadersResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'replica_election_results', '_unknown_tagged_fields')
@@ -491,23 +306,23 @@ class ElectLeadersResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'ElectLeadersResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (1, None), None, None), ('replica_election_results', '[]ReplicaElectionResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, replica_election_results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.replica_election_results = [] if replica_election_results is _MISSING else replica_election_results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.replica_election_results == other.replica_election_results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ElectLeadersResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, replica_election_results={self.replica_election_results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -525,7 +340,7 @@ class ElectLeadersResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ElectLeadersResponse":
         self = cls.__new__(cls)
@@ -550,22 +365,16 @@ class ElectLeadersResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ElectLeadersResponse":
         return cls.decode(Reader(buf), version)
-    
-ElectLeadersResponse.PartitionResult = _ElectLeadersResponse_PartitionResult  # type: ignore[attr-defined]
-_ElectLeadersResponse_PartitionResult.__name__ = 'PartitionResult'
-_ElectLeadersResponse_PartitionResult.__qualname__ = 'ElectLeadersResponse.PartitionResult'
-ElectLeadersResponse.ReplicaElectionResult = _ElectLeadersResponse_ReplicaElectionResult  # type: ignore[attr-defined]
-_ElectLeadersResponse_ReplicaElectionResult.__name__ = 'ReplicaElectionResult'
-_ElectLeadersResponse_ReplicaElectionResult.__qualname__ = 'ElectLeadersResponse.ReplicaElectionResult'
+
 ElectLeadersResponse.PartitionResult = _ElectLeadersResponse_PartitionResult  # type: ignore[attr-defined]
 _ElectLeadersResponse_PartitionResult.__name__ = 'PartitionResult'
 _ElectLeadersResponse_PartitionResult.__qualname__ = 'ElectLeadersResponse.PartitionResult'

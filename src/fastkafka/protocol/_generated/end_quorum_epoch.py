@@ -31,52 +31,40 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _EndQuorumEpochRequest_ReplicaInfo:
     __slots__ = ('candidate_id', 'candidate_directory_id', '_unknown_tagged_fields')
     SCHEMA = (('candidate_id', 'int32', (1, None), None, None), ('candidate_directory_id', 'uuid', (1, None), None, None))
-    
+
     def __init__(self, *, candidate_id: Any = 0, candidate_directory_id: Any = _ZERO_UUID) -> None:
         self.candidate_id = candidate_id
         self.candidate_directory_id = candidate_directory_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.candidate_id == other.candidate_id and self.candidate_directory_id == other.candidate_directory_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_EndQuorumEpochRequest_ReplicaInfo(candidate_id={self.candidate_id!r}, candidate_directory_id={self.candidate_directory_id!r})"
-    
+        return f"EndQuorumEpochRequest.ReplicaInfo(candidate_id={self.candidate_id!r}, candidate_directory_id={self.candidate_directory_id!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            w.int32(self.candidate_id)
-        elif self.candidate_id != 0:
-            raise ValueError('field CandidateId is not supported in version %d of EndQuorumEpochRequest' % version)
-        if version >= 1:
-            w.uuid(self.candidate_directory_id)
-        elif self.candidate_directory_id != _ZERO_UUID:
-            raise ValueError('field CandidateDirectoryId is not supported in version %d of EndQuorumEpochRequest' % version)
+        flexible = True
+        w.int32(self.candidate_id)
+        w.uuid(self.candidate_directory_id)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochRequest_ReplicaInfo":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.candidate_id = r.int32()
-        else:
-            self.candidate_id = 0
-        if version >= 1:
-            self.candidate_directory_id = r.uuid()
-        else:
-            self.candidate_directory_id = _ZERO_UUID
+        flexible = True
+        self.candidate_id = r.int32()
+        self.candidate_directory_id = r.uuid()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -86,12 +74,12 @@ class _EndQuorumEpochRequest_ReplicaInfo:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _EndQuorumEpochRequest_PartitionData:
     __slots__ = ('partition_index', 'leader_id', 'leader_epoch', 'preferred_successors', 'preferred_candidates', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('preferred_successors', '[]int32', (0, 0), None, None), ('preferred_candidates', '[]ReplicaInfo', (1, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0, preferred_successors: Any = _MISSING, preferred_candidates: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.leader_id = leader_id
@@ -99,17 +87,17 @@ class _EndQuorumEpochRequest_PartitionData:
         self.preferred_successors = [] if preferred_successors is _MISSING else preferred_successors
         self.preferred_candidates = [] if preferred_candidates is _MISSING else preferred_candidates
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.preferred_successors == other.preferred_successors and self.preferred_candidates == other.preferred_candidates  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_EndQuorumEpochRequest_PartitionData(partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, preferred_successors={self.preferred_successors!r}, preferred_candidates={self.preferred_candidates!r})"
-    
+        return f"EndQuorumEpochRequest.PartitionData(partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, preferred_successors={self.preferred_successors!r}, preferred_candidates={self.preferred_candidates!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.partition_index)
@@ -129,7 +117,7 @@ class _EndQuorumEpochRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochRequest_PartitionData":
         self = cls.__new__(cls)
@@ -163,27 +151,27 @@ class _EndQuorumEpochRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _EndQuorumEpochRequest_TopicData:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_EndQuorumEpochRequest_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"EndQuorumEpochRequest.TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.topic_name is None:
@@ -204,7 +192,7 @@ class _EndQuorumEpochRequest_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochRequest_TopicData":
         self = cls.__new__(cls)
@@ -227,74 +215,56 @@ class _EndQuorumEpochRequest_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _EndQuorumEpochRequest_LeaderEndpoint:
     __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_EndQuorumEpochRequest_LeaderEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"EndQuorumEpochRequest.LeaderEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of EndQuorumEpochRequest' % version)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of EndQuorumEpochRequest' % version)
-        if version >= 1:
-            w.uint16(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of EndQuorumEpochRequest' % version)
+        flexible = True
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.uint16(self.port)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochRequest_LeaderEndpoint":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
+        flexible = True
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.uint16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -304,285 +274,7 @@ class _EndQuorumEpochRequest_LeaderEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _EndQuorumEpochRequest_ReplicaInfo:
-    __slots__ = ('candidate_id', 'candidate_directory_id', '_unknown_tagged_fields')
-    SCHEMA = (('candidate_id', 'int32', (1, None), None, None), ('candidate_directory_id', 'uuid', (1, None), None, None))
-    
-    def __init__(self, *, candidate_id: Any = 0, candidate_directory_id: Any = _ZERO_UUID) -> None:
-        self.candidate_id = candidate_id
-        self.candidate_directory_id = candidate_directory_id
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.candidate_id == other.candidate_id and self.candidate_directory_id == other.candidate_directory_id  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_EndQuorumEpochRequest_ReplicaInfo(candidate_id={self.candidate_id!r}, candidate_directory_id={self.candidate_directory_id!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            w.int32(self.candidate_id)
-        elif self.candidate_id != 0:
-            raise ValueError('field CandidateId is not supported in version %d of EndQuorumEpochRequest' % version)
-        if version >= 1:
-            w.uuid(self.candidate_directory_id)
-        elif self.candidate_directory_id != _ZERO_UUID:
-            raise ValueError('field CandidateDirectoryId is not supported in version %d of EndQuorumEpochRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochRequest_ReplicaInfo":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.candidate_id = r.int32()
-        else:
-            self.candidate_id = 0
-        if version >= 1:
-            self.candidate_directory_id = r.uuid()
-        else:
-            self.candidate_directory_id = _ZERO_UUID
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _EndQuorumEpochRequest_PartitionData:
-    __slots__ = ('partition_index', 'leader_id', 'leader_epoch', 'preferred_successors', 'preferred_candidates', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('preferred_successors', '[]int32', (0, 0), None, None), ('preferred_candidates', '[]ReplicaInfo', (1, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0, preferred_successors: Any = _MISSING, preferred_candidates: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self.preferred_successors = [] if preferred_successors is _MISSING else preferred_successors
-        self.preferred_candidates = [] if preferred_candidates is _MISSING else preferred_candidates
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.preferred_successors == other.preferred_successors and self.preferred_candidates == other.preferred_candidates  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_EndQuorumEpochRequest_PartitionData(partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, preferred_successors={self.preferred_successors!r}, preferred_candidates={self.preferred_candidates!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int32(self.partition_index)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        if version <= 0:
-            w.array_length(len(self.preferred_successors))
-            for _x in self.preferred_successors:
-                w.int32(_x)
-        if version >= 1:
-            w.compact_array_length(len(self.preferred_candidates))
-            for _x in self.preferred_candidates:
-                _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.partition_index = r.int32()
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        if version <= 0:
-            _n = r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field PreferredSuccessors was serialized as null')
-            else:
-                self.preferred_successors = [r.int32() for _ in range(_n)]
-        else:
-            self.preferred_successors = []
-        if version >= 1:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field PreferredCandidates was serialized as null')
-            else:
-                self.preferred_candidates = [_EndQuorumEpochRequest_ReplicaInfo.decode(r, version) for _ in range(_n)]
-        else:
-            self.preferred_candidates = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _EndQuorumEpochRequest_TopicData:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_EndQuorumEpochRequest_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochRequest_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_EndQuorumEpochRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _EndQuorumEpochRequest_LeaderEndpoint:
-    __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_EndQuorumEpochRequest_LeaderEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of EndQuorumEpochRequest' % version)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        elif self.host != '':
-            raise ValueError('field Host is not supported in version %d of EndQuorumEpochRequest' % version)
-        if version >= 1:
-            w.uint16(self.port)
-        elif self.port != 0:
-            raise ValueError('field Port is not supported in version %d of EndQuorumEpochRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochRequest_LeaderEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class EndQuorumEpochRequest:
     __slots__ = ('cluster_id', 'topics', 'leader_endpoints', '_unknown_tagged_fields')
@@ -591,23 +283,23 @@ class EndQuorumEpochRequest:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'EndQuorumEpochRequest'
     SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('topics', '[]TopicData', (0, None), None, None), ('leader_endpoints', '[]LeaderEndpoint', (1, None), None, None))
-    
+
     def __init__(self, *, cluster_id: Any = None, topics: Any = _MISSING, leader_endpoints: Any = _MISSING) -> None:
         self.cluster_id = cluster_id
         self.topics = [] if topics is _MISSING else topics
         self.leader_endpoints = [] if leader_endpoints is _MISSING else leader_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.topics == other.topics and self.leader_endpoints == other.leader_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"EndQuorumEpochRequest(cluster_id={self.cluster_id!r}, topics={self.topics!r}, leader_endpoints={self.leader_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -630,7 +322,7 @@ class EndQuorumEpochRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "EndQuorumEpochRequest":
         self = cls.__new__(cls)
@@ -659,28 +351,16 @@ class EndQuorumEpochRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "EndQuorumEpochRequest":
         return cls.decode(Reader(buf), version)
-    
-EndQuorumEpochRequest.ReplicaInfo = _EndQuorumEpochRequest_ReplicaInfo  # type: ignore[attr-defined]
-_EndQuorumEpochRequest_ReplicaInfo.__name__ = 'ReplicaInfo'
-_EndQuorumEpochRequest_ReplicaInfo.__qualname__ = 'EndQuorumEpochRequest.ReplicaInfo'
-EndQuorumEpochRequest.PartitionData = _EndQuorumEpochRequest_PartitionData  # type: ignore[attr-defined]
-_EndQuorumEpochRequest_PartitionData.__name__ = 'PartitionData'
-_EndQuorumEpochRequest_PartitionData.__qualname__ = 'EndQuorumEpochRequest.PartitionData'
-EndQuorumEpochRequest.TopicData = _EndQuorumEpochRequest_TopicData  # type: ignore[attr-defined]
-_EndQuorumEpochRequest_TopicData.__name__ = 'TopicData'
-_EndQuorumEpochRequest_TopicData.__qualname__ = 'EndQuorumEpochRequest.TopicData'
-EndQuorumEpochRequest.LeaderEndpoint = _EndQuorumEpochRequest_LeaderEndpoint  # type: ignore[attr-defined]
-_EndQuorumEpochRequest_LeaderEndpoint.__name__ = 'LeaderEndpoint'
-_EndQuorumEpochRequest_LeaderEndpoint.__qualname__ = 'EndQuorumEpochRequest.LeaderEndpoint'
+
 EndQuorumEpochRequest.ReplicaInfo = _EndQuorumEpochRequest_ReplicaInfo  # type: ignore[attr-defined]
 _EndQuorumEpochRequest_ReplicaInfo.__name__ = 'ReplicaInfo'
 _EndQuorumEpochRequest_ReplicaInfo.__qualname__ = 'EndQuorumEpochRequest.ReplicaInfo'
@@ -698,24 +378,24 @@ _EndQuorumEpochRequest_LeaderEndpoint.__qualname__ = 'EndQuorumEpochRequest.Lead
 class _EndQuorumEpochResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'leader_id', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_EndQuorumEpochResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"EndQuorumEpochResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.partition_index)
@@ -728,7 +408,7 @@ class _EndQuorumEpochResponse_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochResponse_PartitionData":
         self = cls.__new__(cls)
@@ -747,27 +427,27 @@ class _EndQuorumEpochResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _EndQuorumEpochResponse_TopicData:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_EndQuorumEpochResponse_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"EndQuorumEpochResponse.TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.topic_name is None:
@@ -788,7 +468,7 @@ class _EndQuorumEpochResponse_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochResponse_TopicData":
         self = cls.__new__(cls)
@@ -811,64 +491,52 @@ class _EndQuorumEpochResponse_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _EndQuorumEpochResponse_NodeEndpoint:
     __slots__ = ('node_id', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_EndQuorumEpochResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"EndQuorumEpochResponse.NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            w.int32(self.node_id)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 1:
-            w.uint16(self.port)
+        flexible = True
+        w.int32(self.node_id)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.uint16(self.port)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochResponse_NodeEndpoint":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
+        flexible = True
+        self.node_id = r.int32()
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.uint16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -878,192 +546,7 @@ class _EndQuorumEpochResponse_NodeEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _EndQuorumEpochResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', 'leader_id', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_EndQuorumEpochResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _EndQuorumEpochResponse_TopicData:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_EndQuorumEpochResponse_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochResponse_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_EndQuorumEpochResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _EndQuorumEpochResponse_NodeEndpoint:
-    __slots__ = ('node_id', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_EndQuorumEpochResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if version >= 1:
-            w.int32(self.node_id)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 1:
-            w.uint16(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_EndQuorumEpochResponse_NodeEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        if version >= 1:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class EndQuorumEpochResponse:
     __slots__ = ('error_code', 'topics', 'node_endpoints', '_unknown_tagged_fields')
@@ -1072,23 +555,23 @@ class EndQuorumEpochResponse:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'EndQuorumEpochResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (1, None), None, 0))
-    
+
     def __init__(self, *, error_code: Any = 0, topics: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.error_code = error_code
         self.topics = [] if topics is _MISSING else topics
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.topics == other.topics and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"EndQuorumEpochResponse(error_code={self.error_code!r}, topics={self.topics!r}, node_endpoints={self.node_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int16(self.error_code)
@@ -1113,7 +596,7 @@ class EndQuorumEpochResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "EndQuorumEpochResponse":
         self = cls.__new__(cls)
@@ -1144,25 +627,16 @@ class EndQuorumEpochResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "EndQuorumEpochResponse":
         return cls.decode(Reader(buf), version)
-    
-EndQuorumEpochResponse.PartitionData = _EndQuorumEpochResponse_PartitionData  # type: ignore[attr-defined]
-_EndQuorumEpochResponse_PartitionData.__name__ = 'PartitionData'
-_EndQuorumEpochResponse_PartitionData.__qualname__ = 'EndQuorumEpochResponse.PartitionData'
-EndQuorumEpochResponse.TopicData = _EndQuorumEpochResponse_TopicData  # type: ignore[attr-defined]
-_EndQuorumEpochResponse_TopicData.__name__ = 'TopicData'
-_EndQuorumEpochResponse_TopicData.__qualname__ = 'EndQuorumEpochResponse.TopicData'
-EndQuorumEpochResponse.NodeEndpoint = _EndQuorumEpochResponse_NodeEndpoint  # type: ignore[attr-defined]
-_EndQuorumEpochResponse_NodeEndpoint.__name__ = 'NodeEndpoint'
-_EndQuorumEpochResponse_NodeEndpoint.__qualname__ = 'EndQuorumEpochResponse.NodeEndpoint'
+
 EndQuorumEpochResponse.PartitionData = _EndQuorumEpochResponse_PartitionData  # type: ignore[attr-defined]
 _EndQuorumEpochResponse_PartitionData.__name__ = 'PartitionData'
 _EndQuorumEpochResponse_PartitionData.__qualname__ = 'EndQuorumEpochResponse.PartitionData'

@@ -35,24 +35,24 @@ class EndTxnRequest:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'EndTxnRequest'
     SCHEMA = (('transactional_id', 'string', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('committed', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, transactional_id: Any = '', producer_id: Any = 0, producer_epoch: Any = 0, committed: Any = False) -> None:
         self.transactional_id = transactional_id
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self.committed = committed
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.committed == other.committed  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"EndTxnRequest(transactional_id={self.transactional_id!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, committed={self.committed!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if self.transactional_id is None:
@@ -70,7 +70,7 @@ class EndTxnRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "EndTxnRequest":
         self = cls.__new__(cls)
@@ -91,16 +91,15 @@ class EndTxnRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "EndTxnRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class EndTxnResponse:
@@ -110,24 +109,24 @@ class EndTxnResponse:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'EndTxnResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('producer_id', 'int64', (5, None), None, None), ('producer_epoch', 'int16', (5, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, producer_id: Any = -1, producer_epoch: Any = -1) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"EndTxnResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int32(self.throttle_time_ms)
@@ -142,7 +141,7 @@ class EndTxnResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "EndTxnResponse":
         self = cls.__new__(cls)
@@ -167,12 +166,12 @@ class EndTxnResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "EndTxnResponse":
         return cls.decode(Reader(buf), version)

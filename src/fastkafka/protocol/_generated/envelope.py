@@ -35,23 +35,23 @@ class EnvelopeRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'EnvelopeRequest'
     SCHEMA = (('request_data', 'bytes', (0, None), None, None), ('request_principal', 'bytes', (0, None), (0, None), None), ('client_host_address', 'bytes', (0, None), None, None))
-    
+
     def __init__(self, *, request_data: Any = b"", request_principal: Any = b"", client_host_address: Any = b"") -> None:
         self.request_data = request_data
         self.request_principal = request_principal
         self.client_host_address = client_host_address
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.request_data == other.request_data and self.request_principal == other.request_principal and self.client_host_address == other.client_host_address  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"EnvelopeRequest(request_data={self.request_data!r}, request_principal={self.request_principal!r}, client_host_address={self.client_host_address!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.request_data is None:
@@ -67,7 +67,7 @@ class EnvelopeRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "EnvelopeRequest":
         self = cls.__new__(cls)
@@ -89,16 +89,15 @@ class EnvelopeRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "EnvelopeRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class EnvelopeResponse:
@@ -108,22 +107,22 @@ class EnvelopeResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'EnvelopeResponse'
     SCHEMA = (('response_data', 'bytes', (0, None), (0, None), None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, response_data: Any = None, error_code: Any = 0) -> None:
         self.response_data = response_data
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.response_data == other.response_data and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"EnvelopeResponse(response_data={self.response_data!r}, error_code={self.error_code!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_bytes(self.response_data)
@@ -134,7 +133,7 @@ class EnvelopeResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "EnvelopeResponse":
         self = cls.__new__(cls)
@@ -151,12 +150,12 @@ class EnvelopeResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "EnvelopeResponse":
         return cls.decode(Reader(buf), version)

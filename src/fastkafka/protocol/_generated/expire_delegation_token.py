@@ -35,22 +35,22 @@ class ExpireDelegationTokenRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'ExpireDelegationTokenRequest'
     SCHEMA = (('hmac', 'bytes', (0, None), None, None), ('expiry_time_period_ms', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, hmac: Any = b"", expiry_time_period_ms: Any = 0) -> None:
         self.hmac = hmac
         self.expiry_time_period_ms = expiry_time_period_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.hmac == other.hmac and self.expiry_time_period_ms == other.expiry_time_period_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ExpireDelegationTokenRequest(hmac={self.hmac!r}, expiry_time_period_ms={self.expiry_time_period_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.hmac is None:
@@ -66,7 +66,7 @@ class ExpireDelegationTokenRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ExpireDelegationTokenRequest":
         self = cls.__new__(cls)
@@ -85,16 +85,15 @@ class ExpireDelegationTokenRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ExpireDelegationTokenRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ExpireDelegationTokenResponse:
@@ -104,23 +103,23 @@ class ExpireDelegationTokenResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'ExpireDelegationTokenResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('expiry_timestamp_ms', 'int64', (0, None), None, None), ('throttle_time_ms', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, expiry_timestamp_ms: Any = 0, throttle_time_ms: Any = 0) -> None:
         self.error_code = error_code
         self.expiry_timestamp_ms = expiry_timestamp_ms
         self.throttle_time_ms = throttle_time_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.expiry_timestamp_ms == other.expiry_timestamp_ms and self.throttle_time_ms == other.throttle_time_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ExpireDelegationTokenResponse(error_code={self.error_code!r}, expiry_timestamp_ms={self.expiry_timestamp_ms!r}, throttle_time_ms={self.throttle_time_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -132,7 +131,7 @@ class ExpireDelegationTokenResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ExpireDelegationTokenResponse":
         self = cls.__new__(cls)
@@ -150,12 +149,12 @@ class ExpireDelegationTokenResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ExpireDelegationTokenResponse":
         return cls.decode(Reader(buf), version)

@@ -31,52 +31,40 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _FetchRequest_ReplicaState:
     __slots__ = ('replica_id', 'replica_epoch', '_unknown_tagged_fields')
     SCHEMA = (('replica_id', 'int32', (15, None), None, None), ('replica_epoch', 'int64', (15, None), None, None))
-    
+
     def __init__(self, *, replica_id: Any = -1, replica_epoch: Any = -1) -> None:
         self.replica_id = replica_id
         self.replica_epoch = replica_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.replica_id == other.replica_id and self.replica_epoch == other.replica_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchRequest_ReplicaState(replica_id={self.replica_id!r}, replica_epoch={self.replica_epoch!r})"
-    
+        return f"FetchRequest.ReplicaState(replica_id={self.replica_id!r}, replica_epoch={self.replica_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 15:
-            w.int32(self.replica_id)
-        elif self.replica_id != -1:
-            raise ValueError('field ReplicaId is not supported in version %d of FetchRequest' % version)
-        if version >= 15:
-            w.int64(self.replica_epoch)
-        elif self.replica_epoch != -1:
-            raise ValueError('field ReplicaEpoch is not supported in version %d of FetchRequest' % version)
+        flexible = True
+        w.int32(self.replica_id)
+        w.int64(self.replica_epoch)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchRequest_ReplicaState":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 15:
-            self.replica_id = r.int32()
-        else:
-            self.replica_id = -1
-        if version >= 15:
-            self.replica_epoch = r.int64()
-        else:
-            self.replica_epoch = -1
+        flexible = True
+        self.replica_id = r.int32()
+        self.replica_epoch = r.int64()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -86,12 +74,12 @@ class _FetchRequest_ReplicaState:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchRequest_FetchPartition:
     __slots__ = ('partition', 'current_leader_epoch', 'fetch_offset', 'last_fetched_epoch', 'log_start_offset', 'partition_max_bytes', 'replica_directory_id', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (9, None), None, None), ('fetch_offset', 'int64', (0, None), None, None), ('last_fetched_epoch', 'int32', (12, None), None, None), ('log_start_offset', 'int64', (5, None), None, None), ('partition_max_bytes', 'int32', (0, None), None, None), ('replica_directory_id', 'uuid', (17, None), None, 0))
-    
+
     def __init__(self, *, partition: Any = 0, current_leader_epoch: Any = -1, fetch_offset: Any = 0, last_fetched_epoch: Any = -1, log_start_offset: Any = -1, partition_max_bytes: Any = 0, replica_directory_id: Any = _ZERO_UUID) -> None:
         self.partition = partition
         self.current_leader_epoch = current_leader_epoch
@@ -101,17 +89,17 @@ class _FetchRequest_FetchPartition:
         self.partition_max_bytes = partition_max_bytes
         self.replica_directory_id = replica_directory_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.current_leader_epoch == other.current_leader_epoch and self.fetch_offset == other.fetch_offset and self.last_fetched_epoch == other.last_fetched_epoch and self.log_start_offset == other.log_start_offset and self.partition_max_bytes == other.partition_max_bytes and self.replica_directory_id == other.replica_directory_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchRequest_FetchPartition(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, fetch_offset={self.fetch_offset!r}, last_fetched_epoch={self.last_fetched_epoch!r}, log_start_offset={self.log_start_offset!r}, partition_max_bytes={self.partition_max_bytes!r}, replica_directory_id={self.replica_directory_id!r})"
-    
+        return f"FetchRequest.FetchPartition(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, fetch_offset={self.fetch_offset!r}, last_fetched_epoch={self.last_fetched_epoch!r}, log_start_offset={self.log_start_offset!r}, partition_max_bytes={self.partition_max_bytes!r}, replica_directory_id={self.replica_directory_id!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
         w.int32(self.partition)
@@ -138,7 +126,7 @@ class _FetchRequest_FetchPartition:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchRequest_FetchPartition":
         self = cls.__new__(cls)
@@ -174,28 +162,28 @@ class _FetchRequest_FetchPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchRequest_FetchTopic:
     __slots__ = ('topic', 'topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, 12), None, None), ('topic_id', 'uuid', (13, None), None, None), ('partitions', '[]FetchPartition', (0, None), None, None))
-    
+
     def __init__(self, *, topic: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchRequest_FetchTopic(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"FetchRequest.FetchTopic(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
         if version <= 12:
@@ -219,7 +207,7 @@ class _FetchRequest_FetchTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchRequest_FetchTopic":
         self = cls.__new__(cls)
@@ -249,257 +237,28 @@ class _FetchRequest_FetchTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchRequest_ForgottenTopic:
     __slots__ = ('topic', 'topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (7, 12), None, None), ('topic_id', 'uuid', (13, None), None, None), ('partitions', '[]int32', (7, None), None, None))
-    
+
     def __init__(self, *, topic: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchRequest_ForgottenTopic(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 7 and version <= 12:
-            if self.topic is None:
-                raise ValueError('non-nullable field Topic was set to null')
-            if flexible:
-                w.compact_string(self.topic)
-            else:
-                w.string(self.topic)
-        if version >= 13:
-            w.uuid(self.topic_id)
-        if version >= 7:
-            if flexible:
-                w.compact_array_length(len(self.partitions))
-            else:
-                w.array_length(len(self.partitions))
-            for _x in self.partitions:
-                w.int32(_x)
-        elif self.partitions:
-            raise ValueError('field Partitions is not supported in version %d of FetchRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchRequest_ForgottenTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 7 and version <= 12:
-            self.topic = (r.compact_string() if flexible else r.string())
-            if self.topic is None:
-                raise DecodeError('non-nullable field Topic was serialized as null')
-        else:
-            self.topic = ''
-        if version >= 13:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        if version >= 7:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Partitions was serialized as null')
-            else:
-                self.partitions = [r.int32() for _ in range(_n)]
-        else:
-            self.partitions = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _FetchRequest_ReplicaState:
-    __slots__ = ('replica_id', 'replica_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('replica_id', 'int32', (15, None), None, None), ('replica_epoch', 'int64', (15, None), None, None))
-    
-    def __init__(self, *, replica_id: Any = -1, replica_epoch: Any = -1) -> None:
-        self.replica_id = replica_id
-        self.replica_epoch = replica_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.replica_id == other.replica_id and self.replica_epoch == other.replica_epoch  # type: ignore[attr-defined]
-    
     __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchRequest_ReplicaState(replica_id={self.replica_id!r}, replica_epoch={self.replica_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 15:
-            w.int32(self.replica_id)
-        elif self.replica_id != -1:
-            raise ValueError('field ReplicaId is not supported in version %d of FetchRequest' % version)
-        if version >= 15:
-            w.int64(self.replica_epoch)
-        elif self.replica_epoch != -1:
-            raise ValueError('field ReplicaEpoch is not supported in version %d of FetchRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchRequest_ReplicaState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 15:
-            self.replica_id = r.int32()
-        else:
-            self.replica_id = -1
-        if version >= 15:
-            self.replica_epoch = r.int64()
-        else:
-            self.replica_epoch = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _FetchRequest_FetchPartition:
-    __slots__ = ('partition', 'current_leader_epoch', 'fetch_offset', 'last_fetched_epoch', 'log_start_offset', 'partition_max_bytes', 'replica_directory_id', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (9, None), None, None), ('fetch_offset', 'int64', (0, None), None, None), ('last_fetched_epoch', 'int32', (12, None), None, None), ('log_start_offset', 'int64', (5, None), None, None), ('partition_max_bytes', 'int32', (0, None), None, None), ('replica_directory_id', 'uuid', (17, None), None, 0))
-    
-    def __init__(self, *, partition: Any = 0, current_leader_epoch: Any = -1, fetch_offset: Any = 0, last_fetched_epoch: Any = -1, log_start_offset: Any = -1, partition_max_bytes: Any = 0, replica_directory_id: Any = _ZERO_UUID) -> None:
-        self.partition = partition
-        self.current_leader_epoch = current_leader_epoch
-        self.fetch_offset = fetch_offset
-        self.last_fetched_epoch = last_fetched_epoch
-        self.log_start_offset = log_start_offset
-        self.partition_max_bytes = partition_max_bytes
-        self.replica_directory_id = replica_directory_id
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.current_leader_epoch == other.current_leader_epoch and self.fetch_offset == other.fetch_offset and self.last_fetched_epoch == other.last_fetched_epoch and self.log_start_offset == other.log_start_offset and self.partition_max_bytes == other.partition_max_bytes and self.replica_directory_id == other.replica_directory_id  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
     def __repr__(self) -> str:
-        return f"_FetchRequest_FetchPartition(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, fetch_offset={self.fetch_offset!r}, last_fetched_epoch={self.last_fetched_epoch!r}, log_start_offset={self.log_start_offset!r}, partition_max_bytes={self.partition_max_bytes!r}, replica_directory_id={self.replica_directory_id!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        w.int32(self.partition)
-        if version >= 9:
-            w.int32(self.current_leader_epoch)
-        w.int64(self.fetch_offset)
-        if version >= 12:
-            w.int32(self.last_fetched_epoch)
-        elif self.last_fetched_epoch != -1:
-            raise ValueError('field LastFetchedEpoch is not supported in version %d of FetchRequest' % version)
-        if version >= 5:
-            w.int64(self.log_start_offset)
-        w.int32(self.partition_max_bytes)
-        if flexible:
-            _tags: list[tuple[int, bytes]] = []
-            if (version >= 17) and self.replica_directory_id != _ZERO_UUID:
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                w.uuid(self.replica_directory_id)
-                w = _w0
-                _tags.append((0, _tw.getvalue()))
-            if self._unknown_tagged_fields:
-                _tags.extend(self._unknown_tagged_fields.items())
-                _tags.sort()
-            _write_tags(w, _tags)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchRequest_FetchPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        self.partition = r.int32()
-        if version >= 9:
-            self.current_leader_epoch = r.int32()
-        else:
-            self.current_leader_epoch = -1
-        self.fetch_offset = r.int64()
-        if version >= 12:
-            self.last_fetched_epoch = r.int32()
-        else:
-            self.last_fetched_epoch = -1
-        if version >= 5:
-            self.log_start_offset = r.int64()
-        else:
-            self.log_start_offset = -1
-        self.partition_max_bytes = r.int32()
-        self.replica_directory_id = _ZERO_UUID
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if _tag == 0 and (version >= 17):
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.replica_directory_id = r.uuid()
-                    r = _r0
-                else:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
+        return f"FetchRequest.ForgottenTopic(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
 
-class _FetchRequest_FetchTopic:
-    __slots__ = ('topic', 'topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, 12), None, None), ('topic_id', 'uuid', (13, None), None, None), ('partitions', '[]FetchPartition', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchRequest_FetchTopic(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
         if version <= 12:
@@ -516,16 +275,16 @@ class _FetchRequest_FetchTopic:
         else:
             w.array_length(len(self.partitions))
         for _x in self.partitions:
-            _x.encode(w, version)
+            w.int32(_x)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchRequest_FetchTopic":
+    def decode(cls, r: Reader, version: int) -> "_FetchRequest_ForgottenTopic":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 12
@@ -543,7 +302,7 @@ class _FetchRequest_FetchTopic:
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
         else:
-            self.partitions = [_FetchRequest_FetchPartition.decode(r, version) for _ in range(_n)]
+            self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -553,88 +312,7 @@ class _FetchRequest_FetchTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _FetchRequest_ForgottenTopic:
-    __slots__ = ('topic', 'topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (7, 12), None, None), ('topic_id', 'uuid', (13, None), None, None), ('partitions', '[]int32', (7, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchRequest_ForgottenTopic(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 7 and version <= 12:
-            if self.topic is None:
-                raise ValueError('non-nullable field Topic was set to null')
-            if flexible:
-                w.compact_string(self.topic)
-            else:
-                w.string(self.topic)
-        if version >= 13:
-            w.uuid(self.topic_id)
-        if version >= 7:
-            if flexible:
-                w.compact_array_length(len(self.partitions))
-            else:
-                w.array_length(len(self.partitions))
-            for _x in self.partitions:
-                w.int32(_x)
-        elif self.partitions:
-            raise ValueError('field Partitions is not supported in version %d of FetchRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchRequest_ForgottenTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 7 and version <= 12:
-            self.topic = (r.compact_string() if flexible else r.string())
-            if self.topic is None:
-                raise DecodeError('non-nullable field Topic was serialized as null')
-        else:
-            self.topic = ''
-        if version >= 13:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        if version >= 7:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Partitions was serialized as null')
-            else:
-                self.partitions = [r.int32() for _ in range(_n)]
-        else:
-            self.partitions = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class FetchRequest:
     __slots__ = ('cluster_id', 'replica_id', 'replica_state', 'max_wait_ms', 'min_bytes', 'max_bytes', 'isolation_level', 'session_id', 'session_epoch', 'topics', 'forgotten_topics_data', 'rack_id', '_unknown_tagged_fields')
@@ -643,7 +321,7 @@ class FetchRequest:
     FLEXIBLE_VERSIONS = (12, None)
     NAME = 'FetchRequest'
     SCHEMA = (('cluster_id', 'string', (12, None), (12, None), 0), ('replica_id', 'int32', (0, 14), None, None), ('replica_state', 'ReplicaState', (15, None), None, 1), ('max_wait_ms', 'int32', (0, None), None, None), ('min_bytes', 'int32', (0, None), None, None), ('max_bytes', 'int32', (3, None), None, None), ('isolation_level', 'int8', (4, None), None, None), ('session_id', 'int32', (7, None), None, None), ('session_epoch', 'int32', (7, None), None, None), ('topics', '[]FetchTopic', (0, None), None, None), ('forgotten_topics_data', '[]ForgottenTopic', (7, None), None, None), ('rack_id', 'string', (11, None), None, None))
-    
+
     def __init__(self, *, cluster_id: Any = None, replica_id: Any = -1, replica_state: Any = _MISSING, max_wait_ms: Any = 0, min_bytes: Any = 0, max_bytes: Any = 2147483647, isolation_level: Any = 0, session_id: Any = 0, session_epoch: Any = -1, topics: Any = _MISSING, forgotten_topics_data: Any = _MISSING, rack_id: Any = '') -> None:
         self.cluster_id = cluster_id
         self.replica_id = replica_id
@@ -658,17 +336,17 @@ class FetchRequest:
         self.forgotten_topics_data = [] if forgotten_topics_data is _MISSING else forgotten_topics_data
         self.rack_id = rack_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.replica_id == other.replica_id and self.replica_state == other.replica_state and self.max_wait_ms == other.max_wait_ms and self.min_bytes == other.min_bytes and self.max_bytes == other.max_bytes and self.isolation_level == other.isolation_level and self.session_id == other.session_id and self.session_epoch == other.session_epoch and self.topics == other.topics and self.forgotten_topics_data == other.forgotten_topics_data and self.rack_id == other.rack_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"FetchRequest(cluster_id={self.cluster_id!r}, replica_id={self.replica_id!r}, replica_state={self.replica_state!r}, max_wait_ms={self.max_wait_ms!r}, min_bytes={self.min_bytes!r}, max_bytes={self.max_bytes!r}, isolation_level={self.isolation_level!r}, session_id={self.session_id!r}, session_epoch={self.session_epoch!r}, topics={self.topics!r}, forgotten_topics_data={self.forgotten_topics_data!r}, rack_id={self.rack_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
         if version <= 14:
@@ -707,6 +385,8 @@ class FetchRequest:
                 w.compact_string(self.rack_id)
             else:
                 w.string(self.rack_id)
+        if not (version >= 15) and self.replica_state != _FetchRequest_ReplicaState():
+            raise ValueError('field ReplicaState is not supported in version %d of FetchRequest' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if (version >= 12) and self.cluster_id is not None:
@@ -727,7 +407,7 @@ class FetchRequest:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "FetchRequest":
         self = cls.__new__(cls)
@@ -795,28 +475,16 @@ class FetchRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "FetchRequest":
         return cls.decode(Reader(buf), version)
-    
-FetchRequest.ReplicaState = _FetchRequest_ReplicaState  # type: ignore[attr-defined]
-_FetchRequest_ReplicaState.__name__ = 'ReplicaState'
-_FetchRequest_ReplicaState.__qualname__ = 'FetchRequest.ReplicaState'
-FetchRequest.FetchPartition = _FetchRequest_FetchPartition  # type: ignore[attr-defined]
-_FetchRequest_FetchPartition.__name__ = 'FetchPartition'
-_FetchRequest_FetchPartition.__qualname__ = 'FetchRequest.FetchPartition'
-FetchRequest.FetchTopic = _FetchRequest_FetchTopic  # type: ignore[attr-defined]
-_FetchRequest_FetchTopic.__name__ = 'FetchTopic'
-_FetchRequest_FetchTopic.__qualname__ = 'FetchRequest.FetchTopic'
-FetchRequest.ForgottenTopic = _FetchRequest_ForgottenTopic  # type: ignore[attr-defined]
-_FetchRequest_ForgottenTopic.__name__ = 'ForgottenTopic'
-_FetchRequest_ForgottenTopic.__qualname__ = 'FetchRequest.ForgottenTopic'
+
 FetchRequest.ReplicaState = _FetchRequest_ReplicaState  # type: ignore[attr-defined]
 _FetchRequest_ReplicaState.__name__ = 'ReplicaState'
 _FetchRequest_ReplicaState.__qualname__ = 'FetchRequest.ReplicaState'
@@ -834,48 +502,40 @@ _FetchRequest_ForgottenTopic.__qualname__ = 'FetchRequest.ForgottenTopic'
 class _FetchResponse_EpochEndOffset:
     __slots__ = ('epoch', 'end_offset', '_unknown_tagged_fields')
     SCHEMA = (('epoch', 'int32', (12, None), None, None), ('end_offset', 'int64', (12, None), None, None))
-    
+
     def __init__(self, *, epoch: Any = -1, end_offset: Any = -1) -> None:
         self.epoch = epoch
         self.end_offset = end_offset
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.epoch == other.epoch and self.end_offset == other.end_offset  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchResponse_EpochEndOffset(epoch={self.epoch!r}, end_offset={self.end_offset!r})"
-    
+        return f"FetchResponse.EpochEndOffset(epoch={self.epoch!r}, end_offset={self.end_offset!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 12:
-            w.int32(self.epoch)
-        if version >= 12:
-            w.int64(self.end_offset)
+        flexible = True
+        w.int32(self.epoch)
+        w.int64(self.end_offset)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchResponse_EpochEndOffset":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 12:
-            self.epoch = r.int32()
-        else:
-            self.epoch = -1
-        if version >= 12:
-            self.end_offset = r.int64()
-        else:
-            self.end_offset = -1
+        flexible = True
+        self.epoch = r.int32()
+        self.end_offset = r.int64()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -885,53 +545,45 @@ class _FetchResponse_EpochEndOffset:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchResponse_LeaderIdAndEpoch:
     __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('leader_id', 'int32', (12, None), None, None), ('leader_epoch', 'int32', (12, None), None, None))
-    
+
     def __init__(self, *, leader_id: Any = -1, leader_epoch: Any = -1) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"FetchResponse.LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 12:
-            w.int32(self.leader_id)
-        if version >= 12:
-            w.int32(self.leader_epoch)
+        flexible = True
+        w.int32(self.leader_id)
+        w.int32(self.leader_epoch)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchResponse_LeaderIdAndEpoch":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 12:
-            self.leader_id = r.int32()
-        else:
-            self.leader_id = -1
-        if version >= 12:
-            self.leader_epoch = r.int32()
-        else:
-            self.leader_epoch = -1
+        flexible = True
+        self.leader_id = r.int32()
+        self.leader_epoch = r.int32()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -941,29 +593,29 @@ class _FetchResponse_LeaderIdAndEpoch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchResponse_SnapshotId:
     __slots__ = ('end_offset', 'epoch', '_unknown_tagged_fields')
     SCHEMA = (('end_offset', 'int64', (0, None), None, None), ('epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, end_offset: Any = -1, epoch: Any = -1) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.end_offset == other.end_offset and self.epoch == other.epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchResponse_SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
-    
+        return f"FetchResponse.SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
+        flexible = True
         w.int64(self.end_offset)
         w.int32(self.epoch)
         if flexible:
@@ -972,12 +624,12 @@ class _FetchResponse_SnapshotId:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchResponse_SnapshotId":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 12
+        flexible = True
         self.end_offset = r.int64()
         self.epoch = r.int32()
         if flexible:
@@ -989,53 +641,45 @@ class _FetchResponse_SnapshotId:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchResponse_AbortedTransaction:
     __slots__ = ('producer_id', 'first_offset', '_unknown_tagged_fields')
     SCHEMA = (('producer_id', 'int64', (4, None), None, None), ('first_offset', 'int64', (4, None), None, None))
-    
+
     def __init__(self, *, producer_id: Any = 0, first_offset: Any = 0) -> None:
         self.producer_id = producer_id
         self.first_offset = first_offset
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.producer_id == other.producer_id and self.first_offset == other.first_offset  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchResponse_AbortedTransaction(producer_id={self.producer_id!r}, first_offset={self.first_offset!r})"
-    
+        return f"FetchResponse.AbortedTransaction(producer_id={self.producer_id!r}, first_offset={self.first_offset!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
-        if version >= 4:
-            w.int64(self.producer_id)
-        if version >= 4:
-            w.int64(self.first_offset)
+        w.int64(self.producer_id)
+        w.int64(self.first_offset)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchResponse_AbortedTransaction":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 12
-        if version >= 4:
-            self.producer_id = r.int64()
-        else:
-            self.producer_id = 0
-        if version >= 4:
-            self.first_offset = r.int64()
-        else:
-            self.first_offset = 0
+        self.producer_id = r.int64()
+        self.first_offset = r.int64()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -1045,12 +689,12 @@ class _FetchResponse_AbortedTransaction:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'high_watermark', 'last_stable_offset', 'log_start_offset', 'diverging_epoch', 'current_leader', 'snapshot_id', 'aborted_transactions', 'preferred_read_replica', 'records', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('high_watermark', 'int64', (0, None), None, None), ('last_stable_offset', 'int64', (4, None), None, None), ('log_start_offset', 'int64', (5, None), None, None), ('diverging_epoch', 'EpochEndOffset', (12, None), None, 0), ('current_leader', 'LeaderIdAndEpoch', (12, None), None, 1), ('snapshot_id', 'SnapshotId', (12, None), None, 2), ('aborted_transactions', '[]AbortedTransaction', (4, None), (4, None), None), ('preferred_read_replica', 'int32', (11, None), None, None), ('records', 'records', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, high_watermark: Any = 0, last_stable_offset: Any = -1, log_start_offset: Any = -1, diverging_epoch: Any = _MISSING, current_leader: Any = _MISSING, snapshot_id: Any = _MISSING, aborted_transactions: Any = _MISSING, preferred_read_replica: Any = -1, records: Any = None) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -1064,17 +708,17 @@ class _FetchResponse_PartitionData:
         self.preferred_read_replica = preferred_read_replica
         self.records = records
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.high_watermark == other.high_watermark and self.last_stable_offset == other.last_stable_offset and self.log_start_offset == other.log_start_offset and self.diverging_epoch == other.diverging_epoch and self.current_leader == other.current_leader and self.snapshot_id == other.snapshot_id and self.aborted_transactions == other.aborted_transactions and self.preferred_read_replica == other.preferred_read_replica and self.records == other.records  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, high_watermark={self.high_watermark!r}, last_stable_offset={self.last_stable_offset!r}, log_start_offset={self.log_start_offset!r}, diverging_epoch={self.diverging_epoch!r}, current_leader={self.current_leader!r}, snapshot_id={self.snapshot_id!r}, aborted_transactions={self.aborted_transactions!r}, preferred_read_replica={self.preferred_read_replica!r}, records={self.records!r})"
-    
+        return f"FetchResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, high_watermark={self.high_watermark!r}, last_stable_offset={self.last_stable_offset!r}, log_start_offset={self.log_start_offset!r}, diverging_epoch={self.diverging_epoch!r}, current_leader={self.current_leader!r}, snapshot_id={self.snapshot_id!r}, aborted_transactions={self.aborted_transactions!r}, preferred_read_replica={self.preferred_read_replica!r}, records={self.records!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
         w.int32(self.partition_index)
@@ -1130,7 +774,7 @@ class _FetchResponse_PartitionData:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchResponse_PartitionData":
         self = cls.__new__(cls)
@@ -1187,28 +831,28 @@ class _FetchResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchResponse_FetchableTopicResponse:
     __slots__ = ('topic', 'topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, 12), None, None), ('topic_id', 'uuid', (13, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchResponse_FetchableTopicResponse(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"FetchResponse.FetchableTopicResponse(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
         if version <= 12:
@@ -1232,7 +876,7 @@ class _FetchResponse_FetchableTopicResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchResponse_FetchableTopicResponse":
         self = cls.__new__(cls)
@@ -1262,71 +906,55 @@ class _FetchResponse_FetchableTopicResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchResponse_NodeEndpoint:
     __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (16, None), None, None), ('host', 'string', (16, None), None, None), ('port', 'int32', (16, None), None, None), ('rack', 'string', (16, None), (16, None), None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self.rack = rack
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
+        return f"FetchResponse.NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 16:
-            w.int32(self.node_id)
-        if version >= 16:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 16:
-            w.int32(self.port)
-        if version >= 16:
-            w.compact_string(self.rack)
+        flexible = True
+        w.int32(self.node_id)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.int32(self.port)
+        w.compact_string(self.rack)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchResponse_NodeEndpoint":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 16:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 16:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 16:
-            self.port = r.int32()
-        else:
-            self.port = 0
-        if version >= 16:
-            self.rack = r.compact_string()
-        else:
-            self.rack = None
+        flexible = True
+        self.node_id = r.int32()
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.int32()
+        self.rack = r.compact_string()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -1336,514 +964,7 @@ class _FetchResponse_NodeEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _FetchResponse_EpochEndOffset:
-    __slots__ = ('epoch', 'end_offset', '_unknown_tagged_fields')
-    SCHEMA = (('epoch', 'int32', (12, None), None, None), ('end_offset', 'int64', (12, None), None, None))
-    
-    def __init__(self, *, epoch: Any = -1, end_offset: Any = -1) -> None:
-        self.epoch = epoch
-        self.end_offset = end_offset
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.epoch == other.epoch and self.end_offset == other.end_offset  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchResponse_EpochEndOffset(epoch={self.epoch!r}, end_offset={self.end_offset!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 12:
-            w.int32(self.epoch)
-        if version >= 12:
-            w.int64(self.end_offset)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchResponse_EpochEndOffset":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 12:
-            self.epoch = r.int32()
-        else:
-            self.epoch = -1
-        if version >= 12:
-            self.end_offset = r.int64()
-        else:
-            self.end_offset = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchResponse_LeaderIdAndEpoch:
-    __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('leader_id', 'int32', (12, None), None, None), ('leader_epoch', 'int32', (12, None), None, None))
-    
-    def __init__(self, *, leader_id: Any = -1, leader_epoch: Any = -1) -> None:
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 12:
-            w.int32(self.leader_id)
-        if version >= 12:
-            w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchResponse_LeaderIdAndEpoch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 12:
-            self.leader_id = r.int32()
-        else:
-            self.leader_id = -1
-        if version >= 12:
-            self.leader_epoch = r.int32()
-        else:
-            self.leader_epoch = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchResponse_SnapshotId:
-    __slots__ = ('end_offset', 'epoch', '_unknown_tagged_fields')
-    SCHEMA = (('end_offset', 'int64', (0, None), None, None), ('epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, end_offset: Any = -1, epoch: Any = -1) -> None:
-        self.end_offset = end_offset
-        self.epoch = epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.end_offset == other.end_offset and self.epoch == other.epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchResponse_SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        w.int64(self.end_offset)
-        w.int32(self.epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchResponse_SnapshotId":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        self.end_offset = r.int64()
-        self.epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchResponse_AbortedTransaction:
-    __slots__ = ('producer_id', 'first_offset', '_unknown_tagged_fields')
-    SCHEMA = (('producer_id', 'int64', (4, None), None, None), ('first_offset', 'int64', (4, None), None, None))
-    
-    def __init__(self, *, producer_id: Any = 0, first_offset: Any = 0) -> None:
-        self.producer_id = producer_id
-        self.first_offset = first_offset
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.producer_id == other.producer_id and self.first_offset == other.first_offset  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchResponse_AbortedTransaction(producer_id={self.producer_id!r}, first_offset={self.first_offset!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 4:
-            w.int64(self.producer_id)
-        if version >= 4:
-            w.int64(self.first_offset)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchResponse_AbortedTransaction":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 4:
-            self.producer_id = r.int64()
-        else:
-            self.producer_id = 0
-        if version >= 4:
-            self.first_offset = r.int64()
-        else:
-            self.first_offset = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', 'high_watermark', 'last_stable_offset', 'log_start_offset', 'diverging_epoch', 'current_leader', 'snapshot_id', 'aborted_transactions', 'preferred_read_replica', 'records', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('high_watermark', 'int64', (0, None), None, None), ('last_stable_offset', 'int64', (4, None), None, None), ('log_start_offset', 'int64', (5, None), None, None), ('diverging_epoch', 'EpochEndOffset', (12, None), None, 0), ('current_leader', 'LeaderIdAndEpoch', (12, None), None, 1), ('snapshot_id', 'SnapshotId', (12, None), None, 2), ('aborted_transactions', '[]AbortedTransaction', (4, None), (4, None), None), ('preferred_read_replica', 'int32', (11, None), None, None), ('records', 'records', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, high_watermark: Any = 0, last_stable_offset: Any = -1, log_start_offset: Any = -1, diverging_epoch: Any = _MISSING, current_leader: Any = _MISSING, snapshot_id: Any = _MISSING, aborted_transactions: Any = _MISSING, preferred_read_replica: Any = -1, records: Any = None) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.high_watermark = high_watermark
-        self.last_stable_offset = last_stable_offset
-        self.log_start_offset = log_start_offset
-        self.diverging_epoch = _FetchResponse_EpochEndOffset() if diverging_epoch is _MISSING else diverging_epoch
-        self.current_leader = _FetchResponse_LeaderIdAndEpoch() if current_leader is _MISSING else current_leader
-        self.snapshot_id = _FetchResponse_SnapshotId() if snapshot_id is _MISSING else snapshot_id
-        self.aborted_transactions = [] if aborted_transactions is _MISSING else aborted_transactions
-        self.preferred_read_replica = preferred_read_replica
-        self.records = records
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.high_watermark == other.high_watermark and self.last_stable_offset == other.last_stable_offset and self.log_start_offset == other.log_start_offset and self.diverging_epoch == other.diverging_epoch and self.current_leader == other.current_leader and self.snapshot_id == other.snapshot_id and self.aborted_transactions == other.aborted_transactions and self.preferred_read_replica == other.preferred_read_replica and self.records == other.records  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, high_watermark={self.high_watermark!r}, last_stable_offset={self.last_stable_offset!r}, log_start_offset={self.log_start_offset!r}, diverging_epoch={self.diverging_epoch!r}, current_leader={self.current_leader!r}, snapshot_id={self.snapshot_id!r}, aborted_transactions={self.aborted_transactions!r}, preferred_read_replica={self.preferred_read_replica!r}, records={self.records!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int64(self.high_watermark)
-        if version >= 4:
-            w.int64(self.last_stable_offset)
-        if version >= 5:
-            w.int64(self.log_start_offset)
-        if version >= 4:
-            if self.aborted_transactions is None:
-                if flexible:
-                    w.compact_array_length(-1)
-                else:
-                    w.array_length(-1)
-            else:
-                if flexible:
-                    w.compact_array_length(len(self.aborted_transactions))
-                else:
-                    w.array_length(len(self.aborted_transactions))
-                for _x in self.aborted_transactions:
-                    _x.encode(w, version)
-        if version >= 11:
-            w.int32(self.preferred_read_replica)
-        if flexible:
-            w.compact_bytes(self.records)
-        else:
-            w.bytes_(self.records)
-        if flexible:
-            _tags: list[tuple[int, bytes]] = []
-            if (version >= 12) and self.diverging_epoch != _FetchResponse_EpochEndOffset():
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                self.diverging_epoch.encode(w, version)
-                w = _w0
-                _tags.append((0, _tw.getvalue()))
-            if (version >= 12) and self.current_leader != _FetchResponse_LeaderIdAndEpoch():
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                self.current_leader.encode(w, version)
-                w = _w0
-                _tags.append((1, _tw.getvalue()))
-            if (version >= 12) and self.snapshot_id != _FetchResponse_SnapshotId():
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                self.snapshot_id.encode(w, version)
-                w = _w0
-                _tags.append((2, _tw.getvalue()))
-            if self._unknown_tagged_fields:
-                _tags.extend(self._unknown_tagged_fields.items())
-                _tags.sort()
-            _write_tags(w, _tags)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.high_watermark = r.int64()
-        if version >= 4:
-            self.last_stable_offset = r.int64()
-        else:
-            self.last_stable_offset = -1
-        if version >= 5:
-            self.log_start_offset = r.int64()
-        else:
-            self.log_start_offset = -1
-        if version >= 4:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                self.aborted_transactions = None
-            else:
-                self.aborted_transactions = [_FetchResponse_AbortedTransaction.decode(r, version) for _ in range(_n)]
-        else:
-            self.aborted_transactions = []
-        if version >= 11:
-            self.preferred_read_replica = r.int32()
-        else:
-            self.preferred_read_replica = -1
-        self.records = (r.compact_records() if flexible else r.records())
-        self.diverging_epoch = _FetchResponse_EpochEndOffset()
-        self.current_leader = _FetchResponse_LeaderIdAndEpoch()
-        self.snapshot_id = _FetchResponse_SnapshotId()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if _tag == 0 and (version >= 12):
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.diverging_epoch = _FetchResponse_EpochEndOffset.decode(r, version)
-                    r = _r0
-                elif _tag == 1 and (version >= 12):
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.current_leader = _FetchResponse_LeaderIdAndEpoch.decode(r, version)
-                    r = _r0
-                elif _tag == 2 and (version >= 12):
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.snapshot_id = _FetchResponse_SnapshotId.decode(r, version)
-                    r = _r0
-                else:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchResponse_FetchableTopicResponse:
-    __slots__ = ('topic', 'topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, 12), None, None), ('topic_id', 'uuid', (13, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchResponse_FetchableTopicResponse(topic={self.topic!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version <= 12:
-            if self.topic is None:
-                raise ValueError('non-nullable field Topic was set to null')
-            if flexible:
-                w.compact_string(self.topic)
-            else:
-                w.string(self.topic)
-        if version >= 13:
-            w.uuid(self.topic_id)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchResponse_FetchableTopicResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version <= 12:
-            self.topic = (r.compact_string() if flexible else r.string())
-            if self.topic is None:
-                raise DecodeError('non-nullable field Topic was serialized as null')
-        else:
-            self.topic = ''
-        if version >= 13:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_FetchResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchResponse_NodeEndpoint:
-    __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (16, None), None, None), ('host', 'string', (16, None), None, None), ('port', 'int32', (16, None), None, None), ('rack', 'string', (16, None), (16, None), None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self.rack = rack
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 12
-        if version >= 16:
-            w.int32(self.node_id)
-        if version >= 16:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 16:
-            w.int32(self.port)
-        if version >= 16:
-            w.compact_string(self.rack)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchResponse_NodeEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 12
-        if version >= 16:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 16:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 16:
-            self.port = r.int32()
-        else:
-            self.port = 0
-        if version >= 16:
-            self.rack = r.compact_string()
-        else:
-            self.rack = None
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class FetchResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'session_id', 'responses', 'node_endpoints', '_unknown_tagged_fields')
@@ -1852,7 +973,7 @@ class FetchResponse:
     FLEXIBLE_VERSIONS = (12, None)
     NAME = 'FetchResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('error_code', 'int16', (7, None), None, None), ('session_id', 'int32', (7, None), None, None), ('responses', '[]FetchableTopicResponse', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (16, None), None, 0))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, session_id: Any = 0, responses: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -1860,17 +981,17 @@ class FetchResponse:
         self.responses = [] if responses is _MISSING else responses
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.session_id == other.session_id and self.responses == other.responses and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"FetchResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, session_id={self.session_id!r}, responses={self.responses!r}, node_endpoints={self.node_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
         if version >= 1:
@@ -1900,7 +1021,7 @@ class FetchResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "FetchResponse":
         self = cls.__new__(cls)
@@ -1942,37 +1063,16 @@ class FetchResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "FetchResponse":
         return cls.decode(Reader(buf), version)
-    
-FetchResponse.EpochEndOffset = _FetchResponse_EpochEndOffset  # type: ignore[attr-defined]
-_FetchResponse_EpochEndOffset.__name__ = 'EpochEndOffset'
-_FetchResponse_EpochEndOffset.__qualname__ = 'FetchResponse.EpochEndOffset'
-FetchResponse.LeaderIdAndEpoch = _FetchResponse_LeaderIdAndEpoch  # type: ignore[attr-defined]
-_FetchResponse_LeaderIdAndEpoch.__name__ = 'LeaderIdAndEpoch'
-_FetchResponse_LeaderIdAndEpoch.__qualname__ = 'FetchResponse.LeaderIdAndEpoch'
-FetchResponse.SnapshotId = _FetchResponse_SnapshotId  # type: ignore[attr-defined]
-_FetchResponse_SnapshotId.__name__ = 'SnapshotId'
-_FetchResponse_SnapshotId.__qualname__ = 'FetchResponse.SnapshotId'
-FetchResponse.AbortedTransaction = _FetchResponse_AbortedTransaction  # type: ignore[attr-defined]
-_FetchResponse_AbortedTransaction.__name__ = 'AbortedTransaction'
-_FetchResponse_AbortedTransaction.__qualname__ = 'FetchResponse.AbortedTransaction'
-FetchResponse.PartitionData = _FetchResponse_PartitionData  # type: ignore[attr-defined]
-_FetchResponse_PartitionData.__name__ = 'PartitionData'
-_FetchResponse_PartitionData.__qualname__ = 'FetchResponse.PartitionData'
-FetchResponse.FetchableTopicResponse = _FetchResponse_FetchableTopicResponse  # type: ignore[attr-defined]
-_FetchResponse_FetchableTopicResponse.__name__ = 'FetchableTopicResponse'
-_FetchResponse_FetchableTopicResponse.__qualname__ = 'FetchResponse.FetchableTopicResponse'
-FetchResponse.NodeEndpoint = _FetchResponse_NodeEndpoint  # type: ignore[attr-defined]
-_FetchResponse_NodeEndpoint.__name__ = 'NodeEndpoint'
-_FetchResponse_NodeEndpoint.__qualname__ = 'FetchResponse.NodeEndpoint'
+
 FetchResponse.EpochEndOffset = _FetchResponse_EpochEndOffset  # type: ignore[attr-defined]
 _FetchResponse_EpochEndOffset.__name__ = 'EpochEndOffset'
 _FetchResponse_EpochEndOffset.__qualname__ = 'FetchResponse.EpochEndOffset'

@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _FetchSnapshotRequest_SnapshotId:
     __slots__ = ('end_offset', 'epoch', '_unknown_tagged_fields')
     SCHEMA = (('end_offset', 'int64', (0, None), None, None), ('epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, end_offset: Any = 0, epoch: Any = 0) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.end_offset == other.end_offset and self.epoch == other.epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchSnapshotRequest_SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
-    
+        return f"FetchSnapshotRequest.SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.end_offset)
@@ -57,7 +57,7 @@ class _FetchSnapshotRequest_SnapshotId:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchSnapshotRequest_SnapshotId":
         self = cls.__new__(cls)
@@ -74,12 +74,12 @@ class _FetchSnapshotRequest_SnapshotId:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchSnapshotRequest_PartitionSnapshot:
     __slots__ = ('partition', 'current_leader_epoch', 'snapshot_id', 'position', 'replica_directory_id', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (0, None), None, None), ('snapshot_id', 'SnapshotId', (0, None), None, None), ('position', 'int64', (0, None), None, None), ('replica_directory_id', 'uuid', (1, None), None, 0))
-    
+
     def __init__(self, *, partition: Any = 0, current_leader_epoch: Any = 0, snapshot_id: Any = _MISSING, position: Any = 0, replica_directory_id: Any = _ZERO_UUID) -> None:
         self.partition = partition
         self.current_leader_epoch = current_leader_epoch
@@ -87,17 +87,17 @@ class _FetchSnapshotRequest_PartitionSnapshot:
         self.position = position
         self.replica_directory_id = replica_directory_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.current_leader_epoch == other.current_leader_epoch and self.snapshot_id == other.snapshot_id and self.position == other.position and self.replica_directory_id == other.replica_directory_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchSnapshotRequest_PartitionSnapshot(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, snapshot_id={self.snapshot_id!r}, position={self.position!r}, replica_directory_id={self.replica_directory_id!r})"
-    
+        return f"FetchSnapshotRequest.PartitionSnapshot(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, snapshot_id={self.snapshot_id!r}, position={self.position!r}, replica_directory_id={self.replica_directory_id!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -117,7 +117,7 @@ class _FetchSnapshotRequest_PartitionSnapshot:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchSnapshotRequest_PartitionSnapshot":
         self = cls.__new__(cls)
@@ -142,27 +142,27 @@ class _FetchSnapshotRequest_PartitionSnapshot:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchSnapshotRequest_TopicSnapshot:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]PartitionSnapshot', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchSnapshotRequest_TopicSnapshot(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"FetchSnapshotRequest.TopicSnapshot(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -177,7 +177,7 @@ class _FetchSnapshotRequest_TopicSnapshot:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchSnapshotRequest_TopicSnapshot":
         self = cls.__new__(cls)
@@ -200,181 +200,7 @@ class _FetchSnapshotRequest_TopicSnapshot:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _FetchSnapshotRequest_SnapshotId:
-    __slots__ = ('end_offset', 'epoch', '_unknown_tagged_fields')
-    SCHEMA = (('end_offset', 'int64', (0, None), None, None), ('epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, end_offset: Any = 0, epoch: Any = 0) -> None:
-        self.end_offset = end_offset
-        self.epoch = epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.end_offset == other.end_offset and self.epoch == other.epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchSnapshotRequest_SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.end_offset)
-        w.int32(self.epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchSnapshotRequest_SnapshotId":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.end_offset = r.int64()
-        self.epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchSnapshotRequest_PartitionSnapshot:
-    __slots__ = ('partition', 'current_leader_epoch', 'snapshot_id', 'position', 'replica_directory_id', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (0, None), None, None), ('snapshot_id', 'SnapshotId', (0, None), None, None), ('position', 'int64', (0, None), None, None), ('replica_directory_id', 'uuid', (1, None), None, 0))
-    
-    def __init__(self, *, partition: Any = 0, current_leader_epoch: Any = 0, snapshot_id: Any = _MISSING, position: Any = 0, replica_directory_id: Any = _ZERO_UUID) -> None:
-        self.partition = partition
-        self.current_leader_epoch = current_leader_epoch
-        self.snapshot_id = _FetchSnapshotRequest_SnapshotId() if snapshot_id is _MISSING else snapshot_id
-        self.position = position
-        self.replica_directory_id = replica_directory_id
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.current_leader_epoch == other.current_leader_epoch and self.snapshot_id == other.snapshot_id and self.position == other.position and self.replica_directory_id == other.replica_directory_id  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchSnapshotRequest_PartitionSnapshot(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, snapshot_id={self.snapshot_id!r}, position={self.position!r}, replica_directory_id={self.replica_directory_id!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int32(self.current_leader_epoch)
-        self.snapshot_id.encode(w, version)
-        w.int64(self.position)
-        if flexible:
-            _tags: list[tuple[int, bytes]] = []
-            if (version >= 1) and self.replica_directory_id != _ZERO_UUID:
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                w.uuid(self.replica_directory_id)
-                w = _w0
-                _tags.append((0, _tw.getvalue()))
-            if self._unknown_tagged_fields:
-                _tags.extend(self._unknown_tagged_fields.items())
-                _tags.sort()
-            _write_tags(w, _tags)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchSnapshotRequest_PartitionSnapshot":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.current_leader_epoch = r.int32()
-        self.snapshot_id = _FetchSnapshotRequest_SnapshotId.decode(r, version)
-        self.position = r.int64()
-        self.replica_directory_id = _ZERO_UUID
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if _tag == 0 and (version >= 1):
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.replica_directory_id = r.uuid()
-                    r = _r0
-                else:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchSnapshotRequest_TopicSnapshot:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]PartitionSnapshot', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchSnapshotRequest_TopicSnapshot(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchSnapshotRequest_TopicSnapshot":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_FetchSnapshotRequest_PartitionSnapshot.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class FetchSnapshotRequest:
     __slots__ = ('cluster_id', 'replica_id', 'max_bytes', 'topics', '_unknown_tagged_fields')
@@ -383,24 +209,24 @@ class FetchSnapshotRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'FetchSnapshotRequest'
     SCHEMA = (('cluster_id', 'string', (0, None), (0, None), 0), ('replica_id', 'int32', (0, None), None, None), ('max_bytes', 'int32', (0, None), None, None), ('topics', '[]TopicSnapshot', (0, None), None, None))
-    
+
     def __init__(self, *, cluster_id: Any = None, replica_id: Any = -1, max_bytes: Any = 2147483647, topics: Any = _MISSING) -> None:
         self.cluster_id = cluster_id
         self.replica_id = replica_id
         self.max_bytes = max_bytes
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.replica_id == other.replica_id and self.max_bytes == other.max_bytes and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"FetchSnapshotRequest(cluster_id={self.cluster_id!r}, replica_id={self.replica_id!r}, max_bytes={self.max_bytes!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.replica_id)
@@ -421,7 +247,7 @@ class FetchSnapshotRequest:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "FetchSnapshotRequest":
         self = cls.__new__(cls)
@@ -449,25 +275,16 @@ class FetchSnapshotRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "FetchSnapshotRequest":
         return cls.decode(Reader(buf), version)
-    
-FetchSnapshotRequest.SnapshotId = _FetchSnapshotRequest_SnapshotId  # type: ignore[attr-defined]
-_FetchSnapshotRequest_SnapshotId.__name__ = 'SnapshotId'
-_FetchSnapshotRequest_SnapshotId.__qualname__ = 'FetchSnapshotRequest.SnapshotId'
-FetchSnapshotRequest.PartitionSnapshot = _FetchSnapshotRequest_PartitionSnapshot  # type: ignore[attr-defined]
-_FetchSnapshotRequest_PartitionSnapshot.__name__ = 'PartitionSnapshot'
-_FetchSnapshotRequest_PartitionSnapshot.__qualname__ = 'FetchSnapshotRequest.PartitionSnapshot'
-FetchSnapshotRequest.TopicSnapshot = _FetchSnapshotRequest_TopicSnapshot  # type: ignore[attr-defined]
-_FetchSnapshotRequest_TopicSnapshot.__name__ = 'TopicSnapshot'
-_FetchSnapshotRequest_TopicSnapshot.__qualname__ = 'FetchSnapshotRequest.TopicSnapshot'
+
 FetchSnapshotRequest.SnapshotId = _FetchSnapshotRequest_SnapshotId  # type: ignore[attr-defined]
 _FetchSnapshotRequest_SnapshotId.__name__ = 'SnapshotId'
 _FetchSnapshotRequest_SnapshotId.__qualname__ = 'FetchSnapshotRequest.SnapshotId'
@@ -482,22 +299,22 @@ _FetchSnapshotRequest_TopicSnapshot.__qualname__ = 'FetchSnapshotRequest.TopicSn
 class _FetchSnapshotResponse_SnapshotId:
     __slots__ = ('end_offset', 'epoch', '_unknown_tagged_fields')
     SCHEMA = (('end_offset', 'int64', (0, None), None, None), ('epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, end_offset: Any = 0, epoch: Any = 0) -> None:
         self.end_offset = end_offset
         self.epoch = epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.end_offset == other.end_offset and self.epoch == other.epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
-    
+        return f"FetchSnapshotResponse.SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.end_offset)
@@ -508,7 +325,7 @@ class _FetchSnapshotResponse_SnapshotId:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_SnapshotId":
         self = cls.__new__(cls)
@@ -525,27 +342,27 @@ class _FetchSnapshotResponse_SnapshotId:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchSnapshotResponse_LeaderIdAndEpoch:
     __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"FetchSnapshotResponse.LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.leader_id)
@@ -556,7 +373,7 @@ class _FetchSnapshotResponse_LeaderIdAndEpoch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_LeaderIdAndEpoch":
         self = cls.__new__(cls)
@@ -573,12 +390,12 @@ class _FetchSnapshotResponse_LeaderIdAndEpoch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchSnapshotResponse_PartitionSnapshot:
     __slots__ = ('index', 'error_code', 'snapshot_id', 'current_leader', 'size', 'position', 'unaligned_records', '_unknown_tagged_fields')
     SCHEMA = (('index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('snapshot_id', 'SnapshotId', (0, None), None, None), ('current_leader', 'LeaderIdAndEpoch', (0, None), None, 0), ('size', 'int64', (0, None), None, None), ('position', 'int64', (0, None), None, None), ('unaligned_records', 'records', (0, None), None, None))
-    
+
     def __init__(self, *, index: Any = 0, error_code: Any = 0, snapshot_id: Any = _MISSING, current_leader: Any = _MISSING, size: Any = 0, position: Any = 0, unaligned_records: Any = None) -> None:
         self.index = index
         self.error_code = error_code
@@ -588,17 +405,17 @@ class _FetchSnapshotResponse_PartitionSnapshot:
         self.position = position
         self.unaligned_records = unaligned_records
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.index == other.index and self.error_code == other.error_code and self.snapshot_id == other.snapshot_id and self.current_leader == other.current_leader and self.size == other.size and self.position == other.position and self.unaligned_records == other.unaligned_records  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_PartitionSnapshot(index={self.index!r}, error_code={self.error_code!r}, snapshot_id={self.snapshot_id!r}, current_leader={self.current_leader!r}, size={self.size!r}, position={self.position!r}, unaligned_records={self.unaligned_records!r})"
-    
+        return f"FetchSnapshotResponse.PartitionSnapshot(index={self.index!r}, error_code={self.error_code!r}, snapshot_id={self.snapshot_id!r}, current_leader={self.current_leader!r}, size={self.size!r}, position={self.position!r}, unaligned_records={self.unaligned_records!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.index)
@@ -622,7 +439,7 @@ class _FetchSnapshotResponse_PartitionSnapshot:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_PartitionSnapshot":
         self = cls.__new__(cls)
@@ -651,27 +468,27 @@ class _FetchSnapshotResponse_PartitionSnapshot:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchSnapshotResponse_TopicSnapshot:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]PartitionSnapshot', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_TopicSnapshot(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"FetchSnapshotResponse.TopicSnapshot(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -686,7 +503,7 @@ class _FetchSnapshotResponse_TopicSnapshot:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_TopicSnapshot":
         self = cls.__new__(cls)
@@ -709,64 +526,52 @@ class _FetchSnapshotResponse_TopicSnapshot:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _FetchSnapshotResponse_NodeEndpoint:
     __slots__ = ('node_id', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"FetchSnapshotResponse.NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if version >= 1:
-            w.int32(self.node_id)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 1:
-            w.uint16(self.port)
+        w.int32(self.node_id)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.uint16(self.port)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_NodeEndpoint":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        if version >= 1:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
+        self.node_id = r.int32()
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.uint16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -776,306 +581,7 @@ class _FetchSnapshotResponse_NodeEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _FetchSnapshotResponse_SnapshotId:
-    __slots__ = ('end_offset', 'epoch', '_unknown_tagged_fields')
-    SCHEMA = (('end_offset', 'int64', (0, None), None, None), ('epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, end_offset: Any = 0, epoch: Any = 0) -> None:
-        self.end_offset = end_offset
-        self.epoch = epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.end_offset == other.end_offset and self.epoch == other.epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_SnapshotId(end_offset={self.end_offset!r}, epoch={self.epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.end_offset)
-        w.int32(self.epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_SnapshotId":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.end_offset = r.int64()
-        self.epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchSnapshotResponse_LeaderIdAndEpoch:
-    __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_LeaderIdAndEpoch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchSnapshotResponse_PartitionSnapshot:
-    __slots__ = ('index', 'error_code', 'snapshot_id', 'current_leader', 'size', 'position', 'unaligned_records', '_unknown_tagged_fields')
-    SCHEMA = (('index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('snapshot_id', 'SnapshotId', (0, None), None, None), ('current_leader', 'LeaderIdAndEpoch', (0, None), None, 0), ('size', 'int64', (0, None), None, None), ('position', 'int64', (0, None), None, None), ('unaligned_records', 'records', (0, None), None, None))
-    
-    def __init__(self, *, index: Any = 0, error_code: Any = 0, snapshot_id: Any = _MISSING, current_leader: Any = _MISSING, size: Any = 0, position: Any = 0, unaligned_records: Any = None) -> None:
-        self.index = index
-        self.error_code = error_code
-        self.snapshot_id = _FetchSnapshotResponse_SnapshotId() if snapshot_id is _MISSING else snapshot_id
-        self.current_leader = _FetchSnapshotResponse_LeaderIdAndEpoch() if current_leader is _MISSING else current_leader
-        self.size = size
-        self.position = position
-        self.unaligned_records = unaligned_records
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.index == other.index and self.error_code == other.error_code and self.snapshot_id == other.snapshot_id and self.current_leader == other.current_leader and self.size == other.size and self.position == other.position and self.unaligned_records == other.unaligned_records  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_PartitionSnapshot(index={self.index!r}, error_code={self.error_code!r}, snapshot_id={self.snapshot_id!r}, current_leader={self.current_leader!r}, size={self.size!r}, position={self.position!r}, unaligned_records={self.unaligned_records!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.index)
-        w.int16(self.error_code)
-        self.snapshot_id.encode(w, version)
-        w.int64(self.size)
-        w.int64(self.position)
-        if self.unaligned_records is None:
-            raise ValueError('non-nullable field UnalignedRecords was set to null')
-        w.compact_bytes(self.unaligned_records)
-        if flexible:
-            _tags: list[tuple[int, bytes]] = []
-            if self.current_leader != _FetchSnapshotResponse_LeaderIdAndEpoch():
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                self.current_leader.encode(w, version)
-                w = _w0
-                _tags.append((0, _tw.getvalue()))
-            if self._unknown_tagged_fields:
-                _tags.extend(self._unknown_tagged_fields.items())
-                _tags.sort()
-            _write_tags(w, _tags)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_PartitionSnapshot":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.index = r.int32()
-        self.error_code = r.int16()
-        self.snapshot_id = _FetchSnapshotResponse_SnapshotId.decode(r, version)
-        self.size = r.int64()
-        self.position = r.int64()
-        self.unaligned_records = r.compact_records()
-        if self.unaligned_records is None:
-            raise DecodeError('non-nullable field UnalignedRecords was serialized as null')
-        self.current_leader = _FetchSnapshotResponse_LeaderIdAndEpoch()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if _tag == 0:
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.current_leader = _FetchSnapshotResponse_LeaderIdAndEpoch.decode(r, version)
-                    r = _r0
-                else:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchSnapshotResponse_TopicSnapshot:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]PartitionSnapshot', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_TopicSnapshot(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_TopicSnapshot":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_FetchSnapshotResponse_PartitionSnapshot.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _FetchSnapshotResponse_NodeEndpoint:
-    __slots__ = ('node_id', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FetchSnapshotResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if version >= 1:
-            w.int32(self.node_id)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 1:
-            w.uint16(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FetchSnapshotResponse_NodeEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        if version >= 1:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class FetchSnapshotResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'topics', 'node_endpoints', '_unknown_tagged_fields')
@@ -1084,24 +590,24 @@ class FetchSnapshotResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'FetchSnapshotResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('topics', '[]TopicSnapshot', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (1, None), None, 0))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, topics: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.topics = [] if topics is _MISSING else topics
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.topics == other.topics and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"FetchSnapshotResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, topics={self.topics!r}, node_endpoints={self.node_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -1124,7 +630,7 @@ class FetchSnapshotResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "FetchSnapshotResponse":
         self = cls.__new__(cls)
@@ -1156,31 +662,16 @@ class FetchSnapshotResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "FetchSnapshotResponse":
         return cls.decode(Reader(buf), version)
-    
-FetchSnapshotResponse.SnapshotId = _FetchSnapshotResponse_SnapshotId  # type: ignore[attr-defined]
-_FetchSnapshotResponse_SnapshotId.__name__ = 'SnapshotId'
-_FetchSnapshotResponse_SnapshotId.__qualname__ = 'FetchSnapshotResponse.SnapshotId'
-FetchSnapshotResponse.LeaderIdAndEpoch = _FetchSnapshotResponse_LeaderIdAndEpoch  # type: ignore[attr-defined]
-_FetchSnapshotResponse_LeaderIdAndEpoch.__name__ = 'LeaderIdAndEpoch'
-_FetchSnapshotResponse_LeaderIdAndEpoch.__qualname__ = 'FetchSnapshotResponse.LeaderIdAndEpoch'
-FetchSnapshotResponse.PartitionSnapshot = _FetchSnapshotResponse_PartitionSnapshot  # type: ignore[attr-defined]
-_FetchSnapshotResponse_PartitionSnapshot.__name__ = 'PartitionSnapshot'
-_FetchSnapshotResponse_PartitionSnapshot.__qualname__ = 'FetchSnapshotResponse.PartitionSnapshot'
-FetchSnapshotResponse.TopicSnapshot = _FetchSnapshotResponse_TopicSnapshot  # type: ignore[attr-defined]
-_FetchSnapshotResponse_TopicSnapshot.__name__ = 'TopicSnapshot'
-_FetchSnapshotResponse_TopicSnapshot.__qualname__ = 'FetchSnapshotResponse.TopicSnapshot'
-FetchSnapshotResponse.NodeEndpoint = _FetchSnapshotResponse_NodeEndpoint  # type: ignore[attr-defined]
-_FetchSnapshotResponse_NodeEndpoint.__name__ = 'NodeEndpoint'
-_FetchSnapshotResponse_NodeEndpoint.__qualname__ = 'FetchSnapshotResponse.NodeEndpoint'
+
 FetchSnapshotResponse.SnapshotId = _FetchSnapshotResponse_SnapshotId  # type: ignore[attr-defined]
 _FetchSnapshotResponse_SnapshotId.__name__ = 'SnapshotId'
 _FetchSnapshotResponse_SnapshotId.__qualname__ = 'FetchSnapshotResponse.SnapshotId'

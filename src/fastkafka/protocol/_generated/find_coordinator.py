@@ -35,23 +35,23 @@ class FindCoordinatorRequest:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'FindCoordinatorRequest'
     SCHEMA = (('key', 'string', (0, 3), None, None), ('key_type', 'int8', (1, None), None, None), ('coordinator_keys', '[]string', (4, None), None, None))
-    
+
     def __init__(self, *, key: Any = '', key_type: Any = 0, coordinator_keys: Any = _MISSING) -> None:
         self.key = key
         self.key_type = key_type
         self.coordinator_keys = [] if coordinator_keys is _MISSING else coordinator_keys
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.key == other.key and self.key_type == other.key_type and self.coordinator_keys == other.coordinator_keys  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"FindCoordinatorRequest(key={self.key!r}, key_type={self.key_type!r}, coordinator_keys={self.coordinator_keys!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if version <= 3:
@@ -79,7 +79,7 @@ class FindCoordinatorRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "FindCoordinatorRequest":
         self = cls.__new__(cls)
@@ -112,22 +112,21 @@ class FindCoordinatorRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "FindCoordinatorRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _FindCoordinatorResponse_Coordinator:
     __slots__ = ('key', 'node_id', 'host', 'port', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('key', 'string', (4, None), None, None), ('node_id', 'int32', (4, None), None, None), ('host', 'string', (4, None), None, None), ('port', 'int32', (4, None), None, None), ('error_code', 'int16', (4, None), None, None), ('error_message', 'string', (4, None), (4, None), None))
-    
+
     def __init__(self, *, key: Any = '', node_id: Any = 0, host: Any = '', port: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
         self.key = key
         self.node_id = node_id
@@ -136,75 +135,51 @@ class _FindCoordinatorResponse_Coordinator:
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.key == other.key and self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_FindCoordinatorResponse_Coordinator(key={self.key!r}, node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"FindCoordinatorResponse.Coordinator(key={self.key!r}, node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 4:
-            if self.key is None:
-                raise ValueError('non-nullable field Key was set to null')
-            w.compact_string(self.key)
-        if version >= 4:
-            w.int32(self.node_id)
-        if version >= 4:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 4:
-            w.int32(self.port)
-        if version >= 4:
-            w.int16(self.error_code)
-        if version >= 4:
-            w.compact_string(self.error_message)
+        flexible = True
+        if self.key is None:
+            raise ValueError('non-nullable field Key was set to null')
+        w.compact_string(self.key)
+        w.int32(self.node_id)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.int32(self.port)
+        w.int16(self.error_code)
+        w.compact_string(self.error_message)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_FindCoordinatorResponse_Coordinator":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 4:
-            self.key = r.compact_string()
-            if self.key is None:
-                raise DecodeError('non-nullable field Key was serialized as null')
-        else:
-            self.key = ''
-        if version >= 4:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 4:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 4:
-            self.port = r.int32()
-        else:
-            self.port = 0
-        if version >= 4:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
-        if version >= 4:
-            self.error_message = r.compact_string()
-        else:
-            self.error_message = ''
+        flexible = True
+        self.key = r.compact_string()
+        if self.key is None:
+            raise DecodeError('non-nullable field Key was serialized as null')
+        self.node_id = r.int32()
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.int32()
+        self.error_code = r.int16()
+        self.error_message = r.compact_string()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -214,99 +189,7 @@ class _FindCoordinatorResponse_Coordinator:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _FindCoordinatorResponse_Coordinator:
-    __slots__ = ('key', 'node_id', 'host', 'port', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('key', 'string', (4, None), None, None), ('node_id', 'int32', (4, None), None, None), ('host', 'string', (4, None), None, None), ('port', 'int32', (4, None), None, None), ('error_code', 'int16', (4, None), None, None), ('error_message', 'string', (4, None), (4, None), None))
-    
-    def __init__(self, *, key: Any = '', node_id: Any = 0, host: Any = '', port: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
-        self.key = key
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.key == other.key and self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_FindCoordinatorResponse_Coordinator(key={self.key!r}, node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if version >= 4:
-            if self.key is None:
-                raise ValueError('non-nullable field Key was set to null')
-            w.compact_string(self.key)
-        if version >= 4:
-            w.int32(self.node_id)
-        if version >= 4:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 4:
-            w.int32(self.port)
-        if version >= 4:
-            w.int16(self.error_code)
-        if version >= 4:
-            w.compact_string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_FindCoordinatorResponse_Coordinator":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        if version >= 4:
-            self.key = r.compact_string()
-            if self.key is None:
-                raise DecodeError('non-nullable field Key was serialized as null')
-        else:
-            self.key = ''
-        if version >= 4:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 4:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 4:
-            self.port = r.int32()
-        else:
-            self.port = 0
-        if version >= 4:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
-        if version >= 4:
-            self.error_message = r.compact_string()
-        else:
-            self.error_message = ''
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class FindCoordinatorResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'node_id', 'host', 'port', 'coordinators', '_unknown_tagged_fields')
@@ -315,7 +198,7 @@ class FindCoordinatorResponse:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'FindCoordinatorResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('error_code', 'int16', (0, 3), None, None), ('error_message', 'string', (1, 3), (1, 3), None), ('node_id', 'int32', (0, 3), None, None), ('host', 'string', (0, 3), None, None), ('port', 'int32', (0, 3), None, None), ('coordinators', '[]Coordinator', (4, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '', node_id: Any = 0, host: Any = '', port: Any = 0, coordinators: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -325,17 +208,17 @@ class FindCoordinatorResponse:
         self.port = port
         self.coordinators = [] if coordinators is _MISSING else coordinators
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.coordinators == other.coordinators  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"FindCoordinatorResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, coordinators={self.coordinators!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if version >= 1:
@@ -368,7 +251,7 @@ class FindCoordinatorResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "FindCoordinatorResponse":
         self = cls.__new__(cls)
@@ -417,19 +300,16 @@ class FindCoordinatorResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "FindCoordinatorResponse":
         return cls.decode(Reader(buf), version)
-    
-FindCoordinatorResponse.Coordinator = _FindCoordinatorResponse_Coordinator  # type: ignore[attr-defined]
-_FindCoordinatorResponse_Coordinator.__name__ = 'Coordinator'
-_FindCoordinatorResponse_Coordinator.__qualname__ = 'FindCoordinatorResponse.Coordinator'
+
 FindCoordinatorResponse.Coordinator = _FindCoordinatorResponse_Coordinator  # type: ignore[attr-defined]
 _FindCoordinatorResponse_Coordinator.__name__ = 'Coordinator'
 _FindCoordinatorResponse_Coordinator.__qualname__ = 'FindCoordinatorResponse.Coordinator'

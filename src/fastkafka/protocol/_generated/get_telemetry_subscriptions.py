@@ -35,21 +35,21 @@ class GetTelemetrySubscriptionsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'GetTelemetrySubscriptionsRequest'
     SCHEMA = (('client_instance_id', 'uuid', (0, None), None, None),)
-    
+
     def __init__(self, *, client_instance_id: Any = _ZERO_UUID) -> None:
         self.client_instance_id = client_instance_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.client_instance_id == other.client_instance_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"GetTelemetrySubscriptionsRequest(client_instance_id={self.client_instance_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.client_instance_id)
@@ -59,7 +59,7 @@ class GetTelemetrySubscriptionsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "GetTelemetrySubscriptionsRequest":
         self = cls.__new__(cls)
@@ -75,16 +75,15 @@ class GetTelemetrySubscriptionsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "GetTelemetrySubscriptionsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class GetTelemetrySubscriptionsResponse:
@@ -94,7 +93,7 @@ class GetTelemetrySubscriptionsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'GetTelemetrySubscriptionsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('client_instance_id', 'uuid', (0, None), None, None), ('subscription_id', 'int32', (0, None), None, None), ('accepted_compression_types', '[]int8', (0, None), None, None), ('push_interval_ms', 'int32', (0, None), None, None), ('telemetry_max_bytes', 'int32', (0, None), None, None), ('delta_temporality', 'bool', (0, None), None, None), ('requested_metrics', '[]string', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, client_instance_id: Any = _ZERO_UUID, subscription_id: Any = 0, accepted_compression_types: Any = _MISSING, push_interval_ms: Any = 0, telemetry_max_bytes: Any = 0, delta_temporality: Any = False, requested_metrics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -106,17 +105,17 @@ class GetTelemetrySubscriptionsResponse:
         self.delta_temporality = delta_temporality
         self.requested_metrics = [] if requested_metrics is _MISSING else requested_metrics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.client_instance_id == other.client_instance_id and self.subscription_id == other.subscription_id and self.accepted_compression_types == other.accepted_compression_types and self.push_interval_ms == other.push_interval_ms and self.telemetry_max_bytes == other.telemetry_max_bytes and self.delta_temporality == other.delta_temporality and self.requested_metrics == other.requested_metrics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"GetTelemetrySubscriptionsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, client_instance_id={self.client_instance_id!r}, subscription_id={self.subscription_id!r}, accepted_compression_types={self.accepted_compression_types!r}, push_interval_ms={self.push_interval_ms!r}, telemetry_max_bytes={self.telemetry_max_bytes!r}, delta_temporality={self.delta_temporality!r}, requested_metrics={self.requested_metrics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -138,7 +137,7 @@ class GetTelemetrySubscriptionsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "GetTelemetrySubscriptionsResponse":
         self = cls.__new__(cls)
@@ -170,12 +169,12 @@ class GetTelemetrySubscriptionsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "GetTelemetrySubscriptionsResponse":
         return cls.decode(Reader(buf), version)

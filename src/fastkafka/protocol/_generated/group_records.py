@@ -35,22 +35,22 @@ class ConsumerGroupCurrentMemberAssignmentKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupCurrentMemberAssignmentKey'
     SCHEMA = (('group_id', 'string', (8, 8), None, None), ('member_id', 'string', (8, 8), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
         self.member_id = member_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupCurrentMemberAssignmentKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
@@ -58,7 +58,7 @@ class ConsumerGroupCurrentMemberAssignmentKey:
         if self.member_id is None:
             raise ValueError('non-nullable field MemberId was set to null')
         w.string(self.member_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupCurrentMemberAssignmentKey":
         self = cls.__new__(cls)
@@ -70,37 +70,36 @@ class ConsumerGroupCurrentMemberAssignmentKey:
         if self.member_id is None:
             raise DecodeError('non-nullable field MemberId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupCurrentMemberAssignmentKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -113,7 +112,7 @@ class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions":
         self = cls.__new__(cls)
@@ -134,61 +133,7 @@ class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ConsumerGroupCurrentMemberAssignmentValue:
     __slots__ = ('member_epoch', 'previous_member_epoch', 'state', 'assigned_partitions', 'partitions_pending_revocation', '_unknown_tagged_fields')
@@ -197,7 +142,7 @@ class ConsumerGroupCurrentMemberAssignmentValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupCurrentMemberAssignmentValue'
     SCHEMA = (('member_epoch', 'int32', (0, None), None, None), ('previous_member_epoch', 'int32', (0, None), None, None), ('state', 'int8', (0, None), None, None), ('assigned_partitions', '[]TopicPartitions', (0, None), None, None), ('partitions_pending_revocation', '[]TopicPartitions', (0, None), None, None))
-    
+
     def __init__(self, *, member_epoch: Any = 0, previous_member_epoch: Any = 0, state: Any = 0, assigned_partitions: Any = _MISSING, partitions_pending_revocation: Any = _MISSING) -> None:
         self.member_epoch = member_epoch
         self.previous_member_epoch = previous_member_epoch
@@ -205,17 +150,17 @@ class ConsumerGroupCurrentMemberAssignmentValue:
         self.assigned_partitions = [] if assigned_partitions is _MISSING else assigned_partitions
         self.partitions_pending_revocation = [] if partitions_pending_revocation is _MISSING else partitions_pending_revocation
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_epoch == other.member_epoch and self.previous_member_epoch == other.previous_member_epoch and self.state == other.state and self.assigned_partitions == other.assigned_partitions and self.partitions_pending_revocation == other.partitions_pending_revocation  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupCurrentMemberAssignmentValue(member_epoch={self.member_epoch!r}, previous_member_epoch={self.previous_member_epoch!r}, state={self.state!r}, assigned_partitions={self.assigned_partitions!r}, partitions_pending_revocation={self.partitions_pending_revocation!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.member_epoch)
@@ -233,7 +178,7 @@ class ConsumerGroupCurrentMemberAssignmentValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupCurrentMemberAssignmentValue":
         self = cls.__new__(cls)
@@ -261,19 +206,16 @@ class ConsumerGroupCurrentMemberAssignmentValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupCurrentMemberAssignmentValue":
         return cls.decode(Reader(buf), version)
-    
-ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions = _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions  # type: ignore[attr-defined]
-_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions.__name__ = 'TopicPartitions'
-_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions.__qualname__ = 'ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions'
+
 ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions = _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions  # type: ignore[attr-defined]
 _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions.__name__ = 'TopicPartitions'
 _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions.__qualname__ = 'ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions'
@@ -286,22 +228,22 @@ class ConsumerGroupMemberMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupMemberMetadataKey'
     SCHEMA = (('group_id', 'string', (5, 5), None, None), ('member_id', 'string', (5, 5), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
         self.member_id = member_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupMemberMetadataKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
@@ -309,7 +251,7 @@ class ConsumerGroupMemberMetadataKey:
         if self.member_id is None:
             raise ValueError('non-nullable field MemberId was set to null')
         w.string(self.member_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupMemberMetadataKey":
         self = cls.__new__(cls)
@@ -321,37 +263,36 @@ class ConsumerGroupMemberMetadataKey:
         if self.member_id is None:
             raise DecodeError('non-nullable field MemberId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupMemberMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ConsumerGroupMemberMetadataValue_ClassicProtocol:
     __slots__ = ('name', 'metadata', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('metadata', 'bytes', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', metadata: Any = b"") -> None:
         self.name = name
         self.metadata = metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.metadata == other.metadata  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupMemberMetadataValue_ClassicProtocol(name={self.name!r}, metadata={self.metadata!r})"
-    
+        return f"ConsumerGroupMemberMetadataValue.ClassicProtocol(name={self.name!r}, metadata={self.metadata!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -366,7 +307,7 @@ class _ConsumerGroupMemberMetadataValue_ClassicProtocol:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupMemberMetadataValue_ClassicProtocol":
         self = cls.__new__(cls)
@@ -387,27 +328,27 @@ class _ConsumerGroupMemberMetadataValue_ClassicProtocol:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata:
     __slots__ = ('session_timeout_ms', 'supported_protocols', '_unknown_tagged_fields')
     SCHEMA = (('session_timeout_ms', 'int32', (0, None), None, None), ('supported_protocols', '[]ClassicProtocol', (0, None), None, None))
-    
+
     def __init__(self, *, session_timeout_ms: Any = 0, supported_protocols: Any = _MISSING) -> None:
         self.session_timeout_ms = session_timeout_ms
         self.supported_protocols = [] if supported_protocols is _MISSING else supported_protocols
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.session_timeout_ms == other.session_timeout_ms and self.supported_protocols == other.supported_protocols  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata(session_timeout_ms={self.session_timeout_ms!r}, supported_protocols={self.supported_protocols!r})"
-    
+        return f"ConsumerGroupMemberMetadataValue.ClassicMemberMetadata(session_timeout_ms={self.session_timeout_ms!r}, supported_protocols={self.supported_protocols!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.session_timeout_ms)
@@ -420,7 +361,7 @@ class _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata":
         self = cls.__new__(cls)
@@ -441,117 +382,7 @@ class _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ConsumerGroupMemberMetadataValue_ClassicProtocol:
-    __slots__ = ('name', 'metadata', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('metadata', 'bytes', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', metadata: Any = b"") -> None:
-        self.name = name
-        self.metadata = metadata
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.metadata == other.metadata  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupMemberMetadataValue_ClassicProtocol(name={self.name!r}, metadata={self.metadata!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if self.metadata is None:
-            raise ValueError('non-nullable field Metadata was set to null')
-        w.compact_bytes(self.metadata)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupMemberMetadataValue_ClassicProtocol":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.metadata = r.compact_bytes()
-        if self.metadata is None:
-            raise DecodeError('non-nullable field Metadata was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata:
-    __slots__ = ('session_timeout_ms', 'supported_protocols', '_unknown_tagged_fields')
-    SCHEMA = (('session_timeout_ms', 'int32', (0, None), None, None), ('supported_protocols', '[]ClassicProtocol', (0, None), None, None))
-    
-    def __init__(self, *, session_timeout_ms: Any = 0, supported_protocols: Any = _MISSING) -> None:
-        self.session_timeout_ms = session_timeout_ms
-        self.supported_protocols = [] if supported_protocols is _MISSING else supported_protocols
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.session_timeout_ms == other.session_timeout_ms and self.supported_protocols == other.supported_protocols  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata(session_timeout_ms={self.session_timeout_ms!r}, supported_protocols={self.supported_protocols!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.session_timeout_ms)
-        w.compact_array_length(len(self.supported_protocols))
-        for _x in self.supported_protocols:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.session_timeout_ms = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field SupportedProtocols was serialized as null')
-        else:
-            self.supported_protocols = [_ConsumerGroupMemberMetadataValue_ClassicProtocol.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ConsumerGroupMemberMetadataValue:
     __slots__ = ('instance_id', 'rack_id', 'client_id', 'client_host', 'subscribed_topic_names', 'subscribed_topic_regex', 'rebalance_timeout_ms', 'server_assignor', 'classic_member_metadata', '_unknown_tagged_fields')
@@ -560,7 +391,7 @@ class ConsumerGroupMemberMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupMemberMetadataValue'
     SCHEMA = (('instance_id', 'string', (0, None), (0, None), None), ('rack_id', 'string', (0, None), (0, None), None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('subscribed_topic_names', '[]string', (0, None), None, None), ('subscribed_topic_regex', 'string', (0, None), (0, None), None), ('rebalance_timeout_ms', 'int32', (0, None), None, None), ('server_assignor', 'string', (0, None), (0, None), None), ('classic_member_metadata', 'ClassicMemberMetadata', (0, None), (0, None), 0))
-    
+
     def __init__(self, *, instance_id: Any = '', rack_id: Any = '', client_id: Any = '', client_host: Any = '', subscribed_topic_names: Any = _MISSING, subscribed_topic_regex: Any = '', rebalance_timeout_ms: Any = -1, server_assignor: Any = '', classic_member_metadata: Any = _MISSING) -> None:
         self.instance_id = instance_id
         self.rack_id = rack_id
@@ -572,17 +403,17 @@ class ConsumerGroupMemberMetadataValue:
         self.server_assignor = server_assignor
         self.classic_member_metadata = _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata() if classic_member_metadata is _MISSING else classic_member_metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.instance_id == other.instance_id and self.rack_id == other.rack_id and self.client_id == other.client_id and self.client_host == other.client_host and self.subscribed_topic_names == other.subscribed_topic_names and self.subscribed_topic_regex == other.subscribed_topic_regex and self.rebalance_timeout_ms == other.rebalance_timeout_ms and self.server_assignor == other.server_assignor and self.classic_member_metadata == other.classic_member_metadata  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupMemberMetadataValue(instance_id={self.instance_id!r}, rack_id={self.rack_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, subscribed_topic_names={self.subscribed_topic_names!r}, subscribed_topic_regex={self.subscribed_topic_regex!r}, rebalance_timeout_ms={self.rebalance_timeout_ms!r}, server_assignor={self.server_assignor!r}, classic_member_metadata={self.classic_member_metadata!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.instance_id)
@@ -616,7 +447,7 @@ class ConsumerGroupMemberMetadataValue:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupMemberMetadataValue":
         self = cls.__new__(cls)
@@ -653,22 +484,16 @@ class ConsumerGroupMemberMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupMemberMetadataValue":
         return cls.decode(Reader(buf), version)
-    
-ConsumerGroupMemberMetadataValue.ClassicProtocol = _ConsumerGroupMemberMetadataValue_ClassicProtocol  # type: ignore[attr-defined]
-_ConsumerGroupMemberMetadataValue_ClassicProtocol.__name__ = 'ClassicProtocol'
-_ConsumerGroupMemberMetadataValue_ClassicProtocol.__qualname__ = 'ConsumerGroupMemberMetadataValue.ClassicProtocol'
-ConsumerGroupMemberMetadataValue.ClassicMemberMetadata = _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata  # type: ignore[attr-defined]
-_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata.__name__ = 'ClassicMemberMetadata'
-_ConsumerGroupMemberMetadataValue_ClassicMemberMetadata.__qualname__ = 'ConsumerGroupMemberMetadataValue.ClassicMemberMetadata'
+
 ConsumerGroupMemberMetadataValue.ClassicProtocol = _ConsumerGroupMemberMetadataValue_ClassicProtocol  # type: ignore[attr-defined]
 _ConsumerGroupMemberMetadataValue_ClassicProtocol.__name__ = 'ClassicProtocol'
 _ConsumerGroupMemberMetadataValue_ClassicProtocol.__qualname__ = 'ConsumerGroupMemberMetadataValue.ClassicProtocol'
@@ -684,26 +509,26 @@ class ConsumerGroupMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupMetadataKey'
     SCHEMA = (('group_id', 'string', (3, 3), None, None),)
-    
+
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupMetadataKey(group_id={self.group_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupMetadataKey":
         self = cls.__new__(cls)
@@ -712,16 +537,15 @@ class ConsumerGroupMetadataKey:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ConsumerGroupMetadataValue:
@@ -731,21 +555,21 @@ class ConsumerGroupMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupMetadataValue'
     SCHEMA = (('epoch', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, epoch: Any = 0) -> None:
         self.epoch = epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.epoch == other.epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupMetadataValue(epoch={self.epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.epoch)
@@ -755,7 +579,7 @@ class ConsumerGroupMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupMetadataValue":
         self = cls.__new__(cls)
@@ -771,16 +595,15 @@ class ConsumerGroupMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupMetadataValue":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ConsumerGroupPartitionMetadataKey:
@@ -790,26 +613,26 @@ class ConsumerGroupPartitionMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupPartitionMetadataKey'
     SCHEMA = (('group_id', 'string', (4, 4), None, None),)
-    
+
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupPartitionMetadataKey(group_id={self.group_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupPartitionMetadataKey":
         self = cls.__new__(cls)
@@ -818,37 +641,36 @@ class ConsumerGroupPartitionMetadataKey:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupPartitionMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ConsumerGroupPartitionMetadataValue_PartitionMetadata:
     __slots__ = ('partition', 'racks', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('racks', '[]string', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, racks: Any = _MISSING) -> None:
         self.partition = partition
         self.racks = [] if racks is _MISSING else racks
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.racks == other.racks  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupPartitionMetadataValue_PartitionMetadata(partition={self.partition!r}, racks={self.racks!r})"
-    
+        return f"ConsumerGroupPartitionMetadataValue.PartitionMetadata(partition={self.partition!r}, racks={self.racks!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -861,7 +683,7 @@ class _ConsumerGroupPartitionMetadataValue_PartitionMetadata:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupPartitionMetadataValue_PartitionMetadata":
         self = cls.__new__(cls)
@@ -882,29 +704,29 @@ class _ConsumerGroupPartitionMetadataValue_PartitionMetadata:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ConsumerGroupPartitionMetadataValue_TopicMetadata:
     __slots__ = ('topic_id', 'topic_name', 'num_partitions', 'partition_metadata', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('num_partitions', 'int32', (0, None), None, None), ('partition_metadata', '[]PartitionMetadata', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', num_partitions: Any = 0, partition_metadata: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.topic_name = topic_name
         self.num_partitions = num_partitions
         self.partition_metadata = [] if partition_metadata is _MISSING else partition_metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.num_partitions == other.num_partitions and self.partition_metadata == other.partition_metadata  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupPartitionMetadataValue_TopicMetadata(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, num_partitions={self.num_partitions!r}, partition_metadata={self.partition_metadata!r})"
-    
+        return f"ConsumerGroupPartitionMetadataValue.TopicMetadata(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, num_partitions={self.num_partitions!r}, partition_metadata={self.partition_metadata!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -921,7 +743,7 @@ class _ConsumerGroupPartitionMetadataValue_TopicMetadata:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupPartitionMetadataValue_TopicMetadata":
         self = cls.__new__(cls)
@@ -946,125 +768,7 @@ class _ConsumerGroupPartitionMetadataValue_TopicMetadata:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ConsumerGroupPartitionMetadataValue_PartitionMetadata:
-    __slots__ = ('partition', 'racks', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('racks', '[]string', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, racks: Any = _MISSING) -> None:
-        self.partition = partition
-        self.racks = [] if racks is _MISSING else racks
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.racks == other.racks  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupPartitionMetadataValue_PartitionMetadata(partition={self.partition!r}, racks={self.racks!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.compact_array_length(len(self.racks))
-        for _x in self.racks:
-            w.compact_string(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupPartitionMetadataValue_PartitionMetadata":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Racks was serialized as null')
-        else:
-            self.racks = [r.compact_string() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ConsumerGroupPartitionMetadataValue_TopicMetadata:
-    __slots__ = ('topic_id', 'topic_name', 'num_partitions', 'partition_metadata', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('num_partitions', 'int32', (0, None), None, None), ('partition_metadata', '[]PartitionMetadata', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', num_partitions: Any = 0, partition_metadata: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.topic_name = topic_name
-        self.num_partitions = num_partitions
-        self.partition_metadata = [] if partition_metadata is _MISSING else partition_metadata
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.num_partitions == other.num_partitions and self.partition_metadata == other.partition_metadata  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupPartitionMetadataValue_TopicMetadata(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, num_partitions={self.num_partitions!r}, partition_metadata={self.partition_metadata!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.int32(self.num_partitions)
-        w.compact_array_length(len(self.partition_metadata))
-        for _x in self.partition_metadata:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupPartitionMetadataValue_TopicMetadata":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        self.num_partitions = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionMetadata was serialized as null')
-        else:
-            self.partition_metadata = [_ConsumerGroupPartitionMetadataValue_PartitionMetadata.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ConsumerGroupPartitionMetadataValue:
     __slots__ = ('topics', '_unknown_tagged_fields')
@@ -1073,21 +777,21 @@ class ConsumerGroupPartitionMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupPartitionMetadataValue'
     SCHEMA = (('topics', '[]TopicMetadata', (0, None), None, None),)
-    
+
     def __init__(self, *, topics: Any = _MISSING) -> None:
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupPartitionMetadataValue(topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topics))
@@ -1099,7 +803,7 @@ class ConsumerGroupPartitionMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupPartitionMetadataValue":
         self = cls.__new__(cls)
@@ -1119,22 +823,16 @@ class ConsumerGroupPartitionMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupPartitionMetadataValue":
         return cls.decode(Reader(buf), version)
-    
-ConsumerGroupPartitionMetadataValue.PartitionMetadata = _ConsumerGroupPartitionMetadataValue_PartitionMetadata  # type: ignore[attr-defined]
-_ConsumerGroupPartitionMetadataValue_PartitionMetadata.__name__ = 'PartitionMetadata'
-_ConsumerGroupPartitionMetadataValue_PartitionMetadata.__qualname__ = 'ConsumerGroupPartitionMetadataValue.PartitionMetadata'
-ConsumerGroupPartitionMetadataValue.TopicMetadata = _ConsumerGroupPartitionMetadataValue_TopicMetadata  # type: ignore[attr-defined]
-_ConsumerGroupPartitionMetadataValue_TopicMetadata.__name__ = 'TopicMetadata'
-_ConsumerGroupPartitionMetadataValue_TopicMetadata.__qualname__ = 'ConsumerGroupPartitionMetadataValue.TopicMetadata'
+
 ConsumerGroupPartitionMetadataValue.PartitionMetadata = _ConsumerGroupPartitionMetadataValue_PartitionMetadata  # type: ignore[attr-defined]
 _ConsumerGroupPartitionMetadataValue_PartitionMetadata.__name__ = 'PartitionMetadata'
 _ConsumerGroupPartitionMetadataValue_PartitionMetadata.__qualname__ = 'ConsumerGroupPartitionMetadataValue.PartitionMetadata'
@@ -1150,22 +848,22 @@ class ConsumerGroupTargetAssignmentMemberKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupTargetAssignmentMemberKey'
     SCHEMA = (('group_id', 'string', (7, 7), None, None), ('member_id', 'string', (7, 7), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
         self.member_id = member_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupTargetAssignmentMemberKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
@@ -1173,7 +871,7 @@ class ConsumerGroupTargetAssignmentMemberKey:
         if self.member_id is None:
             raise ValueError('non-nullable field MemberId was set to null')
         w.string(self.member_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupTargetAssignmentMemberKey":
         self = cls.__new__(cls)
@@ -1185,37 +883,36 @@ class ConsumerGroupTargetAssignmentMemberKey:
         if self.member_id is None:
             raise DecodeError('non-nullable field MemberId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupTargetAssignmentMemberKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ConsumerGroupTargetAssignmentMemberValue_TopicPartition:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ConsumerGroupTargetAssignmentMemberValue_TopicPartition(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ConsumerGroupTargetAssignmentMemberValue.TopicPartition(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -1228,7 +925,7 @@ class _ConsumerGroupTargetAssignmentMemberValue_TopicPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupTargetAssignmentMemberValue_TopicPartition":
         self = cls.__new__(cls)
@@ -1249,61 +946,7 @@ class _ConsumerGroupTargetAssignmentMemberValue_TopicPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ConsumerGroupTargetAssignmentMemberValue_TopicPartition:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ConsumerGroupTargetAssignmentMemberValue_TopicPartition(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ConsumerGroupTargetAssignmentMemberValue_TopicPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ConsumerGroupTargetAssignmentMemberValue:
     __slots__ = ('topic_partitions', '_unknown_tagged_fields')
@@ -1312,21 +955,21 @@ class ConsumerGroupTargetAssignmentMemberValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupTargetAssignmentMemberValue'
     SCHEMA = (('topic_partitions', '[]TopicPartition', (0, None), None, None),)
-    
+
     def __init__(self, *, topic_partitions: Any = _MISSING) -> None:
         self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupTargetAssignmentMemberValue(topic_partitions={self.topic_partitions!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topic_partitions))
@@ -1338,7 +981,7 @@ class ConsumerGroupTargetAssignmentMemberValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupTargetAssignmentMemberValue":
         self = cls.__new__(cls)
@@ -1358,19 +1001,16 @@ class ConsumerGroupTargetAssignmentMemberValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupTargetAssignmentMemberValue":
         return cls.decode(Reader(buf), version)
-    
-ConsumerGroupTargetAssignmentMemberValue.TopicPartition = _ConsumerGroupTargetAssignmentMemberValue_TopicPartition  # type: ignore[attr-defined]
-_ConsumerGroupTargetAssignmentMemberValue_TopicPartition.__name__ = 'TopicPartition'
-_ConsumerGroupTargetAssignmentMemberValue_TopicPartition.__qualname__ = 'ConsumerGroupTargetAssignmentMemberValue.TopicPartition'
+
 ConsumerGroupTargetAssignmentMemberValue.TopicPartition = _ConsumerGroupTargetAssignmentMemberValue_TopicPartition  # type: ignore[attr-defined]
 _ConsumerGroupTargetAssignmentMemberValue_TopicPartition.__name__ = 'TopicPartition'
 _ConsumerGroupTargetAssignmentMemberValue_TopicPartition.__qualname__ = 'ConsumerGroupTargetAssignmentMemberValue.TopicPartition'
@@ -1383,26 +1023,26 @@ class ConsumerGroupTargetAssignmentMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupTargetAssignmentMetadataKey'
     SCHEMA = (('group_id', 'string', (6, 6), None, None),)
-    
+
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupTargetAssignmentMetadataKey(group_id={self.group_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupTargetAssignmentMetadataKey":
         self = cls.__new__(cls)
@@ -1411,16 +1051,15 @@ class ConsumerGroupTargetAssignmentMetadataKey:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupTargetAssignmentMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ConsumerGroupTargetAssignmentMetadataValue:
@@ -1430,21 +1069,21 @@ class ConsumerGroupTargetAssignmentMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupTargetAssignmentMetadataValue'
     SCHEMA = (('assignment_epoch', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, assignment_epoch: Any = 0) -> None:
         self.assignment_epoch = assignment_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.assignment_epoch == other.assignment_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConsumerGroupTargetAssignmentMetadataValue(assignment_epoch={self.assignment_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.assignment_epoch)
@@ -1454,7 +1093,7 @@ class ConsumerGroupTargetAssignmentMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupTargetAssignmentMetadataValue":
         self = cls.__new__(cls)
@@ -1470,16 +1109,15 @@ class ConsumerGroupTargetAssignmentMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupTargetAssignmentMetadataValue":
         return cls.decode(Reader(buf), version)
-    
 
 
 class GroupMetadataKey:
@@ -1489,26 +1127,26 @@ class GroupMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'GroupMetadataKey'
     SCHEMA = (('group', 'string', (2, 2), None, None),)
-    
+
     def __init__(self, *, group: Any = '') -> None:
         self.group = group
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group == other.group  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"GroupMetadataKey(group={self.group!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group is None:
             raise ValueError('non-nullable field group was set to null')
         w.string(self.group)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "GroupMetadataKey":
         self = cls.__new__(cls)
@@ -1517,22 +1155,21 @@ class GroupMetadataKey:
         if self.group is None:
             raise DecodeError('non-nullable field group was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "GroupMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _GroupMetadataValue_MemberMetadata:
     __slots__ = ('member_id', 'group_instance_id', 'client_id', 'client_host', 'rebalance_timeout', 'session_timeout', 'subscription', 'assignment', '_unknown_tagged_fields')
     SCHEMA = (('member_id', 'string', (0, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('rebalance_timeout', 'int32', (1, None), None, None), ('session_timeout', 'int32', (0, None), None, None), ('subscription', 'bytes', (0, None), None, None), ('assignment', 'bytes', (0, None), None, None))
-    
+
     def __init__(self, *, member_id: Any = '', group_instance_id: Any = None, client_id: Any = '', client_host: Any = '', rebalance_timeout: Any = -1, session_timeout: Any = 0, subscription: Any = b"", assignment: Any = b"") -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
@@ -1543,17 +1180,17 @@ class _GroupMetadataValue_MemberMetadata:
         self.subscription = subscription
         self.assignment = assignment
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.client_id == other.client_id and self.client_host == other.client_host and self.rebalance_timeout == other.rebalance_timeout and self.session_timeout == other.session_timeout and self.subscription == other.subscription and self.assignment == other.assignment  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_GroupMetadataValue_MemberMetadata(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, rebalance_timeout={self.rebalance_timeout!r}, session_timeout={self.session_timeout!r}, subscription={self.subscription!r}, assignment={self.assignment!r})"
-    
+        return f"GroupMetadataValue.MemberMetadata(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, rebalance_timeout={self.rebalance_timeout!r}, session_timeout={self.session_timeout!r}, subscription={self.subscription!r}, assignment={self.assignment!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.member_id is None:
@@ -1600,119 +1237,7 @@ class _GroupMetadataValue_MemberMetadata:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_GroupMetadataValue_MemberMetadata":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.member_id = (r.compact_string() if flexible else r.string())
-        if self.member_id is None:
-            raise DecodeError('non-nullable field memberId was serialized as null')
-        if version >= 3:
-            self.group_instance_id = (r.compact_string() if flexible else r.string())
-        else:
-            self.group_instance_id = None
-        self.client_id = (r.compact_string() if flexible else r.string())
-        if self.client_id is None:
-            raise DecodeError('non-nullable field clientId was serialized as null')
-        self.client_host = (r.compact_string() if flexible else r.string())
-        if self.client_host is None:
-            raise DecodeError('non-nullable field clientHost was serialized as null')
-        if version >= 1:
-            self.rebalance_timeout = r.int32()
-        else:
-            self.rebalance_timeout = -1
-        self.session_timeout = r.int32()
-        self.subscription = (r.compact_bytes() if flexible else r.bytes_())
-        if self.subscription is None:
-            raise DecodeError('non-nullable field subscription was serialized as null')
-        self.assignment = (r.compact_bytes() if flexible else r.bytes_())
-        if self.assignment is None:
-            raise DecodeError('non-nullable field assignment was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _GroupMetadataValue_MemberMetadata:
-    __slots__ = ('member_id', 'group_instance_id', 'client_id', 'client_host', 'rebalance_timeout', 'session_timeout', 'subscription', 'assignment', '_unknown_tagged_fields')
-    SCHEMA = (('member_id', 'string', (0, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('rebalance_timeout', 'int32', (1, None), None, None), ('session_timeout', 'int32', (0, None), None, None), ('subscription', 'bytes', (0, None), None, None), ('assignment', 'bytes', (0, None), None, None))
-    
-    def __init__(self, *, member_id: Any = '', group_instance_id: Any = None, client_id: Any = '', client_host: Any = '', rebalance_timeout: Any = -1, session_timeout: Any = 0, subscription: Any = b"", assignment: Any = b"") -> None:
-        self.member_id = member_id
-        self.group_instance_id = group_instance_id
-        self.client_id = client_id
-        self.client_host = client_host
-        self.rebalance_timeout = rebalance_timeout
-        self.session_timeout = session_timeout
-        self.subscription = subscription
-        self.assignment = assignment
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.client_id == other.client_id and self.client_host == other.client_host and self.rebalance_timeout == other.rebalance_timeout and self.session_timeout == other.session_timeout and self.subscription == other.subscription and self.assignment == other.assignment  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_GroupMetadataValue_MemberMetadata(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, rebalance_timeout={self.rebalance_timeout!r}, session_timeout={self.session_timeout!r}, subscription={self.subscription!r}, assignment={self.assignment!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if self.member_id is None:
-            raise ValueError('non-nullable field memberId was set to null')
-        if flexible:
-            w.compact_string(self.member_id)
-        else:
-            w.string(self.member_id)
-        if version >= 3:
-            if flexible:
-                w.compact_string(self.group_instance_id)
-            else:
-                w.string(self.group_instance_id)
-        if self.client_id is None:
-            raise ValueError('non-nullable field clientId was set to null')
-        if flexible:
-            w.compact_string(self.client_id)
-        else:
-            w.string(self.client_id)
-        if self.client_host is None:
-            raise ValueError('non-nullable field clientHost was set to null')
-        if flexible:
-            w.compact_string(self.client_host)
-        else:
-            w.string(self.client_host)
-        if version >= 1:
-            w.int32(self.rebalance_timeout)
-        w.int32(self.session_timeout)
-        if self.subscription is None:
-            raise ValueError('non-nullable field subscription was set to null')
-        if flexible:
-            w.compact_bytes(self.subscription)
-        else:
-            w.bytes_(self.subscription)
-        if self.assignment is None:
-            raise ValueError('non-nullable field assignment was set to null')
-        if flexible:
-            w.compact_bytes(self.assignment)
-        else:
-            w.bytes_(self.assignment)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_GroupMetadataValue_MemberMetadata":
         self = cls.__new__(cls)
@@ -1751,7 +1276,7 @@ class _GroupMetadataValue_MemberMetadata:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class GroupMetadataValue:
     __slots__ = ('protocol_type', 'generation', 'protocol', 'leader', 'current_state_timestamp', 'members', '_unknown_tagged_fields')
@@ -1760,7 +1285,7 @@ class GroupMetadataValue:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'GroupMetadataValue'
     SCHEMA = (('protocol_type', 'string', (0, None), None, None), ('generation', 'int32', (0, None), None, None), ('protocol', 'string', (0, None), (0, None), None), ('leader', 'string', (0, None), (0, None), None), ('current_state_timestamp', 'int64', (2, None), None, None), ('members', '[]MemberMetadata', (0, None), None, None))
-    
+
     def __init__(self, *, protocol_type: Any = '', generation: Any = 0, protocol: Any = '', leader: Any = '', current_state_timestamp: Any = -1, members: Any = _MISSING) -> None:
         self.protocol_type = protocol_type
         self.generation = generation
@@ -1769,17 +1294,17 @@ class GroupMetadataValue:
         self.current_state_timestamp = current_state_timestamp
         self.members = [] if members is _MISSING else members
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.protocol_type == other.protocol_type and self.generation == other.generation and self.protocol == other.protocol and self.leader == other.leader and self.current_state_timestamp == other.current_state_timestamp and self.members == other.members  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"GroupMetadataValue(protocol_type={self.protocol_type!r}, generation={self.generation!r}, protocol={self.protocol!r}, leader={self.leader!r}, current_state_timestamp={self.current_state_timestamp!r}, members={self.members!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.protocol_type is None:
@@ -1811,7 +1336,7 @@ class GroupMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "GroupMetadataValue":
         self = cls.__new__(cls)
@@ -1841,19 +1366,16 @@ class GroupMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "GroupMetadataValue":
         return cls.decode(Reader(buf), version)
-    
-GroupMetadataValue.MemberMetadata = _GroupMetadataValue_MemberMetadata  # type: ignore[attr-defined]
-_GroupMetadataValue_MemberMetadata.__name__ = 'MemberMetadata'
-_GroupMetadataValue_MemberMetadata.__qualname__ = 'GroupMetadataValue.MemberMetadata'
+
 GroupMetadataValue.MemberMetadata = _GroupMetadataValue_MemberMetadata  # type: ignore[attr-defined]
 _GroupMetadataValue_MemberMetadata.__name__ = 'MemberMetadata'
 _GroupMetadataValue_MemberMetadata.__qualname__ = 'GroupMetadataValue.MemberMetadata'
@@ -1866,23 +1388,23 @@ class OffsetCommitKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'OffsetCommitKey'
     SCHEMA = (('group', 'string', (0, 1), None, None), ('topic', 'string', (0, 1), None, None), ('partition', 'int32', (0, 1), None, None))
-    
+
     def __init__(self, *, group: Any = '', topic: Any = '', partition: Any = 0) -> None:
         self.group = group
         self.topic = topic
         self.partition = partition
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group == other.group and self.topic == other.topic and self.partition == other.partition  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetCommitKey(group={self.group!r}, topic={self.topic!r}, partition={self.partition!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group is None:
             raise ValueError('non-nullable field group was set to null')
@@ -1891,7 +1413,7 @@ class OffsetCommitKey:
             raise ValueError('non-nullable field topic was set to null')
         w.string(self.topic)
         w.int32(self.partition)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetCommitKey":
         self = cls.__new__(cls)
@@ -1904,16 +1426,15 @@ class OffsetCommitKey:
             raise DecodeError('non-nullable field topic was serialized as null')
         self.partition = r.int32()
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetCommitKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class OffsetCommitValue:
@@ -1923,7 +1444,7 @@ class OffsetCommitValue:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'OffsetCommitValue'
     SCHEMA = (('offset', 'int64', (0, None), None, None), ('leader_epoch', 'int32', (3, None), None, None), ('metadata', 'string', (0, None), None, None), ('commit_timestamp', 'int64', (0, None), None, None), ('expire_timestamp', 'int64', (1, 1), None, None))
-    
+
     def __init__(self, *, offset: Any = 0, leader_epoch: Any = -1, metadata: Any = '', commit_timestamp: Any = 0, expire_timestamp: Any = -1) -> None:
         self.offset = offset
         self.leader_epoch = leader_epoch
@@ -1931,17 +1452,17 @@ class OffsetCommitValue:
         self.commit_timestamp = commit_timestamp
         self.expire_timestamp = expire_timestamp
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.offset == other.offset and self.leader_epoch == other.leader_epoch and self.metadata == other.metadata and self.commit_timestamp == other.commit_timestamp and self.expire_timestamp == other.expire_timestamp  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetCommitValue(offset={self.offset!r}, leader_epoch={self.leader_epoch!r}, metadata={self.metadata!r}, commit_timestamp={self.commit_timestamp!r}, expire_timestamp={self.expire_timestamp!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         w.int64(self.offset)
@@ -1962,7 +1483,7 @@ class OffsetCommitValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetCommitValue":
         self = cls.__new__(cls)
@@ -1990,16 +1511,15 @@ class OffsetCommitValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetCommitValue":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ShareGroupCurrentMemberAssignmentKey:
@@ -2009,22 +1529,22 @@ class ShareGroupCurrentMemberAssignmentKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupCurrentMemberAssignmentKey'
     SCHEMA = (('group_id', 'string', (14, 14), None, None), ('member_id', 'string', (14, 14), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
         self.member_id = member_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupCurrentMemberAssignmentKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
@@ -2032,7 +1552,7 @@ class ShareGroupCurrentMemberAssignmentKey:
         if self.member_id is None:
             raise ValueError('non-nullable field MemberId was set to null')
         w.string(self.member_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupCurrentMemberAssignmentKey":
         self = cls.__new__(cls)
@@ -2044,37 +1564,36 @@ class ShareGroupCurrentMemberAssignmentKey:
         if self.member_id is None:
             raise DecodeError('non-nullable field MemberId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupCurrentMemberAssignmentKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ShareGroupCurrentMemberAssignmentValue_TopicPartitions:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareGroupCurrentMemberAssignmentValue_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ShareGroupCurrentMemberAssignmentValue.TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -2087,7 +1606,7 @@ class _ShareGroupCurrentMemberAssignmentValue_TopicPartitions:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareGroupCurrentMemberAssignmentValue_TopicPartitions":
         self = cls.__new__(cls)
@@ -2108,61 +1627,7 @@ class _ShareGroupCurrentMemberAssignmentValue_TopicPartitions:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareGroupCurrentMemberAssignmentValue_TopicPartitions:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareGroupCurrentMemberAssignmentValue_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupCurrentMemberAssignmentValue_TopicPartitions":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareGroupCurrentMemberAssignmentValue:
     __slots__ = ('member_epoch', 'previous_member_epoch', 'state', 'assigned_partitions', '_unknown_tagged_fields')
@@ -2171,24 +1636,24 @@ class ShareGroupCurrentMemberAssignmentValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupCurrentMemberAssignmentValue'
     SCHEMA = (('member_epoch', 'int32', (0, None), None, None), ('previous_member_epoch', 'int32', (0, None), None, None), ('state', 'int8', (0, None), None, None), ('assigned_partitions', '[]TopicPartitions', (0, None), None, None))
-    
+
     def __init__(self, *, member_epoch: Any = 0, previous_member_epoch: Any = 0, state: Any = 0, assigned_partitions: Any = _MISSING) -> None:
         self.member_epoch = member_epoch
         self.previous_member_epoch = previous_member_epoch
         self.state = state
         self.assigned_partitions = [] if assigned_partitions is _MISSING else assigned_partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_epoch == other.member_epoch and self.previous_member_epoch == other.previous_member_epoch and self.state == other.state and self.assigned_partitions == other.assigned_partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupCurrentMemberAssignmentValue(member_epoch={self.member_epoch!r}, previous_member_epoch={self.previous_member_epoch!r}, state={self.state!r}, assigned_partitions={self.assigned_partitions!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.member_epoch)
@@ -2203,7 +1668,7 @@ class ShareGroupCurrentMemberAssignmentValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupCurrentMemberAssignmentValue":
         self = cls.__new__(cls)
@@ -2226,19 +1691,16 @@ class ShareGroupCurrentMemberAssignmentValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupCurrentMemberAssignmentValue":
         return cls.decode(Reader(buf), version)
-    
-ShareGroupCurrentMemberAssignmentValue.TopicPartitions = _ShareGroupCurrentMemberAssignmentValue_TopicPartitions  # type: ignore[attr-defined]
-_ShareGroupCurrentMemberAssignmentValue_TopicPartitions.__name__ = 'TopicPartitions'
-_ShareGroupCurrentMemberAssignmentValue_TopicPartitions.__qualname__ = 'ShareGroupCurrentMemberAssignmentValue.TopicPartitions'
+
 ShareGroupCurrentMemberAssignmentValue.TopicPartitions = _ShareGroupCurrentMemberAssignmentValue_TopicPartitions  # type: ignore[attr-defined]
 _ShareGroupCurrentMemberAssignmentValue_TopicPartitions.__name__ = 'TopicPartitions'
 _ShareGroupCurrentMemberAssignmentValue_TopicPartitions.__qualname__ = 'ShareGroupCurrentMemberAssignmentValue.TopicPartitions'
@@ -2251,22 +1713,22 @@ class ShareGroupMemberMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupMemberMetadataKey'
     SCHEMA = (('group_id', 'string', (10, 10), None, None), ('member_id', 'string', (10, 10), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
         self.member_id = member_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupMemberMetadataKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
@@ -2274,7 +1736,7 @@ class ShareGroupMemberMetadataKey:
         if self.member_id is None:
             raise ValueError('non-nullable field MemberId was set to null')
         w.string(self.member_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupMemberMetadataKey":
         self = cls.__new__(cls)
@@ -2286,16 +1748,15 @@ class ShareGroupMemberMetadataKey:
         if self.member_id is None:
             raise DecodeError('non-nullable field MemberId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupMemberMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ShareGroupMemberMetadataValue:
@@ -2305,24 +1766,24 @@ class ShareGroupMemberMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupMemberMetadataValue'
     SCHEMA = (('rack_id', 'string', (0, None), (0, None), None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('subscribed_topic_names', '[]string', (0, None), None, None))
-    
+
     def __init__(self, *, rack_id: Any = '', client_id: Any = '', client_host: Any = '', subscribed_topic_names: Any = _MISSING) -> None:
         self.rack_id = rack_id
         self.client_id = client_id
         self.client_host = client_host
         self.subscribed_topic_names = [] if subscribed_topic_names is _MISSING else subscribed_topic_names
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.rack_id == other.rack_id and self.client_id == other.client_id and self.client_host == other.client_host and self.subscribed_topic_names == other.subscribed_topic_names  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupMemberMetadataValue(rack_id={self.rack_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, subscribed_topic_names={self.subscribed_topic_names!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.rack_id)
@@ -2341,7 +1802,7 @@ class ShareGroupMemberMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupMemberMetadataValue":
         self = cls.__new__(cls)
@@ -2368,16 +1829,15 @@ class ShareGroupMemberMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupMemberMetadataValue":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ShareGroupMetadataKey:
@@ -2387,26 +1847,26 @@ class ShareGroupMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupMetadataKey'
     SCHEMA = (('group_id', 'string', (11, 11), None, None),)
-    
+
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupMetadataKey(group_id={self.group_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupMetadataKey":
         self = cls.__new__(cls)
@@ -2415,16 +1875,15 @@ class ShareGroupMetadataKey:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ShareGroupMetadataValue:
@@ -2434,21 +1893,21 @@ class ShareGroupMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupMetadataValue'
     SCHEMA = (('epoch', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, epoch: Any = 0) -> None:
         self.epoch = epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.epoch == other.epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupMetadataValue(epoch={self.epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.epoch)
@@ -2458,7 +1917,7 @@ class ShareGroupMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupMetadataValue":
         self = cls.__new__(cls)
@@ -2474,16 +1933,15 @@ class ShareGroupMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupMetadataValue":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ShareGroupPartitionMetadataKey:
@@ -2493,26 +1951,26 @@ class ShareGroupPartitionMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupPartitionMetadataKey'
     SCHEMA = (('group_id', 'string', (9, 9), None, None),)
-    
+
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupPartitionMetadataKey(group_id={self.group_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupPartitionMetadataKey":
         self = cls.__new__(cls)
@@ -2521,37 +1979,36 @@ class ShareGroupPartitionMetadataKey:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupPartitionMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ShareGroupPartitionMetadataValue_PartitionMetadata:
     __slots__ = ('partition', 'racks', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('racks', '[]string', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, racks: Any = _MISSING) -> None:
         self.partition = partition
         self.racks = [] if racks is _MISSING else racks
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.racks == other.racks  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareGroupPartitionMetadataValue_PartitionMetadata(partition={self.partition!r}, racks={self.racks!r})"
-    
+        return f"ShareGroupPartitionMetadataValue.PartitionMetadata(partition={self.partition!r}, racks={self.racks!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -2564,7 +2021,7 @@ class _ShareGroupPartitionMetadataValue_PartitionMetadata:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareGroupPartitionMetadataValue_PartitionMetadata":
         self = cls.__new__(cls)
@@ -2585,29 +2042,29 @@ class _ShareGroupPartitionMetadataValue_PartitionMetadata:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareGroupPartitionMetadataValue_TopicMetadata:
     __slots__ = ('topic_id', 'topic_name', 'num_partitions', 'partition_metadata', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('num_partitions', 'int32', (0, None), None, None), ('partition_metadata', '[]PartitionMetadata', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', num_partitions: Any = 0, partition_metadata: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.topic_name = topic_name
         self.num_partitions = num_partitions
         self.partition_metadata = [] if partition_metadata is _MISSING else partition_metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.num_partitions == other.num_partitions and self.partition_metadata == other.partition_metadata  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareGroupPartitionMetadataValue_TopicMetadata(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, num_partitions={self.num_partitions!r}, partition_metadata={self.partition_metadata!r})"
-    
+        return f"ShareGroupPartitionMetadataValue.TopicMetadata(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, num_partitions={self.num_partitions!r}, partition_metadata={self.partition_metadata!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -2624,7 +2081,7 @@ class _ShareGroupPartitionMetadataValue_TopicMetadata:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareGroupPartitionMetadataValue_TopicMetadata":
         self = cls.__new__(cls)
@@ -2649,125 +2106,7 @@ class _ShareGroupPartitionMetadataValue_TopicMetadata:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareGroupPartitionMetadataValue_PartitionMetadata:
-    __slots__ = ('partition', 'racks', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('racks', '[]string', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, racks: Any = _MISSING) -> None:
-        self.partition = partition
-        self.racks = [] if racks is _MISSING else racks
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.racks == other.racks  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareGroupPartitionMetadataValue_PartitionMetadata(partition={self.partition!r}, racks={self.racks!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.compact_array_length(len(self.racks))
-        for _x in self.racks:
-            w.compact_string(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupPartitionMetadataValue_PartitionMetadata":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Racks was serialized as null')
-        else:
-            self.racks = [r.compact_string() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareGroupPartitionMetadataValue_TopicMetadata:
-    __slots__ = ('topic_id', 'topic_name', 'num_partitions', 'partition_metadata', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('num_partitions', 'int32', (0, None), None, None), ('partition_metadata', '[]PartitionMetadata', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', num_partitions: Any = 0, partition_metadata: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.topic_name = topic_name
-        self.num_partitions = num_partitions
-        self.partition_metadata = [] if partition_metadata is _MISSING else partition_metadata
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.num_partitions == other.num_partitions and self.partition_metadata == other.partition_metadata  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareGroupPartitionMetadataValue_TopicMetadata(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, num_partitions={self.num_partitions!r}, partition_metadata={self.partition_metadata!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.int32(self.num_partitions)
-        w.compact_array_length(len(self.partition_metadata))
-        for _x in self.partition_metadata:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupPartitionMetadataValue_TopicMetadata":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        self.num_partitions = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionMetadata was serialized as null')
-        else:
-            self.partition_metadata = [_ShareGroupPartitionMetadataValue_PartitionMetadata.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareGroupPartitionMetadataValue:
     __slots__ = ('topics', '_unknown_tagged_fields')
@@ -2776,21 +2115,21 @@ class ShareGroupPartitionMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupPartitionMetadataValue'
     SCHEMA = (('topics', '[]TopicMetadata', (0, None), None, None),)
-    
+
     def __init__(self, *, topics: Any = _MISSING) -> None:
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupPartitionMetadataValue(topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topics))
@@ -2802,7 +2141,7 @@ class ShareGroupPartitionMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupPartitionMetadataValue":
         self = cls.__new__(cls)
@@ -2822,22 +2161,16 @@ class ShareGroupPartitionMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupPartitionMetadataValue":
         return cls.decode(Reader(buf), version)
-    
-ShareGroupPartitionMetadataValue.PartitionMetadata = _ShareGroupPartitionMetadataValue_PartitionMetadata  # type: ignore[attr-defined]
-_ShareGroupPartitionMetadataValue_PartitionMetadata.__name__ = 'PartitionMetadata'
-_ShareGroupPartitionMetadataValue_PartitionMetadata.__qualname__ = 'ShareGroupPartitionMetadataValue.PartitionMetadata'
-ShareGroupPartitionMetadataValue.TopicMetadata = _ShareGroupPartitionMetadataValue_TopicMetadata  # type: ignore[attr-defined]
-_ShareGroupPartitionMetadataValue_TopicMetadata.__name__ = 'TopicMetadata'
-_ShareGroupPartitionMetadataValue_TopicMetadata.__qualname__ = 'ShareGroupPartitionMetadataValue.TopicMetadata'
+
 ShareGroupPartitionMetadataValue.PartitionMetadata = _ShareGroupPartitionMetadataValue_PartitionMetadata  # type: ignore[attr-defined]
 _ShareGroupPartitionMetadataValue_PartitionMetadata.__name__ = 'PartitionMetadata'
 _ShareGroupPartitionMetadataValue_PartitionMetadata.__qualname__ = 'ShareGroupPartitionMetadataValue.PartitionMetadata'
@@ -2853,26 +2186,26 @@ class ShareGroupStatePartitionMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupStatePartitionMetadataKey'
     SCHEMA = (('group_id', 'string', (15, 15), None, None),)
-    
+
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupStatePartitionMetadataKey(group_id={self.group_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupStatePartitionMetadataKey":
         self = cls.__new__(cls)
@@ -2881,38 +2214,37 @@ class ShareGroupStatePartitionMetadataKey:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupStatePartitionMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo:
     __slots__ = ('topic_id', 'topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -2928,7 +2260,7 @@ class _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo":
         self = cls.__new__(cls)
@@ -2952,27 +2284,27 @@ class _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareGroupStatePartitionMetadataValue_TopicInfo:
     __slots__ = ('topic_id', 'topic_name', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '') -> None:
         self.topic_id = topic_id
         self.topic_name = topic_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.topic_name == other.topic_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareGroupStatePartitionMetadataValue_TopicInfo(topic_id={self.topic_id!r}, topic_name={self.topic_name!r})"
-    
+        return f"ShareGroupStatePartitionMetadataValue.TopicInfo(topic_id={self.topic_id!r}, topic_name={self.topic_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -2985,7 +2317,7 @@ class _ShareGroupStatePartitionMetadataValue_TopicInfo:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareGroupStatePartitionMetadataValue_TopicInfo":
         self = cls.__new__(cls)
@@ -3004,120 +2336,7 @@ class _ShareGroupStatePartitionMetadataValue_TopicInfo:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo:
-    __slots__ = ('topic_id', 'topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareGroupStatePartitionMetadataValue_TopicInfo:
-    __slots__ = ('topic_id', 'topic_name', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '') -> None:
-        self.topic_id = topic_id
-        self.topic_name = topic_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.topic_name == other.topic_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareGroupStatePartitionMetadataValue_TopicInfo(topic_id={self.topic_id!r}, topic_name={self.topic_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupStatePartitionMetadataValue_TopicInfo":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareGroupStatePartitionMetadataValue:
     __slots__ = ('initialized_topics', 'deleting_topics', '_unknown_tagged_fields')
@@ -3126,22 +2345,22 @@ class ShareGroupStatePartitionMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupStatePartitionMetadataValue'
     SCHEMA = (('initialized_topics', '[]TopicPartitionsInfo', (0, None), None, None), ('deleting_topics', '[]TopicInfo', (0, None), None, None))
-    
+
     def __init__(self, *, initialized_topics: Any = _MISSING, deleting_topics: Any = _MISSING) -> None:
         self.initialized_topics = [] if initialized_topics is _MISSING else initialized_topics
         self.deleting_topics = [] if deleting_topics is _MISSING else deleting_topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.initialized_topics == other.initialized_topics and self.deleting_topics == other.deleting_topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupStatePartitionMetadataValue(initialized_topics={self.initialized_topics!r}, deleting_topics={self.deleting_topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.initialized_topics))
@@ -3156,7 +2375,7 @@ class ShareGroupStatePartitionMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupStatePartitionMetadataValue":
         self = cls.__new__(cls)
@@ -3181,22 +2400,16 @@ class ShareGroupStatePartitionMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupStatePartitionMetadataValue":
         return cls.decode(Reader(buf), version)
-    
-ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo = _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo  # type: ignore[attr-defined]
-_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo.__name__ = 'TopicPartitionsInfo'
-_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo.__qualname__ = 'ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo'
-ShareGroupStatePartitionMetadataValue.TopicInfo = _ShareGroupStatePartitionMetadataValue_TopicInfo  # type: ignore[attr-defined]
-_ShareGroupStatePartitionMetadataValue_TopicInfo.__name__ = 'TopicInfo'
-_ShareGroupStatePartitionMetadataValue_TopicInfo.__qualname__ = 'ShareGroupStatePartitionMetadataValue.TopicInfo'
+
 ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo = _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo  # type: ignore[attr-defined]
 _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo.__name__ = 'TopicPartitionsInfo'
 _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo.__qualname__ = 'ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo'
@@ -3212,22 +2425,22 @@ class ShareGroupTargetAssignmentMemberKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupTargetAssignmentMemberKey'
     SCHEMA = (('group_id', 'string', (13, 13), None, None), ('member_id', 'string', (13, 13), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
         self.member_id = member_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupTargetAssignmentMemberKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
@@ -3235,7 +2448,7 @@ class ShareGroupTargetAssignmentMemberKey:
         if self.member_id is None:
             raise ValueError('non-nullable field MemberId was set to null')
         w.string(self.member_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupTargetAssignmentMemberKey":
         self = cls.__new__(cls)
@@ -3247,37 +2460,36 @@ class ShareGroupTargetAssignmentMemberKey:
         if self.member_id is None:
             raise DecodeError('non-nullable field MemberId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupTargetAssignmentMemberKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ShareGroupTargetAssignmentMemberValue_TopicPartition:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareGroupTargetAssignmentMemberValue_TopicPartition(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ShareGroupTargetAssignmentMemberValue.TopicPartition(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -3290,7 +2502,7 @@ class _ShareGroupTargetAssignmentMemberValue_TopicPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareGroupTargetAssignmentMemberValue_TopicPartition":
         self = cls.__new__(cls)
@@ -3311,61 +2523,7 @@ class _ShareGroupTargetAssignmentMemberValue_TopicPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareGroupTargetAssignmentMemberValue_TopicPartition:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareGroupTargetAssignmentMemberValue_TopicPartition(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupTargetAssignmentMemberValue_TopicPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareGroupTargetAssignmentMemberValue:
     __slots__ = ('topic_partitions', '_unknown_tagged_fields')
@@ -3374,21 +2532,21 @@ class ShareGroupTargetAssignmentMemberValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupTargetAssignmentMemberValue'
     SCHEMA = (('topic_partitions', '[]TopicPartition', (0, None), None, None),)
-    
+
     def __init__(self, *, topic_partitions: Any = _MISSING) -> None:
         self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupTargetAssignmentMemberValue(topic_partitions={self.topic_partitions!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topic_partitions))
@@ -3400,7 +2558,7 @@ class ShareGroupTargetAssignmentMemberValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupTargetAssignmentMemberValue":
         self = cls.__new__(cls)
@@ -3420,19 +2578,16 @@ class ShareGroupTargetAssignmentMemberValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupTargetAssignmentMemberValue":
         return cls.decode(Reader(buf), version)
-    
-ShareGroupTargetAssignmentMemberValue.TopicPartition = _ShareGroupTargetAssignmentMemberValue_TopicPartition  # type: ignore[attr-defined]
-_ShareGroupTargetAssignmentMemberValue_TopicPartition.__name__ = 'TopicPartition'
-_ShareGroupTargetAssignmentMemberValue_TopicPartition.__qualname__ = 'ShareGroupTargetAssignmentMemberValue.TopicPartition'
+
 ShareGroupTargetAssignmentMemberValue.TopicPartition = _ShareGroupTargetAssignmentMemberValue_TopicPartition  # type: ignore[attr-defined]
 _ShareGroupTargetAssignmentMemberValue_TopicPartition.__name__ = 'TopicPartition'
 _ShareGroupTargetAssignmentMemberValue_TopicPartition.__qualname__ = 'ShareGroupTargetAssignmentMemberValue.TopicPartition'
@@ -3445,26 +2600,26 @@ class ShareGroupTargetAssignmentMetadataKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupTargetAssignmentMetadataKey'
     SCHEMA = (('group_id', 'string', (12, 12), None, None),)
-    
+
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupTargetAssignmentMetadataKey(group_id={self.group_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupTargetAssignmentMetadataKey":
         self = cls.__new__(cls)
@@ -3473,16 +2628,15 @@ class ShareGroupTargetAssignmentMetadataKey:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupTargetAssignmentMetadataKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ShareGroupTargetAssignmentMetadataValue:
@@ -3492,21 +2646,21 @@ class ShareGroupTargetAssignmentMetadataValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupTargetAssignmentMetadataValue'
     SCHEMA = (('assignment_epoch', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, assignment_epoch: Any = 0) -> None:
         self.assignment_epoch = assignment_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.assignment_epoch == other.assignment_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupTargetAssignmentMetadataValue(assignment_epoch={self.assignment_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.assignment_epoch)
@@ -3516,7 +2670,7 @@ class ShareGroupTargetAssignmentMetadataValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupTargetAssignmentMetadataValue":
         self = cls.__new__(cls)
@@ -3532,12 +2686,12 @@ class ShareGroupTargetAssignmentMetadataValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupTargetAssignmentMetadataValue":
         return cls.decode(Reader(buf), version)

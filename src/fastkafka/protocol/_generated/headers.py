@@ -35,24 +35,24 @@ class RequestHeader:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'RequestHeader'
     SCHEMA = (('request_api_key', 'int16', (0, None), None, None), ('request_api_version', 'int16', (0, None), None, None), ('correlation_id', 'int32', (0, None), None, None), ('client_id', 'string', (1, None), (1, None), None))
-    
+
     def __init__(self, *, request_api_key: Any = 0, request_api_version: Any = 0, correlation_id: Any = 0, client_id: Any = '') -> None:
         self.request_api_key = request_api_key
         self.request_api_version = request_api_version
         self.correlation_id = correlation_id
         self.client_id = client_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.request_api_key == other.request_api_key and self.request_api_version == other.request_api_version and self.correlation_id == other.correlation_id and self.client_id == other.client_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RequestHeader(request_api_key={self.request_api_key!r}, request_api_version={self.request_api_version!r}, correlation_id={self.correlation_id!r}, client_id={self.client_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.request_api_key)
@@ -66,7 +66,7 @@ class RequestHeader:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RequestHeader":
         self = cls.__new__(cls)
@@ -88,16 +88,15 @@ class RequestHeader:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RequestHeader":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ResponseHeader:
@@ -107,21 +106,21 @@ class ResponseHeader:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'ResponseHeader'
     SCHEMA = (('correlation_id', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, correlation_id: Any = 0) -> None:
         self.correlation_id = correlation_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.correlation_id == other.correlation_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ResponseHeader(correlation_id={self.correlation_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.correlation_id)
@@ -131,7 +130,7 @@ class ResponseHeader:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ResponseHeader":
         self = cls.__new__(cls)
@@ -147,12 +146,12 @@ class ResponseHeader:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ResponseHeader":
         return cls.decode(Reader(buf), version)

@@ -31,23 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _IncrementalAlterConfigsRequest_AlterableConfig:
     __slots__ = ('name', 'config_operation', 'value', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('config_operation', 'int8', (0, None), None, None), ('value', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, name: Any = '', config_operation: Any = 0, value: Any = '') -> None:
         self.name = name
         self.config_operation = config_operation
         self.value = value
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.config_operation == other.config_operation and self.value == other.value  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_IncrementalAlterConfigsRequest_AlterableConfig(name={self.name!r}, config_operation={self.config_operation!r}, value={self.value!r})"
-    
+        return f"IncrementalAlterConfigsRequest.AlterableConfig(name={self.name!r}, config_operation={self.config_operation!r}, value={self.value!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.name is None:
@@ -67,7 +67,7 @@ class _IncrementalAlterConfigsRequest_AlterableConfig:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_IncrementalAlterConfigsRequest_AlterableConfig":
         self = cls.__new__(cls)
@@ -87,28 +87,28 @@ class _IncrementalAlterConfigsRequest_AlterableConfig:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _IncrementalAlterConfigsRequest_AlterConfigsResource:
     __slots__ = ('resource_type', 'resource_name', 'configs', '_unknown_tagged_fields')
     SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('configs', '[]AlterableConfig', (0, None), None, None))
-    
+
     def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', configs: Any = _MISSING) -> None:
         self.resource_type = resource_type
         self.resource_name = resource_name
         self.configs = [] if configs is _MISSING else configs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.configs == other.configs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_IncrementalAlterConfigsRequest_AlterConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
-    
+        return f"IncrementalAlterConfigsRequest.AlterConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int8(self.resource_type)
@@ -130,7 +130,7 @@ class _IncrementalAlterConfigsRequest_AlterConfigsResource:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_IncrementalAlterConfigsRequest_AlterConfigsResource":
         self = cls.__new__(cls)
@@ -154,135 +154,7 @@ class _IncrementalAlterConfigsRequest_AlterConfigsResource:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _IncrementalAlterConfigsRequest_AlterableConfig:
-    __slots__ = ('name', 'config_operation', 'value', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('config_operation', 'int8', (0, None), None, None), ('value', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, name: Any = '', config_operation: Any = 0, value: Any = '') -> None:
-        self.name = name
-        self.config_operation = config_operation
-        self.value = value
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.config_operation == other.config_operation and self.value == other.value  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_IncrementalAlterConfigsRequest_AlterableConfig(name={self.name!r}, config_operation={self.config_operation!r}, value={self.value!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        w.int8(self.config_operation)
-        if flexible:
-            w.compact_string(self.value)
-        else:
-            w.string(self.value)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_IncrementalAlterConfigsRequest_AlterableConfig":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.config_operation = r.int8()
-        self.value = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _IncrementalAlterConfigsRequest_AlterConfigsResource:
-    __slots__ = ('resource_type', 'resource_name', 'configs', '_unknown_tagged_fields')
-    SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('configs', '[]AlterableConfig', (0, None), None, None))
-    
-    def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', configs: Any = _MISSING) -> None:
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self.configs = [] if configs is _MISSING else configs
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.configs == other.configs  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_IncrementalAlterConfigsRequest_AlterConfigsResource(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, configs={self.configs!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if flexible:
-            w.compact_array_length(len(self.configs))
-        else:
-            w.array_length(len(self.configs))
-        for _x in self.configs:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_IncrementalAlterConfigsRequest_AlterConfigsResource":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Configs was serialized as null')
-        else:
-            self.configs = [_IncrementalAlterConfigsRequest_AlterableConfig.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class IncrementalAlterConfigsRequest:
     __slots__ = ('resources', 'validate_only', '_unknown_tagged_fields')
@@ -291,22 +163,22 @@ class IncrementalAlterConfigsRequest:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'IncrementalAlterConfigsRequest'
     SCHEMA = (('resources', '[]AlterConfigsResource', (0, None), None, None), ('validate_only', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, resources: Any = _MISSING, validate_only: Any = False) -> None:
         self.resources = [] if resources is _MISSING else resources
         self.validate_only = validate_only
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resources == other.resources and self.validate_only == other.validate_only  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"IncrementalAlterConfigsRequest(resources={self.resources!r}, validate_only={self.validate_only!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -322,7 +194,7 @@ class IncrementalAlterConfigsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "IncrementalAlterConfigsRequest":
         self = cls.__new__(cls)
@@ -343,22 +215,16 @@ class IncrementalAlterConfigsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "IncrementalAlterConfigsRequest":
         return cls.decode(Reader(buf), version)
-    
-IncrementalAlterConfigsRequest.AlterableConfig = _IncrementalAlterConfigsRequest_AlterableConfig  # type: ignore[attr-defined]
-_IncrementalAlterConfigsRequest_AlterableConfig.__name__ = 'AlterableConfig'
-_IncrementalAlterConfigsRequest_AlterableConfig.__qualname__ = 'IncrementalAlterConfigsRequest.AlterableConfig'
-IncrementalAlterConfigsRequest.AlterConfigsResource = _IncrementalAlterConfigsRequest_AlterConfigsResource  # type: ignore[attr-defined]
-_IncrementalAlterConfigsRequest_AlterConfigsResource.__name__ = 'AlterConfigsResource'
-_IncrementalAlterConfigsRequest_AlterConfigsResource.__qualname__ = 'IncrementalAlterConfigsRequest.AlterConfigsResource'
+
 IncrementalAlterConfigsRequest.AlterableConfig = _IncrementalAlterConfigsRequest_AlterableConfig  # type: ignore[attr-defined]
 _IncrementalAlterConfigsRequest_AlterableConfig.__name__ = 'AlterableConfig'
 _IncrementalAlterConfigsRequest_AlterableConfig.__qualname__ = 'IncrementalAlterConfigsRequest.AlterableConfig'
@@ -370,24 +236,24 @@ _IncrementalAlterConfigsRequest_AlterConfigsResource.__qualname__ = 'Incremental
 class _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse:
     __slots__ = ('error_code', 'error_message', 'resource_type', 'resource_name', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '', resource_type: Any = 0, resource_name: Any = '') -> None:
         self.error_code = error_code
         self.error_message = error_message
         self.resource_type = resource_type
         self.resource_name = resource_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.resource_type == other.resource_type and self.resource_name == other.resource_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r})"
-    
+        return f"IncrementalAlterConfigsResponse.AlterConfigsResourceResponse(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int16(self.error_code)
@@ -408,71 +274,7 @@ class _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.error_code = r.int16()
-        self.error_message = (r.compact_string() if flexible else r.string())
-        self.resource_type = r.int8()
-        self.resource_name = (r.compact_string() if flexible else r.string())
-        if self.resource_name is None:
-            raise DecodeError('non-nullable field ResourceName was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse:
-    __slots__ = ('error_code', 'error_message', 'resource_type', 'resource_name', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, error_message: Any = '', resource_type: Any = 0, resource_name: Any = '') -> None:
-        self.error_code = error_code
-        self.error_message = error_message
-        self.resource_type = resource_type
-        self.resource_name = resource_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.error_message == other.error_message and self.resource_type == other.resource_type and self.resource_name == other.resource_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse(error_code={self.error_code!r}, error_message={self.error_message!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_string(self.error_message)
-        else:
-            w.string(self.error_message)
-        w.int8(self.resource_type)
-        if self.resource_name is None:
-            raise ValueError('non-nullable field ResourceName was set to null')
-        if flexible:
-            w.compact_string(self.resource_name)
-        else:
-            w.string(self.resource_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse":
         self = cls.__new__(cls)
@@ -493,7 +295,7 @@ class _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class IncrementalAlterConfigsResponse:
     __slots__ = ('throttle_time_ms', 'responses', '_unknown_tagged_fields')
@@ -502,22 +304,22 @@ class IncrementalAlterConfigsResponse:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'IncrementalAlterConfigsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('responses', '[]AlterConfigsResourceResponse', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, responses: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.responses = [] if responses is _MISSING else responses
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.responses == other.responses  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"IncrementalAlterConfigsResponse(throttle_time_ms={self.throttle_time_ms!r}, responses={self.responses!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.throttle_time_ms)
@@ -533,7 +335,7 @@ class IncrementalAlterConfigsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "IncrementalAlterConfigsResponse":
         self = cls.__new__(cls)
@@ -554,19 +356,16 @@ class IncrementalAlterConfigsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "IncrementalAlterConfigsResponse":
         return cls.decode(Reader(buf), version)
-    
-IncrementalAlterConfigsResponse.AlterConfigsResourceResponse = _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse  # type: ignore[attr-defined]
-_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse.__name__ = 'AlterConfigsResourceResponse'
-_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse.__qualname__ = 'IncrementalAlterConfigsResponse.AlterConfigsResourceResponse'
+
 IncrementalAlterConfigsResponse.AlterConfigsResourceResponse = _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse  # type: ignore[attr-defined]
 _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse.__name__ = 'AlterConfigsResourceResponse'
 _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse.__qualname__ = 'IncrementalAlterConfigsResponse.AlterConfigsResourceResponse'

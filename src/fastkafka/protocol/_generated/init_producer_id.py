@@ -35,24 +35,24 @@ class InitProducerIdRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'InitProducerIdRequest'
     SCHEMA = (('transactional_id', 'string', (0, None), (0, None), None), ('transaction_timeout_ms', 'int32', (0, None), None, None), ('producer_id', 'int64', (3, None), None, None), ('producer_epoch', 'int16', (3, None), None, None))
-    
+
     def __init__(self, *, transactional_id: Any = '', transaction_timeout_ms: Any = 0, producer_id: Any = -1, producer_epoch: Any = -1) -> None:
         self.transactional_id = transactional_id
         self.transaction_timeout_ms = transaction_timeout_ms
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id and self.transaction_timeout_ms == other.transaction_timeout_ms and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"InitProducerIdRequest(transactional_id={self.transactional_id!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if flexible:
@@ -74,7 +74,7 @@ class InitProducerIdRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "InitProducerIdRequest":
         self = cls.__new__(cls)
@@ -99,16 +99,15 @@ class InitProducerIdRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "InitProducerIdRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class InitProducerIdResponse:
@@ -118,24 +117,24 @@ class InitProducerIdResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'InitProducerIdResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, producer_id: Any = -1, producer_epoch: Any = 0) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"InitProducerIdResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int32(self.throttle_time_ms)
@@ -148,7 +147,7 @@ class InitProducerIdResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "InitProducerIdResponse":
         self = cls.__new__(cls)
@@ -167,12 +166,12 @@ class InitProducerIdResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "InitProducerIdResponse":
         return cls.decode(Reader(buf), version)

@@ -31,23 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _InitializeShareGroupStateRequest_PartitionData:
     __slots__ = ('partition', 'state_epoch', 'start_offset', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('state_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, state_epoch: Any = 0, start_offset: Any = 0) -> None:
         self.partition = partition
         self.state_epoch = state_epoch
         self.start_offset = start_offset
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.state_epoch == other.state_epoch and self.start_offset == other.start_offset  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_InitializeShareGroupStateRequest_PartitionData(partition={self.partition!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r})"
-    
+        return f"InitializeShareGroupStateRequest.PartitionData(partition={self.partition!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -59,7 +59,7 @@ class _InitializeShareGroupStateRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_InitializeShareGroupStateRequest_PartitionData":
         self = cls.__new__(cls)
@@ -77,27 +77,27 @@ class _InitializeShareGroupStateRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _InitializeShareGroupStateRequest_InitializeStateData:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_InitializeShareGroupStateRequest_InitializeStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"InitializeShareGroupStateRequest.InitializeStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -110,7 +110,7 @@ class _InitializeShareGroupStateRequest_InitializeStateData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_InitializeShareGroupStateRequest_InitializeStateData":
         self = cls.__new__(cls)
@@ -131,112 +131,7 @@ class _InitializeShareGroupStateRequest_InitializeStateData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _InitializeShareGroupStateRequest_PartitionData:
-    __slots__ = ('partition', 'state_epoch', 'start_offset', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('state_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, state_epoch: Any = 0, start_offset: Any = 0) -> None:
-        self.partition = partition
-        self.state_epoch = state_epoch
-        self.start_offset = start_offset
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.state_epoch == other.state_epoch and self.start_offset == other.start_offset  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_InitializeShareGroupStateRequest_PartitionData(partition={self.partition!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int32(self.state_epoch)
-        w.int64(self.start_offset)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_InitializeShareGroupStateRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.state_epoch = r.int32()
-        self.start_offset = r.int64()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _InitializeShareGroupStateRequest_InitializeStateData:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_InitializeShareGroupStateRequest_InitializeStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_InitializeShareGroupStateRequest_InitializeStateData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_InitializeShareGroupStateRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class InitializeShareGroupStateRequest:
     __slots__ = ('group_id', 'topics', '_unknown_tagged_fields')
@@ -245,22 +140,22 @@ class InitializeShareGroupStateRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'InitializeShareGroupStateRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('topics', '[]InitializeStateData', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"InitializeShareGroupStateRequest(group_id={self.group_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.group_id is None:
@@ -275,7 +170,7 @@ class InitializeShareGroupStateRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "InitializeShareGroupStateRequest":
         self = cls.__new__(cls)
@@ -298,22 +193,16 @@ class InitializeShareGroupStateRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "InitializeShareGroupStateRequest":
         return cls.decode(Reader(buf), version)
-    
-InitializeShareGroupStateRequest.PartitionData = _InitializeShareGroupStateRequest_PartitionData  # type: ignore[attr-defined]
-_InitializeShareGroupStateRequest_PartitionData.__name__ = 'PartitionData'
-_InitializeShareGroupStateRequest_PartitionData.__qualname__ = 'InitializeShareGroupStateRequest.PartitionData'
-InitializeShareGroupStateRequest.InitializeStateData = _InitializeShareGroupStateRequest_InitializeStateData  # type: ignore[attr-defined]
-_InitializeShareGroupStateRequest_InitializeStateData.__name__ = 'InitializeStateData'
-_InitializeShareGroupStateRequest_InitializeStateData.__qualname__ = 'InitializeShareGroupStateRequest.InitializeStateData'
+
 InitializeShareGroupStateRequest.PartitionData = _InitializeShareGroupStateRequest_PartitionData  # type: ignore[attr-defined]
 _InitializeShareGroupStateRequest_PartitionData.__name__ = 'PartitionData'
 _InitializeShareGroupStateRequest_PartitionData.__qualname__ = 'InitializeShareGroupStateRequest.PartitionData'
@@ -325,23 +214,23 @@ _InitializeShareGroupStateRequest_InitializeStateData.__qualname__ = 'Initialize
 class _InitializeShareGroupStateResponse_PartitionResult:
     __slots__ = ('partition', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None) -> None:
         self.partition = partition
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_InitializeShareGroupStateResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"InitializeShareGroupStateResponse.PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -353,7 +242,7 @@ class _InitializeShareGroupStateResponse_PartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_InitializeShareGroupStateResponse_PartitionResult":
         self = cls.__new__(cls)
@@ -371,27 +260,27 @@ class _InitializeShareGroupStateResponse_PartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _InitializeShareGroupStateResponse_InitializeStateResult:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_InitializeShareGroupStateResponse_InitializeStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"InitializeShareGroupStateResponse.InitializeStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -404,7 +293,7 @@ class _InitializeShareGroupStateResponse_InitializeStateResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_InitializeShareGroupStateResponse_InitializeStateResult":
         self = cls.__new__(cls)
@@ -425,112 +314,7 @@ class _InitializeShareGroupStateResponse_InitializeStateResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _InitializeShareGroupStateResponse_PartitionResult:
-    __slots__ = ('partition', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None) -> None:
-        self.partition = partition
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_InitializeShareGroupStateResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_InitializeShareGroupStateResponse_PartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _InitializeShareGroupStateResponse_InitializeStateResult:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_InitializeShareGroupStateResponse_InitializeStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_InitializeShareGroupStateResponse_InitializeStateResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_InitializeShareGroupStateResponse_PartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class InitializeShareGroupStateResponse:
     __slots__ = ('results', '_unknown_tagged_fields')
@@ -539,21 +323,21 @@ class InitializeShareGroupStateResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'InitializeShareGroupStateResponse'
     SCHEMA = (('results', '[]InitializeStateResult', (0, None), None, None),)
-    
+
     def __init__(self, *, results: Any = _MISSING) -> None:
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"InitializeShareGroupStateResponse(results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.results))
@@ -565,7 +349,7 @@ class InitializeShareGroupStateResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "InitializeShareGroupStateResponse":
         self = cls.__new__(cls)
@@ -585,22 +369,16 @@ class InitializeShareGroupStateResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "InitializeShareGroupStateResponse":
         return cls.decode(Reader(buf), version)
-    
-InitializeShareGroupStateResponse.PartitionResult = _InitializeShareGroupStateResponse_PartitionResult  # type: ignore[attr-defined]
-_InitializeShareGroupStateResponse_PartitionResult.__name__ = 'PartitionResult'
-_InitializeShareGroupStateResponse_PartitionResult.__qualname__ = 'InitializeShareGroupStateResponse.PartitionResult'
-InitializeShareGroupStateResponse.InitializeStateResult = _InitializeShareGroupStateResponse_InitializeStateResult  # type: ignore[attr-defined]
-_InitializeShareGroupStateResponse_InitializeStateResult.__name__ = 'InitializeStateResult'
-_InitializeShareGroupStateResponse_InitializeStateResult.__qualname__ = 'InitializeShareGroupStateResponse.InitializeStateResult'
+
 InitializeShareGroupStateResponse.PartitionResult = _InitializeShareGroupStateResponse_PartitionResult  # type: ignore[attr-defined]
 _InitializeShareGroupStateResponse_PartitionResult.__name__ = 'PartitionResult'
 _InitializeShareGroupStateResponse_PartitionResult.__qualname__ = 'InitializeShareGroupStateResponse.PartitionResult'

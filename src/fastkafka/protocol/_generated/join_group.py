@@ -31,84 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _JoinGroupRequest_JoinGroupRequestProtocol:
     __slots__ = ('name', 'metadata', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('metadata', 'bytes', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', metadata: Any = b"") -> None:
-        self.name = name
-        self.metadata = metadata
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.metadata == other.metadata  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_JoinGroupRequest_JoinGroupRequestProtocol(name={self.name!r}, metadata={self.metadata!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if self.metadata is None:
-            raise ValueError('non-nullable field Metadata was set to null')
-        if flexible:
-            w.compact_bytes(self.metadata)
-        else:
-            w.bytes_(self.metadata)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_JoinGroupRequest_JoinGroupRequestProtocol":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.metadata = (r.compact_bytes() if flexible else r.bytes_())
-        if self.metadata is None:
-            raise DecodeError('non-nullable field Metadata was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _JoinGroupRequest_JoinGroupRequestProtocol:
-    __slots__ = ('name', 'metadata', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('metadata', 'bytes', (0, None), None, None))
-    
     def __init__(self, *, name: Any = '', metadata: Any = b"") -> None:
         self.name = name
         self.metadata = metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.metadata == other.metadata  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_JoinGroupRequest_JoinGroupRequestProtocol(name={self.name!r}, metadata={self.metadata!r})"
-    
+        return f"JoinGroupRequest.JoinGroupRequestProtocol(name={self.name!r}, metadata={self.metadata!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if self.name is None:
@@ -129,7 +67,7 @@ class _JoinGroupRequest_JoinGroupRequestProtocol:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_JoinGroupRequest_JoinGroupRequestProtocol":
         self = cls.__new__(cls)
@@ -150,7 +88,7 @@ class _JoinGroupRequest_JoinGroupRequestProtocol:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class JoinGroupRequest:
     __slots__ = ('group_id', 'session_timeout_ms', 'rebalance_timeout_ms', 'member_id', 'group_instance_id', 'protocol_type', 'protocols', 'reason', '_unknown_tagged_fields')
@@ -159,7 +97,7 @@ class JoinGroupRequest:
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'JoinGroupRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('session_timeout_ms', 'int32', (0, None), None, None), ('rebalance_timeout_ms', 'int32', (1, None), None, None), ('member_id', 'string', (0, None), None, None), ('group_instance_id', 'string', (5, None), (5, None), None), ('protocol_type', 'string', (0, None), None, None), ('protocols', '[]JoinGroupRequestProtocol', (0, None), None, None), ('reason', 'string', (8, None), (8, None), None))
-    
+
     def __init__(self, *, group_id: Any = '', session_timeout_ms: Any = 0, rebalance_timeout_ms: Any = -1, member_id: Any = '', group_instance_id: Any = None, protocol_type: Any = '', protocols: Any = _MISSING, reason: Any = None) -> None:
         self.group_id = group_id
         self.session_timeout_ms = session_timeout_ms
@@ -170,17 +108,17 @@ class JoinGroupRequest:
         self.protocols = [] if protocols is _MISSING else protocols
         self.reason = reason
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.session_timeout_ms == other.session_timeout_ms and self.rebalance_timeout_ms == other.rebalance_timeout_ms and self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.protocol_type == other.protocol_type and self.protocols == other.protocols and self.reason == other.reason  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"JoinGroupRequest(group_id={self.group_id!r}, session_timeout_ms={self.session_timeout_ms!r}, rebalance_timeout_ms={self.rebalance_timeout_ms!r}, member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, protocol_type={self.protocol_type!r}, protocols={self.protocols!r}, reason={self.reason!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if self.group_id is None:
@@ -225,7 +163,7 @@ class JoinGroupRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "JoinGroupRequest":
         self = cls.__new__(cls)
@@ -267,19 +205,16 @@ class JoinGroupRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "JoinGroupRequest":
         return cls.decode(Reader(buf), version)
-    
-JoinGroupRequest.JoinGroupRequestProtocol = _JoinGroupRequest_JoinGroupRequestProtocol  # type: ignore[attr-defined]
-_JoinGroupRequest_JoinGroupRequestProtocol.__name__ = 'JoinGroupRequestProtocol'
-_JoinGroupRequest_JoinGroupRequestProtocol.__qualname__ = 'JoinGroupRequest.JoinGroupRequestProtocol'
+
 JoinGroupRequest.JoinGroupRequestProtocol = _JoinGroupRequest_JoinGroupRequestProtocol  # type: ignore[attr-defined]
 _JoinGroupRequest_JoinGroupRequestProtocol.__name__ = 'JoinGroupRequestProtocol'
 _JoinGroupRequest_JoinGroupRequestProtocol.__qualname__ = 'JoinGroupRequest.JoinGroupRequestProtocol'
@@ -288,23 +223,23 @@ _JoinGroupRequest_JoinGroupRequestProtocol.__qualname__ = 'JoinGroupRequest.Join
 class _JoinGroupResponse_JoinGroupResponseMember:
     __slots__ = ('member_id', 'group_instance_id', 'metadata', '_unknown_tagged_fields')
     SCHEMA = (('member_id', 'string', (0, None), None, None), ('group_instance_id', 'string', (5, None), (5, None), None), ('metadata', 'bytes', (0, None), None, None))
-    
+
     def __init__(self, *, member_id: Any = '', group_instance_id: Any = None, metadata: Any = b"") -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
         self.metadata = metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.metadata == other.metadata  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_JoinGroupResponse_JoinGroupResponseMember(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, metadata={self.metadata!r})"
-    
+        return f"JoinGroupResponse.JoinGroupResponseMember(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, metadata={self.metadata!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if self.member_id is None:
@@ -330,79 +265,7 @@ class _JoinGroupResponse_JoinGroupResponseMember:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_JoinGroupResponse_JoinGroupResponseMember":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.member_id = (r.compact_string() if flexible else r.string())
-        if self.member_id is None:
-            raise DecodeError('non-nullable field MemberId was serialized as null')
-        if version >= 5:
-            self.group_instance_id = (r.compact_string() if flexible else r.string())
-        else:
-            self.group_instance_id = None
-        self.metadata = (r.compact_bytes() if flexible else r.bytes_())
-        if self.metadata is None:
-            raise DecodeError('non-nullable field Metadata was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _JoinGroupResponse_JoinGroupResponseMember:
-    __slots__ = ('member_id', 'group_instance_id', 'metadata', '_unknown_tagged_fields')
-    SCHEMA = (('member_id', 'string', (0, None), None, None), ('group_instance_id', 'string', (5, None), (5, None), None), ('metadata', 'bytes', (0, None), None, None))
-    
-    def __init__(self, *, member_id: Any = '', group_instance_id: Any = None, metadata: Any = b"") -> None:
-        self.member_id = member_id
-        self.group_instance_id = group_instance_id
-        self.metadata = metadata
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.metadata == other.metadata  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_JoinGroupResponse_JoinGroupResponseMember(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, metadata={self.metadata!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if self.member_id is None:
-            raise ValueError('non-nullable field MemberId was set to null')
-        if flexible:
-            w.compact_string(self.member_id)
-        else:
-            w.string(self.member_id)
-        if version >= 5:
-            if flexible:
-                w.compact_string(self.group_instance_id)
-            else:
-                w.string(self.group_instance_id)
-        if self.metadata is None:
-            raise ValueError('non-nullable field Metadata was set to null')
-        if flexible:
-            w.compact_bytes(self.metadata)
-        else:
-            w.bytes_(self.metadata)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_JoinGroupResponse_JoinGroupResponseMember":
         self = cls.__new__(cls)
@@ -427,7 +290,7 @@ class _JoinGroupResponse_JoinGroupResponseMember:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class JoinGroupResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'generation_id', 'protocol_type', 'protocol_name', 'leader', 'skip_assignment', 'member_id', 'members', '_unknown_tagged_fields')
@@ -436,7 +299,7 @@ class JoinGroupResponse:
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'JoinGroupResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (2, None), None, None), ('error_code', 'int16', (0, None), None, None), ('generation_id', 'int32', (0, None), None, None), ('protocol_type', 'string', (7, None), (7, None), None), ('protocol_name', 'string', (0, None), (7, None), None), ('leader', 'string', (0, None), None, None), ('skip_assignment', 'bool', (9, None), None, None), ('member_id', 'string', (0, None), None, None), ('members', '[]JoinGroupResponseMember', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, generation_id: Any = -1, protocol_type: Any = None, protocol_name: Any = '', leader: Any = '', skip_assignment: Any = False, member_id: Any = '', members: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -448,17 +311,17 @@ class JoinGroupResponse:
         self.member_id = member_id
         self.members = [] if members is _MISSING else members
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.generation_id == other.generation_id and self.protocol_type == other.protocol_type and self.protocol_name == other.protocol_name and self.leader == other.leader and self.skip_assignment == other.skip_assignment and self.member_id == other.member_id and self.members == other.members  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"JoinGroupResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, generation_id={self.generation_id!r}, protocol_type={self.protocol_type!r}, protocol_name={self.protocol_name!r}, leader={self.leader!r}, skip_assignment={self.skip_assignment!r}, member_id={self.member_id!r}, members={self.members!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if version >= 2:
@@ -499,7 +362,7 @@ class JoinGroupResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "JoinGroupResponse":
         self = cls.__new__(cls)
@@ -542,19 +405,16 @@ class JoinGroupResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "JoinGroupResponse":
         return cls.decode(Reader(buf), version)
-    
-JoinGroupResponse.JoinGroupResponseMember = _JoinGroupResponse_JoinGroupResponseMember  # type: ignore[attr-defined]
-_JoinGroupResponse_JoinGroupResponseMember.__name__ = 'JoinGroupResponseMember'
-_JoinGroupResponse_JoinGroupResponseMember.__qualname__ = 'JoinGroupResponse.JoinGroupResponseMember'
+
 JoinGroupResponse.JoinGroupResponseMember = _JoinGroupResponse_JoinGroupResponseMember  # type: ignore[attr-defined]
 _JoinGroupResponse_JoinGroupResponseMember.__name__ = 'JoinGroupResponseMember'
 _JoinGroupResponse_JoinGroupResponseMember.__qualname__ = 'JoinGroupResponse.JoinGroupResponseMember'

@@ -31,118 +31,35 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _LeaveGroupRequest_MemberIdentity:
     __slots__ = ('member_id', 'group_instance_id', 'reason', '_unknown_tagged_fields')
     SCHEMA = (('member_id', 'string', (3, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('reason', 'string', (5, None), (5, None), None))
-    
-    def __init__(self, *, member_id: Any = '', group_instance_id: Any = None, reason: Any = None) -> None:
-        self.member_id = member_id
-        self.group_instance_id = group_instance_id
-        self.reason = reason
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.reason == other.reason  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_LeaveGroupRequest_MemberIdentity(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, reason={self.reason!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if version >= 3:
-            if self.member_id is None:
-                raise ValueError('non-nullable field MemberId was set to null')
-            if flexible:
-                w.compact_string(self.member_id)
-            else:
-                w.string(self.member_id)
-        elif self.member_id != '':
-            raise ValueError('field MemberId is not supported in version %d of LeaveGroupRequest' % version)
-        if version >= 3:
-            if flexible:
-                w.compact_string(self.group_instance_id)
-            else:
-                w.string(self.group_instance_id)
-        elif self.group_instance_id is not None:
-            raise ValueError('field GroupInstanceId is not supported in version %d of LeaveGroupRequest' % version)
-        if version >= 5:
-            w.compact_string(self.reason)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_LeaveGroupRequest_MemberIdentity":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        if version >= 3:
-            self.member_id = (r.compact_string() if flexible else r.string())
-            if self.member_id is None:
-                raise DecodeError('non-nullable field MemberId was serialized as null')
-        else:
-            self.member_id = ''
-        if version >= 3:
-            self.group_instance_id = (r.compact_string() if flexible else r.string())
-        else:
-            self.group_instance_id = None
-        if version >= 5:
-            self.reason = r.compact_string()
-        else:
-            self.reason = None
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _LeaveGroupRequest_MemberIdentity:
-    __slots__ = ('member_id', 'group_instance_id', 'reason', '_unknown_tagged_fields')
-    SCHEMA = (('member_id', 'string', (3, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('reason', 'string', (5, None), (5, None), None))
-    
     def __init__(self, *, member_id: Any = '', group_instance_id: Any = None, reason: Any = None) -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
         self.reason = reason
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.reason == other.reason  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_LeaveGroupRequest_MemberIdentity(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, reason={self.reason!r})"
-    
+        return f"LeaveGroupRequest.MemberIdentity(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, reason={self.reason!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
-        if version >= 3:
-            if self.member_id is None:
-                raise ValueError('non-nullable field MemberId was set to null')
-            if flexible:
-                w.compact_string(self.member_id)
-            else:
-                w.string(self.member_id)
-        elif self.member_id != '':
-            raise ValueError('field MemberId is not supported in version %d of LeaveGroupRequest' % version)
-        if version >= 3:
-            if flexible:
-                w.compact_string(self.group_instance_id)
-            else:
-                w.string(self.group_instance_id)
-        elif self.group_instance_id is not None:
-            raise ValueError('field GroupInstanceId is not supported in version %d of LeaveGroupRequest' % version)
+        if self.member_id is None:
+            raise ValueError('non-nullable field MemberId was set to null')
+        if flexible:
+            w.compact_string(self.member_id)
+        else:
+            w.string(self.member_id)
+        if flexible:
+            w.compact_string(self.group_instance_id)
+        else:
+            w.string(self.group_instance_id)
         if version >= 5:
             w.compact_string(self.reason)
         if flexible:
@@ -151,22 +68,16 @@ class _LeaveGroupRequest_MemberIdentity:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_LeaveGroupRequest_MemberIdentity":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 4
-        if version >= 3:
-            self.member_id = (r.compact_string() if flexible else r.string())
-            if self.member_id is None:
-                raise DecodeError('non-nullable field MemberId was serialized as null')
-        else:
-            self.member_id = ''
-        if version >= 3:
-            self.group_instance_id = (r.compact_string() if flexible else r.string())
-        else:
-            self.group_instance_id = None
+        self.member_id = (r.compact_string() if flexible else r.string())
+        if self.member_id is None:
+            raise DecodeError('non-nullable field MemberId was serialized as null')
+        self.group_instance_id = (r.compact_string() if flexible else r.string())
         if version >= 5:
             self.reason = r.compact_string()
         else:
@@ -180,7 +91,7 @@ class _LeaveGroupRequest_MemberIdentity:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class LeaveGroupRequest:
     __slots__ = ('group_id', 'member_id', 'members', '_unknown_tagged_fields')
@@ -189,23 +100,23 @@ class LeaveGroupRequest:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'LeaveGroupRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('member_id', 'string', (0, 2), None, None), ('members', '[]MemberIdentity', (3, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '', members: Any = _MISSING) -> None:
         self.group_id = group_id
         self.member_id = member_id
         self.members = [] if members is _MISSING else members
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id and self.members == other.members  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"LeaveGroupRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, members={self.members!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.group_id is None:
@@ -235,7 +146,7 @@ class LeaveGroupRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "LeaveGroupRequest":
         self = cls.__new__(cls)
@@ -267,19 +178,16 @@ class LeaveGroupRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "LeaveGroupRequest":
         return cls.decode(Reader(buf), version)
-    
-LeaveGroupRequest.MemberIdentity = _LeaveGroupRequest_MemberIdentity  # type: ignore[attr-defined]
-_LeaveGroupRequest_MemberIdentity.__name__ = 'MemberIdentity'
-_LeaveGroupRequest_MemberIdentity.__qualname__ = 'LeaveGroupRequest.MemberIdentity'
+
 LeaveGroupRequest.MemberIdentity = _LeaveGroupRequest_MemberIdentity  # type: ignore[attr-defined]
 _LeaveGroupRequest_MemberIdentity.__name__ = 'MemberIdentity'
 _LeaveGroupRequest_MemberIdentity.__qualname__ = 'LeaveGroupRequest.MemberIdentity'
@@ -288,65 +196,53 @@ _LeaveGroupRequest_MemberIdentity.__qualname__ = 'LeaveGroupRequest.MemberIdenti
 class _LeaveGroupResponse_MemberResponse:
     __slots__ = ('member_id', 'group_instance_id', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('member_id', 'string', (3, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('error_code', 'int16', (3, None), None, None))
-    
+
     def __init__(self, *, member_id: Any = '', group_instance_id: Any = '', error_code: Any = 0) -> None:
         self.member_id = member_id
         self.group_instance_id = group_instance_id
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_LeaveGroupResponse_MemberResponse(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, error_code={self.error_code!r})"
-    
+        return f"LeaveGroupResponse.MemberResponse(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
-        if version >= 3:
-            if self.member_id is None:
-                raise ValueError('non-nullable field MemberId was set to null')
-            if flexible:
-                w.compact_string(self.member_id)
-            else:
-                w.string(self.member_id)
-        if version >= 3:
-            if flexible:
-                w.compact_string(self.group_instance_id)
-            else:
-                w.string(self.group_instance_id)
-        if version >= 3:
-            w.int16(self.error_code)
+        if self.member_id is None:
+            raise ValueError('non-nullable field MemberId was set to null')
+        if flexible:
+            w.compact_string(self.member_id)
+        else:
+            w.string(self.member_id)
+        if flexible:
+            w.compact_string(self.group_instance_id)
+        else:
+            w.string(self.group_instance_id)
+        w.int16(self.error_code)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_LeaveGroupResponse_MemberResponse":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 4
-        if version >= 3:
-            self.member_id = (r.compact_string() if flexible else r.string())
-            if self.member_id is None:
-                raise DecodeError('non-nullable field MemberId was serialized as null')
-        else:
-            self.member_id = ''
-        if version >= 3:
-            self.group_instance_id = (r.compact_string() if flexible else r.string())
-        else:
-            self.group_instance_id = ''
-        if version >= 3:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
+        self.member_id = (r.compact_string() if flexible else r.string())
+        if self.member_id is None:
+            raise DecodeError('non-nullable field MemberId was serialized as null')
+        self.group_instance_id = (r.compact_string() if flexible else r.string())
+        self.error_code = r.int16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -356,80 +252,7 @@ class _LeaveGroupResponse_MemberResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _LeaveGroupResponse_MemberResponse:
-    __slots__ = ('member_id', 'group_instance_id', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('member_id', 'string', (3, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('error_code', 'int16', (3, None), None, None))
-    
-    def __init__(self, *, member_id: Any = '', group_instance_id: Any = '', error_code: Any = 0) -> None:
-        self.member_id = member_id
-        self.group_instance_id = group_instance_id
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_LeaveGroupResponse_MemberResponse(member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if version >= 3:
-            if self.member_id is None:
-                raise ValueError('non-nullable field MemberId was set to null')
-            if flexible:
-                w.compact_string(self.member_id)
-            else:
-                w.string(self.member_id)
-        if version >= 3:
-            if flexible:
-                w.compact_string(self.group_instance_id)
-            else:
-                w.string(self.group_instance_id)
-        if version >= 3:
-            w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_LeaveGroupResponse_MemberResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        if version >= 3:
-            self.member_id = (r.compact_string() if flexible else r.string())
-            if self.member_id is None:
-                raise DecodeError('non-nullable field MemberId was serialized as null')
-        else:
-            self.member_id = ''
-        if version >= 3:
-            self.group_instance_id = (r.compact_string() if flexible else r.string())
-        else:
-            self.group_instance_id = ''
-        if version >= 3:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class LeaveGroupResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'members', '_unknown_tagged_fields')
@@ -438,23 +261,23 @@ class LeaveGroupResponse:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'LeaveGroupResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('error_code', 'int16', (0, None), None, None), ('members', '[]MemberResponse', (3, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, members: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.members = [] if members is _MISSING else members
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.members == other.members  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"LeaveGroupResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, members={self.members!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if version >= 1:
@@ -473,7 +296,7 @@ class LeaveGroupResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "LeaveGroupResponse":
         self = cls.__new__(cls)
@@ -501,19 +324,16 @@ class LeaveGroupResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "LeaveGroupResponse":
         return cls.decode(Reader(buf), version)
-    
-LeaveGroupResponse.MemberResponse = _LeaveGroupResponse_MemberResponse  # type: ignore[attr-defined]
-_LeaveGroupResponse_MemberResponse.__name__ = 'MemberResponse'
-_LeaveGroupResponse_MemberResponse.__qualname__ = 'LeaveGroupResponse.MemberResponse'
+
 LeaveGroupResponse.MemberResponse = _LeaveGroupResponse_MemberResponse  # type: ignore[attr-defined]
 _LeaveGroupResponse_MemberResponse.__name__ = 'MemberResponse'
 _LeaveGroupResponse_MemberResponse.__qualname__ = 'LeaveGroupResponse.MemberResponse'

@@ -35,20 +35,20 @@ class ListClientMetricsResourcesRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ListClientMetricsResourcesRequest'
     SCHEMA = ()
-    
+
     def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return True
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListClientMetricsResourcesRequest()"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if flexible:
@@ -57,7 +57,7 @@ class ListClientMetricsResourcesRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListClientMetricsResourcesRequest":
         self = cls.__new__(cls)
@@ -72,36 +72,35 @@ class ListClientMetricsResourcesRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListClientMetricsResourcesRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ListClientMetricsResourcesResponse_ClientMetricsResource:
     __slots__ = ('name', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None),)
-    
+
     def __init__(self, *, name: Any = '') -> None:
         self.name = name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListClientMetricsResourcesResponse_ClientMetricsResource(name={self.name!r})"
-    
+        return f"ListClientMetricsResourcesResponse.ClientMetricsResource(name={self.name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -113,7 +112,7 @@ class _ListClientMetricsResourcesResponse_ClientMetricsResource:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListClientMetricsResourcesResponse_ClientMetricsResource":
         self = cls.__new__(cls)
@@ -131,56 +130,7 @@ class _ListClientMetricsResourcesResponse_ClientMetricsResource:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ListClientMetricsResourcesResponse_ClientMetricsResource:
-    __slots__ = ('name', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None),)
-    
-    def __init__(self, *, name: Any = '') -> None:
-        self.name = name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListClientMetricsResourcesResponse_ClientMetricsResource(name={self.name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListClientMetricsResourcesResponse_ClientMetricsResource":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ListClientMetricsResourcesResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'client_metrics_resources', '_unknown_tagged_fields')
@@ -189,23 +139,23 @@ class ListClientMetricsResourcesResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ListClientMetricsResourcesResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('client_metrics_resources', '[]ClientMetricsResource', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, client_metrics_resources: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.client_metrics_resources = [] if client_metrics_resources is _MISSING else client_metrics_resources
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.client_metrics_resources == other.client_metrics_resources  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListClientMetricsResourcesResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, client_metrics_resources={self.client_metrics_resources!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -219,7 +169,7 @@ class ListClientMetricsResourcesResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListClientMetricsResourcesResponse":
         self = cls.__new__(cls)
@@ -241,19 +191,16 @@ class ListClientMetricsResourcesResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListClientMetricsResourcesResponse":
         return cls.decode(Reader(buf), version)
-    
-ListClientMetricsResourcesResponse.ClientMetricsResource = _ListClientMetricsResourcesResponse_ClientMetricsResource  # type: ignore[attr-defined]
-_ListClientMetricsResourcesResponse_ClientMetricsResource.__name__ = 'ClientMetricsResource'
-_ListClientMetricsResourcesResponse_ClientMetricsResource.__qualname__ = 'ListClientMetricsResourcesResponse.ClientMetricsResource'
+
 ListClientMetricsResourcesResponse.ClientMetricsResource = _ListClientMetricsResourcesResponse_ClientMetricsResource  # type: ignore[attr-defined]
 _ListClientMetricsResourcesResponse_ClientMetricsResource.__name__ = 'ClientMetricsResource'
 _ListClientMetricsResourcesResponse_ClientMetricsResource.__qualname__ = 'ListClientMetricsResourcesResponse.ClientMetricsResource'

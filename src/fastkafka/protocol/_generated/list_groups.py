@@ -35,22 +35,22 @@ class ListGroupsRequest:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'ListGroupsRequest'
     SCHEMA = (('states_filter', '[]string', (4, None), None, None), ('types_filter', '[]string', (5, None), None, None))
-    
+
     def __init__(self, *, states_filter: Any = _MISSING, types_filter: Any = _MISSING) -> None:
         self.states_filter = [] if states_filter is _MISSING else states_filter
         self.types_filter = [] if types_filter is _MISSING else types_filter
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.states_filter == other.states_filter and self.types_filter == other.types_filter  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListGroupsRequest(states_filter={self.states_filter!r}, types_filter={self.types_filter!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if version >= 4:
@@ -71,7 +71,7 @@ class ListGroupsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListGroupsRequest":
         self = cls.__new__(cls)
@@ -102,39 +102,38 @@ class ListGroupsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListGroupsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ListGroupsResponse_ListedGroup:
     __slots__ = ('group_id', 'protocol_type', 'group_state', 'group_type', '_unknown_tagged_fields')
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('protocol_type', 'string', (0, None), None, None), ('group_state', 'string', (4, None), None, None), ('group_type', 'string', (5, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', protocol_type: Any = '', group_state: Any = '', group_type: Any = '') -> None:
         self.group_id = group_id
         self.protocol_type = protocol_type
         self.group_state = group_state
         self.group_type = group_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.protocol_type == other.protocol_type and self.group_state == other.group_state and self.group_type == other.group_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListGroupsResponse_ListedGroup(group_id={self.group_id!r}, protocol_type={self.protocol_type!r}, group_state={self.group_state!r}, group_type={self.group_type!r})"
-    
+        return f"ListGroupsResponse.ListedGroup(group_id={self.group_id!r}, protocol_type={self.protocol_type!r}, group_state={self.group_state!r}, group_type={self.group_type!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if self.group_id is None:
@@ -163,7 +162,7 @@ class _ListGroupsResponse_ListedGroup:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListGroupsResponse_ListedGroup":
         self = cls.__new__(cls)
@@ -196,91 +195,7 @@ class _ListGroupsResponse_ListedGroup:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ListGroupsResponse_ListedGroup:
-    __slots__ = ('group_id', 'protocol_type', 'group_state', 'group_type', '_unknown_tagged_fields')
-    SCHEMA = (('group_id', 'string', (0, None), None, None), ('protocol_type', 'string', (0, None), None, None), ('group_state', 'string', (4, None), None, None), ('group_type', 'string', (5, None), None, None))
-    
-    def __init__(self, *, group_id: Any = '', protocol_type: Any = '', group_state: Any = '', group_type: Any = '') -> None:
-        self.group_id = group_id
-        self.protocol_type = protocol_type
-        self.group_state = group_state
-        self.group_type = group_type
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.group_id == other.group_id and self.protocol_type == other.protocol_type and self.group_state == other.group_state and self.group_type == other.group_type  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListGroupsResponse_ListedGroup(group_id={self.group_id!r}, protocol_type={self.protocol_type!r}, group_state={self.group_state!r}, group_type={self.group_type!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if self.group_id is None:
-            raise ValueError('non-nullable field GroupId was set to null')
-        if flexible:
-            w.compact_string(self.group_id)
-        else:
-            w.string(self.group_id)
-        if self.protocol_type is None:
-            raise ValueError('non-nullable field ProtocolType was set to null')
-        if flexible:
-            w.compact_string(self.protocol_type)
-        else:
-            w.string(self.protocol_type)
-        if version >= 4:
-            if self.group_state is None:
-                raise ValueError('non-nullable field GroupState was set to null')
-            w.compact_string(self.group_state)
-        if version >= 5:
-            if self.group_type is None:
-                raise ValueError('non-nullable field GroupType was set to null')
-            w.compact_string(self.group_type)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListGroupsResponse_ListedGroup":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.group_id = (r.compact_string() if flexible else r.string())
-        if self.group_id is None:
-            raise DecodeError('non-nullable field GroupId was serialized as null')
-        self.protocol_type = (r.compact_string() if flexible else r.string())
-        if self.protocol_type is None:
-            raise DecodeError('non-nullable field ProtocolType was serialized as null')
-        if version >= 4:
-            self.group_state = r.compact_string()
-            if self.group_state is None:
-                raise DecodeError('non-nullable field GroupState was serialized as null')
-        else:
-            self.group_state = ''
-        if version >= 5:
-            self.group_type = r.compact_string()
-            if self.group_type is None:
-                raise DecodeError('non-nullable field GroupType was serialized as null')
-        else:
-            self.group_type = ''
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ListGroupsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'groups', '_unknown_tagged_fields')
@@ -289,23 +204,23 @@ class ListGroupsResponse:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'ListGroupsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('error_code', 'int16', (0, None), None, None), ('groups', '[]ListedGroup', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, groups: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.groups = [] if groups is _MISSING else groups
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.groups == other.groups  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListGroupsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, groups={self.groups!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if version >= 1:
@@ -323,7 +238,7 @@ class ListGroupsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListGroupsResponse":
         self = cls.__new__(cls)
@@ -348,19 +263,16 @@ class ListGroupsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListGroupsResponse":
         return cls.decode(Reader(buf), version)
-    
-ListGroupsResponse.ListedGroup = _ListGroupsResponse_ListedGroup  # type: ignore[attr-defined]
-_ListGroupsResponse_ListedGroup.__name__ = 'ListedGroup'
-_ListGroupsResponse_ListedGroup.__qualname__ = 'ListGroupsResponse.ListedGroup'
+
 ListGroupsResponse.ListedGroup = _ListGroupsResponse_ListedGroup  # type: ignore[attr-defined]
 _ListGroupsResponse_ListedGroup.__name__ = 'ListedGroup'
 _ListGroupsResponse_ListedGroup.__qualname__ = 'ListGroupsResponse.ListedGroup'

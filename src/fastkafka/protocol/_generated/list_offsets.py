@@ -31,24 +31,24 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ListOffsetsRequest_ListOffsetsPartition:
     __slots__ = ('partition_index', 'current_leader_epoch', 'timestamp', 'max_num_offsets', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (4, None), None, None), ('timestamp', 'int64', (0, None), None, None), ('max_num_offsets', 'int32', (0, 0), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, current_leader_epoch: Any = -1, timestamp: Any = 0, max_num_offsets: Any = 1) -> None:
         self.partition_index = partition_index
         self.current_leader_epoch = current_leader_epoch
         self.timestamp = timestamp
         self.max_num_offsets = max_num_offsets
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.current_leader_epoch == other.current_leader_epoch and self.timestamp == other.timestamp and self.max_num_offsets == other.max_num_offsets  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListOffsetsRequest_ListOffsetsPartition(partition_index={self.partition_index!r}, current_leader_epoch={self.current_leader_epoch!r}, timestamp={self.timestamp!r}, max_num_offsets={self.max_num_offsets!r})"
-    
+        return f"ListOffsetsRequest.ListOffsetsPartition(partition_index={self.partition_index!r}, current_leader_epoch={self.current_leader_epoch!r}, timestamp={self.timestamp!r}, max_num_offsets={self.max_num_offsets!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         w.int32(self.partition_index)
@@ -65,7 +65,7 @@ class _ListOffsetsRequest_ListOffsetsPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListOffsetsRequest_ListOffsetsPartition":
         self = cls.__new__(cls)
@@ -90,27 +90,27 @@ class _ListOffsetsRequest_ListOffsetsPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ListOffsetsRequest_ListOffsetsTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]ListOffsetsPartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListOffsetsRequest_ListOffsetsTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"ListOffsetsRequest.ListOffsetsTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if self.name is None:
@@ -131,7 +131,7 @@ class _ListOffsetsRequest_ListOffsetsTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListOffsetsRequest_ListOffsetsTopic":
         self = cls.__new__(cls)
@@ -154,135 +154,7 @@ class _ListOffsetsRequest_ListOffsetsTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ListOffsetsRequest_ListOffsetsPartition:
-    __slots__ = ('partition_index', 'current_leader_epoch', 'timestamp', 'max_num_offsets', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (4, None), None, None), ('timestamp', 'int64', (0, None), None, None), ('max_num_offsets', 'int32', (0, 0), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, current_leader_epoch: Any = -1, timestamp: Any = 0, max_num_offsets: Any = 1) -> None:
-        self.partition_index = partition_index
-        self.current_leader_epoch = current_leader_epoch
-        self.timestamp = timestamp
-        self.max_num_offsets = max_num_offsets
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.current_leader_epoch == other.current_leader_epoch and self.timestamp == other.timestamp and self.max_num_offsets == other.max_num_offsets  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListOffsetsRequest_ListOffsetsPartition(partition_index={self.partition_index!r}, current_leader_epoch={self.current_leader_epoch!r}, timestamp={self.timestamp!r}, max_num_offsets={self.max_num_offsets!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        w.int32(self.partition_index)
-        if version >= 4:
-            w.int32(self.current_leader_epoch)
-        w.int64(self.timestamp)
-        if version <= 0:
-            w.int32(self.max_num_offsets)
-        elif self.max_num_offsets != 1:
-            raise ValueError('field MaxNumOffsets is not supported in version %d of ListOffsetsRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListOffsetsRequest_ListOffsetsPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.partition_index = r.int32()
-        if version >= 4:
-            self.current_leader_epoch = r.int32()
-        else:
-            self.current_leader_epoch = -1
-        self.timestamp = r.int64()
-        if version <= 0:
-            self.max_num_offsets = r.int32()
-        else:
-            self.max_num_offsets = 1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ListOffsetsRequest_ListOffsetsTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]ListOffsetsPartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListOffsetsRequest_ListOffsetsTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListOffsetsRequest_ListOffsetsTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ListOffsetsRequest_ListOffsetsPartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ListOffsetsRequest:
     __slots__ = ('replica_id', 'isolation_level', 'topics', 'timeout_ms', '_unknown_tagged_fields')
@@ -291,24 +163,24 @@ class ListOffsetsRequest:
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'ListOffsetsRequest'
     SCHEMA = (('replica_id', 'int32', (0, None), None, None), ('isolation_level', 'int8', (2, None), None, None), ('topics', '[]ListOffsetsTopic', (0, None), None, None), ('timeout_ms', 'int32', (10, None), None, None))
-    
+
     def __init__(self, *, replica_id: Any = 0, isolation_level: Any = 0, topics: Any = _MISSING, timeout_ms: Any = 0) -> None:
         self.replica_id = replica_id
         self.isolation_level = isolation_level
         self.topics = [] if topics is _MISSING else topics
         self.timeout_ms = timeout_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.replica_id == other.replica_id and self.isolation_level == other.isolation_level and self.topics == other.topics and self.timeout_ms == other.timeout_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListOffsetsRequest(replica_id={self.replica_id!r}, isolation_level={self.isolation_level!r}, topics={self.topics!r}, timeout_ms={self.timeout_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         w.int32(self.replica_id)
@@ -330,7 +202,7 @@ class ListOffsetsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListOffsetsRequest":
         self = cls.__new__(cls)
@@ -359,22 +231,16 @@ class ListOffsetsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListOffsetsRequest":
         return cls.decode(Reader(buf), version)
-    
-ListOffsetsRequest.ListOffsetsPartition = _ListOffsetsRequest_ListOffsetsPartition  # type: ignore[attr-defined]
-_ListOffsetsRequest_ListOffsetsPartition.__name__ = 'ListOffsetsPartition'
-_ListOffsetsRequest_ListOffsetsPartition.__qualname__ = 'ListOffsetsRequest.ListOffsetsPartition'
-ListOffsetsRequest.ListOffsetsTopic = _ListOffsetsRequest_ListOffsetsTopic  # type: ignore[attr-defined]
-_ListOffsetsRequest_ListOffsetsTopic.__name__ = 'ListOffsetsTopic'
-_ListOffsetsRequest_ListOffsetsTopic.__qualname__ = 'ListOffsetsRequest.ListOffsetsTopic'
+
 ListOffsetsRequest.ListOffsetsPartition = _ListOffsetsRequest_ListOffsetsPartition  # type: ignore[attr-defined]
 _ListOffsetsRequest_ListOffsetsPartition.__name__ = 'ListOffsetsPartition'
 _ListOffsetsRequest_ListOffsetsPartition.__qualname__ = 'ListOffsetsRequest.ListOffsetsPartition'
@@ -386,7 +252,7 @@ _ListOffsetsRequest_ListOffsetsTopic.__qualname__ = 'ListOffsetsRequest.ListOffs
 class _ListOffsetsResponse_ListOffsetsPartitionResponse:
     __slots__ = ('partition_index', 'error_code', 'old_style_offsets', 'timestamp', 'offset', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('old_style_offsets', '[]int64', (0, 0), None, None), ('timestamp', 'int64', (1, None), None, None), ('offset', 'int64', (1, None), None, None), ('leader_epoch', 'int32', (4, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, old_style_offsets: Any = _MISSING, timestamp: Any = -1, offset: Any = -1, leader_epoch: Any = -1) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -395,17 +261,17 @@ class _ListOffsetsResponse_ListOffsetsPartitionResponse:
         self.offset = offset
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.old_style_offsets == other.old_style_offsets and self.timestamp == other.timestamp and self.offset == other.offset and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListOffsetsResponse_ListOffsetsPartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, old_style_offsets={self.old_style_offsets!r}, timestamp={self.timestamp!r}, offset={self.offset!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"ListOffsetsResponse.ListOffsetsPartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, old_style_offsets={self.old_style_offsets!r}, timestamp={self.timestamp!r}, offset={self.offset!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         w.int32(self.partition_index)
@@ -426,7 +292,7 @@ class _ListOffsetsResponse_ListOffsetsPartitionResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListOffsetsResponse_ListOffsetsPartitionResponse":
         self = cls.__new__(cls)
@@ -463,27 +329,27 @@ class _ListOffsetsResponse_ListOffsetsPartitionResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ListOffsetsResponse_ListOffsetsTopicResponse:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]ListOffsetsPartitionResponse', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListOffsetsResponse_ListOffsetsTopicResponse(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"ListOffsetsResponse.ListOffsetsTopicResponse(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if self.name is None:
@@ -504,7 +370,7 @@ class _ListOffsetsResponse_ListOffsetsTopicResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListOffsetsResponse_ListOffsetsTopicResponse":
         self = cls.__new__(cls)
@@ -527,153 +393,7 @@ class _ListOffsetsResponse_ListOffsetsTopicResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ListOffsetsResponse_ListOffsetsPartitionResponse:
-    __slots__ = ('partition_index', 'error_code', 'old_style_offsets', 'timestamp', 'offset', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('old_style_offsets', '[]int64', (0, 0), None, None), ('timestamp', 'int64', (1, None), None, None), ('offset', 'int64', (1, None), None, None), ('leader_epoch', 'int32', (4, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, old_style_offsets: Any = _MISSING, timestamp: Any = -1, offset: Any = -1, leader_epoch: Any = -1) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.old_style_offsets = [] if old_style_offsets is _MISSING else old_style_offsets
-        self.timestamp = timestamp
-        self.offset = offset
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.old_style_offsets == other.old_style_offsets and self.timestamp == other.timestamp and self.offset == other.offset and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListOffsetsResponse_ListOffsetsPartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, old_style_offsets={self.old_style_offsets!r}, timestamp={self.timestamp!r}, offset={self.offset!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if version <= 0:
-            w.array_length(len(self.old_style_offsets))
-            for _x in self.old_style_offsets:
-                w.int64(_x)
-        if version >= 1:
-            w.int64(self.timestamp)
-        if version >= 1:
-            w.int64(self.offset)
-        if version >= 4:
-            w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListOffsetsResponse_ListOffsetsPartitionResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if version <= 0:
-            _n = r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field OldStyleOffsets was serialized as null')
-            else:
-                self.old_style_offsets = [r.int64() for _ in range(_n)]
-        else:
-            self.old_style_offsets = []
-        if version >= 1:
-            self.timestamp = r.int64()
-        else:
-            self.timestamp = -1
-        if version >= 1:
-            self.offset = r.int64()
-        else:
-            self.offset = -1
-        if version >= 4:
-            self.leader_epoch = r.int32()
-        else:
-            self.leader_epoch = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ListOffsetsResponse_ListOffsetsTopicResponse:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]ListOffsetsPartitionResponse', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListOffsetsResponse_ListOffsetsTopicResponse(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListOffsetsResponse_ListOffsetsTopicResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ListOffsetsResponse_ListOffsetsPartitionResponse.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ListOffsetsResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
@@ -682,22 +402,22 @@ class ListOffsetsResponse:
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'ListOffsetsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (2, None), None, None), ('topics', '[]ListOffsetsTopicResponse', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListOffsetsResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if version >= 2:
@@ -714,7 +434,7 @@ class ListOffsetsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListOffsetsResponse":
         self = cls.__new__(cls)
@@ -738,22 +458,16 @@ class ListOffsetsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListOffsetsResponse":
         return cls.decode(Reader(buf), version)
-    
-ListOffsetsResponse.ListOffsetsPartitionResponse = _ListOffsetsResponse_ListOffsetsPartitionResponse  # type: ignore[attr-defined]
-_ListOffsetsResponse_ListOffsetsPartitionResponse.__name__ = 'ListOffsetsPartitionResponse'
-_ListOffsetsResponse_ListOffsetsPartitionResponse.__qualname__ = 'ListOffsetsResponse.ListOffsetsPartitionResponse'
-ListOffsetsResponse.ListOffsetsTopicResponse = _ListOffsetsResponse_ListOffsetsTopicResponse  # type: ignore[attr-defined]
-_ListOffsetsResponse_ListOffsetsTopicResponse.__name__ = 'ListOffsetsTopicResponse'
-_ListOffsetsResponse_ListOffsetsTopicResponse.__qualname__ = 'ListOffsetsResponse.ListOffsetsTopicResponse'
+
 ListOffsetsResponse.ListOffsetsPartitionResponse = _ListOffsetsResponse_ListOffsetsPartitionResponse  # type: ignore[attr-defined]
 _ListOffsetsResponse_ListOffsetsPartitionResponse.__name__ = 'ListOffsetsPartitionResponse'
 _ListOffsetsResponse_ListOffsetsPartitionResponse.__qualname__ = 'ListOffsetsResponse.ListOffsetsPartitionResponse'

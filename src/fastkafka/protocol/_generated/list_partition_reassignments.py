@@ -31,80 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics:
     __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partition_indexes', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
-        self.name = name
-        self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.compact_array_length(len(self.partition_indexes))
-        for _x in self.partition_indexes:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
-        else:
-            self.partition_indexes = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics:
-    __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partition_indexes', '[]int32', (0, None), None, None))
-    
     def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
+        return f"ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -119,7 +61,7 @@ class _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics":
         self = cls.__new__(cls)
@@ -142,7 +84,7 @@ class _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class ListPartitionReassignmentsRequest:
     __slots__ = ('timeout_ms', 'topics', '_unknown_tagged_fields')
@@ -151,22 +93,22 @@ class ListPartitionReassignmentsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ListPartitionReassignmentsRequest'
     SCHEMA = (('timeout_ms', 'int32', (0, None), None, None), ('topics', '[]ListPartitionReassignmentsTopics', (0, None), (0, None), None))
-    
+
     def __init__(self, *, timeout_ms: Any = 60000, topics: Any = None) -> None:
         self.timeout_ms = timeout_ms
         self.topics = topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.timeout_ms == other.timeout_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListPartitionReassignmentsRequest(timeout_ms={self.timeout_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.timeout_ms)
@@ -182,7 +124,7 @@ class ListPartitionReassignmentsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListPartitionReassignmentsRequest":
         self = cls.__new__(cls)
@@ -203,19 +145,16 @@ class ListPartitionReassignmentsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListPartitionReassignmentsRequest":
         return cls.decode(Reader(buf), version)
-    
-ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics = _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics  # type: ignore[attr-defined]
-_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics.__name__ = 'ListPartitionReassignmentsTopics'
-_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics.__qualname__ = 'ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics'
+
 ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics = _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics  # type: ignore[attr-defined]
 _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics.__name__ = 'ListPartitionReassignmentsTopics'
 _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics.__qualname__ = 'ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics'
@@ -224,24 +163,24 @@ _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics.__qualname__
 class _ListPartitionReassignmentsResponse_OngoingPartitionReassignment:
     __slots__ = ('partition_index', 'replicas', 'adding_replicas', 'removing_replicas', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('replicas', '[]int32', (0, None), None, None), ('adding_replicas', '[]int32', (0, None), None, None), ('removing_replicas', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, replicas: Any = _MISSING, adding_replicas: Any = _MISSING, removing_replicas: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.replicas = [] if replicas is _MISSING else replicas
         self.adding_replicas = [] if adding_replicas is _MISSING else adding_replicas
         self.removing_replicas = [] if removing_replicas is _MISSING else removing_replicas
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.replicas == other.replicas and self.adding_replicas == other.adding_replicas and self.removing_replicas == other.removing_replicas  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListPartitionReassignmentsResponse_OngoingPartitionReassignment(partition_index={self.partition_index!r}, replicas={self.replicas!r}, adding_replicas={self.adding_replicas!r}, removing_replicas={self.removing_replicas!r})"
-    
+        return f"ListPartitionReassignmentsResponse.OngoingPartitionReassignment(partition_index={self.partition_index!r}, replicas={self.replicas!r}, adding_replicas={self.adding_replicas!r}, removing_replicas={self.removing_replicas!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -260,7 +199,7 @@ class _ListPartitionReassignmentsResponse_OngoingPartitionReassignment:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListPartitionReassignmentsResponse_OngoingPartitionReassignment":
         self = cls.__new__(cls)
@@ -291,27 +230,27 @@ class _ListPartitionReassignmentsResponse_OngoingPartitionReassignment:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ListPartitionReassignmentsResponse_OngoingTopicReassignment:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OngoingPartitionReassignment', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListPartitionReassignmentsResponse_OngoingTopicReassignment(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"ListPartitionReassignmentsResponse.OngoingTopicReassignment(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -326,7 +265,7 @@ class _ListPartitionReassignmentsResponse_OngoingTopicReassignment:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListPartitionReassignmentsResponse_OngoingTopicReassignment":
         self = cls.__new__(cls)
@@ -349,137 +288,7 @@ class _ListPartitionReassignmentsResponse_OngoingTopicReassignment:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ListPartitionReassignmentsResponse_OngoingPartitionReassignment:
-    __slots__ = ('partition_index', 'replicas', 'adding_replicas', 'removing_replicas', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('replicas', '[]int32', (0, None), None, None), ('adding_replicas', '[]int32', (0, None), None, None), ('removing_replicas', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, replicas: Any = _MISSING, adding_replicas: Any = _MISSING, removing_replicas: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.replicas = [] if replicas is _MISSING else replicas
-        self.adding_replicas = [] if adding_replicas is _MISSING else adding_replicas
-        self.removing_replicas = [] if removing_replicas is _MISSING else removing_replicas
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.replicas == other.replicas and self.adding_replicas == other.adding_replicas and self.removing_replicas == other.removing_replicas  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListPartitionReassignmentsResponse_OngoingPartitionReassignment(partition_index={self.partition_index!r}, replicas={self.replicas!r}, adding_replicas={self.adding_replicas!r}, removing_replicas={self.removing_replicas!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.compact_array_length(len(self.replicas))
-        for _x in self.replicas:
-            w.int32(_x)
-        w.compact_array_length(len(self.adding_replicas))
-        for _x in self.adding_replicas:
-            w.int32(_x)
-        w.compact_array_length(len(self.removing_replicas))
-        for _x in self.removing_replicas:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListPartitionReassignmentsResponse_OngoingPartitionReassignment":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Replicas was serialized as null')
-        else:
-            self.replicas = [r.int32() for _ in range(_n)]
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field AddingReplicas was serialized as null')
-        else:
-            self.adding_replicas = [r.int32() for _ in range(_n)]
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field RemovingReplicas was serialized as null')
-        else:
-            self.removing_replicas = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ListPartitionReassignmentsResponse_OngoingTopicReassignment:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OngoingPartitionReassignment', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListPartitionReassignmentsResponse_OngoingTopicReassignment(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListPartitionReassignmentsResponse_OngoingTopicReassignment":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ListPartitionReassignmentsResponse_OngoingPartitionReassignment.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ListPartitionReassignmentsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'topics', '_unknown_tagged_fields')
@@ -488,24 +297,24 @@ class ListPartitionReassignmentsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ListPartitionReassignmentsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('topics', '[]OngoingTopicReassignment', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '', topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListPartitionReassignmentsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -520,7 +329,7 @@ class ListPartitionReassignmentsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListPartitionReassignmentsResponse":
         self = cls.__new__(cls)
@@ -543,22 +352,16 @@ class ListPartitionReassignmentsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListPartitionReassignmentsResponse":
         return cls.decode(Reader(buf), version)
-    
-ListPartitionReassignmentsResponse.OngoingPartitionReassignment = _ListPartitionReassignmentsResponse_OngoingPartitionReassignment  # type: ignore[attr-defined]
-_ListPartitionReassignmentsResponse_OngoingPartitionReassignment.__name__ = 'OngoingPartitionReassignment'
-_ListPartitionReassignmentsResponse_OngoingPartitionReassignment.__qualname__ = 'ListPartitionReassignmentsResponse.OngoingPartitionReassignment'
-ListPartitionReassignmentsResponse.OngoingTopicReassignment = _ListPartitionReassignmentsResponse_OngoingTopicReassignment  # type: ignore[attr-defined]
-_ListPartitionReassignmentsResponse_OngoingTopicReassignment.__name__ = 'OngoingTopicReassignment'
-_ListPartitionReassignmentsResponse_OngoingTopicReassignment.__qualname__ = 'ListPartitionReassignmentsResponse.OngoingTopicReassignment'
+
 ListPartitionReassignmentsResponse.OngoingPartitionReassignment = _ListPartitionReassignmentsResponse_OngoingPartitionReassignment  # type: ignore[attr-defined]
 _ListPartitionReassignmentsResponse_OngoingPartitionReassignment.__name__ = 'OngoingPartitionReassignment'
 _ListPartitionReassignmentsResponse_OngoingPartitionReassignment.__qualname__ = 'ListPartitionReassignmentsResponse.OngoingPartitionReassignment'

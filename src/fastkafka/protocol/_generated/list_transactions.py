@@ -35,23 +35,23 @@ class ListTransactionsRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ListTransactionsRequest'
     SCHEMA = (('state_filters', '[]string', (0, None), None, None), ('producer_id_filters', '[]int64', (0, None), None, None), ('duration_filter', 'int64', (1, None), None, None))
-    
+
     def __init__(self, *, state_filters: Any = _MISSING, producer_id_filters: Any = _MISSING, duration_filter: Any = -1) -> None:
         self.state_filters = [] if state_filters is _MISSING else state_filters
         self.producer_id_filters = [] if producer_id_filters is _MISSING else producer_id_filters
         self.duration_filter = duration_filter
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.state_filters == other.state_filters and self.producer_id_filters == other.producer_id_filters and self.duration_filter == other.duration_filter  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListTransactionsRequest(state_filters={self.state_filters!r}, producer_id_filters={self.producer_id_filters!r}, duration_filter={self.duration_filter!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.state_filters))
@@ -70,7 +70,7 @@ class ListTransactionsRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListTransactionsRequest":
         self = cls.__new__(cls)
@@ -99,38 +99,37 @@ class ListTransactionsRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListTransactionsRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ListTransactionsResponse_TransactionState:
     __slots__ = ('transactional_id', 'producer_id', 'transaction_state', '_unknown_tagged_fields')
     SCHEMA = (('transactional_id', 'string', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('transaction_state', 'string', (0, None), None, None))
-    
+
     def __init__(self, *, transactional_id: Any = '', producer_id: Any = 0, transaction_state: Any = '') -> None:
         self.transactional_id = transactional_id
         self.producer_id = producer_id
         self.transaction_state = transaction_state
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id and self.producer_id == other.producer_id and self.transaction_state == other.transaction_state  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ListTransactionsResponse_TransactionState(transactional_id={self.transactional_id!r}, producer_id={self.producer_id!r}, transaction_state={self.transaction_state!r})"
-    
+        return f"ListTransactionsResponse.TransactionState(transactional_id={self.transactional_id!r}, producer_id={self.producer_id!r}, transaction_state={self.transaction_state!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.transactional_id is None:
@@ -146,7 +145,7 @@ class _ListTransactionsResponse_TransactionState:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ListTransactionsResponse_TransactionState":
         self = cls.__new__(cls)
@@ -168,66 +167,7 @@ class _ListTransactionsResponse_TransactionState:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ListTransactionsResponse_TransactionState:
-    __slots__ = ('transactional_id', 'producer_id', 'transaction_state', '_unknown_tagged_fields')
-    SCHEMA = (('transactional_id', 'string', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('transaction_state', 'string', (0, None), None, None))
-    
-    def __init__(self, *, transactional_id: Any = '', producer_id: Any = 0, transaction_state: Any = '') -> None:
-        self.transactional_id = transactional_id
-        self.producer_id = producer_id
-        self.transaction_state = transaction_state
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.transactional_id == other.transactional_id and self.producer_id == other.producer_id and self.transaction_state == other.transaction_state  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ListTransactionsResponse_TransactionState(transactional_id={self.transactional_id!r}, producer_id={self.producer_id!r}, transaction_state={self.transaction_state!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.transactional_id is None:
-            raise ValueError('non-nullable field TransactionalId was set to null')
-        w.compact_string(self.transactional_id)
-        w.int64(self.producer_id)
-        if self.transaction_state is None:
-            raise ValueError('non-nullable field TransactionState was set to null')
-        w.compact_string(self.transaction_state)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ListTransactionsResponse_TransactionState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.transactional_id = r.compact_string()
-        if self.transactional_id is None:
-            raise DecodeError('non-nullable field TransactionalId was serialized as null')
-        self.producer_id = r.int64()
-        self.transaction_state = r.compact_string()
-        if self.transaction_state is None:
-            raise DecodeError('non-nullable field TransactionState was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ListTransactionsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'unknown_state_filters', 'transaction_states', '_unknown_tagged_fields')
@@ -236,24 +176,24 @@ class ListTransactionsResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ListTransactionsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('unknown_state_filters', '[]string', (0, None), None, None), ('transaction_states', '[]TransactionState', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, unknown_state_filters: Any = _MISSING, transaction_states: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.unknown_state_filters = [] if unknown_state_filters is _MISSING else unknown_state_filters
         self.transaction_states = [] if transaction_states is _MISSING else transaction_states
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.unknown_state_filters == other.unknown_state_filters and self.transaction_states == other.transaction_states  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ListTransactionsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, unknown_state_filters={self.unknown_state_filters!r}, transaction_states={self.transaction_states!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -270,7 +210,7 @@ class ListTransactionsResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ListTransactionsResponse":
         self = cls.__new__(cls)
@@ -297,19 +237,16 @@ class ListTransactionsResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ListTransactionsResponse":
         return cls.decode(Reader(buf), version)
-    
-ListTransactionsResponse.TransactionState = _ListTransactionsResponse_TransactionState  # type: ignore[attr-defined]
-_ListTransactionsResponse_TransactionState.__name__ = 'TransactionState'
-_ListTransactionsResponse_TransactionState.__qualname__ = 'ListTransactionsResponse.TransactionState'
+
 ListTransactionsResponse.TransactionState = _ListTransactionsResponse_TransactionState  # type: ignore[attr-defined]
 _ListTransactionsResponse_TransactionState.__name__ = 'TransactionState'
 _ListTransactionsResponse_TransactionState.__qualname__ = 'ListTransactionsResponse.TransactionState'

@@ -31,81 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _MetadataRequest_MetadataRequestTopic:
     __slots__ = ('topic_id', 'name', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (10, None), None, None), ('name', 'string', (0, None), (10, None), None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, name: Any = '') -> None:
-        self.topic_id = topic_id
-        self.name = name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.name == other.name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_MetadataRequest_MetadataRequestTopic(topic_id={self.topic_id!r}, name={self.name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        if version >= 10:
-            w.uuid(self.topic_id)
-        if self.name is None and not (version >= 10):
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_MetadataRequest_MetadataRequestTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        if version >= 10:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None and not (version >= 10):
-            raise DecodeError('non-nullable field Name was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _MetadataRequest_MetadataRequestTopic:
-    __slots__ = ('topic_id', 'name', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (10, None), None, None), ('name', 'string', (0, None), (10, None), None))
-    
     def __init__(self, *, topic_id: Any = _ZERO_UUID, name: Any = '') -> None:
         self.topic_id = topic_id
         self.name = name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.name == other.name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_MetadataRequest_MetadataRequestTopic(topic_id={self.topic_id!r}, name={self.name!r})"
-    
+        return f"MetadataRequest.MetadataRequestTopic(topic_id={self.topic_id!r}, name={self.name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         if version >= 10:
@@ -122,7 +63,7 @@ class _MetadataRequest_MetadataRequestTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_MetadataRequest_MetadataRequestTopic":
         self = cls.__new__(cls)
@@ -144,7 +85,7 @@ class _MetadataRequest_MetadataRequestTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class MetadataRequest:
     __slots__ = ('topics', 'allow_auto_topic_creation', 'include_cluster_authorized_operations', 'include_topic_authorized_operations', '_unknown_tagged_fields')
@@ -153,24 +94,24 @@ class MetadataRequest:
     FLEXIBLE_VERSIONS = (9, None)
     NAME = 'MetadataRequest'
     SCHEMA = (('topics', '[]MetadataRequestTopic', (0, None), (1, None), None), ('allow_auto_topic_creation', 'bool', (4, None), None, None), ('include_cluster_authorized_operations', 'bool', (8, 10), None, None), ('include_topic_authorized_operations', 'bool', (8, None), None, None))
-    
+
     def __init__(self, *, topics: Any = _MISSING, allow_auto_topic_creation: Any = True, include_cluster_authorized_operations: Any = False, include_topic_authorized_operations: Any = False) -> None:
         self.topics = [] if topics is _MISSING else topics
         self.allow_auto_topic_creation = allow_auto_topic_creation
         self.include_cluster_authorized_operations = include_cluster_authorized_operations
         self.include_topic_authorized_operations = include_topic_authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topics == other.topics and self.allow_auto_topic_creation == other.allow_auto_topic_creation and self.include_cluster_authorized_operations == other.include_cluster_authorized_operations and self.include_topic_authorized_operations == other.include_topic_authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"MetadataRequest(topics={self.topics!r}, allow_auto_topic_creation={self.allow_auto_topic_creation!r}, include_cluster_authorized_operations={self.include_cluster_authorized_operations!r}, include_topic_authorized_operations={self.include_topic_authorized_operations!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         if self.topics is None:
@@ -205,7 +146,7 @@ class MetadataRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "MetadataRequest":
         self = cls.__new__(cls)
@@ -239,19 +180,16 @@ class MetadataRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "MetadataRequest":
         return cls.decode(Reader(buf), version)
-    
-MetadataRequest.MetadataRequestTopic = _MetadataRequest_MetadataRequestTopic  # type: ignore[attr-defined]
-_MetadataRequest_MetadataRequestTopic.__name__ = 'MetadataRequestTopic'
-_MetadataRequest_MetadataRequestTopic.__qualname__ = 'MetadataRequest.MetadataRequestTopic'
+
 MetadataRequest.MetadataRequestTopic = _MetadataRequest_MetadataRequestTopic  # type: ignore[attr-defined]
 _MetadataRequest_MetadataRequestTopic.__name__ = 'MetadataRequestTopic'
 _MetadataRequest_MetadataRequestTopic.__qualname__ = 'MetadataRequest.MetadataRequestTopic'
@@ -260,24 +198,24 @@ _MetadataRequest_MetadataRequestTopic.__qualname__ = 'MetadataRequest.MetadataRe
 class _MetadataResponse_MetadataResponseBroker:
     __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (1, None), (1, None), None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self.rack = rack
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_MetadataResponse_MetadataResponseBroker(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
+        return f"MetadataResponse.MetadataResponseBroker(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         w.int32(self.node_id)
@@ -299,7 +237,7 @@ class _MetadataResponse_MetadataResponseBroker:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_MetadataResponse_MetadataResponseBroker":
         self = cls.__new__(cls)
@@ -323,12 +261,12 @@ class _MetadataResponse_MetadataResponseBroker:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _MetadataResponse_MetadataResponsePartition:
     __slots__ = ('error_code', 'partition_index', 'leader_id', 'leader_epoch', 'replica_nodes', 'isr_nodes', 'offline_replicas', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (7, None), None, None), ('replica_nodes', '[]int32', (0, None), None, None), ('isr_nodes', '[]int32', (0, None), None, None), ('offline_replicas', '[]int32', (5, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, partition_index: Any = 0, leader_id: Any = 0, leader_epoch: Any = -1, replica_nodes: Any = _MISSING, isr_nodes: Any = _MISSING, offline_replicas: Any = _MISSING) -> None:
         self.error_code = error_code
         self.partition_index = partition_index
@@ -338,17 +276,17 @@ class _MetadataResponse_MetadataResponsePartition:
         self.isr_nodes = [] if isr_nodes is _MISSING else isr_nodes
         self.offline_replicas = [] if offline_replicas is _MISSING else offline_replicas
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.partition_index == other.partition_index and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.replica_nodes == other.replica_nodes and self.isr_nodes == other.isr_nodes and self.offline_replicas == other.offline_replicas  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_MetadataResponse_MetadataResponsePartition(error_code={self.error_code!r}, partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, replica_nodes={self.replica_nodes!r}, isr_nodes={self.isr_nodes!r}, offline_replicas={self.offline_replicas!r})"
-    
+        return f"MetadataResponse.MetadataResponsePartition(error_code={self.error_code!r}, partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, replica_nodes={self.replica_nodes!r}, isr_nodes={self.isr_nodes!r}, offline_replicas={self.offline_replicas!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         w.int16(self.error_code)
@@ -381,7 +319,7 @@ class _MetadataResponse_MetadataResponsePartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_MetadataResponse_MetadataResponsePartition":
         self = cls.__new__(cls)
@@ -421,12 +359,12 @@ class _MetadataResponse_MetadataResponsePartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _MetadataResponse_MetadataResponseTopic:
     __slots__ = ('error_code', 'name', 'topic_id', 'is_internal', 'partitions', 'topic_authorized_operations', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('name', 'string', (0, None), (12, None), None), ('topic_id', 'uuid', (10, None), None, None), ('is_internal', 'bool', (1, None), None, None), ('partitions', '[]MetadataResponsePartition', (0, None), None, None), ('topic_authorized_operations', 'int32', (8, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, name: Any = '', topic_id: Any = _ZERO_UUID, is_internal: Any = False, partitions: Any = _MISSING, topic_authorized_operations: Any = -2147483648) -> None:
         self.error_code = error_code
         self.name = name
@@ -435,17 +373,17 @@ class _MetadataResponse_MetadataResponseTopic:
         self.partitions = [] if partitions is _MISSING else partitions
         self.topic_authorized_operations = topic_authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.name == other.name and self.topic_id == other.topic_id and self.is_internal == other.is_internal and self.partitions == other.partitions and self.topic_authorized_operations == other.topic_authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_MetadataResponse_MetadataResponseTopic(error_code={self.error_code!r}, name={self.name!r}, topic_id={self.topic_id!r}, is_internal={self.is_internal!r}, partitions={self.partitions!r}, topic_authorized_operations={self.topic_authorized_operations!r})"
-    
+        return f"MetadataResponse.MetadataResponseTopic(error_code={self.error_code!r}, name={self.name!r}, topic_id={self.topic_id!r}, is_internal={self.is_internal!r}, partitions={self.partitions!r}, topic_authorized_operations={self.topic_authorized_operations!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         w.int16(self.error_code)
@@ -473,7 +411,7 @@ class _MetadataResponse_MetadataResponseTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_MetadataResponse_MetadataResponseTopic":
         self = cls.__new__(cls)
@@ -509,261 +447,7 @@ class _MetadataResponse_MetadataResponseTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _MetadataResponse_MetadataResponseBroker:
-    __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (1, None), (1, None), None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self.rack = rack
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_MetadataResponse_MetadataResponseBroker(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        w.int32(self.node_id)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        if flexible:
-            w.compact_string(self.host)
-        else:
-            w.string(self.host)
-        w.int32(self.port)
-        if version >= 1:
-            if flexible:
-                w.compact_string(self.rack)
-            else:
-                w.string(self.rack)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_MetadataResponse_MetadataResponseBroker":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        self.node_id = r.int32()
-        self.host = (r.compact_string() if flexible else r.string())
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.int32()
-        if version >= 1:
-            self.rack = (r.compact_string() if flexible else r.string())
-        else:
-            self.rack = None
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _MetadataResponse_MetadataResponsePartition:
-    __slots__ = ('error_code', 'partition_index', 'leader_id', 'leader_epoch', 'replica_nodes', 'isr_nodes', 'offline_replicas', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (7, None), None, None), ('replica_nodes', '[]int32', (0, None), None, None), ('isr_nodes', '[]int32', (0, None), None, None), ('offline_replicas', '[]int32', (5, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, partition_index: Any = 0, leader_id: Any = 0, leader_epoch: Any = -1, replica_nodes: Any = _MISSING, isr_nodes: Any = _MISSING, offline_replicas: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.partition_index = partition_index
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self.replica_nodes = [] if replica_nodes is _MISSING else replica_nodes
-        self.isr_nodes = [] if isr_nodes is _MISSING else isr_nodes
-        self.offline_replicas = [] if offline_replicas is _MISSING else offline_replicas
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.partition_index == other.partition_index and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.replica_nodes == other.replica_nodes and self.isr_nodes == other.isr_nodes and self.offline_replicas == other.offline_replicas  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_MetadataResponse_MetadataResponsePartition(error_code={self.error_code!r}, partition_index={self.partition_index!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, replica_nodes={self.replica_nodes!r}, isr_nodes={self.isr_nodes!r}, offline_replicas={self.offline_replicas!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        w.int16(self.error_code)
-        w.int32(self.partition_index)
-        w.int32(self.leader_id)
-        if version >= 7:
-            w.int32(self.leader_epoch)
-        if flexible:
-            w.compact_array_length(len(self.replica_nodes))
-        else:
-            w.array_length(len(self.replica_nodes))
-        for _x in self.replica_nodes:
-            w.int32(_x)
-        if flexible:
-            w.compact_array_length(len(self.isr_nodes))
-        else:
-            w.array_length(len(self.isr_nodes))
-        for _x in self.isr_nodes:
-            w.int32(_x)
-        if version >= 5:
-            if flexible:
-                w.compact_array_length(len(self.offline_replicas))
-            else:
-                w.array_length(len(self.offline_replicas))
-            for _x in self.offline_replicas:
-                w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_MetadataResponse_MetadataResponsePartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        self.error_code = r.int16()
-        self.partition_index = r.int32()
-        self.leader_id = r.int32()
-        if version >= 7:
-            self.leader_epoch = r.int32()
-        else:
-            self.leader_epoch = -1
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field ReplicaNodes was serialized as null')
-        else:
-            self.replica_nodes = [r.int32() for _ in range(_n)]
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field IsrNodes was serialized as null')
-        else:
-            self.isr_nodes = [r.int32() for _ in range(_n)]
-        if version >= 5:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field OfflineReplicas was serialized as null')
-            else:
-                self.offline_replicas = [r.int32() for _ in range(_n)]
-        else:
-            self.offline_replicas = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _MetadataResponse_MetadataResponseTopic:
-    __slots__ = ('error_code', 'name', 'topic_id', 'is_internal', 'partitions', 'topic_authorized_operations', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('name', 'string', (0, None), (12, None), None), ('topic_id', 'uuid', (10, None), None, None), ('is_internal', 'bool', (1, None), None, None), ('partitions', '[]MetadataResponsePartition', (0, None), None, None), ('topic_authorized_operations', 'int32', (8, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, name: Any = '', topic_id: Any = _ZERO_UUID, is_internal: Any = False, partitions: Any = _MISSING, topic_authorized_operations: Any = -2147483648) -> None:
-        self.error_code = error_code
-        self.name = name
-        self.topic_id = topic_id
-        self.is_internal = is_internal
-        self.partitions = [] if partitions is _MISSING else partitions
-        self.topic_authorized_operations = topic_authorized_operations
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.name == other.name and self.topic_id == other.topic_id and self.is_internal == other.is_internal and self.partitions == other.partitions and self.topic_authorized_operations == other.topic_authorized_operations  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_MetadataResponse_MetadataResponseTopic(error_code={self.error_code!r}, name={self.name!r}, topic_id={self.topic_id!r}, is_internal={self.is_internal!r}, partitions={self.partitions!r}, topic_authorized_operations={self.topic_authorized_operations!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        w.int16(self.error_code)
-        if self.name is None and not (version >= 12):
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if version >= 10:
-            w.uuid(self.topic_id)
-        if version >= 1:
-            w.boolean(self.is_internal)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if version >= 8:
-            w.int32(self.topic_authorized_operations)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_MetadataResponse_MetadataResponseTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        self.error_code = r.int16()
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None and not (version >= 12):
-            raise DecodeError('non-nullable field Name was serialized as null')
-        if version >= 10:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        if version >= 1:
-            self.is_internal = r.boolean()
-        else:
-            self.is_internal = False
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_MetadataResponse_MetadataResponsePartition.decode(r, version) for _ in range(_n)]
-        if version >= 8:
-            self.topic_authorized_operations = r.int32()
-        else:
-            self.topic_authorized_operations = -2147483648
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class MetadataResponse:
     __slots__ = ('throttle_time_ms', 'brokers', 'cluster_id', 'controller_id', 'topics', 'cluster_authorized_operations', '_unknown_tagged_fields')
@@ -772,7 +456,7 @@ class MetadataResponse:
     FLEXIBLE_VERSIONS = (9, None)
     NAME = 'MetadataResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (3, None), None, None), ('brokers', '[]MetadataResponseBroker', (0, None), None, None), ('cluster_id', 'string', (2, None), (2, None), None), ('controller_id', 'int32', (1, None), None, None), ('topics', '[]MetadataResponseTopic', (0, None), None, None), ('cluster_authorized_operations', 'int32', (8, 10), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, brokers: Any = _MISSING, cluster_id: Any = None, controller_id: Any = -1, topics: Any = _MISSING, cluster_authorized_operations: Any = -2147483648) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.brokers = [] if brokers is _MISSING else brokers
@@ -781,17 +465,17 @@ class MetadataResponse:
         self.topics = [] if topics is _MISSING else topics
         self.cluster_authorized_operations = cluster_authorized_operations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.brokers == other.brokers and self.cluster_id == other.cluster_id and self.controller_id == other.controller_id and self.topics == other.topics and self.cluster_authorized_operations == other.cluster_authorized_operations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"MetadataResponse(throttle_time_ms={self.throttle_time_ms!r}, brokers={self.brokers!r}, cluster_id={self.cluster_id!r}, controller_id={self.controller_id!r}, topics={self.topics!r}, cluster_authorized_operations={self.cluster_authorized_operations!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         if version >= 3:
@@ -823,7 +507,7 @@ class MetadataResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "MetadataResponse":
         self = cls.__new__(cls)
@@ -864,25 +548,16 @@ class MetadataResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "MetadataResponse":
         return cls.decode(Reader(buf), version)
-    
-MetadataResponse.MetadataResponseBroker = _MetadataResponse_MetadataResponseBroker  # type: ignore[attr-defined]
-_MetadataResponse_MetadataResponseBroker.__name__ = 'MetadataResponseBroker'
-_MetadataResponse_MetadataResponseBroker.__qualname__ = 'MetadataResponse.MetadataResponseBroker'
-MetadataResponse.MetadataResponsePartition = _MetadataResponse_MetadataResponsePartition  # type: ignore[attr-defined]
-_MetadataResponse_MetadataResponsePartition.__name__ = 'MetadataResponsePartition'
-_MetadataResponse_MetadataResponsePartition.__qualname__ = 'MetadataResponse.MetadataResponsePartition'
-MetadataResponse.MetadataResponseTopic = _MetadataResponse_MetadataResponseTopic  # type: ignore[attr-defined]
-_MetadataResponse_MetadataResponseTopic.__name__ = 'MetadataResponseTopic'
-_MetadataResponse_MetadataResponseTopic.__qualname__ = 'MetadataResponse.MetadataResponseTopic'
+
 MetadataResponse.MetadataResponseBroker = _MetadataResponse_MetadataResponseBroker  # type: ignore[attr-defined]
 _MetadataResponse_MetadataResponseBroker.__name__ = 'MetadataResponseBroker'
 _MetadataResponse_MetadataResponseBroker.__qualname__ = 'MetadataResponse.MetadataResponseBroker'

@@ -35,21 +35,21 @@ class AbortTransactionRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AbortTransactionRecord'
     SCHEMA = (('reason', 'string', (0, None), (0, None), 0),)
-    
+
     def __init__(self, *, reason: Any = None) -> None:
         self.reason = reason
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.reason == other.reason  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AbortTransactionRecord(reason={self.reason!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if flexible:
@@ -65,7 +65,7 @@ class AbortTransactionRecord:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AbortTransactionRecord":
         self = cls.__new__(cls)
@@ -86,16 +86,15 @@ class AbortTransactionRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AbortTransactionRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class AccessControlEntryRecord:
@@ -105,7 +104,7 @@ class AccessControlEntryRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AccessControlEntryRecord'
     SCHEMA = (('id', 'uuid', (0, None), None, None), ('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('pattern_type', 'int8', (0, None), None, None), ('principal', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
-    
+
     def __init__(self, *, id: Any = _ZERO_UUID, resource_type: Any = 0, resource_name: Any = '', pattern_type: Any = 0, principal: Any = '', host: Any = '', operation: Any = 0, permission_type: Any = 0) -> None:
         self.id = id
         self.resource_type = resource_type
@@ -116,17 +115,17 @@ class AccessControlEntryRecord:
         self.operation = operation
         self.permission_type = permission_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.id == other.id and self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.pattern_type == other.pattern_type and self.principal == other.principal and self.host == other.host and self.operation == other.operation and self.permission_type == other.permission_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"AccessControlEntryRecord(id={self.id!r}, resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, pattern_type={self.pattern_type!r}, principal={self.principal!r}, host={self.host!r}, operation={self.operation!r}, permission_type={self.permission_type!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.id)
@@ -149,7 +148,7 @@ class AccessControlEntryRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "AccessControlEntryRecord":
         self = cls.__new__(cls)
@@ -178,16 +177,15 @@ class AccessControlEntryRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "AccessControlEntryRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class BeginTransactionRecord:
@@ -197,21 +195,21 @@ class BeginTransactionRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BeginTransactionRecord'
     SCHEMA = (('name', 'string', (0, None), (0, None), 0),)
-    
+
     def __init__(self, *, name: Any = None) -> None:
         self.name = name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"BeginTransactionRecord(name={self.name!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if flexible:
@@ -227,7 +225,7 @@ class BeginTransactionRecord:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "BeginTransactionRecord":
         self = cls.__new__(cls)
@@ -248,16 +246,15 @@ class BeginTransactionRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BeginTransactionRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class BrokerRegistrationChangeRecord:
@@ -267,7 +264,7 @@ class BrokerRegistrationChangeRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BrokerRegistrationChangeRecord'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('fenced', 'int8', (0, None), None, 0), ('in_controlled_shutdown', 'int8', (1, None), None, 1), ('log_dirs', '[]uuid', (2, None), None, 2))
-    
+
     def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = 0, fenced: Any = 0, in_controlled_shutdown: Any = 0, log_dirs: Any = _MISSING) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
@@ -275,21 +272,25 @@ class BrokerRegistrationChangeRecord:
         self.in_controlled_shutdown = in_controlled_shutdown
         self.log_dirs = [] if log_dirs is _MISSING else log_dirs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.fenced == other.fenced and self.in_controlled_shutdown == other.in_controlled_shutdown and self.log_dirs == other.log_dirs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"BrokerRegistrationChangeRecord(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, fenced={self.fenced!r}, in_controlled_shutdown={self.in_controlled_shutdown!r}, log_dirs={self.log_dirs!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
         w.int64(self.broker_epoch)
+        if not (version >= 1) and self.in_controlled_shutdown != 0:
+            raise ValueError('field InControlledShutdown is not supported in version %d of BrokerRegistrationChangeRecord' % version)
+        if not (version >= 2) and self.log_dirs:
+            raise ValueError('field LogDirs is not supported in version %d of BrokerRegistrationChangeRecord' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if self.fenced != 0:
@@ -319,7 +320,7 @@ class BrokerRegistrationChangeRecord:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "BrokerRegistrationChangeRecord":
         self = cls.__new__(cls)
@@ -358,37 +359,36 @@ class BrokerRegistrationChangeRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BrokerRegistrationChangeRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ClientQuotaRecord_EntityData:
     __slots__ = ('entity_type', 'entity_name', '_unknown_tagged_fields')
     SCHEMA = (('entity_type', 'string', (0, None), None, None), ('entity_name', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, entity_type: Any = '', entity_name: Any = '') -> None:
         self.entity_type = entity_type
         self.entity_name = entity_name
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entity_type == other.entity_type and self.entity_name == other.entity_name  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ClientQuotaRecord_EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
-    
+        return f"ClientQuotaRecord.EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.entity_type is None:
@@ -401,7 +401,7 @@ class _ClientQuotaRecord_EntityData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ClientQuotaRecord_EntityData":
         self = cls.__new__(cls)
@@ -420,59 +420,7 @@ class _ClientQuotaRecord_EntityData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ClientQuotaRecord_EntityData:
-    __slots__ = ('entity_type', 'entity_name', '_unknown_tagged_fields')
-    SCHEMA = (('entity_type', 'string', (0, None), None, None), ('entity_name', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, entity_type: Any = '', entity_name: Any = '') -> None:
-        self.entity_type = entity_type
-        self.entity_name = entity_name
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.entity_type == other.entity_type and self.entity_name == other.entity_name  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ClientQuotaRecord_EntityData(entity_type={self.entity_type!r}, entity_name={self.entity_name!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.entity_type is None:
-            raise ValueError('non-nullable field EntityType was set to null')
-        w.compact_string(self.entity_type)
-        w.compact_string(self.entity_name)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ClientQuotaRecord_EntityData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.entity_type = r.compact_string()
-        if self.entity_type is None:
-            raise DecodeError('non-nullable field EntityType was serialized as null')
-        self.entity_name = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ClientQuotaRecord:
     __slots__ = ('entity', 'key', 'value', 'remove', '_unknown_tagged_fields')
@@ -481,24 +429,24 @@ class ClientQuotaRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ClientQuotaRecord'
     SCHEMA = (('entity', '[]EntityData', (0, None), None, None), ('key', 'string', (0, None), None, None), ('value', 'float64', (0, None), None, None), ('remove', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, entity: Any = _MISSING, key: Any = '', value: Any = 0.0, remove: Any = False) -> None:
         self.entity = [] if entity is _MISSING else entity
         self.key = key
         self.value = value
         self.remove = remove
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.entity == other.entity and self.key == other.key and self.value == other.value and self.remove == other.remove  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ClientQuotaRecord(entity={self.entity!r}, key={self.key!r}, value={self.value!r}, remove={self.remove!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.entity))
@@ -515,7 +463,7 @@ class ClientQuotaRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ClientQuotaRecord":
         self = cls.__new__(cls)
@@ -540,19 +488,16 @@ class ClientQuotaRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ClientQuotaRecord":
         return cls.decode(Reader(buf), version)
-    
-ClientQuotaRecord.EntityData = _ClientQuotaRecord_EntityData  # type: ignore[attr-defined]
-_ClientQuotaRecord_EntityData.__name__ = 'EntityData'
-_ClientQuotaRecord_EntityData.__qualname__ = 'ClientQuotaRecord.EntityData'
+
 ClientQuotaRecord.EntityData = _ClientQuotaRecord_EntityData  # type: ignore[attr-defined]
 _ClientQuotaRecord_EntityData.__name__ = 'EntityData'
 _ClientQuotaRecord_EntityData.__qualname__ = 'ClientQuotaRecord.EntityData'
@@ -565,24 +510,24 @@ class ConfigRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConfigRecord'
     SCHEMA = (('resource_type', 'int8', (0, None), None, None), ('resource_name', 'string', (0, None), None, None), ('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, resource_type: Any = 0, resource_name: Any = '', name: Any = '', value: Any = '') -> None:
         self.resource_type = resource_type
         self.resource_name = resource_name
         self.name = name
         self.value = value
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.resource_type == other.resource_type and self.resource_name == other.resource_name and self.name == other.name and self.value == other.value  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ConfigRecord(resource_type={self.resource_type!r}, resource_name={self.resource_name!r}, name={self.name!r}, value={self.value!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int8(self.resource_type)
@@ -599,7 +544,7 @@ class ConfigRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConfigRecord":
         self = cls.__new__(cls)
@@ -622,16 +567,15 @@ class ConfigRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ConfigRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class DelegationTokenRecord:
@@ -641,7 +585,7 @@ class DelegationTokenRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DelegationTokenRecord'
     SCHEMA = (('owner', 'string', (0, None), None, None), ('requester', 'string', (0, None), None, None), ('renewers', '[]string', (0, None), None, None), ('issue_timestamp', 'int64', (0, None), None, None), ('max_timestamp', 'int64', (0, None), None, None), ('expiration_timestamp', 'int64', (0, None), None, None), ('token_id', 'string', (0, None), None, None))
-    
+
     def __init__(self, *, owner: Any = '', requester: Any = '', renewers: Any = _MISSING, issue_timestamp: Any = 0, max_timestamp: Any = 0, expiration_timestamp: Any = 0, token_id: Any = '') -> None:
         self.owner = owner
         self.requester = requester
@@ -651,17 +595,17 @@ class DelegationTokenRecord:
         self.expiration_timestamp = expiration_timestamp
         self.token_id = token_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.owner == other.owner and self.requester == other.requester and self.renewers == other.renewers and self.issue_timestamp == other.issue_timestamp and self.max_timestamp == other.max_timestamp and self.expiration_timestamp == other.expiration_timestamp and self.token_id == other.token_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"DelegationTokenRecord(owner={self.owner!r}, requester={self.requester!r}, renewers={self.renewers!r}, issue_timestamp={self.issue_timestamp!r}, max_timestamp={self.max_timestamp!r}, expiration_timestamp={self.expiration_timestamp!r}, token_id={self.token_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.owner is None:
@@ -685,7 +629,7 @@ class DelegationTokenRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "DelegationTokenRecord":
         self = cls.__new__(cls)
@@ -717,16 +661,15 @@ class DelegationTokenRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DelegationTokenRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class EndTransactionRecord:
@@ -736,20 +679,20 @@ class EndTransactionRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'EndTransactionRecord'
     SCHEMA = ()
-    
+
     def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return True
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"EndTransactionRecord()"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if flexible:
@@ -758,7 +701,7 @@ class EndTransactionRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "EndTransactionRecord":
         self = cls.__new__(cls)
@@ -773,16 +716,15 @@ class EndTransactionRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "EndTransactionRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class FeatureLevelRecord:
@@ -792,22 +734,22 @@ class FeatureLevelRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'FeatureLevelRecord'
     SCHEMA = (('name', 'string', (0, None), None, None), ('feature_level', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', feature_level: Any = 0) -> None:
         self.name = name
         self.feature_level = feature_level
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.feature_level == other.feature_level  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"FeatureLevelRecord(name={self.name!r}, feature_level={self.feature_level!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -820,7 +762,7 @@ class FeatureLevelRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "FeatureLevelRecord":
         self = cls.__new__(cls)
@@ -839,16 +781,15 @@ class FeatureLevelRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "FeatureLevelRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class FenceBrokerRecord:
@@ -858,22 +799,22 @@ class FenceBrokerRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'FenceBrokerRecord'
     SCHEMA = (('id', 'int32', (0, None), None, None), ('epoch', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, id: Any = 0, epoch: Any = 0) -> None:
         self.id = id
         self.epoch = epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.id == other.id and self.epoch == other.epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"FenceBrokerRecord(id={self.id!r}, epoch={self.epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.id)
@@ -884,7 +825,7 @@ class FenceBrokerRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "FenceBrokerRecord":
         self = cls.__new__(cls)
@@ -901,16 +842,15 @@ class FenceBrokerRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "FenceBrokerRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class NoOpRecord:
@@ -920,20 +860,20 @@ class NoOpRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'NoOpRecord'
     SCHEMA = ()
-    
+
     def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return True
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"NoOpRecord()"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if flexible:
@@ -942,7 +882,7 @@ class NoOpRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "NoOpRecord":
         self = cls.__new__(cls)
@@ -957,16 +897,15 @@ class NoOpRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "NoOpRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class PartitionChangeRecord:
@@ -976,7 +915,7 @@ class PartitionChangeRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'PartitionChangeRecord'
     SCHEMA = (('partition_id', 'int32', (0, None), None, None), ('topic_id', 'uuid', (0, None), None, None), ('isr', '[]int32', (0, None), (0, None), 0), ('leader', 'int32', (0, None), None, 1), ('replicas', '[]int32', (0, None), (0, None), 2), ('removing_replicas', '[]int32', (0, None), (0, None), 3), ('adding_replicas', '[]int32', (0, None), (0, None), 4), ('leader_recovery_state', 'int8', (0, None), None, 5), ('directories', '[]uuid', (1, None), (1, None), 8), ('eligible_leader_replicas', '[]int32', (2, None), (2, None), 6), ('last_known_elr', '[]int32', (2, None), (2, None), 7))
-    
+
     def __init__(self, *, partition_id: Any = -1, topic_id: Any = _ZERO_UUID, isr: Any = None, leader: Any = -2, replicas: Any = None, removing_replicas: Any = None, adding_replicas: Any = None, leader_recovery_state: Any = -1, directories: Any = None, eligible_leader_replicas: Any = None, last_known_elr: Any = None) -> None:
         self.partition_id = partition_id
         self.topic_id = topic_id
@@ -990,21 +929,27 @@ class PartitionChangeRecord:
         self.eligible_leader_replicas = eligible_leader_replicas
         self.last_known_elr = last_known_elr
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_id == other.partition_id and self.topic_id == other.topic_id and self.isr == other.isr and self.leader == other.leader and self.replicas == other.replicas and self.removing_replicas == other.removing_replicas and self.adding_replicas == other.adding_replicas and self.leader_recovery_state == other.leader_recovery_state and self.directories == other.directories and self.eligible_leader_replicas == other.eligible_leader_replicas and self.last_known_elr == other.last_known_elr  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"PartitionChangeRecord(partition_id={self.partition_id!r}, topic_id={self.topic_id!r}, isr={self.isr!r}, leader={self.leader!r}, replicas={self.replicas!r}, removing_replicas={self.removing_replicas!r}, adding_replicas={self.adding_replicas!r}, leader_recovery_state={self.leader_recovery_state!r}, directories={self.directories!r}, eligible_leader_replicas={self.eligible_leader_replicas!r}, last_known_elr={self.last_known_elr!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_id)
         w.uuid(self.topic_id)
+        if not (version >= 2) and self.eligible_leader_replicas is not None:
+            raise ValueError('field EligibleLeaderReplicas is not supported in version %d of PartitionChangeRecord' % version)
+        if not (version >= 2) and self.last_known_elr is not None:
+            raise ValueError('field LastKnownElr is not supported in version %d of PartitionChangeRecord' % version)
+        if not (version >= 1) and self.directories is not None:
+            raise ValueError('field Directories is not supported in version %d of PartitionChangeRecord' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if self.isr is not None:
@@ -1109,7 +1054,7 @@ class PartitionChangeRecord:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "PartitionChangeRecord":
         self = cls.__new__(cls)
@@ -1208,16 +1153,15 @@ class PartitionChangeRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "PartitionChangeRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class PartitionRecord:
@@ -1227,7 +1171,7 @@ class PartitionRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'PartitionRecord'
     SCHEMA = (('partition_id', 'int32', (0, None), None, None), ('topic_id', 'uuid', (0, None), None, None), ('replicas', '[]int32', (0, None), None, None), ('isr', '[]int32', (0, None), None, None), ('removing_replicas', '[]int32', (0, None), None, None), ('adding_replicas', '[]int32', (0, None), None, None), ('leader', 'int32', (0, None), None, None), ('leader_recovery_state', 'int8', (0, None), None, 0), ('leader_epoch', 'int32', (0, None), None, None), ('partition_epoch', 'int32', (0, None), None, None), ('directories', '[]uuid', (1, None), None, None), ('eligible_leader_replicas', '[]int32', (2, None), (2, None), 1), ('last_known_elr', '[]int32', (2, None), (2, None), 2))
-    
+
     def __init__(self, *, partition_id: Any = -1, topic_id: Any = _ZERO_UUID, replicas: Any = _MISSING, isr: Any = _MISSING, removing_replicas: Any = _MISSING, adding_replicas: Any = _MISSING, leader: Any = -1, leader_recovery_state: Any = 0, leader_epoch: Any = -1, partition_epoch: Any = -1, directories: Any = _MISSING, eligible_leader_replicas: Any = None, last_known_elr: Any = None) -> None:
         self.partition_id = partition_id
         self.topic_id = topic_id
@@ -1243,17 +1187,17 @@ class PartitionRecord:
         self.eligible_leader_replicas = eligible_leader_replicas
         self.last_known_elr = last_known_elr
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_id == other.partition_id and self.topic_id == other.topic_id and self.replicas == other.replicas and self.isr == other.isr and self.removing_replicas == other.removing_replicas and self.adding_replicas == other.adding_replicas and self.leader == other.leader and self.leader_recovery_state == other.leader_recovery_state and self.leader_epoch == other.leader_epoch and self.partition_epoch == other.partition_epoch and self.directories == other.directories and self.eligible_leader_replicas == other.eligible_leader_replicas and self.last_known_elr == other.last_known_elr  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"PartitionRecord(partition_id={self.partition_id!r}, topic_id={self.topic_id!r}, replicas={self.replicas!r}, isr={self.isr!r}, removing_replicas={self.removing_replicas!r}, adding_replicas={self.adding_replicas!r}, leader={self.leader!r}, leader_recovery_state={self.leader_recovery_state!r}, leader_epoch={self.leader_epoch!r}, partition_epoch={self.partition_epoch!r}, directories={self.directories!r}, eligible_leader_replicas={self.eligible_leader_replicas!r}, last_known_elr={self.last_known_elr!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_id)
@@ -1279,6 +1223,10 @@ class PartitionRecord:
                 w.uuid(_x)
         elif self.directories:
             raise ValueError('field Directories is not supported in version %d of PartitionRecord' % version)
+        if not (version >= 2) and self.eligible_leader_replicas is not None:
+            raise ValueError('field EligibleLeaderReplicas is not supported in version %d of PartitionRecord' % version)
+        if not (version >= 2) and self.last_known_elr is not None:
+            raise ValueError('field LastKnownElr is not supported in version %d of PartitionRecord' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if self.leader_recovery_state != 0:
@@ -1316,7 +1264,7 @@ class PartitionRecord:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "PartitionRecord":
         self = cls.__new__(cls)
@@ -1390,16 +1338,15 @@ class PartitionRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "PartitionRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ProducerIdsRecord:
@@ -1409,23 +1356,23 @@ class ProducerIdsRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ProducerIdsRecord'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('next_producer_id', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1, next_producer_id: Any = 0) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self.next_producer_id = next_producer_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.next_producer_id == other.next_producer_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ProducerIdsRecord(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, next_producer_id={self.next_producer_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -1437,7 +1384,7 @@ class ProducerIdsRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ProducerIdsRecord":
         self = cls.__new__(cls)
@@ -1455,39 +1402,38 @@ class ProducerIdsRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ProducerIdsRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _RegisterBrokerRecord_BrokerEndpoint:
     __slots__ = ('name', 'host', 'port', 'security_protocol', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None), ('security_protocol', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0, security_protocol: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self.security_protocol = security_protocol
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_RegisterBrokerRecord_BrokerEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
-    
+        return f"RegisterBrokerRecord.BrokerEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -1504,7 +1450,7 @@ class _RegisterBrokerRecord_BrokerEndpoint:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_RegisterBrokerRecord_BrokerEndpoint":
         self = cls.__new__(cls)
@@ -1527,28 +1473,28 @@ class _RegisterBrokerRecord_BrokerEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _RegisterBrokerRecord_BrokerFeature:
     __slots__ = ('name', 'min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
         self.name = name
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_RegisterBrokerRecord_BrokerFeature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
+        return f"RegisterBrokerRecord.BrokerFeature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -1562,7 +1508,7 @@ class _RegisterBrokerRecord_BrokerFeature:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_RegisterBrokerRecord_BrokerFeature":
         self = cls.__new__(cls)
@@ -1582,124 +1528,7 @@ class _RegisterBrokerRecord_BrokerFeature:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _RegisterBrokerRecord_BrokerEndpoint:
-    __slots__ = ('name', 'host', 'port', 'security_protocol', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None), ('security_protocol', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0, security_protocol: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.security_protocol = security_protocol
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_RegisterBrokerRecord_BrokerEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.uint16(self.port)
-        w.int16(self.security_protocol)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_RegisterBrokerRecord_BrokerEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.uint16()
-        self.security_protocol = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _RegisterBrokerRecord_BrokerFeature:
-    __slots__ = ('name', 'min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
-        self.name = name
-        self.min_supported_version = min_supported_version
-        self.max_supported_version = max_supported_version
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_RegisterBrokerRecord_BrokerFeature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_RegisterBrokerRecord_BrokerFeature":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.min_supported_version = r.int16()
-        self.max_supported_version = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class RegisterBrokerRecord:
     __slots__ = ('broker_id', 'is_migrating_zk_broker', 'incarnation_id', 'broker_epoch', 'end_points', 'features', 'rack', 'fenced', 'in_controlled_shutdown', 'log_dirs', '_unknown_tagged_fields')
@@ -1708,7 +1537,7 @@ class RegisterBrokerRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RegisterBrokerRecord'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('is_migrating_zk_broker', 'bool', (2, None), None, None), ('incarnation_id', 'uuid', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('end_points', '[]BrokerEndpoint', (0, None), None, None), ('features', '[]BrokerFeature', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None), ('fenced', 'bool', (0, None), None, None), ('in_controlled_shutdown', 'bool', (1, None), None, None), ('log_dirs', '[]uuid', (3, None), None, 0))
-    
+
     def __init__(self, *, broker_id: Any = 0, is_migrating_zk_broker: Any = False, incarnation_id: Any = _ZERO_UUID, broker_epoch: Any = 0, end_points: Any = _MISSING, features: Any = _MISSING, rack: Any = '', fenced: Any = True, in_controlled_shutdown: Any = False, log_dirs: Any = _MISSING) -> None:
         self.broker_id = broker_id
         self.is_migrating_zk_broker = is_migrating_zk_broker
@@ -1721,17 +1550,17 @@ class RegisterBrokerRecord:
         self.in_controlled_shutdown = in_controlled_shutdown
         self.log_dirs = [] if log_dirs is _MISSING else log_dirs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.is_migrating_zk_broker == other.is_migrating_zk_broker and self.incarnation_id == other.incarnation_id and self.broker_epoch == other.broker_epoch and self.end_points == other.end_points and self.features == other.features and self.rack == other.rack and self.fenced == other.fenced and self.in_controlled_shutdown == other.in_controlled_shutdown and self.log_dirs == other.log_dirs  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RegisterBrokerRecord(broker_id={self.broker_id!r}, is_migrating_zk_broker={self.is_migrating_zk_broker!r}, incarnation_id={self.incarnation_id!r}, broker_epoch={self.broker_epoch!r}, end_points={self.end_points!r}, features={self.features!r}, rack={self.rack!r}, fenced={self.fenced!r}, in_controlled_shutdown={self.in_controlled_shutdown!r}, log_dirs={self.log_dirs!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -1753,6 +1582,8 @@ class RegisterBrokerRecord:
             w.boolean(self.in_controlled_shutdown)
         elif self.in_controlled_shutdown != False:
             raise ValueError('field InControlledShutdown is not supported in version %d of RegisterBrokerRecord' % version)
+        if not (version >= 3) and self.log_dirs:
+            raise ValueError('field LogDirs is not supported in version %d of RegisterBrokerRecord' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if (version >= 3) and self.log_dirs:
@@ -1768,7 +1599,7 @@ class RegisterBrokerRecord:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RegisterBrokerRecord":
         self = cls.__new__(cls)
@@ -1816,22 +1647,16 @@ class RegisterBrokerRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RegisterBrokerRecord":
         return cls.decode(Reader(buf), version)
-    
-RegisterBrokerRecord.BrokerEndpoint = _RegisterBrokerRecord_BrokerEndpoint  # type: ignore[attr-defined]
-_RegisterBrokerRecord_BrokerEndpoint.__name__ = 'BrokerEndpoint'
-_RegisterBrokerRecord_BrokerEndpoint.__qualname__ = 'RegisterBrokerRecord.BrokerEndpoint'
-RegisterBrokerRecord.BrokerFeature = _RegisterBrokerRecord_BrokerFeature  # type: ignore[attr-defined]
-_RegisterBrokerRecord_BrokerFeature.__name__ = 'BrokerFeature'
-_RegisterBrokerRecord_BrokerFeature.__qualname__ = 'RegisterBrokerRecord.BrokerFeature'
+
 RegisterBrokerRecord.BrokerEndpoint = _RegisterBrokerRecord_BrokerEndpoint  # type: ignore[attr-defined]
 _RegisterBrokerRecord_BrokerEndpoint.__name__ = 'BrokerEndpoint'
 _RegisterBrokerRecord_BrokerEndpoint.__qualname__ = 'RegisterBrokerRecord.BrokerEndpoint'
@@ -1843,24 +1668,24 @@ _RegisterBrokerRecord_BrokerFeature.__qualname__ = 'RegisterBrokerRecord.BrokerF
 class _RegisterControllerRecord_ControllerEndpoint:
     __slots__ = ('name', 'host', 'port', 'security_protocol', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None), ('security_protocol', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0, security_protocol: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self.security_protocol = security_protocol
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_RegisterControllerRecord_ControllerEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
-    
+        return f"RegisterControllerRecord.ControllerEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -1877,7 +1702,7 @@ class _RegisterControllerRecord_ControllerEndpoint:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_RegisterControllerRecord_ControllerEndpoint":
         self = cls.__new__(cls)
@@ -1900,28 +1725,28 @@ class _RegisterControllerRecord_ControllerEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _RegisterControllerRecord_ControllerFeature:
     __slots__ = ('name', 'min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
         self.name = name
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_RegisterControllerRecord_ControllerFeature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
+        return f"RegisterControllerRecord.ControllerFeature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -1935,7 +1760,7 @@ class _RegisterControllerRecord_ControllerFeature:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_RegisterControllerRecord_ControllerFeature":
         self = cls.__new__(cls)
@@ -1955,124 +1780,7 @@ class _RegisterControllerRecord_ControllerFeature:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _RegisterControllerRecord_ControllerEndpoint:
-    __slots__ = ('name', 'host', 'port', 'security_protocol', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None), ('security_protocol', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0, security_protocol: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self.security_protocol = security_protocol
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_RegisterControllerRecord_ControllerEndpoint(name={self.name!r}, host={self.host!r}, port={self.port!r}, security_protocol={self.security_protocol!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.uint16(self.port)
-        w.int16(self.security_protocol)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_RegisterControllerRecord_ControllerEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.uint16()
-        self.security_protocol = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _RegisterControllerRecord_ControllerFeature:
-    __slots__ = ('name', 'min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
-        self.name = name
-        self.min_supported_version = min_supported_version
-        self.max_supported_version = max_supported_version
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_RegisterControllerRecord_ControllerFeature(name={self.name!r}, min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_RegisterControllerRecord_ControllerFeature":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.min_supported_version = r.int16()
-        self.max_supported_version = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class RegisterControllerRecord:
     __slots__ = ('controller_id', 'incarnation_id', 'zk_migration_ready', 'end_points', 'features', '_unknown_tagged_fields')
@@ -2081,7 +1789,7 @@ class RegisterControllerRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RegisterControllerRecord'
     SCHEMA = (('controller_id', 'int32', (0, None), None, None), ('incarnation_id', 'uuid', (0, None), None, None), ('zk_migration_ready', 'bool', (0, None), None, None), ('end_points', '[]ControllerEndpoint', (0, None), None, None), ('features', '[]ControllerFeature', (0, None), None, None))
-    
+
     def __init__(self, *, controller_id: Any = 0, incarnation_id: Any = _ZERO_UUID, zk_migration_ready: Any = False, end_points: Any = _MISSING, features: Any = _MISSING) -> None:
         self.controller_id = controller_id
         self.incarnation_id = incarnation_id
@@ -2089,17 +1797,17 @@ class RegisterControllerRecord:
         self.end_points = [] if end_points is _MISSING else end_points
         self.features = [] if features is _MISSING else features
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.controller_id == other.controller_id and self.incarnation_id == other.incarnation_id and self.zk_migration_ready == other.zk_migration_ready and self.end_points == other.end_points and self.features == other.features  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RegisterControllerRecord(controller_id={self.controller_id!r}, incarnation_id={self.incarnation_id!r}, zk_migration_ready={self.zk_migration_ready!r}, end_points={self.end_points!r}, features={self.features!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.controller_id)
@@ -2117,7 +1825,7 @@ class RegisterControllerRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RegisterControllerRecord":
         self = cls.__new__(cls)
@@ -2145,22 +1853,16 @@ class RegisterControllerRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RegisterControllerRecord":
         return cls.decode(Reader(buf), version)
-    
-RegisterControllerRecord.ControllerEndpoint = _RegisterControllerRecord_ControllerEndpoint  # type: ignore[attr-defined]
-_RegisterControllerRecord_ControllerEndpoint.__name__ = 'ControllerEndpoint'
-_RegisterControllerRecord_ControllerEndpoint.__qualname__ = 'RegisterControllerRecord.ControllerEndpoint'
-RegisterControllerRecord.ControllerFeature = _RegisterControllerRecord_ControllerFeature  # type: ignore[attr-defined]
-_RegisterControllerRecord_ControllerFeature.__name__ = 'ControllerFeature'
-_RegisterControllerRecord_ControllerFeature.__qualname__ = 'RegisterControllerRecord.ControllerFeature'
+
 RegisterControllerRecord.ControllerEndpoint = _RegisterControllerRecord_ControllerEndpoint  # type: ignore[attr-defined]
 _RegisterControllerRecord_ControllerEndpoint.__name__ = 'ControllerEndpoint'
 _RegisterControllerRecord_ControllerEndpoint.__qualname__ = 'RegisterControllerRecord.ControllerEndpoint'
@@ -2176,21 +1878,21 @@ class RemoveAccessControlEntryRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RemoveAccessControlEntryRecord'
     SCHEMA = (('id', 'uuid', (0, None), None, None),)
-    
+
     def __init__(self, *, id: Any = _ZERO_UUID) -> None:
         self.id = id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.id == other.id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RemoveAccessControlEntryRecord(id={self.id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.id)
@@ -2200,7 +1902,7 @@ class RemoveAccessControlEntryRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RemoveAccessControlEntryRecord":
         self = cls.__new__(cls)
@@ -2216,16 +1918,15 @@ class RemoveAccessControlEntryRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RemoveAccessControlEntryRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class RemoveDelegationTokenRecord:
@@ -2235,21 +1936,21 @@ class RemoveDelegationTokenRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RemoveDelegationTokenRecord'
     SCHEMA = (('token_id', 'string', (0, None), None, None),)
-    
+
     def __init__(self, *, token_id: Any = '') -> None:
         self.token_id = token_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.token_id == other.token_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RemoveDelegationTokenRecord(token_id={self.token_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.token_id is None:
@@ -2261,7 +1962,7 @@ class RemoveDelegationTokenRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RemoveDelegationTokenRecord":
         self = cls.__new__(cls)
@@ -2279,16 +1980,15 @@ class RemoveDelegationTokenRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RemoveDelegationTokenRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class RemoveTopicRecord:
@@ -2298,21 +1998,21 @@ class RemoveTopicRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RemoveTopicRecord'
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None),)
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID) -> None:
         self.topic_id = topic_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RemoveTopicRecord(topic_id={self.topic_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -2322,7 +2022,7 @@ class RemoveTopicRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RemoveTopicRecord":
         self = cls.__new__(cls)
@@ -2338,16 +2038,15 @@ class RemoveTopicRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RemoveTopicRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class RemoveUserScramCredentialRecord:
@@ -2357,22 +2056,22 @@ class RemoveUserScramCredentialRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RemoveUserScramCredentialRecord'
     SCHEMA = (('name', 'string', (0, None), None, None), ('mechanism', 'int8', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', mechanism: Any = 0) -> None:
         self.name = name
         self.mechanism = mechanism
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.mechanism == other.mechanism  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RemoveUserScramCredentialRecord(name={self.name!r}, mechanism={self.mechanism!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -2385,7 +2084,7 @@ class RemoveUserScramCredentialRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RemoveUserScramCredentialRecord":
         self = cls.__new__(cls)
@@ -2404,16 +2103,15 @@ class RemoveUserScramCredentialRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RemoveUserScramCredentialRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class TopicRecord:
@@ -2423,22 +2121,22 @@ class TopicRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'TopicRecord'
     SCHEMA = (('name', 'string', (0, None), None, None), ('topic_id', 'uuid', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID) -> None:
         self.name = name
         self.topic_id = topic_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.topic_id == other.topic_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"TopicRecord(name={self.name!r}, topic_id={self.topic_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -2451,7 +2149,7 @@ class TopicRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "TopicRecord":
         self = cls.__new__(cls)
@@ -2470,16 +2168,15 @@ class TopicRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "TopicRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class UnfenceBrokerRecord:
@@ -2489,22 +2186,22 @@ class UnfenceBrokerRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'UnfenceBrokerRecord'
     SCHEMA = (('id', 'int32', (0, None), None, None), ('epoch', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, id: Any = 0, epoch: Any = 0) -> None:
         self.id = id
         self.epoch = epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.id == other.id and self.epoch == other.epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"UnfenceBrokerRecord(id={self.id!r}, epoch={self.epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.id)
@@ -2515,7 +2212,7 @@ class UnfenceBrokerRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UnfenceBrokerRecord":
         self = cls.__new__(cls)
@@ -2532,16 +2229,15 @@ class UnfenceBrokerRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "UnfenceBrokerRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class UnregisterBrokerRecord:
@@ -2551,22 +2247,22 @@ class UnregisterBrokerRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'UnregisterBrokerRecord'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = 0) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"UnregisterBrokerRecord(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.broker_id)
@@ -2577,7 +2273,7 @@ class UnregisterBrokerRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UnregisterBrokerRecord":
         self = cls.__new__(cls)
@@ -2594,16 +2290,15 @@ class UnregisterBrokerRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "UnregisterBrokerRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class UserScramCredentialRecord:
@@ -2613,7 +2308,7 @@ class UserScramCredentialRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'UserScramCredentialRecord'
     SCHEMA = (('name', 'string', (0, None), None, None), ('mechanism', 'int8', (0, None), None, None), ('salt', 'bytes', (0, None), None, None), ('stored_key', 'bytes', (0, None), None, None), ('server_key', 'bytes', (0, None), None, None), ('iterations', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', mechanism: Any = 0, salt: Any = b"", stored_key: Any = b"", server_key: Any = b"", iterations: Any = 0) -> None:
         self.name = name
         self.mechanism = mechanism
@@ -2622,17 +2317,17 @@ class UserScramCredentialRecord:
         self.server_key = server_key
         self.iterations = iterations
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.mechanism == other.mechanism and self.salt == other.salt and self.stored_key == other.stored_key and self.server_key == other.server_key and self.iterations == other.iterations  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"UserScramCredentialRecord(name={self.name!r}, mechanism={self.mechanism!r}, salt={self.salt!r}, stored_key={self.stored_key!r}, server_key={self.server_key!r}, iterations={self.iterations!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -2655,7 +2350,7 @@ class UserScramCredentialRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UserScramCredentialRecord":
         self = cls.__new__(cls)
@@ -2684,16 +2379,15 @@ class UserScramCredentialRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "UserScramCredentialRecord":
         return cls.decode(Reader(buf), version)
-    
 
 
 class ZkMigrationStateRecord:
@@ -2703,21 +2397,21 @@ class ZkMigrationStateRecord:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ZkMigrationStateRecord'
     SCHEMA = (('zk_migration_state', 'int8', (0, None), None, None),)
-    
+
     def __init__(self, *, zk_migration_state: Any = 0) -> None:
         self.zk_migration_state = zk_migration_state
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.zk_migration_state == other.zk_migration_state  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ZkMigrationStateRecord(zk_migration_state={self.zk_migration_state!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int8(self.zk_migration_state)
@@ -2727,7 +2421,7 @@ class ZkMigrationStateRecord:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ZkMigrationStateRecord":
         self = cls.__new__(cls)
@@ -2743,12 +2437,12 @@ class ZkMigrationStateRecord:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ZkMigrationStateRecord":
         return cls.decode(Reader(buf), version)

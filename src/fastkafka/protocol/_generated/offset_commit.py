@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _OffsetCommitRequest_OffsetCommitRequestPartition:
     __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'commit_timestamp', 'committed_metadata', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('committed_offset', 'int64', (0, None), None, None), ('committed_leader_epoch', 'int32', (6, None), None, None), ('commit_timestamp', 'int64', (1, 1), None, None), ('committed_metadata', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, commit_timestamp: Any = -1, committed_metadata: Any = '') -> None:
         self.partition_index = partition_index
         self.committed_offset = committed_offset
@@ -39,17 +39,17 @@ class _OffsetCommitRequest_OffsetCommitRequestPartition:
         self.commit_timestamp = commit_timestamp
         self.committed_metadata = committed_metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.commit_timestamp == other.commit_timestamp and self.committed_metadata == other.committed_metadata  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetCommitRequest_OffsetCommitRequestPartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, commit_timestamp={self.commit_timestamp!r}, committed_metadata={self.committed_metadata!r})"
-    
+        return f"OffsetCommitRequest.OffsetCommitRequestPartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, commit_timestamp={self.commit_timestamp!r}, committed_metadata={self.committed_metadata!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
         w.int32(self.partition_index)
@@ -70,7 +70,7 @@ class _OffsetCommitRequest_OffsetCommitRequestPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetCommitRequest_OffsetCommitRequestPartition":
         self = cls.__new__(cls)
@@ -96,27 +96,27 @@ class _OffsetCommitRequest_OffsetCommitRequestPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetCommitRequest_OffsetCommitRequestTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetCommitRequestPartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetCommitRequest_OffsetCommitRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"OffsetCommitRequest.OffsetCommitRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
         if self.name is None:
@@ -137,7 +137,7 @@ class _OffsetCommitRequest_OffsetCommitRequestTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetCommitRequest_OffsetCommitRequestTopic":
         self = cls.__new__(cls)
@@ -160,141 +160,7 @@ class _OffsetCommitRequest_OffsetCommitRequestTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _OffsetCommitRequest_OffsetCommitRequestPartition:
-    __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'commit_timestamp', 'committed_metadata', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('committed_offset', 'int64', (0, None), None, None), ('committed_leader_epoch', 'int32', (6, None), None, None), ('commit_timestamp', 'int64', (1, 1), None, None), ('committed_metadata', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, commit_timestamp: Any = -1, committed_metadata: Any = '') -> None:
-        self.partition_index = partition_index
-        self.committed_offset = committed_offset
-        self.committed_leader_epoch = committed_leader_epoch
-        self.commit_timestamp = commit_timestamp
-        self.committed_metadata = committed_metadata
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.commit_timestamp == other.commit_timestamp and self.committed_metadata == other.committed_metadata  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetCommitRequest_OffsetCommitRequestPartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, commit_timestamp={self.commit_timestamp!r}, committed_metadata={self.committed_metadata!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 8
-        w.int32(self.partition_index)
-        w.int64(self.committed_offset)
-        if version >= 6:
-            w.int32(self.committed_leader_epoch)
-        if version >= 1 and version <= 1:
-            w.int64(self.commit_timestamp)
-        elif self.commit_timestamp != -1:
-            raise ValueError('field CommitTimestamp is not supported in version %d of OffsetCommitRequest' % version)
-        if flexible:
-            w.compact_string(self.committed_metadata)
-        else:
-            w.string(self.committed_metadata)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetCommitRequest_OffsetCommitRequestPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 8
-        self.partition_index = r.int32()
-        self.committed_offset = r.int64()
-        if version >= 6:
-            self.committed_leader_epoch = r.int32()
-        else:
-            self.committed_leader_epoch = -1
-        if version >= 1 and version <= 1:
-            self.commit_timestamp = r.int64()
-        else:
-            self.commit_timestamp = -1
-        self.committed_metadata = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetCommitRequest_OffsetCommitRequestTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetCommitRequestPartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetCommitRequest_OffsetCommitRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 8
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetCommitRequest_OffsetCommitRequestTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 8
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_OffsetCommitRequest_OffsetCommitRequestPartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class OffsetCommitRequest:
     __slots__ = ('group_id', 'generation_id_or_member_epoch', 'member_id', 'group_instance_id', 'retention_time_ms', 'topics', '_unknown_tagged_fields')
@@ -303,7 +169,7 @@ class OffsetCommitRequest:
     FLEXIBLE_VERSIONS = (8, None)
     NAME = 'OffsetCommitRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('generation_id_or_member_epoch', 'int32', (1, None), None, None), ('member_id', 'string', (1, None), None, None), ('group_instance_id', 'string', (7, None), (7, None), None), ('retention_time_ms', 'int64', (2, 4), None, None), ('topics', '[]OffsetCommitRequestTopic', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', generation_id_or_member_epoch: Any = -1, member_id: Any = '', group_instance_id: Any = None, retention_time_ms: Any = -1, topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.generation_id_or_member_epoch = generation_id_or_member_epoch
@@ -312,17 +178,17 @@ class OffsetCommitRequest:
         self.retention_time_ms = retention_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.generation_id_or_member_epoch == other.generation_id_or_member_epoch and self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.retention_time_ms == other.retention_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetCommitRequest(group_id={self.group_id!r}, generation_id_or_member_epoch={self.generation_id_or_member_epoch!r}, member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, retention_time_ms={self.retention_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
         if self.group_id is None:
@@ -361,7 +227,7 @@ class OffsetCommitRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetCommitRequest":
         self = cls.__new__(cls)
@@ -402,22 +268,16 @@ class OffsetCommitRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetCommitRequest":
         return cls.decode(Reader(buf), version)
-    
-OffsetCommitRequest.OffsetCommitRequestPartition = _OffsetCommitRequest_OffsetCommitRequestPartition  # type: ignore[attr-defined]
-_OffsetCommitRequest_OffsetCommitRequestPartition.__name__ = 'OffsetCommitRequestPartition'
-_OffsetCommitRequest_OffsetCommitRequestPartition.__qualname__ = 'OffsetCommitRequest.OffsetCommitRequestPartition'
-OffsetCommitRequest.OffsetCommitRequestTopic = _OffsetCommitRequest_OffsetCommitRequestTopic  # type: ignore[attr-defined]
-_OffsetCommitRequest_OffsetCommitRequestTopic.__name__ = 'OffsetCommitRequestTopic'
-_OffsetCommitRequest_OffsetCommitRequestTopic.__qualname__ = 'OffsetCommitRequest.OffsetCommitRequestTopic'
+
 OffsetCommitRequest.OffsetCommitRequestPartition = _OffsetCommitRequest_OffsetCommitRequestPartition  # type: ignore[attr-defined]
 _OffsetCommitRequest_OffsetCommitRequestPartition.__name__ = 'OffsetCommitRequestPartition'
 _OffsetCommitRequest_OffsetCommitRequestPartition.__qualname__ = 'OffsetCommitRequest.OffsetCommitRequestPartition'
@@ -429,22 +289,22 @@ _OffsetCommitRequest_OffsetCommitRequestTopic.__qualname__ = 'OffsetCommitReques
 class _OffsetCommitResponse_OffsetCommitResponsePartition:
     __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetCommitResponse_OffsetCommitResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
+        return f"OffsetCommitResponse.OffsetCommitResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
         w.int32(self.partition_index)
@@ -455,7 +315,7 @@ class _OffsetCommitResponse_OffsetCommitResponsePartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetCommitResponse_OffsetCommitResponsePartition":
         self = cls.__new__(cls)
@@ -472,27 +332,27 @@ class _OffsetCommitResponse_OffsetCommitResponsePartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetCommitResponse_OffsetCommitResponseTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetCommitResponsePartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetCommitResponse_OffsetCommitResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"OffsetCommitResponse.OffsetCommitResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
         if self.name is None:
@@ -513,7 +373,7 @@ class _OffsetCommitResponse_OffsetCommitResponseTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetCommitResponse_OffsetCommitResponseTopic":
         self = cls.__new__(cls)
@@ -536,119 +396,7 @@ class _OffsetCommitResponse_OffsetCommitResponseTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _OffsetCommitResponse_OffsetCommitResponsePartition:
-    __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetCommitResponse_OffsetCommitResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 8
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetCommitResponse_OffsetCommitResponsePartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 8
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetCommitResponse_OffsetCommitResponseTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetCommitResponsePartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetCommitResponse_OffsetCommitResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 8
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetCommitResponse_OffsetCommitResponseTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 8
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_OffsetCommitResponse_OffsetCommitResponsePartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class OffsetCommitResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
@@ -657,22 +405,22 @@ class OffsetCommitResponse:
     FLEXIBLE_VERSIONS = (8, None)
     NAME = 'OffsetCommitResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (3, None), None, None), ('topics', '[]OffsetCommitResponseTopic', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetCommitResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
         if version >= 3:
@@ -689,7 +437,7 @@ class OffsetCommitResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetCommitResponse":
         self = cls.__new__(cls)
@@ -713,22 +461,16 @@ class OffsetCommitResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetCommitResponse":
         return cls.decode(Reader(buf), version)
-    
-OffsetCommitResponse.OffsetCommitResponsePartition = _OffsetCommitResponse_OffsetCommitResponsePartition  # type: ignore[attr-defined]
-_OffsetCommitResponse_OffsetCommitResponsePartition.__name__ = 'OffsetCommitResponsePartition'
-_OffsetCommitResponse_OffsetCommitResponsePartition.__qualname__ = 'OffsetCommitResponse.OffsetCommitResponsePartition'
-OffsetCommitResponse.OffsetCommitResponseTopic = _OffsetCommitResponse_OffsetCommitResponseTopic  # type: ignore[attr-defined]
-_OffsetCommitResponse_OffsetCommitResponseTopic.__name__ = 'OffsetCommitResponseTopic'
-_OffsetCommitResponse_OffsetCommitResponseTopic.__qualname__ = 'OffsetCommitResponse.OffsetCommitResponseTopic'
+
 OffsetCommitResponse.OffsetCommitResponsePartition = _OffsetCommitResponse_OffsetCommitResponsePartition  # type: ignore[attr-defined]
 _OffsetCommitResponse_OffsetCommitResponsePartition.__name__ = 'OffsetCommitResponsePartition'
 _OffsetCommitResponse_OffsetCommitResponsePartition.__qualname__ = 'OffsetCommitResponse.OffsetCommitResponsePartition'

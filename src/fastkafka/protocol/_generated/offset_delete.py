@@ -31,51 +31,51 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _OffsetDeleteRequest_OffsetDeleteRequestPartition:
     __slots__ = ('partition_index', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None),)
-    
+
     def __init__(self, *, partition_index: Any = 0) -> None:
         self.partition_index = partition_index
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetDeleteRequest_OffsetDeleteRequestPartition(partition_index={self.partition_index!r})"
-    
+        return f"OffsetDeleteRequest.OffsetDeleteRequestPartition(partition_index={self.partition_index!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         w.int32(self.partition_index)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetDeleteRequest_OffsetDeleteRequestPartition":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         self.partition_index = r.int32()
         return self
-    
+
 
 class _OffsetDeleteRequest_OffsetDeleteRequestTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetDeleteRequestPartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetDeleteRequest_OffsetDeleteRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"OffsetDeleteRequest.OffsetDeleteRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         if self.name is None:
             raise ValueError('non-nullable field Name was set to null')
@@ -83,7 +83,7 @@ class _OffsetDeleteRequest_OffsetDeleteRequestTopic:
         w.array_length(len(self.partitions))
         for _x in self.partitions:
             _x.encode(w, version)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetDeleteRequest_OffsetDeleteRequestTopic":
         self = cls.__new__(cls)
@@ -97,78 +97,7 @@ class _OffsetDeleteRequest_OffsetDeleteRequestTopic:
         else:
             self.partitions = [_OffsetDeleteRequest_OffsetDeleteRequestPartition.decode(r, version) for _ in range(_n)]
         return self
-    
 
-class _OffsetDeleteRequest_OffsetDeleteRequestPartition:
-    __slots__ = ('partition_index', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None),)
-    
-    def __init__(self, *, partition_index: Any = 0) -> None:
-        self.partition_index = partition_index
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetDeleteRequest_OffsetDeleteRequestPartition(partition_index={self.partition_index!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        w.int32(self.partition_index)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetDeleteRequest_OffsetDeleteRequestPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        self.partition_index = r.int32()
-        return self
-    
-
-class _OffsetDeleteRequest_OffsetDeleteRequestTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetDeleteRequestPartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetDeleteRequest_OffsetDeleteRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.string(self.name)
-        w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetDeleteRequest_OffsetDeleteRequestTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        self.name = r.string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_OffsetDeleteRequest_OffsetDeleteRequestPartition.decode(r, version) for _ in range(_n)]
-        return self
-    
 
 class OffsetDeleteRequest:
     __slots__ = ('group_id', 'topics', '_unknown_tagged_fields')
@@ -177,22 +106,22 @@ class OffsetDeleteRequest:
     FLEXIBLE_VERSIONS = None
     NAME = 'OffsetDeleteRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('topics', '[]OffsetDeleteRequestTopic', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetDeleteRequest(group_id={self.group_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
@@ -200,7 +129,7 @@ class OffsetDeleteRequest:
         w.array_length(len(self.topics))
         for _x in self.topics:
             _x.encode(w, version)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetDeleteRequest":
         self = cls.__new__(cls)
@@ -214,22 +143,16 @@ class OffsetDeleteRequest:
         else:
             self.topics = [_OffsetDeleteRequest_OffsetDeleteRequestTopic.decode(r, version) for _ in range(_n)]
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetDeleteRequest":
         return cls.decode(Reader(buf), version)
-    
-OffsetDeleteRequest.OffsetDeleteRequestPartition = _OffsetDeleteRequest_OffsetDeleteRequestPartition  # type: ignore[attr-defined]
-_OffsetDeleteRequest_OffsetDeleteRequestPartition.__name__ = 'OffsetDeleteRequestPartition'
-_OffsetDeleteRequest_OffsetDeleteRequestPartition.__qualname__ = 'OffsetDeleteRequest.OffsetDeleteRequestPartition'
-OffsetDeleteRequest.OffsetDeleteRequestTopic = _OffsetDeleteRequest_OffsetDeleteRequestTopic  # type: ignore[attr-defined]
-_OffsetDeleteRequest_OffsetDeleteRequestTopic.__name__ = 'OffsetDeleteRequestTopic'
-_OffsetDeleteRequest_OffsetDeleteRequestTopic.__qualname__ = 'OffsetDeleteRequest.OffsetDeleteRequestTopic'
+
 OffsetDeleteRequest.OffsetDeleteRequestPartition = _OffsetDeleteRequest_OffsetDeleteRequestPartition  # type: ignore[attr-defined]
 _OffsetDeleteRequest_OffsetDeleteRequestPartition.__name__ = 'OffsetDeleteRequestPartition'
 _OffsetDeleteRequest_OffsetDeleteRequestPartition.__qualname__ = 'OffsetDeleteRequest.OffsetDeleteRequestPartition'
@@ -241,26 +164,26 @@ _OffsetDeleteRequest_OffsetDeleteRequestTopic.__qualname__ = 'OffsetDeleteReques
 class _OffsetDeleteResponse_OffsetDeleteResponsePartition:
     __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetDeleteResponse_OffsetDeleteResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
+        return f"OffsetDeleteResponse.OffsetDeleteResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         w.int32(self.partition_index)
         w.int16(self.error_code)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetDeleteResponse_OffsetDeleteResponsePartition":
         self = cls.__new__(cls)
@@ -268,27 +191,27 @@ class _OffsetDeleteResponse_OffsetDeleteResponsePartition:
         self.partition_index = r.int32()
         self.error_code = r.int16()
         return self
-    
+
 
 class _OffsetDeleteResponse_OffsetDeleteResponseTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetDeleteResponsePartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetDeleteResponse_OffsetDeleteResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"OffsetDeleteResponse.OffsetDeleteResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         if self.name is None:
             raise ValueError('non-nullable field Name was set to null')
@@ -296,7 +219,7 @@ class _OffsetDeleteResponse_OffsetDeleteResponseTopic:
         w.array_length(len(self.partitions))
         for _x in self.partitions:
             _x.encode(w, version)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetDeleteResponse_OffsetDeleteResponseTopic":
         self = cls.__new__(cls)
@@ -310,81 +233,7 @@ class _OffsetDeleteResponse_OffsetDeleteResponseTopic:
         else:
             self.partitions = [_OffsetDeleteResponse_OffsetDeleteResponsePartition.decode(r, version) for _ in range(_n)]
         return self
-    
 
-class _OffsetDeleteResponse_OffsetDeleteResponsePartition:
-    __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetDeleteResponse_OffsetDeleteResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetDeleteResponse_OffsetDeleteResponsePartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        return self
-    
-
-class _OffsetDeleteResponse_OffsetDeleteResponseTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetDeleteResponsePartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetDeleteResponse_OffsetDeleteResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.string(self.name)
-        w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetDeleteResponse_OffsetDeleteResponseTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        self.name = r.string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_OffsetDeleteResponse_OffsetDeleteResponsePartition.decode(r, version) for _ in range(_n)]
-        return self
-    
 
 class OffsetDeleteResponse:
     __slots__ = ('error_code', 'throttle_time_ms', 'topics', '_unknown_tagged_fields')
@@ -393,30 +242,30 @@ class OffsetDeleteResponse:
     FLEXIBLE_VERSIONS = None
     NAME = 'OffsetDeleteResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('throttle_time_ms', 'int32', (0, None), None, None), ('topics', '[]OffsetDeleteResponseTopic', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, throttle_time_ms: Any = 0, topics: Any = _MISSING) -> None:
         self.error_code = error_code
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetDeleteResponse(error_code={self.error_code!r}, throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         w.int16(self.error_code)
         w.int32(self.throttle_time_ms)
         w.array_length(len(self.topics))
         for _x in self.topics:
             _x.encode(w, version)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetDeleteResponse":
         self = cls.__new__(cls)
@@ -429,22 +278,16 @@ class OffsetDeleteResponse:
         else:
             self.topics = [_OffsetDeleteResponse_OffsetDeleteResponseTopic.decode(r, version) for _ in range(_n)]
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetDeleteResponse":
         return cls.decode(Reader(buf), version)
-    
-OffsetDeleteResponse.OffsetDeleteResponsePartition = _OffsetDeleteResponse_OffsetDeleteResponsePartition  # type: ignore[attr-defined]
-_OffsetDeleteResponse_OffsetDeleteResponsePartition.__name__ = 'OffsetDeleteResponsePartition'
-_OffsetDeleteResponse_OffsetDeleteResponsePartition.__qualname__ = 'OffsetDeleteResponse.OffsetDeleteResponsePartition'
-OffsetDeleteResponse.OffsetDeleteResponseTopic = _OffsetDeleteResponse_OffsetDeleteResponseTopic  # type: ignore[attr-defined]
-_OffsetDeleteResponse_OffsetDeleteResponseTopic.__name__ = 'OffsetDeleteResponseTopic'
-_OffsetDeleteResponse_OffsetDeleteResponseTopic.__qualname__ = 'OffsetDeleteResponse.OffsetDeleteResponseTopic'
+
 OffsetDeleteResponse.OffsetDeleteResponsePartition = _OffsetDeleteResponse_OffsetDeleteResponsePartition  # type: ignore[attr-defined]
 _OffsetDeleteResponse_OffsetDeleteResponsePartition.__name__ = 'OffsetDeleteResponsePartition'
 _OffsetDeleteResponse_OffsetDeleteResponsePartition.__qualname__ = 'OffsetDeleteResponse.OffsetDeleteResponsePartition'

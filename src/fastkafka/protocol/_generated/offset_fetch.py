@@ -31,68 +31,56 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _OffsetFetchRequest_OffsetFetchRequestTopic:
     __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, 7), None, None), ('partition_indexes', '[]int32', (0, 7), None, None))
-    
+
     def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetFetchRequest_OffsetFetchRequestTopic(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
+        return f"OffsetFetchRequest.OffsetFetchRequestTopic(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
-        if version <= 7:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            if flexible:
-                w.compact_string(self.name)
-            else:
-                w.string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of OffsetFetchRequest' % version)
-        if version <= 7:
-            if flexible:
-                w.compact_array_length(len(self.partition_indexes))
-            else:
-                w.array_length(len(self.partition_indexes))
-            for _x in self.partition_indexes:
-                w.int32(_x)
-        elif self.partition_indexes:
-            raise ValueError('field PartitionIndexes is not supported in version %d of OffsetFetchRequest' % version)
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        if flexible:
+            w.compact_string(self.name)
+        else:
+            w.string(self.name)
+        if flexible:
+            w.compact_array_length(len(self.partition_indexes))
+        else:
+            w.array_length(len(self.partition_indexes))
+        for _x in self.partition_indexes:
+            w.int32(_x)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetFetchRequest_OffsetFetchRequestTopic":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 6
-        if version <= 7:
-            self.name = (r.compact_string() if flexible else r.string())
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
+        self.name = (r.compact_string() if flexible else r.string())
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        _n = r.compact_array_length() if flexible else r.array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
         else:
-            self.name = ''
-        if version <= 7:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
-            else:
-                self.partition_indexes = [r.int32() for _ in range(_n)]
-        else:
-            self.partition_indexes = []
+            self.partition_indexes = [r.int32() for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -102,67 +90,55 @@ class _OffsetFetchRequest_OffsetFetchRequestTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetFetchRequest_OffsetFetchRequestTopics:
     __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (8, None), None, None), ('partition_indexes', '[]int32', (8, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetFetchRequest_OffsetFetchRequestTopics(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
+        return f"OffsetFetchRequest.OffsetFetchRequestTopics(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of OffsetFetchRequest' % version)
-        if version >= 8:
-            w.compact_array_length(len(self.partition_indexes))
-            for _x in self.partition_indexes:
-                w.int32(_x)
-        elif self.partition_indexes:
-            raise ValueError('field PartitionIndexes is not supported in version %d of OffsetFetchRequest' % version)
+        flexible = True
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
+        w.compact_array_length(len(self.partition_indexes))
+        for _x in self.partition_indexes:
+            w.int32(_x)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetFetchRequest_OffsetFetchRequestTopics":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
+        flexible = True
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
         else:
-            self.name = ''
-        if version >= 8:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
-            else:
-                self.partition_indexes = [r.int32() for _ in range(_n)]
-        else:
-            self.partition_indexes = []
+            self.partition_indexes = [r.int32() for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -172,68 +148,59 @@ class _OffsetFetchRequest_OffsetFetchRequestTopics:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetFetchRequest_OffsetFetchRequestGroup:
     __slots__ = ('group_id', 'member_id', 'member_epoch', 'topics', '_unknown_tagged_fields')
     SCHEMA = (('group_id', 'string', (8, None), None, None), ('member_id', 'string', (9, None), (9, None), None), ('member_epoch', 'int32', (9, None), None, None), ('topics', '[]OffsetFetchRequestTopics', (8, None), (8, None), None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = None, member_epoch: Any = -1, topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.member_id = member_id
         self.member_epoch = member_epoch
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id and self.member_epoch == other.member_epoch and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetFetchRequest_OffsetFetchRequestGroup(group_id={self.group_id!r}, member_id={self.member_id!r}, member_epoch={self.member_epoch!r}, topics={self.topics!r})"
-    
+        return f"OffsetFetchRequest.OffsetFetchRequestGroup(group_id={self.group_id!r}, member_id={self.member_id!r}, member_epoch={self.member_epoch!r}, topics={self.topics!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            if self.group_id is None:
-                raise ValueError('non-nullable field GroupId was set to null')
-            w.compact_string(self.group_id)
-        elif self.group_id != '':
-            raise ValueError('field GroupId is not supported in version %d of OffsetFetchRequest' % version)
+        flexible = True
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.compact_string(self.group_id)
         if version >= 9:
             w.compact_string(self.member_id)
         if version >= 9:
             w.int32(self.member_epoch)
-        if version >= 8:
-            if self.topics is None:
-                w.compact_array_length(-1)
-            else:
-                w.compact_array_length(len(self.topics))
-                for _x in self.topics:
-                    _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of OffsetFetchRequest' % version)
+        if self.topics is None:
+            w.compact_array_length(-1)
+        else:
+            w.compact_array_length(len(self.topics))
+            for _x in self.topics:
+                _x.encode(w, version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetFetchRequest_OffsetFetchRequestGroup":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.group_id = r.compact_string()
-            if self.group_id is None:
-                raise DecodeError('non-nullable field GroupId was serialized as null')
-        else:
-            self.group_id = ''
+        flexible = True
+        self.group_id = r.compact_string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
         if version >= 9:
             self.member_id = r.compact_string()
         else:
@@ -242,14 +209,11 @@ class _OffsetFetchRequest_OffsetFetchRequestGroup:
             self.member_epoch = r.int32()
         else:
             self.member_epoch = -1
-        if version >= 8:
-            _n = r.compact_array_length()
-            if _n < 0:
-                self.topics = None
-            else:
-                self.topics = [_OffsetFetchRequest_OffsetFetchRequestTopics.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            self.topics = None
         else:
-            self.topics = []
+            self.topics = [_OffsetFetchRequest_OffsetFetchRequestTopics.decode(r, version) for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -259,240 +223,7 @@ class _OffsetFetchRequest_OffsetFetchRequestGroup:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _OffsetFetchRequest_OffsetFetchRequestTopic:
-    __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, 7), None, None), ('partition_indexes', '[]int32', (0, 7), None, None))
-    
-    def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
-        self.name = name
-        self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetFetchRequest_OffsetFetchRequestTopic(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version <= 7:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            if flexible:
-                w.compact_string(self.name)
-            else:
-                w.string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of OffsetFetchRequest' % version)
-        if version <= 7:
-            if flexible:
-                w.compact_array_length(len(self.partition_indexes))
-            else:
-                w.array_length(len(self.partition_indexes))
-            for _x in self.partition_indexes:
-                w.int32(_x)
-        elif self.partition_indexes:
-            raise ValueError('field PartitionIndexes is not supported in version %d of OffsetFetchRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetFetchRequest_OffsetFetchRequestTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version <= 7:
-            self.name = (r.compact_string() if flexible else r.string())
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version <= 7:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
-            else:
-                self.partition_indexes = [r.int32() for _ in range(_n)]
-        else:
-            self.partition_indexes = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetFetchRequest_OffsetFetchRequestTopics:
-    __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (8, None), None, None), ('partition_indexes', '[]int32', (8, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
-        self.name = name
-        self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetFetchRequest_OffsetFetchRequestTopics(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        elif self.name != '':
-            raise ValueError('field Name is not supported in version %d of OffsetFetchRequest' % version)
-        if version >= 8:
-            w.compact_array_length(len(self.partition_indexes))
-            for _x in self.partition_indexes:
-                w.int32(_x)
-        elif self.partition_indexes:
-            raise ValueError('field PartitionIndexes is not supported in version %d of OffsetFetchRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetFetchRequest_OffsetFetchRequestTopics":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 8:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
-            else:
-                self.partition_indexes = [r.int32() for _ in range(_n)]
-        else:
-            self.partition_indexes = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetFetchRequest_OffsetFetchRequestGroup:
-    __slots__ = ('group_id', 'member_id', 'member_epoch', 'topics', '_unknown_tagged_fields')
-    SCHEMA = (('group_id', 'string', (8, None), None, None), ('member_id', 'string', (9, None), (9, None), None), ('member_epoch', 'int32', (9, None), None, None), ('topics', '[]OffsetFetchRequestTopics', (8, None), (8, None), None))
-    
-    def __init__(self, *, group_id: Any = '', member_id: Any = None, member_epoch: Any = -1, topics: Any = _MISSING) -> None:
-        self.group_id = group_id
-        self.member_id = member_id
-        self.member_epoch = member_epoch
-        self.topics = [] if topics is _MISSING else topics
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.group_id == other.group_id and self.member_id == other.member_id and self.member_epoch == other.member_epoch and self.topics == other.topics  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetFetchRequest_OffsetFetchRequestGroup(group_id={self.group_id!r}, member_id={self.member_id!r}, member_epoch={self.member_epoch!r}, topics={self.topics!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            if self.group_id is None:
-                raise ValueError('non-nullable field GroupId was set to null')
-            w.compact_string(self.group_id)
-        elif self.group_id != '':
-            raise ValueError('field GroupId is not supported in version %d of OffsetFetchRequest' % version)
-        if version >= 9:
-            w.compact_string(self.member_id)
-        if version >= 9:
-            w.int32(self.member_epoch)
-        if version >= 8:
-            if self.topics is None:
-                w.compact_array_length(-1)
-            else:
-                w.compact_array_length(len(self.topics))
-                for _x in self.topics:
-                    _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of OffsetFetchRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetFetchRequest_OffsetFetchRequestGroup":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.group_id = r.compact_string()
-            if self.group_id is None:
-                raise DecodeError('non-nullable field GroupId was serialized as null')
-        else:
-            self.group_id = ''
-        if version >= 9:
-            self.member_id = r.compact_string()
-        else:
-            self.member_id = None
-        if version >= 9:
-            self.member_epoch = r.int32()
-        else:
-            self.member_epoch = -1
-        if version >= 8:
-            _n = r.compact_array_length()
-            if _n < 0:
-                self.topics = None
-            else:
-                self.topics = [_OffsetFetchRequest_OffsetFetchRequestTopics.decode(r, version) for _ in range(_n)]
-        else:
-            self.topics = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class OffsetFetchRequest:
     __slots__ = ('group_id', 'topics', 'groups', 'require_stable', '_unknown_tagged_fields')
@@ -501,24 +232,24 @@ class OffsetFetchRequest:
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'OffsetFetchRequest'
     SCHEMA = (('group_id', 'string', (0, 7), None, None), ('topics', '[]OffsetFetchRequestTopic', (0, 7), (2, 7), None), ('groups', '[]OffsetFetchRequestGroup', (8, None), None, None), ('require_stable', 'bool', (7, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topics: Any = _MISSING, groups: Any = _MISSING, require_stable: Any = False) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _MISSING else topics
         self.groups = [] if groups is _MISSING else groups
         self.require_stable = require_stable
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topics == other.topics and self.groups == other.groups and self.require_stable == other.require_stable  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetFetchRequest(group_id={self.group_id!r}, topics={self.topics!r}, groups={self.groups!r}, require_stable={self.require_stable!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if version <= 7:
@@ -563,7 +294,7 @@ class OffsetFetchRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetFetchRequest":
         self = cls.__new__(cls)
@@ -606,25 +337,16 @@ class OffsetFetchRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetFetchRequest":
         return cls.decode(Reader(buf), version)
-    
-OffsetFetchRequest.OffsetFetchRequestTopic = _OffsetFetchRequest_OffsetFetchRequestTopic  # type: ignore[attr-defined]
-_OffsetFetchRequest_OffsetFetchRequestTopic.__name__ = 'OffsetFetchRequestTopic'
-_OffsetFetchRequest_OffsetFetchRequestTopic.__qualname__ = 'OffsetFetchRequest.OffsetFetchRequestTopic'
-OffsetFetchRequest.OffsetFetchRequestTopics = _OffsetFetchRequest_OffsetFetchRequestTopics  # type: ignore[attr-defined]
-_OffsetFetchRequest_OffsetFetchRequestTopics.__name__ = 'OffsetFetchRequestTopics'
-_OffsetFetchRequest_OffsetFetchRequestTopics.__qualname__ = 'OffsetFetchRequest.OffsetFetchRequestTopics'
-OffsetFetchRequest.OffsetFetchRequestGroup = _OffsetFetchRequest_OffsetFetchRequestGroup  # type: ignore[attr-defined]
-_OffsetFetchRequest_OffsetFetchRequestGroup.__name__ = 'OffsetFetchRequestGroup'
-_OffsetFetchRequest_OffsetFetchRequestGroup.__qualname__ = 'OffsetFetchRequest.OffsetFetchRequestGroup'
+
 OffsetFetchRequest.OffsetFetchRequestTopic = _OffsetFetchRequest_OffsetFetchRequestTopic  # type: ignore[attr-defined]
 _OffsetFetchRequest_OffsetFetchRequestTopic.__name__ = 'OffsetFetchRequestTopic'
 _OffsetFetchRequest_OffsetFetchRequestTopic.__qualname__ = 'OffsetFetchRequest.OffsetFetchRequestTopic'
@@ -639,7 +361,7 @@ _OffsetFetchRequest_OffsetFetchRequestGroup.__qualname__ = 'OffsetFetchRequest.O
 class _OffsetFetchResponse_OffsetFetchResponsePartition:
     __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'metadata', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, 7), None, None), ('committed_offset', 'int64', (0, 7), None, None), ('committed_leader_epoch', 'int32', (5, 7), None, None), ('metadata', 'string', (0, 7), (0, 7), None), ('error_code', 'int16', (0, 7), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, metadata: Any = '', error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.committed_offset = committed_offset
@@ -647,64 +369,48 @@ class _OffsetFetchResponse_OffsetFetchResponsePartition:
         self.metadata = metadata
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.metadata == other.metadata and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponsePartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, metadata={self.metadata!r}, error_code={self.error_code!r})"
-    
+        return f"OffsetFetchResponse.OffsetFetchResponsePartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, metadata={self.metadata!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
-        if version <= 7:
-            w.int32(self.partition_index)
-        if version <= 7:
-            w.int64(self.committed_offset)
-        if version >= 5 and version <= 7:
+        w.int32(self.partition_index)
+        w.int64(self.committed_offset)
+        if version >= 5:
             w.int32(self.committed_leader_epoch)
-        if version <= 7:
-            if flexible:
-                w.compact_string(self.metadata)
-            else:
-                w.string(self.metadata)
-        if version <= 7:
-            w.int16(self.error_code)
+        if flexible:
+            w.compact_string(self.metadata)
+        else:
+            w.string(self.metadata)
+        w.int16(self.error_code)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponsePartition":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 6
-        if version <= 7:
-            self.partition_index = r.int32()
-        else:
-            self.partition_index = 0
-        if version <= 7:
-            self.committed_offset = r.int64()
-        else:
-            self.committed_offset = 0
-        if version >= 5 and version <= 7:
+        self.partition_index = r.int32()
+        self.committed_offset = r.int64()
+        if version >= 5:
             self.committed_leader_epoch = r.int32()
         else:
             self.committed_leader_epoch = -1
-        if version <= 7:
-            self.metadata = (r.compact_string() if flexible else r.string())
-        else:
-            self.metadata = ''
-        if version <= 7:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
+        self.metadata = (r.compact_string() if flexible else r.string())
+        self.error_code = r.int16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -714,69 +420,61 @@ class _OffsetFetchResponse_OffsetFetchResponsePartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetFetchResponse_OffsetFetchResponseTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, 7), None, None), ('partitions', '[]OffsetFetchResponsePartition', (0, 7), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"OffsetFetchResponse.OffsetFetchResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
-        if version <= 7:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            if flexible:
-                w.compact_string(self.name)
-            else:
-                w.string(self.name)
-        if version <= 7:
-            if flexible:
-                w.compact_array_length(len(self.partitions))
-            else:
-                w.array_length(len(self.partitions))
-            for _x in self.partitions:
-                _x.encode(w, version)
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        if flexible:
+            w.compact_string(self.name)
+        else:
+            w.string(self.name)
+        if flexible:
+            w.compact_array_length(len(self.partitions))
+        else:
+            w.array_length(len(self.partitions))
+        for _x in self.partitions:
+            _x.encode(w, version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponseTopic":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 6
-        if version <= 7:
-            self.name = (r.compact_string() if flexible else r.string())
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
+        self.name = (r.compact_string() if flexible else r.string())
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        _n = r.compact_array_length() if flexible else r.array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Partitions was serialized as null')
         else:
-            self.name = ''
-        if version <= 7:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Partitions was serialized as null')
-            else:
-                self.partitions = [_OffsetFetchResponse_OffsetFetchResponsePartition.decode(r, version) for _ in range(_n)]
-        else:
-            self.partitions = []
+            self.partitions = [_OffsetFetchResponse_OffsetFetchResponsePartition.decode(r, version) for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -786,12 +484,12 @@ class _OffsetFetchResponse_OffsetFetchResponseTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetFetchResponse_OffsetFetchResponsePartitions:
     __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'metadata', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (8, None), None, None), ('committed_offset', 'int64', (8, None), None, None), ('committed_leader_epoch', 'int32', (8, None), None, None), ('metadata', 'string', (8, None), (8, None), None), ('error_code', 'int16', (8, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, metadata: Any = '', error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.committed_offset = committed_offset
@@ -799,61 +497,41 @@ class _OffsetFetchResponse_OffsetFetchResponsePartitions:
         self.metadata = metadata
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.metadata == other.metadata and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponsePartitions(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, metadata={self.metadata!r}, error_code={self.error_code!r})"
-    
+        return f"OffsetFetchResponse.OffsetFetchResponsePartitions(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, metadata={self.metadata!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            w.int32(self.partition_index)
-        if version >= 8:
-            w.int64(self.committed_offset)
-        if version >= 8:
-            w.int32(self.committed_leader_epoch)
-        if version >= 8:
-            w.compact_string(self.metadata)
-        if version >= 8:
-            w.int16(self.error_code)
+        flexible = True
+        w.int32(self.partition_index)
+        w.int64(self.committed_offset)
+        w.int32(self.committed_leader_epoch)
+        w.compact_string(self.metadata)
+        w.int16(self.error_code)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponsePartitions":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.partition_index = r.int32()
-        else:
-            self.partition_index = 0
-        if version >= 8:
-            self.committed_offset = r.int64()
-        else:
-            self.committed_offset = 0
-        if version >= 8:
-            self.committed_leader_epoch = r.int32()
-        else:
-            self.committed_leader_epoch = -1
-        if version >= 8:
-            self.metadata = r.compact_string()
-        else:
-            self.metadata = ''
-        if version >= 8:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
+        flexible = True
+        self.partition_index = r.int32()
+        self.committed_offset = r.int64()
+        self.committed_leader_epoch = r.int32()
+        self.metadata = r.compact_string()
+        self.error_code = r.int16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -863,63 +541,55 @@ class _OffsetFetchResponse_OffsetFetchResponsePartitions:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetFetchResponse_OffsetFetchResponseTopics:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (8, None), None, None), ('partitions', '[]OffsetFetchResponsePartitions', (8, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponseTopics(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"OffsetFetchResponse.OffsetFetchResponseTopics(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 8:
-            w.compact_array_length(len(self.partitions))
-            for _x in self.partitions:
-                _x.encode(w, version)
+        flexible = True
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
+        w.compact_array_length(len(self.partitions))
+        for _x in self.partitions:
+            _x.encode(w, version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponseTopics":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
+        flexible = True
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Partitions was serialized as null')
         else:
-            self.name = ''
-        if version >= 8:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Partitions was serialized as null')
-            else:
-                self.partitions = [_OffsetFetchResponse_OffsetFetchResponsePartitions.decode(r, version) for _ in range(_n)]
-        else:
-            self.partitions = []
+            self.partitions = [_OffsetFetchResponse_OffsetFetchResponsePartitions.decode(r, version) for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -929,70 +599,58 @@ class _OffsetFetchResponse_OffsetFetchResponseTopics:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetFetchResponse_OffsetFetchResponseGroup:
     __slots__ = ('group_id', 'topics', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('group_id', 'string', (8, None), None, None), ('topics', '[]OffsetFetchResponseTopics', (8, None), None, None), ('error_code', 'int16', (8, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topics: Any = _MISSING, error_code: Any = 0) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _MISSING else topics
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topics == other.topics and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponseGroup(group_id={self.group_id!r}, topics={self.topics!r}, error_code={self.error_code!r})"
-    
+        return f"OffsetFetchResponse.OffsetFetchResponseGroup(group_id={self.group_id!r}, topics={self.topics!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            if self.group_id is None:
-                raise ValueError('non-nullable field GroupId was set to null')
-            w.compact_string(self.group_id)
-        if version >= 8:
-            w.compact_array_length(len(self.topics))
-            for _x in self.topics:
-                _x.encode(w, version)
-        if version >= 8:
-            w.int16(self.error_code)
+        flexible = True
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.compact_string(self.group_id)
+        w.compact_array_length(len(self.topics))
+        for _x in self.topics:
+            _x.encode(w, version)
+        w.int16(self.error_code)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponseGroup":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.group_id = r.compact_string()
-            if self.group_id is None:
-                raise DecodeError('non-nullable field GroupId was serialized as null')
+        flexible = True
+        self.group_id = r.compact_string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Topics was serialized as null')
         else:
-            self.group_id = ''
-        if version >= 8:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Topics was serialized as null')
-            else:
-                self.topics = [_OffsetFetchResponse_OffsetFetchResponseTopics.decode(r, version) for _ in range(_n)]
-        else:
-            self.topics = []
-        if version >= 8:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
+            self.topics = [_OffsetFetchResponse_OffsetFetchResponseTopics.decode(r, version) for _ in range(_n)]
+        self.error_code = r.int16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -1002,375 +660,7 @@ class _OffsetFetchResponse_OffsetFetchResponseGroup:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _OffsetFetchResponse_OffsetFetchResponsePartition:
-    __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'metadata', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, 7), None, None), ('committed_offset', 'int64', (0, 7), None, None), ('committed_leader_epoch', 'int32', (5, 7), None, None), ('metadata', 'string', (0, 7), (0, 7), None), ('error_code', 'int16', (0, 7), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, metadata: Any = '', error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.committed_offset = committed_offset
-        self.committed_leader_epoch = committed_leader_epoch
-        self.metadata = metadata
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.metadata == other.metadata and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponsePartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, metadata={self.metadata!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version <= 7:
-            w.int32(self.partition_index)
-        if version <= 7:
-            w.int64(self.committed_offset)
-        if version >= 5 and version <= 7:
-            w.int32(self.committed_leader_epoch)
-        if version <= 7:
-            if flexible:
-                w.compact_string(self.metadata)
-            else:
-                w.string(self.metadata)
-        if version <= 7:
-            w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponsePartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version <= 7:
-            self.partition_index = r.int32()
-        else:
-            self.partition_index = 0
-        if version <= 7:
-            self.committed_offset = r.int64()
-        else:
-            self.committed_offset = 0
-        if version >= 5 and version <= 7:
-            self.committed_leader_epoch = r.int32()
-        else:
-            self.committed_leader_epoch = -1
-        if version <= 7:
-            self.metadata = (r.compact_string() if flexible else r.string())
-        else:
-            self.metadata = ''
-        if version <= 7:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetFetchResponse_OffsetFetchResponseTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, 7), None, None), ('partitions', '[]OffsetFetchResponsePartition', (0, 7), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version <= 7:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            if flexible:
-                w.compact_string(self.name)
-            else:
-                w.string(self.name)
-        if version <= 7:
-            if flexible:
-                w.compact_array_length(len(self.partitions))
-            else:
-                w.array_length(len(self.partitions))
-            for _x in self.partitions:
-                _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponseTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version <= 7:
-            self.name = (r.compact_string() if flexible else r.string())
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version <= 7:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Partitions was serialized as null')
-            else:
-                self.partitions = [_OffsetFetchResponse_OffsetFetchResponsePartition.decode(r, version) for _ in range(_n)]
-        else:
-            self.partitions = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetFetchResponse_OffsetFetchResponsePartitions:
-    __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'metadata', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (8, None), None, None), ('committed_offset', 'int64', (8, None), None, None), ('committed_leader_epoch', 'int32', (8, None), None, None), ('metadata', 'string', (8, None), (8, None), None), ('error_code', 'int16', (8, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, metadata: Any = '', error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.committed_offset = committed_offset
-        self.committed_leader_epoch = committed_leader_epoch
-        self.metadata = metadata
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.metadata == other.metadata and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponsePartitions(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, metadata={self.metadata!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            w.int32(self.partition_index)
-        if version >= 8:
-            w.int64(self.committed_offset)
-        if version >= 8:
-            w.int32(self.committed_leader_epoch)
-        if version >= 8:
-            w.compact_string(self.metadata)
-        if version >= 8:
-            w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponsePartitions":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.partition_index = r.int32()
-        else:
-            self.partition_index = 0
-        if version >= 8:
-            self.committed_offset = r.int64()
-        else:
-            self.committed_offset = 0
-        if version >= 8:
-            self.committed_leader_epoch = r.int32()
-        else:
-            self.committed_leader_epoch = -1
-        if version >= 8:
-            self.metadata = r.compact_string()
-        else:
-            self.metadata = ''
-        if version >= 8:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetFetchResponse_OffsetFetchResponseTopics:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (8, None), None, None), ('partitions', '[]OffsetFetchResponsePartitions', (8, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponseTopics(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            if self.name is None:
-                raise ValueError('non-nullable field Name was set to null')
-            w.compact_string(self.name)
-        if version >= 8:
-            w.compact_array_length(len(self.partitions))
-            for _x in self.partitions:
-                _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponseTopics":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.name = r.compact_string()
-            if self.name is None:
-                raise DecodeError('non-nullable field Name was serialized as null')
-        else:
-            self.name = ''
-        if version >= 8:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Partitions was serialized as null')
-            else:
-                self.partitions = [_OffsetFetchResponse_OffsetFetchResponsePartitions.decode(r, version) for _ in range(_n)]
-        else:
-            self.partitions = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetFetchResponse_OffsetFetchResponseGroup:
-    __slots__ = ('group_id', 'topics', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('group_id', 'string', (8, None), None, None), ('topics', '[]OffsetFetchResponseTopics', (8, None), None, None), ('error_code', 'int16', (8, None), None, None))
-    
-    def __init__(self, *, group_id: Any = '', topics: Any = _MISSING, error_code: Any = 0) -> None:
-        self.group_id = group_id
-        self.topics = [] if topics is _MISSING else topics
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.group_id == other.group_id and self.topics == other.topics and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetFetchResponse_OffsetFetchResponseGroup(group_id={self.group_id!r}, topics={self.topics!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version >= 8:
-            if self.group_id is None:
-                raise ValueError('non-nullable field GroupId was set to null')
-            w.compact_string(self.group_id)
-        if version >= 8:
-            w.compact_array_length(len(self.topics))
-            for _x in self.topics:
-                _x.encode(w, version)
-        if version >= 8:
-            w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetFetchResponse_OffsetFetchResponseGroup":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version >= 8:
-            self.group_id = r.compact_string()
-            if self.group_id is None:
-                raise DecodeError('non-nullable field GroupId was serialized as null')
-        else:
-            self.group_id = ''
-        if version >= 8:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Topics was serialized as null')
-            else:
-                self.topics = [_OffsetFetchResponse_OffsetFetchResponseTopics.decode(r, version) for _ in range(_n)]
-        else:
-            self.topics = []
-        if version >= 8:
-            self.error_code = r.int16()
-        else:
-            self.error_code = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class OffsetFetchResponse:
     __slots__ = ('throttle_time_ms', 'topics', 'error_code', 'groups', '_unknown_tagged_fields')
@@ -1379,24 +669,24 @@ class OffsetFetchResponse:
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'OffsetFetchResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (3, None), None, None), ('topics', '[]OffsetFetchResponseTopic', (0, 7), None, None), ('error_code', 'int16', (2, 7), None, None), ('groups', '[]OffsetFetchResponseGroup', (8, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING, error_code: Any = 0, groups: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self.error_code = error_code
         self.groups = [] if groups is _MISSING else groups
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics and self.error_code == other.error_code and self.groups == other.groups  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetFetchResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r}, error_code={self.error_code!r}, groups={self.groups!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         if version >= 3:
@@ -1420,7 +710,7 @@ class OffsetFetchResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetFetchResponse":
         self = cls.__new__(cls)
@@ -1459,31 +749,16 @@ class OffsetFetchResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetFetchResponse":
         return cls.decode(Reader(buf), version)
-    
-OffsetFetchResponse.OffsetFetchResponsePartition = _OffsetFetchResponse_OffsetFetchResponsePartition  # type: ignore[attr-defined]
-_OffsetFetchResponse_OffsetFetchResponsePartition.__name__ = 'OffsetFetchResponsePartition'
-_OffsetFetchResponse_OffsetFetchResponsePartition.__qualname__ = 'OffsetFetchResponse.OffsetFetchResponsePartition'
-OffsetFetchResponse.OffsetFetchResponseTopic = _OffsetFetchResponse_OffsetFetchResponseTopic  # type: ignore[attr-defined]
-_OffsetFetchResponse_OffsetFetchResponseTopic.__name__ = 'OffsetFetchResponseTopic'
-_OffsetFetchResponse_OffsetFetchResponseTopic.__qualname__ = 'OffsetFetchResponse.OffsetFetchResponseTopic'
-OffsetFetchResponse.OffsetFetchResponsePartitions = _OffsetFetchResponse_OffsetFetchResponsePartitions  # type: ignore[attr-defined]
-_OffsetFetchResponse_OffsetFetchResponsePartitions.__name__ = 'OffsetFetchResponsePartitions'
-_OffsetFetchResponse_OffsetFetchResponsePartitions.__qualname__ = 'OffsetFetchResponse.OffsetFetchResponsePartitions'
-OffsetFetchResponse.OffsetFetchResponseTopics = _OffsetFetchResponse_OffsetFetchResponseTopics  # type: ignore[attr-defined]
-_OffsetFetchResponse_OffsetFetchResponseTopics.__name__ = 'OffsetFetchResponseTopics'
-_OffsetFetchResponse_OffsetFetchResponseTopics.__qualname__ = 'OffsetFetchResponse.OffsetFetchResponseTopics'
-OffsetFetchResponse.OffsetFetchResponseGroup = _OffsetFetchResponse_OffsetFetchResponseGroup  # type: ignore[attr-defined]
-_OffsetFetchResponse_OffsetFetchResponseGroup.__name__ = 'OffsetFetchResponseGroup'
-_OffsetFetchResponse_OffsetFetchResponseGroup.__qualname__ = 'OffsetFetchResponse.OffsetFetchResponseGroup'
+
 OffsetFetchResponse.OffsetFetchResponsePartition = _OffsetFetchResponse_OffsetFetchResponsePartition  # type: ignore[attr-defined]
 _OffsetFetchResponse_OffsetFetchResponsePartition.__name__ = 'OffsetFetchResponsePartition'
 _OffsetFetchResponse_OffsetFetchResponsePartition.__qualname__ = 'OffsetFetchResponse.OffsetFetchResponsePartition'

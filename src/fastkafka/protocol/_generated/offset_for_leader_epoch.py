@@ -31,23 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _OffsetForLeaderEpochRequest_OffsetForLeaderPartition:
     __slots__ = ('partition', 'current_leader_epoch', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (2, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, current_leader_epoch: Any = -1, leader_epoch: Any = 0) -> None:
         self.partition = partition
         self.current_leader_epoch = current_leader_epoch
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.current_leader_epoch == other.current_leader_epoch and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"OffsetForLeaderEpochRequest.OffsetForLeaderPartition(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         w.int32(self.partition)
@@ -60,7 +60,7 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetForLeaderEpochRequest_OffsetForLeaderPartition":
         self = cls.__new__(cls)
@@ -81,27 +81,27 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetForLeaderEpochRequest_OffsetForLeaderTopic:
     __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]OffsetForLeaderPartition', (0, None), None, None))
-    
+
     def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(topic={self.topic!r}, partitions={self.partitions!r})"
-    
+        return f"OffsetForLeaderEpochRequest.OffsetForLeaderTopic(topic={self.topic!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.topic is None:
@@ -122,7 +122,7 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetForLeaderEpochRequest_OffsetForLeaderTopic":
         self = cls.__new__(cls)
@@ -145,126 +145,7 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _OffsetForLeaderEpochRequest_OffsetForLeaderPartition:
-    __slots__ = ('partition', 'current_leader_epoch', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (2, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, current_leader_epoch: Any = -1, leader_epoch: Any = 0) -> None:
-        self.partition = partition
-        self.current_leader_epoch = current_leader_epoch
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.current_leader_epoch == other.current_leader_epoch and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetForLeaderEpochRequest_OffsetForLeaderPartition(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        w.int32(self.partition)
-        if version >= 2:
-            w.int32(self.current_leader_epoch)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetForLeaderEpochRequest_OffsetForLeaderPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.partition = r.int32()
-        if version >= 2:
-            self.current_leader_epoch = r.int32()
-        else:
-            self.current_leader_epoch = -1
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetForLeaderEpochRequest_OffsetForLeaderTopic:
-    __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]OffsetForLeaderPartition', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetForLeaderEpochRequest_OffsetForLeaderTopic(topic={self.topic!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if self.topic is None:
-            raise ValueError('non-nullable field Topic was set to null')
-        if flexible:
-            w.compact_string(self.topic)
-        else:
-            w.string(self.topic)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetForLeaderEpochRequest_OffsetForLeaderTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.topic = (r.compact_string() if flexible else r.string())
-        if self.topic is None:
-            raise DecodeError('non-nullable field Topic was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_OffsetForLeaderEpochRequest_OffsetForLeaderPartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class OffsetForLeaderEpochRequest:
     __slots__ = ('replica_id', 'topics', '_unknown_tagged_fields')
@@ -273,22 +154,22 @@ class OffsetForLeaderEpochRequest:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'OffsetForLeaderEpochRequest'
     SCHEMA = (('replica_id', 'int32', (3, None), None, None), ('topics', '[]OffsetForLeaderTopic', (0, None), None, None))
-    
+
     def __init__(self, *, replica_id: Any = -2, topics: Any = _MISSING) -> None:
         self.replica_id = replica_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.replica_id == other.replica_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetForLeaderEpochRequest(replica_id={self.replica_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if version >= 3:
@@ -305,7 +186,7 @@ class OffsetForLeaderEpochRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetForLeaderEpochRequest":
         self = cls.__new__(cls)
@@ -329,22 +210,16 @@ class OffsetForLeaderEpochRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetForLeaderEpochRequest":
         return cls.decode(Reader(buf), version)
-    
-OffsetForLeaderEpochRequest.OffsetForLeaderPartition = _OffsetForLeaderEpochRequest_OffsetForLeaderPartition  # type: ignore[attr-defined]
-_OffsetForLeaderEpochRequest_OffsetForLeaderPartition.__name__ = 'OffsetForLeaderPartition'
-_OffsetForLeaderEpochRequest_OffsetForLeaderPartition.__qualname__ = 'OffsetForLeaderEpochRequest.OffsetForLeaderPartition'
-OffsetForLeaderEpochRequest.OffsetForLeaderTopic = _OffsetForLeaderEpochRequest_OffsetForLeaderTopic  # type: ignore[attr-defined]
-_OffsetForLeaderEpochRequest_OffsetForLeaderTopic.__name__ = 'OffsetForLeaderTopic'
-_OffsetForLeaderEpochRequest_OffsetForLeaderTopic.__qualname__ = 'OffsetForLeaderEpochRequest.OffsetForLeaderTopic'
+
 OffsetForLeaderEpochRequest.OffsetForLeaderPartition = _OffsetForLeaderEpochRequest_OffsetForLeaderPartition  # type: ignore[attr-defined]
 _OffsetForLeaderEpochRequest_OffsetForLeaderPartition.__name__ = 'OffsetForLeaderPartition'
 _OffsetForLeaderEpochRequest_OffsetForLeaderPartition.__qualname__ = 'OffsetForLeaderEpochRequest.OffsetForLeaderPartition'
@@ -356,24 +231,24 @@ _OffsetForLeaderEpochRequest_OffsetForLeaderTopic.__qualname__ = 'OffsetForLeade
 class _OffsetForLeaderEpochResponse_EpochEndOffset:
     __slots__ = ('error_code', 'partition', 'leader_epoch', 'end_offset', '_unknown_tagged_fields')
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('partition', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (1, None), None, None), ('end_offset', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, partition: Any = 0, leader_epoch: Any = -1, end_offset: Any = -1) -> None:
         self.error_code = error_code
         self.partition = partition
         self.leader_epoch = leader_epoch
         self.end_offset = end_offset
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.partition == other.partition and self.leader_epoch == other.leader_epoch and self.end_offset == other.end_offset  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetForLeaderEpochResponse_EpochEndOffset(error_code={self.error_code!r}, partition={self.partition!r}, leader_epoch={self.leader_epoch!r}, end_offset={self.end_offset!r})"
-    
+        return f"OffsetForLeaderEpochResponse.EpochEndOffset(error_code={self.error_code!r}, partition={self.partition!r}, leader_epoch={self.leader_epoch!r}, end_offset={self.end_offset!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         w.int16(self.error_code)
@@ -387,7 +262,7 @@ class _OffsetForLeaderEpochResponse_EpochEndOffset:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetForLeaderEpochResponse_EpochEndOffset":
         self = cls.__new__(cls)
@@ -409,27 +284,27 @@ class _OffsetForLeaderEpochResponse_EpochEndOffset:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult:
     __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]EpochEndOffset', (0, None), None, None))
-    
+
     def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
         self.topic = topic
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(topic={self.topic!r}, partitions={self.partitions!r})"
-    
+        return f"OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic={self.topic!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.topic is None:
@@ -450,7 +325,7 @@ class _OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult":
         self = cls.__new__(cls)
@@ -473,129 +348,7 @@ class _OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _OffsetForLeaderEpochResponse_EpochEndOffset:
-    __slots__ = ('error_code', 'partition', 'leader_epoch', 'end_offset', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('partition', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (1, None), None, None), ('end_offset', 'int64', (0, None), None, None))
-    
-    def __init__(self, *, error_code: Any = 0, partition: Any = 0, leader_epoch: Any = -1, end_offset: Any = -1) -> None:
-        self.error_code = error_code
-        self.partition = partition
-        self.leader_epoch = leader_epoch
-        self.end_offset = end_offset
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.error_code == other.error_code and self.partition == other.partition and self.leader_epoch == other.leader_epoch and self.end_offset == other.end_offset  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetForLeaderEpochResponse_EpochEndOffset(error_code={self.error_code!r}, partition={self.partition!r}, leader_epoch={self.leader_epoch!r}, end_offset={self.end_offset!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        w.int16(self.error_code)
-        w.int32(self.partition)
-        if version >= 1:
-            w.int32(self.leader_epoch)
-        w.int64(self.end_offset)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetForLeaderEpochResponse_EpochEndOffset":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.error_code = r.int16()
-        self.partition = r.int32()
-        if version >= 1:
-            self.leader_epoch = r.int32()
-        else:
-            self.leader_epoch = -1
-        self.end_offset = r.int64()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult:
-    __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]EpochEndOffset', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult(topic={self.topic!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if self.topic is None:
-            raise ValueError('non-nullable field Topic was set to null')
-        if flexible:
-            w.compact_string(self.topic)
-        else:
-            w.string(self.topic)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.topic = (r.compact_string() if flexible else r.string())
-        if self.topic is None:
-            raise DecodeError('non-nullable field Topic was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_OffsetForLeaderEpochResponse_EpochEndOffset.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class OffsetForLeaderEpochResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
@@ -604,22 +357,22 @@ class OffsetForLeaderEpochResponse:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'OffsetForLeaderEpochResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (2, None), None, None), ('topics', '[]OffsetForLeaderTopicResult', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"OffsetForLeaderEpochResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if version >= 2:
@@ -636,7 +389,7 @@ class OffsetForLeaderEpochResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetForLeaderEpochResponse":
         self = cls.__new__(cls)
@@ -660,22 +413,16 @@ class OffsetForLeaderEpochResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "OffsetForLeaderEpochResponse":
         return cls.decode(Reader(buf), version)
-    
-OffsetForLeaderEpochResponse.EpochEndOffset = _OffsetForLeaderEpochResponse_EpochEndOffset  # type: ignore[attr-defined]
-_OffsetForLeaderEpochResponse_EpochEndOffset.__name__ = 'EpochEndOffset'
-_OffsetForLeaderEpochResponse_EpochEndOffset.__qualname__ = 'OffsetForLeaderEpochResponse.EpochEndOffset'
-OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult = _OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult  # type: ignore[attr-defined]
-_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult.__name__ = 'OffsetForLeaderTopicResult'
-_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult.__qualname__ = 'OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult'
+
 OffsetForLeaderEpochResponse.EpochEndOffset = _OffsetForLeaderEpochResponse_EpochEndOffset  # type: ignore[attr-defined]
 _OffsetForLeaderEpochResponse_EpochEndOffset.__name__ = 'EpochEndOffset'
 _OffsetForLeaderEpochResponse_EpochEndOffset.__qualname__ = 'OffsetForLeaderEpochResponse.EpochEndOffset'

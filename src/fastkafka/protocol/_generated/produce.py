@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ProduceRequest_PartitionProduceData:
     __slots__ = ('index', 'records', '_unknown_tagged_fields')
     SCHEMA = (('index', 'int32', (0, None), None, None), ('records', 'records', (0, None), (0, None), None))
-    
+
     def __init__(self, *, index: Any = 0, records: Any = None) -> None:
         self.index = index
         self.records = records
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.index == other.index and self.records == other.records  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ProduceRequest_PartitionProduceData(index={self.index!r}, records={self.records!r})"
-    
+        return f"ProduceRequest.PartitionProduceData(index={self.index!r}, records={self.records!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         w.int32(self.index)
@@ -60,7 +60,7 @@ class _ProduceRequest_PartitionProduceData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ProduceRequest_PartitionProduceData":
         self = cls.__new__(cls)
@@ -77,27 +77,27 @@ class _ProduceRequest_PartitionProduceData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ProduceRequest_TopicProduceData:
     __slots__ = ('name', 'partition_data', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partition_data', '[]PartitionProduceData', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partition_data: Any = _MISSING) -> None:
         self.name = name
         self.partition_data = [] if partition_data is _MISSING else partition_data
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partition_data == other.partition_data  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ProduceRequest_TopicProduceData(name={self.name!r}, partition_data={self.partition_data!r})"
-    
+        return f"ProduceRequest.TopicProduceData(name={self.name!r}, partition_data={self.partition_data!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         if self.name is None:
@@ -118,7 +118,7 @@ class _ProduceRequest_TopicProduceData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ProduceRequest_TopicProduceData":
         self = cls.__new__(cls)
@@ -141,122 +141,7 @@ class _ProduceRequest_TopicProduceData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ProduceRequest_PartitionProduceData:
-    __slots__ = ('index', 'records', '_unknown_tagged_fields')
-    SCHEMA = (('index', 'int32', (0, None), None, None), ('records', 'records', (0, None), (0, None), None))
-    
-    def __init__(self, *, index: Any = 0, records: Any = None) -> None:
-        self.index = index
-        self.records = records
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.index == other.index and self.records == other.records  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ProduceRequest_PartitionProduceData(index={self.index!r}, records={self.records!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        w.int32(self.index)
-        if flexible:
-            w.compact_bytes(self.records)
-        else:
-            w.bytes_(self.records)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ProduceRequest_PartitionProduceData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        self.index = r.int32()
-        self.records = (r.compact_records() if flexible else r.records())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ProduceRequest_TopicProduceData:
-    __slots__ = ('name', 'partition_data', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partition_data', '[]PartitionProduceData', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partition_data: Any = _MISSING) -> None:
-        self.name = name
-        self.partition_data = [] if partition_data is _MISSING else partition_data
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partition_data == other.partition_data  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ProduceRequest_TopicProduceData(name={self.name!r}, partition_data={self.partition_data!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partition_data))
-        else:
-            w.array_length(len(self.partition_data))
-        for _x in self.partition_data:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ProduceRequest_TopicProduceData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionData was serialized as null')
-        else:
-            self.partition_data = [_ProduceRequest_PartitionProduceData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ProduceRequest:
     __slots__ = ('transactional_id', 'acks', 'timeout_ms', 'topic_data', '_unknown_tagged_fields')
@@ -265,24 +150,24 @@ class ProduceRequest:
     FLEXIBLE_VERSIONS = (9, None)
     NAME = 'ProduceRequest'
     SCHEMA = (('transactional_id', 'string', (3, None), (3, None), None), ('acks', 'int16', (0, None), None, None), ('timeout_ms', 'int32', (0, None), None, None), ('topic_data', '[]TopicProduceData', (0, None), None, None))
-    
+
     def __init__(self, *, transactional_id: Any = None, acks: Any = 0, timeout_ms: Any = 0, topic_data: Any = _MISSING) -> None:
         self.transactional_id = transactional_id
         self.acks = acks
         self.timeout_ms = timeout_ms
         self.topic_data = [] if topic_data is _MISSING else topic_data
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id and self.acks == other.acks and self.timeout_ms == other.timeout_ms and self.topic_data == other.topic_data  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ProduceRequest(transactional_id={self.transactional_id!r}, acks={self.acks!r}, timeout_ms={self.timeout_ms!r}, topic_data={self.topic_data!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         if version >= 3:
@@ -306,7 +191,7 @@ class ProduceRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ProduceRequest":
         self = cls.__new__(cls)
@@ -332,22 +217,16 @@ class ProduceRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ProduceRequest":
         return cls.decode(Reader(buf), version)
-    
-ProduceRequest.PartitionProduceData = _ProduceRequest_PartitionProduceData  # type: ignore[attr-defined]
-_ProduceRequest_PartitionProduceData.__name__ = 'PartitionProduceData'
-_ProduceRequest_PartitionProduceData.__qualname__ = 'ProduceRequest.PartitionProduceData'
-ProduceRequest.TopicProduceData = _ProduceRequest_TopicProduceData  # type: ignore[attr-defined]
-_ProduceRequest_TopicProduceData.__name__ = 'TopicProduceData'
-_ProduceRequest_TopicProduceData.__qualname__ = 'ProduceRequest.TopicProduceData'
+
 ProduceRequest.PartitionProduceData = _ProduceRequest_PartitionProduceData  # type: ignore[attr-defined]
 _ProduceRequest_PartitionProduceData.__name__ = 'PartitionProduceData'
 _ProduceRequest_PartitionProduceData.__qualname__ = 'ProduceRequest.PartitionProduceData'
@@ -359,51 +238,43 @@ _ProduceRequest_TopicProduceData.__qualname__ = 'ProduceRequest.TopicProduceData
 class _ProduceResponse_BatchIndexAndErrorMessage:
     __slots__ = ('batch_index', 'batch_index_error_message', '_unknown_tagged_fields')
     SCHEMA = (('batch_index', 'int32', (8, None), None, None), ('batch_index_error_message', 'string', (8, None), (8, None), None))
-    
+
     def __init__(self, *, batch_index: Any = 0, batch_index_error_message: Any = None) -> None:
         self.batch_index = batch_index
         self.batch_index_error_message = batch_index_error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.batch_index == other.batch_index and self.batch_index_error_message == other.batch_index_error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ProduceResponse_BatchIndexAndErrorMessage(batch_index={self.batch_index!r}, batch_index_error_message={self.batch_index_error_message!r})"
-    
+        return f"ProduceResponse.BatchIndexAndErrorMessage(batch_index={self.batch_index!r}, batch_index_error_message={self.batch_index_error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
-        if version >= 8:
-            w.int32(self.batch_index)
-        if version >= 8:
-            if flexible:
-                w.compact_string(self.batch_index_error_message)
-            else:
-                w.string(self.batch_index_error_message)
+        w.int32(self.batch_index)
+        if flexible:
+            w.compact_string(self.batch_index_error_message)
+        else:
+            w.string(self.batch_index_error_message)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ProduceResponse_BatchIndexAndErrorMessage":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 9
-        if version >= 8:
-            self.batch_index = r.int32()
-        else:
-            self.batch_index = 0
-        if version >= 8:
-            self.batch_index_error_message = (r.compact_string() if flexible else r.string())
-        else:
-            self.batch_index_error_message = None
+        self.batch_index = r.int32()
+        self.batch_index_error_message = (r.compact_string() if flexible else r.string())
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -413,53 +284,45 @@ class _ProduceResponse_BatchIndexAndErrorMessage:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ProduceResponse_LeaderIdAndEpoch:
     __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('leader_id', 'int32', (10, None), None, None), ('leader_epoch', 'int32', (10, None), None, None))
-    
+
     def __init__(self, *, leader_id: Any = -1, leader_epoch: Any = -1) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ProduceResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"ProduceResponse.LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        if version >= 10:
-            w.int32(self.leader_id)
-        if version >= 10:
-            w.int32(self.leader_epoch)
+        flexible = True
+        w.int32(self.leader_id)
+        w.int32(self.leader_epoch)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ProduceResponse_LeaderIdAndEpoch":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 9
-        if version >= 10:
-            self.leader_id = r.int32()
-        else:
-            self.leader_id = -1
-        if version >= 10:
-            self.leader_epoch = r.int32()
-        else:
-            self.leader_epoch = -1
+        flexible = True
+        self.leader_id = r.int32()
+        self.leader_epoch = r.int32()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -469,12 +332,12 @@ class _ProduceResponse_LeaderIdAndEpoch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ProduceResponse_PartitionProduceResponse:
     __slots__ = ('index', 'error_code', 'base_offset', 'log_append_time_ms', 'log_start_offset', 'record_errors', 'error_message', 'current_leader', '_unknown_tagged_fields')
     SCHEMA = (('index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('base_offset', 'int64', (0, None), None, None), ('log_append_time_ms', 'int64', (2, None), None, None), ('log_start_offset', 'int64', (5, None), None, None), ('record_errors', '[]BatchIndexAndErrorMessage', (8, None), None, None), ('error_message', 'string', (8, None), (8, None), None), ('current_leader', 'LeaderIdAndEpoch', (10, None), None, 0))
-    
+
     def __init__(self, *, index: Any = 0, error_code: Any = 0, base_offset: Any = 0, log_append_time_ms: Any = -1, log_start_offset: Any = -1, record_errors: Any = _MISSING, error_message: Any = None, current_leader: Any = _MISSING) -> None:
         self.index = index
         self.error_code = error_code
@@ -485,17 +348,17 @@ class _ProduceResponse_PartitionProduceResponse:
         self.error_message = error_message
         self.current_leader = _ProduceResponse_LeaderIdAndEpoch() if current_leader is _MISSING else current_leader
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.index == other.index and self.error_code == other.error_code and self.base_offset == other.base_offset and self.log_append_time_ms == other.log_append_time_ms and self.log_start_offset == other.log_start_offset and self.record_errors == other.record_errors and self.error_message == other.error_message and self.current_leader == other.current_leader  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ProduceResponse_PartitionProduceResponse(index={self.index!r}, error_code={self.error_code!r}, base_offset={self.base_offset!r}, log_append_time_ms={self.log_append_time_ms!r}, log_start_offset={self.log_start_offset!r}, record_errors={self.record_errors!r}, error_message={self.error_message!r}, current_leader={self.current_leader!r})"
-    
+        return f"ProduceResponse.PartitionProduceResponse(index={self.index!r}, error_code={self.error_code!r}, base_offset={self.base_offset!r}, log_append_time_ms={self.log_append_time_ms!r}, log_start_offset={self.log_start_offset!r}, record_errors={self.record_errors!r}, error_message={self.error_message!r}, current_leader={self.current_leader!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         w.int32(self.index)
@@ -530,7 +393,7 @@ class _ProduceResponse_PartitionProduceResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ProduceResponse_PartitionProduceResponse":
         self = cls.__new__(cls)
@@ -574,27 +437,27 @@ class _ProduceResponse_PartitionProduceResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ProduceResponse_TopicProduceResponse:
     __slots__ = ('name', 'partition_responses', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partition_responses', '[]PartitionProduceResponse', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partition_responses: Any = _MISSING) -> None:
         self.name = name
         self.partition_responses = [] if partition_responses is _MISSING else partition_responses
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partition_responses == other.partition_responses  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ProduceResponse_TopicProduceResponse(name={self.name!r}, partition_responses={self.partition_responses!r})"
-    
+        return f"ProduceResponse.TopicProduceResponse(name={self.name!r}, partition_responses={self.partition_responses!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         if self.name is None:
@@ -615,7 +478,7 @@ class _ProduceResponse_TopicProduceResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ProduceResponse_TopicProduceResponse":
         self = cls.__new__(cls)
@@ -638,71 +501,55 @@ class _ProduceResponse_TopicProduceResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ProduceResponse_NodeEndpoint:
     __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (10, None), None, None), ('host', 'string', (10, None), None, None), ('port', 'int32', (10, None), None, None), ('rack', 'string', (10, None), (10, None), None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self.rack = rack
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ProduceResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
+        return f"ProduceResponse.NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
+
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        if version >= 10:
-            w.int32(self.node_id)
-        if version >= 10:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 10:
-            w.int32(self.port)
-        if version >= 10:
-            w.compact_string(self.rack)
+        flexible = True
+        w.int32(self.node_id)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.int32(self.port)
+        w.compact_string(self.rack)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ProduceResponse_NodeEndpoint":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 9
-        if version >= 10:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 10:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 10:
-            self.port = r.int32()
-        else:
-            self.port = 0
-        if version >= 10:
-            self.rack = r.compact_string()
-        else:
-            self.rack = None
+        flexible = True
+        self.node_id = r.int32()
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.int32()
+        self.rack = r.compact_string()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -712,365 +559,7 @@ class _ProduceResponse_NodeEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ProduceResponse_BatchIndexAndErrorMessage:
-    __slots__ = ('batch_index', 'batch_index_error_message', '_unknown_tagged_fields')
-    SCHEMA = (('batch_index', 'int32', (8, None), None, None), ('batch_index_error_message', 'string', (8, None), (8, None), None))
-    
-    def __init__(self, *, batch_index: Any = 0, batch_index_error_message: Any = None) -> None:
-        self.batch_index = batch_index
-        self.batch_index_error_message = batch_index_error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.batch_index == other.batch_index and self.batch_index_error_message == other.batch_index_error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ProduceResponse_BatchIndexAndErrorMessage(batch_index={self.batch_index!r}, batch_index_error_message={self.batch_index_error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        if version >= 8:
-            w.int32(self.batch_index)
-        if version >= 8:
-            if flexible:
-                w.compact_string(self.batch_index_error_message)
-            else:
-                w.string(self.batch_index_error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ProduceResponse_BatchIndexAndErrorMessage":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        if version >= 8:
-            self.batch_index = r.int32()
-        else:
-            self.batch_index = 0
-        if version >= 8:
-            self.batch_index_error_message = (r.compact_string() if flexible else r.string())
-        else:
-            self.batch_index_error_message = None
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ProduceResponse_LeaderIdAndEpoch:
-    __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('leader_id', 'int32', (10, None), None, None), ('leader_epoch', 'int32', (10, None), None, None))
-    
-    def __init__(self, *, leader_id: Any = -1, leader_epoch: Any = -1) -> None:
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ProduceResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        if version >= 10:
-            w.int32(self.leader_id)
-        if version >= 10:
-            w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ProduceResponse_LeaderIdAndEpoch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        if version >= 10:
-            self.leader_id = r.int32()
-        else:
-            self.leader_id = -1
-        if version >= 10:
-            self.leader_epoch = r.int32()
-        else:
-            self.leader_epoch = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ProduceResponse_PartitionProduceResponse:
-    __slots__ = ('index', 'error_code', 'base_offset', 'log_append_time_ms', 'log_start_offset', 'record_errors', 'error_message', 'current_leader', '_unknown_tagged_fields')
-    SCHEMA = (('index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('base_offset', 'int64', (0, None), None, None), ('log_append_time_ms', 'int64', (2, None), None, None), ('log_start_offset', 'int64', (5, None), None, None), ('record_errors', '[]BatchIndexAndErrorMessage', (8, None), None, None), ('error_message', 'string', (8, None), (8, None), None), ('current_leader', 'LeaderIdAndEpoch', (10, None), None, 0))
-    
-    def __init__(self, *, index: Any = 0, error_code: Any = 0, base_offset: Any = 0, log_append_time_ms: Any = -1, log_start_offset: Any = -1, record_errors: Any = _MISSING, error_message: Any = None, current_leader: Any = _MISSING) -> None:
-        self.index = index
-        self.error_code = error_code
-        self.base_offset = base_offset
-        self.log_append_time_ms = log_append_time_ms
-        self.log_start_offset = log_start_offset
-        self.record_errors = [] if record_errors is _MISSING else record_errors
-        self.error_message = error_message
-        self.current_leader = _ProduceResponse_LeaderIdAndEpoch() if current_leader is _MISSING else current_leader
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.index == other.index and self.error_code == other.error_code and self.base_offset == other.base_offset and self.log_append_time_ms == other.log_append_time_ms and self.log_start_offset == other.log_start_offset and self.record_errors == other.record_errors and self.error_message == other.error_message and self.current_leader == other.current_leader  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ProduceResponse_PartitionProduceResponse(index={self.index!r}, error_code={self.error_code!r}, base_offset={self.base_offset!r}, log_append_time_ms={self.log_append_time_ms!r}, log_start_offset={self.log_start_offset!r}, record_errors={self.record_errors!r}, error_message={self.error_message!r}, current_leader={self.current_leader!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        w.int32(self.index)
-        w.int16(self.error_code)
-        w.int64(self.base_offset)
-        if version >= 2:
-            w.int64(self.log_append_time_ms)
-        if version >= 5:
-            w.int64(self.log_start_offset)
-        if version >= 8:
-            if flexible:
-                w.compact_array_length(len(self.record_errors))
-            else:
-                w.array_length(len(self.record_errors))
-            for _x in self.record_errors:
-                _x.encode(w, version)
-        if version >= 8:
-            if flexible:
-                w.compact_string(self.error_message)
-            else:
-                w.string(self.error_message)
-        if flexible:
-            _tags: list[tuple[int, bytes]] = []
-            if (version >= 10) and self.current_leader != _ProduceResponse_LeaderIdAndEpoch():
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                self.current_leader.encode(w, version)
-                w = _w0
-                _tags.append((0, _tw.getvalue()))
-            if self._unknown_tagged_fields:
-                _tags.extend(self._unknown_tagged_fields.items())
-                _tags.sort()
-            _write_tags(w, _tags)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ProduceResponse_PartitionProduceResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        self.index = r.int32()
-        self.error_code = r.int16()
-        self.base_offset = r.int64()
-        if version >= 2:
-            self.log_append_time_ms = r.int64()
-        else:
-            self.log_append_time_ms = -1
-        if version >= 5:
-            self.log_start_offset = r.int64()
-        else:
-            self.log_start_offset = -1
-        if version >= 8:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field RecordErrors was serialized as null')
-            else:
-                self.record_errors = [_ProduceResponse_BatchIndexAndErrorMessage.decode(r, version) for _ in range(_n)]
-        else:
-            self.record_errors = []
-        if version >= 8:
-            self.error_message = (r.compact_string() if flexible else r.string())
-        else:
-            self.error_message = None
-        self.current_leader = _ProduceResponse_LeaderIdAndEpoch()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if _tag == 0 and (version >= 10):
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.current_leader = _ProduceResponse_LeaderIdAndEpoch.decode(r, version)
-                    r = _r0
-                else:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ProduceResponse_TopicProduceResponse:
-    __slots__ = ('name', 'partition_responses', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partition_responses', '[]PartitionProduceResponse', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partition_responses: Any = _MISSING) -> None:
-        self.name = name
-        self.partition_responses = [] if partition_responses is _MISSING else partition_responses
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partition_responses == other.partition_responses  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ProduceResponse_TopicProduceResponse(name={self.name!r}, partition_responses={self.partition_responses!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partition_responses))
-        else:
-            w.array_length(len(self.partition_responses))
-        for _x in self.partition_responses:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ProduceResponse_TopicProduceResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionResponses was serialized as null')
-        else:
-            self.partition_responses = [_ProduceResponse_PartitionProduceResponse.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ProduceResponse_NodeEndpoint:
-    __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (10, None), None, None), ('host', 'string', (10, None), None, None), ('port', 'int32', (10, None), None, None), ('rack', 'string', (10, None), (10, None), None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self.rack = rack
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ProduceResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 9
-        if version >= 10:
-            w.int32(self.node_id)
-        if version >= 10:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 10:
-            w.int32(self.port)
-        if version >= 10:
-            w.compact_string(self.rack)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ProduceResponse_NodeEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 9
-        if version >= 10:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 10:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 10:
-            self.port = r.int32()
-        else:
-            self.port = 0
-        if version >= 10:
-            self.rack = r.compact_string()
-        else:
-            self.rack = None
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ProduceResponse:
     __slots__ = ('responses', 'throttle_time_ms', 'node_endpoints', '_unknown_tagged_fields')
@@ -1079,23 +568,23 @@ class ProduceResponse:
     FLEXIBLE_VERSIONS = (9, None)
     NAME = 'ProduceResponse'
     SCHEMA = (('responses', '[]TopicProduceResponse', (0, None), None, None), ('throttle_time_ms', 'int32', (1, None), None, None), ('node_endpoints', '[]NodeEndpoint', (10, None), None, 0))
-    
+
     def __init__(self, *, responses: Any = _MISSING, throttle_time_ms: Any = 0, node_endpoints: Any = _MISSING) -> None:
         self.responses = [] if responses is _MISSING else responses
         self.throttle_time_ms = throttle_time_ms
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.responses == other.responses and self.throttle_time_ms == other.throttle_time_ms and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ProduceResponse(responses={self.responses!r}, throttle_time_ms={self.throttle_time_ms!r}, node_endpoints={self.node_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
         if flexible:
@@ -1121,7 +610,7 @@ class ProduceResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ProduceResponse":
         self = cls.__new__(cls)
@@ -1155,31 +644,16 @@ class ProduceResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ProduceResponse":
         return cls.decode(Reader(buf), version)
-    
-ProduceResponse.BatchIndexAndErrorMessage = _ProduceResponse_BatchIndexAndErrorMessage  # type: ignore[attr-defined]
-_ProduceResponse_BatchIndexAndErrorMessage.__name__ = 'BatchIndexAndErrorMessage'
-_ProduceResponse_BatchIndexAndErrorMessage.__qualname__ = 'ProduceResponse.BatchIndexAndErrorMessage'
-ProduceResponse.LeaderIdAndEpoch = _ProduceResponse_LeaderIdAndEpoch  # type: ignore[attr-defined]
-_ProduceResponse_LeaderIdAndEpoch.__name__ = 'LeaderIdAndEpoch'
-_ProduceResponse_LeaderIdAndEpoch.__qualname__ = 'ProduceResponse.LeaderIdAndEpoch'
-ProduceResponse.PartitionProduceResponse = _ProduceResponse_PartitionProduceResponse  # type: ignore[attr-defined]
-_ProduceResponse_PartitionProduceResponse.__name__ = 'PartitionProduceResponse'
-_ProduceResponse_PartitionProduceResponse.__qualname__ = 'ProduceResponse.PartitionProduceResponse'
-ProduceResponse.TopicProduceResponse = _ProduceResponse_TopicProduceResponse  # type: ignore[attr-defined]
-_ProduceResponse_TopicProduceResponse.__name__ = 'TopicProduceResponse'
-_ProduceResponse_TopicProduceResponse.__qualname__ = 'ProduceResponse.TopicProduceResponse'
-ProduceResponse.NodeEndpoint = _ProduceResponse_NodeEndpoint  # type: ignore[attr-defined]
-_ProduceResponse_NodeEndpoint.__name__ = 'NodeEndpoint'
-_ProduceResponse_NodeEndpoint.__qualname__ = 'ProduceResponse.NodeEndpoint'
+
 ProduceResponse.BatchIndexAndErrorMessage = _ProduceResponse_BatchIndexAndErrorMessage  # type: ignore[attr-defined]
 _ProduceResponse_BatchIndexAndErrorMessage.__name__ = 'BatchIndexAndErrorMessage'
 _ProduceResponse_BatchIndexAndErrorMessage.__qualname__ = 'ProduceResponse.BatchIndexAndErrorMessage'

@@ -35,7 +35,7 @@ class PushTelemetryRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'PushTelemetryRequest'
     SCHEMA = (('client_instance_id', 'uuid', (0, None), None, None), ('subscription_id', 'int32', (0, None), None, None), ('terminating', 'bool', (0, None), None, None), ('compression_type', 'int8', (0, None), None, None), ('metrics', 'bytes', (0, None), None, None))
-    
+
     def __init__(self, *, client_instance_id: Any = _ZERO_UUID, subscription_id: Any = 0, terminating: Any = False, compression_type: Any = 0, metrics: Any = b"") -> None:
         self.client_instance_id = client_instance_id
         self.subscription_id = subscription_id
@@ -43,17 +43,17 @@ class PushTelemetryRequest:
         self.compression_type = compression_type
         self.metrics = metrics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.client_instance_id == other.client_instance_id and self.subscription_id == other.subscription_id and self.terminating == other.terminating and self.compression_type == other.compression_type and self.metrics == other.metrics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"PushTelemetryRequest(client_instance_id={self.client_instance_id!r}, subscription_id={self.subscription_id!r}, terminating={self.terminating!r}, compression_type={self.compression_type!r}, metrics={self.metrics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.client_instance_id)
@@ -69,7 +69,7 @@ class PushTelemetryRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "PushTelemetryRequest":
         self = cls.__new__(cls)
@@ -91,16 +91,15 @@ class PushTelemetryRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "PushTelemetryRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class PushTelemetryResponse:
@@ -110,22 +109,22 @@ class PushTelemetryResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'PushTelemetryResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"PushTelemetryResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -136,7 +135,7 @@ class PushTelemetryResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "PushTelemetryResponse":
         self = cls.__new__(cls)
@@ -153,12 +152,12 @@ class PushTelemetryResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "PushTelemetryResponse":
         return cls.decode(Reader(buf), version)

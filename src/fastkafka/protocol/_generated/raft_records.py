@@ -31,94 +31,37 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _QuorumStateData_Voter:
     __slots__ = ('voter_id', '_unknown_tagged_fields')
     SCHEMA = (('voter_id', 'int32', (0, 0), None, None),)
-    
-    def __init__(self, *, voter_id: Any = 0) -> None:
-        self.voter_id = voter_id
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.voter_id == other.voter_id  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_QuorumStateData_Voter(voter_id={self.voter_id!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if version <= 0:
-            w.int32(self.voter_id)
-        elif self.voter_id != 0:
-            raise ValueError('field VoterId is not supported in version %d of QuorumStateData' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_QuorumStateData_Voter":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        if version <= 0:
-            self.voter_id = r.int32()
-        else:
-            self.voter_id = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _QuorumStateData_Voter:
-    __slots__ = ('voter_id', '_unknown_tagged_fields')
-    SCHEMA = (('voter_id', 'int32', (0, 0), None, None),)
-    
     def __init__(self, *, voter_id: Any = 0) -> None:
         self.voter_id = voter_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.voter_id == other.voter_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_QuorumStateData_Voter(voter_id={self.voter_id!r})"
-    
+        return f"QuorumStateData.Voter(voter_id={self.voter_id!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if version <= 0:
-            w.int32(self.voter_id)
-        elif self.voter_id != 0:
-            raise ValueError('field VoterId is not supported in version %d of QuorumStateData' % version)
+        w.int32(self.voter_id)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_QuorumStateData_Voter":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        if version <= 0:
-            self.voter_id = r.int32()
-        else:
-            self.voter_id = 0
+        self.voter_id = r.int32()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -128,7 +71,7 @@ class _QuorumStateData_Voter:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class QuorumStateData:
     __slots__ = ('cluster_id', 'leader_id', 'leader_epoch', 'voted_id', 'voted_directory_id', 'applied_offset', 'current_voters', '_unknown_tagged_fields')
@@ -137,7 +80,7 @@ class QuorumStateData:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'QuorumStateData'
     SCHEMA = (('cluster_id', 'string', (0, 0), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('voted_id', 'int32', (0, None), None, None), ('voted_directory_id', 'uuid', (1, None), None, None), ('applied_offset', 'int64', (0, 0), None, None), ('current_voters', '[]Voter', (0, 0), (0, 0), None))
-    
+
     def __init__(self, *, cluster_id: Any = '', leader_id: Any = -1, leader_epoch: Any = -1, voted_id: Any = -1, voted_directory_id: Any = _ZERO_UUID, applied_offset: Any = 0, current_voters: Any = _MISSING) -> None:
         self.cluster_id = cluster_id
         self.leader_id = leader_id
@@ -147,17 +90,17 @@ class QuorumStateData:
         self.applied_offset = applied_offset
         self.current_voters = [] if current_voters is _MISSING else current_voters
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.voted_id == other.voted_id and self.voted_directory_id == other.voted_directory_id and self.applied_offset == other.applied_offset and self.current_voters == other.current_voters  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"QuorumStateData(cluster_id={self.cluster_id!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, voted_id={self.voted_id!r}, voted_directory_id={self.voted_directory_id!r}, applied_offset={self.applied_offset!r}, current_voters={self.current_voters!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if version <= 0:
@@ -192,7 +135,7 @@ class QuorumStateData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "QuorumStateData":
         self = cls.__new__(cls)
@@ -232,19 +175,16 @@ class QuorumStateData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "QuorumStateData":
         return cls.decode(Reader(buf), version)
-    
-QuorumStateData.Voter = _QuorumStateData_Voter  # type: ignore[attr-defined]
-_QuorumStateData_Voter.__name__ = 'Voter'
-_QuorumStateData_Voter.__qualname__ = 'QuorumStateData.Voter'
+
 QuorumStateData.Voter = _QuorumStateData_Voter  # type: ignore[attr-defined]
 _QuorumStateData_Voter.__name__ = 'Voter'
 _QuorumStateData_Voter.__qualname__ = 'QuorumStateData.Voter'

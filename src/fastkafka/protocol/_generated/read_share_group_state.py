@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ReadShareGroupStateRequest_PartitionData:
     __slots__ = ('partition', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, leader_epoch: Any = 0) -> None:
         self.partition = partition
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateRequest_PartitionData(partition={self.partition!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"ReadShareGroupStateRequest.PartitionData(partition={self.partition!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -57,7 +57,7 @@ class _ReadShareGroupStateRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateRequest_PartitionData":
         self = cls.__new__(cls)
@@ -74,27 +74,27 @@ class _ReadShareGroupStateRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ReadShareGroupStateRequest_ReadStateData:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateRequest_ReadStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ReadShareGroupStateRequest.ReadStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -107,7 +107,7 @@ class _ReadShareGroupStateRequest_ReadStateData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateRequest_ReadStateData":
         self = cls.__new__(cls)
@@ -128,109 +128,7 @@ class _ReadShareGroupStateRequest_ReadStateData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ReadShareGroupStateRequest_PartitionData:
-    __slots__ = ('partition', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, leader_epoch: Any = 0) -> None:
-        self.partition = partition
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateRequest_PartitionData(partition={self.partition!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ReadShareGroupStateRequest_ReadStateData:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateRequest_ReadStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateRequest_ReadStateData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ReadShareGroupStateRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ReadShareGroupStateRequest:
     __slots__ = ('group_id', 'topics', '_unknown_tagged_fields')
@@ -239,22 +137,22 @@ class ReadShareGroupStateRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ReadShareGroupStateRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('topics', '[]ReadStateData', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ReadShareGroupStateRequest(group_id={self.group_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.group_id is None:
@@ -269,7 +167,7 @@ class ReadShareGroupStateRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ReadShareGroupStateRequest":
         self = cls.__new__(cls)
@@ -292,22 +190,16 @@ class ReadShareGroupStateRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ReadShareGroupStateRequest":
         return cls.decode(Reader(buf), version)
-    
-ReadShareGroupStateRequest.PartitionData = _ReadShareGroupStateRequest_PartitionData  # type: ignore[attr-defined]
-_ReadShareGroupStateRequest_PartitionData.__name__ = 'PartitionData'
-_ReadShareGroupStateRequest_PartitionData.__qualname__ = 'ReadShareGroupStateRequest.PartitionData'
-ReadShareGroupStateRequest.ReadStateData = _ReadShareGroupStateRequest_ReadStateData  # type: ignore[attr-defined]
-_ReadShareGroupStateRequest_ReadStateData.__name__ = 'ReadStateData'
-_ReadShareGroupStateRequest_ReadStateData.__qualname__ = 'ReadShareGroupStateRequest.ReadStateData'
+
 ReadShareGroupStateRequest.PartitionData = _ReadShareGroupStateRequest_PartitionData  # type: ignore[attr-defined]
 _ReadShareGroupStateRequest_PartitionData.__name__ = 'PartitionData'
 _ReadShareGroupStateRequest_PartitionData.__qualname__ = 'ReadShareGroupStateRequest.PartitionData'
@@ -319,24 +211,24 @@ _ReadShareGroupStateRequest_ReadStateData.__qualname__ = 'ReadShareGroupStateReq
 class _ReadShareGroupStateResponse_StateBatch:
     __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
     SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('delivery_state', 'int8', (0, None), None, None), ('delivery_count', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
         self.delivery_state = delivery_state
         self.delivery_count = delivery_count
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_state == other.delivery_state and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateResponse_StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
-    
+        return f"ReadShareGroupStateResponse.StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.first_offset)
@@ -349,7 +241,7 @@ class _ReadShareGroupStateResponse_StateBatch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateResponse_StateBatch":
         self = cls.__new__(cls)
@@ -368,12 +260,12 @@ class _ReadShareGroupStateResponse_StateBatch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ReadShareGroupStateResponse_PartitionResult:
     __slots__ = ('partition', 'error_code', 'error_message', 'state_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('state_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('state_batches', '[]StateBatch', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None, state_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
         self.partition = partition
         self.error_code = error_code
@@ -382,17 +274,17 @@ class _ReadShareGroupStateResponse_PartitionResult:
         self.start_offset = start_offset
         self.state_batches = [] if state_batches is _MISSING else state_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message and self.state_epoch == other.state_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
-    
+        return f"ReadShareGroupStateResponse.PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -409,7 +301,7 @@ class _ReadShareGroupStateResponse_PartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateResponse_PartitionResult":
         self = cls.__new__(cls)
@@ -434,27 +326,27 @@ class _ReadShareGroupStateResponse_PartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ReadShareGroupStateResponse_ReadStateResult:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateResponse_ReadStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ReadShareGroupStateResponse.ReadStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -467,7 +359,7 @@ class _ReadShareGroupStateResponse_ReadStateResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateResponse_ReadStateResult":
         self = cls.__new__(cls)
@@ -488,181 +380,7 @@ class _ReadShareGroupStateResponse_ReadStateResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ReadShareGroupStateResponse_StateBatch:
-    __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('delivery_state', 'int8', (0, None), None, None), ('delivery_count', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
-        self.first_offset = first_offset
-        self.last_offset = last_offset
-        self.delivery_state = delivery_state
-        self.delivery_count = delivery_count
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_state == other.delivery_state and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateResponse_StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.int8(self.delivery_state)
-        w.int16(self.delivery_count)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateResponse_StateBatch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.first_offset = r.int64()
-        self.last_offset = r.int64()
-        self.delivery_state = r.int8()
-        self.delivery_count = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ReadShareGroupStateResponse_PartitionResult:
-    __slots__ = ('partition', 'error_code', 'error_message', 'state_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('state_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('state_batches', '[]StateBatch', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None, state_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
-        self.partition = partition
-        self.error_code = error_code
-        self.error_message = error_message
-        self.state_epoch = state_epoch
-        self.start_offset = start_offset
-        self.state_batches = [] if state_batches is _MISSING else state_batches
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message and self.state_epoch == other.state_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        w.int32(self.state_epoch)
-        w.int64(self.start_offset)
-        w.compact_array_length(len(self.state_batches))
-        for _x in self.state_batches:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateResponse_PartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        self.state_epoch = r.int32()
-        self.start_offset = r.int64()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field StateBatches was serialized as null')
-        else:
-            self.state_batches = [_ReadShareGroupStateResponse_StateBatch.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ReadShareGroupStateResponse_ReadStateResult:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateResponse_ReadStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateResponse_ReadStateResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ReadShareGroupStateResponse_PartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ReadShareGroupStateResponse:
     __slots__ = ('results', '_unknown_tagged_fields')
@@ -671,21 +389,21 @@ class ReadShareGroupStateResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ReadShareGroupStateResponse'
     SCHEMA = (('results', '[]ReadStateResult', (0, None), None, None),)
-    
+
     def __init__(self, *, results: Any = _MISSING) -> None:
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ReadShareGroupStateResponse(results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.results))
@@ -697,7 +415,7 @@ class ReadShareGroupStateResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ReadShareGroupStateResponse":
         self = cls.__new__(cls)
@@ -717,25 +435,16 @@ class ReadShareGroupStateResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ReadShareGroupStateResponse":
         return cls.decode(Reader(buf), version)
-    
-ReadShareGroupStateResponse.StateBatch = _ReadShareGroupStateResponse_StateBatch  # type: ignore[attr-defined]
-_ReadShareGroupStateResponse_StateBatch.__name__ = 'StateBatch'
-_ReadShareGroupStateResponse_StateBatch.__qualname__ = 'ReadShareGroupStateResponse.StateBatch'
-ReadShareGroupStateResponse.PartitionResult = _ReadShareGroupStateResponse_PartitionResult  # type: ignore[attr-defined]
-_ReadShareGroupStateResponse_PartitionResult.__name__ = 'PartitionResult'
-_ReadShareGroupStateResponse_PartitionResult.__qualname__ = 'ReadShareGroupStateResponse.PartitionResult'
-ReadShareGroupStateResponse.ReadStateResult = _ReadShareGroupStateResponse_ReadStateResult  # type: ignore[attr-defined]
-_ReadShareGroupStateResponse_ReadStateResult.__name__ = 'ReadStateResult'
-_ReadShareGroupStateResponse_ReadStateResult.__qualname__ = 'ReadShareGroupStateResponse.ReadStateResult'
+
 ReadShareGroupStateResponse.StateBatch = _ReadShareGroupStateResponse_StateBatch  # type: ignore[attr-defined]
 _ReadShareGroupStateResponse_StateBatch.__name__ = 'StateBatch'
 _ReadShareGroupStateResponse_StateBatch.__qualname__ = 'ReadShareGroupStateResponse.StateBatch'

@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ReadShareGroupStateSummaryRequest_PartitionData:
     __slots__ = ('partition', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, leader_epoch: Any = 0) -> None:
         self.partition = partition
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateSummaryRequest_PartitionData(partition={self.partition!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"ReadShareGroupStateSummaryRequest.PartitionData(partition={self.partition!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -57,7 +57,7 @@ class _ReadShareGroupStateSummaryRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateSummaryRequest_PartitionData":
         self = cls.__new__(cls)
@@ -74,27 +74,27 @@ class _ReadShareGroupStateSummaryRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ReadShareGroupStateSummaryRequest_ReadStateSummaryData:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateSummaryRequest_ReadStateSummaryData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ReadShareGroupStateSummaryRequest.ReadStateSummaryData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -107,7 +107,7 @@ class _ReadShareGroupStateSummaryRequest_ReadStateSummaryData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateSummaryRequest_ReadStateSummaryData":
         self = cls.__new__(cls)
@@ -128,109 +128,7 @@ class _ReadShareGroupStateSummaryRequest_ReadStateSummaryData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ReadShareGroupStateSummaryRequest_PartitionData:
-    __slots__ = ('partition', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, leader_epoch: Any = 0) -> None:
-        self.partition = partition
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateSummaryRequest_PartitionData(partition={self.partition!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateSummaryRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ReadShareGroupStateSummaryRequest_ReadStateSummaryData:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateSummaryRequest_ReadStateSummaryData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateSummaryRequest_ReadStateSummaryData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ReadShareGroupStateSummaryRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ReadShareGroupStateSummaryRequest:
     __slots__ = ('group_id', 'topics', '_unknown_tagged_fields')
@@ -239,22 +137,22 @@ class ReadShareGroupStateSummaryRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ReadShareGroupStateSummaryRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('topics', '[]ReadStateSummaryData', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ReadShareGroupStateSummaryRequest(group_id={self.group_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.group_id is None:
@@ -269,7 +167,7 @@ class ReadShareGroupStateSummaryRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ReadShareGroupStateSummaryRequest":
         self = cls.__new__(cls)
@@ -292,22 +190,16 @@ class ReadShareGroupStateSummaryRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ReadShareGroupStateSummaryRequest":
         return cls.decode(Reader(buf), version)
-    
-ReadShareGroupStateSummaryRequest.PartitionData = _ReadShareGroupStateSummaryRequest_PartitionData  # type: ignore[attr-defined]
-_ReadShareGroupStateSummaryRequest_PartitionData.__name__ = 'PartitionData'
-_ReadShareGroupStateSummaryRequest_PartitionData.__qualname__ = 'ReadShareGroupStateSummaryRequest.PartitionData'
-ReadShareGroupStateSummaryRequest.ReadStateSummaryData = _ReadShareGroupStateSummaryRequest_ReadStateSummaryData  # type: ignore[attr-defined]
-_ReadShareGroupStateSummaryRequest_ReadStateSummaryData.__name__ = 'ReadStateSummaryData'
-_ReadShareGroupStateSummaryRequest_ReadStateSummaryData.__qualname__ = 'ReadShareGroupStateSummaryRequest.ReadStateSummaryData'
+
 ReadShareGroupStateSummaryRequest.PartitionData = _ReadShareGroupStateSummaryRequest_PartitionData  # type: ignore[attr-defined]
 _ReadShareGroupStateSummaryRequest_PartitionData.__name__ = 'PartitionData'
 _ReadShareGroupStateSummaryRequest_PartitionData.__qualname__ = 'ReadShareGroupStateSummaryRequest.PartitionData'
@@ -319,7 +211,7 @@ _ReadShareGroupStateSummaryRequest_ReadStateSummaryData.__qualname__ = 'ReadShar
 class _ReadShareGroupStateSummaryResponse_PartitionResult:
     __slots__ = ('partition', 'error_code', 'error_message', 'state_epoch', 'start_offset', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('state_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None, state_epoch: Any = 0, start_offset: Any = 0) -> None:
         self.partition = partition
         self.error_code = error_code
@@ -327,17 +219,17 @@ class _ReadShareGroupStateSummaryResponse_PartitionResult:
         self.state_epoch = state_epoch
         self.start_offset = start_offset
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message and self.state_epoch == other.state_epoch and self.start_offset == other.start_offset  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateSummaryResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r})"
-    
+        return f"ReadShareGroupStateSummaryResponse.PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -351,7 +243,7 @@ class _ReadShareGroupStateSummaryResponse_PartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateSummaryResponse_PartitionResult":
         self = cls.__new__(cls)
@@ -371,27 +263,27 @@ class _ReadShareGroupStateSummaryResponse_PartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ReadShareGroupStateSummaryResponse_ReadStateSummaryResult:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ReadShareGroupStateSummaryResponse.ReadStateSummaryResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -404,7 +296,7 @@ class _ReadShareGroupStateSummaryResponse_ReadStateSummaryResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult":
         self = cls.__new__(cls)
@@ -425,118 +317,7 @@ class _ReadShareGroupStateSummaryResponse_ReadStateSummaryResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ReadShareGroupStateSummaryResponse_PartitionResult:
-    __slots__ = ('partition', 'error_code', 'error_message', 'state_epoch', 'start_offset', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('state_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None, state_epoch: Any = 0, start_offset: Any = 0) -> None:
-        self.partition = partition
-        self.error_code = error_code
-        self.error_message = error_message
-        self.state_epoch = state_epoch
-        self.start_offset = start_offset
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message and self.state_epoch == other.state_epoch and self.start_offset == other.start_offset  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateSummaryResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        w.int32(self.state_epoch)
-        w.int64(self.start_offset)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateSummaryResponse_PartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        self.state_epoch = r.int32()
-        self.start_offset = r.int64()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ReadShareGroupStateSummaryResponse_ReadStateSummaryResult:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ReadShareGroupStateSummaryResponse_PartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ReadShareGroupStateSummaryResponse:
     __slots__ = ('results', '_unknown_tagged_fields')
@@ -545,21 +326,21 @@ class ReadShareGroupStateSummaryResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ReadShareGroupStateSummaryResponse'
     SCHEMA = (('results', '[]ReadStateSummaryResult', (0, None), None, None),)
-    
+
     def __init__(self, *, results: Any = _MISSING) -> None:
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ReadShareGroupStateSummaryResponse(results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.results))
@@ -571,7 +352,7 @@ class ReadShareGroupStateSummaryResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ReadShareGroupStateSummaryResponse":
         self = cls.__new__(cls)
@@ -591,22 +372,16 @@ class ReadShareGroupStateSummaryResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ReadShareGroupStateSummaryResponse":
         return cls.decode(Reader(buf), version)
-    
-ReadShareGroupStateSummaryResponse.PartitionResult = _ReadShareGroupStateSummaryResponse_PartitionResult  # type: ignore[attr-defined]
-_ReadShareGroupStateSummaryResponse_PartitionResult.__name__ = 'PartitionResult'
-_ReadShareGroupStateSummaryResponse_PartitionResult.__qualname__ = 'ReadShareGroupStateSummaryResponse.PartitionResult'
-ReadShareGroupStateSummaryResponse.ReadStateSummaryResult = _ReadShareGroupStateSummaryResponse_ReadStateSummaryResult  # type: ignore[attr-defined]
-_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult.__name__ = 'ReadStateSummaryResult'
-_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult.__qualname__ = 'ReadShareGroupStateSummaryResponse.ReadStateSummaryResult'
+
 ReadShareGroupStateSummaryResponse.PartitionResult = _ReadShareGroupStateSummaryResponse_PartitionResult  # type: ignore[attr-defined]
 _ReadShareGroupStateSummaryResponse_PartitionResult.__name__ = 'PartitionResult'
 _ReadShareGroupStateSummaryResponse_PartitionResult.__qualname__ = 'ReadShareGroupStateSummaryResponse.PartitionResult'

@@ -35,23 +35,23 @@ class RemoveRaftVoterRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RemoveRaftVoterRequest'
     SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (0, None), None, None))
-    
+
     def __init__(self, *, cluster_id: Any = '', voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID) -> None:
         self.cluster_id = cluster_id
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RemoveRaftVoterRequest(cluster_id={self.cluster_id!r}, voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.cluster_id)
@@ -63,7 +63,7 @@ class RemoveRaftVoterRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RemoveRaftVoterRequest":
         self = cls.__new__(cls)
@@ -81,16 +81,15 @@ class RemoveRaftVoterRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RemoveRaftVoterRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class RemoveRaftVoterResponse:
@@ -100,23 +99,23 @@ class RemoveRaftVoterResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RemoveRaftVoterResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '') -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"RemoveRaftVoterResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -128,7 +127,7 @@ class RemoveRaftVoterResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "RemoveRaftVoterResponse":
         self = cls.__new__(cls)
@@ -146,12 +145,12 @@ class RemoveRaftVoterResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "RemoveRaftVoterResponse":
         return cls.decode(Reader(buf), version)

@@ -35,21 +35,21 @@ class SaslAuthenticateRequest:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'SaslAuthenticateRequest'
     SCHEMA = (('auth_bytes', 'bytes', (0, None), None, None),)
-    
+
     def __init__(self, *, auth_bytes: Any = b"") -> None:
         self.auth_bytes = auth_bytes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.auth_bytes == other.auth_bytes  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"SaslAuthenticateRequest(auth_bytes={self.auth_bytes!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         if self.auth_bytes is None:
@@ -64,7 +64,7 @@ class SaslAuthenticateRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "SaslAuthenticateRequest":
         self = cls.__new__(cls)
@@ -82,16 +82,15 @@ class SaslAuthenticateRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "SaslAuthenticateRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class SaslAuthenticateResponse:
@@ -101,24 +100,24 @@ class SaslAuthenticateResponse:
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'SaslAuthenticateResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('auth_bytes', 'bytes', (0, None), None, None), ('session_lifetime_ms', 'int64', (1, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, error_message: Any = '', auth_bytes: Any = b"", session_lifetime_ms: Any = 0) -> None:
         self.error_code = error_code
         self.error_message = error_message
         self.auth_bytes = auth_bytes
         self.session_lifetime_ms = session_lifetime_ms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.error_message == other.error_message and self.auth_bytes == other.auth_bytes and self.session_lifetime_ms == other.session_lifetime_ms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"SaslAuthenticateResponse(error_code={self.error_code!r}, error_message={self.error_message!r}, auth_bytes={self.auth_bytes!r}, session_lifetime_ms={self.session_lifetime_ms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
         w.int16(self.error_code)
@@ -140,7 +139,7 @@ class SaslAuthenticateResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "SaslAuthenticateResponse":
         self = cls.__new__(cls)
@@ -164,12 +163,12 @@ class SaslAuthenticateResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "SaslAuthenticateResponse":
         return cls.decode(Reader(buf), version)

@@ -35,26 +35,26 @@ class SaslHandshakeRequest:
     FLEXIBLE_VERSIONS = None
     NAME = 'SaslHandshakeRequest'
     SCHEMA = (('mechanism', 'string', (0, None), None, None),)
-    
+
     def __init__(self, *, mechanism: Any = '') -> None:
         self.mechanism = mechanism
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.mechanism == other.mechanism  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"SaslHandshakeRequest(mechanism={self.mechanism!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.mechanism is None:
             raise ValueError('non-nullable field Mechanism was set to null')
         w.string(self.mechanism)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "SaslHandshakeRequest":
         self = cls.__new__(cls)
@@ -63,16 +63,15 @@ class SaslHandshakeRequest:
         if self.mechanism is None:
             raise DecodeError('non-nullable field Mechanism was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "SaslHandshakeRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class SaslHandshakeResponse:
@@ -82,28 +81,28 @@ class SaslHandshakeResponse:
     FLEXIBLE_VERSIONS = None
     NAME = 'SaslHandshakeResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('mechanisms', '[]string', (0, None), None, None))
-    
+
     def __init__(self, *, error_code: Any = 0, mechanisms: Any = _MISSING) -> None:
         self.error_code = error_code
         self.mechanisms = [] if mechanisms is _MISSING else mechanisms
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.mechanisms == other.mechanisms  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"SaslHandshakeResponse(error_code={self.error_code!r}, mechanisms={self.mechanisms!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         w.int16(self.error_code)
         w.array_length(len(self.mechanisms))
         for _x in self.mechanisms:
             w.string(_x)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "SaslHandshakeResponse":
         self = cls.__new__(cls)
@@ -115,12 +114,12 @@ class SaslHandshakeResponse:
         else:
             self.mechanisms = [r.string() for _ in range(_n)]
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "SaslHandshakeResponse":
         return cls.decode(Reader(buf), version)

@@ -31,23 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ShareAcknowledgeRequest_AcknowledgementBatch:
     __slots__ = ('first_offset', 'last_offset', 'acknowledge_types', '_unknown_tagged_fields')
     SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('acknowledge_types', '[]int8', (0, None), None, None))
-    
+
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, acknowledge_types: Any = _MISSING) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
         self.acknowledge_types = [] if acknowledge_types is _MISSING else acknowledge_types
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.acknowledge_types == other.acknowledge_types  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareAcknowledgeRequest_AcknowledgementBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, acknowledge_types={self.acknowledge_types!r})"
-    
+        return f"ShareAcknowledgeRequest.AcknowledgementBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, acknowledge_types={self.acknowledge_types!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.first_offset)
@@ -61,7 +61,7 @@ class _ShareAcknowledgeRequest_AcknowledgementBatch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeRequest_AcknowledgementBatch":
         self = cls.__new__(cls)
@@ -83,27 +83,27 @@ class _ShareAcknowledgeRequest_AcknowledgementBatch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareAcknowledgeRequest_AcknowledgePartition:
     __slots__ = ('partition_index', 'acknowledgement_batches', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('acknowledgement_batches', '[]AcknowledgementBatch', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, acknowledgement_batches: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.acknowledgement_batches = [] if acknowledgement_batches is _MISSING else acknowledgement_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.acknowledgement_batches == other.acknowledgement_batches  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareAcknowledgeRequest_AcknowledgePartition(partition_index={self.partition_index!r}, acknowledgement_batches={self.acknowledgement_batches!r})"
-    
+        return f"ShareAcknowledgeRequest.AcknowledgePartition(partition_index={self.partition_index!r}, acknowledgement_batches={self.acknowledgement_batches!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -116,7 +116,7 @@ class _ShareAcknowledgeRequest_AcknowledgePartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeRequest_AcknowledgePartition":
         self = cls.__new__(cls)
@@ -137,27 +137,27 @@ class _ShareAcknowledgeRequest_AcknowledgePartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareAcknowledgeRequest_AcknowledgeTopic:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]AcknowledgePartition', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareAcknowledgeRequest_AcknowledgeTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ShareAcknowledgeRequest.AcknowledgeTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -170,7 +170,7 @@ class _ShareAcknowledgeRequest_AcknowledgeTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeRequest_AcknowledgeTopic":
         self = cls.__new__(cls)
@@ -191,172 +191,7 @@ class _ShareAcknowledgeRequest_AcknowledgeTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareAcknowledgeRequest_AcknowledgementBatch:
-    __slots__ = ('first_offset', 'last_offset', 'acknowledge_types', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('acknowledge_types', '[]int8', (0, None), None, None))
-    
-    def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, acknowledge_types: Any = _MISSING) -> None:
-        self.first_offset = first_offset
-        self.last_offset = last_offset
-        self.acknowledge_types = [] if acknowledge_types is _MISSING else acknowledge_types
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.acknowledge_types == other.acknowledge_types  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareAcknowledgeRequest_AcknowledgementBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, acknowledge_types={self.acknowledge_types!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.compact_array_length(len(self.acknowledge_types))
-        for _x in self.acknowledge_types:
-            w.int8(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeRequest_AcknowledgementBatch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.first_offset = r.int64()
-        self.last_offset = r.int64()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field AcknowledgeTypes was serialized as null')
-        else:
-            self.acknowledge_types = [r.int8() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareAcknowledgeRequest_AcknowledgePartition:
-    __slots__ = ('partition_index', 'acknowledgement_batches', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('acknowledgement_batches', '[]AcknowledgementBatch', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, acknowledgement_batches: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.acknowledgement_batches = [] if acknowledgement_batches is _MISSING else acknowledgement_batches
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.acknowledgement_batches == other.acknowledgement_batches  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareAcknowledgeRequest_AcknowledgePartition(partition_index={self.partition_index!r}, acknowledgement_batches={self.acknowledgement_batches!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.compact_array_length(len(self.acknowledgement_batches))
-        for _x in self.acknowledgement_batches:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeRequest_AcknowledgePartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field AcknowledgementBatches was serialized as null')
-        else:
-            self.acknowledgement_batches = [_ShareAcknowledgeRequest_AcknowledgementBatch.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareAcknowledgeRequest_AcknowledgeTopic:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]AcknowledgePartition', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareAcknowledgeRequest_AcknowledgeTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeRequest_AcknowledgeTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ShareAcknowledgeRequest_AcknowledgePartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareAcknowledgeRequest:
     __slots__ = ('group_id', 'member_id', 'share_session_epoch', 'topics', '_unknown_tagged_fields')
@@ -365,24 +200,24 @@ class ShareAcknowledgeRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareAcknowledgeRequest'
     SCHEMA = (('group_id', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('share_session_epoch', 'int32', (0, None), None, None), ('topics', '[]AcknowledgeTopic', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = None, member_id: Any = '', share_session_epoch: Any = 0, topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.member_id = member_id
         self.share_session_epoch = share_session_epoch
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id and self.share_session_epoch == other.share_session_epoch and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareAcknowledgeRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, share_session_epoch={self.share_session_epoch!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.group_id)
@@ -397,7 +232,7 @@ class ShareAcknowledgeRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareAcknowledgeRequest":
         self = cls.__new__(cls)
@@ -420,25 +255,16 @@ class ShareAcknowledgeRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareAcknowledgeRequest":
         return cls.decode(Reader(buf), version)
-    
-ShareAcknowledgeRequest.AcknowledgementBatch = _ShareAcknowledgeRequest_AcknowledgementBatch  # type: ignore[attr-defined]
-_ShareAcknowledgeRequest_AcknowledgementBatch.__name__ = 'AcknowledgementBatch'
-_ShareAcknowledgeRequest_AcknowledgementBatch.__qualname__ = 'ShareAcknowledgeRequest.AcknowledgementBatch'
-ShareAcknowledgeRequest.AcknowledgePartition = _ShareAcknowledgeRequest_AcknowledgePartition  # type: ignore[attr-defined]
-_ShareAcknowledgeRequest_AcknowledgePartition.__name__ = 'AcknowledgePartition'
-_ShareAcknowledgeRequest_AcknowledgePartition.__qualname__ = 'ShareAcknowledgeRequest.AcknowledgePartition'
-ShareAcknowledgeRequest.AcknowledgeTopic = _ShareAcknowledgeRequest_AcknowledgeTopic  # type: ignore[attr-defined]
-_ShareAcknowledgeRequest_AcknowledgeTopic.__name__ = 'AcknowledgeTopic'
-_ShareAcknowledgeRequest_AcknowledgeTopic.__qualname__ = 'ShareAcknowledgeRequest.AcknowledgeTopic'
+
 ShareAcknowledgeRequest.AcknowledgementBatch = _ShareAcknowledgeRequest_AcknowledgementBatch  # type: ignore[attr-defined]
 _ShareAcknowledgeRequest_AcknowledgementBatch.__name__ = 'AcknowledgementBatch'
 _ShareAcknowledgeRequest_AcknowledgementBatch.__qualname__ = 'ShareAcknowledgeRequest.AcknowledgementBatch'
@@ -453,22 +279,22 @@ _ShareAcknowledgeRequest_AcknowledgeTopic.__qualname__ = 'ShareAcknowledgeReques
 class _ShareAcknowledgeResponse_LeaderIdAndEpoch:
     __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareAcknowledgeResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"ShareAcknowledgeResponse.LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.leader_id)
@@ -479,7 +305,7 @@ class _ShareAcknowledgeResponse_LeaderIdAndEpoch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeResponse_LeaderIdAndEpoch":
         self = cls.__new__(cls)
@@ -496,29 +322,29 @@ class _ShareAcknowledgeResponse_LeaderIdAndEpoch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareAcknowledgeResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'error_message', 'current_leader', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('current_leader', 'LeaderIdAndEpoch', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = None, current_leader: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self.error_message = error_message
         self.current_leader = _ShareAcknowledgeResponse_LeaderIdAndEpoch() if current_leader is _MISSING else current_leader
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message and self.current_leader == other.current_leader  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareAcknowledgeResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, current_leader={self.current_leader!r})"
-    
+        return f"ShareAcknowledgeResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, current_leader={self.current_leader!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -531,7 +357,7 @@ class _ShareAcknowledgeResponse_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeResponse_PartitionData":
         self = cls.__new__(cls)
@@ -550,27 +376,27 @@ class _ShareAcknowledgeResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -583,7 +409,7 @@ class _ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse":
         self = cls.__new__(cls)
@@ -604,29 +430,29 @@ class _ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareAcknowledgeResponse_NodeEndpoint:
     __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self.rack = rack
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareAcknowledgeResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
+        return f"ShareAcknowledgeResponse.NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.node_id)
@@ -641,7 +467,7 @@ class _ShareAcknowledgeResponse_NodeEndpoint:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeResponse_NodeEndpoint":
         self = cls.__new__(cls)
@@ -662,221 +488,7 @@ class _ShareAcknowledgeResponse_NodeEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareAcknowledgeResponse_LeaderIdAndEpoch:
-    __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareAcknowledgeResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeResponse_LeaderIdAndEpoch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareAcknowledgeResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', 'error_message', 'current_leader', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('current_leader', 'LeaderIdAndEpoch', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = None, current_leader: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.error_message = error_message
-        self.current_leader = _ShareAcknowledgeResponse_LeaderIdAndEpoch() if current_leader is _MISSING else current_leader
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message and self.current_leader == other.current_leader  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareAcknowledgeResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, current_leader={self.current_leader!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        self.current_leader.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        self.current_leader = _ShareAcknowledgeResponse_LeaderIdAndEpoch.decode(r, version)
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ShareAcknowledgeResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareAcknowledgeResponse_NodeEndpoint:
-    __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self.rack = rack
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareAcknowledgeResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.node_id)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.int32(self.port)
-        w.compact_string(self.rack)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareAcknowledgeResponse_NodeEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.node_id = r.int32()
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.int32()
-        self.rack = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareAcknowledgeResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'responses', 'node_endpoints', '_unknown_tagged_fields')
@@ -885,7 +497,7 @@ class ShareAcknowledgeResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareAcknowledgeResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('responses', '[]ShareAcknowledgeTopicResponse', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, responses: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -893,17 +505,17 @@ class ShareAcknowledgeResponse:
         self.responses = [] if responses is _MISSING else responses
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.responses == other.responses and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareAcknowledgeResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, responses={self.responses!r}, node_endpoints={self.node_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -921,7 +533,7 @@ class ShareAcknowledgeResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareAcknowledgeResponse":
         self = cls.__new__(cls)
@@ -949,28 +561,16 @@ class ShareAcknowledgeResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareAcknowledgeResponse":
         return cls.decode(Reader(buf), version)
-    
-ShareAcknowledgeResponse.LeaderIdAndEpoch = _ShareAcknowledgeResponse_LeaderIdAndEpoch  # type: ignore[attr-defined]
-_ShareAcknowledgeResponse_LeaderIdAndEpoch.__name__ = 'LeaderIdAndEpoch'
-_ShareAcknowledgeResponse_LeaderIdAndEpoch.__qualname__ = 'ShareAcknowledgeResponse.LeaderIdAndEpoch'
-ShareAcknowledgeResponse.PartitionData = _ShareAcknowledgeResponse_PartitionData  # type: ignore[attr-defined]
-_ShareAcknowledgeResponse_PartitionData.__name__ = 'PartitionData'
-_ShareAcknowledgeResponse_PartitionData.__qualname__ = 'ShareAcknowledgeResponse.PartitionData'
-ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse = _ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse  # type: ignore[attr-defined]
-_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse.__name__ = 'ShareAcknowledgeTopicResponse'
-_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse.__qualname__ = 'ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse'
-ShareAcknowledgeResponse.NodeEndpoint = _ShareAcknowledgeResponse_NodeEndpoint  # type: ignore[attr-defined]
-_ShareAcknowledgeResponse_NodeEndpoint.__name__ = 'NodeEndpoint'
-_ShareAcknowledgeResponse_NodeEndpoint.__qualname__ = 'ShareAcknowledgeResponse.NodeEndpoint'
+
 ShareAcknowledgeResponse.LeaderIdAndEpoch = _ShareAcknowledgeResponse_LeaderIdAndEpoch  # type: ignore[attr-defined]
 _ShareAcknowledgeResponse_LeaderIdAndEpoch.__name__ = 'LeaderIdAndEpoch'
 _ShareAcknowledgeResponse_LeaderIdAndEpoch.__qualname__ = 'ShareAcknowledgeResponse.LeaderIdAndEpoch'

@@ -31,23 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _ShareFetchRequest_AcknowledgementBatch:
     __slots__ = ('first_offset', 'last_offset', 'acknowledge_types', '_unknown_tagged_fields')
     SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('acknowledge_types', '[]int8', (0, None), None, None))
-    
+
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, acknowledge_types: Any = _MISSING) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
         self.acknowledge_types = [] if acknowledge_types is _MISSING else acknowledge_types
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.acknowledge_types == other.acknowledge_types  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchRequest_AcknowledgementBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, acknowledge_types={self.acknowledge_types!r})"
-    
+        return f"ShareFetchRequest.AcknowledgementBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, acknowledge_types={self.acknowledge_types!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.first_offset)
@@ -61,7 +61,7 @@ class _ShareFetchRequest_AcknowledgementBatch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchRequest_AcknowledgementBatch":
         self = cls.__new__(cls)
@@ -83,28 +83,28 @@ class _ShareFetchRequest_AcknowledgementBatch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareFetchRequest_FetchPartition:
     __slots__ = ('partition_index', 'partition_max_bytes', 'acknowledgement_batches', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('partition_max_bytes', 'int32', (0, None), None, None), ('acknowledgement_batches', '[]AcknowledgementBatch', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, partition_max_bytes: Any = 0, acknowledgement_batches: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.partition_max_bytes = partition_max_bytes
         self.acknowledgement_batches = [] if acknowledgement_batches is _MISSING else acknowledgement_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.partition_max_bytes == other.partition_max_bytes and self.acknowledgement_batches == other.acknowledgement_batches  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchRequest_FetchPartition(partition_index={self.partition_index!r}, partition_max_bytes={self.partition_max_bytes!r}, acknowledgement_batches={self.acknowledgement_batches!r})"
-    
+        return f"ShareFetchRequest.FetchPartition(partition_index={self.partition_index!r}, partition_max_bytes={self.partition_max_bytes!r}, acknowledgement_batches={self.acknowledgement_batches!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -118,7 +118,7 @@ class _ShareFetchRequest_FetchPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchRequest_FetchPartition":
         self = cls.__new__(cls)
@@ -140,27 +140,27 @@ class _ShareFetchRequest_FetchPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareFetchRequest_FetchTopic:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]FetchPartition', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchRequest_FetchTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ShareFetchRequest.FetchTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -173,7 +173,7 @@ class _ShareFetchRequest_FetchTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchRequest_FetchTopic":
         self = cls.__new__(cls)
@@ -194,27 +194,27 @@ class _ShareFetchRequest_FetchTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareFetchRequest_ForgottenTopic:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchRequest_ForgottenTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ShareFetchRequest.ForgottenTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -227,7 +227,7 @@ class _ShareFetchRequest_ForgottenTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchRequest_ForgottenTopic":
         self = cls.__new__(cls)
@@ -248,229 +248,7 @@ class _ShareFetchRequest_ForgottenTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareFetchRequest_AcknowledgementBatch:
-    __slots__ = ('first_offset', 'last_offset', 'acknowledge_types', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('acknowledge_types', '[]int8', (0, None), None, None))
-    
-    def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, acknowledge_types: Any = _MISSING) -> None:
-        self.first_offset = first_offset
-        self.last_offset = last_offset
-        self.acknowledge_types = [] if acknowledge_types is _MISSING else acknowledge_types
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.acknowledge_types == other.acknowledge_types  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchRequest_AcknowledgementBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, acknowledge_types={self.acknowledge_types!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.compact_array_length(len(self.acknowledge_types))
-        for _x in self.acknowledge_types:
-            w.int8(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchRequest_AcknowledgementBatch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.first_offset = r.int64()
-        self.last_offset = r.int64()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field AcknowledgeTypes was serialized as null')
-        else:
-            self.acknowledge_types = [r.int8() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareFetchRequest_FetchPartition:
-    __slots__ = ('partition_index', 'partition_max_bytes', 'acknowledgement_batches', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('partition_max_bytes', 'int32', (0, None), None, None), ('acknowledgement_batches', '[]AcknowledgementBatch', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, partition_max_bytes: Any = 0, acknowledgement_batches: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.partition_max_bytes = partition_max_bytes
-        self.acknowledgement_batches = [] if acknowledgement_batches is _MISSING else acknowledgement_batches
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.partition_max_bytes == other.partition_max_bytes and self.acknowledgement_batches == other.acknowledgement_batches  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchRequest_FetchPartition(partition_index={self.partition_index!r}, partition_max_bytes={self.partition_max_bytes!r}, acknowledgement_batches={self.acknowledgement_batches!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int32(self.partition_max_bytes)
-        w.compact_array_length(len(self.acknowledgement_batches))
-        for _x in self.acknowledgement_batches:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchRequest_FetchPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.partition_max_bytes = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field AcknowledgementBatches was serialized as null')
-        else:
-            self.acknowledgement_batches = [_ShareFetchRequest_AcknowledgementBatch.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareFetchRequest_FetchTopic:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]FetchPartition', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchRequest_FetchTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchRequest_FetchTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ShareFetchRequest_FetchPartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareFetchRequest_ForgottenTopic:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchRequest_ForgottenTopic(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchRequest_ForgottenTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareFetchRequest:
     __slots__ = ('group_id', 'member_id', 'share_session_epoch', 'max_wait_ms', 'min_bytes', 'max_bytes', 'topics', 'forgotten_topics_data', '_unknown_tagged_fields')
@@ -479,7 +257,7 @@ class ShareFetchRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareFetchRequest'
     SCHEMA = (('group_id', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('share_session_epoch', 'int32', (0, None), None, None), ('max_wait_ms', 'int32', (0, None), None, None), ('min_bytes', 'int32', (0, None), None, None), ('max_bytes', 'int32', (0, None), None, None), ('topics', '[]FetchTopic', (0, None), None, None), ('forgotten_topics_data', '[]ForgottenTopic', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = None, member_id: Any = '', share_session_epoch: Any = 0, max_wait_ms: Any = 0, min_bytes: Any = 0, max_bytes: Any = 2147483647, topics: Any = _MISSING, forgotten_topics_data: Any = _MISSING) -> None:
         self.group_id = group_id
         self.member_id = member_id
@@ -490,17 +268,17 @@ class ShareFetchRequest:
         self.topics = [] if topics is _MISSING else topics
         self.forgotten_topics_data = [] if forgotten_topics_data is _MISSING else forgotten_topics_data
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id and self.share_session_epoch == other.share_session_epoch and self.max_wait_ms == other.max_wait_ms and self.min_bytes == other.min_bytes and self.max_bytes == other.max_bytes and self.topics == other.topics and self.forgotten_topics_data == other.forgotten_topics_data  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareFetchRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, share_session_epoch={self.share_session_epoch!r}, max_wait_ms={self.max_wait_ms!r}, min_bytes={self.min_bytes!r}, max_bytes={self.max_bytes!r}, topics={self.topics!r}, forgotten_topics_data={self.forgotten_topics_data!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.group_id)
@@ -521,7 +299,7 @@ class ShareFetchRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareFetchRequest":
         self = cls.__new__(cls)
@@ -552,28 +330,16 @@ class ShareFetchRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareFetchRequest":
         return cls.decode(Reader(buf), version)
-    
-ShareFetchRequest.AcknowledgementBatch = _ShareFetchRequest_AcknowledgementBatch  # type: ignore[attr-defined]
-_ShareFetchRequest_AcknowledgementBatch.__name__ = 'AcknowledgementBatch'
-_ShareFetchRequest_AcknowledgementBatch.__qualname__ = 'ShareFetchRequest.AcknowledgementBatch'
-ShareFetchRequest.FetchPartition = _ShareFetchRequest_FetchPartition  # type: ignore[attr-defined]
-_ShareFetchRequest_FetchPartition.__name__ = 'FetchPartition'
-_ShareFetchRequest_FetchPartition.__qualname__ = 'ShareFetchRequest.FetchPartition'
-ShareFetchRequest.FetchTopic = _ShareFetchRequest_FetchTopic  # type: ignore[attr-defined]
-_ShareFetchRequest_FetchTopic.__name__ = 'FetchTopic'
-_ShareFetchRequest_FetchTopic.__qualname__ = 'ShareFetchRequest.FetchTopic'
-ShareFetchRequest.ForgottenTopic = _ShareFetchRequest_ForgottenTopic  # type: ignore[attr-defined]
-_ShareFetchRequest_ForgottenTopic.__name__ = 'ForgottenTopic'
-_ShareFetchRequest_ForgottenTopic.__qualname__ = 'ShareFetchRequest.ForgottenTopic'
+
 ShareFetchRequest.AcknowledgementBatch = _ShareFetchRequest_AcknowledgementBatch  # type: ignore[attr-defined]
 _ShareFetchRequest_AcknowledgementBatch.__name__ = 'AcknowledgementBatch'
 _ShareFetchRequest_AcknowledgementBatch.__qualname__ = 'ShareFetchRequest.AcknowledgementBatch'
@@ -591,22 +357,22 @@ _ShareFetchRequest_ForgottenTopic.__qualname__ = 'ShareFetchRequest.ForgottenTop
 class _ShareFetchResponse_LeaderIdAndEpoch:
     __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
     SCHEMA = (('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
+        return f"ShareFetchResponse.LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.leader_id)
@@ -617,7 +383,7 @@ class _ShareFetchResponse_LeaderIdAndEpoch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_LeaderIdAndEpoch":
         self = cls.__new__(cls)
@@ -634,28 +400,28 @@ class _ShareFetchResponse_LeaderIdAndEpoch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareFetchResponse_AcquiredRecords:
     __slots__ = ('first_offset', 'last_offset', 'delivery_count', '_unknown_tagged_fields')
     SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('delivery_count', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_count: Any = 0) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
         self.delivery_count = delivery_count
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchResponse_AcquiredRecords(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_count={self.delivery_count!r})"
-    
+        return f"ShareFetchResponse.AcquiredRecords(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_count={self.delivery_count!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.first_offset)
@@ -667,7 +433,7 @@ class _ShareFetchResponse_AcquiredRecords:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_AcquiredRecords":
         self = cls.__new__(cls)
@@ -685,12 +451,12 @@ class _ShareFetchResponse_AcquiredRecords:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareFetchResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'error_message', 'acknowledge_error_code', 'acknowledge_error_message', 'current_leader', 'records', 'acquired_records', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('acknowledge_error_code', 'int16', (0, None), None, None), ('acknowledge_error_message', 'string', (0, None), (0, None), None), ('current_leader', 'LeaderIdAndEpoch', (0, None), None, None), ('records', 'records', (0, None), (0, None), None), ('acquired_records', '[]AcquiredRecords', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = None, acknowledge_error_code: Any = 0, acknowledge_error_message: Any = None, current_leader: Any = _MISSING, records: Any = None, acquired_records: Any = _MISSING) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -701,17 +467,17 @@ class _ShareFetchResponse_PartitionData:
         self.records = records
         self.acquired_records = [] if acquired_records is _MISSING else acquired_records
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message and self.acknowledge_error_code == other.acknowledge_error_code and self.acknowledge_error_message == other.acknowledge_error_message and self.current_leader == other.current_leader and self.records == other.records and self.acquired_records == other.acquired_records  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, acknowledge_error_code={self.acknowledge_error_code!r}, acknowledge_error_message={self.acknowledge_error_message!r}, current_leader={self.current_leader!r}, records={self.records!r}, acquired_records={self.acquired_records!r})"
-    
+        return f"ShareFetchResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, acknowledge_error_code={self.acknowledge_error_code!r}, acknowledge_error_message={self.acknowledge_error_message!r}, current_leader={self.current_leader!r}, records={self.records!r}, acquired_records={self.acquired_records!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -730,7 +496,7 @@ class _ShareFetchResponse_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_PartitionData":
         self = cls.__new__(cls)
@@ -757,27 +523,27 @@ class _ShareFetchResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareFetchResponse_ShareFetchableTopicResponse:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchResponse_ShareFetchableTopicResponse(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ShareFetchResponse.ShareFetchableTopicResponse(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -790,7 +556,7 @@ class _ShareFetchResponse_ShareFetchableTopicResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_ShareFetchableTopicResponse":
         self = cls.__new__(cls)
@@ -811,29 +577,29 @@ class _ShareFetchResponse_ShareFetchableTopicResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareFetchResponse_NodeEndpoint:
     __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self.rack = rack
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareFetchResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
+        return f"ShareFetchResponse.NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.node_id)
@@ -848,7 +614,7 @@ class _ShareFetchResponse_NodeEndpoint:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_NodeEndpoint":
         self = cls.__new__(cls)
@@ -869,290 +635,7 @@ class _ShareFetchResponse_NodeEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareFetchResponse_LeaderIdAndEpoch:
-    __slots__ = ('leader_id', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, leader_id: Any = 0, leader_epoch: Any = 0) -> None:
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchResponse_LeaderIdAndEpoch(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_LeaderIdAndEpoch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareFetchResponse_AcquiredRecords:
-    __slots__ = ('first_offset', 'last_offset', 'delivery_count', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('delivery_count', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_count: Any = 0) -> None:
-        self.first_offset = first_offset
-        self.last_offset = last_offset
-        self.delivery_count = delivery_count
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchResponse_AcquiredRecords(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_count={self.delivery_count!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.int16(self.delivery_count)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_AcquiredRecords":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.first_offset = r.int64()
-        self.last_offset = r.int64()
-        self.delivery_count = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareFetchResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', 'error_message', 'acknowledge_error_code', 'acknowledge_error_message', 'current_leader', 'records', 'acquired_records', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('acknowledge_error_code', 'int16', (0, None), None, None), ('acknowledge_error_message', 'string', (0, None), (0, None), None), ('current_leader', 'LeaderIdAndEpoch', (0, None), None, None), ('records', 'records', (0, None), (0, None), None), ('acquired_records', '[]AcquiredRecords', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = None, acknowledge_error_code: Any = 0, acknowledge_error_message: Any = None, current_leader: Any = _MISSING, records: Any = None, acquired_records: Any = _MISSING) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.error_message = error_message
-        self.acknowledge_error_code = acknowledge_error_code
-        self.acknowledge_error_message = acknowledge_error_message
-        self.current_leader = _ShareFetchResponse_LeaderIdAndEpoch() if current_leader is _MISSING else current_leader
-        self.records = records
-        self.acquired_records = [] if acquired_records is _MISSING else acquired_records
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.error_message == other.error_message and self.acknowledge_error_code == other.acknowledge_error_code and self.acknowledge_error_message == other.acknowledge_error_message and self.current_leader == other.current_leader and self.records == other.records and self.acquired_records == other.acquired_records  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, acknowledge_error_code={self.acknowledge_error_code!r}, acknowledge_error_message={self.acknowledge_error_message!r}, current_leader={self.current_leader!r}, records={self.records!r}, acquired_records={self.acquired_records!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        w.int16(self.acknowledge_error_code)
-        w.compact_string(self.acknowledge_error_message)
-        self.current_leader.encode(w, version)
-        w.compact_bytes(self.records)
-        w.compact_array_length(len(self.acquired_records))
-        for _x in self.acquired_records:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        self.acknowledge_error_code = r.int16()
-        self.acknowledge_error_message = r.compact_string()
-        self.current_leader = _ShareFetchResponse_LeaderIdAndEpoch.decode(r, version)
-        self.records = r.compact_records()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field AcquiredRecords was serialized as null')
-        else:
-            self.acquired_records = [_ShareFetchResponse_AcquiredRecords.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareFetchResponse_ShareFetchableTopicResponse:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchResponse_ShareFetchableTopicResponse(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_ShareFetchableTopicResponse":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_ShareFetchResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareFetchResponse_NodeEndpoint:
-    __slots__ = ('node_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self.rack = rack
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareFetchResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.node_id)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.int32(self.port)
-        w.compact_string(self.rack)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareFetchResponse_NodeEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.node_id = r.int32()
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.int32()
-        self.rack = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareFetchResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'responses', 'node_endpoints', '_unknown_tagged_fields')
@@ -1161,7 +644,7 @@ class ShareFetchResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareFetchResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('responses', '[]ShareFetchableTopicResponse', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, responses: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -1169,17 +652,17 @@ class ShareFetchResponse:
         self.responses = [] if responses is _MISSING else responses
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.responses == other.responses and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareFetchResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, responses={self.responses!r}, node_endpoints={self.node_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -1197,7 +680,7 @@ class ShareFetchResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareFetchResponse":
         self = cls.__new__(cls)
@@ -1225,31 +708,16 @@ class ShareFetchResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareFetchResponse":
         return cls.decode(Reader(buf), version)
-    
-ShareFetchResponse.LeaderIdAndEpoch = _ShareFetchResponse_LeaderIdAndEpoch  # type: ignore[attr-defined]
-_ShareFetchResponse_LeaderIdAndEpoch.__name__ = 'LeaderIdAndEpoch'
-_ShareFetchResponse_LeaderIdAndEpoch.__qualname__ = 'ShareFetchResponse.LeaderIdAndEpoch'
-ShareFetchResponse.AcquiredRecords = _ShareFetchResponse_AcquiredRecords  # type: ignore[attr-defined]
-_ShareFetchResponse_AcquiredRecords.__name__ = 'AcquiredRecords'
-_ShareFetchResponse_AcquiredRecords.__qualname__ = 'ShareFetchResponse.AcquiredRecords'
-ShareFetchResponse.PartitionData = _ShareFetchResponse_PartitionData  # type: ignore[attr-defined]
-_ShareFetchResponse_PartitionData.__name__ = 'PartitionData'
-_ShareFetchResponse_PartitionData.__qualname__ = 'ShareFetchResponse.PartitionData'
-ShareFetchResponse.ShareFetchableTopicResponse = _ShareFetchResponse_ShareFetchableTopicResponse  # type: ignore[attr-defined]
-_ShareFetchResponse_ShareFetchableTopicResponse.__name__ = 'ShareFetchableTopicResponse'
-_ShareFetchResponse_ShareFetchableTopicResponse.__qualname__ = 'ShareFetchResponse.ShareFetchableTopicResponse'
-ShareFetchResponse.NodeEndpoint = _ShareFetchResponse_NodeEndpoint  # type: ignore[attr-defined]
-_ShareFetchResponse_NodeEndpoint.__name__ = 'NodeEndpoint'
-_ShareFetchResponse_NodeEndpoint.__qualname__ = 'ShareFetchResponse.NodeEndpoint'
+
 ShareFetchResponse.LeaderIdAndEpoch = _ShareFetchResponse_LeaderIdAndEpoch  # type: ignore[attr-defined]
 _ShareFetchResponse_LeaderIdAndEpoch.__name__ = 'LeaderIdAndEpoch'
 _ShareFetchResponse_LeaderIdAndEpoch.__qualname__ = 'ShareFetchResponse.LeaderIdAndEpoch'

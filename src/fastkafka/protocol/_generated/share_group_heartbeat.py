@@ -35,7 +35,7 @@ class ShareGroupHeartbeatRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupHeartbeatRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('member_id', 'string', (0, None), None, None), ('member_epoch', 'int32', (0, None), None, None), ('rack_id', 'string', (0, None), (0, None), None), ('subscribed_topic_names', '[]string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, group_id: Any = '', member_id: Any = '', member_epoch: Any = 0, rack_id: Any = None, subscribed_topic_names: Any = None) -> None:
         self.group_id = group_id
         self.member_id = member_id
@@ -43,17 +43,17 @@ class ShareGroupHeartbeatRequest:
         self.rack_id = rack_id
         self.subscribed_topic_names = subscribed_topic_names
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.member_id == other.member_id and self.member_epoch == other.member_epoch and self.rack_id == other.rack_id and self.subscribed_topic_names == other.subscribed_topic_names  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupHeartbeatRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, member_epoch={self.member_epoch!r}, rack_id={self.rack_id!r}, subscribed_topic_names={self.subscribed_topic_names!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.group_id is None:
@@ -76,7 +76,7 @@ class ShareGroupHeartbeatRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupHeartbeatRequest":
         self = cls.__new__(cls)
@@ -104,37 +104,36 @@ class ShareGroupHeartbeatRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupHeartbeatRequest":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ShareGroupHeartbeatResponse_TopicPartitions:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareGroupHeartbeatResponse_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"ShareGroupHeartbeatResponse.TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -147,7 +146,7 @@ class _ShareGroupHeartbeatResponse_TopicPartitions:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareGroupHeartbeatResponse_TopicPartitions":
         self = cls.__new__(cls)
@@ -168,26 +167,26 @@ class _ShareGroupHeartbeatResponse_TopicPartitions:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _ShareGroupHeartbeatResponse_Assignment:
     __slots__ = ('topic_partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_partitions', '[]TopicPartitions', (0, None), None, None),)
-    
+
     def __init__(self, *, topic_partitions: Any = _MISSING) -> None:
         self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareGroupHeartbeatResponse_Assignment(topic_partitions={self.topic_partitions!r})"
-    
+        return f"ShareGroupHeartbeatResponse.Assignment(topic_partitions={self.topic_partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.topic_partitions))
@@ -199,7 +198,7 @@ class _ShareGroupHeartbeatResponse_Assignment:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareGroupHeartbeatResponse_Assignment":
         self = cls.__new__(cls)
@@ -219,112 +218,7 @@ class _ShareGroupHeartbeatResponse_Assignment:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareGroupHeartbeatResponse_TopicPartitions:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareGroupHeartbeatResponse_TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupHeartbeatResponse_TopicPartitions":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _ShareGroupHeartbeatResponse_Assignment:
-    __slots__ = ('topic_partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_partitions', '[]TopicPartitions', (0, None), None, None),)
-    
-    def __init__(self, *, topic_partitions: Any = _MISSING) -> None:
-        self.topic_partitions = [] if topic_partitions is _MISSING else topic_partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_partitions == other.topic_partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareGroupHeartbeatResponse_Assignment(topic_partitions={self.topic_partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.compact_array_length(len(self.topic_partitions))
-        for _x in self.topic_partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupHeartbeatResponse_Assignment":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field TopicPartitions was serialized as null')
-        else:
-            self.topic_partitions = [_ShareGroupHeartbeatResponse_TopicPartitions.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareGroupHeartbeatResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'member_id', 'member_epoch', 'heartbeat_interval_ms', 'assignment', '_unknown_tagged_fields')
@@ -333,7 +227,7 @@ class ShareGroupHeartbeatResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupHeartbeatResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('member_epoch', 'int32', (0, None), None, None), ('heartbeat_interval_ms', 'int32', (0, None), None, None), ('assignment', 'Assignment', (0, None), (0, None), None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, member_id: Any = None, member_epoch: Any = 0, heartbeat_interval_ms: Any = 0, assignment: Any = None) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -343,17 +237,17 @@ class ShareGroupHeartbeatResponse:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.assignment = assignment
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.member_id == other.member_id and self.member_epoch == other.member_epoch and self.heartbeat_interval_ms == other.heartbeat_interval_ms and self.assignment == other.assignment  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareGroupHeartbeatResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, member_id={self.member_id!r}, member_epoch={self.member_epoch!r}, heartbeat_interval_ms={self.heartbeat_interval_ms!r}, assignment={self.assignment!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -373,7 +267,7 @@ class ShareGroupHeartbeatResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareGroupHeartbeatResponse":
         self = cls.__new__(cls)
@@ -395,22 +289,16 @@ class ShareGroupHeartbeatResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareGroupHeartbeatResponse":
         return cls.decode(Reader(buf), version)
-    
-ShareGroupHeartbeatResponse.TopicPartitions = _ShareGroupHeartbeatResponse_TopicPartitions  # type: ignore[attr-defined]
-_ShareGroupHeartbeatResponse_TopicPartitions.__name__ = 'TopicPartitions'
-_ShareGroupHeartbeatResponse_TopicPartitions.__qualname__ = 'ShareGroupHeartbeatResponse.TopicPartitions'
-ShareGroupHeartbeatResponse.Assignment = _ShareGroupHeartbeatResponse_Assignment  # type: ignore[attr-defined]
-_ShareGroupHeartbeatResponse_Assignment.__name__ = 'Assignment'
-_ShareGroupHeartbeatResponse_Assignment.__qualname__ = 'ShareGroupHeartbeatResponse.Assignment'
+
 ShareGroupHeartbeatResponse.TopicPartitions = _ShareGroupHeartbeatResponse_TopicPartitions  # type: ignore[attr-defined]
 _ShareGroupHeartbeatResponse_TopicPartitions.__name__ = 'TopicPartitions'
 _ShareGroupHeartbeatResponse_TopicPartitions.__qualname__ = 'ShareGroupHeartbeatResponse.TopicPartitions'

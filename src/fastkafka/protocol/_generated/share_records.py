@@ -35,30 +35,30 @@ class ShareSnapshotKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareSnapshotKey'
     SCHEMA = (('group_id', 'string', (0, 0), None, None), ('topic_id', 'uuid', (0, 0), None, None), ('partition', 'int32', (0, 0), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topic_id: Any = _ZERO_UUID, partition: Any = 0) -> None:
         self.group_id = group_id
         self.topic_id = topic_id
         self.partition = partition
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topic_id == other.topic_id and self.partition == other.partition  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareSnapshotKey(group_id={self.group_id!r}, topic_id={self.topic_id!r}, partition={self.partition!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
         w.uuid(self.topic_id)
         w.int32(self.partition)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareSnapshotKey":
         self = cls.__new__(cls)
@@ -69,39 +69,38 @@ class ShareSnapshotKey:
         self.topic_id = r.uuid()
         self.partition = r.int32()
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareSnapshotKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ShareSnapshotValue_StateBatch:
     __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
     SCHEMA = (('first_offset', 'int64', (0, 0), None, None), ('last_offset', 'int64', (0, 0), None, None), ('delivery_state', 'int8', (0, 0), None, None), ('delivery_count', 'int16', (0, 0), None, None))
-    
+
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
         self.delivery_state = delivery_state
         self.delivery_count = delivery_count
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_state == other.delivery_state and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareSnapshotValue_StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
-    
+        return f"ShareSnapshotValue.StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.first_offset)
@@ -114,7 +113,7 @@ class _ShareSnapshotValue_StateBatch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareSnapshotValue_StateBatch":
         self = cls.__new__(cls)
@@ -133,61 +132,7 @@ class _ShareSnapshotValue_StateBatch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareSnapshotValue_StateBatch:
-    __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, 0), None, None), ('last_offset', 'int64', (0, 0), None, None), ('delivery_state', 'int8', (0, 0), None, None), ('delivery_count', 'int16', (0, 0), None, None))
-    
-    def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
-        self.first_offset = first_offset
-        self.last_offset = last_offset
-        self.delivery_state = delivery_state
-        self.delivery_count = delivery_count
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_state == other.delivery_state and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareSnapshotValue_StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.int8(self.delivery_state)
-        w.int16(self.delivery_count)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareSnapshotValue_StateBatch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.first_offset = r.int64()
-        self.last_offset = r.int64()
-        self.delivery_state = r.int8()
-        self.delivery_count = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareSnapshotValue:
     __slots__ = ('snapshot_epoch', 'state_epoch', 'leader_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
@@ -196,7 +141,7 @@ class ShareSnapshotValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareSnapshotValue'
     SCHEMA = (('snapshot_epoch', 'uint16', (0, 0), None, None), ('state_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, 0), None, None), ('state_batches', '[]StateBatch', (0, 0), None, None))
-    
+
     def __init__(self, *, snapshot_epoch: Any = 0, state_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
         self.snapshot_epoch = snapshot_epoch
         self.state_epoch = state_epoch
@@ -204,17 +149,17 @@ class ShareSnapshotValue:
         self.start_offset = start_offset
         self.state_batches = [] if state_batches is _MISSING else state_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.snapshot_epoch == other.snapshot_epoch and self.state_epoch == other.state_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareSnapshotValue(snapshot_epoch={self.snapshot_epoch!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uint16(self.snapshot_epoch)
@@ -230,7 +175,7 @@ class ShareSnapshotValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareSnapshotValue":
         self = cls.__new__(cls)
@@ -254,19 +199,16 @@ class ShareSnapshotValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareSnapshotValue":
         return cls.decode(Reader(buf), version)
-    
-ShareSnapshotValue.StateBatch = _ShareSnapshotValue_StateBatch  # type: ignore[attr-defined]
-_ShareSnapshotValue_StateBatch.__name__ = 'StateBatch'
-_ShareSnapshotValue_StateBatch.__qualname__ = 'ShareSnapshotValue.StateBatch'
+
 ShareSnapshotValue.StateBatch = _ShareSnapshotValue_StateBatch  # type: ignore[attr-defined]
 _ShareSnapshotValue_StateBatch.__name__ = 'StateBatch'
 _ShareSnapshotValue_StateBatch.__qualname__ = 'ShareSnapshotValue.StateBatch'
@@ -279,30 +221,30 @@ class ShareUpdateKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareUpdateKey'
     SCHEMA = (('group_id', 'string', (1, 1), None, None), ('topic_id', 'uuid', (1, 1), None, None), ('partition', 'int32', (1, 1), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topic_id: Any = _ZERO_UUID, partition: Any = 0) -> None:
         self.group_id = group_id
         self.topic_id = topic_id
         self.partition = partition
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topic_id == other.topic_id and self.partition == other.partition  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareUpdateKey(group_id={self.group_id!r}, topic_id={self.topic_id!r}, partition={self.partition!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         w.string(self.group_id)
         w.uuid(self.topic_id)
         w.int32(self.partition)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareUpdateKey":
         self = cls.__new__(cls)
@@ -313,39 +255,38 @@ class ShareUpdateKey:
         self.topic_id = r.uuid()
         self.partition = r.int32()
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareUpdateKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _ShareUpdateValue_StateBatch:
     __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
     SCHEMA = (('first_offset', 'int64', (0, 0), None, None), ('last_offset', 'int64', (0, 0), None, None), ('delivery_state', 'int8', (0, 0), None, None), ('delivery_count', 'int16', (0, 0), None, None))
-    
+
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
         self.delivery_state = delivery_state
         self.delivery_count = delivery_count
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_state == other.delivery_state and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_ShareUpdateValue_StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
-    
+        return f"ShareUpdateValue.StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.first_offset)
@@ -358,7 +299,7 @@ class _ShareUpdateValue_StateBatch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ShareUpdateValue_StateBatch":
         self = cls.__new__(cls)
@@ -377,61 +318,7 @@ class _ShareUpdateValue_StateBatch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _ShareUpdateValue_StateBatch:
-    __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, 0), None, None), ('last_offset', 'int64', (0, 0), None, None), ('delivery_state', 'int8', (0, 0), None, None), ('delivery_count', 'int16', (0, 0), None, None))
-    
-    def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
-        self.first_offset = first_offset
-        self.last_offset = last_offset
-        self.delivery_state = delivery_state
-        self.delivery_count = delivery_count
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_state == other.delivery_state and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_ShareUpdateValue_StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.int8(self.delivery_state)
-        w.int16(self.delivery_count)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareUpdateValue_StateBatch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.first_offset = r.int64()
-        self.last_offset = r.int64()
-        self.delivery_state = r.int8()
-        self.delivery_count = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class ShareUpdateValue:
     __slots__ = ('snapshot_epoch', 'leader_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
@@ -440,24 +327,24 @@ class ShareUpdateValue:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareUpdateValue'
     SCHEMA = (('snapshot_epoch', 'uint16', (0, 0), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, 0), None, None), ('state_batches', '[]StateBatch', (0, 0), None, None))
-    
+
     def __init__(self, *, snapshot_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
         self.snapshot_epoch = snapshot_epoch
         self.leader_epoch = leader_epoch
         self.start_offset = start_offset
         self.state_batches = [] if state_batches is _MISSING else state_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.snapshot_epoch == other.snapshot_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"ShareUpdateValue(snapshot_epoch={self.snapshot_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uint16(self.snapshot_epoch)
@@ -472,7 +359,7 @@ class ShareUpdateValue:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareUpdateValue":
         self = cls.__new__(cls)
@@ -495,19 +382,16 @@ class ShareUpdateValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ShareUpdateValue":
         return cls.decode(Reader(buf), version)
-    
-ShareUpdateValue.StateBatch = _ShareUpdateValue_StateBatch  # type: ignore[attr-defined]
-_ShareUpdateValue_StateBatch.__name__ = 'StateBatch'
-_ShareUpdateValue_StateBatch.__qualname__ = 'ShareUpdateValue.StateBatch'
+
 ShareUpdateValue.StateBatch = _ShareUpdateValue_StateBatch  # type: ignore[attr-defined]
 _ShareUpdateValue_StateBatch.__name__ = 'StateBatch'
 _ShareUpdateValue_StateBatch.__qualname__ = 'ShareUpdateValue.StateBatch'

@@ -31,84 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _SyncGroupRequest_SyncGroupRequestAssignment:
     __slots__ = ('member_id', 'assignment', '_unknown_tagged_fields')
     SCHEMA = (('member_id', 'string', (0, None), None, None), ('assignment', 'bytes', (0, None), None, None))
-    
-    def __init__(self, *, member_id: Any = '', assignment: Any = b"") -> None:
-        self.member_id = member_id
-        self.assignment = assignment
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.member_id == other.member_id and self.assignment == other.assignment  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_SyncGroupRequest_SyncGroupRequestAssignment(member_id={self.member_id!r}, assignment={self.assignment!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if self.member_id is None:
-            raise ValueError('non-nullable field MemberId was set to null')
-        if flexible:
-            w.compact_string(self.member_id)
-        else:
-            w.string(self.member_id)
-        if self.assignment is None:
-            raise ValueError('non-nullable field Assignment was set to null')
-        if flexible:
-            w.compact_bytes(self.assignment)
-        else:
-            w.bytes_(self.assignment)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_SyncGroupRequest_SyncGroupRequestAssignment":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.member_id = (r.compact_string() if flexible else r.string())
-        if self.member_id is None:
-            raise DecodeError('non-nullable field MemberId was serialized as null')
-        self.assignment = (r.compact_bytes() if flexible else r.bytes_())
-        if self.assignment is None:
-            raise DecodeError('non-nullable field Assignment was serialized as null')
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _SyncGroupRequest_SyncGroupRequestAssignment:
-    __slots__ = ('member_id', 'assignment', '_unknown_tagged_fields')
-    SCHEMA = (('member_id', 'string', (0, None), None, None), ('assignment', 'bytes', (0, None), None, None))
-    
     def __init__(self, *, member_id: Any = '', assignment: Any = b"") -> None:
         self.member_id = member_id
         self.assignment = assignment
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.member_id == other.member_id and self.assignment == other.assignment  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_SyncGroupRequest_SyncGroupRequestAssignment(member_id={self.member_id!r}, assignment={self.assignment!r})"
-    
+        return f"SyncGroupRequest.SyncGroupRequestAssignment(member_id={self.member_id!r}, assignment={self.assignment!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.member_id is None:
@@ -129,7 +67,7 @@ class _SyncGroupRequest_SyncGroupRequestAssignment:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_SyncGroupRequest_SyncGroupRequestAssignment":
         self = cls.__new__(cls)
@@ -150,7 +88,7 @@ class _SyncGroupRequest_SyncGroupRequestAssignment:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class SyncGroupRequest:
     __slots__ = ('group_id', 'generation_id', 'member_id', 'group_instance_id', 'protocol_type', 'protocol_name', 'assignments', '_unknown_tagged_fields')
@@ -159,7 +97,7 @@ class SyncGroupRequest:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'SyncGroupRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('generation_id', 'int32', (0, None), None, None), ('member_id', 'string', (0, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('protocol_type', 'string', (5, None), (5, None), None), ('protocol_name', 'string', (5, None), (5, None), None), ('assignments', '[]SyncGroupRequestAssignment', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', generation_id: Any = 0, member_id: Any = '', group_instance_id: Any = None, protocol_type: Any = None, protocol_name: Any = None, assignments: Any = _MISSING) -> None:
         self.group_id = group_id
         self.generation_id = generation_id
@@ -169,17 +107,17 @@ class SyncGroupRequest:
         self.protocol_name = protocol_name
         self.assignments = [] if assignments is _MISSING else assignments
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.generation_id == other.generation_id and self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.protocol_type == other.protocol_type and self.protocol_name == other.protocol_name and self.assignments == other.assignments  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"SyncGroupRequest(group_id={self.group_id!r}, generation_id={self.generation_id!r}, member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, protocol_type={self.protocol_type!r}, protocol_name={self.protocol_name!r}, assignments={self.assignments!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if self.group_id is None:
@@ -218,7 +156,7 @@ class SyncGroupRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "SyncGroupRequest":
         self = cls.__new__(cls)
@@ -257,19 +195,16 @@ class SyncGroupRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "SyncGroupRequest":
         return cls.decode(Reader(buf), version)
-    
-SyncGroupRequest.SyncGroupRequestAssignment = _SyncGroupRequest_SyncGroupRequestAssignment  # type: ignore[attr-defined]
-_SyncGroupRequest_SyncGroupRequestAssignment.__name__ = 'SyncGroupRequestAssignment'
-_SyncGroupRequest_SyncGroupRequestAssignment.__qualname__ = 'SyncGroupRequest.SyncGroupRequestAssignment'
+
 SyncGroupRequest.SyncGroupRequestAssignment = _SyncGroupRequest_SyncGroupRequestAssignment  # type: ignore[attr-defined]
 _SyncGroupRequest_SyncGroupRequestAssignment.__name__ = 'SyncGroupRequestAssignment'
 _SyncGroupRequest_SyncGroupRequestAssignment.__qualname__ = 'SyncGroupRequest.SyncGroupRequestAssignment'
@@ -282,7 +217,7 @@ class SyncGroupResponse:
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'SyncGroupResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('error_code', 'int16', (0, None), None, None), ('protocol_type', 'string', (5, None), (5, None), None), ('protocol_name', 'string', (5, None), (5, None), None), ('assignment', 'bytes', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, protocol_type: Any = None, protocol_name: Any = None, assignment: Any = b"") -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
@@ -290,17 +225,17 @@ class SyncGroupResponse:
         self.protocol_name = protocol_name
         self.assignment = assignment
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.protocol_type == other.protocol_type and self.protocol_name == other.protocol_name and self.assignment == other.assignment  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"SyncGroupResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, protocol_type={self.protocol_type!r}, protocol_name={self.protocol_name!r}, assignment={self.assignment!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         if version >= 1:
@@ -322,7 +257,7 @@ class SyncGroupResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "SyncGroupResponse":
         self = cls.__new__(cls)
@@ -353,12 +288,12 @@ class SyncGroupResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "SyncGroupResponse":
         return cls.decode(Reader(buf), version)

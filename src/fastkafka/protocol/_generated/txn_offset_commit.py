@@ -31,24 +31,24 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition:
     __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'committed_metadata', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('committed_offset', 'int64', (0, None), None, None), ('committed_leader_epoch', 'int32', (2, None), None, None), ('committed_metadata', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, committed_metadata: Any = '') -> None:
         self.partition_index = partition_index
         self.committed_offset = committed_offset
         self.committed_leader_epoch = committed_leader_epoch
         self.committed_metadata = committed_metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.committed_metadata == other.committed_metadata  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, committed_metadata={self.committed_metadata!r})"
-    
+        return f"TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, committed_metadata={self.committed_metadata!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int32(self.partition_index)
@@ -65,7 +65,7 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition":
         self = cls.__new__(cls)
@@ -87,27 +87,27 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]TxnOffsetCommitRequestPartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if self.name is None:
@@ -128,7 +128,7 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic":
         self = cls.__new__(cls)
@@ -151,132 +151,7 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition:
-    __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'committed_metadata', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('committed_offset', 'int64', (0, None), None, None), ('committed_leader_epoch', 'int32', (2, None), None, None), ('committed_metadata', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, committed_metadata: Any = '') -> None:
-        self.partition_index = partition_index
-        self.committed_offset = committed_offset
-        self.committed_leader_epoch = committed_leader_epoch
-        self.committed_metadata = committed_metadata
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.committed_metadata == other.committed_metadata  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, committed_metadata={self.committed_metadata!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        w.int32(self.partition_index)
-        w.int64(self.committed_offset)
-        if version >= 2:
-            w.int32(self.committed_leader_epoch)
-        if flexible:
-            w.compact_string(self.committed_metadata)
-        else:
-            w.string(self.committed_metadata)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.partition_index = r.int32()
-        self.committed_offset = r.int64()
-        if version >= 2:
-            self.committed_leader_epoch = r.int32()
-        else:
-            self.committed_leader_epoch = -1
-        self.committed_metadata = (r.compact_string() if flexible else r.string())
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]TxnOffsetCommitRequestPartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class TxnOffsetCommitRequest:
     __slots__ = ('transactional_id', 'group_id', 'producer_id', 'producer_epoch', 'generation_id', 'member_id', 'group_instance_id', 'topics', '_unknown_tagged_fields')
@@ -285,7 +160,7 @@ class TxnOffsetCommitRequest:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'TxnOffsetCommitRequest'
     SCHEMA = (('transactional_id', 'string', (0, None), None, None), ('group_id', 'string', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('generation_id', 'int32', (3, None), None, None), ('member_id', 'string', (3, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('topics', '[]TxnOffsetCommitRequestTopic', (0, None), None, None))
-    
+
     def __init__(self, *, transactional_id: Any = '', group_id: Any = '', producer_id: Any = 0, producer_epoch: Any = 0, generation_id: Any = -1, member_id: Any = '', group_instance_id: Any = None, topics: Any = _MISSING) -> None:
         self.transactional_id = transactional_id
         self.group_id = group_id
@@ -296,17 +171,17 @@ class TxnOffsetCommitRequest:
         self.group_instance_id = group_instance_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id and self.group_id == other.group_id and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.generation_id == other.generation_id and self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"TxnOffsetCommitRequest(transactional_id={self.transactional_id!r}, group_id={self.group_id!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, generation_id={self.generation_id!r}, member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if self.transactional_id is None:
@@ -349,7 +224,7 @@ class TxnOffsetCommitRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "TxnOffsetCommitRequest":
         self = cls.__new__(cls)
@@ -391,22 +266,16 @@ class TxnOffsetCommitRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "TxnOffsetCommitRequest":
         return cls.decode(Reader(buf), version)
-    
-TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition = _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition  # type: ignore[attr-defined]
-_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition.__name__ = 'TxnOffsetCommitRequestPartition'
-_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition.__qualname__ = 'TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition'
-TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic = _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic  # type: ignore[attr-defined]
-_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic.__name__ = 'TxnOffsetCommitRequestTopic'
-_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic.__qualname__ = 'TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic'
+
 TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition = _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition  # type: ignore[attr-defined]
 _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition.__name__ = 'TxnOffsetCommitRequestPartition'
 _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition.__qualname__ = 'TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition'
@@ -418,22 +287,22 @@ _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic.__qualname__ = 'TxnOffsetCom
 class _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition:
     __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
+        return f"TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int32(self.partition_index)
@@ -444,7 +313,7 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition":
         self = cls.__new__(cls)
@@ -461,27 +330,27 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]TxnOffsetCommitResponsePartition', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         if self.name is None:
@@ -502,7 +371,7 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic":
         self = cls.__new__(cls)
@@ -525,119 +394,7 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition:
-    __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]TxnOffsetCommitResponsePartition', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class TxnOffsetCommitResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
@@ -646,22 +403,22 @@ class TxnOffsetCommitResponse:
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'TxnOffsetCommitResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('topics', '[]TxnOffsetCommitResponseTopic', (0, None), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, topics: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"TxnOffsetCommitResponse(throttle_time_ms={self.throttle_time_ms!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
         w.int32(self.throttle_time_ms)
@@ -677,7 +434,7 @@ class TxnOffsetCommitResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "TxnOffsetCommitResponse":
         self = cls.__new__(cls)
@@ -698,22 +455,16 @@ class TxnOffsetCommitResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "TxnOffsetCommitResponse":
         return cls.decode(Reader(buf), version)
-    
-TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition = _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition  # type: ignore[attr-defined]
-_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition.__name__ = 'TxnOffsetCommitResponsePartition'
-_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition.__qualname__ = 'TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition'
-TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic = _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic  # type: ignore[attr-defined]
-_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic.__name__ = 'TxnOffsetCommitResponseTopic'
-_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic.__qualname__ = 'TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic'
+
 TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition = _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition  # type: ignore[attr-defined]
 _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition.__name__ = 'TxnOffsetCommitResponsePartition'
 _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition.__qualname__ = 'TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition'

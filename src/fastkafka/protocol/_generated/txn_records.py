@@ -35,26 +35,26 @@ class TransactionLogKey:
     FLEXIBLE_VERSIONS = None
     NAME = 'TransactionLogKey'
     SCHEMA = (('transactional_id', 'string', (0, 0), None, None),)
-    
+
     def __init__(self, *, transactional_id: Any = '') -> None:
         self.transactional_id = transactional_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.transactional_id == other.transactional_id  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"TransactionLogKey(transactional_id={self.transactional_id!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         if self.transactional_id is None:
             raise ValueError('non-nullable field TransactionalId was set to null')
         w.string(self.transactional_id)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "TransactionLogKey":
         self = cls.__new__(cls)
@@ -63,37 +63,36 @@ class TransactionLogKey:
         if self.transactional_id is None:
             raise DecodeError('non-nullable field TransactionalId was serialized as null')
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "TransactionLogKey":
         return cls.decode(Reader(buf), version)
-    
 
 
 class _TransactionLogValue_PartitionsSchema:
     __slots__ = ('topic', 'partition_ids', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partition_ids', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, topic: Any = '', partition_ids: Any = _MISSING) -> None:
         self.topic = topic
         self.partition_ids = [] if partition_ids is _MISSING else partition_ids
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic == other.topic and self.partition_ids == other.partition_ids  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_TransactionLogValue_PartitionsSchema(topic={self.topic!r}, partition_ids={self.partition_ids!r})"
-    
+        return f"TransactionLogValue.PartitionsSchema(topic={self.topic!r}, partition_ids={self.partition_ids!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.topic is None:
@@ -114,7 +113,7 @@ class _TransactionLogValue_PartitionsSchema:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_TransactionLogValue_PartitionsSchema":
         self = cls.__new__(cls)
@@ -137,71 +136,7 @@ class _TransactionLogValue_PartitionsSchema:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _TransactionLogValue_PartitionsSchema:
-    __slots__ = ('topic', 'partition_ids', '_unknown_tagged_fields')
-    SCHEMA = (('topic', 'string', (0, None), None, None), ('partition_ids', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, topic: Any = '', partition_ids: Any = _MISSING) -> None:
-        self.topic = topic
-        self.partition_ids = [] if partition_ids is _MISSING else partition_ids
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic == other.topic and self.partition_ids == other.partition_ids  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_TransactionLogValue_PartitionsSchema(topic={self.topic!r}, partition_ids={self.partition_ids!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.topic is None:
-            raise ValueError('non-nullable field Topic was set to null')
-        if flexible:
-            w.compact_string(self.topic)
-        else:
-            w.string(self.topic)
-        if flexible:
-            w.compact_array_length(len(self.partition_ids))
-        else:
-            w.array_length(len(self.partition_ids))
-        for _x in self.partition_ids:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_TransactionLogValue_PartitionsSchema":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.topic = (r.compact_string() if flexible else r.string())
-        if self.topic is None:
-            raise DecodeError('non-nullable field Topic was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionIds was serialized as null')
-        else:
-            self.partition_ids = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class TransactionLogValue:
     __slots__ = ('producer_id', 'previous_producer_id', 'next_producer_id', 'producer_epoch', 'transaction_timeout_ms', 'transaction_status', 'transaction_partitions', 'transaction_last_update_timestamp_ms', 'transaction_start_timestamp_ms', 'client_transaction_version', '_unknown_tagged_fields')
@@ -210,7 +145,7 @@ class TransactionLogValue:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'TransactionLogValue'
     SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('previous_producer_id', 'int64', (1, None), None, 0), ('next_producer_id', 'int64', (1, None), None, 1), ('producer_epoch', 'int16', (0, None), None, None), ('transaction_timeout_ms', 'int32', (0, None), None, None), ('transaction_status', 'int8', (0, None), None, None), ('transaction_partitions', '[]PartitionsSchema', (0, None), (0, None), None), ('transaction_last_update_timestamp_ms', 'int64', (0, None), None, None), ('transaction_start_timestamp_ms', 'int64', (0, None), None, None), ('client_transaction_version', 'int16', (1, None), None, 2))
-    
+
     def __init__(self, *, producer_id: Any = 0, previous_producer_id: Any = -1, next_producer_id: Any = -1, producer_epoch: Any = 0, transaction_timeout_ms: Any = 0, transaction_status: Any = 0, transaction_partitions: Any = _MISSING, transaction_last_update_timestamp_ms: Any = 0, transaction_start_timestamp_ms: Any = 0, client_transaction_version: Any = 0) -> None:
         self.producer_id = producer_id
         self.previous_producer_id = previous_producer_id
@@ -223,17 +158,17 @@ class TransactionLogValue:
         self.transaction_start_timestamp_ms = transaction_start_timestamp_ms
         self.client_transaction_version = client_transaction_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.producer_id == other.producer_id and self.previous_producer_id == other.previous_producer_id and self.next_producer_id == other.next_producer_id and self.producer_epoch == other.producer_epoch and self.transaction_timeout_ms == other.transaction_timeout_ms and self.transaction_status == other.transaction_status and self.transaction_partitions == other.transaction_partitions and self.transaction_last_update_timestamp_ms == other.transaction_last_update_timestamp_ms and self.transaction_start_timestamp_ms == other.transaction_start_timestamp_ms and self.client_transaction_version == other.client_transaction_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"TransactionLogValue(producer_id={self.producer_id!r}, previous_producer_id={self.previous_producer_id!r}, next_producer_id={self.next_producer_id!r}, producer_epoch={self.producer_epoch!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, transaction_status={self.transaction_status!r}, transaction_partitions={self.transaction_partitions!r}, transaction_last_update_timestamp_ms={self.transaction_last_update_timestamp_ms!r}, transaction_start_timestamp_ms={self.transaction_start_timestamp_ms!r}, client_transaction_version={self.client_transaction_version!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int64(self.producer_id)
@@ -254,6 +189,12 @@ class TransactionLogValue:
                 _x.encode(w, version)
         w.int64(self.transaction_last_update_timestamp_ms)
         w.int64(self.transaction_start_timestamp_ms)
+        if not (version >= 1) and self.previous_producer_id != -1:
+            raise ValueError('field PreviousProducerId is not supported in version %d of TransactionLogValue' % version)
+        if not (version >= 1) and self.next_producer_id != -1:
+            raise ValueError('field NextProducerId is not supported in version %d of TransactionLogValue' % version)
+        if not (version >= 1) and self.client_transaction_version != 0:
+            raise ValueError('field ClientTransactionVersion is not supported in version %d of TransactionLogValue' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if (version >= 1) and self.previous_producer_id != -1:
@@ -281,7 +222,7 @@ class TransactionLogValue:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "TransactionLogValue":
         self = cls.__new__(cls)
@@ -325,19 +266,16 @@ class TransactionLogValue:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "TransactionLogValue":
         return cls.decode(Reader(buf), version)
-    
-TransactionLogValue.PartitionsSchema = _TransactionLogValue_PartitionsSchema  # type: ignore[attr-defined]
-_TransactionLogValue_PartitionsSchema.__name__ = 'PartitionsSchema'
-_TransactionLogValue_PartitionsSchema.__qualname__ = 'TransactionLogValue.PartitionsSchema'
+
 TransactionLogValue.PartitionsSchema = _TransactionLogValue_PartitionsSchema  # type: ignore[attr-defined]
 _TransactionLogValue_PartitionsSchema.__name__ = 'PartitionsSchema'
 _TransactionLogValue_PartitionsSchema.__qualname__ = 'TransactionLogValue.PartitionsSchema'

@@ -31,94 +31,24 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _UpdateFeaturesRequest_FeatureUpdateKey:
     __slots__ = ('feature', 'max_version_level', 'allow_downgrade', 'upgrade_type', '_unknown_tagged_fields')
     SCHEMA = (('feature', 'string', (0, None), None, None), ('max_version_level', 'int16', (0, None), None, None), ('allow_downgrade', 'bool', (0, 0), None, None), ('upgrade_type', 'int8', (1, None), None, None))
-    
-    def __init__(self, *, feature: Any = '', max_version_level: Any = 0, allow_downgrade: Any = False, upgrade_type: Any = 1) -> None:
-        self.feature = feature
-        self.max_version_level = max_version_level
-        self.allow_downgrade = allow_downgrade
-        self.upgrade_type = upgrade_type
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.feature == other.feature and self.max_version_level == other.max_version_level and self.allow_downgrade == other.allow_downgrade and self.upgrade_type == other.upgrade_type  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_UpdateFeaturesRequest_FeatureUpdateKey(feature={self.feature!r}, max_version_level={self.max_version_level!r}, allow_downgrade={self.allow_downgrade!r}, upgrade_type={self.upgrade_type!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.feature is None:
-            raise ValueError('non-nullable field Feature was set to null')
-        w.compact_string(self.feature)
-        w.int16(self.max_version_level)
-        if version <= 0:
-            w.boolean(self.allow_downgrade)
-        elif self.allow_downgrade != False:
-            raise ValueError('field AllowDowngrade is not supported in version %d of UpdateFeaturesRequest' % version)
-        if version >= 1:
-            w.int8(self.upgrade_type)
-        elif self.upgrade_type != 1:
-            raise ValueError('field UpgradeType is not supported in version %d of UpdateFeaturesRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateFeaturesRequest_FeatureUpdateKey":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.feature = r.compact_string()
-        if self.feature is None:
-            raise DecodeError('non-nullable field Feature was serialized as null')
-        self.max_version_level = r.int16()
-        if version <= 0:
-            self.allow_downgrade = r.boolean()
-        else:
-            self.allow_downgrade = False
-        if version >= 1:
-            self.upgrade_type = r.int8()
-        else:
-            self.upgrade_type = 1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
-class _UpdateFeaturesRequest_FeatureUpdateKey:
-    __slots__ = ('feature', 'max_version_level', 'allow_downgrade', 'upgrade_type', '_unknown_tagged_fields')
-    SCHEMA = (('feature', 'string', (0, None), None, None), ('max_version_level', 'int16', (0, None), None, None), ('allow_downgrade', 'bool', (0, 0), None, None), ('upgrade_type', 'int8', (1, None), None, None))
-    
     def __init__(self, *, feature: Any = '', max_version_level: Any = 0, allow_downgrade: Any = False, upgrade_type: Any = 1) -> None:
         self.feature = feature
         self.max_version_level = max_version_level
         self.allow_downgrade = allow_downgrade
         self.upgrade_type = upgrade_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.feature == other.feature and self.max_version_level == other.max_version_level and self.allow_downgrade == other.allow_downgrade and self.upgrade_type == other.upgrade_type  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_UpdateFeaturesRequest_FeatureUpdateKey(feature={self.feature!r}, max_version_level={self.max_version_level!r}, allow_downgrade={self.allow_downgrade!r}, upgrade_type={self.upgrade_type!r})"
-    
+        return f"UpdateFeaturesRequest.FeatureUpdateKey(feature={self.feature!r}, max_version_level={self.max_version_level!r}, allow_downgrade={self.allow_downgrade!r}, upgrade_type={self.upgrade_type!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.feature is None:
@@ -139,7 +69,7 @@ class _UpdateFeaturesRequest_FeatureUpdateKey:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_UpdateFeaturesRequest_FeatureUpdateKey":
         self = cls.__new__(cls)
@@ -166,7 +96,7 @@ class _UpdateFeaturesRequest_FeatureUpdateKey:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class UpdateFeaturesRequest:
     __slots__ = ('timeout_ms', 'feature_updates', 'validate_only', '_unknown_tagged_fields')
@@ -175,23 +105,23 @@ class UpdateFeaturesRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'UpdateFeaturesRequest'
     SCHEMA = (('timeout_ms', 'int32', (0, None), None, None), ('feature_updates', '[]FeatureUpdateKey', (0, None), None, None), ('validate_only', 'bool', (1, None), None, None))
-    
+
     def __init__(self, *, timeout_ms: Any = 60000, feature_updates: Any = _MISSING, validate_only: Any = False) -> None:
         self.timeout_ms = timeout_ms
         self.feature_updates = [] if feature_updates is _MISSING else feature_updates
         self.validate_only = validate_only
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.timeout_ms == other.timeout_ms and self.feature_updates == other.feature_updates and self.validate_only == other.validate_only  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"UpdateFeaturesRequest(timeout_ms={self.timeout_ms!r}, feature_updates={self.feature_updates!r}, validate_only={self.validate_only!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.timeout_ms)
@@ -208,7 +138,7 @@ class UpdateFeaturesRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UpdateFeaturesRequest":
         self = cls.__new__(cls)
@@ -233,19 +163,16 @@ class UpdateFeaturesRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "UpdateFeaturesRequest":
         return cls.decode(Reader(buf), version)
-    
-UpdateFeaturesRequest.FeatureUpdateKey = _UpdateFeaturesRequest_FeatureUpdateKey  # type: ignore[attr-defined]
-_UpdateFeaturesRequest_FeatureUpdateKey.__name__ = 'FeatureUpdateKey'
-_UpdateFeaturesRequest_FeatureUpdateKey.__qualname__ = 'UpdateFeaturesRequest.FeatureUpdateKey'
+
 UpdateFeaturesRequest.FeatureUpdateKey = _UpdateFeaturesRequest_FeatureUpdateKey  # type: ignore[attr-defined]
 _UpdateFeaturesRequest_FeatureUpdateKey.__name__ = 'FeatureUpdateKey'
 _UpdateFeaturesRequest_FeatureUpdateKey.__qualname__ = 'UpdateFeaturesRequest.FeatureUpdateKey'
@@ -254,23 +181,23 @@ _UpdateFeaturesRequest_FeatureUpdateKey.__qualname__ = 'UpdateFeaturesRequest.Fe
 class _UpdateFeaturesResponse_UpdatableFeatureResult:
     __slots__ = ('feature', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('feature', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, feature: Any = '', error_code: Any = 0, error_message: Any = '') -> None:
         self.feature = feature
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.feature == other.feature and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_UpdateFeaturesResponse_UpdatableFeatureResult(feature={self.feature!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"UpdateFeaturesResponse.UpdatableFeatureResult(feature={self.feature!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.feature is None:
@@ -284,7 +211,7 @@ class _UpdateFeaturesResponse_UpdatableFeatureResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_UpdateFeaturesResponse_UpdatableFeatureResult":
         self = cls.__new__(cls)
@@ -304,62 +231,7 @@ class _UpdateFeaturesResponse_UpdatableFeatureResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _UpdateFeaturesResponse_UpdatableFeatureResult:
-    __slots__ = ('feature', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('feature', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, feature: Any = '', error_code: Any = 0, error_message: Any = '') -> None:
-        self.feature = feature
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.feature == other.feature and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_UpdateFeaturesResponse_UpdatableFeatureResult(feature={self.feature!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.feature is None:
-            raise ValueError('non-nullable field Feature was set to null')
-        w.compact_string(self.feature)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateFeaturesResponse_UpdatableFeatureResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.feature = r.compact_string()
-        if self.feature is None:
-            raise DecodeError('non-nullable field Feature was serialized as null')
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class UpdateFeaturesResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'results', '_unknown_tagged_fields')
@@ -368,24 +240,24 @@ class UpdateFeaturesResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'UpdateFeaturesResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('results', '[]UpdatableFeatureResult', (0, 1), None, None))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '', results: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"UpdateFeaturesResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -401,7 +273,7 @@ class UpdateFeaturesResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UpdateFeaturesResponse":
         self = cls.__new__(cls)
@@ -427,19 +299,16 @@ class UpdateFeaturesResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "UpdateFeaturesResponse":
         return cls.decode(Reader(buf), version)
-    
-UpdateFeaturesResponse.UpdatableFeatureResult = _UpdateFeaturesResponse_UpdatableFeatureResult  # type: ignore[attr-defined]
-_UpdateFeaturesResponse_UpdatableFeatureResult.__name__ = 'UpdatableFeatureResult'
-_UpdateFeaturesResponse_UpdatableFeatureResult.__qualname__ = 'UpdateFeaturesResponse.UpdatableFeatureResult'
+
 UpdateFeaturesResponse.UpdatableFeatureResult = _UpdateFeaturesResponse_UpdatableFeatureResult  # type: ignore[attr-defined]
 _UpdateFeaturesResponse_UpdatableFeatureResult.__name__ = 'UpdatableFeatureResult'
 _UpdateFeaturesResponse_UpdatableFeatureResult.__qualname__ = 'UpdateFeaturesResponse.UpdatableFeatureResult'

@@ -31,23 +31,23 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _UpdateRaftVoterRequest_Listener:
     __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
         self.name = name
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_UpdateRaftVoterRequest_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"UpdateRaftVoterRequest.Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.name is None:
@@ -63,7 +63,7 @@ class _UpdateRaftVoterRequest_Listener:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_UpdateRaftVoterRequest_Listener":
         self = cls.__new__(cls)
@@ -85,27 +85,27 @@ class _UpdateRaftVoterRequest_Listener:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _UpdateRaftVoterRequest_KRaftVersionFeature:
     __slots__ = ('min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
     SCHEMA = (('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
         self.min_supported_version = min_supported_version
         self.max_supported_version = max_supported_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_UpdateRaftVoterRequest_KRaftVersionFeature(min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
+        return f"UpdateRaftVoterRequest.KRaftVersionFeature(min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.min_supported_version)
@@ -116,7 +116,7 @@ class _UpdateRaftVoterRequest_KRaftVersionFeature:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_UpdateRaftVoterRequest_KRaftVersionFeature":
         self = cls.__new__(cls)
@@ -133,114 +133,7 @@ class _UpdateRaftVoterRequest_KRaftVersionFeature:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _UpdateRaftVoterRequest_Listener:
-    __slots__ = ('name', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', host: Any = '', port: Any = 0) -> None:
-        self.name = name
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_UpdateRaftVoterRequest_Listener(name={self.name!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.uint16(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateRaftVoterRequest_Listener":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.uint16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _UpdateRaftVoterRequest_KRaftVersionFeature:
-    __slots__ = ('min_supported_version', 'max_supported_version', '_unknown_tagged_fields')
-    SCHEMA = (('min_supported_version', 'int16', (0, None), None, None), ('max_supported_version', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, min_supported_version: Any = 0, max_supported_version: Any = 0) -> None:
-        self.min_supported_version = min_supported_version
-        self.max_supported_version = max_supported_version
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.min_supported_version == other.min_supported_version and self.max_supported_version == other.max_supported_version  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_UpdateRaftVoterRequest_KRaftVersionFeature(min_supported_version={self.min_supported_version!r}, max_supported_version={self.max_supported_version!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int16(self.min_supported_version)
-        w.int16(self.max_supported_version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateRaftVoterRequest_KRaftVersionFeature":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.min_supported_version = r.int16()
-        self.max_supported_version = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class UpdateRaftVoterRequest:
     __slots__ = ('cluster_id', 'current_leader_epoch', 'voter_id', 'voter_directory_id', 'listeners', 'k_raft_version_feature', '_unknown_tagged_fields')
@@ -249,7 +142,7 @@ class UpdateRaftVoterRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'UpdateRaftVoterRequest'
     SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('current_leader_epoch', 'int32', (0, None), None, None), ('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (0, None), None, None), ('listeners', '[]Listener', (0, None), None, None), ('k_raft_version_feature', 'KRaftVersionFeature', (0, None), None, None))
-    
+
     def __init__(self, *, cluster_id: Any = '', current_leader_epoch: Any = 0, voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID, listeners: Any = _MISSING, k_raft_version_feature: Any = _MISSING) -> None:
         self.cluster_id = cluster_id
         self.current_leader_epoch = current_leader_epoch
@@ -258,17 +151,17 @@ class UpdateRaftVoterRequest:
         self.listeners = [] if listeners is _MISSING else listeners
         self.k_raft_version_feature = _UpdateRaftVoterRequest_KRaftVersionFeature() if k_raft_version_feature is _MISSING else k_raft_version_feature
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.current_leader_epoch == other.current_leader_epoch and self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id and self.listeners == other.listeners and self.k_raft_version_feature == other.k_raft_version_feature  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"UpdateRaftVoterRequest(cluster_id={self.cluster_id!r}, current_leader_epoch={self.current_leader_epoch!r}, voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r}, listeners={self.listeners!r}, k_raft_version_feature={self.k_raft_version_feature!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.cluster_id)
@@ -285,7 +178,7 @@ class UpdateRaftVoterRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UpdateRaftVoterRequest":
         self = cls.__new__(cls)
@@ -310,22 +203,16 @@ class UpdateRaftVoterRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "UpdateRaftVoterRequest":
         return cls.decode(Reader(buf), version)
-    
-UpdateRaftVoterRequest.Listener = _UpdateRaftVoterRequest_Listener  # type: ignore[attr-defined]
-_UpdateRaftVoterRequest_Listener.__name__ = 'Listener'
-_UpdateRaftVoterRequest_Listener.__qualname__ = 'UpdateRaftVoterRequest.Listener'
-UpdateRaftVoterRequest.KRaftVersionFeature = _UpdateRaftVoterRequest_KRaftVersionFeature  # type: ignore[attr-defined]
-_UpdateRaftVoterRequest_KRaftVersionFeature.__name__ = 'KRaftVersionFeature'
-_UpdateRaftVoterRequest_KRaftVersionFeature.__qualname__ = 'UpdateRaftVoterRequest.KRaftVersionFeature'
+
 UpdateRaftVoterRequest.Listener = _UpdateRaftVoterRequest_Listener  # type: ignore[attr-defined]
 _UpdateRaftVoterRequest_Listener.__name__ = 'Listener'
 _UpdateRaftVoterRequest_Listener.__qualname__ = 'UpdateRaftVoterRequest.Listener'
@@ -337,24 +224,24 @@ _UpdateRaftVoterRequest_KRaftVersionFeature.__qualname__ = 'UpdateRaftVoterReque
 class _UpdateRaftVoterResponse_CurrentLeader:
     __slots__ = ('leader_id', 'leader_epoch', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, leader_id: Any = -1, leader_epoch: Any = -1, host: Any = '', port: Any = 0) -> None:
         self.leader_id = leader_id
         self.leader_epoch = leader_epoch
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_UpdateRaftVoterResponse_CurrentLeader(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"UpdateRaftVoterResponse.CurrentLeader(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.leader_id)
@@ -369,7 +256,7 @@ class _UpdateRaftVoterResponse_CurrentLeader:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_UpdateRaftVoterResponse_CurrentLeader":
         self = cls.__new__(cls)
@@ -390,65 +277,7 @@ class _UpdateRaftVoterResponse_CurrentLeader:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _UpdateRaftVoterResponse_CurrentLeader:
-    __slots__ = ('leader_id', 'leader_epoch', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, leader_id: Any = -1, leader_epoch: Any = -1, host: Any = '', port: Any = 0) -> None:
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_UpdateRaftVoterResponse_CurrentLeader(leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        w.compact_string(self.host)
-        w.int32(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateRaftVoterResponse_CurrentLeader":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        self.host = r.compact_string()
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        self.port = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class UpdateRaftVoterResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'current_leader', '_unknown_tagged_fields')
@@ -457,23 +286,23 @@ class UpdateRaftVoterResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'UpdateRaftVoterResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('current_leader', 'CurrentLeader', (0, None), None, 0))
-    
+
     def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, current_leader: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.current_leader = _UpdateRaftVoterResponse_CurrentLeader() if current_leader is _MISSING else current_leader
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.current_leader == other.current_leader  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"UpdateRaftVoterResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, current_leader={self.current_leader!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
@@ -491,7 +320,7 @@ class UpdateRaftVoterResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UpdateRaftVoterResponse":
         self = cls.__new__(cls)
@@ -514,19 +343,16 @@ class UpdateRaftVoterResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "UpdateRaftVoterResponse":
         return cls.decode(Reader(buf), version)
-    
-UpdateRaftVoterResponse.CurrentLeader = _UpdateRaftVoterResponse_CurrentLeader  # type: ignore[attr-defined]
-_UpdateRaftVoterResponse_CurrentLeader.__name__ = 'CurrentLeader'
-_UpdateRaftVoterResponse_CurrentLeader.__qualname__ = 'UpdateRaftVoterResponse.CurrentLeader'
+
 UpdateRaftVoterResponse.CurrentLeader = _UpdateRaftVoterResponse_CurrentLeader  # type: ignore[attr-defined]
 _UpdateRaftVoterResponse_CurrentLeader.__name__ = 'CurrentLeader'
 _UpdateRaftVoterResponse_CurrentLeader.__qualname__ = 'UpdateRaftVoterResponse.CurrentLeader'

@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _VoteRequest_PartitionData:
     __slots__ = ('partition_index', 'candidate_epoch', 'candidate_id', 'candidate_directory_id', 'voter_directory_id', 'last_offset_epoch', 'last_offset', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('candidate_epoch', 'int32', (0, None), None, None), ('candidate_id', 'int32', (0, None), None, None), ('candidate_directory_id', 'uuid', (1, None), None, None), ('voter_directory_id', 'uuid', (1, None), None, None), ('last_offset_epoch', 'int32', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, candidate_epoch: Any = 0, candidate_id: Any = 0, candidate_directory_id: Any = _ZERO_UUID, voter_directory_id: Any = _ZERO_UUID, last_offset_epoch: Any = 0, last_offset: Any = 0) -> None:
         self.partition_index = partition_index
         self.candidate_epoch = candidate_epoch
@@ -41,17 +41,17 @@ class _VoteRequest_PartitionData:
         self.last_offset_epoch = last_offset_epoch
         self.last_offset = last_offset
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.candidate_epoch == other.candidate_epoch and self.candidate_id == other.candidate_id and self.candidate_directory_id == other.candidate_directory_id and self.voter_directory_id == other.voter_directory_id and self.last_offset_epoch == other.last_offset_epoch and self.last_offset == other.last_offset  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_VoteRequest_PartitionData(partition_index={self.partition_index!r}, candidate_epoch={self.candidate_epoch!r}, candidate_id={self.candidate_id!r}, candidate_directory_id={self.candidate_directory_id!r}, voter_directory_id={self.voter_directory_id!r}, last_offset_epoch={self.last_offset_epoch!r}, last_offset={self.last_offset!r})"
-    
+        return f"VoteRequest.PartitionData(partition_index={self.partition_index!r}, candidate_epoch={self.candidate_epoch!r}, candidate_id={self.candidate_id!r}, candidate_directory_id={self.candidate_directory_id!r}, voter_directory_id={self.voter_directory_id!r}, last_offset_epoch={self.last_offset_epoch!r}, last_offset={self.last_offset!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -69,7 +69,7 @@ class _VoteRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_VoteRequest_PartitionData":
         self = cls.__new__(cls)
@@ -97,27 +97,27 @@ class _VoteRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _VoteRequest_TopicData:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_VoteRequest_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"VoteRequest.TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.topic_name is None:
@@ -132,7 +132,7 @@ class _VoteRequest_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_VoteRequest_TopicData":
         self = cls.__new__(cls)
@@ -155,136 +155,7 @@ class _VoteRequest_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _VoteRequest_PartitionData:
-    __slots__ = ('partition_index', 'candidate_epoch', 'candidate_id', 'candidate_directory_id', 'voter_directory_id', 'last_offset_epoch', 'last_offset', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('candidate_epoch', 'int32', (0, None), None, None), ('candidate_id', 'int32', (0, None), None, None), ('candidate_directory_id', 'uuid', (1, None), None, None), ('voter_directory_id', 'uuid', (1, None), None, None), ('last_offset_epoch', 'int32', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, candidate_epoch: Any = 0, candidate_id: Any = 0, candidate_directory_id: Any = _ZERO_UUID, voter_directory_id: Any = _ZERO_UUID, last_offset_epoch: Any = 0, last_offset: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.candidate_epoch = candidate_epoch
-        self.candidate_id = candidate_id
-        self.candidate_directory_id = candidate_directory_id
-        self.voter_directory_id = voter_directory_id
-        self.last_offset_epoch = last_offset_epoch
-        self.last_offset = last_offset
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.candidate_epoch == other.candidate_epoch and self.candidate_id == other.candidate_id and self.candidate_directory_id == other.candidate_directory_id and self.voter_directory_id == other.voter_directory_id and self.last_offset_epoch == other.last_offset_epoch and self.last_offset == other.last_offset  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_VoteRequest_PartitionData(partition_index={self.partition_index!r}, candidate_epoch={self.candidate_epoch!r}, candidate_id={self.candidate_id!r}, candidate_directory_id={self.candidate_directory_id!r}, voter_directory_id={self.voter_directory_id!r}, last_offset_epoch={self.last_offset_epoch!r}, last_offset={self.last_offset!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int32(self.candidate_epoch)
-        w.int32(self.candidate_id)
-        if version >= 1:
-            w.uuid(self.candidate_directory_id)
-        if version >= 1:
-            w.uuid(self.voter_directory_id)
-        w.int32(self.last_offset_epoch)
-        w.int64(self.last_offset)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_VoteRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.candidate_epoch = r.int32()
-        self.candidate_id = r.int32()
-        if version >= 1:
-            self.candidate_directory_id = r.uuid()
-        else:
-            self.candidate_directory_id = _ZERO_UUID
-        if version >= 1:
-            self.voter_directory_id = r.uuid()
-        else:
-            self.voter_directory_id = _ZERO_UUID
-        self.last_offset_epoch = r.int32()
-        self.last_offset = r.int64()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _VoteRequest_TopicData:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_VoteRequest_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_VoteRequest_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_VoteRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class VoteRequest:
     __slots__ = ('cluster_id', 'voter_id', 'topics', '_unknown_tagged_fields')
@@ -293,23 +164,23 @@ class VoteRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'VoteRequest'
     SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('voter_id', 'int32', (1, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
-    
+
     def __init__(self, *, cluster_id: Any = None, voter_id: Any = -1, topics: Any = _MISSING) -> None:
         self.cluster_id = cluster_id
         self.voter_id = voter_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.cluster_id == other.cluster_id and self.voter_id == other.voter_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"VoteRequest(cluster_id={self.cluster_id!r}, voter_id={self.voter_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.cluster_id)
@@ -324,7 +195,7 @@ class VoteRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "VoteRequest":
         self = cls.__new__(cls)
@@ -349,22 +220,16 @@ class VoteRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "VoteRequest":
         return cls.decode(Reader(buf), version)
-    
-VoteRequest.PartitionData = _VoteRequest_PartitionData  # type: ignore[attr-defined]
-_VoteRequest_PartitionData.__name__ = 'PartitionData'
-_VoteRequest_PartitionData.__qualname__ = 'VoteRequest.PartitionData'
-VoteRequest.TopicData = _VoteRequest_TopicData  # type: ignore[attr-defined]
-_VoteRequest_TopicData.__name__ = 'TopicData'
-_VoteRequest_TopicData.__qualname__ = 'VoteRequest.TopicData'
+
 VoteRequest.PartitionData = _VoteRequest_PartitionData  # type: ignore[attr-defined]
 _VoteRequest_PartitionData.__name__ = 'PartitionData'
 _VoteRequest_PartitionData.__qualname__ = 'VoteRequest.PartitionData'
@@ -376,7 +241,7 @@ _VoteRequest_TopicData.__qualname__ = 'VoteRequest.TopicData'
 class _VoteResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'leader_id', 'leader_epoch', 'vote_granted', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('vote_granted', 'bool', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0, vote_granted: Any = False) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
@@ -384,17 +249,17 @@ class _VoteResponse_PartitionData:
         self.leader_epoch = leader_epoch
         self.vote_granted = vote_granted
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.vote_granted == other.vote_granted  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_VoteResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, vote_granted={self.vote_granted!r})"
-    
+        return f"VoteResponse.PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, vote_granted={self.vote_granted!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
@@ -408,7 +273,7 @@ class _VoteResponse_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_VoteResponse_PartitionData":
         self = cls.__new__(cls)
@@ -428,27 +293,27 @@ class _VoteResponse_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _VoteResponse_TopicData:
     __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
         self.topic_name = topic_name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_VoteResponse_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
+        return f"VoteResponse.TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.topic_name is None:
@@ -463,7 +328,7 @@ class _VoteResponse_TopicData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_VoteResponse_TopicData":
         self = cls.__new__(cls)
@@ -486,64 +351,52 @@ class _VoteResponse_TopicData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _VoteResponse_NodeEndpoint:
     __slots__ = ('node_id', 'host', 'port', '_unknown_tagged_fields')
     SCHEMA = (('node_id', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
+
     def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0) -> None:
         self.node_id = node_id
         self.host = host
         self.port = port
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.node_id == other.node_id and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_VoteResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
-    
+        return f"VoteResponse.NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if version >= 1:
-            w.int32(self.node_id)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 1:
-            w.uint16(self.port)
+        w.int32(self.node_id)
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.uint16(self.port)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_VoteResponse_NodeEndpoint":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        if version >= 1:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
+        self.node_id = r.int32()
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.uint16()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -553,189 +406,7 @@ class _VoteResponse_NodeEndpoint:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _VoteResponse_PartitionData:
-    __slots__ = ('partition_index', 'error_code', 'leader_id', 'leader_epoch', 'vote_granted', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('leader_id', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('vote_granted', 'bool', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, leader_id: Any = 0, leader_epoch: Any = 0, vote_granted: Any = False) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self.leader_id = leader_id
-        self.leader_epoch = leader_epoch
-        self.vote_granted = vote_granted
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.leader_id == other.leader_id and self.leader_epoch == other.leader_epoch and self.vote_granted == other.vote_granted  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_VoteResponse_PartitionData(partition_index={self.partition_index!r}, error_code={self.error_code!r}, leader_id={self.leader_id!r}, leader_epoch={self.leader_epoch!r}, vote_granted={self.vote_granted!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        w.int32(self.leader_id)
-        w.int32(self.leader_epoch)
-        w.boolean(self.vote_granted)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_VoteResponse_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        self.leader_id = r.int32()
-        self.leader_epoch = r.int32()
-        self.vote_granted = r.boolean()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _VoteResponse_TopicData:
-    __slots__ = ('topic_name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_name: Any = '', partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_VoteResponse_TopicData(topic_name={self.topic_name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_VoteResponse_TopicData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_VoteResponse_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _VoteResponse_NodeEndpoint:
-    __slots__ = ('node_id', 'host', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('node_id', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('port', 'uint16', (1, None), None, None))
-    
-    def __init__(self, *, node_id: Any = 0, host: Any = '', port: Any = 0) -> None:
-        self.node_id = node_id
-        self.host = host
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.node_id == other.node_id and self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_VoteResponse_NodeEndpoint(node_id={self.node_id!r}, host={self.host!r}, port={self.port!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if version >= 1:
-            w.int32(self.node_id)
-        if version >= 1:
-            if self.host is None:
-                raise ValueError('non-nullable field Host was set to null')
-            w.compact_string(self.host)
-        if version >= 1:
-            w.uint16(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_VoteResponse_NodeEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        if version >= 1:
-            self.node_id = r.int32()
-        else:
-            self.node_id = 0
-        if version >= 1:
-            self.host = r.compact_string()
-            if self.host is None:
-                raise DecodeError('non-nullable field Host was serialized as null')
-        else:
-            self.host = ''
-        if version >= 1:
-            self.port = r.uint16()
-        else:
-            self.port = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class VoteResponse:
     __slots__ = ('error_code', 'topics', 'node_endpoints', '_unknown_tagged_fields')
@@ -744,23 +415,23 @@ class VoteResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'VoteResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (1, None), None, 0))
-    
+
     def __init__(self, *, error_code: Any = 0, topics: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.error_code = error_code
         self.topics = [] if topics is _MISSING else topics
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.error_code == other.error_code and self.topics == other.topics and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"VoteResponse(error_code={self.error_code!r}, topics={self.topics!r}, node_endpoints={self.node_endpoints!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int16(self.error_code)
@@ -782,7 +453,7 @@ class VoteResponse:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
             _write_tags(w, _tags)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "VoteResponse":
         self = cls.__new__(cls)
@@ -813,25 +484,16 @@ class VoteResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "VoteResponse":
         return cls.decode(Reader(buf), version)
-    
-VoteResponse.PartitionData = _VoteResponse_PartitionData  # type: ignore[attr-defined]
-_VoteResponse_PartitionData.__name__ = 'PartitionData'
-_VoteResponse_PartitionData.__qualname__ = 'VoteResponse.PartitionData'
-VoteResponse.TopicData = _VoteResponse_TopicData  # type: ignore[attr-defined]
-_VoteResponse_TopicData.__name__ = 'TopicData'
-_VoteResponse_TopicData.__qualname__ = 'VoteResponse.TopicData'
-VoteResponse.NodeEndpoint = _VoteResponse_NodeEndpoint  # type: ignore[attr-defined]
-_VoteResponse_NodeEndpoint.__name__ = 'NodeEndpoint'
-_VoteResponse_NodeEndpoint.__qualname__ = 'VoteResponse.NodeEndpoint'
+
 VoteResponse.PartitionData = _VoteResponse_PartitionData  # type: ignore[attr-defined]
 _VoteResponse_PartitionData.__name__ = 'PartitionData'
 _VoteResponse_PartitionData.__qualname__ = 'VoteResponse.PartitionData'

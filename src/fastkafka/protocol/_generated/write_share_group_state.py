@@ -31,24 +31,24 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _WriteShareGroupStateRequest_StateBatch:
     __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
     SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('delivery_state', 'int8', (0, None), None, None), ('delivery_count', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
         self.first_offset = first_offset
         self.last_offset = last_offset
         self.delivery_state = delivery_state
         self.delivery_count = delivery_count
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_state == other.delivery_state and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteShareGroupStateRequest_StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
-    
+        return f"WriteShareGroupStateRequest.StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int64(self.first_offset)
@@ -61,7 +61,7 @@ class _WriteShareGroupStateRequest_StateBatch:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateRequest_StateBatch":
         self = cls.__new__(cls)
@@ -80,12 +80,12 @@ class _WriteShareGroupStateRequest_StateBatch:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _WriteShareGroupStateRequest_PartitionData:
     __slots__ = ('partition', 'state_epoch', 'leader_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('state_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('state_batches', '[]StateBatch', (0, None), None, None))
-    
+
     def __init__(self, *, partition: Any = 0, state_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
         self.partition = partition
         self.state_epoch = state_epoch
@@ -93,17 +93,17 @@ class _WriteShareGroupStateRequest_PartitionData:
         self.start_offset = start_offset
         self.state_batches = [] if state_batches is _MISSING else state_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.state_epoch == other.state_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteShareGroupStateRequest_PartitionData(partition={self.partition!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
-    
+        return f"WriteShareGroupStateRequest.PartitionData(partition={self.partition!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -119,7 +119,7 @@ class _WriteShareGroupStateRequest_PartitionData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateRequest_PartitionData":
         self = cls.__new__(cls)
@@ -143,27 +143,27 @@ class _WriteShareGroupStateRequest_PartitionData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _WriteShareGroupStateRequest_WriteStateData:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteShareGroupStateRequest_WriteStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"WriteShareGroupStateRequest.WriteStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -176,7 +176,7 @@ class _WriteShareGroupStateRequest_WriteStateData:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateRequest_WriteStateData":
         self = cls.__new__(cls)
@@ -197,178 +197,7 @@ class _WriteShareGroupStateRequest_WriteStateData:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _WriteShareGroupStateRequest_StateBatch:
-    __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('delivery_state', 'int8', (0, None), None, None), ('delivery_count', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
-        self.first_offset = first_offset
-        self.last_offset = last_offset
-        self.delivery_state = delivery_state
-        self.delivery_count = delivery_count
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.delivery_state == other.delivery_state and self.delivery_count == other.delivery_count  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteShareGroupStateRequest_StateBatch(first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, delivery_state={self.delivery_state!r}, delivery_count={self.delivery_count!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int64(self.first_offset)
-        w.int64(self.last_offset)
-        w.int8(self.delivery_state)
-        w.int16(self.delivery_count)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateRequest_StateBatch":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.first_offset = r.int64()
-        self.last_offset = r.int64()
-        self.delivery_state = r.int8()
-        self.delivery_count = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _WriteShareGroupStateRequest_PartitionData:
-    __slots__ = ('partition', 'state_epoch', 'leader_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('state_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('state_batches', '[]StateBatch', (0, None), None, None))
-    
-    def __init__(self, *, partition: Any = 0, state_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
-        self.partition = partition
-        self.state_epoch = state_epoch
-        self.leader_epoch = leader_epoch
-        self.start_offset = start_offset
-        self.state_batches = [] if state_batches is _MISSING else state_batches
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.state_epoch == other.state_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteShareGroupStateRequest_PartitionData(partition={self.partition!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int32(self.state_epoch)
-        w.int32(self.leader_epoch)
-        w.int64(self.start_offset)
-        w.compact_array_length(len(self.state_batches))
-        for _x in self.state_batches:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateRequest_PartitionData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.state_epoch = r.int32()
-        self.leader_epoch = r.int32()
-        self.start_offset = r.int64()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field StateBatches was serialized as null')
-        else:
-            self.state_batches = [_WriteShareGroupStateRequest_StateBatch.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _WriteShareGroupStateRequest_WriteStateData:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteShareGroupStateRequest_WriteStateData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateRequest_WriteStateData":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_WriteShareGroupStateRequest_PartitionData.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class WriteShareGroupStateRequest:
     __slots__ = ('group_id', 'topics', '_unknown_tagged_fields')
@@ -377,22 +206,22 @@ class WriteShareGroupStateRequest:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'WriteShareGroupStateRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('topics', '[]WriteStateData', (0, None), None, None))
-    
+
     def __init__(self, *, group_id: Any = '', topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.group_id == other.group_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"WriteShareGroupStateRequest(group_id={self.group_id!r}, topics={self.topics!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         if self.group_id is None:
@@ -407,7 +236,7 @@ class WriteShareGroupStateRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "WriteShareGroupStateRequest":
         self = cls.__new__(cls)
@@ -430,25 +259,16 @@ class WriteShareGroupStateRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "WriteShareGroupStateRequest":
         return cls.decode(Reader(buf), version)
-    
-WriteShareGroupStateRequest.StateBatch = _WriteShareGroupStateRequest_StateBatch  # type: ignore[attr-defined]
-_WriteShareGroupStateRequest_StateBatch.__name__ = 'StateBatch'
-_WriteShareGroupStateRequest_StateBatch.__qualname__ = 'WriteShareGroupStateRequest.StateBatch'
-WriteShareGroupStateRequest.PartitionData = _WriteShareGroupStateRequest_PartitionData  # type: ignore[attr-defined]
-_WriteShareGroupStateRequest_PartitionData.__name__ = 'PartitionData'
-_WriteShareGroupStateRequest_PartitionData.__qualname__ = 'WriteShareGroupStateRequest.PartitionData'
-WriteShareGroupStateRequest.WriteStateData = _WriteShareGroupStateRequest_WriteStateData  # type: ignore[attr-defined]
-_WriteShareGroupStateRequest_WriteStateData.__name__ = 'WriteStateData'
-_WriteShareGroupStateRequest_WriteStateData.__qualname__ = 'WriteShareGroupStateRequest.WriteStateData'
+
 WriteShareGroupStateRequest.StateBatch = _WriteShareGroupStateRequest_StateBatch  # type: ignore[attr-defined]
 _WriteShareGroupStateRequest_StateBatch.__name__ = 'StateBatch'
 _WriteShareGroupStateRequest_StateBatch.__qualname__ = 'WriteShareGroupStateRequest.StateBatch'
@@ -463,23 +283,23 @@ _WriteShareGroupStateRequest_WriteStateData.__qualname__ = 'WriteShareGroupState
 class _WriteShareGroupStateResponse_PartitionResult:
     __slots__ = ('partition', 'error_code', 'error_message', '_unknown_tagged_fields')
     SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
+
     def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None) -> None:
         self.partition = partition
         self.error_code = error_code
         self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteShareGroupStateResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
+        return f"WriteShareGroupStateResponse.PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition)
@@ -491,7 +311,7 @@ class _WriteShareGroupStateResponse_PartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateResponse_PartitionResult":
         self = cls.__new__(cls)
@@ -509,27 +329,27 @@ class _WriteShareGroupStateResponse_PartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _WriteShareGroupStateResponse_WriteStateResult:
     __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteShareGroupStateResponse_WriteStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
+        return f"WriteShareGroupStateResponse.WriteStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.uuid(self.topic_id)
@@ -542,7 +362,7 @@ class _WriteShareGroupStateResponse_WriteStateResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateResponse_WriteStateResult":
         self = cls.__new__(cls)
@@ -563,112 +383,7 @@ class _WriteShareGroupStateResponse_WriteStateResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _WriteShareGroupStateResponse_PartitionResult:
-    __slots__ = ('partition', 'error_code', 'error_message', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))
-    
-    def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None) -> None:
-        self.partition = partition
-        self.error_code = error_code
-        self.error_message = error_message
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteShareGroupStateResponse_PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.int16(self.error_code)
-        w.compact_string(self.error_message)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateResponse_PartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        self.error_code = r.int16()
-        self.error_message = r.compact_string()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _WriteShareGroupStateResponse_WriteStateResult:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]PartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteShareGroupStateResponse_WriteStateResult(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteShareGroupStateResponse_WriteStateResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_WriteShareGroupStateResponse_PartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class WriteShareGroupStateResponse:
     __slots__ = ('results', '_unknown_tagged_fields')
@@ -677,21 +392,21 @@ class WriteShareGroupStateResponse:
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'WriteShareGroupStateResponse'
     SCHEMA = (('results', '[]WriteStateResult', (0, None), None, None),)
-    
+
     def __init__(self, *, results: Any = _MISSING) -> None:
         self.results = [] if results is _MISSING else results
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.results == other.results  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"WriteShareGroupStateResponse(results={self.results!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_array_length(len(self.results))
@@ -703,7 +418,7 @@ class WriteShareGroupStateResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "WriteShareGroupStateResponse":
         self = cls.__new__(cls)
@@ -723,22 +438,16 @@ class WriteShareGroupStateResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "WriteShareGroupStateResponse":
         return cls.decode(Reader(buf), version)
-    
-WriteShareGroupStateResponse.PartitionResult = _WriteShareGroupStateResponse_PartitionResult  # type: ignore[attr-defined]
-_WriteShareGroupStateResponse_PartitionResult.__name__ = 'PartitionResult'
-_WriteShareGroupStateResponse_PartitionResult.__qualname__ = 'WriteShareGroupStateResponse.PartitionResult'
-WriteShareGroupStateResponse.WriteStateResult = _WriteShareGroupStateResponse_WriteStateResult  # type: ignore[attr-defined]
-_WriteShareGroupStateResponse_WriteStateResult.__name__ = 'WriteStateResult'
-_WriteShareGroupStateResponse_WriteStateResult.__qualname__ = 'WriteShareGroupStateResponse.WriteStateResult'
+
 WriteShareGroupStateResponse.PartitionResult = _WriteShareGroupStateResponse_PartitionResult  # type: ignore[attr-defined]
 _WriteShareGroupStateResponse_PartitionResult.__name__ = 'PartitionResult'
 _WriteShareGroupStateResponse_PartitionResult.__qualname__ = 'WriteShareGroupStateResponse.PartitionResult'

@@ -31,22 +31,22 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class _WriteTxnMarkersRequest_WritableTxnMarkerTopic:
     __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partition_indexes', '[]int32', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
         self.name = name
         self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteTxnMarkersRequest_WritableTxnMarkerTopic(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
+        return f"WriteTxnMarkersRequest.WritableTxnMarkerTopic(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.name is None:
@@ -67,7 +67,7 @@ class _WriteTxnMarkersRequest_WritableTxnMarkerTopic:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersRequest_WritableTxnMarkerTopic":
         self = cls.__new__(cls)
@@ -90,12 +90,12 @@ class _WriteTxnMarkersRequest_WritableTxnMarkerTopic:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _WriteTxnMarkersRequest_WritableTxnMarker:
     __slots__ = ('producer_id', 'producer_epoch', 'transaction_result', 'topics', 'coordinator_epoch', '_unknown_tagged_fields')
     SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('transaction_result', 'bool', (0, None), None, None), ('topics', '[]WritableTxnMarkerTopic', (0, None), None, None), ('coordinator_epoch', 'int32', (0, None), None, None))
-    
+
     def __init__(self, *, producer_id: Any = 0, producer_epoch: Any = 0, transaction_result: Any = False, topics: Any = _MISSING, coordinator_epoch: Any = 0) -> None:
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
@@ -103,17 +103,17 @@ class _WriteTxnMarkersRequest_WritableTxnMarker:
         self.topics = [] if topics is _MISSING else topics
         self.coordinator_epoch = coordinator_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.transaction_result == other.transaction_result and self.topics == other.topics and self.coordinator_epoch == other.coordinator_epoch  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteTxnMarkersRequest_WritableTxnMarker(producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, transaction_result={self.transaction_result!r}, topics={self.topics!r}, coordinator_epoch={self.coordinator_epoch!r})"
-    
+        return f"WriteTxnMarkersRequest.WritableTxnMarker(producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, transaction_result={self.transaction_result!r}, topics={self.topics!r}, coordinator_epoch={self.coordinator_epoch!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int64(self.producer_id)
@@ -132,7 +132,7 @@ class _WriteTxnMarkersRequest_WritableTxnMarker:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersRequest_WritableTxnMarker":
         self = cls.__new__(cls)
@@ -156,137 +156,7 @@ class _WriteTxnMarkersRequest_WritableTxnMarker:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _WriteTxnMarkersRequest_WritableTxnMarkerTopic:
-    __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partition_indexes', '[]int32', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
-        self.name = name
-        self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteTxnMarkersRequest_WritableTxnMarkerTopic(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partition_indexes))
-        else:
-            w.array_length(len(self.partition_indexes))
-        for _x in self.partition_indexes:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersRequest_WritableTxnMarkerTopic":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
-        else:
-            self.partition_indexes = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _WriteTxnMarkersRequest_WritableTxnMarker:
-    __slots__ = ('producer_id', 'producer_epoch', 'transaction_result', 'topics', 'coordinator_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('transaction_result', 'bool', (0, None), None, None), ('topics', '[]WritableTxnMarkerTopic', (0, None), None, None), ('coordinator_epoch', 'int32', (0, None), None, None))
-    
-    def __init__(self, *, producer_id: Any = 0, producer_epoch: Any = 0, transaction_result: Any = False, topics: Any = _MISSING, coordinator_epoch: Any = 0) -> None:
-        self.producer_id = producer_id
-        self.producer_epoch = producer_epoch
-        self.transaction_result = transaction_result
-        self.topics = [] if topics is _MISSING else topics
-        self.coordinator_epoch = coordinator_epoch
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.transaction_result == other.transaction_result and self.topics == other.topics and self.coordinator_epoch == other.coordinator_epoch  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteTxnMarkersRequest_WritableTxnMarker(producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, transaction_result={self.transaction_result!r}, topics={self.topics!r}, coordinator_epoch={self.coordinator_epoch!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int64(self.producer_id)
-        w.int16(self.producer_epoch)
-        w.boolean(self.transaction_result)
-        if flexible:
-            w.compact_array_length(len(self.topics))
-        else:
-            w.array_length(len(self.topics))
-        for _x in self.topics:
-            _x.encode(w, version)
-        w.int32(self.coordinator_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersRequest_WritableTxnMarker":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.producer_id = r.int64()
-        self.producer_epoch = r.int16()
-        self.transaction_result = r.boolean()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Topics was serialized as null')
-        else:
-            self.topics = [_WriteTxnMarkersRequest_WritableTxnMarkerTopic.decode(r, version) for _ in range(_n)]
-        self.coordinator_epoch = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class WriteTxnMarkersRequest:
     __slots__ = ('markers', '_unknown_tagged_fields')
@@ -295,21 +165,21 @@ class WriteTxnMarkersRequest:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'WriteTxnMarkersRequest'
     SCHEMA = (('markers', '[]WritableTxnMarker', (0, None), None, None),)
-    
+
     def __init__(self, *, markers: Any = _MISSING) -> None:
         self.markers = [] if markers is _MISSING else markers
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.markers == other.markers  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"WriteTxnMarkersRequest(markers={self.markers!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -324,7 +194,7 @@ class WriteTxnMarkersRequest:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "WriteTxnMarkersRequest":
         self = cls.__new__(cls)
@@ -344,22 +214,16 @@ class WriteTxnMarkersRequest:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "WriteTxnMarkersRequest":
         return cls.decode(Reader(buf), version)
-    
-WriteTxnMarkersRequest.WritableTxnMarkerTopic = _WriteTxnMarkersRequest_WritableTxnMarkerTopic  # type: ignore[attr-defined]
-_WriteTxnMarkersRequest_WritableTxnMarkerTopic.__name__ = 'WritableTxnMarkerTopic'
-_WriteTxnMarkersRequest_WritableTxnMarkerTopic.__qualname__ = 'WriteTxnMarkersRequest.WritableTxnMarkerTopic'
-WriteTxnMarkersRequest.WritableTxnMarker = _WriteTxnMarkersRequest_WritableTxnMarker  # type: ignore[attr-defined]
-_WriteTxnMarkersRequest_WritableTxnMarker.__name__ = 'WritableTxnMarker'
-_WriteTxnMarkersRequest_WritableTxnMarker.__qualname__ = 'WriteTxnMarkersRequest.WritableTxnMarker'
+
 WriteTxnMarkersRequest.WritableTxnMarkerTopic = _WriteTxnMarkersRequest_WritableTxnMarkerTopic  # type: ignore[attr-defined]
 _WriteTxnMarkersRequest_WritableTxnMarkerTopic.__name__ = 'WritableTxnMarkerTopic'
 _WriteTxnMarkersRequest_WritableTxnMarkerTopic.__qualname__ = 'WriteTxnMarkersRequest.WritableTxnMarkerTopic'
@@ -371,22 +235,22 @@ _WriteTxnMarkersRequest_WritableTxnMarker.__qualname__ = 'WriteTxnMarkersRequest
 class _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult:
     __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
     SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
+
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
+        return f"WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int32(self.partition_index)
@@ -397,7 +261,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult":
         self = cls.__new__(cls)
@@ -414,27 +278,27 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _WriteTxnMarkersResponse_WritableTxnMarkerTopicResult:
     __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]WritableTxnMarkerPartitionResult', (0, None), None, None))
-    
+
     def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
         self.name = name
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult(name={self.name!r}, partitions={self.partitions!r})"
-    
+        return f"WriteTxnMarkersResponse.WritableTxnMarkerTopicResult(name={self.name!r}, partitions={self.partitions!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if self.name is None:
@@ -455,7 +319,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerTopicResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult":
         self = cls.__new__(cls)
@@ -478,27 +342,27 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerTopicResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
 
 class _WriteTxnMarkersResponse_WritableTxnMarkerResult:
     __slots__ = ('producer_id', 'topics', '_unknown_tagged_fields')
     SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('topics', '[]WritableTxnMarkerTopicResult', (0, None), None, None))
-    
+
     def __init__(self, *, producer_id: Any = 0, topics: Any = _MISSING) -> None:
         self.producer_id = producer_id
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.producer_id == other.producer_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
-        return f"_WriteTxnMarkersResponse_WritableTxnMarkerResult(producer_id={self.producer_id!r}, topics={self.topics!r})"
-    
+        return f"WriteTxnMarkersResponse.WritableTxnMarkerResult(producer_id={self.producer_id!r}, topics={self.topics!r})"
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         w.int64(self.producer_id)
@@ -514,7 +378,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerResult:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerResult":
         self = cls.__new__(cls)
@@ -535,176 +399,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerResult:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
 
-class _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult:
-    __slots__ = ('partition_index', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-    
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0) -> None:
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _WriteTxnMarkersResponse_WritableTxnMarkerTopicResult:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]WritableTxnMarkerPartitionResult', (0, None), None, None))
-    
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
-        self.name = name
-        self.partitions = [] if partitions is _MISSING else partitions
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult(name={self.name!r}, partitions={self.partitions!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
-        for _x in self.partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Partitions was serialized as null')
-        else:
-            self.partitions = [_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
-
-class _WriteTxnMarkersResponse_WritableTxnMarkerResult:
-    __slots__ = ('producer_id', 'topics', '_unknown_tagged_fields')
-    SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('topics', '[]WritableTxnMarkerTopicResult', (0, None), None, None))
-    
-    def __init__(self, *, producer_id: Any = 0, topics: Any = _MISSING) -> None:
-        self.producer_id = producer_id
-        self.topics = [] if topics is _MISSING else topics
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.producer_id == other.producer_id and self.topics == other.topics  # type: ignore[attr-defined]
-    
-    __hash__ = None  # type: ignore[assignment]
-    
-    def __repr__(self) -> str:
-        return f"_WriteTxnMarkersResponse_WritableTxnMarkerResult(producer_id={self.producer_id!r}, topics={self.topics!r})"
-    
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        w.int64(self.producer_id)
-        if flexible:
-            w.compact_array_length(len(self.topics))
-        else:
-            w.array_length(len(self.topics))
-        for _x in self.topics:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-    
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerResult":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.producer_id = r.int64()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Topics was serialized as null')
-        else:
-            self.topics = [_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-    
 
 class WriteTxnMarkersResponse:
     __slots__ = ('markers', '_unknown_tagged_fields')
@@ -713,21 +408,21 @@ class WriteTxnMarkersResponse:
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'WriteTxnMarkersResponse'
     SCHEMA = (('markers', '[]WritableTxnMarkerResult', (0, None), None, None),)
-    
+
     def __init__(self, *, markers: Any = _MISSING) -> None:
         self.markers = [] if markers is _MISSING else markers
         self._unknown_tagged_fields: dict[int, bytes] | None = None
-    
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         return self.markers == other.markers  # type: ignore[attr-defined]
-    
+
     __hash__ = None  # type: ignore[assignment]
-    
+
     def __repr__(self) -> str:
         return f"WriteTxnMarkersResponse(markers={self.markers!r})"
-    
+
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
         if flexible:
@@ -742,7 +437,7 @@ class WriteTxnMarkersResponse:
                 _write_tags(w, sorted(_unk.items()))
             else:
                 w.uvarint(0)
-    
+
     @classmethod
     def decode(cls, r: Reader, version: int) -> "WriteTxnMarkersResponse":
         self = cls.__new__(cls)
@@ -762,25 +457,16 @@ class WriteTxnMarkersResponse:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
-    
+
     def to_bytes(self, version: int) -> bytes:
         w = Writer()
         self.encode(w, version)
         return w.getvalue()
-    
+
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "WriteTxnMarkersResponse":
         return cls.decode(Reader(buf), version)
-    
-WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult = _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult  # type: ignore[attr-defined]
-_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult.__name__ = 'WritableTxnMarkerPartitionResult'
-_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult.__qualname__ = 'WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult'
-WriteTxnMarkersResponse.WritableTxnMarkerTopicResult = _WriteTxnMarkersResponse_WritableTxnMarkerTopicResult  # type: ignore[attr-defined]
-_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult.__name__ = 'WritableTxnMarkerTopicResult'
-_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult.__qualname__ = 'WriteTxnMarkersResponse.WritableTxnMarkerTopicResult'
-WriteTxnMarkersResponse.WritableTxnMarkerResult = _WriteTxnMarkersResponse_WritableTxnMarkerResult  # type: ignore[attr-defined]
-_WriteTxnMarkersResponse_WritableTxnMarkerResult.__name__ = 'WritableTxnMarkerResult'
-_WriteTxnMarkersResponse_WritableTxnMarkerResult.__qualname__ = 'WriteTxnMarkersResponse.WritableTxnMarkerResult'
+
 WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult = _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult  # type: ignore[attr-defined]
 _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult.__name__ = 'WritableTxnMarkerPartitionResult'
 _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult.__qualname__ = 'WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult'
