@@ -73,3 +73,97 @@ def test_records_is_a_view_not_a_copy() -> None:
 def test_malformed_input_raises_decode_error(data: bytes, method: str) -> None:
     with pytest.raises(DecodeError):
         getattr(Reader(data), method)()
+
+
+@pytest.mark.parametrize("pos,end", [(0, 5), (3, 2), (-1, -1), (4, 3)])
+def test_reader_window_must_lie_inside_the_buffer(pos: int, end: int) -> None:
+    with pytest.raises(DecodeError):
+        Reader(b"abc", pos, end)
+
+
+def test_reader_window_limits_reads() -> None:
+    r = Reader(b"\x00\x01\x00\x02\x00\x03", 2, 4)
+    assert r.remaining() == 2 and r.int16() == 2
+    with pytest.raises(DecodeError):
+        r.int8()
+    r.pos = 100  # callers may skip by assigning pos; reads stay bounds-checked
+    with pytest.raises(DecodeError):
+        r.int8()
+
+
+def test_reader_over_non_byte_memoryview_counts_bytes() -> None:
+    import array
+
+    a = array.array("i", [0x01020304, 0])
+    r = Reader(memoryview(a))
+    r.pos = 4
+    view = r.raw(4)
+    assert view.nbytes == 4 and bytes(view) == b"\x00\x00\x00\x00"
+
+
+@pytest.mark.parametrize("method,v", [("int8", 128), ("int8", -129), ("int16", 32768), ("uint16", -1),
+                                      ("uint16", 65536), ("int32", 2**31), ("uint32", -1), ("int64", 2**63),
+                                      ("uvarint", -1), ("varint", 2**31)])
+def test_writer_refuses_out_of_range_integers(method: str, v: int) -> None:
+    with pytest.raises(OverflowError):
+        getattr(Writer(), method)(v)
+
+
+def test_strings_are_capped_at_32767_bytes_like_kafka() -> None:
+    w = Writer()
+    w.compact_string("x" * 32767)
+    assert Reader(w.getvalue()).compact_string() == "x" * 32767
+    with pytest.raises(ValueError):
+        Writer().compact_string("x" * 32768)
+    with pytest.raises(ValueError):
+        Writer().string("é" * 16384)  # 32768 bytes of UTF-8
+    w = Writer()
+    w.uvarint(32769)
+    w.raw(b"x" * 32768)
+    with pytest.raises(DecodeError):
+        Reader(w.getvalue()).compact_string()
+
+
+def test_invalid_utf8_is_a_decode_error() -> None:
+    with pytest.raises(DecodeError):
+        Reader(b"\x00\x02\xc3\x28").string()
+    with pytest.raises(DecodeError):
+        Reader(b"\x03\xff\xfe").compact_string()
+
+
+def test_varint_encodings_match_kafka_byteutils() -> None:
+    # ByteUtilsTest: zig-zag and unsigned varint byte layouts.
+    cases = [("varint", 0, b"\x00"), ("varint", -1, b"\x01"), ("varint", 1, b"\x02"), ("varint", -64, b"\x7f"),
+             ("varint", 64, b"\x80\x01"), ("varint", 2**31 - 1, b"\xfe\xff\xff\xff\x0f"),
+             ("varint", -(2**31), b"\xff\xff\xff\xff\x0f"), ("uvarint", 300, b"\xac\x02"),
+             ("uvarint", 2**32 - 1, b"\xff\xff\xff\xff\x0f"),
+             ("varlong", -(2**63), b"\xff" * 9 + b"\x01"), ("varlong", 2**63 - 1, b"\xfe" + b"\xff" * 8 + b"\x01")]
+    for method, v, data in cases:
+        w = Writer()
+        getattr(w, method)(v)
+        assert w.getvalue() == data, (method, v)
+        r = Reader(data)
+        assert getattr(r, method)() == v and r.remaining() == 0
+    with pytest.raises(DecodeError):
+        Reader(b"\xff" * 10 + b"\x01").varlong()  # 11 bytes: too long
+
+
+def test_writer_buffer_export_is_zero_copy_and_pins_the_buffer() -> None:
+    w = Writer(16)
+    w.raw(b"abc")
+    view = memoryview(w)
+    assert view.readonly and bytes(view) == b"abc"
+    w.int8(1)  # fits in the current allocation: allowed, the view keeps its length
+    assert bytes(view) == b"abc"
+    with pytest.raises(BufferError):
+        w.raw(b"x" * 64)  # would move the memory under the view
+    view.release()
+    w.raw(b"x" * 64)
+    assert len(w) == 4 + 64 and w.getvalue()[:4] == b"abc\x01"
+
+
+def test_empty_reads_and_zero_length_values() -> None:
+    r = Reader(b"\x00\x00\x00\x00\x01\x01")
+    assert r.bytes_() == b"" and r.compact_string() == "" and r.compact_records() is not None
+    assert r.remaining() == 0
+    assert bytes(Reader(b"").raw(0)) == b""

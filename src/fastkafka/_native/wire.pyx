@@ -1,10 +1,23 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Protocol-level buffer reader/writer: big-endian ints, unsigned and zig-zag varints,
-(compact) strings/bytes/arrays, UUIDs. Every read is bounds-checked and raises DecodeError."""
+(compact) strings/bytes/arrays, UUIDs (Kafka's protocol primitive types, protocol.html).
+
+Reader invariants: 0 <= pos and every read checks pos + n <= end <= len(buffer) before touching
+memory, so malformed input can only ever raise DecodeError. Reads of `records` and `raw` return
+memoryview slices of the caller's buffer (no copy); strings and bytes are copied out.
+
+Writer invariants: one malloc'd buffer grown by doubling; it can be exported through the buffer
+protocol (`memoryview(w)`, zero-copy hand-off to a transport) and, as a bytearray, refuses to grow
+while an export is alive. Integers outside their wire type's range raise OverflowError rather
+than being truncated."""
+from cpython.buffer cimport PyBuffer_FillInfo
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
+
+from fastkafka._native.bigendian cimport _i16, _i32, _i64, _put_i16, _put_i32, _put_i64
 
 
 cdef uint8_t _EMPTY[1]
@@ -16,14 +29,24 @@ class DecodeError(ValueError):
 
 cdef class Reader:
     def __init__(self, buf, Py_ssize_t pos=0, Py_ssize_t end=-1):
-        self._obj = buf
-        self._view = memoryview(buf).cast("B") if not isinstance(buf, (bytes, bytearray)) else buf
+        if isinstance(buf, (bytes, bytearray)):
+            self._obj = buf
+        else:
+            # A byte view whatever the exporter's item format, so slices count bytes.
+            self._obj = memoryview(buf).cast("B")
+        self._view = self._obj
+        cdef Py_ssize_t n = self._view.shape[0]
+        if end < 0:
+            end = n
+        if end > n or pos < 0 or pos > end:
+            raise DecodeError(f"reader window [{pos}, {end}) outside a {n}-byte buffer")
         self.pos = pos
-        self._end = len(self._view) if end < 0 else end
+        self._end = end
 
     cdef const uint8_t* _take(self, Py_ssize_t n) except NULL:
         cdef Py_ssize_t p = self.pos
-        if n < 0 or p + n > self._end or p < 0:
+        # pos is public (callers skip fields by assigning it), so it is checked on every read.
+        if n < 0 or p < 0 or p > self._end or n > self._end - p:
             raise DecodeError(f"need {n} bytes at {p}, have {self._end - p}")
         self.pos = p + n
         if n == 0:
@@ -40,33 +63,25 @@ cdef class Reader:
         return self._take(1)[0] != 0
 
     def int16(self):
-        cdef const uint8_t* p = self._take(2)
-        return <int16_t>((p[0] << 8) | p[1])
+        return _i16(self._take(2))
 
     def uint16(self):
-        cdef const uint8_t* p = self._take(2)
-        return <uint16_t>((p[0] << 8) | p[1])
+        return <uint16_t>_i16(self._take(2))
 
     cdef uint32_t _u32(self) except? 0xFFFFFFFF:
-        cdef const uint8_t* p = self._take(4)
-        return (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3]
+        return <uint32_t>_i32(self._take(4))
 
     def int32(self):
-        return <int32_t>self._u32()
+        return _i32(self._take(4))
 
     def uint32(self):
         return self._u32()
 
     cdef uint64_t _u64(self) except? 0xFFFFFFFFFFFFFFFF:
-        cdef const uint8_t* p = self._take(8)
-        cdef uint64_t v = 0
-        cdef int i
-        for i in range(8):
-            v = (v << 8) | p[i]
-        return v
+        return <uint64_t>_i64(self._take(8))
 
     def int64(self):
-        return <int64_t>self._u64()
+        return _i64(self._take(8))
 
     def float64(self):
         cdef uint64_t u = self._u64()
@@ -75,6 +90,7 @@ cdef class Reader:
         return d
 
     cdef uint64_t _uvarint(self, int max_bytes) except? 0xFFFFFFFFFFFFFFFF:
+        # Kafka's ByteUtils.readUnsignedVarint/readUnsignedVarlong: at most 5 (10) bytes.
         cdef uint64_t v = 0
         cdef int shift = 0
         cdef uint8_t b
@@ -99,19 +115,17 @@ cdef class Reader:
         return <int64_t>((u >> 1) ^ (-(<int64_t>(u & 1))))
 
     def uuid(self):
-        cdef const uint8_t* p = self._take(16)
-        return PyBytes_FromStringAndSize(<const char*>p, 16)
+        return PyBytes_FromStringAndSize(<const char*>self._take(16), 16)
 
     cdef object _str(self, Py_ssize_t n):
-        cdef Py_ssize_t start = self.pos
-        self._take(n)
+        cdef const char* p = <const char*>self._take(n)
         try:
-            return bytes(self._view[start:start + n]).decode("utf-8")
+            return PyUnicode_DecodeUTF8(p, n, NULL)
         except UnicodeDecodeError as e:
             raise DecodeError(f"invalid UTF-8 string: {e}") from None
 
     def string(self):
-        cdef Py_ssize_t n = <int16_t>self.int16()
+        cdef Py_ssize_t n = _i16(self._take(2))
         if n < 0:
             if n == -1:
                 return None
@@ -122,15 +136,16 @@ cdef class Reader:
         cdef Py_ssize_t n = <Py_ssize_t>self._uvarint(5) - 1
         if n < 0:
             return None
+        if n > 32767:
+            # Kafka's generated readers cap every string at Short.MAX_VALUE bytes.
+            raise DecodeError(f"string had invalid length {n}")
         return self._str(n)
 
     cdef object _bytes(self, Py_ssize_t n):
-        cdef Py_ssize_t start = self.pos
-        self._take(n)
-        return bytes(self._view[start:start + n])
+        return PyBytes_FromStringAndSize(<const char*>self._take(n), n)
 
     def bytes_(self):
-        cdef Py_ssize_t n = <int32_t>self._u32()
+        cdef Py_ssize_t n = _i32(self._take(4))
         if n < 0:
             if n == -1:
                 return None
@@ -149,7 +164,7 @@ cdef class Reader:
         return memoryview(self._obj)[start:start + n]
 
     def records(self):
-        cdef Py_ssize_t n = <int32_t>self._u32()
+        cdef Py_ssize_t n = _i32(self._take(4))
         if n < 0:
             if n == -1:
                 return None
@@ -162,8 +177,10 @@ cdef class Reader:
             return None
         return self._records(n)
 
+    # Array lengths are checked against the bytes left, as Kafka's generated readers do, so a
+    # hostile length cannot make the decoder allocate a huge list before running out of input.
     def array_length(self):
-        cdef Py_ssize_t n = <int32_t>self._u32()
+        cdef Py_ssize_t n = _i32(self._take(4))
         if n < -1:
             raise DecodeError(f"negative array length {n}")
         if n > self._end - self.pos:
@@ -177,9 +194,7 @@ cdef class Reader:
         return n
 
     def raw(self, Py_ssize_t n):
-        cdef Py_ssize_t start = self.pos
-        self._take(n)
-        return memoryview(self._obj)[start:start + n]
+        return self._records(n)
 
 
 cdef class Writer:
@@ -191,6 +206,7 @@ cdef class Writer:
             raise MemoryError()
         self._cap = capacity
         self._len = 0
+        self._exports = 0
 
     def __init__(self, Py_ssize_t capacity=256):
         pass
@@ -202,11 +218,21 @@ cdef class Writer:
     def __len__(self):
         return self._len
 
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        PyBuffer_FillInfo(view, self, self._buf, self._len, 1, flags)
+        self._exports += 1
+
+    def __releasebuffer__(self, Py_buffer* view):
+        self._exports -= 1
+
     cdef uint8_t* _reserve(self, Py_ssize_t n) except NULL:
         cdef Py_ssize_t need = self._len + n
         cdef Py_ssize_t cap
         cdef uint8_t* nb
         if need > self._cap:
+            if self._exports > 0:
+                # realloc would free memory a live memoryview still points at.
+                raise BufferError("Existing exports of data: Writer cannot grow")
             cap = self._cap * 2
             while cap < need:
                 cap *= 2
@@ -219,48 +245,51 @@ cdef class Writer:
         self._len = need
         return p
 
-    def int8(self, int v):
+    def int8(self, int8_t v):
         self._reserve(1)[0] = <uint8_t>v
 
     def boolean(self, v):
         self._reserve(1)[0] = 1 if v else 0
 
-    def int16(self, int v):
-        cdef uint8_t* p = self._reserve(2)
-        p[0] = <uint8_t>(v >> 8); p[1] = <uint8_t>v
+    def int16(self, int16_t v):
+        _put_i16(self._reserve(2), v)
 
-    def uint16(self, int v):
-        self.int16(v)
+    def uint16(self, uint16_t v):
+        _put_i16(self._reserve(2), <int16_t>v)
 
-    cdef void _w32(self, uint32_t v) except *:
-        cdef uint8_t* p = self._reserve(4)
-        p[0] = <uint8_t>(v >> 24); p[1] = <uint8_t>(v >> 16); p[2] = <uint8_t>(v >> 8); p[3] = <uint8_t>v
+    cdef int _w32(self, uint32_t v) except -1:
+        _put_i32(self._reserve(4), <int32_t>v)
+        return 0
 
     def int32(self, int32_t v):
-        self._w32(<uint32_t>v)
+        _put_i32(self._reserve(4), v)
 
     def uint32(self, uint32_t v):
-        self._w32(v)
+        _put_i32(self._reserve(4), <int32_t>v)
 
-    cdef void _w64(self, uint64_t v) except *:
-        cdef uint8_t* p = self._reserve(8)
-        cdef int i
-        for i in range(8):
-            p[7 - i] = <uint8_t>(v >> (8 * i))
+    cdef int _w64(self, uint64_t v) except -1:
+        _put_i64(self._reserve(8), <int64_t>v)
+        return 0
 
     def int64(self, int64_t v):
-        self._w64(<uint64_t>v)
+        _put_i64(self._reserve(8), v)
 
     def float64(self, double d):
         cdef uint64_t u
         memcpy(&u, &d, 8)
         self._w64(u)
 
-    cdef void _uv(self, uint64_t v) except *:
+    cdef int _uv(self, uint64_t v) except -1:
+        # Reserve the longest encoding (10 bytes), then give back what was not used.
+        cdef uint8_t* p = self._reserve(10)
+        cdef Py_ssize_t i = 0
         while v >= 0x80:
-            self._reserve(1)[0] = <uint8_t>((v & 0x7F) | 0x80)
+            p[i] = <uint8_t>((v & 0x7F) | 0x80)
             v >>= 7
-        self._reserve(1)[0] = <uint8_t>v
+            i += 1
+        p[i] = <uint8_t>v
+        self._len -= 10 - (i + 1)
+        return 0
 
     def uvarint(self, uint32_t v):
         self._uv(v)
@@ -278,19 +307,19 @@ cdef class Writer:
 
     def raw(self, v):
         cdef const uint8_t[:] view = memoryview(v).cast("B") if not isinstance(v, (bytes, bytearray)) else v
-        cdef Py_ssize_t n = len(view)
+        cdef Py_ssize_t n = view.shape[0]
         cdef uint8_t* p = self._reserve(n)
         if n:
             memcpy(p, &view[0], n)
 
     def string(self, v):
         if v is None:
-            self.int16(-1)
+            _put_i16(self._reserve(2), -1)
             return
         b = v.encode("utf-8")
         if len(b) > 32767:
             raise ValueError("string longer than 32767 bytes")
-        self.int16(len(b))
+        _put_i16(self._reserve(2), <int16_t>len(b))
         self.raw(b)
 
     def compact_string(self, v):
@@ -298,6 +327,8 @@ cdef class Writer:
             self._uv(0)
             return
         b = v.encode("utf-8")
+        if len(b) > 32767:
+            raise ValueError("string longer than 32767 bytes")
         self._uv(len(b) + 1)
         self.raw(b)
 
@@ -305,20 +336,30 @@ cdef class Writer:
         if v is None:
             self._w32(<uint32_t>-1)
             return
-        self._w32(len(v) if not isinstance(v, memoryview) else v.nbytes)
+        cdef Py_ssize_t n = len(v) if not isinstance(v, memoryview) else v.nbytes
+        if n > 0x7FFFFFFF:
+            raise ValueError("bytes longer than 2147483647")
+        self._w32(<uint32_t>n)
         self.raw(v)
 
     def compact_bytes(self, v):
         if v is None:
             self._uv(0)
             return
-        self._uv((len(v) if not isinstance(v, memoryview) else v.nbytes) + 1)
+        cdef Py_ssize_t n = len(v) if not isinstance(v, memoryview) else v.nbytes
+        if n > 0x7FFFFFFE:
+            raise ValueError("bytes longer than 2147483646")
+        self._uv(<uint64_t>(n + 1))
         self.raw(v)
 
     def array_length(self, int32_t n):
+        if n < -1:
+            raise ValueError(f"array length {n}")
         self._w32(<uint32_t>n)
 
     def compact_array_length(self, int32_t n):
+        if n < -1 or n == 0x7FFFFFFF:
+            raise ValueError(f"array length {n}")
         self._uv(<uint32_t>(n + 1))
 
     def getvalue(self):
