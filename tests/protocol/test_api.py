@@ -66,3 +66,14 @@ def test_record_tables() -> None:
     assert "ShareSnapshotValue" in records_schema.SHARE_RECORDS
     with pytest.raises(AttributeError):
         records_schema.NOPE  # noqa: B018
+
+
+def test_coordinator_record_types() -> None:
+    group = records_schema.GROUP_RECORD_TYPES
+    assert group[0][0].__name__ == group[1][0].__name__ == "OffsetCommitKey"
+    assert group[1][1].__name__ == "OffsetCommitValue"
+    assert [c.__name__ for c in group[2]] == ["GroupMetadataKey", "GroupMetadataValue"]
+    assert group[3][0].__name__ == "ConsumerGroupMetadataKey"
+    assert sorted(group) == list(range(len(group)))  # dense, no type claimed twice
+    assert [c.__name__ for c in records_schema.TXN_RECORD_TYPES[0]] == ["TransactionLogKey", "TransactionLogValue"]
+    assert records_schema.SHARE_RECORD_TYPES[1][0].__name__ == "ShareUpdateKey"
