@@ -167,3 +167,15 @@ def test_empty_reads_and_zero_length_values() -> None:
     assert r.bytes_() == b"" and r.compact_string() == "" and r.compact_records() is not None
     assert r.remaining() == 0
     assert bytes(Reader(b"").raw(0)) == b""
+
+
+def test_size_prefix_patched_in_place() -> None:
+    w = Writer()
+    w.int32(0)
+    w.string("body")
+    w.set_int32(0, len(w) - 4)
+    assert w.getvalue() == b"\x00\x00\x00\x06\x00\x04body"
+    with pytest.raises(IndexError):
+        w.set_int32(len(w) - 3, 1)
+    with pytest.raises(IndexError):
+        w.set_int32(-1, 1)

@@ -362,5 +362,11 @@ cdef class Writer:
             raise ValueError(f"array length {n}")
         self._uv(<uint32_t>(n + 1))
 
+    def set_int32(self, Py_ssize_t pos, int32_t v):
+        """Overwrite 4 already-written bytes at pos (a size prefix reserved before the body)."""
+        if pos < 0 or pos > self._len - 4:
+            raise IndexError(f"set_int32 at {pos} outside the {self._len} bytes written")
+        _put_i32(self._buf + pos, v)
+
     def getvalue(self):
         return PyBytes_FromStringAndSize(<const char*>self._buf, self._len)
