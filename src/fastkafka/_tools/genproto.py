@@ -142,12 +142,37 @@ class Struct:
 
 
 def strip_comments(text: str) -> str:
-    out = []
-    for line in text.splitlines():
-        if line.lstrip().startswith("//"):
+    """Drop `//` and `/* */` comments outside JSON strings (Kafka parses these files with
+    Jackson's ALLOW_COMMENTS; "about" texts may contain `//`, as in URLs)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    in_string = False
+    while i < n:
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+            out.append(c)
+        elif text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
             continue
-        out.append(line)
-    return "\n".join(out)
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise SystemExit("unterminated /* comment")
+            i = end + 2
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def load_json(path: Path) -> dict:
