@@ -19,14 +19,23 @@ cdef class Reader:
     cdef object _records(self, Py_ssize_t n)  # n bytes -> memoryview slice (no copy)
 
 
+cdef class FileRegion:
+    cdef public int fd            # an open file; the owner keeps it open while the region is queued
+    cdef public long long position
+    cdef public long long size
+
+
 cdef class Writer:
     cdef uint8_t* _buf            # malloc'd, grown by doubling
     cdef Py_ssize_t _len          # bytes written
     cdef Py_ssize_t _cap          # bytes allocated
     cdef Py_ssize_t _exports      # live buffer-protocol exports; while > 0 the buffer may not move
+    cdef list _splices            # [(buffer position, FileRegion)]: regions that follow those bytes
+    cdef Py_ssize_t _spliced      # total size of the spliced regions
 
     # Grow if needed and return a pointer to n writable bytes at the end (length already counted).
     cdef uint8_t* _reserve(self, Py_ssize_t n) except NULL
     cdef int _w32(self, uint32_t v) except -1
     cdef int _w64(self, uint64_t v) except -1
     cdef int _uv(self, uint64_t v) except -1   # unsigned LEB128
+    cdef int _splice(self, FileRegion region) except -1

@@ -9,7 +9,13 @@ memoryview slices of the caller's buffer (no copy); strings and bytes are copied
 Writer invariants: one malloc'd buffer grown by doubling; it can be exported through the buffer
 protocol (`memoryview(w)`, zero-copy hand-off to a transport) and, as a bytearray, refuses to grow
 while an export is alive. Integers outside their wire type's range raise OverflowError rather
-than being truncated."""
+than being truncated.
+
+Zero copy: `bytes_`/`compact_bytes` also take a `FileRegion` (a byte range of an open file, e.g. a
+fetch's slice of a log segment). Its length prefix is written and the region is recorded as a
+splice instead of being copied; `parts()` returns the message as bytes pieces interleaved with the
+regions, in order, for a sender that can `sendfile` them. `getvalue()` reads regions in (pread) so
+every caller that wants plain bytes still gets the exact encoding."""
 from cpython.buffer cimport PyBuffer_FillInfo
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.unicode cimport PyUnicode_DecodeUTF8
@@ -197,6 +203,53 @@ cdef class Reader:
         return self._records(n)
 
 
+cdef class FileRegion:
+    """`size` bytes of the file open as `fd`, from `position`: sent with sendfile, never copied
+    into Python. Whoever creates one keeps the fd open (and the bytes unchanged) until it is sent."""
+
+    def __init__(self, int fd, long long position, long long size):
+        if position < 0 or size < 0:
+            raise ValueError(f"invalid file region position={position} size={size}")
+        self.fd = fd
+        self.position = position
+        self.size = size
+
+    def __len__(self):
+        return self.size
+
+    def read_bytes(self):
+        """The region's bytes (pread, looping over short reads); OSError if the file is shorter."""
+        import os
+        if self.size == 0:
+            return b""
+        out = os.pread(self.fd, self.size, self.position)
+        if len(out) == self.size:
+            return out
+        chunks = [out]
+        got = len(out)
+        while got < self.size:
+            more = os.pread(self.fd, self.size - got, self.position + got)
+            if not more:
+                raise OSError(f"short read at {self.position + got} of a {self.size}-byte file region")
+            chunks.append(more)
+            got += len(more)
+        return b"".join(chunks)
+
+    def __eq__(self, other):
+        if isinstance(other, FileRegion):
+            return (self.fd, self.position, self.size) == ((<FileRegion>other).fd, (<FileRegion>other).position,
+                                                          (<FileRegion>other).size)
+        if isinstance(other, (bytes, bytearray, memoryview)):
+            return self.read_bytes() == bytes(other)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self.fd, self.position, self.size))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(fd={self.fd}, position={self.position}, size={self.size})"
+
+
 cdef class Writer:
     def __cinit__(self, Py_ssize_t capacity=256):
         if capacity < 16:
@@ -207,6 +260,8 @@ cdef class Writer:
         self._cap = capacity
         self._len = 0
         self._exports = 0
+        self._splices = None
+        self._spliced = 0
 
     def __init__(self, Py_ssize_t capacity=256):
         pass
@@ -217,6 +272,18 @@ cdef class Writer:
 
     def __len__(self):
         return self._len
+
+    @property
+    def spliced_size(self):
+        """Bytes in spliced file regions (not in the buffer): the message is len(w) + this."""
+        return self._spliced
+
+    cdef int _splice(self, FileRegion region) except -1:
+        if self._splices is None:
+            self._splices = []
+        self._splices.append((self._len, region))
+        self._spliced += region.size
+        return 0
 
     def __getbuffer__(self, Py_buffer* view, int flags):
         PyBuffer_FillInfo(view, self, self._buf, self._len, 1, flags)
@@ -336,6 +403,12 @@ cdef class Writer:
         if v is None:
             self._w32(<uint32_t>-1)
             return
+        if isinstance(v, FileRegion):
+            if (<FileRegion>v).size > 0x7FFFFFFF:
+                raise ValueError("bytes longer than 2147483647")
+            self._w32(<uint32_t>(<FileRegion>v).size)
+            self._splice(<FileRegion>v)
+            return
         cdef Py_ssize_t n = len(v) if not isinstance(v, memoryview) else v.nbytes
         if n > 0x7FFFFFFF:
             raise ValueError("bytes longer than 2147483647")
@@ -345,6 +418,12 @@ cdef class Writer:
     def compact_bytes(self, v):
         if v is None:
             self._uv(0)
+            return
+        if isinstance(v, FileRegion):
+            if (<FileRegion>v).size > 0x7FFFFFFE:
+                raise ValueError("bytes longer than 2147483646")
+            self._uv(<uint64_t>((<FileRegion>v).size + 1))
+            self._splice(<FileRegion>v)
             return
         cdef Py_ssize_t n = len(v) if not isinstance(v, memoryview) else v.nbytes
         if n > 0x7FFFFFFE:
@@ -369,4 +448,24 @@ cdef class Writer:
         _put_i32(self._buf + pos, v)
 
     def getvalue(self):
+        if self._splices:
+            return b"".join(p if isinstance(p, bytes) else (<FileRegion>p).read_bytes() for p in self.parts())
         return PyBytes_FromStringAndSize(<const char*>self._buf, self._len)
+
+    def parts(self):
+        """The message in order: bytes pieces of the buffer and the spliced FileRegions between
+        them (just [bytes] when nothing was spliced). Empty regions are left out."""
+        cdef Py_ssize_t start = 0
+        cdef Py_ssize_t pos
+        out = []
+        if self._splices:
+            for pos, region in self._splices:
+                if not (<FileRegion>region).size:
+                    continue
+                if pos > start:
+                    out.append(PyBytes_FromStringAndSize(<const char*>(self._buf + start), pos - start))
+                    start = pos
+                out.append(region)
+        if self._len > start or not out:
+            out.append(PyBytes_FromStringAndSize(<const char*>(self._buf + start), self._len - start))
+        return out

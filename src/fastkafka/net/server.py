@@ -17,6 +17,9 @@ from fastkafka.net.registry import BROKER, CONTROLLER, REGISTRY
 log = logging.getLogger(__name__)
 
 
+SENDFILE_ENABLE_CONFIG = "fastkafka.network.sendfile.enable"
+
+
 class SocketServer:
     """Owns the listening sockets and the set of open connections."""
 
@@ -28,6 +31,8 @@ class SocketServer:
         self._servers: list[asyncio.AbstractServer] = []
         self.connections: set[KafkaConnection] = set()
         self.bound: dict[str, tuple[str, int]] = {}
+        # fastkafka's own key (not Kafka's): send Fetch record bytes with sendfile (zero copy).
+        self.sendfile_enabled = (config.get(SENDFILE_ENABLE_CONFIG) or "true").strip().lower() == "true"
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

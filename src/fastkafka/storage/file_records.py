@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from fastkafka._native.wire import FileRegion
 from fastkafka.protocol.errors import Errors, KafkaError
 
 LOG_OVERHEAD = 12  # BaseOffset + BatchLength
@@ -57,46 +58,46 @@ class BatchPosition(NamedTuple):
         return bool(self.attributes & 0x20)
 
 
-class FileRecordsSlice:
-    """A byte range of a `.log` file: what a fetch returns. It holds the file descriptor so the
-    network layer can later `sendfile(fd, position, size)` without copying through Python.
+class _FileHandle:
+    """Owns one fd and closes it when the last reference goes: the segment's FileRecords and
+    every slice handed to a fetch response hold one, so a segment closed or deleted while a
+    response is still being sent never has its fd number reused under the sendfile."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __del__(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+class FileRecordsSlice(FileRegion):
+    """A byte range of a `.log` file: what a fetch returns. The network layer sends it with
+    `sendfile(socket, fd, position, size)`; `read_bytes()` copies it (pread) where that is
+    not possible.
 
     Invariant: [position, position + size) lies within the file as it was when the slice was
-    taken; the bytes there never change while the segment exists (the log is append-only and
-    only truncation below the high watermark, which fetches never read past, rewrites it).
+    taken; the bytes there never change while the slice exists (the log is append-only; segments
+    are replaced by compaction or deleted by retention only by renaming, and only truncation
+    below the high watermark, which fetches never read past, rewrites a file). The slice keeps
+    the file's handle alive, so the fd stays valid until the slice is gone.
     """
 
-    __slots__ = ("fd", "position", "size")
+    __slots__ = ("_handle",)
 
-    def __init__(self, fd: int, position: int, size: int) -> None:
-        self.fd = fd
-        self.position = position
-        self.size = size
+    def __init__(self, handle: _FileHandle, position: int, size: int) -> None:
+        super().__init__(handle.fd, position, size)
+        self._handle = handle
 
     def read_bytes(self) -> bytes:
-        """Copy the slice into memory with pread (a fallback for paths that cannot sendfile)."""
-        if self.size == 0:
-            return b""
-        out = os.pread(self.fd, self.size, self.position)
-        if len(out) != self.size:
-            # A short read means the file shrank under us: never hand out partial garbage.
-            chunks = [out]
-            got = len(out)
-            while got < self.size:
-                more = os.pread(self.fd, self.size - got, self.position + got)
-                if not more:
-                    raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
-                                     f"short read at {self.position + got} of a {self.size}-byte slice")
-                chunks.append(more)
-                got += len(more)
-            out = b"".join(chunks)
-        return out
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __repr__(self) -> str:
-        return f"FileRecordsSlice(fd={self.fd}, position={self.position}, size={self.size})"
+        try:
+            return super().read_bytes()
+        except OSError as e:
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR, str(e)) from e
 
 
 class FileRecords:
@@ -115,6 +116,7 @@ class FileRecords:
         if create:
             flags |= os.O_CREAT
         self.fd: int = os.open(path, flags, 0o644)
+        self._handle: _FileHandle | None = _FileHandle(self.fd)
         self.size: int = os.fstat(self.fd).st_size
         self._closed = False
 
@@ -163,7 +165,8 @@ class FileRecords:
         if size < 0:
             raise ValueError(f"Invalid size: {size} in read from {self.path}")
         end = min(self.size, position + size)
-        return FileRecordsSlice(self.fd, position, end - position)
+        assert self._handle is not None, f"read from closed {self.path}"
+        return FileRecordsSlice(self._handle, position, end - position)
 
     def read_bytes(self, position: int = 0, size: int | None = None) -> bytes:
         n = self.size - position if size is None else size
@@ -216,9 +219,10 @@ class FileRecords:
         return None
 
     def close(self) -> None:
+        """Drop our handle: the fd closes now, or when the last slice still being sent is gone."""
         if not self._closed:
             self._closed = True
-            os.close(self.fd)
+            self._handle = None
 
     @property
     def closed(self) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastkafka.cluster.replication.partition import Partition
 from fastkafka.protocol.errors import Errors, KafkaError
-from fastkafka.storage import LogConfig, LogManager, TopicPartition
+from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ class FetchPartitionResult:
     high_watermark: int = -1
     last_stable_offset: int = -1
     log_start_offset: int = -1
-    records: bytes | None = None
+    # A slice of a segment file (sent with sendfile by the connection) or b"" / None.
+    records: FileRecordsSlice | bytes | None = None
     leader_id: int = -1
     leader_epoch: int = -1
     aborted_transactions: list[tuple[int, int]] | None = None
@@ -169,7 +170,7 @@ class ReplicaManager:
         except KafkaError as e:
             res.error = e.code
             return res
-        res.records = info.records.read_bytes() if info.records is not None and info.records.size else b""
+        res.records = info.records if info.records is not None and info.records.size else b""
         if isolation_level == 1:
             res.aborted_transactions = []
         return res
