@@ -104,6 +104,9 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("log.message.timestamp.after.max.ms", "long", "3600000", False),
         _d("log.preallocate", "boolean", "false", False),
         _d("log.segment.delete.delay.ms", "long", "60000", False),
+        # Kafka's internal LogConfig key: delay before the first retention/flush/checkpoint run.
+        _d("log.initial.task.delay.ms", "long", "30000"),
+        _d("replica.high.watermark.checkpoint.interval.ms", "long", "5000"),
         _d("compression.type", "string", "producer", False),
         _d("min.insync.replicas", "int", "1", False),
         _d("unclean.leader.election.enable", "boolean", "false", False),
