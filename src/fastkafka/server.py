@@ -36,6 +36,7 @@ from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
 from fastkafka.config import KafkaConfig
 from fastkafka.net.server import SocketServer
 from fastkafka.protocol.errors import Errors
+from fastkafka.scheduler import Scheduler
 from fastkafka.storage import LogManager
 
 log = logging.getLogger("fastkafka.server")
@@ -59,6 +60,7 @@ class KafkaRaftServer:
         self.socket_server: SocketServer | None = None
         self.group_coordinator = GroupCoordinator(self)
         self._background: list[asyncio.Task[None]] = []
+        self.scheduler: Scheduler | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -97,11 +99,13 @@ class KafkaRaftServer:
         else:
             self.socket_server = SocketServer(cfg, self)
             await self.socket_server.start()
-        self._background.append(asyncio.ensure_future(self._housekeeping()))
+        self._start_log_tasks()
 
     async def shutdown(self) -> None:
         for t in self._background:
             t.cancel()
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
         if self.socket_server is not None:
             await self.socket_server.stop_accepting()
             self.socket_server.close_connections()
@@ -111,18 +115,34 @@ class KafkaRaftServer:
             self.log_manager.shutdown()
         log.info("[KafkaRaftServer nodeId=%d] shut down completed", self.node_id)
 
-    async def _housekeeping(self) -> None:
-        """Kafka's scheduler tasks: flush per flush.ms, checkpoint recovery points."""
-        checkpoint_every = 60.0
-        last_checkpoint = time.monotonic()
-        while True:
-            await asyncio.sleep(1.0)
-            assert self.log_manager is not None
-            now = time.time_ns() // 1_000_000
-            self.log_manager.flush_dirty_logs(now)
-            if time.monotonic() - last_checkpoint >= checkpoint_every:
-                self.log_manager.checkpoint()
-                last_checkpoint = time.monotonic()
+    def _start_log_tasks(self) -> None:
+        """Kafka's LogManager.startup scheduler tasks, with Kafka's keys and defaults. They run on
+        the event loop thread, which owns every log."""
+        assert self.log_manager is not None
+        lm = self.log_manager
+        cfg = self.config
+        sched = self.scheduler = Scheduler(asyncio.get_running_loop())
+        delay = int(cfg.get("log.initial.task.delay.ms") or 30000)
+
+        def ms(key: str) -> int:
+            return int(cfg.get(key) or 0)
+
+        def now() -> int:
+            return time.time_ns() // 1_000_000
+
+        sched.schedule("kafka-log-retention", lambda: lm.cleanup_logs(now()), delay,
+                       ms("log.retention.check.interval.ms"))
+        sched.schedule("kafka-log-flusher", lambda: lm.flush_dirty_logs(now()), delay,
+                       ms("log.flush.scheduler.interval.ms"))
+        sched.schedule("kafka-recovery-point-checkpoint", lm.checkpoint_recovery_offsets, delay,
+                       ms("log.flush.offset.checkpoint.interval.ms"))
+        sched.schedule("kafka-log-start-offset-checkpoint", lm.checkpoint_log_start_offsets, delay,
+                       ms("log.flush.start.offset.checkpoint.interval.ms"))
+        sched.schedule("highwatermark-checkpoint", lm.checkpoint_high_watermarks, 0,
+                       ms("replica.high.watermark.checkpoint.interval.ms"))
+        # Kafka schedules one delete-file task per segment at file.delete.delay.ms; a one-second
+        # sweep of the `.deleted` segments that are due is equivalent at that granularity.
+        sched.schedule("delete-file", lambda: lm.delete_expired_files(now()), 1000, 1000)
 
     # -- metadata publication -----------------------------------------------------------------
     def _publish_to_replica_manager(self, delta: MetadataDelta, image: MetadataImage) -> None:

@@ -193,28 +193,63 @@ class LogManager:
 
     # ---------------------------------------------------------------- periodic work
     def checkpoint(self) -> None:
-        """Write the recovery-point, log-start-offset and replication-offset (high watermark)
-        checkpoints of every log dir. (In Kafka the ReplicaManager writes the high watermarks;
-        here the log owner does, so a restart restores them before the partition is led.)"""
-        for d in self.log_dirs:
-            logs = {tp: self._logs[tp] for tp, ld in self._log_dir_of.items() if ld == d}
+        """Write every checkpoint of every log dir (shutdown, topic deletion)."""
+        self.checkpoint_recovery_offsets()
+        self.checkpoint_log_start_offsets()
+        self.checkpoint_high_watermarks()
+
+    def _logs_by_dir(self) -> dict[str, dict[TopicPartition, UnifiedLog]]:
+        by_dir: dict[str, dict[TopicPartition, UnifiedLog]] = {d: {} for d in self.log_dirs}
+        for tp, ld in self._log_dir_of.items():
+            by_dir[ld][tp] = self._logs[tp]
+        return by_dir
+
+    def checkpoint_recovery_offsets(self) -> None:
+        """recovery-point-offset-checkpoint (log.flush.offset.checkpoint.interval.ms)."""
+        for d, logs in self._logs_by_dir().items():
             OffsetCheckpointFile(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE)).write(
                 {tp: log.recovery_point for tp, log in logs.items()})
-            # Kafka records a log start offset only where it is above the first segment.
+
+    def checkpoint_log_start_offsets(self) -> None:
+        """log-start-offset-checkpoint (log.flush.start.offset.checkpoint.interval.ms). Kafka
+        records a log start offset only where it is above the first segment's base."""
+        for d, logs in self._logs_by_dir().items():
             OffsetCheckpointFile(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE)).write(
                 {tp: log.log_start_offset for tp, log in logs.items()
                  if log.log_start_offset > log.segments[0].base_offset})
+
+    def checkpoint_high_watermarks(self) -> None:
+        """replication-offset-checkpoint (replica.high.watermark.checkpoint.interval.ms). In
+        Kafka the ReplicaManager writes it; here the log owner does, so a restart restores the
+        high watermarks before the partition is led."""
+        for d, logs in self._logs_by_dir().items():
             OffsetCheckpointFile(os.path.join(d, REPLICATION_OFFSET_CHECKPOINT_FILE)).write(
                 {tp: log.high_watermark for tp, log in logs.items()})
 
     def flush_dirty_logs(self, now_ms: int) -> None:
-        """flush.ms scheduler tick (LogManager.flushDirtyLogs)."""
+        """The kafka-log-flusher task (log.flush.scheduler.interval.ms): flush each log whose
+        flush.ms has passed since its last flush (LogManager.flushDirtyLogs)."""
         for log in self._logs.values():
             log.flush_if_due(now_ms)
 
     def cleanup_logs(self, now_ms: int) -> int:
-        """Retention tick (log.retention.check.interval.ms): segments deleted."""
-        return sum(log.delete_old_segments(now_ms) for log in self._logs.values())
+        """The kafka-log-retention task (log.retention.check.interval.ms): delete old segments
+        of every log that is not compacted, then unlink `.deleted` files whose
+        file.delete.delay.ms has passed. As in Kafka's LogManager.cleanupLogs, logs with
+        cleanup.policy containing `compact` are left to the log cleaner, which applies their
+        retention (compact,delete) between cleanings. Returns segments deleted."""
+        deleted = 0
+        for log in list(self._logs.values()):
+            if not log.config.compact:
+                deleted += log.delete_old_segments(now_ms)
+        self.delete_expired_files(now_ms)
+        return deleted
+
+    def delete_expired_files(self, now_ms: int) -> None:
+        """Kafka schedules a delete-file task per segment at file.delete.delay.ms; the broker
+        runs this every second instead."""
+        for log in self._logs.values():
+            log.delete_expired_files(now_ms)
 
 
 def read_topic_id(partition_dir: str) -> bytes | None:

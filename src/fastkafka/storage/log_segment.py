@@ -404,6 +404,17 @@ class LogSegment:
             self.time_index.close()
             self.log.close()
 
+    def change_file_suffixes(self, old_suffix: str, new_suffix: str) -> None:
+        """Rename the segment's files, e.g. "" -> ".deleted" (Kafka's changeFileSuffixes).
+        Open fds and mmaps are unaffected: a fetch still sending from the old name goes on."""
+        dir_path = os.path.dirname(self.log.path)
+        for path_of in (offset_index_file, time_index_file):
+            try:
+                os.rename(path_of(dir_path, self.base_offset, old_suffix), path_of(dir_path, self.base_offset, new_suffix))
+            except FileNotFoundError:
+                pass
+        self.log.rename_to(log_file(dir_path, self.base_offset, new_suffix))
+
     def delete_files(self) -> None:
         """Close and unlink the segment's files (missing ones are fine)."""
         dir_path = os.path.dirname(self.log.path)

@@ -9,11 +9,13 @@ which everything is known flushed (recovery after a crash starts at its segment)
 from __future__ import annotations
 
 import bisect
+import collections
 import os
 import random
 import shutil
 import struct
 import time
+from collections.abc import Callable
 
 from fastkafka._native import record_batch as _rb
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -84,6 +86,8 @@ class UnifiedLog:
         self.producer_state_manager = producer_state_manager
         self.topic_id = topic_id
         self.last_flush_time = _now_ms()
+        # Segments renamed `.deleted`, waiting for file.delete.delay.ms: (due ms, segment).
+        self._pending_file_deletes: collections.deque[tuple[int, LogSegment]] = collections.deque()
         self._closed = False
 
     # ================================================================ loading (LogLoader)
@@ -482,7 +486,9 @@ class UnifiedLog:
         fsync_dir(self.dir)
 
     def maybe_increment_log_start_offset(self, new_log_start_offset: int) -> bool:
-        """DeleteRecords: move the log start up (never past the high watermark)."""
+        """DeleteRecords: move the log start up (never past the high watermark). Segments wholly
+        below it are deleted by the next retention check, as in Kafka; reads below it already
+        get OFFSET_OUT_OF_RANGE and ListOffsets(EARLIEST) already returns it."""
         if new_log_start_offset > self.high_watermark:
             raise KafkaError(Errors.OFFSET_OUT_OF_RANGE,
                              f"Cannot increment the log start offset to {new_log_start_offset} of partition "
@@ -491,46 +497,90 @@ class UnifiedLog:
             return False
         self.log_start_offset = new_log_start_offset
         self.leader_epoch_cache.truncate_from_start(new_log_start_offset)
-        self._delete_segments_below_log_start()
         return True
 
+    # ================================================================ retention (deleteOldSegments)
     def delete_old_segments(self, now_ms: int) -> int:
-        """Retention for cleanup.policy=delete: segments past retention.ms (by largest
-        timestamp), beyond retention.bytes, or wholly below the log start offset. Never the
-        active segment, never at or above the high watermark. Returns segments deleted."""
-        if not self.config.delete:
-            return self._delete_segments_below_log_start()
-        cfg = self.config
+        """Kafka's UnifiedLog.deleteOldSegments: whole segments below the log start offset, then
+        (cleanup.policy contains delete) beyond retention.bytes, then older than retention.ms by
+        their largest timestamp. Returns the number of segments deleted."""
+        n = self._delete_old_segments(self._log_start_offset_breached)
+        if self.config.delete:
+            n += self._delete_retention_size_breached()
+            n += self._delete_retention_ms_breached(now_ms)
+        return n
+
+    def _log_start_offset_breached(self, seg: LogSegment, next_seg: LogSegment | None) -> bool:
+        return next_seg is not None and next_seg.base_offset <= self.log_start_offset
+
+    def _delete_retention_ms_breached(self, now_ms: int) -> int:
+        retention_ms = self.config.retention_ms
+        if retention_ms < 0:
+            return 0
+        return self._delete_old_segments(lambda seg, _next: now_ms - seg.largest_timestamp() > retention_ms)
+
+    def _delete_retention_size_breached(self) -> int:
+        retention_bytes = self.config.retention_bytes
+        size = self.size
+        if retention_bytes < 0 or size < retention_bytes:
+            return 0
+        excess = size - retention_bytes
+
+        def breached(seg: LogSegment, _next: LogSegment | None) -> bool:
+            nonlocal excess
+            if excess - seg.size >= 0:
+                excess -= seg.size
+                return True
+            return False
+
+        return self._delete_old_segments(breached)
+
+    def _delete_old_segments(self, predicate: Callable[[LogSegment, LogSegment | None], bool]) -> int:
+        """Kafka's deletableSegments + deleteSegments: the longest prefix of segments for which
+        `predicate` holds and whose every offset is below the high watermark (so the log start
+        offset never passes it); the active segment counts unless it is empty. If every segment
+        goes, a new active segment is rolled first: a log always has one."""
         deletable: list[LogSegment] = []
-        remaining = self.size
-        for i, seg in enumerate(self._segments[:-1]):
-            next_base = self._segments[i + 1].base_offset
-            if next_base > self.high_watermark:
+        segs = self._segments
+        for i, seg in enumerate(segs):
+            next_seg = segs[i + 1] if i + 1 < len(segs) else None
+            if next_seg is None and seg.size == 0:
                 break
-            expired = cfg.retention_ms >= 0 and now_ms - seg.largest_timestamp() > cfg.retention_ms
-            too_big = cfg.retention_bytes >= 0 and remaining - seg.size >= cfg.retention_bytes
-            below_start = next_base <= self.log_start_offset
-            if not (expired or too_big or below_start):
+            upper_bound = next_seg.base_offset if next_seg is not None else self.log_end_offset
+            if not (self.high_watermark >= upper_bound and predicate(seg, next_seg)):
                 break
             deletable.append(seg)
-            remaining -= seg.size
         if not deletable:
             return 0
-        new_start = self._segments[len(deletable)].base_offset
-        for seg in deletable:
-            seg.delete_files()
-        del self._segments[:len(deletable)]
-        del self._base_offsets[:len(deletable)]
+        if len(deletable) == len(segs):
+            self.roll()
+        self._remove_and_delete_segments(deletable)
+        new_start = self._segments[0].base_offset
         if new_start > self.log_start_offset:
             self.log_start_offset = new_start
             self.leader_epoch_cache.truncate_from_start(new_start)
         return len(deletable)
 
-    def _delete_segments_below_log_start(self) -> int:
+    def _remove_and_delete_segments(self, segments: list[LogSegment]) -> None:
+        """Take `segments` (a prefix) out of the log and delete their files asynchronously, as
+        Kafka's LocalLog.removeAndDeleteSegments(asyncDelete=true): renamed `.deleted` now (a
+        crash from here on just finishes the deletion at load), unlinked file.delete.delay.ms
+        later by `delete_expired_files`. A fetch still sending from one keeps its open fd."""
+        del self._segments[:len(segments)]
+        del self._base_offsets[:len(segments)]
+        due = _now_ms() + self.config.file_delete_delay_ms
+        for seg in segments:
+            seg.change_file_suffixes("", DELETED_FILE_SUFFIX)
+            seg.close()
+            self._pending_file_deletes.append((due, seg))
+
+    def delete_expired_files(self, now_ms: int) -> int:
+        """Unlink `.deleted` segments whose file.delete.delay.ms has passed (the scheduler's
+        delete-file task). Returns the number of segments removed from disk."""
+        pending = self._pending_file_deletes
         n = 0
-        while len(self._segments) > 1 and self._segments[1].base_offset <= self.log_start_offset:
-            self._segments.pop(0).delete_files()
-            self._base_offsets.pop(0)
+        while pending and pending[0][0] <= now_ms:
+            pending.popleft()[1].delete_files()
             n += 1
         return n
 
