@@ -288,8 +288,9 @@ class UnifiedLog:
             if latest is None or leader_epoch > latest:
                 self.leader_epoch_cache.assign(leader_epoch, base_offset)
 
-        if (self.log_end_offset - self.recovery_point >= cfg.flush_messages
-                or now_ms - self.last_flush_time >= cfg.flush_ms):
+        # flush.messages is checked on append, as in Kafka; flush.ms by the kafka-log-flusher
+        # task (LogManager.flush_dirty_logs). By default neither fires: the page cache is trusted.
+        if self.log_end_offset - self.recovery_point >= cfg.flush_messages:
             self.flush()
         return LogAppendInfo(base_offset, last_offset, log_append_time, self.log_start_offset,
                              info.record_count, max_ts, last_offset, len(buf))
