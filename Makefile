@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip setuptools wheel "Cython>=3.0"
+	$(PIP) install -q --upgrade pip setuptools wheel "Cython>=3.0" "liburing==2024.5.3"
 	touch $@
 
 # Editable install: compiles the Cython extensions in src/fastkafka/_native. Redone only when

@@ -3,16 +3,25 @@
 On-disk format: record batches (magic 2) back to back, exactly as they travel on the wire; no
 file header and no padding. The first 12 bytes of each batch are BaseOffset (int64) and
 BatchLength (int32), so the file can be walked batch by batch from any batch boundary.
+
+Writes: `append` writes at the file's size with pwrite, or, inside `batched_appends(appender)`
+(a produce request), queues the write on the broker's io_uring (`_native/uring.pyx`) so all the
+partitions of the request go to the kernel in one submission. Any operation that needs the bytes
+on file (a read, a flush, a truncation) first completes the queued writes.
 """
 from __future__ import annotations
 
 import os
 import struct
 from collections.abc import Iterator
-from typing import NamedTuple
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NamedTuple
 
 from fastkafka._native.wire import FileRegion
 from fastkafka.protocol.errors import Errors, KafkaError
+
+if TYPE_CHECKING:
+    from fastkafka._native.uring import UringAppender
 
 LOG_OVERHEAD = 12  # BaseOffset + BatchLength
 _HEADER_PREFIX = 27  # up to and including LastOffsetDelta (byte 23..27)
@@ -25,6 +34,33 @@ _PREFIX = struct.Struct(">qi")
 # [base timestamp skipped], max timestamp, producer id, producer epoch, base sequence.
 _REST = struct.Struct(">i5xhi8xqqhi")
 _READ_CHUNK = 16 * 1024  # an index interval (4 KiB) plus headers, in one pread
+
+
+# The io_uring batch open on the event loop thread, if any (set only by batched_appends).
+_batch: UringAppender | None = None
+
+
+@contextmanager
+def batched_appends(appender: UringAppender | None) -> Iterator[None]:
+    """Queue every FileRecords.append made inside the block on `appender`, and complete them all
+    (one io_uring submission) when the block ends. Re-entrant; None means plain writes.
+    An OSError from completing means the bytes did not reach the page cache: the caller must
+    treat the log dir as failed before anything is acknowledged."""
+    global _batch
+    if appender is None or _batch is not None:
+        yield
+        return
+    _batch = appender
+    try:
+        yield
+    finally:
+        _batch = None
+        appender.complete()
+
+
+def _complete_queued_writes() -> None:
+    if _batch is not None and _batch.queued:
+        _batch.complete()
 
 
 class LogOffsetPosition(NamedTuple):
@@ -105,14 +141,15 @@ class FileRecords:
 
     Concurrency: single writer: call only from the event loop thread. Reads use pread and never
     move the file offset, so they may interleave freely with appends.
-    Invariants: `size` is the number of bytes of whole batches in the file (appends are whole
-    batches; recovery truncates torn tails); the fd is opened O_APPEND so every write lands at
-    the end regardless of pread/ftruncate history.
+    Invariants: `size` is the number of bytes of whole batches in the file, counting appends
+    queued on the io_uring batch (appends are whole batches; recovery truncates torn tails);
+    every write is positioned at `size` (pwrite semantics, no O_APPEND: io_uring may run the
+    queued writes of a batch in any order, so each carries its own offset).
     """
 
     def __init__(self, path: str, *, create: bool = True) -> None:
         self.path = path
-        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC
+        flags = os.O_RDWR | os.O_CLOEXEC
         if create:
             flags |= os.O_CREAT
         self.fd: int = os.open(path, flags, 0o644)
@@ -122,13 +159,18 @@ class FileRecords:
 
     # -- writes ---------------------------------------------------------------------------------
     def append(self, data: bytes | bytearray | memoryview) -> int:
-        """Write whole batches at the end; returns the number of bytes written."""
+        """Write whole batches at the end; returns the number of bytes written (or queued)."""
+        total = len(data)
+        if _batch is not None:
+            # The buffer is the request's (immutable until the response is sent) or a bytes copy.
+            _batch.write(self.fd, data, self.size)
+            self.size += total
+            return total
         view = memoryview(data)
-        total = len(view)
         written = 0
         try:
             while written < total:
-                n = os.write(self.fd, view[written:])
+                n = os.pwrite(self.fd, view[written:], self.size + written)
                 if n <= 0:
                     raise OSError("write returned 0")
                 written += n
@@ -141,7 +183,8 @@ class FileRecords:
         return total
 
     def flush(self) -> None:
-        """fsync the data (Kafka's FileChannel.force(true))."""
+        """fsync the data (Kafka's FileChannel.force(true)), queued writes included."""
+        _complete_queued_writes()
         os.fsync(self.fd)
 
     def truncate_to(self, target_size: int) -> int:
@@ -149,6 +192,7 @@ class FileRecords:
         if target_size > self.size or target_size < 0:
             raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
                              f"Attempt to truncate {self.path} of size {self.size} to {target_size}")
+        _complete_queued_writes()
         removed = self.size - target_size
         if removed:
             os.ftruncate(self.fd, target_size)
@@ -166,6 +210,7 @@ class FileRecords:
             raise ValueError(f"Invalid size: {size} in read from {self.path}")
         end = min(self.size, position + size)
         assert self._handle is not None, f"read from closed {self.path}"
+        _complete_queued_writes()
         return FileRecordsSlice(self._handle, position, end - position)
 
     def read_bytes(self, position: int = 0, size: int | None = None) -> bytes:
@@ -176,6 +221,7 @@ class FileRecords:
         """Yield `BatchPosition`s of the whole batches from `start_position` (a batch boundary).
 
         Reads headers in 16 KiB chunks; stops at a torn tail. Per batch, not per record."""
+        _complete_queued_writes()
         pos = start_position
         end = self.size
         buf = b""
@@ -221,6 +267,7 @@ class FileRecords:
     def close(self) -> None:
         """Drop our handle: the fd closes now, or when the last slice still being sent is gone."""
         if not self._closed:
+            _complete_queued_writes()
             self._closed = True
             self._handle = None
 

@@ -11,10 +11,12 @@ happen in the order requests arrive on a connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastkafka.cluster.replication.partition import Partition
@@ -121,6 +123,21 @@ class ReplicaManager:
         return list(self._partitions.values())
 
     # -- produce ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def batched_appends(self) -> Iterator[None]:
+        """Wrap a produce request: its appends reach the kernel in one io_uring submission at
+        the end of the block, before any response is built from them."""
+        try:
+            with self.log_manager.batched_appends():
+                yield
+        except OSError as e:
+            # Kafka: an IOException while appending takes the log dir offline, and a broker
+            # whose every log dir is offline halts. Nothing of this request was acknowledged.
+            log.critical("Halting broker: appending to the log failed (%s); log dirs %s", e,
+                         self.log_manager.log_dirs)
+            logging.shutdown()
+            os._exit(1)
+
     def append_records(self, tp: TopicPartition, records: Any, required_acks: int) -> ProducePartitionResult:
         """Append one partition's batch of a Produce request as leader."""
         try:

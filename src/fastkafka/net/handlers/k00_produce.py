@@ -30,30 +30,32 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Pro
     topics = []
     any_error = False
     not_leader_nodes: set[int] = set()
-    for t in req.topic_data:
-        parts = []
-        for p in t.partition_data:
-            if acks not in (-1, 0, 1):
-                parts.append(_Part(index=p.index, error_code=Errors.INVALID_REQUIRED_ACKS, base_offset=-1))
-                any_error = True
-                continue
-            res = rm.append_records(TopicPartition(t.name, p.index), p.records, acks)
-            part = _Part(
-                index=p.index, error_code=res.error, base_offset=res.base_offset,
-                log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
-                error_message=res.error_message if res.error else None,
-                record_errors=[_BatchError(batch_index=i, batch_index_error_message=m) for i, m in res.record_errors],
-            )
-            if res.error:
-                any_error = True
-                if res.error == Errors.NOT_LEADER_OR_FOLLOWER and ctx.api_version >= 10:
-                    leader = broker.partition_leader(t.name, p.index)
-                    if leader is not None:
-                        part.current_leader = ProduceResponse.LeaderIdAndEpoch(
-                            leader_id=leader[0], leader_epoch=leader[1])
-                        not_leader_nodes.add(leader[0])
-            parts.append(part)
-        topics.append(_Topic(name=t.name, partition_responses=parts))
+    # All partitions' appends go to the kernel together when the block ends (io_uring).
+    with rm.batched_appends():
+        for t in req.topic_data:
+            parts = []
+            for p in t.partition_data:
+                if acks not in (-1, 0, 1):
+                    parts.append(_Part(index=p.index, error_code=Errors.INVALID_REQUIRED_ACKS, base_offset=-1))
+                    any_error = True
+                    continue
+                res = rm.append_records(TopicPartition(t.name, p.index), p.records, acks)
+                part = _Part(
+                    index=p.index, error_code=res.error, base_offset=res.base_offset,
+                    log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
+                    error_message=res.error_message if res.error else None,
+                    record_errors=[_BatchError(batch_index=i, batch_index_error_message=m) for i, m in res.record_errors],
+                )
+                if res.error:
+                    any_error = True
+                    if res.error == Errors.NOT_LEADER_OR_FOLLOWER and ctx.api_version >= 10:
+                        leader = broker.partition_leader(t.name, p.index)
+                        if leader is not None:
+                            part.current_leader = ProduceResponse.LeaderIdAndEpoch(
+                                leader_id=leader[0], leader_epoch=leader[1])
+                            not_leader_nodes.add(leader[0])
+                parts.append(part)
+            topics.append(_Topic(name=t.name, partition_responses=parts))
     if acks == 0:
         if any_error:
             # The producer expects no response; closing the connection is how Kafka reports errors.
