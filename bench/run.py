@@ -64,7 +64,7 @@ def api_versions_answered(port: int) -> bool:
 
 
 class Broker:
-    def __init__(self, kind: str, workdir: Path) -> None:
+    def __init__(self, kind: str, workdir: Path, extra_props: dict[str, str] | None = None) -> None:
         self.kind = kind
         self.workdir = workdir
         self.port = free_port()
@@ -83,6 +83,7 @@ class Broker:
             "offsets.topic.replication.factor": "1", "transaction.state.log.replication.factor": "1",
             "transaction.state.log.min.isr": "1", "group.initial.rebalance.delay.ms": "0",
         }
+        props.update(extra_props or {})
         self.props_path = workdir / "server.properties"
         self.props_path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         self.log = open(workdir / "broker.log", "wb")
@@ -191,9 +192,9 @@ def librdkafka_read(b: Broker, topic: str, records: int) -> dict[str, float]:
     return {"records_per_sec": n / dt, "mb_per_sec": nbytes / dt / 1048576, "records": n}
 
 
-def create_topic(b: Broker, topic: str) -> None:
+def create_topic(b: Broker, topic: str, partitions: int = 1) -> None:
     subprocess.run(java(TOPIC_COMMAND, "--bootstrap-server", b.bootstrap, "--create", "--topic", topic,
-                        "--partitions", "1", "--replication-factor", "1"),
+                        "--partitions", str(partitions), "--replication-factor", "1"),
                    check=True, capture_output=True, timeout=120)
 
 
