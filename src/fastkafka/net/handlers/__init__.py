@@ -20,6 +20,7 @@ from fastkafka.net.handlers import (  # noqa: F401
     k29_31_acls,
     k32_describe_configs,
     k33_alter_configs,
+    k35_describe_log_dirs,
     k37_create_partitions,
     k44_incremental_alter_configs,
     k60_describe_cluster,
