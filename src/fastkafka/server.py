@@ -21,7 +21,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastkafka.cluster.format import check_formatted
@@ -38,6 +39,7 @@ from fastkafka.net.server import SocketServer
 from fastkafka.protocol.errors import Errors
 from fastkafka.scheduler import Scheduler
 from fastkafka.storage import LogManager
+from fastkafka.storage.unified_log import BackgroundFlusher
 
 log = logging.getLogger("fastkafka.server")
 
@@ -61,6 +63,7 @@ class KafkaRaftServer:
         self.group_coordinator = GroupCoordinator(self)
         self._background: list[asyncio.Task[None]] = []
         self.scheduler: Scheduler | None = None
+        self._flush_pool: ThreadPoolExecutor | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -71,6 +74,7 @@ class KafkaRaftServer:
         cfg = self.config
         self.cluster_id = check_formatted(cfg)
         self.log_manager = LogManager(cfg.log_dirs, cfg.props)
+        self.log_manager.background_flusher = self._background_flusher()
         self.log_manager.startup()
         self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
 
@@ -111,9 +115,24 @@ class KafkaRaftServer:
             self.socket_server.close_connections()
         if self.raft is not None:
             self.raft.close()
+        if self._flush_pool is not None:
+            self._flush_pool.shutdown(wait=True)  # LogManager.shutdown flushes everything anyway
         if self.log_manager is not None:
             self.log_manager.shutdown()
         log.info("[KafkaRaftServer nodeId=%d] shut down completed", self.node_id)
+
+    def _background_flusher(self) -> BackgroundFlusher:
+        """Kafka flushes a rolled segment from its scheduler thread ("flush-log"), never on the
+        request path: fsync on one thread of ours (os.fsync releases the GIL), completion back
+        on the event loop, which owns the logs."""
+        loop = asyncio.get_running_loop()
+        pool = self._flush_pool = ThreadPoolExecutor(1, thread_name_prefix="kafka-log-flush")
+
+        def submit(work: Callable[[], None], done: Callable[[BaseException | None], None]) -> None:
+            fut = loop.run_in_executor(pool, work)
+            fut.add_done_callback(lambda f: None if f.cancelled() else done(f.exception()))
+
+        return submit
 
     def _start_log_tasks(self) -> None:
         """Kafka's LogManager.startup scheduler tasks, with Kafka's keys and defaults. They run on

@@ -275,6 +275,11 @@ class FileRecords:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def handle(self) -> _FileHandle | None:
+        """The fd's owner, for work that must keep the fd open past a close (background fsync)."""
+        return self._handle
+
     def rename_to(self, new_path: str) -> None:
         os.rename(self.path, new_path)
         self.path = new_path

@@ -28,7 +28,7 @@ from fastkafka.storage.file_records import batched_appends
 from fastkafka.storage.log_config import LogConfig
 from fastkafka.storage.partition_metadata_file import PARTITION_METADATA_FILENAME, PartitionMetadataFile
 from fastkafka.storage.topic_partition import TopicPartition
-from fastkafka.storage.unified_log import UnifiedLog
+from fastkafka.storage.unified_log import BackgroundFlusher, UnifiedLog
 
 if TYPE_CHECKING:
     from fastkafka._native.uring import UringAppender
@@ -69,6 +69,8 @@ class LogManager:
         # Appends of a produce request go to the kernel in one io_uring submission (None:
         # disabled by fastkafka.io.uring.enable=false, or refused by the kernel: plain pwrite).
         self.uring: UringAppender | None = None
+        # fsync of rolled segments off the event loop; set by the broker before startup().
+        self.background_flusher: BackgroundFlusher | None = None
         if self.broker_defaults.get(URING_ENABLE_CONFIG, "true").strip().lower() == "true":
             self.uring = _open_uring()
 
@@ -106,6 +108,7 @@ class LogManager:
                                       topic_partition=tp)
                 if tp in high_watermarks:
                     log.update_high_watermark(high_watermarks[tp])
+                log.background_flusher = self.background_flusher
                 self._logs[tp] = log
                 self._log_dir_of[tp] = d
             if clean:
@@ -175,6 +178,7 @@ class LogManager:
         d = self._next_log_dir()
         path = os.path.join(d, str(tp))
         log = UnifiedLog.open(path, config, topic_id=topic_id, topic_partition=tp)
+        log.background_flusher = self.background_flusher
         fsync_dir(d)
         self._logs[tp] = log
         self._log_dir_of[tp] = d

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import logging
 import os
 import random
 import shutil
@@ -49,6 +50,11 @@ MAX_TIMESTAMP = -3
 EARLIEST_LOCAL_TIMESTAMP = -4
 LATEST_TIERED_TIMESTAMP = -5
 
+_logger = logging.getLogger(__name__)
+
+# (work to run on another thread, callback on the event loop with the work's exception or None)
+BackgroundFlusher = Callable[[Callable[[], None], Callable[[BaseException | None], None]], None]
+
 _TXN_MARKER_KEY = struct.Struct(">hh")
 _TXN_MARKER_VALUE = struct.Struct(">hi")
 
@@ -86,6 +92,10 @@ class UnifiedLog:
         self.producer_state_manager = producer_state_manager
         self.topic_id = topic_id
         self.last_flush_time = _now_ms()
+        # Runs the fsync of rolled segments off the event loop (Kafka's "flush-log" job after a
+        # roll); set by the LogManager. None: inline (unit tests, the KRaft metadata log).
+        self.background_flusher: BackgroundFlusher | None = None
+        self._truncations = 0  # bumped by every truncation: a background flush then moves nothing
         # Segments renamed `.deleted`, waiting for file.delete.delay.ms: (due ms, segment).
         self._pending_file_deletes: collections.deque[tuple[int, LogSegment]] = collections.deque()
         self._closed = False
@@ -361,10 +371,43 @@ class UnifiedLog:
         seg = _new_segment(self.dir, self.config, new_offset)
         self._segments.append(seg)
         self._base_offsets.append(new_offset)
-        # Kafka flushes the rolled segment in the background; here it is done inline.
-        self.flush(new_offset)
+        if self.background_flusher is None:
+            self.flush(new_offset)
+        else:
+            self._flush_in_background(new_offset)
         fsync_dir(self.dir)
         return seg
+
+    def _flush_in_background(self, offset: int) -> None:
+        """fsync the segments below `offset` on the flusher's thread, then (back on the event
+        loop) flush their indexes and move the recovery point, unless the log was truncated or
+        closed meanwhile. The file handles keep the fds open for the thread."""
+        start = max(self._floor_index(self.recovery_point), 0)
+        segs = [s for s in self._segments[start:] if s.base_offset < offset and not s.log.closed]
+        handles = [s.log.handle for s in segs]
+        truncations = self._truncations
+
+        def work() -> None:
+            for h in handles:
+                if h is not None:
+                    os.fsync(h.fd)
+
+        def done(error: BaseException | None) -> None:
+            if error is not None:
+                _logger.error("Error while flushing log %s up to offset %d: %s", self.topic_partition, offset, error)
+                return
+            if self._closed or self._truncations != truncations:
+                return
+            for s in segs:
+                if not s.log.closed:
+                    s.offset_index.flush()
+                    s.time_index.flush()
+            if offset > self.recovery_point:
+                self.recovery_point = min(offset, self.log_end_offset)
+                self.last_flush_time = _now_ms()
+
+        assert self.background_flusher is not None
+        self.background_flusher(work, done)
 
     # ================================================================ read
     def read(self, fetch_offset: int, max_bytes: int, *, max_offset: int, min_one_message: bool) -> FetchDataInfo:
@@ -460,6 +503,7 @@ class UnifiedLog:
             raise ValueError(f"Cannot truncate partition {self.topic_partition} to a negative offset ({target_offset}).")
         if target_offset >= self.log_end_offset:
             return False
+        self._truncations += 1
         if target_offset < self.active_segment.base_offset and target_offset <= self._segments[0].base_offset:
             self.truncate_fully_and_start_at(target_offset)
             return True
@@ -477,6 +521,7 @@ class UnifiedLog:
 
     def truncate_fully_and_start_at(self, new_offset: int) -> None:
         """Drop every segment and restart the log empty at `new_offset`."""
+        self._truncations += 1
         for seg in self._segments:
             seg.delete_files()
         self._segments = [_new_segment(self.dir, self.config, new_offset)]
