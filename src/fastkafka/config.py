@@ -41,8 +41,9 @@ class ConfigDef:
     name: str
     type: str  # boolean, int, long, double, string, list, password, class
     default: str | None
-    read_only: bool = True  # dynamic broker configs arrive with the config issue
+    read_only: bool = True  # DescribeConfigs uses cluster.dynamic_broker_config.DYNAMIC_CONFIGS
     sensitive: bool = False
+    doc: str | None = None
 
 
 def _d(name: str, type_: str, default: str | None, read_only: bool = True) -> ConfigDef:

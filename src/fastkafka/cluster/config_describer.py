@@ -1,20 +1,33 @@
-"""What DescribeConfigs reports: each key's effective value, its source, and its synonyms.
+"""What DescribeConfigs reports: each key's effective value, its source, and its synonyms
+(Kafka's kafka.server.ConfigHelper).
 
-Kafka's ConfigHelper: a topic key resolves to the topic override (DYNAMIC_TOPIC_CONFIG), else the
-first broker synonym that is set (dynamic broker, dynamic default, then static broker config),
-else the default. Synonyms are listed in that precedence order. Values are strings as Kafka
-shows them; sensitive values are never returned.
+Invariants (Kafka's, checked against Apache Kafka 4.1's kafka-configs output):
+- A topic key's value is the LogConfig resolved from the topic override over the effective
+  broker configs over the default. Its synonyms are the override (DYNAMIC_TOPIC_CONFIG) then
+  the broker synonyms of its primary broker key (`retention.ms` <- `log.retention.ms`,
+  `log.retention.minutes`, `log.retention.hours`) from the dynamic per-broker, dynamic default,
+  static and default layers, in that order, with everything before the first entry naming the
+  primary key dropped (so `retention.ms` lists no synonyms while `log.retention.ms` is unset).
+  The source is the first synonym's, else DEFAULT_CONFIG. Topic keys are never read-only.
+- A broker key (resource "<id>") lists every known key plus every key set statically or
+  dynamically; the cluster default (resource "") lists only the keys set at that level, with
+  only their DYNAMIC_DEFAULT_BROKER_CONFIG synonyms. `read_only` is true for keys Kafka cannot
+  change at runtime. Keys with no known type are sensitive (KafkaConfig.maybeSensitive), and a
+  sensitive value is never returned.
+- Broker loggers list every logger with its effective level (DYNAMIC_BROKER_LOGGER_CONFIG).
 """
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fastkafka.cluster.broker_loggers import current_loggers
+from fastkafka.cluster.dynamic_broker_config import DYNAMIC_CONFIGS, DynamicBrokerConfig, broker_config_synonyms
 from fastkafka.cluster.topic import topic_name_error
 from fastkafka.config import BROKER_CONFIG_DEFS
 from fastkafka.protocol.errors import Errors, KafkaError
-from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS
+from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, LogConfig
 
 # org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource
 UNKNOWN = 0
@@ -23,11 +36,13 @@ DYNAMIC_BROKER_CONFIG = 2
 DYNAMIC_DEFAULT_BROKER_CONFIG = 3
 STATIC_BROKER_CONFIG = 4
 DEFAULT_CONFIG = 5
+DYNAMIC_BROKER_LOGGER_CONFIG = 6
 
 RESOURCE_TOPIC = 2
 RESOURCE_BROKER = 4
 RESOURCE_BROKER_LOGGER = 8
 
+# DescribeConfigsResponse.ConfigType
 _CONFIG_TYPES = {"boolean": 1, "string": 2, "int": 3, "short": 4, "long": 5, "double": 6, "list": 7,
                  "class": 8, "password": 9}
 
@@ -51,70 +66,119 @@ class ConfigEntry:
     documentation: str | None
 
 
-def _scaled(raw: str, multiplier: int) -> str:
-    if multiplier == 1:
-        return raw
-    try:
-        return str(int(raw) * multiplier)
-    except ValueError:
-        return raw
+def _default_values() -> dict[str, str]:
+    """Kafka's staticDefaultConfigs: every key with a non-null default."""
+    return {k: d.default for k, d in BROKER_CONFIG_DEFS.items() if d.default is not None}
 
 
-def describe_topic(overrides: dict[str, str], static_props: dict[str, str],
+def _broker_type(name: str) -> str | None:
+    d = BROKER_CONFIG_DEFS.get(name)
+    if d is not None:
+        return d.type
+    return None
+
+
+def _config_synonyms(layers: DynamicBrokerConfig, name: str, sensitive: bool) -> list[Synonym]:
+    """ConfigHelper.configSynonyms: the synonyms of `name` set at each layer, highest first,
+    dropping those before the first one named `name`."""
+    names = broker_config_synonyms(name)
+    out: list[Synonym] = []
+    for layer, source in ((layers.dynamic_broker, DYNAMIC_BROKER_CONFIG),
+                          (layers.dynamic_default, DYNAMIC_DEFAULT_BROKER_CONFIG),
+                          (layers.static_props, STATIC_BROKER_CONFIG),
+                          (_DEFAULTS, DEFAULT_CONFIG)):
+        for n in names:
+            if n in layer:
+                out.append(Synonym(n, None if sensitive else layer[n], source))
+    while out and out[0].name != name:
+        out.pop(0)
+    return out
+
+
+def describe_topic(overrides: Mapping[str, str], layers: DynamicBrokerConfig,
                    keys: Sequence[str] | None) -> list[ConfigEntry]:
+    """Every topic key of a topic with these overrides (ConfigHelper.createTopicConfigEntry)."""
+    log_config = LogConfig.from_props(layers.effective_props(), overrides)
     out = []
     for name in sorted(TOPIC_CONFIG_DEFS):
-        if keys is not None and name not in keys:
+        if keys and name not in keys:
             continue
         d = TOPIC_CONFIG_DEFS[name]
+        value = log_config.value_of(name)
         synonyms: list[Synonym] = []
         if name in overrides:
-            synonyms.append(Synonym(name, overrides[name], DYNAMIC_TOPIC_CONFIG))
-        for syn, mult in d.synonyms:
-            if syn in static_props:
-                synonyms.append(Synonym(syn, _scaled(static_props[syn], mult), STATIC_BROKER_CONFIG))
-        if d.default is not None or not synonyms:
-            synonyms.append(Synonym(name if not d.synonyms else d.synonyms[0][0], d.default, DEFAULT_CONFIG))
-        top = synonyms[0]
-        out.append(ConfigEntry(name, top.value, top.source, False, False, tuple(synonyms),
+            synonyms.append(Synonym(name, value, DYNAMIC_TOPIC_CONFIG))
+        if d.synonyms:
+            synonyms.extend(_config_synonyms(layers, d.synonyms[0][0], False))
+        source = synonyms[0].source if synonyms else DEFAULT_CONFIG
+        out.append(ConfigEntry(name, value, source, False, False, tuple(synonyms),
                                _CONFIG_TYPES.get(d.type, 0), d.doc))
     return out
 
 
-def describe_broker(static_props: dict[str, str], keys: Sequence[str] | None) -> list[ConfigEntry]:
-    out = []
-    for name in sorted(BROKER_CONFIG_DEFS):
-        if keys is not None and name not in keys:
-            continue
-        d = BROKER_CONFIG_DEFS[name]
-        synonyms: list[Synonym] = []
-        if name in static_props:
-            synonyms.append(Synonym(name, static_props[name], STATIC_BROKER_CONFIG))
-        if d.default is not None:
-            synonyms.append(Synonym(name, d.default, DEFAULT_CONFIG))
-        top = synonyms[0] if synonyms else Synonym(name, None, DEFAULT_CONFIG)
-        out.append(ConfigEntry(name, top.value, top.source, d.read_only, d.sensitive, tuple(synonyms),
-                               _CONFIG_TYPES.get(d.type, 0), None))
-    return out
+def _broker_entry(layers: DynamicBrokerConfig, name: str, value: str | None, per_broker: bool) -> ConfigEntry:
+    type_ = _broker_type(name)
+    sensitive = type_ is None or type_ == "password"
+    synonyms = _config_synonyms(layers, name, sensitive)
+    if not per_broker:
+        synonyms = [s for s in synonyms if s.source == DYNAMIC_DEFAULT_BROKER_CONFIG]
+    source = synonyms[0].source if synonyms else DEFAULT_CONFIG
+    d = BROKER_CONFIG_DEFS.get(name)
+    doc = d.doc if d is not None else None
+    return ConfigEntry(name, None if sensitive else value, source, name not in DYNAMIC_CONFIGS, sensitive,
+                       tuple(synonyms), _CONFIG_TYPES.get(type_ or "", 0), doc)
+
+
+def describe_broker(layers: DynamicBrokerConfig, keys: Sequence[str] | None) -> list[ConfigEntry]:
+    """This broker's configs (resource name = its id): known keys and every key set anywhere."""
+    names = set(BROKER_CONFIG_DEFS) | set(layers.static_props) | set(layers.dynamic_default) \
+        | set(layers.dynamic_broker)
+    return [_broker_entry(layers, n, layers.value(n), True)
+            for n in sorted(names) if not keys or n in keys]
+
+
+def describe_broker_default(layers: DynamicBrokerConfig, keys: Sequence[str] | None) -> list[ConfigEntry]:
+    """The cluster-wide dynamic defaults (resource name "")."""
+    return [_broker_entry(layers, n, v, False)
+            for n, v in sorted(layers.dynamic_default.items()) if not keys or n in keys]
+
+
+def _broker_id(name: str) -> int:
+    try:
+        return int(name)
+    except ValueError:
+        raise KafkaError(Errors.INVALID_REQUEST, f"Broker id must be an integer, but it is: {name}") from None
 
 
 def describe(broker: Any, resource_type: int, resource_name: str,
              keys: Sequence[str] | None) -> list[ConfigEntry]:
     """Entries for one DescribeConfigs resource, or KafkaError with the per-resource code."""
+    node_id = broker.config.node_id
     if resource_type == RESOURCE_TOPIC:
         err = topic_name_error(resource_name)
         if err:
             raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, err)
         overrides = broker.topic_config_overrides(resource_name)
         if overrides is None:
-            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Topic {resource_name} does not exist")
-        return describe_topic(overrides, broker.config.props, keys)
-    if resource_type in (RESOURCE_BROKER, RESOURCE_BROKER_LOGGER):
-        if resource_name not in ("", str(broker.config.node_id)):
+            # Kafka sets no message here; the field's default (empty) goes on the wire.
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, "")
+        return describe_topic(overrides, broker.dynamic_config, keys)
+    if resource_type == RESOURCE_BROKER:
+        if resource_name == "":
+            return describe_broker_default(broker.dynamic_config, keys)
+        if _broker_id(resource_name) != node_id:
             raise KafkaError(Errors.INVALID_REQUEST,
-                             f"Unexpected broker id, expected {broker.config.node_id} or empty string, "
-                             f"but received {resource_name}")
-        if resource_type == RESOURCE_BROKER_LOGGER:
-            return []
-        return describe_broker(broker.config.props, keys)
-    raise KafkaError(Errors.INVALID_REQUEST, f"Unsupported resource type {resource_type}")
+                             f"Unexpected broker id, expected {node_id} or empty string, but received {resource_name}")
+        return describe_broker(broker.dynamic_config, keys)
+    if resource_type == RESOURCE_BROKER_LOGGER:
+        if resource_name == "":
+            raise KafkaError(Errors.INVALID_REQUEST, "Broker id must not be empty")
+        if _broker_id(resource_name) != node_id:
+            raise KafkaError(Errors.INVALID_REQUEST,
+                             f"Unexpected broker id, expected {node_id} but received {resource_name}")
+        return [ConfigEntry(n, level, DYNAMIC_BROKER_LOGGER_CONFIG, False, False, (), 0, None)
+                for n, level in current_loggers().items() if not keys or n in keys]
+    raise KafkaError(Errors.INVALID_REQUEST, f"Unsupported resource type: {resource_type}")
+
+
+_DEFAULTS = _default_values()

@@ -34,24 +34,44 @@ class TopicConfigDef(NamedTuple):
     default: str | None
     synonyms: tuple[tuple[str, int], ...]
     doc: str
-    valid: Callable[[object], bool] | None = None
+    # Kafka's validator: the reason a parsed value is refused (ConfigException's message), or None.
+    valid: Callable[[object], str | None] | None = None
     valid_doc: str = ""
 
 
-def _at_least(n: float) -> Callable[[object], bool]:
-    return lambda v: isinstance(v, (int, float)) and v >= n
+def _at_least(n: int) -> Callable[[object], str | None]:
+    """Kafka's ConfigDef.Range.atLeast."""
+    return lambda v: None if isinstance(v, (int, float)) and v >= n else f"Value must be at least {n}"
 
 
-def _in_list(*choices: str) -> Callable[[object], bool]:
-    return lambda v: v in choices
+def _between(lo: int, hi: int) -> Callable[[object], str | None]:
+    """Kafka's ConfigDef.Range.between."""
+    def check(v: object) -> str | None:
+        assert isinstance(v, (int, float))
+        if v < lo:
+            return f"Value must be at least {lo}"
+        if v > hi:
+            return f"Value must be no more than {hi}"
+        return None
+    return check
 
 
-def _list_in(*choices: str) -> Callable[[object], bool]:
-    return lambda v: isinstance(v, tuple) and all(x in choices for x in v)
+def _in_list(*choices: str) -> Callable[[object], str | None]:
+    """Kafka's ConfigDef.ValidString.in."""
+    return lambda v: None if v in choices else "String must be one of: " + ", ".join(choices)
 
 
-def _between(lo: float, hi: float) -> Callable[[object], bool]:
-    return lambda v: isinstance(v, (int, float)) and lo <= v <= hi
+def _list_in(*choices: str) -> Callable[[object], str | None]:
+    """Kafka's ConfigDef.ValidList.in (each element a ValidString)."""
+    return lambda v: None if isinstance(v, tuple) and all(x in choices for x in v) \
+        else "String must be one of: " + ", ".join(choices)
+
+
+def _gzip_level(v: object) -> str | None:
+    """CompressionType.GZIP.levelValidator: Deflater levels 1..9 or -1 (the default level)."""
+    if v == -1 or (isinstance(v, int) and 1 <= v <= 9):
+        return None
+    return "Value must be between 1 and 9, or equal to -1"
 
 
 def _s(*names: str) -> tuple[tuple[str, int], ...]:
@@ -69,7 +89,7 @@ TOPIC_CONFIG_DEFS: dict[str, TopicConfigDef] = {d.name: d for d in (
                    "[" + ", ".join(_COMPRESSION) + "]"),
     TopicConfigDef("compression.gzip.level", "int", "-1", _s("compression.gzip.level"),
                    "The compression level to use if compression.type is set to gzip.",
-                   lambda v: v == -1 or (isinstance(v, int) and 1 <= v <= 9), "[1,...,9] or -1"),
+                   _gzip_level, "[1,...,9] or -1"),
     TopicConfigDef("compression.lz4.level", "int", "9", _s("compression.lz4.level"),
                    "The compression level to use if compression.type is set to lz4.",
                    _between(1, 17), "[1,...,17]"),
@@ -153,13 +173,23 @@ TOPIC_CONFIG_DEFS: dict[str, TopicConfigDef] = {d.name: d for d in (
                    "Indicates whether to enable replicas not in the ISR set to be elected as leader."),
 )}
 
-# Range checks Kafka applies to the broker-level synonyms themselves (their own ConfigDefs).
-_BROKER_SYNONYM_VALID: dict[str, Callable[[object], bool]] = {
+# Range checks Kafka applies to the broker-level synonyms themselves (their own ConfigDefs in
+# LogConfig.SERVER_CONFIG_DEF / KafkaConfig), where they differ from the topic key's.
+_BROKER_SYNONYM_VALID: dict[str, Callable[[object], str | None]] = {
     "log.roll.hours": _at_least(1),
     "log.roll.jitter.hours": _at_least(0),
     "log.segment.bytes": _at_least(1024 * 1024),
     "log.index.size.max.bytes": _at_least(4),
     "log.flush.interval.messages": _at_least(1),
+    "log.retention.check.interval.ms": _at_least(1),
+    "log.flush.offset.checkpoint.interval.ms": _at_least(0),
+    "log.flush.start.offset.checkpoint.interval.ms": _at_least(0),
+    "num.recovery.threads.per.data.dir": _at_least(1),
+    "log.dir.failure.timeout.ms": _at_least(1),
+    "log.cleaner.threads": _at_least(0),
+    "log.cleaner.io.buffer.size": _at_least(0),
+    "log.cleaner.backoff.ms": _at_least(0),
+    "num.partitions": _at_least(1),
 }
 
 
@@ -283,8 +313,9 @@ class LogConfig:
                         continue
                     v = parse_value(d if mult == 1 else d._replace(type="long"), braw, syn)
                     check = _BROKER_SYNONYM_VALID.get(syn)
-                    if check is not None and not check(v):
-                        raise _invalid(syn, braw, "Value out of range")
+                    why = check(v) if check is not None else None
+                    if why is not None:
+                        raise _invalid(syn, braw, why)
                     if mult != 1 and isinstance(v, int):
                         v = min(v * mult, LONG_MAX) if v >= 0 else v
                     value = v
@@ -294,8 +325,10 @@ class LogConfig:
                     if d.default is None:
                         continue
                     value = parse_value(d, d.default)
-            if d.valid is not None and not d.valid(value):
-                raise _invalid(source_key, str(value), f"Value must be in {d.valid_doc}")
+            why = d.valid(value) if d.valid is not None else None
+            if why is not None:
+                shown = raw if raw is not None else _render(value)
+                raise _invalid(source_key, shown, why)
             values[cls.field_name(key)] = value
         if values.get("retention_ms") is not None and int(values["retention_ms"]) < -1:  # type: ignore[call-overload]
             raise _invalid("retention.ms", str(values["retention_ms"]), "Value must be at least -1")
@@ -304,9 +337,40 @@ class LogConfig:
 
     def value_of(self, key: str) -> str:
         """The effective value of a topic key, as Kafka's DescribeConfigs renders it."""
-        v = getattr(self, self.field_name(key))
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, tuple):
-            return ",".join(v)
-        return str(v)
+        return _render(getattr(self, self.field_name(key)))
+
+
+def _render(v: object) -> str:
+    """ConfigDef.convertToString: booleans lower-case, lists comma-joined, doubles as Java prints them."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, tuple):
+        return ",".join(v)
+    return str(v)
+
+
+def broker_value_error(key: str, raw: str) -> str | None:
+    """Why Kafka's broker ConfigDef refuses `raw` for broker key `key` (type, then range), as
+    ConfigException's message; None if it is acceptable or the key is not one this module knows.
+    A broker key that is the primary synonym of a topic key takes the topic key's validator."""
+    from fastkafka.config import BROKER_CONFIG_DEFS
+
+    bdef = BROKER_CONFIG_DEFS.get(key)
+    topic_def = next((d for d in TOPIC_CONFIG_DEFS.values() if d.synonyms and d.synonyms[0][0] == key), None)
+    if bdef is None and topic_def is None:
+        return None
+    type_ = bdef.type if bdef is not None else topic_def.type  # type: ignore[union-attr]
+    if type_ == "short":
+        type_ = "int"
+    if type_ not in ("int", "long", "double", "boolean", "list"):
+        type_ = "string"
+    probe = TopicConfigDef(key, type_, None, (), "")
+    try:
+        v = parse_value(probe, raw, key)
+    except KafkaError as e:
+        return e.message
+    check = _BROKER_SYNONYM_VALID.get(key)
+    if check is None and topic_def is not None:
+        check = topic_def.valid
+    why = check(v) if check is not None else None
+    return None if why is None else f"Invalid value {raw} for configuration {key}: {why}"

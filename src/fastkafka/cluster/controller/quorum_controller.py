@@ -15,20 +15,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from fastkafka.cluster.config_describer import describe_topic
+from fastkafka.cluster.dynamic_broker_config import DynamicBrokerConfig
 from fastkafka.cluster.controller.replica_placer import place
 from fastkafka.cluster.metadata.api_message_and_version import ApiMessageAndVersion
 from fastkafka.cluster.metadata.broker_registration import Endpoint
-from fastkafka.cluster.metadata.config_resource import ConfigResourceType
+from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.cluster.metadata.metadata_image import MetadataImage
 from fastkafka.cluster.metadata.metadata_version import (
     FEATURE_NAME, LATEST_PRODUCTION, partition_record_version, register_broker_record_version)
-from fastkafka.cluster.topic import MAX_NAME_LENGTH, topic_name_error
+from fastkafka.cluster.topic import topic_name_error
 from fastkafka.protocol._generated import metadata_records as mr
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import (
     AlterConfigsRequest, AlterConfigsResponse, CreatePartitionsRequest, CreatePartitionsResponse,
     CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
     IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse)
+from fastkafka.config import BROKER_CONFIG_DEFS
 from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, LogConfig
 
 ZERO_UUID = bytes(16)
@@ -206,7 +208,12 @@ class QuorumController:
         cls = CreateTopicsResponse.CreatableTopicConfigs
         return [cls(name=e.name, value=e.value, read_only=e.read_only, config_source=e.source,
                     is_sensitive=e.sensitive)
-                for e in describe_topic(overrides, self._broker_defaults, None)]
+                for e in describe_topic(overrides, self._config_layers(), None)]
+
+    def _config_layers(self) -> DynamicBrokerConfig:
+        layers = DynamicBrokerConfig(self.node_id, self._broker_defaults)
+        layers.update(self.image.configs)
+        return layers
 
     def _validate_manual(self, replica_sets: list[list[int]], image: MetadataImage) -> None:
         rf = len(replica_sets[0])
@@ -358,6 +365,10 @@ class QuorumController:
                 for i, r in enumerate(replica_sets)]
 
     # -- configs ------------------------------------------------------------------------------
+    # Kafka's ConfigurationControlManager with ControllerConfigurationValidator and the
+    # QuorumController's config-resource existence check. The broker's ConfigAdminManager has
+    # already refused duplicates, nulls and non-dynamic broker keys; this is the controller's own
+    # validation, so a request reaching it directly is checked the same way.
     async def incremental_alter_configs(self, request: IncrementalAlterConfigsRequest,
                                         version: int) -> IncrementalAlterConfigsResponse:
         Resp = IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
@@ -366,9 +377,7 @@ class QuorumController:
             records: list[ApiMessageAndVersion] = []
             for res in request.resources:
                 try:
-                    current = dict(self.image.configs.config((res.resource_type, res.resource_name)))  # type: ignore[arg-type]
-                    new = self._incremental(current, res)
-                    recs = self._config_records(res.resource_type, res.resource_name, current, new)
+                    recs = self._incremental_records(res)
                 except KafkaError as e:
                     results.append(Resp(error_code=int(e.code), error_message=e.message,
                                         resource_type=res.resource_type, resource_name=res.resource_name))
@@ -380,40 +389,77 @@ class QuorumController:
             await self._commit(records)
             return IncrementalAlterConfigsResponse(throttle_time_ms=0, responses=results)
 
-    def _incremental(self, current: dict[str, str], res: Any) -> dict[str, str]:
-        new = dict(current)
-        seen: set[str] = set()
+    def _current_configs(self, rtype: int, rname: str) -> dict[str, str]:
+        return dict(self.image.configs.config(ConfigResource(rtype, rname)))
+
+    def _incremental_records(self, res: Any) -> list[ApiMessageAndVersion]:
+        rtype, rname = res.resource_type, res.resource_name
+        names = [c.name for c in res.configs]
+        if len(set(names)) != len(names):
+            raise KafkaError(Errors.INVALID_REQUEST, "Error due to duplicate config keys")
+        current = self._current_configs(rtype, rname)
+        altered: list[tuple[str, str | None]] = []
         for c in res.configs:
-            if c.name in seen:
-                raise KafkaError(Errors.INVALID_REQUEST, f"Error due to duplicate config keys: {c.name}")
-            seen.add(c.name)
+            old = current.get(c.name)
+            new: str | None = old
             op = c.config_operation
             if op == SET:
-                if c.value is None:
-                    raise KafkaError(Errors.INVALID_REQUEST, f"Null value not supported for : {c.name}")
-                new[c.name] = c.value
+                new = c.value
             elif op == DELETE:
-                new.pop(c.name, None)
+                new = None
             elif op in (APPEND, SUBTRACT):
-                d = TOPIC_CONFIG_DEFS.get(c.name) if res.resource_type == ConfigResourceType.TOPIC else None
-                if d is None or d.type != "list":
+                op_name = "APPEND" if op == APPEND else "SUBTRACT"
+                if _config_type(rtype, c.name) != "list":
                     raise KafkaError(Errors.INVALID_CONFIG,
-                                     f"Config value append is not allowed for config key: {c.name}"
-                                     if op == APPEND else
-                                     f"Config value subtract is not allowed for config key: {c.name}")
-                base = new.get(c.name)
-                if base is None:
-                    base = LogConfig.from_props(self._broker_defaults, {}).value_of(c.name)
-                items = [x for x in base.split(",") if x]
-                vals = [x.strip() for x in (c.value or "").split(",") if x.strip()]
-                if op == APPEND:
-                    items += [v for v in vals if v not in items]
-                else:
-                    items = [x for x in items if x not in vals]
-                new[c.name] = ",".join(items)
+                                     f"Can't {op_name} to key {c.name} because its type is not LIST.")
+                parts = [x for x in (new if new is not None else _config_default(rtype, c.name) or "").split(",") if x]
+                for v in (c.value or "").split(","):
+                    if op == APPEND and v not in parts:
+                        parts.append(v)
+                    elif op == SUBTRACT and v in parts:
+                        parts.remove(v)
+                new = ",".join(parts)
             else:
-                raise KafkaError(Errors.INVALID_REQUEST, f"Unknown config operation {op}")
-        return new
+                raise KafkaError(Errors.INVALID_REQUEST, f"Unknown operations type {op}")
+            # Broker configs are always rewritten, so brokers re-apply them (Kafka's rule).
+            if new != old or rtype == ConfigResourceType.BROKER:
+                altered.append((c.name, new))
+        merged = dict(current)
+        for k, v in altered:
+            if v is None:
+                merged.pop(k, None)
+            else:
+                merged[k] = v
+        self._validate_config_resource(rtype, rname, merged, [])
+        return [ApiMessageAndVersion(mr.ConfigRecord(resource_type=rtype, resource_name=rname, name=k, value=v), 0)
+                for k, v in altered]
+
+    def _validate_config_resource(self, rtype: int, rname: str, new_configs: Mapping[str, str | None],
+                                  null_keys: Sequence[str]) -> None:
+        """ControllerConfigurationValidator.validate, then the existence check."""
+        if rtype == ConfigResourceType.TOPIC:
+            if rname == "":
+                raise KafkaError(Errors.INVALID_REQUEST, "Default topic resources are not allowed.")
+            err = topic_name_error(rname)
+            if err is not None:
+                raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, err)
+            if null_keys:
+                raise KafkaError(Errors.INVALID_CONFIG, "Null value not supported for topic configs: " + ",".join(null_keys))
+            LogConfig.from_props(self._broker_defaults, {k: v for k, v in new_configs.items() if v is not None})
+            if rname not in self.image.topics.by_name:
+                raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{rname}' does not exist.")
+        elif rtype == ConfigResourceType.BROKER:
+            if rname != "":
+                try:
+                    broker_id = int(rname)
+                except ValueError:
+                    raise KafkaError(Errors.INVALID_REQUEST, "Unable to parse broker name as a base 10 number.") from None
+                if broker_id < 0:
+                    raise KafkaError(Errors.INVALID_REQUEST, "Invalid negative broker ID.")
+                if broker_id not in self.image.cluster.brokers and broker_id != self.node_id:
+                    raise KafkaError(Errors.BROKER_ID_NOT_REGISTERED, f"No node with id {broker_id} found.")
+        else:
+            raise KafkaError(Errors.INVALID_REQUEST, f"Unknown resource type {_resource_type_name(rtype)}")
 
     async def alter_configs(self, request: AlterConfigsRequest, version: int) -> AlterConfigsResponse:
         """Legacy AlterConfigs: the given keys replace the resource's whole dynamic config."""
@@ -423,13 +469,7 @@ class QuorumController:
             records: list[ApiMessageAndVersion] = []
             for res in request.resources:
                 try:
-                    current = dict(self.image.configs.config((res.resource_type, res.resource_name)))  # type: ignore[arg-type]
-                    new: dict[str, str] = {}
-                    for c in res.configs:
-                        if c.value is None:
-                            raise KafkaError(Errors.INVALID_REQUEST, f"Null value not supported for : {c.name}")
-                        new[c.name] = c.value
-                    recs = self._config_records(res.resource_type, res.resource_name, current, new)
+                    recs = self._legacy_records(res)
                 except KafkaError as e:
                     results.append(Resp(error_code=int(e.code), error_message=e.message,
                                         resource_type=res.resource_type, resource_name=res.resource_name))
@@ -441,29 +481,17 @@ class QuorumController:
             await self._commit(records)
             return AlterConfigsResponse(throttle_time_ms=0, responses=results)
 
-    def _config_records(self, rtype: int, rname: str, current: dict[str, str],
-                        new: dict[str, str]) -> list[ApiMessageAndVersion]:
-        if rtype == ConfigResourceType.TOPIC:
-            err = topic_name_error(rname)
-            if err is not None and len(rname) <= MAX_NAME_LENGTH:
-                raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, err)
-            if rname not in self.image.topics.by_name:
-                raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition.")
-            LogConfig.from_props(self._broker_defaults, new)  # raises INVALID_CONFIG
-        elif rtype == ConfigResourceType.BROKER:
-            if rname != "":
-                try:
-                    int(rname)
-                except ValueError:
-                    raise KafkaError(Errors.INVALID_REQUEST, f"Illegal broker id '{rname}'") from None
-        else:
-            raise KafkaError(Errors.INVALID_REQUEST, f"Unsupported resource type {rtype} for this controller")
-        out = []
-        for k in sorted(set(current) | set(new)):
-            if current.get(k) != new.get(k):
-                out.append(ApiMessageAndVersion(mr.ConfigRecord(resource_type=rtype, resource_name=rname,
-                                                                name=k, value=new.get(k)), 0))
-        return out
+    def _legacy_records(self, res: Any) -> list[ApiMessageAndVersion]:
+        rtype, rname = res.resource_type, res.resource_name
+        current = self._current_configs(rtype, rname)
+        new = {c.name: c.value for c in res.configs}
+        out: list[tuple[str, str | None]] = [
+            (k, v) for k, v in new.items() if current.get(k) != v or rtype == ConfigResourceType.BROKER]
+        out += [(k, None) for k in current if k not in new]
+        self._validate_config_resource(rtype, rname, {k: v for k, v in new.items() if v is not None},
+                                       [k for k, v in new.items() if v is None])
+        return [ApiMessageAndVersion(mr.ConfigRecord(resource_type=rtype, resource_name=rname, name=k, value=v), 0)
+                for k, v in out]
 
     # -- brokers ------------------------------------------------------------------------------
     async def register_broker(self, broker_id: int, incarnation_id: bytes, listeners: Sequence[Endpoint],
@@ -513,6 +541,30 @@ class QuorumController:
             await self._commit([ApiMessageAndVersion(mr.ProducerIdsRecord(
                 broker_id=broker_id, broker_epoch=b.epoch, next_producer_id=first + PRODUCER_ID_BLOCK_SIZE), 0)])
             return first, PRODUCER_ID_BLOCK_SIZE
+
+
+def _config_type(rtype: int, name: str) -> str | None:
+    """The type of a key in the controller's config schema (KafkaConfigSchema)."""
+    if rtype == ConfigResourceType.TOPIC:
+        td = TOPIC_CONFIG_DEFS.get(name)
+        return td.type if td is not None else None
+    bd = BROKER_CONFIG_DEFS.get(name)
+    return bd.type if bd is not None else None
+
+
+def _config_default(rtype: int, name: str) -> str | None:
+    if rtype == ConfigResourceType.TOPIC:
+        td = TOPIC_CONFIG_DEFS.get(name)
+        return td.default if td is not None else None
+    bd = BROKER_CONFIG_DEFS.get(name)
+    return bd.default if bd is not None else None
+
+
+def _resource_type_name(rtype: int) -> str:
+    try:
+        return ConfigResourceType(rtype).name
+    except ValueError:
+        return "UNKNOWN"
 
 
 def default_bootstrap_records(metadata_version: int = LATEST_PRODUCTION,

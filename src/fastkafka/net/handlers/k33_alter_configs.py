@@ -1,6 +1,7 @@
 """AlterConfigs (key 33), v0-2: replaces a resource's whole set of dynamic configs (the legacy,
-non-incremental API). Forwarded to the quorum controller, which validates and writes ConfigRecords
-(topics and brokers); validateOnly writes nothing."""
+non-incremental API). The broker's ConfigAdminManager checks each resource (duplicates, nulls,
+broker ids, keys that cannot change dynamically), then the quorum controller validates and
+writes ConfigRecords (topics and brokers); validate_only writes nothing."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,5 +13,5 @@ from fastkafka.protocol.messages import AlterConfigsRequest, AlterConfigsRespons
 
 @handler(33, 0, 2, listeners=("broker", "controller"))
 async def handle_alter_configs(broker: Any, ctx: RequestContext, req: AlterConfigsRequest) -> AlterConfigsResponse:
-    resp: AlterConfigsResponse = await broker.controller.alter_configs(req, ctx.api_version)
+    resp: AlterConfigsResponse = await broker.config_admin.alter_configs(req, ctx.api_version)
     return resp

@@ -1,5 +1,7 @@
 """IncrementalAlterConfigs (key 44), v0-1: SET / DELETE / APPEND / SUBTRACT per key (KIP-339).
-Forwarded to the quorum controller, which validates and writes ConfigRecords."""
+The broker's ConfigAdminManager checks each resource and applies BROKER_LOGGER changes itself;
+TOPIC and BROKER resources go to the quorum controller, which validates and writes ConfigRecords
+through the KRaft log (they take effect when the broker publishes the new image)."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,5 +14,5 @@ from fastkafka.protocol.messages import IncrementalAlterConfigsRequest, Incremen
 @handler(44, 0, 1, listeners=("broker", "controller"))
 async def handle_incremental_alter_configs(broker: Any, ctx: RequestContext,
                                            req: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse:
-    resp: IncrementalAlterConfigsResponse = await broker.controller.incremental_alter_configs(req, ctx.api_version)
+    resp: IncrementalAlterConfigsResponse = await broker.config_admin.incremental_alter_configs(req, ctx.api_version)
     return resp

@@ -1,0 +1,140 @@
+"""Dynamic broker configs (Kafka's kafka.server.DynamicBrokerConfig, KRaft mode).
+
+Broker configs live at two levels in the metadata log, as ConfigRecords of resource type BROKER:
+per broker (resource name "1") and the cluster-wide default (resource name ""). A key resolves in
+Kafka's order: DYNAMIC_BROKER_CONFIG, then DYNAMIC_DEFAULT_BROKER_CONFIG, then
+STATIC_BROKER_CONFIG (server.properties), then DEFAULT_CONFIG (the ConfigDef default).
+
+Invariants:
+- Only keys Kafka allows to change at runtime (`DYNAMIC_CONFIGS`, Kafka's AllDynamicConfigs) may
+  be set; a known key outside it is refused with INVALID_REQUEST "Cannot update these configs
+  dynamically: Set(...)"; unknown (custom) keys are accepted as Kafka does.
+- `DynamicBrokerConfig` is the broker's single owner of the current dynamic values: it is
+  refreshed from each published metadata image and never mutated elsewhere; `effective_props()`
+  is a fresh dict, safe to hand to LogConfig.
+- Validation raises KafkaError with Kafka's codes and messages (the broker-side
+  ConfigAdminManager turns ConfigException into INVALID_REQUEST).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
+from fastkafka.cluster.metadata.configuration_image import ConfigurationsImage
+from fastkafka.config import BROKER_CONFIG_DEFS
+from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, broker_value_error
+
+__all__ = [
+    "DYNAMIC_CONFIGS", "PER_BROKER_CONFIGS", "DynamicBrokerConfig", "broker_config_synonyms",
+    "scala_set", "validate_dynamic_broker_configs",
+]
+
+# Kafka's DynamicLogConfig.ReconfigurableConfigs: the primary broker synonym of every topic
+# config (ServerTopicConfigSynonyms.TOPIC_CONFIG_SYNONYMS values).
+_LOG_CONFIGS = frozenset(d.synonyms[0][0] for d in TOPIC_CONFIG_DEFS.values() if d.synonyms)
+
+# The rest of Kafka's DynamicBrokerConfig.AllDynamicConfigs.
+_CLEANER_CONFIGS = frozenset({
+    "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.load.factor",
+    "log.cleaner.io.buffer.size", "message.max.bytes", "log.cleaner.io.max.bytes.per.second",
+    "log.cleaner.backoff.ms",
+})
+_THREAD_POOL_CONFIGS = frozenset({
+    "num.io.threads", "num.replica.fetchers", "num.recovery.threads.per.data.dir", "background.threads",
+})
+_SOCKET_SERVER_CONFIGS = frozenset({
+    "max.connections.per.ip", "max.connections.per.ip.overrides", "max.connections",
+    "max.connection.creation.rate", "num.network.threads",
+})
+_OTHER_CONFIGS = frozenset({
+    "metric.reporters", "producer.id.expiration.ms", "transaction.partition.verification.enable",
+    "remote.log.index.file.cache.total.size.bytes", "remote.fetch.max.wait.ms",
+    "remote.log.manager.copy.max.bytes.per.second", "remote.log.manager.fetch.max.bytes.per.second",
+    "remote.list.offsets.request.timeout.ms",
+})
+# Listener and security keys (Kafka's DynamicListenerConfig/DynamicSecurityConfigs) are
+# reconfigurable per broker in Kafka. fastkafka serves PLAINTEXT only and cannot rebind its
+# listeners at runtime, so they stay static here (SKIPPED_FEATURES.md, Configs).
+PER_BROKER_CONFIGS: frozenset[str] = frozenset()
+
+DYNAMIC_CONFIGS: frozenset[str] = (
+    _LOG_CONFIGS | _CLEANER_CONFIGS | _THREAD_POOL_CONFIGS | _SOCKET_SERVER_CONFIGS | _OTHER_CONFIGS)
+
+_SYNONYM_GROUPS = (
+    ("log.roll.ms", "log.roll.hours"),
+    ("log.roll.jitter.ms", "log.roll.jitter.hours"),
+    ("log.flush.interval.ms", "log.flush.scheduler.interval.ms"),
+    ("log.retention.ms", "log.retention.minutes", "log.retention.hours"),
+)
+
+
+def broker_config_synonyms(name: str) -> tuple[str, ...]:
+    """Kafka's DynamicBrokerConfig.brokerConfigSynonyms: the keys that define the same setting,
+    in precedence order (log.retention.ms before .minutes before .hours)."""
+    for group in _SYNONYM_GROUPS:
+        if name in group:
+            # log.flush.scheduler.interval.ms only stands in for log.flush.interval.ms.
+            return group if name == group[0] or name != "log.flush.scheduler.interval.ms" else (name,)
+    return (name,)
+
+
+def scala_set(names: Iterable[str]) -> str:
+    """How Kafka's messages print a Scala Set of names."""
+    return "Set(" + ", ".join(sorted(names)) + ")"
+
+
+def validate_dynamic_broker_configs(props: Mapping[str, str], per_broker: bool) -> None:
+    """Kafka's DynamicBrokerConfig.validateConfigs as the broker's ConfigAdminManager applies it
+    (every failure is INVALID_REQUEST)."""
+    non_dynamic = [k for k in props if k in BROKER_CONFIG_DEFS and k not in DYNAMIC_CONFIGS]
+    if non_dynamic:
+        raise KafkaError(Errors.INVALID_REQUEST, f"Cannot update these configs dynamically: {scala_set(non_dynamic)}")
+    for k, v in props.items():
+        err = broker_value_error(k, v)
+        if err is not None:
+            raise KafkaError(Errors.INVALID_REQUEST, err)
+    if not per_broker:
+        per = [k for k in props if k in PER_BROKER_CONFIGS]
+        if per:
+            raise KafkaError(Errors.INVALID_REQUEST,
+                             f"Cannot update these configs at default cluster level, broker id must be "
+                             f"specified: {scala_set(per)}")
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class DynamicBrokerConfig:
+    """The broker's view of its configs: static properties plus the dynamic layers from the
+    metadata image. Owner: the KafkaRaftServer (refreshed by its metadata publisher)."""
+
+    def __init__(self, node_id: int, static_props: Mapping[str, str]) -> None:
+        self.node_id = node_id
+        self.static_props: Mapping[str, str] = MappingProxyType(dict(static_props))
+        self.dynamic_broker: Mapping[str, str] = _EMPTY
+        self.dynamic_default: Mapping[str, str] = _EMPTY
+
+    def update(self, configs: ConfigurationsImage) -> bool:
+        """Take the BROKER layers from an image; True if anything changed."""
+        per = configs.config(ConfigResource(ConfigResourceType.BROKER, str(self.node_id)))
+        dflt = configs.config(ConfigResource(ConfigResourceType.BROKER, ""))
+        changed = dict(per) != dict(self.dynamic_broker) or dict(dflt) != dict(self.dynamic_default)
+        self.dynamic_broker = MappingProxyType(dict(per))
+        self.dynamic_default = MappingProxyType(dict(dflt))
+        return changed
+
+    def effective_props(self) -> dict[str, str]:
+        """Static props overlaid by the cluster default, then by this broker's own configs."""
+        out = dict(self.static_props)
+        out.update(self.dynamic_default)
+        out.update(self.dynamic_broker)
+        return out
+
+    def value(self, key: str) -> str | None:
+        for layer in (self.dynamic_broker, self.dynamic_default, self.static_props):
+            if key in layer:
+                return layer[key]
+        d = BROKER_CONFIG_DEFS.get(key)
+        return d.default if d is not None else None
