@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from fastkafka.cluster.config_admin_manager import ConfigAdminManager
+from fastkafka.cluster.dynamic_broker_config import DynamicBrokerConfig
 from fastkafka.cluster.format import check_formatted
 from fastkafka.cluster.group.group_coordinator import GroupCoordinator
 from fastkafka.cluster.metadata import MetadataDelta, MetadataImage, MetadataLoader
@@ -63,6 +65,10 @@ class KafkaRaftServer:
         self.group_coordinator = GroupCoordinator(self)
         self._background: list[asyncio.Task[None]] = []
         self.scheduler: Scheduler | None = None
+        # Static props plus the dynamic BROKER configs of the latest image (refreshed by the
+        # metadata publisher); the ConfigAdminManager checks Alter*Configs before the controller.
+        self.dynamic_config = DynamicBrokerConfig(self.node_id, config.props)
+        self.config_admin: ConfigAdminManager | None = None
         self._flush_pool: ThreadPoolExecutor | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -84,6 +90,7 @@ class KafkaRaftServer:
             self.raft, self.loader, node_id=self.node_id, num_partitions=cfg.num_partitions,
             default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props)
         await self.controller.bootstrap(read_bootstrap_checkpoint(cfg.metadata_log_dir))
+        self.config_admin = ConfigAdminManager(self.node_id, lambda: self.image.configs, self.controller)
         self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager))
         # Committed offsets are served from memory: load them before any listener opens.
         self.group_coordinator.load()
@@ -168,6 +175,14 @@ class KafkaRaftServer:
         rm = self.replica_manager
         assert rm is not None
         full = delta.image.is_empty() and not delta.changed_topics
+        if self.dynamic_config.update(image.configs):
+            # A dynamic broker config changed: logs without a topic override take the new broker
+            # defaults (Kafka's DynamicLogConfig.reconfigure + updateLogsConfig).
+            effective = self.dynamic_config.effective_props()
+            rm.update_broker_defaults(effective)
+            if self.log_manager is not None:
+                self.log_manager.reconfigure_default_log_config(effective)
+            full = True
         for topic in delta.deleted_topics.values():
             if image.topics.by_name.get(topic.name) is None:
                 rm.remove_topic(topic.name)
