@@ -71,6 +71,11 @@ class ReplicaManager:
         self._topic_configs: dict[str, LogConfig] = {}
 
     # -- metadata ---------------------------------------------------------------------------
+    def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:
+        """A dynamic broker config changed: topics resolve their LogConfig against these from
+        now on; the caller re-applies every topic (Kafka's DynamicLogConfig.updateLogsConfig)."""
+        self._broker_defaults = dict(broker_defaults)
+
     def apply_topic(self, name: str, topic_id: bytes, partitions: Iterable[Any],
                     overrides: dict[str, str]) -> None:
         """Create or re-lead this node's replicas of one topic from its image.
