@@ -152,6 +152,12 @@ class LogManager:
                              "process or thread is using this directory.") from None
         self._lock_fds[d] = fd
 
+    def reconfigure_default_log_config(self, broker_defaults: Mapping[str, str]) -> None:
+        """A dynamic broker config changed (Kafka's LogManager.reconfigureDefaultLogConfig): the
+        broker-level defaults from now on; each log gets its own config from the ReplicaManager."""
+        self.broker_defaults = dict(broker_defaults)
+        self.default_config = LogConfig.from_props(self.broker_defaults, {})
+
     # ---------------------------------------------------------------- access
     def get_log(self, tp: TopicPartition) -> UnifiedLog | None:
         return self._logs.get(tp)
