@@ -22,6 +22,7 @@ from fastkafka._native import record_batch as _rb
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage.checkpoint_file import fsync_dir
 from fastkafka.storage.fetch_data_info import FetchDataInfo
+from fastkafka.storage.file_records import FileRecords
 from fastkafka.storage.leader_epoch_file_cache import LEADER_EPOCH_CHECKPOINT_FILENAME, LeaderEpochFileCache
 from fastkafka.storage.log_append_info import LogAppendInfo
 from fastkafka.storage.log_config import LogConfig
@@ -35,6 +36,7 @@ from fastkafka.storage.log_segment import (
     TIME_INDEX_FILE_SUFFIX,
     LogSegment,
     RollParams,
+    log_file,
     offset_from_file_name,
     offset_index_file,
     time_index_file,
@@ -620,6 +622,33 @@ class UnifiedLog:
             seg.close()
             self._pending_file_deletes.append((due, seg))
 
+    def replace_segments(self, new_segments: list[LogSegment], old_segments: list[LogSegment]) -> None:
+        """Swap cleaned segments in for the segments they were cleaned from (Kafka's
+        LocalLog.replaceSegments, the log cleaner's only write to a log). Crash-safe order: the
+        new segments' `.cleaned` files become `.swap`, the old segments become `.deleted`
+        (unlinked after file.delete.delay.ms), then the `.swap` suffix goes; a crash at any step
+        is completed or undone by the load (`_remove_temp_files`). Old segments no longer in
+        the log are ignored. Call on the event loop thread only."""
+        self._check_open()
+        new_sorted = sorted(new_segments, key=lambda s: s.base_offset)
+        present = {id(s) for s in self._segments}
+        old = [s for s in old_segments if id(s) in present]
+        for seg in reversed(new_sorted):
+            seg.change_file_suffixes(CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX)
+        fsync_dir(self.dir)
+        gone = {id(s) for s in old}
+        segs = sorted([s for s in self._segments if id(s) not in gone] + new_sorted, key=lambda s: s.base_offset)
+        self._segments = segs
+        self._base_offsets = [s.base_offset for s in segs]
+        due = _now_ms() + self.config.file_delete_delay_ms
+        for seg in old:
+            seg.change_file_suffixes("", DELETED_FILE_SUFFIX)
+            seg.close()
+            self._pending_file_deletes.append((due, seg))
+        for seg in new_sorted:
+            seg.change_file_suffixes(SWAP_FILE_SUFFIX, "")
+        fsync_dir(self.dir)
+
     def delete_expired_files(self, now_ms: int) -> int:
         """Unlink `.deleted` segments whose file.delete.delay.ms has passed (the scheduler's
         delete-file task). Returns the number of segments removed from disk."""
@@ -720,14 +749,59 @@ def _new_segment(dir_path: str, config: LogConfig, base_offset: int) -> LogSegme
 
 
 def _remove_temp_files(dir_path: str) -> None:
-    """Leftovers of interrupted operations: `.deleted`, `.cleaned`, `.swap` and `.tmp` files
-    (Kafka's LogLoader.removeTempFilesAndCollectSwapFiles; swap completion is a cleaner issue)."""
-    for name in os.listdir(dir_path):
-        if name.endswith((DELETED_FILE_SUFFIX, CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX, ".tmp")):
-            try:
-                os.unlink(os.path.join(dir_path, name))
-            except (FileNotFoundError, IsADirectoryError):
-                pass
+    """Leftovers of interrupted operations (Kafka's LogLoader.removeTempFilesAndCollectSwapFiles
+    and completeSwapOperations): `.deleted` and `.tmp` files go; `.cleaned` files (a cleaning
+    that never reached the swap) go, and with them any `.swap` at or above the lowest `.cleaned`
+    offset (an incomplete group); every other `.swap` segment is complete (it was fsynced before
+    the rename), so the segments it replaces (base offsets in [swap base, swap next offset)) are
+    deleted and the swap files lose their suffix."""
+    names = os.listdir(dir_path)
+    min_cleaned = None
+    swap_bases: set[int] = set()
+    for name in names:
+        path = os.path.join(dir_path, name)
+        if name.endswith((DELETED_FILE_SUFFIX, ".tmp")):
+            _unlink_quietly(path)
+        elif name.endswith(CLEANED_FILE_SUFFIX):
+            if name[:20].isdigit():
+                off = offset_from_file_name(name)
+                min_cleaned = off if min_cleaned is None else min(min_cleaned, off)
+            _unlink_quietly(path)
+        elif name.endswith(SWAP_FILE_SUFFIX) and name[:20].isdigit():
+            swap_bases.add(offset_from_file_name(name))
+    for base in sorted(swap_bases):
+        swap_paths = [log_file(dir_path, base, SWAP_FILE_SUFFIX), offset_index_file(dir_path, base, SWAP_FILE_SUFFIX),
+                      time_index_file(dir_path, base, SWAP_FILE_SUFFIX)]
+        if (min_cleaned is not None and base >= min_cleaned) or not os.path.exists(swap_paths[0]):
+            for p in swap_paths:
+                _unlink_quietly(p)
+            continue
+        swap_log = FileRecords(swap_paths[0], create=False)
+        try:
+            next_offset = base
+            for b in swap_log.batches_from(0):
+                next_offset = b.last_offset + 1
+        finally:
+            swap_log.close()
+        for name in os.listdir(dir_path):
+            if name.endswith(LOG_FILE_SUFFIX) and name[:20].isdigit():
+                old = offset_from_file_name(name)
+                if base <= old < max(next_offset, base + 1):
+                    for p in (log_file(dir_path, old), offset_index_file(dir_path, old), time_index_file(dir_path, old)):
+                        _unlink_quietly(p)
+        # The swap's indexes are rebuilt by the load (a recovered swap is re-indexed, as Kafka does).
+        _unlink_quietly(swap_paths[1])
+        _unlink_quietly(swap_paths[2])
+        os.rename(swap_paths[0], log_file(dir_path, base))
+    if swap_bases:
+        fsync_dir(dir_path)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except (FileNotFoundError, IsADirectoryError):
+        pass
 
 
 def _load_segments(dir_path: str, config: LogConfig) -> list[LogSegment]:
