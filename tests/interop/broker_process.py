@@ -211,4 +211,7 @@ def _kafka_uuid() -> str:
     """A cluster id as `kafka-storage random-uuid` prints it: 16 random bytes, URL-safe base64, no padding."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:  # Kafka's Uuid.randomUuid never starts with '-' (argparse would read it as an option)
+        s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not s.startswith("-"):
+            return s
