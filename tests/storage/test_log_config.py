@@ -89,3 +89,42 @@ def test_config_defs_cover_every_field():
     assert [s for s, _ in TOPIC_CONFIG_DEFS["retention.ms"].synonyms] == [
         "log.retention.ms", "log.retention.minutes", "log.retention.hours"]
     assert TOPIC_CONFIG_DEFS["max.message.bytes"].synonyms[0][0] == "message.max.bytes"
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"segment.bytes": "abc"}, "Invalid value abc for configuration segment.bytes: Not a number of type INT"),
+    ({"segment.bytes": "1000"}, "Invalid value 1000 for configuration segment.bytes: Value must be at least 1048576"),
+    ({"min.cleanable.dirty.ratio": "1.5"},
+     "Invalid value 1.5 for configuration min.cleanable.dirty.ratio: Value must be no more than 1"),
+    ({"compression.type": "brotli"},
+     "Invalid value brotli for configuration compression.type: String must be one of: "
+     "uncompressed, zstd, lz4, snappy, gzip, producer"),
+    ({"preallocate": "yes"}, "Invalid value yes for configuration preallocate: Expected value to be either true or false"),
+    ({"no.such.config": "1"}, "Unknown topic config name: no.such.config"),
+])
+def test_invalid_values_carry_kafkas_messages(overrides, message):
+    """ConfigException messages as Kafka's ConfigDef validators word them."""
+    with pytest.raises(KafkaError) as ei:
+        LogConfig.from_props({}, overrides)
+    assert ei.value.message == message
+
+
+def test_broker_value_error():
+    from fastkafka.storage.log_config import broker_value_error
+    assert broker_value_error("log.retention.ms", "abc") == \
+        "Invalid value abc for configuration log.retention.ms: Not a number of type LONG"
+    assert broker_value_error("log.segment.bytes", "10") == \
+        "Invalid value 10 for configuration log.segment.bytes: Value must be at least 1048576"
+    assert broker_value_error("log.cleanup.policy", "compact,nope") == \
+        "Invalid value compact,nope for configuration log.cleanup.policy: String must be one of: compact, delete"
+    assert broker_value_error("log.cleaner.threads", "-1") == \
+        "Invalid value -1 for configuration log.cleaner.threads: Value must be at least 0"
+    assert broker_value_error("log.cleaner.io.buffer.load.factor", "0.5") is None
+    assert broker_value_error("log.retention.ms", "-1") is None
+    assert broker_value_error("some.custom.key", "anything") is None
+
+
+def test_dynamic_broker_defaults_resolve_through_synonyms():
+    c = LogConfig.from_props({"log.retention.hours": "1", "log.segment.bytes": "2097152"}, {"segment.bytes": "1048576"})
+    assert c.retention_ms == 3_600_000 and c.segment_bytes == 1048576
+    assert c.overridden == frozenset({"segment.bytes"})

@@ -83,7 +83,7 @@ _COMPRESSION = ("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")
 TOPIC_CONFIG_DEFS: dict[str, TopicConfigDef] = {d.name: d for d in (
     TopicConfigDef("cleanup.policy", "list", "delete", _s("log.cleanup.policy"),
                    'A string that is either "delete" or "compact" or both.',
-                   _list_in("delete", "compact"), "[delete, compact]"),
+                   _list_in("compact", "delete"), "[compact, delete]"),
     TopicConfigDef("compression.type", "string", "producer", _s("compression.type"),
                    "Final compression type for a given topic.", _in_list(*_COMPRESSION),
                    "[" + ", ".join(_COMPRESSION) + "]"),
