@@ -71,10 +71,10 @@ class CleanerThread:
                 except asyncio.TimeoutError:
                     pass
 
-    async def try_clean_filthiest_log(self) -> bool:
+    async def try_clean_filthiest_log(self, now: int | None = None) -> bool:
         """Kafka's CleanerThread.tryCleanFilthiestLog + the compacted logs' retention. True if a
-        log was cleaned."""
-        now = _now_ms()
+        log was cleaned. `now` (ms) is for tests."""
+        now = _now_ms() if now is None else now
         ltc = self.manager.grab_filthiest_compacted_log(now)
         if ltc is not None:
             await self._clean_log(ltc, now)
@@ -82,7 +82,7 @@ class CleanerThread:
         try:
             for _tp, log in deletable:
                 if not log._closed:
-                    log.delete_old_segments(_now_ms())
+                    log.delete_old_segments(now)
         finally:
             self.manager.done_deleting(tp for tp, _ in deletable)
         return ltc is not None

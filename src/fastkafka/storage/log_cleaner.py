@@ -141,6 +141,7 @@ class CleaningJob:
     max_index_size: int
     index_interval_bytes: int
     last_records_of_active_producers: dict[int, tuple[int, int]]
+    truncations: int = 0  # the log's truncation count at the snapshot: any truncation voids the result
 
     @classmethod
     def snapshot(cls, ltc: LogToClean) -> "CleaningJob":
@@ -163,7 +164,7 @@ class CleaningJob:
         cfg = log.config
         return cls(ltc.topic_partition, log.dir, views, nexts, ltc.first_dirty_offset, ltc.first_uncleanable_offset,
                    cfg.delete_retention_ms, cfg.segment_bytes, cfg.segment_index_bytes, cfg.index_interval_bytes,
-                   active)
+                   active, log._truncations)
 
 
 @dataclass
@@ -173,6 +174,8 @@ class CleanResult:
     end_offset: int
     groups: list[tuple[LogSegment, list[LogSegment]]]
     stats: CleanerStats
+    truncations: int = 0
+    old_sizes: dict[int, int] = field(default_factory=dict)  # id(old segment) -> size when cleaned
 
     def swap_into(self, log: UnifiedLog) -> bool:
         """Replace each group's old segments with its cleaned segment (event loop only). A group
@@ -181,7 +184,8 @@ class CleanResult:
         present = {id(s) for s in log.segments}
         ok = True
         for new, old in self.groups:
-            if log._closed or not all(id(s) in present for s in old):
+            if (log._closed or log._truncations != self.truncations
+                    or not all(id(s) in present and s.size == self.old_sizes.get(id(s)) for s in old)):
                 new.delete_files()
                 ok = False
                 continue
@@ -246,7 +250,8 @@ class Cleaner:
                 _delete_cleaned(cleaned)
             raise
         stats.end_time = time.monotonic()
-        return CleanResult(job.topic_partition, end_offset, groups, stats)
+        sizes = {id(v.segment): v.size for v in job.segments}
+        return CleanResult(job.topic_partition, end_offset, groups, stats, job.truncations, sizes)
 
     def _read(self, view: SegmentView, position: int, want: int) -> bytes:
         return os.pread(view.fd, min(want, view.size - position), position)
