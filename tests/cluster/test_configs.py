@@ -227,3 +227,14 @@ def test_broker_loggers(cam):
         (ir, "APPEND operation is not allowed for the BROKER_LOGGER resource")]
     assert inc(cam, (BROKER_LOGGER, "2", [("root", SET, "INFO")])) == [
         (ir, "Unexpected node id. Expected 1, but received 1")]
+
+
+def test_per_broker_only_keys_at_the_cluster_default(cam):
+    assert inc(cam, (BROKER, "", [("listeners", SET, "PLAINTEXT://:1")])) == [
+        (Errors.INVALID_REQUEST, "Cannot update these configs at default cluster level, broker id must be "
+                                 "specified: Set(listeners)")]
+    # fastkafka cannot rebind listeners: refused per broker as well (SKIPPED_FEATURES.md).
+    assert inc(cam, (BROKER, "1", [("listeners", SET, "PLAINTEXT://:1")])) == [
+        (Errors.INVALID_REQUEST, "Cannot update these configs dynamically: Set(listeners)")]
+    assert inc(cam, (TOPIC, "t", [("cleanup.policy", SET, "compact,xx")])) == [
+        (Errors.INVALID_CONFIG, "Invalid value xx for configuration cleanup.policy: String must be one of: compact, delete")]

@@ -116,7 +116,7 @@ def test_broker_value_error():
     assert broker_value_error("log.segment.bytes", "10") == \
         "Invalid value 10 for configuration log.segment.bytes: Value must be at least 1048576"
     assert broker_value_error("log.cleanup.policy", "compact,nope") == \
-        "Invalid value compact,nope for configuration log.cleanup.policy: String must be one of: compact, delete"
+        "Invalid value nope for configuration log.cleanup.policy: String must be one of: compact, delete"
     assert broker_value_error("log.cleaner.threads", "-1") == \
         "Invalid value -1 for configuration log.cleaner.threads: Value must be at least 0"
     assert broker_value_error("log.cleaner.io.buffer.load.factor", "0.5") is None

@@ -54,10 +54,24 @@ _OTHER_CONFIGS = frozenset({
     "remote.log.manager.copy.max.bytes.per.second", "remote.log.manager.fetch.max.bytes.per.second",
     "remote.list.offsets.request.timeout.ms",
 })
-# Listener and security keys (Kafka's DynamicListenerConfig/DynamicSecurityConfigs) are
-# reconfigurable per broker in Kafka. fastkafka serves PLAINTEXT only and cannot rebind its
-# listeners at runtime, so they stay static here (SKIPPED_FEATURES.md, Configs).
-PER_BROKER_CONFIGS: frozenset[str] = frozenset()
+# Kafka's per-broker-only keys (DynamicListenerConfig and DynamicSecurityConfigs, less the
+# cluster-level listener keys): refused at the cluster default with Kafka's message. fastkafka
+# serves PLAINTEXT only and cannot rebind listeners at runtime, so it refuses them per broker
+# too, as non-dynamic (SKIPPED_FEATURES.md, Configs).
+PER_BROKER_CONFIGS: frozenset[str] = frozenset({
+    "advertised.listeners", "listeners", "listener.security.protocol.map", "principal.builder.class",
+    "ssl.protocol", "ssl.provider", "ssl.cipher.suites", "ssl.enabled.protocols", "ssl.keystore.type",
+    "ssl.keystore.location", "ssl.keystore.password", "ssl.key.password", "ssl.keystore.key",
+    "ssl.keystore.certificate.chain", "ssl.truststore.type", "ssl.truststore.location",
+    "ssl.truststore.password", "ssl.truststore.certificates", "ssl.keymanager.algorithm",
+    "ssl.trustmanager.algorithm", "ssl.endpoint.identification.algorithm",
+    "ssl.secure.random.implementation", "ssl.client.auth", "ssl.engine.factory.class",
+    "sasl.enabled.mechanisms", "sasl.kerberos.service.name", "sasl.kerberos.kinit.cmd",
+    "sasl.kerberos.ticket.renew.window.factor", "sasl.kerberos.ticket.renew.jitter",
+    "sasl.kerberos.min.time.before.relogin", "sasl.kerberos.principal.to.local.rules", "sasl.jaas.config",
+    "sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter",
+    "sasl.login.refresh.min.period.seconds", "sasl.login.refresh.buffer.seconds",
+})
 
 DYNAMIC_CONFIGS: frozenset[str] = (
     _LOG_CONFIGS | _CLEANER_CONFIGS | _THREAD_POOL_CONFIGS | _SOCKET_SERVER_CONFIGS | _OTHER_CONFIGS)
@@ -88,7 +102,8 @@ def scala_set(names: Iterable[str]) -> str:
 def validate_dynamic_broker_configs(props: Mapping[str, str], per_broker: bool) -> None:
     """Kafka's DynamicBrokerConfig.validateConfigs as the broker's ConfigAdminManager applies it
     (every failure is INVALID_REQUEST)."""
-    non_dynamic = [k for k in props if k in BROKER_CONFIG_DEFS and k not in DYNAMIC_CONFIGS]
+    non_dynamic = [k for k in props if (k in BROKER_CONFIG_DEFS or k in PER_BROKER_CONFIGS)
+                   and k not in DYNAMIC_CONFIGS and (per_broker or k not in PER_BROKER_CONFIGS)]
     if non_dynamic:
         raise KafkaError(Errors.INVALID_REQUEST, f"Cannot update these configs dynamically: {scala_set(non_dynamic)}")
     for k, v in props.items():

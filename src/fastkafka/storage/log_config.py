@@ -62,9 +62,21 @@ def _in_list(*choices: str) -> Callable[[object], str | None]:
 
 
 def _list_in(*choices: str) -> Callable[[object], str | None]:
-    """Kafka's ConfigDef.ValidList.in (each element a ValidString)."""
-    return lambda v: None if isinstance(v, tuple) and all(x in choices for x in v) \
-        else "String must be one of: " + ", ".join(choices)
+    """Kafka's ConfigDef.ValidList.in: each element is a ValidString, and the message names the
+    first bad element as the value (returned ahead of the reason, separated by NUL)."""
+    def check(v: object) -> str | None:
+        assert isinstance(v, tuple)
+        bad = next((x for x in v if x not in choices), None)
+        return None if bad is None else f"{bad}\0String must be one of: " + ", ".join(choices)
+    return check
+
+
+def _split_reason(shown: str, why: str) -> tuple[str, str]:
+    """A validator may name the offending part of the value (see _list_in)."""
+    if "\0" in why:
+        part, why = why.split("\0", 1)
+        return part, why
+    return shown, why
 
 
 def _gzip_level(v: object) -> str | None:
@@ -315,7 +327,7 @@ class LogConfig:
                     check = _BROKER_SYNONYM_VALID.get(syn)
                     why = check(v) if check is not None else None
                     if why is not None:
-                        raise _invalid(syn, braw, why)
+                        raise _invalid(syn, *_split_reason(braw, why))
                     if mult != 1 and isinstance(v, int):
                         v = min(v * mult, LONG_MAX) if v >= 0 else v
                     value = v
@@ -328,7 +340,7 @@ class LogConfig:
             why = d.valid(value) if d.valid is not None else None
             if why is not None:
                 shown = raw if raw is not None else _render(value)
-                raise _invalid(source_key, shown, why)
+                raise _invalid(source_key, *_split_reason(shown, why))
             values[cls.field_name(key)] = value
         if values.get("retention_ms") is not None and int(values["retention_ms"]) < -1:  # type: ignore[call-overload]
             raise _invalid("retention.ms", str(values["retention_ms"]), "Value must be at least -1")
@@ -373,4 +385,7 @@ def broker_value_error(key: str, raw: str) -> str | None:
     if check is None and topic_def is not None:
         check = topic_def.valid
     why = check(v) if check is not None else None
-    return None if why is None else f"Invalid value {raw} for configuration {key}: {why}"
+    if why is None:
+        return None
+    shown, why = _split_reason(raw, why)
+    return f"Invalid value {shown} for configuration {key}: {why}"
