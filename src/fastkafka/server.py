@@ -41,6 +41,7 @@ from fastkafka.net.server import SocketServer
 from fastkafka.protocol.errors import Errors
 from fastkafka.scheduler import Scheduler
 from fastkafka.storage import LogManager
+from fastkafka.storage.cleaner_thread import LogCleaner, start_log_cleaner
 from fastkafka.storage.unified_log import BackgroundFlusher
 
 log = logging.getLogger("fastkafka.server")
@@ -64,6 +65,7 @@ class KafkaRaftServer:
         self.socket_server: SocketServer | None = None
         self.group_coordinator = GroupCoordinator(self)
         self._background: list[asyncio.Task[None]] = []
+        self.log_cleaner: LogCleaner | None = None
         self.scheduler: Scheduler | None = None
         # Static props plus the dynamic BROKER configs of the latest image (refreshed by the
         # metadata publisher); the ConfigAdminManager checks Alter*Configs before the controller.
@@ -111,6 +113,7 @@ class KafkaRaftServer:
             self.socket_server = SocketServer(cfg, self)
             await self.socket_server.start()
         self._start_log_tasks()
+        self.log_cleaner = start_log_cleaner(cfg.props, self.log_manager)
 
     async def shutdown(self) -> None:
         for t in self._background:
@@ -122,6 +125,8 @@ class KafkaRaftServer:
             self.socket_server.close_connections()
         if self.raft is not None:
             self.raft.close()
+        if self.log_cleaner is not None:
+            await self.log_cleaner.shutdown()  # aborts running cleanings, joins the threads
         if self._flush_pool is not None:
             self._flush_pool.shutdown(wait=True)  # LogManager.shutdown flushes everything anyway
         if self.log_manager is not None:
