@@ -186,7 +186,16 @@ cdef class OffsetMap:
         return self.get_hash(h)
 
     def clear(self):
-        memset(self._bytes, 0, self.slots * ENTRY_SIZE)
+        # A fresh calloc of a large block is fresh mmap'd zero pages: memory is only touched
+        # where keys land, instead of zeroing (and keeping resident) the whole dedupe buffer.
+        cdef uint8_t* fresh
+        if self._entries:
+            fresh = <uint8_t*>calloc(self.slots, ENTRY_SIZE)
+            if fresh == NULL:
+                memset(self._bytes, 0, self.slots * ENTRY_SIZE)
+            else:
+                free(self._bytes)
+                self._bytes = fresh
         self._entries = 0
         self._latest_offset = -1
         self.lookups = 0

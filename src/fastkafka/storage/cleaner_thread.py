@@ -20,7 +20,8 @@ import asyncio
 import concurrent.futures
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from fastkafka.storage.cleaner_config import CleanerConfig
 from fastkafka.storage.log_cleaner import Cleaner, CleaningJob, LogCleaningAbortedError, LogToClean
@@ -28,6 +29,9 @@ from fastkafka.storage.log_cleaner_manager import LOG_CLEANING_IN_PROGRESS, LogC
 from fastkafka.storage.offset_map import OffsetMap
 from fastkafka.storage.topic_partition import TopicPartition
 from fastkafka.storage.unified_log import UnifiedLog
+
+if TYPE_CHECKING:
+    from fastkafka.storage.log_manager import LogManager
 
 _logger = logging.getLogger(__name__)
 
@@ -157,3 +161,22 @@ class LogCleaner:
 def _parent_dir(log: UnifiedLog) -> str:
     import os
     return os.path.dirname(os.path.normpath(log.dir))
+
+
+def start_log_cleaner(props: Mapping[str, str], log_manager: LogManager) -> LogCleaner | None:
+    """Kafka's LogManager: a LogCleaner over the log manager's logs when log.cleaner.enable
+    (default true); None otherwise. Call on the event loop."""
+    config = CleanerConfig.from_props(props)
+    if not config.enable_cleaner or config.num_threads == 0:
+        return None
+
+    def logs() -> dict[TopicPartition, tuple[str, UnifiedLog]]:
+        out = {}
+        for log in log_manager.all_logs():
+            d = log_manager.log_dir_of(log.topic_partition)
+            out[log.topic_partition] = (d if d is not None else _parent_dir(log), log)
+        return out
+
+    cleaner = LogCleaner(config, list(log_manager.log_dirs), logs)
+    cleaner.startup()
+    return cleaner
