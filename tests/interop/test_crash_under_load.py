@@ -137,8 +137,6 @@ def test_kill9_during_heavy_idempotent_produce_loses_and_duplicates_nothing(tmp_
         assert acked_before > 1000, "the load did not get going before the kill"
         assert len(acked) > acked_before
 
-        print(f"seed {seed}: acked before kill {acked_before}, acked {len(acked)}, "
-              f"librdkafka failures {sum(len(t.failed) for t in loads)}, java errors {len(java.errors)}")
         read = _read_everything(b.bootstrap, topic)
         values = [v for recs in read.values() for _, v in recs]
         counts = collections.Counter(values)
