@@ -147,9 +147,14 @@ def test_kafka_configs_dynamic_broker_configs_survive_restart(config_broker: Bro
                "log.segment.bytes=2097152, DEFAULT_CONFIG:log.segment.bytes=1073741824}" in every
         assert "log.retention.hours=168 sensitive=false synonyms={DEFAULT_CONFIG:log.retention.hours=168}" in every
 
+    confluent.create_topic(bs, "kept", partitions=1)
+    alter(bs, "topics", "--entity-name", "kept", "--add-config", "retention.ms=3600000,cleanup.policy=[compact,delete]")
+    kept = describe_lines(bs, "topics", "--entity-name", "kept")
+
     check_all()
     b.restart()
     check_all()
+    assert describe_lines(bs, "topics", "--entity-name", "kept") == kept
 
     alter(bs, "brokers", "--entity-name", "1", "--delete-config", "log.cleaner.threads")
     alter(bs, "brokers", "--entity-default", "--delete-config", "compression.type")
