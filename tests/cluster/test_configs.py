@@ -238,3 +238,15 @@ def test_per_broker_only_keys_at_the_cluster_default(cam):
         (Errors.INVALID_REQUEST, "Cannot update these configs dynamically: Set(listeners)")]
     assert inc(cam, (TOPIC, "t", [("cleanup.policy", SET, "compact,xx")])) == [
         (Errors.INVALID_CONFIG, "Invalid value xx for configuration cleanup.policy: String must be one of: compact, delete")]
+
+
+def test_invalid_dynamic_layers_are_not_taken():
+    from fastkafka.cluster.dynamic_broker_config import DynamicBrokerConfig
+    from fastkafka.cluster.metadata.config_resource import ConfigResource
+    from fastkafka.cluster.metadata.configuration_image import ConfigurationsImage
+
+    d = DynamicBrokerConfig(1, {})
+    assert d.update(ConfigurationsImage({ConfigResource(BROKER, ""): {"log.segment.bytes": "2097152"}}))
+    # A record nobody validated (log.segment.bytes below Kafka's minimum): the previous layers stay.
+    assert not d.update(ConfigurationsImage({ConfigResource(BROKER, ""): {"log.segment.bytes": "10"}}))
+    assert d.effective_props()["log.segment.bytes"] == "2097152"

@@ -17,6 +17,7 @@ Invariants:
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
@@ -24,7 +25,9 @@ from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigRes
 from fastkafka.cluster.metadata.configuration_image import ConfigurationsImage
 from fastkafka.config import BROKER_CONFIG_DEFS
 from fastkafka.protocol.errors import Errors, KafkaError
-from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, broker_value_error
+from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, LogConfig, broker_value_error
+
+log = logging.getLogger("fastkafka.server.DynamicBrokerConfig")
 
 __all__ = [
     "DYNAMIC_CONFIGS", "PER_BROKER_CONFIGS", "DynamicBrokerConfig", "broker_config_synonyms",
@@ -132,13 +135,25 @@ class DynamicBrokerConfig:
         self.dynamic_default: Mapping[str, str] = _EMPTY
 
     def update(self, configs: ConfigurationsImage) -> bool:
-        """Take the BROKER layers from an image; True if anything changed."""
-        per = configs.config(ConfigResource(ConfigResourceType.BROKER, str(self.node_id)))
-        dflt = configs.config(ConfigResource(ConfigResourceType.BROKER, ""))
-        changed = dict(per) != dict(self.dynamic_broker) or dict(dflt) != dict(self.dynamic_default)
-        self.dynamic_broker = MappingProxyType(dict(per))
-        self.dynamic_default = MappingProxyType(dict(dflt))
-        return changed
+        """Take the BROKER layers from an image; True if anything changed. Layers that would
+        not give a valid log config are not taken (Kafka keeps its current config when a
+        reconfiguration fails, and logs it); they were validated before being written, so this
+        only guards against records written by something else."""
+        per = dict(configs.config(ConfigResource(ConfigResourceType.BROKER, str(self.node_id))))
+        dflt = dict(configs.config(ConfigResource(ConfigResourceType.BROKER, "")))
+        if per == dict(self.dynamic_broker) and dflt == dict(self.dynamic_default):
+            return False
+        candidate = dict(self.static_props)
+        candidate.update(dflt)
+        candidate.update(per)
+        try:
+            LogConfig.from_props(candidate, {})
+        except KafkaError as e:
+            log.error("Failed to update broker configuration with configs %s: %s", sorted(per) + sorted(dflt), e.message)
+            return False
+        self.dynamic_broker = MappingProxyType(per)
+        self.dynamic_default = MappingProxyType(dflt)
+        return True
 
     def effective_props(self) -> dict[str, str]:
         """Static props overlaid by the cluster default, then by this broker's own configs."""
