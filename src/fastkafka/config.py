@@ -43,7 +43,6 @@ class ConfigDef:
     default: str | None
     read_only: bool = True  # DescribeConfigs uses cluster.dynamic_broker_config.DYNAMIC_CONFIGS
     sensitive: bool = False
-    doc: str | None = None
 
 
 def _d(name: str, type_: str, default: str | None, read_only: bool = True) -> ConfigDef:

@@ -250,3 +250,18 @@ def test_invalid_dynamic_layers_are_not_taken():
     # A record nobody validated (log.segment.bytes below Kafka's minimum): the previous layers stay.
     assert not d.update(ConfigurationsImage({ConfigResource(BROKER, ""): {"log.segment.bytes": "10"}}))
     assert d.effective_props()["log.segment.bytes"] == "2097152"
+
+
+def test_broker_docs_and_internal_keys():
+    from fastkafka.broker_config_docs import BROKER_CONFIG_DOCS, broker_doc
+    from fastkafka.cluster import config_describer as cd
+    from fastkafka.cluster.dynamic_broker_config import DynamicBrokerConfig
+    from fastkafka.config import BROKER_CONFIG_DEFS
+
+    assert set(BROKER_CONFIG_DOCS) <= set(BROKER_CONFIG_DEFS)
+    assert all(broker_doc(k) for k in BROKER_CONFIG_DEFS)
+    assert "retention.ms" in broker_doc("log.retention.hours") and "(in hours)" in broker_doc("log.retention.hours")
+    names = {e.name for e in cd.describe_broker(DynamicBrokerConfig(1, {}), None)}
+    assert "log.initial.task.delay.ms" not in names and "log.retention.check.interval.ms" in names
+    names = {e.name for e in cd.describe_broker(DynamicBrokerConfig(1, {"log.initial.task.delay.ms": "0"}), None)}
+    assert "log.initial.task.delay.ms" in names

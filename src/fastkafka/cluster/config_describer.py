@@ -22,6 +22,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fastkafka.broker_config_docs import broker_doc
 from fastkafka.cluster.broker_loggers import current_loggers
 from fastkafka.cluster.dynamic_broker_config import DYNAMIC_CONFIGS, DynamicBrokerConfig, broker_config_synonyms
 from fastkafka.cluster.topic import topic_name_error
@@ -123,15 +124,13 @@ def _broker_entry(layers: DynamicBrokerConfig, name: str, value: str | None, per
     if not per_broker:
         synonyms = [s for s in synonyms if s.source == DYNAMIC_DEFAULT_BROKER_CONFIG]
     source = synonyms[0].source if synonyms else DEFAULT_CONFIG
-    d = BROKER_CONFIG_DEFS.get(name)
-    doc = d.doc if d is not None else None
     return ConfigEntry(name, None if sensitive else value, source, name not in DYNAMIC_CONFIGS, sensitive,
-                       tuple(synonyms), _CONFIG_TYPES.get(type_ or "", 0), doc)
+                       tuple(synonyms), _CONFIG_TYPES.get(type_ or "", 0), broker_doc(name))
 
 
 def describe_broker(layers: DynamicBrokerConfig, keys: Sequence[str] | None) -> list[ConfigEntry]:
     """This broker's configs (resource name = its id): known keys and every key set anywhere."""
-    names = set(BROKER_CONFIG_DEFS) | set(layers.static_props) | set(layers.dynamic_default) \
+    names = (set(BROKER_CONFIG_DEFS) - _INTERNAL) | set(layers.static_props) | set(layers.dynamic_default) \
         | set(layers.dynamic_broker)
     return [_broker_entry(layers, n, layers.value(n), True)
             for n in sorted(names) if not keys or n in keys]
@@ -182,3 +181,6 @@ def describe(broker: Any, resource_type: int, resource_name: str,
 
 
 _DEFAULTS = _default_values()
+# Keys Kafka defines as internal (ConfigDef.defineInternal) or does not define as configs:
+# listed only when set (KafkaConfig.nonInternalValues).
+_INTERNAL = frozenset({"log.initial.task.delay.ms", "cluster.id"})
