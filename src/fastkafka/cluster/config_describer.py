@@ -68,8 +68,13 @@ class ConfigEntry:
 
 
 def _default_values() -> dict[str, str]:
-    """Kafka's staticDefaultConfigs: every key with a non-null default."""
-    return {k: d.default for k, d in BROKER_CONFIG_DEFS.items() if d.default is not None}
+    """Kafka's staticDefaultConfigs: every key with a non-null default. Where BROKER_CONFIG_DEFS
+    carries a parsing fallback Kafka does not have (node.id and process.roles are required; the
+    CONTROLLER mapping is implied), Kafka's ConfigDef default is reported."""
+    out = {k: d.default for k, d in BROKER_CONFIG_DEFS.items() if d.default is not None}
+    del out["node.id"], out["process.roles"]
+    out["listener.security.protocol.map"] = "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT"
+    return out
 
 
 def _broker_type(name: str) -> str | None:

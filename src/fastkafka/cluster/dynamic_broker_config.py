@@ -130,7 +130,10 @@ class DynamicBrokerConfig:
 
     def __init__(self, node_id: int, static_props: Mapping[str, str]) -> None:
         self.node_id = node_id
-        self.static_props: Mapping[str, str] = MappingProxyType(dict(static_props))
+        static = dict(static_props)
+        if "broker.id" not in static and "node.id" in static:
+            static["broker.id"] = static["node.id"]  # KafkaConfig keeps broker.id equal to node.id
+        self.static_props: Mapping[str, str] = MappingProxyType(static)
         self.dynamic_broker: Mapping[str, str] = _EMPTY
         self.dynamic_default: Mapping[str, str] = _EMPTY
 
