@@ -331,3 +331,27 @@ def test_kafkajs_configs(broker: BrokerProcess, topic_name: str, tmp_path: Path)
     broker_entries = {e["configName"]: e for e in by_type[4]["configEntries"]}
     assert broker_entries["log.retention.hours"]["configValue"] == "168"
     assert broker_entries["log.dirs"]["readOnly"] is True
+
+
+def test_kafka_configs_broker_all_lines(broker: BrokerProcess) -> None:
+    """Lines of `kafka-configs --describe --all` for a broker, as Apache Kafka 4.1 prints them."""
+    every = describe_lines(broker.bootstrap, "brokers", "--entity-name", "1", all_=True)
+    for line in [
+        "broker.id=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:broker.id=1, DEFAULT_CONFIG:broker.id=-1}",
+        "node.id=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:node.id=1}",
+        "process.roles=broker,controller sensitive=false synonyms={STATIC_BROKER_CONFIG:process.roles=broker,controller}",
+        "num.partitions=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:num.partitions=1, DEFAULT_CONFIG:num.partitions=1}",
+        "log.flush.interval.ms=null sensitive=false synonyms={}",
+        "log.retention.ms=null sensitive=false synonyms={}",
+        "log.retention.minutes=null sensitive=false synonyms={}",
+        "log.roll.hours=168 sensitive=false synonyms={DEFAULT_CONFIG:log.roll.hours=168}",
+        "log.cleaner.io.max.bytes.per.second=1.7976931348623157E308 sensitive=false "
+        "synonyms={DEFAULT_CONFIG:log.cleaner.io.max.bytes.per.second=1.7976931348623157E308}",
+        "log.flush.scheduler.interval.ms=9223372036854775807 sensitive=false "
+        "synonyms={DEFAULT_CONFIG:log.flush.scheduler.interval.ms=9223372036854775807}",
+        "offsets.topic.replication.factor=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:offsets.topic.replication.factor=1, "
+        "DEFAULT_CONFIG:offsets.topic.replication.factor=3}",
+        "broker.rack=null sensitive=false synonyms={}",
+    ]:
+        assert line in every
+    assert not any(ln.startswith("log.initial.task.delay.ms=") for ln in every)  # internal in Kafka
