@@ -81,3 +81,28 @@ def test_kafka_python_describe_log_dirs(broker: BrokerProcess, topic_name: str) 
                 assert p["offset_lag"] == 0 and p["is_future_key"] is False
                 sizes[(t["name"], p["partition_index"])] = p["partition_size"]
     assert sizes[(topic_name, 0)] == _segment_bytes(broker.partition_dir(topic_name, 0))
+
+
+def test_two_log_dirs(tmp_path: Path, topic_name: str) -> None:
+    """Every configured dir is listed (an empty one too); each partition is in exactly one."""
+    dirs = [tmp_path / "broker" / "data", tmp_path / "broker" / "data2"]
+    b = BrokerProcess(tmp_path / "broker", extra_props={"log.dirs": ",".join(map(str, dirs))})
+    b.log_dirs = [str(d) for d in dirs]
+    b.start()
+    try:
+        confluent.create_topic(b.bootstrap, topic_name, partitions=4)
+        confluent.produce(b.bootstrap, topic_name, [Rec(i % 4, b"k", b"v" * 200, (), 0) for i in range(40)])
+        doc = _log_dirs_json(b.bootstrap, "--topic-list", topic_name)
+    finally:
+        b.stop()
+    [entry] = doc["brokers"]
+    by_dir = {Path(d["logDir"]): d for d in entry["logDirs"]}
+    assert set(by_dir) == {d.resolve() for d in dirs}
+    seen: dict[str, Path] = {}
+    for d, info in by_dir.items():
+        assert info["error"] is None
+        for p in info["partitions"]:
+            assert p["partition"] not in seen
+            seen[p["partition"]] = d
+            assert p["size"] == _segment_bytes(d / p["partition"]) > 0
+    assert set(seen) == {f"{topic_name}-{i}" for i in range(4)}
