@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KpTopicPartition
 
@@ -60,9 +60,19 @@ def _produce(bootstrap: str, start: int, count: int) -> None:
 
 
 def _high_watermark(bootstrap: str) -> int:
+    """After a start-up the partition may not be led yet (NOT_LEADER_OR_FOLLOWER): ask again."""
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused"})
     try:
-        low, high = c.get_watermark_offsets(TopicPartition(TOPIC, 0), timeout=30)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                low, high = c.get_watermark_offsets(TopicPartition(TOPIC, 0), timeout=30)
+                break
+            except KafkaException as e:
+                if not e.args[0].retriable() and e.args[0].code() != KafkaError.NOT_LEADER_FOR_PARTITION \
+                        or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
         assert low == 0
         return int(high)
     finally:
