@@ -7,6 +7,7 @@ asserts). Segments roll by size (segment.bytes at Kafka's 1 MiB minimum), so eac
 a few MiB."""
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -154,8 +155,11 @@ def _check_compacted(records: list[tuple[int, bytes | None, bytes | None]],
     assert len(below) == len(set(below))
 
 
-def _updates(keys: int, rounds: int, size: int, tag: bytes = b"v") -> list[tuple[bytes, bytes | None]]:
-    return [(b"key-%d" % k, tag + b"-%d-%d-" % (k, r) + b"x" * size) for r in range(rounds) for k in range(keys)]
+def _updates(keys: int, rounds: int, size: int, tag: bytes = b"v",
+             prefix: bytes = b"key") -> list[tuple[bytes, bytes | None]]:
+    """Incompressible values (compressed batches must still fill segments)."""
+    rnd = random.Random(tag)
+    return [(prefix + b"-%d" % k, tag + b"-%d-%d-" % (k, r) + rnd.randbytes(size)) for r in range(rounds) for k in range(keys)]
 
 
 def test_compaction_confluent_latest_value_per_key(compaction_broker: BrokerProcess, topic_name: str) -> None:
@@ -203,7 +207,7 @@ def test_tombstones_removed_after_delete_retention_ms(compaction_broker: BrokerP
     dead = [b"key-%d" % k for k in range(0, 50, 2)]
     acked.update(_produce_confluent(b.bootstrap, topic_name, [(k, None) for k in dead]))
     # Filler under other keys: pushes the tombstones out of the active segment.
-    _produce_confluent(b.bootstrap, topic_name, _updates(20, 150, 1000, b"filler"))
+    _produce_confluent(b.bootstrap, topic_name, _updates(20, 150, 1000, b"filler", b"filler"))
 
     def tombstones_present_after_cleaning() -> bool:
         cp = _cleaner_checkpoint(b, topic_name)
@@ -220,7 +224,7 @@ def test_tombstones_removed_after_delete_retention_ms(compaction_broker: BrokerP
 
     def tombstones_gone() -> bool:
         # Keep the log dirty so the cleaner runs again after the horizon (as in Kafka).
-        _produce_confluent(b.bootstrap, topic_name, _updates(20, 60, 1000, b"more"))
+        _produce_confluent(b.bootstrap, topic_name, _updates(20, 60, 1000, b"more", b"filler"))
         return not any(k in dead for _o, k, _v in _read_all_confluent(b.bootstrap, topic_name))
 
     _wait_for("the tombstones to be removed after delete.retention.ms", tombstones_gone, timeout=120)
