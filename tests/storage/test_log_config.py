@@ -128,3 +128,16 @@ def test_dynamic_broker_defaults_resolve_through_synonyms():
     c = LogConfig.from_props({"log.retention.hours": "1", "log.segment.bytes": "2097152"}, {"segment.bytes": "1048576"})
     assert c.retention_ms == 3_600_000 and c.segment_bytes == 1048576
     assert c.overridden == frozenset({"segment.bytes"})
+
+
+def test_validate_checks_across_keys():
+    """LogConfig.validate: Kafka's validateValues and the tiered-storage rule (never enabled here)."""
+    with pytest.raises(KafkaError) as ei:
+        LogConfig.validate({}, {"min.compaction.lag.ms": "10", "max.compaction.lag.ms": "5"})
+    assert (ei.value.code, ei.value.message) == (
+        Errors.INVALID_CONFIG, "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)")
+    with pytest.raises(KafkaError) as ei:
+        LogConfig.validate({}, {"remote.storage.enable": "true"})
+    assert ei.value.message == ("Tiered Storage functionality is disabled in the broker. "
+                                "Topic cannot be configured with remote log storage.")
+    assert LogConfig.validate({}, {"min.compaction.lag.ms": "5"}).min_compaction_lag_ms == 5

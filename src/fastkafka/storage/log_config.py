@@ -347,6 +347,22 @@ class LogConfig:
         values["overridden"] = frozenset(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
+    @classmethod
+    def validate(cls, broker_defaults: Mapping[str, str], overrides: Mapping[str, str]) -> "LogConfig":
+        """A topic's configs as the controller checks them on CreateTopics and Alter*Configs
+        (Kafka's LogConfig.validate): names, types and ranges (from_props), then the checks
+        across keys (validateValues and the remote-storage rules; tiered storage is never
+        enabled here, remote.log.storage.system.enable=false)."""
+        config = cls.from_props(broker_defaults, overrides)
+        if config.min_compaction_lag_ms > config.max_compaction_lag_ms:
+            raise KafkaError(Errors.INVALID_CONFIG,
+                             f"conflict topic config setting min.compaction.lag.ms ({config.min_compaction_lag_ms}) "
+                             f"> max.compaction.lag.ms ({config.max_compaction_lag_ms})")
+        if config.remote_storage_enable:
+            raise KafkaError(Errors.INVALID_CONFIG, "Tiered Storage functionality is disabled in the broker. "
+                                                    "Topic cannot be configured with remote log storage.")
+        return config
+
     def value_of(self, key: str) -> str:
         """The effective value of a topic key, as Kafka's DescribeConfigs renders it."""
         return _render(getattr(self, self.field_name(key)))

@@ -163,7 +163,7 @@ class QuorumController:
             if c.value is None:
                 raise KafkaError(Errors.INVALID_CONFIG, f"Null value not supported for topic configs: {c.name}")
             configs[c.name] = c.value
-        LogConfig.from_props(self._broker_defaults, configs)  # raises INVALID_CONFIG
+        LogConfig.validate(self._broker_defaults, configs)  # raises INVALID_CONFIG
         live = image.cluster.unfenced_broker_ids()
         assignments = list(t.assignments or ())
         if assignments:
@@ -445,7 +445,7 @@ class QuorumController:
                 raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, err)
             if null_keys:
                 raise KafkaError(Errors.INVALID_CONFIG, "Null value not supported for topic configs: " + ",".join(null_keys))
-            LogConfig.from_props(self._broker_defaults, {k: v for k, v in new_configs.items() if v is not None})
+            LogConfig.validate(self._broker_defaults, {k: v for k, v in new_configs.items() if v is not None})
             if rname not in self.image.topics.by_name:
                 raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"The topic '{rname}' does not exist.")
         elif rtype == ConfigResourceType.BROKER:
