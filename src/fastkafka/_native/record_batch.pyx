@@ -506,8 +506,9 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     batches, a sequence with every producer id.
 
     Uncompressed batches are walked record by record in C (structure, offset deltas 0..n-1, keys
-    on compacted topics, CreateTime window per record). Compressed batches are stored as sent and
-    not decompressed: their rules are checked on the header (RecordsCount == LastOffsetDelta+1, codec
+    on compacted topics, CreateTime window per record). Compressed batches are stored as sent;
+    on compacted topics only they are decompressed to check keys (and structure); otherwise their
+    rules are checked on the header (RecordsCount == LastOffsetDelta+1, codec
     0..4, BaseTimestamp and MaxTimestamp in the window).
 
     offset_of_max_timestamp follows Kafka 3.8+ (KIP-734 follow-up, shallowOffsetOfMaxTimestamp):
@@ -567,6 +568,9 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
         else:
             _check_compressed_timestamps(base_ts, header_max_ts, batch_log_append, &rules)
             batch_max_ts = header_max_ts
+            if compacted:
+                # Kafka's LogValidator decompresses to check keys on compacted topics only.
+                _check_compressed_keys(p, size, codec, count, &rules)
         if info.batch_count == 0:
             info.base_offset = _i64(p)
             info.first_timestamp = base_ts
@@ -593,6 +597,45 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
         info.offset_of_max_timestamp = shallow - 1
     info.size = n
     return info
+
+
+cdef int _check_compressed_keys(const uint8_t* p, Py_ssize_t size, int codec, int32_t count,
+                                const _Rules* rules) except -1:
+    """A compressed batch on a compacted topic: decompress (the cleaner's codecs, once per
+    batch) and walk the records in C; a keyless record is INVALID_RECORD with Kafka's record
+    errors, a record that does not parse INVALID_RECORD too. Timestamps keep the header rules."""
+    from fastkafka.storage.cleaner_codecs import decompress
+    cdef _Rules key_rules = rules[0]
+    cdef _Walk w
+    cdef _BadRecord* bad
+    cdef bytes plain
+    cdef const uint8_t* rp
+    cdef Py_ssize_t rn
+    cdef int rc
+    key_rules.create_time = False
+    try:
+        plain = decompress(codec, bytes((<const uint8_t*>p)[HDR:size]))
+    except Exception as e:
+        raise InvalidRecordError(INVALID_RECORD, f"Failed to decompress record batch: {e}")
+    rp = <const uint8_t*>plain
+    rn = len(plain)
+    with nogil:
+        rc = _walk_records(rp, rn, count, _i64(p + 27), _i64(p + 35), False, &key_rules, &w, NULL, 0)
+    if rc < 0:
+        raise InvalidRecordError(INVALID_RECORD, _why_message(w.why, w.at, count))
+    if w.bad_records == 0:
+        return 0
+    bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * w.bad_records)
+    if bad == NULL:
+        raise MemoryError()
+    try:
+        _walk_records(rp, rn, count, _i64(p + 27), _i64(p + 35), False, &key_rules, &w, bad, w.bad_records)
+        errors = _record_errors_list(bad, w.bad_records, _i64(p), &key_rules)
+    finally:
+        PyMem_Free(bad)
+    raise InvalidRecordError(INVALID_RECORD,
+                             f"One or more records have been rejected due to {len(errors)} record errors in total, "
+                             f"and only showing the first three errors at most: {errors[:3]}", errors)
 
 
 cdef int _check_compressed_timestamps(int64_t base_ts, int64_t max_ts, bint batch_log_append,
