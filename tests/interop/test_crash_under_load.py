@@ -30,9 +30,10 @@ PARTITIONS = 6
 class _LibrdkafkaLoad(threading.Thread):
     """Produces `<name>-<n>` values until stopped; `acked` collects the delivered ones."""
 
-    def __init__(self, bootstrap: str, topic: str, name: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, name: str, compression: str) -> None:
         super().__init__(daemon=True)
         self.producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
+                                  "compression.type": compression,
                                   "linger.ms": 2, "message.timeout.ms": 60000, "reconnect.backoff.ms": 50,
                                   "reconnect.backoff.max.ms": 200})
         self.topic = topic
@@ -107,8 +108,12 @@ def _read_everything(bootstrap: str, topic: str) -> dict[int, list[tuple[int, by
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_kill9_during_heavy_idempotent_produce_loses_and_duplicates_nothing(tmp_path: Path, seed: int) -> None:
+# The second kill point is in batches lz4-compressed by librdkafka; the third in logs of 1 MiB
+# segments (rolls, with their background flushes, every few seconds of the load).
+@pytest.mark.parametrize("seed,segment_bytes,compression",
+                         [(1, None, "none"), (2, None, "lz4"), (3, 1024 * 1024, "none")])
+def test_kill9_during_heavy_idempotent_produce_loses_and_duplicates_nothing(
+        tmp_path: Path, seed: int, segment_bytes: int | None, compression: str) -> None:
     rnd = random.Random(seed)
     b = BrokerProcess(tmp_path / "broker")
     b.start()
@@ -116,8 +121,9 @@ def test_kill9_during_heavy_idempotent_produce_loses_and_duplicates_nothing(tmp_
     java: _JavaLoad | None = None
     try:
         topic = f"crash-{seed}"
-        confluent.create_topic(b.bootstrap, topic, PARTITIONS)
-        loads = [_LibrdkafkaLoad(b.bootstrap, topic, f"rd{i}") for i in range(2)]
+        confluent.create_topic(b.bootstrap, topic, PARTITIONS,
+                               {"segment.bytes": str(segment_bytes)} if segment_bytes else None)
+        loads = [_LibrdkafkaLoad(b.bootstrap, topic, f"rd{i}", compression) for i in range(2)]
         for t in loads:
             t.start()
         java = _JavaLoad(b.bootstrap, topic, prefix=seed)
@@ -144,6 +150,9 @@ def test_kill9_during_heavy_idempotent_produce_loses_and_duplicates_nothing(tmp_
         assert not duplicates, f"{len(duplicates)} values appear twice, e.g. {duplicates[:5]}"
         missing = acked - counts.keys()
         assert not missing, f"{len(missing)} acknowledged values missing, e.g. {sorted(missing)[:5]}"
+        if segment_bytes:
+            rolled = [len(list(b.partition_dir(topic, p).glob("*.log"))) for p in range(PARTITIONS)]
+            assert min(rolled) > 1, f"segments per partition: {rolled}"
     finally:
         for t in loads:
             t.stopping.set()
