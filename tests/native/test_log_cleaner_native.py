@@ -8,6 +8,7 @@ from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchB
 from fastkafka._native import log_cleaner as lc
 from fastkafka._native.record_batch import InvalidRecordError, validate_produce_batches
 from fastkafka.storage import cleaner_codecs
+from fastkafka.storage.log_cleaner import CleanedTransactionMetadata
 
 CODECS = [1, 2, 3, 4]
 
@@ -57,7 +58,7 @@ def test_codecs_round_trip_and_read_by_kafka_python(codec):
     m.update_latest_offset(2)
     m.put(b"other", 2)
     used, out, st = lc.clean_records(m, buf, now=now_ms(), delete_retention_ms=1000, upper_bound_offset=100,
-                                     aborted=set(), last_records_of_active_producers={},
+                                     txn=CleanedTransactionMetadata([]), last_records_of_active_producers={},
                                      decompress=cleaner_codecs.decompress, compress=cleaner_codecs.compress)
     assert used == len(buf) and st == {"messages_read": 3, "messages_retained": 2}
     b = DefaultRecordBatch(out)
@@ -73,7 +74,7 @@ def test_clean_records_writes_original_batch_when_all_retained_and_handles_parti
     m.put(b"a", 0)
     m.put(b"b", 1)
     used, out, _ = lc.clean_records(m, b1 + b2[:30], now=0, delete_retention_ms=0, upper_bound_offset=10,
-                                    aborted=set(), last_records_of_active_producers={},
+                                    txn=CleanedTransactionMetadata([]), last_records_of_active_producers={},
                                     decompress=cleaner_codecs.decompress, compress=cleaner_codecs.compress)
     assert used == len(b1) and out == b1
 

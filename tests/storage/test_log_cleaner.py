@@ -392,3 +392,50 @@ def test_offset_map_basics():
     assert m.get(b"a") == 9 and m.get(b"") == 6 and m.size == 2 and m.latest_offset == 9
     m.clear()
     assert m.size == 0 and m.get(b"a") == -1 and m.latest_offset == -1
+
+
+def _raw_append(h, log, batch_bytes):
+    """Write a batch as a replica would (no coordinator yet for markers), then reopen so
+    producer state sees it."""
+    buf = bytearray(batch_bytes)
+    nxt = assign_offsets(buf, log.log_end_offset, 0, -1)
+    log.active_segment.append(nxt - 1, buf)
+    log.log_end_offset = nxt
+    log.close()
+    log = h.logs[TP] = UnifiedLog.open(log.dir, log.config, topic_partition=TP)
+    log.update_high_watermark(log.log_end_offset)
+    return log
+
+
+def test_commit_marker_of_an_emptied_transaction_goes_after_its_delete_horizon(tmp_path):
+    h = Harness(tmp_path)
+    log = h.log(min_cleanable_dirty_ratio=0.01, delete_retention_ms=60_000)
+    ts = now_ms()
+    append(log, [(b"t1", b"txn1")], producer_id=7, producer_epoch=0, base_sequence=0, transactional=True)
+    log = _raw_append(h, log, marker(7, 0, True, ts))
+    append(log, [(b"t9", b"txn2")], producer_id=7, producer_epoch=0, base_sequence=1, transactional=True)
+    log = _raw_append(h, log, marker(7, 0, True, ts))
+    append(log, [(b"t1", b"plain")])  # supersedes the first transaction's only record
+    fill_updates(log, rounds=20)
+
+    def markers():
+        return [b for b in read_log(log)[1] if b.is_control_batch]
+
+    def dirty_again(tag):
+        for i in range(30):
+            append(log, [(b"%s%d" % (tag, i), b"x")])
+
+    now = now_ms()
+    assert h.clean(now)[0]
+    assert len(markers()) == 2  # the first transaction's batch was read in this pass
+    assert [v for _o, k, v in read_log(log)[0] if k == b"t1"] == [b"plain"]
+    dirty_again(b"a")
+    assert h.clean(now + 1000)[0]
+    ms = markers()
+    assert len(ms) == 2 and ms[0].attributes & 0x40 and ms[0].first_timestamp == now + 1000 + 60_000
+    assert not ms[1].attributes & 0x40  # its transaction still has data
+    dirty_again(b"b")
+    assert h.clean(now + 1000 + 60_001)[0]
+    ms = markers()
+    assert len(ms) == 1 and not ms[0].attributes & 0x40
+    assert b"txn2" in {v for _o, _k, v in read_log(log)[0]}

@@ -1,6 +1,11 @@
 """Log cleaner hot paths (see log_cleaner.pyx): Kafka's SkimpyOffsetMap, buildOffsetMap and the
 cleaner's record filter (MemoryRecords.filterTo)."""
 from collections.abc import Callable, Container, Mapping
+from typing import Protocol
+
+class _TxnMetadata(Protocol):
+    def on_batch_read(self, producer_id: int, last_offset: int) -> bool: ...
+    def on_control_batch_read(self, producer_id: int, last_offset: int, control_type: int) -> bool: ...
 
 class CorruptRecordError(ValueError): ...
 
@@ -25,7 +30,7 @@ def build_offset_map(m: OffsetMap, buf: bytes | bytearray | memoryview, start_of
                      aborted: Container[int], decompress: Callable[[int, bytes], bytes]) -> tuple[int, bool]: ...
 
 def clean_records(m: OffsetMap, buf: bytes | bytearray | memoryview, *, now: int, delete_retention_ms: int,
-                  upper_bound_offset: int, aborted: Container[int],
+                  upper_bound_offset: int, txn: _TxnMetadata,
                   last_records_of_active_producers: Mapping[int, tuple[int, int]],
                   decompress: Callable[[int, bytes], bytes],
                   compress: Callable[[int, bytes], bytes]) -> tuple[int, bytes, dict[str, int]]: ...

@@ -513,9 +513,11 @@ cdef void _finish_header(uint8_t* h, Py_ssize_t total) noexcept nogil:
 
 
 def clean_records(OffsetMap m, buf, *, int64_t now, int64_t delete_retention_ms, int64_t upper_bound_offset,
-                  aborted, last_records_of_active_producers, decompress, compress):
+                  txn, last_records_of_active_producers, decompress, compress):
     """Kafka's Cleaner.cleanInto over the whole batches in `buf` (MemoryRecords.filterTo with the
-    cleaner's RecordFilter). `aborted`: base offsets of aborted transactional batches;
+    cleaner's RecordFilter). `txn`: the cleaning's CleanedTransactionMetadata
+    (on_batch_read(pid, last_offset) -> aborted, on_control_batch_read(pid, last_offset, type)
+    -> discardable; type 0 abort, 1 commit, -1 other, -2 no record);
     `last_records_of_active_producers`: producer id -> (last data offset or -1, producer epoch).
     Returns (bytes consumed, retained bytes, stats dict)."""
     cdef const uint8_t[::1] v = memoryview(buf).cast("B")
@@ -557,11 +559,17 @@ def clean_records(OffsetMap m, buf, *, int64_t now, int64_t delete_retention_ms,
             has_horizon = (attrs & ATTR_DELETE_HORIZON) != 0
             horizon = _i64(b + 27) if has_horizon else -1
             f.is_control = (attrs & ATTR_CONTROL) != 0
-            # checkBatchRetention. Without a .txnindex the transaction markers are always
-            # retained (Kafka drops a marker once its transaction has no data left and its
-            # delete horizon passed); aborted data batches are discarded.
-            can_discard = (not f.is_control) and (attrs & ATTR_TXN) != 0 and base_offset in aborted
-            discard_records = can_discard
+            # checkBatchRetention with Kafka's CleanedTransactionMetadata (`txn`, called only for
+            # transactional and control batches): aborted data is discarded; a marker whose
+            # transaction has no batch left gets a delete horizon and goes once it has passed.
+            can_discard = False
+            if f.is_control:
+                can_discard = txn.on_control_batch_read(pid, last_offset, _control_type(b, size, count))
+                discard_records = can_discard and has_horizon and horizon <= now
+            else:
+                if attrs & ATTR_TXN:
+                    can_discard = txn.on_batch_read(pid, last_offset)
+                discard_records = can_discard
             retention = DELETE_EMPTY
             if pid >= 0 and _is_last_record_of_producer(last_records_of_active_producers, pid, last_offset,
                                                         f.is_control, pepoch):
@@ -609,7 +617,7 @@ def clean_records(OffsetMap m, buf, *, int64_t now, int64_t delete_retention_ms,
                     _finish_header(h, BATCH_OVERHEAD)
                 pos += size
                 continue
-            need_horizon = f.tombstones and not has_horizon
+            need_horizon = (f.tombstones or (can_discard and f.is_control)) and not has_horizon
             if f.retained == count and not need_horizon:
                 _append(&out, b, size)  # writeOriginalBatch
                 pos += size
@@ -646,6 +654,19 @@ def clean_records(OffsetMap m, buf, *, int64_t now, int64_t delete_retention_ms,
         free(kept.data)
         free(out.data)
         free(recs.data)
+
+
+cdef int _control_type(const uint8_t* b, Py_ssize_t size, int32_t count):
+    """ControlRecordType of a control batch's first record key (version int16, type int16):
+    0 ABORT, 1 COMMIT, -1 other/unparsable, -2 an empty (already cleaned) control batch."""
+    cdef Py_ssize_t pos = 0
+    cdef _Rec r
+    if count <= 0:
+        return -2
+    if _parse_record(b + BATCH_OVERHEAD, size - BATCH_OVERHEAD, &pos, &r) < 0 or r.key_len < 4:
+        return -1
+    cdef int t = _i16(b + BATCH_OVERHEAD + r.key_pos + 2)
+    return t if t in (0, 1) else -1
 
 
 cdef bint _is_last_record_of_producer(dict last_records, int64_t pid, int64_t last_offset, bint is_control,

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from fastkafka.storage.cleaner_config import CleanerConfig
-from fastkafka.storage.log_cleaner import Cleaner, CleaningJob, LogCleaningAbortedError, LogToClean
+from fastkafka.storage.log_cleaner import Cleaner, CleanerStats, CleaningJob, LogCleaningAbortedError, LogToClean
 from fastkafka.storage.log_cleaner_manager import LOG_CLEANING_IN_PROGRESS, LogCleanerManager
 from fastkafka.storage.offset_map import OffsetMap
 from fastkafka.storage.topic_partition import TopicPartition
@@ -54,7 +54,7 @@ class CleanerThread:
             max_workers=1, thread_name_prefix=f"kafka-log-cleaner-thread-{thread_id}")
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self.last_stats = None
+        self.last_stats: CleanerStats | None = None
         self.cleanings = 0  # completed cleanings (tests and metrics)
 
     def start(self) -> None:

@@ -21,9 +21,10 @@ still serves.
 
 Transactions: there is no `.txnindex` yet, so the aborted transactions of the cleaned range are
 found by scanning the batch headers and transaction markers below the first uncleanable offset
-(every transaction there is complete). Aborted data batches are removed as Kafka does; markers
-are always kept (Kafka removes a marker once its transaction has no data left and the marker's
-delete horizon has passed, which needs the cleaned transaction index).
+(every transaction there is complete), once per cleaning (a Python step per batch header, the
+cost the index would save). With them, Kafka's CleanedTransactionMetadata: aborted data batches
+are removed; a marker whose transaction has no batch left gets a delete horizon and is removed
+after delete.retention.ms. No cleaned `.txnindex` is written (none exists yet).
 """
 from __future__ import annotations
 
@@ -234,8 +235,9 @@ class Cleaner:
         stats = CleanerStats()
         with self._lock:
             self._aborted.discard(job.topic_partition)  # an abort aimed at an earlier cleaning
-        aborted = self._collect_aborted_transactions(job)
+        aborted, aborted_txns = self._collect_aborted_transactions(job)
         self._build_offset_map(job, aborted, stats)
+        txn = CleanedTransactionMetadata(aborted_txns)
         end_offset = self.offset_map.latest_offset + 1
         stats.buffer_utilization = self.offset_map.utilization
         to_clean = [(v, n) for v, n in zip(job.segments, job.next_offsets) if v.base_offset < end_offset]
@@ -243,7 +245,7 @@ class Cleaner:
         try:
             for group in _group_segments_by_size(to_clean, job.segment_bytes, job.max_index_size,
                                                  job.first_uncleanable_offset):
-                cleaned = self._clean_segments(job, group, now_ms, aborted, stats)
+                cleaned = self._clean_segments(job, group, now_ms, txn, stats)
                 groups.append((cleaned, [v.segment for v, _ in group]))
         except BaseException:
             for cleaned, _ in groups:
@@ -281,12 +283,13 @@ class Cleaner:
             position += used
             size = self.io_buffer_size
 
-    def _collect_aborted_transactions(self, job: CleaningJob) -> set[int]:
-        """Base offsets of the aborted transactional data batches below the first uncleanable
-        offset (what Kafka reads from the .txnindex): a producer's transactional batches are
-        aborted when its next marker is an ABORT."""
+    def _collect_aborted_transactions(self, job: CleaningJob) -> tuple[set[int], list[tuple[int, int]]]:
+        """The aborted transactions below the first uncleanable offset (what Kafka reads from the
+        .txnindex): a producer's transactional batches are aborted when its next marker is an
+        ABORT. Returns the base offsets of their batches and (first offset, producer id) of each."""
         open_txn: dict[int, list[int]] = {}
         aborted: set[int] = set()
+        txns: list[tuple[int, int]] = []
 
         def consume(buf: bytes) -> int:
             headers, end, _err = _rb.scan_batches(buf, 0, False)
@@ -300,15 +303,17 @@ class Cleaner:
                     if recs and recs[0].key is not None and len(recs[0].key) >= 4:
                         is_abort = _MARKER_KEY.unpack_from(recs[0].key, 0)[1] == 0
                     pending = open_txn.pop(h.producer_id, [])
-                    if is_abort:
+                    if is_abort and pending:
                         aborted.update(pending)
+                        txns.append((pending[0], h.producer_id))
                 else:
                     open_txn.setdefault(h.producer_id, []).append(h.base_offset)
             return end
 
         for view in job.segments:
             self._walk(job, view, consume)
-        return aborted
+        txns.sort()
+        return aborted, txns
 
     def _build_offset_map(self, job: CleaningJob, aborted: set[int], stats: CleanerStats) -> None:
         """Kafka's buildOffsetMap over the dirty segments [first dirty, first uncleanable)."""
@@ -338,7 +343,7 @@ class Cleaner:
             m.update_latest_offset(min(next_offset, job.first_uncleanable_offset) - 1)
 
     def _clean_segments(self, job: CleaningJob, group: list[tuple[SegmentView, int]], now_ms: int,
-                        aborted: set[int], stats: CleanerStats) -> LogSegment:
+                        txn: "CleanedTransactionMetadata", stats: CleanerStats) -> LogSegment:
         """Kafka's cleanSegments: the group's retained batches into one `.cleaned` segment."""
         base = group[0][0].base_offset
         path = log_file(job.dir, base, CLEANED_FILE_SUFFIX)
@@ -354,7 +359,7 @@ class Cleaner:
                     nonlocal written
                     used, out, st = _lc.clean_records(
                         self.offset_map, buf, now=now_ms, delete_retention_ms=job.delete_retention_ms,
-                        upper_bound_offset=job.first_uncleanable_offset, aborted=aborted,
+                        upper_bound_offset=job.first_uncleanable_offset, txn=txn,
                         last_records_of_active_producers=job.last_records_of_active_producers,
                         decompress=cleaner_codecs.decompress, compress=cleaner_codecs.compress)
                     if out:
@@ -392,6 +397,53 @@ class Cleaner:
             _delete_cleaned(seg)
             raise
         return seg
+
+
+class CleanedTransactionMetadata:
+    """Kafka's CleanedTransactionMetadata for one cleaning pass: which transactional batches are
+    aborted and which markers may go. The aborted transactions come from the header scan (no
+    .txnindex yet), as (first offset, producer id), consumed in offset order.
+
+    A COMMIT marker may go when no batch of its transaction is left (none was read in this pass
+    since the producer's previous marker); an ABORT marker when none of its aborted batches is
+    left. Used by one cleaner thread; called per transactional or control batch only."""
+
+    def __init__(self, aborted_txns: list[tuple[int, int]]) -> None:
+        self._aborted = aborted_txns
+        self._next = 0
+        self._ongoing_committed: set[int] = set()
+        self._ongoing_aborted: dict[int, int | None] = {}  # producer id -> last observed batch offset
+
+    def _consume_aborted_up_to(self, offset: int) -> None:
+        while self._next < len(self._aborted) and self._aborted[self._next][0] <= offset:
+            pid = self._aborted[self._next][1]
+            self._ongoing_aborted.setdefault(pid, None)
+            self._next += 1
+
+    def on_batch_read(self, producer_id: int, last_offset: int) -> bool:
+        """A transactional data batch: True if it belongs to an aborted transaction."""
+        self._consume_aborted_up_to(last_offset)
+        if producer_id in self._ongoing_aborted:
+            self._ongoing_aborted[producer_id] = last_offset
+            return True
+        self._ongoing_committed.add(producer_id)
+        return False
+
+    def on_control_batch_read(self, producer_id: int, last_offset: int, control_type: int) -> bool:
+        """A control batch (type 0 ABORT, 1 COMMIT, -1 other, -2 empty): True if it may be
+        discarded (once its delete horizon has passed)."""
+        self._consume_aborted_up_to(last_offset)
+        if control_type == -2:
+            return True  # an empty control batch was already cleaned
+        if control_type == 0:
+            observed = self._ongoing_aborted.pop(producer_id, None)
+            return observed is None  # kept until every batch of the transaction is gone
+        if control_type == 1:
+            if producer_id in self._ongoing_committed:
+                self._ongoing_committed.discard(producer_id)
+                return False
+            return True
+        return False
 
 
 def _delete_cleaned(seg: LogSegment) -> None:

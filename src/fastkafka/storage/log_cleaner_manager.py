@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from fastkafka.storage.checkpoint_file import OffsetCheckpointFile
 from fastkafka.storage.log_cleaner import LogToClean
+from fastkafka.storage.log_segment import LogSegment
 from fastkafka.storage.topic_partition import TopicPartition
 from fastkafka.storage.unified_log import UnifiedLog
 
@@ -216,7 +217,7 @@ class LogCleanerManager:
         return tp in self.uncleanable_partitions.get(log_dir, set())
 
 
-def _non_active_segments_from(log: UnifiedLog, offset: int) -> list:  # type: ignore[type-arg]
+def _non_active_segments_from(log: UnifiedLog, offset: int) -> list[LogSegment]:
     """Kafka's nonActiveLogSegmentsFrom: the inactive segments from the one holding `offset`."""
     segs = log.segments[:-1]
     out = []
