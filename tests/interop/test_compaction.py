@@ -123,6 +123,13 @@ def _read_all_kafka_python(bootstrap: str, topic: str) -> list[tuple[int, bytes 
         c.close()
 
 
+def _partition_dir(b: BrokerProcess, topic: str) -> Path | None:
+    try:
+        return b.partition_dir(topic, 0)
+    except FileNotFoundError:
+        return None  # Kafka creates it when the broker applies the new topic's metadata
+
+
 def _cleaner_checkpoint(b: BrokerProcess, topic: str) -> int | None:
     """The topic's first dirty offset in cleaner-offset-checkpoint (Kafka's format), if any."""
     for d in b.log_dirs:
@@ -130,6 +137,8 @@ def _cleaner_checkpoint(b: BrokerProcess, topic: str) -> int | None:
         if not p.exists():
             continue
         lines = p.read_text().splitlines()
+        if not lines:
+            continue  # created empty when the cleaner starts (Kafka's CheckpointFile does so)
         assert lines[0] == "0" and int(lines[1]) == len(lines) - 2
         for line in lines[2:]:
             t, part, off = line.split(" ")
@@ -172,8 +181,8 @@ def test_compaction_confluent_latest_value_per_key(compaction_broker: BrokerProc
     records = _read_all_confluent(b.bootstrap, topic_name)
     assert len(records) < total
     _check_compacted(records, acked, cleaned)
-    # kafka-python reads the same compacted log.
-    assert _read_all_kafka_python(b.bootstrap, topic_name) == records
+    # kafka-python reads the same compacted log (the cleaner may have run again meanwhile).
+    _check_compacted(_read_all_kafka_python(b.bootstrap, topic_name), acked, cleaned)
 
 
 def test_compaction_kafka_python_gzip_batches(compaction_broker: BrokerProcess, topic_name: str) -> None:
@@ -197,7 +206,7 @@ def test_compaction_kafka_python_gzip_batches(compaction_broker: BrokerProcess, 
     records = _read_all_kafka_python(b.bootstrap, topic_name)
     assert len(records) < 80 * 70
     _check_compacted(records, acked, cleaned)
-    assert _read_all_confluent(b.bootstrap, topic_name) == records
+    _check_compacted(_read_all_confluent(b.bootstrap, topic_name), acked, cleaned)
 
 
 def test_tombstones_removed_after_delete_retention_ms(compaction_broker: BrokerProcess, topic_name: str) -> None:
@@ -239,7 +248,7 @@ def test_kill9_during_compaction_then_restart(tmp_path: Path, topic_name: str) -
     b.start()
     try:
         confluent.create_topic(b.bootstrap, topic_name, 1, TOPIC_CONFIG)
-        part = b.partition_dir(topic_name, 0)
+        part = _wait_for("the partition directory", lambda: _partition_dir(b, topic_name))
         acked: dict[bytes, tuple[int, bytes | None]] = {}
         killed_mid_cleaning = False
         # Produce until a cleaning is seen in progress (a .cleaned or .swap file), then kill -9.

@@ -59,6 +59,14 @@ class LogCleanerManager:
         self.log_dirs = list(log_dirs)
         self._logs = logs
         self.checkpoints = {d: OffsetCheckpointFile(os.path.join(d, OFFSET_CHECKPOINT_FILE)) for d in log_dirs}
+        for d in log_dirs:
+            # Kafka's CheckpointFile creates the file, empty, when the cleaner starts.
+            try:
+                os.close(os.open(os.path.join(d, OFFSET_CHECKPOINT_FILE), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            except FileExistsError:
+                pass
+            except OSError as e:
+                _logger.warning("Could not create %s in %s: %s", OFFSET_CHECKPOINT_FILE, d, e)
         self.in_progress: dict[TopicPartition, LogCleaningState] = {}
         self.uncleanable_partitions: dict[str, set[TopicPartition]] = {}
         self.dirtiest_log_cleanable_ratio = 0.0
@@ -69,7 +77,11 @@ class LogCleanerManager:
         out: dict[TopicPartition, int] = {}
         for d, cp in self.checkpoints.items():
             try:
+                if os.path.getsize(cp.path) == 0:
+                    continue  # created empty at start-up: no entries (Kafka reads it as such)
                 out.update(cp.read())
+            except FileNotFoundError:
+                continue
             except Exception as e:  # a corrupt checkpoint means: clean from the log start
                 _logger.warning("Failed to access checkpoint file in dir %s: %s", d, e)
         return out
@@ -82,7 +94,7 @@ class LogCleanerManager:
         if cp is None:
             return
         try:
-            current = cp.read()
+            current = cp.read() if os.path.exists(cp.path) and os.path.getsize(cp.path) else {}
         except Exception:
             current = {}
         live = {tp for tp, (d, _log) in self._logs().items() if d == log_dir}
