@@ -4,6 +4,7 @@ import asyncio
 import os
 import dataclasses
 import struct
+import time
 
 import pytest
 from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
@@ -439,3 +440,25 @@ def test_commit_marker_of_an_emptied_transaction_goes_after_its_delete_horizon(t
     ms = markers()
     assert len(ms) == 1 and not ms[0].attributes & 0x40
     assert b"txn2" in {v for _o, _k, v in read_log(log)[0]}
+
+
+def test_throttler_sleeps_off_excess_rate():
+    from fastkafka.storage.log_cleaner import Throttler
+    t = Throttler(1000.0, check_interval_ms=1)
+    start = time.monotonic()
+    time.sleep(0.002)
+    t.maybe_throttle(100)  # 100 bytes at 1000 B/s: about 0.1 s in total
+    assert time.monotonic() - start >= 0.09
+
+
+def test_reconfigure_restarts_threads_with_the_new_config(tmp_path):
+    from fastkafka.storage.cleaner_thread import LogCleaner
+
+    async def run():
+        lc = LogCleaner(CleanerConfig(dedupe_buffer_size=1 << 20, backoff_ms=50), [str(tmp_path)], lambda: {})
+        lc.startup()
+        assert len(lc.threads) == 1
+        await lc.reconfigure({"log.cleaner.threads": "2", "log.cleaner.dedupe.buffer.size": str(1 << 20)})
+        assert len(lc.threads) == 2 and lc.threads[0].cleaner.offset_map.slots == (1 << 19) // 24
+        await lc.shutdown()
+    asyncio.run(run())

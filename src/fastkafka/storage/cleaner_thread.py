@@ -24,7 +24,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from fastkafka.storage.cleaner_config import CleanerConfig
-from fastkafka.storage.log_cleaner import Cleaner, CleanerStats, CleaningJob, LogCleaningAbortedError, LogToClean
+from fastkafka.storage.log_cleaner import (
+    Cleaner,
+    CleanerStats,
+    CleaningJob,
+    LogCleaningAbortedError,
+    LogToClean,
+    Throttler,
+)
 from fastkafka.storage.log_cleaner_manager import LOG_CLEANING_IN_PROGRESS, LogCleanerManager
 from fastkafka.storage.offset_map import OffsetMap
 from fastkafka.storage.topic_partition import TopicPartition
@@ -43,13 +50,14 @@ def _now_ms() -> int:
 class CleanerThread:
     """One cleaner: its Cleaner (offset map) and the OS thread that runs it."""
 
-    def __init__(self, thread_id: int, config: CleanerConfig, manager: LogCleanerManager) -> None:
+    def __init__(self, thread_id: int, config: CleanerConfig, manager: LogCleanerManager,
+                 throttler: Throttler | None = None) -> None:
         self.thread_id = thread_id
         self.config = config
         self.manager = manager
         self.cleaner = Cleaner(thread_id, OffsetMap(config.dedupe_buffer_size_per_thread), config.io_buffer_size,
                                max(config.max_message_size, config.io_buffer_size) * 2,
-                               config.dedupe_buffer_load_factor)
+                               config.dedupe_buffer_load_factor, throttler)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"kafka-log-cleaner-thread-{thread_id}")
         self._task: asyncio.Task[None] | None = None
@@ -137,15 +145,32 @@ class LogCleaner:
                  logs: Callable[[], dict[TopicPartition, tuple[str, UnifiedLog]]]) -> None:
         self.config = config
         self.manager = LogCleanerManager(log_dirs, logs)
-        self.threads = [CleanerThread(i, config, self.manager) for i in range(config.num_threads)]
+        self.threads: list[CleanerThread] = []
 
     def startup(self) -> None:
+        # One throttler for all threads, as Kafka's (log.cleaner.io.max.bytes.per.second).
+        c = self.config
+        throttler = Throttler(c.max_io_bytes_per_second) if c.max_io_bytes_per_second < 1.7e308 else None
+        self.threads = [CleanerThread(i, c, self.manager, throttler) for i in range(c.num_threads)]
         for t in self.threads:
             t.start()
 
     async def shutdown(self) -> None:
         for t in self.threads:
             await t.shutdown()
+        self.threads = []
+
+    async def reconfigure(self, props: Mapping[str, str]) -> None:
+        """Kafka's LogCleaner.reconfigure: the log.cleaner.* keys other than log.cleaner.enable are
+        dynamic; a change restarts the cleaner threads with the new config (running cleanings are
+        aborted and picked up again)."""
+        new = CleanerConfig.from_props(props)
+        new = CleanerConfig(**{**new.__dict__, "enable_cleaner": self.config.enable_cleaner})
+        if new == self.config:
+            return
+        await self.shutdown()
+        self.config = new
+        self.startup()
 
     def abort_and_pause_cleaning(self, tp: TopicPartition) -> None:
         running = self.manager.in_progress.get(tp) == LOG_CLEANING_IN_PROGRESS

@@ -198,6 +198,34 @@ class CleanResult:
             new.delete_files()
 
 
+class Throttler:
+    """Kafka's Throttler for log.cleaner.io.max.bytes.per.second, shared by the cleaner threads:
+    every check interval (300 ms) the bytes observed are compared with the desired rate and the
+    calling (cleaner) thread sleeps off any excess."""
+
+    def __init__(self, desired_rate_per_sec: float, check_interval_ms: int = 300) -> None:
+        self.desired_rate_per_sec = desired_rate_per_sec
+        self.check_interval_ns = check_interval_ms * 1_000_000
+        self._lock = threading.Lock()
+        self._period_start_ns = time.monotonic_ns()
+        self._observed_so_far = 0.0
+
+    def maybe_throttle(self, observed: float) -> None:
+        sleep_ms = 0.0
+        with self._lock:
+            self._observed_so_far += observed
+            now = time.monotonic_ns()
+            elapsed = now - self._period_start_ns
+            if elapsed > self.check_interval_ns and self._observed_so_far > 0:
+                rate = self._observed_so_far * 1e9 / elapsed
+                if rate > self.desired_rate_per_sec:
+                    sleep_ms = round(self._observed_so_far / (self.desired_rate_per_sec / 1000) - elapsed / 1e6)
+                self._period_start_ns = time.monotonic_ns()
+                self._observed_so_far = 0
+        if sleep_ms > 0:
+            time.sleep(sleep_ms / 1000)
+
+
 class Cleaner:
     """One cleaner thread's state: its offset map and I/O buffer size (Kafka's Cleaner).
 
@@ -205,8 +233,9 @@ class Cleaner:
     own `.cleaned` files and its offset map; `abort` may be called from any thread."""
 
     def __init__(self, cleaner_id: int, offset_map: OffsetMap, io_buffer_size: int, max_io_buffer_size: int,
-                 dedupe_buffer_load_factor: float) -> None:
+                 dedupe_buffer_load_factor: float, throttler: Throttler | None = None) -> None:
         self.id = cleaner_id
+        self.throttler = throttler
         self.offset_map = offset_map
         self.io_buffer_size = io_buffer_size
         self.max_io_buffer_size = max_io_buffer_size
@@ -269,6 +298,8 @@ class Cleaner:
             buf = self._read(view, position, size)
             if not buf:
                 break
+            if self.throttler is not None:
+                self.throttler.maybe_throttle(len(buf))
             used = consume(buf)
             if used < 0:
                 return
@@ -370,6 +401,8 @@ class Cleaner:
                             mv = mv[n:]
                     stats.bytes_read += used
                     stats.bytes_written += len(out)
+                    if self.throttler is not None and out:
+                        self.throttler.maybe_throttle(len(out))
                     stats.messages_read += st["messages_read"]
                     stats.messages_written += st["messages_retained"]
                     return int(used)
