@@ -462,3 +462,50 @@ def test_reconfigure_restarts_threads_with_the_new_config(tmp_path):
         assert len(lc.threads) == 2 and lc.threads[0].cleaner.offset_map.slots == (1 << 19) // 24
         await lc.shutdown()
     asyncio.run(run())
+
+
+def test_manager_states_abort_pause_resume(tmp_path):
+    h = Harness(tmp_path)
+    log = h.log(min_cleanable_dirty_ratio=0.01)
+    fill_updates(log)
+    m = h.manager
+    ltc = m.grab_filthiest_compacted_log(now_ms())
+    assert ltc is not None and m.in_progress[TP].name == "LogCleaningInProgress"
+    assert m.grab_filthiest_compacted_log(now_ms()) is None  # never handed out twice
+    m.abort_and_pause_cleaning(TP)
+    assert m.is_aborted(TP)
+    m.done_cleaning(TP, str(tmp_path), ltc.first_uncleanable_offset)
+    assert m.in_progress[TP].name == "LogCleaningPaused" and m.all_cleaner_checkpoints() == {}
+    m.abort_and_pause_cleaning(TP)
+    assert m.in_progress[TP].paused_count == 2
+    assert m.grab_filthiest_compacted_log(now_ms()) is None and m.deletable_logs() == []
+    m.resume_cleaning([TP])
+    m.resume_cleaning([TP])
+    assert TP not in m.in_progress
+    assert m.grab_filthiest_compacted_log(now_ms()) is not None
+    m.done_cleaning(TP, str(tmp_path), 42)
+    assert m.all_cleaner_checkpoints() == {TP: 42}
+
+
+def test_invalid_checkpoint_resets_to_log_start(tmp_path):
+    h = Harness(tmp_path)
+    log = h.log(min_cleanable_dirty_ratio=0.01)
+    fill_updates(log)
+    m = h.manager
+    assert m.cleanable_offsets(log, 10**9, now_ms()).first_dirty_offset == 0  # past the log end
+    o = m.cleanable_offsets(log, 10**9, now_ms())
+    assert o.force_update_checkpoint
+    log.maybe_increment_log_start_offset(50)
+    o = m.cleanable_offsets(log, 10, now_ms())  # below the log start
+    assert o.first_dirty_offset == 50 and o.force_update_checkpoint
+    # The first uncleanable offset never passes the high watermark nor the active segment.
+    log.update_high_watermark(60)
+    o = m.cleanable_offsets(log, 50, now_ms())
+    assert o.first_uncleanable_dirty_offset == 60
+    log.update_high_watermark(log.log_end_offset)
+    o = m.cleanable_offsets(log, 50, now_ms())
+    assert o.first_uncleanable_dirty_offset == log.active_segment.base_offset
+    # A corrupt checkpoint file reads as empty (clean from the log start), as Kafka logs and goes on.
+    with open(tmp_path / "cleaner-offset-checkpoint", "w") as f:
+        f.write("garbage\n")
+    assert m.all_cleaner_checkpoints() == {}
