@@ -107,6 +107,10 @@ cdef class _AbstractIndex:
                     raise ValueError(f"{entries} entries do not fit the {size} bytes of index {path}")
                 self.entries = entries
         self._map(length)
+        # Kafka closes the index file once it is mapped: the mapping stays valid, and a broker
+        # with 10,000 partitions needs one fd per segment (.log), not three.
+        os.close(self._fd)
+        self._fd = -1
 
     cdef Py_ssize_t _count_entries(self, Py_ssize_t size) except -1:
         """Whole entries in an existing file, without an all-zero tail (read through the file,
@@ -181,9 +185,23 @@ cdef class _AbstractIndex:
         if rounded == self._length:
             return False
         self._unmap()
-        os.ftruncate(self._fd, rounded)
-        self._map(rounded)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        try:
+            os.ftruncate(self._fd, rounded)
+            self._map(rounded)
+        finally:
+            os.close(self._fd)
+            self._fd = -1
         return True
+
+    def rename_to(self, str new_path):
+        """Rename the file (the mapping is unaffected) and remember the new name."""
+        os.rename(self.path, new_path)
+        self.path = new_path
+
+    def moved_to(self, str new_path):
+        """The file was moved with its directory: remember the new name."""
+        self.path = new_path
 
     def trim_to_valid_size(self):
         if self.writable and not self._closed:
@@ -211,6 +229,8 @@ cdef class _AbstractIndex:
             return
         try:
             self.trim_to_valid_size()
+        except FileNotFoundError:
+            pass  # the file went with its directory (topic deletion): nothing left to trim
         finally:
             self._unmap()
             if self._fd >= 0:
@@ -292,7 +312,7 @@ cdef class OffsetIndex(_AbstractIndex):
         only ever makes the log rebuild an index). Raises ValueError (CorruptIndexException)."""
         self._check_open()
         if self._misaligned:
-            raise ValueError(f"Index file {self.path} is corrupt, found {os.fstat(self._fd).st_size} bytes which "
+            raise ValueError(f"Index file {self.path} is corrupt, found {self._length} bytes which "
                              f"is neither positive nor a multiple of 8.")
         cdef Py_ssize_t i
         if self.entries and self._offset_at(self.entries - 1) < self.base_offset:
@@ -383,7 +403,7 @@ cdef class TimeIndex(_AbstractIndex):
         """Kafka's TimeIndex.sanityCheck. Raises ValueError (CorruptIndexException)."""
         self._check_open()
         if self._misaligned:
-            raise ValueError(f"Time index file {self.path} is corrupt, found {os.fstat(self._fd).st_size} bytes "
+            raise ValueError(f"Time index file {self.path} is corrupt, found {self._length} bytes "
                              f"which is neither positive nor a multiple of 12.")
         if self.entries == 0:
             return

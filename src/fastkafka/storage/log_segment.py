@@ -408,9 +408,9 @@ class LogSegment:
         """Rename the segment's files, e.g. "" -> ".deleted" (Kafka's changeFileSuffixes).
         Open fds and mmaps are unaffected: a fetch still sending from the old name goes on."""
         dir_path = os.path.dirname(self.log.path)
-        for path_of in (offset_index_file, time_index_file):
+        for index, path_of in ((self.offset_index, offset_index_file), (self.time_index, time_index_file)):
             try:
-                os.rename(path_of(dir_path, self.base_offset, old_suffix), path_of(dir_path, self.base_offset, new_suffix))
+                index.rename_to(path_of(dir_path, self.base_offset, new_suffix))
             except FileNotFoundError:
                 pass
         self.log.rename_to(log_file(dir_path, self.base_offset, new_suffix))

@@ -691,6 +691,8 @@ class UnifiedLog:
         self.dir = new_dir
         for seg in self._segments:
             seg.log.path = os.path.join(new_dir, os.path.relpath(seg.log.path, old))
+            for index in (seg.offset_index, seg.time_index):
+                index.moved_to(os.path.join(new_dir, os.path.relpath(index.path, old)))
         self.leader_epoch_cache._file.path = os.path.join(new_dir, LEADER_EPOCH_CHECKPOINT_FILENAME)
 
     def _check_open(self) -> None:
