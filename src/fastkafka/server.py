@@ -41,6 +41,7 @@ from fastkafka.net.server import SocketServer
 from fastkafka.protocol.errors import Errors
 from fastkafka.scheduler import Scheduler
 from fastkafka.storage import LogManager
+from fastkafka.storage.checkpoint_file import deferred_fsync
 from fastkafka.storage.cleaner_thread import LogCleaner, start_log_cleaner
 from fastkafka.storage.unified_log import BackgroundFlusher
 
@@ -177,6 +178,15 @@ class KafkaRaftServer:
 
     # -- metadata publication -----------------------------------------------------------------
     def _publish_to_replica_manager(self, delta: MetadataDelta, image: MetadataImage) -> None:
+        # Creating or re-leading partitions writes a few small files per partition; their fsyncs
+        # go to a background thread in one go (a 10,000-partition topic would otherwise stall the
+        # event loop for minutes on fsyncs).
+        assert self.log_manager is not None
+        with deferred_fsync() as paths:
+            self._apply_delta_to_replica_manager(delta, image)
+        self.log_manager.sync_in_background(paths)
+
+    def _apply_delta_to_replica_manager(self, delta: MetadataDelta, image: MetadataImage) -> None:
         rm = self.replica_manager
         assert rm is not None
         full = delta.image.is_empty() and not delta.changed_topics

@@ -10,7 +10,8 @@ Format (UTF-8, '\\n' line ends):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -23,8 +24,47 @@ LOG_START_OFFSET_CHECKPOINT_FILE = "log-start-offset-checkpoint"
 REPLICATION_OFFSET_CHECKPOINT_FILE = "replication-offset-checkpoint"
 
 
+# Inside deferred_fsync(): the paths whose fsync was put off (event loop thread only).
+_deferred: set[str] | None = None
+
+
+@contextmanager
+def deferred_fsync() -> Iterator[set[str]]:
+    """Inside the block, `fsync_dir` and `atomic_write` record what they would fsync instead of
+    syncing; the caller passes the set to `fsync_paths`, typically on a background thread. For
+    bulk metadata work (a topic of 10,000 partitions is ~60,000 fsyncs otherwise, minutes on one
+    disk). A `kill -9` sees the same files either way (the page cache survives it); an OS crash
+    before the deferred fsyncs can lose only the new empty logs, which the KRaft metadata log
+    recreates, and atomic_write's old-or-new guarantee holds once they are done. Re-entrant."""
+    global _deferred
+    if _deferred is not None:
+        yield _deferred
+        return
+    _deferred = paths = set()
+    try:
+        yield paths
+    finally:
+        _deferred = None
+
+
+def fsync_paths(paths: Iterable[str]) -> None:
+    """fsync files and directories (missing ones are skipped: deleted since)."""
+    for path in sorted(paths, key=lambda p: -p.count(os.sep)):  # files and subdirs before parents
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def fsync_dir(dir_path: str) -> None:
     """fsync a directory so a rename/creation inside it survives a crash (Utils.flushDir)."""
+    if _deferred is not None:
+        _deferred.add(os.path.abspath(dir_path))
+        return
     fd = os.open(dir_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -41,10 +81,13 @@ def atomic_write(path: str, data: bytes) -> None:
         while view:
             n = os.write(fd, view)
             view = view[n:]
-        os.fsync(fd)
+        if _deferred is None:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    if _deferred is not None:
+        _deferred.add(os.path.abspath(path))
     fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 

@@ -23,6 +23,7 @@ from fastkafka.storage.checkpoint_file import (
     REPLICATION_OFFSET_CHECKPOINT_FILE,
     OffsetCheckpointFile,
     fsync_dir,
+    fsync_paths,
 )
 from fastkafka.storage.file_records import batched_appends
 from fastkafka.storage.log_config import LogConfig
@@ -115,6 +116,22 @@ class LogManager:
                 os.unlink(marker)
                 fsync_dir(d)
         self._started = True
+
+    def sync_in_background(self, paths: set[str]) -> None:
+        """fsync what a deferred_fsync() block put off, on the background flusher's thread
+        (inline when there is none)."""
+        if not paths:
+            return
+        todo = set(paths)
+        if self.background_flusher is None:
+            fsync_paths(todo)
+            return
+
+        def done(error: BaseException | None) -> None:
+            if error is not None:
+                logger.error("Deferred fsync of %d log files failed: %s", len(todo), error)
+
+        self.background_flusher(lambda: fsync_paths(todo), done)
 
     def batched_appends(self) -> AbstractContextManager[None]:
         """Scope of one produce request: its appends are submitted together when it ends."""
