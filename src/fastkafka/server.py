@@ -197,6 +197,8 @@ class KafkaRaftServer:
             rm.update_broker_defaults(effective)
             if self.log_manager is not None:
                 self.log_manager.reconfigure_default_log_config(effective)
+            if self.log_cleaner is not None:  # log.cleaner.* are dynamic: restart its threads
+                self._background.append(asyncio.get_running_loop().create_task(self.log_cleaner.reconfigure(effective)))
             full = True
         for topic in delta.deleted_topics.values():
             if image.topics.by_name.get(topic.name) is None:

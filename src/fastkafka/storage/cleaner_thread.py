@@ -146,6 +146,7 @@ class LogCleaner:
         self.config = config
         self.manager = LogCleanerManager(log_dirs, logs)
         self.threads: list[CleanerThread] = []
+        self._reconfiguring = asyncio.Lock()
 
     def startup(self) -> None:
         # One throttler for all threads, as Kafka's (log.cleaner.io.max.bytes.per.second).
@@ -166,11 +167,12 @@ class LogCleaner:
         aborted and picked up again)."""
         new = CleanerConfig.from_props(props)
         new = CleanerConfig(**{**new.__dict__, "enable_cleaner": self.config.enable_cleaner})
-        if new == self.config:
-            return
-        await self.shutdown()
-        self.config = new
-        self.startup()
+        async with self._reconfiguring:
+            if new == self.config:
+                return
+            await self.shutdown()
+            self.config = new
+            self.startup()
 
     def abort_and_pause_cleaning(self, tp: TopicPartition) -> None:
         running = self.manager.in_progress.get(tp) == LOG_CLEANING_IN_PROGRESS
