@@ -282,3 +282,26 @@ def test_kill9_during_compaction_then_restart(tmp_path: Path, topic_name: str) -
         print(f"kill -9 landed {'during' if killed_mid_cleaning else 'between'} cleanings")
     finally:
         b.stop()
+
+
+def test_dynamic_cleaner_config_change_keeps_compacting(compaction_broker: BrokerProcess, topic_name: str) -> None:
+    """log.cleaner.* are dynamic broker configs (cluster default, set with Kafka's kafka-configs):
+    the cleaner restarts its threads with the new values and goes on compacting."""
+    from kafka_java import run_tool
+
+    b = compaction_broker
+
+    def configs(*args: str) -> None:
+        run_tool("kafka.admin.ConfigCommand", "--bootstrap-server", b.bootstrap, "--alter", "--entity-type",
+                 "brokers", "--entity-default", *args)
+
+    configs("--add-config", f"log.cleaner.threads=2,log.cleaner.dedupe.buffer.size={4 * MiB}")
+    try:
+        confluent.create_topic(b.bootstrap, topic_name, 1, TOPIC_CONFIG)
+        acked = _produce_confluent(b.bootstrap, topic_name, _updates(60, 40, 1000, b"dyn"))
+        cleaned = _wait_for("the cleaner to checkpoint the topic", lambda: _cleaner_checkpoint(b, topic_name))
+        records = _read_all_confluent(b.bootstrap, topic_name)
+        assert len(records) < 60 * 40
+        _check_compacted(records, acked, cleaned)
+    finally:
+        configs("--delete-config", "log.cleaner.threads,log.cleaner.dedupe.buffer.size")

@@ -170,6 +170,7 @@ class LogCleaner:
         async with self._reconfiguring:
             if new == self.config:
                 return
+            _logger.info("Reconfiguring the log cleaner: %s", new)
             await self.shutdown()
             self.config = new
             self.startup()
