@@ -88,3 +88,14 @@ def test_build_offset_map_skips_records_below_start_and_reports_full():
     m.clear()
     used, full = lc.build_offset_map(m, buf, 0, 9, {100}, cleaner_codecs.decompress)
     assert full and m.size == 9  # not transactional: `aborted` does not apply  # not transactional: `aborted` does not apply
+
+
+def test_build_offset_map_stops_at_the_first_uncleanable_offset():
+    # A record at or past the first uncleanable offset (e.g. inside an open transaction) must not
+    # shadow an older value of its key: the transaction may still abort.
+    m = lc.OffsetMap(24 * 100)
+    buf = kp_batch([(b"k%d" % (i % 3), b"v") for i in range(9)], base_offset=10)
+    used, full = lc.build_offset_map(m, buf, 0, 100, set(), cleaner_codecs.decompress, 15)
+    assert not full and used == len(buf)
+    assert (m.get(b"k0"), m.get(b"k1"), m.get(b"k2")) == (13, 14, 12)
+    assert m.latest_offset == 14

@@ -27,7 +27,8 @@ class OffsetMap:
     def utilization(self) -> float: ...
 
 def build_offset_map(m: OffsetMap, buf: bytes | bytearray | memoryview, start_offset: int, max_entries: int,
-                     aborted: Container[int], decompress: Callable[[int, bytes], bytes]) -> tuple[int, bool]: ...
+                     aborted: Container[int], decompress: Callable[[int, bytes], bytes],
+                     stop_offset: int = ...) -> tuple[int, bool]: ...
 
 def clean_records(m: OffsetMap, buf: bytes | bytearray | memoryview, *, now: int, delete_retention_ms: int,
                   upper_bound_offset: int, txn: _TxnMetadata,

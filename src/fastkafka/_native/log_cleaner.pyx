@@ -326,9 +326,9 @@ cdef int _reserve(_Buf* b, Py_ssize_t extra) noexcept nogil:
 
 # ------------------------------------------------------------------------------ offset map build
 cdef int _map_records(OffsetMap m, const uint8_t* p, Py_ssize_t end, int32_t count, int64_t base_offset,
-                      int64_t start_offset, Py_ssize_t max_entries, bint* full) noexcept nogil:
-    """Put every keyed record with offset >= start_offset; stop (full=1) when the map holds
-    max_entries. 0, or -1 if a record is malformed."""
+                      int64_t start_offset, int64_t stop_offset, Py_ssize_t max_entries, bint* full) noexcept nogil:
+    """Put every keyed record with start_offset <= offset < stop_offset; stop (full=1) when the
+    map holds max_entries. 0, or -1 if a record is malformed."""
     cdef Py_ssize_t pos = 0
     cdef _Rec r
     cdef int32_t i
@@ -336,6 +336,8 @@ cdef int _map_records(OffsetMap m, const uint8_t* p, Py_ssize_t end, int32_t cou
     for i in range(count):
         if _parse_record(p, end, &pos, &r) < 0:
             return -1
+        if base_offset + r.offset_delta >= stop_offset:
+            return 0
         if r.key_len >= 0 and base_offset + r.offset_delta >= start_offset:
             if m._entries < max_entries:
                 fk_murmur3_128(p + r.key_pos, <size_t>r.key_len, h)
@@ -346,10 +348,12 @@ cdef int _map_records(OffsetMap m, const uint8_t* p, Py_ssize_t end, int32_t cou
     return 0
 
 
-def build_offset_map(OffsetMap m, buf, int64_t start_offset, Py_ssize_t max_entries, aborted, decompress):
+def build_offset_map(OffsetMap m, buf, int64_t start_offset, Py_ssize_t max_entries, aborted, decompress,
+                     int64_t stop_offset=0x7FFFFFFFFFFFFFFF):
     """Cleaner.buildOffsetMapForSegment over the whole batches in `buf`: control batches and
     aborted transactional batches (base offset in `aborted`) are skipped; `decompress(codec,
-    payload)` returns a compressed batch's records. Returns (bytes consumed, map full)."""
+    payload)` returns a compressed batch's records. Nothing at or past `stop_offset` (the first
+    uncleanable offset) enters the map. Returns (bytes consumed, map full)."""
     cdef const uint8_t[::1] v = memoryview(buf).cast("B")
     cdef Py_ssize_t n = v.shape[0], pos = 0, size
     cdef const uint8_t* p = &v[0] if n else NULL
@@ -374,6 +378,8 @@ def build_offset_map(OffsetMap m, buf, int64_t start_offset, Py_ssize_t max_entr
         last_offset = base_offset + _i32(b + 23)
         attrs = _i16(b + 21)
         count = _i32(b + 57)
+        if base_offset >= stop_offset:
+            return pos, False
         if not (attrs & ATTR_CONTROL) and not ((attrs & ATTR_TXN) and base_offset in aborted):
             codec = attrs & ATTR_COMPRESSION
             if codec:
@@ -381,17 +387,17 @@ def build_offset_map(OffsetMap m, buf, int64_t start_offset, Py_ssize_t max_entr
                 rp = <const uint8_t*>PyBytes_AS_STRING(plain)
                 rn = len(plain)
                 with nogil:
-                    rc = _map_records(m, rp, rn, count, base_offset, start_offset, max_entries, &full)
+                    rc = _map_records(m, rp, rn, count, base_offset, start_offset, stop_offset, max_entries, &full)
             else:
                 with nogil:
                     rc = _map_records(m, b + BATCH_OVERHEAD, size - BATCH_OVERHEAD, count, base_offset,
-                                      start_offset, max_entries, &full)
+                                      start_offset, stop_offset, max_entries, &full)
             if rc < 0:
                 raise CorruptRecordError(f"malformed record in batch at offset {base_offset}")
             if full:
                 return pos, True
         if last_offset >= start_offset:
-            m._latest_offset = last_offset
+            m._latest_offset = last_offset if last_offset < stop_offset else stop_offset - 1
         pos += size
     return pos, False
 

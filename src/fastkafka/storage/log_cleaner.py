@@ -359,7 +359,8 @@ class Cleaner:
 
             def consume(buf: bytes) -> int:
                 nonlocal full
-                used, full = _lc.build_offset_map(m, buf, start, max_entries, aborted, cleaner_codecs.decompress)
+                used, full = _lc.build_offset_map(m, buf, start, max_entries, aborted, cleaner_codecs.decompress,
+                                                  job.first_uncleanable_offset)
                 stats.map_bytes_read += used
                 return -1 if full else int(used)
 
