@@ -114,26 +114,41 @@ cdef class _AbstractIndex:
 
     cdef Py_ssize_t _count_entries(self, Py_ssize_t size) except -1:
         """Whole entries in an existing file, without an all-zero tail (read through the file,
-        before it is mapped)."""
+        before it is mapped). Entries are written from the start, so only the end of the data
+        needs reading: the file's first hole (SEEK_HOLE; a preallocated index is sparse past its
+        last written page) bounds it, and the zero tail is found scanning back in chunks."""
         cdef Py_ssize_t es = self._entry_size
         cdef Py_ssize_t n = size // es
-        cdef Py_ssize_t k
+        cdef Py_ssize_t k, lo, chunk_start, i
         cdef bint zero
+        cdef const uint8_t[:] d
         if n == 0:
             return 0
-        data = os.pread(self._fd, n * es, 0)
-        if len(data) != n * es:
-            raise OSError(f"short read of index {self.path}")
-        cdef const uint8_t[:] d = data
+        try:
+            data_end = os.lseek(self._fd, 0, os.SEEK_HOLE)
+            if data_end < n * es:
+                n = (data_end + es - 1) // es  # an entry cut by the hole is checked below
+        except OSError:
+            pass
         while n > 0:
-            zero = True
-            for k in range(es):
-                if d[(n - 1) * es + k] != 0:
-                    zero = False
+            lo = n - 8192 if n > 8192 else 0   # scan back 8192 entries per read
+            chunk_start = lo * es
+            data = os.pread(self._fd, (n - lo) * es, chunk_start)
+            if len(data) < (n - lo) * es:
+                data = data + bytes((n - lo) * es - len(data))  # beyond EOF reads as zeros
+            d = data
+            while n > lo:
+                zero = True
+                i = (n - 1 - lo) * es
+                for k in range(es):
+                    if d[i + k] != 0:
+                        zero = False
+                        break
+                if not zero:
                     break
-            if not zero:
+                n -= 1
+            if n > lo:
                 break
-            n -= 1
         # A lone zero first entry in a file holding nothing else is a real entry (size == one entry).
         if n == 0 and size == es:
             n = 1

@@ -482,8 +482,8 @@ class UnifiedLog:
         point to `offset` (default: the log end offset)."""
         self._check_open()
         target = self.log_end_offset if offset is None else min(offset, self.log_end_offset)
-        if target <= self.recovery_point and offset is not None:
-            return
+        if target <= self.recovery_point:
+            return  # everything below the recovery point is already on disk (Kafka's flush)
         start = max(self._floor_index(self.recovery_point), 0)
         for seg in self._segments[start:]:
             if seg.base_offset > target or (seg.base_offset == target and seg.size == 0):
