@@ -114,6 +114,7 @@ class KafkaRaftServer:
             self.socket_server = SocketServer(cfg, self)
             await self.socket_server.start()
         self._start_log_tasks()
+        self.log_manager.flush_stale_leader_epoch_checkpoints()
         self.log_cleaner = start_log_cleaner(cfg.props, self.log_manager)
 
     async def shutdown(self) -> None:

@@ -67,6 +67,24 @@ def test_leader_epoch_cache_assign_and_persist(tmp_path):
     assert c.entries == [EpochEntry(4, 11)]
 
 
+def test_leader_epoch_truncation_at_load_is_written_only_if_not_undone(tmp_path):
+    """Kafka's truncateFromEndAsyncFlush: the load-time truncation stays in memory; re-assigning
+    the same entry (a restarted leader) writes nothing; otherwise flush_if_stale writes it."""
+    path = tmp_path / "leader-epoch-checkpoint"
+    c = LeaderEpochFileCache(str(path))
+    c.assign(0, 0)
+    c.assign(1, 10)
+    before = path.stat().st_mtime_ns, path.stat().st_ino
+    c.truncate_from_end(10, persist=False)
+    assert c.is_stale and path.read_text() == "0\n2\n0 0\n1 10\n"
+    c.assign(1, 10)
+    assert not c.is_stale and (path.stat().st_mtime_ns, path.stat().st_ino) == before
+    c.truncate_from_end(10, persist=False)
+    c.flush_if_stale()
+    assert not c.is_stale and path.read_text() == "0\n1\n0 0\n"
+    assert LeaderEpochFileCache(str(path)).entries == [EpochEntry(0, 0)]
+
+
 def test_partition_metadata_file(tmp_path):
     topic_id = bytes(range(16))
     f = PartitionMetadataFile(str(tmp_path / "partition.metadata"))

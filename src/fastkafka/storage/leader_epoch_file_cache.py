@@ -37,14 +37,23 @@ def _from_line(line: str) -> EpochEntry | None:
 class LeaderEpochFileCache:
     """Invariants: epochs and start offsets both strictly increase along `entries`; an
     assignment that would break that removes the conflicting entries first (Kafka's
-    removal of entries with epoch >= new or start offset >= new). Every change is written
-    through to the checkpoint file (atomic), so the file always matches memory.
+    removal of entries with epoch >= new or start offset >= new). Every assignment is written
+    through to the checkpoint file (atomic) before it returns, so the file never misses an
+    entry. A truncation from the end may be left unwritten (`persist=False`, Kafka's
+    truncateFromEndAsyncFlush): a stale entry past the log end read back after a crash is
+    dropped again by the truncation every log load does; `flush_if_stale` writes it later.
     Concurrency: single writer: call only from the event loop thread.
     """
 
     def __init__(self, path: str) -> None:
         self._file: CheckpointFile[EpochEntry] = CheckpointFile(path, 0, _to_line, _from_line)
         self.entries: list[EpochEntry] = list(self._file.read())
+        self._on_disk: list[EpochEntry] = list(self.entries)  # what the file holds
+
+    @property
+    def is_stale(self) -> bool:
+        """Memory differs from the checkpoint file (a truncation not yet written)."""
+        return self.entries != self._on_disk
 
     @property
     def latest_epoch(self) -> int | None:
@@ -106,12 +115,18 @@ class LeaderEpochFileCache:
                 break
         return (requested_epoch if floor is None else floor.epoch, higher.start_offset)
 
-    def truncate_from_end(self, end_offset: int) -> None:
-        """Drop entries starting at or after `end_offset` (log truncated to it)."""
+    def truncate_from_end(self, end_offset: int, *, persist: bool = True) -> None:
+        """Drop entries starting at or after `end_offset` (log truncated to it). With
+        persist=False the file is left as it is until the next write or `flush_if_stale`: at log
+        load, where the leader's re-assignment of the same epoch usually restores it anyway."""
         kept = [e for e in self.entries if e.start_offset < end_offset]
         if kept != self.entries:
             self.entries = kept
-            self._flush()
+            if persist:
+                self._flush()
+
+    def flush_if_stale(self) -> None:
+        self._flush()
 
     def truncate_from_start(self, start_offset: int) -> None:
         """Log start moved to `start_offset`: entries wholly below it go, the one covering it
@@ -129,4 +144,7 @@ class LeaderEpochFileCache:
         self._flush()
 
     def _flush(self) -> None:
+        if self.entries == self._on_disk:
+            return  # e.g. a deferred truncation undone by re-assigning the same epoch
         self._file.write(self.entries)
+        self._on_disk = list(self.entries)

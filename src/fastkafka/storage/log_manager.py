@@ -22,6 +22,7 @@ from fastkafka.storage.checkpoint_file import (
     RECOVERY_POINT_CHECKPOINT_FILE,
     REPLICATION_OFFSET_CHECKPOINT_FILE,
     OffsetCheckpointFile,
+    deferred_fsync,
     fsync_dir,
     fsync_paths,
 )
@@ -132,6 +133,14 @@ class LogManager:
                 logger.error("Deferred fsync of %d log files failed: %s", len(todo), error)
 
         self.background_flusher(lambda: fsync_paths(todo), done)
+
+    def flush_stale_leader_epoch_checkpoints(self) -> None:
+        """Write the leader-epoch-checkpoint files whose load-time truncation was not undone by
+        the leader's registration (UnifiedLog.open defers it; Kafka flushes it asynchronously)."""
+        with deferred_fsync() as paths:
+            for log in self._logs.values():
+                log.leader_epoch_cache.flush_if_stale()
+        self.sync_in_background(paths)
 
     def batched_appends(self) -> AbstractContextManager[None]:
         """Scope of one produce request: its appends are submitted together when it ends."""

@@ -144,7 +144,9 @@ class UnifiedLog:
         recovery_point = min(recovery_point, log_end_offset)
         if log_start_offset > log_end_offset:
             log_start_offset = log_end_offset
-        epoch_cache.truncate_from_end(log_end_offset)
+        # Not written now: on a restart the leader's registration usually re-assigns the same
+        # entry; LogManager.flush_stale_leader_epoch_checkpoints writes what is left afterwards.
+        epoch_cache.truncate_from_end(log_end_offset, persist=False)
         epoch_cache.truncate_from_start(log_start_offset)
 
         # Producer state from the batch headers (snapshots are a later issue).
