@@ -299,3 +299,20 @@ def test_time_index_sanity_check(tpath: str) -> None:
         f.write(b"\x01" * 13)
     with pytest.raises(ValueError):
         TimeIndex(tpath, 45, 360, writable=False).sanity_check()
+
+
+@pytest.mark.parametrize("final", [(35, 80), (30, 75), (5, 80)], ids=["newer", "same-timestamp", "older"])
+def test_time_index_close_with_final_entry_matches_maybe_append_then_close(tmp_path, final) -> None:
+    a, b = str(tmp_path / "a.timeindex"), str(tmp_path / "b.timeindex")
+    for path in (a, b):
+        ti = TimeIndex(path, 45, 30 * 12)
+        append_entries(ti, 3)
+        if path == a:
+            if final[0] >= 30:
+                ti.maybe_append(*final, True)
+            ti.close()
+        else:
+            ti.close_with_final_entry(*final)  # an older timestamp is not appended, never an error
+    assert open(a, "rb").read() == open(b, "rb").read()
+    assert os.path.getsize(b) == (4 if final == (35, 80) else 3) * 12
+    assert TimeIndex(b, 45, 30 * 12).last_entry() == ((35, 80) if final == (35, 80) else (30, 75))

@@ -397,8 +397,9 @@ class LogSegment:
             return
         try:
             ts, off = self._read_max_timestamp_and_offset_so_far()
+            self.offset_index.close()
             if ts >= 0:
-                self.time_index.maybe_append(ts, off, True)
+                self.time_index.close_with_final_entry(ts, off)
         finally:
             self.offset_index.close()
             self.time_index.close()
