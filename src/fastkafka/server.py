@@ -115,7 +115,8 @@ class KafkaRaftServer:
             await self.socket_server.start()
         self._start_log_tasks()
         self.log_manager.flush_stale_leader_epoch_checkpoints()
-        self.log_cleaner = start_log_cleaner(cfg.props, self.log_manager)
+        # Dynamic log.cleaner.* from the metadata log apply from the start, not only on a change.
+        self.log_cleaner = start_log_cleaner(self.dynamic_config.effective_props(), self.log_manager)
 
     async def shutdown(self) -> None:
         for t in self._background:
