@@ -9,6 +9,7 @@ caller passes a count) until resize(). Lookups are C binary searches over a POSI
 section first. Errors (full, out-of-order append, use after close, corrupt) are ValueError."""
 
 class OffsetIndex:
+    path: str
     base_offset: int
     entries: int
     max_entries: int
@@ -32,6 +33,7 @@ class OffsetIndex:
     def sanity_check(self) -> None: ...  # raises ValueError (CorruptIndexException in Kafka)
 
 class TimeIndex:
+    path: str
     base_offset: int
     entries: int
     max_entries: int

@@ -40,7 +40,8 @@ def deferred_fsync() -> Iterator[set[str]]:
     if _deferred is not None:
         yield _deferred
         return
-    _deferred = paths = set()
+    paths: set[str] = set()
+    _deferred = paths
     try:
         yield paths
     finally:
