@@ -28,6 +28,7 @@ from typing import Any
 from fastkafka.cluster.config_admin_manager import ConfigAdminManager
 from fastkafka.cluster.dynamic_broker_config import DynamicBrokerConfig
 from fastkafka.cluster.format import check_formatted
+from fastkafka.cluster.group.consumer_group_manager import ConsumerGroupManager
 from fastkafka.cluster.group.group_coordinator import GroupCoordinator
 from fastkafka.cluster.metadata import MetadataDelta, MetadataImage, MetadataLoader
 from fastkafka.cluster.metadata.broker_registration import Endpoint as RegisteredEndpoint
@@ -65,6 +66,7 @@ class KafkaRaftServer:
         self.producer_id_manager = ProducerIdManager(self._allocate_producer_ids)
         self.socket_server: SocketServer | None = None
         self.group_coordinator = GroupCoordinator(self)
+        self.consumer_group_manager = ConsumerGroupManager(self, self.config.props)
         self._background: list[asyncio.Task[None]] = []
         self.log_cleaner: LogCleaner | None = None
         self.scheduler: Scheduler | None = None

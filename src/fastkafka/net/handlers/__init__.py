@@ -24,4 +24,6 @@ from fastkafka.net.handlers import (  # noqa: F401
     k37_create_partitions,
     k44_incremental_alter_configs,
     k60_describe_cluster,
+    k68_consumer_group_heartbeat,
+    k69_consumer_group_describe,
 )

@@ -1,0 +1,338 @@
+"""ConsumerGroupManager: the consumer group protocol of KIP-848 (ConsumerGroupHeartbeat,
+ConsumerGroupDescribe), as Kafka's GroupMetadataManager runs it for consumer groups.
+
+A heartbeat validates the request, creates or updates the member, bumps the group epoch when
+membership, subscriptions or the subscribed topics' partitions changed, recomputes the target
+assignment with the server-side assignor when the group epoch is ahead of the assignment epoch,
+then moves the member toward its target (ConsumerGroup.reconcile) and answers its epoch and
+assignment. Members are removed on leave (epoch -1), after `group.consumer.session.timeout.ms`
+without a heartbeat, or when they do not revoke partitions within their rebalance timeout.
+
+Committed offsets stay with the GroupCoordinator (one offsets store for both protocols); it asks
+`validate_offset_commit` here for groups of this protocol. Group and member state is kept in
+memory only: after a broker restart members are answered UNKNOWN_MEMBER_ID and rejoin with epoch
+0, as clients do after being fenced (listed in SKIPPED_FEATURES.md).
+
+Concurrency: one instance per broker, event-loop thread only; it owns every ConsumerGroup.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fastkafka.cluster.group.assignors import ASSIGNORS, MemberSubscription
+from fastkafka.cluster.group.consumer_group import (Assignment, ConsumerGroup, ConsumerGroupMember,
+                                                    MemberState)
+from fastkafka.protocol.errors import Errors, KafkaError
+
+LEAVE_GROUP_MEMBER_EPOCH = -1
+LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2
+_ASSIGNOR_CLASS_NAMES = {
+    "org.apache.kafka.coordinator.group.assignor.UniformAssignor": "uniform",
+    "org.apache.kafka.coordinator.group.assignor.RangeAssignor": "range",
+}
+
+
+class HeartbeatResult:
+    __slots__ = ("member_id", "member_epoch", "heartbeat_interval_ms", "assignment")
+
+    def __init__(self, member_id: str, member_epoch: int, heartbeat_interval_ms: int,
+                 assignment: Assignment | None) -> None:
+        self.member_id = member_id
+        self.member_epoch = member_epoch
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.assignment = assignment
+
+
+def _int(cfg: Mapping[str, str], key: str, default: int) -> int:
+    value = cfg.get(key)
+    return int(value) if value not in (None, "") else default
+
+
+class ConsumerGroupManager:
+    def __init__(self, broker: Any, cfg: Mapping[str, str]) -> None:
+        self.broker = broker
+        protocols = [p.strip() for p in (cfg.get("group.coordinator.rebalance.protocols") or "classic,consumer").split(",")]
+        self.enabled = "consumer" in protocols
+        self.session_timeout_ms = _int(cfg, "group.consumer.session.timeout.ms", 45_000)
+        self.heartbeat_interval_ms = _int(cfg, "group.consumer.heartbeat.interval.ms", 5_000)
+        self.max_size = _int(cfg, "group.consumer.max.size", 2**31 - 1)
+        names = [a.strip() for a in (cfg.get("group.consumer.assignors") or "uniform,range").split(",") if a.strip()]
+        self.assignors = [_ASSIGNOR_CLASS_NAMES.get(n, n) for n in names]
+        unknown = [n for n in self.assignors if n not in ASSIGNORS]
+        if unknown:
+            raise KafkaError(Errors.INVALID_CONFIG, f"Unknown group.consumer.assignors: {', '.join(unknown)}")
+        self.groups: dict[str, ConsumerGroup] = {}
+        self._session_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._revocation_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+
+    # ------------------------------------------------------------------ lookups
+    def group(self, group_id: str) -> ConsumerGroup | None:
+        return self.groups.get(group_id)
+
+    def check_coordinator(self, group_id: str) -> None:
+        """NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE as for classic groups: one coordinator
+        (the leader of the group's `__consumer_offsets` partition) serves both protocols."""
+        self.broker.group_coordinator._check_coordinator(group_id)
+
+    def _topics(self) -> Any:
+        return self.broker.image.topics
+
+    # ------------------------------------------------------------------ heartbeat
+    def heartbeat(self, *, group_id: str, member_id: str, member_epoch: int, instance_id: str | None,
+                  rack_id: str | None, rebalance_timeout_ms: int, subscribed_topic_names: list[str] | None,
+                  subscribed_topic_regex: str | None, server_assignor: str | None,
+                  owned: list[tuple[bytes, list[int]]] | None, client_id: str, client_host: str) -> HeartbeatResult:
+        """Raises KafkaError(code, message) for a request Kafka rejects."""
+        self._validate(group_id, member_id, member_epoch, rebalance_timeout_ms, subscribed_topic_names,
+                       subscribed_topic_regex, server_assignor, owned)
+        if member_epoch in (LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH):
+            return self._leave(group_id, member_id, member_epoch, instance_id)
+        group = self.groups.get(group_id)
+        if group is None:
+            if member_epoch != 0:
+                raise KafkaError(Errors.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
+            self._check_no_classic_group(group_id)
+            group = self.groups[group_id] = ConsumerGroup(group_id)
+        member_id = member_id or str(uuid.uuid4())  # v0 clients may leave it to the coordinator
+        member = group.members.get(member_id)
+        bump = False
+        if member_epoch == 0:
+            if member is None:
+                if len(group.members) >= self.max_size:
+                    raise KafkaError(Errors.GROUP_MAX_SIZE_REACHED,
+                                     f"The consumer group has reached its maximum capacity of {self.max_size} members.")
+                member = ConsumerGroupMember(member_id, client_id, client_host)
+                if instance_id is not None:
+                    self._replace_static_member(group, instance_id, member)
+                group.members[member_id] = member
+                bump = True
+            elif member.member_epoch != 0 or member.assigned or member.pending_revocation:
+                # A known member rejoining from scratch (it lost its state): its partitions are free again.
+                group.remove_member(member_id)
+                member = ConsumerGroupMember(member_id, client_id, client_host)
+                group.members[member_id] = member
+                bump = True
+        else:
+            if member is None:
+                raise KafkaError(Errors.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
+            self._check_member_epoch(member, member_epoch, owned)
+        if instance_id is not None and member.instance_id is None:
+            member.instance_id = instance_id
+        if rack_id is not None:
+            member.rack_id = rack_id
+        if rebalance_timeout_ms != -1:
+            member.rebalance_timeout_ms = rebalance_timeout_ms
+        if subscribed_topic_names is not None and sorted(subscribed_topic_names) != sorted(member.subscribed_topic_names):
+            member.subscribed_topic_names = sorted(set(subscribed_topic_names))
+            bump = True
+        if subscribed_topic_regex is not None and subscribed_topic_regex != member.subscribed_topic_regex:
+            member.subscribed_topic_regex = subscribed_topic_regex or None
+            bump = True
+        if server_assignor is not None and server_assignor != member.server_assignor:
+            member.server_assignor = server_assignor
+            bump = True
+        fingerprint = self._subscription_fingerprint(group)
+        if fingerprint != group.subscription_fingerprint:
+            group.subscription_fingerprint = fingerprint
+            bump = True
+        if bump:
+            group.group_epoch += 1
+        if group.group_epoch > group.assignment_epoch:
+            self._compute_target_assignment(group)
+
+        before = (member.member_epoch, {t: set(p) for t, p in member.assigned.items()})
+        owned_assignment = None if owned is None else {t: set(ps) for t, ps in owned if ps}
+        group.reconcile(member, owned_assignment)
+        self._schedule_session_timeout(group, member)
+        self._schedule_revocation_timeout(group, member)
+        changed = (member.member_epoch, member.assigned) != before
+        send_assignment = member_epoch == 0 or changed or (owned_assignment is not None and owned_assignment != member.assigned)
+        return HeartbeatResult(member.member_id, member.member_epoch, self.heartbeat_interval_ms,
+                               {t: set(p) for t, p in member.assigned.items()} if send_assignment else None)
+
+    def _validate(self, group_id: str, member_id: str, member_epoch: int, rebalance_timeout_ms: int,
+                  subscribed_topic_names: list[str] | None, subscribed_topic_regex: str | None,
+                  server_assignor: str | None, owned: list[tuple[bytes, list[int]]] | None) -> None:
+        """Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid."""
+        if not group_id:
+            raise KafkaError(Errors.INVALID_REQUEST, "GroupId can't be empty.")
+        if member_epoch == 0:
+            if rebalance_timeout_ms == -1:
+                raise KafkaError(Errors.INVALID_REQUEST, "RebalanceTimeoutMs must be provided in first request.")
+            if owned is None or any(ps for _t, ps in owned):
+                raise KafkaError(Errors.INVALID_REQUEST, "TopicPartitions must be empty when (re-)joining.")
+            if not subscribed_topic_names and not subscribed_topic_regex:
+                raise KafkaError(Errors.INVALID_REQUEST,
+                                 "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.")
+        elif member_epoch > 0 or member_epoch in (LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH):
+            if not member_id:
+                raise KafkaError(Errors.INVALID_REQUEST, "MemberId can't be empty.")
+        else:
+            raise KafkaError(Errors.INVALID_REQUEST, f"MemberEpoch is invalid: {member_epoch}.")
+        if subscribed_topic_regex:
+            try:
+                re.compile(subscribed_topic_regex)
+            except re.error as e:
+                raise KafkaError(Errors.INVALID_REGULAR_EXPRESSION,
+                                 f"SubscribedTopicRegex `{subscribed_topic_regex}` is not a valid regular expression: {e}.") from e
+        if server_assignor is not None and server_assignor not in self.assignors:
+            raise KafkaError(Errors.UNSUPPORTED_ASSIGNOR, f"ServerAssignor {server_assignor} is not supported. "
+                             f"Supported assignors: {', '.join(self.assignors)}.")
+
+    def _check_no_classic_group(self, group_id: str) -> None:
+        classic = getattr(self.broker.group_coordinator, "groups", {}).get(group_id)
+        if classic is not None and getattr(classic, "members", None):
+            raise KafkaError(Errors.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group.")
+
+    def _check_member_epoch(self, member: ConsumerGroupMember, received: int,
+                            owned: list[tuple[bytes, list[int]]] | None) -> None:
+        """Kafka's throwIfMemberEpochIsInvalid: the current epoch, or the previous one if the
+        member did not get the new epoch's answer and owns nothing beyond its assignment."""
+        if received > member.member_epoch:
+            raise KafkaError(Errors.FENCED_MEMBER_EPOCH, f"The consumer group member has a greater member epoch "
+                             f"({received}) than the one known by the group coordinator ({member.member_epoch}). "
+                             "The member must abandon all its partitions and rejoin.")
+        if received < member.member_epoch:
+            if received == member.previous_member_epoch and owned is not None and all(
+                    set(ps) <= member.assigned.get(t, set()) for t, ps in owned):
+                return
+            raise KafkaError(Errors.FENCED_MEMBER_EPOCH, f"The consumer group member has a smaller member epoch "
+                             f"({received}) than the one known by the group coordinator ({member.member_epoch}). "
+                             "The member must abandon all its partitions and rejoin.")
+
+    def _replace_static_member(self, group: ConsumerGroup, instance_id: str, member: ConsumerGroupMember) -> None:
+        """A static member (group.instance.id) rejoining under a new member id takes over the
+        assignment of its previous incarnation if that one left temporarily (epoch -2); while the
+        previous one is still active the id is taken (UNRELEASED_INSTANCE_ID)."""
+        previous_id = group.static_members.get(instance_id)
+        if previous_id is not None:
+            previous = group.members.get(previous_id)
+            if previous is not None and previous.member_epoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH:
+                raise KafkaError(Errors.UNRELEASED_INSTANCE_ID, f"Static member {previous_id} with instance id "
+                                 f"{instance_id} is not released.")
+            if previous is not None:
+                target = group.target_assignment.pop(previous_id, {})
+                self._cancel_timers(group.group_id, previous_id)
+                group.remove_member(previous_id)
+                group.target_assignment[member.member_id] = target
+        member.instance_id = instance_id
+        group.static_members[instance_id] = member.member_id
+
+    def _leave(self, group_id: str, member_id: str, member_epoch: int, instance_id: str | None) -> HeartbeatResult:
+        group = self.groups.get(group_id)
+        member = group.members.get(member_id) if group is not None else None
+        if group is None or member is None:
+            raise KafkaError(Errors.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
+        if member_epoch == LEAVE_GROUP_STATIC_MEMBER_EPOCH and member.instance_id is not None:
+            # Kept (with its assignment) until its session expires or its instance rejoins.
+            member.member_epoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH
+            self._schedule_session_timeout(group, member)
+        else:
+            self._remove(group, member_id)
+        return HeartbeatResult(member_id, member_epoch, 0, None)
+
+    def _remove(self, group: ConsumerGroup, member_id: str) -> None:
+        self._cancel_timers(group.group_id, member_id)
+        if group.remove_member(member_id) is not None:
+            group.group_epoch += 1
+            if group.members:
+                self._compute_target_assignment(group)
+
+    # ------------------------------------------------------------------ assignment
+    def _subscribed_topics(self, group: ConsumerGroup, member: ConsumerGroupMember) -> dict[str, Any]:
+        topics = self._topics()
+        out = {n: topics.by_name[n] for n in member.subscribed_topic_names if n in topics.by_name}
+        if member.subscribed_topic_regex:
+            pattern = re.compile(member.subscribed_topic_regex)
+            for name, t in topics.by_name.items():
+                if pattern.fullmatch(name) and not name.startswith("__"):
+                    out[name] = t
+        return out
+
+    def _subscription_fingerprint(self, group: ConsumerGroup) -> tuple[tuple[str, bytes, int], ...]:
+        seen: dict[str, tuple[str, bytes, int]] = {}
+        for m in group.members.values():
+            for name, t in self._subscribed_topics(group, m).items():
+                seen[name] = (name, t.topic_id, len(t.partitions))
+        return tuple(sorted(seen.values()))
+
+    def _assignor_for(self, group: ConsumerGroup) -> str:
+        """The assignor most members ask for, else the configured default (Kafka's choice)."""
+        votes: dict[str, int] = {}
+        for m in group.members.values():
+            if m.server_assignor:
+                votes[m.server_assignor] = votes.get(m.server_assignor, 0) + 1
+        if not votes:
+            return self.assignors[0]
+        return max(sorted(votes), key=lambda n: votes[n])
+
+    def _compute_target_assignment(self, group: ConsumerGroup) -> None:
+        counts: dict[bytes, int] = {}
+        subs = []
+        for m in sorted(group.members.values(), key=lambda x: x.member_id):
+            topics = self._subscribed_topics(group, m)
+            for t in topics.values():
+                counts[t.topic_id] = len(t.partitions)
+            current = group.target_assignment.get(m.member_id, {})
+            subs.append(MemberSubscription(m.member_id, frozenset(t.topic_id for t in topics.values()),
+                                           {t: frozenset(p) for t, p in current.items()}))
+        group.assignor_name = self._assignor_for(group)
+        result = ASSIGNORS[group.assignor_name].assign(subs, counts)
+        group.target_assignment = {mid: a for mid, a in result.items()}
+        group.assignment_epoch = group.group_epoch
+
+    # ------------------------------------------------------------------ timers
+    def _cancel_timers(self, group_id: str, member_id: str) -> None:
+        for timers in (self._session_timers, self._revocation_timers):
+            h = timers.pop((group_id, member_id), None)
+            if h is not None:
+                h.cancel()
+
+    def _schedule_session_timeout(self, group: ConsumerGroup, member: ConsumerGroupMember) -> None:
+        key = (group.group_id, member.member_id)
+        h = self._session_timers.pop(key, None)
+        if h is not None:
+            h.cancel()
+        self._session_timers[key] = asyncio.get_running_loop().call_later(
+            self.session_timeout_ms / 1000, self._expire, group.group_id, member.member_id, "session")
+
+    def _schedule_revocation_timeout(self, group: ConsumerGroup, member: ConsumerGroupMember) -> None:
+        key = (group.group_id, member.member_id)
+        if member.state is MemberState.UNREVOKED_PARTITIONS:
+            if key not in self._revocation_timers:
+                self._revocation_timers[key] = asyncio.get_running_loop().call_later(
+                    member.rebalance_timeout_ms / 1000, self._expire, group.group_id, member.member_id, "revocation")
+        else:
+            h = self._revocation_timers.pop(key, None)
+            if h is not None:
+                h.cancel()
+
+    def _expire(self, group_id: str, member_id: str, why: str) -> None:
+        group = self.groups.get(group_id)
+        if group is None or member_id not in group.members:
+            return
+        (self._session_timers if why == "session" else self._revocation_timers).pop((group_id, member_id), None)
+        self._remove(group, member_id)
+
+    # ------------------------------------------------------------------ offsets
+    def validate_offset_commit(self, group_id: str, member_id: str, member_epoch: int) -> None:
+        """OffsetCommit for a consumer group (Kafka's ConsumerGroup.validateOffsetCommit): a
+        commit without member (generation -1, admin tools) is allowed only for an empty group;
+        otherwise the member must exist and send its current epoch."""
+        group = self.groups.get(group_id)
+        if group is None:
+            return
+        if member_epoch < 0 and not member_id:
+            if group.members:
+                raise KafkaError(Errors.UNKNOWN_MEMBER_ID, "Offsets of a non-empty consumer group need a member.")
+            return
+        member = group.members.get(member_id)
+        if member is None:
+            raise KafkaError(Errors.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
+        if member_epoch != member.member_epoch:
+            raise KafkaError(Errors.STALE_MEMBER_EPOCH, f"The member epoch {member_epoch} is stale; "
+                             f"the current epoch is {member.member_epoch}.")
