@@ -405,6 +405,11 @@ class GroupCoordinator:
     # -- offsets ----------------------------------------------------------------------------------
     def validate_commit(self, group_id: str, member_id: str, generation_id: int) -> ClassicGroup:
         self._check_coordinator(group_id)
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        if consumer_groups is not None and consumer_groups.group(group_id) is not None:
+            # A consumer-protocol group (KIP-848): member epoch rules there, offsets kept here.
+            consumer_groups.validate_offset_commit(group_id, member_id, generation_id)
+            return self.groups.setdefault(group_id, ClassicGroup(group_id))
         group = self.groups.get(group_id)
         if generation_id < 0 and not member_id:
             # A standalone (assign()-style) commit: only while no member owns the group.
