@@ -2,8 +2,9 @@
 with `group.protocol=consumer`). Joins (epoch 0), heartbeats, leaves (epoch -1 / -2) and
 answers the member's epoch and assignment; the logic lives in ConsumerGroupManager.
 
-v1 (SubscribedTopicRegex) is unstable in the spec (latestVersionUnstable), so it is not
-advertised, as Kafka does without unstable.api.versions.enable.
+v1 (KIP-1082: the client generates its member id; SubscribedTopicRegex) is marked
+latestVersionUnstable in the spec copy we generate from, but Kafka 4.x brokers serve it and
+librdkafka's consumer protocol requires it, so it is advertised.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse
 
 
-@handler(68, 0, 0)
+@handler(68, 0, 1)
 def handle_consumer_group_heartbeat(broker: Any, ctx: RequestContext,
                                     req: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartbeatResponse:
     def error(code: int, message: str | None) -> ConsumerGroupHeartbeatResponse:
@@ -26,6 +27,8 @@ def handle_consumer_group_heartbeat(broker: Any, ctx: RequestContext,
     if not manager.enabled:
         return error(Errors.UNSUPPORTED_VERSION, "The consumer group protocol is not enabled "
                      "(group.coordinator.rebalance.protocols).")
+    if ctx.api_version >= 1 and not req.member_id:
+        return error(Errors.INVALID_REQUEST, "MemberId can't be empty.")
     try:
         manager.check_coordinator(req.group_id)
         owned = None if req.topic_partitions is None else [(tp.topic_id, list(tp.partitions))
