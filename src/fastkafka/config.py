@@ -416,6 +416,25 @@ class KafkaConfig:
         self.fetch_max_bytes = get_int("fetch.max.bytes", 1024)
         self.offsets_topic_num_partitions = get_int("offsets.topic.num.partitions", 1)
         self.transaction_max_timeout_ms = get_int("transaction.max.timeout.ms", 1)
+        # Kafka's GroupCoordinatorConfig requirements on the consumer group protocol's timings.
+        hb, hb_min, hb_max = (get_int(f"group.consumer.{k}heartbeat.interval.ms", 1) for k in ("", "min.", "max."))
+        st, st_min, st_max = (get_int(f"group.consumer.{k}session.timeout.ms", 1) for k in ("", "min.", "max."))
+        for ok, message in (
+                (hb_max >= hb_min, "group.consumer.max.heartbeat.interval.ms must be greater than or equal to "
+                                   "group.consumer.min.heartbeat.interval.ms"),
+                (hb >= hb_min, "group.consumer.heartbeat.interval.ms must be greater than or equal to "
+                               "group.consumer.min.heartbeat.interval.ms"),
+                (hb <= hb_max, "group.consumer.heartbeat.interval.ms must be less than or equal to "
+                               "group.consumer.max.heartbeat.interval.ms"),
+                (st_max >= st_min, "group.consumer.max.session.timeout.ms must be greater than or equal to "
+                                   "group.consumer.min.session.timeout.ms"),
+                (st >= st_min, "group.consumer.session.timeout.ms must be greater than or equal to "
+                               "group.consumer.min.session.timeout.ms"),
+                (st <= st_max, "group.consumer.session.timeout.ms must be less than or equal to "
+                               "group.consumer.max.session.timeout.ms"),
+                (hb < st, "group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms")):
+            if not ok:
+                raise ConfigError(message)
         cmi = get("connections.max.idle.ms") or "600000"
         self.connections_max_idle_ms = _parse_int("connections.max.idle.ms", cmi, -1, _LONG_MAX)
         self.broker_rack = p.get("broker.rack")
