@@ -221,3 +221,22 @@ def test_ten_members_reach_a_stable_group(broker: BrokerProcess, topic_name: str
     finally:
         for c in consumers:
             c.close()
+
+
+def test_regex_subscription_is_resolved_by_the_coordinator(broker: BrokerProcess, topic_name: str) -> None:
+    """librdkafka sends a `^`-subscription as SubscribedTopicRegex (ConsumerGroupHeartbeat v1): the
+    coordinator matches it against the topics, including one created after the member joined."""
+    b = broker
+    first, later, other = f"{topic_name}-rx-a", f"{topic_name}-rx-b", f"{topic_name}-other"
+    for t in (first, other):
+        confluent.create_topic(b.bootstrap, t, 2)
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": f"{topic_name}-rx", "group.protocol": "consumer",
+                  "topic.metadata.refresh.interval.ms": 1000})
+    try:
+        c.subscribe([f"^{topic_name}-rx-.*"])
+        _wait("the regex's partitions", lambda: (c.poll(0.1), {(p.topic, p.partition) for p in c.assignment()})[1]
+              == {(first, 0), (first, 1)})
+        confluent.create_topic(b.bootstrap, later, 1)
+        _wait("the new topic matched", lambda: (c.poll(0.1), {p.topic for p in c.assignment()})[1] == {first, later})
+    finally:
+        c.close()
