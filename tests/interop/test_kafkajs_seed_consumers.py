@@ -1,0 +1,164 @@
+"""The seeds' KafkaJS consumer examples (js/seeds/6*.js), run as written against the broker.
+
+The examples consume forever; `js/seeds/_consumer_harness.js` (one marked harness line in each)
+ends a run once the example has printed its per-message line SEED_EXPECT times, disconnecting its
+consumers so the group is left cleanly. Each test gets a fresh broker (the examples share topic and
+group names), puts keyed records in with librdkafka (the examples call `message.key.toString()`),
+runs the script with node, and checks what it printed and what it committed.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from broker_process import BrokerProcess
+from clients import confluent, kafkajs
+
+pytestmark = pytest.mark.interop
+
+SEEDS = Path(__file__).resolve().parent / "js" / "seeds"
+
+
+def _produce(b: BrokerProcess, topic: str, n: int, partitions: int = 1) -> None:
+    p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all"})
+    for i in range(n):
+        p.produce(topic, key=b"key-%d" % i, value=b"value-%d" % i, partition=i % partitions,
+                  headers=[("h", b"%d" % i)])
+    assert p.flush(30) == 0
+
+
+def _run(b: BrokerProcess, name: str, expect: int, mark: str | None = None, timeout_ms: int = 60_000) -> str:
+    env = {"KAFKA_BOOTSTRAP": b.bootstrap, "SEED_EXPECT": str(expect), "SEED_TIMEOUT_MS": str(timeout_ms)}
+    if mark:
+        env["SEED_MARK"] = mark
+    proc = kafkajs.run_script(SEEDS / name, env=env, timeout=timeout_ms / 1000 + 30)
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert proc.returncode == 0, f"{name} exited {proc.returncode}\n--- stdout\n{out[-4000:]}\n--- stderr\n{err[-4000:]}"
+    assert "KafkaJSError" not in err and "Error consuming" not in out, f"{name}:\n{out[-3000:]}\n{err[-3000:]}"
+    return out
+
+
+def _committed(b: BrokerProcess, group: str, topic: str, partitions: int = 1) -> list[int]:
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group})
+    try:
+        return [tp.offset for tp in c.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=30)]
+    finally:
+        c.close()
+
+
+def _messages(out: str, mark: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith(mark)]
+
+
+def test_60_demo_consumer_run(fresh_broker: BrokerProcess) -> None:
+    out = _run(fresh_broker, "60_demo_consumer_run.js", expect=3)
+    consumed = re.findall(r"value: 'Hello KafkaJS user! \d+'", out)
+    assert len(consumed) >= 3 and "消息发送成功,主题: test-topic" in out
+    assert "consumeCounter[3]" in out
+
+
+def test_61_consumer_each_message(fresh_broker: BrokerProcess) -> None:
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "test-topic", 1)
+    _produce(b, "test-topic", 20)
+    out = _run(b, "61_consumer_each_message.js", expect=20)
+    assert len(_messages(out, "消费消息")) == 20
+    assert "key: 'key-19'" in out and "value: 'value-19'" in out and "h: <Buffer 31 39>" in out
+    _wait_committed(b, "test-group", "test-topic", [20])
+
+
+def _wait_committed(b: BrokerProcess, group: str, topic: str, want: list[int], partitions: int = 1) -> None:
+    deadline = time.monotonic() + 30
+    while (got := _committed(b, group, topic, partitions)) != want and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert got == want
+
+
+def test_62_consumer_each_batch(fresh_broker: BrokerProcess) -> None:
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "test-topic", 1)
+    _produce(b, "test-topic", 30)
+    out = _run(b, "62_consumer_each_batch.js", expect=30)
+    assert len(_messages(out, "消费消息")) == 30 and "highWatermark: '30'" in out
+    _wait_committed(b, "test-group", "test-topic", [30])
+
+
+def test_63_partitions_consumed_concurrently(fresh_broker: BrokerProcess) -> None:
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "test-topic", 4)
+    _produce(b, "test-topic", 40, partitions=4)
+    out = _run(b, "63_partitions_consumed_concurrently.js", expect=40)
+    lines = _messages(out, "消费消息")
+    assert len(lines) == 40
+    # Within a partition, messages still come in offset order.
+    per_partition: dict[str, list[int]] = {}
+    for p, o in re.findall(r"partition: (\d+),\s+message: \{\s+offset: '(\d+)'", out):
+        per_partition.setdefault(p, []).append(int(o))
+    assert sorted(per_partition) == ["0", "1", "2", "3"]
+    assert all(v == sorted(v) and len(v) == 10 for v in per_partition.values())
+
+
+def test_64_autocommit_off_commit_offsets(fresh_broker: BrokerProcess) -> None:
+    """fromBeginning false: records from before the group joined are not read; each record read is
+    committed (offset + 1) before it is processed. Records keep arriving one by one until the
+    example has consumed seven, so none depends on when the consumer resolved `latest`."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "test-topic", 1)
+    _produce(b, "test-topic", 5)  # before the group exists: skipped (latest)
+    result: dict[str, str] = {}
+    runner = threading.Thread(target=lambda: result.update(out=_run(b, "64_autocommit_off_commit_offsets.js", expect=7)))
+    runner.start()
+    p = Producer({"bootstrap.servers": b.bootstrap})
+    i = 0
+    while runner.is_alive():
+        p.produce("test-topic", key=b"late-%d" % i, value=b"late-%d" % i, partition=0)
+        p.flush(10)
+        i += 1
+        time.sleep(0.3)
+    out = result["out"]
+    lines = _messages(out, "消费消息")
+    offsets = [int(o) for o in re.findall(r"offset: '(\d+)'", out)]
+    assert len(lines) == 7 and "late-" in out and "value-4" not in out and min(offsets) >= 5
+    assert _committed(b, "test-group", "test-topic") == [max(offsets) + 1]
+
+
+def test_65_nodejs_guide_consumer_js(fresh_broker: BrokerProcess) -> None:
+    """The example commits `message.offset` itself (not + 1); KafkaJS's auto-commit (on by default)
+    then commits the resolved offset + 1 after each batch, so the group ends at the log end."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "user_actions", 1)
+    _produce(b, "user_actions", 10)
+    out = _run(b, "65_nodejs_guide_consumer_js.js", expect=10, mark="📩 收到消息")
+    assert "📩 收到消息: Topic: user_actionsPartition: 0Key: key-9Value: value-9" in out
+    _wait_committed(b, "user-analytics-group", "user_actions", [10])
+
+
+def test_66_tutorial_consumer_js(fresh_broker: BrokerProcess) -> None:
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "test-topic", 1)
+    _produce(b, "test-topic", 5)
+    out = _run(b, "66_tutorial_consumer_js.js", expect=5, mark="Received message on topic")
+    assert "Consumer connected" in out and "Subscribed to topic test-topic" in out
+    assert "Received message on topic test-topic in partition 0 at offset 4: value-4" in out
+
+
+def test_67_seek(fresh_broker: BrokerProcess) -> None:
+    """Subscribed without fromBeginning (latest), then seek to offset 10: the first batch fetched
+    starts at offset 10."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "test-topic", 1)
+    _produce(b, "test-topic", 25)
+    out = _run(b, "67_seek.js", expect=1, mark="harness batch")
+    assert "harness batch test-topic 0 10" in out, out[-2000:]
+
+
+def test_consumer_seed_scripts_are_syntactically_whole() -> None:
+    for script in sorted(SEEDS.glob("6*.js")):
+        proc = subprocess.run([kafkajs.node(), "--check", str(script)], capture_output=True)
+        assert proc.returncode == 0, (script.name, proc.stderr.decode())
