@@ -33,8 +33,10 @@ def _produce(b: BrokerProcess, topic: str, n: int, partitions: int = 1) -> None:
     assert p.flush(30) == 0
 
 
-def _run(b: BrokerProcess, name: str, expect: int, mark: str | None = None, timeout_ms: int = 60_000) -> str:
-    env = {"KAFKA_BOOTSTRAP": b.bootstrap, "SEED_EXPECT": str(expect), "SEED_TIMEOUT_MS": str(timeout_ms)}
+def _run(b: BrokerProcess, name: str, expect: int, mark: str | None = None, timeout_ms: int = 60_000,
+         extra_env: dict[str, str] | None = None) -> str:
+    env = {"KAFKA_BOOTSTRAP": b.bootstrap, "SEED_EXPECT": str(expect), "SEED_TIMEOUT_MS": str(timeout_ms),
+           **(extra_env or {})}
     if mark:
         env["SEED_MARK"] = mark
     proc = kafkajs.run_script(SEEDS / name, env=env, timeout=timeout_ms / 1000 + 30)
@@ -162,3 +164,15 @@ def test_consumer_seed_scripts_are_syntactically_whole() -> None:
     for script in sorted(SEEDS.glob("6*.js")):
         proc = subprocess.run([kafkajs.node(), "--check", str(script)], capture_output=True)
         assert proc.returncode == 0, (script.name, proc.stderr.decode())
+
+
+def test_68_custom_partition_assigner_as_written_crashes_in_kafkajs(fresh_broker: BrokerProcess) -> None:
+    """The seed's assigner reads `topics[0].partitions`, but KafkaJS passes topic names: the
+    consumer crashes in assign() ("Cannot read properties of undefined"), against Apache Kafka too."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "test-topic", 4)
+    env = {"KAFKA_BOOTSTRAP": b.bootstrap, "SEED_EXPECT": "1", "SEED_MARK": "harness describeGroup",
+           "SEED_TIMEOUT_MS": "8000"}
+    proc = kafkajs.run_script(SEEDS / "68_custom_partition_assigner.js", env=env, timeout=60)
+    assert proc.returncode == 2  # the harness gave up: nothing was ever assigned
+    assert "Cannot read properties of undefined (reading 'filter')" in proc.stderr.decode()
