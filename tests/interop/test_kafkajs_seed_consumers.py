@@ -176,3 +176,41 @@ def test_68_custom_partition_assigner_as_written_crashes_in_kafkajs(fresh_broker
     proc = kafkajs.run_script(SEEDS / "68_custom_partition_assigner.js", env=env, timeout=60)
     assert proc.returncode == 2  # the harness gave up: nothing was ever assigned
     assert "Cannot read properties of undefined (reading 'filter')" in proc.stderr.decode()
+
+
+def test_69_pause_partition_on_throttle(fresh_broker: BrokerProcess) -> None:
+    """The throttled record's partition is paused for a second, then resumed: the record is
+    delivered again and every record is processed."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "jobs", 3)
+    _produce(b, "jobs", 12, partitions=3)
+    out = _run(b, "69_pause_partition_on_throttle.js", expect=12)
+    throttled = re.search(r"harness: throttled (value-\d+)", out)
+    assert throttled is not None
+    done = {line.split()[1] for line in _messages(out, "消费消息")}
+    assert done == {f"value-{i}" for i in range(12)}
+    assert out.index(f"消费消息 {throttled.group(1)}") > throttled.end()
+
+
+def test_70_pause_current_partition_and_paused(fresh_broker: BrokerProcess) -> None:
+    """pause() from eachMessage pauses only the current partition; consumer.paused() lists it while
+    paused; after the resume the throttled record is processed. The example subscribes at the
+    latest offset, so records keep arriving until it has processed twelve."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "jobs", 2)
+    result: dict[str, str] = {}
+    runner = threading.Thread(target=lambda: result.update(out=_run(b, "70_pause_current_partition_and_paused.js",
+                                                                     expect=12)))
+    runner.start()
+    p = Producer({"bootstrap.servers": b.bootstrap})
+    i = 0
+    while runner.is_alive():
+        p.produce("jobs", key=b"k%d" % i, value=b"job-%d" % i, partition=i % 2)
+        p.flush(10)
+        i += 1
+        time.sleep(0.2)
+    out = result["out"]
+    throttled = re.search(r"harness: throttled (job-\d+)", out)
+    assert throttled is not None
+    assert re.search(r"\{ topic: 'jobs', partitions: \[ [01] \] \}", out), out[-3000:]
+    assert out.index(f"消费消息 {throttled.group(1)}") > throttled.end()
