@@ -214,3 +214,29 @@ def test_70_pause_current_partition_and_paused(fresh_broker: BrokerProcess) -> N
     assert throttled is not None
     assert re.search(r"\{ topic: 'jobs', partitions: \[ [01] \] \}", out), out[-3000:]
     assert out.index(f"消费消息 {throttled.group(1)}") > throttled.end()
+
+
+def test_71_subscribe_topics_and_regex(fresh_broker: BrokerProcess) -> None:
+    """topic-D (fromBeginning) is read from its start; topic-A/B/C and the regex's topic-eu-1 /
+    TOPIC-US-2 (case-insensitive) from the latest offset, so records keep arriving there."""
+    b = fresh_broker
+    topics = ["topic-A", "topic-B", "topic-C", "topic-D", "topic-eu-1", "TOPIC-US-2", "topic-asia-3"]
+    for t in topics:
+        confluent.create_topic(b.bootstrap, t, 1)
+    for t in topics:
+        _produce(b, t, 3)
+    result: dict[str, str] = {}
+    runner = threading.Thread(target=lambda: result.update(out=_run(b, "71_subscribe_topics_and_regex.js", expect=18)))
+    runner.start()
+    p = Producer({"bootstrap.servers": b.bootstrap})
+    live = ["topic-A", "topic-B", "topic-C", "topic-eu-1", "TOPIC-US-2", "topic-asia-3"]
+    i = 0
+    while runner.is_alive():
+        p.produce(live[i % len(live)], value=b"live-%d" % i)
+        p.flush(10)
+        i += 1
+        time.sleep(0.1)
+    consumed = [line.split()[1:] for line in _messages(result["out"], "消费消息")]
+    assert [v for t, v in consumed if t == "topic-D"] == ["value-0", "value-1", "value-2"]
+    assert {t for t, _v in consumed} == {"topic-A", "topic-B", "topic-C", "topic-D", "topic-eu-1", "TOPIC-US-2"}
+    assert all(v.startswith("live-") for t, v in consumed if t != "topic-D")
