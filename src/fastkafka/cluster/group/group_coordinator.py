@@ -133,6 +133,10 @@ class GroupCoordinator:
         if not key or len(key) < 2:
             return 0
         (kv,) = struct.unpack_from(">h", key)
+        if kv == GROUP_METADATA_KEY_VERSION and value is None:
+            # The group's tombstone (DeleteGroups): the group is gone, as Kafka's replay removes it.
+            self.groups.pop(gr.GroupMetadataKey.from_bytes(key[2:], kv).group, None)
+            return 0
         if kv not in (0, 1):
             return 0  # group metadata (version 2) and newer record types: members are not restored
         k = gr.OffsetCommitKey.from_bytes(key[2:], kv)
@@ -449,6 +453,40 @@ class GroupCoordinator:
                 return Errors.INVALID_COMMIT_OFFSET_SIZE
             return Errors.COORDINATOR_NOT_AVAILABLE
         group.offsets.update(offsets)
+        return 0
+
+    # -- admin accessors (group_admin.py) --------------------------------------------------------
+    def group(self, group_id: str) -> ClassicGroup | None:
+        return self.groups.get(group_id)
+
+    def all_groups(self) -> list[ClassicGroup]:
+        return list(self.groups.values())
+
+    def check_coordinator(self, group_id: str) -> None:
+        """NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE for a group this node does not serve."""
+        self._check_coordinator(group_id)
+
+    def delete_group(self, group_id: str) -> int:
+        """DeleteGroups for a group already validated as empty: one batch in `__consumer_offsets`
+        with a tombstone per committed offset and the group's GroupMetadata tombstone (so the
+        group stays deleted after a restart), then the group leaves the cache. Returns an error
+        code (the commit path's mapping of log errors)."""
+        group = self.groups.get(group_id)
+        builder = MemoryRecordsBuilder(timestamp_ms=_now_ms())
+        for topic, partition in (group.offsets if group is not None else {}):
+            builder.append(struct.pack(">h", OFFSET_COMMIT_KEY_VERSION) + gr.OffsetCommitKey(
+                group=group_id, topic=topic, partition=partition).to_bytes(OFFSET_COMMIT_KEY_VERSION), None)
+        builder.append(struct.pack(">h", GROUP_METADATA_KEY_VERSION) + gr.GroupMetadataKey(
+            group=group_id).to_bytes(GROUP_METADATA_KEY_VERSION), None)
+        tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
+        res = self.broker.replica_manager.append_records(tp, builder.build(), -1)
+        if res.error:
+            if res.error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.UNKNOWN_TOPIC_OR_PARTITION):
+                return Errors.NOT_COORDINATOR
+            return Errors.COORDINATOR_NOT_AVAILABLE
+        if group is not None:
+            group.transition(GroupState.DEAD)
+            self.groups.pop(group_id, None)
         return 0
 
     def fetch_offsets(self, group_id: str) -> dict[tuple[str, int], OffsetAndMetadata]:
