@@ -73,6 +73,15 @@ class ConsumerGroupManager:
     def group(self, group_id: str) -> ConsumerGroup | None:
         return self.groups.get(group_id)
 
+    def all_groups(self) -> list[ConsumerGroup]:
+        return list(self.groups.values())
+
+    def delete_group(self, group_id: str) -> None:
+        """DeleteGroups: forget an Empty group (the caller checked NON_EMPTY_GROUP first)."""
+        group = self.groups.get(group_id)
+        if group is not None and not group.members:
+            del self.groups[group_id]
+
     def check_coordinator(self, group_id: str) -> None:
         """NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE as for classic groups: one coordinator
         (the leader of the group's `__consumer_offsets` partition) serves both protocols."""
