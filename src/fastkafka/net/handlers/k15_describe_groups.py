@@ -1,0 +1,37 @@
+"""DescribeGroups (key 15), v0-5: classic groups with their state, protocol type, the selected
+protocol and members (metadata and assignment bytes while Stable). An unknown group, or one of
+the consumer protocol, is answered as state "Dead" with no error (Kafka's behaviour up to v5).
+Authorized operations (v3+) are filled only when requested; without an authorizer they are
+every operation a GROUP supports, as Kafka's AuthHelper computes them."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.cluster.group import group_admin
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import KafkaError
+from fastkafka.protocol.messages import DescribeGroupsRequest, DescribeGroupsResponse
+
+R = DescribeGroupsResponse
+
+
+@handler(15, 0, 5)
+async def handle_describe_groups(broker: Any, ctx: RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse:
+    include_ops = ctx.api_version >= 3 and req.include_authorized_operations
+    try:
+        await broker.group_coordinator.ensure_offsets_topic()
+    except KafkaError:
+        pass  # each group then answers the coordinator error
+    out = []
+    for group_id in req.groups:
+        d = group_admin.describe_group(broker, group_id)
+        ops = group_admin.GROUP_AUTHORIZED_OPERATIONS if include_ops and d.error_code == 0 \
+            else group_admin.AUTHORIZED_OPERATIONS_OMITTED
+        out.append(R.DescribedGroup(
+            error_code=d.error_code, group_id=d.group_id, group_state=d.group_state, protocol_type=d.protocol_type,
+            protocol_data=d.protocol_data, authorized_operations=ops, members=[R.DescribedGroupMember(
+                member_id=m.member_id, group_instance_id=m.group_instance_id, client_id=m.client_id,
+                client_host=m.client_host, member_metadata=m.member_metadata,
+                member_assignment=m.member_assignment) for m in d.members]))
+    return R(throttle_time_ms=0, groups=out)
