@@ -8,8 +8,21 @@ in-memory cache when the broker starts. A group's coordinator is the leader of p
 abs(hashCode(group id)) % offsets.topic.num.partitions, and the topic is created on first use
 with Kafka's internal-topic settings.
 
+A classic group's state is a GroupMetadata record (key version 2, value version 4) in the same
+partition, written as Kafka writes it: when a new group is created, when the leader's SyncGroup
+completes a rebalance (the assignment is given out only after the record is in the log), when a
+static member is replaced without a rebalance, and when the group becomes empty; a tombstone
+when it is deleted. Replay restores generation, protocol, leader and members (each with its
+subscription for the selected protocol and its assignment) and the members' sessions start
+again, so a restart keeps the group Stable if its members keep heartbeating.
+
+Static membership (KIP-345): `ClassicGroup.static_members` maps group.instance.id to the latest
+member id; an older member id of the same instance is fenced (FENCED_INSTANCE_ID on join, sync,
+heartbeat, commit and leave).
+
 Concurrency contract: one instance per broker, event-loop thread only; every group is mutated
-only here. Timers (session expiry, rebalance deadlines) are loop callbacks.
+only here. Timers (member sessions, join and sync deadlines, the initial rebalance delay) are
+loop callbacks that re-check the group's state when they fire.
 """
 from __future__ import annotations
 
@@ -18,7 +31,7 @@ import logging
 import struct
 import time
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
 from fastkafka.cluster.group.classic_group import ClassicGroup, ClassicGroupMember, GroupState, OffsetAndMetadata
@@ -33,6 +46,10 @@ log = logging.getLogger(__name__)
 OFFSET_COMMIT_KEY_VERSION = 1
 OFFSET_COMMIT_VALUE_VERSION = 3
 GROUP_METADATA_KEY_VERSION = 2
+GROUP_METADATA_VALUE_VERSION = 4
+# Kafka's classicGroupNewMemberJoinTimeoutMs: a new member's JoinGroup waits at most this long.
+NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000
+CONSUMER_PROTOCOL_TYPE = "consumer"
 OFFSET_METADATA_MAX_BYTES = 4096  # offset.metadata.max.bytes
 _LOAD_CHUNK = 1 << 20
 
@@ -51,6 +68,14 @@ def _join_error(code: int, member_id: str, v: int) -> Any:
                              leader="", member_id=member_id, members=[])
 
 
+class _MemberIdRequired:
+    """A join future's result: KIP-394's MEMBER_ID_REQUIRED with the id handed out."""
+    __slots__ = ("member_id",)
+
+    def __init__(self, member_id: str) -> None:
+        self.member_id = member_id
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -66,6 +91,9 @@ class GroupCoordinator:
         self.min_session_timeout_ms = int(cfg.get("group.min.session.timeout.ms") or 6000)
         self.max_session_timeout_ms = int(cfg.get("group.max.session.timeout.ms") or 1800000)
         self.max_group_size = int(cfg.get("group.max.size") or 2**31 - 1)
+        self.offsets_retention_ms = int(cfg.get("offsets.retention.minutes") or 10080) * 60 * 1000
+        self.retention_check_interval_ms = int(cfg.get("offsets.retention.check.interval.ms") or 600000)
+        self._expiration_timer: asyncio.TimerHandle | None = None
         self.groups: dict[str, ClassicGroup] = {}
         self._create_lock = asyncio.Lock()
 
@@ -128,17 +156,32 @@ class GroupCoordinator:
                         loaded += self._replay(rec.key, rec.value)
         if loaded:
             log.info("Loaded %d committed offsets for %d groups", loaded, len(self.groups))
+        for group in self.groups.values():
+            # Kafka's onLoaded: every restored member's session starts now.
+            for m in group.members.values():
+                self._reschedule_heartbeat(group, m)
+            if len(group.members) > self.max_group_size:
+                log.info("Freshly-loaded group %s (size %d) is over capacity %d. Rebalancing in order to give "
+                         "a chance for consumers to commit offsets", group.group_id, len(group.members),
+                         self.max_group_size)
+                self._prepare_rebalance(group)
+        if self._expiration_timer is None:
+            self.start_offset_expiration()
 
     def _replay(self, key: bytes | None, value: bytes | None) -> int:
         if not key or len(key) < 2:
             return 0
         (kv,) = struct.unpack_from(">h", key)
-        if kv == GROUP_METADATA_KEY_VERSION and value is None:
-            # The group's tombstone (DeleteGroups): the group is gone, as Kafka's replay removes it.
-            self.groups.pop(gr.GroupMetadataKey.from_bytes(key[2:], kv).group, None)
+        if kv == GROUP_METADATA_KEY_VERSION:
+            group_id = gr.GroupMetadataKey.from_bytes(key[2:], kv).group
+            if value is None:
+                # The group's tombstone (DeleteGroups): the group is gone, as Kafka's replay removes it.
+                self.groups.pop(group_id, None)
+            else:
+                self._replay_group_metadata(group_id, value)
             return 0
         if kv not in (0, 1):
-            return 0  # group metadata (version 2) and newer record types: members are not restored
+            return 0  # the consumer-protocol and share-group record types are not classic state
         k = gr.OffsetCommitKey.from_bytes(key[2:], kv)
         group = self.groups.get(k.group) or self.groups.setdefault(k.group, ClassicGroup(k.group))
         tp = (k.topic, k.partition)
@@ -148,266 +191,577 @@ class GroupCoordinator:
         (vv,) = struct.unpack_from(">h", value)
         v = gr.OffsetCommitValue.from_bytes(value[2:], vv)
         group.offsets[tp] = OffsetAndMetadata(v.offset, v.leader_epoch if vv >= 3 else -1, v.metadata,
-                                              v.commit_timestamp)
+                                              v.commit_timestamp, v.expire_timestamp if vv == 1 and
+                                              v.expire_timestamp >= 0 else None)
         return 1
+
+    def _replay_group_metadata(self, group_id: str, value: bytes) -> None:
+        """Kafka's ClassicGroup.fromRecord: Empty without members, else Stable with the record's
+        generation, protocol, leader and members (the group's committed offsets are kept)."""
+        (vv,) = struct.unpack_from(">h", value)
+        v = gr.GroupMetadataValue.from_bytes(value[2:], vv)
+        group = self.groups.get(group_id)
+        if group is None:
+            group = self.groups[group_id] = ClassicGroup(group_id)
+        for m in group.members.values():
+            if m.heartbeat_timer is not None:
+                m.heartbeat_timer.cancel()
+        group.members.clear()
+        group.static_members.clear()
+        group.pending_members.clear()
+        group.pending_sync_members.clear()
+        group.generation_id = v.generation
+        group.protocol_type = v.protocol_type or None
+        group.protocol_name = v.protocol
+        group.leader_id = v.leader
+        ts = v.current_state_timestamp if vv >= 2 and v.current_state_timestamp >= 0 else None
+        for mm in v.members:
+            member = ClassicGroupMember(
+                mm.member_id, mm.group_instance_id if vv >= 3 else None, mm.client_id, mm.client_host,
+                mm.rebalance_timeout if vv >= 1 and mm.rebalance_timeout > 0 else mm.session_timeout,
+                mm.session_timeout, v.protocol_type, [(v.protocol or "", bytes(mm.subscription))],
+                assignment=bytes(mm.assignment))
+            group.members[member.member_id] = member
+            if member.group_instance_id is not None:
+                group.static_members[member.group_instance_id] = member.member_id
+        group.state = GroupState.STABLE if group.members else GroupState.EMPTY
+        group.previous_state = group.state
+        group.current_state_timestamp_ms = ts
 
     # -- join -------------------------------------------------------------------------------------
     async def join_group(self, ctx: Any, req: Any) -> Any:
+        """Kafka's classicGroupJoin. The response waits on the member's join future, which the
+        join phase's completion (or a fencing / removal) resolves with response fields or an
+        error code."""
         v = ctx.api_version
-
-        def error(code: int, member_id: str = "") -> Any:
-            return _join_error(code, member_id, v)
-
         if not req.group_id:
-            return error(Errors.INVALID_GROUP_ID)
+            return _join_error(Errors.INVALID_GROUP_ID, req.member_id, v)
         if not self.min_session_timeout_ms <= req.session_timeout_ms <= self.max_session_timeout_ms:
-            return error(Errors.INVALID_SESSION_TIMEOUT)
+            return _join_error(Errors.INVALID_SESSION_TIMEOUT, req.member_id, v)
         try:
             await self.ensure_offsets_topic()
             self._check_coordinator(req.group_id)
         except KafkaError as e:
-            return error(e.code)
-        group = self.groups.get(req.group_id)
-        if group is None:
-            if req.member_id:
-                return error(Errors.UNKNOWN_MEMBER_ID, req.member_id)
-            group = self.groups[req.group_id] = ClassicGroup(req.group_id)
-        if group.state is GroupState.DEAD:
-            return error(Errors.COORDINATOR_NOT_AVAILABLE)
-        protocols = [(p.name, bytes(p.metadata)) for p in req.protocols]
-        if not group.supports(req.protocol_type, [n for n, _ in protocols]):
-            return error(Errors.INCONSISTENT_GROUP_PROTOCOL, req.member_id)
-        rebalance_timeout = req.rebalance_timeout_ms if v >= 1 and req.rebalance_timeout_ms > 0 else req.session_timeout_ms
-        instance_id = req.group_instance_id if v >= 5 else None
-        member_id = req.member_id
-        if not member_id:
-            member_id = f"{instance_id or ctx.client_id or ''}-{uuid.uuid4()}"
-            if len(group.members) >= self.max_group_size:
-                return error(Errors.GROUP_MAX_SIZE_REACHED)
-            if v >= 4 and instance_id is None:
-                # KIP-394: hand out the id first; the member rejoins with it.
-                group.pending_members.add(member_id)
-                asyncio.get_running_loop().call_later(req.session_timeout_ms / 1000,
-                                                      group.pending_members.discard, member_id)
-                return error(Errors.MEMBER_ID_REQUIRED, member_id)
-            return await self._add_member_and_rebalance(group, ctx, req, member_id, instance_id, protocols,
-                                                        rebalance_timeout, v)
-        if member_id in group.pending_members:
-            group.pending_members.discard(member_id)
-            return await self._add_member_and_rebalance(group, ctx, req, member_id, instance_id, protocols,
-                                                        rebalance_timeout, v)
-        member = group.members.get(member_id)
-        if member is None:
-            return error(Errors.UNKNOWN_MEMBER_ID, member_id)
-        same = member.protocols == protocols
-        member.rebalance_timeout_ms = rebalance_timeout
-        member.session_timeout_ms = req.session_timeout_ms
-        if group.state is GroupState.PREPARING_REBALANCE or not same or \
-                (group.state is GroupState.STABLE and member_id == group.leader_id):
-            member.protocols = protocols
-            return await self._await_join(group, member, v)
-        # A follower rejoining with unchanged metadata gets the current generation back.
-        self._schedule_session_expiry(group, member)
-        return self._join_response(group, member, v)
-
-    async def _add_member_and_rebalance(self, group: ClassicGroup, ctx: Any, req: Any, member_id: str,
-                                        instance_id: str | None, protocols: list[tuple[str, bytes]],
-                                        rebalance_timeout: int, v: int) -> Any:
-        member = ClassicGroupMember(member_id, instance_id, ctx.client_id or "", ctx.client_address.rsplit(":", 1)[0],
-                                    rebalance_timeout, req.session_timeout_ms, req.protocol_type, protocols, is_new=True)
-        if not group.members:
-            group.protocol_type = req.protocol_type
-        group.members[member_id] = member
-        return await self._await_join(group, member, v)
-
-    async def _await_join(self, group: ClassicGroup, member: ClassicGroupMember, v: int) -> Any:
+            return _join_error(e.code, req.member_id, v)
         loop = asyncio.get_running_loop()
-        member.join_future = loop.create_future()
-        fut = member.join_future
-        if group.state is not GroupState.PREPARING_REBALANCE:
-            self._prepare_rebalance(group)
-        self._maybe_complete_join(group)
+        fut: asyncio.Future[Any] = loop.create_future()
+        member_id = req.member_id
+        instance_id = req.group_instance_id if v >= 5 else None
+        group = self.groups.get(req.group_id)
+        is_new_group = group is None
+        if group is None:
+            if member_id:
+                return _join_error(Errors.UNKNOWN_MEMBER_ID, member_id, v)
+            group = self.groups[req.group_id] = ClassicGroup(req.group_id)
+        if not self._accept_joining_member(group, member_id):
+            self._remove_and_cancel(group, member_id)
+            fut.set_result(Errors.GROUP_MAX_SIZE_REACHED)
+            member_id = ""
+        elif not member_id:
+            self._join_new_member(ctx, req, group, instance_id, fut)
+        else:
+            self._join_existing_member(ctx, req, group, instance_id, fut)
+        if is_new_group:
+            # Kafka writes the new group's empty GroupMetadata record with the first join.
+            self._store_group(group, {}, empty=True)
         result = await fut
+        if isinstance(result, _MemberIdRequired):
+            return _join_error(Errors.MEMBER_ID_REQUIRED, result.member_id, v)
         if isinstance(result, int):
-            return _join_error(result, member.member_id, v)
-        return self._join_response(group, member, v)
+            return _join_error(result, member_id, v)
+        if v < 7 and result.get("protocol_name") is None:
+            result["protocol_name"] = ""
+        return JoinGroupResponse(error_code=0, **result)
+
+    def _accept_joining_member(self, group: ClassicGroup, member_id: str) -> bool:
+        """Kafka's acceptJoiningMember (group.max.size)."""
+        if group.state in (GroupState.EMPTY, GroupState.DEAD):
+            return True
+        if group.state is GroupState.PREPARING_REBALANCE:
+            m = group.members.get(member_id)
+            return (m is not None and m.is_awaiting_join()) or group.num_awaiting_join() < self.max_group_size
+        return member_id in group.members or len(group.members) < self.max_group_size
+
+    def _join_new_member(self, ctx: Any, req: Any, group: ClassicGroup, instance_id: str | None,
+                         fut: asyncio.Future[Any]) -> None:
+        protocols = [(p.name, bytes(p.metadata)) for p in req.protocols]
+        if group.state is GroupState.DEAD:
+            fut.set_result(Errors.COORDINATOR_NOT_AVAILABLE)
+            return
+        if not group.supports(req.protocol_type, [n for n, _ in protocols]):
+            fut.set_result(Errors.INCONSISTENT_GROUP_PROTOCOL)
+            return
+        new_member_id = f"{instance_id if instance_id is not None else (ctx.client_id or '')}-{uuid.uuid4()}"
+        if instance_id is not None:
+            existing = group.static_member_id(instance_id)
+            if existing is not None:
+                log.info("Static member with groupInstanceId=%s and unknown member id joins group %s in %s "
+                         "state. Replacing previously mapped member %s with this groupInstanceId.",
+                         instance_id, group.group_id, group.state.value, existing)
+                self._update_static_member_then_rebalance(ctx, req, group, existing, new_member_id, protocols, fut)
+                return
+            self._add_member_then_rebalance(ctx, req, group, new_member_id, instance_id, protocols, fut)
+            return
+        if ctx.api_version >= 4:
+            # KIP-394: hand out the id first; the member rejoins with it.
+            group.pending_members.add(new_member_id)
+            asyncio.get_running_loop().call_later(req.session_timeout_ms / 1000, self._expire_pending_member,
+                                                  group, new_member_id)
+            fut.set_result(_MemberIdRequired(new_member_id))
+            return
+        self._add_member_then_rebalance(ctx, req, group, new_member_id, None, protocols, fut)
+
+    def _join_existing_member(self, ctx: Any, req: Any, group: ClassicGroup, instance_id: str | None,
+                              fut: asyncio.Future[Any]) -> None:
+        member_id = req.member_id
+        protocols = [(p.name, bytes(p.metadata)) for p in req.protocols]
+        if group.state is GroupState.DEAD:
+            fut.set_result(Errors.COORDINATOR_NOT_AVAILABLE)
+            return
+        if not group.supports(req.protocol_type, [n for n, _ in protocols]):
+            fut.set_result(Errors.INCONSISTENT_GROUP_PROTOCOL)
+            return
+        if member_id in group.pending_members:
+            self._add_member_then_rebalance(ctx, req, group, member_id, None, protocols, fut)
+            return
+        try:
+            member = group.validate_member(member_id, instance_id)
+        except KafkaError as e:
+            fut.set_result(e.code)
+            return
+        if group.state is GroupState.PREPARING_REBALANCE:
+            self._update_member_then_rebalance(req, group, member, protocols, fut)
+        elif group.state is GroupState.COMPLETING_REBALANCE:
+            if member.protocols == protocols:
+                # The member missed its JoinGroup response: the current generation again.
+                fut.set_result(self._join_fields(group, member, with_members=member_id == group.leader_id))
+            else:
+                self._update_member_then_rebalance(req, group, member, protocols, fut)
+        elif group.state is GroupState.STABLE:
+            if member_id == group.leader_id or member.protocols != protocols:
+                # A leader's JoinGroup always rebalances (topic metadata changes, as Kafka).
+                self._update_member_then_rebalance(req, group, member, protocols, fut)
+            else:
+                # A follower rejoining with unchanged metadata gets the current generation back.
+                self._reschedule_heartbeat(group, member)
+                fut.set_result(self._join_fields(group, member, with_members=False))
+        else:
+            fut.set_result(Errors.UNKNOWN_MEMBER_ID)
+
+    def _add_member_then_rebalance(self, ctx: Any, req: Any, group: ClassicGroup, member_id: str,
+                                   instance_id: str | None, protocols: list[tuple[str, bytes]],
+                                   fut: asyncio.Future[Any]) -> None:
+        v = ctx.api_version
+        rebalance_timeout = req.rebalance_timeout_ms if v >= 1 and req.rebalance_timeout_ms > 0 else req.session_timeout_ms
+        member = ClassicGroupMember(member_id, instance_id, ctx.client_id or "", ctx.client_address.rsplit(":", 1)[0],
+                                    rebalance_timeout, req.session_timeout_ms, req.protocol_type, protocols,
+                                    join_future=fut, is_new=True)
+        group.add(member)
+        if group.state is GroupState.PREPARING_REBALANCE and group.previous_state is GroupState.EMPTY:
+            group.new_member_added = True
+        # A new member cannot heartbeat before its first join completes; a long rebalance must
+        # not collect defunct members forever, so a new member's join times out on its own.
+        self._reschedule_heartbeat(group, member, NEW_MEMBER_JOIN_TIMEOUT_MS)
+        self._maybe_prepare_rebalance_or_complete_join(group)
+
+    def _update_member_then_rebalance(self, req: Any, group: ClassicGroup, member: ClassicGroupMember,
+                                      protocols: list[tuple[str, bytes]], fut: asyncio.Future[Any]) -> None:
+        self._update_member(req, member, protocols, fut)
+        self._maybe_prepare_rebalance_or_complete_join(group)
+
+    @staticmethod
+    def _update_member(req: Any, member: ClassicGroupMember, protocols: list[tuple[str, bytes]],
+                       fut: asyncio.Future[Any] | None) -> None:
+        member.protocols = protocols
+        if req.rebalance_timeout_ms > 0:
+            member.rebalance_timeout_ms = req.rebalance_timeout_ms
+        member.session_timeout_ms = req.session_timeout_ms
+        old = member.join_future
+        if old is not None and old is not fut and not old.done():
+            old.set_result(Errors.REBALANCE_IN_PROGRESS)  # superseded by this JoinGroup
+        member.join_future = fut
+
+    def _update_static_member_then_rebalance(self, ctx: Any, req: Any, group: ClassicGroup, old_member_id: str,
+                                             new_member_id: str, protocols: list[tuple[str, bytes]],
+                                             fut: asyncio.Future[Any]) -> None:
+        """Kafka's updateStaticMemberThenRebalanceOrCompleteJoin: the instance id's previous member
+        id is fenced; in Stable with an unchanged selected protocol there is no rebalance, only the
+        group's record rewritten with the new member id."""
+        current_leader = group.leader_id
+        member = group.replace_static_member(req.group_instance_id, old_member_id, new_member_id)
+        self._reschedule_heartbeat(group, member)
+        self._update_member(req, member, protocols, fut)
+        if group.state is GroupState.STABLE:
+            if group.protocol_name == group.select_protocol():
+                log.info("Static member which joins during Stable stage and doesn't affect the selected "
+                         "protocol will not trigger a rebalance.")
+                member.join_future = None
+                error = self._store_group(group, {m.member_id: m.assignment for m in group.members.values()})
+                if error:
+                    # Could not persist the new member id: the old one stays the instance's member.
+                    old = group.replace_static_member(req.group_instance_id, new_member_id, old_member_id)
+                    self._reschedule_heartbeat(group, old)
+                    fut.set_result(error)
+                    return
+                if ctx.api_version >= 9:  # KIP-814: the static leader may skip the assignment
+                    is_leader = group.leader_id == new_member_id
+                    fut.set_result(self._join_fields(group, member, with_members=is_leader, skip_assignment=is_leader))
+                else:
+                    fields = self._join_fields(group, member, with_members=False)
+                    fields["leader"] = current_leader or ""
+                    fut.set_result(fields)
+                return
+            self._maybe_prepare_rebalance_or_complete_join(group)
+            return
+        if group.state is GroupState.COMPLETING_REBALANCE:
+            # The leader may already be assigning to the old member id: rebalance again.
+            self._prepare_rebalance(group)
+            return
+        self._maybe_complete_join(group)
+
+    def _maybe_prepare_rebalance_or_complete_join(self, group: ClassicGroup) -> None:
+        if group.state in (GroupState.STABLE, GroupState.COMPLETING_REBALANCE, GroupState.EMPTY):
+            self._prepare_rebalance(group)
+        else:
+            self._maybe_complete_join(group)
 
     def _prepare_rebalance(self, group: ClassicGroup) -> None:
+        """Kafka's prepareRebalance: waiting SyncGroups answer REBALANCE_IN_PROGRESS; a new
+        group waits group.initial.rebalance.delay.ms (extended while members keep arriving)."""
         loop = asyncio.get_running_loop()
         if group.state is GroupState.COMPLETING_REBALANCE:
-            for m in group.members.values():
-                m.assignment = b""
-                if m.sync_future is not None and not m.sync_future.done():
-                    m.sync_future.set_result(Errors.REBALANCE_IN_PROGRESS)
-                m.sync_future = None
-        was_empty = group.state is GroupState.EMPTY
-        group.transition(GroupState.PREPARING_REBALANCE)
-        timeout_s = group.max_rebalance_timeout_ms() / 1000
-        if was_empty:
-            # InitialDelayedJoin: give the other members of a new group a moment to arrive.
-            delay = min(self.initial_rebalance_delay_ms / 1000, timeout_s)
-            group.initial_delay_deadline = loop.time() + delay
-            loop.call_later(delay, self._maybe_complete_join, group)
+            self._propagate_assignment(group, Errors.REBALANCE_IN_PROGRESS, reset=True)
+        self._remove_sync_expiration(group)
+        is_initial = group.state is GroupState.EMPTY
+        if is_initial:
+            delay = self.initial_rebalance_delay_ms
+            remaining = max(group.max_rebalance_timeout_ms() - delay, 0)
+            self._set_join_timer(group, loop.call_later(delay / 1000, self._try_complete_initial_rebalance,
+                                                        group, delay, remaining))
+        group.transition(GroupState.PREPARING_REBALANCE, _now_ms())
+        log.info("Preparing to rebalance group %s with old generation %d", group.group_id, group.generation_id)
+        if not is_initial:
+            if group.has_all_members_joined():
+                self._complete_join(group)
+            else:
+                self._set_join_timer(group, loop.call_later(group.max_rebalance_timeout_ms() / 1000,
+                                                            self._complete_join, group))
+
+    def _try_complete_initial_rebalance(self, group: ClassicGroup, delay: int, remaining: int) -> None:
+        if group.state is not GroupState.PREPARING_REBALANCE or self.groups.get(group.group_id) is not group:
+            return
+        if group.new_member_added and remaining != 0:
+            group.new_member_added = False
+            new_delay = min(self.initial_rebalance_delay_ms, remaining)
+            new_remaining = max(remaining - delay, 0)
+            self._set_join_timer(group, asyncio.get_running_loop().call_later(
+                new_delay / 1000, self._try_complete_initial_rebalance, group, new_delay, new_remaining))
         else:
-            group.initial_delay_deadline = 0.0
-        if group.rebalance_task is not None:
-            group.rebalance_task.cancel()
-        group.rebalance_task = loop.call_later(timeout_s, self._complete_join, group)
+            self._complete_join(group)
+
+    @staticmethod
+    def _set_join_timer(group: ClassicGroup, handle: asyncio.TimerHandle | None) -> None:
+        if group.join_timer is not None:
+            group.join_timer.cancel()
+        group.join_timer = handle
 
     def _maybe_complete_join(self, group: ClassicGroup) -> None:
-        if group.state is GroupState.PREPARING_REBALANCE and group.all_members_joined() and \
-                asyncio.get_running_loop().time() >= group.initial_delay_deadline:
+        """Kafka's maybeCompleteJoinPhase: never during the initial rebalance (its delay runs)."""
+        if group.state is GroupState.PREPARING_REBALANCE and group.previous_state is not GroupState.EMPTY and \
+                group.has_all_members_joined():
             self._complete_join(group)
 
     def _complete_join(self, group: ClassicGroup) -> None:
+        """Kafka's completeClassicGroupJoin: dynamic members that did not rejoin within the
+        rebalance timeout are removed (static ones stay until their session expires), the next
+        generation starts."""
         if group.state is not GroupState.PREPARING_REBALANCE:
             return
-        if group.rebalance_task is not None:
-            group.rebalance_task.cancel()
-            group.rebalance_task = None
-        for mid in [mid for mid, m in group.members.items() if m.join_future is None]:
-            self._remove_member(group, mid, rebalance=False)  # did not rejoin within the rebalance timeout
+        self._set_join_timer(group, None)
+        for m in group.not_yet_rejoined():
+            if m.group_instance_id is None:
+                group.remove(m.member_id)
+        if not group.maybe_elect_new_joined_leader() and group.members:
+            # Nobody rejoined: wait for the sessions of the silent members to expire.
+            log.error("Group %s could not complete rebalance because no members rejoined.", group.group_id)
+            self._set_join_timer(group, asyncio.get_running_loop().call_later(
+                group.max_rebalance_timeout_ms() / 1000, self._complete_join, group))
+            return
         group.generation_id += 1
+        group.pending_sync_members.clear()
         if not group.members:
-            group.transition(GroupState.EMPTY)
             group.protocol_name = None
             group.leader_id = None
+            group.transition(GroupState.EMPTY, _now_ms())
+            log.info("Group %s with generation %d is now empty.", group.group_id, group.generation_id)
+            if self._store_group(group, {}):
+                log.warning("Failed to write empty metadata for group %s", group.group_id)
             return
         group.protocol_name = group.select_protocol()
-        if group.leader_id not in group.members:
-            group.leader_id = next(iter(group.members))
-        group.transition(GroupState.COMPLETING_REBALANCE)
-        for m in group.members.values():
+        group.transition(GroupState.COMPLETING_REBALANCE, _now_ms())
+        log.info("Stabilized group %s generation %d with %d members.", group.group_id, group.generation_id,
+                 len(group.members))
+        for m in list(group.members.values()):
             fut, m.join_future = m.join_future, None
-            m.is_new = False
-            self._schedule_session_expiry(group, m)
             if fut is not None and not fut.done():
-                fut.set_result(m)  # resolved into a response by the waiting handler below
+                fut.set_result(self._join_fields(group, m, with_members=m.member_id == group.leader_id))
+            self._reschedule_heartbeat(group, m)
+            m.is_new = False
+            group.pending_sync_members.add(m.member_id)
+        group.sync_timer = asyncio.get_running_loop().call_later(
+            group.max_rebalance_timeout_ms() / 1000, self._expire_pending_sync, group, group.generation_id)
 
-    def _join_response(self, group: ClassicGroup, member: ClassicGroupMember, v: int) -> Any:
-        is_leader = member.member_id == group.leader_id
+    @staticmethod
+    def _join_fields(group: ClassicGroup, member: ClassicGroupMember, with_members: bool,
+                     skip_assignment: bool = False) -> dict[str, Any]:
         members = []
-        if is_leader:
+        if with_members:
             members = [JoinGroupResponse.JoinGroupResponseMember(
                 member_id=m.member_id, group_instance_id=m.group_instance_id,
-                metadata=m.metadata(group.protocol_name or ""))
+                metadata=m.metadata(group.protocol_name or "") if group.protocol_name in m.protocol_names() else b"")
                 for m in group.members.values()]
-        return JoinGroupResponse(error_code=0, generation_id=group.generation_id,
-                                 protocol_type=group.protocol_type, protocol_name=group.protocol_name,
-                                 leader=group.leader_id or "", skip_assignment=False, member_id=member.member_id,
-                                 members=members)
+        return {"generation_id": group.generation_id, "protocol_type": group.protocol_type,
+                "protocol_name": group.protocol_name, "leader": group.leader_id or "",
+                "skip_assignment": skip_assignment, "member_id": member.member_id, "members": members}
 
     # -- sync -------------------------------------------------------------------------------------
     async def sync_group(self, ctx: Any, req: Any) -> tuple[int, bytes, Any]:
-        """(error, assignment, group) for SyncGroup."""
+        """(error, assignment, group) for SyncGroup (Kafka's classicGroupSync)."""
         try:
             self._check_coordinator(req.group_id)
         except KafkaError as e:
             return e.code, b"", None
         group = self.groups.get(req.group_id)
-        if group is None or req.member_id not in group.members:
+        if group is None or not group.members:
             return Errors.UNKNOWN_MEMBER_ID, b"", group
+        if group.state is GroupState.DEAD:
+            return Errors.COORDINATOR_NOT_AVAILABLE, b"", group
+        try:
+            member = group.validate_member(req.member_id, req.group_instance_id if ctx.api_version >= 3 else None)
+        except KafkaError as e:
+            return e.code, b"", group
         if req.generation_id != group.generation_id:
             return Errors.ILLEGAL_GENERATION, b"", group
         if ctx.api_version >= 5 and ((req.protocol_type is not None and req.protocol_type != group.protocol_type) or
                                      (req.protocol_name is not None and req.protocol_name != group.protocol_name)):
             return Errors.INCONSISTENT_GROUP_PROTOCOL, b"", group
-        member = group.members[req.member_id]
-        self._schedule_session_expiry(group, member)
         if group.state is GroupState.PREPARING_REBALANCE:
             return Errors.REBALANCE_IN_PROGRESS, b"", group
+        group.pending_sync_members.discard(member.member_id)
         if group.state is GroupState.STABLE:
             return 0, member.assignment, group
-        if group.state is not GroupState.COMPLETING_REBALANCE:
-            return Errors.UNKNOWN_MEMBER_ID, b"", group
-        member.sync_future = asyncio.get_running_loop().create_future()
-        fut = member.sync_future
-        if req.member_id == group.leader_id:
-            assignments = {a.member_id: bytes(a.assignment) for a in req.assignments}
+        # CompletingRebalance: wait for the leader's assignment.
+        fut = member.sync_future = asyncio.get_running_loop().create_future()
+        if member.member_id == group.leader_id:
+            assignment = {a.member_id: bytes(a.assignment) for a in req.assignments}
             for m in group.members.values():
-                m.assignment = assignments.get(m.member_id, b"")
-            group.transition(GroupState.STABLE)
-            for m in group.members.values():
-                if m.sync_future is not None and not m.sync_future.done():
-                    m.sync_future.set_result(0)
-                m.sync_future = None
+                assignment.setdefault(m.member_id, b"")
+            # The assignment is given out only once the group's record holds it (Kafka's append future).
+            error = self._store_group(group, assignment)
+            if group.state is GroupState.COMPLETING_REBALANCE and req.generation_id == group.generation_id:
+                if error:
+                    self._propagate_assignment(group, error, reset=True)
+                    self._maybe_prepare_rebalance_or_complete_join(group)
+                else:
+                    for m in group.members.values():
+                        m.assignment = assignment[m.member_id]
+                    self._propagate_assignment(group, 0)
+                    group.transition(GroupState.STABLE, _now_ms())
         result = await fut
         if result:
             return int(result), b"", group
         return 0, member.assignment, group
 
+    def _propagate_assignment(self, group: ClassicGroup, error: int, reset: bool = False) -> None:
+        for m in group.members.values():
+            if reset:
+                m.assignment = b""
+            fut, m.sync_future = m.sync_future, None
+            if fut is not None and not fut.done():
+                fut.set_result(error)
+                # A session that expired while the member waited on the leader starts again now.
+                self._reschedule_heartbeat(group, m)
+
+    def _remove_sync_expiration(self, group: ClassicGroup) -> None:
+        group.pending_sync_members.clear()
+        if group.sync_timer is not None:
+            group.sync_timer.cancel()
+            group.sync_timer = None
+
+    def _expire_pending_sync(self, group: ClassicGroup, generation_id: int) -> None:
+        """Members that did not send SyncGroup within the rebalance timeout are removed."""
+        group.sync_timer = None
+        if generation_id != group.generation_id or self.groups.get(group.group_id) is not group:
+            return
+        if group.state in (GroupState.COMPLETING_REBALANCE, GroupState.STABLE) and group.pending_sync_members:
+            pending = list(group.pending_sync_members)
+            for mid in pending:
+                self._remove_and_cancel(group, mid)
+            log.info("Group %s removed members who haven't sent their sync requests: %s", group.group_id, pending)
+            self._prepare_rebalance(group)
+
     # -- heartbeat and leave ----------------------------------------------------------------------
-    def heartbeat(self, group_id: str, member_id: str, generation_id: int) -> int:
+    def heartbeat(self, group_id: str, member_id: str, generation_id: int, instance_id: str | None = None) -> int:
         try:
             self._check_coordinator(group_id)
         except KafkaError as e:
             return e.code
         group = self.groups.get(group_id)
-        if group is None or group.state is GroupState.EMPTY or member_id not in group.members:
+        if group is None:
             return Errors.UNKNOWN_MEMBER_ID
+        if group.state is GroupState.DEAD:
+            return Errors.COORDINATOR_NOT_AVAILABLE
+        try:
+            member = group.validate_member(member_id, instance_id)
+        except KafkaError as e:
+            return e.code
         if generation_id != group.generation_id:
             return Errors.ILLEGAL_GENERATION
-        self._schedule_session_expiry(group, group.members[member_id])
+        if group.state is GroupState.EMPTY:
+            return Errors.UNKNOWN_MEMBER_ID
+        self._reschedule_heartbeat(group, member)
         if group.state is GroupState.PREPARING_REBALANCE:
             return Errors.REBALANCE_IN_PROGRESS
         return 0
 
-    def leave_group(self, group_id: str, member_ids: list[str]) -> tuple[int, list[int]]:
-        """(top-level error, per-member errors)."""
+    def leave_group(self, group_id: str, members: list[Any]) -> tuple[int, list[int]]:
+        """(top-level error, per-member errors); `members` are member ids or (member id,
+        group instance id) pairs (LeaveGroup v3+ may name a static member by instance id only)."""
         try:
             self._check_coordinator(group_id)
         except KafkaError as e:
             return e.code, []
         group = self.groups.get(group_id)
-        out = []
-        for mid in member_ids:
-            if group is not None and mid in group.pending_members:
-                group.pending_members.discard(mid)
-                out.append(0)
-            elif group is None or mid not in group.members:
-                out.append(Errors.UNKNOWN_MEMBER_ID)
+        if group is None:
+            return Errors.UNKNOWN_MEMBER_ID, []
+        if group.state is GroupState.DEAD:
+            return Errors.COORDINATOR_NOT_AVAILABLE, []
+        out: list[int] = []
+        left = False
+        for entry in members:
+            member_id, instance_id = (entry, None) if isinstance(entry, str) else entry
+            if not member_id:
+                static_id = group.static_member_id(instance_id) if instance_id is not None else None
+                if static_id is None:
+                    out.append(Errors.UNKNOWN_MEMBER_ID)
+                    continue
+                self._remove_current_member(group, static_id)
+            elif member_id in group.pending_members:
+                group.pending_members.discard(member_id)
             else:
-                self._remove_member(group, mid, rebalance=True)
-                out.append(0)
+                try:
+                    group.validate_member(member_id, instance_id)
+                except KafkaError as e:
+                    out.append(e.code)
+                    continue
+                self._remove_current_member(group, member_id)
+            out.append(0)
+            left = True
+        if left:
+            if group.state in (GroupState.STABLE, GroupState.COMPLETING_REBALANCE):
+                self._maybe_prepare_rebalance_or_complete_join(group)
+            elif group.state is GroupState.PREPARING_REBALANCE:
+                self._maybe_complete_join(group)
         return 0, out
 
-    def _schedule_session_expiry(self, group: ClassicGroup, member: ClassicGroupMember) -> None:
-        loop = asyncio.get_running_loop()
-        member.session_deadline = loop.time() + member.session_timeout_ms / 1000
-        loop.call_later(member.session_timeout_ms / 1000 + 0.001, self._check_session, group, member)
-
-    def _check_session(self, group: ClassicGroup, member: ClassicGroupMember) -> None:
-        if group.members.get(member.member_id) is not member:
-            return
-        loop = asyncio.get_running_loop()
-        if member.join_future is not None or loop.time() < member.session_deadline:
-            return  # heartbeat arrived meanwhile, or waiting in a join (its own timeout applies)
-        log.info("Member %s in group %s has failed (session timeout), removing it", member.member_id,
-                 group.group_id)
-        self._remove_member(group, member.member_id, rebalance=True)
-
-    def _remove_member(self, group: ClassicGroup, member_id: str, rebalance: bool) -> None:
-        member = group.members.pop(member_id, None)
+    def _remove_current_member(self, group: ClassicGroup, member_id: str) -> None:
+        member = group.members.get(member_id)
         if member is None:
             return
         for fut in (member.join_future, member.sync_future):
             if fut is not None and not fut.done():
                 fut.set_result(Errors.UNKNOWN_MEMBER_ID)
-        if not rebalance:
+        member.join_future = member.sync_future = None
+        group.remove(member_id)
+
+    def _remove_and_cancel(self, group: ClassicGroup, member_id: str) -> None:
+        self._remove_current_member(group, member_id)
+        group.pending_members.discard(member_id)
+
+    def _reschedule_heartbeat(self, group: ClassicGroup, member: ClassicGroupMember,
+                              timeout_ms: int | None = None) -> None:
+        if member.heartbeat_timer is not None:
+            member.heartbeat_timer.cancel()
+        timeout = member.session_timeout_ms if timeout_ms is None else timeout_ms
+        member.heartbeat_timer = asyncio.get_running_loop().call_later(
+            timeout / 1000, self._expire_heartbeat, group, member)
+
+    def _expire_pending_member(self, group: ClassicGroup, member_id: str) -> None:
+        if member_id in group.pending_members:
+            log.info("Pending member %s in group %s has been removed after session timeout expiration.",
+                     member_id, group.group_id)
+            group.pending_members.discard(member_id)
+            if group.state is GroupState.PREPARING_REBALANCE and group.has_all_members_joined():
+                self._complete_join(group)
+
+    def _expire_heartbeat(self, group: ClassicGroup, member: ClassicGroupMember) -> None:
+        """Kafka's expireClassicGroupMemberHeartbeat (dynamic and static members alike)."""
+        member.heartbeat_timer = None
+        if group.members.get(member.member_id) is not member or group.state is GroupState.DEAD:
             return
+        if member.has_satisfied_heartbeat():
+            return
+        log.info("Member %s in group %s has failed, removing it from the group.", member.member_id, group.group_id)
+        self._remove_current_member(group, member.member_id)
         if group.state in (GroupState.STABLE, GroupState.COMPLETING_REBALANCE):
-            if group.members:
-                self._prepare_rebalance(group)
-            else:
-                group.generation_id += 1
-                group.transition(GroupState.EMPTY)
-                group.leader_id = None
-                group.protocol_name = None
-        elif group.state is GroupState.PREPARING_REBALANCE:
-            self._maybe_complete_join(group)
+            self._maybe_prepare_rebalance_or_complete_join(group)
+        elif group.state is GroupState.PREPARING_REBALANCE and group.has_all_members_joined():
+            self._complete_join(group)
+
+    # -- GroupMetadata records --------------------------------------------------------------------
+    def _group_metadata_record(self, group: ClassicGroup, assignment: dict[str, bytes],
+                               empty: bool = False) -> tuple[bytes, bytes]:
+        """Kafka's newGroupMetadataRecord: key version 2, value version 4; each member's
+        subscription is its metadata for the selected protocol. `empty`: Kafka's
+        newEmptyGroupMetadataRecord (generation 0, no protocol, leader or members)."""
+        if empty:
+            key = struct.pack(">h", GROUP_METADATA_KEY_VERSION) + gr.GroupMetadataKey(
+                group=group.group_id).to_bytes(GROUP_METADATA_KEY_VERSION)
+            return key, struct.pack(">h", GROUP_METADATA_VALUE_VERSION) + gr.GroupMetadataValue(
+                protocol_type=group.protocol_type or "", generation=0, protocol=None, leader=None,
+                current_state_timestamp=_now_ms(), members=[]).to_bytes(GROUP_METADATA_VALUE_VERSION)
+        key = struct.pack(">h", GROUP_METADATA_KEY_VERSION) + gr.GroupMetadataKey(
+            group=group.group_id).to_bytes(GROUP_METADATA_KEY_VERSION)
+        M = gr._GroupMetadataValue_MemberMetadata
+        members = [M(member_id=m.member_id, group_instance_id=m.group_instance_id, client_id=m.client_id,
+                     client_host=m.client_host, rebalance_timeout=m.rebalance_timeout_ms,
+                     session_timeout=m.session_timeout_ms,
+                     subscription=m.metadata(group.protocol_name) if group.protocol_name in m.protocol_names() else b"",
+                     assignment=assignment.get(m.member_id, b""))
+                   for m in group.members.values()]
+        value = struct.pack(">h", GROUP_METADATA_VALUE_VERSION) + gr.GroupMetadataValue(
+            protocol_type=group.protocol_type or "", generation=group.generation_id, protocol=group.protocol_name,
+            leader=group.leader_id, current_state_timestamp=group.current_state_timestamp_ms or -1,
+            members=members).to_bytes(GROUP_METADATA_VALUE_VERSION)
+        return key, value
+
+    def _store_group(self, group: ClassicGroup, assignment: dict[str, bytes], empty: bool = False) -> int:
+        """Append the group's GroupMetadata record to `__consumer_offsets`; an error code
+        (Kafka's appendGroupMetadataErrorToResponseError) or 0."""
+        builder = MemoryRecordsBuilder(timestamp_ms=_now_ms())
+        builder.append(*self._group_metadata_record(group, assignment, empty))
+        return self._append(group.group_id, builder.build(), group_metadata=True)
+
+    def _append(self, group_id: str, records: bytes, group_metadata: bool = False) -> int:
+        """Append to the group's `__consumer_offsets` partition (acks=all); 0 or the error a
+        client retries on (Kafka's appendGroupMetadataErrorToResponseError for group records;
+        the commit path keeps INVALID_COMMIT_OFFSET_SIZE for oversized commits)."""
+        tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
+        res = self.broker.replica_manager.append_records(tp, records, -1)
+        if not res.error:
+            return 0
+        if res.error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.KAFKA_STORAGE_ERROR):
+            return Errors.NOT_COORDINATOR
+        if res.error == Errors.UNKNOWN_TOPIC_OR_PARTITION:
+            return Errors.COORDINATOR_NOT_AVAILABLE if group_metadata else Errors.NOT_COORDINATOR
+        if res.error in (Errors.MESSAGE_TOO_LARGE, Errors.RECORD_LIST_TOO_LARGE, Errors.INVALID_FETCH_SIZE):
+            return Errors.UNKNOWN_SERVER_ERROR if group_metadata else Errors.INVALID_COMMIT_OFFSET_SIZE
+        return Errors.COORDINATOR_NOT_AVAILABLE
 
     # -- offsets ----------------------------------------------------------------------------------
-    def validate_commit(self, group_id: str, member_id: str, generation_id: int) -> ClassicGroup:
+    def validate_commit(self, group_id: str, member_id: str, generation_id: int,
+                        instance_id: str | None = None) -> ClassicGroup:
+        """Kafka's ClassicGroup.validateOffsetCommit (OffsetCommit v7+ carries the instance id)."""
         self._check_coordinator(group_id)
         consumer_groups = getattr(self.broker, "consumer_group_manager", None)
         if consumer_groups is not None and consumer_groups.group(group_id) is not None:
@@ -415,20 +769,26 @@ class GroupCoordinator:
             consumer_groups.validate_offset_commit(group_id, member_id, generation_id)
             return self.groups.setdefault(group_id, ClassicGroup(group_id))
         group = self.groups.get(group_id)
-        if generation_id < 0 and not member_id:
-            # A standalone (assign()-style) commit: only while no member owns the group.
-            if group is not None and group.members:
-                raise KafkaError(Errors.UNKNOWN_MEMBER_ID)
-            return group or self.groups.setdefault(group_id, ClassicGroup(group_id))
         if group is None:
+            if generation_id < 0:
+                return self.groups.setdefault(group_id, ClassicGroup(group_id))  # a simple (assign()) group
             raise KafkaError(Errors.ILLEGAL_GENERATION)
-        if member_id not in group.members:
+        if group.state is GroupState.DEAD:
+            raise KafkaError(Errors.COORDINATOR_NOT_AVAILABLE)
+        if generation_id < 0 and group.state is GroupState.EMPTY:
+            return group  # the admin client or an assign()-style consumer, while nobody owns the group
+        if generation_id >= 0 or member_id or instance_id is not None:
+            member = group.validate_member(member_id, instance_id)
+            if generation_id != group.generation_id:
+                raise KafkaError(Errors.ILLEGAL_GENERATION)
+        elif group.state is not GroupState.EMPTY:
             raise KafkaError(Errors.UNKNOWN_MEMBER_ID)
-        if generation_id != group.generation_id:
-            raise KafkaError(Errors.ILLEGAL_GENERATION)
+        else:
+            member = None
         if group.state is GroupState.COMPLETING_REBALANCE:
             raise KafkaError(Errors.REBALANCE_IN_PROGRESS)
-        self._schedule_session_expiry(group, group.members[member_id])
+        if member is not None:
+            self._reschedule_heartbeat(group, member)
         return group
 
     def commit_offsets(self, group: ClassicGroup, offsets: dict[tuple[str, int], OffsetAndMetadata]) -> int:
@@ -437,23 +797,145 @@ class GroupCoordinator:
             return 0
         builder = MemoryRecordsBuilder(timestamp_ms=_now_ms())
         for (topic, partition), om in offsets.items():
-            key = struct.pack(">h", OFFSET_COMMIT_KEY_VERSION) + gr.OffsetCommitKey(
-                group=group.group_id, topic=topic, partition=partition).to_bytes(OFFSET_COMMIT_KEY_VERSION)
-            value = struct.pack(">h", OFFSET_COMMIT_VALUE_VERSION) + gr.OffsetCommitValue(
+            builder.append(_offset_key(group.group_id, topic, partition), struct.pack(
+                ">h", OFFSET_COMMIT_VALUE_VERSION) + gr.OffsetCommitValue(
                 offset=om.offset, leader_epoch=om.leader_epoch, metadata=om.metadata,
-                commit_timestamp=om.commit_timestamp_ms).to_bytes(OFFSET_COMMIT_VALUE_VERSION)
-            builder.append(key, value)
-        tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group.group_id))
-        res = self.broker.replica_manager.append_records(tp, builder.build(), -1)
-        if res.error:
-            # Kafka maps log errors of the offsets topic to coordinator errors clients retry.
-            if res.error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.UNKNOWN_TOPIC_OR_PARTITION):
-                return Errors.NOT_COORDINATOR
-            if res.error in (Errors.MESSAGE_TOO_LARGE, Errors.RECORD_LIST_TOO_LARGE):
-                return Errors.INVALID_COMMIT_OFFSET_SIZE
-            return Errors.COORDINATOR_NOT_AVAILABLE
-        group.offsets.update(offsets)
-        return 0
+                commit_timestamp=om.commit_timestamp_ms).to_bytes(OFFSET_COMMIT_VALUE_VERSION))
+        error = self._append(group.group_id, builder.build())
+        if not error:
+            group.offsets.update(offsets)
+        return error
+
+    # -- OffsetDelete and offset retention ---------------------------------------------------------
+    def subscribed_topics(self, group: ClassicGroup) -> set[str] | None:
+        """Kafka's computeSubscribedTopics: the topics in the members' ConsumerProtocol
+        subscriptions for the selected protocol; None when unknown (not the "consumer" protocol
+        type, or a subscription that does not parse)."""
+        if group.protocol_type != CONSUMER_PROTOCOL_TYPE:
+            return None
+        if not group.members:
+            return set()
+        if group.protocol_name is None:
+            return None
+        topics: set[str] = set()
+        try:
+            for m in group.members.values():
+                topics.update(parse_subscription_topics(m.metadata(group.protocol_name)))
+        except (KeyError, struct.error, UnicodeDecodeError, ValueError):
+            return None
+        return topics
+
+    def is_subscribed_to_topic(self, group: ClassicGroup, topic: str) -> bool:
+        topics = self.subscribed_topics(group)
+        if topics is None:
+            return group.protocol_type == CONSUMER_PROTOCOL_TYPE
+        return topic in topics
+
+    def delete_offsets(self, group_id: str, topics: list[tuple[str, list[int]]]) -> tuple[int, dict[tuple[str, int], int]]:
+        """OffsetDelete (Kafka's OffsetMetadataManager.deleteOffsets): (group error, partition
+        errors). A topic the group is subscribed to answers GROUP_SUBSCRIBED_TO_TOPIC; the other
+        partitions' committed offsets get tombstones, written before the answer."""
+        self._check_coordinator(group_id)
+        group = self.groups.get(group_id)
+        if group is None:
+            raise KafkaError(Errors.GROUP_ID_NOT_FOUND)
+        if group.state is GroupState.DEAD:
+            raise KafkaError(Errors.GROUP_ID_NOT_FOUND, f"Group {group_id} is in dead state.")
+        if group.state is not GroupState.EMPTY and group.protocol_type != CONSUMER_PROTOCOL_TYPE:
+            raise KafkaError(Errors.NON_EMPTY_GROUP)
+        codes: dict[tuple[str, int], int] = {}
+        deleted: list[tuple[str, int]] = []
+        for topic, partitions in topics:
+            subscribed = self.is_subscribed_to_topic(group, topic)
+            for p in partitions:
+                codes[(topic, p)] = Errors.GROUP_SUBSCRIBED_TO_TOPIC if subscribed else 0
+                if not subscribed and (topic, p) in group.offsets:
+                    deleted.append((topic, p))
+        if deleted:
+            error = self._write_tombstones(group_id, deleted)
+            if error:
+                return error, {}
+            for tp in deleted:
+                group.offsets.pop(tp, None)
+        return 0, codes
+
+    def _write_tombstones(self, group_id: str, partitions: list[tuple[str, int]], group_tombstone: bool = False) -> int:
+        builder = MemoryRecordsBuilder(timestamp_ms=_now_ms())
+        for topic, partition in partitions:
+            builder.append(_offset_key(group_id, topic, partition), None)
+        if group_tombstone:
+            builder.append(struct.pack(">h", GROUP_METADATA_KEY_VERSION) + gr.GroupMetadataKey(
+                group=group_id).to_bytes(GROUP_METADATA_KEY_VERSION), None)
+        return self._append(group_id, builder.build(), group_metadata=group_tombstone)
+
+    def start_offset_expiration(self) -> None:
+        """Kafka's cleanupGroupMetadata task, every offsets.retention.check.interval.ms."""
+        loop = asyncio.get_running_loop()
+
+        def run() -> None:
+            try:
+                self.cleanup_group_metadata()
+            except Exception:  # noqa: BLE001 - a failed pass must not stop the next ones
+                log.exception("Offset expiration failed")
+            self._expiration_timer = loop.call_later(self.retention_check_interval_ms / 1000, run)
+
+        self._expiration_timer = loop.call_later(self.retention_check_interval_ms / 1000, run)
+
+    def cleanup_group_metadata(self, now_ms: int | None = None) -> int:
+        """Expire committed offsets past offsets.retention.minutes by Kafka's rules (an Empty
+        group: since it became Empty, else since the commit; a group with members: never, except
+        a Stable "consumer" group's offsets of topics none of its members subscribe to, since
+        the commit), writing their tombstones; an Empty group whose offsets all expired is
+        deleted (GroupMetadata tombstone). Returns the number of offsets expired."""
+        now = _now_ms() if now_ms is None else now_ms
+        expired_total = 0
+        for group_id, group in list(self.groups.items()):
+            try:
+                self._check_coordinator(group_id)
+            except KafkaError:
+                continue
+            base = self._expiration_base(group)
+            expired: list[tuple[str, int]] = []
+            all_expired = base is not None
+            if base is not None:
+                for (topic, p), om in group.offsets.items():
+                    if self.is_subscribed_to_topic(group, topic):
+                        all_expired = False
+                        continue
+                    if om.expire_timestamp_ms is not None:
+                        gone = now >= om.expire_timestamp_ms
+                    else:
+                        gone = now - base(om) >= self.offsets_retention_ms
+                    if gone:
+                        expired.append((topic, p))
+                    else:
+                        all_expired = False
+            delete_group = all_expired and group.state is GroupState.EMPTY
+            if not expired and not delete_group:
+                continue
+            if self._write_tombstones(group_id, expired, group_tombstone=delete_group):
+                continue
+            for tp in expired:
+                group.offsets.pop(tp, None)
+            expired_total += len(expired)
+            if expired:
+                log.info("[GroupId %s] Expired %d offsets", group_id, len(expired))
+            if delete_group:
+                group.transition(GroupState.DEAD)
+                del self.groups[group_id]
+        return expired_total
+
+    @staticmethod
+    def _expiration_base(group: ClassicGroup) -> Callable[[OffsetAndMetadata], int] | None:
+        """Kafka's ClassicGroup.offsetExpirationCondition: the timestamp an offset ages from."""
+        if group.protocol_type:
+            if group.state is GroupState.EMPTY:
+                ts = group.current_state_timestamp_ms
+                return (lambda om: ts) if ts is not None else (lambda om: om.commit_timestamp_ms)
+            if group.protocol_type == CONSUMER_PROTOCOL_TYPE and group.state is GroupState.STABLE:
+                return lambda om: om.commit_timestamp_ms
+            return None
+        return lambda om: om.commit_timestamp_ms
 
     # -- admin accessors (group_admin.py) --------------------------------------------------------
     def group(self, group_id: str) -> ClassicGroup | None:
@@ -472,19 +954,14 @@ class GroupCoordinator:
         group stays deleted after a restart), then the group leaves the cache. Returns an error
         code (the commit path's mapping of log errors)."""
         group = self.groups.get(group_id)
-        builder = MemoryRecordsBuilder(timestamp_ms=_now_ms())
-        for topic, partition in (group.offsets if group is not None else {}):
-            builder.append(struct.pack(">h", OFFSET_COMMIT_KEY_VERSION) + gr.OffsetCommitKey(
-                group=group_id, topic=topic, partition=partition).to_bytes(OFFSET_COMMIT_KEY_VERSION), None)
-        builder.append(struct.pack(">h", GROUP_METADATA_KEY_VERSION) + gr.GroupMetadataKey(
-            group=group_id).to_bytes(GROUP_METADATA_KEY_VERSION), None)
-        tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
-        res = self.broker.replica_manager.append_records(tp, builder.build(), -1)
-        if res.error:
-            if res.error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.UNKNOWN_TOPIC_OR_PARTITION):
-                return Errors.NOT_COORDINATOR
-            return Errors.COORDINATOR_NOT_AVAILABLE
+        error = self._write_tombstones(group_id, list(group.offsets) if group is not None else [],
+                                       group_tombstone=True)
+        if error:
+            return Errors.NOT_COORDINATOR if error == Errors.NOT_COORDINATOR else Errors.COORDINATOR_NOT_AVAILABLE
         if group is not None:
+            for m in group.members.values():
+                if m.heartbeat_timer is not None:
+                    m.heartbeat_timer.cancel()
             group.transition(GroupState.DEAD)
             self.groups.pop(group_id, None)
         return 0
@@ -493,3 +970,24 @@ class GroupCoordinator:
         self._check_coordinator(group_id)
         group = self.groups.get(group_id)
         return dict(group.offsets) if group is not None else {}
+
+
+def _offset_key(group_id: str, topic: str, partition: int) -> bytes:
+    return struct.pack(">h", OFFSET_COMMIT_KEY_VERSION) + gr.OffsetCommitKey(
+        group=group_id, topic=topic, partition=partition).to_bytes(OFFSET_COMMIT_KEY_VERSION)
+
+
+def parse_subscription_topics(metadata: bytes) -> list[str]:
+    """The topics of a ConsumerProtocolSubscription (versions 0-3, not flexible: int16 version,
+    then an int32-counted array of int16-length strings; later fields are not needed)."""
+    (count,) = struct.unpack_from(">i", metadata, 2)
+    if count < 0:
+        return []
+    pos, topics = 6, []
+    for _ in range(count):
+        (n,) = struct.unpack_from(">h", metadata, pos)
+        if n < 0 or pos + 2 + n > len(metadata):
+            raise ValueError("malformed subscription")
+        topics.append(metadata[pos + 2:pos + 2 + n].decode("utf-8"))
+        pos += 2 + n
+    return topics

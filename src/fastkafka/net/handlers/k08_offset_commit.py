@@ -1,7 +1,8 @@
 """OffsetCommit (key 8), v2-9 (v0-1 removed in Kafka 4.0). Validates the member and generation
 (a generation of -1 with no member id is a standalone commit, allowed while the group has no
 members), checks topics exist and metadata size, then writes the offsets to `__consumer_offsets`
-before answering. v9's member epoch applies to the consumer protocol (KIP-848, a later issue)."""
+before answering. v7+ carries group.instance.id: a stale member id of a static instance is
+FENCED_INSTANCE_ID. v9's member epoch applies to the consumer protocol (KIP-848, a later issue)."""
 from __future__ import annotations
 
 import time
@@ -30,7 +31,8 @@ async def handle_offset_commit(broker: Any, ctx: RequestContext, req: OffsetComm
         return all_with(Errors.INVALID_GROUP_ID)
     try:
         await gc.ensure_offsets_topic()
-        group = gc.validate_commit(req.group_id, req.member_id, req.generation_id_or_member_epoch)
+        group = gc.validate_commit(req.group_id, req.member_id, req.generation_id_or_member_epoch,
+                                   req.group_instance_id if ctx.api_version >= 7 else None)
     except KafkaError as e:
         return all_with(e.code)
     now = time.time_ns() // 1_000_000

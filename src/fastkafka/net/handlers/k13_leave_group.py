@@ -1,4 +1,6 @@
-"""LeaveGroup (key 13), v0-5; v3+ removes a batch of members (KIP-345) with per-member errors."""
+"""LeaveGroup (key 13), v0-5; v3+ removes a batch of members (KIP-345) with per-member errors; a
+member named only by its group.instance.id (empty member id) is the instance's current member, a
+stale member id of a static instance is FENCED_INSTANCE_ID."""
 from __future__ import annotations
 
 from typing import Any
@@ -14,7 +16,7 @@ def handle_leave_group(broker: Any, ctx: RequestContext, req: LeaveGroupRequest)
     if ctx.api_version < 3:
         error, per_member = gc.leave_group(req.group_id, [req.member_id])
         return LeaveGroupResponse(throttle_time_ms=0, error_code=error or (per_member[0] if per_member else 0))
-    error, per_member = gc.leave_group(req.group_id, [m.member_id for m in req.members])
+    error, per_member = gc.leave_group(req.group_id, [(m.member_id, m.group_instance_id) for m in req.members])
     return LeaveGroupResponse(throttle_time_ms=0, error_code=error, members=[
         LeaveGroupResponse.MemberResponse(member_id=m.member_id, group_instance_id=m.group_instance_id, error_code=e)
         for m, e in zip(req.members, per_member)] if not error else [])
