@@ -302,3 +302,32 @@ def test_offset_retention() -> None:
         assert set(restored.groups) == {"fresh"}
 
     _run(scenario())
+
+
+def test_offset_delete_handler() -> None:
+    from fastkafka.net.handlers.k47_offset_delete import handle_offset_delete
+    from fastkafka.protocol.messages import OffsetDeleteRequest, OffsetDeleteResponse
+
+    async def scenario() -> None:
+        broker = _Broker()
+        broker.image.topics.by_name["t"] = SimpleNamespace(partitions={0: None, 1: None})
+        broker.image.topics.by_name["u"] = SimpleNamespace(partitions={0: None})
+        gc = broker.group_coordinator
+        await stable_group(gc, [None])
+        gc.commit_offsets(gc.groups["g"], {("u", 0): OffsetAndMetadata(2, -1, "", 1)})
+        Q = OffsetDeleteRequest
+
+        async def call(group: str, topics: dict[str, list[int]]) -> tuple[int, dict[tuple[str, int], int]]:
+            req = Q(group_id=group, topics=[Q.OffsetDeleteRequestTopic(name=n, partitions=[
+                Q.OffsetDeleteRequestPartition(partition_index=p) for p in ps]) for n, ps in topics.items()])
+            resp = OffsetDeleteResponse.from_bytes((await handle_offset_delete(broker, _ctx(47, 0), req)).to_bytes(0), 0)
+            return resp.error_code, {(t.name, p.partition_index): p.error_code for t in resp.topics for p in t.partitions}
+
+        assert await call("g", {"t": [0, 5], "u": [0], "nope": [0]}) == (0, {
+            ("t", 0): Errors.GROUP_SUBSCRIBED_TO_TOPIC, ("t", 5): Errors.UNKNOWN_TOPIC_OR_PARTITION, ("u", 0): 0,
+            ("nope", 0): Errors.UNKNOWN_TOPIC_OR_PARTITION})
+        assert ("u", 0) not in gc.groups["g"].offsets
+        assert (await call("missing", {"u": [0]}))[0] == Errors.GROUP_ID_NOT_FOUND
+        assert (await call("", {"u": [0]}))[0] == Errors.INVALID_GROUP_ID
+
+    _run(scenario())
