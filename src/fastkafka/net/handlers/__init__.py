@@ -26,6 +26,7 @@ from fastkafka.net.handlers import (  # noqa: F401
     k37_create_partitions,
     k42_delete_groups,
     k44_incremental_alter_configs,
+    k47_offset_delete,
     k60_describe_cluster,
     k68_consumer_group_heartbeat,
     k69_consumer_group_describe,
