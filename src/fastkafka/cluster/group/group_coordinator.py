@@ -353,7 +353,7 @@ class GroupCoordinator:
                                    fut: asyncio.Future[Any]) -> None:
         v = ctx.api_version
         rebalance_timeout = req.rebalance_timeout_ms if v >= 1 and req.rebalance_timeout_ms > 0 else req.session_timeout_ms
-        member = ClassicGroupMember(member_id, instance_id, ctx.client_id or "", ctx.client_address.rsplit(":", 1)[0],
+        member = ClassicGroupMember(member_id, instance_id, ctx.client_id or "", "/" + ctx.client_address.rsplit(":", 1)[0],
                                     rebalance_timeout, req.session_timeout_ms, req.protocol_type, protocols,
                                     join_future=fut, is_new=True)
         group.add(member)
