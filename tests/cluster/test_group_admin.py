@@ -121,7 +121,7 @@ def test_list_describe_delete() -> None:
                 (0, "Stable", "consumer", "range")
             [m] = live.members
             assert (m.member_id, m.client_id, m.client_host, m.member_metadata, m.member_assignment) == \
-                (member_id, "cli", "10.0.0.7", b"meta", b"assigned")
+                (member_id, "cli", "/10.0.0.7", b"meta", b"assigned")
             assert (d["simple"].group_state, d["simple"].protocol_type, d["simple"].members) == ("Empty", "", [])
             for dead in ("nope", "kip848"):
                 assert (d[dead].error_code, d[dead].group_state) == (0, "Dead")
