@@ -451,3 +451,41 @@ def test_ten_members_rebalance_time(group_broker: BrokerProcess, topic_name: str
     finally:
         for c in consumers:
             c.close()
+
+
+def test_static_members_survive_member_and_broker_restarts(fresh_broker: BrokerProcess, topic_name: str) -> None:
+    """Static membership (group.instance.id): a member killed with kill -9 and restarted with the
+    same instance id within the session timeout gets its partitions back without a rebalance
+    (the other member never revokes); after a broker restart the group (GroupMetadata records)
+    is still there, so the members carry on in their generation without rebalancing either."""
+    b, group = fresh_broker, f"{topic_name}-static"
+    confluent.create_topic(b.bootstrap, topic_name, 6)
+
+    def member(name: str) -> Member:
+        return _python_member("confluent", b, topic_name, group, name, f"group.instance.id={name}")
+
+    a, s = member("a"), member("s")
+    members = [a, s]
+    try:
+        _wait("two static members with three partitions each", lambda: len(a.owned()) == len(s.owned()) == 3)
+        owned_a, owned_s = a.owned(), s.owned()
+        seen_s = len(s.events)
+        a.kill9()
+        a2 = member("a")  # the same instance id, a new process
+        members.append(a2)
+        _wait("the restarted static member's partitions", lambda: a2.owned() == owned_a)
+        assert not [e for e in s.events[seen_s:] if e["ev"] in ("assign", "revoke")], s.events[seen_s:]
+        seen = {m: len(m.events) for m in (a2, s)}
+        b.restart()
+        p = Producer({"bootstrap.servers": b.bootstrap})
+        for i in range(12):
+            p.produce(topic_name, value=b"x%d" % i, partition=i % 6)
+        assert p.flush(30) == 0
+        _wait("records after the broker restart", lambda: {f"x{i}" for i in range(12)} <= a2.values() | s.values())
+        for m in (a2, s):
+            assert not [e for e in m.events[seen[m]:] if e["ev"] in ("assign", "revoke")], m.events[seen[m]:]
+        assert s.owned() == owned_s
+    finally:
+        for m in members:
+            if m.proc.poll() is None:
+                m.proc.kill()
