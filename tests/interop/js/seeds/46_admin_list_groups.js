@@ -1,0 +1,15 @@
+// Seed 000_580964c785baa5f8.txt line 2337: listGroups, verbatim; client from lines 2103-2108 with the
+// broker address substituted.
+const { Kafka } = require('kafkajs');
+const kafka = new Kafka({
+clientId: 'my-app',// 客户端ID
+// Kafka集群地址,把Broker的地址写到数组内,每个item为一个Broker
+brokers: [process.env.KAFKA_BOOTSTRAP]
+});
+const admin = kafka.admin() // harness
+;(async () => {
+await admin.connect() // harness
+console.log(await admin.listGroups());
+console.log(JSON.stringify(await admin.listGroups())) // harness
+await admin.disconnect() // harness
+})().catch(e => { console.error(e); process.exit(1) })
