@@ -221,14 +221,15 @@ class Member:
         self._reader.join(timeout=10)
 
 
-def _wait(what: str, check: Callable[[], Any], timeout: float = 60.0) -> Any:
+def _wait(what: str, check: Callable[[], Any], timeout: float = 60.0,
+          detail: Callable[[], Any] = lambda: "") -> Any:
     deadline = time.monotonic() + timeout
     while True:
         got = check()
         if got:
             return got
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what} {detail()}")
         time.sleep(0.2)
 
 
@@ -302,27 +303,32 @@ def _scenario(b: BrokerProcess, topic: str, make: Callable[[str], Member], obser
     producer.start()
     members = [make("killed"), make("leaver"), make("stayer")]
     killed, leaver, stayer = members
+
+    def owners() -> str:
+        return "; ".join(f"{m.name} owns {sorted(m.owned())}, {len(m.values())} records" for m in members)
     try:
         if observable:
             _wait("three members sharing the six partitions",
-                  lambda: all(m.owned() for m in members) and set().union(*(m.owned() for m in members)) == set(range(6)))
+                  lambda: all(m.owned() for m in members)
+                  and set().union(*(m.owned() for m in members)) == set(range(6)), detail=owners)
         else:
             _wait("three members consuming", lambda: all(m.values() for m in members), timeout=90)
         killed.kill9()
         if observable:
-            _wait("the killed member's partitions to move", lambda: leaver.owned() | stayer.owned() == set(range(6)))
+            _wait("the killed member's partitions to move", lambda: leaver.owned() | stayer.owned() == set(range(6)),
+                  detail=owners)
         leaver.leave()
         joiner = make("joiner")
         members.append(joiner)
         if observable:
             _wait("the joiner to get partitions",
-                  lambda: joiner.owned() and stayer.owned() | joiner.owned() == set(range(6)))
+                  lambda: joiner.owned() and stayer.owned() | joiner.owned() == set(range(6)), detail=owners)
         else:
             _wait("the joiner consuming", lambda: joiner.values(), timeout=90)
         stop.set()
         producer.join()
         _wait("every record to be consumed",
-              lambda: set(produced) <= set().union(*(m.values() for m in members)), timeout=90)
+              lambda: set(produced) <= set().union(*(m.values() for m in members)), timeout=90, detail=owners)
         stayer.leave()
         joiner.leave()
     finally:

@@ -352,8 +352,10 @@ class GroupCoordinator:
                                    instance_id: str | None, protocols: list[tuple[str, bytes]],
                                    fut: asyncio.Future[Any]) -> None:
         v = ctx.api_version
-        rebalance_timeout = req.rebalance_timeout_ms if v >= 1 and req.rebalance_timeout_ms > 0 else req.session_timeout_ms
-        member = ClassicGroupMember(member_id, instance_id, ctx.client_id or "", "/" + ctx.client_address.rsplit(":", 1)[0],
+        rebalance_timeout = (req.rebalance_timeout_ms if v >= 1 and req.rebalance_timeout_ms > 0
+                             else req.session_timeout_ms)
+        client_host = "/" + ctx.client_address.rsplit(":", 1)[0]
+        member = ClassicGroupMember(member_id, instance_id, ctx.client_id or "", client_host,
                                     rebalance_timeout, req.session_timeout_ms, req.protocol_type, protocols,
                                     join_future=fut, is_new=True)
         group.add(member)
@@ -831,7 +833,8 @@ class GroupCoordinator:
             return group.protocol_type == CONSUMER_PROTOCOL_TYPE
         return topic in topics
 
-    def delete_offsets(self, group_id: str, topics: list[tuple[str, list[int]]]) -> tuple[int, dict[tuple[str, int], int]]:
+    def delete_offsets(self, group_id: str, topics: list[tuple[str, list[int]]]
+                       ) -> tuple[int, dict[tuple[str, int], int]]:
         """OffsetDelete (Kafka's OffsetMetadataManager.deleteOffsets): (group error, partition
         errors). A topic the group is subscribed to answers GROUP_SUBSCRIBED_TO_TOPIC; the other
         partitions' committed offsets get tombstones, written before the answer."""
