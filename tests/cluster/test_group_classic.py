@@ -331,3 +331,19 @@ def test_offset_delete_handler() -> None:
         assert (await call("", {"u": [0]}))[0] == Errors.INVALID_GROUP_ID
 
     _run(scenario())
+
+
+def test_commit_with_retention_time_expires_at_its_own_time() -> None:
+    async def scenario() -> None:
+        broker = _Broker()
+        gc = broker.group_coordinator
+        group = gc.groups.setdefault("s", ClassicGroup("s"))
+        gc.commit_offsets(group, {("t", 0): OffsetAndMetadata(7, -1, "m", 1000, 5000)})
+        [(key, value)] = broker.records()
+        assert value is not None and value[:2] == b"\x00\x01"  # OffsetCommitValue v1: expire timestamp
+        restored = broker.restarted().group_coordinator
+        assert restored.groups["s"].offsets[("t", 0)] == OffsetAndMetadata(7, -1, "m", 1000, 5000)
+        assert restored.cleanup_group_metadata(4999) == 0
+        assert restored.cleanup_group_metadata(5000) == 1 and "s" not in restored.groups
+
+    _run(scenario())

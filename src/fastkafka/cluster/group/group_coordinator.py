@@ -799,10 +799,12 @@ class GroupCoordinator:
             return 0
         builder = MemoryRecordsBuilder(timestamp_ms=_now_ms())
         for (topic, partition), om in offsets.items():
-            builder.append(_offset_key(group.group_id, topic, partition), struct.pack(
-                ">h", OFFSET_COMMIT_VALUE_VERSION) + gr.OffsetCommitValue(
+            # Kafka's offsetCommitValueVersion: version 1 carries an explicit expire timestamp.
+            vv = OFFSET_COMMIT_VALUE_VERSION if om.expire_timestamp_ms is None else 1
+            builder.append(_offset_key(group.group_id, topic, partition), struct.pack(">h", vv) + gr.OffsetCommitValue(
                 offset=om.offset, leader_epoch=om.leader_epoch, metadata=om.metadata,
-                commit_timestamp=om.commit_timestamp_ms).to_bytes(OFFSET_COMMIT_VALUE_VERSION))
+                commit_timestamp=om.commit_timestamp_ms,
+                expire_timestamp=-1 if om.expire_timestamp_ms is None else om.expire_timestamp_ms).to_bytes(vv))
         error = self._append(group.group_id, builder.build())
         if not error:
             group.offsets.update(offsets)

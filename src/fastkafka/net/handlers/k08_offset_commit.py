@@ -36,6 +36,9 @@ async def handle_offset_commit(broker: Any, ctx: RequestContext, req: OffsetComm
     except KafkaError as e:
         return all_with(e.code)
     now = time.time_ns() // 1_000_000
+    # v2-4 may ask for a retention of their own (Kafka's expireTimestampMs); -1 is the broker's.
+    retention = req.retention_time_ms if 2 <= ctx.api_version <= 4 else -1
+    expire = now + retention if retention != -1 else None
     codes: dict[tuple[str, int], int] = {}
     offsets: dict[tuple[str, int], OffsetAndMetadata] = {}
     image = broker.image
@@ -49,7 +52,7 @@ async def handle_offset_commit(broker: Any, ctx: RequestContext, req: OffsetComm
             elif len(metadata.encode("utf-8")) > OFFSET_METADATA_MAX_BYTES:
                 codes[key] = Errors.OFFSET_METADATA_TOO_LARGE
             else:
-                offsets[key] = OffsetAndMetadata(p.committed_offset, p.committed_leader_epoch, metadata, now)
+                offsets[key] = OffsetAndMetadata(p.committed_offset, p.committed_leader_epoch, metadata, now, expire)
     error = gc.commit_offsets(group, offsets)
     for key in offsets:
         codes[key] = error
