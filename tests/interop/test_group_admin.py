@@ -23,7 +23,9 @@ from kafka_java import run_tool
 pytestmark = pytest.mark.interop
 
 GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
-BASE_TS = 1_700_000_000_000
+# Recent timestamps: records older than log.retention.ms (7 days) would be deleted by retention
+# while a test runs (Apache Kafka's check runs every 5 minutes).
+BASE_TS = (int(time.time()) - 3600) * 1000
 
 
 def _group() -> str:
@@ -102,8 +104,11 @@ def test_list_and_describe_with_lag(broker: BrokerProcess, committed_group: tupl
         _groups_tool(b, "--describe", "--group", group, "--members")
 
     missing = _group()
-    assert f"Consumer group '{missing}' does not exist." in \
-        _groups_tool(b, "--describe", "--group", missing, check=False)
+    out = _groups_tool(b, "--describe", "--group", missing, check=False)
+    # Kafka 4.1 negotiates DescribeGroups v6 and answers GROUP_ID_NOT_FOUND ("Group x not found.");
+    # fastkafka serves DescribeGroups up to v5, where Kafka answers an unknown group as Dead with
+    # no error, which the tool prints as "does not exist" (SKIPPED_FEATURES.md).
+    assert f"Consumer group '{missing}' does not exist." in out or f"Group {missing} not found." in out, out
 
 
 def test_describe_and_delete_a_live_group(broker: BrokerProcess, committed_group: tuple[str, str]) -> None:
@@ -118,7 +123,7 @@ def test_describe_and_delete_a_live_group(broker: BrokerProcess, committed_group
         assert len(c.assignment()) == 3
         members = _table(_groups_tool(b, "--describe", "--group", group, "--members"), group)
         # GROUP CONSUMER-ID HOST CLIENT-ID #PARTITIONS
-        assert len(members) == 1 and members[0][-1] == "3", members
+        assert len(members) == 1 and members[0][-1] == "3" and members[0][2] == "/127.0.0.1", members
         state = _table(_groups_tool(b, "--describe", "--group", group, "--state"), group)
         assert state[0][-3:] == ["range", "Stable", "1"] or state[0][-3:-1] == ["Stable", "1"], state
         assert [group, "Stable"] in _table(_groups_tool(b, "--list", "--state"), group)

@@ -27,7 +27,9 @@ from clients import confluent, kafkajs
 pytestmark = pytest.mark.interop
 
 SEEDS = Path(__file__).resolve().parent / "js" / "seeds"
-BASE_TS = 1_700_000_000_000
+# Recent timestamps: records older than log.retention.ms (7 days) would be deleted by retention
+# while a test runs (Apache Kafka's check runs every 5 minutes).
+BASE_TS = (int(time.time()) - 3600) * 1000
 NO_OFFSET = -1001  # librdkafka's OFFSET_INVALID: nothing committed
 
 
