@@ -9,8 +9,11 @@ same generation (members log their assignment with the generation where the clie
 kafka-python, aiokafka; for librdkafka and kafkajs, which do not, the assign/revoke spans of one
 partition never overlap); committed offsets resume after a broker restart. Also the client-side
 assignors with librdkafka: range, roundrobin, and cooperative-sticky (incremental rebalances:
-a member keeps its partitions while another joins). The time ten members take to rebalance is
-printed, never asserted.
+a member keeps its partitions while another joins). Static members (group.instance.id) keep their
+partitions without a rebalance across a member's kill -9 + restart and a broker restart (the
+group's GroupMetadata records). OffsetDelete with kafka-consumer-groups --delete-offsets. The
+time ten members take to rebalance is printed, never asserted. Every test passes against
+Apache Kafka 4.1 too (--broker-target=apache).
 
 This file is also the member process for the Python clients:
     python test_group_rebalance.py CLIENT BOOTSTRAP TOPIC GROUP [key=value ...]
@@ -495,3 +498,34 @@ def test_static_members_survive_member_and_broker_restarts(fresh_broker: BrokerP
         for m in members:
             if m.proc.poll() is None:
                 m.proc.kill()
+
+
+def test_offset_delete_with_kafka_consumer_groups(group_broker: BrokerProcess, topic_name: str) -> None:
+    """OffsetDelete through Kafka's own tool: refused for the topic an active member subscribes
+    to (GROUP_SUBSCRIBED_TO_TOPIC), done for a topic it does not; the deleted offset is gone."""
+    from confluent_kafka import TopicPartition
+
+    from kafka_java import run_tool
+    b, group, other = group_broker, f"{topic_name}-del", f"{topic_name}-other"
+    confluent.create_topic(b.bootstrap, topic_name, 2)
+    confluent.create_topic(b.bootstrap, other, 1)
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        c.subscribe([topic_name])
+        _wait("the member's assignment", lambda: (c.poll(0.1), len(c.assignment()) == 2)[1])
+        c.commit(offsets=[TopicPartition(topic_name, 0, 5), TopicPartition(other, 0, 7)], asynchronous=False)
+
+        def delete(topic: str) -> str:
+            proc = run_tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--bootstrap-server",
+                            b.bootstrap, "--delete-offsets", "--group", group, "--topic", topic, check=False)
+            return (proc.stdout + proc.stderr).decode()
+
+        refused = delete(topic_name)
+        assert "subscribed" in refused.lower(), refused
+        done = delete(other)
+        assert "Successful" in done, done
+        committed = {(tp.topic, tp.partition): tp.offset for tp in c.committed(
+            [TopicPartition(topic_name, 0), TopicPartition(other, 0)], timeout=30)}
+        assert committed == {(topic_name, 0): 5, (other, 0): -1001}
+    finally:
+        c.close()
