@@ -213,3 +213,34 @@ def test_confluent_admin_client(broker: BrokerProcess, committed_group: tuple[st
     with pytest.raises(Exception) as err:
         admin.delete_consumer_groups([group], request_timeout=30)[group].result()
     assert "GROUP_ID_NOT_FOUND" in str(err.value) or "not found" in str(err.value).lower()
+
+
+def test_confluent_admin_describe_live_group(broker: BrokerProcess, committed_group: tuple[str, str]) -> None:
+    group, topic = committed_group
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group, "client.id": "live-member",
+                  "partition.assignment.strategy": "roundrobin"})
+    c.subscribe([topic])
+    try:
+        deadline = time.monotonic() + 60
+        while len(c.assignment()) < 3 and time.monotonic() < deadline:
+            c.poll(0.2)
+        assert len(c.assignment()) == 3
+        stable = admin.list_consumer_groups(states={ConsumerGroupState.STABLE}, request_timeout=30).result()
+        assert group in {g.group_id for g in stable.valid}
+        d = admin.describe_consumer_groups([group], include_authorized_operations=True,
+                                           request_timeout=30)[group].result()
+        assert (d.state, d.partition_assignor, d.is_simple_consumer_group) == \
+            (ConsumerGroupState.STABLE, "roundrobin", False)
+        [m] = d.members
+        assert (m.client_id, m.host) == ("live-member", "/127.0.0.1")
+        assert sorted((tp.topic, tp.partition) for tp in m.assignment.topic_partitions) == \
+            [(topic, p) for p in range(3)]
+        # No authorizer: every operation a group supports (Kafka's AuthHelper.authorizedOperations).
+        assert sorted(op.name for op in d.authorized_operations) == \
+            ["ALTER_CONFIGS", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS", "READ"]
+        with pytest.raises(Exception) as err:
+            admin.delete_consumer_groups([group], request_timeout=30)[group].result()
+        assert "NON_EMPTY_GROUP" in str(err.value) or "not empty" in str(err.value)
+    finally:
+        c.close()
