@@ -347,3 +347,24 @@ def test_commit_with_retention_time_expires_at_its_own_time() -> None:
         assert restored.cleanup_group_metadata(5000) == 1 and "s" not in restored.groups
 
     _run(scenario())
+
+
+def test_group_over_capacity_after_a_restart_rebalances_and_refuses_the_extra_members() -> None:
+    async def scenario() -> None:
+        broker = _Broker()
+        joins = await stable_group(broker.group_coordinator, [None, None, None], rebalance_ms=300)
+        smaller = broker.restarted()
+        smaller.config["group.max.size"] = "2"
+        gc = GroupCoordinator(smaller)
+        for key, value in smaller.records():
+            gc._replay(key, value)
+        gc._on_loaded()
+        group = gc.groups["g"]
+        assert group.state is GroupState.PREPARING_REBALANCE and len(group.members) == 3
+        # As in Kafka, refusing the third member does not end the join phase: its timeout does.
+        results = await asyncio.gather(*(join(gc, member_id=j.member_id, rebalance_ms=300) for j in joins))
+        codes = sorted(r.error_code for r in results)
+        assert codes == [0, 0, Errors.GROUP_MAX_SIZE_REACHED], codes
+        assert len(group.members) == 2 and group.state is GroupState.COMPLETING_REBALANCE
+
+    _run(scenario())

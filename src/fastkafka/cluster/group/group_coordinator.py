@@ -156,8 +156,12 @@ class GroupCoordinator:
                         loaded += self._replay(rec.key, rec.value)
         if loaded:
             log.info("Loaded %d committed offsets for %d groups", loaded, len(self.groups))
+        self._on_loaded()
+
+    def _on_loaded(self) -> None:
+        """Kafka's onLoaded: restored members' sessions start now; a group over group.max.size
+        (lowered meanwhile) rebalances, so the members beyond the limit are refused at rejoin."""
         for group in self.groups.values():
-            # Kafka's onLoaded: every restored member's session starts now.
             for m in group.members.values():
                 self._reschedule_heartbeat(group, m)
             if len(group.members) > self.max_group_size:
