@@ -8,8 +8,9 @@ Asserted: every record is consumed (at-least-once); no partition is owned by two
 same generation (members log their assignment with the generation where the client exposes it:
 kafka-python, aiokafka; for librdkafka and kafkajs, which do not, the assign/revoke spans of one
 partition never overlap); committed offsets resume after a broker restart. Also the client-side
-assignors with librdkafka: range, roundrobin, and cooperative-sticky (incremental rebalances:
-a member keeps its partitions while another joins). Static members (group.instance.id) keep their
+assignors: range, roundrobin, cooperative-sticky with librdkafka (incremental rebalances: a
+member keeps its partitions while another joins), kafka-python's sticky, kafkajs's default
+RoundRobinAssigner (its kill/leave/join scenario). Static members (group.instance.id) keep their
 partitions without a rebalance across a member's kill -9 + restart and a broker restart (the
 group's GroupMetadata records). OffsetDelete with kafka-consumer-groups --delete-offsets. The
 time ten members take to rebalance is printed, never asserted. Every test passes against
@@ -68,9 +69,13 @@ def _member_main(argv: list[str]) -> None:
         c.close()
     elif client == "kafka-python":
         from kafka import ConsumerRebalanceListener, KafkaConsumer
+        kw: dict[str, Any] = {}
+        if extra.get("assignor") == "sticky":
+            from kafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+            kw["partition_assignment_strategy"] = [StickyPartitionAssignor]
         kc = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
                            enable_auto_commit=True, auto_commit_interval_ms=300, session_timeout_ms=SESSION_MS,
-                           heartbeat_interval_ms=HEARTBEAT_MS)
+                           heartbeat_interval_ms=HEARTBEAT_MS, **kw)
 
         def gen() -> int | None:
             g = getattr(kc._coordinator, "_generation", None)
@@ -437,6 +442,30 @@ def test_cooperative_sticky_rebalances_incrementally(group_broker: BrokerProcess
             revoked = [set(e["parts"]) for e in m.events[seen[m.name]:] if e["ev"] == "revoke"]
             assert revoked and all(r < before[m.name] for r in revoked), (m.name, revoked, before[m.name])
             assert m.owned() <= before[m.name]
+        for m in members:
+            m.leave()
+    finally:
+        for m in members:
+            if m.proc.poll() is None:
+                m.proc.kill()
+    _assert_never_owned_twice(members)
+
+
+def test_kafka_python_sticky_assignor_keeps_partitions(group_broker: BrokerProcess, topic_name: str) -> None:
+    """kafka-python's StickyPartitionAssignor (eager): when a third member joins, the two others
+    end up with a subset of what they had (only the moved partitions change hands)."""
+    group = f"{topic_name}-sticky"
+    confluent.create_topic(group_broker.bootstrap, topic_name, 6)
+    a = _python_member("kafka-python", group_broker, topic_name, group, "a", "assignor=sticky")
+    b = _python_member("kafka-python", group_broker, topic_name, group, "b", "assignor=sticky")
+    members = [a, b]
+    try:
+        _wait("two members with three partitions each", lambda: len(a.owned()) == len(b.owned()) == 3)
+        before = {m.name: m.owned() for m in members}
+        c = _python_member("kafka-python", group_broker, topic_name, group, "c", "assignor=sticky")
+        members.append(c)
+        _wait("three members with two partitions each", lambda: all(len(m.owned()) == 2 for m in members))
+        assert a.owned() < before["a"] and b.owned() < before["b"], (before, a.owned(), b.owned())
         for m in members:
             m.leave()
     finally:
