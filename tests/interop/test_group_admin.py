@@ -91,6 +91,10 @@ def test_list_and_describe_with_lag(broker: BrokerProcess, committed_group: tupl
     assert rows == [[group, "Empty"]]
     assert group not in _groups_tool(b, "--list", "--state", "Stable").split()
     assert group in _groups_tool(b, "--list", "--state", "empty").split()
+    # ListGroups v5 types (KIP-1043): the tool prints Kafka's GroupType names.
+    assert _table(_groups_tool(b, "--list", "--type"), group) == [[group, "Classic"]]
+    assert _table(_groups_tool(b, "--list", "--state", "--type", "classic"), group) == [[group, "Classic", "Empty"]]
+    assert group not in _groups_tool(b, "--list", "--type", "consumer").split()
 
     out = _groups_tool(b, "--describe", "--group", group)
     assert f"Consumer group '{group}' has no active members." in out
@@ -109,6 +113,37 @@ def test_list_and_describe_with_lag(broker: BrokerProcess, committed_group: tupl
     # fastkafka serves DescribeGroups up to v5, where Kafka answers an unknown group as Dead with
     # no error, which the tool prints as "does not exist" (SKIPPED_FEATURES.md).
     assert f"Consumer group '{missing}' does not exist." in out or f"Group {missing} not found." in out, out
+
+
+def test_consumer_protocol_group_listed_and_deleted(broker: BrokerProcess, topic_name: str) -> None:
+    """A KIP-848 group (librdkafka with group.protocol=consumer) is listed with type Consumer, and
+    deleted once its member has left."""
+    b = broker.bootstrap
+    confluent.create_topic(b, topic_name, partitions=2)
+    group = _group()
+    c = Consumer({"bootstrap.servers": b, "group.id": group, "group.protocol": "consumer",
+                  "enable.auto.commit": False})
+    c.subscribe([topic_name])
+    try:
+        deadline = time.monotonic() + 60
+        while len(c.assignment()) < 2 and time.monotonic() < deadline:
+            c.poll(0.2)
+        assert len(c.assignment()) == 2
+        c.commit(offsets=[TopicPartition(topic_name, 0, 0)], asynchronous=False)
+        assert _table(_groups_tool(b, "--list", "--state", "--type", "consumer"), group) == \
+            [[group, "Consumer", "Stable"]]
+        assert group not in _groups_tool(b, "--list", "--type", "classic").split()
+        assert "NON_EMPTY_GROUP" in _groups_tool(b, "--delete", "--group", group, check=False) or \
+            "not empty" in _groups_tool(b, "--delete", "--group", group, check=False)
+    finally:
+        c.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and \
+            _table(_groups_tool(b, "--list", "--state"), group) != [[group, "Empty"]]:
+        time.sleep(0.5)
+    out = _groups_tool(b, "--delete", "--group", group)
+    assert f"Deletion of requested consumer groups ('{group}') was successful." in out, out
+    assert group not in _groups_tool(b, "--list").split()
 
 
 def test_describe_and_delete_a_live_group(broker: BrokerProcess, committed_group: tuple[str, str]) -> None:
