@@ -175,3 +175,15 @@ def test_tombstones_for_offsets_and_group_metadata() -> None:
         assert versions == [1, 1, 2]  # two OffsetCommitKey tombstones, one GroupMetadataKey tombstone
 
     asyncio.run(run())
+
+
+def test_not_coordinator() -> None:
+    async def run() -> None:
+        broker = _Broker()
+        broker.replica_manager.partition = lambda tp: SimpleNamespace(is_leader=False)
+        d = (await _describe(broker, 5, ["g"])).groups[0]
+        assert (d.error_code, d.group_state) == (Errors.NOT_COORDINATOR, "")
+        assert await _delete(broker, 2, ["g"]) == {"g": Errors.NOT_COORDINATOR}
+        assert broker.appended == []
+
+    asyncio.run(run())
