@@ -223,3 +223,17 @@ def test_48_admin_delete_groups(groups_broker: BrokerProcess) -> None:
         request_timeout=30).result().valid}
     assert group not in listed and "group-test" not in listed
     assert _committed(b, group, topic, 1) == [NO_OFFSET]
+
+
+def test_49_consumer_describe_group(groups_broker: BrokerProcess) -> None:
+    b = groups_broker
+    group, topic = _names()
+    _topic(b, topic, 2, 1)
+    out = _run(b, "49_consumer_describe_group.js", SEED_GROUP=group, SEED_TOPIC=topic)
+    [data] = [json.loads(ln) for ln in out.splitlines() if ln.startswith('{"errorCode"')]
+    assert (data["errorCode"], data["groupId"], data["state"], data["protocolType"], data["protocol"]) == \
+        (0, group, "Stable", "consumer", "RoundRobinAssigner")
+    [member] = data["members"]
+    assert member["clientId"] == "my-app" and member["clientHost"] == "/127.0.0.1"
+    assert member["memberId"].startswith("my-app-")
+    assert _decode_assignment(base64.b64decode(member["memberAssignment"])) == {topic: [0, 1]}
