@@ -1,5 +1,5 @@
 """Group admin with real tools: Kafka 4.1's kafka-consumer-groups (ConsumerGroupCommand from Maven
-Central) and confluent-kafka's AdminClient over groups whose offsets real librdkafka consumers
+Central), confluent-kafka's and kafka-python's admin clients over groups whose offsets real librdkafka consumers
 committed: --list (--state), --describe (lag, --members, --state), --reset-offsets (earliest,
 latest, offset, datetime, shift-by), --delete-offsets, --delete (refused for a group with a live member), and a
 deletion that stays deleted after a broker restart. Passes against Apache Kafka 4.1 too.
@@ -279,3 +279,26 @@ def test_confluent_admin_describe_live_group(broker: BrokerProcess, committed_gr
         assert "NON_EMPTY_GROUP" in str(err.value) or "not empty" in str(err.value)
     finally:
         c.close()
+
+
+def test_kafka_python_admin(broker: BrokerProcess, committed_group: tuple[str, str]) -> None:
+    from kafka import KafkaAdminClient
+
+    group, topic = committed_group
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    try:
+        mine = [g for g in admin.list_groups() if g["group_id"] == group]
+        assert mine == [{"group_id": group, "protocol_type": "consumer", "group_state": "Empty",
+                         "group_type": "classic"}]
+        assert group in {g["group_id"] for g in admin.list_groups(states_filter=["empty"])}
+        assert group not in {g["group_id"] for g in admin.list_groups(states_filter=["Stable"])}
+        assert group not in {g["group_id"] for g in admin.list_groups(types_filter=["consumer"])}
+        d = admin.describe_groups([group])[group]
+        assert (d["group_state"], d["protocol_type"], d["members"], d["error"]) == ("Empty", "consumer", [], None)
+        offsets = admin.list_group_offsets({group: None})[group]
+        assert sorted((tp.partition, om.offset) for tp, om in offsets.items()) == [(p, 10) for p in range(3)]
+        assert admin.delete_groups([group]) == {group: "OK"}
+        assert group not in {g["group_id"] for g in admin.list_groups()}
+        assert _committed(broker.bootstrap, topic, group) == [-1001] * 3  # the offsets went with it
+    finally:
+        admin.close()
