@@ -71,13 +71,13 @@ def _list(broker: _Broker, v: int, states: list[str] | None = None, types: list[
 
 
 async def _describe(broker: _Broker, v: int, ids: list[str], ops: bool = False) -> Any:
-    resp = await handle_describe_groups(broker, _ctx(15, v), DescribeGroupsRequest(
+    resp = handle_describe_groups(broker, _ctx(15, v), DescribeGroupsRequest(
         groups=ids, include_authorized_operations=ops))
     return DescribeGroupsResponse.from_bytes(resp.to_bytes(v), v)
 
 
 async def _delete(broker: _Broker, v: int, ids: list[str]) -> dict[str, int]:
-    resp = await handle_delete_groups(broker, _ctx(42, v), DeleteGroupsRequest(groups_names=ids))
+    resp = handle_delete_groups(broker, _ctx(42, v), DeleteGroupsRequest(groups_names=ids))
     resp = DeleteGroupsResponse.from_bytes(resp.to_bytes(v), v)
     return {r.group_id: r.error_code for r in resp.results}
 

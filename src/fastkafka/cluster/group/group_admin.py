@@ -124,14 +124,10 @@ def validate_delete_group(broker: Any, group_id: str) -> None:
         raise KafkaError(Errors.NON_EMPTY_GROUP)
 
 
-async def delete_groups(broker: Any, group_ids: list[str]) -> list[tuple[str, int]]:
+def delete_groups(broker: Any, group_ids: list[str]) -> list[tuple[str, int]]:
     """DeleteGroups: per group, validate, then tombstone its offsets and its metadata in
     `__consumer_offsets` and forget it. Returns (group id, error code) in request order."""
     gc = broker.group_coordinator
-    try:
-        await gc.ensure_offsets_topic()
-    except KafkaError:
-        pass  # each group then answers the coordinator error below
     out: list[tuple[str, int]] = []
     deleted: list[str] = []
     for group_id in group_ids:

@@ -2,7 +2,8 @@
 protocol and members (metadata and assignment bytes while Stable). An unknown group, or one of
 the consumer protocol, is answered as state "Dead" with no error (Kafka's behaviour up to v5).
 Authorized operations (v3+) are filled only when requested; without an authorizer they are
-every operation a GROUP supports, as Kafka's AuthHelper computes them."""
+every operation a GROUP supports, as Kafka's AuthHelper computes them. Like Kafka, describing
+never creates `__consumer_offsets` (clients find the coordinator first, which does)."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,19 +11,14 @@ from typing import Any
 from fastkafka.cluster.group import group_admin
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
-from fastkafka.protocol.errors import KafkaError
 from fastkafka.protocol.messages import DescribeGroupsRequest, DescribeGroupsResponse
 
 R = DescribeGroupsResponse
 
 
 @handler(15, 0, 5)
-async def handle_describe_groups(broker: Any, ctx: RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse:
+def handle_describe_groups(broker: Any, ctx: RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse:
     include_ops = ctx.api_version >= 3 and req.include_authorized_operations
-    try:
-        await broker.group_coordinator.ensure_offsets_topic()
-    except KafkaError:
-        pass  # each group then answers the coordinator error
     out = []
     for group_id in req.groups:
         d = group_admin.describe_group(broker, group_id)

@@ -12,7 +12,7 @@ from fastkafka.protocol.messages import DeleteGroupsRequest, DeleteGroupsRespons
 
 
 @handler(42, 0, 2)
-async def handle_delete_groups(broker: Any, ctx: RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse:
-    results = await group_admin.delete_groups(broker, list(req.groups_names))
+def handle_delete_groups(broker: Any, ctx: RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse:
+    results = group_admin.delete_groups(broker, list(req.groups_names))
     return DeleteGroupsResponse(throttle_time_ms=0, results=[
         DeleteGroupsResponse.DeletableGroupResult(group_id=g, error_code=e) for g, e in results])
