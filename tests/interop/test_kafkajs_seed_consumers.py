@@ -240,3 +240,22 @@ def test_71_subscribe_topics_and_regex(fresh_broker: BrokerProcess) -> None:
     assert [v for t, v in consumed if t == "topic-D"] == ["value-0", "value-1", "value-2"]
     assert {t for t, _v in consumed} == {"topic-A", "topic-B", "topic-C", "topic-D", "topic-eu-1", "TOPIC-US-2"}
     assert all(v.startswith("live-") for t, v in consumed if t != "topic-D")
+
+def test_68b_custom_partition_assigner_fixed(fresh_broker: BrokerProcess) -> None:
+    """Two members choose MyPartitionAssigner (listed before roundRobin): partitions are dealt by
+    member index, and describeGroup (DescribeGroups) reports the protocol and a stable group."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "test-topic", 4)
+    _produce(b, "test-topic", 8, partitions=4)
+    out = _run(b, "68b_custom_partition_assigner_fixed.js", expect=1, mark="harness describeGroup",
+               extra_env={"SEED_RECORDS": "8"})
+    owners: dict[str, set[str]] = {}
+    for member, partition in re.findall(r"harness consumed member=(\d) partition=(\d)", out):
+        owners.setdefault(partition, set()).add(member)
+    assert sorted(owners) == ["0", "1", "2", "3"] and all(len(m) == 1 for m in owners.values())
+    by_member: dict[str, set[int]] = {}
+    for partition, members in owners.items():
+        by_member.setdefault(members.pop(), set()).add(int(partition))
+    # i % members.length === index over the partitions in metadata order (which a broker need not sort).
+    assert sorted(len(ps) for ps in by_member.values()) == [2, 2]
+    assert "harness describeGroup protocol=MyPartitionAssigner state=Stable members=2" in out
