@@ -1,20 +1,21 @@
-"""The classic group protocol (JoinGroup/SyncGroup) with real clients, each member a process:
-confluent-kafka (librdkafka), kafka-python, aiokafka, kafkajs (node) and the Java 4.1 consumer
-(kafka-console-consumer --group, classic protocol).
+"""Consumer groups with real clients, each member a process: confluent-kafka (librdkafka),
+kafka-python, aiokafka, kafkajs (node) and Apache Kafka's Java 4.1 consumer (clients/JavaGroupMember.java),
+with the classic protocol (JoinGroup/SyncGroup) and, for librdkafka and Java, the consumer protocol
+(KIP-848, `group.protocol=consumer`).
 
-For each client: a group of three members over a 6-partition topic while a producer writes a
-numbered stream; one member is killed with `kill -9`, one leaves cleanly (close), one joins.
-Asserted: every record is consumed (at-least-once); no partition is owned by two members in the
-same generation (members log their assignment with the generation where the client exposes it:
-kafka-python, aiokafka; for librdkafka and kafkajs, which do not, the assign/revoke spans of one
-partition never overlap); committed offsets resume after a broker restart. Also the client-side
-assignors: range, roundrobin, cooperative-sticky with librdkafka (incremental rebalances: a
-member keeps its partitions while another joins), kafka-python's sticky, kafkajs's default
-RoundRobinAssigner (its kill/leave/join scenario). Static members (group.instance.id) keep their
-partitions without a rebalance across a member's kill -9 + restart and a broker restart (the
-group's GroupMetadata records). OffsetDelete with kafka-consumer-groups --delete-offsets. The
-time ten members take to rebalance is printed, never asserted. Every test passes against
-Apache Kafka 4.1 too (--broker-target=apache).
+For each client and protocol: a group of three members over a 6-partition topic while a producer
+writes a numbered stream; one member is killed with `kill -9`, one leaves cleanly (close), one joins.
+Asserted: every record is consumed (at-least-once); no partition is owned by two members in the same
+generation (members log their assignment with the generation where the client exposes it: kafka-python,
+aiokafka, Java; for every client the assign/revoke spans of one partition never overlap); after a broker
+restart a new member of the group resumes at the committed offsets (it reads only what was produced
+after the restart). Also the client-side assignors: range, roundrobin, cooperative-sticky with
+librdkafka (incremental rebalances: a member keeps its partitions while another joins), kafka-python's
+sticky, kafkajs's default RoundRobinAssigner (its kill/leave/join scenario). Static members
+(group.instance.id) keep their partitions without a rebalance across a member's kill -9 + restart and a
+broker restart (the group's GroupMetadata records). OffsetDelete with kafka-consumer-groups
+--delete-offsets. The time ten members take to rebalance is printed, never asserted. Every test passes
+against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
 
 This file is also the member process for the Python clients:
     python test_group_rebalance.py CLIENT BOOTSTRAP TOPIC GROUP [key=value ...]
@@ -37,6 +38,14 @@ from typing import Any, Callable
 HERE = Path(__file__).resolve().parent
 SESSION_MS = 6000  # the clients' session.timeout.ms: a kill -9 is noticed after this long
 HEARTBEAT_MS = 500
+# The consumer protocol's session timeout is the broker's (Kafka's minimum is 45 s); as short as the
+# classic members' so a kill -9 is noticed as quickly.
+CONSUMER_PROTOCOL_PROPS = {
+    "group.consumer.session.timeout.ms": str(SESSION_MS),
+    "group.consumer.min.session.timeout.ms": str(SESSION_MS),
+    "group.consumer.heartbeat.interval.ms": str(HEARTBEAT_MS),
+    "group.consumer.min.heartbeat.interval.ms": str(HEARTBEAT_MS),
+}
 
 
 # -- the Python member processes ------------------------------------------------------------------
@@ -53,8 +62,9 @@ def _member_main(argv: list[str]) -> None:
     if client == "confluent":
         from confluent_kafka import Consumer
         conf: dict[str, Any] = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                                "enable.auto.commit": True, "auto.commit.interval.ms": 300,
-                                "session.timeout.ms": SESSION_MS, "heartbeat.interval.ms": HEARTBEAT_MS, **extra}
+                                "enable.auto.commit": True, "auto.commit.interval.ms": 300, **extra}
+        if extra.get("group.protocol") != "consumer":  # the consumer protocol's timeouts are the broker's
+            conf.update({"session.timeout.ms": SESSION_MS, "heartbeat.interval.ms": HEARTBEAT_MS})
         c = Consumer(conf)
 
         def cb(kind: str) -> Callable[[Any, Any], None]:
@@ -73,9 +83,12 @@ def _member_main(argv: list[str]) -> None:
         if extra.get("assignor") == "sticky":
             from kafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
             kw["partition_assignment_strategy"] = [StickyPartitionAssignor]
+        # metadata_max_age_ms: right after Apache Kafka restarts, kafka-python can join with metadata that
+        # lacks the topic's partitions (an empty assignment) and rejoins only once its metadata changes,
+        # by default 5 minutes later.
         kc = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
                            enable_auto_commit=True, auto_commit_interval_ms=300, session_timeout_ms=SESSION_MS,
-                           heartbeat_interval_ms=HEARTBEAT_MS, **kw)
+                           heartbeat_interval_ms=HEARTBEAT_MS, metadata_max_age_ms=5000, **kw)
 
         def gen() -> int | None:
             g = getattr(kc._coordinator, "_generation", None)
@@ -141,7 +154,7 @@ from confluent_kafka import Consumer, Producer  # noqa: E402
 
 from broker_process import BrokerProcess  # noqa: E402
 from clients import confluent  # noqa: E402
-from kafka_java import CONSOLE_CONSUMER, java_command  # noqa: E402
+from kafka_java import java_command  # noqa: E402
 
 pytestmark = pytest.mark.interop
 
@@ -175,7 +188,7 @@ main().catch(e => { console.error(e); process.exit(1) })
 @pytest.fixture(scope="module")
 def group_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
     # group.min.session.timeout.ms stays Kafka's 6000: the members use exactly that.
-    b = BrokerProcess(tmp_path_factory.mktemp("group-broker"))
+    b = BrokerProcess(tmp_path_factory.mktemp("group-broker"), extra_props=CONSUMER_PROTOCOL_PROPS)
     b.start()
     try:
         yield b
@@ -280,17 +293,16 @@ def _kafkajs_member(b: BrokerProcess, topic: str, group: str, name: str, tmp: Pa
     return Member(name, ["node", str(script), b.bootstrap, topic, group], env=env)
 
 
-def _java_member(b: BrokerProcess, topic: str, group: str, name: str) -> Member:
-    return Member(name, java_command(
-        CONSOLE_CONSUMER, "--bootstrap-server", b.bootstrap, "--topic", topic, "--group", group,
-        "--consumer-property", "auto.offset.reset=earliest", "--consumer-property", "group.protocol=classic",
-        "--consumer-property", f"session.timeout.ms={SESSION_MS}",
-        "--consumer-property", f"heartbeat.interval.ms={HEARTBEAT_MS}",
-        "--consumer-property", "auto.commit.interval.ms=300"), json_lines=False)
+def _java_member(b: BrokerProcess, topic: str, group: str, name: str, protocol: str) -> Member:
+    props = [f"group.protocol={protocol}"]
+    if protocol == "classic":
+        props += [f"session.timeout.ms={SESSION_MS}", f"heartbeat.interval.ms={HEARTBEAT_MS}"]
+    return Member(name, java_command(str(HERE / "clients" / "JavaGroupMember.java"), b.bootstrap, topic, group, *props))
 
 
-def _scenario(b: BrokerProcess, topic: str, make: Callable[[str], Member], observable: bool) -> tuple[str, int]:
-    """Three members, a numbered stream; kill -9 one, one leaves, one joins; everything consumed."""
+def _scenario(b: BrokerProcess, topic: str, make: Callable[[str], Member]) -> None:
+    """Three members, a numbered stream; kill -9 one, one leaves, one joins; everything consumed;
+    then a broker restart, and a new member resumes at the group's committed offsets."""
     confluent.create_topic(b.bootstrap, topic, 6)
     produced: list[str] = []
     stop = threading.Event()
@@ -315,24 +327,17 @@ def _scenario(b: BrokerProcess, topic: str, make: Callable[[str], Member], obser
     def owners() -> str:
         return "; ".join(f"{m.name} owns {sorted(m.owned())}, {len(m.values())} records" for m in members)
     try:
-        if observable:
-            _wait("three members sharing the six partitions",
-                  lambda: all(m.owned() for m in members)
-                  and set().union(*(m.owned() for m in members)) == set(range(6)), detail=owners)
-        else:
-            _wait("three members consuming", lambda: all(m.values() for m in members), timeout=90)
+        _wait("three members sharing the six partitions",
+              lambda: all(m.owned() for m in members)
+              and set().union(*(m.owned() for m in members)) == set(range(6)), detail=owners, timeout=90)
         killed.kill9()
-        if observable:
-            _wait("the killed member's partitions to move", lambda: leaver.owned() | stayer.owned() == set(range(6)),
-                  detail=owners)
+        _wait("the killed member's partitions to move", lambda: leaver.owned() | stayer.owned() == set(range(6)),
+              detail=owners)
         leaver.leave()
         joiner = make("joiner")
         members.append(joiner)
-        if observable:
-            _wait("the joiner to get partitions",
-                  lambda: joiner.owned() and stayer.owned() | joiner.owned() == set(range(6)), detail=owners)
-        else:
-            _wait("the joiner consuming", lambda: joiner.values(), timeout=90)
+        _wait("the joiner to get partitions",
+              lambda: joiner.owned() and stayer.owned() | joiner.owned() == set(range(6)), detail=owners, timeout=90)
         stop.set()
         producer.join()
         _wait("every record to be consumed",
@@ -345,53 +350,53 @@ def _scenario(b: BrokerProcess, topic: str, make: Callable[[str], Member], obser
         for m in members:
             if m.proc.poll() is None:
                 m.proc.kill()
-    if observable:
-        _assert_never_owned_twice(members)
+    _assert_never_owned_twice(members)
     counts = ", ".join(f"{m.name} {len(m.values())}" for m in members)
     print(f"\n{len(produced)} records; consumed by {counts}")
-    return topic, len(produced)
+    _resume_after_restart(b, topic, make)
+
+
+def _resume_after_restart(b: BrokerProcess, topic: str, make: Callable[[str], Member]) -> None:
+    """Every member has left (committing what it consumed): after a broker restart a new member of
+    the group reads exactly the records produced since, nothing from before the restart."""
+    b.restart()
+    p = Producer({"bootstrap.servers": b.bootstrap})
+    after = {f"after-restart-{i}" for i in range(12)}
+    for i, v in enumerate(sorted(after)):
+        p.produce(topic, value=v.encode(), partition=i % 6)
+    assert p.flush(30) == 0
+    resumer = make("resumer")
+    try:
+        _wait("the new member to read the records produced after the restart", lambda: after <= resumer.values(),
+              timeout=90, detail=lambda: sorted(resumer.values())[:20])
+        resumer.leave()
+    finally:
+        if resumer.proc.poll() is None:
+            resumer.proc.kill()
+    assert resumer.values() == after, sorted(resumer.values() - after)[:20]
 
 
 @pytest.mark.parametrize("client", ["confluent", "kafka-python", "aiokafka"])
 def test_python_clients_kill_leave_join(group_broker: BrokerProcess, topic_name: str, client: str) -> None:
     group = f"{topic_name}-g"
-    _scenario(group_broker, topic_name, lambda name: _python_member(client, group_broker, topic_name, group, name),
-              observable=True)
+    _scenario(group_broker, topic_name, lambda name: _python_member(client, group_broker, topic_name, group, name))
+
+
+def test_confluent_consumer_protocol_kill_leave_join(group_broker: BrokerProcess, topic_name: str) -> None:
+    group = f"{topic_name}-g"
+    _scenario(group_broker, topic_name, lambda name: _python_member(
+        "confluent", group_broker, topic_name, group, name, "group.protocol=consumer"))
 
 
 def test_kafkajs_kill_leave_join(group_broker: BrokerProcess, topic_name: str, tmp_path: Path) -> None:
     group = f"{topic_name}-g"
-    _scenario(group_broker, topic_name, lambda name: _kafkajs_member(group_broker, topic_name, group, name, tmp_path),
-              observable=True)
+    _scenario(group_broker, topic_name, lambda name: _kafkajs_member(group_broker, topic_name, group, name, tmp_path))
 
 
-def test_java_consumer_kill_leave_join(group_broker: BrokerProcess, topic_name: str) -> None:
+@pytest.mark.parametrize("protocol", ["classic", "consumer"])
+def test_java_consumer_kill_leave_join(group_broker: BrokerProcess, topic_name: str, protocol: str) -> None:
     group = f"{topic_name}-g"
-    _scenario(group_broker, topic_name, lambda name: _java_member(group_broker, topic_name, group, name),
-              observable=False)
-
-
-def test_committed_offsets_resume_after_restart(fresh_broker: BrokerProcess, topic_name: str) -> None:
-    b, group = fresh_broker, f"{topic_name}-g"
-    _scenario(b, topic_name, lambda name: _python_member("confluent", b, topic_name, group, name), observable=True)
-    b.restart()
-    p = Producer({"bootstrap.servers": b.bootstrap})
-    for i in range(12):
-        p.produce(topic_name, value=b"after-restart-%d" % i, partition=i % 6)
-    assert p.flush(30) == 0
-    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": group, "auto.offset.reset": "earliest"})
-    try:
-        c.subscribe([topic_name])
-        got: list[bytes] = []
-        deadline = time.monotonic() + 60
-        while len(got) < 12 and time.monotonic() < deadline:
-            for m in c.consume(num_messages=100, timeout=0.5):
-                if m.error() is None:
-                    got.append(m.value())
-        # Nothing from before the restart is read again: the group resumed at its committed offsets.
-        assert sorted(got) == sorted(b"after-restart-%d" % i for i in range(12))
-    finally:
-        c.close()
+    _scenario(group_broker, topic_name, lambda name: _java_member(group_broker, topic_name, group, name, protocol))
 
 
 def _assignments(consumers: list[Any], total: int) -> list[set[int]]:
