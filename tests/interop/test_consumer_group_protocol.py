@@ -8,7 +8,9 @@ and the Java 4.1 consumer (kafka-console-consumer with `group.protocol=consumer`
 - ConsumerGroupDescribe (Kafka's kafka-consumer-groups --describe) shows the stable group;
 - committed offsets survive a broker restart: a member of the same group resumes where the group
   left off;
-- the time ten members take to reach a stable group is printed (never asserted).
+- the time ten members take to reach a stable group is printed (never asserted);
+- `group.remote.assignor=range` picks the coordinator's range assignor (co-partitioned), an unknown one
+  is refused with UNSUPPORTED_ASSIGNOR.
 """
 from __future__ import annotations
 
@@ -240,3 +242,47 @@ def test_regex_subscription_is_resolved_by_the_coordinator(broker: BrokerProcess
         _wait("the new topic matched", lambda: (c.poll(0.1), {p.topic for p in c.assignment()})[1] == {first, later})
     finally:
         c.close()
+
+
+def test_members_choose_the_range_assignor(broker: BrokerProcess, topic_name: str) -> None:
+    """`group.remote.assignor=range` (ConsumerGroupHeartbeat ServerAssignor): the coordinator's range
+    assignor gives each member the same partition numbers of every subscribed topic (co-partitioned),
+    where uniform would balance the six partitions three and three. An assignor the broker does not
+    have is refused with UNSUPPORTED_ASSIGNOR."""
+    b, group = broker, f"{topic_name}-range"
+    topics = [f"{topic_name}-a", f"{topic_name}-b"]
+    for t in topics:
+        confluent.create_topic(b.bootstrap, t, 3)
+    consumers = [Consumer({"bootstrap.servers": b.bootstrap, "group.id": group, "group.protocol": "consumer",
+                           "group.remote.assignor": "range"}) for _ in range(2)]
+    try:
+        for c in consumers:
+            c.subscribe(topics)
+
+        def settled() -> list[set[tuple[str, int]]] | None:
+            for c in consumers:
+                c.poll(0.05)
+            sets = [{(p.topic, p.partition) for p in c.assignment()} for c in consumers]
+            return sets if sum(map(len, sets)) == 6 and all(sets) else None
+
+        got = sorted(_wait("a settled range assignment", settled), key=len)
+        assert got == [{(t, 2) for t in topics}, {(t, p) for t in topics for p in (0, 1)}], got
+    finally:
+        for c in consumers:
+            c.close()
+    # librdkafka raises the heartbeat's UNSUPPORTED_ASSIGNOR as a fatal error, with Kafka's message for the code.
+    errors: list[str] = []
+    bogus = Consumer({"bootstrap.servers": b.bootstrap, "group.id": f"{group}-bogus", "group.protocol": "consumer",
+                      "group.remote.assignor": "no-such-assignor"})
+    try:
+        bogus.subscribe(topics)
+
+        def refused() -> bool:
+            m = bogus.poll(0.1)
+            if m is not None and m.error() is not None:
+                errors.append(str(m.error()))
+            return any("assignor or its version range is not supported" in e for e in errors)
+
+        _wait("UNSUPPORTED_ASSIGNOR", refused, timeout=30)
+    finally:
+        bogus.close()
