@@ -97,8 +97,9 @@ class KafkaRaftServer:
         await self.controller.bootstrap(read_bootstrap_checkpoint(cfg.metadata_log_dir))
         self.config_admin = ConfigAdminManager(self.node_id, lambda: self.image.configs, self.controller)
         self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager))
-        # Committed offsets are served from memory: load them before any listener opens.
-        self.group_coordinator.load()
+        # Committed offsets are served from memory, loaded in the background as in Kafka: the group
+        # APIs answer COORDINATOR_LOAD_IN_PROGRESS for a partition until its replay is done.
+        self._background.append(self.group_coordinator.start_loading())
 
         if cfg.is_broker:
             endpoints = [RegisteredEndpoint(e.listener_name, e.host or _default_host(), e.port,
