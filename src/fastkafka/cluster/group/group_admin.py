@@ -76,7 +76,11 @@ def _listed(broker: Any) -> list[ListedGroup]:
 
 def list_groups(broker: Any, states_filter: list[str], types_filter: list[str]) -> list[ListedGroup]:
     """Kafka's listGroups: states compared case-insensitively (trimmed); types parsed
-    case-insensitively, an unknown type matching nothing; an empty filter matches every group."""
+    case-insensitively, an unknown type matching nothing; an empty filter matches every group.
+    Raises COORDINATOR_LOAD_IN_PROGRESS while any offsets partition is loading (Kafka's read-all
+    operation fails as a whole then)."""
+    if broker.group_coordinator.is_loading():
+        raise KafkaError(Errors.COORDINATOR_LOAD_IN_PROGRESS)
     states = {s.strip().lower() for s in states_filter}
     types = {t.strip().lower() for t in types_filter}
     types = {t if t in GROUP_TYPES else "\0unknown" for t in types}

@@ -20,6 +20,17 @@ Static membership (KIP-345): `ClassicGroup.static_members` maps group.instance.i
 member id; an older member id of the same instance is fenced (FENCED_INSTANCE_ID on join, sync,
 heartbeat, commit and leave).
 
+Loading (Kafka's CoordinatorRuntime LOADING state): at start-up `start_loading()` marks every
+`__consumer_offsets` partition this node leads as loading and replays them in a background task,
+a slice of batches at a time with a yield to the event loop in between, so the listeners serve
+other requests meanwhile. While a group's partition is loading, its group APIs answer
+COORDINATOR_LOAD_IN_PROGRESS (`_check_coordinator` raises it; a classic Heartbeat answers NONE
+"blindly", as Kafka does); FindCoordinator answers normally. A partition's groups are used only
+once its replay is complete (`_on_loaded(partition)`); a partition whose replay failed answers
+NOT_COORDINATOR. Test-only: FASTKAFKA_TEST_GROUP_LOAD_DELAY_MS (milliseconds, default 0) holds the
+loading state that long before the replay starts, so interop tests can observe it; production
+never sets it.
+
 Concurrency contract: one instance per broker, event-loop thread only; every group is mutated
 only here. Timers (member sessions, join and sync deadlines, the initial rebalance delay) are
 loop callbacks that re-check the group's state when they fire.
@@ -28,10 +39,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import struct
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
 from fastkafka.cluster.group.classic_group import ClassicGroup, ClassicGroupMember, GroupState, OffsetAndMetadata
@@ -52,6 +64,9 @@ NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000
 CONSUMER_PROTOCOL_TYPE = "consumer"
 OFFSET_METADATA_MAX_BYTES = 4096  # offset.metadata.max.bytes
 _LOAD_CHUNK = 1 << 20
+# The background load yields to the event loop after replaying about this many bytes of batches.
+_LOAD_YIELD_BYTES = 64 << 10
+LOAD_DELAY_ENV = "FASTKAFKA_TEST_GROUP_LOAD_DELAY_MS"  # test-only, see the module docstring
 
 
 def java_string_hash(s: str) -> int:
@@ -96,6 +111,11 @@ class GroupCoordinator:
         self._expiration_timer: asyncio.TimerHandle | None = None
         self.groups: dict[str, ClassicGroup] = {}
         self._create_lock = asyncio.Lock()
+        # `__consumer_offsets` partitions whose replay has not finished (COORDINATOR_LOAD_IN_PROGRESS)
+        # and those whose replay failed (NOT_COORDINATOR); owned by the load task.
+        self.loading_partitions: set[int] = set()
+        self.failed_partitions: set[int] = set()
+        self._load_task: asyncio.Task[None] | None = None
 
     # -- the offsets topic ------------------------------------------------------------------------
     def partition_for(self, group_id: str) -> int:
@@ -129,39 +149,100 @@ class GroupCoordinator:
             raise KafkaError(Errors.COORDINATOR_NOT_AVAILABLE)
         tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
         part = self.broker.replica_manager.partition(tp)
-        if part is None or not part.is_leader:
+        if part is None or not part.is_leader or tp.partition in self.failed_partitions:
             raise KafkaError(Errors.NOT_COORDINATOR)
+        if tp.partition in self.loading_partitions:
+            raise KafkaError(Errors.COORDINATOR_LOAD_IN_PROGRESS)
         return tp
 
+    def is_loading(self) -> bool:
+        """True while any offsets partition this node leads is still being replayed."""
+        return bool(self.loading_partitions)
+
+    def _led_offsets_partitions(self) -> list[Any]:
+        return [part for part in self.broker.replica_manager.all_partitions()
+                if part.topic_partition.topic == GROUP_METADATA_TOPIC_NAME and part.is_leader]
+
     def load(self) -> None:
-        """Rebuild the offset cache from every `__consumer_offsets` partition this node leads."""
-        rm = self.broker.replica_manager
-        loaded = 0
-        for part in rm.all_partitions():
-            if part.topic_partition.topic != GROUP_METADATA_TOPIC_NAME or not part.is_leader:
-                continue
-            plog = part.log
-            offset = plog.log_start_offset
-            while offset < plog.high_watermark:
-                info = plog.read(offset, _LOAD_CHUNK, max_offset=plog.high_watermark, min_one_message=True)
-                data = info.records.read_bytes() if info.records is not None else b""
-                if not data:
-                    break
-                headers, _end, _err = scan_batches(data, 0, False)
-                for h in headers:
-                    offset = h.last_offset + 1
-                    if h.is_control:
-                        continue
-                    for rec in iter_records(data[h.position:h.position + h.size]):
-                        loaded += self._replay(rec.key, rec.value)
-        if loaded:
-            log.info("Loaded %d committed offsets for %d groups", loaded, len(self.groups))
+        """Replay every `__consumer_offsets` partition this node leads at once (tests, tools)."""
+        for part in self._led_offsets_partitions():
+            for _ in self._replay_partition(part):
+                pass
         self._on_loaded()
 
-    def _on_loaded(self) -> None:
+    def start_loading(self) -> asyncio.Task[None]:
+        """Start-up: mark the led offsets partitions loading and replay them in the background
+        (Kafka's scheduleLoadOperation). Returns the task; cancelling it stops the load."""
+        parts = self._led_offsets_partitions()
+        self.loading_partitions = {p.topic_partition.partition for p in parts}
+        self._load_task = asyncio.get_running_loop().create_task(self._load_in_background(parts),
+                                                                 name="group-coordinator-load")
+        return self._load_task
+
+    async def _load_in_background(self, parts: list[Any]) -> None:
+        delay_ms = int(os.environ.get(LOAD_DELAY_ENV) or 0)
+        if delay_ms > 0:
+            log.info("Delaying the load of %d offsets partitions by %d ms (%s, test only)",
+                     len(parts), delay_ms, LOAD_DELAY_ENV)
+            await asyncio.sleep(delay_ms / 1000)
+        for part in parts:
+            partition = part.topic_partition.partition
+            start = time.monotonic()
+            loaded = 0
+            try:
+                for n in self._replay_partition(part):
+                    loaded += n
+                    await asyncio.sleep(0)  # let the listeners serve other requests
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Failed to load %s-%d; its groups answer NOT_COORDINATOR",
+                              GROUP_METADATA_TOPIC_NAME, partition)
+                self.failed_partitions.add(partition)
+                self.loading_partitions.discard(partition)
+                continue
+            self.loading_partitions.discard(partition)
+            self._on_loaded(partition)
+            if loaded:
+                log.info("Finished loading of %s-%d (%d offset records) in %d milliseconds",
+                         GROUP_METADATA_TOPIC_NAME, partition, loaded, int((time.monotonic() - start) * 1000))
+        if self._expiration_timer is None:
+            self.start_offset_expiration()
+
+    def _replay_partition(self, part: Any) -> Iterator[int]:
+        """Replay one partition up to its high watermark; yields the offset records replayed
+        since the previous yield, after every `_LOAD_YIELD_BYTES` of batches and at the end."""
+        plog = part.log
+        offset = plog.log_start_offset
+        loaded = 0
+        since_yield = 0
+        while offset < plog.high_watermark:
+            info = plog.read(offset, _LOAD_CHUNK, max_offset=plog.high_watermark, min_one_message=True)
+            data = info.records.read_bytes() if info.records is not None else b""
+            if not data:
+                break
+            headers, _end, _err = scan_batches(data, 0, False)
+            if not headers:
+                break
+            for h in headers:
+                offset = h.last_offset + 1
+                if h.is_control:
+                    continue
+                for rec in iter_records(data[h.position:h.position + h.size]):
+                    loaded += self._replay(rec.key, rec.value)
+                since_yield += h.size
+                if since_yield >= _LOAD_YIELD_BYTES:
+                    yield loaded
+                    loaded = since_yield = 0
+        yield loaded
+
+    def _on_loaded(self, partition: int | None = None) -> None:
         """Kafka's onLoaded: restored members' sessions start now; a group over group.max.size
-        (lowered meanwhile) rebalances, so the members beyond the limit are refused at rejoin."""
-        for group in self.groups.values():
+        (lowered meanwhile) rebalances, so the members beyond the limit are refused at rejoin.
+        `partition`: only the groups of that offsets partition (None: every group)."""
+        for group in list(self.groups.values()):
+            if partition is not None and self.partition_for(group.group_id) != partition:
+                continue
             for m in group.members.values():
                 self._reschedule_heartbeat(group, m)
             if len(group.members) > self.max_group_size:
@@ -611,7 +692,8 @@ class GroupCoordinator:
         try:
             self._check_coordinator(group_id)
         except KafkaError as e:
-            return e.code
+            # Kafka: "The group is still loading, so blindly respond" NONE.
+            return 0 if e.code == Errors.COORDINATOR_LOAD_IN_PROGRESS else e.code
         group = self.groups.get(group_id)
         if group is None:
             return Errors.UNKNOWN_MEMBER_ID
