@@ -193,9 +193,9 @@ class ConsumerGroupManager:
                              f"Supported assignors: {', '.join(self.assignors)}.")
 
     def _check_no_classic_group(self, group_id: str) -> None:
-        classic = getattr(self.broker.group_coordinator, "groups", {}).get(group_id)
-        if classic is not None and getattr(classic, "members", None):
-            raise KafkaError(Errors.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group.")
+        """Kafka's getOrMaybeCreateConsumerGroup: an Empty classic group of this id is deleted
+        (its offsets kept), one with members answers GROUP_ID_NOT_FOUND."""
+        self.broker.group_coordinator.delete_empty_classic_group(group_id)
 
     def _check_member_epoch(self, member: ConsumerGroupMember, received: int,
                             owned: list[tuple[bytes, list[int]]] | None) -> None:

@@ -260,8 +260,13 @@ class GroupCoordinator:
         if kv == GROUP_METADATA_KEY_VERSION:
             group_id = gr.GroupMetadataKey.from_bytes(key[2:], kv).group
             if value is None:
-                # The group's tombstone (DeleteGroups): the group is gone, as Kafka's replay removes it.
-                self.groups.pop(group_id, None)
+                # The group's tombstone (DeleteGroups, or the group became a consumer-protocol
+                # group): the group is gone, as Kafka's replay removes it; committed offsets live
+                # apart from the group in Kafka, so any not tombstoned stay.
+                old = self.groups.pop(group_id, None)
+                if old is not None and old.offsets:
+                    self.groups[group_id] = ClassicGroup(group_id)
+                    self.groups[group_id].offsets = old.offsets
             else:
                 self._replay_group_metadata(group_id, value)
             return 0
@@ -327,7 +332,19 @@ class GroupCoordinator:
             await self.ensure_offsets_topic()
             self._check_coordinator(req.group_id)
         except KafkaError as e:
-            return _join_error(e.code, req.member_id, v)
+            # Kafka's runtime failures (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS) answer an empty member id.
+            return _join_error(e.code, "", v)
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        consumer_group = consumer_groups.group(req.group_id) if consumer_groups is not None else None
+        if consumer_groups is not None and consumer_group is not None:
+            if consumer_group.members:
+                # Kafka 4.x admits a "consumer" protocol member into a non-empty consumer group as a
+                # classic-protocol member (classicGroupJoinToConsumerGroup); that mixed membership is
+                # not served here (SKIPPED_FEATURES.md), so every classic join is refused as Kafka
+                # refuses an unsupported protocol type.
+                return _join_error(Errors.INCONSISTENT_GROUP_PROTOCOL, "", v)
+            # Kafka's maybeDeleteEmptyConsumerGroup: an empty consumer group becomes a classic group.
+            consumer_groups.delete_group(req.group_id)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         member_id = req.member_id
@@ -1027,6 +1044,26 @@ class GroupCoordinator:
                 return lambda om: om.commit_timestamp_ms
             return None
         return lambda om: om.commit_timestamp_ms
+
+    def delete_empty_classic_group(self, group_id: str) -> None:
+        """Kafka's maybeDeleteEmptyClassicGroup, before a consumer-protocol group of the same id is
+        created: an Empty classic group's GroupMetadata gets a tombstone (its committed offsets
+        stay) and only an offsets holder remains here. Raises GROUP_ID_NOT_FOUND for a classic
+        group with members (Kafka's answer unless group.consumer.migration.policy allows an
+        online upgrade, which is not served: SKIPPED_FEATURES.md)."""
+        group = self.groups.get(group_id)
+        if group is None:
+            return
+        if group.members or group.state is not GroupState.EMPTY:
+            raise KafkaError(Errors.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group")
+        if group.protocol_type is None and group.generation_id == 0:
+            return  # only committed offsets (an assign() or consumer-protocol group): nothing to delete
+        error = self._write_tombstones(group_id, [], group_tombstone=True)
+        if error:
+            raise KafkaError(error)
+        holder = ClassicGroup(group_id)
+        holder.offsets = group.offsets
+        self.groups[group_id] = holder
 
     # -- admin accessors (group_admin.py) --------------------------------------------------------
     def group(self, group_id: str) -> ClassicGroup | None:
