@@ -63,6 +63,14 @@ BROKER_CONFIG_DOCS: dict[str, str] = {
     "offsets.topic.num.partitions": "Partitions of __consumer_offsets (fixed once the topic exists).",
     "offsets.topic.replication.factor": "Replication factor of __consumer_offsets.",
     "offsets.retention.minutes": "How long committed offsets of an empty group are kept.",
+    "offsets.retention.check.interval.ms": "How often the group coordinator looks for expired committed offsets.",
+    "offsets.topic.segment.bytes": "Segment size of __consumer_offsets (small segments compact and load faster).",
+    "offsets.topic.compression.codec": "Compression codec id for the group coordinator's writes to __consumer_offsets"
+                                       " (0 none); fastkafka writes them uncompressed.",
+    "offsets.load.buffer.size": "Bytes read at a time when the group coordinator loads __consumer_offsets.",
+    "offsets.commit.timeout.ms": "How long a write of the group coordinator waits for the offsets topic's replicas"
+                                 " (one node here: writes complete at once).",
+    "offset.metadata.max.bytes": "The largest metadata string an offset commit may carry.",
     "transaction.state.log.num.partitions": "Partitions of __transaction_state.",
     "transaction.state.log.replication.factor": "Replication factor of __transaction_state.",
     "transaction.state.log.min.isr": "min.insync.replicas of __transaction_state.",
@@ -82,6 +90,9 @@ BROKER_CONFIG_DOCS: dict[str, str] = {
     "group.consumer.max.heartbeat.interval.ms": "The largest heartbeat interval a consumer-protocol group may use.",
     "group.consumer.max.size": "The most members a consumer-protocol group may have.",
     "group.consumer.assignors": "Server-side assignors (uniform, range); the first is the default.",
+    "group.consumer.migration.policy": "Online conversion of a group with members between the classic and the"
+                                       " consumer protocol: disabled, upgrade, downgrade or bidirectional (empty"
+                                       " groups always convert); fastkafka converts only empty groups.",
     "replica.lag.time.max.ms": "How long a follower may lag before it leaves the ISR.",
     "replica.fetch.max.bytes": "Bytes fetched per partition by replica fetchers.",
     "fetch.max.bytes": "The most bytes a Fetch response carries.",
