@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 _INT_MAX = 2**31 - 1
+# Kafka's ConsumerGroupMigrationPolicy values (group.consumer.migration.policy), in its order.
+_MIGRATION_POLICIES = ("disabled", "upgrade", "downgrade", "bidirectional")
 _LONG_MAX = 2**63 - 1
 
 
@@ -145,6 +147,12 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("offsets.topic.num.partitions", "int", "50"),
         _d("offsets.topic.replication.factor", "short", "3"),
         _d("offsets.retention.minutes", "int", "10080"),
+        _d("offsets.retention.check.interval.ms", "long", "600000"),
+        _d("offsets.topic.segment.bytes", "int", "104857600"),
+        _d("offsets.topic.compression.codec", "int", "0"),
+        _d("offsets.load.buffer.size", "int", "5242880"),
+        _d("offsets.commit.timeout.ms", "int", "5000"),
+        _d("offset.metadata.max.bytes", "int", "4096"),
         _d("transaction.state.log.num.partitions", "int", "50"),
         _d("transaction.state.log.replication.factor", "short", "3"),
         _d("transaction.state.log.min.isr", "int", "2"),
@@ -165,6 +173,7 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("group.consumer.max.heartbeat.interval.ms", "int", "15000"),
         _d("group.consumer.max.size", "int", str(_INT_MAX)),
         _d("group.consumer.assignors", "list", "uniform,range"),
+        _d("group.consumer.migration.policy", "string", "bidirectional"),
         _d("replica.lag.time.max.ms", "long", "30000"),
         _d("replica.fetch.max.bytes", "int", "1048576"),
         _d("fetch.max.bytes", "int", "57671680"),
@@ -435,6 +444,17 @@ class KafkaConfig:
                 (hb < st, "group.consumer.heartbeat.interval.ms must be less than group.consumer.session.timeout.ms")):
             if not ok:
                 raise ConfigError(message)
+        # Kafka's GroupCoordinatorConfig validators for the group coordinator's offsets/group keys.
+        for key in ("offsets.retention.minutes", "offsets.topic.segment.bytes", "offsets.load.buffer.size",
+                    "offsets.commit.timeout.ms", "group.max.size", "group.consumer.max.size"):
+            get_int(key, 1)
+        get_int("offsets.topic.replication.factor", 1, 32767)
+        _parse_int("offsets.retention.check.interval.ms", get("offsets.retention.check.interval.ms") or "",
+                   1, _LONG_MAX)
+        policy = get("group.consumer.migration.policy") or ""
+        if policy.strip().lower() not in _MIGRATION_POLICIES:
+            raise ConfigError(f"Invalid value {policy} for configuration group.consumer.migration.policy: "
+                              f"String must be one of (case insensitive): {', '.join(_MIGRATION_POLICIES)}")
         cmi = get("connections.max.idle.ms") or "600000"
         self.connections_max_idle_ms = _parse_int("connections.max.idle.ms", cmi, -1, _LONG_MAX)
         self.broker_rack = p.get("broker.rack")

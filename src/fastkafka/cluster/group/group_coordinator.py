@@ -62,8 +62,6 @@ GROUP_METADATA_VALUE_VERSION = 4
 # Kafka's classicGroupNewMemberJoinTimeoutMs: a new member's JoinGroup waits at most this long.
 NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000
 CONSUMER_PROTOCOL_TYPE = "consumer"
-OFFSET_METADATA_MAX_BYTES = 4096  # offset.metadata.max.bytes
-_LOAD_CHUNK = 1 << 20
 # The background load yields to the event loop after replaying about this many bytes of batches.
 _LOAD_YIELD_BYTES = 64 << 10
 LOAD_DELAY_ENV = "FASTKAFKA_TEST_GROUP_LOAD_DELAY_MS"  # test-only, see the module docstring
@@ -108,6 +106,10 @@ class GroupCoordinator:
         self.max_group_size = int(cfg.get("group.max.size") or 2**31 - 1)
         self.offsets_retention_ms = int(cfg.get("offsets.retention.minutes") or 10080) * 60 * 1000
         self.retention_check_interval_ms = int(cfg.get("offsets.retention.check.interval.ms") or 600000)
+        # Kafka compares the metadata's String.length() (UTF-16 code units) with this.
+        self.offset_metadata_max_bytes = int(cfg.get("offset.metadata.max.bytes") or 4096)
+        # Bytes read from the log at a time while loading (a soft limit: a larger batch is read whole).
+        self.load_buffer_size = int(cfg.get("offsets.load.buffer.size") or 5242880)
         self._expiration_timer: asyncio.TimerHandle | None = None
         self.groups: dict[str, ClassicGroup] = {}
         self._create_lock = asyncio.Lock()
@@ -217,7 +219,7 @@ class GroupCoordinator:
         loaded = 0
         since_yield = 0
         while offset < plog.high_watermark:
-            info = plog.read(offset, _LOAD_CHUNK, max_offset=plog.high_watermark, min_one_message=True)
+            info = plog.read(offset, self.load_buffer_size, max_offset=plog.high_watermark, min_one_message=True)
             data = info.records.read_bytes() if info.records is not None else b""
             if not data:
                 break

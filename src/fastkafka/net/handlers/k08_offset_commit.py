@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 from fastkafka.cluster.group.classic_group import OffsetAndMetadata
-from fastkafka.cluster.group.group_coordinator import OFFSET_METADATA_MAX_BYTES
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -49,7 +48,7 @@ async def handle_offset_commit(broker: Any, ctx: RequestContext, req: OffsetComm
             metadata = p.committed_metadata or ""
             if topic is None or p.partition_index not in topic.partitions:
                 codes[key] = Errors.UNKNOWN_TOPIC_OR_PARTITION
-            elif len(metadata.encode("utf-8")) > OFFSET_METADATA_MAX_BYTES:
+            elif len(metadata.encode("utf-16-le")) // 2 > gc.offset_metadata_max_bytes:  # Java String.length()
                 codes[key] = Errors.OFFSET_METADATA_TOO_LARGE
             else:
                 offsets[key] = OffsetAndMetadata(p.committed_offset, p.committed_leader_epoch, metadata, now, expire)
