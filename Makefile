@@ -35,7 +35,7 @@ check-generated: setup
 	else echo "spec folder ../shared/kafka-protocol absent: generated-code check skipped"; fi
 
 test: test-setup check-generated
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=30
 
 bench: setup
 	$(PY) bench/run.py
