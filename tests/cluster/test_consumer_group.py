@@ -70,7 +70,8 @@ class _Broker:
     def __init__(self, topics: dict[str, tuple[bytes, int]]) -> None:
         self.set_topics(topics)
         self.group_coordinator = SimpleNamespace(groups={}, _check_coordinator=lambda g: None,
-                                                 delete_empty_classic_group=lambda g: None)
+                                                 delete_empty_classic_group=lambda g: None,
+                                                 append_group_records=lambda g, records: 0)
 
     def set_topics(self, topics: dict[str, tuple[bytes, int]]) -> None:
         by_name = {n: SimpleNamespace(name=n, topic_id=tid, partitions={p: None for p in range(c)})

@@ -96,6 +96,10 @@ class ConsumerGroup:
         return {t for m in self.members.values() for t in m.subscribed_topic_names}
 
     # ------------------------------------------------------------------ ownership
+    def set_owned(self, member: ConsumerGroupMember, assigned: Assignment, pending: Assignment) -> None:
+        """`member` owns exactly `assigned` and `pending` (its revocations) from now on."""
+        self._set_owned(member, assigned, pending)
+
     def _set_owned(self, member: ConsumerGroupMember, assigned: Assignment, pending: Assignment) -> None:
         for key, owner in list(self.owners.items()):
             if owner == member.member_id:

@@ -9,15 +9,23 @@ assignment. Members are removed on leave (epoch -1), after `group.consumer.sessi
 without a heartbeat, or when they do not revoke partitions within their rebalance timeout.
 
 Committed offsets stay with the GroupCoordinator (one offsets store for both protocols); it asks
-`validate_offset_commit` here for groups of this protocol. Group and member state is kept in
-memory only: after a broker restart members are answered UNKNOWN_MEMBER_ID and rejoin with epoch
-0, as clients do after being fenced (listed in SKIPPED_FEATURES.md).
+`validate_offset_commit` here for groups of this protocol.
+
+Persistence (Kafka's consumer group records, consumer_group_records.py): after every change
+(heartbeat, leave, session or revocation expiry, deletion) the group's records are compared with
+those last written (`_written`) and the difference is appended to the group's
+`__consumer_offsets` partition through the GroupCoordinator before the heartbeat is answered:
+new or changed records, and tombstones for what disappeared (a member left or was fenced, the
+group was deleted). The GroupCoordinator's load replays them here (`replay_record`), then
+`on_loaded` restarts the members' session timers, so after a broker restart members keep their
+epochs and assignments.
 
 Concurrency: one instance per broker, event-loop thread only; it owns every ConsumerGroup.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
 from collections.abc import Mapping
@@ -26,7 +34,10 @@ from typing import Any
 from fastkafka.cluster.group.assignors import ASSIGNORS, MemberSubscription
 from fastkafka.cluster.group.consumer_group import (Assignment, ConsumerGroup, ConsumerGroupMember,
                                                     MemberState)
+from fastkafka.cluster.group.consumer_group_records import ConsumerGroupReplayer, group_records, tombstone_order
 from fastkafka.protocol.errors import Errors, KafkaError
+
+log = logging.getLogger(__name__)
 
 LEAVE_GROUP_MEMBER_EPOCH = -1
 LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2
@@ -67,6 +78,9 @@ class ConsumerGroupManager:
             raise KafkaError(Errors.INVALID_CONFIG, f"Unknown group.consumer.assignors: {', '.join(unknown)}")
         self.groups: dict[str, ConsumerGroup] = {}
         self._session_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        # group id -> record key -> value as last written to (or replayed from) __consumer_offsets.
+        self._written: dict[str, dict[bytes, bytes]] = {}
+        self._replayer = ConsumerGroupReplayer(self.groups)
         self._revocation_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
 
     # ------------------------------------------------------------------ lookups
@@ -77,10 +91,69 @@ class ConsumerGroupManager:
         return list(self.groups.values())
 
     def delete_group(self, group_id: str) -> None:
-        """DeleteGroups: forget an Empty group (the caller checked NON_EMPTY_GROUP first)."""
+        """DeleteGroups: forget an Empty group (the caller checked NON_EMPTY_GROUP first) and
+        write its tombstones."""
         group = self.groups.get(group_id)
         if group is not None and not group.members:
             del self.groups[group_id]
+            self._persist_quietly(group_id)
+
+    # ------------------------------------------------------------------ persistence
+    def _persist(self, group_id: str) -> int:
+        """Append the difference between the group's records and those last written; returns
+        0 or the coordinator's error code for the write."""
+        group = self.groups.get(group_id)
+        old = self._written.get(group_id, {})
+        new = group_records(group, self._group_topics(group)) if group is not None else {}
+        gone = tombstone_order([k for k in old if k not in new])
+        changed = [(k, v) for k, v in new.items() if old.get(k) != v]
+        if not gone and not changed:
+            return 0
+        records: list[tuple[bytes, bytes | None]] = [(k, None) for k in gone]
+        records += changed
+        error = int(self.broker.group_coordinator.append_group_records(group_id, records))
+        if error:
+            return error
+        if new:
+            self._written[group_id] = new
+        else:
+            self._written.pop(group_id, None)
+        return 0
+
+    def _persist_quietly(self, group_id: str) -> None:
+        error = self._persist(group_id)
+        if error:
+            log.warning("Could not write the records of consumer group %s: error %d", group_id, error)
+
+    def _group_topics(self, group: ConsumerGroup) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for m in group.members.values():
+            out.update(self._subscribed_topics(group, m))
+        return out
+
+    def replay_record(self, key: bytes, value: bytes | None) -> None:
+        """One consumer group record of `__consumer_offsets`, during the coordinator's load."""
+        key = bytes(key)
+        group_id = self._replayer.replay(key, None if value is None else bytes(value))
+        written = self._written.setdefault(group_id, {})
+        if value is None:
+            written.pop(key, None)
+        else:
+            written[key] = bytes(value)
+        if not written:
+            del self._written[group_id]
+
+    def on_loaded(self, in_partition: Any) -> None:
+        """Kafka's onLoaded for the consumer groups of a loaded partition (`in_partition(group
+        id)` tells which): the members' session (and revocation) timers start now."""
+        for group in list(self.groups.values()):
+            if not in_partition(group.group_id):
+                continue
+            if group.members:
+                group.assignor_name = self._assignor_for(group)
+            for member in group.members.values():
+                self._schedule_session_timeout(group, member)
+                self._schedule_revocation_timeout(group, member)
 
     def check_coordinator(self, group_id: str) -> None:
         """NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE as for classic groups: one coordinator
@@ -95,7 +168,26 @@ class ConsumerGroupManager:
                   rack_id: str | None, rebalance_timeout_ms: int, subscribed_topic_names: list[str] | None,
                   subscribed_topic_regex: str | None, server_assignor: str | None,
                   owned: list[tuple[bytes, list[int]]] | None, client_id: str, client_host: str) -> HeartbeatResult:
-        """Raises KafkaError(code, message) for a request Kafka rejects."""
+        """Raises KafkaError(code, message) for a request Kafka rejects. The group's changed
+        records are in `__consumer_offsets` before it returns."""
+        try:
+            result = self._heartbeat(
+                group_id=group_id, member_id=member_id, member_epoch=member_epoch, instance_id=instance_id,
+                rack_id=rack_id, rebalance_timeout_ms=rebalance_timeout_ms,
+                subscribed_topic_names=subscribed_topic_names, subscribed_topic_regex=subscribed_topic_regex,
+                server_assignor=server_assignor, owned=owned, client_id=client_id, client_host=client_host)
+        except KafkaError:
+            self._persist_quietly(group_id)
+            raise
+        error = self._persist(group_id)
+        if error:
+            raise KafkaError(error)
+        return result
+
+    def _heartbeat(self, *, group_id: str, member_id: str, member_epoch: int, instance_id: str | None,
+                   rack_id: str | None, rebalance_timeout_ms: int, subscribed_topic_names: list[str] | None,
+                   subscribed_topic_regex: str | None, server_assignor: str | None,
+                   owned: list[tuple[bytes, list[int]]] | None, client_id: str, client_host: str) -> HeartbeatResult:
         self._validate(group_id, member_id, member_epoch, rebalance_timeout_ms, subscribed_topic_names,
                        subscribed_topic_regex, server_assignor, owned)
         if member_epoch in (LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH):
@@ -326,6 +418,7 @@ class ConsumerGroupManager:
             return
         (self._session_timers if why == "session" else self._revocation_timers).pop((group_id, member_id), None)
         self._remove(group, member_id)
+        self._persist_quietly(group_id)
 
     # ------------------------------------------------------------------ offsets
     def validate_offset_commit(self, group_id: str, member_id: str, member_epoch: int) -> None:

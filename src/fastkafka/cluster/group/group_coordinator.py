@@ -47,6 +47,7 @@ from typing import Any, Callable, Iterator
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
 from fastkafka.cluster.group.classic_group import ClassicGroup, ClassicGroupMember, GroupState, OffsetAndMetadata
+from fastkafka.cluster.group.consumer_group_records import RECORD_TYPES as CONSUMER_GROUP_RECORD_TYPES
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
 from fastkafka.protocol._generated import group_records as gr
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -252,6 +253,9 @@ class GroupCoordinator:
                          "a chance for consumers to commit offsets", group.group_id, len(group.members),
                          self.max_group_size)
                 self._prepare_rebalance(group)
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        if consumer_groups is not None:
+            consumer_groups.on_loaded(lambda group_id: partition is None or self.partition_for(group_id) == partition)
         if self._expiration_timer is None:
             self.start_offset_expiration()
 
@@ -272,8 +276,13 @@ class GroupCoordinator:
             else:
                 self._replay_group_metadata(group_id, value)
             return 0
+        if kv in CONSUMER_GROUP_RECORD_TYPES:
+            consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+            if consumer_groups is not None:
+                consumer_groups.replay_record(key, value)
+            return 0
         if kv not in (0, 1):
-            return 0  # the consumer-protocol and share-group record types are not classic state
+            return 0  # share-group record types: no share groups here
         k = gr.OffsetCommitKey.from_bytes(key[2:], kv)
         group = self.groups.get(k.group) or self.groups.setdefault(k.group, ClassicGroup(k.group))
         tp = (k.topic, k.partition)
@@ -968,6 +977,14 @@ class GroupCoordinator:
             for tp in deleted:
                 group.offsets.pop(tp, None)
         return 0, codes
+
+    def append_group_records(self, group_id: str, records: list[tuple[bytes, bytes | None]]) -> int:
+        """Append other group records (the consumer group protocol's) to the group's partition in
+        one batch; 0 or the error code a client retries on (as for GroupMetadata)."""
+        builder = MemoryRecordsBuilder(timestamp_ms=_now_ms())
+        for key, value in records:
+            builder.append(key, value)
+        return self._append(group_id, builder.build(), group_metadata=True)
 
     def _write_tombstones(self, group_id: str, partitions: list[tuple[str, int]], group_tombstone: bool = False) -> int:
         builder = MemoryRecordsBuilder(timestamp_ms=_now_ms())
