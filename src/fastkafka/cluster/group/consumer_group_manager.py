@@ -34,7 +34,8 @@ from typing import Any
 from fastkafka.cluster.group.assignors import ASSIGNORS, MemberSubscription
 from fastkafka.cluster.group.consumer_group import (Assignment, ConsumerGroup, ConsumerGroupMember,
                                                     MemberState)
-from fastkafka.cluster.group.consumer_group_records import ConsumerGroupReplayer, group_records, tombstone_order
+from fastkafka.cluster.group.consumer_group_records import (ConsumerGroupReplayer, RecordCache, group_records,
+                                                            tombstone_order)
 from fastkafka.protocol.errors import Errors, KafkaError
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class ConsumerGroupManager:
         self._session_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
         # group id -> record key -> value as last written to (or replayed from) __consumer_offsets.
         self._written: dict[str, dict[bytes, bytes]] = {}
+        self._record_cache: dict[str, RecordCache] = {}  # group id -> its members' encoded records
         self._replayer = ConsumerGroupReplayer(self.groups)
         self._revocation_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
 
@@ -104,7 +106,11 @@ class ConsumerGroupManager:
         0 or the coordinator's error code for the write."""
         group = self.groups.get(group_id)
         old = self._written.get(group_id, {})
-        new = group_records(group, self._group_topics(group)) if group is not None else {}
+        if group is not None:
+            new = group_records(group, self._group_topics(group), self._record_cache.setdefault(group_id, {}))
+        else:
+            new = {}
+            self._record_cache.pop(group_id, None)
         gone = tombstone_order([k for k in old if k not in new])
         changed = [(k, v) for k, v in new.items() if old.get(k) != v]
         if not gone and not changed:

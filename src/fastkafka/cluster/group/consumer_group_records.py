@@ -11,7 +11,7 @@ int16 version 0 + flexible value struct; a null value is a tombstone):
   key 7 ConsumerGroupTargetAssignmentMember    a member's target assignment
   key 8 ConsumerGroupCurrentMemberAssignment   a member's epochs, state, owned and revoking partitions
 
-`group_records(group, topics)` is the group's whole persisted state as an ordered mapping of
+`group_records(group, topics, cache)` is the group's whole persisted state as an ordered mapping of
 record key -> value bytes, in Kafka's write order (group epoch, members' subscriptions, target
 assignment, then current assignments); `tombstone_order` sorts the keys that disappeared in
 Kafka's deletion order (current assignments, target assignments, the assignment epoch,
@@ -59,40 +59,87 @@ def _topic_partitions(cls: Any, assignment: Assignment) -> list[Any]:
     return [cls(topic_id=t, partitions=sorted(ps)) for t, ps in sorted(assignment.items()) if ps]
 
 
-def group_records(group: ConsumerGroup, subscribed_topics: dict[str, Any]) -> dict[bytes, bytes]:
+_Records = tuple[tuple[bytes, bytes], tuple[bytes, bytes] | None, tuple[bytes, bytes]]
+# Per member: (the member's state as plain values, its encoded records). Encoding is skipped for
+# members whose state did not change, so a heartbeat costs O(members) tuple compares, not encodes.
+RecordCache = dict[str, tuple[tuple[Any, ...], _Records]]
+
+
+def _frozen(a: Assignment | None) -> tuple[tuple[bytes, tuple[int, ...]], ...]:
+    return tuple(sorted((t, tuple(sorted(ps))) for t, ps in (a or {}).items() if ps))
+
+
+def _member_records(gid: str, m: ConsumerGroupMember, target: Assignment | None) -> _Records:
+    meta = (_key(MEMBER_METADATA, gr.ConsumerGroupMemberMetadataKey(group_id=gid, member_id=m.member_id)), _value(
+        gr.ConsumerGroupMemberMetadataValue(
+            instance_id=m.instance_id, rack_id=m.rack_id, client_id=m.client_id, client_host=m.client_host,
+            subscribed_topic_names=list(m.subscribed_topic_names), subscribed_topic_regex=m.subscribed_topic_regex,
+            rebalance_timeout_ms=m.rebalance_timeout_ms, server_assignor=m.server_assignor,
+            classic_member_metadata=None)))
+    return meta, _target_record(gid, m.member_id, target), _current_record(gid, m)
+
+
+def _target_record(gid: str, member_id: str, target: Assignment | None) -> tuple[bytes, bytes] | None:
+    if target is None:
+        return None
+    TA: Any = gr.ConsumerGroupTargetAssignmentMemberValue  # nested classes are set on it at import
+    return (_key(TARGET_ASSIGNMENT_MEMBER, gr.ConsumerGroupTargetAssignmentMemberKey(group_id=gid, member_id=member_id)),
+            _value(TA(topic_partitions=_topic_partitions(TA.TopicPartition, target))))
+
+
+def _current_record(gid: str, m: ConsumerGroupMember) -> tuple[bytes, bytes]:
+    CA: Any = gr.ConsumerGroupCurrentMemberAssignmentValue
+    return (_key(CURRENT_MEMBER_ASSIGNMENT,
+                 gr.ConsumerGroupCurrentMemberAssignmentKey(group_id=gid, member_id=m.member_id)),
+            _value(CA(member_epoch=m.member_epoch, previous_member_epoch=m.previous_member_epoch,
+                      state=_STATE_IDS[m.state],
+                      assigned_partitions=_topic_partitions(CA.TopicPartitions, m.assigned),
+                      partitions_pending_revocation=_topic_partitions(CA.TopicPartitions, m.pending_revocation))))
+
+
+def group_records(group: ConsumerGroup, subscribed_topics: dict[str, Any],
+                  cache: RecordCache | None = None) -> dict[bytes, bytes]:
     """The group's persisted state: record key -> value, in Kafka's write order.
-    `subscribed_topics`: name -> topic image (topic_id, partitions) of the group's subscriptions."""
+    `subscribed_topics`: name -> topic image (topic_id, partitions) of the group's subscriptions.
+    `cache`: the group's member records from the previous call (updated in place)."""
     gid = group.group_id
+    cache = {} if cache is None else cache
+    per_member: list[_Records] = []
+    for mid in sorted(group.members):
+        m = group.members[mid]
+        target = group.target_assignment.get(mid)
+        sig = (m.instance_id, m.rack_id, m.client_id, m.client_host, tuple(m.subscribed_topic_names),
+               m.subscribed_topic_regex, m.rebalance_timeout_ms, m.server_assignor, m.member_epoch,
+               m.previous_member_epoch, m.state, _frozen(m.assigned), _frozen(m.pending_revocation),
+               target is None, _frozen(target))
+        hit = cache.get(mid)
+        if hit is None or hit[0] != sig:
+            hit = cache[mid] = (sig, _member_records(gid, m, target))
+        per_member.append(hit[1])
+    for mid in [mid for mid in cache if mid not in group.members]:
+        del cache[mid]
     out: dict[bytes, bytes] = {}
     out[_key(GROUP_METADATA, gr.ConsumerGroupMetadataKey(group_id=gid))] = _value(
         gr.ConsumerGroupMetadataValue(epoch=group.group_epoch))
-    PM: Any = gr.ConsumerGroupPartitionMetadataValue  # nested classes are set on it at import
+    PM: Any = gr.ConsumerGroupPartitionMetadataValue
     out[_key(PARTITION_METADATA, gr.ConsumerGroupPartitionMetadataKey(group_id=gid))] = _value(PM(topics=[
         PM.TopicMetadata(topic_id=t.topic_id, topic_name=name, num_partitions=len(t.partitions),
                          partition_metadata=[])
         for name, t in sorted(subscribed_topics.items())]))
-    for mid in sorted(group.members):
-        m = group.members[mid]
-        out[_key(MEMBER_METADATA, gr.ConsumerGroupMemberMetadataKey(group_id=gid, member_id=mid))] = _value(
-            gr.ConsumerGroupMemberMetadataValue(
-                instance_id=m.instance_id, rack_id=m.rack_id, client_id=m.client_id, client_host=m.client_host,
-                subscribed_topic_names=list(m.subscribed_topic_names), subscribed_topic_regex=m.subscribed_topic_regex,
-                rebalance_timeout_ms=m.rebalance_timeout_ms, server_assignor=m.server_assignor,
-                classic_member_metadata=None))
-    TA: Any = gr.ConsumerGroupTargetAssignmentMemberValue
-    for mid in sorted(group.target_assignment):
-        out[_key(TARGET_ASSIGNMENT_MEMBER, gr.ConsumerGroupTargetAssignmentMemberKey(group_id=gid, member_id=mid))] = \
-            _value(TA(topic_partitions=_topic_partitions(TA.TopicPartition, group.target_assignment[mid])))
+    for meta, _target, _current in per_member:
+        out[meta[0]] = meta[1]
+    for _meta, target_kv, _current in per_member:
+        if target_kv is not None:
+            out[target_kv[0]] = target_kv[1]
+    for mid in sorted(group.target_assignment):  # targets of ids that are not members (rare)
+        if mid not in group.members:
+            kv = _target_record(gid, mid, group.target_assignment[mid])
+            assert kv is not None
+            out[kv[0]] = kv[1]
     out[_key(TARGET_ASSIGNMENT_METADATA, gr.ConsumerGroupTargetAssignmentMetadataKey(group_id=gid))] = _value(
         gr.ConsumerGroupTargetAssignmentMetadataValue(assignment_epoch=group.assignment_epoch))
-    CA: Any = gr.ConsumerGroupCurrentMemberAssignmentValue
-    for mid in sorted(group.members):
-        m = group.members[mid]
-        out[_key(CURRENT_MEMBER_ASSIGNMENT, gr.ConsumerGroupCurrentMemberAssignmentKey(group_id=gid, member_id=mid))] = \
-            _value(CA(member_epoch=m.member_epoch, previous_member_epoch=m.previous_member_epoch,
-                      state=_STATE_IDS[m.state],
-                      assigned_partitions=_topic_partitions(CA.TopicPartitions, m.assigned),
-                      partitions_pending_revocation=_topic_partitions(CA.TopicPartitions, m.pending_revocation)))
+    for _meta, _target, current in per_member:
+        out[current[0]] = current[1]
     return out
 
 
