@@ -166,13 +166,6 @@ class GroupCoordinator:
         return [part for part in self.broker.replica_manager.all_partitions()
                 if part.topic_partition.topic == GROUP_METADATA_TOPIC_NAME and part.is_leader]
 
-    def load(self) -> None:
-        """Replay every `__consumer_offsets` partition this node leads at once (tests, tools)."""
-        for part in self._led_offsets_partitions():
-            for _ in self._replay_partition(part):
-                pass
-        self._on_loaded()
-
     def start_loading(self) -> asyncio.Task[None]:
         """Start-up: mark the led offsets partitions loading and replay them in the background
         (Kafka's scheduleLoadOperation). Returns the task; cancelling it stops the load."""
