@@ -153,3 +153,41 @@ def test_a_restart_restores_the_group_and_its_members_keep_their_partitions() ->
         last.stop_timers()
 
     asyncio.run(scenario())
+
+
+def test_offsets_of_a_consumer_group_expire_as_kafkas_and_the_empty_group_goes_with_them() -> None:
+    from fastkafka.cluster.group.classic_group import ClassicGroup, OffsetAndMetadata
+
+    async def scenario() -> None:
+        broker = _Broker()
+        u = SimpleNamespace(name="u", topic_id=b"\x06" * 16, partitions={0: None})
+        broker.image.topics.by_name["u"] = u
+        broker.image.topics.by_id[u.topic_id] = u
+        gc, mgr = broker.group_coordinator, broker.consumer_group_manager
+        a = _Member("member-a")
+        _stable(broker, [a])
+        holder = gc.groups.setdefault("g", ClassicGroup("g"))
+        assert gc.commit_offsets(holder, {("t", 0): OffsetAndMetadata(5, -1, "", 1000, None),
+                                          ("u", 0): OffsetAndMetadata(6, -1, "", 1000, None)}) == 0
+        # OffsetDelete: the subscribed topic is refused, the other deleted (ModernGroup.isSubscribedToTopic).
+        assert gc.delete_offsets("g", [("t", [0]), ("u", [1])]) == (0, {("t", 0): 86, ("u", 1): 0})
+        retention = gc.offsets_retention_ms
+        # Live group: only the offsets of topics no member subscribes to expire (by commit time).
+        assert gc.cleanup_group_metadata(1000 + retention) == 1
+        assert set(gc.fetch_offsets("g")) == {("t", 0)} and mgr.group("g") is not None
+        # Empty: the rest expire and the group is deleted with them (tombstones for its records).
+        a.beat(broker, leave=True)
+        assert gc.cleanup_group_metadata(1000 + retention) == 1
+        assert "g" not in gc.groups and mgr.group("g") is None and mgr._written == {}
+        # An empty consumer group without any offset goes at the next check.
+        b = _Member("member-b")
+        _stable(broker, [b])
+        b.beat(broker, leave=True)
+        assert mgr.group("g") is not None
+        assert gc.cleanup_group_metadata(0) == 0 and mgr.group("g") is None
+        fresh = broker.restarted()
+        assert fresh.consumer_group_manager.group("g") is None and "g" not in fresh.group_coordinator.groups
+        broker.stop_timers()
+        fresh.stop_timers()
+
+    asyncio.run(scenario())

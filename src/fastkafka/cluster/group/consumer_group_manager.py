@@ -161,6 +161,14 @@ class ConsumerGroupManager:
                 self._schedule_session_timeout(group, member)
                 self._schedule_revocation_timeout(group, member)
 
+    def is_subscribed_to_topic(self, group_id: str, topic: str) -> bool | None:
+        """Kafka's ModernGroup.isSubscribedToTopic (the members' topic names and the topics their
+        regexes resolve to); None when `group_id` is not a consumer-protocol group."""
+        group = self.groups.get(group_id)
+        if group is None:
+            return None
+        return topic in group.subscribed_topic_names() or topic in self._group_topics(group)
+
     def check_coordinator(self, group_id: str) -> None:
         """NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE as for classic groups: one coordinator
         (the leader of the group's `__consumer_offsets` partition) serves both protocols."""

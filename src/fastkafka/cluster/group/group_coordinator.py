@@ -937,6 +937,11 @@ class GroupCoordinator:
         return topics
 
     def is_subscribed_to_topic(self, group: ClassicGroup, topic: str) -> bool:
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        subscribed = consumer_groups.is_subscribed_to_topic(group.group_id, topic) \
+            if consumer_groups is not None else None
+        if subscribed is not None:
+            return bool(subscribed)  # a consumer-protocol group (Kafka's ModernGroup.isSubscribedToTopic)
         topics = self.subscribed_topics(group)
         if topics is None:
             return group.protocol_type == CONSUMER_PROTOCOL_TYPE
@@ -949,6 +954,9 @@ class GroupCoordinator:
         partitions' committed offsets get tombstones, written before the answer."""
         self._check_coordinator(group_id)
         group = self.groups.get(group_id)
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        if group is None and consumer_groups is not None and consumer_groups.group(group_id) is not None:
+            group = ClassicGroup(group_id)  # a consumer-protocol group without committed offsets
         if group is None:
             raise KafkaError(Errors.GROUP_ID_NOT_FOUND)
         if group.state is GroupState.DEAD:
@@ -1009,6 +1017,7 @@ class GroupCoordinator:
         deleted (GroupMetadata tombstone). Returns the number of offsets expired."""
         now = _now_ms() if now_ms is None else now_ms
         expired_total = 0
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
         for group_id, group in list(self.groups.items()):
             try:
                 self._check_coordinator(group_id)
@@ -1030,7 +1039,10 @@ class GroupCoordinator:
                         expired.append((topic, p))
                     else:
                         all_expired = False
-            delete_group = all_expired and group.state is GroupState.EMPTY
+            consumer_group = consumer_groups.group(group_id) if consumer_groups is not None else None
+            # Kafka's maybeDeleteGroup: only an empty group (of either protocol) goes with its offsets.
+            delete_group = all_expired and group.state is GroupState.EMPTY and \
+                (consumer_group is None or not consumer_group.members)
             if not expired and not delete_group:
                 continue
             if self._write_tombstones(group_id, expired, group_tombstone=delete_group):
@@ -1043,6 +1055,19 @@ class GroupCoordinator:
             if delete_group:
                 group.transition(GroupState.DEAD)
                 del self.groups[group_id]
+                if consumer_group is not None:
+                    consumer_groups.delete_group(group_id)  # type: ignore[union-attr]
+        if consumer_groups is not None:
+            # An empty consumer group without any committed offset: all its offsets are expired.
+            for consumer_group in consumer_groups.all_groups():
+                gid = consumer_group.group_id
+                if consumer_group.members or gid in self.groups:
+                    continue
+                try:
+                    self._check_coordinator(gid)
+                except KafkaError:
+                    continue
+                consumer_groups.delete_group(gid)
         return expired_total
 
     @staticmethod
