@@ -19,6 +19,7 @@ from fastkafka.net.handlers import (  # noqa: F401
     k21_delete_records,
     k22_init_producer_id,
     k23_offset_for_leader_epoch,
+    k27_write_txn_markers,
     k29_31_acls,
     k32_describe_configs,
     k33_alter_configs,
