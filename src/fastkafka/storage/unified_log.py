@@ -247,7 +247,8 @@ class UnifiedLog:
                 records, max_batch_size=cfg.max_message_bytes, compacted=cfg.compact, now_ms=now_ms,
                 timestamp_type_log_append=cfg.log_append_time,
                 timestamp_before_max_ms=cfg.message_timestamp_before_max_ms,
-                timestamp_after_max_ms=cfg.message_timestamp_after_max_ms)
+                timestamp_after_max_ms=cfg.message_timestamp_after_max_ms,
+                client_origin=origin is AppendOrigin.CLIENT)
         except _rb.InvalidRecordError as e:
             raise KafkaError(e.code, str(e)) from None
         if info.batch_count == 0:

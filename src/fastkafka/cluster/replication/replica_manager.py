@@ -16,12 +16,14 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastkafka.cluster.replication.partition import Partition
+from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transaction_marker_batch
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
+from fastkafka.storage.producer_state_manager import AppendOrigin
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,10 @@ class ReplicaManager:
         self._broker_defaults = broker_defaults
         self._partitions: dict[TopicPartition, Partition] = {}
         self._topic_configs: dict[str, LogConfig] = {}
+        # Called after a marker was written to partitions: (producer id, committed, partitions
+        # written without error). The group coordinator listens for `__consumer_offsets`
+        # (Kafka's onTransactionCompleted / completeTransaction materializing TxnOffsetCommits).
+        self.txn_marker_listeners: list[Callable[[int, bool, list[tuple[str, int]]], None]] = []
 
     # -- metadata ---------------------------------------------------------------------------
     def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:
@@ -162,6 +168,52 @@ class ReplicaManager:
             error=0, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
             log_start_offset=info.log_start_offset,
         )
+
+    async def write_txn_markers(self, markers: list[TxnMarkerEntry]) -> list[dict[tuple[str, int], int]]:
+        """Append one EndTransactionMarker control batch per (marker, partition), as Kafka's
+        KafkaApis.handleWriteTxnMarkersRequest: origin COORDINATOR, acks=all (min.insync.replicas
+        applies), internal topics allowed. Returns, per marker, one error code per partition:
+        UNKNOWN_TOPIC_OR_PARTITION for a partition this node does not host,
+        NOT_LEADER_OR_FOLLOWER, INVALID_PRODUCER_EPOCH (an older epoch than the partition's),
+        TRANSACTION_COORDINATOR_FENCED (an older coordinator epoch), NOT_ENOUGH_REPLICAS...
+
+        All appends reach the kernel (one io_uring submission) before this returns, as a
+        produce's acknowledgement; nothing awaits in between, so markers keep request order."""
+        results: list[dict[tuple[str, int], int]] = []
+        written: list[tuple[TxnMarkerEntry, list[tuple[str, int]]]] = []
+        with self.batched_appends():
+            for m in markers:
+                errors: dict[tuple[str, int], int] = {}
+                ok: list[tuple[str, int]] = []
+                for topic, index in m.partitions:
+                    errors[(topic, index)] = code = self._append_txn_marker(m, TopicPartition(topic, index))
+                    if code == 0:
+                        ok.append((topic, index))
+                results.append(errors)
+                written.append((m, ok))
+        for m, ok in written:
+            if ok:
+                for listener in self.txn_marker_listeners:
+                    try:
+                        listener(m.producer_id, m.committed, ok)
+                    except Exception:  # a listener's failure never undoes a written marker
+                        log.exception("Transaction marker listener failed for producer %d", m.producer_id)
+        return results
+
+    def _append_txn_marker(self, m: TxnMarkerEntry, tp: TopicPartition) -> int:
+        part = self._partitions.get(tp)
+        if part is None:
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION
+        config = self._topic_configs.get(tp.topic)
+        if config is None:
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION
+        now = now_ms()
+        batch = end_transaction_marker_batch(m.producer_id, m.producer_epoch, m.coordinator_epoch, m.committed, now)
+        try:
+            part.append_records_to_leader(batch, -1, now, config, origin=AppendOrigin.COORDINATOR)
+        except KafkaError as e:
+            return e.code
+        return 0
 
     # -- fetch ------------------------------------------------------------------------------
     def read_partition(self, req: FetchPartitionRequest, max_bytes: int, min_one_message: bool,
