@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 import types
 
 from kafka.record.default_records import DefaultRecordBatch
@@ -25,7 +26,7 @@ def txn_batch(pid: int, epoch: int, seq: int, n: int = 1) -> bytes:
     b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=True, producer_id=pid,
                                   producer_epoch=epoch, base_sequence=seq, batch_size=1 << 30)
     for i in range(n):
-        b.append(i, timestamp=1000, key=b"k", value=b"v%d" % i, headers=[])
+        b.append(i, timestamp=int(time.time() * 1000), key=b"k", value=b"v%d" % i, headers=[])
     return bytes(b.build())
 
 
@@ -150,3 +151,38 @@ def test_handler_merges_by_producer_id(tmp_path):
         assert got == {5: {("a", 0): 0, ("a", 1): 0, ("b", 1): 0},
                        6: {("b", 0): 0, ("zz", 0): Errors.UNKNOWN_TOPIC_OR_PARTITION}}
     assert rm.partition(TopicPartition("a", 0)).log.log_end_offset == 2
+
+
+def test_read_committed_fetch_returns_aborted_transactions(tmp_path):
+    from fastkafka.cluster.replication.replica_manager import FetchPartitionRequest
+
+    rm = make_rm(tmp_path)
+    tp = TopicPartition("t", 0)
+    with rm.batched_appends():
+        rm.append_records(tp, txn_batch(9, 0, 0, 2), -1)  # 0-1
+        rm.append_records(tp, txn_batch(10, 0, 0, 1), -1)  # 2
+    asyncio.run(rm.write_txn_markers([TxnMarkerEntry(9, 0, 1, False, (("t", 0),))]))  # 3
+    req = FetchPartitionRequest(tp, 0, 10**6)
+    committed = rm.read_partition(req, 10**6, True, 1, False)
+    assert committed.aborted_transactions == [(9, 0)]
+    assert committed.last_stable_offset == 2 and committed.high_watermark == 4
+    # Only up to the LSO: producer 10's open transaction is not returned.
+    assert [b.base_offset for b in batches_from_bytes(committed.records.read_bytes())] == [0]
+    uncommitted = rm.read_partition(req, 10**6, True, 0, False)
+    assert uncommitted.aborted_transactions is None
+    assert [b.base_offset for b in batches_from_bytes(uncommitted.records.read_bytes())] == [0, 2, 3]
+    asyncio.run(rm.write_txn_markers([TxnMarkerEntry(10, 0, 1, True, (("t", 0),))]))  # 4
+    committed = rm.read_partition(FetchPartitionRequest(tp, 2, 10**6), 10**6, True, 1, False)
+    # The abort marker (offset 3) is inside [2, 5): Kafka returns the transaction.
+    assert committed.aborted_transactions == [(9, 0)] and committed.last_stable_offset == 5
+    committed = rm.read_partition(FetchPartitionRequest(tp, 4, 10**6), 10**6, True, 1, False)
+    assert committed.aborted_transactions == []
+
+
+def batches_from_bytes(data):
+    out, pos = [], 0
+    while pos + 61 <= len(data):
+        size = struct.unpack_from(">i", data, pos + 8)[0] + 12
+        out.append(DefaultRecordBatch(data[pos:pos + size]))
+        pos += size
+    return out

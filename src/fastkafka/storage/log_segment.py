@@ -1,10 +1,13 @@
-"""LogSegment: one `.log` file with its `.index` and `.timeindex` (storage.internals.log.LogSegment).
+"""LogSegment: one `.log` file with its `.index`, `.timeindex` and (once a transaction aborted in
+it) `.txnindex` (storage.internals.log.LogSegment).
 
 On disk, in the partition directory, named by the segment's base offset zero-padded to 20
 digits: `00000000000000000000.log` (record batches back to back), `.index` (OffsetIndex: 8-byte
 entries int32 relative offset, int32 position), `.timeindex` (TimeIndex: 12-byte entries int64
 timestamp, int32 relative offset). Index entries are sparse: one per `index.interval.bytes` of
 log, keyed by the LAST offset of the batch that starts at the indexed position (Kafka 3.8+).
+`.txnindex` (TransactionIndex: 34-byte AbortedTxn entries) lists the transactions whose ABORT
+marker is in this segment; it is renamed, truncated, deleted and rebuilt with the segment.
 """
 from __future__ import annotations
 
@@ -19,10 +22,11 @@ from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage.fetch_data_info import FetchDataInfo
 from fastkafka.storage.file_records import LOG_OVERHEAD, FileRecords, LogOffsetPosition
 from fastkafka.storage.log_offset_metadata import LogOffsetMetadata
+from fastkafka.storage.transaction_index import AbortedTxn, TransactionIndex, TxnIndexSearchResult
 
 if TYPE_CHECKING:
     from fastkafka.storage.leader_epoch_file_cache import LeaderEpochFileCache
-    from fastkafka.storage.producer_state_manager import ProducerStateManager
+    from fastkafka.storage.producer_state_manager import CompletedTxn, ProducerStateManager
 
 LOG_FILE_SUFFIX = ".log"
 INDEX_FILE_SUFFIX = ".index"
@@ -57,6 +61,10 @@ def offset_index_file(dir_path: str, offset: int, suffix: str = "") -> str:
 
 def time_index_file(dir_path: str, offset: int, suffix: str = "") -> str:
     return os.path.join(dir_path, filename_prefix_from_offset(offset) + TIME_INDEX_FILE_SUFFIX + suffix)
+
+
+def txn_index_file(dir_path: str, offset: int, suffix: str = "") -> str:
+    return os.path.join(dir_path, filename_prefix_from_offset(offset) + TXN_INDEX_FILE_SUFFIX + suffix)
 
 
 def offset_from_file_name(name: str) -> int:
@@ -113,10 +121,16 @@ class LogSegment:
 
     def __init__(self, log: FileRecords, offset_index: OffsetIndex, time_index: TimeIndex,
                  base_offset: int, index_interval_bytes: int, roll_jitter_ms: int = 0,
-                 created_ms: int | None = None, max_index_size: int = 10485760) -> None:
+                 created_ms: int | None = None, max_index_size: int = 10485760,
+                 txn_index: TransactionIndex | None = None) -> None:
         self.log = log
         self.offset_index = offset_index
         self.time_index = time_index
+        if txn_index is None:
+            dir_path = os.path.dirname(log.path)
+            suffix = log.path[len(log_file(dir_path, base_offset)):]
+            txn_index = TransactionIndex(base_offset, txn_index_file(dir_path, base_offset, suffix))
+        self.txn_index = txn_index
         self.base_offset = base_offset
         self.index_interval_bytes = index_interval_bytes
         self.roll_jitter_ms = roll_jitter_ms
@@ -139,7 +153,42 @@ class LogSegment:
         except BaseException:
             log.close()
             raise
-        return cls(log, oi, ti, base_offset, index_interval_bytes, roll_jitter_ms, created_ms, max_index_size)
+        try:
+            txi = TransactionIndex(base_offset, txn_index_file(dir_path, base_offset, file_suffix))
+        except BaseException:
+            log.close()
+            oi.close()
+            ti.close()
+            raise
+        return cls(log, oi, ti, base_offset, index_interval_bytes, roll_jitter_ms, created_ms, max_index_size, txi)
+
+    # -- transactions ---------------------------------------------------------------------------
+    def update_txn_index(self, completed_txn: CompletedTxn, last_stable_offset: int) -> None:
+        """An aborted transaction's marker was appended here (Kafka's updateTxnIndex)."""
+        if completed_txn.is_aborted:
+            self.txn_index.append(AbortedTxn(completed_txn.producer_id, completed_txn.first_offset,
+                                             completed_txn.last_offset, last_stable_offset))
+
+    def collect_aborted_txns(self, fetch_offset: int, upper_bound_offset: int) -> TxnIndexSearchResult:
+        return self.txn_index.collect_aborted_txns(fetch_offset, upper_bound_offset)
+
+    def fetch_upper_bound_offset(self, start_position: int, fetch_size: int) -> int | None:
+        """Kafka's OffsetIndex.fetchUpperBoundOffset: the offset of the first index entry at or
+        past `start_position + fetch_size` (a bound on every offset the read returned), None
+        if there is none. A binary search over the index entries, per fetch, not per batch."""
+        target = start_position + fetch_size
+        index = self.offset_index
+        lo, hi = 0, index.entries - 1
+        found = None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            offset, position = index.entry(mid)
+            if position >= target:
+                found = offset
+                hi = mid - 1
+            else:
+                lo = mid + 1
+        return found
 
     # -- properties -----------------------------------------------------------------------------
     @property
@@ -288,6 +337,8 @@ class LogSegment:
         self.offset_index.resize(self.max_index_size)
         self.time_index.truncate()
         self.time_index.resize(self.max_index_size)
+        # Rebuilt by the log's producer-state load, which knows the markers' outcomes.
+        self.txn_index.reset()
         self._max_ts_and_offset = (NO_TIMESTAMP, self.base_offset)
         self._rolling_based_timestamp = None
         valid_bytes = 0
@@ -358,6 +409,7 @@ class LogSegment:
         mapping = self.translate_offset(offset)
         self.offset_index.truncate_to(offset)
         self.time_index.truncate_to(offset)
+        self.txn_index.truncate_to(offset)
         bytes_truncated = 0 if mapping is None else self.log.truncate_to(mapping.position)
         if self.log.size == 0:
             self.created = now_ms()
@@ -383,6 +435,7 @@ class LogSegment:
         self.log.flush()
         self.offset_index.flush()
         self.time_index.flush()
+        self.txn_index.flush()
 
     def last_modified_ms(self) -> int:
         return os.stat(self.log.path).st_mtime_ns // 1_000_000
@@ -403,6 +456,7 @@ class LogSegment:
         finally:
             self.offset_index.close()
             self.time_index.close()
+            self.txn_index.close()
             self.log.close()
 
     def change_file_suffixes(self, old_suffix: str, new_suffix: str) -> None:
@@ -414,6 +468,7 @@ class LogSegment:
                 index.rename_to(path_of(dir_path, self.base_offset, new_suffix))
             except FileNotFoundError:
                 pass
+        self.txn_index.rename_to(txn_index_file(dir_path, self.base_offset, new_suffix))
         self.log.rename_to(log_file(dir_path, self.base_offset, new_suffix))
 
     def delete_files(self) -> None:
@@ -422,7 +477,7 @@ class LogSegment:
         suffix = self.log.path[len(log_file(dir_path, self.base_offset)):]
         self.close()
         for p in (self.log.path, offset_index_file(dir_path, self.base_offset, suffix),
-                  time_index_file(dir_path, self.base_offset, suffix)):
+                  time_index_file(dir_path, self.base_offset, suffix), txn_index_file(dir_path, self.base_offset, suffix)):
             try:
                 os.unlink(p)
             except FileNotFoundError:

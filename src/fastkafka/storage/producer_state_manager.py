@@ -270,18 +270,28 @@ class ProducerStateManager:
     def first_unstable_offset(self) -> int | None:
         return min(self.ongoing_txns) if self.ongoing_txns else None
 
-    def update_from_header(self, h: Any) -> None:
-        """Fold one batch header in during log recovery (origin REPLICATION: no checks).
+    def last_stable_offset(self, completed_txn: CompletedTxn) -> int:
+        """The LSO right after `completed_txn`'s marker: the first offset of the earliest other
+        open transaction, else the offset after the marker (Kafka's lastStableOffset(CompletedTxn)).
+        Called after the marker's update was applied; markers are rare, so the scan is fine."""
+        others = [first for first, pid in self.ongoing_txns.items() if pid != completed_txn.producer_id]
+        return min(others) if others else completed_txn.last_offset + 1
 
-        Control batches end the producer's open transaction; the marker's coordinator epoch
-        and type are not read here (they only matter for the aborted-transaction index, a later
-        issue)."""
+    def update_from_header(self, h: Any, marker: tuple[bool, int] | None = None) -> CompletedTxn | None:
+        """Fold one batch header in during log loading (origin REPLICATION: no checks).
+
+        Control batches end the producer's open transaction; `marker` is the control record's
+        (is_abort, coordinator epoch) when the caller read it (to rebuild the `.txnindex`).
+        Returns the completed transaction, if a marker ended a non-empty one."""
         if h.producer_id < 0:
             self.map_end_offset = h.last_offset + 1
-            return
+            return None
         info = self.prepare_update(h.producer_id, AppendOrigin.REPLICATION)
+        completed = None
         if h.is_control:
-            info.append_end_txn_marker(False, -1, h.producer_epoch, h.base_offset, h.max_timestamp)
+            is_abort, coordinator_epoch = marker if marker is not None else (False, -1)
+            completed = info.append_end_txn_marker(is_abort, coordinator_epoch, h.producer_epoch, h.base_offset,
+                                                   h.max_timestamp)
         else:
             last_seq = increment_sequence(h.base_sequence, h.last_offset - h.base_offset) \
                 if h.base_sequence >= 0 else NO_SEQUENCE
@@ -289,6 +299,7 @@ class ProducerStateManager:
                                    h.base_offset, h.last_offset, h.is_transactional)
         self.update(info)
         self.map_end_offset = h.last_offset + 1
+        return completed
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
         """Forget everything (log truncated/reset); state is rebuilt from `offset` on."""

@@ -34,15 +34,23 @@ from fastkafka.storage.log_segment import (
     LOG_FILE_SUFFIX,
     SWAP_FILE_SUFFIX,
     TIME_INDEX_FILE_SUFFIX,
+    TXN_INDEX_FILE_SUFFIX,
     LogSegment,
     RollParams,
     log_file,
     offset_from_file_name,
     offset_index_file,
     time_index_file,
+    txn_index_file,
 )
 from fastkafka.storage.partition_metadata_file import PARTITION_METADATA_FILENAME, PartitionMetadataFile
-from fastkafka.storage.producer_state_manager import AppendOrigin, ProducerAppendInfo, ProducerStateManager
+from fastkafka.storage.producer_state_manager import (
+    AppendOrigin,
+    CompletedTxn,
+    ProducerAppendInfo,
+    ProducerStateManager,
+)
+from fastkafka.storage.transaction_index import AbortedTxn
 from fastkafka.storage.topic_partition import TopicPartition
 
 # ListOffsets special timestamps (ListOffsetsRequest).
@@ -116,18 +124,21 @@ class UnifiedLog:
         epoch_cache = LeaderEpochFileCache(os.path.join(dir_path, LEADER_EPOCH_CHECKPOINT_FILENAME))
         psm = ProducerStateManager(str(tp), dir_path)
 
-        segments = _load_segments(dir_path, config)
+        segments, reindexed = _load_segments(dir_path, config)
         if not segments:
             segments = [_new_segment(dir_path, config, log_start_offset)]
             fsync_dir(dir_path)
         log_start_offset = max(log_start_offset, segments[0].base_offset)
         recovery_point = max(recovery_point, log_start_offset)
 
+        # Segments whose .txnindex is rebuilt while producer state is loaded (recovered ones).
+        recovered: set[int] = set(reindexed)
         if not had_clean_shutdown:
             for i, seg in enumerate(segments):
                 next_base = segments[i + 1].base_offset if i + 1 < len(segments) else None
                 if next_base is not None and next_base <= recovery_point:
                     continue  # wholly below the recovery point: flushed before the crash
+                recovered.add(seg.base_offset)
                 truncated = seg.recover(None, epoch_cache)
                 if truncated > 0:
                     # Everything after a torn batch is garbage too (LogLoader.recoverLog).
@@ -150,12 +161,7 @@ class UnifiedLog:
         epoch_cache.truncate_from_start(log_start_offset)
 
         # Producer state from the batch headers (snapshots are a later issue).
-        psm.truncate_fully_and_start_at(log_start_offset)
-        for seg in segments:
-            for h in seg.log.batches_from(0):
-                if h.last_offset >= log_start_offset:
-                    psm.update_from_header(h)
-        psm.update_map_end_offset(log_end_offset)
+        _load_producer_state(psm, segments, log_start_offset, log_end_offset, recovered)
         # Snapshots past the log end are stale after a truncation (Kafka deletes them on load).
         for f in os.listdir(dir_path):
             if f.endswith(".snapshot") and f[:-9].isdigit() and int(f[:-9]) > log_end_offset:
@@ -290,14 +296,19 @@ class UnifiedLog:
         max_ts = log_append_time if cfg.log_append_time else info.max_timestamp
 
         # Producer state is validated against the assigned offsets before anything is written.
-        updates = self._analyze_producer_state(headers, shift, origin, log_append_time)
+        updates, completed_txns = self._analyze_producer_state(headers, shift, origin, log_append_time)
 
         segment = self._maybe_roll(len(buf), max_ts, last_offset, now_ms)
         segment.append(last_offset, buf)
         self.log_end_offset = next_offset
+        psm = self.producer_state_manager
         for upd in updates.values():
-            self.producer_state_manager.update(upd)
-        self.producer_state_manager.update_map_end_offset(next_offset)
+            psm.update(upd)
+        # Kafka's UnifiedLog.append: each completed transaction's LSO goes to the segment's
+        # .txnindex when it aborted (markers only: the coordinator's low-rate appends).
+        for completed in completed_txns:
+            segment.update_txn_index(completed, psm.last_stable_offset(completed))
+        psm.update_map_end_offset(next_offset)
         if leader_epoch >= 0:
             latest = self.leader_epoch_cache.latest_epoch
             if latest is None or leader_epoch > latest:
@@ -330,8 +341,9 @@ class UnifiedLog:
         return out
 
     def _analyze_producer_state(self, headers: list["_Hdr"], shift: int, origin: AppendOrigin,
-                                log_append_time: int) -> dict[int, ProducerAppendInfo]:
+                                log_append_time: int) -> tuple[dict[int, ProducerAppendInfo], list[CompletedTxn]]:
         updates: dict[int, ProducerAppendInfo] = {}
+        completed_txns: list[CompletedTxn] = []
         for h in headers:
             if h.producer_id < 0:
                 continue
@@ -344,11 +356,13 @@ class UnifiedLog:
             ts = log_append_time if log_append_time >= 0 else h.max_timestamp
             if h.is_control:
                 is_abort, coordinator_epoch = self._read_txn_marker(h)
-                upd.append_end_txn_marker(is_abort, coordinator_epoch, h.producer_epoch, first, ts)
+                completed = upd.append_end_txn_marker(is_abort, coordinator_epoch, h.producer_epoch, first, ts)
+                if completed is not None:
+                    completed_txns.append(completed)
             else:
                 upd.append_data_batch(h.producer_epoch, h.base_sequence, h.last_sequence, ts, first, last,
                                       h.is_transactional)
-        return updates
+        return updates, completed_txns
 
     def _read_txn_marker(self, h: "_Hdr") -> tuple[bool, int]:
         # Control batches come from the transaction coordinator only (low rate): decoding the
@@ -663,13 +677,40 @@ class UnifiedLog:
         return n
 
     def _rebuild_producer_state(self) -> None:
-        psm = self.producer_state_manager
-        psm.truncate_fully_and_start_at(self.log_start_offset)
-        for seg in self._segments:
-            for h in seg.log.batches_from(0):
-                if h.last_offset >= self.log_start_offset:
-                    psm.update_from_header(h)
-        psm.update_map_end_offset(self.log_end_offset)
+        _load_producer_state(self.producer_state_manager, self._segments, self.log_start_offset,
+                             self.log_end_offset, set())
+
+    # ================================================================ aborted transactions
+    def collect_aborted_transactions(self, start_offset: int, upper_bound_offset: int,
+                                     starting_segment: LogSegment | None = None) -> list[AbortedTxn]:
+        """Aborted transactions overlapping [start_offset, upper_bound_offset), searched from the
+        segment holding `start_offset` (or `starting_segment`) through later segments until an
+        entry's LSO reaches the upper bound (Kafka's LocalLog.collectAbortedTransactions)."""
+        i = self._floor_index(start_offset if starting_segment is None else starting_segment.base_offset)
+        out: list[AbortedTxn] = []
+        for seg in self._segments[max(i, 0):]:
+            result = seg.collect_aborted_txns(start_offset, upper_bound_offset)
+            out.extend(result.aborted_transactions)
+            if result.is_complete:
+                break
+        return out
+
+    def aborted_transactions_for_read(self, data: FetchDataInfo) -> list[AbortedTxn]:
+        """The aborted transactions a READ_COMMITTED fetch of `data` returns (Kafka's
+        LocalLog.addAbortedTransactions): upper bound = the first offset-index entry past the
+        fetched bytes, else the next segment's base offset, else the log end offset."""
+        records = data.records
+        meta = data.fetch_offset_metadata
+        if records is None or meta.message_offset_only:
+            return []
+        i = self._floor_index(meta.segment_base_offset)
+        if i < 0 or self._segments[i].base_offset != meta.segment_base_offset:
+            return []
+        seg = self._segments[i]
+        upper = seg.fetch_upper_bound_offset(meta.relative_position_in_segment, records.size)
+        if upper is None:
+            upper = self._segments[i + 1].base_offset if i + 1 < len(self._segments) else self.log_end_offset
+        return self.collect_aborted_transactions(meta.message_offset, upper, seg)
 
     def close(self) -> None:
         """Close files (no flush: LogManager.shutdown flushes before closing) after writing the
@@ -694,7 +735,7 @@ class UnifiedLog:
         self.dir = new_dir
         for seg in self._segments:
             seg.log.path = os.path.join(new_dir, os.path.relpath(seg.log.path, old))
-            for index in (seg.offset_index, seg.time_index):
+            for index in (seg.offset_index, seg.time_index, seg.txn_index):
                 index.moved_to(os.path.join(new_dir, os.path.relpath(index.path, old)))
         self.leader_epoch_cache._file.path = os.path.join(new_dir, LEADER_EPOCH_CHECKPOINT_FILENAME)
 
@@ -746,6 +787,28 @@ def _decode_txn_marker(batch: bytes) -> tuple[bool, int]:
     return (ctype == 0, coordinator_epoch)
 
 
+def _load_producer_state(psm: ProducerStateManager, segments: list[LogSegment], log_start_offset: int,
+                         log_end_offset: int, rebuild_txn_index: set[int]) -> None:
+    """Rebuild producer state from the batch headers of `segments` (Kafka's
+    rebuildProducerState / loadProducersFromRecords). Control batches are read to learn the
+    marker (rare: one per transaction and partition); in the segments whose base offset is in
+    `rebuild_txn_index` (recovered ones) every aborted transaction is appended to the
+    `.txnindex` with its LSO, as Kafka's LogSegment.recover does."""
+    psm.truncate_fully_and_start_at(log_start_offset)
+    for seg in segments:
+        rebuild = seg.base_offset in rebuild_txn_index
+        for h in seg.log.batches_from(0):
+            if h.last_offset < log_start_offset:
+                continue
+            marker = None
+            if h.is_control and h.producer_id >= 0:
+                marker = _decode_txn_marker(os.pread(seg.log.fd, h.size, h.position))
+            completed = psm.update_from_header(h, marker)
+            if completed is not None and rebuild:
+                seg.update_txn_index(completed, psm.last_stable_offset(completed))
+    psm.update_map_end_offset(log_end_offset)
+
+
 def _new_segment(dir_path: str, config: LogConfig, base_offset: int) -> LogSegment:
     jitter = random.randrange(config.segment_jitter_ms) if config.segment_jitter_ms > 0 else 0
     jitter = min(jitter, config.segment_ms)
@@ -792,7 +855,8 @@ def _remove_temp_files(dir_path: str) -> None:
             if name.endswith(LOG_FILE_SUFFIX) and name[:20].isdigit():
                 old = offset_from_file_name(name)
                 if base <= old < max(next_offset, base + 1):
-                    for p in (log_file(dir_path, old), offset_index_file(dir_path, old), time_index_file(dir_path, old)):
+                    for p in (log_file(dir_path, old), offset_index_file(dir_path, old), time_index_file(dir_path, old),
+                              txn_index_file(dir_path, old)):
                         _unlink_quietly(p)
         # The swap's indexes are rebuilt by the load (a recovered swap is re-indexed, as Kafka does).
         _unlink_quietly(swap_paths[1])
@@ -809,14 +873,16 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
-def _load_segments(dir_path: str, config: LogConfig) -> list[LogSegment]:
+def _load_segments(dir_path: str, config: LogConfig) -> tuple[list[LogSegment], set[int]]:
     """Open every `.log`; drop index files without a log; rebuild missing or corrupt indexes
-    (LogLoader.loadSegmentFiles)."""
+    (LogLoader.loadSegmentFiles). Returns the segments and the base offsets of those recovered
+    (their `.txnindex` is rebuilt with producer state)."""
+    reindexed: set[int] = set()
     names = os.listdir(dir_path)
     bases = sorted(offset_from_file_name(n) for n in names if n.endswith(LOG_FILE_SUFFIX) and n[:20].isdigit())
     base_set = set(bases)
     for n in names:
-        if n.endswith((INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX)) and n[:20].isdigit() \
+        if n.endswith((INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX)) and n[:20].isdigit() \
                 and offset_from_file_name(n) not in base_set:
             os.unlink(os.path.join(dir_path, n))
     segments: list[LogSegment] = []
@@ -840,6 +906,7 @@ def _load_segments(dir_path: str, config: LogConfig) -> list[LogSegment]:
                 seg = LogSegment.open(dir_path, base, index_interval_bytes=config.index_interval_bytes,
                                       max_index_size=config.segment_index_bytes)
             seg.recover()
+            reindexed.add(base)
         segments.append(seg)
-    return segments
+    return segments, reindexed
 

@@ -245,8 +245,11 @@ class ReplicaManager:
             res.error = e.code
             return res
         res.records = info.records if info.records is not None and info.records.size else b""
-        if isolation_level == 1:
-            res.aborted_transactions = []
+        if isolation_level == 1 and not is_follower:
+            # Kafka's READ_COMMITTED read: the aborted transactions overlapping the fetched range
+            # (from the segments' .txnindex; per fetch, not per batch).
+            res.aborted_transactions = [(t.producer_id, t.first_offset) for t in plog.aborted_transactions_for_read(info)] \
+                if res.records else []
         return res
 
     async def fetch_messages(self, requests: list[FetchPartitionRequest], *, max_wait_ms: int,
