@@ -263,13 +263,11 @@ def test_aborted_transactions_removed_markers_and_active_producer_batches_kept(t
     # Transaction 1 (pid 7) commits, transaction 2 (pid 8) aborts; later plain updates of the keys.
     append(log, [(b"t1", b"committed")], producer_id=7, producer_epoch=0, base_sequence=0, transactional=True)
     append(log, [(b"t2", b"aborted")], producer_id=8, producer_epoch=0, base_sequence=0, transactional=True)
-    # No transaction coordinator yet: the markers are written as a replica would (offsets
-    # assigned here), then the log is reopened so producer state sees them.
+    # The markers as the transaction coordinator writes them (WriteTxnMarkers, origin
+    # COORDINATOR); the log is reopened to clean what a load rebuilds.
+    from fastkafka.storage.producer_state_manager import AppendOrigin
     for m in (marker(7, 0, True, ts), marker(8, 0, False, ts)):
-        buf = bytearray(m)
-        nxt = assign_offsets(buf, log.log_end_offset, 0, -1)
-        log.active_segment.append(nxt - 1, buf)
-        log.log_end_offset = nxt
+        log.append_as_leader(m, 0, now_ms=ts, origin=AppendOrigin.COORDINATOR)
     log.close()
     log = h.logs[TP] = UnifiedLog.open(log.dir, log.config, topic_partition=TP)
     log.update_high_watermark(log.log_end_offset)
@@ -396,12 +394,9 @@ def test_offset_map_basics():
 
 
 def _raw_append(h, log, batch_bytes):
-    """Write a batch as a replica would (no coordinator yet for markers), then reopen so
-    producer state sees it."""
-    buf = bytearray(batch_bytes)
-    nxt = assign_offsets(buf, log.log_end_offset, 0, -1)
-    log.active_segment.append(nxt - 1, buf)
-    log.log_end_offset = nxt
+    """Write a marker as the transaction coordinator does (origin COORDINATOR), then reopen."""
+    from fastkafka.storage.producer_state_manager import AppendOrigin
+    log.append_as_leader(batch_bytes, 0, now_ms=now_ms(), origin=AppendOrigin.COORDINATOR)
     log.close()
     log = h.logs[TP] = UnifiedLog.open(log.dir, log.config, topic_partition=TP)
     log.update_high_watermark(log.log_end_offset)

@@ -29,8 +29,11 @@ from fastkafka.storage.checkpoint_file import (
 from fastkafka.storage.file_records import batched_appends
 from fastkafka.storage.log_config import LogConfig
 from fastkafka.storage.partition_metadata_file import PARTITION_METADATA_FILENAME, PartitionMetadataFile
+from fastkafka.storage.producer_state_manager import DEFAULT_PRODUCER_ID_EXPIRATION_MS
 from fastkafka.storage.topic_partition import TopicPartition
 from fastkafka.storage.unified_log import BackgroundFlusher, UnifiedLog
+
+PRODUCER_ID_EXPIRATION_MS_CONFIG = "producer.id.expiration.ms"
 
 if TYPE_CHECKING:
     from fastkafka._native.uring import UringAppender
@@ -107,7 +110,8 @@ class LogManager:
                                      f"{self._log_dir_of[tp]} and {d}.")
                 log = UnifiedLog.open(path, self.default_config, log_start_offset=start_offsets.get(tp, 0),
                                       recovery_point=recovery_points.get(tp, 0), had_clean_shutdown=clean,
-                                      topic_partition=tp)
+                                      topic_partition=tp,
+                                      producer_id_expiration_ms=self.producer_id_expiration_ms)
                 if tp in high_watermarks:
                     log.update_high_watermark(high_watermarks[tp])
                 log.background_flusher = self.background_flusher
@@ -209,7 +213,8 @@ class LogManager:
                 return log
         d = self._next_log_dir()
         path = os.path.join(d, str(tp))
-        log = UnifiedLog.open(path, config, topic_id=topic_id, topic_partition=tp)
+        log = UnifiedLog.open(path, config, topic_id=topic_id, topic_partition=tp,
+                              producer_id_expiration_ms=self.producer_id_expiration_ms)
         log.background_flusher = self.background_flusher
         fsync_dir(d)
         self._logs[tp] = log
@@ -303,6 +308,19 @@ class LogManager:
                 deleted += log.delete_old_segments(now_ms)
         self.delete_expired_files(now_ms)
         return deleted
+
+    @property
+    def producer_id_expiration_ms(self) -> int:
+        """`producer.id.expiration.ms` (dynamic, as Kafka's: read at each use)."""
+        value = self.broker_defaults.get(PRODUCER_ID_EXPIRATION_MS_CONFIG)
+        return int(value) if value not in (None, "") else DEFAULT_PRODUCER_ID_EXPIRATION_MS
+
+    def remove_expired_producers(self, now_ms: int) -> int:
+        """Kafka's PeriodicProducerExpirationCheck (every producer.id.expiration.check.interval.ms):
+        each log forgets producers idle for producer.id.expiration.ms without an open
+        transaction. Returns how many were removed."""
+        expiration_ms = self.producer_id_expiration_ms
+        return sum(log.remove_expired_producers(now_ms, expiration_ms) for log in self._logs.values())
 
     def delete_expired_files(self, now_ms: int) -> None:
         """Kafka schedules a delete-file task per segment at file.delete.delay.ms; the broker

@@ -5,9 +5,15 @@ Per producer id the leader keeps the epoch, the metadata of the last 5 appended 
 idempotent producer's max in-flight requests), the coordinator epoch and the first offset of an
 ongoing transaction. That is enough to (a) reject fenced epochs and sequence gaps, (b) answer an
 exact retry of any of the last 5 batches with its original offsets, and (c) compute the first
-unstable offset (the LSO bound). The state is rebuilt on load from batch headers; a clean close
-writes `<20-digit offset>.snapshot` in Kafka's format (reading it back to skip the rebuild scan
-is a later issue).
+unstable offset (the LSO bound).
+
+Snapshots, as Kafka: `<20-digit offset>.snapshot` (ProducerSnapshot v1, each producer's last
+batch, its coordinator epoch and open transaction) is taken at the new segment's base offset on
+every roll, at the log end on close and after a load; a load reads the latest snapshot at or
+below where it must start and folds in only the batches after it. A snapshot is deleted with the
+segment whose base offset it names (renamed `.deleted`), when it lies outside [log start, log
+end] at load, or on full truncation. Producers idle for `producer.id.expiration.ms` (by their
+last batch timestamp) without an open transaction are removed, also when a snapshot is read.
 """
 from __future__ import annotations
 
@@ -19,6 +25,37 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import crc32c
+
+SNAPSHOT_SUFFIX = ".snapshot"
+DELETED_SUFFIX = ".deleted"
+PRODUCER_SNAPSHOT_VERSION = 1
+DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86400000
+_SNAPSHOT_HEADER = struct.Struct(">hIi")  # version, crc (of everything after it), entry count
+_SNAPSHOT_ENTRY = struct.Struct(">qhiqiqiq")
+_CRC_START = 6  # Kafka's PRODUCER_ENTRIES_OFFSET: the CRC covers the bytes after version + crc
+
+
+class CorruptSnapshotError(Exception):
+    """Kafka's CorruptSnapshotException: the snapshot is skipped and deleted."""
+
+
+def snapshot_file(log_dir: str, offset: int) -> str:
+    return os.path.join(log_dir, f"{offset:020d}{SNAPSHOT_SUFFIX}")
+
+
+def list_snapshot_offsets(log_dir: str) -> list[int]:
+    """Offsets of the `.snapshot` files in `log_dir`, ascending."""
+    out = []
+    try:
+        names = os.listdir(log_dir)
+    except FileNotFoundError:
+        return []
+    for name in names:
+        if name.endswith(SNAPSHOT_SUFFIX) and name[:-len(SNAPSHOT_SUFFIX)].isdigit():
+            out.append(int(name[:-len(SNAPSHOT_SUFFIX)]))
+    return sorted(out)
+
+
 
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage.checkpoint_file import atomic_write
@@ -105,7 +142,7 @@ class ProducerStateEntry:
     def last_data_offset(self) -> int:
         return self.batch_metadata[-1].last_offset if self.batch_metadata else -1
 
-    def copy(self) -> "ProducerStateEntry":
+    def copy(self) -> ProducerStateEntry:
         return ProducerStateEntry(self.producer_id, self.producer_epoch,
                                   deque(self.batch_metadata, maxlen=NUM_BATCHES_TO_RETAIN),
                                   self.coordinator_epoch, self.last_timestamp, self.current_txn_first_offset)
@@ -227,6 +264,48 @@ def _in_sequence(last_seq: int, next_seq: int) -> bool:
     return next_seq == last_seq + 1 or (next_seq == 0 and last_seq == INT32_MAX)
 
 
+def write_snapshot(path: str, producers: dict[int, ProducerStateEntry]) -> None:
+    """ProducerSnapshot v1: int16 version, uint32 CRC-32C of the rest, int32 entry count, then per
+    producer ProducerId int64, Epoch int16, LastSequence int32, LastOffset int64, OffsetDelta
+    int32, Timestamp int64, CoordinatorEpoch int32, CurrentTxnFirstOffset int64 (-1 if none)."""
+    body = bytearray(struct.pack(">i", len(producers)))
+    for pid in sorted(producers):
+        e = producers[pid]
+        last = e.batch_metadata[-1] if e.batch_metadata else None
+        body += _SNAPSHOT_ENTRY.pack(
+            pid, e.producer_epoch, last.last_seq if last else NO_SEQUENCE, last.last_offset if last else -1,
+            last.offset_delta if last else 0, e.last_timestamp, e.coordinator_epoch,
+            e.current_txn_first_offset if e.current_txn_first_offset is not None else -1)
+    atomic_write(path, struct.pack(">hI", PRODUCER_SNAPSHOT_VERSION, crc32c.crc32c(bytes(body))) + bytes(body))
+
+
+def read_snapshot(path: str) -> list[ProducerStateEntry]:
+    """Kafka's ProducerStateManager.readSnapshot; CorruptSnapshotError on a bad version, length or CRC."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        version, crc, count = _SNAPSHOT_HEADER.unpack_from(data, 0)
+    except struct.error as e:
+        raise CorruptSnapshotError(f"Snapshot failed schema validation: {e}") from None
+    if version != PRODUCER_SNAPSHOT_VERSION:
+        raise CorruptSnapshotError(f"Snapshot contained an unknown file version {version}")
+    if count < 0 or len(data) != _SNAPSHOT_HEADER.size + count * _SNAPSHOT_ENTRY.size:
+        raise CorruptSnapshotError("Snapshot failed schema validation: wrong length")
+    computed = crc32c.crc32c(data[_CRC_START:])
+    if computed != crc:
+        raise CorruptSnapshotError(f"Snapshot is corrupt (CRC is no longer valid). Stored crc: {crc}. "
+                                   f"Computed crc: {computed}")
+    entries: list[ProducerStateEntry] = []
+    for pid, epoch, last_seq, last_offset, delta, ts, coord, txn_first in \
+            _SNAPSHOT_ENTRY.iter_unpack(data[_SNAPSHOT_HEADER.size:]):
+        entry = ProducerStateEntry(pid, epoch, coordinator_epoch=coord, last_timestamp=ts,
+                                   current_txn_first_offset=txn_first if txn_first >= 0 else None)
+        if last_offset >= 0:
+            entry.batch_metadata.append(BatchMetadata(last_seq, last_offset, delta, ts))
+        entries.append(entry)
+    return entries
+
+
 class ProducerStateManager:
     """All producer entries of one partition plus the ongoing-transaction index.
 
@@ -236,13 +315,17 @@ class ProducerStateManager:
     Concurrency: single writer: call only from the event loop thread (owned by its UnifiedLog).
     """
 
-    def __init__(self, topic_partition: str, log_dir: str | None = None) -> None:
+    def __init__(self, topic_partition: str, log_dir: str | None = None,
+                 producer_id_expiration_ms: int = DEFAULT_PRODUCER_ID_EXPIRATION_MS) -> None:
         self.topic_partition = topic_partition
         self.log_dir = log_dir
+        self.producer_id_expiration_ms = producer_id_expiration_ms
         self.producers: dict[int, ProducerStateEntry] = {}
         self.ongoing_txns: dict[int, int] = {}  # first offset -> producer id
         self.map_end_offset = 0
         self.last_snapshot_offset = 0
+        # Offsets of the snapshot files on disk (Kafka's `snapshots` map), ascending.
+        self.snapshots: list[int] = list_snapshot_offsets(log_dir) if log_dir is not None else []
 
     def last_entry(self, producer_id: int) -> ProducerStateEntry | None:
         return self.producers.get(producer_id)
@@ -302,44 +385,108 @@ class ProducerStateManager:
         return completed
 
     def truncate_fully_and_start_at(self, offset: int) -> None:
-        """Forget everything (log truncated/reset); state is rebuilt from `offset` on."""
+        """Forget everything and delete every snapshot (the log was reset to `offset`)."""
+        self.producers.clear()
+        self.ongoing_txns.clear()
+        for snap in list(self.snapshots):
+            self._remove_and_delete_snapshot(snap)
+        self.map_end_offset = offset
+        self.last_snapshot_offset = 0
+
+    def clear(self, offset: int) -> None:
+        """Forget the in-memory state only (a rebuild follows), keeping the snapshot files."""
         self.producers.clear()
         self.ongoing_txns.clear()
         self.map_end_offset = offset
-        self.last_snapshot_offset = offset
+
+    def _is_producer_expired(self, now_ms: int, entry: ProducerStateEntry) -> bool:
+        return entry.current_txn_first_offset is None and \
+            now_ms - entry.last_timestamp >= self.producer_id_expiration_ms
+
+    def remove_expired_producers(self, now_ms: int) -> int:
+        """Drop producers idle for producer.id.expiration.ms without an open transaction (Kafka's
+        removeExpiredProducers, run by PeriodicProducerExpirationCheck). Returns how many."""
+        expired = [pid for pid, e in self.producers.items() if self._is_producer_expired(now_ms, e)]
+        for pid in expired:
+            del self.producers[pid]
+        return len(expired)
+
+    def load_producer_entry(self, entry: ProducerStateEntry) -> None:
+        self.producers[entry.producer_id] = entry
+        if entry.current_txn_first_offset is not None:
+            self.ongoing_txns[entry.current_txn_first_offset] = entry.producer_id
+
+    def truncate_and_reload(self, log_start_offset: int, log_end_offset: int, now_ms: int) -> None:
+        """Kafka's truncateAndReload: delete the snapshots outside (log start, log end], then
+        load the latest remaining one (skipping and deleting corrupt ones); `map_end_offset` is
+        the snapshot's offset, or the log start offset without one. The caller folds in the
+        batches from there."""
+        for snap in list(self.snapshots):
+            if snap > log_end_offset or snap <= log_start_offset:
+                self._remove_and_delete_snapshot(snap)
+        self.producers.clear()
+        self.ongoing_txns.clear()
+        while self.snapshots and self.log_dir is not None:
+            snap = self.snapshots[-1]
+            try:
+                entries = read_snapshot(snapshot_file(self.log_dir, snap))
+            except (CorruptSnapshotError, OSError):
+                self._remove_and_delete_snapshot(snap)
+                continue
+            for e in entries:
+                if not self._is_producer_expired(now_ms, e):
+                    self.load_producer_entry(e)
+            self.map_end_offset = self.last_snapshot_offset = snap
+            return
+        self.map_end_offset = self.last_snapshot_offset = log_start_offset
+
+    @property
+    def latest_snapshot_offset(self) -> int | None:
+        return self.snapshots[-1] if self.snapshots else None
+
+    def _remove_and_delete_snapshot(self, offset: int) -> None:
+        if offset in self.snapshots:
+            self.snapshots.remove(offset)
+        if self.log_dir is not None:
+            try:
+                os.remove(snapshot_file(self.log_dir, offset))
+            except FileNotFoundError:
+                pass
+
+    def remove_and_mark_snapshot_for_deletion(self, offset: int) -> str | None:
+        """The segment at `offset` is being deleted: its snapshot is renamed `.deleted` (unlinked
+        with the segment's files). Returns the new path, if there was a snapshot."""
+        if offset not in self.snapshots or self.log_dir is None:
+            return None
+        self.snapshots.remove(offset)
+        path = snapshot_file(self.log_dir, offset)
+        try:
+            os.rename(path, path + DELETED_SUFFIX)
+        except FileNotFoundError:
+            return None
+        return path + DELETED_SUFFIX
+
+    def delete_snapshots_before(self, offset: int) -> None:
+        for snap in [s for s in self.snapshots if s < offset]:
+            self._remove_and_delete_snapshot(snap)
+
+    def moved_to(self, log_dir: str) -> None:
+        self.log_dir = log_dir
 
     def active_producers(self) -> dict[int, ProducerStateEntry]:
         return dict(self.producers)
 
     # -- snapshots ------------------------------------------------------------------------------
     def take_snapshot(self) -> str | None:
-        """Write `<map_end_offset>.snapshot` in Kafka's ProducerSnapshot v1 format and drop older
-        snapshot files (Kafka's takeSnapshot, done on segment roll and clean close).
-
-        File: int16 version (1), uint32 CRC-32C of everything after it, int32 entry count, then
-        per producer its last batch: ProducerId int64, Epoch int16, LastSequence int32,
-        LastOffset int64, OffsetDelta int32, Timestamp int64, CoordinatorEpoch int32,
-        CurrentTxnFirstOffset int64 (-1 if none). State is still rebuilt from the log on load;
-        reading snapshots back to skip that scan is listed in SKIPPED_FEATURES.md."""
-        if self.log_dir is None:
+        """Write `<map_end_offset>.snapshot` unless the latest snapshot is already at that
+        offset (Kafka's takeSnapshot: on roll, close, and after a load). Older snapshots stay:
+        each goes with its segment."""
+        if self.log_dir is None or self.map_end_offset <= self.last_snapshot_offset:
             return None
-        body = bytearray(struct.pack(">i", len(self.producers)))
-        for pid in sorted(self.producers):
-            e = self.producers[pid]
-            last = e.batch_metadata[-1] if e.batch_metadata else None
-            body += struct.pack(
-                ">qhiqiqiq", pid, e.producer_epoch,
-                last.last_seq if last else NO_SEQUENCE, last.last_offset if last else -1,
-                last.offset_delta if last else 0, e.last_timestamp, e.coordinator_epoch,
-                e.current_txn_first_offset if e.current_txn_first_offset is not None else -1)
-        data = struct.pack(">hI", 1, crc32c.crc32c(bytes(body))) + bytes(body)
-        name = os.path.join(self.log_dir, f"{self.map_end_offset:020d}.snapshot")
-        atomic_write(name, data)
-        for f in os.listdir(self.log_dir):
-            if f.endswith(".snapshot") and os.path.join(self.log_dir, f) != name:
-                try:
-                    os.remove(os.path.join(self.log_dir, f))
-                except FileNotFoundError:
-                    pass
+        name = snapshot_file(self.log_dir, self.map_end_offset)
+        write_snapshot(name, self.producers)
+        if self.map_end_offset not in self.snapshots:
+            self.snapshots.append(self.map_end_offset)
+            self.snapshots.sort()
         self.last_snapshot_offset = self.map_end_offset
         return name

@@ -44,7 +44,10 @@ from fastkafka.storage.log_segment import (
     txn_index_file,
 )
 from fastkafka.storage.partition_metadata_file import PARTITION_METADATA_FILENAME, PartitionMetadataFile
+from fastkafka.storage.producer_state_manager import snapshot_file as producer_snapshot_file
 from fastkafka.storage.producer_state_manager import (
+    DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+    DELETED_SUFFIX,
     AppendOrigin,
     CompletedTxn,
     ProducerAppendInfo,
@@ -114,7 +117,8 @@ class UnifiedLog:
     @classmethod
     def open(cls, dir_path: str, config: LogConfig, *, topic_id: bytes | None = None,
              log_start_offset: int = 0, recovery_point: int = 0, had_clean_shutdown: bool = True,
-             topic_partition: TopicPartition | None = None) -> "UnifiedLog":
+             topic_partition: TopicPartition | None = None,
+             producer_id_expiration_ms: int = DEFAULT_PRODUCER_ID_EXPIRATION_MS) -> "UnifiedLog":
         """Open (creating if needed) the log in `dir_path`, recovering from `recovery_point` when
         the previous shutdown was not clean, and rebuilding any missing or corrupt index."""
         os.makedirs(dir_path, exist_ok=True)
@@ -122,7 +126,7 @@ class UnifiedLog:
             or TopicPartition(os.path.basename(os.path.normpath(dir_path)), 0)
         _remove_temp_files(dir_path)
         epoch_cache = LeaderEpochFileCache(os.path.join(dir_path, LEADER_EPOCH_CHECKPOINT_FILENAME))
-        psm = ProducerStateManager(str(tp), dir_path)
+        psm = ProducerStateManager(str(tp), dir_path, producer_id_expiration_ms)
 
         segments, reindexed = _load_segments(dir_path, config)
         if not segments:
@@ -160,12 +164,13 @@ class UnifiedLog:
         epoch_cache.truncate_from_end(log_end_offset, persist=False)
         epoch_cache.truncate_from_start(log_start_offset)
 
-        # Producer state from the batch headers (snapshots are a later issue).
+        # Producer state (Kafka's LogLoader: recoverSegment / rebuildProducerState): the latest
+        # snapshot at or below the first recovered segment (else the log end), then the batches
+        # after it; snapshots outside (log start, that bound] are deleted first, as Kafka does.
+        upper = min([log_end_offset] + [b for b in recovered if b <= log_end_offset])
+        psm.truncate_and_reload(log_start_offset, upper, _now_ms())
         _load_producer_state(psm, segments, log_start_offset, log_end_offset, recovered)
-        # Snapshots past the log end are stale after a truncation (Kafka deletes them on load).
-        for f in os.listdir(dir_path):
-            if f.endswith(".snapshot") and f[:-9].isdigit() and int(f[:-9]) > log_end_offset:
-                os.remove(os.path.join(dir_path, f))
+        psm.take_snapshot()
 
         pmf = PartitionMetadataFile(os.path.join(dir_path, PARTITION_METADATA_FILENAME))
         stored_id = pmf.read() if pmf.exists() else None
@@ -390,6 +395,10 @@ class UnifiedLog:
         seg = _new_segment(self.dir, self.config, new_offset)
         self._segments.append(seg)
         self._base_offsets.append(new_offset)
+        # Kafka's roll: a producer-state snapshot at the new segment's base offset, so a load
+        # never folds in more than the segments after the latest snapshot.
+        self.producer_state_manager.update_map_end_offset(new_offset)
+        self.producer_state_manager.take_snapshot()
         if self.background_flusher is None:
             self.flush(new_offset)
         else:
@@ -635,6 +644,9 @@ class UnifiedLog:
         del self._base_offsets[:len(segments)]
         due = _now_ms() + self.config.file_delete_delay_ms
         for seg in segments:
+            # The snapshot named by the segment's base offset goes with it (Kafka's
+            # deleteProducerSnapshots): renamed `.deleted`, unlinked with the segment's files.
+            self.producer_state_manager.remove_and_mark_snapshot_for_deletion(seg.base_offset)
             seg.change_file_suffixes("", DELETED_FILE_SUFFIX)
             seg.close()
             self._pending_file_deletes.append((due, seg))
@@ -672,13 +684,29 @@ class UnifiedLog:
         pending = self._pending_file_deletes
         n = 0
         while pending and pending[0][0] <= now_ms:
-            pending.popleft()[1].delete_files()
+            seg = pending.popleft()[1]
+            seg.delete_files()
+            try:
+                os.unlink(producer_snapshot_file(self.dir, seg.base_offset) + DELETED_SUFFIX)
+            except FileNotFoundError:
+                pass
             n += 1
         return n
 
     def _rebuild_producer_state(self) -> None:
-        _load_producer_state(self.producer_state_manager, self._segments, self.log_start_offset,
-                             self.log_end_offset, set())
+        """After a truncation (Kafka's rebuildProducerState): the latest snapshot at or below
+        the new log end, then the batches after it."""
+        psm = self.producer_state_manager
+        psm.truncate_and_reload(self.log_start_offset, self.log_end_offset, _now_ms())
+        _load_producer_state(psm, self._segments, self.log_start_offset, self.log_end_offset, set())
+
+    def remove_expired_producers(self, now_ms: int, producer_id_expiration_ms: int | None = None) -> int:
+        """PeriodicProducerExpirationCheck: forget producers idle for producer.id.expiration.ms
+        without an open transaction."""
+        psm = self.producer_state_manager
+        if producer_id_expiration_ms is not None:
+            psm.producer_id_expiration_ms = producer_id_expiration_ms
+        return psm.remove_expired_producers(now_ms)
 
     # ================================================================ aborted transactions
     def collect_aborted_transactions(self, start_offset: int, upper_bound_offset: int,
@@ -738,6 +766,7 @@ class UnifiedLog:
             for index in (seg.offset_index, seg.time_index, seg.txn_index):
                 index.moved_to(os.path.join(new_dir, os.path.relpath(index.path, old)))
         self.leader_epoch_cache._file.path = os.path.join(new_dir, LEADER_EPOCH_CHECKPOINT_FILENAME)
+        self.producer_state_manager.moved_to(new_dir)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -789,16 +818,26 @@ def _decode_txn_marker(batch: bytes) -> tuple[bool, int]:
 
 def _load_producer_state(psm: ProducerStateManager, segments: list[LogSegment], log_start_offset: int,
                          log_end_offset: int, rebuild_txn_index: set[int]) -> None:
-    """Rebuild producer state from the batch headers of `segments` (Kafka's
-    rebuildProducerState / loadProducersFromRecords). Control batches are read to learn the
+    """Fold the batch headers of `segments` from the manager's `map_end_offset` (its snapshot, or
+    the log start) into producer state (Kafka's rebuildProducerState / loadProducersFromRecords).
+    Control batches are read to learn the
     marker (rare: one per transaction and partition); in the segments whose base offset is in
     `rebuild_txn_index` (recovered ones) every aborted transaction is appended to the
     `.txnindex` with its LSO, as Kafka's LogSegment.recover does."""
-    psm.truncate_fully_and_start_at(log_start_offset)
-    for seg in segments:
+    start = max(psm.map_end_offset, log_start_offset)
+    for i, seg in enumerate(segments):
+        next_base = segments[i + 1].base_offset if i + 1 < len(segments) else None
+        if next_base is not None and next_base <= start:
+            continue  # wholly covered by the snapshot
         rebuild = seg.base_offset in rebuild_txn_index
-        for h in seg.log.batches_from(0):
-            if h.last_offset < log_start_offset:
+        position = 0
+        if seg.base_offset < start:
+            found = seg.translate_offset(start)
+            if found is None:
+                continue
+            position = found.position
+        for h in seg.log.batches_from(position):
+            if h.last_offset < start:
                 continue
             marker = None
             if h.is_control and h.producer_id >= 0:
@@ -806,6 +845,10 @@ def _load_producer_state(psm: ProducerStateManager, segments: list[LogSegment], 
             completed = psm.update_from_header(h, marker)
             if completed is not None and rebuild:
                 seg.update_txn_index(completed, psm.last_stable_offset(completed))
+        if rebuild:
+            # Kafka's recoverSegment: a snapshot after each recovered segment.
+            psm.update_map_end_offset(next_base if next_base is not None else log_end_offset)
+            psm.take_snapshot()
     psm.update_map_end_offset(log_end_offset)
 
 
