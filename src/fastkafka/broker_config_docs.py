@@ -77,6 +77,7 @@ BROKER_CONFIG_DOCS: dict[str, str] = {
     "transaction.max.timeout.ms": "The largest transaction timeout a producer may ask for.",
     "transactional.id.expiration.ms": "How long an idle transactional id is kept.",
     "producer.id.expiration.ms": "How long the producer state of an idle producer id is kept.",
+    "producer.id.expiration.check.interval.ms": "How often producer ids that expired are removed from the partitions' producer state.",
     "group.initial.rebalance.delay.ms": "How long the first rebalance of a new group waits for more members.",
     "group.min.session.timeout.ms": "The smallest session timeout a classic group member may ask for.",
     "group.max.session.timeout.ms": "The largest session timeout a classic group member may ask for.",

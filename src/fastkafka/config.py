@@ -159,6 +159,7 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("transaction.max.timeout.ms", "int", "900000"),
         _d("transactional.id.expiration.ms", "int", "604800000"),
         _d("producer.id.expiration.ms", "int", "86400000", False),
+        _d("producer.id.expiration.check.interval.ms", "int", "600000"),
         _d("group.initial.rebalance.delay.ms", "int", "3000"),
         _d("group.min.session.timeout.ms", "int", "6000"),
         _d("group.max.session.timeout.ms", "int", "1800000"),

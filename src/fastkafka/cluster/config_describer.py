@@ -188,4 +188,4 @@ def describe(broker: Any, resource_type: int, resource_name: str,
 _DEFAULTS = _default_values()
 # Keys Kafka defines as internal (ConfigDef.defineInternal) or does not define as configs:
 # listed only when set (KafkaConfig.nonInternalValues).
-_INTERNAL = frozenset({"log.initial.task.delay.ms", "cluster.id"})
+_INTERNAL = frozenset({"log.initial.task.delay.ms", "cluster.id", "producer.id.expiration.check.interval.ms"})
