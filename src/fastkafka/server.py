@@ -180,6 +180,9 @@ class KafkaRaftServer:
         # Kafka schedules one delete-file task per segment at file.delete.delay.ms; a one-second
         # sweep of the `.deleted` segments that are due is equivalent at that granularity.
         sched.schedule("delete-file", lambda: lm.delete_expired_files(now()), 1000, 1000)
+        # Kafka's PeriodicProducerExpirationCheck (one per log there; one sweep of all logs here).
+        sched.schedule("PeriodicProducerExpirationCheck", lambda: lm.remove_expired_producers(now()),
+                       ms("producer.id.expiration.check.interval.ms"), ms("producer.id.expiration.check.interval.ms"))
 
     # -- metadata publication -----------------------------------------------------------------
     def _publish_to_replica_manager(self, delta: MetadataDelta, image: MetadataImage) -> None:
