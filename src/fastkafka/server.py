@@ -36,10 +36,10 @@ from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigRes
 from fastkafka.cluster.metadata.metadata_version import FEATURE_NAME, LATEST_PRODUCTION, MINIMUM_VERSION
 from fastkafka.cluster.producer_id_manager import ProducerIdManager
 from fastkafka.cluster.replication.replica_manager import ReplicaManager
-from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
+from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
+from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoordinator
 from fastkafka.config import KafkaConfig
 from fastkafka.net.server import SocketServer
-from fastkafka.protocol.errors import Errors
 from fastkafka.scheduler import Scheduler
 from fastkafka.storage import LogManager
 from fastkafka.storage.checkpoint_file import deferred_fsync
@@ -67,6 +67,8 @@ class KafkaRaftServer:
         self.socket_server: SocketServer | None = None
         self.group_coordinator = GroupCoordinator(self)
         self.consumer_group_manager = ConsumerGroupManager(self, self.config.props)
+        self.transaction_coordinator = TransactionCoordinator(self, self.config.props,
+                                                              self.producer_id_manager.generate_producer_id)
         self._background: list[asyncio.Task[None]] = []
         self.log_cleaner: LogCleaner | None = None
         self.scheduler: Scheduler | None = None
@@ -100,6 +102,8 @@ class KafkaRaftServer:
         # Committed offsets are served from memory, loaded in the background as in Kafka: the group
         # APIs answer COORDINATOR_LOAD_IN_PROGRESS for a partition until its replay is done.
         self._background.append(self.group_coordinator.start_loading())
+        # `__transaction_state` is replayed the same way (COORDINATOR_LOAD_IN_PROGRESS meanwhile).
+        self.transaction_coordinator.startup()
 
         if cfg.is_broker:
             endpoints = [RegisteredEndpoint(e.listener_name, e.host or _default_host(), e.port,
@@ -124,6 +128,7 @@ class KafkaRaftServer:
     async def shutdown(self) -> None:
         for t in self._background:
             t.cancel()
+        self.transaction_coordinator.shutdown()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.socket_server is not None:
@@ -295,28 +300,22 @@ class KafkaRaftServer:
 
     def coordinator_node(self, key: str, key_type: int, listener_name: str) -> tuple[int, str, int] | None:
         """The broker leading the key's partition of the coordinator's internal topic, or None
-        while there is none (COORDINATOR_NOT_AVAILABLE). Transaction ids are answered with the
-        lowest live broker until the transaction coordinator exists (exactly-once issue)."""
+        while there is none (COORDINATOR_NOT_AVAILABLE): `__consumer_offsets` for groups (key
+        type 0), `__transaction_state` for transactional ids (key type 1)."""
         if key_type == 0:
             topic = self.image.topics.by_name.get(GROUP_METADATA_TOPIC_NAME)
             p = topic.partitions.get(self.group_coordinator.partition_for(key)) if topic is not None else None
-            if p is None or p.leader < 0:
-                return None
-            b = self.image.cluster.brokers.get(p.leader)
-            node = b.node(listener_name) if b is not None and not b.fenced else None
-            return (node[0], node[1], node[2]) if node else None
-        alive = self.alive_brokers(listener_name)
-        return (alive[0][0], alive[0][1], alive[0][2]) if alive else None
+        else:
+            topic = self.image.topics.by_name.get(TRANSACTION_STATE_TOPIC_NAME)
+            p = topic.partitions.get(self.transaction_coordinator.partition_for(key)) if topic is not None else None
+        if p is None or p.leader < 0:
+            return None
+        b = self.image.cluster.brokers.get(p.leader)
+        node = b.node(listener_name) if b is not None and not b.fenced else None
+        return (node[0], node[1], node[2]) if node else None
 
     async def auto_create_topics(self, names: list[str]) -> None:
         await self.controller.create_topics_by_name(names)
-
-    async def init_transactional_producer_id(self, ctx: Any, req: Any) -> Any:
-        from fastkafka.protocol.messages import InitProducerIdResponse
-
-        # The transaction coordinator arrives with the exactly-once issue; Kafka answers this way
-        # while no coordinator is loaded, and clients retry.
-        return InitProducerIdResponse(error_code=Errors.COORDINATOR_NOT_AVAILABLE, producer_id=-1, producer_epoch=-1)
 
     async def _allocate_producer_ids(self) -> tuple[int, int]:
         first, size = await self.controller.allocate_producer_ids(self.node_id, self.broker_epoch)

@@ -3,8 +3,8 @@ broker-internal and refused from clients).
 
 The coordinator of a key is the leader of its partition of `__consumer_offsets` /
 `__transaction_state` (partition = abs(java hashCode(key)) % partition count). A group lookup
-creates `__consumer_offsets` on first use, as Kafka does; the transaction coordinator arrives
-with the exactly-once issue.
+creates `__consumer_offsets` on first use and a transaction lookup `__transaction_state`, as Kafka
+does.
 """
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ async def handle_find_coordinator(broker: Any, ctx: RequestContext, req: FindCoo
             await broker.group_coordinator.ensure_offsets_topic()
         except KafkaError:
             pass  # each key below then answers COORDINATOR_NOT_AVAILABLE
+    elif key_type == 1:
+        try:
+            await broker.transaction_coordinator.ensure_transaction_topic()
+        except KafkaError:
+            pass
 
     if v < 4:
         err, node_id, host, port, msg = _coordinator(broker, ctx, req.key, key_type)

@@ -4,7 +4,10 @@ A new producer gets a fresh id from the block the controller allocated to this b
 (ProducerIdsRecord) and epoch 0. KIP-360 (v3+): a producer that passes its current id/epoch gets
 the epoch bumped (or a new id when the epoch is exhausted), which resets its sequences.
 
-Transactional ids are handed to the broker's transaction coordinator (exactly-once issue).
+A transactional id goes to the broker's `TransactionCoordinator` (epoch bump, zombie fencing,
+an ongoing transaction aborted, `transaction.timeout.ms` checked against
+`transaction.max.timeout.ms`); PRODUCER_FENCED is INVALID_PRODUCER_EPOCH below v4, as Kafka's
+KafkaApis.handleInitProducerIdRequest.
 """
 from __future__ import annotations
 
@@ -23,7 +26,15 @@ async def handle_init_producer_id(broker: Any, ctx: RequestContext, req: InitPro
     if req.transactional_id is not None:
         if req.transactional_id == "":
             return InitProducerIdResponse(error_code=Errors.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
-        return await broker.init_transactional_producer_id(ctx, req)
+        expected = None
+        if ctx.api_version >= 3 and req.producer_id >= 0:
+            expected = (req.producer_id, req.producer_epoch)
+        res = await broker.transaction_coordinator.handle_init_producer_id(
+            req.transactional_id, req.transaction_timeout_ms, expected)
+        error = res.error
+        if error == Errors.PRODUCER_FENCED and ctx.api_version < 4:
+            error = Errors.INVALID_PRODUCER_EPOCH
+        return InitProducerIdResponse(error_code=error, producer_id=res.producer_id, producer_epoch=res.producer_epoch)
     try:
         if ctx.api_version >= 3 and req.producer_id >= 0 and req.producer_epoch >= 0 and req.producer_epoch + 1 < _MAX_EPOCH:
             return InitProducerIdResponse(error_code=0, producer_id=req.producer_id,

@@ -1,0 +1,62 @@
+"""AddPartitionsToTxn (key 24), v0-5 (KafkaApis.handleAddPartitionsToTxnRequest).
+
+v0-3 (clients): one transaction; v4+ (brokers, KIP-890): a batch of transactions, each either
+added or, with `verify_only`, only checked (a partition not in the transaction is
+TRANSACTION_ABORTABLE). A transaction naming a partition that does not exist fails whole:
+UNKNOWN_TOPIC_OR_PARTITION for it, OPERATION_NOT_ATTEMPTED for the others. PRODUCER_FENCED is
+INVALID_PRODUCER_EPOCH below v2. No authorizer: Kafka's WRITE checks are moot.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import Errors
+from fastkafka.protocol.messages import AddPartitionsToTxnRequest, AddPartitionsToTxnResponse
+
+_Result = AddPartitionsToTxnResponse.AddPartitionsToTxnResult
+_TopicResult = AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult
+_PartResult = AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult
+
+
+def _topic_results(errors: dict[tuple[str, int], int]) -> list[Any]:
+    by_topic: dict[str, list[Any]] = {}
+    for (topic, p), code in errors.items():
+        by_topic.setdefault(topic, []).append(_PartResult(partition_index=p, partition_error_code=code))
+    return [_TopicResult(name=t, results_by_partition=ps) for t, ps in by_topic.items()]
+
+
+def _one(broker: Any, version: int, transactional_id: str, producer_id: int, producer_epoch: int,
+         topics: list[Any], verify_only: bool) -> dict[tuple[str, int], int]:
+    partitions = [(t.name, p) for t in topics for p in t.partitions]
+    image_topics = broker.image.topics.by_name
+    missing = {tp for tp in partitions
+               if tp[0] not in image_topics or tp[1] not in image_topics[tp[0]].partitions}
+    if missing:
+        return {tp: Errors.UNKNOWN_TOPIC_OR_PARTITION if tp in missing else Errors.OPERATION_NOT_ATTEMPTED
+                for tp in partitions}
+    coordinator = broker.transaction_coordinator
+    if verify_only:
+        return dict(coordinator.handle_verify_partitions_in_transaction(
+            transactional_id, producer_id, producer_epoch, set(partitions)))
+    error = coordinator.handle_add_partitions_to_transaction(transactional_id, producer_id, producer_epoch,
+                                                             set(partitions))
+    if error == Errors.PRODUCER_FENCED and version < 2:
+        error = Errors.INVALID_PRODUCER_EPOCH
+    return {tp: error for tp in partitions}
+
+
+@handler(24, 0, 5)
+async def handle_add_partitions_to_txn(broker: Any, ctx: RequestContext,
+                                       req: AddPartitionsToTxnRequest) -> AddPartitionsToTxnResponse:
+    v = ctx.api_version
+    if v < 4:
+        errors = _one(broker, v, req.v3_and_below_transactional_id, req.v3_and_below_producer_id,
+                      req.v3_and_below_producer_epoch, req.v3_and_below_topics, False)
+        return AddPartitionsToTxnResponse(throttle_time_ms=0, results_by_topic_v3_and_below=_topic_results(errors))
+    results = []
+    for t in req.transactions:
+        errors = _one(broker, v, t.transactional_id, t.producer_id, t.producer_epoch, t.topics, t.verify_only)
+        results.append(_Result(transactional_id=t.transactional_id, topic_results=_topic_results(errors)))
+    return AddPartitionsToTxnResponse(throttle_time_ms=0, error_code=0, results_by_transaction=results)
