@@ -19,6 +19,9 @@ from fastkafka.net.handlers import (  # noqa: F401
     k21_delete_records,
     k22_init_producer_id,
     k23_offset_for_leader_epoch,
+    k24_add_partitions_to_txn,
+    k25_add_offsets_to_txn,
+    k26_end_txn,
     k27_write_txn_markers,
     k29_31_acls,
     k32_describe_configs,
@@ -29,6 +32,8 @@ from fastkafka.net.handlers import (  # noqa: F401
     k44_incremental_alter_configs,
     k47_offset_delete,
     k60_describe_cluster,
+    k65_describe_transactions,
+    k66_list_transactions,
     k68_consumer_group_heartbeat,
     k69_consumer_group_describe,
 )
