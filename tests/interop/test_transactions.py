@@ -54,10 +54,10 @@ def _read(bootstrap: str, topic: str, partitions: int, isolation: str) -> tuple[
         c.close()
 
 
-def _send_txn(p: Producer, topic: str, tag: str, commit: bool) -> None:
+def _send_txn(p: Producer, topic: str, tag: str, commit: bool, partitions: int = 2) -> None:
     p.begin_transaction()
     for i in range(10):
-        p.produce(topic, value=f"{tag}-{i}".encode(), partition=i % 2)
+        p.produce(topic, value=f"{tag}-{i}".encode(), partition=i % partitions)
     p.flush(30)
     if commit:
         p.commit_transaction(30)
@@ -121,14 +121,15 @@ def test_kafka_transactions_tool(broker: BrokerProcess, topic_name: str) -> None
     txn_id = f"tool-{topic_name}"
     p = _producer(broker.bootstrap, txn_id)
     p.init_transactions(30)
-    _send_txn(p, topic_name, "done", commit=True)
+    _send_txn(p, topic_name, "done", commit=True, partitions=1)
     p.begin_transaction()
     p.produce(topic_name, value=b"open", partition=0)
-    p.flush(30)  # an ongoing transaction, left open
+    p.flush(30)  # an ongoing transaction, left open: its first record is at 11 (10 records + marker)
 
     listed = _tx_tool(broker.bootstrap, "list")
-    row = next(line for line in listed.splitlines() if line.startswith(txn_id))
-    assert "Ongoing" in row.split()
+    assert listed.splitlines()[0].split() == ["TransactionalId", "Coordinator", "ProducerId", "TransactionState"]
+    row = next((line.split() for line in listed.splitlines() if line.split()[:1] == [txn_id]), listed)
+    assert row[3] == "Ongoing", listed
 
     described = _tx_tool(broker.bootstrap, "describe", "--transactional-id", txn_id)
     header, values = described.splitlines()[:2]
@@ -136,17 +137,18 @@ def test_kafka_transactions_tool(broker: BrokerProcess, topic_name: str) -> None
     assert f"{topic_name}-0" in values
 
     producers = _tx_tool(broker.bootstrap, "describe-producers", "--topic", topic_name, "--partition", "0")
-    assert "CurrentTransactionStartOffset" in producers.splitlines()[0]
-    assert len(producers.strip().splitlines()) == 2
-    start = producers.splitlines()[1].split()[-1]
-    assert start == "6"  # the open transaction's first record (after 5 + marker)
+    lines = producers.strip().splitlines()
+    assert lines[0].split()[-1] == "CurrentTransactionStartOffset" and len(lines) == 2
+    assert lines[1].split()[0] == row[2] and lines[1].split()[-1] == "11"
 
+    # The coordinator knows the open transaction and its partition: it is not hanging.
     hanging = _tx_tool(broker.bootstrap, "find-hanging", "--broker-id", "1", "--max-transaction-timeout", "0")
-    # A transaction that started less than --max-transaction-timeout minutes ago is not hanging.
-    assert topic_name not in hanging or True
+    assert topic_name not in hanging, hanging
 
-    _tx_tool(broker.bootstrap, "abort", "--topic", topic_name, "--partition", "0", "--start-offset", start)
+    # Abort it from the partition's side (WriteTxnMarkers with the producer's id and epoch).
+    _tx_tool(broker.bootstrap, "abort", "--topic", topic_name, "--partition", "0", "--start-offset", "11")
     committed, ends = _read(broker.bootstrap, topic_name, 1, "read_committed")
-    assert sorted(v.decode() for _, _, v in committed) == sorted(f"done-{i % 2}" for i in range(0))  + sorted(
-        f"done-{i}" for i in range(0, 10, 2))
-    assert ends[0] == 8  # 5 + marker + open record + the tool's abort marker
+    assert sorted(v.decode() for _, _, v in committed) == sorted(f"done-{i}" for i in range(10))
+    assert ends[0] == 13  # the last stable offset moved past the abort marker
+    producers = _tx_tool(broker.bootstrap, "describe-producers", "--topic", topic_name, "--partition", "0")
+    assert producers.strip().splitlines()[1].split()[-1] == "None"
