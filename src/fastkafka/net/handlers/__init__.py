@@ -32,6 +32,7 @@ from fastkafka.net.handlers import (  # noqa: F401
     k44_incremental_alter_configs,
     k47_offset_delete,
     k60_describe_cluster,
+    k61_describe_producers,
     k65_describe_transactions,
     k66_list_transactions,
     k68_consumer_group_heartbeat,
