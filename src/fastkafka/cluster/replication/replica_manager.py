@@ -149,12 +149,15 @@ class ReplicaManager:
             logging.shutdown()
             os._exit(1)
 
-    def append_records(self, tp: TopicPartition, records: Any, required_acks: int) -> ProducePartitionResult:
-        """Append one partition's batch of a Produce request as leader."""
+    def append_records(self, tp: TopicPartition, records: Any, required_acks: int,
+                       origin: AppendOrigin = AppendOrigin.CLIENT) -> ProducePartitionResult:
+        """Append one partition's batch of a Produce request as leader (origin COORDINATOR: the
+        group coordinator's own batches, e.g. transactional offset commits, as Kafka's
+        CoordinatorPartitionWriter: no sequence checks)."""
         try:
             part = self.leader_partition(tp)
             config = self._topic_configs[tp.topic]
-            info = part.append_records_to_leader(records, required_acks, now_ms(), config)
+            info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin)
         except KafkaError as e:
             res = ProducePartitionResult(error=e.code, error_message=e.message)
             part2 = self._partitions.get(tp)
