@@ -14,6 +14,7 @@ Concurrency: single writer, the event-loop thread (owned by its LogSegment).
 """
 from __future__ import annotations
 
+import bisect
 import os
 import struct
 from typing import NamedTuple
@@ -45,6 +46,7 @@ class TransactionIndex:
         self.start_offset = start_offset
         self.path = path
         self._entries: list[AbortedTxn] = []
+        self._last_offsets: list[int] = []  # the entries' last offsets (ascending), for bisect
         self._fd: int | None = None
         if os.path.exists(path):
             with open(path, "rb") as f:
@@ -56,6 +58,7 @@ class TransactionIndex:
                     whole = pos  # Kafka raises on an unknown version: treat the rest as torn
                     break
                 self._entries.append(AbortedTxn(pid, first, last, lso))
+                self._last_offsets.append(last)
             if whole != len(data):
                 os.truncate(path, whole)
 
@@ -80,12 +83,19 @@ class TransactionIndex:
         fd = self._file()
         os.pwrite(fd, txn.encode(), len(self._entries) * ABORTED_TXN_SIZE)
         self._entries.append(txn)
+        self._last_offsets.append(txn.last_offset)
 
     def collect_aborted_txns(self, fetch_offset: int, upper_bound_offset: int) -> TxnIndexSearchResult:
         """Entries overlapping [fetch_offset, upper_bound_offset); complete once an entry's LSO
-        reaches the upper bound (Kafka's collectAbortedTxns)."""
+        reaches the upper bound (Kafka's collectAbortedTxns).
+
+        The scan starts at the first entry with last offset >= fetch_offset (bisect): the result
+        is Kafka's, because an earlier entry whose LSO reached the upper bound means no later
+        entry starts below it."""
         out = []
-        for txn in self._entries:
+        start = bisect.bisect_left(self._last_offsets, fetch_offset)
+        for i in range(start, len(self._entries)):
+            txn = self._entries[i]
             if txn.last_offset >= fetch_offset and txn.first_offset < upper_bound_offset:
                 out.append(txn)
             if txn.last_stable_offset >= upper_bound_offset:
@@ -100,12 +110,14 @@ class TransactionIndex:
         if keep == len(self._entries):
             return
         del self._entries[keep:]
+        del self._last_offsets[keep:]
         if os.path.exists(self.path):
             os.truncate(self.path, keep * ABORTED_TXN_SIZE)
 
     def reset(self) -> None:
         """Empty the index (segment recovery rebuilds it)."""
         self._entries.clear()
+        self._last_offsets.clear()
         if os.path.exists(self.path):
             os.truncate(self.path, 0)
 
