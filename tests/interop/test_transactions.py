@@ -13,6 +13,7 @@ Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
 """
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -38,8 +39,10 @@ def _read(bootstrap: str, topic: str, partitions: int, isolation: str) -> tuple[
         c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
         got: list[tuple[int, int, bytes]] = []
         eof: set[int] = set()
+        deadline = time.monotonic() + 60
         while len(eof) < partitions:
-            for m in c.consume(num_messages=1000, timeout=30):
+            assert time.monotonic() < deadline, f"no end of partition after 60 s: {eof}"
+            for m in c.consume(num_messages=1000, timeout=0.5):
                 if m.error() is None:
                     got.append((m.partition(), m.offset(), m.value()))
                     eof.discard(m.partition())
