@@ -197,3 +197,19 @@ def test_producer_id_expiration(tmp_path, logdir):
     send(l2, 10, 0, ts=old)
     assert lm.remove_expired_producers(now_ms()) == 0
     lm.shutdown()
+
+
+def test_roll_snapshot_fsync_goes_with_the_background_flush(logdir):
+    log = open_log(logdir)
+    jobs = []
+    log.background_flusher = lambda work, done: jobs.append((work, done))
+    send(log, 1, 0, n=2)
+    log.roll()
+    assert snapshots(logdir) == [2] and len(jobs) == 1
+    assert log.recovery_point == 0
+    work, done = jobs.pop()
+    work()
+    done(None)
+    assert log.recovery_point == 2
+    assert read_snapshot(os.path.join(logdir, "00000000000000000002.snapshot"))[0].producer_id == 1
+    log.close()

@@ -82,44 +82,52 @@ class LogManager:
     # ---------------------------------------------------------------- startup / shutdown
     def startup(self) -> None:
         """Lock the dirs and load every partition log (LogManager.loadLogs)."""
-        for d in self.log_dirs:
-            os.makedirs(d, exist_ok=True)
-            self._lock_dir(d)
-            marker = os.path.join(d, CLEAN_SHUTDOWN_FILE)
-            clean = os.path.exists(marker)
-            self._had_clean_shutdown[d] = clean
-            recovery_points = OffsetCheckpointFile(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE)).read()
-            start_offsets = OffsetCheckpointFile(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE)).read()
-            high_watermarks = OffsetCheckpointFile(os.path.join(d, REPLICATION_OFFSET_CHECKPOINT_FILE)).read()
-            self._recovery_points[d] = recovery_points
-            for name in sorted(os.listdir(d)):
-                path = os.path.join(d, name)
-                if not os.path.isdir(path):
-                    continue
-                if name.endswith(DELETE_DIR_SUFFIX):
-                    shutil.rmtree(path, ignore_errors=True)  # a deletion interrupted by a restart
-                    continue
-                if name.endswith((STRAY_DIR_SUFFIX, FUTURE_DIR_SUFFIX)) or name == METADATA_LOG_DIR_NAME:
-                    continue
-                tp = TopicPartition.parse_dir_name(name)
-                if tp is None:
-                    continue
-                if tp in self._logs:
-                    raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
-                                     f"Duplicate log directories for {tp} are found in both "
-                                     f"{self._log_dir_of[tp]} and {d}.")
-                log = UnifiedLog.open(path, self.default_config, log_start_offset=start_offsets.get(tp, 0),
-                                      recovery_point=recovery_points.get(tp, 0), had_clean_shutdown=clean,
-                                      topic_partition=tp,
-                                      producer_id_expiration_ms=self.producer_id_expiration_ms)
-                if tp in high_watermarks:
-                    log.update_high_watermark(high_watermarks[tp])
-                log.background_flusher = self.background_flusher
-                self._logs[tp] = log
-                self._log_dir_of[tp] = d
-            if clean:
-                os.unlink(marker)
-                fsync_dir(d)
+        # The producer snapshots a load takes (Kafka's rebuildProducerState) and other load-time
+        # writes are fsynced together on the background flusher, not one by one on start-up.
+        clean_markers: list[str] = []
+        with deferred_fsync() as paths:
+            for d in self.log_dirs:
+                os.makedirs(d, exist_ok=True)
+                self._lock_dir(d)
+                marker = os.path.join(d, CLEAN_SHUTDOWN_FILE)
+                clean = os.path.exists(marker)
+                self._had_clean_shutdown[d] = clean
+                recovery_points = OffsetCheckpointFile(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE)).read()
+                start_offsets = OffsetCheckpointFile(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE)).read()
+                high_watermarks = OffsetCheckpointFile(os.path.join(d, REPLICATION_OFFSET_CHECKPOINT_FILE)).read()
+                self._recovery_points[d] = recovery_points
+                for name in sorted(os.listdir(d)):
+                    path = os.path.join(d, name)
+                    if not os.path.isdir(path):
+                        continue
+                    if name.endswith(DELETE_DIR_SUFFIX):
+                        shutil.rmtree(path, ignore_errors=True)  # a deletion interrupted by a restart
+                        continue
+                    if name.endswith((STRAY_DIR_SUFFIX, FUTURE_DIR_SUFFIX)) or name == METADATA_LOG_DIR_NAME:
+                        continue
+                    tp = TopicPartition.parse_dir_name(name)
+                    if tp is None:
+                        continue
+                    if tp in self._logs:
+                        raise KafkaError(Errors.KAFKA_STORAGE_ERROR,
+                                         f"Duplicate log directories for {tp} are found in both "
+                                         f"{self._log_dir_of[tp]} and {d}.")
+                    log = UnifiedLog.open(path, self.default_config, log_start_offset=start_offsets.get(tp, 0),
+                                          recovery_point=recovery_points.get(tp, 0), had_clean_shutdown=clean,
+                                          topic_partition=tp,
+                                          producer_id_expiration_ms=self.producer_id_expiration_ms)
+                    if tp in high_watermarks:
+                        log.update_high_watermark(high_watermarks[tp])
+                    log.background_flusher = self.background_flusher
+                    self._logs[tp] = log
+                    self._log_dir_of[tp] = d
+                if clean:
+                    clean_markers.append(marker)
+        # The clean-shutdown marker goes durably before anything is written to the logs.
+        for marker in clean_markers:
+            os.unlink(marker)
+            fsync_dir(os.path.dirname(marker))
+        self.sync_in_background(paths)
         self._started = True
 
     def sync_in_background(self, paths: set[str]) -> None:

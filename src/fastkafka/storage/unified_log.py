@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from fastkafka._native import record_batch as _rb
 from fastkafka.protocol.errors import Errors, KafkaError
-from fastkafka.storage.checkpoint_file import fsync_dir
+from fastkafka.storage.checkpoint_file import deferred_fsync, fsync_dir, fsync_paths
 from fastkafka.storage.fetch_data_info import FetchDataInfo
 from fastkafka.storage.file_records import FileRecords
 from fastkafka.storage.leader_epoch_file_cache import LEADER_EPOCH_CHECKPOINT_FILENAME, LeaderEpochFileCache
@@ -396,17 +396,22 @@ class UnifiedLog:
         self._segments.append(seg)
         self._base_offsets.append(new_offset)
         # Kafka's roll: a producer-state snapshot at the new segment's base offset, so a load
-        # never folds in more than the segments after the latest snapshot.
-        self.producer_state_manager.update_map_end_offset(new_offset)
-        self.producer_state_manager.take_snapshot()
+        # never folds in more than the segments after the latest snapshot. As Kafka's
+        # takeSnapshot(sync=false), its fsync goes with the rolled segments' flush (a snapshot
+        # torn by an OS crash fails its CRC at load and an older one is used).
+        psm = self.producer_state_manager
+        psm.update_map_end_offset(new_offset)
         if self.background_flusher is None:
+            psm.take_snapshot()
             self.flush(new_offset)
         else:
-            self._flush_in_background(new_offset)
+            with deferred_fsync() as paths:
+                psm.take_snapshot()
+            self._flush_in_background(new_offset, set(paths))
         fsync_dir(self.dir)
         return seg
 
-    def _flush_in_background(self, offset: int) -> None:
+    def _flush_in_background(self, offset: int, extra_paths: set[str] | None = None) -> None:
         """fsync the segments below `offset` on the flusher's thread, then (back on the event
         loop) flush their indexes and move the recovery point, unless the log was truncated or
         closed meanwhile. The file handles keep the fds open for the thread."""
@@ -419,6 +424,8 @@ class UnifiedLog:
             for h in handles:
                 if h is not None:
                     os.fsync(h.fd)
+            if extra_paths:
+                fsync_paths(extra_paths)
 
         def done(error: BaseException | None) -> None:
             if error is not None:
