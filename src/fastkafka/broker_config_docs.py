@@ -75,7 +75,18 @@ BROKER_CONFIG_DOCS: dict[str, str] = {
     "transaction.state.log.replication.factor": "Replication factor of __transaction_state.",
     "transaction.state.log.min.isr": "min.insync.replicas of __transaction_state.",
     "transaction.max.timeout.ms": "The largest transaction timeout a producer may ask for.",
-    "transactional.id.expiration.ms": "How long an idle transactional id is kept.",
+    "transactional.id.expiration.ms": "The time in ms that the transaction coordinator will wait without receiving"
+                                      " any transaction status updates for the current transaction before expiring"
+                                      " its transactional id.",
+    "transaction.state.log.segment.bytes": "Segment size of __transaction_state (small segments compact and load"
+                                           " faster).",
+    "transaction.state.log.load.buffer.size": "Bytes read at a time when the transaction coordinator loads"
+                                              " __transaction_state (a soft limit: a larger batch is read whole).",
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms": "The interval at which to rollback transactions"
+                                                                   " that have timed out.",
+    "transaction.remove.expired.transaction.cleanup.interval.ms": "The interval at which to remove transactions that"
+                                                                  " have expired due to transactional.id.expiration.ms"
+                                                                  " passing.",
     "producer.id.expiration.ms": "How long the producer state of an idle producer id is kept.",
     "producer.id.expiration.check.interval.ms": "How often producer ids that expired are removed from the partitions' producer state.",
     "group.initial.rebalance.delay.ms": "How long the first rebalance of a new group waits for more members.",

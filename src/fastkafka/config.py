@@ -158,6 +158,10 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("transaction.state.log.min.isr", "int", "2"),
         _d("transaction.max.timeout.ms", "int", "900000"),
         _d("transactional.id.expiration.ms", "int", "604800000"),
+        _d("transaction.state.log.segment.bytes", "int", "104857600"),
+        _d("transaction.state.log.load.buffer.size", "int", "5242880"),
+        _d("transaction.abort.timed.out.transaction.cleanup.interval.ms", "int", "10000"),
+        _d("transaction.remove.expired.transaction.cleanup.interval.ms", "int", "3600000"),
         _d("producer.id.expiration.ms", "int", "86400000", False),
         _d("producer.id.expiration.check.interval.ms", "int", "600000"),
         _d("group.initial.rebalance.delay.ms", "int", "3000"),
@@ -450,6 +454,13 @@ class KafkaConfig:
                     "offsets.commit.timeout.ms", "group.max.size", "group.consumer.max.size"):
             get_int(key, 1)
         get_int("offsets.topic.replication.factor", 1, 32767)
+        # Kafka's TransactionLogConfig / TransactionStateManagerConfig validators (atLeast(1)).
+        for key in ("transaction.state.log.num.partitions", "transaction.state.log.segment.bytes",
+                    "transaction.state.log.load.buffer.size", "transaction.state.log.min.isr",
+                    "transactional.id.expiration.ms", "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+                    "transaction.remove.expired.transaction.cleanup.interval.ms"):
+            get_int(key, 1)
+        get_int("transaction.state.log.replication.factor", 1, 32767)
         _parse_int("offsets.retention.check.interval.ms", get("offsets.retention.check.interval.ms") or "",
                    1, _LONG_MAX)
         policy = get("group.consumer.migration.policy") or ""
