@@ -20,6 +20,7 @@ Owns: the in-flight marker tasks (one per transactional id).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -49,7 +50,7 @@ class TransactionMarkerChannel:
         task = asyncio.get_running_loop().create_task(self._send(coordinator_epoch, md),
                                                       name=f"txn-markers-{tid}")
         self._tasks[tid] = task
-        task.add_done_callback(lambda t, tid=tid: self._done(tid, t))
+        task.add_done_callback(functools.partial(self._done, tid))
 
     def _done(self, tid: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(tid) is task:

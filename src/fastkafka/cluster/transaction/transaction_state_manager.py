@@ -42,6 +42,7 @@ from fastkafka.storage import TopicPartition
 log = logging.getLogger(__name__)
 
 TXN_KEY_VERSION = 0
+_PartitionsSchema: Any = getattr(tr.TransactionLogValue, "PartitionsSchema")
 _LOAD_YIELD_BYTES = 64 << 10
 S = TransactionState
 
@@ -62,7 +63,7 @@ def value_to_bytes(t: TxnTransitMetadata, value_version: int) -> bytes:
     for topic, p in sorted(t.topic_partitions):
         by_topic.setdefault(topic, []).append(p)
     parts = None if t.txn_state == S.EMPTY else [
-        tr.TransactionLogValue.PartitionsSchema(topic=topic, partition_ids=ids) for topic, ids in by_topic.items()]
+        _PartitionsSchema(topic=topic, partition_ids=ids) for topic, ids in by_topic.items()]
     v = tr.TransactionLogValue(
         producer_id=t.producer_id, previous_producer_id=t.previous_producer_id,
         next_producer_id=t.next_producer_id, producer_epoch=t.producer_epoch,
