@@ -213,3 +213,18 @@ def test_roll_snapshot_fsync_goes_with_the_background_flush(logdir):
     assert log.recovery_point == 2
     assert read_snapshot(os.path.join(logdir, "00000000000000000002.snapshot"))[0].producer_id == 1
     log.close()
+
+
+def test_stray_snapshots_are_removed_at_load(logdir):
+    log = open_log(logdir)
+    send(log, 1, 0, n=2)
+    log.roll()  # 2
+    send(log, 1, 2, n=2)
+    log.close()  # 4: a stray above the last segment's base, kept
+    for stray in (1, 3):
+        open(os.path.join(logdir, f"{stray:020d}.snapshot"), "wb").write(
+            open(os.path.join(logdir, "00000000000000000002.snapshot"), "rb").read())
+    log = open_log(logdir)
+    assert snapshots(logdir) == [2, 4]
+    assert log.producer_state_manager.last_entry(1).last_seq == 3
+    log.close()

@@ -440,6 +440,19 @@ class ProducerStateManager:
             return
         self.map_end_offset = self.last_snapshot_offset = log_start_offset
 
+    def remove_stray_snapshots(self, segment_base_offsets: list[int]) -> None:
+        """Kafka's removeStraySnapshots (at load): delete every snapshot not named by a segment
+        base offset, except the largest such one if it lies above the last segment's base offset
+        (the one a clean shutdown or the last load wrote at the log end)."""
+        bases = set(segment_base_offsets)
+        stray = [snap for snap in self.snapshots if snap not in bases]
+        if not stray:
+            return
+        for snap in stray[:-1]:
+            self._remove_and_delete_snapshot(snap)
+        if bases and stray[-1] < max(bases):
+            self._remove_and_delete_snapshot(stray[-1])
+
     @property
     def latest_snapshot_offset(self) -> int | None:
         return self.snapshots[-1] if self.snapshots else None

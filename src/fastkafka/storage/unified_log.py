@@ -167,6 +167,7 @@ class UnifiedLog:
         # Producer state (Kafka's LogLoader: recoverSegment / rebuildProducerState): the latest
         # snapshot at or below the first recovered segment (else the log end), then the batches
         # after it; snapshots outside (log start, that bound] are deleted first, as Kafka does.
+        psm.remove_stray_snapshots([seg.base_offset for seg in segments])
         upper = min([log_end_offset] + [b for b in recovered if b <= log_end_offset])
         psm.truncate_and_reload(log_start_offset, upper, _now_ms())
         _load_producer_state(psm, segments, log_start_offset, log_end_offset, recovered)
