@@ -90,6 +90,8 @@ class KafkaRaftServer:
         self.log_manager.background_flusher = self._background_flusher()
         self.log_manager.startup()
         self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
+        # Transaction markers in `__consumer_offsets` complete pending TxnOffsetCommits.
+        self.replica_manager.txn_marker_listeners.append(self.group_coordinator.on_txn_markers_written)
 
         self.raft = RaftClient(self.node_id, [v.node_id for v in cfg.voters], cfg.metadata_log_dir, self.loader)
         self.raft.start()
