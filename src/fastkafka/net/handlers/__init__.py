@@ -23,6 +23,7 @@ from fastkafka.net.handlers import (  # noqa: F401
     k25_add_offsets_to_txn,
     k26_end_txn,
     k27_write_txn_markers,
+    k28_txn_offset_commit,
     k29_31_acls,
     k32_describe_configs,
     k33_alter_configs,
