@@ -79,6 +79,10 @@ class OffsetAndMetadata:
     metadata: str
     commit_timestamp_ms: int
     expire_timestamp_ms: int | None = None  # OffsetCommit v2-4 retention_time_ms (never sent by 4.x clients)
+    # The offset of its record in `__consumer_offsets` (-1: unknown); a committed transaction's
+    # offset replaces a cached one only if its record is later (Kafka's recordOffset).
+    # Not part of the value: equal offsets compare equal wherever their records are.
+    record_offset: int = dataclasses.field(default=-1, compare=False)
 
 
 class ClassicGroup:

@@ -31,6 +31,17 @@ NOT_COORDINATOR. Test-only: FASTKAFKA_TEST_GROUP_LOAD_DELAY_MS (milliseconds, de
 loading state that long before the replay starts, so interop tests can observe it; production
 never sets it.
 
+Transactional offset commits (Kafka's OffsetMetadataManager.commitTransactionalOffset,
+replayEndTransactionMarker): TxnOffsetCommit's offsets are OffsetCommit records in a transactional
+batch of the request's producer id and epoch (appended with origin COORDINATOR, so the partition's
+producer state holds the open transaction and its marker completes it), and wait in
+`pending_txn_offsets` until the marker: the broker calls `on_txn_markers_written` after
+`ReplicaManager.write_txn_markers`, and replay sends a transactional batch's records to pending
+and a control batch completes them (COMMIT: the pending offset becomes committed unless a later
+record is already cached, ABORT: dropped). OffsetFetch never returns pending offsets; with
+require_stable their partitions answer UNSTABLE_OFFSET_COMMIT. Verification (KIP-890) asks the
+local transaction coordinator whether the offsets partition is in the transaction.
+
 Concurrency contract: one instance per broker, event-loop thread only; every group is mutated
 only here. Timers (member sessions, join and sync deadlines, the initial rebalance delay) are
 loop callbacks that re-check the group's state when they fire.
@@ -38,6 +49,7 @@ loop callbacks that re-check the group's state when they fire.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import struct
@@ -48,11 +60,13 @@ from typing import Any, Callable, Iterator
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
 from fastkafka.cluster.group.classic_group import ClassicGroup, ClassicGroupMember, GroupState, OffsetAndMetadata
 from fastkafka.cluster.group.consumer_group_records import RECORD_TYPES as CONSUMER_GROUP_RECORD_TYPES
+from fastkafka.cluster.group.pending_txn_offsets import PendingTransactionalOffsets
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
 from fastkafka.protocol._generated import group_records as gr
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import CreateTopicsRequest, JoinGroupResponse
 from fastkafka.storage import TopicPartition
+from fastkafka.storage.producer_state_manager import AppendOrigin
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +133,8 @@ class GroupCoordinator:
         self.loading_partitions: set[int] = set()
         self.failed_partitions: set[int] = set()
         self._load_task: asyncio.Task[None] | None = None
+        # TxnOffsetCommit offsets waiting for their transaction's marker.
+        self.pending_txn_offsets = PendingTransactionalOffsets()
 
     # -- the offsets topic ------------------------------------------------------------------------
     def partition_for(self, group_id: str) -> int:
@@ -222,10 +238,17 @@ class GroupCoordinator:
                 break
             for h in headers:
                 offset = h.last_offset + 1
+                records = iter_records(data[h.position:h.position + h.size])
                 if h.is_control:
+                    if h.is_transactional and records and records[0].key is not None and len(records[0].key) >= 4:
+                        # EndTransactionMarker: key (version, type); COMMIT=1, ABORT=0.
+                        (marker_type,) = struct.unpack_from(">h", records[0].key, 2)
+                        if marker_type in (0, 1):
+                            self.complete_transaction(part.topic_partition.partition, h.producer_id, marker_type == 1)
                     continue
-                for rec in iter_records(data[h.position:h.position + h.size]):
-                    loaded += self._replay(rec.key, rec.value)
+                pid = h.producer_id if h.is_transactional else -1
+                for rec in records:
+                    loaded += self._replay(rec.key, rec.value, rec.offset, pid)
                 since_yield += h.size
                 if since_yield >= _LOAD_YIELD_BYTES:
                     yield loaded
@@ -252,7 +275,7 @@ class GroupCoordinator:
         if self._expiration_timer is None:
             self.start_offset_expiration()
 
-    def _replay(self, key: bytes | None, value: bytes | None) -> int:
+    def _replay(self, key: bytes | None, value: bytes | None, record_offset: int = -1, producer_id: int = -1) -> int:
         if not key or len(key) < 2:
             return 0
         (kv,) = struct.unpack_from(">h", key)
@@ -281,12 +304,16 @@ class GroupCoordinator:
         tp = (k.topic, k.partition)
         if value is None:
             group.offsets.pop(tp, None)
+            self.pending_txn_offsets.remove(k.group, k.topic, k.partition)
             return 1
         (vv,) = struct.unpack_from(">h", value)
         v = gr.OffsetCommitValue.from_bytes(value[2:], vv)
-        group.offsets[tp] = OffsetAndMetadata(v.offset, v.leader_epoch if vv >= 3 else -1, v.metadata,
-                                              v.commit_timestamp, v.expire_timestamp if vv == 1 and
-                                              v.expire_timestamp >= 0 else None)
+        om = OffsetAndMetadata(v.offset, v.leader_epoch if vv >= 3 else -1, v.metadata, v.commit_timestamp,
+                               v.expire_timestamp if vv == 1 and v.expire_timestamp >= 0 else None, record_offset)
+        if producer_id >= 0:
+            self.pending_txn_offsets.add(producer_id, k.group, k.topic, k.partition, om)
+        else:
+            group.offsets[tp] = om
         return 1
 
     def _replay_group_metadata(self, group_id: str, value: bytes) -> None:
@@ -855,15 +882,25 @@ class GroupCoordinator:
         """Append to the group's `__consumer_offsets` partition (acks=all); 0 or the error a
         client retries on (Kafka's appendGroupMetadataErrorToResponseError for group records;
         the commit path keeps INVALID_COMMIT_OFFSET_SIZE for oversized commits)."""
+        return self._append_at(group_id, records, group_metadata)[0]
+
+    def _append_at(self, group_id: str, records: bytes, group_metadata: bool = False,
+                   origin: AppendOrigin = AppendOrigin.CLIENT) -> tuple[int, int]:
+        """`_append`, also returning the batch's base offset (-1 on error)."""
         tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
-        res = self.broker.replica_manager.append_records(tp, records, -1)
+        res = self.broker.replica_manager.append_records(tp, records, -1, origin=origin) \
+            if origin is not AppendOrigin.CLIENT else self.broker.replica_manager.append_records(tp, records, -1)
         if not res.error:
-            return 0
-        if res.error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.KAFKA_STORAGE_ERROR):
+            return 0, int(getattr(res, "base_offset", -1))  # -1: a result without offsets (test doubles)
+        return self._append_error(res.error, group_metadata), -1
+
+    @staticmethod
+    def _append_error(error: int, group_metadata: bool) -> int:
+        if error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.KAFKA_STORAGE_ERROR):
             return Errors.NOT_COORDINATOR
-        if res.error == Errors.UNKNOWN_TOPIC_OR_PARTITION:
+        if error == Errors.UNKNOWN_TOPIC_OR_PARTITION:
             return Errors.COORDINATOR_NOT_AVAILABLE if group_metadata else Errors.NOT_COORDINATOR
-        if res.error in (Errors.MESSAGE_TOO_LARGE, Errors.RECORD_LIST_TOO_LARGE, Errors.INVALID_FETCH_SIZE):
+        if error in (Errors.MESSAGE_TOO_LARGE, Errors.RECORD_LIST_TOO_LARGE, Errors.INVALID_FETCH_SIZE):
             return Errors.UNKNOWN_SERVER_ERROR if group_metadata else Errors.INVALID_COMMIT_OFFSET_SIZE
         return Errors.COORDINATOR_NOT_AVAILABLE
 
@@ -912,10 +949,123 @@ class GroupCoordinator:
                 offset=om.offset, leader_epoch=om.leader_epoch, metadata=om.metadata,
                 commit_timestamp=om.commit_timestamp_ms,
                 expire_timestamp=-1 if om.expire_timestamp_ms is None else om.expire_timestamp_ms).to_bytes(vv))
-        error = self._append(group.group_id, builder.build())
+        error, base = self._append_at(group.group_id, builder.build())
         if not error:
-            group.offsets.update(offsets)
+            for i, (tp, om) in enumerate(offsets.items()):
+                group.offsets[tp] = dataclasses.replace(om, record_offset=base + i)
         return error
+
+    # -- transactional offset commits (TxnOffsetCommit) ------------------------------------------
+    def validate_txn_commit(self, group_id: str, member_id: str, generation_id: int,
+                            instance_id: str | None) -> ClassicGroup:
+        """Kafka's validateTransactionalOffsetCommit: an unknown group is created (a simple
+        group) for generation -1, else ILLEGAL_GENERATION; the member, instance and generation
+        are checked only when any of them is given (v3+), and neither a group without members
+        nor a rebalance in progress refuses a transactional commit."""
+        self._check_coordinator(group_id)
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        if consumer_groups is not None and consumer_groups.group(group_id) is not None:
+            consumer_group = consumer_groups.group(group_id)
+            if not (generation_id < 0 and not consumer_group.members) and \
+                    not (generation_id == -1 and not member_id and instance_id is None):
+                try:
+                    consumer_groups.validate_offset_commit(group_id, member_id, generation_id)
+                except KafkaError as e:
+                    # A stale member epoch is ILLEGAL_GENERATION for TxnOffsetCommit.
+                    raise KafkaError(Errors.ILLEGAL_GENERATION if e.code == Errors.STALE_MEMBER_EPOCH else e.code,
+                                     e.message) from None
+            return self.groups.setdefault(group_id, ClassicGroup(group_id))
+        group = self.groups.get(group_id)
+        if group is None:
+            if generation_id < 0:
+                return self.groups.setdefault(group_id, ClassicGroup(group_id))
+            raise KafkaError(Errors.ILLEGAL_GENERATION)
+        if group.state is GroupState.DEAD:
+            raise KafkaError(Errors.COORDINATOR_NOT_AVAILABLE)
+        if generation_id < 0 and group.state is GroupState.EMPTY:
+            return group
+        if generation_id >= 0 or member_id or instance_id is not None:
+            group.validate_member(member_id, instance_id)
+            if generation_id != group.generation_id:
+                raise KafkaError(Errors.ILLEGAL_GENERATION)
+        return group
+
+    def verify_transaction(self, group_id: str, transactional_id: str, producer_id: int, producer_epoch: int,
+                           api_version: int) -> int:
+        """KIP-890 verification before a transactional write (Kafka's
+        maybeStartTransactionVerification): the group's offsets partition must be in the
+        transaction (AddOffsetsToTxn). 0 or the error, mapped as AddPartitionsToTxnManager does."""
+        if str(self.broker.config.get("transaction.partition.verification.enable") or "true").lower() != "true":
+            return 0
+        tc = getattr(self.broker, "transaction_coordinator", None)
+        if tc is None:
+            return 0
+        tp = (GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
+        error = int(tc.handle_verify_partitions_in_transaction(transactional_id, producer_id, producer_epoch,
+                                                               {tp}).get(tp, 0))
+        if error == Errors.PRODUCER_FENCED:
+            return Errors.INVALID_PRODUCER_EPOCH
+        if error == Errors.TRANSACTION_ABORTABLE and api_version < 4:
+            return Errors.INVALID_TXN_STATE  # clients before TxnOffsetCommit v4 do not know it
+        return error
+
+    def commit_transactional_offsets(self, group: ClassicGroup, producer_id: int, producer_epoch: int,
+                                     offsets: dict[tuple[str, int], OffsetAndMetadata]) -> int:
+        """Write the offsets as one transactional batch of the producer (origin COORDINATOR,
+        base sequence 0 as Kafka's coordinator batches) and keep them pending. Returns an error
+        code, mapped as Kafka's CoordinatorOperationExceptionHelper."""
+        if not offsets:
+            return 0
+        builder = MemoryRecordsBuilder(timestamp_ms=_now_ms(), producer_id=producer_id,
+                                       producer_epoch=producer_epoch, base_sequence=0, is_transactional=True)
+        for (topic, partition), om in offsets.items():
+            builder.append(_offset_key(group.group_id, topic, partition), struct.pack(
+                ">h", OFFSET_COMMIT_VALUE_VERSION) + gr.OffsetCommitValue(
+                offset=om.offset, leader_epoch=om.leader_epoch, metadata=om.metadata,
+                commit_timestamp=om.commit_timestamp_ms, expire_timestamp=-1).to_bytes(OFFSET_COMMIT_VALUE_VERSION))
+        tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group.group_id))
+        res = self.broker.replica_manager.append_records(tp, builder.build(), -1, origin=AppendOrigin.COORDINATOR)
+        if res.error:
+            if res.error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.KAFKA_STORAGE_ERROR,
+                             Errors.UNKNOWN_TOPIC_OR_PARTITION, Errors.NOT_ENOUGH_REPLICAS,
+                             Errors.REQUEST_TIMED_OUT, Errors.MESSAGE_TOO_LARGE,
+                             Errors.RECORD_LIST_TOO_LARGE, Errors.INVALID_FETCH_SIZE):
+                return self._append_error(res.error, True)
+            return int(res.error)  # INVALID_PRODUCER_EPOCH, PRODUCER_FENCED...: as the log answers
+        for i, ((topic, partition), om) in enumerate(offsets.items()):
+            self.pending_txn_offsets.add(producer_id, group.group_id, topic, partition,
+                                         dataclasses.replace(om, record_offset=res.base_offset + i))
+        return 0
+
+    def complete_transaction(self, offsets_partition: int, producer_id: int, committed: bool) -> None:
+        """A COMMIT/ABORT marker of the producer is in `__consumer_offsets-<offsets_partition>`
+        (written or replayed): its pending offsets of that partition's groups become committed
+        or are dropped (Kafka's replayEndTransactionMarker: a committed offset replaces the
+        cached one only if its record is later, so compaction never materializes an older one)."""
+        taken = self.pending_txn_offsets.take(producer_id,
+                                              lambda group_id: self.partition_for(group_id) == offsets_partition)
+        if not committed:
+            return
+        for (group_id, topic, partition), om in taken.items():
+            group = self.groups.get(group_id) or self.groups.setdefault(group_id, ClassicGroup(group_id))
+            existing = group.offsets.get((topic, partition))
+            if existing is None or om.record_offset > existing.record_offset:
+                group.offsets[(topic, partition)] = om
+            else:
+                log.info("Skipped the materialization of transactional offset commit %s for producer id %d "
+                         "in group %s with topic %s, partition %d since its record offset %d is smaller "
+                         "than the record offset %d of the last committed offset.", om, producer_id,
+                         group_id, topic, partition, om.record_offset, existing.record_offset)
+
+    def on_txn_markers_written(self, producer_id: int, committed: bool, partitions: list[tuple[str, int]]) -> None:
+        """ReplicaManager's transaction-marker listener (wired by the broker)."""
+        for topic, partition in partitions:
+            if topic == GROUP_METADATA_TOPIC_NAME:
+                self.complete_transaction(partition, producer_id, committed)
+
+    def pending_offset_partitions(self, group_id: str) -> set[tuple[str, int]]:
+        """The group's partitions with pending transactional offsets (OffsetFetch require_stable)."""
+        return self.pending_txn_offsets.pending_partitions(group_id)
 
     # -- OffsetDelete and offset retention ---------------------------------------------------------
     def subscribed_topics(self, group: ClassicGroup) -> set[str] | None:
@@ -977,6 +1127,7 @@ class GroupCoordinator:
                 return error, {}
             for tp in deleted:
                 group.offsets.pop(tp, None)
+                self.pending_txn_offsets.remove(group_id, *tp)
         return 0, codes
 
     def append_group_records(self, group_id: str, records: list[tuple[bytes, bytes | None]]) -> int:
@@ -1028,7 +1179,8 @@ class GroupCoordinator:
             all_expired = base is not None
             if base is not None:
                 for (topic, p), om in group.offsets.items():
-                    if self.is_subscribed_to_topic(group, topic):
+                    if self.is_subscribed_to_topic(group, topic) or \
+                            self.pending_txn_offsets.has_pending(group_id, topic, p):
                         all_expired = False
                         continue
                     if om.expire_timestamp_ms is not None:
@@ -1042,6 +1194,7 @@ class GroupCoordinator:
             consumer_group = consumer_groups.group(group_id) if consumer_groups is not None else None
             # Kafka's maybeDeleteGroup: only an empty group (of either protocol) goes with its offsets.
             delete_group = all_expired and group.state is GroupState.EMPTY and \
+                not self.pending_txn_offsets.has_pending_group(group_id) and \
                 (consumer_group is None or not consumer_group.members)
             if not expired and not delete_group:
                 continue
@@ -1129,6 +1282,7 @@ class GroupCoordinator:
                     m.heartbeat_timer.cancel()
             group.transition(GroupState.DEAD)
             self.groups.pop(group_id, None)
+        self.pending_txn_offsets.remove_group(group_id)
         return 0
 
     def fetch_offsets(self, group_id: str) -> dict[tuple[str, int], OffsetAndMetadata]:
