@@ -140,6 +140,8 @@ class TransactionCoordinator:
             res = await self._end_transaction(transactional_id, transit.producer_id, transit.producer_epoch,
                                               committed=False, is_from_client=False,
                                               client_transaction_version=self.state_manager.transaction_version_level)
+            if md.pending_state == S.PREPARE_EPOCH_FENCE:
+                md.pending_state = None  # the abort was refused before it adopted the fencing epoch
             return InitProducerIdResult(res.error or Errors.CONCURRENT_TRANSACTIONS)
         error = self.state_manager.append_transaction_to_log(transactional_id, coordinator_epoch, transit)
         if error:

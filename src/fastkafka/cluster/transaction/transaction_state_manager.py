@@ -145,13 +145,12 @@ class TransactionStateManager:
             if self.topic_exists():
                 return
             C = CreateTopicsRequest
-            min_isr = min(self.min_isr, self.replication_factor)
             resp = await self.broker.controller.create_topics(C(topics=[C.CreatableTopic(
                 name=TRANSACTION_STATE_TOPIC_NAME, num_partitions=self.num_partitions,
                 replication_factor=self.replication_factor,
                 configs=[C.CreatableTopicConfig(name="cleanup.policy", value="compact"),
                          C.CreatableTopicConfig(name="compression.type", value="uncompressed"),
-                         C.CreatableTopicConfig(name="min.insync.replicas", value=str(min_isr)),
+                         C.CreatableTopicConfig(name="min.insync.replicas", value=str(self.min_isr)),
                          C.CreatableTopicConfig(name="unclean.leader.election.enable", value="false"),
                          C.CreatableTopicConfig(name="segment.bytes", value=str(self.segment_bytes))])],
                 timeout_ms=30000), 7)

@@ -27,7 +27,9 @@ async def handle_init_producer_id(broker: Any, ctx: RequestContext, req: InitPro
         if req.transactional_id == "":
             return InitProducerIdResponse(error_code=Errors.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
         expected = None
-        if ctx.api_version >= 3 and req.producer_id >= 0:
+        if ctx.api_version >= 3 and (req.producer_id, req.producer_epoch) != (-1, -1):
+            if req.producer_id == -1 or req.producer_epoch == -1:
+                return InitProducerIdResponse(error_code=Errors.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
             expected = (req.producer_id, req.producer_epoch)
         res = await broker.transaction_coordinator.handle_init_producer_id(
             req.transactional_id, req.transaction_timeout_ms, expected)
