@@ -7,7 +7,10 @@ retry through every outage without an OutOfOrderSequence or UnknownProducerId re
 application, and the topic holds every acknowledged value exactly once, at contiguous offsets.
 Afterwards the `.snapshot` files are there, named by segment base offsets, and Kafka's own
 `kafka-dump-log` (DumpLogSegments) reads them: CRC valid, every producer with sequences that
-agree with the log."""
+agree with the log.
+
+Also: `producer.id.expiration.ms` (changed at runtime, a dynamic broker config) removes an idle
+idempotent producer from the partition's state, as `kafka-transactions describe-producers` shows."""
 from __future__ import annotations
 
 import collections
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
 
 import kafka_java as kj
 from broker_process import BrokerProcess
@@ -28,6 +32,7 @@ from clients import confluent
 
 pytestmark = pytest.mark.interop
 
+TRANSACTIONS_COMMAND = "org.apache.kafka.tools.TransactionsCommand"
 PARTITIONS = 2
 SEGMENT_BYTES = 1024 * 1024  # Kafka 4.x's minimum
 KILLS = 3
@@ -198,3 +203,40 @@ def test_idempotent_producers_survive_repeated_kill9_with_snapshots(tmp_path: Pa
             java.proc.kill()
         if b.is_alive():
             b.stop()
+
+
+def _describe_producers(bootstrap: str, topic: str) -> list[list[str]]:
+    out = kj.run_tool(TRANSACTIONS_COMMAND, "--bootstrap-server", bootstrap, "describe-producers",
+                      "--topic", topic, "--partition", "0").stdout.decode()
+    lines = [line.split() for line in out.splitlines() if line.strip()]
+    assert lines and lines[0][:2] == ["ProducerId", "ProducerEpoch"], out
+    return lines[1:]
+
+
+def test_idle_producer_expires_after_dynamic_producer_id_expiration_ms(tmp_path: Path) -> None:
+    b = BrokerProcess(tmp_path / "broker", extra_props={"producer.id.expiration.check.interval.ms": "500"})
+    b.start()
+    try:
+        topic = "expiring-producers"
+        confluent.create_topic(b.bootstrap, topic, 1)
+        p = Producer({"bootstrap.servers": b.bootstrap, "enable.idempotence": True, "acks": "all"})
+        for i in range(10):
+            p.produce(topic, value=b"v%d" % i, partition=0)
+        assert p.flush(30) == 0
+        rows = _describe_producers(b.bootstrap, topic)
+        assert len(rows) == 1, rows
+        producer_id, epoch, coordinator_epoch, last_sequence = rows[0][:4]
+        assert int(producer_id) >= 0 and (epoch, coordinator_epoch, last_sequence) == ("0", "-1", "9"), rows
+        assert rows[0][-1] == "None", rows  # no open transaction
+
+        admin = AdminClient({"bootstrap.servers": b.bootstrap})
+        res = ConfigResource("broker", "1", incremental_configs=[
+            ConfigEntry("producer.id.expiration.ms", "1000", incremental_operation=AlterConfigOpType.SET)])
+        admin.incremental_alter_configs([res], request_timeout=30)[res].result()
+        deadline = time.monotonic() + 30
+        while _describe_producers(b.bootstrap, topic):
+            assert time.monotonic() < deadline, "the idle producer never expired"
+            time.sleep(1.0)
+        p.flush(5)
+    finally:
+        b.stop()
