@@ -220,3 +220,21 @@ def test_replay_resends_markers_of_a_prepared_transaction(tmp_path):
         c2.shutdown()
 
     asyncio.run(run())
+
+
+def test_exhausted_epoch_rotates_the_producer_id(tmp_path):
+    h = Harness(tmp_path)
+
+    async def run() -> None:
+        c = h.coordinator()
+        await c.handle_init_producer_id("tx", 60000, None)
+        c.state_manager.metadata["tx"].producer_epoch = 32766
+        r = await c.handle_init_producer_id("tx", 60000, (1000, 32766))
+        assert (r.error, r.producer_id, r.producer_epoch) == (0, 1001, 0)
+        # A retry of that InitProducerId (the answer was lost) passes the old id: not fenced.
+        md = c.state_manager.metadata["tx"]
+        assert md.previous_producer_id == 1000
+        r = await c.handle_init_producer_id("tx", 60000, (1000, 32766))
+        assert r.error == 0 and r.producer_id == 1001
+
+    asyncio.run(run())

@@ -64,9 +64,9 @@ def value_to_bytes(t: TxnTransitMetadata, value_version: int) -> bytes:
         by_topic.setdefault(topic, []).append(p)
     parts = None if t.txn_state == S.EMPTY else [
         _PartitionsSchema(topic=topic, partition_ids=ids) for topic, ids in by_topic.items()]
+    # As Kafka's TransactionLog.valueToBytes: the previous/next producer ids are not written.
     v = tr.TransactionLogValue(
-        producer_id=t.producer_id, previous_producer_id=t.previous_producer_id,
-        next_producer_id=t.next_producer_id, producer_epoch=t.producer_epoch,
+        producer_id=t.producer_id, producer_epoch=t.producer_epoch,
         transaction_timeout_ms=t.txn_timeout_ms, transaction_status=t.txn_state.id,
         transaction_partitions=parts, transaction_last_update_timestamp_ms=t.txn_last_update_timestamp,
         transaction_start_timestamp_ms=t.txn_start_timestamp,
@@ -193,7 +193,10 @@ class TransactionStateManager:
         unchanged, apply it to the cache. Returns 0 or the error for the client; on an error the
         pending state is cleared (Kafka's appendTransactionToLog callback)."""
         md = self.metadata.get(transactional_id)
-        value = value_to_bytes(t, 1 if self.transaction_version_level >= 1 else 0)
+        # Version 1 (flexible) from transaction.version 1 on, as Kafka; also for a TV2 client's
+        # transaction (EndTxn v5), whose ClientTransactionVersion version 0 cannot hold.
+        flexible = self.transaction_version_level >= 1 or t.client_transaction_version >= 1
+        value = value_to_bytes(t, 1 if flexible else 0)
         builder = MemoryRecordsBuilder(timestamp_ms=now_ms())
         builder.append(key_to_bytes(transactional_id), value)
         tp = TopicPartition(TRANSACTION_STATE_TOPIC_NAME, self.partition_for(transactional_id))
