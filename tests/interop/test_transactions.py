@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
@@ -155,3 +156,65 @@ def test_kafka_transactions_tool(broker: BrokerProcess, topic_name: str) -> None
     assert ends[0] == 13  # the last stable offset moved past the abort marker
     producers = _tx_tool(broker.bootstrap, "describe-producers", "--topic", topic_name, "--partition", "0")
     assert producers.strip().splitlines()[1].split()[-1] == "None"
+
+
+def test_transaction_state_survives_restart(fresh_broker: BrokerProcess, topic_name: str) -> None:
+    """`__transaction_state` is replayed at start-up: the open transaction of a producer that was
+    cut off by a restart is known to the coordinator and aborted when a new producer initializes
+    the same transactional.id, and the producer epoch continues."""
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, topic_name, 2)
+    txn_id = f"restart-{topic_name}"
+    p = _producer(b.bootstrap, txn_id)
+    p.init_transactions(30)
+    _send_txn(p, topic_name, "before", commit=True)
+    p.begin_transaction()
+    for i in range(4):
+        p.produce(topic_name, value=f"open-{i}".encode(), partition=i % 2)
+    p.flush(30)
+    b.restart()
+
+    described = _tx_tool(b.bootstrap, "describe", "--transactional-id", txn_id)
+    assert "Ongoing" in described.splitlines()[1].split()
+
+    p2 = _producer(b.bootstrap, txn_id)
+    p2.init_transactions(60)
+    _send_txn(p2, topic_name, "after", commit=True)
+    described = _tx_tool(b.bootstrap, "describe", "--transactional-id", txn_id)
+    header, values = (line.split() for line in described.splitlines()[:2])
+    row = dict(zip(header, values))
+    assert row["TransactionState"] == "CompleteCommit" and int(row["ProducerEpoch"]) >= 2
+
+    committed, _ = _read(b.bootstrap, topic_name, 2, "read_committed")
+    assert sorted(v.decode() for _, _, v in committed) == sorted(
+        [f"{t}-{i}" for t in ("before", "after") for i in range(10)])
+
+
+def test_timed_out_transaction_is_aborted_by_the_coordinator(tmp_path: Path, topic_name: str) -> None:
+    """transaction.timeout.ms: the coordinator aborts a transaction left open past its timeout
+    (checked every transaction.abort.timed.out.transaction.cleanup.interval.ms), so the last
+    stable offset moves on and read_committed consumers see what follows."""
+    b = BrokerProcess(tmp_path / "broker",
+                      extra_props={"transaction.abort.timed.out.transaction.cleanup.interval.ms": "500"})
+    b.start()
+    try:
+        confluent.create_topic(b.bootstrap, topic_name, 1)
+        txn_id = f"timeout-{topic_name}"
+        p = Producer({"bootstrap.servers": b.bootstrap, "transactional.id": txn_id,
+                      "transaction.timeout.ms": 2000, "linger.ms": 5})
+        p.init_transactions(30)
+        p.begin_transaction()
+        p.produce(topic_name, value=b"abandoned", partition=0)
+        p.flush(30)
+        deadline = time.monotonic() + 60
+        while True:
+            described = _tx_tool(b.bootstrap, "describe", "--transactional-id", txn_id)
+            header, values = (line.split() for line in described.splitlines()[:2])
+            if dict(zip(header, values))["TransactionState"] == "CompleteAbort":
+                break
+            assert time.monotonic() < deadline, described
+            time.sleep(0.5)
+        committed, ends = _read(b.bootstrap, topic_name, 1, "read_committed")
+        assert committed == [] and ends[0] == 2  # the record and the coordinator's abort marker
+    finally:
+        b.stop()
