@@ -229,3 +229,18 @@ def test_static_member_fenced(tmp_path: Any) -> None:
         ("t", 0): 0}
     # Without member fields (v3+ defaults), a group with members accepts it too.
     assert _txn_commit(broker, {("t", 0): 1}) == {("t", 0): 0}
+
+
+def test_delete_group_tombstones_pending_offsets(tmp_path: Any) -> None:
+    """DeleteGroups writes a tombstone for a partition that only has a pending offset (Kafka's
+    deleteAllOffsets), so neither the live coordinator nor a replay commits it later."""
+    broker = _Broker(tmp_path)
+    _txn_commit(broker, {("t", 0): 17})
+    _marker(broker, True)
+    _txn_commit(broker, {("t", 1): 5})
+    assert broker.group_coordinator.delete_group("g") == 0
+    tombstoned = {(r.key, r.value) for h, recs in _batches(broker) if not h.is_transactional for r in recs}
+    assert sum(1 for _k, v in tombstoned if v is None) == 3  # t-0, t-1 and the GroupMetadata
+    _marker(broker, True)
+    assert _fetch(broker, True) == {("t", 0): (-1, 0), ("t", 1): (-1, 0)}
+    assert _fetch(_replayed(broker), True) == {("t", 0): (-1, 0), ("t", 1): (-1, 0)}

@@ -1119,7 +1119,8 @@ class GroupCoordinator:
             subscribed = self.is_subscribed_to_topic(group, topic)
             for p in partitions:
                 codes[(topic, p)] = Errors.GROUP_SUBSCRIBED_TO_TOPIC if subscribed else 0
-                if not subscribed and (topic, p) in group.offsets:
+                if not subscribed and ((topic, p) in group.offsets or
+                                       self.pending_txn_offsets.has_pending(group_id, topic, p)):
                     deleted.append((topic, p))
         if deleted:
             error = self._write_tombstones(group_id, deleted)
@@ -1272,8 +1273,11 @@ class GroupCoordinator:
         group stays deleted after a restart), then the group leaves the cache. Returns an error
         code (the commit path's mapping of log errors)."""
         group = self.groups.get(group_id)
-        error = self._write_tombstones(group_id, list(group.offsets) if group is not None else [],
-                                       group_tombstone=True)
+        # Kafka's deleteAllOffsets: the pending transactional offsets get tombstones too (once per
+        # partition), so a replay after the deletion drops them as well.
+        partitions = list(group.offsets) if group is not None else []
+        partitions += sorted(self.pending_txn_offsets.pending_partitions(group_id) - set(partitions))
+        error = self._write_tombstones(group_id, partitions, group_tombstone=True)
         if error:
             return Errors.NOT_COORDINATOR if error == Errors.NOT_COORDINATOR else Errors.COORDINATOR_NOT_AVAILABLE
         if group is not None:
