@@ -186,3 +186,11 @@ def batches_from_bytes(data):
         out.append(DefaultRecordBatch(data[pos:pos + size]))
         pos += size
     return out
+
+
+def test_write_txn_markers_is_advertised_v0_to_v1():
+    import fastkafka.net.handlers  # noqa: F401  (registers every handler)
+    from fastkafka.net.registry import REGISTRY
+
+    h = REGISTRY.get(27)
+    assert h is not None and (h.min_version, h.max_version) == (0, 1) and "broker" in h.listeners
