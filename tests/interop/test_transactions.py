@@ -218,3 +218,25 @@ def test_timed_out_transaction_is_aborted_by_the_coordinator(tmp_path: Path, top
         assert committed == [] and ends[0] == 2  # the record and the coordinator's abort marker
     finally:
         b.stop()
+
+
+def test_java_transactional_copier_exactly_once(broker: BrokerProcess, topic_name: str) -> None:
+    """Kafka's TransactionalMessageCopier (Java 4.1 clients): read_committed consumer ->
+    transactional producer with sendOffsetsToTransaction (AddOffsetsToTxn, TxnOffsetCommit), with
+    random aborts (aborted work is re-read from the committed offsets). The output holds every
+    input record exactly once, in order."""
+    src, dst = f"{topic_name}-in", f"{topic_name}-out"
+    confluent.create_topic(broker.bootstrap, src, 1)
+    confluent.create_topic(broker.bootstrap, dst, 1)
+    n = 3000
+    p = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "linger.ms": 5})
+    for i in range(n):
+        p.produce(src, key=str(i).encode(), value=f"v{i}".encode(), partition=0)
+    assert p.flush(30) == 0
+    kj.run_tool("org.apache.kafka.tools.TransactionalMessageCopier", "--broker-list", broker.bootstrap,
+                "--input-topic", src, "--input-partition", "0", "--output-topic", dst,
+                "--transactional-id", f"copier-{topic_name}", "--consumer-group", f"copier-{topic_name}",
+                "--max-messages", str(n), "--transaction-size", "200", "--enable-random-aborts",
+                timeout=300)
+    out, _ = _read(broker.bootstrap, dst, 1, "read_committed")
+    assert [v.decode() for _, _, v in out] == [f"v{i}" for i in range(n)]
