@@ -93,7 +93,8 @@ def _marker(broker: _Broker, committed: bool, pid: int = PID) -> None:
 
 def _batches(broker: _Broker) -> list[tuple[Any, list[Any]]]:
     plog = broker.replica_manager.partition(OFFSETS_TP).log
-    data = plog.read(0, 1 << 20, max_offset=plog.log_end_offset, min_one_message=True).records.read_bytes()
+    records = plog.read(0, 1 << 20, max_offset=plog.log_end_offset, min_one_message=True).records
+    data = records.read_bytes() if records is not None else b""
     headers, _end, _err = scan_batches(data, 0, False)
     return [(h, iter_records(data[h.position:h.position + h.size])) for h in headers]
 
@@ -244,3 +245,29 @@ def test_delete_group_tombstones_pending_offsets(tmp_path: Any) -> None:
     _marker(broker, True)
     assert _fetch(broker, True) == {("t", 0): (-1, 0), ("t", 1): (-1, 0)}
     assert _fetch(_replayed(broker), True) == {("t", 0): (-1, 0), ("t", 1): (-1, 0)}
+
+
+def test_verification_errors(tmp_path: Any) -> None:
+    """KIP-890: the offsets partition must be in the transaction. The transaction coordinator's
+    verify-only answer, mapped as Kafka's AddPartitionsToTxnManager: TRANSACTION_ABORTABLE is
+    INVALID_TXN_STATE before v4, PRODUCER_FENCED is INVALID_PRODUCER_EPOCH; nothing is written."""
+    broker = _Broker(tmp_path)
+    answer = {"code": Errors.TRANSACTION_ABORTABLE}
+    seen: list[tuple[str, int, int, set[tuple[str, int]]]] = []
+
+    def verify(txn_id: str, pid: int, epoch: int, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        seen.append((txn_id, pid, epoch, partitions))
+        return {tp: answer["code"] for tp in partitions}
+    broker.transaction_coordinator = types.SimpleNamespace(  # type: ignore[attr-defined]
+        handle_verify_partitions_in_transaction=verify)
+    assert _txn_commit(broker, {("t", 0): 1}, version=4) == {("t", 0): Errors.TRANSACTION_ABORTABLE}
+    assert _txn_commit(broker, {("t", 0): 1}, version=3) == {("t", 0): Errors.INVALID_TXN_STATE}
+    answer["code"] = Errors.PRODUCER_FENCED
+    assert _txn_commit(broker, {("t", 0): 1}) == {("t", 0): Errors.INVALID_PRODUCER_EPOCH}
+    assert seen[0] == ("tx", PID, EPOCH, {(GROUP_METADATA_TOPIC_NAME, 0)})
+    assert _batches(broker) == []
+    answer["code"] = 0
+    assert _txn_commit(broker, {("t", 0): 1}) == {("t", 0): 0}
+    broker.config["transaction.partition.verification.enable"] = "false"
+    answer["code"] = Errors.TRANSACTION_ABORTABLE
+    assert _txn_commit(broker, {("t", 0): 2}) == {("t", 0): 0}
