@@ -182,8 +182,13 @@ def test_list_describe_and_expiration(tmp_path):
         _, _, mds = c.handle_list_transactions({1000}, set(), -1)
         assert [m.transactional_id for m in mds] == ["a"]
         c.state_manager.metadata["b"].txn_start_timestamp -= 5000
+        # Kafka's duration filter compares with the start time of any state: an Empty id (start -1) passes.
         _, _, mds = c.handle_list_transactions(set(), set(), 1000)
+        assert sorted(m.transactional_id for m in mds) == ["a", "b"]
+        _, _, mds = c.handle_list_transactions(set(), {"Ongoing"}, 1000)
         assert [m.transactional_id for m in mds] == ["b"]
+        _, _, mds = c.handle_list_transactions(set(), {"Ongoing"}, 60_000)
+        assert mds == []
         err, md = c.handle_describe_transaction("b")
         assert err == 0 and md is not None and md.topic_partitions == {("t", 0)}
         assert c.handle_describe_transaction("zzz")[0] == Errors.TRANSACTIONAL_ID_NOT_FOUND
@@ -220,6 +225,15 @@ def test_replay_resends_markers_of_a_prepared_transaction(tmp_path):
         c2.shutdown()
 
     asyncio.run(run())
+
+
+def test_partition_for_is_kafkas_utils_abs():
+    from fastkafka.cluster.transaction.transaction_state_manager import TransactionStateManager
+
+    m = TransactionStateManager(types.SimpleNamespace(), {"transaction.state.log.num.partitions": "50"})
+    # "polygenelubricants".hashCode() == Integer.MIN_VALUE: Utils.abs maps it to 0.
+    assert m.partition_for("polygenelubricants") == 0
+    assert m.partition_for("tx") == 3716 % 50  # "tx".hashCode() == 3716
 
 
 def test_exhausted_epoch_rotates_the_producer_id(tmp_path):

@@ -345,7 +345,10 @@ class TransactionCoordinator:
                                  ) -> tuple[int, list[str], list[TransactionMetadata]]:
         if not self.active:
             return Errors.COORDINATOR_NOT_AVAILABLE, [], []
-        unknown, mds = self.state_manager.list_transaction_states(producer_ids, states, duration_ms, now_ms())
+        try:
+            unknown, mds = self.state_manager.list_transaction_states(producer_ids, states, duration_ms, now_ms())
+        except KafkaError as e:
+            return e.code, [], []
         return 0, unknown, mds
 
 

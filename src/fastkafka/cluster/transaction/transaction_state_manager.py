@@ -132,7 +132,9 @@ class TransactionStateManager:
 
     # -- the topic --------------------------------------------------------------------------
     def partition_for(self, transactional_id: str) -> int:
-        return abs(java_string_hash(transactional_id)) % self.num_partitions
+        h = java_string_hash(transactional_id)
+        # Kafka's Utils.abs: Integer.MIN_VALUE maps to 0 (Math.abs would leave it negative).
+        return (0 if h == -(1 << 31) else abs(h)) % self.num_partitions
 
     def topic_exists(self) -> bool:
         return TRANSACTION_STATE_TOPIC_NAME in self.broker.image.topics.by_name
@@ -258,7 +260,10 @@ class TransactionStateManager:
 
     def list_transaction_states(self, producer_ids: set[int], states: set[str],
                                 duration_ms: int, now: int) -> tuple[list[str], list[TransactionMetadata]]:
-        """(unknown state filters, matching transactions of led, loaded partitions)."""
+        """(unknown state filters, matching transactions of the led partitions); raises
+        COORDINATOR_LOAD_IN_PROGRESS while any partition is loading, as Kafka."""
+        if self.loading_partitions:
+            raise KafkaError(Errors.COORDINATOR_LOAD_IN_PROGRESS)
         unknown = sorted(s for s in states if TransactionState.from_name(s) is None)
         out = []
         for md in self.metadata.values():
@@ -268,7 +273,8 @@ class TransactionStateManager:
                 continue
             if states and md.state.state_name not in states:
                 continue
-            if duration_ms >= 0 and (md.state != S.ONGOING or now - md.txn_start_timestamp <= duration_ms):
+            # As Kafka, not only Ongoing ones: a finished transaction's start time is -1 or its last.
+            if duration_ms >= 0 and now - md.txn_start_timestamp <= duration_ms:
                 continue
             out.append(md)
         return unknown, out
