@@ -64,6 +64,10 @@ def test_flow_and_version_mapping(tmp_path):
         assert {(t.name, p.partition_index): p.partition_error_code for t in resp.results_by_topic_v3_and_below
                 for p in t.results_by_partition} == {("t", 0): Errors.OPERATION_NOT_ATTEMPTED,
                                                        ("t", 9): Errors.UNKNOWN_TOPIC_OR_PARTITION}
+        resp = await handle_add_partitions_to_txn(b, ctx(3), add_v3("tx", 1000, 0, {"t": [0], "__consumer_offsets": [0]}))
+        assert {(t.name, p.partition_index): p.partition_error_code for t in resp.results_by_topic_v3_and_below
+                for p in t.results_by_partition} == {("t", 0): Errors.OPERATION_NOT_ATTEMPTED,
+                                                       ("__consumer_offsets", 0): Errors.TOPIC_AUTHORIZATION_FAILED}
         r25 = await handle_add_offsets_to_txn(b, ctx(3), AddOffsetsToTxnRequest(
             transactional_id="tx", producer_id=1000, producer_epoch=0, group_id="g"))
         assert r25.error_code == 0

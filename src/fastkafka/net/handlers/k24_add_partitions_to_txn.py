@@ -3,13 +3,15 @@
 v0-3 (clients): one transaction; v4+ (brokers, KIP-890): a batch of transactions, each either
 added or, with `verify_only`, only checked (a partition not in the transaction is
 TRANSACTION_ABORTABLE). A transaction naming a partition that does not exist fails whole:
-UNKNOWN_TOPIC_OR_PARTITION for it, OPERATION_NOT_ATTEMPTED for the others. PRODUCER_FENCED is
-INVALID_PRODUCER_EPOCH below v2. No authorizer: Kafka's WRITE checks are moot.
+UNKNOWN_TOPIC_OR_PARTITION for it, OPERATION_NOT_ATTEMPTED for the others; an internal topic from a
+client (v0-3) is TOPIC_AUTHORIZATION_FAILED, as Kafka's authorization filter leaves it out. PRODUCER_FENCED is
+INVALID_PRODUCER_EPOCH below v2. No authorizer: Kafka's other WRITE checks are moot.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.cluster.topic import is_internal
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -31,11 +33,15 @@ def _one(broker: Any, version: int, transactional_id: str, producer_id: int, pro
          topics: list[Any], verify_only: bool) -> dict[tuple[str, int], int]:
     partitions = [(t.name, p) for t in topics for p in t.partitions]
     image_topics = broker.image.topics.by_name
-    missing = {tp for tp in partitions
-               if tp[0] not in image_topics or tp[1] not in image_topics[tp[0]].partitions}
-    if missing:
-        return {tp: Errors.UNKNOWN_TOPIC_OR_PARTITION if tp in missing else Errors.OPERATION_NOT_ATTEMPTED
-                for tp in partitions}
+    failed: dict[tuple[str, int], int] = {}
+    for tp in partitions:
+        if version < 4 and is_internal(tp[0]):
+            # Kafka filters internal topics out of a client's authorized topics (WRITE on TOPIC).
+            failed[tp] = Errors.TOPIC_AUTHORIZATION_FAILED
+        elif tp[0] not in image_topics or tp[1] not in image_topics[tp[0]].partitions:
+            failed[tp] = Errors.UNKNOWN_TOPIC_OR_PARTITION
+    if failed:
+        return {tp: failed.get(tp, Errors.OPERATION_NOT_ATTEMPTED) for tp in partitions}
     coordinator = broker.transaction_coordinator
     if verify_only:
         return dict(coordinator.handle_verify_partitions_in_transaction(
