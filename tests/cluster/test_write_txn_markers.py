@@ -194,3 +194,54 @@ def test_write_txn_markers_is_advertised_v0_to_v1():
 
     h = REGISTRY.get(27)
     assert h is not None and (h.min_version, h.max_version) == (0, 1) and "broker" in h.listeners
+
+
+def test_transaction_verification_kip_890(tmp_path):
+    rm = make_rm(tmp_path)
+    tp = TopicPartition("t", 0)
+    calls = []
+    answer = {"code": 0}
+
+    def verifier(txn_id, pid, epoch, parts):
+        calls.append((txn_id, pid, epoch, sorted(parts)))
+        return {p: answer["code"] for p in parts}
+
+    rm.transaction_verifier = verifier
+    with rm.batched_appends():
+        assert rm.append_records(tp, txn_batch(9, 0, 0), -1, transactional_id="tx").error == 0
+        assert calls == [("tx", 9, 0, [("t", 0)])]
+        # The transaction is ongoing here now: no second verification.
+        assert rm.append_records(tp, txn_batch(9, 0, 1), -1, transactional_id="tx").error == 0
+        assert len(calls) == 1
+    asyncio.run(rm.write_txn_markers([TxnMarkerEntry(9, 0, 0, True, (("t", 0),))]))
+    log_end = rm.partition(tp).log.log_end_offset
+    cases = [
+        (Errors.TRANSACTION_ABORTABLE, 11, Errors.TRANSACTION_ABORTABLE),
+        (Errors.TRANSACTION_ABORTABLE, 10, Errors.INVALID_TXN_STATE),
+        (Errors.INVALID_TXN_STATE, 11, Errors.INVALID_TXN_STATE),
+        (Errors.PRODUCER_FENCED, 11, Errors.INVALID_PRODUCER_EPOCH),
+        (Errors.COORDINATOR_LOAD_IN_PROGRESS, 11, Errors.NOT_ENOUGH_REPLICAS),
+        (Errors.CONCURRENT_TRANSACTIONS, 9, Errors.NOT_ENOUGH_REPLICAS),
+        (Errors.INVALID_PRODUCER_ID_MAPPING, 11, Errors.INVALID_PRODUCER_ID_MAPPING),
+    ]
+    for code, version, expected in cases:
+        answer["code"] = code
+        with rm.batched_appends():
+            res = rm.append_records(tp, txn_batch(9, 0, 2), -1, transactional_id="tx", produce_version=version)
+        assert res.error == expected, (code, version, res)
+    assert rm.partition(tp).log.log_end_offset == log_end  # nothing refused was written
+    # Not verified: non-transactional batches, no transactional id, verification disabled.
+    n = len(calls)
+    with rm.batched_appends():
+        assert rm.append_records(tp, batch_plain(), -1, transactional_id="tx").error == 0
+        assert rm.append_records(TopicPartition("t", 1), txn_batch(11, 0, 0), -1).error == 0
+        rm.update_broker_defaults({"transaction.partition.verification.enable": "false"})
+        assert rm.append_records(tp, txn_batch(9, 0, 2), -1, transactional_id="tx").error == 0
+    assert len(calls) == n
+
+
+def batch_plain() -> bytes:
+    b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=-1,
+                                  producer_epoch=-1, base_sequence=-1, batch_size=1 << 30)
+    b.append(0, timestamp=int(time.time() * 1000), key=b"k", value=b"v", headers=[])
+    return bytes(b.build())

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from fastkafka._native import record_batch as _rb
 from fastkafka.cluster.replication.partition import Partition
 from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transaction_marker_batch
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -75,6 +76,12 @@ class ReplicaManager:
         # written without error). The group coordinator listens for `__consumer_offsets`
         # (Kafka's onTransactionCompleted / completeTransaction materializing TxnOffsetCommits).
         self.txn_marker_listeners: list[Callable[[int, bool, list[tuple[str, int]]], None]] = []
+        # KIP-890 part 1: asks the transaction coordinator whether a partition is in a producer's
+        # transaction (transactional id, producer id, epoch, partitions) -> error per partition
+        # (Kafka's AddPartitionsToTxnManager.verifyTransaction, in-process on one broker). None:
+        # no coordinator (unit tests), no verification.
+        self.transaction_verifier: Callable[[str, int, int, set[tuple[str, int]]],
+                                            dict[tuple[str, int], int]] | None = None
 
     # -- metadata ---------------------------------------------------------------------------
     def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:
@@ -150,13 +157,18 @@ class ReplicaManager:
             os._exit(1)
 
     def append_records(self, tp: TopicPartition, records: Any, required_acks: int,
-                       origin: AppendOrigin = AppendOrigin.CLIENT) -> ProducePartitionResult:
+                       origin: AppendOrigin = AppendOrigin.CLIENT, transactional_id: str | None = None,
+                       produce_version: int = 11) -> ProducePartitionResult:
         """Append one partition's batch of a Produce request as leader (origin COORDINATOR: the
         group coordinator's own batches, e.g. transactional offset commits, as Kafka's
-        CoordinatorPartitionWriter: no sequence checks)."""
+        CoordinatorPartitionWriter: no sequence checks). With the request's `transactional_id`,
+        a transactional batch that would start a transaction here is first verified with the
+        transaction coordinator (KIP-890, `transaction.partition.verification.enable`)."""
         try:
             part = self.leader_partition(tp)
             config = self._topic_configs[tp.topic]
+            if transactional_id is not None:
+                self._maybe_verify_transaction(part, records, transactional_id, produce_version)
             info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin)
         except KafkaError as e:
             res = ProducePartitionResult(error=e.code, error_message=e.message)
@@ -171,6 +183,44 @@ class ReplicaManager:
             error=0, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
             log_start_offset=info.log_start_offset,
         )
+
+    def _maybe_verify_transaction(self, part: Partition, records: Any, transactional_id: str,
+                                  produce_version: int) -> None:
+        """Kafka's maybeStartTransactionVerificationForPartition + handleProduceAppend's error
+        translation. Verified only when the producer has no ongoing transaction in this partition
+        at this epoch (UnifiedLog.hasOngoingTransaction); the check and the append run on the
+        event loop without an await between them, so no VerificationGuard is needed."""
+        verifier = self.transaction_verifier
+        if verifier is None or self._broker_defaults.get(
+                "transaction.partition.verification.enable", "true").strip().lower() != "true":
+            return
+        try:
+            h = _rb.read_batch_header(records, 0)
+        except (_rb.InvalidRecordError, TypeError, ValueError):
+            return  # the append's validation answers it
+        if not h.is_transactional or h.producer_id < 0:
+            return
+        entry = part.log.producer_state_manager.last_entry(h.producer_id)
+        if entry is not None and entry.current_txn_first_offset is not None and entry.producer_epoch == h.producer_epoch:
+            return
+        tp = part.topic_partition
+        key = (tp.topic, tp.partition)
+        code = verifier(transactional_id, h.producer_id, h.producer_epoch, {key}).get(key, Errors.NONE)
+        if code == Errors.NONE:
+            return
+        # AddPartitionsToTxnManager: what producers expect to handle.
+        if code == Errors.PRODUCER_FENCED:
+            code = Errors.INVALID_PRODUCER_EPOCH
+        elif code == Errors.TRANSACTION_ABORTABLE and produce_version <= 10:
+            code = Errors.INVALID_TXN_STATE
+        if code == Errors.INVALID_TXN_STATE:
+            raise KafkaError(code, "Partition was not added to the transaction")
+        if code in (Errors.CONCURRENT_TRANSACTIONS, Errors.NETWORK_EXCEPTION, Errors.COORDINATOR_LOAD_IN_PROGRESS,
+                    Errors.COORDINATOR_NOT_AVAILABLE, Errors.NOT_COORDINATOR):
+            # Retriable for every client without a metadata refresh (Kafka's choice).
+            raise KafkaError(Errors.NOT_ENOUGH_REPLICAS, "Unable to verify the partition has been added to the "
+                                                         f"transaction. Underlying error: {Errors(code).name}")
+        raise KafkaError(code)
 
     async def write_txn_markers(self, markers: list[TxnMarkerEntry]) -> list[dict[tuple[str, int], int]]:
         """Append one EndTransactionMarker control batch per (marker, partition), as Kafka's
