@@ -884,12 +884,10 @@ class GroupCoordinator:
         the commit path keeps INVALID_COMMIT_OFFSET_SIZE for oversized commits)."""
         return self._append_at(group_id, records, group_metadata)[0]
 
-    def _append_at(self, group_id: str, records: bytes, group_metadata: bool = False,
-                   origin: AppendOrigin = AppendOrigin.CLIENT) -> tuple[int, int]:
+    def _append_at(self, group_id: str, records: bytes, group_metadata: bool = False) -> tuple[int, int]:
         """`_append`, also returning the batch's base offset (-1 on error)."""
         tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
-        res = self.broker.replica_manager.append_records(tp, records, -1, origin=origin) \
-            if origin is not AppendOrigin.CLIENT else self.broker.replica_manager.append_records(tp, records, -1)
+        res = self.broker.replica_manager.append_records(tp, records, -1)
         if not res.error:
             return 0, int(getattr(res, "base_offset", -1))  # -1: a result without offsets (test doubles)
         return self._append_error(res.error, group_metadata), -1
