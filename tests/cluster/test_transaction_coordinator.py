@@ -252,3 +252,8 @@ def test_exhausted_epoch_rotates_the_producer_id(tmp_path):
         assert r.error == 0 and r.producer_id == 1001
 
     asyncio.run(run())
+
+
+def test_partition_count_of_the_existing_topic_wins(tmp_path):
+    h = Harness(tmp_path, {"transaction.state.log.num.partitions": "50"})
+    assert h.coordinator().partition_for("tx") == 3716 % TXN_PARTITIONS

@@ -134,7 +134,14 @@ class TransactionStateManager:
     def partition_for(self, transactional_id: str) -> int:
         h = java_string_hash(transactional_id)
         # Kafka's Utils.abs: Integer.MIN_VALUE maps to 0 (Math.abs would leave it negative).
-        return (0 if h == -(1 << 31) else abs(h)) % self.num_partitions
+        return (0 if h == -(1 << 31) else abs(h)) % self.partition_count()
+
+    def partition_count(self) -> int:
+        """The partitions of the existing topic, else `transaction.state.log.num.partitions`
+        (Kafka's getTransactionTopicPartitionCount: a changed config never remaps ids)."""
+        image = getattr(self.broker, "image", None)
+        topic = image.topics.by_name.get(TRANSACTION_STATE_TOPIC_NAME) if image is not None else None
+        return len(topic.partitions) if topic is not None and topic.partitions else self.num_partitions
 
     def topic_exists(self) -> bool:
         return TRANSACTION_STATE_TOPIC_NAME in self.broker.image.topics.by_name
