@@ -6,7 +6,8 @@ Each partition's records are one v2 batch, validated in native code and appended
 (compressed batches are never decompressed). With acks=0 nothing is sent back, and an error
 closes the connection so the producer notices, as Kafka does.
 
-Deliberate gaps: transactional produce (issue: exactly-once), quotas/throttling.
+A transactional batch that starts a transaction in a partition is verified with the transaction
+coordinator first (KIP-890 part 1, ReplicaManager). Deliberate gaps: quotas/throttling.
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Pro
                     parts.append(_Part(index=p.index, error_code=Errors.INVALID_REQUIRED_ACKS, base_offset=-1))
                     any_error = True
                     continue
-                res = rm.append_records(TopicPartition(t.name, p.index), p.records, acks)
+                res = rm.append_records(TopicPartition(t.name, p.index), p.records, acks,
+                                        transactional_id=req.transactional_id, produce_version=ctx.api_version)
                 part = _Part(
                     index=p.index, error_code=res.error, base_offset=res.base_offset,
                     log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
