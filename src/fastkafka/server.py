@@ -92,6 +92,8 @@ class KafkaRaftServer:
         self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
         # Transaction markers in `__consumer_offsets` complete pending TxnOffsetCommits.
         self.replica_manager.txn_marker_listeners.append(self.group_coordinator.on_txn_markers_written)
+        # KIP-890 part 1: the produce path verifies a new transaction's partition with the coordinator.
+        self.replica_manager.transaction_verifier = self.transaction_coordinator.handle_verify_partitions_in_transaction
 
         self.raft = RaftClient(self.node_id, [v.node_id for v in cfg.voters], cfg.metadata_log_dir, self.loader)
         self.raft.start()
