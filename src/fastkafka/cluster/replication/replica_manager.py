@@ -184,6 +184,16 @@ class ReplicaManager:
             log_start_offset=info.log_start_offset,
         )
 
+    def has_ongoing_transaction(self, tp: TopicPartition, producer_id: int, producer_epoch: int) -> bool:
+        """Kafka's UnifiedLog.hasOngoingTransaction on this node's replica of `tp` (the group
+        coordinator skips a TxnOffsetCommit's verification when it holds, as Kafka does)."""
+        part = self._partitions.get(tp)
+        if part is None:
+            return False
+        entry = part.log.producer_state_manager.last_entry(producer_id)
+        return entry is not None and entry.current_txn_first_offset is not None and \
+            entry.producer_epoch == producer_epoch
+
     def _maybe_verify_transaction(self, part: Partition, records: Any, transactional_id: str,
                                   produce_version: int) -> None:
         """Kafka's maybeStartTransactionVerificationForPartition + handleProduceAppend's error
