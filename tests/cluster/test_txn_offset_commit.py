@@ -271,3 +271,21 @@ def test_verification_errors(tmp_path: Any) -> None:
     broker.config["transaction.partition.verification.enable"] = "false"
     answer["code"] = Errors.TRANSACTION_ABORTABLE
     assert _txn_commit(broker, {("t", 0): 2}) == {("t", 0): 0}
+
+
+def test_verification_skipped_for_an_ongoing_transaction(tmp_path: Any) -> None:
+    """Kafka verifies only a write that would start the transaction in the offsets partition."""
+    broker = _Broker(tmp_path)
+    calls: list[int] = []
+
+    def verify(txn_id: str, pid: int, epoch: int, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        calls.append(pid)
+        return {tp: 0 for tp in partitions}
+    broker.transaction_coordinator = types.SimpleNamespace(  # type: ignore[attr-defined]
+        handle_verify_partitions_in_transaction=verify)
+    assert _txn_commit(broker, {("t", 0): 1}) == {("t", 0): 0}
+    assert _txn_commit(broker, {("t", 1): 1}) == {("t", 1): 0}
+    assert calls == [PID]
+    _marker(broker, True)
+    assert _txn_commit(broker, {("t", 0): 2}) == {("t", 0): 0}
+    assert calls == [PID, PID]

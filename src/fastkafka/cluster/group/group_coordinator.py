@@ -40,7 +40,8 @@ producer state holds the open transaction and its marker completes it), and wait
 and a control batch completes them (COMMIT: the pending offset becomes committed unless a later
 record is already cached, ABORT: dropped). OffsetFetch never returns pending offsets; with
 require_stable their partitions answer UNSTABLE_OFFSET_COMMIT. Verification (KIP-890) asks the
-local transaction coordinator whether the offsets partition is in the transaction.
+local transaction coordinator whether the offsets partition is in the transaction, unless the
+partition already holds the producer's open transaction at that epoch.
 
 Concurrency contract: one instance per broker, event-loop thread only; every group is mutated
 only here. Timers (member sessions, join and sync deadlines, the initial rebalance delay) are
@@ -999,6 +1000,8 @@ class GroupCoordinator:
         if tc is None:
             return 0
         tp = (GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
+        if self.broker.replica_manager.has_ongoing_transaction(TopicPartition(*tp), producer_id, producer_epoch):
+            return 0  # the partition already holds this transaction: nothing to verify (Kafka)
         error = int(tc.handle_verify_partitions_in_transaction(transactional_id, producer_id, producer_epoch,
                                                                {tp}).get(tp, 0))
         if error == Errors.PRODUCER_FENCED:
