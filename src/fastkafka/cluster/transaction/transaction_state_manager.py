@@ -302,6 +302,7 @@ class TransactionStateManager:
     async def _load(self, parts: list[Any], on_loaded: Callable[[int, int, list[TransactionMetadata]], None]) -> None:
         for part in parts:
             partition = part.topic_partition.partition
+            start = time.monotonic()
             try:
                 for _ in self._replay_partition(part):
                     await asyncio.sleep(0)
@@ -313,6 +314,10 @@ class TransactionStateManager:
                 self.loading_partitions.discard(partition)
                 continue
             self.loading_partitions.discard(partition)
+            loaded = sum(1 for tid in self.metadata if self.partition_for(tid) == partition)
+            if loaded:
+                log.info("Finished loading %d transaction metadata from %s-%d in %d milliseconds", loaded,
+                         TRANSACTION_STATE_TOPIC_NAME, partition, int((time.monotonic() - start) * 1000))
             pending = [md for md in self.metadata.values() if self.partition_for(md.transactional_id) == partition
                        and md.state in (S.PREPARE_COMMIT, S.PREPARE_ABORT)]
             on_loaded(partition, int(part.leader_epoch), pending)
