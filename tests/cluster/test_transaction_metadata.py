@@ -29,9 +29,9 @@ def test_state_ids_and_names_are_kafkas():
 
 def test_commit_cycle():
     m = md()
-    m.complete_transition_to(m.prepare_add_partitions({("a", 0)}, 10, 0))
+    m.complete_transition_to(m.prepare_add_partitions({("a", 0)}, 10))
     assert m.state == S.ONGOING and m.topic_partitions == {("a", 0)} and m.txn_start_timestamp == 10
-    m.complete_transition_to(m.prepare_add_partitions({("a", 1)}, 20, 0))
+    m.complete_transition_to(m.prepare_add_partitions({("a", 1)}, 20))
     assert m.txn_start_timestamp == 10 and m.topic_partitions == {("a", 0), ("a", 1)}
     m.complete_transition_to(m.prepare_abort_or_commit(S.PREPARE_COMMIT, 0, -1, 30))
     assert m.state == S.PREPARE_COMMIT and m.producer_epoch == 0
@@ -43,17 +43,17 @@ def test_illegal_transitions_raise():
     with pytest.raises(IllegalTransitionError):
         md(S.EMPTY).prepare_abort_or_commit(S.PREPARE_COMMIT, 0, -1, 1)
     with pytest.raises(IllegalTransitionError):
-        md(S.PREPARE_COMMIT).prepare_add_partitions({("a", 0)}, 1, 0)
+        md(S.PREPARE_COMMIT).prepare_add_partitions({("a", 0)}, 1)
     with pytest.raises(IllegalTransitionError):
         md(S.ONGOING, partitions={("a", 0)}).prepare_dead()
 
 
 def test_pending_transition_blocks_another():
     m = md()
-    m.prepare_add_partitions({("a", 0)}, 1, 0)
+    m.prepare_add_partitions({("a", 0)}, 1)
     assert m.pending_transition_in_progress
     with pytest.raises(IllegalTransitionError):
-        m.prepare_add_partitions({("a", 1)}, 1, 0)
+        m.prepare_add_partitions({("a", 1)}, 1)
 
 
 def test_increment_epoch_and_retry_and_fence():

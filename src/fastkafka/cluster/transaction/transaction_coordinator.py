@@ -192,7 +192,7 @@ class TransactionCoordinator:
             return Errors.CONCURRENT_TRANSACTIONS
         if md.state == S.ONGOING and partitions <= md.topic_partitions:
             return 0
-        transit = md.prepare_add_partitions(partitions, now_ms(), md.client_transaction_version)
+        transit = md.prepare_add_partitions(partitions, now_ms())
         return self.state_manager.append_transaction_to_log(transactional_id, coordinator_epoch, transit)
 
     def handle_verify_partitions_in_transaction(self, transactional_id: str, producer_id: int,

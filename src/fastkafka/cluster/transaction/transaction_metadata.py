@@ -127,32 +127,28 @@ class TransactionMetadata:
         return self.client_transaction_version >= 2
 
     # -- transits ---------------------------------------------------------------------------
-    def _transit(self, state: TransactionState, *, producer_id: int | None = None,
-                 previous_producer_id: int | None = None, next_producer_id: int | None = None,
-                 producer_epoch: int | None = None, last_producer_epoch: int | None = None,
-                 txn_timeout_ms: int | None = None, partitions: frozenset[tuple[str, int]] | None = None,
-                 start: int | None = None, now: int, client_transaction_version: int | None = None
+    def _transit(self, state: TransactionState, producer_id: int, producer_epoch: int, last_producer_epoch: int,
+                 txn_timeout_ms: int, partitions: frozenset[tuple[str, int]], start: int, now: int,
+                 next_producer_id: int = NO_PRODUCER_ID, client_transaction_version: int = 0
                  ) -> TxnTransitMetadata:
+        """Kafka's prepareTransitionTo: the previous producer id is always the current one; the
+        short form (no next producer id) is transaction version 0."""
         if self.pending_state is not None:
             raise IllegalTransitionError(
                 f"{self.transactional_id}: cannot prepare {state.state_name} while {self.pending_state.state_name} is pending")
+        if producer_id < 0:
+            raise IllegalTransitionError(f"{self.transactional_id}: illegal new producer id {producer_id}")
+        if state != S.DEAD and producer_epoch < 0:
+            raise IllegalTransitionError(f"{self.transactional_id}: illegal new producer epoch {producer_epoch}")
         if self.state not in VALID_PREVIOUS_STATES[state]:
             raise IllegalTransitionError(
                 f"{self.transactional_id}: illegal transition {self.state.state_name} -> {state.state_name}")
         self.pending_state = state
         return TxnTransitMetadata(
-            producer_id=self.producer_id if producer_id is None else producer_id,
-            previous_producer_id=self.previous_producer_id if previous_producer_id is None else previous_producer_id,
-            next_producer_id=self.next_producer_id if next_producer_id is None else next_producer_id,
-            producer_epoch=self.producer_epoch if producer_epoch is None else producer_epoch,
-            last_producer_epoch=self.last_producer_epoch if last_producer_epoch is None else last_producer_epoch,
-            txn_timeout_ms=self.txn_timeout_ms if txn_timeout_ms is None else txn_timeout_ms,
-            txn_state=state,
-            topic_partitions=frozenset(self.topic_partitions) if partitions is None else partitions,
-            txn_start_timestamp=self.txn_start_timestamp if start is None else start,
-            txn_last_update_timestamp=now,
-            client_transaction_version=(self.client_transaction_version if client_transaction_version is None
-                                        else client_transaction_version))
+            producer_id=producer_id, previous_producer_id=self.producer_id, next_producer_id=next_producer_id,
+            producer_epoch=producer_epoch, last_producer_epoch=last_producer_epoch, txn_timeout_ms=txn_timeout_ms,
+            txn_state=state, topic_partitions=partitions, txn_start_timestamp=start, txn_last_update_timestamp=now,
+            client_transaction_version=client_transaction_version)
 
     def prepare_increment_producer_epoch(self, new_timeout_ms: int, expected_epoch: int | None,
                                          now: int) -> TxnTransitMetadata | int:
@@ -171,71 +167,93 @@ class TransactionMetadata:
             epoch, last = self.producer_epoch, self.last_producer_epoch  # a retry of the last bump
         else:
             return Errors.PRODUCER_FENCED
-        return self._transit(S.EMPTY, producer_epoch=epoch, last_producer_epoch=last,
-                             txn_timeout_ms=new_timeout_ms, partitions=frozenset(), start=-1, now=now)
+        return self._transit(S.EMPTY, self.producer_id, epoch, last, new_timeout_ms, frozenset(), -1, now)
 
     def prepare_producer_id_rotation(self, new_producer_id: int, new_timeout_ms: int, now: int,
                                      record_last_epoch: bool) -> TxnTransitMetadata:
-        return self._transit(S.EMPTY, producer_id=new_producer_id, previous_producer_id=self.producer_id,
-                             next_producer_id=NO_PRODUCER_ID, producer_epoch=0,
-                             last_producer_epoch=self.producer_epoch if record_last_epoch else NO_PRODUCER_EPOCH,
-                             txn_timeout_ms=new_timeout_ms, partitions=frozenset(), start=-1, now=now)
+        return self._transit(S.EMPTY, new_producer_id, 0,
+                             self.producer_epoch if record_last_epoch else NO_PRODUCER_EPOCH,
+                             new_timeout_ms, frozenset(), -1, now)
 
     def prepare_fence_producer_epoch(self) -> TxnTransitMetadata:
         """Bump the epoch to fence the producer of an ongoing transaction before aborting it
         (InitProducerId on an Ongoing id, timeouts). Never written: endTransaction adopts it."""
-        if self.is_producer_epoch_exhausted:
-            raise IllegalTransitionError(f"{self.transactional_id}: cannot fence, epoch exhausted")
+        if self.producer_epoch == _SHORT_MAX:
+            raise IllegalTransitionError(f"{self.transactional_id}: cannot fence, the epoch would overflow")
+        # A fence whose write failed already bumped the epoch (never returned to a client).
         epoch = self.producer_epoch if self.has_failed_epoch_fence else self.producer_epoch + 1
-        return self._transit(S.PREPARE_EPOCH_FENCE, producer_epoch=epoch, last_producer_epoch=NO_PRODUCER_EPOCH,
-                             now=self.txn_last_update_timestamp)
+        return self._transit(S.PREPARE_EPOCH_FENCE, self.producer_id, epoch, NO_PRODUCER_EPOCH, self.txn_timeout_ms,
+                             frozenset(self.topic_partitions), self.txn_start_timestamp,
+                             self.txn_last_update_timestamp)
 
-    def prepare_add_partitions(self, partitions: set[tuple[str, int]], now: int,
-                               client_transaction_version: int) -> TxnTransitMetadata:
+    def prepare_add_partitions(self, partitions: set[tuple[str, int]], now: int) -> TxnTransitMetadata:
         start = now if self.state in (S.EMPTY, S.COMPLETE_COMMIT, S.COMPLETE_ABORT) else self.txn_start_timestamp
-        return self._transit(S.ONGOING, partitions=frozenset(self.topic_partitions | partitions), start=start,
-                             now=now, client_transaction_version=client_transaction_version)
+        return self._transit(S.ONGOING, self.producer_id, self.producer_epoch, self.last_producer_epoch,
+                             self.txn_timeout_ms, frozenset(self.topic_partitions | partitions), start, now)
 
     def prepare_abort_or_commit(self, state: TransactionState, client_transaction_version: int,
                                 next_producer_id: int, now: int) -> TxnTransitMetadata:
         if client_transaction_version >= 2:
-            epoch, last = self.producer_epoch + 1, self.producer_epoch
+            epoch, last = self.producer_epoch + 1, self.producer_epoch  # never overflows: see is_epoch_exhausted
         else:
             epoch, last = self.producer_epoch, self.last_producer_epoch
-        return self._transit(state, producer_epoch=epoch, last_producer_epoch=last,
-                             next_producer_id=next_producer_id, now=now,
-                             client_transaction_version=client_transaction_version)
+        return self._transit(state, self.producer_id, epoch, last, self.txn_timeout_ms,
+                             frozenset(self.topic_partitions), self.txn_start_timestamp, now,
+                             next_producer_id, client_transaction_version)
 
     def prepare_complete(self, now: int) -> TxnTransitMetadata:
         state = S.COMPLETE_COMMIT if self.state == S.PREPARE_COMMIT else S.COMPLETE_ABORT
+        # The PrepareCommit/PrepareAbort record is written: a failed fence no longer matters.
+        self.has_failed_epoch_fence = False
         if self.supports_epoch_bump() and self.next_producer_id != NO_PRODUCER_ID:
             # TV2 with an exhausted epoch: the producer continues with the new id at epoch 0.
-            return self._transit(state, producer_id=self.next_producer_id, previous_producer_id=self.producer_id,
-                                 next_producer_id=NO_PRODUCER_ID, producer_epoch=0,
-                                 last_producer_epoch=self.producer_epoch, partitions=frozenset(), now=now)
-        return self._transit(state, partitions=frozenset(), now=now)
+            producer_id, epoch = self.next_producer_id, 0
+        else:
+            producer_id, epoch = self.producer_id, self.producer_epoch
+        return self._transit(state, producer_id, epoch, self.producer_epoch, self.txn_timeout_ms, frozenset(),
+                             self.txn_start_timestamp, now, NO_PRODUCER_ID, self.client_transaction_version)
 
     def prepare_dead(self) -> TxnTransitMetadata:
-        return self._transit(S.DEAD, partitions=frozenset(), now=self.txn_last_update_timestamp)
+        return self._transit(S.DEAD, self.producer_id, self.producer_epoch, self.last_producer_epoch,
+                             self.txn_timeout_ms, frozenset(), self.txn_start_timestamp,
+                             self.txn_last_update_timestamp)
 
     # -- apply ------------------------------------------------------------------------------
     def complete_transition_to(self, t: TxnTransitMetadata) -> None:
-        """Apply a transit whose record was written (Kafka's completeTransitionTo)."""
-        if self.pending_state != t.txn_state:
+        """Apply a transit whose record was written (Kafka's completeTransitionTo): each target
+        state takes only the fields its transition may change."""
+        if self.pending_state is None or self.pending_state != t.txn_state:
             raise IllegalTransitionError(
                 f"{self.transactional_id}: completing {t.txn_state.state_name}, pending "
                 f"{self.pending_state.state_name if self.pending_state else None}")
-        self.producer_id = t.producer_id
-        self.previous_producer_id = t.previous_producer_id
-        self.next_producer_id = t.next_producer_id
-        self.producer_epoch = t.producer_epoch
-        self.last_producer_epoch = t.last_producer_epoch
-        self.txn_timeout_ms = t.txn_timeout_ms
-        self.topic_partitions = set(t.topic_partitions)
-        self.txn_start_timestamp = t.txn_start_timestamp
-        self.txn_last_update_timestamp = t.txn_last_update_timestamp
+        tv2 = t.client_transaction_version >= 2
+        if t.txn_state == S.EMPTY:  # InitProducerId
+            self.txn_timeout_ms = t.txn_timeout_ms
+            self.producer_epoch = t.producer_epoch
+            self.last_producer_epoch = t.last_producer_epoch
+            self.producer_id = t.producer_id
+            self.previous_producer_id = t.previous_producer_id
+        elif t.txn_state == S.ONGOING:  # AddPartitionsToTxn / AddOffsetsToTxn
+            self.txn_start_timestamp = t.txn_start_timestamp
+            self.topic_partitions |= t.topic_partitions
+        elif t.txn_state in (S.PREPARE_COMMIT, S.PREPARE_ABORT):  # EndTxn
+            if tv2:
+                self.producer_epoch = t.producer_epoch
+                self.last_producer_epoch = t.last_producer_epoch
+                self.next_producer_id = t.next_producer_id
+        elif t.txn_state in (S.COMPLETE_COMMIT, S.COMPLETE_ABORT):  # all markers written
+            self.txn_start_timestamp = t.txn_start_timestamp
+            self.topic_partitions.clear()
+            if tv2:
+                self.producer_epoch = t.producer_epoch
+                self.last_producer_epoch = t.last_producer_epoch
+                self.previous_producer_id = t.previous_producer_id
+                self.producer_id = t.producer_id
+                self.next_producer_id = t.next_producer_id
+        else:
+            # PrepareEpochFence is never written; Dead is removed from the cache, not completed.
+            raise IllegalTransitionError(f"{self.transactional_id}: cannot complete {t.txn_state.state_name}")
         self.client_transaction_version = t.client_transaction_version
-        self.state = t.txn_state
+        self.txn_last_update_timestamp = t.txn_last_update_timestamp
         self.pending_state = None
-        if t.txn_state != S.PREPARE_EPOCH_FENCE:
-            self.has_failed_epoch_fence = False
+        self.state = t.txn_state
