@@ -171,3 +171,16 @@ def test_fetch_upper_bound_from_offset_index(logdir):
     assert log.aborted_transactions_for_read(info) == []
     info = log.read(6, 10**6, max_offset=log.last_stable_offset, min_one_message=True)
     assert log.aborted_transactions_for_read(info) == [AbortedTxn(4, 8, 9, 10)]
+
+
+def test_rolled_segment_gives_back_its_fd_and_is_still_flushed(logdir):
+    log = open_log(logdir)
+    p = Producer(log, 5)
+    p.send(1)
+    p.end(commit=False)
+    seg = log.active_segment
+    assert seg.txn_index._fd is not None and seg.txn_index._dirty
+    log.roll()  # inline flush (no background flusher): the rolled segment's .txnindex is fsynced
+    assert seg.txn_index._fd is None and not seg.txn_index._dirty
+    assert os.path.getsize(os.path.join(logdir, "00000000000000000000.txnindex")) == 34
+    log.close()

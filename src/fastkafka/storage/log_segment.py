@@ -324,6 +324,8 @@ class LogSegment:
             self.time_index.maybe_append(ts, off, True)
         self.offset_index.trim_to_valid_size()
         self.time_index.trim_to_valid_size()
+        # No more appends here: give back the fd (a later flush reopens it to fsync).
+        self.txn_index.close()
 
     # -- recovery -------------------------------------------------------------------------------
     def recover(self, producer_state_manager: ProducerStateManager | None = None,

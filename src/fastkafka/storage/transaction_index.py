@@ -48,6 +48,7 @@ class TransactionIndex:
         self._entries: list[AbortedTxn] = []
         self._last_offsets: list[int] = []  # the entries' last offsets (ascending), for bisect
         self._fd: int | None = None
+        self._dirty = False  # appended or truncated since the last fsync
         if os.path.exists(path):
             with open(path, "rb") as f:
                 data = f.read()
@@ -82,6 +83,7 @@ class TransactionIndex:
                              f"{txn.last_offset} is not greater than current last offset {last} of index {self.path}")
         fd = self._file()
         os.pwrite(fd, txn.encode(), len(self._entries) * ABORTED_TXN_SIZE)
+        self._dirty = True
         self._entries.append(txn)
         self._last_offsets.append(txn.last_offset)
 
@@ -113,6 +115,7 @@ class TransactionIndex:
         del self._last_offsets[keep:]
         if os.path.exists(self.path):
             os.truncate(self.path, keep * ABORTED_TXN_SIZE)
+            self._dirty = True
 
     def reset(self) -> None:
         """Empty the index (segment recovery rebuilds it)."""
@@ -120,10 +123,25 @@ class TransactionIndex:
         self._last_offsets.clear()
         if os.path.exists(self.path):
             os.truncate(self.path, 0)
+            self._dirty = True
 
     def flush(self) -> None:
+        """fsync the file if it changed since the last flush (reopened if closed meanwhile)."""
+        if not self._dirty:
+            return
         if self._fd is not None:
             os.fsync(self._fd)
+        else:
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                self._dirty = False
+                return
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self._dirty = False
 
     def rename_to(self, path: str) -> None:
         if os.path.exists(self.path):

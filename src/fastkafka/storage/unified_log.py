@@ -438,6 +438,7 @@ class UnifiedLog:
                 if not s.log.closed:
                     s.offset_index.flush()
                     s.time_index.flush()
+                    s.txn_index.flush()  # only when an abort was indexed since (rare)
             if offset > self.recovery_point:
                 self.recovery_point = min(offset, self.log_end_offset)
                 self.last_flush_time = _now_ms()
