@@ -240,3 +240,53 @@ def test_java_transactional_copier_exactly_once(broker: BrokerProcess, topic_nam
                 timeout=300)
     out, _ = _read(broker.bootstrap, dst, 1, "read_committed")
     assert [v.decode() for _, _, v in out] == [f"v{i}" for i in range(n)]
+
+
+def test_aiokafka_and_kafka_python_transactions(broker: BrokerProcess, topic_name: str) -> None:
+    """The transactional producers of aiokafka and kafka-python (their own InitProducerId,
+    AddPartitionsToTxn, EndTxn code): a committed and an aborted transaction each; read_committed
+    sees the committed ones only."""
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+    from kafka import KafkaProducer
+
+    confluent.create_topic(broker.bootstrap, topic_name, 2)
+
+    async def aio() -> None:
+        p = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, transactional_id=f"aio-{topic_name}")
+        await p.start()
+        try:
+            for tag, commit in (("aio-c", True), ("aio-a", False)):
+                await p.begin_transaction()
+                for i in range(6):
+                    await p.send(topic_name, value=f"{tag}-{i}".encode(), partition=i % 2)
+                if commit:
+                    await p.commit_transaction()
+                else:
+                    await p.abort_transaction()
+        finally:
+            await p.stop()
+
+    asyncio.run(aio())
+
+    kp = KafkaProducer(bootstrap_servers=broker.bootstrap, transactional_id=f"kp-{topic_name}")
+    try:
+        kp.init_transactions()
+        for tag, commit in (("kp-c", True), ("kp-a", False)):
+            kp.begin_transaction()
+            for i in range(6):
+                kp.send(topic_name, value=f"{tag}-{i}".encode(), partition=i % 2)
+            kp.flush()
+            if commit:
+                kp.commit_transaction()
+            else:
+                kp.abort_transaction()
+    finally:
+        kp.close()
+
+    committed, _ = _read(broker.bootstrap, topic_name, 2, "read_committed")
+    assert sorted(v.decode() for _, _, v in committed) == sorted(
+        f"{t}-{i}" for t in ("aio-c", "kp-c") for i in range(6))
+    everything, ends = _read(broker.bootstrap, topic_name, 2, "read_uncommitted")
+    assert len(everything) == 24 and ends == {0: 16, 1: 16}  # 12 records + 4 markers per partition
