@@ -8,6 +8,9 @@
   records, read_uncommitted ones do.
 - 82: the seed's consume-transform-produce loop as written calls the Java producer's methods, which KafkaJS
   does not have (a defect of the seed, the same against Apache Kafka).
+- 82b: that loop with KafkaJS's transaction API (transaction.send + transaction.sendOffsets + commit): every
+  source record is transformed exactly once into target-topic, and a second run resumes after the offsets
+  committed in the transactions.
 Each test gets a fresh broker (the examples share topic and transactional ids).
 """
 from __future__ import annotations
@@ -95,3 +98,29 @@ def test_82_consume_transform_produce_as_written_is_not_kafkajs_api(fresh_broker
     confluent.create_topic(b.bootstrap, "source-topic", 1)
     rc, out, err = _run(b, "82_consume_transform_produce.js", timeout_ms=5000)
     assert "producer.initTransactions is not a function" in err, out + err
+def test_82b_consume_transform_produce_exactly_once(fresh_broker: BrokerProcess) -> None:
+    b = fresh_broker
+    confluent.create_topic(b.bootstrap, "source-topic", 1)
+    confluent.create_topic(b.bootstrap, "target-topic", 1)
+    p = Producer({"bootstrap.servers": b.bootstrap})
+    for i in range(10):
+        p.produce("source-topic", value=b"%d" % i)
+    assert p.flush(30) == 0
+    rc, out, err = _run(b, "82b_consume_transform_produce_fixed.js", expect=10)
+    assert rc == 0, out + err
+    assert "Transaction aborted" not in err, err
+    for i in range(10, 15):
+        p.produce("source-topic", value=b"%d" % i)
+    assert p.flush(30) == 0
+    # A second run resumes after the offsets committed inside the transactions: only the new five.
+    rc, out, err = _run(b, "82b_consume_transform_produce_fixed.js", expect=5)
+    assert rc == 0, out + err
+    assert [ln.split(",")[0] for ln in out.splitlines() if ln.startswith("Processed:")] == \
+        [f"Processed: {i} -> {i + 1}" for i in range(10, 15)]
+    values = [v for _p, v in _read(b, "target-topic", 1, "read_committed")]
+    assert values == [b"%d" % (i + 1) for i in range(15)]
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "e2e-group"})
+    try:
+        assert c.committed([TopicPartition("source-topic", 0)], timeout=30)[0].offset == 15
+    finally:
+        c.close()

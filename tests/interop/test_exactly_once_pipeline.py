@@ -1,0 +1,150 @@
+"""A Java exactly-once pipeline (clients/JavaEosPipeline.java: read_committed consumer -> transform ->
+transactional producer with sendOffsetsToTransaction, kafka-clients 4.1) processing 100,000 records while
+first the pipeline process and then the broker are killed with `kill -9` at random points (the seed is
+printed; FASTKAFKA_EOS_SEED repeats a run). A supervisor restarts the pipeline whenever it dies or exits;
+the broker is restarted after each kill. At the end the output topic, read with read_committed, holds each
+input record exactly once, and the group's committed offsets are at the end of the input.
+Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
+"""
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from broker_process import BrokerProcess
+from clients import confluent
+from kafka_java import java_command
+
+pytestmark = pytest.mark.interop
+
+PIPELINE = Path(__file__).resolve().parent / "clients" / "JavaEosPipeline.java"
+RECORDS = 100_000
+PARTITIONS = 4
+
+
+class Pipeline:
+    """The pipeline process, restarted by `ensure_running` whenever it is gone; counts committed records."""
+
+    def __init__(self, b: BrokerProcess, workdir: Path) -> None:
+        self.b = b
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.committed = 0  # records in transactions it reported committed (progress only)
+        self.starts = 0
+        self.kills = 0
+
+    def ensure_running(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self.starts += 1
+        err = open(self.workdir / f"pipeline-{self.starts}.err", "wb")
+        self.proc = subprocess.Popen(java_command(str(PIPELINE), self.b.bootstrap, "eos-in", "eos-out", "eos-group",
+                                                  "eos-pipeline"), stdout=subprocess.PIPE, stderr=err)
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(b"committed "):
+                self.committed += int(line.split()[1])
+
+    def kill9(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+            self.kills += 1
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _group_position(b: BrokerProcess) -> int:
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "eos-group"})
+    try:
+        tps = c.committed([TopicPartition("eos-in", p) for p in range(PARTITIONS)], timeout=30)
+        return sum(max(tp.offset, 0) for tp in tps)
+    finally:
+        c.close()
+
+
+def _read_committed(b: BrokerProcess) -> list[bytes]:
+    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "eos-verify", "isolation.level": "read_committed",
+                  "enable.partition.eof": True, "enable.auto.commit": False, "fetch.max.bytes": 8 << 20})
+    try:
+        c.assign([TopicPartition("eos-out", p, 0) for p in range(PARTITIONS)])
+        got: list[bytes] = []
+        eof: set[int] = set()
+        while len(eof) < PARTITIONS:
+            for m in c.consume(num_messages=10_000, timeout=30):
+                if m.error() is None:
+                    got.append(m.value())
+                    eof.discard(m.partition())
+                elif m.error().code() == -191:  # _PARTITION_EOF
+                    eof.add(m.partition())
+                else:
+                    raise AssertionError(m.error())
+        return got
+    finally:
+        c.close()
+
+
+def test_java_exactly_once_pipeline_survives_kill9_of_pipeline_and_broker(fresh_broker: BrokerProcess,
+                                                                          tmp_path: Path) -> None:
+    b = fresh_broker
+    seed = int(os.environ.get("FASTKAFKA_EOS_SEED", random.randrange(1 << 30)))
+    rnd = random.Random(seed)
+    print(f"\nFASTKAFKA_EOS_SEED={seed}")
+    confluent.create_topic(b.bootstrap, "eos-in", PARTITIONS)
+    confluent.create_topic(b.bootstrap, "eos-out", PARTITIONS)
+    p = Producer({"bootstrap.servers": b.bootstrap, "enable.idempotence": True, "linger.ms": 20})
+    for i in range(RECORDS):
+        p.produce("eos-in", key=b"%d" % (i % 97), value=b"%d" % i)
+        if i % 10_000 == 0:
+            p.poll(0)
+    assert p.flush(60) == 0
+    # Kill points, in records committed by the pipeline: two of the pipeline, then two of the broker.
+    plan = sorted([("pipeline", rnd.randrange(5_000, 30_000)), ("pipeline", rnd.randrange(30_000, 50_000)),
+                   ("broker", rnd.randrange(50_000, 70_000)), ("broker", rnd.randrange(70_000, 90_000))],
+                  key=lambda x: x[1])
+    pipeline = Pipeline(b, tmp_path)
+    t0 = time.monotonic()
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert time.monotonic() < deadline, f"pipeline stuck at {_group_position(b)} of {RECORDS}"
+            pipeline.ensure_running()
+            if plan and pipeline.committed >= plan[0][1]:
+                what, at = plan.pop(0)
+                print(f"kill -9 the {what} after {pipeline.committed} committed (planned {at})")
+                if what == "pipeline":
+                    pipeline.kill9()
+                else:
+                    b.kill9()
+                    b.start()
+                continue
+            # Done when the group's offsets reach the end of the input (the pipeline's own count can miss a
+            # transaction committed just before a kill -9, so it only paces the kills).
+            if not plan and pipeline.committed >= RECORDS * 0.9 and _group_position(b) == RECORDS:
+                break
+            time.sleep(0.05 if plan else 0.5)
+        elapsed = time.monotonic() - t0
+    finally:
+        pipeline.stop()
+    out = _read_committed(b)
+    counts = Counter(out)
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    missing = RECORDS - sum(1 for i in range(RECORDS) if counts.get(b"out-%d" % i))
+    print(f"{RECORDS} records in {elapsed:.1f} s through {pipeline.starts} pipeline runs ({pipeline.kills} killed) "
+          f"and 2 broker kills; output {len(out)}, duplicates {duplicates}, missing {missing}")
+    assert duplicates == 0 and missing == 0 and len(out) == RECORDS
+    assert _group_position(b) == RECORDS
