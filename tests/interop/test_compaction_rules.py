@@ -1,11 +1,12 @@
 """The log cleaner's rules, each shown with real clients reading the result: keyless records are
 rejected on compacted topics, min.compaction.lag.ms keeps young records, min.cleanable.dirty.ratio
 holds a log back until enough of it is dirty, max.compaction.lag.ms forces a cleaning below the
-ratio, and compact,delete applies time retention to a compacted log.
+ratio, compact,delete applies time retention to a compacted log, and aborted transactions (written by
+confluent-kafka's transactional producer) are removed by the cleaner.
 
 A rule that keeps a log uncleaned is shown against a control topic on the same broker that the
-cleaner did clean meanwhile (no fixed sleeps). Transaction markers in cleaned logs are covered by
-tests/storage/test_log_cleaner.py until the transaction coordinator exists (issue 5)."""
+cleaner did clean meanwhile (no fixed sleeps). Marker removal after delete.retention.ms is covered by
+tests/storage/test_log_cleaner.py."""
 from __future__ import annotations
 
 import time
@@ -147,3 +148,51 @@ def test_compact_delete_applies_time_retention_to_a_compacted_log(broker: Broker
     assert all(old[k][0] >= low for k in survivors)
     assert len(survivors) < len(old)
     check_compacted(records, recent, cleaned)
+
+
+def _read_to_end(bootstrap: str, topic: str, isolation: str) -> list[tuple[int, bytes | None, bytes | None]]:
+    from confluent_kafka import Consumer
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-txn-reader", "enable.auto.commit": False,
+                  "enable.partition.eof": True, "isolation.level": isolation, "max.partition.fetch.bytes": 4 * MiB})
+    try:
+        c.assign([TopicPartition(topic, 0, 0)])
+        out: list[tuple[int, bytes | None, bytes | None]] = []
+        while True:
+            m = c.poll(30)
+            assert m is not None, "no end of partition"
+            if m.error() is not None:
+                assert m.error().code() == KafkaError._PARTITION_EOF, m.error()
+                return out
+            out.append((m.offset(), m.key(), m.value()))
+    finally:
+        c.close()
+
+
+def test_cleaner_removes_aborted_transactions(broker: BrokerProcess, topic_name: str) -> None:
+    """A committed and an aborted transaction (confluent-kafka's transactional producer), then enough
+    plain records to roll both into cleanable segments: once cleaned, even a read_uncommitted consumer
+    sees none of the aborted records (Kafka's cleaner drops aborted transactional data), the committed
+    ones are all there, and read_committed reads the same as before the cleaning."""
+    confluent.create_topic(broker.bootstrap, topic_name, 1, COMPACT)
+    p = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": f"{topic_name}-tx"})
+    p.init_transactions(30)
+    pad = b"x" * 1000
+    for tag, commit in ((b"c", True), (b"a", False)):
+        p.begin_transaction()
+        for i in range(1000):
+            p.produce(topic_name, key=b"%s-key-%d" % (tag, i), value=tag + b"-%d-" % i + pad, partition=0)
+        p.flush(30)
+        (p.commit_transaction if commit else p.abort_transaction)(30)
+    before = [(k, v) for _o, k, v in _read_to_end(broker.bootstrap, topic_name, "read_committed")]
+    assert len(before) == 1000 and all(v.startswith(b"c-") for _k, v in before if v)
+    produce_confluent(broker.bootstrap, topic_name, updates(1500, 1, 1000, b"filler"))
+    # Offsets: committed 0-999, its marker 1000, aborted 1001-2000, its marker 2001, then the filler.
+    wait_for("a cleaning past both transactions",
+             lambda: (cp := cleaner_checkpoint(broker, topic_name)) is not None and cp > 2001)
+    uncommitted = _read_to_end(broker.bootstrap, topic_name, "read_uncommitted")
+    assert not [v for _o, _k, v in uncommitted if v and v.startswith(b"a-")], "aborted records survived cleaning"
+    assert sum(1 for _o, _k, v in uncommitted if v and v.startswith(b"c-")) == 1000
+    after = [(k, v) for _o, k, v in _read_to_end(broker.bootstrap, topic_name, "read_committed")
+             if v and v.startswith(b"c-")]
+    assert after == before
