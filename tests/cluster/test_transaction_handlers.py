@@ -130,3 +130,25 @@ def test_end_txn_v5_returns_the_bumped_epoch(tmp_path):
         assert (r.error_code, r.producer_epoch) == (0, 1)
 
     asyncio.run(run())
+
+
+def test_idempotent_producers_always_get_a_new_id_at_epoch_0(tmp_path):
+    """Without a transactional id Kafka's coordinator "blindly accepts" the request: a new producer
+    id at epoch 0 even when the client passes its current id/epoch (v3+); only one of them set is
+    INVALID_REQUEST (KafkaApis), as for transactional ids."""
+    b = broker(tmp_path)
+    b.producer_id_manager = types.SimpleNamespace(generate_producer_id=b.gen)
+
+    async def run() -> None:
+        first = await handle_init_producer_id(b, ctx(4), InitProducerIdRequest(
+            transactional_id=None, transaction_timeout_ms=60000, producer_id=-1, producer_epoch=-1))
+        assert first.error_code == 0 and first.producer_epoch == 0
+        again = await handle_init_producer_id(b, ctx(4), InitProducerIdRequest(
+            transactional_id=None, transaction_timeout_ms=60000, producer_id=first.producer_id,
+            producer_epoch=first.producer_epoch))
+        assert again.error_code == 0 and again.producer_epoch == 0 and again.producer_id != first.producer_id
+        half = await handle_init_producer_id(b, ctx(4), InitProducerIdRequest(
+            transactional_id=None, transaction_timeout_ms=60000, producer_id=first.producer_id, producer_epoch=-1))
+        assert half.error_code == Errors.INVALID_REQUEST
+
+    asyncio.run(run())

@@ -1,8 +1,9 @@
-"""InitProducerId (key 22), v0-5, for idempotent producers (no transactional id).
+"""InitProducerId (key 22), v0-5.
 
-A new producer gets a fresh id from the block the controller allocated to this broker
-(ProducerIdsRecord) and epoch 0. KIP-360 (v3+): a producer that passes its current id/epoch gets
-the epoch bumped (or a new id when the epoch is exhausted), which resets its sequences.
+A request with only one of producer id / epoch set is INVALID_REQUEST (KafkaApis). Without a
+transactional id the request is always answered with a fresh id from the block the controller
+allocated to this broker (ProducerIdsRecord) and epoch 0, whatever id/epoch it passes: Kafka's
+TransactionCoordinator "blindly accepts" idempotent producers (their KIP-360 reset is a new id).
 
 A transactional id goes to the broker's `TransactionCoordinator` (epoch bump, zombie fencing,
 an ongoing transaction aborted, `transaction.timeout.ms` checked against
@@ -18,18 +19,15 @@ from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import InitProducerIdRequest, InitProducerIdResponse
 
-_MAX_EPOCH = 32767
-
-
 @handler(22, 0, 5)
 async def handle_init_producer_id(broker: Any, ctx: RequestContext, req: InitProducerIdRequest) -> InitProducerIdResponse:
+    if ctx.api_version >= 3 and (req.producer_id == -1) != (req.producer_epoch == -1):
+        return InitProducerIdResponse(error_code=Errors.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
     if req.transactional_id is not None:
         if req.transactional_id == "":
             return InitProducerIdResponse(error_code=Errors.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
         expected = None
         if ctx.api_version >= 3 and (req.producer_id, req.producer_epoch) != (-1, -1):
-            if req.producer_id == -1 or req.producer_epoch == -1:
-                return InitProducerIdResponse(error_code=Errors.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
             expected = (req.producer_id, req.producer_epoch)
         res = await broker.transaction_coordinator.handle_init_producer_id(
             req.transactional_id, req.transaction_timeout_ms, expected)
@@ -38,9 +36,6 @@ async def handle_init_producer_id(broker: Any, ctx: RequestContext, req: InitPro
             error = Errors.INVALID_PRODUCER_EPOCH
         return InitProducerIdResponse(error_code=error, producer_id=res.producer_id, producer_epoch=res.producer_epoch)
     try:
-        if ctx.api_version >= 3 and req.producer_id >= 0 and req.producer_epoch >= 0 and req.producer_epoch + 1 < _MAX_EPOCH:
-            return InitProducerIdResponse(error_code=0, producer_id=req.producer_id,
-                                          producer_epoch=req.producer_epoch + 1)
         pid = await broker.producer_id_manager.generate_producer_id()
     except KafkaError as e:
         return InitProducerIdResponse(error_code=e.code, producer_id=-1, producer_epoch=-1)
