@@ -368,3 +368,21 @@ def test_group_over_capacity_after_a_restart_rebalances_and_refuses_the_extra_me
         assert len(group.members) == 2 and group.state is GroupState.COMPLETING_REBALANCE
 
     _run(scenario())
+
+
+def test_offsets_partition_uses_kafkas_utils_abs() -> None:
+    """"polygenelubricants".hashCode() is Integer.MIN_VALUE: Kafka's Utils.abs maps it to 0, so the
+    group lives in __consumer_offsets partition 0 (Python's abs would give 2**31 % 50 == 48)."""
+    import types
+
+    from fastkafka.cluster.group.group_coordinator import GroupCoordinator
+    me = types.SimpleNamespace(num_partitions=50)
+    assert GroupCoordinator.partition_for(me, "polygenelubricants") == 0  # type: ignore[arg-type]
+    assert GroupCoordinator.partition_for(me, "my-group") == abs(hash_of("my-group")) % 50
+
+
+def hash_of(s: str) -> int:
+    h = 0
+    for ch in s:
+        h = (31 * h + ord(ch)) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h

@@ -139,7 +139,9 @@ class GroupCoordinator:
 
     # -- the offsets topic ------------------------------------------------------------------------
     def partition_for(self, group_id: str) -> int:
-        return abs(java_string_hash(group_id)) % self.num_partitions
+        # Kafka's Utils.abs: Integer.MIN_VALUE maps to 0 (Python's abs would give 2**31).
+        h = java_string_hash(group_id)
+        return (0 if h == -2**31 else abs(h)) % self.num_partitions
 
     def _topic_exists(self) -> bool:
         return GROUP_METADATA_TOPIC_NAME in self.broker.image.topics.by_name
