@@ -10,6 +10,7 @@ in order per partition. Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARG
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,8 +50,12 @@ def _read_all(bootstrap: str, topic: str, partitions: int) -> list[tuple[int, in
         c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
         got: list[tuple[int, int, bytes]] = []
         eof: set[int] = set()
+        deadline = time.monotonic() + 60
         while len(eof) < partitions:
-            for m in c.consume(num_messages=5000, timeout=30):
+            # A short timeout: consume() waits for its whole timeout unless num_messages arrive.
+            batch = c.consume(num_messages=5000, timeout=0.5)
+            assert batch or time.monotonic() < deadline, f"no end of partition after {len(got)} records"
+            for m in batch:
                 if m.error() is None:
                     got.append((m.partition(), m.offset(), m.value()))
                     eof.discard(m.partition())
