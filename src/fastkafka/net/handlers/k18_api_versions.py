@@ -1,7 +1,9 @@
 """ApiVersions (key 18), v0-4. Built from the handler registry, so the broker never advertises an
 API or version it does not serve. v3+ carries the supported and finalized features (KIP-584);
-`transaction.version` is advertised but never finalized above 0 until transaction version 2 is
-implemented (Java's TransactionManager reads the finalized level).
+Only `metadata.version` is advertised. `transaction.version` 2 must never appear finalized: Java's
+TransactionManager reads the finalized level and then relies on Produce v12 and TxnOffsetCommit v5
+(KIP-890 part 2), which the protocol specs we generate from do not define (they stop at v11 and v4);
+at level 0 Kafka leaves it out of the finalized list too.
 
 Unknown versions are answered in the v0 layout with UNSUPPORTED_VERSION by the connection
 (KIP-511); that path calls `api_versions_response` below.
