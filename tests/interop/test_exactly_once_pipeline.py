@@ -3,8 +3,9 @@ transactional producer with sendOffsetsToTransaction, kafka-clients 4.1) process
 first the pipeline process and then the broker are killed with `kill -9` at random points (the seed is
 printed; FASTKAFKA_EOS_SEED repeats a run). A supervisor restarts the pipeline whenever it dies or exits;
 the broker is restarted after each kill. At the end the output topic, read with read_committed, holds each
-input record exactly once, and the group's committed offsets are at the end of the input.
-Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
+input record exactly once, and the group's committed offsets are at the end of the input. Run with the
+consumer in a classic group and in a KIP-848 group (group.protocol=consumer: the transactional offset
+commit is validated against the member epoch). Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +30,36 @@ pytestmark = pytest.mark.interop
 PIPELINE = Path(__file__).resolve().parent / "clients" / "JavaEosPipeline.java"
 RECORDS = 100_000
 PARTITIONS = 4
+# A KIP-848 group's session timeout is the broker's (Kafka's minimum is 45 s): as short as the classic
+# consumer's 6 s, so a killed pipeline's partitions move to its successor as quickly.
+BROKER_PROPS = {
+    "group.consumer.session.timeout.ms": "6000",
+    "group.consumer.min.session.timeout.ms": "6000",
+    "group.consumer.heartbeat.interval.ms": "500",
+    "group.consumer.min.heartbeat.interval.ms": "500",
+}
+
+
+@pytest.fixture
+def eos_broker(tmp_path: Path) -> Iterator[BrokerProcess]:
+    b = BrokerProcess(tmp_path / "broker", extra_props=BROKER_PROPS)
+    b.start()
+    try:
+        yield b
+    finally:
+        if b.is_alive():
+            b.stop()
+        else:
+            b.kill9()  # forgets a process a test already killed
 
 
 class Pipeline:
     """The pipeline process, restarted by `ensure_running` whenever it is gone; counts committed records."""
 
-    def __init__(self, b: BrokerProcess, workdir: Path) -> None:
+    def __init__(self, b: BrokerProcess, workdir: Path, group_protocol: str) -> None:
         self.b = b
         self.workdir = workdir
+        self.group_protocol = group_protocol
         self.proc: subprocess.Popen[bytes] | None = None
         self.committed = 0  # records in transactions it reported committed (progress only)
         self.starts = 0
@@ -47,7 +71,8 @@ class Pipeline:
         self.starts += 1
         err = open(self.workdir / f"pipeline-{self.starts}.err", "wb")
         self.proc = subprocess.Popen(java_command(str(PIPELINE), self.b.bootstrap, "eos-in", "eos-out", "eos-group",
-                                                  "eos-pipeline"), stdout=subprocess.PIPE, stderr=err)
+                                                  "eos-pipeline", self.group_protocol), stdout=subprocess.PIPE,
+                                     stderr=err)
         threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
 
     def _read(self, proc: subprocess.Popen[bytes]) -> None:
@@ -102,9 +127,10 @@ def _read_committed(b: BrokerProcess) -> list[bytes]:
         c.close()
 
 
-def test_java_exactly_once_pipeline_survives_kill9_of_pipeline_and_broker(fresh_broker: BrokerProcess,
-                                                                          tmp_path: Path) -> None:
-    b = fresh_broker
+@pytest.mark.parametrize("group_protocol", ["classic", "consumer"])
+def test_java_exactly_once_pipeline_survives_kill9_of_pipeline_and_broker(eos_broker: BrokerProcess, tmp_path: Path,
+                                                                          group_protocol: str) -> None:
+    b = eos_broker
     seed = int(os.environ.get("FASTKAFKA_EOS_SEED", random.randrange(1 << 30)))
     rnd = random.Random(seed)
     print(f"\nFASTKAFKA_EOS_SEED={seed}")
@@ -120,7 +146,7 @@ def test_java_exactly_once_pipeline_survives_kill9_of_pipeline_and_broker(fresh_
     plan = sorted([("pipeline", rnd.randrange(5_000, 30_000)), ("pipeline", rnd.randrange(30_000, 50_000)),
                    ("broker", rnd.randrange(50_000, 70_000)), ("broker", rnd.randrange(70_000, 90_000))],
                   key=lambda x: x[1])
-    pipeline = Pipeline(b, tmp_path)
+    pipeline = Pipeline(b, tmp_path, group_protocol)
     t0 = time.monotonic()
     try:
         deadline = time.monotonic() + 240

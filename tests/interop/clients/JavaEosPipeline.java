@@ -2,7 +2,9 @@
 // kill -9 it: a read_committed consumer of INPUT (group GROUP, no auto-commit) -> transform -> a transactional
 // producer (transactional.id TXN_ID) writing OUTPUT and committing the consumed offsets in the same transaction
 // with sendOffsetsToTransaction. Run by the source launcher (no build step):
-//     java -cp '.deps/kafka-4.1.0/libs/*' JavaEosPipeline.java BOOTSTRAP INPUT OUTPUT GROUP TXN_ID
+//     java -cp '.deps/kafka-4.1.0/libs/*' JavaEosPipeline.java BOOTSTRAP INPUT OUTPUT GROUP TXN_ID [GROUP_PROTOCOL]
+// GROUP_PROTOCOL is the consumer's group.protocol: classic (the default) or consumer (KIP-848, where the
+// transactional offset commit carries the member epoch as its generation).
 // Each input record (key k, value v) becomes (k, "out-" + v). After each committed transaction it prints
 // "committed <records in it>". Crash-only: any error other than a retriable one aborts (when it can) and exits
 // with status 3, and the test starts a new instance, whose initTransactions() fences the old one and aborts
@@ -27,15 +29,20 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public class JavaEosPipeline {
     public static void main(String[] args) {
         String bootstrap = args[0], input = args[1], output = args[2], group = args[3], txnId = args[4];
+        String groupProtocol = args.length > 5 ? args[5] : "classic";
         Properties cp = new Properties();
         cp.put("bootstrap.servers", bootstrap);
         cp.put("group.id", group);
+        cp.put("group.protocol", groupProtocol);
         cp.put("isolation.level", "read_committed");
         cp.put("enable.auto.commit", "false");
         cp.put("auto.offset.reset", "earliest");
         cp.put("max.poll.records", "500");
-        cp.put("session.timeout.ms", "6000");
-        cp.put("heartbeat.interval.ms", "500");
+        if (groupProtocol.equals("classic")) {
+            // KIP-848 groups take these from the broker (group.consumer.session.timeout.ms and friends).
+            cp.put("session.timeout.ms", "6000");
+            cp.put("heartbeat.interval.ms", "500");
+        }
         cp.put("key.deserializer", StringDeserializer.class.getName());
         cp.put("value.deserializer", StringDeserializer.class.getName());
         Properties pp = new Properties();
