@@ -1,6 +1,7 @@
 """Transactional offset commits (TxnOffsetCommit) driven by confluent-kafka's
-`send_offsets_to_transaction`, with the consumer in a classic group (its member id and
-generation go in the request, v3+):
+`send_offsets_to_transaction`, with the consumer in a classic group and in a KIP-848 group
+(group.protocol=consumer); its member id and generation (the member epoch in a KIP-848 group)
+go in the request, v3+:
 
 - commit: the group's committed offsets are the positions sent, once the transaction commits;
 - abort: offsets sent in an aborted transaction are never visible, the earlier ones stay;
@@ -22,10 +23,12 @@ from clients import confluent
 pytestmark = pytest.mark.interop
 
 
-def _consumer(bootstrap: str, group: str) -> Consumer:
-    return Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
-                     "auto.offset.reset": "earliest", "isolation.level": "read_committed",
-                     "session.timeout.ms": 10000})
+def _consumer(bootstrap: str, group: str, group_protocol: str = "classic") -> Consumer:
+    conf = {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
+            "auto.offset.reset": "earliest", "isolation.level": "read_committed", "group.protocol": group_protocol}
+    if group_protocol == "classic":
+        conf["session.timeout.ms"] = 10000  # a KIP-848 group's session timeout is the broker's
+    return Consumer(conf)
 
 
 def _poll_n(c: Consumer, n: int, timeout_s: float = 60) -> list[bytes]:
@@ -66,7 +69,8 @@ def _transform(c: Consumer, p: Producer, out_topic: str, n: int, commit: bool) -
     return positions
 
 
-def test_send_offsets_commit_abort_and_resume(broker: BrokerProcess, topic_name: str) -> None:
+@pytest.mark.parametrize("group_protocol", ["classic", "consumer"])
+def test_send_offsets_commit_abort_and_resume(broker: BrokerProcess, topic_name: str, group_protocol: str) -> None:
     in_topic, out_topic = topic_name, f"{topic_name}-out"
     group = f"txn-offsets-{uuid.uuid4().hex[:6]}"
     confluent.create_topic(broker.bootstrap, in_topic, 2)
@@ -76,7 +80,7 @@ def test_send_offsets_commit_abort_and_resume(broker: BrokerProcess, topic_name:
         src.produce(in_topic, value=f"in-{i}".encode(), partition=i % 2)
     src.flush(30)
 
-    c = _consumer(broker.bootstrap, group)
+    c = _consumer(broker.bootstrap, group, group_protocol)
     c.subscribe([in_topic])
     p = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": f"txo-{uuid.uuid4().hex[:6]}"})
     p.init_transactions(30)
@@ -95,7 +99,7 @@ def test_send_offsets_commit_abort_and_resume(broker: BrokerProcess, topic_name:
 
     # A new member of the group resumes from the committed offsets: the 20 records after them,
     # the aborted transaction's input included; the output holds only the committed 10.
-    resumed = _consumer(broker.bootstrap, group)
+    resumed = _consumer(broker.bootstrap, group, group_protocol)
     resumed.subscribe([in_topic])
     try:
         rest = _poll_n(resumed, 20)
