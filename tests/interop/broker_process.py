@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kafka_java import java_command
@@ -205,6 +207,30 @@ class BrokerProcess:
             if p.is_dir():
                 return p
         raise FileNotFoundError(f"{topic}-{partition} not found in {self.log_dirs}")
+
+
+# KIP-848 groups take their session timeout from the broker, and Kafka's minimum is 45 s: tests that
+# kill -9 a KIP-848 member use the classic members' 6 s so its partitions move as quickly.
+SHORT_CONSUMER_GROUP_SESSIONS = {
+    "group.consumer.session.timeout.ms": "6000",
+    "group.consumer.min.session.timeout.ms": "6000",
+    "group.consumer.heartbeat.interval.ms": "500",
+    "group.consumer.min.heartbeat.interval.ms": "500",
+}
+
+
+@contextmanager
+def running_broker(workdir: Path, extra_props: dict[str, str] | None = None) -> Iterator[BrokerProcess]:
+    """A broker of its own with `extra_props`, stopped at the end (or forgotten if a test killed it)."""
+    b = BrokerProcess(workdir, extra_props=extra_props)
+    b.start()
+    try:
+        yield b
+    finally:
+        if b.is_alive():
+            b.stop()
+        else:
+            b.kill9()
 
 
 def _kafka_uuid() -> str:

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from broker_process import BrokerProcess
+from broker_process import SHORT_CONSUMER_GROUP_SESSIONS, BrokerProcess, running_broker
 from clients import confluent
 from kafka_java import CONSOLE_CONSUMER, java_command, run_tool
 
@@ -34,23 +34,12 @@ pytestmark = pytest.mark.interop
 
 MEMBER = Path(__file__).resolve().parent / "clients" / "member_process.py"
 GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
-BROKER_PROPS = {
-    # Kafka's minimum session timeout is 45 s; a short one keeps the kill -9 case quick.
-    "group.consumer.session.timeout.ms": "6000",
-    "group.consumer.min.session.timeout.ms": "6000",
-    "group.consumer.heartbeat.interval.ms": "500",
-    "group.consumer.min.heartbeat.interval.ms": "500",
-}
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[BrokerProcess]:
-    b = BrokerProcess(tmp_path, extra_props=BROKER_PROPS)
-    b.start()
-    try:
+    with running_broker(tmp_path, SHORT_CONSUMER_GROUP_SESSIONS) as b:
         yield b
-    finally:
-        b.stop()
 
 
 class Member:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from broker_process import BrokerProcess
+from broker_process import SHORT_CONSUMER_GROUP_SESSIONS, BrokerProcess, running_broker
 from clients import confluent
 from kafka_java import java_command
 
@@ -30,27 +30,12 @@ pytestmark = pytest.mark.interop
 PIPELINE = Path(__file__).resolve().parent / "clients" / "JavaEosPipeline.java"
 RECORDS = 100_000
 PARTITIONS = 4
-# A KIP-848 group's session timeout is the broker's (Kafka's minimum is 45 s): as short as the classic
-# consumer's 6 s, so a killed pipeline's partitions move to its successor as quickly.
-BROKER_PROPS = {
-    "group.consumer.session.timeout.ms": "6000",
-    "group.consumer.min.session.timeout.ms": "6000",
-    "group.consumer.heartbeat.interval.ms": "500",
-    "group.consumer.min.heartbeat.interval.ms": "500",
-}
 
 
 @pytest.fixture
 def eos_broker(tmp_path: Path) -> Iterator[BrokerProcess]:
-    b = BrokerProcess(tmp_path / "broker", extra_props=BROKER_PROPS)
-    b.start()
-    try:
+    with running_broker(tmp_path / "broker", SHORT_CONSUMER_GROUP_SESSIONS) as b:
         yield b
-    finally:
-        if b.is_alive():
-            b.stop()
-        else:
-            b.kill9()  # forgets a process a test already killed
 
 
 class Pipeline:
@@ -103,28 +88,7 @@ def _group_position(b: BrokerProcess) -> int:
 
 
 def _read_committed(b: BrokerProcess) -> list[bytes]:
-    c = Consumer({"bootstrap.servers": b.bootstrap, "group.id": "eos-verify", "isolation.level": "read_committed",
-                  "enable.partition.eof": True, "enable.auto.commit": False, "fetch.max.bytes": 8 << 20})
-    try:
-        c.assign([TopicPartition("eos-out", p, 0) for p in range(PARTITIONS)])
-        got: list[bytes] = []
-        eof: set[int] = set()
-        deadline = time.monotonic() + 60
-        while len(eof) < PARTITIONS:
-            # A short timeout: consume() waits for its whole timeout unless num_messages arrive.
-            batch = c.consume(num_messages=10_000, timeout=0.5)
-            assert batch or time.monotonic() < deadline, f"no end of partition after {len(got)} records"
-            for m in batch:
-                if m.error() is None:
-                    got.append(m.value())
-                    eof.discard(m.partition())
-                elif m.error().code() == -191:  # _PARTITION_EOF
-                    eof.add(m.partition())
-                else:
-                    raise AssertionError(m.error())
-        return got
-    finally:
-        c.close()
+    return [v or b"" for _p, _o, _k, v in confluent.read_to_end(b.bootstrap, "eos-out", PARTITIONS, "read_committed")]
 
 
 @pytest.mark.parametrize("group_protocol", ["classic", "consumer"])

@@ -10,13 +10,12 @@ in order per partition. Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARG
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 import kafka_java as kj
 from broker_process import BrokerProcess, free_port
@@ -44,28 +43,7 @@ def proxied(tmp_path: Path) -> Iterator[tuple[BrokerProcess, WithholdingProxy]]:
 
 
 def _read_all(bootstrap: str, topic: str, partitions: int) -> list[tuple[int, int, bytes]]:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "idempotence-reader", "enable.partition.eof": True,
-                  "enable.auto.commit": False})
-    try:
-        c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
-        got: list[tuple[int, int, bytes]] = []
-        eof: set[int] = set()
-        deadline = time.monotonic() + 60
-        while len(eof) < partitions:
-            # A short timeout: consume() waits for its whole timeout unless num_messages arrive.
-            batch = c.consume(num_messages=5000, timeout=0.5)
-            assert batch or time.monotonic() < deadline, f"no end of partition after {len(got)} records"
-            for m in batch:
-                if m.error() is None:
-                    got.append((m.partition(), m.offset(), m.value()))
-                    eof.discard(m.partition())
-                elif m.error().code() == -191:  # _PARTITION_EOF
-                    eof.add(m.partition())
-                else:
-                    raise AssertionError(m.error())
-        return got
-    finally:
-        c.close()
+    return [(p, o, v or b"") for p, o, _k, v in confluent.read_to_end(bootstrap, topic, partitions)]
 
 
 def _assert_each_once(records: list[tuple[int, int, bytes]]) -> None:

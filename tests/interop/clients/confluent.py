@@ -89,3 +89,34 @@ def consume_assigned(bootstrap: str, topic: str, counts: dict[int, int], start_o
         return out
     finally:
         c.close()
+
+
+def read_to_end(bootstrap: str, topic: str, partitions: int, isolation_level: str = "read_uncommitted",
+                timeout: float = 60.0) -> list[tuple[int, int, bytes | None, bytes | None]]:
+    """Every record of `topic` from offset 0 to the end of each partition (librdkafka's partition EOF:
+    the high watermark, or the last stable offset with read_committed), as (partition, offset, key,
+    value), with assign() (no group)."""
+    import time
+
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-assign-only", "enable.auto.commit": False,
+                  "enable.partition.eof": True, "isolation.level": isolation_level, "fetch.max.bytes": 8 << 20})
+    try:
+        c.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        got: list[tuple[int, int, bytes | None, bytes | None]] = []
+        eof: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while len(eof) < partitions:
+            # A short timeout: consume() waits for its whole timeout unless num_messages arrive.
+            batch = c.consume(num_messages=10_000, timeout=0.5)
+            assert batch or time.monotonic() < deadline, f"no end of {topic} after {len(got)} records"
+            for m in batch:
+                if m.error() is None:
+                    got.append((m.partition(), m.offset(), m.key(), m.value()))
+                    eof.discard(m.partition())
+                elif m.error().code() == -191:  # _PARTITION_EOF
+                    eof.add(m.partition())
+                else:
+                    raise KafkaException(m.error())
+        return got
+    finally:
+        c.close()
