@@ -194,10 +194,10 @@ def test_validation(tmp_path: Any) -> None:
     # Metadata longer than offset.metadata.max.bytes (10 here).
     assert _txn_commit(broker, {("t", 1): 1}, metadata="x" * 11) == {("t", 1): Errors.OFFSET_METADATA_TOO_LARGE}
     # v3+: an unknown group with a generation is ILLEGAL_GENERATION; a member of no group too.
-    assert _txn_commit(broker, {("t", 0): 1}, group="other", generation_id=1, member_id="m") == {
+    assert _txn_commit(broker, {("t", 0): 1}, group="other", generation_id_or_member_epoch=1, member_id="m") == {
         ("t", 0): Errors.ILLEGAL_GENERATION}
     # The simple group "g" exists now (created by the first commit): a member id it does not know.
-    assert _txn_commit(broker, {("t", 0): 1}, generation_id=0, member_id="m") == {("t", 0): Errors.UNKNOWN_MEMBER_ID}
+    assert _txn_commit(broker, {("t", 0): 1}, generation_id_or_member_epoch=0, member_id="m") == {("t", 0): Errors.UNKNOWN_MEMBER_ID}
     # v0-2 carry no member fields: accepted.
     assert _txn_commit(broker, {("t", 0): 2}, version=2) == {("t", 0): 0}
     # Loading: COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE for v0-1.
@@ -222,11 +222,11 @@ def test_static_member_fenced(tmp_path: Any) -> None:
     group.static_members["inst"] = "m-new"
     group.generation_id = 2
     group.state = GroupState.COMPLETING_REBALANCE  # not a reason to refuse a transactional commit
-    assert _txn_commit(broker, {("t", 0): 1}, generation_id=2, member_id="m-old", group_instance_id="inst") == {
+    assert _txn_commit(broker, {("t", 0): 1}, generation_id_or_member_epoch=2, member_id="m-old", group_instance_id="inst") == {
         ("t", 0): Errors.FENCED_INSTANCE_ID}
-    assert _txn_commit(broker, {("t", 0): 1}, generation_id=1, member_id="m-new", group_instance_id="inst") == {
+    assert _txn_commit(broker, {("t", 0): 1}, generation_id_or_member_epoch=1, member_id="m-new", group_instance_id="inst") == {
         ("t", 0): Errors.ILLEGAL_GENERATION}
-    assert _txn_commit(broker, {("t", 0): 1}, generation_id=2, member_id="m-new", group_instance_id="inst") == {
+    assert _txn_commit(broker, {("t", 0): 1}, generation_id_or_member_epoch=2, member_id="m-new", group_instance_id="inst") == {
         ("t", 0): 0}
     # Without member fields (v3+ defaults), a group with members accepts it too.
     assert _txn_commit(broker, {("t", 0): 1}) == {("t", 0): 0}

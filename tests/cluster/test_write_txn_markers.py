@@ -188,12 +188,12 @@ def batches_from_bytes(data):
     return out
 
 
-def test_write_txn_markers_is_advertised_v0_to_v1():
+def test_write_txn_markers_is_advertised_v1_to_v2():
     import fastkafka.net.handlers  # noqa: F401  (registers every handler)
     from fastkafka.net.registry import REGISTRY
 
     h = REGISTRY.get(27)
-    assert h is not None and (h.min_version, h.max_version) == (0, 1) and "broker" in h.listeners
+    assert h is not None and (h.min_version, h.max_version) == (1, 2) and "broker" in h.listeners
 
 
 def test_transaction_verification_kip_890(tmp_path):

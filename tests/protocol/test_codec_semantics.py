@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastkafka._native.wire import DecodeError, Reader, Writer
-from fastkafka.protocol.messages import (AlterPartitionRequest, ApiVersionsResponse, FetchRequest, MetadataRequest,
-                                         ProduceRequest, RequestHeader, ResponseHeader)
+from fastkafka.protocol.messages import (ApiVersionsResponse, FetchRequest, MetadataRequest,
+                                         ProduceRequest, RequestHeader, ResponseHeader,
+                                         TxnOffsetCommitRequest)
 
 from .test_roundtrip import CASES
 from .values import build
@@ -57,9 +58,9 @@ def test_request_header_client_id_is_never_compact() -> None:
 
 def test_non_ignorable_field_refuses_a_version_without_it() -> None:
     # UnsupportedVersionException in Kafka's generated write().
-    with pytest.raises(ValueError, match="TransactionalId"):
-        ProduceRequest(transactional_id="t").to_bytes(2)
-    ProduceRequest(transactional_id=None).to_bytes(2)  # default: nothing is lost
+    with pytest.raises(ValueError, match="GroupInstanceId"):
+        TxnOffsetCommitRequest(group_instance_id="i").to_bytes(2)
+    TxnOffsetCommitRequest(group_instance_id=None).to_bytes(2)  # default: nothing is lost
     with pytest.raises(ValueError, match="AllowAutoTopicCreation"):
         MetadataRequest(topics=None, allow_auto_topic_creation=False).to_bytes(3)
     # A tagged, non-ignorable field: FetchRequest.ReplicaState exists from v15.
@@ -70,9 +71,10 @@ def test_non_ignorable_field_refuses_a_version_without_it() -> None:
 
 
 def test_ignorable_field_is_dropped_silently() -> None:
-    req = AlterPartitionRequest(topics=[AlterPartitionRequest.TopicData(topic_name="t", topic_id=bytes(range(16)))])
-    back = AlterPartitionRequest.from_bytes(req.to_bytes(1), 1)
-    assert back.topics[0].topic_name == "t" and back.topics[0].topic_id == bytes(16)
+    T = TxnOffsetCommitRequest
+    req = T(topics=[T.TxnOffsetCommitRequestTopic(name="t", topic_id=bytes(range(16)))])
+    back = T.from_bytes(req.to_bytes(5), 5)  # TopicId exists from v6, Name until v5: both ignorable
+    assert back.topics[0].name == "t" and back.topics[0].topic_id == bytes(16)
 
 
 def test_null_where_the_version_forbids_it() -> None:

@@ -202,7 +202,8 @@ class Message:
             versions = Versions.parse(f.get("versions"), tagged or parent)
             nullable = Versions.parse(f.get("nullableVersions", "none"))
             fo = Versions.parse(f["flexibleVersions"]) if "flexibleVersions" in f else None
-            default = f.get("default")
+            # `"default": null` (a JSON null, as in 4.x's AssignmentEpochs) means the same as "null".
+            default = "null" if "default" in f and f["default"] is None else f.get("default")
             field = Field(f["name"], snake(f["name"]), f["type"], versions, nullable, tagged, None if f.get("tag") is None else int(f["tag"]),
                           None if default is None else str(default).lower() if isinstance(default, bool) else str(default),
                           bool(f.get("ignorable", False)), fo)

@@ -52,13 +52,15 @@ class HandlerRegistry:
                 raise RuntimeError(f"API key {api_key} registered twice")
             req, resp = api.REQUESTS[api_key], api.RESPONSES[api_key]
             lo, hi = req.VALID_VERSIONS
-            if not (lo <= min_version <= max_version <= hi):
+            accepted = min_version if min_accepted is None else min_accepted
+            # Versions below the spec's range may be advertised (never decoded) when Kafka does so
+            # for feature detection: Produce 0-2 (its JSON says 3+, its ApiVersions says 0).
+            if not (min_version <= accepted and lo <= accepted <= max_version <= hi):
                 raise RuntimeError(
-                    f"{api.API_NAMES[api_key]} {min_version}-{max_version} outside the spec's {lo}-{hi}"
+                    f"{api.API_NAMES[api_key]} {accepted}-{max_version} outside the spec's {lo}-{hi}"
                 )
             self._handlers[api_key] = Handler(
-                api_key, api.API_NAMES[api_key], min_version, max_version,
-                min_version if min_accepted is None else min_accepted,
+                api_key, api.API_NAMES[api_key], min_version, max_version, accepted,
                 frozenset(listeners), fn, req, resp,
             )
             return fn

@@ -9,9 +9,10 @@
     TXN_RECORD_TYPES, SHARE_RECORD_TYPES
 
 A coordinator record's key starts with an int16 "version" that is really its record type (Kafka's
-CoordinatorRecordType): OffsetCommitKey is 0-1, GroupMetadataKey 2, ConsumerGroupMetadataKey 3,
-... It selects the key schema (the key's validVersions) and the matching *Value schema; the value
-carries its own int16 schema version."""
+CoordinatorRecordType, the key schema's `apiKey` since Kafka 4.1): LegacyOffsetCommitKey is 0,
+OffsetCommitKey 1, GroupMetadataKey 2, ConsumerGroupMetadataKey 3, ... It selects the key schema
+(always schema version 0 after the type) and the matching *Value schema; the value carries its own
+int16 schema version."""
 from __future__ import annotations
 
 from typing import Any
@@ -29,11 +30,10 @@ def _record_types(by_name: dict[str, type]) -> dict[int, tuple[type, type]]:
         if not name.endswith("Key"):
             continue
         value_cls = by_name[name[:-3] + "Value"]
-        lo, hi = key_cls.VALID_VERSIONS  # type: ignore[attr-defined]
-        for record_type in range(lo, hi + 1):
-            if record_type in out:
-                raise AssertionError(f"record type {record_type} claimed by {out[record_type][0].__name__} and {name}")
-            out[record_type] = (key_cls, value_cls)
+        record_type: int = key_cls.API_KEY  # type: ignore[attr-defined]
+        if record_type in out:
+            raise AssertionError(f"record type {record_type} claimed by {out[record_type][0].__name__} and {name}")
+        out[record_type] = (key_cls, value_cls)
     return out
 
 

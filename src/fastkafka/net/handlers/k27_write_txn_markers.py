@@ -1,5 +1,6 @@
-"""WriteTxnMarkers (key 27), v0-1: the transaction coordinator's request to a partition leader to
-write COMMIT/ABORT control batches (KafkaApis.handleWriteTxnMarkersRequest).
+"""WriteTxnMarkers (key 27), v1-2 (Kafka 4.x removed v0; v2 carries the marker's transaction
+version, KIP-1228): the transaction coordinator's request to a partition leader to write
+COMMIT/ABORT control batches (KafkaApis.handleWriteTxnMarkersRequest).
 
 Each marker becomes one EndTransactionMarker control batch per listed partition, appended through
 `ReplicaManager.write_txn_markers` (origin COORDINATOR, acks=all). The response, as Kafka builds it
@@ -20,7 +21,7 @@ _Topic = WriteTxnMarkersResponse.WritableTxnMarkerTopicResult
 _Part = WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult
 
 
-@handler(27, 0, 1)
+@handler(27, 1, 2)
 async def handle_write_txn_markers(broker: Any, ctx: RequestContext,
                                    req: WriteTxnMarkersRequest) -> WriteTxnMarkersResponse:
     entries = [

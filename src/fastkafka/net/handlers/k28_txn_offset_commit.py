@@ -60,7 +60,7 @@ async def handle_txn_offset_commit(broker: Any, ctx: RequestContext,
     if not req.group_id:
         return all_valid(Errors.INVALID_GROUP_ID)
     member_id = req.member_id if v >= 3 else ""
-    generation_id = req.generation_id if v >= 3 else -1
+    generation_id = req.generation_id_or_member_epoch if v >= 3 else -1
     instance_id = req.group_instance_id if v >= 3 else None
     try:
         gc.check_coordinator(req.group_id)

@@ -20,7 +20,7 @@ _Synonym = DescribeConfigsResponse.DescribeConfigsSynonym
 def _entry(e: ConfigEntry, include_synonyms: bool, include_docs: bool) -> Any:
     return _Entry(
         name=e.name, value=None if e.sensitive else e.value, read_only=e.read_only,
-        is_default=e.source == 5, config_source=e.source, is_sensitive=e.sensitive,
+        config_source=e.source, is_sensitive=e.sensitive,
         synonyms=[_Synonym(name=s.name, value=None if e.sensitive else s.value, source=s.source)
                   for s in e.synonyms] if include_synonyms else [],
         config_type=e.config_type, documentation=e.documentation if include_docs else None,

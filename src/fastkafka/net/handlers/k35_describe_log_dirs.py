@@ -1,4 +1,4 @@
-"""DescribeLogDirs (key 35), v0-4 (the spec's whole range; v0 is deprecated, not removed): per
+"""DescribeLogDirs (key 35), v1-5 (Kafka 4.x removed v0): per
 log dir of this broker (`log.dirs`, absolute paths), the partitions it holds with their size on
 disk, as Kafka's ReplicaManager.describeLogDirs.
 
@@ -38,7 +38,7 @@ def _space(path: str) -> tuple[int, int]:
     return (total if 0 <= total <= LONG_MAX else LONG_MAX, usable if 0 <= usable <= LONG_MAX else LONG_MAX)
 
 
-@handler(35, 0, 4)
+@handler(35, 1, 5)
 def handle_describe_log_dirs(broker: Any, ctx: RequestContext, req: DescribeLogDirsRequest) -> DescribeLogDirsResponse:
     lm = broker.log_manager
     wanted: set[TopicPartition] | None = None

@@ -88,30 +88,31 @@ class _AddRaftVoterRequest_Listener:
 
 
 class AddRaftVoterRequest:
-    __slots__ = ('cluster_id', 'timeout_ms', 'voter_id', 'voter_directory_id', 'listeners', '_unknown_tagged_fields')
+    __slots__ = ('cluster_id', 'timeout_ms', 'voter_id', 'voter_directory_id', 'listeners', 'ack_when_committed', '_unknown_tagged_fields')
     API_KEY = 80
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AddRaftVoterRequest'
-    SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('timeout_ms', 'int32', (0, None), None, None), ('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (0, None), None, None), ('listeners', '[]Listener', (0, None), None, None))
+    SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('timeout_ms', 'int32', (0, None), None, None), ('voter_id', 'int32', (0, None), None, None), ('voter_directory_id', 'uuid', (0, None), None, None), ('listeners', '[]Listener', (0, None), None, None), ('ack_when_committed', 'bool', (1, None), None, None))
 
-    def __init__(self, *, cluster_id: Any = '', timeout_ms: Any = 0, voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID, listeners: Any = _MISSING) -> None:
+    def __init__(self, *, cluster_id: Any = '', timeout_ms: Any = 0, voter_id: Any = 0, voter_directory_id: Any = _ZERO_UUID, listeners: Any = _MISSING, ack_when_committed: Any = True) -> None:
         self.cluster_id = cluster_id
         self.timeout_ms = timeout_ms
         self.voter_id = voter_id
         self.voter_directory_id = voter_directory_id
         self.listeners = [] if listeners is _MISSING else listeners
+        self.ack_when_committed = ack_when_committed
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.cluster_id == other.cluster_id and self.timeout_ms == other.timeout_ms and self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id and self.listeners == other.listeners  # type: ignore[attr-defined]
+        return self.cluster_id == other.cluster_id and self.timeout_ms == other.timeout_ms and self.voter_id == other.voter_id and self.voter_directory_id == other.voter_directory_id and self.listeners == other.listeners and self.ack_when_committed == other.ack_when_committed  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"AddRaftVoterRequest(cluster_id={self.cluster_id!r}, timeout_ms={self.timeout_ms!r}, voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r}, listeners={self.listeners!r})"
+        return f"AddRaftVoterRequest(cluster_id={self.cluster_id!r}, timeout_ms={self.timeout_ms!r}, voter_id={self.voter_id!r}, voter_directory_id={self.voter_directory_id!r}, listeners={self.listeners!r}, ack_when_committed={self.ack_when_committed!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -122,6 +123,10 @@ class AddRaftVoterRequest:
         w.compact_array_length(len(self.listeners))
         for _x in self.listeners:
             _x.encode(w, version)
+        if version >= 1:
+            w.boolean(self.ack_when_committed)
+        elif self.ack_when_committed != True:
+            raise ValueError('field AckWhenCommitted is not supported in version %d of AddRaftVoterRequest' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -143,6 +148,10 @@ class AddRaftVoterRequest:
             raise DecodeError('non-nullable field Listeners was serialized as null')
         else:
             self.listeners = [_AddRaftVoterRequest_Listener.decode(r, version) for _ in range(_n)]
+        if version >= 1:
+            self.ack_when_committed = r.boolean()
+        else:
+            self.ack_when_committed = True
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -170,7 +179,7 @@ _AddRaftVoterRequest_Listener.__qualname__ = 'AddRaftVoterRequest.Listener'
 class AddRaftVoterResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', '_unknown_tagged_fields')
     API_KEY = 80
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AddRaftVoterResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None))

@@ -115,10 +115,7 @@ class _AlterPartitionRequest_PartitionData:
                 _x.encode(w, version)
         elif self.new_isr_with_epochs:
             raise ValueError('field NewIsrWithEpochs is not supported in version %d of AlterPartitionRequest' % version)
-        if version >= 1:
-            w.int8(self.leader_recovery_state)
-        elif self.leader_recovery_state != 0:
-            raise ValueError('field LeaderRecoveryState is not supported in version %d of AlterPartitionRequest' % version)
+        w.int8(self.leader_recovery_state)
         w.int32(self.partition_epoch)
         if flexible:
             _unk = self._unknown_tagged_fields
@@ -150,10 +147,7 @@ class _AlterPartitionRequest_PartitionData:
                 self.new_isr_with_epochs = [_AlterPartitionRequest_BrokerState.decode(r, version) for _ in range(_n)]
         else:
             self.new_isr_with_epochs = []
-        if version >= 1:
-            self.leader_recovery_state = r.int8()
-        else:
-            self.leader_recovery_state = 0
+        self.leader_recovery_state = r.int8()
         self.partition_epoch = r.int32()
         if flexible:
             for _ in range(r.uvarint()):
@@ -167,11 +161,10 @@ class _AlterPartitionRequest_PartitionData:
 
 
 class _AlterPartitionRequest_TopicData:
-    __slots__ = ('topic_name', 'topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, 1), None, None), ('topic_id', 'uuid', (2, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
+    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
+    SCHEMA = (('topic_id', 'uuid', (2, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
 
-    def __init__(self, *, topic_name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
+    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
@@ -179,21 +172,16 @@ class _AlterPartitionRequest_TopicData:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.topic_name == other.topic_name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
+        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"AlterPartitionRequest.TopicData(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+        return f"AlterPartitionRequest.TopicData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if version <= 1:
-            if self.topic_name is None:
-                raise ValueError('non-nullable field TopicName was set to null')
-            w.compact_string(self.topic_name)
-        if version >= 2:
-            w.uuid(self.topic_id)
+        w.uuid(self.topic_id)
         w.compact_array_length(len(self.partitions))
         for _x in self.partitions:
             _x.encode(w, version)
@@ -209,16 +197,7 @@ class _AlterPartitionRequest_TopicData:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        if version <= 1:
-            self.topic_name = r.compact_string()
-            if self.topic_name is None:
-                raise DecodeError('non-nullable field TopicName was serialized as null')
-        else:
-            self.topic_name = ''
-        if version >= 2:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
+        self.topic_id = r.uuid()
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
@@ -238,7 +217,7 @@ class _AlterPartitionRequest_TopicData:
 class AlterPartitionRequest:
     __slots__ = ('broker_id', 'broker_epoch', 'topics', '_unknown_tagged_fields')
     API_KEY = 56
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (2, 3)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterPartitionRequest'
     SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
@@ -348,8 +327,7 @@ class _AlterPartitionResponse_PartitionData:
         w.compact_array_length(len(self.isr))
         for _x in self.isr:
             w.int32(_x)
-        if version >= 1:
-            w.int8(self.leader_recovery_state)
+        w.int8(self.leader_recovery_state)
         w.int32(self.partition_epoch)
         if flexible:
             _unk = self._unknown_tagged_fields
@@ -372,10 +350,7 @@ class _AlterPartitionResponse_PartitionData:
             raise DecodeError('non-nullable field Isr was serialized as null')
         else:
             self.isr = [r.int32() for _ in range(_n)]
-        if version >= 1:
-            self.leader_recovery_state = r.int8()
-        else:
-            self.leader_recovery_state = 0
+        self.leader_recovery_state = r.int8()
         self.partition_epoch = r.int32()
         if flexible:
             for _ in range(r.uvarint()):
@@ -389,11 +364,10 @@ class _AlterPartitionResponse_PartitionData:
 
 
 class _AlterPartitionResponse_TopicData:
-    __slots__ = ('topic_name', 'topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, 1), None, None), ('topic_id', 'uuid', (2, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
+    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
+    SCHEMA = (('topic_id', 'uuid', (2, None), None, None), ('partitions', '[]PartitionData', (0, None), None, None))
 
-    def __init__(self, *, topic_name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
-        self.topic_name = topic_name
+    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
@@ -401,21 +375,16 @@ class _AlterPartitionResponse_TopicData:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.topic_name == other.topic_name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
+        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"AlterPartitionResponse.TopicData(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+        return f"AlterPartitionResponse.TopicData(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if version <= 1:
-            if self.topic_name is None:
-                raise ValueError('non-nullable field TopicName was set to null')
-            w.compact_string(self.topic_name)
-        if version >= 2:
-            w.uuid(self.topic_id)
+        w.uuid(self.topic_id)
         w.compact_array_length(len(self.partitions))
         for _x in self.partitions:
             _x.encode(w, version)
@@ -431,16 +400,7 @@ class _AlterPartitionResponse_TopicData:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        if version <= 1:
-            self.topic_name = r.compact_string()
-            if self.topic_name is None:
-                raise DecodeError('non-nullable field TopicName was serialized as null')
-        else:
-            self.topic_name = ''
-        if version >= 2:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
+        self.topic_id = r.uuid()
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
@@ -460,7 +420,7 @@ class _AlterPartitionResponse_TopicData:
 class AlterPartitionResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'topics', '_unknown_tagged_fields')
     API_KEY = 56
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (2, 3)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterPartitionResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None))

@@ -144,31 +144,36 @@ class _AlterPartitionReassignmentsRequest_ReassignableTopic:
 
 
 class AlterPartitionReassignmentsRequest:
-    __slots__ = ('timeout_ms', 'topics', '_unknown_tagged_fields')
+    __slots__ = ('timeout_ms', 'allow_replication_factor_change', 'topics', '_unknown_tagged_fields')
     API_KEY = 45
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterPartitionReassignmentsRequest'
-    SCHEMA = (('timeout_ms', 'int32', (0, None), None, None), ('topics', '[]ReassignableTopic', (0, None), None, None))
+    SCHEMA = (('timeout_ms', 'int32', (0, None), None, None), ('allow_replication_factor_change', 'bool', (1, None), None, None), ('topics', '[]ReassignableTopic', (0, None), None, None))
 
-    def __init__(self, *, timeout_ms: Any = 60000, topics: Any = _MISSING) -> None:
+    def __init__(self, *, timeout_ms: Any = 60000, allow_replication_factor_change: Any = True, topics: Any = _MISSING) -> None:
         self.timeout_ms = timeout_ms
+        self.allow_replication_factor_change = allow_replication_factor_change
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.timeout_ms == other.timeout_ms and self.topics == other.topics  # type: ignore[attr-defined]
+        return self.timeout_ms == other.timeout_ms and self.allow_replication_factor_change == other.allow_replication_factor_change and self.topics == other.topics  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"AlterPartitionReassignmentsRequest(timeout_ms={self.timeout_ms!r}, topics={self.topics!r})"
+        return f"AlterPartitionReassignmentsRequest(timeout_ms={self.timeout_ms!r}, allow_replication_factor_change={self.allow_replication_factor_change!r}, topics={self.topics!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.timeout_ms)
+        if version >= 1:
+            w.boolean(self.allow_replication_factor_change)
+        elif self.allow_replication_factor_change != True:
+            raise ValueError('field AllowReplicationFactorChange is not supported in version %d of AlterPartitionReassignmentsRequest' % version)
         w.compact_array_length(len(self.topics))
         for _x in self.topics:
             _x.encode(w, version)
@@ -185,6 +190,10 @@ class AlterPartitionReassignmentsRequest:
         self._unknown_tagged_fields = None
         flexible = True
         self.timeout_ms = r.int32()
+        if version >= 1:
+            self.allow_replication_factor_change = r.boolean()
+        else:
+            self.allow_replication_factor_change = True
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')
@@ -327,15 +336,16 @@ class _AlterPartitionReassignmentsResponse_ReassignableTopicResponse:
 
 
 class AlterPartitionReassignmentsResponse:
-    __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'responses', '_unknown_tagged_fields')
+    __slots__ = ('throttle_time_ms', 'allow_replication_factor_change', 'error_code', 'error_message', 'responses', '_unknown_tagged_fields')
     API_KEY = 45
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'AlterPartitionReassignmentsResponse'
-    SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('responses', '[]ReassignableTopicResponse', (0, None), None, None))
+    SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('allow_replication_factor_change', 'bool', (1, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('responses', '[]ReassignableTopicResponse', (0, None), None, None))
 
-    def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = '', responses: Any = _MISSING) -> None:
+    def __init__(self, *, throttle_time_ms: Any = 0, allow_replication_factor_change: Any = True, error_code: Any = 0, error_message: Any = '', responses: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
+        self.allow_replication_factor_change = allow_replication_factor_change
         self.error_code = error_code
         self.error_message = error_message
         self.responses = [] if responses is _MISSING else responses
@@ -344,16 +354,18 @@ class AlterPartitionReassignmentsResponse:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.responses == other.responses  # type: ignore[attr-defined]
+        return self.throttle_time_ms == other.throttle_time_ms and self.allow_replication_factor_change == other.allow_replication_factor_change and self.error_code == other.error_code and self.error_message == other.error_message and self.responses == other.responses  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"AlterPartitionReassignmentsResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, responses={self.responses!r})"
+        return f"AlterPartitionReassignmentsResponse(throttle_time_ms={self.throttle_time_ms!r}, allow_replication_factor_change={self.allow_replication_factor_change!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, responses={self.responses!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
+        if version >= 1:
+            w.boolean(self.allow_replication_factor_change)
         w.int16(self.error_code)
         w.compact_string(self.error_message)
         w.compact_array_length(len(self.responses))
@@ -372,6 +384,10 @@ class AlterPartitionReassignmentsResponse:
         self._unknown_tagged_fields = None
         flexible = True
         self.throttle_time_ms = r.int32()
+        if version >= 1:
+            self.allow_replication_factor_change = r.boolean()
+        else:
+            self.allow_replication_factor_change = True
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         _n = r.compact_array_length()

@@ -159,7 +159,7 @@ class _AlterReplicaLogDirsRequest_AlterReplicaLogDir:
 class AlterReplicaLogDirsRequest:
     __slots__ = ('dirs', '_unknown_tagged_fields')
     API_KEY = 34
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'AlterReplicaLogDirsRequest'
     SCHEMA = (('dirs', '[]AlterReplicaLogDir', (0, None), None, None),)
@@ -345,7 +345,7 @@ class _AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult:
 class AlterReplicaLogDirsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
     API_KEY = 34
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'AlterReplicaLogDirsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]AlterReplicaLogDirTopicResult', (0, None), None, None))

@@ -29,27 +29,29 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class ApiVersionsRequest:
-    __slots__ = ('client_software_name', 'client_software_version', '_unknown_tagged_fields')
+    __slots__ = ('client_software_name', 'client_software_version', 'cluster_id', 'node_id', '_unknown_tagged_fields')
     API_KEY = 18
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (0, 5)
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'ApiVersionsRequest'
-    SCHEMA = (('client_software_name', 'string', (3, None), None, None), ('client_software_version', 'string', (3, None), None, None))
+    SCHEMA = (('client_software_name', 'string', (3, None), None, None), ('client_software_version', 'string', (3, None), None, None), ('cluster_id', 'string', (5, None), (5, None), None), ('node_id', 'int32', (5, None), None, None))
 
-    def __init__(self, *, client_software_name: Any = '', client_software_version: Any = '') -> None:
+    def __init__(self, *, client_software_name: Any = '', client_software_version: Any = '', cluster_id: Any = None, node_id: Any = -1) -> None:
         self.client_software_name = client_software_name
         self.client_software_version = client_software_version
+        self.cluster_id = cluster_id
+        self.node_id = node_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.client_software_name == other.client_software_name and self.client_software_version == other.client_software_version  # type: ignore[attr-defined]
+        return self.client_software_name == other.client_software_name and self.client_software_version == other.client_software_version and self.cluster_id == other.cluster_id and self.node_id == other.node_id  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ApiVersionsRequest(client_software_name={self.client_software_name!r}, client_software_version={self.client_software_version!r})"
+        return f"ApiVersionsRequest(client_software_name={self.client_software_name!r}, client_software_version={self.client_software_version!r}, cluster_id={self.cluster_id!r}, node_id={self.node_id!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
@@ -61,6 +63,10 @@ class ApiVersionsRequest:
             if self.client_software_version is None:
                 raise ValueError('non-nullable field ClientSoftwareVersion was set to null')
             w.compact_string(self.client_software_version)
+        if version >= 5:
+            w.compact_string(self.cluster_id)
+        if version >= 5:
+            w.int32(self.node_id)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -85,6 +91,14 @@ class ApiVersionsRequest:
                 raise DecodeError('non-nullable field ClientSoftwareVersion was serialized as null')
         else:
             self.client_software_version = ''
+        if version >= 5:
+            self.cluster_id = r.compact_string()
+        else:
+            self.cluster_id = None
+        if version >= 5:
+            self.node_id = r.int32()
+        else:
+            self.node_id = -1
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -269,7 +283,7 @@ class _ApiVersionsResponse_FinalizedFeatureKey:
 class ApiVersionsResponse:
     __slots__ = ('error_code', 'api_keys', 'throttle_time_ms', 'supported_features', 'finalized_features_epoch', 'finalized_features', 'zk_migration_ready', '_unknown_tagged_fields')
     API_KEY = 18
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (0, 5)
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'ApiVersionsResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('api_keys', '[]ApiVersion', (0, None), None, None), ('throttle_time_ms', 'int32', (1, None), None, None), ('supported_features', '[]SupportedFeatureKey', (3, None), None, 0), ('finalized_features_epoch', 'int64', (3, None), None, 1), ('finalized_features', '[]FinalizedFeatureKey', (3, None), None, 2), ('zk_migration_ready', 'bool', (3, None), None, 3))

@@ -29,31 +29,32 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class BrokerHeartbeatRequest:
-    __slots__ = ('broker_id', 'broker_epoch', 'current_metadata_offset', 'want_fence', 'want_shut_down', 'offline_log_dirs', '_unknown_tagged_fields')
+    __slots__ = ('broker_id', 'broker_epoch', 'current_metadata_offset', 'want_fence', 'want_shut_down', 'offline_log_dirs', 'cordoned_log_dirs', '_unknown_tagged_fields')
     API_KEY = 63
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (0, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BrokerHeartbeatRequest'
-    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('current_metadata_offset', 'int64', (0, None), None, None), ('want_fence', 'bool', (0, None), None, None), ('want_shut_down', 'bool', (0, None), None, None), ('offline_log_dirs', '[]uuid', (1, None), None, 0))
+    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('current_metadata_offset', 'int64', (0, None), None, None), ('want_fence', 'bool', (0, None), None, None), ('want_shut_down', 'bool', (0, None), None, None), ('offline_log_dirs', '[]uuid', (1, None), None, 0), ('cordoned_log_dirs', '[]uuid', (2, None), (2, None), 1))
 
-    def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1, current_metadata_offset: Any = 0, want_fence: Any = False, want_shut_down: Any = False, offline_log_dirs: Any = _MISSING) -> None:
+    def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1, current_metadata_offset: Any = 0, want_fence: Any = False, want_shut_down: Any = False, offline_log_dirs: Any = _MISSING, cordoned_log_dirs: Any = None) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self.current_metadata_offset = current_metadata_offset
         self.want_fence = want_fence
         self.want_shut_down = want_shut_down
         self.offline_log_dirs = [] if offline_log_dirs is _MISSING else offline_log_dirs
+        self.cordoned_log_dirs = cordoned_log_dirs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.current_metadata_offset == other.current_metadata_offset and self.want_fence == other.want_fence and self.want_shut_down == other.want_shut_down and self.offline_log_dirs == other.offline_log_dirs  # type: ignore[attr-defined]
+        return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.current_metadata_offset == other.current_metadata_offset and self.want_fence == other.want_fence and self.want_shut_down == other.want_shut_down and self.offline_log_dirs == other.offline_log_dirs and self.cordoned_log_dirs == other.cordoned_log_dirs  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"BrokerHeartbeatRequest(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, current_metadata_offset={self.current_metadata_offset!r}, want_fence={self.want_fence!r}, want_shut_down={self.want_shut_down!r}, offline_log_dirs={self.offline_log_dirs!r})"
+        return f"BrokerHeartbeatRequest(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, current_metadata_offset={self.current_metadata_offset!r}, want_fence={self.want_fence!r}, want_shut_down={self.want_shut_down!r}, offline_log_dirs={self.offline_log_dirs!r}, cordoned_log_dirs={self.cordoned_log_dirs!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -64,6 +65,8 @@ class BrokerHeartbeatRequest:
         w.boolean(self.want_shut_down)
         if not (version >= 1) and self.offline_log_dirs:
             raise ValueError('field OfflineLogDirs is not supported in version %d of BrokerHeartbeatRequest' % version)
+        if not (version >= 2) and self.cordoned_log_dirs is not None:
+            raise ValueError('field CordonedLogDirs is not supported in version %d of BrokerHeartbeatRequest' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if (version >= 1) and self.offline_log_dirs:
@@ -75,6 +78,18 @@ class BrokerHeartbeatRequest:
                     w.uuid(_x)
                 w = _w0
                 _tags.append((0, _tw.getvalue()))
+            if (version >= 2) and self.cordoned_log_dirs is not None:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                if self.cordoned_log_dirs is None:
+                    w.compact_array_length(-1)
+                else:
+                    w.compact_array_length(len(self.cordoned_log_dirs))
+                    for _x in self.cordoned_log_dirs:
+                        w.uuid(_x)
+                w = _w0
+                _tags.append((1, _tw.getvalue()))
             if self._unknown_tagged_fields:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
@@ -91,6 +106,7 @@ class BrokerHeartbeatRequest:
         self.want_fence = r.boolean()
         self.want_shut_down = r.boolean()
         self.offline_log_dirs = []
+        self.cordoned_log_dirs = None
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -103,6 +119,15 @@ class BrokerHeartbeatRequest:
                         raise DecodeError('non-nullable field OfflineLogDirs was serialized as null')
                     else:
                         self.offline_log_dirs = [r.uuid() for _ in range(_n)]
+                    r = _r0
+                elif _tag == 1 and (version >= 2):
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    _n = r.compact_array_length()
+                    if _n < 0:
+                        self.cordoned_log_dirs = None
+                    else:
+                        self.cordoned_log_dirs = [r.uuid() for _ in range(_n)]
                     r = _r0
                 else:
                     if self._unknown_tagged_fields is None:
@@ -123,7 +148,7 @@ class BrokerHeartbeatRequest:
 class BrokerHeartbeatResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'is_caught_up', 'is_fenced', 'should_shut_down', '_unknown_tagged_fields')
     API_KEY = 63
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (0, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BrokerHeartbeatResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('is_caught_up', 'bool', (0, None), None, None), ('is_fenced', 'bool', (0, None), None, None), ('should_shut_down', 'bool', (0, None), None, None))

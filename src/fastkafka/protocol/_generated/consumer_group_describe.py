@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class ConsumerGroupDescribeRequest:
     __slots__ = ('group_ids', 'include_authorized_operations', '_unknown_tagged_fields')
     API_KEY = 69
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupDescribeRequest'
     SCHEMA = (('group_ids', '[]string', (0, None), None, None), ('include_authorized_operations', 'bool', (0, None), None, None))
@@ -208,10 +208,10 @@ class _ConsumerGroupDescribeResponse_Assignment:
 
 
 class _ConsumerGroupDescribeResponse_Member:
-    __slots__ = ('member_id', 'instance_id', 'rack_id', 'member_epoch', 'client_id', 'client_host', 'subscribed_topic_names', 'subscribed_topic_regex', 'assignment', 'target_assignment', '_unknown_tagged_fields')
-    SCHEMA = (('member_id', 'string', (0, None), None, None), ('instance_id', 'string', (0, None), (0, None), None), ('rack_id', 'string', (0, None), (0, None), None), ('member_epoch', 'int32', (0, None), None, None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('subscribed_topic_names', '[]string', (0, None), None, None), ('subscribed_topic_regex', 'string', (0, None), (0, None), None), ('assignment', 'Assignment', (0, None), None, None), ('target_assignment', 'Assignment', (0, None), None, None))
+    __slots__ = ('member_id', 'instance_id', 'rack_id', 'member_epoch', 'client_id', 'client_host', 'subscribed_topic_names', 'subscribed_topic_regex', 'assignment', 'target_assignment', 'member_type', '_unknown_tagged_fields')
+    SCHEMA = (('member_id', 'string', (0, None), None, None), ('instance_id', 'string', (0, None), (0, None), None), ('rack_id', 'string', (0, None), (0, None), None), ('member_epoch', 'int32', (0, None), None, None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('subscribed_topic_names', '[]string', (0, None), None, None), ('subscribed_topic_regex', 'string', (0, None), (0, None), None), ('assignment', 'Assignment', (0, None), None, None), ('target_assignment', 'Assignment', (0, None), None, None), ('member_type', 'int8', (1, None), None, None))
 
-    def __init__(self, *, member_id: Any = '', instance_id: Any = None, rack_id: Any = None, member_epoch: Any = 0, client_id: Any = '', client_host: Any = '', subscribed_topic_names: Any = _MISSING, subscribed_topic_regex: Any = None, assignment: Any = _MISSING, target_assignment: Any = _MISSING) -> None:
+    def __init__(self, *, member_id: Any = '', instance_id: Any = None, rack_id: Any = None, member_epoch: Any = 0, client_id: Any = '', client_host: Any = '', subscribed_topic_names: Any = _MISSING, subscribed_topic_regex: Any = None, assignment: Any = _MISSING, target_assignment: Any = _MISSING, member_type: Any = -1) -> None:
         self.member_id = member_id
         self.instance_id = instance_id
         self.rack_id = rack_id
@@ -222,17 +222,18 @@ class _ConsumerGroupDescribeResponse_Member:
         self.subscribed_topic_regex = subscribed_topic_regex
         self.assignment = _ConsumerGroupDescribeResponse_Assignment() if assignment is _MISSING else assignment
         self.target_assignment = _ConsumerGroupDescribeResponse_Assignment() if target_assignment is _MISSING else target_assignment
+        self.member_type = member_type
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.member_id == other.member_id and self.instance_id == other.instance_id and self.rack_id == other.rack_id and self.member_epoch == other.member_epoch and self.client_id == other.client_id and self.client_host == other.client_host and self.subscribed_topic_names == other.subscribed_topic_names and self.subscribed_topic_regex == other.subscribed_topic_regex and self.assignment == other.assignment and self.target_assignment == other.target_assignment  # type: ignore[attr-defined]
+        return self.member_id == other.member_id and self.instance_id == other.instance_id and self.rack_id == other.rack_id and self.member_epoch == other.member_epoch and self.client_id == other.client_id and self.client_host == other.client_host and self.subscribed_topic_names == other.subscribed_topic_names and self.subscribed_topic_regex == other.subscribed_topic_regex and self.assignment == other.assignment and self.target_assignment == other.target_assignment and self.member_type == other.member_type  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ConsumerGroupDescribeResponse.Member(member_id={self.member_id!r}, instance_id={self.instance_id!r}, rack_id={self.rack_id!r}, member_epoch={self.member_epoch!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, subscribed_topic_names={self.subscribed_topic_names!r}, subscribed_topic_regex={self.subscribed_topic_regex!r}, assignment={self.assignment!r}, target_assignment={self.target_assignment!r})"
+        return f"ConsumerGroupDescribeResponse.Member(member_id={self.member_id!r}, instance_id={self.instance_id!r}, rack_id={self.rack_id!r}, member_epoch={self.member_epoch!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, subscribed_topic_names={self.subscribed_topic_names!r}, subscribed_topic_regex={self.subscribed_topic_regex!r}, assignment={self.assignment!r}, target_assignment={self.target_assignment!r}, member_type={self.member_type!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -254,6 +255,8 @@ class _ConsumerGroupDescribeResponse_Member:
         w.compact_string(self.subscribed_topic_regex)
         self.assignment.encode(w, version)
         self.target_assignment.encode(w, version)
+        if version >= 1:
+            w.int8(self.member_type)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -286,6 +289,10 @@ class _ConsumerGroupDescribeResponse_Member:
         self.subscribed_topic_regex = r.compact_string()
         self.assignment = _ConsumerGroupDescribeResponse_Assignment.decode(r, version)
         self.target_assignment = _ConsumerGroupDescribeResponse_Assignment.decode(r, version)
+        if version >= 1:
+            self.member_type = r.int8()
+        else:
+            self.member_type = -1
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -387,7 +394,7 @@ class _ConsumerGroupDescribeResponse_DescribedGroup:
 class ConsumerGroupDescribeResponse:
     __slots__ = ('throttle_time_ms', 'groups', '_unknown_tagged_fields')
     API_KEY = 69
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupDescribeResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('groups', '[]DescribedGroup', (0, None), None, None))

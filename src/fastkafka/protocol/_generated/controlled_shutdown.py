@@ -29,58 +29,33 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class ControlledShutdownRequest:
-    __slots__ = ('broker_id', 'broker_epoch', '_unknown_tagged_fields')
+    __slots__ = ('_unknown_tagged_fields',)
     API_KEY = 7
-    VALID_VERSIONS = (0, 3)
-    FLEXIBLE_VERSIONS = (3, None)
+    VALID_VERSIONS = (1, 0)
+    FLEXIBLE_VERSIONS = None
     NAME = 'ControlledShutdownRequest'
-    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (2, None), None, None))
+    SCHEMA = ()
 
-    def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = -1) -> None:
-        self.broker_id = broker_id
-        self.broker_epoch = broker_epoch
+    def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch  # type: ignore[attr-defined]
+        return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ControlledShutdownRequest(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r})"
+        return f"ControlledShutdownRequest()"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        w.int32(self.broker_id)
-        if version >= 2:
-            w.int64(self.broker_epoch)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+        pass
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ControlledShutdownRequest":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.broker_id = r.int32()
-        if version >= 2:
-            self.broker_epoch = r.int64()
-        else:
-            self.broker_epoch = -1
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
 
     def to_bytes(self, version: int) -> bytes:
@@ -93,119 +68,34 @@ class ControlledShutdownRequest:
         return cls.decode(Reader(buf), version)
 
 
-class _ControlledShutdownResponse_RemainingPartition:
-    __slots__ = ('topic_name', 'partition_index', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None))
-
-    def __init__(self, *, topic_name: Any = '', partition_index: Any = 0) -> None:
-        self.topic_name = topic_name
-        self.partition_index = partition_index
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_index == other.partition_index  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ControlledShutdownResponse.RemainingPartition(topic_name={self.topic_name!r}, partition_index={self.partition_index!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        w.int32(self.partition_index)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ControlledShutdownResponse_RemainingPartition":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        self.partition_index = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
 class ControlledShutdownResponse:
-    __slots__ = ('error_code', 'remaining_partitions', '_unknown_tagged_fields')
+    __slots__ = ('_unknown_tagged_fields',)
     API_KEY = 7
-    VALID_VERSIONS = (0, 3)
-    FLEXIBLE_VERSIONS = (3, None)
+    VALID_VERSIONS = (1, 0)
+    FLEXIBLE_VERSIONS = None
     NAME = 'ControlledShutdownResponse'
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('remaining_partitions', '[]RemainingPartition', (0, None), None, None))
+    SCHEMA = ()
 
-    def __init__(self, *, error_code: Any = 0, remaining_partitions: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.remaining_partitions = [] if remaining_partitions is _MISSING else remaining_partitions
+    def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.error_code == other.error_code and self.remaining_partitions == other.remaining_partitions  # type: ignore[attr-defined]
+        return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ControlledShutdownResponse(error_code={self.error_code!r}, remaining_partitions={self.remaining_partitions!r})"
+        return f"ControlledShutdownResponse()"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 3
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_array_length(len(self.remaining_partitions))
-        else:
-            w.array_length(len(self.remaining_partitions))
-        for _x in self.remaining_partitions:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+        pass
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ControlledShutdownResponse":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 3
-        self.error_code = r.int16()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field RemainingPartitions was serialized as null')
-        else:
-            self.remaining_partitions = [_ControlledShutdownResponse_RemainingPartition.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
 
     def to_bytes(self, version: int) -> bytes:
@@ -216,9 +106,5 @@ class ControlledShutdownResponse:
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "ControlledShutdownResponse":
         return cls.decode(Reader(buf), version)
-
-ControlledShutdownResponse.RemainingPartition = _ControlledShutdownResponse_RemainingPartition  # type: ignore[attr-defined]
-_ControlledShutdownResponse_RemainingPartition.__name__ = 'RemainingPartition'
-_ControlledShutdownResponse_RemainingPartition.__qualname__ = 'ControlledShutdownResponse.RemainingPartition'
 
 __all__ = ['ControlledShutdownRequest', 'ControlledShutdownResponse']

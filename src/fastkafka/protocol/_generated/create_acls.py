@@ -61,10 +61,7 @@ class _CreateAclsRequest_AclCreation:
             w.compact_string(self.resource_name)
         else:
             w.string(self.resource_name)
-        if version >= 1:
-            w.int8(self.resource_pattern_type)
-        elif self.resource_pattern_type != 3:
-            raise ValueError('field ResourcePatternType is not supported in version %d of CreateAclsRequest' % version)
+        w.int8(self.resource_pattern_type)
         if self.principal is None:
             raise ValueError('non-nullable field Principal was set to null')
         if flexible:
@@ -95,10 +92,7 @@ class _CreateAclsRequest_AclCreation:
         self.resource_name = (r.compact_string() if flexible else r.string())
         if self.resource_name is None:
             raise DecodeError('non-nullable field ResourceName was serialized as null')
-        if version >= 1:
-            self.resource_pattern_type = r.int8()
-        else:
-            self.resource_pattern_type = 3
+        self.resource_pattern_type = r.int8()
         self.principal = (r.compact_string() if flexible else r.string())
         if self.principal is None:
             raise DecodeError('non-nullable field Principal was serialized as null')
@@ -121,7 +115,7 @@ class _CreateAclsRequest_AclCreation:
 class CreateAclsRequest:
     __slots__ = ('creations', '_unknown_tagged_fields')
     API_KEY = 30
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreateAclsRequest'
     SCHEMA = (('creations', '[]AclCreation', (0, None), None, None),)
@@ -243,7 +237,7 @@ class _CreateAclsResponse_AclCreationResult:
 class CreateAclsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
     API_KEY = 30
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreateAclsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]AclCreationResult', (0, None), None, None))

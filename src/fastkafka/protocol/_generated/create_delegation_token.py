@@ -93,7 +93,7 @@ class _CreateDelegationTokenRequest_CreatableRenewers:
 class CreateDelegationTokenRequest:
     __slots__ = ('owner_principal_type', 'owner_principal_name', 'renewers', 'max_lifetime_ms', '_unknown_tagged_fields')
     API_KEY = 38
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreateDelegationTokenRequest'
     SCHEMA = (('owner_principal_type', 'string', (3, None), (3, None), None), ('owner_principal_name', 'string', (3, None), (3, None), None), ('renewers', '[]CreatableRenewers', (0, None), None, None), ('max_lifetime_ms', 'int64', (0, None), None, None))
@@ -185,7 +185,7 @@ _CreateDelegationTokenRequest_CreatableRenewers.__qualname__ = 'CreateDelegation
 class CreateDelegationTokenResponse:
     __slots__ = ('error_code', 'principal_type', 'principal_name', 'token_requester_principal_type', 'token_requester_principal_name', 'issue_timestamp_ms', 'expiry_timestamp_ms', 'max_timestamp_ms', 'token_id', 'hmac', 'throttle_time_ms', '_unknown_tagged_fields')
     API_KEY = 38
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'CreateDelegationTokenResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('principal_type', 'string', (0, None), None, None), ('principal_name', 'string', (0, None), None, None), ('token_requester_principal_type', 'string', (3, None), None, None), ('token_requester_principal_name', 'string', (3, None), None, None), ('issue_timestamp_ms', 'int64', (0, None), None, None), ('expiry_timestamp_ms', 'int64', (0, None), None, None), ('max_timestamp_ms', 'int64', (0, None), None, None), ('token_id', 'string', (0, None), None, None), ('hmac', 'bytes', (0, None), None, None), ('throttle_time_ms', 'int32', (0, None), None, None))

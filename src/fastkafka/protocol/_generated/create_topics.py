@@ -228,7 +228,7 @@ class _CreateTopicsRequest_CreatableTopic:
 class CreateTopicsRequest:
     __slots__ = ('topics', 'timeout_ms', 'validate_only', '_unknown_tagged_fields')
     API_KEY = 19
-    VALID_VERSIONS = (0, 7)
+    VALID_VERSIONS = (2, 7)
     FLEXIBLE_VERSIONS = (5, None)
     NAME = 'CreateTopicsRequest'
     SCHEMA = (('topics', '[]CreatableTopic', (0, None), None, None), ('timeout_ms', 'int32', (0, None), None, None), ('validate_only', 'bool', (1, None), None, None))
@@ -258,10 +258,7 @@ class CreateTopicsRequest:
         for _x in self.topics:
             _x.encode(w, version)
         w.int32(self.timeout_ms)
-        if version >= 1:
-            w.boolean(self.validate_only)
-        elif self.validate_only != False:
-            raise ValueError('field validateOnly is not supported in version %d of CreateTopicsRequest' % version)
+        w.boolean(self.validate_only)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -280,10 +277,7 @@ class CreateTopicsRequest:
         else:
             self.topics = [_CreateTopicsRequest_CreatableTopic.decode(r, version) for _ in range(_n)]
         self.timeout_ms = r.int32()
-        if version >= 1:
-            self.validate_only = r.boolean()
-        else:
-            self.validate_only = False
+        self.validate_only = r.boolean()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -411,11 +405,10 @@ class _CreateTopicsResponse_CreatableTopicResult:
         if version >= 7:
             w.uuid(self.topic_id)
         w.int16(self.error_code)
-        if version >= 1:
-            if flexible:
-                w.compact_string(self.error_message)
-            else:
-                w.string(self.error_message)
+        if flexible:
+            w.compact_string(self.error_message)
+        else:
+            w.string(self.error_message)
         if version >= 5:
             w.int32(self.num_partitions)
         if version >= 5:
@@ -454,10 +447,7 @@ class _CreateTopicsResponse_CreatableTopicResult:
         else:
             self.topic_id = _ZERO_UUID
         self.error_code = r.int16()
-        if version >= 1:
-            self.error_message = (r.compact_string() if flexible else r.string())
-        else:
-            self.error_message = ''
+        self.error_message = (r.compact_string() if flexible else r.string())
         if version >= 5:
             self.num_partitions = r.int32()
         else:
@@ -494,7 +484,7 @@ class _CreateTopicsResponse_CreatableTopicResult:
 class CreateTopicsResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
     API_KEY = 19
-    VALID_VERSIONS = (0, 7)
+    VALID_VERSIONS = (2, 7)
     FLEXIBLE_VERSIONS = (5, None)
     NAME = 'CreateTopicsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (2, None), None, None), ('topics', '[]CreatableTopicResult', (0, None), None, None))
@@ -516,8 +506,7 @@ class CreateTopicsResponse:
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
-        if version >= 2:
-            w.int32(self.throttle_time_ms)
+        w.int32(self.throttle_time_ms)
         if flexible:
             w.compact_array_length(len(self.topics))
         else:
@@ -536,10 +525,7 @@ class CreateTopicsResponse:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 5
-        if version >= 2:
-            self.throttle_time_ms = r.int32()
-        else:
-            self.throttle_time_ms = 0
+        self.throttle_time_ms = r.int32()
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')

@@ -28,6 +28,57 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
         w.raw(data)
 
 
+class AbortedTxn:
+    __slots__ = ('producer_id', 'first_offset', 'last_offset', 'last_stable_offset', '_unknown_tagged_fields')
+    API_KEY = -1
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'AbortedTxn'
+    SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('last_stable_offset', 'int64', (0, None), None, None))
+
+    def __init__(self, *, producer_id: Any = 0, first_offset: Any = 0, last_offset: Any = 0, last_stable_offset: Any = 0) -> None:
+        self.producer_id = producer_id
+        self.first_offset = first_offset
+        self.last_offset = last_offset
+        self.last_stable_offset = last_stable_offset
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.producer_id == other.producer_id and self.first_offset == other.first_offset and self.last_offset == other.last_offset and self.last_stable_offset == other.last_stable_offset  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"AbortedTxn(producer_id={self.producer_id!r}, first_offset={self.first_offset!r}, last_offset={self.last_offset!r}, last_stable_offset={self.last_stable_offset!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        w.int64(self.producer_id)
+        w.int64(self.first_offset)
+        w.int64(self.last_offset)
+        w.int64(self.last_stable_offset)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "AbortedTxn":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.producer_id = r.int64()
+        self.first_offset = r.int64()
+        self.last_offset = r.int64()
+        self.last_stable_offset = r.int64()
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "AbortedTxn":
+        return cls.decode(Reader(buf), version)
+
+
 class _ConsumerProtocolAssignment_TopicPartition:
     __slots__ = ('topic', 'partitions', '_unknown_tagged_fields')
     SCHEMA = (('topic', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
@@ -249,6 +300,48 @@ _ConsumerProtocolSubscription_TopicPartition.__name__ = 'TopicPartition'
 _ConsumerProtocolSubscription_TopicPartition.__qualname__ = 'ConsumerProtocolSubscription.TopicPartition'
 
 
+class ControlRecordTypeSchema:
+    __slots__ = ('type_', '_unknown_tagged_fields')
+    API_KEY = -1
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'ControlRecordTypeSchema'
+    SCHEMA = (('type_', 'int16', (0, None), None, None),)
+
+    def __init__(self, *, type_: Any = 0) -> None:
+        self.type_ = type_
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.type_ == other.type_  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ControlRecordTypeSchema(type_={self.type_!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        w.int16(self.type_)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "ControlRecordTypeSchema":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.type_ = r.int16()
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "ControlRecordTypeSchema":
+        return cls.decode(Reader(buf), version)
+
+
 class DefaultPrincipalData:
     __slots__ = ('type_', 'name', 'token_authenticated', '_unknown_tagged_fields')
     API_KEY = -1
@@ -318,6 +411,48 @@ class DefaultPrincipalData:
 
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "DefaultPrincipalData":
+        return cls.decode(Reader(buf), version)
+
+
+class EndTxnMarker:
+    __slots__ = ('coordinator_epoch', '_unknown_tagged_fields')
+    API_KEY = -1
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'EndTxnMarker'
+    SCHEMA = (('coordinator_epoch', 'int32', (0, None), None, None),)
+
+    def __init__(self, *, coordinator_epoch: Any = 0) -> None:
+        self.coordinator_epoch = coordinator_epoch
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.coordinator_epoch == other.coordinator_epoch  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"EndTxnMarker(coordinator_epoch={self.coordinator_epoch!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        w.int32(self.coordinator_epoch)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "EndTxnMarker":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.coordinator_epoch = r.int32()
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "EndTxnMarker":
         return cls.decode(Reader(buf), version)
 
 
@@ -881,4 +1016,4 @@ VotersRecord.Voter = _VotersRecord_Voter  # type: ignore[attr-defined]
 _VotersRecord_Voter.__name__ = 'Voter'
 _VotersRecord_Voter.__qualname__ = 'VotersRecord.Voter'
 
-__all__ = ['ConsumerProtocolAssignment', 'ConsumerProtocolSubscription', 'DefaultPrincipalData', 'KRaftVersionRecord', 'LeaderChangeMessage', 'SnapshotFooterRecord', 'SnapshotHeaderRecord', 'VotersRecord']
+__all__ = ['AbortedTxn', 'ConsumerProtocolAssignment', 'ConsumerProtocolSubscription', 'ControlRecordTypeSchema', 'DefaultPrincipalData', 'EndTxnMarker', 'KRaftVersionRecord', 'LeaderChangeMessage', 'SnapshotFooterRecord', 'SnapshotHeaderRecord', 'VotersRecord']

@@ -59,10 +59,7 @@ class _DeleteAclsRequest_DeleteAclsFilter:
             w.compact_string(self.resource_name_filter)
         else:
             w.string(self.resource_name_filter)
-        if version >= 1:
-            w.int8(self.pattern_type_filter)
-        elif self.pattern_type_filter != 3:
-            raise ValueError('field PatternTypeFilter is not supported in version %d of DeleteAclsRequest' % version)
+        w.int8(self.pattern_type_filter)
         if flexible:
             w.compact_string(self.principal_filter)
         else:
@@ -87,10 +84,7 @@ class _DeleteAclsRequest_DeleteAclsFilter:
         flexible = version >= 2
         self.resource_type_filter = r.int8()
         self.resource_name_filter = (r.compact_string() if flexible else r.string())
-        if version >= 1:
-            self.pattern_type_filter = r.int8()
-        else:
-            self.pattern_type_filter = 3
+        self.pattern_type_filter = r.int8()
         self.principal_filter = (r.compact_string() if flexible else r.string())
         self.host_filter = (r.compact_string() if flexible else r.string())
         self.operation = r.int8()
@@ -109,7 +103,7 @@ class _DeleteAclsRequest_DeleteAclsFilter:
 class DeleteAclsRequest:
     __slots__ = ('filters', '_unknown_tagged_fields')
     API_KEY = 31
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteAclsRequest'
     SCHEMA = (('filters', '[]DeleteAclsFilter', (0, None), None, None),)
@@ -217,8 +211,7 @@ class _DeleteAclsResponse_DeleteAclsMatchingAcl:
             w.compact_string(self.resource_name)
         else:
             w.string(self.resource_name)
-        if version >= 1:
-            w.int8(self.pattern_type)
+        w.int8(self.pattern_type)
         if self.principal is None:
             raise ValueError('non-nullable field Principal was set to null')
         if flexible:
@@ -251,10 +244,7 @@ class _DeleteAclsResponse_DeleteAclsMatchingAcl:
         self.resource_name = (r.compact_string() if flexible else r.string())
         if self.resource_name is None:
             raise DecodeError('non-nullable field ResourceName was serialized as null')
-        if version >= 1:
-            self.pattern_type = r.int8()
-        else:
-            self.pattern_type = 3
+        self.pattern_type = r.int8()
         self.principal = (r.compact_string() if flexible else r.string())
         if self.principal is None:
             raise DecodeError('non-nullable field Principal was serialized as null')
@@ -340,7 +330,7 @@ class _DeleteAclsResponse_DeleteAclsFilterResult:
 class DeleteAclsResponse:
     __slots__ = ('throttle_time_ms', 'filter_results', '_unknown_tagged_fields')
     API_KEY = 31
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteAclsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('filter_results', '[]DeleteAclsFilterResult', (0, None), None, None))

@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class DeleteGroupsRequest:
     __slots__ = ('groups_names', '_unknown_tagged_fields')
     API_KEY = 42
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (0, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteGroupsRequest'
     SCHEMA = (('groups_names', '[]string', (0, None), None, None),)
@@ -99,23 +99,24 @@ class DeleteGroupsRequest:
 
 
 class _DeleteGroupsResponse_DeletableGroupResult:
-    __slots__ = ('group_id', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('group_id', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
+    __slots__ = ('group_id', 'error_code', 'error_message', '_unknown_tagged_fields')
+    SCHEMA = (('group_id', 'string', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (3, None), (3, None), None))
 
-    def __init__(self, *, group_id: Any = '', error_code: Any = 0) -> None:
+    def __init__(self, *, group_id: Any = '', error_code: Any = 0, error_message: Any = None) -> None:
         self.group_id = group_id
         self.error_code = error_code
+        self.error_message = error_message
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.group_id == other.group_id and self.error_code == other.error_code  # type: ignore[attr-defined]
+        return self.group_id == other.group_id and self.error_code == other.error_code and self.error_message == other.error_message  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"DeleteGroupsResponse.DeletableGroupResult(group_id={self.group_id!r}, error_code={self.error_code!r})"
+        return f"DeleteGroupsResponse.DeletableGroupResult(group_id={self.group_id!r}, error_code={self.error_code!r}, error_message={self.error_message!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
@@ -126,6 +127,8 @@ class _DeleteGroupsResponse_DeletableGroupResult:
         else:
             w.string(self.group_id)
         w.int16(self.error_code)
+        if version >= 3:
+            w.compact_string(self.error_message)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -142,6 +145,10 @@ class _DeleteGroupsResponse_DeletableGroupResult:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         self.error_code = r.int16()
+        if version >= 3:
+            self.error_message = r.compact_string()
+        else:
+            self.error_message = None
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -156,7 +163,7 @@ class _DeleteGroupsResponse_DeletableGroupResult:
 class DeleteGroupsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
     API_KEY = 42
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (0, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DeleteGroupsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]DeletableGroupResult', (0, None), None, None))

@@ -79,7 +79,7 @@ class _DeleteTopicsRequest_DeleteTopicState:
 class DeleteTopicsRequest:
     __slots__ = ('topics', 'topic_names', 'timeout_ms', '_unknown_tagged_fields')
     API_KEY = 20
-    VALID_VERSIONS = (0, 6)
+    VALID_VERSIONS = (1, 6)
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'DeleteTopicsRequest'
     SCHEMA = (('topics', '[]DeleteTopicState', (6, None), None, None), ('topic_names', '[]string', (0, 5), None, None), ('timeout_ms', 'int32', (0, None), None, None))
@@ -244,7 +244,7 @@ class _DeleteTopicsResponse_DeletableTopicResult:
 class DeleteTopicsResponse:
     __slots__ = ('throttle_time_ms', 'responses', '_unknown_tagged_fields')
     API_KEY = 20
-    VALID_VERSIONS = (0, 6)
+    VALID_VERSIONS = (1, 6)
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'DeleteTopicsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('responses', '[]DeletableTopicResult', (0, None), None, None))
@@ -266,8 +266,7 @@ class DeleteTopicsResponse:
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
-        if version >= 1:
-            w.int32(self.throttle_time_ms)
+        w.int32(self.throttle_time_ms)
         if flexible:
             w.compact_array_length(len(self.responses))
         else:
@@ -286,10 +285,7 @@ class DeleteTopicsResponse:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 4
-        if version >= 1:
-            self.throttle_time_ms = r.int32()
-        else:
-            self.throttle_time_ms = 0
+        self.throttle_time_ms = r.int32()
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Responses was serialized as null')

@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class DescribeAclsRequest:
     __slots__ = ('resource_type_filter', 'resource_name_filter', 'pattern_type_filter', 'principal_filter', 'host_filter', 'operation', 'permission_type', '_unknown_tagged_fields')
     API_KEY = 29
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeAclsRequest'
     SCHEMA = (('resource_type_filter', 'int8', (0, None), None, None), ('resource_name_filter', 'string', (0, None), (0, None), None), ('pattern_type_filter', 'int8', (1, None), None, None), ('principal_filter', 'string', (0, None), (0, None), None), ('host_filter', 'string', (0, None), (0, None), None), ('operation', 'int8', (0, None), None, None), ('permission_type', 'int8', (0, None), None, None))
@@ -63,10 +63,7 @@ class DescribeAclsRequest:
             w.compact_string(self.resource_name_filter)
         else:
             w.string(self.resource_name_filter)
-        if version >= 1:
-            w.int8(self.pattern_type_filter)
-        elif self.pattern_type_filter != 3:
-            raise ValueError('field PatternTypeFilter is not supported in version %d of DescribeAclsRequest' % version)
+        w.int8(self.pattern_type_filter)
         if flexible:
             w.compact_string(self.principal_filter)
         else:
@@ -91,10 +88,7 @@ class DescribeAclsRequest:
         flexible = version >= 2
         self.resource_type_filter = r.int8()
         self.resource_name_filter = (r.compact_string() if flexible else r.string())
-        if version >= 1:
-            self.pattern_type_filter = r.int8()
-        else:
-            self.pattern_type_filter = 3
+        self.pattern_type_filter = r.int8()
         self.principal_filter = (r.compact_string() if flexible else r.string())
         self.host_filter = (r.compact_string() if flexible else r.string())
         self.operation = r.int8()
@@ -217,8 +211,7 @@ class _DescribeAclsResponse_DescribeAclsResource:
             w.compact_string(self.resource_name)
         else:
             w.string(self.resource_name)
-        if version >= 1:
-            w.int8(self.pattern_type)
+        w.int8(self.pattern_type)
         if flexible:
             w.compact_array_length(len(self.acls))
         else:
@@ -241,10 +234,7 @@ class _DescribeAclsResponse_DescribeAclsResource:
         self.resource_name = (r.compact_string() if flexible else r.string())
         if self.resource_name is None:
             raise DecodeError('non-nullable field ResourceName was serialized as null')
-        if version >= 1:
-            self.pattern_type = r.int8()
-        else:
-            self.pattern_type = 3
+        self.pattern_type = r.int8()
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Acls was serialized as null')
@@ -264,7 +254,7 @@ class _DescribeAclsResponse_DescribeAclsResource:
 class DescribeAclsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'resources', '_unknown_tagged_fields')
     API_KEY = 29
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeAclsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('resources', '[]DescribeAclsResource', (0, None), None, None))

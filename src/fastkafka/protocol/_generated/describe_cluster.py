@@ -29,27 +29,28 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class DescribeClusterRequest:
-    __slots__ = ('include_cluster_authorized_operations', 'endpoint_type', '_unknown_tagged_fields')
+    __slots__ = ('include_cluster_authorized_operations', 'endpoint_type', 'include_fenced_brokers', '_unknown_tagged_fields')
     API_KEY = 60
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (0, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeClusterRequest'
-    SCHEMA = (('include_cluster_authorized_operations', 'bool', (0, None), None, None), ('endpoint_type', 'int8', (1, None), None, None))
+    SCHEMA = (('include_cluster_authorized_operations', 'bool', (0, None), None, None), ('endpoint_type', 'int8', (1, None), None, None), ('include_fenced_brokers', 'bool', (2, None), None, None))
 
-    def __init__(self, *, include_cluster_authorized_operations: Any = False, endpoint_type: Any = 1) -> None:
+    def __init__(self, *, include_cluster_authorized_operations: Any = False, endpoint_type: Any = 1, include_fenced_brokers: Any = False) -> None:
         self.include_cluster_authorized_operations = include_cluster_authorized_operations
         self.endpoint_type = endpoint_type
+        self.include_fenced_brokers = include_fenced_brokers
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.include_cluster_authorized_operations == other.include_cluster_authorized_operations and self.endpoint_type == other.endpoint_type  # type: ignore[attr-defined]
+        return self.include_cluster_authorized_operations == other.include_cluster_authorized_operations and self.endpoint_type == other.endpoint_type and self.include_fenced_brokers == other.include_fenced_brokers  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"DescribeClusterRequest(include_cluster_authorized_operations={self.include_cluster_authorized_operations!r}, endpoint_type={self.endpoint_type!r})"
+        return f"DescribeClusterRequest(include_cluster_authorized_operations={self.include_cluster_authorized_operations!r}, endpoint_type={self.endpoint_type!r}, include_fenced_brokers={self.include_fenced_brokers!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -58,6 +59,10 @@ class DescribeClusterRequest:
             w.int8(self.endpoint_type)
         elif self.endpoint_type != 1:
             raise ValueError('field EndpointType is not supported in version %d of DescribeClusterRequest' % version)
+        if version >= 2:
+            w.boolean(self.include_fenced_brokers)
+        elif self.include_fenced_brokers != False:
+            raise ValueError('field IncludeFencedBrokers is not supported in version %d of DescribeClusterRequest' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -75,6 +80,10 @@ class DescribeClusterRequest:
             self.endpoint_type = r.int8()
         else:
             self.endpoint_type = 1
+        if version >= 2:
+            self.include_fenced_brokers = r.boolean()
+        else:
+            self.include_fenced_brokers = False
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -96,25 +105,26 @@ class DescribeClusterRequest:
 
 
 class _DescribeClusterResponse_DescribeClusterBroker:
-    __slots__ = ('broker_id', 'host', 'port', 'rack', '_unknown_tagged_fields')
-    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None))
+    __slots__ = ('broker_id', 'host', 'port', 'rack', 'is_fenced', '_unknown_tagged_fields')
+    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('host', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None), ('is_fenced', 'bool', (2, None), None, None))
 
-    def __init__(self, *, broker_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None) -> None:
+    def __init__(self, *, broker_id: Any = 0, host: Any = '', port: Any = 0, rack: Any = None, is_fenced: Any = False) -> None:
         self.broker_id = broker_id
         self.host = host
         self.port = port
         self.rack = rack
+        self.is_fenced = is_fenced
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.broker_id == other.broker_id and self.host == other.host and self.port == other.port and self.rack == other.rack  # type: ignore[attr-defined]
+        return self.broker_id == other.broker_id and self.host == other.host and self.port == other.port and self.rack == other.rack and self.is_fenced == other.is_fenced  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"DescribeClusterResponse.DescribeClusterBroker(broker_id={self.broker_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r})"
+        return f"DescribeClusterResponse.DescribeClusterBroker(broker_id={self.broker_id!r}, host={self.host!r}, port={self.port!r}, rack={self.rack!r}, is_fenced={self.is_fenced!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -124,6 +134,8 @@ class _DescribeClusterResponse_DescribeClusterBroker:
         w.compact_string(self.host)
         w.int32(self.port)
         w.compact_string(self.rack)
+        if version >= 2:
+            w.boolean(self.is_fenced)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -142,6 +154,10 @@ class _DescribeClusterResponse_DescribeClusterBroker:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.int32()
         self.rack = r.compact_string()
+        if version >= 2:
+            self.is_fenced = r.boolean()
+        else:
+            self.is_fenced = False
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -156,7 +172,7 @@ class _DescribeClusterResponse_DescribeClusterBroker:
 class DescribeClusterResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'endpoint_type', 'cluster_id', 'controller_id', 'brokers', 'cluster_authorized_operations', '_unknown_tagged_fields')
     API_KEY = 60
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (0, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'DescribeClusterResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('endpoint_type', 'int8', (1, None), None, None), ('cluster_id', 'string', (0, None), None, None), ('controller_id', 'int32', (0, None), None, None), ('brokers', '[]DescribeClusterBroker', (0, None), None, None), ('cluster_authorized_operations', 'int32', (0, None), None, None))

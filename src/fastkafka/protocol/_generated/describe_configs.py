@@ -107,7 +107,7 @@ class _DescribeConfigsRequest_DescribeConfigsResource:
 class DescribeConfigsRequest:
     __slots__ = ('resources', 'include_synonyms', 'include_documentation', '_unknown_tagged_fields')
     API_KEY = 32
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (1, 4)
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'DescribeConfigsRequest'
     SCHEMA = (('resources', '[]DescribeConfigsResource', (0, None), None, None), ('include_synonyms', 'bool', (1, None), None, None), ('include_documentation', 'bool', (3, None), None, None))
@@ -136,10 +136,7 @@ class DescribeConfigsRequest:
             w.array_length(len(self.resources))
         for _x in self.resources:
             _x.encode(w, version)
-        if version >= 1:
-            w.boolean(self.include_synonyms)
-        elif self.include_synonyms != False:
-            raise ValueError('field IncludeSynonyms is not supported in version %d of DescribeConfigsRequest' % version)
+        w.boolean(self.include_synonyms)
         if version >= 3:
             w.boolean(self.include_documentation)
         elif self.include_documentation != False:
@@ -161,10 +158,7 @@ class DescribeConfigsRequest:
             raise DecodeError('non-nullable field Resources was serialized as null')
         else:
             self.resources = [_DescribeConfigsRequest_DescribeConfigsResource.decode(r, version) for _ in range(_n)]
-        if version >= 1:
-            self.include_synonyms = r.boolean()
-        else:
-            self.include_synonyms = False
+        self.include_synonyms = r.boolean()
         if version >= 3:
             self.include_documentation = r.boolean()
         else:
@@ -255,14 +249,13 @@ class _DescribeConfigsResponse_DescribeConfigsSynonym:
 
 
 class _DescribeConfigsResponse_DescribeConfigsResourceResult:
-    __slots__ = ('name', 'value', 'read_only', 'is_default', 'config_source', 'is_sensitive', 'synonyms', 'config_type', 'documentation', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None), ('read_only', 'bool', (0, None), None, None), ('is_default', 'bool', (0, 0), None, None), ('config_source', 'int8', (1, None), None, None), ('is_sensitive', 'bool', (0, None), None, None), ('synonyms', '[]DescribeConfigsSynonym', (1, None), None, None), ('config_type', 'int8', (3, None), None, None), ('documentation', 'string', (3, None), (0, None), None))
+    __slots__ = ('name', 'value', 'read_only', 'config_source', 'is_sensitive', 'synonyms', 'config_type', 'documentation', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (0, None), None, None), ('value', 'string', (0, None), (0, None), None), ('read_only', 'bool', (0, None), None, None), ('config_source', 'int8', (1, None), None, None), ('is_sensitive', 'bool', (0, None), None, None), ('synonyms', '[]DescribeConfigsSynonym', (1, None), None, None), ('config_type', 'int8', (3, None), None, None), ('documentation', 'string', (3, None), (0, None), None))
 
-    def __init__(self, *, name: Any = '', value: Any = '', read_only: Any = False, is_default: Any = False, config_source: Any = -1, is_sensitive: Any = False, synonyms: Any = _MISSING, config_type: Any = 0, documentation: Any = '') -> None:
+    def __init__(self, *, name: Any = '', value: Any = '', read_only: Any = False, config_source: Any = -1, is_sensitive: Any = False, synonyms: Any = _MISSING, config_type: Any = 0, documentation: Any = '') -> None:
         self.name = name
         self.value = value
         self.read_only = read_only
-        self.is_default = is_default
         self.config_source = config_source
         self.is_sensitive = is_sensitive
         self.synonyms = [] if synonyms is _MISSING else synonyms
@@ -273,12 +266,12 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.value == other.value and self.read_only == other.read_only and self.is_default == other.is_default and self.config_source == other.config_source and self.is_sensitive == other.is_sensitive and self.synonyms == other.synonyms and self.config_type == other.config_type and self.documentation == other.documentation  # type: ignore[attr-defined]
+        return self.name == other.name and self.value == other.value and self.read_only == other.read_only and self.config_source == other.config_source and self.is_sensitive == other.is_sensitive and self.synonyms == other.synonyms and self.config_type == other.config_type and self.documentation == other.documentation  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"DescribeConfigsResponse.DescribeConfigsResourceResult(name={self.name!r}, value={self.value!r}, read_only={self.read_only!r}, is_default={self.is_default!r}, config_source={self.config_source!r}, is_sensitive={self.is_sensitive!r}, synonyms={self.synonyms!r}, config_type={self.config_type!r}, documentation={self.documentation!r})"
+        return f"DescribeConfigsResponse.DescribeConfigsResourceResult(name={self.name!r}, value={self.value!r}, read_only={self.read_only!r}, config_source={self.config_source!r}, is_sensitive={self.is_sensitive!r}, synonyms={self.synonyms!r}, config_type={self.config_type!r}, documentation={self.documentation!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
@@ -293,18 +286,14 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
         else:
             w.string(self.value)
         w.boolean(self.read_only)
-        if version <= 0:
-            w.boolean(self.is_default)
-        if version >= 1:
-            w.int8(self.config_source)
+        w.int8(self.config_source)
         w.boolean(self.is_sensitive)
-        if version >= 1:
-            if flexible:
-                w.compact_array_length(len(self.synonyms))
-            else:
-                w.array_length(len(self.synonyms))
-            for _x in self.synonyms:
-                _x.encode(w, version)
+        if flexible:
+            w.compact_array_length(len(self.synonyms))
+        else:
+            w.array_length(len(self.synonyms))
+        for _x in self.synonyms:
+            _x.encode(w, version)
         if version >= 3:
             w.int8(self.config_type)
         if version >= 3:
@@ -329,23 +318,13 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.value = (r.compact_string() if flexible else r.string())
         self.read_only = r.boolean()
-        if version <= 0:
-            self.is_default = r.boolean()
-        else:
-            self.is_default = False
-        if version >= 1:
-            self.config_source = r.int8()
-        else:
-            self.config_source = -1
+        self.config_source = r.int8()
         self.is_sensitive = r.boolean()
-        if version >= 1:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Synonyms was serialized as null')
-            else:
-                self.synonyms = [_DescribeConfigsResponse_DescribeConfigsSynonym.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length() if flexible else r.array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Synonyms was serialized as null')
         else:
-            self.synonyms = []
+            self.synonyms = [_DescribeConfigsResponse_DescribeConfigsSynonym.decode(r, version) for _ in range(_n)]
         if version >= 3:
             self.config_type = r.int8()
         else:
@@ -444,7 +423,7 @@ class _DescribeConfigsResponse_DescribeConfigsResult:
 class DescribeConfigsResponse:
     __slots__ = ('throttle_time_ms', 'results', '_unknown_tagged_fields')
     API_KEY = 32
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (1, 4)
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'DescribeConfigsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('results', '[]DescribeConfigsResult', (0, None), None, None))

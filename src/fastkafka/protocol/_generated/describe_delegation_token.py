@@ -93,7 +93,7 @@ class _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner:
 class DescribeDelegationTokenRequest:
     __slots__ = ('owners', '_unknown_tagged_fields')
     API_KEY = 41
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeDelegationTokenRequest'
     SCHEMA = (('owners', '[]DescribeDelegationTokenOwner', (0, None), (0, None), None),)
@@ -357,7 +357,7 @@ class _DescribeDelegationTokenResponse_DescribedDelegationToken:
 class DescribeDelegationTokenResponse:
     __slots__ = ('error_code', 'tokens', 'throttle_time_ms', '_unknown_tagged_fields')
     API_KEY = 41
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (1, 3)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeDelegationTokenResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('tokens', '[]DescribedDelegationToken', (0, None), None, None), ('throttle_time_ms', 'int32', (0, None), None, None))

@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class DescribeGroupsRequest:
     __slots__ = ('groups', 'include_authorized_operations', '_unknown_tagged_fields')
     API_KEY = 15
-    VALID_VERSIONS = (0, 5)
+    VALID_VERSIONS = (0, 6)
     FLEXIBLE_VERSIONS = (5, None)
     NAME = 'DescribeGroupsRequest'
     SCHEMA = (('groups', '[]string', (0, None), None, None), ('include_authorized_operations', 'bool', (3, None), None, None))
@@ -210,11 +210,12 @@ class _DescribeGroupsResponse_DescribedGroupMember:
 
 
 class _DescribeGroupsResponse_DescribedGroup:
-    __slots__ = ('error_code', 'group_id', 'group_state', 'protocol_type', 'protocol_data', 'members', 'authorized_operations', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('group_id', 'string', (0, None), None, None), ('group_state', 'string', (0, None), None, None), ('protocol_type', 'string', (0, None), None, None), ('protocol_data', 'string', (0, None), None, None), ('members', '[]DescribedGroupMember', (0, None), None, None), ('authorized_operations', 'int32', (3, None), None, None))
+    __slots__ = ('error_code', 'error_message', 'group_id', 'group_state', 'protocol_type', 'protocol_data', 'members', 'authorized_operations', '_unknown_tagged_fields')
+    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (6, None), (6, None), None), ('group_id', 'string', (0, None), None, None), ('group_state', 'string', (0, None), None, None), ('protocol_type', 'string', (0, None), None, None), ('protocol_data', 'string', (0, None), None, None), ('members', '[]DescribedGroupMember', (0, None), None, None), ('authorized_operations', 'int32', (3, None), None, None))
 
-    def __init__(self, *, error_code: Any = 0, group_id: Any = '', group_state: Any = '', protocol_type: Any = '', protocol_data: Any = '', members: Any = _MISSING, authorized_operations: Any = -2147483648) -> None:
+    def __init__(self, *, error_code: Any = 0, error_message: Any = None, group_id: Any = '', group_state: Any = '', protocol_type: Any = '', protocol_data: Any = '', members: Any = _MISSING, authorized_operations: Any = -2147483648) -> None:
         self.error_code = error_code
+        self.error_message = error_message
         self.group_id = group_id
         self.group_state = group_state
         self.protocol_type = protocol_type
@@ -226,16 +227,18 @@ class _DescribeGroupsResponse_DescribedGroup:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.error_code == other.error_code and self.group_id == other.group_id and self.group_state == other.group_state and self.protocol_type == other.protocol_type and self.protocol_data == other.protocol_data and self.members == other.members and self.authorized_operations == other.authorized_operations  # type: ignore[attr-defined]
+        return self.error_code == other.error_code and self.error_message == other.error_message and self.group_id == other.group_id and self.group_state == other.group_state and self.protocol_type == other.protocol_type and self.protocol_data == other.protocol_data and self.members == other.members and self.authorized_operations == other.authorized_operations  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"DescribeGroupsResponse.DescribedGroup(error_code={self.error_code!r}, group_id={self.group_id!r}, group_state={self.group_state!r}, protocol_type={self.protocol_type!r}, protocol_data={self.protocol_data!r}, members={self.members!r}, authorized_operations={self.authorized_operations!r})"
+        return f"DescribeGroupsResponse.DescribedGroup(error_code={self.error_code!r}, error_message={self.error_message!r}, group_id={self.group_id!r}, group_state={self.group_state!r}, protocol_type={self.protocol_type!r}, protocol_data={self.protocol_data!r}, members={self.members!r}, authorized_operations={self.authorized_operations!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 5
         w.int16(self.error_code)
+        if version >= 6:
+            w.compact_string(self.error_message)
         if self.group_id is None:
             raise ValueError('non-nullable field GroupId was set to null')
         if flexible:
@@ -281,6 +284,10 @@ class _DescribeGroupsResponse_DescribedGroup:
         self._unknown_tagged_fields = None
         flexible = version >= 5
         self.error_code = r.int16()
+        if version >= 6:
+            self.error_message = r.compact_string()
+        else:
+            self.error_message = None
         self.group_id = (r.compact_string() if flexible else r.string())
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
@@ -316,7 +323,7 @@ class _DescribeGroupsResponse_DescribedGroup:
 class DescribeGroupsResponse:
     __slots__ = ('throttle_time_ms', 'groups', '_unknown_tagged_fields')
     API_KEY = 15
-    VALID_VERSIONS = (0, 5)
+    VALID_VERSIONS = (0, 6)
     FLEXIBLE_VERSIONS = (5, None)
     NAME = 'DescribeGroupsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('groups', '[]DescribedGroup', (0, None), None, None))

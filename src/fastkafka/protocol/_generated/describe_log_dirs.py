@@ -95,7 +95,7 @@ class _DescribeLogDirsRequest_DescribableLogDirTopic:
 class DescribeLogDirsRequest:
     __slots__ = ('topics', '_unknown_tagged_fields')
     API_KEY = 35
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (1, 5)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeLogDirsRequest'
     SCHEMA = (('topics', '[]DescribableLogDirTopic', (0, None), (0, None), None),)
@@ -288,26 +288,27 @@ class _DescribeLogDirsResponse_DescribeLogDirsTopic:
 
 
 class _DescribeLogDirsResponse_DescribeLogDirsResult:
-    __slots__ = ('error_code', 'log_dir', 'topics', 'total_bytes', 'usable_bytes', '_unknown_tagged_fields')
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('log_dir', 'string', (0, None), None, None), ('topics', '[]DescribeLogDirsTopic', (0, None), None, None), ('total_bytes', 'int64', (4, None), None, None), ('usable_bytes', 'int64', (4, None), None, None))
+    __slots__ = ('error_code', 'log_dir', 'topics', 'total_bytes', 'usable_bytes', 'is_cordoned', '_unknown_tagged_fields')
+    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('log_dir', 'string', (0, None), None, None), ('topics', '[]DescribeLogDirsTopic', (0, None), None, None), ('total_bytes', 'int64', (4, None), None, None), ('usable_bytes', 'int64', (4, None), None, None), ('is_cordoned', 'bool', (5, None), None, None))
 
-    def __init__(self, *, error_code: Any = 0, log_dir: Any = '', topics: Any = _MISSING, total_bytes: Any = -1, usable_bytes: Any = -1) -> None:
+    def __init__(self, *, error_code: Any = 0, log_dir: Any = '', topics: Any = _MISSING, total_bytes: Any = -1, usable_bytes: Any = -1, is_cordoned: Any = False) -> None:
         self.error_code = error_code
         self.log_dir = log_dir
         self.topics = [] if topics is _MISSING else topics
         self.total_bytes = total_bytes
         self.usable_bytes = usable_bytes
+        self.is_cordoned = is_cordoned
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.error_code == other.error_code and self.log_dir == other.log_dir and self.topics == other.topics and self.total_bytes == other.total_bytes and self.usable_bytes == other.usable_bytes  # type: ignore[attr-defined]
+        return self.error_code == other.error_code and self.log_dir == other.log_dir and self.topics == other.topics and self.total_bytes == other.total_bytes and self.usable_bytes == other.usable_bytes and self.is_cordoned == other.is_cordoned  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"DescribeLogDirsResponse.DescribeLogDirsResult(error_code={self.error_code!r}, log_dir={self.log_dir!r}, topics={self.topics!r}, total_bytes={self.total_bytes!r}, usable_bytes={self.usable_bytes!r})"
+        return f"DescribeLogDirsResponse.DescribeLogDirsResult(error_code={self.error_code!r}, log_dir={self.log_dir!r}, topics={self.topics!r}, total_bytes={self.total_bytes!r}, usable_bytes={self.usable_bytes!r}, is_cordoned={self.is_cordoned!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
@@ -328,6 +329,8 @@ class _DescribeLogDirsResponse_DescribeLogDirsResult:
             w.int64(self.total_bytes)
         if version >= 4:
             w.int64(self.usable_bytes)
+        if version >= 5:
+            w.boolean(self.is_cordoned)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -357,6 +360,10 @@ class _DescribeLogDirsResponse_DescribeLogDirsResult:
             self.usable_bytes = r.int64()
         else:
             self.usable_bytes = -1
+        if version >= 5:
+            self.is_cordoned = r.boolean()
+        else:
+            self.is_cordoned = False
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -371,7 +378,7 @@ class _DescribeLogDirsResponse_DescribeLogDirsResult:
 class DescribeLogDirsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'results', '_unknown_tagged_fields')
     API_KEY = 35
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (1, 5)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'DescribeLogDirsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (3, None), None, None), ('results', '[]DescribeLogDirsResult', (0, None), None, None))

@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class ExpireDelegationTokenRequest:
     __slots__ = ('hmac', 'expiry_time_period_ms', '_unknown_tagged_fields')
     API_KEY = 40
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'ExpireDelegationTokenRequest'
     SCHEMA = (('hmac', 'bytes', (0, None), None, None), ('expiry_time_period_ms', 'int64', (0, None), None, None))
@@ -99,7 +99,7 @@ class ExpireDelegationTokenRequest:
 class ExpireDelegationTokenResponse:
     __slots__ = ('error_code', 'expiry_timestamp_ms', 'throttle_time_ms', '_unknown_tagged_fields')
     API_KEY = 40
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'ExpireDelegationTokenResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('expiry_timestamp_ms', 'int64', (0, None), None, None), ('throttle_time_ms', 'int32', (0, None), None, None))

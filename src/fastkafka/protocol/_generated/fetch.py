@@ -77,10 +77,10 @@ class _FetchRequest_ReplicaState:
 
 
 class _FetchRequest_FetchPartition:
-    __slots__ = ('partition', 'current_leader_epoch', 'fetch_offset', 'last_fetched_epoch', 'log_start_offset', 'partition_max_bytes', 'replica_directory_id', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (9, None), None, None), ('fetch_offset', 'int64', (0, None), None, None), ('last_fetched_epoch', 'int32', (12, None), None, None), ('log_start_offset', 'int64', (5, None), None, None), ('partition_max_bytes', 'int32', (0, None), None, None), ('replica_directory_id', 'uuid', (17, None), None, 0))
+    __slots__ = ('partition', 'current_leader_epoch', 'fetch_offset', 'last_fetched_epoch', 'log_start_offset', 'partition_max_bytes', 'replica_directory_id', 'high_watermark', '_unknown_tagged_fields')
+    SCHEMA = (('partition', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (9, None), None, None), ('fetch_offset', 'int64', (0, None), None, None), ('last_fetched_epoch', 'int32', (12, None), None, None), ('log_start_offset', 'int64', (5, None), None, None), ('partition_max_bytes', 'int32', (0, None), None, None), ('replica_directory_id', 'uuid', (17, None), None, 0), ('high_watermark', 'int64', (18, None), None, 1))
 
-    def __init__(self, *, partition: Any = 0, current_leader_epoch: Any = -1, fetch_offset: Any = 0, last_fetched_epoch: Any = -1, log_start_offset: Any = -1, partition_max_bytes: Any = 0, replica_directory_id: Any = _ZERO_UUID) -> None:
+    def __init__(self, *, partition: Any = 0, current_leader_epoch: Any = -1, fetch_offset: Any = 0, last_fetched_epoch: Any = -1, log_start_offset: Any = -1, partition_max_bytes: Any = 0, replica_directory_id: Any = _ZERO_UUID, high_watermark: Any = 9223372036854775807) -> None:
         self.partition = partition
         self.current_leader_epoch = current_leader_epoch
         self.fetch_offset = fetch_offset
@@ -88,17 +88,18 @@ class _FetchRequest_FetchPartition:
         self.log_start_offset = log_start_offset
         self.partition_max_bytes = partition_max_bytes
         self.replica_directory_id = replica_directory_id
+        self.high_watermark = high_watermark
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.partition == other.partition and self.current_leader_epoch == other.current_leader_epoch and self.fetch_offset == other.fetch_offset and self.last_fetched_epoch == other.last_fetched_epoch and self.log_start_offset == other.log_start_offset and self.partition_max_bytes == other.partition_max_bytes and self.replica_directory_id == other.replica_directory_id  # type: ignore[attr-defined]
+        return self.partition == other.partition and self.current_leader_epoch == other.current_leader_epoch and self.fetch_offset == other.fetch_offset and self.last_fetched_epoch == other.last_fetched_epoch and self.log_start_offset == other.log_start_offset and self.partition_max_bytes == other.partition_max_bytes and self.replica_directory_id == other.replica_directory_id and self.high_watermark == other.high_watermark  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"FetchRequest.FetchPartition(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, fetch_offset={self.fetch_offset!r}, last_fetched_epoch={self.last_fetched_epoch!r}, log_start_offset={self.log_start_offset!r}, partition_max_bytes={self.partition_max_bytes!r}, replica_directory_id={self.replica_directory_id!r})"
+        return f"FetchRequest.FetchPartition(partition={self.partition!r}, current_leader_epoch={self.current_leader_epoch!r}, fetch_offset={self.fetch_offset!r}, last_fetched_epoch={self.last_fetched_epoch!r}, log_start_offset={self.log_start_offset!r}, partition_max_bytes={self.partition_max_bytes!r}, replica_directory_id={self.replica_directory_id!r}, high_watermark={self.high_watermark!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
@@ -122,6 +123,13 @@ class _FetchRequest_FetchPartition:
                 w.uuid(self.replica_directory_id)
                 w = _w0
                 _tags.append((0, _tw.getvalue()))
+            if (version >= 18) and self.high_watermark != 9223372036854775807:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int64(self.high_watermark)
+                w = _w0
+                _tags.append((1, _tw.getvalue()))
             if self._unknown_tagged_fields:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
@@ -148,6 +156,7 @@ class _FetchRequest_FetchPartition:
             self.log_start_offset = -1
         self.partition_max_bytes = r.int32()
         self.replica_directory_id = _ZERO_UUID
+        self.high_watermark = 9223372036854775807
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -156,6 +165,11 @@ class _FetchRequest_FetchPartition:
                     _r0 = r
                     r = Reader(r.raw(_size))
                     self.replica_directory_id = r.uuid()
+                    r = _r0
+                elif _tag == 1 and (version >= 18):
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.high_watermark = r.int64()
                     r = _r0
                 else:
                     if self._unknown_tagged_fields is None:
@@ -317,7 +331,7 @@ class _FetchRequest_ForgottenTopic:
 class FetchRequest:
     __slots__ = ('cluster_id', 'replica_id', 'replica_state', 'max_wait_ms', 'min_bytes', 'max_bytes', 'isolation_level', 'session_id', 'session_epoch', 'topics', 'forgotten_topics_data', 'rack_id', '_unknown_tagged_fields')
     API_KEY = 1
-    VALID_VERSIONS = (0, 17)
+    VALID_VERSIONS = (4, 18)
     FLEXIBLE_VERSIONS = (12, None)
     NAME = 'FetchRequest'
     SCHEMA = (('cluster_id', 'string', (12, None), (12, None), 0), ('replica_id', 'int32', (0, 14), None, None), ('replica_state', 'ReplicaState', (15, None), None, 1), ('max_wait_ms', 'int32', (0, None), None, None), ('min_bytes', 'int32', (0, None), None, None), ('max_bytes', 'int32', (3, None), None, None), ('isolation_level', 'int8', (4, None), None, None), ('session_id', 'int32', (7, None), None, None), ('session_epoch', 'int32', (7, None), None, None), ('topics', '[]FetchTopic', (0, None), None, None), ('forgotten_topics_data', '[]ForgottenTopic', (7, None), None, None), ('rack_id', 'string', (11, None), None, None))
@@ -355,10 +369,8 @@ class FetchRequest:
             raise ValueError('field ReplicaId is not supported in version %d of FetchRequest' % version)
         w.int32(self.max_wait_ms)
         w.int32(self.min_bytes)
-        if version >= 3:
-            w.int32(self.max_bytes)
-        if version >= 4:
-            w.int8(self.isolation_level)
+        w.int32(self.max_bytes)
+        w.int8(self.isolation_level)
         if version >= 7:
             w.int32(self.session_id)
         if version >= 7:
@@ -419,14 +431,8 @@ class FetchRequest:
             self.replica_id = -1
         self.max_wait_ms = r.int32()
         self.min_bytes = r.int32()
-        if version >= 3:
-            self.max_bytes = r.int32()
-        else:
-            self.max_bytes = 2147483647
-        if version >= 4:
-            self.isolation_level = r.int8()
-        else:
-            self.isolation_level = 0
+        self.max_bytes = r.int32()
+        self.isolation_level = r.int8()
         if version >= 7:
             self.session_id = r.int32()
         else:
@@ -724,23 +730,21 @@ class _FetchResponse_PartitionData:
         w.int32(self.partition_index)
         w.int16(self.error_code)
         w.int64(self.high_watermark)
-        if version >= 4:
-            w.int64(self.last_stable_offset)
+        w.int64(self.last_stable_offset)
         if version >= 5:
             w.int64(self.log_start_offset)
-        if version >= 4:
-            if self.aborted_transactions is None:
-                if flexible:
-                    w.compact_array_length(-1)
-                else:
-                    w.array_length(-1)
+        if self.aborted_transactions is None:
+            if flexible:
+                w.compact_array_length(-1)
             else:
-                if flexible:
-                    w.compact_array_length(len(self.aborted_transactions))
-                else:
-                    w.array_length(len(self.aborted_transactions))
-                for _x in self.aborted_transactions:
-                    _x.encode(w, version)
+                w.array_length(-1)
+        else:
+            if flexible:
+                w.compact_array_length(len(self.aborted_transactions))
+            else:
+                w.array_length(len(self.aborted_transactions))
+            for _x in self.aborted_transactions:
+                _x.encode(w, version)
         if version >= 11:
             w.int32(self.preferred_read_replica)
         if flexible:
@@ -783,22 +787,16 @@ class _FetchResponse_PartitionData:
         self.partition_index = r.int32()
         self.error_code = r.int16()
         self.high_watermark = r.int64()
-        if version >= 4:
-            self.last_stable_offset = r.int64()
-        else:
-            self.last_stable_offset = -1
+        self.last_stable_offset = r.int64()
         if version >= 5:
             self.log_start_offset = r.int64()
         else:
             self.log_start_offset = -1
-        if version >= 4:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                self.aborted_transactions = None
-            else:
-                self.aborted_transactions = [_FetchResponse_AbortedTransaction.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length() if flexible else r.array_length()
+        if _n < 0:
+            self.aborted_transactions = None
         else:
-            self.aborted_transactions = []
+            self.aborted_transactions = [_FetchResponse_AbortedTransaction.decode(r, version) for _ in range(_n)]
         if version >= 11:
             self.preferred_read_replica = r.int32()
         else:
@@ -969,7 +967,7 @@ class _FetchResponse_NodeEndpoint:
 class FetchResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'session_id', 'responses', 'node_endpoints', '_unknown_tagged_fields')
     API_KEY = 1
-    VALID_VERSIONS = (0, 17)
+    VALID_VERSIONS = (4, 18)
     FLEXIBLE_VERSIONS = (12, None)
     NAME = 'FetchResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (1, None), None, None), ('error_code', 'int16', (7, None), None, None), ('session_id', 'int32', (7, None), None, None), ('responses', '[]FetchableTopicResponse', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (16, None), None, 0))
@@ -994,8 +992,7 @@ class FetchResponse:
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 12
-        if version >= 1:
-            w.int32(self.throttle_time_ms)
+        w.int32(self.throttle_time_ms)
         if version >= 7:
             w.int16(self.error_code)
         if version >= 7:
@@ -1027,10 +1024,7 @@ class FetchResponse:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 12
-        if version >= 1:
-            self.throttle_time_ms = r.int32()
-        else:
-            self.throttle_time_ms = 0
+        self.throttle_time_ms = r.int32()
         if version >= 7:
             self.error_code = r.int16()
         else:

@@ -30,11 +30,11 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 class ConsumerGroupCurrentMemberAssignmentKey:
     __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (8, 8)
+    API_KEY = 8
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupCurrentMemberAssignmentKey'
-    SCHEMA = (('group_id', 'string', (8, 8), None, None), ('member_id', 'string', (8, 8), None, None))
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
 
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
@@ -82,23 +82,24 @@ class ConsumerGroupCurrentMemberAssignmentKey:
 
 
 class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
-    __slots__ = ('topic_id', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
+    __slots__ = ('topic_id', 'partitions', 'assignment_epochs', '_unknown_tagged_fields')
+    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None), ('assignment_epochs', '[]int32', (0, None), (0, None), 0))
 
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
+    def __init__(self, *, topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING, assignment_epochs: Any = None) -> None:
         self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
+        self.assignment_epochs = assignment_epochs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
+        return self.topic_id == other.topic_id and self.partitions == other.partitions and self.assignment_epochs == other.assignment_epochs  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r})"
+        return f"ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions(topic_id={self.topic_id!r}, partitions={self.partitions!r}, assignment_epochs={self.assignment_epochs!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -107,11 +108,23 @@ class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
         for _x in self.partitions:
             w.int32(_x)
         if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+            _tags: list[tuple[int, bytes]] = []
+            if self.assignment_epochs is not None:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                if self.assignment_epochs is None:
+                    w.compact_array_length(-1)
+                else:
+                    w.compact_array_length(len(self.assignment_epochs))
+                    for _x in self.assignment_epochs:
+                        w.int32(_x)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions":
@@ -124,11 +137,21 @@ class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
             raise DecodeError('non-nullable field Partitions was serialized as null')
         else:
             self.partitions = [r.int32() for _ in range(_n)]
+        self.assignment_epochs = None
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
-                if True:
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    _n = r.compact_array_length()
+                    if _n < 0:
+                        self.assignment_epochs = None
+                    else:
+                        self.assignment_epochs = [r.int32() for _ in range(_n)]
+                    r = _r0
+                else:
                     if self._unknown_tagged_fields is None:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
@@ -137,7 +160,7 @@ class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
 
 class ConsumerGroupCurrentMemberAssignmentValue:
     __slots__ = ('member_epoch', 'previous_member_epoch', 'state', 'assigned_partitions', 'partitions_pending_revocation', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 8
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupCurrentMemberAssignmentValue'
@@ -223,11 +246,11 @@ _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions.__qualname__ = 'Consu
 
 class ConsumerGroupMemberMetadataKey:
     __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (5, 5)
+    API_KEY = 5
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupMemberMetadataKey'
-    SCHEMA = (('group_id', 'string', (5, 5), None, None), ('member_id', 'string', (5, 5), None, None))
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
 
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
@@ -386,13 +409,13 @@ class _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata:
 
 class ConsumerGroupMemberMetadataValue:
     __slots__ = ('instance_id', 'rack_id', 'client_id', 'client_host', 'subscribed_topic_names', 'subscribed_topic_regex', 'rebalance_timeout_ms', 'server_assignor', 'classic_member_metadata', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 5
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupMemberMetadataValue'
     SCHEMA = (('instance_id', 'string', (0, None), (0, None), None), ('rack_id', 'string', (0, None), (0, None), None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('subscribed_topic_names', '[]string', (0, None), None, None), ('subscribed_topic_regex', 'string', (0, None), (0, None), None), ('rebalance_timeout_ms', 'int32', (0, None), None, None), ('server_assignor', 'string', (0, None), (0, None), None), ('classic_member_metadata', 'ClassicMemberMetadata', (0, None), (0, None), 0))
 
-    def __init__(self, *, instance_id: Any = '', rack_id: Any = '', client_id: Any = '', client_host: Any = '', subscribed_topic_names: Any = _MISSING, subscribed_topic_regex: Any = '', rebalance_timeout_ms: Any = -1, server_assignor: Any = '', classic_member_metadata: Any = _MISSING) -> None:
+    def __init__(self, *, instance_id: Any = '', rack_id: Any = '', client_id: Any = '', client_host: Any = '', subscribed_topic_names: Any = _MISSING, subscribed_topic_regex: Any = '', rebalance_timeout_ms: Any = -1, server_assignor: Any = '', classic_member_metadata: Any = None) -> None:
         self.instance_id = instance_id
         self.rack_id = rack_id
         self.client_id = client_id
@@ -401,7 +424,7 @@ class ConsumerGroupMemberMetadataValue:
         self.subscribed_topic_regex = subscribed_topic_regex
         self.rebalance_timeout_ms = rebalance_timeout_ms
         self.server_assignor = server_assignor
-        self.classic_member_metadata = _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata() if classic_member_metadata is _MISSING else classic_member_metadata
+        self.classic_member_metadata = classic_member_metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
@@ -432,7 +455,7 @@ class ConsumerGroupMemberMetadataValue:
         w.compact_string(self.server_assignor)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
-            if self.classic_member_metadata != _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata():
+            if self.classic_member_metadata is not None:
                 _tw = Writer()
                 _w0 = w
                 w = _tw
@@ -469,7 +492,7 @@ class ConsumerGroupMemberMetadataValue:
         self.subscribed_topic_regex = r.compact_string()
         self.rebalance_timeout_ms = r.int32()
         self.server_assignor = r.compact_string()
-        self.classic_member_metadata = _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata()
+        self.classic_member_metadata = None
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -504,11 +527,11 @@ _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata.__qualname__ = 'Consumer
 
 class ConsumerGroupMetadataKey:
     __slots__ = ('group_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (3, 3)
+    API_KEY = 3
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupMetadataKey'
-    SCHEMA = (('group_id', 'string', (3, 3), None, None),)
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
 
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
@@ -549,36 +572,44 @@ class ConsumerGroupMetadataKey:
 
 
 class ConsumerGroupMetadataValue:
-    __slots__ = ('epoch', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('epoch', 'metadata_hash', '_unknown_tagged_fields')
+    API_KEY = 3
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupMetadataValue'
-    SCHEMA = (('epoch', 'int32', (0, None), None, None),)
+    SCHEMA = (('epoch', 'int32', (0, None), None, None), ('metadata_hash', 'int64', (0, None), None, 0))
 
-    def __init__(self, *, epoch: Any = 0) -> None:
+    def __init__(self, *, epoch: Any = 0, metadata_hash: Any = 0) -> None:
         self.epoch = epoch
+        self.metadata_hash = metadata_hash
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.epoch == other.epoch  # type: ignore[attr-defined]
+        return self.epoch == other.epoch and self.metadata_hash == other.metadata_hash  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ConsumerGroupMetadataValue(epoch={self.epoch!r})"
+        return f"ConsumerGroupMetadataValue(epoch={self.epoch!r}, metadata_hash={self.metadata_hash!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.epoch)
         if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+            _tags: list[tuple[int, bytes]] = []
+            if self.metadata_hash != 0:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int64(self.metadata_hash)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupMetadataValue":
@@ -586,11 +617,17 @@ class ConsumerGroupMetadataValue:
         self._unknown_tagged_fields = None
         flexible = True
         self.epoch = r.int32()
+        self.metadata_hash = 0
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
-                if True:
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.metadata_hash = r.int64()
+                    r = _r0
+                else:
                     if self._unknown_tagged_fields is None:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
@@ -608,11 +645,11 @@ class ConsumerGroupMetadataValue:
 
 class ConsumerGroupPartitionMetadataKey:
     __slots__ = ('group_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (4, 4)
+    API_KEY = 4
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupPartitionMetadataKey'
-    SCHEMA = (('group_id', 'string', (4, 4), None, None),)
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
 
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
@@ -772,7 +809,7 @@ class _ConsumerGroupPartitionMetadataValue_TopicMetadata:
 
 class ConsumerGroupPartitionMetadataValue:
     __slots__ = ('topics', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 4
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupPartitionMetadataValue'
@@ -841,13 +878,136 @@ _ConsumerGroupPartitionMetadataValue_TopicMetadata.__name__ = 'TopicMetadata'
 _ConsumerGroupPartitionMetadataValue_TopicMetadata.__qualname__ = 'ConsumerGroupPartitionMetadataValue.TopicMetadata'
 
 
+class ConsumerGroupRegularExpressionKey:
+    __slots__ = ('group_id', 'regular_expression', '_unknown_tagged_fields')
+    API_KEY = 16
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'ConsumerGroupRegularExpressionKey'
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('regular_expression', 'string', (0, 0), None, None))
+
+    def __init__(self, *, group_id: Any = '', regular_expression: Any = '') -> None:
+        self.group_id = group_id
+        self.regular_expression = regular_expression
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.group_id == other.group_id and self.regular_expression == other.regular_expression  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ConsumerGroupRegularExpressionKey(group_id={self.group_id!r}, regular_expression={self.regular_expression!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.string(self.group_id)
+        if self.regular_expression is None:
+            raise ValueError('non-nullable field RegularExpression was set to null')
+        w.string(self.regular_expression)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "ConsumerGroupRegularExpressionKey":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.group_id = r.string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
+        self.regular_expression = r.string()
+        if self.regular_expression is None:
+            raise DecodeError('non-nullable field RegularExpression was serialized as null')
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupRegularExpressionKey":
+        return cls.decode(Reader(buf), version)
+
+
+class ConsumerGroupRegularExpressionValue:
+    __slots__ = ('topics', 'version', 'timestamp', '_unknown_tagged_fields')
+    API_KEY = 16
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'ConsumerGroupRegularExpressionValue'
+    SCHEMA = (('topics', '[]string', (0, None), None, None), ('version', 'int64', (0, None), None, None), ('timestamp', 'int64', (0, None), None, None))
+
+    def __init__(self, *, topics: Any = _MISSING, version: Any = 0, timestamp: Any = 0) -> None:
+        self.topics = [] if topics is _MISSING else topics
+        self.version = version
+        self.timestamp = timestamp
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.topics == other.topics and self.version == other.version and self.timestamp == other.timestamp  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ConsumerGroupRegularExpressionValue(topics={self.topics!r}, version={self.version!r}, timestamp={self.timestamp!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.compact_array_length(len(self.topics))
+        for _x in self.topics:
+            w.compact_string(_x)
+        w.int64(self.version)
+        w.int64(self.timestamp)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "ConsumerGroupRegularExpressionValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Topics was serialized as null')
+        else:
+            self.topics = [r.compact_string() for _ in range(_n)]
+        self.version = r.int64()
+        self.timestamp = r.int64()
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "ConsumerGroupRegularExpressionValue":
+        return cls.decode(Reader(buf), version)
+
+
 class ConsumerGroupTargetAssignmentMemberKey:
     __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (7, 7)
+    API_KEY = 7
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupTargetAssignmentMemberKey'
-    SCHEMA = (('group_id', 'string', (7, 7), None, None), ('member_id', 'string', (7, 7), None, None))
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
 
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
@@ -950,7 +1110,7 @@ class _ConsumerGroupTargetAssignmentMemberValue_TopicPartition:
 
 class ConsumerGroupTargetAssignmentMemberValue:
     __slots__ = ('topic_partitions', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 7
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupTargetAssignmentMemberValue'
@@ -1018,11 +1178,11 @@ _ConsumerGroupTargetAssignmentMemberValue_TopicPartition.__qualname__ = 'Consume
 
 class ConsumerGroupTargetAssignmentMetadataKey:
     __slots__ = ('group_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (6, 6)
+    API_KEY = 6
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ConsumerGroupTargetAssignmentMetadataKey'
-    SCHEMA = (('group_id', 'string', (6, 6), None, None),)
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
 
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
@@ -1063,36 +1223,44 @@ class ConsumerGroupTargetAssignmentMetadataKey:
 
 
 class ConsumerGroupTargetAssignmentMetadataValue:
-    __slots__ = ('assignment_epoch', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('assignment_epoch', 'assignment_timestamp', '_unknown_tagged_fields')
+    API_KEY = 6
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ConsumerGroupTargetAssignmentMetadataValue'
-    SCHEMA = (('assignment_epoch', 'int32', (0, None), None, None),)
+    SCHEMA = (('assignment_epoch', 'int32', (0, None), None, None), ('assignment_timestamp', 'int64', (0, None), None, 0))
 
-    def __init__(self, *, assignment_epoch: Any = 0) -> None:
+    def __init__(self, *, assignment_epoch: Any = 0, assignment_timestamp: Any = 0) -> None:
         self.assignment_epoch = assignment_epoch
+        self.assignment_timestamp = assignment_timestamp
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.assignment_epoch == other.assignment_epoch  # type: ignore[attr-defined]
+        return self.assignment_epoch == other.assignment_epoch and self.assignment_timestamp == other.assignment_timestamp  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ConsumerGroupTargetAssignmentMetadataValue(assignment_epoch={self.assignment_epoch!r})"
+        return f"ConsumerGroupTargetAssignmentMetadataValue(assignment_epoch={self.assignment_epoch!r}, assignment_timestamp={self.assignment_timestamp!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.assignment_epoch)
         if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+            _tags: list[tuple[int, bytes]] = []
+            if self.assignment_timestamp != 0:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int64(self.assignment_timestamp)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ConsumerGroupTargetAssignmentMetadataValue":
@@ -1100,11 +1268,17 @@ class ConsumerGroupTargetAssignmentMetadataValue:
         self._unknown_tagged_fields = None
         flexible = True
         self.assignment_epoch = r.int32()
+        self.assignment_timestamp = 0
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
-                if True:
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.assignment_timestamp = r.int64()
+                    r = _r0
+                else:
                     if self._unknown_tagged_fields is None:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
@@ -1122,11 +1296,11 @@ class ConsumerGroupTargetAssignmentMetadataValue:
 
 class GroupMetadataKey:
     __slots__ = ('group', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (2, 2)
+    API_KEY = 2
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'GroupMetadataKey'
-    SCHEMA = (('group', 'string', (2, 2), None, None),)
+    SCHEMA = (('group', 'string', (0, 0), None, None),)
 
     def __init__(self, *, group: Any = '') -> None:
         self.group = group
@@ -1280,7 +1454,7 @@ class _GroupMetadataValue_MemberMetadata:
 
 class GroupMetadataValue:
     __slots__ = ('protocol_type', 'generation', 'protocol', 'leader', 'current_state_timestamp', 'members', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 2
     VALID_VERSIONS = (0, 4)
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'GroupMetadataValue'
@@ -1381,13 +1555,121 @@ _GroupMetadataValue_MemberMetadata.__name__ = 'MemberMetadata'
 _GroupMetadataValue_MemberMetadata.__qualname__ = 'GroupMetadataValue.MemberMetadata'
 
 
+class LegacyOffsetCommitKey:
+    __slots__ = ('group', 'topic', 'partition', '_unknown_tagged_fields')
+    API_KEY = 0
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'LegacyOffsetCommitKey'
+    SCHEMA = (('group', 'string', (0, 0), None, None), ('topic', 'string', (0, 0), None, None), ('partition', 'int32', (0, 0), None, None))
+
+    def __init__(self, *, group: Any = '', topic: Any = '', partition: Any = 0) -> None:
+        self.group = group
+        self.topic = topic
+        self.partition = partition
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.group == other.group and self.topic == other.topic and self.partition == other.partition  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LegacyOffsetCommitKey(group={self.group!r}, topic={self.topic!r}, partition={self.partition!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        if self.group is None:
+            raise ValueError('non-nullable field group was set to null')
+        w.string(self.group)
+        if self.topic is None:
+            raise ValueError('non-nullable field topic was set to null')
+        w.string(self.topic)
+        w.int32(self.partition)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "LegacyOffsetCommitKey":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.group = r.string()
+        if self.group is None:
+            raise DecodeError('non-nullable field group was serialized as null')
+        self.topic = r.string()
+        if self.topic is None:
+            raise DecodeError('non-nullable field topic was serialized as null')
+        self.partition = r.int32()
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "LegacyOffsetCommitKey":
+        return cls.decode(Reader(buf), version)
+
+
+class LegacyOffsetCommitValue:
+    __slots__ = ('offset', 'metadata', 'commit_timestamp', '_unknown_tagged_fields')
+    API_KEY = 0
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'LegacyOffsetCommitValue'
+    SCHEMA = (('offset', 'int64', (0, 0), None, None), ('metadata', 'string', (0, 0), None, None), ('commit_timestamp', 'int64', (0, 0), None, None))
+
+    def __init__(self, *, offset: Any = 0, metadata: Any = '', commit_timestamp: Any = 0) -> None:
+        self.offset = offset
+        self.metadata = metadata
+        self.commit_timestamp = commit_timestamp
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.offset == other.offset and self.metadata == other.metadata and self.commit_timestamp == other.commit_timestamp  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LegacyOffsetCommitValue(offset={self.offset!r}, metadata={self.metadata!r}, commit_timestamp={self.commit_timestamp!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        w.int64(self.offset)
+        if self.metadata is None:
+            raise ValueError('non-nullable field metadata was set to null')
+        w.string(self.metadata)
+        w.int64(self.commit_timestamp)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "LegacyOffsetCommitValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.offset = r.int64()
+        self.metadata = r.string()
+        if self.metadata is None:
+            raise DecodeError('non-nullable field metadata was serialized as null')
+        self.commit_timestamp = r.int64()
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "LegacyOffsetCommitValue":
+        return cls.decode(Reader(buf), version)
+
+
 class OffsetCommitKey:
     __slots__ = ('group', 'topic', 'partition', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (0, 1)
+    API_KEY = 1
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'OffsetCommitKey'
-    SCHEMA = (('group', 'string', (0, 1), None, None), ('topic', 'string', (0, 1), None, None), ('partition', 'int32', (0, 1), None, None))
+    SCHEMA = (('group', 'string', (0, 0), None, None), ('topic', 'string', (0, 0), None, None), ('partition', 'int32', (0, 0), None, None))
 
     def __init__(self, *, group: Any = '', topic: Any = '', partition: Any = 0) -> None:
         self.group = group
@@ -1438,30 +1720,31 @@ class OffsetCommitKey:
 
 
 class OffsetCommitValue:
-    __slots__ = ('offset', 'leader_epoch', 'metadata', 'commit_timestamp', 'expire_timestamp', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('offset', 'leader_epoch', 'metadata', 'commit_timestamp', 'expire_timestamp', 'topic_id', '_unknown_tagged_fields')
+    API_KEY = 1
     VALID_VERSIONS = (0, 4)
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'OffsetCommitValue'
-    SCHEMA = (('offset', 'int64', (0, None), None, None), ('leader_epoch', 'int32', (3, None), None, None), ('metadata', 'string', (0, None), None, None), ('commit_timestamp', 'int64', (0, None), None, None), ('expire_timestamp', 'int64', (1, 1), None, None))
+    SCHEMA = (('offset', 'int64', (0, None), None, None), ('leader_epoch', 'int32', (3, None), None, None), ('metadata', 'string', (0, None), None, None), ('commit_timestamp', 'int64', (0, None), None, None), ('expire_timestamp', 'int64', (1, 1), None, None), ('topic_id', 'uuid', (4, None), None, 0))
 
-    def __init__(self, *, offset: Any = 0, leader_epoch: Any = -1, metadata: Any = '', commit_timestamp: Any = 0, expire_timestamp: Any = -1) -> None:
+    def __init__(self, *, offset: Any = 0, leader_epoch: Any = -1, metadata: Any = '', commit_timestamp: Any = 0, expire_timestamp: Any = -1, topic_id: Any = _ZERO_UUID) -> None:
         self.offset = offset
         self.leader_epoch = leader_epoch
         self.metadata = metadata
         self.commit_timestamp = commit_timestamp
         self.expire_timestamp = expire_timestamp
+        self.topic_id = topic_id
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.offset == other.offset and self.leader_epoch == other.leader_epoch and self.metadata == other.metadata and self.commit_timestamp == other.commit_timestamp and self.expire_timestamp == other.expire_timestamp  # type: ignore[attr-defined]
+        return self.offset == other.offset and self.leader_epoch == other.leader_epoch and self.metadata == other.metadata and self.commit_timestamp == other.commit_timestamp and self.expire_timestamp == other.expire_timestamp and self.topic_id == other.topic_id  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"OffsetCommitValue(offset={self.offset!r}, leader_epoch={self.leader_epoch!r}, metadata={self.metadata!r}, commit_timestamp={self.commit_timestamp!r}, expire_timestamp={self.expire_timestamp!r})"
+        return f"OffsetCommitValue(offset={self.offset!r}, leader_epoch={self.leader_epoch!r}, metadata={self.metadata!r}, commit_timestamp={self.commit_timestamp!r}, expire_timestamp={self.expire_timestamp!r}, topic_id={self.topic_id!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
@@ -1478,11 +1761,18 @@ class OffsetCommitValue:
         if version >= 1 and version <= 1:
             w.int64(self.expire_timestamp)
         if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+            _tags: list[tuple[int, bytes]] = []
+            if (version >= 4) and self.topic_id != _ZERO_UUID:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.uuid(self.topic_id)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "OffsetCommitValue":
@@ -1502,11 +1792,17 @@ class OffsetCommitValue:
             self.expire_timestamp = r.int64()
         else:
             self.expire_timestamp = -1
+        self.topic_id = _ZERO_UUID
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
-                if True:
+                if _tag == 0 and (version >= 4):
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.topic_id = r.uuid()
+                    r = _r0
+                else:
                     if self._unknown_tagged_fields is None:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
@@ -1524,11 +1820,11 @@ class OffsetCommitValue:
 
 class ShareGroupCurrentMemberAssignmentKey:
     __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (14, 14)
+    API_KEY = 14
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupCurrentMemberAssignmentKey'
-    SCHEMA = (('group_id', 'string', (14, 14), None, None), ('member_id', 'string', (14, 14), None, None))
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
 
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
@@ -1631,7 +1927,7 @@ class _ShareGroupCurrentMemberAssignmentValue_TopicPartitions:
 
 class ShareGroupCurrentMemberAssignmentValue:
     __slots__ = ('member_epoch', 'previous_member_epoch', 'state', 'assigned_partitions', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 14
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupCurrentMemberAssignmentValue'
@@ -1708,11 +2004,11 @@ _ShareGroupCurrentMemberAssignmentValue_TopicPartitions.__qualname__ = 'ShareGro
 
 class ShareGroupMemberMetadataKey:
     __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (10, 10)
+    API_KEY = 10
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupMemberMetadataKey'
-    SCHEMA = (('group_id', 'string', (10, 10), None, None), ('member_id', 'string', (10, 10), None, None))
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
 
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
@@ -1761,7 +2057,7 @@ class ShareGroupMemberMetadataKey:
 
 class ShareGroupMemberMetadataValue:
     __slots__ = ('rack_id', 'client_id', 'client_host', 'subscribed_topic_names', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 10
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupMemberMetadataValue'
@@ -1842,11 +2138,11 @@ class ShareGroupMemberMetadataValue:
 
 class ShareGroupMetadataKey:
     __slots__ = ('group_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (11, 11)
+    API_KEY = 11
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupMetadataKey'
-    SCHEMA = (('group_id', 'string', (11, 11), None, None),)
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
 
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
@@ -1887,30 +2183,32 @@ class ShareGroupMetadataKey:
 
 
 class ShareGroupMetadataValue:
-    __slots__ = ('epoch', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('epoch', 'metadata_hash', '_unknown_tagged_fields')
+    API_KEY = 11
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupMetadataValue'
-    SCHEMA = (('epoch', 'int32', (0, None), None, None),)
+    SCHEMA = (('epoch', 'int32', (0, None), None, None), ('metadata_hash', 'int64', (0, None), None, None))
 
-    def __init__(self, *, epoch: Any = 0) -> None:
+    def __init__(self, *, epoch: Any = 0, metadata_hash: Any = 0) -> None:
         self.epoch = epoch
+        self.metadata_hash = metadata_hash
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.epoch == other.epoch  # type: ignore[attr-defined]
+        return self.epoch == other.epoch and self.metadata_hash == other.metadata_hash  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareGroupMetadataValue(epoch={self.epoch!r})"
+        return f"ShareGroupMetadataValue(epoch={self.epoch!r}, metadata_hash={self.metadata_hash!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.epoch)
+        w.int64(self.metadata_hash)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -1924,6 +2222,7 @@ class ShareGroupMetadataValue:
         self._unknown_tagged_fields = None
         flexible = True
         self.epoch = r.int32()
+        self.metadata_hash = r.int64()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -1944,248 +2243,13 @@ class ShareGroupMetadataValue:
         return cls.decode(Reader(buf), version)
 
 
-class ShareGroupPartitionMetadataKey:
-    __slots__ = ('group_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (9, 9)
-    FLEXIBLE_VERSIONS = None
-    NAME = 'ShareGroupPartitionMetadataKey'
-    SCHEMA = (('group_id', 'string', (9, 9), None, None),)
-
-    def __init__(self, *, group_id: Any = '') -> None:
-        self.group_id = group_id
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.group_id == other.group_id  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ShareGroupPartitionMetadataKey(group_id={self.group_id!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        if self.group_id is None:
-            raise ValueError('non-nullable field GroupId was set to null')
-        w.string(self.group_id)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "ShareGroupPartitionMetadataKey":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        self.group_id = r.string()
-        if self.group_id is None:
-            raise DecodeError('non-nullable field GroupId was serialized as null')
-        return self
-
-    def to_bytes(self, version: int) -> bytes:
-        w = Writer()
-        self.encode(w, version)
-        return w.getvalue()
-
-    @classmethod
-    def from_bytes(cls, buf: Any, version: int) -> "ShareGroupPartitionMetadataKey":
-        return cls.decode(Reader(buf), version)
-
-
-class _ShareGroupPartitionMetadataValue_PartitionMetadata:
-    __slots__ = ('partition', 'racks', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('racks', '[]string', (0, None), None, None))
-
-    def __init__(self, *, partition: Any = 0, racks: Any = _MISSING) -> None:
-        self.partition = partition
-        self.racks = [] if racks is _MISSING else racks
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition == other.partition and self.racks == other.racks  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ShareGroupPartitionMetadataValue.PartitionMetadata(partition={self.partition!r}, racks={self.racks!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition)
-        w.compact_array_length(len(self.racks))
-        for _x in self.racks:
-            w.compact_string(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupPartitionMetadataValue_PartitionMetadata":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Racks was serialized as null')
-        else:
-            self.racks = [r.compact_string() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _ShareGroupPartitionMetadataValue_TopicMetadata:
-    __slots__ = ('topic_id', 'topic_name', 'num_partitions', 'partition_metadata', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (0, None), None, None), ('topic_name', 'string', (0, None), None, None), ('num_partitions', 'int32', (0, None), None, None), ('partition_metadata', '[]PartitionMetadata', (0, None), None, None))
-
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, topic_name: Any = '', num_partitions: Any = 0, partition_metadata: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.topic_name = topic_name
-        self.num_partitions = num_partitions
-        self.partition_metadata = [] if partition_metadata is _MISSING else partition_metadata
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.topic_name == other.topic_name and self.num_partitions == other.num_partitions and self.partition_metadata == other.partition_metadata  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ShareGroupPartitionMetadataValue.TopicMetadata(topic_id={self.topic_id!r}, topic_name={self.topic_name!r}, num_partitions={self.num_partitions!r}, partition_metadata={self.partition_metadata!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.int32(self.num_partitions)
-        w.compact_array_length(len(self.partition_metadata))
-        for _x in self.partition_metadata:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_ShareGroupPartitionMetadataValue_TopicMetadata":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        self.num_partitions = r.int32()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionMetadata was serialized as null')
-        else:
-            self.partition_metadata = [_ShareGroupPartitionMetadataValue_PartitionMetadata.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class ShareGroupPartitionMetadataValue:
-    __slots__ = ('topics', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (0, 0)
-    FLEXIBLE_VERSIONS = (0, None)
-    NAME = 'ShareGroupPartitionMetadataValue'
-    SCHEMA = (('topics', '[]TopicMetadata', (0, None), None, None),)
-
-    def __init__(self, *, topics: Any = _MISSING) -> None:
-        self.topics = [] if topics is _MISSING else topics
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topics == other.topics  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ShareGroupPartitionMetadataValue(topics={self.topics!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.compact_array_length(len(self.topics))
-        for _x in self.topics:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "ShareGroupPartitionMetadataValue":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Topics was serialized as null')
-        else:
-            self.topics = [_ShareGroupPartitionMetadataValue_TopicMetadata.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-    def to_bytes(self, version: int) -> bytes:
-        w = Writer()
-        self.encode(w, version)
-        return w.getvalue()
-
-    @classmethod
-    def from_bytes(cls, buf: Any, version: int) -> "ShareGroupPartitionMetadataValue":
-        return cls.decode(Reader(buf), version)
-
-ShareGroupPartitionMetadataValue.PartitionMetadata = _ShareGroupPartitionMetadataValue_PartitionMetadata  # type: ignore[attr-defined]
-_ShareGroupPartitionMetadataValue_PartitionMetadata.__name__ = 'PartitionMetadata'
-_ShareGroupPartitionMetadataValue_PartitionMetadata.__qualname__ = 'ShareGroupPartitionMetadataValue.PartitionMetadata'
-ShareGroupPartitionMetadataValue.TopicMetadata = _ShareGroupPartitionMetadataValue_TopicMetadata  # type: ignore[attr-defined]
-_ShareGroupPartitionMetadataValue_TopicMetadata.__name__ = 'TopicMetadata'
-_ShareGroupPartitionMetadataValue_TopicMetadata.__qualname__ = 'ShareGroupPartitionMetadataValue.TopicMetadata'
-
-
 class ShareGroupStatePartitionMetadataKey:
     __slots__ = ('group_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (15, 15)
+    API_KEY = 15
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupStatePartitionMetadataKey'
-    SCHEMA = (('group_id', 'string', (15, 15), None, None),)
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
 
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
@@ -2339,14 +2403,15 @@ class _ShareGroupStatePartitionMetadataValue_TopicInfo:
 
 
 class ShareGroupStatePartitionMetadataValue:
-    __slots__ = ('initialized_topics', 'deleting_topics', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('initializing_topics', 'initialized_topics', 'deleting_topics', '_unknown_tagged_fields')
+    API_KEY = 15
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupStatePartitionMetadataValue'
-    SCHEMA = (('initialized_topics', '[]TopicPartitionsInfo', (0, None), None, None), ('deleting_topics', '[]TopicInfo', (0, None), None, None))
+    SCHEMA = (('initializing_topics', '[]TopicPartitionsInfo', (0, None), None, None), ('initialized_topics', '[]TopicPartitionsInfo', (0, None), None, None), ('deleting_topics', '[]TopicInfo', (0, None), None, None))
 
-    def __init__(self, *, initialized_topics: Any = _MISSING, deleting_topics: Any = _MISSING) -> None:
+    def __init__(self, *, initializing_topics: Any = _MISSING, initialized_topics: Any = _MISSING, deleting_topics: Any = _MISSING) -> None:
+        self.initializing_topics = [] if initializing_topics is _MISSING else initializing_topics
         self.initialized_topics = [] if initialized_topics is _MISSING else initialized_topics
         self.deleting_topics = [] if deleting_topics is _MISSING else deleting_topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
@@ -2354,15 +2419,18 @@ class ShareGroupStatePartitionMetadataValue:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.initialized_topics == other.initialized_topics and self.deleting_topics == other.deleting_topics  # type: ignore[attr-defined]
+        return self.initializing_topics == other.initializing_topics and self.initialized_topics == other.initialized_topics and self.deleting_topics == other.deleting_topics  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareGroupStatePartitionMetadataValue(initialized_topics={self.initialized_topics!r}, deleting_topics={self.deleting_topics!r})"
+        return f"ShareGroupStatePartitionMetadataValue(initializing_topics={self.initializing_topics!r}, initialized_topics={self.initialized_topics!r}, deleting_topics={self.deleting_topics!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
+        w.compact_array_length(len(self.initializing_topics))
+        for _x in self.initializing_topics:
+            _x.encode(w, version)
         w.compact_array_length(len(self.initialized_topics))
         for _x in self.initialized_topics:
             _x.encode(w, version)
@@ -2381,6 +2449,11 @@ class ShareGroupStatePartitionMetadataValue:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field InitializingTopics was serialized as null')
+        else:
+            self.initializing_topics = [_ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo.decode(r, version) for _ in range(_n)]
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field InitializedTopics was serialized as null')
@@ -2420,11 +2493,11 @@ _ShareGroupStatePartitionMetadataValue_TopicInfo.__qualname__ = 'ShareGroupState
 
 class ShareGroupTargetAssignmentMemberKey:
     __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (13, 13)
+    API_KEY = 13
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupTargetAssignmentMemberKey'
-    SCHEMA = (('group_id', 'string', (13, 13), None, None), ('member_id', 'string', (13, 13), None, None))
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
 
     def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
         self.group_id = group_id
@@ -2527,7 +2600,7 @@ class _ShareGroupTargetAssignmentMemberValue_TopicPartition:
 
 class ShareGroupTargetAssignmentMemberValue:
     __slots__ = ('topic_partitions', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 13
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupTargetAssignmentMemberValue'
@@ -2595,11 +2668,11 @@ _ShareGroupTargetAssignmentMemberValue_TopicPartition.__qualname__ = 'ShareGroup
 
 class ShareGroupTargetAssignmentMetadataKey:
     __slots__ = ('group_id', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (12, 12)
+    API_KEY = 12
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareGroupTargetAssignmentMetadataKey'
-    SCHEMA = (('group_id', 'string', (12, 12), None, None),)
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
 
     def __init__(self, *, group_id: Any = '') -> None:
         self.group_id = group_id
@@ -2640,30 +2713,264 @@ class ShareGroupTargetAssignmentMetadataKey:
 
 
 class ShareGroupTargetAssignmentMetadataValue:
-    __slots__ = ('assignment_epoch', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('assignment_epoch', 'assignment_timestamp', '_unknown_tagged_fields')
+    API_KEY = 12
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupTargetAssignmentMetadataValue'
-    SCHEMA = (('assignment_epoch', 'int32', (0, None), None, None),)
+    SCHEMA = (('assignment_epoch', 'int32', (0, None), None, None), ('assignment_timestamp', 'int64', (0, None), None, 0))
 
-    def __init__(self, *, assignment_epoch: Any = 0) -> None:
+    def __init__(self, *, assignment_epoch: Any = 0, assignment_timestamp: Any = 0) -> None:
         self.assignment_epoch = assignment_epoch
+        self.assignment_timestamp = assignment_timestamp
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.assignment_epoch == other.assignment_epoch  # type: ignore[attr-defined]
+        return self.assignment_epoch == other.assignment_epoch and self.assignment_timestamp == other.assignment_timestamp  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareGroupTargetAssignmentMetadataValue(assignment_epoch={self.assignment_epoch!r})"
+        return f"ShareGroupTargetAssignmentMetadataValue(assignment_epoch={self.assignment_epoch!r}, assignment_timestamp={self.assignment_timestamp!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.assignment_epoch)
+        if flexible:
+            _tags: list[tuple[int, bytes]] = []
+            if self.assignment_timestamp != 0:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int64(self.assignment_timestamp)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "ShareGroupTargetAssignmentMetadataValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.assignment_epoch = r.int32()
+        self.assignment_timestamp = 0
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.assignment_timestamp = r.int64()
+                    r = _r0
+                else:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "ShareGroupTargetAssignmentMetadataValue":
+        return cls.decode(Reader(buf), version)
+
+
+class StreamsGroupCurrentMemberAssignmentKey:
+    __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
+    API_KEY = 22
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'StreamsGroupCurrentMemberAssignmentKey'
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
+
+    def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
+        self.group_id = group_id
+        self.member_id = member_id
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupCurrentMemberAssignmentKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.string(self.group_id)
+        if self.member_id is None:
+            raise ValueError('non-nullable field MemberId was set to null')
+        w.string(self.member_id)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupCurrentMemberAssignmentKey":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.group_id = r.string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
+        self.member_id = r.string()
+        if self.member_id is None:
+            raise DecodeError('non-nullable field MemberId was serialized as null')
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupCurrentMemberAssignmentKey":
+        return cls.decode(Reader(buf), version)
+
+
+class _StreamsGroupCurrentMemberAssignmentValue_TaskIds:
+    __slots__ = ('subtopology_id', 'partitions', 'assignment_epochs', '_unknown_tagged_fields')
+    SCHEMA = (('subtopology_id', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None), ('assignment_epochs', '[]int32', (0, None), (0, None), 0))
+
+    def __init__(self, *, subtopology_id: Any = '', partitions: Any = _MISSING, assignment_epochs: Any = None) -> None:
+        self.subtopology_id = subtopology_id
+        self.partitions = [] if partitions is _MISSING else partitions
+        self.assignment_epochs = assignment_epochs
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.subtopology_id == other.subtopology_id and self.partitions == other.partitions and self.assignment_epochs == other.assignment_epochs  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupCurrentMemberAssignmentValue.TaskIds(subtopology_id={self.subtopology_id!r}, partitions={self.partitions!r}, assignment_epochs={self.assignment_epochs!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.subtopology_id is None:
+            raise ValueError('non-nullable field SubtopologyId was set to null')
+        w.compact_string(self.subtopology_id)
+        w.compact_array_length(len(self.partitions))
+        for _x in self.partitions:
+            w.int32(_x)
+        if flexible:
+            _tags: list[tuple[int, bytes]] = []
+            if self.assignment_epochs is not None:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                if self.assignment_epochs is None:
+                    w.compact_array_length(-1)
+                else:
+                    w.compact_array_length(len(self.assignment_epochs))
+                    for _x in self.assignment_epochs:
+                        w.int32(_x)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupCurrentMemberAssignmentValue_TaskIds":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.subtopology_id = r.compact_string()
+        if self.subtopology_id is None:
+            raise DecodeError('non-nullable field SubtopologyId was serialized as null')
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Partitions was serialized as null')
+        else:
+            self.partitions = [r.int32() for _ in range(_n)]
+        self.assignment_epochs = None
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    _n = r.compact_array_length()
+                    if _n < 0:
+                        self.assignment_epochs = None
+                    else:
+                        self.assignment_epochs = [r.int32() for _ in range(_n)]
+                    r = _r0
+                else:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class StreamsGroupCurrentMemberAssignmentValue:
+    __slots__ = ('member_epoch', 'previous_member_epoch', 'state', 'active_tasks', 'standby_tasks', 'warmup_tasks', 'active_tasks_pending_revocation', 'standby_tasks_pending_revocation', 'warmup_tasks_pending_revocation', '_unknown_tagged_fields')
+    API_KEY = 22
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'StreamsGroupCurrentMemberAssignmentValue'
+    SCHEMA = (('member_epoch', 'int32', (0, None), None, None), ('previous_member_epoch', 'int32', (0, None), None, None), ('state', 'int8', (0, None), None, None), ('active_tasks', '[]TaskIds', (0, None), None, None), ('standby_tasks', '[]TaskIds', (0, None), None, None), ('warmup_tasks', '[]TaskIds', (0, None), None, None), ('active_tasks_pending_revocation', '[]TaskIds', (0, None), None, None), ('standby_tasks_pending_revocation', '[]TaskIds', (0, None), None, None), ('warmup_tasks_pending_revocation', '[]TaskIds', (0, None), None, None))
+
+    def __init__(self, *, member_epoch: Any = 0, previous_member_epoch: Any = 0, state: Any = 0, active_tasks: Any = _MISSING, standby_tasks: Any = _MISSING, warmup_tasks: Any = _MISSING, active_tasks_pending_revocation: Any = _MISSING, standby_tasks_pending_revocation: Any = _MISSING, warmup_tasks_pending_revocation: Any = _MISSING) -> None:
+        self.member_epoch = member_epoch
+        self.previous_member_epoch = previous_member_epoch
+        self.state = state
+        self.active_tasks = [] if active_tasks is _MISSING else active_tasks
+        self.standby_tasks = [] if standby_tasks is _MISSING else standby_tasks
+        self.warmup_tasks = [] if warmup_tasks is _MISSING else warmup_tasks
+        self.active_tasks_pending_revocation = [] if active_tasks_pending_revocation is _MISSING else active_tasks_pending_revocation
+        self.standby_tasks_pending_revocation = [] if standby_tasks_pending_revocation is _MISSING else standby_tasks_pending_revocation
+        self.warmup_tasks_pending_revocation = [] if warmup_tasks_pending_revocation is _MISSING else warmup_tasks_pending_revocation
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.member_epoch == other.member_epoch and self.previous_member_epoch == other.previous_member_epoch and self.state == other.state and self.active_tasks == other.active_tasks and self.standby_tasks == other.standby_tasks and self.warmup_tasks == other.warmup_tasks and self.active_tasks_pending_revocation == other.active_tasks_pending_revocation and self.standby_tasks_pending_revocation == other.standby_tasks_pending_revocation and self.warmup_tasks_pending_revocation == other.warmup_tasks_pending_revocation  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupCurrentMemberAssignmentValue(member_epoch={self.member_epoch!r}, previous_member_epoch={self.previous_member_epoch!r}, state={self.state!r}, active_tasks={self.active_tasks!r}, standby_tasks={self.standby_tasks!r}, warmup_tasks={self.warmup_tasks!r}, active_tasks_pending_revocation={self.active_tasks_pending_revocation!r}, standby_tasks_pending_revocation={self.standby_tasks_pending_revocation!r}, warmup_tasks_pending_revocation={self.warmup_tasks_pending_revocation!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.int32(self.member_epoch)
+        w.int32(self.previous_member_epoch)
+        w.int8(self.state)
+        w.compact_array_length(len(self.active_tasks))
+        for _x in self.active_tasks:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.standby_tasks))
+        for _x in self.standby_tasks:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.warmup_tasks))
+        for _x in self.warmup_tasks:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.active_tasks_pending_revocation))
+        for _x in self.active_tasks_pending_revocation:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.standby_tasks_pending_revocation))
+        for _x in self.standby_tasks_pending_revocation:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.warmup_tasks_pending_revocation))
+        for _x in self.warmup_tasks_pending_revocation:
+            _x.encode(w, version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -2672,11 +2979,43 @@ class ShareGroupTargetAssignmentMetadataValue:
                 w.uvarint(0)
 
     @classmethod
-    def decode(cls, r: Reader, version: int) -> "ShareGroupTargetAssignmentMetadataValue":
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupCurrentMemberAssignmentValue":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        self.assignment_epoch = r.int32()
+        self.member_epoch = r.int32()
+        self.previous_member_epoch = r.int32()
+        self.state = r.int8()
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field ActiveTasks was serialized as null')
+        else:
+            self.active_tasks = [_StreamsGroupCurrentMemberAssignmentValue_TaskIds.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field StandbyTasks was serialized as null')
+        else:
+            self.standby_tasks = [_StreamsGroupCurrentMemberAssignmentValue_TaskIds.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field WarmupTasks was serialized as null')
+        else:
+            self.warmup_tasks = [_StreamsGroupCurrentMemberAssignmentValue_TaskIds.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field ActiveTasksPendingRevocation was serialized as null')
+        else:
+            self.active_tasks_pending_revocation = [_StreamsGroupCurrentMemberAssignmentValue_TaskIds.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field StandbyTasksPendingRevocation was serialized as null')
+        else:
+            self.standby_tasks_pending_revocation = [_StreamsGroupCurrentMemberAssignmentValue_TaskIds.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field WarmupTasksPendingRevocation was serialized as null')
+        else:
+            self.warmup_tasks_pending_revocation = [_StreamsGroupCurrentMemberAssignmentValue_TaskIds.decode(r, version) for _ in range(_n)]
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -2693,7 +3032,1248 @@ class ShareGroupTargetAssignmentMetadataValue:
         return w.getvalue()
 
     @classmethod
-    def from_bytes(cls, buf: Any, version: int) -> "ShareGroupTargetAssignmentMetadataValue":
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupCurrentMemberAssignmentValue":
         return cls.decode(Reader(buf), version)
 
-__all__ = ['ConsumerGroupCurrentMemberAssignmentKey', 'ConsumerGroupCurrentMemberAssignmentValue', 'ConsumerGroupMemberMetadataKey', 'ConsumerGroupMemberMetadataValue', 'ConsumerGroupMetadataKey', 'ConsumerGroupMetadataValue', 'ConsumerGroupPartitionMetadataKey', 'ConsumerGroupPartitionMetadataValue', 'ConsumerGroupTargetAssignmentMemberKey', 'ConsumerGroupTargetAssignmentMemberValue', 'ConsumerGroupTargetAssignmentMetadataKey', 'ConsumerGroupTargetAssignmentMetadataValue', 'GroupMetadataKey', 'GroupMetadataValue', 'OffsetCommitKey', 'OffsetCommitValue', 'ShareGroupCurrentMemberAssignmentKey', 'ShareGroupCurrentMemberAssignmentValue', 'ShareGroupMemberMetadataKey', 'ShareGroupMemberMetadataValue', 'ShareGroupMetadataKey', 'ShareGroupMetadataValue', 'ShareGroupPartitionMetadataKey', 'ShareGroupPartitionMetadataValue', 'ShareGroupStatePartitionMetadataKey', 'ShareGroupStatePartitionMetadataValue', 'ShareGroupTargetAssignmentMemberKey', 'ShareGroupTargetAssignmentMemberValue', 'ShareGroupTargetAssignmentMetadataKey', 'ShareGroupTargetAssignmentMetadataValue']
+StreamsGroupCurrentMemberAssignmentValue.TaskIds = _StreamsGroupCurrentMemberAssignmentValue_TaskIds  # type: ignore[attr-defined]
+_StreamsGroupCurrentMemberAssignmentValue_TaskIds.__name__ = 'TaskIds'
+_StreamsGroupCurrentMemberAssignmentValue_TaskIds.__qualname__ = 'StreamsGroupCurrentMemberAssignmentValue.TaskIds'
+
+
+class StreamsGroupMemberMetadataKey:
+    __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
+    API_KEY = 19
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'StreamsGroupMemberMetadataKey'
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
+
+    def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
+        self.group_id = group_id
+        self.member_id = member_id
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupMemberMetadataKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.string(self.group_id)
+        if self.member_id is None:
+            raise ValueError('non-nullable field MemberId was set to null')
+        w.string(self.member_id)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupMemberMetadataKey":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.group_id = r.string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
+        self.member_id = r.string()
+        if self.member_id is None:
+            raise DecodeError('non-nullable field MemberId was serialized as null')
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupMemberMetadataKey":
+        return cls.decode(Reader(buf), version)
+
+
+class _StreamsGroupMemberMetadataValue_Endpoint:
+    __slots__ = ('host', 'port', '_unknown_tagged_fields')
+    SCHEMA = (('host', 'string', (0, None), None, None), ('port', 'uint16', (0, None), None, None))
+
+    def __init__(self, *, host: Any = '', port: Any = 0) -> None:
+        self.host = host
+        self.port = port
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.host == other.host and self.port == other.port  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupMemberMetadataValue.Endpoint(host={self.host!r}, port={self.port!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.host is None:
+            raise ValueError('non-nullable field Host was set to null')
+        w.compact_string(self.host)
+        w.uint16(self.port)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupMemberMetadataValue_Endpoint":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.host = r.compact_string()
+        if self.host is None:
+            raise DecodeError('non-nullable field Host was serialized as null')
+        self.port = r.uint16()
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class _StreamsGroupMemberMetadataValue_KeyValue:
+    __slots__ = ('key', 'value', '_unknown_tagged_fields')
+    SCHEMA = (('key', 'string', (0, None), None, None), ('value', 'string', (0, None), None, None))
+
+    def __init__(self, *, key: Any = '', value: Any = '') -> None:
+        self.key = key
+        self.value = value
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.key == other.key and self.value == other.value  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupMemberMetadataValue.KeyValue(key={self.key!r}, value={self.value!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.key is None:
+            raise ValueError('non-nullable field Key was set to null')
+        w.compact_string(self.key)
+        if self.value is None:
+            raise ValueError('non-nullable field Value was set to null')
+        w.compact_string(self.value)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupMemberMetadataValue_KeyValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.key = r.compact_string()
+        if self.key is None:
+            raise DecodeError('non-nullable field Key was serialized as null')
+        self.value = r.compact_string()
+        if self.value is None:
+            raise DecodeError('non-nullable field Value was serialized as null')
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class StreamsGroupMemberMetadataValue:
+    __slots__ = ('instance_id', 'rack_id', 'client_id', 'client_host', 'rebalance_timeout_ms', 'topology_epoch', 'process_id', 'user_endpoint', 'client_tags', '_unknown_tagged_fields')
+    API_KEY = 19
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'StreamsGroupMemberMetadataValue'
+    SCHEMA = (('instance_id', 'string', (0, None), (0, None), None), ('rack_id', 'string', (0, None), (0, None), None), ('client_id', 'string', (0, None), None, None), ('client_host', 'string', (0, None), None, None), ('rebalance_timeout_ms', 'int32', (0, None), None, None), ('topology_epoch', 'int32', (0, None), None, None), ('process_id', 'string', (0, None), None, None), ('user_endpoint', 'Endpoint', (0, None), (0, None), None), ('client_tags', '[]KeyValue', (0, None), None, None))
+
+    def __init__(self, *, instance_id: Any = '', rack_id: Any = '', client_id: Any = '', client_host: Any = '', rebalance_timeout_ms: Any = -1, topology_epoch: Any = 0, process_id: Any = '', user_endpoint: Any = None, client_tags: Any = _MISSING) -> None:
+        self.instance_id = instance_id
+        self.rack_id = rack_id
+        self.client_id = client_id
+        self.client_host = client_host
+        self.rebalance_timeout_ms = rebalance_timeout_ms
+        self.topology_epoch = topology_epoch
+        self.process_id = process_id
+        self.user_endpoint = user_endpoint
+        self.client_tags = [] if client_tags is _MISSING else client_tags
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.instance_id == other.instance_id and self.rack_id == other.rack_id and self.client_id == other.client_id and self.client_host == other.client_host and self.rebalance_timeout_ms == other.rebalance_timeout_ms and self.topology_epoch == other.topology_epoch and self.process_id == other.process_id and self.user_endpoint == other.user_endpoint and self.client_tags == other.client_tags  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupMemberMetadataValue(instance_id={self.instance_id!r}, rack_id={self.rack_id!r}, client_id={self.client_id!r}, client_host={self.client_host!r}, rebalance_timeout_ms={self.rebalance_timeout_ms!r}, topology_epoch={self.topology_epoch!r}, process_id={self.process_id!r}, user_endpoint={self.user_endpoint!r}, client_tags={self.client_tags!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.compact_string(self.instance_id)
+        w.compact_string(self.rack_id)
+        if self.client_id is None:
+            raise ValueError('non-nullable field ClientId was set to null')
+        w.compact_string(self.client_id)
+        if self.client_host is None:
+            raise ValueError('non-nullable field ClientHost was set to null')
+        w.compact_string(self.client_host)
+        w.int32(self.rebalance_timeout_ms)
+        w.int32(self.topology_epoch)
+        if self.process_id is None:
+            raise ValueError('non-nullable field ProcessId was set to null')
+        w.compact_string(self.process_id)
+        if self.user_endpoint is None:
+            w.int8(-1)
+        else:
+            w.int8(1)
+            self.user_endpoint.encode(w, version)
+        w.compact_array_length(len(self.client_tags))
+        for _x in self.client_tags:
+            _x.encode(w, version)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupMemberMetadataValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.instance_id = r.compact_string()
+        self.rack_id = r.compact_string()
+        self.client_id = r.compact_string()
+        if self.client_id is None:
+            raise DecodeError('non-nullable field ClientId was serialized as null')
+        self.client_host = r.compact_string()
+        if self.client_host is None:
+            raise DecodeError('non-nullable field ClientHost was serialized as null')
+        self.rebalance_timeout_ms = r.int32()
+        self.topology_epoch = r.int32()
+        self.process_id = r.compact_string()
+        if self.process_id is None:
+            raise DecodeError('non-nullable field ProcessId was serialized as null')
+        self.user_endpoint = None if r.int8() < 0 else _StreamsGroupMemberMetadataValue_Endpoint.decode(r, version)
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field ClientTags was serialized as null')
+        else:
+            self.client_tags = [_StreamsGroupMemberMetadataValue_KeyValue.decode(r, version) for _ in range(_n)]
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupMemberMetadataValue":
+        return cls.decode(Reader(buf), version)
+
+StreamsGroupMemberMetadataValue.Endpoint = _StreamsGroupMemberMetadataValue_Endpoint  # type: ignore[attr-defined]
+_StreamsGroupMemberMetadataValue_Endpoint.__name__ = 'Endpoint'
+_StreamsGroupMemberMetadataValue_Endpoint.__qualname__ = 'StreamsGroupMemberMetadataValue.Endpoint'
+StreamsGroupMemberMetadataValue.KeyValue = _StreamsGroupMemberMetadataValue_KeyValue  # type: ignore[attr-defined]
+_StreamsGroupMemberMetadataValue_KeyValue.__name__ = 'KeyValue'
+_StreamsGroupMemberMetadataValue_KeyValue.__qualname__ = 'StreamsGroupMemberMetadataValue.KeyValue'
+
+
+class StreamsGroupMetadataKey:
+    __slots__ = ('group_id', '_unknown_tagged_fields')
+    API_KEY = 17
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'StreamsGroupMetadataKey'
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
+
+    def __init__(self, *, group_id: Any = '') -> None:
+        self.group_id = group_id
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.group_id == other.group_id  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupMetadataKey(group_id={self.group_id!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.string(self.group_id)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupMetadataKey":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.group_id = r.string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupMetadataKey":
+        return cls.decode(Reader(buf), version)
+
+
+class _StreamsGroupMetadataValue_LastAssignmentConfig:
+    __slots__ = ('key', 'value', '_unknown_tagged_fields')
+    SCHEMA = (('key', 'string', (0, None), None, None), ('value', 'string', (0, None), None, None))
+
+    def __init__(self, *, key: Any = '', value: Any = '') -> None:
+        self.key = key
+        self.value = value
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.key == other.key and self.value == other.value  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupMetadataValue.LastAssignmentConfig(key={self.key!r}, value={self.value!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.key is None:
+            raise ValueError('non-nullable field Key was set to null')
+        w.compact_string(self.key)
+        if self.value is None:
+            raise ValueError('non-nullable field Value was set to null')
+        w.compact_string(self.value)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupMetadataValue_LastAssignmentConfig":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.key = r.compact_string()
+        if self.key is None:
+            raise DecodeError('non-nullable field Key was serialized as null')
+        self.value = r.compact_string()
+        if self.value is None:
+            raise DecodeError('non-nullable field Value was serialized as null')
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class StreamsGroupMetadataValue:
+    __slots__ = ('epoch', 'metadata_hash', 'validated_topology_epoch', 'last_assignment_configs', 'stored_description_topology_epoch', 'failed_description_topology_epoch', '_unknown_tagged_fields')
+    API_KEY = 17
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'StreamsGroupMetadataValue'
+    SCHEMA = (('epoch', 'int32', (0, None), None, None), ('metadata_hash', 'int64', (0, None), None, None), ('validated_topology_epoch', 'int32', (0, None), None, 0), ('last_assignment_configs', '[]LastAssignmentConfig', (0, None), (0, None), 1), ('stored_description_topology_epoch', 'int32', (0, None), None, 2), ('failed_description_topology_epoch', 'int32', (0, None), None, 3))
+
+    def __init__(self, *, epoch: Any = 0, metadata_hash: Any = 0, validated_topology_epoch: Any = -1, last_assignment_configs: Any = None, stored_description_topology_epoch: Any = -1, failed_description_topology_epoch: Any = -1) -> None:
+        self.epoch = epoch
+        self.metadata_hash = metadata_hash
+        self.validated_topology_epoch = validated_topology_epoch
+        self.last_assignment_configs = last_assignment_configs
+        self.stored_description_topology_epoch = stored_description_topology_epoch
+        self.failed_description_topology_epoch = failed_description_topology_epoch
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.epoch == other.epoch and self.metadata_hash == other.metadata_hash and self.validated_topology_epoch == other.validated_topology_epoch and self.last_assignment_configs == other.last_assignment_configs and self.stored_description_topology_epoch == other.stored_description_topology_epoch and self.failed_description_topology_epoch == other.failed_description_topology_epoch  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupMetadataValue(epoch={self.epoch!r}, metadata_hash={self.metadata_hash!r}, validated_topology_epoch={self.validated_topology_epoch!r}, last_assignment_configs={self.last_assignment_configs!r}, stored_description_topology_epoch={self.stored_description_topology_epoch!r}, failed_description_topology_epoch={self.failed_description_topology_epoch!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.int32(self.epoch)
+        w.int64(self.metadata_hash)
+        if flexible:
+            _tags: list[tuple[int, bytes]] = []
+            if self.validated_topology_epoch != -1:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int32(self.validated_topology_epoch)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self.last_assignment_configs is not None:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                if self.last_assignment_configs is None:
+                    w.compact_array_length(-1)
+                else:
+                    w.compact_array_length(len(self.last_assignment_configs))
+                    for _x in self.last_assignment_configs:
+                        _x.encode(w, version)
+                w = _w0
+                _tags.append((1, _tw.getvalue()))
+            if self.stored_description_topology_epoch != -1:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int32(self.stored_description_topology_epoch)
+                w = _w0
+                _tags.append((2, _tw.getvalue()))
+            if self.failed_description_topology_epoch != -1:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int32(self.failed_description_topology_epoch)
+                w = _w0
+                _tags.append((3, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupMetadataValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.epoch = r.int32()
+        self.metadata_hash = r.int64()
+        self.validated_topology_epoch = -1
+        self.last_assignment_configs = None
+        self.stored_description_topology_epoch = -1
+        self.failed_description_topology_epoch = -1
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.validated_topology_epoch = r.int32()
+                    r = _r0
+                elif _tag == 1:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    _n = r.compact_array_length()
+                    if _n < 0:
+                        self.last_assignment_configs = None
+                    else:
+                        self.last_assignment_configs = [_StreamsGroupMetadataValue_LastAssignmentConfig.decode(r, version) for _ in range(_n)]
+                    r = _r0
+                elif _tag == 2:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.stored_description_topology_epoch = r.int32()
+                    r = _r0
+                elif _tag == 3:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.failed_description_topology_epoch = r.int32()
+                    r = _r0
+                else:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupMetadataValue":
+        return cls.decode(Reader(buf), version)
+
+StreamsGroupMetadataValue.LastAssignmentConfig = _StreamsGroupMetadataValue_LastAssignmentConfig  # type: ignore[attr-defined]
+_StreamsGroupMetadataValue_LastAssignmentConfig.__name__ = 'LastAssignmentConfig'
+_StreamsGroupMetadataValue_LastAssignmentConfig.__qualname__ = 'StreamsGroupMetadataValue.LastAssignmentConfig'
+
+
+class StreamsGroupTargetAssignmentMemberKey:
+    __slots__ = ('group_id', 'member_id', '_unknown_tagged_fields')
+    API_KEY = 21
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'StreamsGroupTargetAssignmentMemberKey'
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('member_id', 'string', (0, 0), None, None))
+
+    def __init__(self, *, group_id: Any = '', member_id: Any = '') -> None:
+        self.group_id = group_id
+        self.member_id = member_id
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.group_id == other.group_id and self.member_id == other.member_id  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTargetAssignmentMemberKey(group_id={self.group_id!r}, member_id={self.member_id!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.string(self.group_id)
+        if self.member_id is None:
+            raise ValueError('non-nullable field MemberId was set to null')
+        w.string(self.member_id)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupTargetAssignmentMemberKey":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.group_id = r.string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
+        self.member_id = r.string()
+        if self.member_id is None:
+            raise DecodeError('non-nullable field MemberId was serialized as null')
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupTargetAssignmentMemberKey":
+        return cls.decode(Reader(buf), version)
+
+
+class _StreamsGroupTargetAssignmentMemberValue_TaskIds:
+    __slots__ = ('subtopology_id', 'partitions', '_unknown_tagged_fields')
+    SCHEMA = (('subtopology_id', 'string', (0, None), None, None), ('partitions', '[]int32', (0, None), None, None))
+
+    def __init__(self, *, subtopology_id: Any = '', partitions: Any = _MISSING) -> None:
+        self.subtopology_id = subtopology_id
+        self.partitions = [] if partitions is _MISSING else partitions
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.subtopology_id == other.subtopology_id and self.partitions == other.partitions  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTargetAssignmentMemberValue.TaskIds(subtopology_id={self.subtopology_id!r}, partitions={self.partitions!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.subtopology_id is None:
+            raise ValueError('non-nullable field SubtopologyId was set to null')
+        w.compact_string(self.subtopology_id)
+        w.compact_array_length(len(self.partitions))
+        for _x in self.partitions:
+            w.int32(_x)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupTargetAssignmentMemberValue_TaskIds":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.subtopology_id = r.compact_string()
+        if self.subtopology_id is None:
+            raise DecodeError('non-nullable field SubtopologyId was serialized as null')
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Partitions was serialized as null')
+        else:
+            self.partitions = [r.int32() for _ in range(_n)]
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class StreamsGroupTargetAssignmentMemberValue:
+    __slots__ = ('active_tasks', 'standby_tasks', 'warmup_tasks', '_unknown_tagged_fields')
+    API_KEY = 21
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'StreamsGroupTargetAssignmentMemberValue'
+    SCHEMA = (('active_tasks', '[]TaskIds', (0, None), None, None), ('standby_tasks', '[]TaskIds', (0, None), None, None), ('warmup_tasks', '[]TaskIds', (0, None), None, None))
+
+    def __init__(self, *, active_tasks: Any = _MISSING, standby_tasks: Any = _MISSING, warmup_tasks: Any = _MISSING) -> None:
+        self.active_tasks = [] if active_tasks is _MISSING else active_tasks
+        self.standby_tasks = [] if standby_tasks is _MISSING else standby_tasks
+        self.warmup_tasks = [] if warmup_tasks is _MISSING else warmup_tasks
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.active_tasks == other.active_tasks and self.standby_tasks == other.standby_tasks and self.warmup_tasks == other.warmup_tasks  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTargetAssignmentMemberValue(active_tasks={self.active_tasks!r}, standby_tasks={self.standby_tasks!r}, warmup_tasks={self.warmup_tasks!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.compact_array_length(len(self.active_tasks))
+        for _x in self.active_tasks:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.standby_tasks))
+        for _x in self.standby_tasks:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.warmup_tasks))
+        for _x in self.warmup_tasks:
+            _x.encode(w, version)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupTargetAssignmentMemberValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field ActiveTasks was serialized as null')
+        else:
+            self.active_tasks = [_StreamsGroupTargetAssignmentMemberValue_TaskIds.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field StandbyTasks was serialized as null')
+        else:
+            self.standby_tasks = [_StreamsGroupTargetAssignmentMemberValue_TaskIds.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field WarmupTasks was serialized as null')
+        else:
+            self.warmup_tasks = [_StreamsGroupTargetAssignmentMemberValue_TaskIds.decode(r, version) for _ in range(_n)]
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupTargetAssignmentMemberValue":
+        return cls.decode(Reader(buf), version)
+
+StreamsGroupTargetAssignmentMemberValue.TaskIds = _StreamsGroupTargetAssignmentMemberValue_TaskIds  # type: ignore[attr-defined]
+_StreamsGroupTargetAssignmentMemberValue_TaskIds.__name__ = 'TaskIds'
+_StreamsGroupTargetAssignmentMemberValue_TaskIds.__qualname__ = 'StreamsGroupTargetAssignmentMemberValue.TaskIds'
+
+
+class StreamsGroupTargetAssignmentMetadataKey:
+    __slots__ = ('group_id', '_unknown_tagged_fields')
+    API_KEY = 20
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'StreamsGroupTargetAssignmentMetadataKey'
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
+
+    def __init__(self, *, group_id: Any = '') -> None:
+        self.group_id = group_id
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.group_id == other.group_id  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTargetAssignmentMetadataKey(group_id={self.group_id!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.string(self.group_id)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupTargetAssignmentMetadataKey":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.group_id = r.string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupTargetAssignmentMetadataKey":
+        return cls.decode(Reader(buf), version)
+
+
+class StreamsGroupTargetAssignmentMetadataValue:
+    __slots__ = ('assignment_epoch', 'assignment_timestamp', '_unknown_tagged_fields')
+    API_KEY = 20
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'StreamsGroupTargetAssignmentMetadataValue'
+    SCHEMA = (('assignment_epoch', 'int32', (0, None), None, None), ('assignment_timestamp', 'int64', (0, None), None, 0))
+
+    def __init__(self, *, assignment_epoch: Any = 0, assignment_timestamp: Any = 0) -> None:
+        self.assignment_epoch = assignment_epoch
+        self.assignment_timestamp = assignment_timestamp
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.assignment_epoch == other.assignment_epoch and self.assignment_timestamp == other.assignment_timestamp  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTargetAssignmentMetadataValue(assignment_epoch={self.assignment_epoch!r}, assignment_timestamp={self.assignment_timestamp!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.int32(self.assignment_epoch)
+        if flexible:
+            _tags: list[tuple[int, bytes]] = []
+            if self.assignment_timestamp != 0:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int64(self.assignment_timestamp)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupTargetAssignmentMetadataValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.assignment_epoch = r.int32()
+        self.assignment_timestamp = 0
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.assignment_timestamp = r.int64()
+                    r = _r0
+                else:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupTargetAssignmentMetadataValue":
+        return cls.decode(Reader(buf), version)
+
+
+class StreamsGroupTopologyKey:
+    __slots__ = ('group_id', '_unknown_tagged_fields')
+    API_KEY = 23
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = None
+    NAME = 'StreamsGroupTopologyKey'
+    SCHEMA = (('group_id', 'string', (0, 0), None, None),)
+
+    def __init__(self, *, group_id: Any = '') -> None:
+        self.group_id = group_id
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.group_id == other.group_id  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTopologyKey(group_id={self.group_id!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        if self.group_id is None:
+            raise ValueError('non-nullable field GroupId was set to null')
+        w.string(self.group_id)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupTopologyKey":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        self.group_id = r.string()
+        if self.group_id is None:
+            raise DecodeError('non-nullable field GroupId was serialized as null')
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupTopologyKey":
+        return cls.decode(Reader(buf), version)
+
+
+class _StreamsGroupTopologyValue_TopicConfig:
+    __slots__ = ('key', 'value', '_unknown_tagged_fields')
+    SCHEMA = (('key', 'string', (0, None), None, None), ('value', 'string', (0, None), None, None))
+
+    def __init__(self, *, key: Any = '', value: Any = '') -> None:
+        self.key = key
+        self.value = value
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.key == other.key and self.value == other.value  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTopologyValue.TopicConfig(key={self.key!r}, value={self.value!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.key is None:
+            raise ValueError('non-nullable field key was set to null')
+        w.compact_string(self.key)
+        if self.value is None:
+            raise ValueError('non-nullable field value was set to null')
+        w.compact_string(self.value)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupTopologyValue_TopicConfig":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.key = r.compact_string()
+        if self.key is None:
+            raise DecodeError('non-nullable field key was serialized as null')
+        self.value = r.compact_string()
+        if self.value is None:
+            raise DecodeError('non-nullable field value was serialized as null')
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class _StreamsGroupTopologyValue_TopicInfo:
+    __slots__ = ('name', 'partitions', 'replication_factor', 'topic_configs', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', 'int32', (0, None), None, None), ('replication_factor', 'int16', (0, None), None, None), ('topic_configs', '[]TopicConfig', (0, None), None, None))
+
+    def __init__(self, *, name: Any = '', partitions: Any = 0, replication_factor: Any = 0, topic_configs: Any = _MISSING) -> None:
+        self.name = name
+        self.partitions = partitions
+        self.replication_factor = replication_factor
+        self.topic_configs = [] if topic_configs is _MISSING else topic_configs
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.name == other.name and self.partitions == other.partitions and self.replication_factor == other.replication_factor and self.topic_configs == other.topic_configs  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTopologyValue.TopicInfo(name={self.name!r}, partitions={self.partitions!r}, replication_factor={self.replication_factor!r}, topic_configs={self.topic_configs!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.name is None:
+            raise ValueError('non-nullable field Name was set to null')
+        w.compact_string(self.name)
+        w.int32(self.partitions)
+        w.int16(self.replication_factor)
+        w.compact_array_length(len(self.topic_configs))
+        for _x in self.topic_configs:
+            _x.encode(w, version)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupTopologyValue_TopicInfo":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.name = r.compact_string()
+        if self.name is None:
+            raise DecodeError('non-nullable field Name was serialized as null')
+        self.partitions = r.int32()
+        self.replication_factor = r.int16()
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field TopicConfigs was serialized as null')
+        else:
+            self.topic_configs = [_StreamsGroupTopologyValue_TopicConfig.decode(r, version) for _ in range(_n)]
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class _StreamsGroupTopologyValue_CopartitionGroup:
+    __slots__ = ('source_topics', 'source_topic_regex', 'repartition_source_topics', '_unknown_tagged_fields')
+    SCHEMA = (('source_topics', '[]int16', (0, None), None, None), ('source_topic_regex', '[]int16', (0, None), None, None), ('repartition_source_topics', '[]int16', (0, None), None, None))
+
+    def __init__(self, *, source_topics: Any = _MISSING, source_topic_regex: Any = _MISSING, repartition_source_topics: Any = _MISSING) -> None:
+        self.source_topics = [] if source_topics is _MISSING else source_topics
+        self.source_topic_regex = [] if source_topic_regex is _MISSING else source_topic_regex
+        self.repartition_source_topics = [] if repartition_source_topics is _MISSING else repartition_source_topics
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.source_topics == other.source_topics and self.source_topic_regex == other.source_topic_regex and self.repartition_source_topics == other.repartition_source_topics  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTopologyValue.CopartitionGroup(source_topics={self.source_topics!r}, source_topic_regex={self.source_topic_regex!r}, repartition_source_topics={self.repartition_source_topics!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.compact_array_length(len(self.source_topics))
+        for _x in self.source_topics:
+            w.int16(_x)
+        w.compact_array_length(len(self.source_topic_regex))
+        for _x in self.source_topic_regex:
+            w.int16(_x)
+        w.compact_array_length(len(self.repartition_source_topics))
+        for _x in self.repartition_source_topics:
+            w.int16(_x)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupTopologyValue_CopartitionGroup":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field SourceTopics was serialized as null')
+        else:
+            self.source_topics = [r.int16() for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field SourceTopicRegex was serialized as null')
+        else:
+            self.source_topic_regex = [r.int16() for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field RepartitionSourceTopics was serialized as null')
+        else:
+            self.repartition_source_topics = [r.int16() for _ in range(_n)]
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class _StreamsGroupTopologyValue_Subtopology:
+    __slots__ = ('subtopology_id', 'source_topics', 'source_topic_regex', 'state_changelog_topics', 'repartition_sink_topics', 'repartition_source_topics', 'copartition_groups', '_unknown_tagged_fields')
+    SCHEMA = (('subtopology_id', 'string', (0, None), None, None), ('source_topics', '[]string', (0, None), None, None), ('source_topic_regex', '[]string', (0, None), None, None), ('state_changelog_topics', '[]TopicInfo', (0, None), None, None), ('repartition_sink_topics', '[]string', (0, None), None, None), ('repartition_source_topics', '[]TopicInfo', (0, None), None, None), ('copartition_groups', '[]CopartitionGroup', (0, None), None, None))
+
+    def __init__(self, *, subtopology_id: Any = '', source_topics: Any = _MISSING, source_topic_regex: Any = _MISSING, state_changelog_topics: Any = _MISSING, repartition_sink_topics: Any = _MISSING, repartition_source_topics: Any = _MISSING, copartition_groups: Any = _MISSING) -> None:
+        self.subtopology_id = subtopology_id
+        self.source_topics = [] if source_topics is _MISSING else source_topics
+        self.source_topic_regex = [] if source_topic_regex is _MISSING else source_topic_regex
+        self.state_changelog_topics = [] if state_changelog_topics is _MISSING else state_changelog_topics
+        self.repartition_sink_topics = [] if repartition_sink_topics is _MISSING else repartition_sink_topics
+        self.repartition_source_topics = [] if repartition_source_topics is _MISSING else repartition_source_topics
+        self.copartition_groups = [] if copartition_groups is _MISSING else copartition_groups
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.subtopology_id == other.subtopology_id and self.source_topics == other.source_topics and self.source_topic_regex == other.source_topic_regex and self.state_changelog_topics == other.state_changelog_topics and self.repartition_sink_topics == other.repartition_sink_topics and self.repartition_source_topics == other.repartition_source_topics and self.copartition_groups == other.copartition_groups  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTopologyValue.Subtopology(subtopology_id={self.subtopology_id!r}, source_topics={self.source_topics!r}, source_topic_regex={self.source_topic_regex!r}, state_changelog_topics={self.state_changelog_topics!r}, repartition_sink_topics={self.repartition_sink_topics!r}, repartition_source_topics={self.repartition_source_topics!r}, copartition_groups={self.copartition_groups!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.subtopology_id is None:
+            raise ValueError('non-nullable field SubtopologyId was set to null')
+        w.compact_string(self.subtopology_id)
+        w.compact_array_length(len(self.source_topics))
+        for _x in self.source_topics:
+            w.compact_string(_x)
+        w.compact_array_length(len(self.source_topic_regex))
+        for _x in self.source_topic_regex:
+            w.compact_string(_x)
+        w.compact_array_length(len(self.state_changelog_topics))
+        for _x in self.state_changelog_topics:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.repartition_sink_topics))
+        for _x in self.repartition_sink_topics:
+            w.compact_string(_x)
+        w.compact_array_length(len(self.repartition_source_topics))
+        for _x in self.repartition_source_topics:
+            _x.encode(w, version)
+        w.compact_array_length(len(self.copartition_groups))
+        for _x in self.copartition_groups:
+            _x.encode(w, version)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "_StreamsGroupTopologyValue_Subtopology":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.subtopology_id = r.compact_string()
+        if self.subtopology_id is None:
+            raise DecodeError('non-nullable field SubtopologyId was serialized as null')
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field SourceTopics was serialized as null')
+        else:
+            self.source_topics = [r.compact_string() for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field SourceTopicRegex was serialized as null')
+        else:
+            self.source_topic_regex = [r.compact_string() for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field StateChangelogTopics was serialized as null')
+        else:
+            self.state_changelog_topics = [_StreamsGroupTopologyValue_TopicInfo.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field RepartitionSinkTopics was serialized as null')
+        else:
+            self.repartition_sink_topics = [r.compact_string() for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field RepartitionSourceTopics was serialized as null')
+        else:
+            self.repartition_source_topics = [_StreamsGroupTopologyValue_TopicInfo.decode(r, version) for _ in range(_n)]
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field CopartitionGroups was serialized as null')
+        else:
+            self.copartition_groups = [_StreamsGroupTopologyValue_CopartitionGroup.decode(r, version) for _ in range(_n)]
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+
+class StreamsGroupTopologyValue:
+    __slots__ = ('epoch', 'subtopologies', '_unknown_tagged_fields')
+    API_KEY = 23
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'StreamsGroupTopologyValue'
+    SCHEMA = (('epoch', 'int32', (0, None), None, None), ('subtopologies', '[]Subtopology', (0, None), None, None))
+
+    def __init__(self, *, epoch: Any = 0, subtopologies: Any = _MISSING) -> None:
+        self.epoch = epoch
+        self.subtopologies = [] if subtopologies is _MISSING else subtopologies
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.epoch == other.epoch and self.subtopologies == other.subtopologies  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StreamsGroupTopologyValue(epoch={self.epoch!r}, subtopologies={self.subtopologies!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.int32(self.epoch)
+        w.compact_array_length(len(self.subtopologies))
+        for _x in self.subtopologies:
+            _x.encode(w, version)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "StreamsGroupTopologyValue":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.epoch = r.int32()
+        _n = r.compact_array_length()
+        if _n < 0:
+            raise DecodeError('non-nullable field Subtopologies was serialized as null')
+        else:
+            self.subtopologies = [_StreamsGroupTopologyValue_Subtopology.decode(r, version) for _ in range(_n)]
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "StreamsGroupTopologyValue":
+        return cls.decode(Reader(buf), version)
+
+StreamsGroupTopologyValue.TopicConfig = _StreamsGroupTopologyValue_TopicConfig  # type: ignore[attr-defined]
+_StreamsGroupTopologyValue_TopicConfig.__name__ = 'TopicConfig'
+_StreamsGroupTopologyValue_TopicConfig.__qualname__ = 'StreamsGroupTopologyValue.TopicConfig'
+StreamsGroupTopologyValue.TopicInfo = _StreamsGroupTopologyValue_TopicInfo  # type: ignore[attr-defined]
+_StreamsGroupTopologyValue_TopicInfo.__name__ = 'TopicInfo'
+_StreamsGroupTopologyValue_TopicInfo.__qualname__ = 'StreamsGroupTopologyValue.TopicInfo'
+StreamsGroupTopologyValue.CopartitionGroup = _StreamsGroupTopologyValue_CopartitionGroup  # type: ignore[attr-defined]
+_StreamsGroupTopologyValue_CopartitionGroup.__name__ = 'CopartitionGroup'
+_StreamsGroupTopologyValue_CopartitionGroup.__qualname__ = 'StreamsGroupTopologyValue.CopartitionGroup'
+StreamsGroupTopologyValue.Subtopology = _StreamsGroupTopologyValue_Subtopology  # type: ignore[attr-defined]
+_StreamsGroupTopologyValue_Subtopology.__name__ = 'Subtopology'
+_StreamsGroupTopologyValue_Subtopology.__qualname__ = 'StreamsGroupTopologyValue.Subtopology'
+
+__all__ = ['ConsumerGroupCurrentMemberAssignmentKey', 'ConsumerGroupCurrentMemberAssignmentValue', 'ConsumerGroupMemberMetadataKey', 'ConsumerGroupMemberMetadataValue', 'ConsumerGroupMetadataKey', 'ConsumerGroupMetadataValue', 'ConsumerGroupPartitionMetadataKey', 'ConsumerGroupPartitionMetadataValue', 'ConsumerGroupRegularExpressionKey', 'ConsumerGroupRegularExpressionValue', 'ConsumerGroupTargetAssignmentMemberKey', 'ConsumerGroupTargetAssignmentMemberValue', 'ConsumerGroupTargetAssignmentMetadataKey', 'ConsumerGroupTargetAssignmentMetadataValue', 'GroupMetadataKey', 'GroupMetadataValue', 'LegacyOffsetCommitKey', 'LegacyOffsetCommitValue', 'OffsetCommitKey', 'OffsetCommitValue', 'ShareGroupCurrentMemberAssignmentKey', 'ShareGroupCurrentMemberAssignmentValue', 'ShareGroupMemberMetadataKey', 'ShareGroupMemberMetadataValue', 'ShareGroupMetadataKey', 'ShareGroupMetadataValue', 'ShareGroupStatePartitionMetadataKey', 'ShareGroupStatePartitionMetadataValue', 'ShareGroupTargetAssignmentMemberKey', 'ShareGroupTargetAssignmentMemberValue', 'ShareGroupTargetAssignmentMetadataKey', 'ShareGroupTargetAssignmentMetadataValue', 'StreamsGroupCurrentMemberAssignmentKey', 'StreamsGroupCurrentMemberAssignmentValue', 'StreamsGroupMemberMetadataKey', 'StreamsGroupMemberMetadataValue', 'StreamsGroupMetadataKey', 'StreamsGroupMetadataValue', 'StreamsGroupTargetAssignmentMemberKey', 'StreamsGroupTargetAssignmentMemberValue', 'StreamsGroupTargetAssignmentMetadataKey', 'StreamsGroupTargetAssignmentMetadataValue', 'StreamsGroupTopologyKey', 'StreamsGroupTopologyValue']

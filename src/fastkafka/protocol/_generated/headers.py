@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class RequestHeader:
     __slots__ = ('request_api_key', 'request_api_version', 'correlation_id', 'client_id', '_unknown_tagged_fields')
     API_KEY = -1
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'RequestHeader'
     SCHEMA = (('request_api_key', 'int16', (0, None), None, None), ('request_api_version', 'int16', (0, None), None, None), ('correlation_id', 'int32', (0, None), None, None), ('client_id', 'string', (1, None), (1, None), None))
@@ -58,8 +58,7 @@ class RequestHeader:
         w.int16(self.request_api_key)
         w.int16(self.request_api_version)
         w.int32(self.correlation_id)
-        if version >= 1:
-            w.string(self.client_id)
+        w.string(self.client_id)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -75,10 +74,7 @@ class RequestHeader:
         self.request_api_key = r.int16()
         self.request_api_version = r.int16()
         self.correlation_id = r.int32()
-        if version >= 1:
-            self.client_id = r.string()
-        else:
-            self.client_id = ''
+        self.client_id = r.string()
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()

@@ -29,29 +29,31 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class InitProducerIdRequest:
-    __slots__ = ('transactional_id', 'transaction_timeout_ms', 'producer_id', 'producer_epoch', '_unknown_tagged_fields')
+    __slots__ = ('transactional_id', 'transaction_timeout_ms', 'producer_id', 'producer_epoch', 'enable2_pc', 'keep_prepared_txn', '_unknown_tagged_fields')
     API_KEY = 22
-    VALID_VERSIONS = (0, 5)
+    VALID_VERSIONS = (0, 6)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'InitProducerIdRequest'
-    SCHEMA = (('transactional_id', 'string', (0, None), (0, None), None), ('transaction_timeout_ms', 'int32', (0, None), None, None), ('producer_id', 'int64', (3, None), None, None), ('producer_epoch', 'int16', (3, None), None, None))
+    SCHEMA = (('transactional_id', 'string', (0, None), (0, None), None), ('transaction_timeout_ms', 'int32', (0, None), None, None), ('producer_id', 'int64', (3, None), None, None), ('producer_epoch', 'int16', (3, None), None, None), ('enable2_pc', 'bool', (6, None), None, None), ('keep_prepared_txn', 'bool', (6, None), None, None))
 
-    def __init__(self, *, transactional_id: Any = '', transaction_timeout_ms: Any = 0, producer_id: Any = -1, producer_epoch: Any = -1) -> None:
+    def __init__(self, *, transactional_id: Any = '', transaction_timeout_ms: Any = 0, producer_id: Any = -1, producer_epoch: Any = -1, enable2_pc: Any = False, keep_prepared_txn: Any = False) -> None:
         self.transactional_id = transactional_id
         self.transaction_timeout_ms = transaction_timeout_ms
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
+        self.enable2_pc = enable2_pc
+        self.keep_prepared_txn = keep_prepared_txn
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.transactional_id == other.transactional_id and self.transaction_timeout_ms == other.transaction_timeout_ms and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch  # type: ignore[attr-defined]
+        return self.transactional_id == other.transactional_id and self.transaction_timeout_ms == other.transaction_timeout_ms and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.enable2_pc == other.enable2_pc and self.keep_prepared_txn == other.keep_prepared_txn  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"InitProducerIdRequest(transactional_id={self.transactional_id!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r})"
+        return f"InitProducerIdRequest(transactional_id={self.transactional_id!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, enable2_pc={self.enable2_pc!r}, keep_prepared_txn={self.keep_prepared_txn!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
@@ -68,6 +70,14 @@ class InitProducerIdRequest:
             w.int16(self.producer_epoch)
         elif self.producer_epoch != -1:
             raise ValueError('field ProducerEpoch is not supported in version %d of InitProducerIdRequest' % version)
+        if version >= 6:
+            w.boolean(self.enable2_pc)
+        elif self.enable2_pc != False:
+            raise ValueError('field Enable2Pc is not supported in version %d of InitProducerIdRequest' % version)
+        if version >= 6:
+            w.boolean(self.keep_prepared_txn)
+        elif self.keep_prepared_txn != False:
+            raise ValueError('field KeepPreparedTxn is not supported in version %d of InitProducerIdRequest' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -90,6 +100,14 @@ class InitProducerIdRequest:
             self.producer_epoch = r.int16()
         else:
             self.producer_epoch = -1
+        if version >= 6:
+            self.enable2_pc = r.boolean()
+        else:
+            self.enable2_pc = False
+        if version >= 6:
+            self.keep_prepared_txn = r.boolean()
+        else:
+            self.keep_prepared_txn = False
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -111,29 +129,31 @@ class InitProducerIdRequest:
 
 
 class InitProducerIdResponse:
-    __slots__ = ('throttle_time_ms', 'error_code', 'producer_id', 'producer_epoch', '_unknown_tagged_fields')
+    __slots__ = ('throttle_time_ms', 'error_code', 'producer_id', 'producer_epoch', 'ongoing_txn_producer_id', 'ongoing_txn_producer_epoch', '_unknown_tagged_fields')
     API_KEY = 22
-    VALID_VERSIONS = (0, 5)
+    VALID_VERSIONS = (0, 6)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'InitProducerIdResponse'
-    SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None))
+    SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('ongoing_txn_producer_id', 'int64', (6, None), None, None), ('ongoing_txn_producer_epoch', 'int16', (6, None), None, None))
 
-    def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, producer_id: Any = -1, producer_epoch: Any = 0) -> None:
+    def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, producer_id: Any = -1, producer_epoch: Any = 0, ongoing_txn_producer_id: Any = -1, ongoing_txn_producer_epoch: Any = -1) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
+        self.ongoing_txn_producer_id = ongoing_txn_producer_id
+        self.ongoing_txn_producer_epoch = ongoing_txn_producer_epoch
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch  # type: ignore[attr-defined]
+        return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.ongoing_txn_producer_id == other.ongoing_txn_producer_id and self.ongoing_txn_producer_epoch == other.ongoing_txn_producer_epoch  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"InitProducerIdResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r})"
+        return f"InitProducerIdResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, ongoing_txn_producer_id={self.ongoing_txn_producer_id!r}, ongoing_txn_producer_epoch={self.ongoing_txn_producer_epoch!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 2
@@ -141,6 +161,10 @@ class InitProducerIdResponse:
         w.int16(self.error_code)
         w.int64(self.producer_id)
         w.int16(self.producer_epoch)
+        if version >= 6:
+            w.int64(self.ongoing_txn_producer_id)
+        if version >= 6:
+            w.int16(self.ongoing_txn_producer_epoch)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -157,6 +181,14 @@ class InitProducerIdResponse:
         self.error_code = r.int16()
         self.producer_id = r.int64()
         self.producer_epoch = r.int16()
+        if version >= 6:
+            self.ongoing_txn_producer_id = r.int64()
+        else:
+            self.ongoing_txn_producer_id = -1
+        if version >= 6:
+            self.ongoing_txn_producer_epoch = r.int16()
+        else:
+            self.ongoing_txn_producer_epoch = -1
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()

@@ -28,394 +28,34 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
         w.raw(data)
 
 
-class _LeaderAndIsrRequest_LeaderAndIsrPartitionState:
-    __slots__ = ('topic_name', 'partition_index', 'controller_epoch', 'leader', 'leader_epoch', 'isr', 'partition_epoch', 'replicas', 'adding_replicas', 'removing_replicas', 'is_new', 'leader_recovery_state', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, 1), None, None), ('partition_index', 'int32', (0, None), None, None), ('controller_epoch', 'int32', (0, None), None, None), ('leader', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('isr', '[]int32', (0, None), None, None), ('partition_epoch', 'int32', (0, None), None, None), ('replicas', '[]int32', (0, None), None, None), ('adding_replicas', '[]int32', (3, None), None, None), ('removing_replicas', '[]int32', (3, None), None, None), ('is_new', 'bool', (1, None), None, None), ('leader_recovery_state', 'int8', (6, None), None, None))
-
-    def __init__(self, *, topic_name: Any = '', partition_index: Any = 0, controller_epoch: Any = 0, leader: Any = 0, leader_epoch: Any = 0, isr: Any = _MISSING, partition_epoch: Any = 0, replicas: Any = _MISSING, adding_replicas: Any = _MISSING, removing_replicas: Any = _MISSING, is_new: Any = False, leader_recovery_state: Any = 0) -> None:
-        self.topic_name = topic_name
-        self.partition_index = partition_index
-        self.controller_epoch = controller_epoch
-        self.leader = leader
-        self.leader_epoch = leader_epoch
-        self.isr = [] if isr is _MISSING else isr
-        self.partition_epoch = partition_epoch
-        self.replicas = [] if replicas is _MISSING else replicas
-        self.adding_replicas = [] if adding_replicas is _MISSING else adding_replicas
-        self.removing_replicas = [] if removing_replicas is _MISSING else removing_replicas
-        self.is_new = is_new
-        self.leader_recovery_state = leader_recovery_state
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_index == other.partition_index and self.controller_epoch == other.controller_epoch and self.leader == other.leader and self.leader_epoch == other.leader_epoch and self.isr == other.isr and self.partition_epoch == other.partition_epoch and self.replicas == other.replicas and self.adding_replicas == other.adding_replicas and self.removing_replicas == other.removing_replicas and self.is_new == other.is_new and self.leader_recovery_state == other.leader_recovery_state  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LeaderAndIsrRequest.LeaderAndIsrPartitionState(topic_name={self.topic_name!r}, partition_index={self.partition_index!r}, controller_epoch={self.controller_epoch!r}, leader={self.leader!r}, leader_epoch={self.leader_epoch!r}, isr={self.isr!r}, partition_epoch={self.partition_epoch!r}, replicas={self.replicas!r}, adding_replicas={self.adding_replicas!r}, removing_replicas={self.removing_replicas!r}, is_new={self.is_new!r}, leader_recovery_state={self.leader_recovery_state!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if version <= 1:
-            if self.topic_name is None:
-                raise ValueError('non-nullable field TopicName was set to null')
-            w.string(self.topic_name)
-        w.int32(self.partition_index)
-        w.int32(self.controller_epoch)
-        w.int32(self.leader)
-        w.int32(self.leader_epoch)
-        if flexible:
-            w.compact_array_length(len(self.isr))
-        else:
-            w.array_length(len(self.isr))
-        for _x in self.isr:
-            w.int32(_x)
-        w.int32(self.partition_epoch)
-        if flexible:
-            w.compact_array_length(len(self.replicas))
-        else:
-            w.array_length(len(self.replicas))
-        for _x in self.replicas:
-            w.int32(_x)
-        if version >= 3:
-            if flexible:
-                w.compact_array_length(len(self.adding_replicas))
-            else:
-                w.array_length(len(self.adding_replicas))
-            for _x in self.adding_replicas:
-                w.int32(_x)
-        if version >= 3:
-            if flexible:
-                w.compact_array_length(len(self.removing_replicas))
-            else:
-                w.array_length(len(self.removing_replicas))
-            for _x in self.removing_replicas:
-                w.int32(_x)
-        if version >= 1:
-            w.boolean(self.is_new)
-        if version >= 6:
-            w.int8(self.leader_recovery_state)
-        elif self.leader_recovery_state != 0:
-            raise ValueError('field LeaderRecoveryState is not supported in version %d of LeaderAndIsrRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_LeaderAndIsrRequest_LeaderAndIsrPartitionState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        if version <= 1:
-            self.topic_name = r.string()
-            if self.topic_name is None:
-                raise DecodeError('non-nullable field TopicName was serialized as null')
-        else:
-            self.topic_name = ''
-        self.partition_index = r.int32()
-        self.controller_epoch = r.int32()
-        self.leader = r.int32()
-        self.leader_epoch = r.int32()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Isr was serialized as null')
-        else:
-            self.isr = [r.int32() for _ in range(_n)]
-        self.partition_epoch = r.int32()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Replicas was serialized as null')
-        else:
-            self.replicas = [r.int32() for _ in range(_n)]
-        if version >= 3:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field AddingReplicas was serialized as null')
-            else:
-                self.adding_replicas = [r.int32() for _ in range(_n)]
-        else:
-            self.adding_replicas = []
-        if version >= 3:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field RemovingReplicas was serialized as null')
-            else:
-                self.removing_replicas = [r.int32() for _ in range(_n)]
-        else:
-            self.removing_replicas = []
-        if version >= 1:
-            self.is_new = r.boolean()
-        else:
-            self.is_new = False
-        if version >= 6:
-            self.leader_recovery_state = r.int8()
-        else:
-            self.leader_recovery_state = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _LeaderAndIsrRequest_LeaderAndIsrTopicState:
-    __slots__ = ('topic_name', 'topic_id', 'partition_states', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (2, None), None, None), ('topic_id', 'uuid', (5, None), None, None), ('partition_states', '[]LeaderAndIsrPartitionState', (2, None), None, None))
-
-    def __init__(self, *, topic_name: Any = '', topic_id: Any = _ZERO_UUID, partition_states: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.topic_id = topic_id
-        self.partition_states = [] if partition_states is _MISSING else partition_states
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.topic_id == other.topic_id and self.partition_states == other.partition_states  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LeaderAndIsrRequest.LeaderAndIsrTopicState(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partition_states={self.partition_states!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        if version >= 5:
-            w.uuid(self.topic_id)
-        if flexible:
-            w.compact_array_length(len(self.partition_states))
-        else:
-            w.array_length(len(self.partition_states))
-        for _x in self.partition_states:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_LeaderAndIsrRequest_LeaderAndIsrTopicState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        if version >= 5:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionStates was serialized as null')
-        else:
-            self.partition_states = [_LeaderAndIsrRequest_LeaderAndIsrPartitionState.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _LeaderAndIsrRequest_LeaderAndIsrLiveLeader:
-    __slots__ = ('broker_id', 'host_name', 'port', '_unknown_tagged_fields')
-    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('host_name', 'string', (0, None), None, None), ('port', 'int32', (0, None), None, None))
-
-    def __init__(self, *, broker_id: Any = 0, host_name: Any = '', port: Any = 0) -> None:
-        self.broker_id = broker_id
-        self.host_name = host_name
-        self.port = port
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.broker_id == other.broker_id and self.host_name == other.host_name and self.port == other.port  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LeaderAndIsrRequest.LeaderAndIsrLiveLeader(broker_id={self.broker_id!r}, host_name={self.host_name!r}, port={self.port!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        w.int32(self.broker_id)
-        if self.host_name is None:
-            raise ValueError('non-nullable field HostName was set to null')
-        if flexible:
-            w.compact_string(self.host_name)
-        else:
-            w.string(self.host_name)
-        w.int32(self.port)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_LeaderAndIsrRequest_LeaderAndIsrLiveLeader":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.broker_id = r.int32()
-        self.host_name = (r.compact_string() if flexible else r.string())
-        if self.host_name is None:
-            raise DecodeError('non-nullable field HostName was serialized as null')
-        self.port = r.int32()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
 class LeaderAndIsrRequest:
-    __slots__ = ('controller_id', 'is_k_raft_controller', 'controller_epoch', 'broker_epoch', 'type_', 'ungrouped_partition_states', 'topic_states', 'live_leaders', '_unknown_tagged_fields')
+    __slots__ = ('_unknown_tagged_fields',)
     API_KEY = 4
-    VALID_VERSIONS = (0, 7)
-    FLEXIBLE_VERSIONS = (4, None)
+    VALID_VERSIONS = (1, 0)
+    FLEXIBLE_VERSIONS = None
     NAME = 'LeaderAndIsrRequest'
-    SCHEMA = (('controller_id', 'int32', (0, None), None, None), ('is_k_raft_controller', 'bool', (7, None), None, None), ('controller_epoch', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (2, None), None, None), ('type_', 'int8', (5, None), None, None), ('ungrouped_partition_states', '[]LeaderAndIsrPartitionState', (0, 1), None, None), ('topic_states', '[]LeaderAndIsrTopicState', (2, None), None, None), ('live_leaders', '[]LeaderAndIsrLiveLeader', (0, None), None, None))
+    SCHEMA = ()
 
-    def __init__(self, *, controller_id: Any = 0, is_k_raft_controller: Any = False, controller_epoch: Any = 0, broker_epoch: Any = -1, type_: Any = 0, ungrouped_partition_states: Any = _MISSING, topic_states: Any = _MISSING, live_leaders: Any = _MISSING) -> None:
-        self.controller_id = controller_id
-        self.is_k_raft_controller = is_k_raft_controller
-        self.controller_epoch = controller_epoch
-        self.broker_epoch = broker_epoch
-        self.type_ = type_
-        self.ungrouped_partition_states = [] if ungrouped_partition_states is _MISSING else ungrouped_partition_states
-        self.topic_states = [] if topic_states is _MISSING else topic_states
-        self.live_leaders = [] if live_leaders is _MISSING else live_leaders
+    def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.controller_id == other.controller_id and self.is_k_raft_controller == other.is_k_raft_controller and self.controller_epoch == other.controller_epoch and self.broker_epoch == other.broker_epoch and self.type_ == other.type_ and self.ungrouped_partition_states == other.ungrouped_partition_states and self.topic_states == other.topic_states and self.live_leaders == other.live_leaders  # type: ignore[attr-defined]
+        return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"LeaderAndIsrRequest(controller_id={self.controller_id!r}, is_k_raft_controller={self.is_k_raft_controller!r}, controller_epoch={self.controller_epoch!r}, broker_epoch={self.broker_epoch!r}, type_={self.type_!r}, ungrouped_partition_states={self.ungrouped_partition_states!r}, topic_states={self.topic_states!r}, live_leaders={self.live_leaders!r})"
+        return f"LeaderAndIsrRequest()"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        w.int32(self.controller_id)
-        if version >= 7:
-            w.boolean(self.is_k_raft_controller)
-        elif self.is_k_raft_controller != False:
-            raise ValueError('field isKRaftController is not supported in version %d of LeaderAndIsrRequest' % version)
-        w.int32(self.controller_epoch)
-        if version >= 2:
-            w.int64(self.broker_epoch)
-        if version >= 5:
-            w.int8(self.type_)
-        elif self.type_ != 0:
-            raise ValueError('field Type is not supported in version %d of LeaderAndIsrRequest' % version)
-        if version <= 1:
-            w.array_length(len(self.ungrouped_partition_states))
-            for _x in self.ungrouped_partition_states:
-                _x.encode(w, version)
-        elif self.ungrouped_partition_states:
-            raise ValueError('field UngroupedPartitionStates is not supported in version %d of LeaderAndIsrRequest' % version)
-        if version >= 2:
-            if flexible:
-                w.compact_array_length(len(self.topic_states))
-            else:
-                w.array_length(len(self.topic_states))
-            for _x in self.topic_states:
-                _x.encode(w, version)
-        elif self.topic_states:
-            raise ValueError('field TopicStates is not supported in version %d of LeaderAndIsrRequest' % version)
-        if flexible:
-            w.compact_array_length(len(self.live_leaders))
-        else:
-            w.array_length(len(self.live_leaders))
-        for _x in self.live_leaders:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+        pass
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "LeaderAndIsrRequest":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.controller_id = r.int32()
-        if version >= 7:
-            self.is_k_raft_controller = r.boolean()
-        else:
-            self.is_k_raft_controller = False
-        self.controller_epoch = r.int32()
-        if version >= 2:
-            self.broker_epoch = r.int64()
-        else:
-            self.broker_epoch = -1
-        if version >= 5:
-            self.type_ = r.int8()
-        else:
-            self.type_ = 0
-        if version <= 1:
-            _n = r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field UngroupedPartitionStates was serialized as null')
-            else:
-                self.ungrouped_partition_states = [_LeaderAndIsrRequest_LeaderAndIsrPartitionState.decode(r, version) for _ in range(_n)]
-        else:
-            self.ungrouped_partition_states = []
-        if version >= 2:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field TopicStates was serialized as null')
-            else:
-                self.topic_states = [_LeaderAndIsrRequest_LeaderAndIsrTopicState.decode(r, version) for _ in range(_n)]
-        else:
-            self.topic_states = []
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field LiveLeaders was serialized as null')
-        else:
-            self.live_leaders = [_LeaderAndIsrRequest_LeaderAndIsrLiveLeader.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
 
     def to_bytes(self, version: int) -> bytes:
@@ -427,208 +67,35 @@ class LeaderAndIsrRequest:
     def from_bytes(cls, buf: Any, version: int) -> "LeaderAndIsrRequest":
         return cls.decode(Reader(buf), version)
 
-LeaderAndIsrRequest.LeaderAndIsrPartitionState = _LeaderAndIsrRequest_LeaderAndIsrPartitionState  # type: ignore[attr-defined]
-_LeaderAndIsrRequest_LeaderAndIsrPartitionState.__name__ = 'LeaderAndIsrPartitionState'
-_LeaderAndIsrRequest_LeaderAndIsrPartitionState.__qualname__ = 'LeaderAndIsrRequest.LeaderAndIsrPartitionState'
-LeaderAndIsrRequest.LeaderAndIsrTopicState = _LeaderAndIsrRequest_LeaderAndIsrTopicState  # type: ignore[attr-defined]
-_LeaderAndIsrRequest_LeaderAndIsrTopicState.__name__ = 'LeaderAndIsrTopicState'
-_LeaderAndIsrRequest_LeaderAndIsrTopicState.__qualname__ = 'LeaderAndIsrRequest.LeaderAndIsrTopicState'
-LeaderAndIsrRequest.LeaderAndIsrLiveLeader = _LeaderAndIsrRequest_LeaderAndIsrLiveLeader  # type: ignore[attr-defined]
-_LeaderAndIsrRequest_LeaderAndIsrLiveLeader.__name__ = 'LeaderAndIsrLiveLeader'
-_LeaderAndIsrRequest_LeaderAndIsrLiveLeader.__qualname__ = 'LeaderAndIsrRequest.LeaderAndIsrLiveLeader'
-
-
-class _LeaderAndIsrResponse_LeaderAndIsrPartitionError:
-    __slots__ = ('topic_name', 'partition_index', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, 4), None, None), ('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-
-    def __init__(self, *, topic_name: Any = '', partition_index: Any = 0, error_code: Any = 0) -> None:
-        self.topic_name = topic_name
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LeaderAndIsrResponse.LeaderAndIsrPartitionError(topic_name={self.topic_name!r}, partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        if version <= 4:
-            if self.topic_name is None:
-                raise ValueError('non-nullable field TopicName was set to null')
-            if flexible:
-                w.compact_string(self.topic_name)
-            else:
-                w.string(self.topic_name)
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_LeaderAndIsrResponse_LeaderAndIsrPartitionError":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 4
-        if version <= 4:
-            self.topic_name = (r.compact_string() if flexible else r.string())
-            if self.topic_name is None:
-                raise DecodeError('non-nullable field TopicName was serialized as null')
-        else:
-            self.topic_name = ''
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _LeaderAndIsrResponse_LeaderAndIsrTopicError:
-    __slots__ = ('topic_id', 'partition_errors', '_unknown_tagged_fields')
-    SCHEMA = (('topic_id', 'uuid', (5, None), None, None), ('partition_errors', '[]LeaderAndIsrPartitionError', (5, None), None, None))
-
-    def __init__(self, *, topic_id: Any = _ZERO_UUID, partition_errors: Any = _MISSING) -> None:
-        self.topic_id = topic_id
-        self.partition_errors = [] if partition_errors is _MISSING else partition_errors
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_id == other.topic_id and self.partition_errors == other.partition_errors  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"LeaderAndIsrResponse.LeaderAndIsrTopicError(topic_id={self.topic_id!r}, partition_errors={self.partition_errors!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.uuid(self.topic_id)
-        w.compact_array_length(len(self.partition_errors))
-        for _x in self.partition_errors:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_LeaderAndIsrResponse_LeaderAndIsrTopicError":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_id = r.uuid()
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionErrors was serialized as null')
-        else:
-            self.partition_errors = [_LeaderAndIsrResponse_LeaderAndIsrPartitionError.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
 
 class LeaderAndIsrResponse:
-    __slots__ = ('error_code', 'partition_errors', 'topics', '_unknown_tagged_fields')
+    __slots__ = ('_unknown_tagged_fields',)
     API_KEY = 4
-    VALID_VERSIONS = (0, 7)
-    FLEXIBLE_VERSIONS = (4, None)
+    VALID_VERSIONS = (1, 0)
+    FLEXIBLE_VERSIONS = None
     NAME = 'LeaderAndIsrResponse'
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('partition_errors', '[]LeaderAndIsrPartitionError', (0, 4), None, None), ('topics', '[]LeaderAndIsrTopicError', (5, None), None, None))
+    SCHEMA = ()
 
-    def __init__(self, *, error_code: Any = 0, partition_errors: Any = _MISSING, topics: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.partition_errors = [] if partition_errors is _MISSING else partition_errors
-        self.topics = [] if topics is _MISSING else topics
+    def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.error_code == other.error_code and self.partition_errors == other.partition_errors and self.topics == other.topics  # type: ignore[attr-defined]
+        return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"LeaderAndIsrResponse(error_code={self.error_code!r}, partition_errors={self.partition_errors!r}, topics={self.topics!r})"
+        return f"LeaderAndIsrResponse()"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 4
-        w.int16(self.error_code)
-        if version <= 4:
-            if flexible:
-                w.compact_array_length(len(self.partition_errors))
-            else:
-                w.array_length(len(self.partition_errors))
-            for _x in self.partition_errors:
-                _x.encode(w, version)
-        if version >= 5:
-            w.compact_array_length(len(self.topics))
-            for _x in self.topics:
-                _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+        pass
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "LeaderAndIsrResponse":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 4
-        self.error_code = r.int16()
-        if version <= 4:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field PartitionErrors was serialized as null')
-            else:
-                self.partition_errors = [_LeaderAndIsrResponse_LeaderAndIsrPartitionError.decode(r, version) for _ in range(_n)]
-        else:
-            self.partition_errors = []
-        if version >= 5:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Topics was serialized as null')
-            else:
-                self.topics = [_LeaderAndIsrResponse_LeaderAndIsrTopicError.decode(r, version) for _ in range(_n)]
-        else:
-            self.topics = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
 
     def to_bytes(self, version: int) -> bytes:
@@ -639,12 +106,5 @@ class LeaderAndIsrResponse:
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "LeaderAndIsrResponse":
         return cls.decode(Reader(buf), version)
-
-LeaderAndIsrResponse.LeaderAndIsrPartitionError = _LeaderAndIsrResponse_LeaderAndIsrPartitionError  # type: ignore[attr-defined]
-_LeaderAndIsrResponse_LeaderAndIsrPartitionError.__name__ = 'LeaderAndIsrPartitionError'
-_LeaderAndIsrResponse_LeaderAndIsrPartitionError.__qualname__ = 'LeaderAndIsrResponse.LeaderAndIsrPartitionError'
-LeaderAndIsrResponse.LeaderAndIsrTopicError = _LeaderAndIsrResponse_LeaderAndIsrTopicError  # type: ignore[attr-defined]
-_LeaderAndIsrResponse_LeaderAndIsrTopicError.__name__ = 'LeaderAndIsrTopicError'
-_LeaderAndIsrResponse_LeaderAndIsrTopicError.__qualname__ = 'LeaderAndIsrResponse.LeaderAndIsrTopicError'
 
 __all__ = ['LeaderAndIsrRequest', 'LeaderAndIsrResponse']

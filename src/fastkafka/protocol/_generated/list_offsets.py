@@ -29,25 +29,24 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class _ListOffsetsRequest_ListOffsetsPartition:
-    __slots__ = ('partition_index', 'current_leader_epoch', 'timestamp', 'max_num_offsets', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (4, None), None, None), ('timestamp', 'int64', (0, None), None, None), ('max_num_offsets', 'int32', (0, 0), None, None))
+    __slots__ = ('partition_index', 'current_leader_epoch', 'timestamp', '_unknown_tagged_fields')
+    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('current_leader_epoch', 'int32', (4, None), None, None), ('timestamp', 'int64', (0, None), None, None))
 
-    def __init__(self, *, partition_index: Any = 0, current_leader_epoch: Any = -1, timestamp: Any = 0, max_num_offsets: Any = 1) -> None:
+    def __init__(self, *, partition_index: Any = 0, current_leader_epoch: Any = -1, timestamp: Any = 0) -> None:
         self.partition_index = partition_index
         self.current_leader_epoch = current_leader_epoch
         self.timestamp = timestamp
-        self.max_num_offsets = max_num_offsets
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.partition_index == other.partition_index and self.current_leader_epoch == other.current_leader_epoch and self.timestamp == other.timestamp and self.max_num_offsets == other.max_num_offsets  # type: ignore[attr-defined]
+        return self.partition_index == other.partition_index and self.current_leader_epoch == other.current_leader_epoch and self.timestamp == other.timestamp  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ListOffsetsRequest.ListOffsetsPartition(partition_index={self.partition_index!r}, current_leader_epoch={self.current_leader_epoch!r}, timestamp={self.timestamp!r}, max_num_offsets={self.max_num_offsets!r})"
+        return f"ListOffsetsRequest.ListOffsetsPartition(partition_index={self.partition_index!r}, current_leader_epoch={self.current_leader_epoch!r}, timestamp={self.timestamp!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
@@ -55,10 +54,6 @@ class _ListOffsetsRequest_ListOffsetsPartition:
         if version >= 4:
             w.int32(self.current_leader_epoch)
         w.int64(self.timestamp)
-        if version <= 0:
-            w.int32(self.max_num_offsets)
-        elif self.max_num_offsets != 1:
-            raise ValueError('field MaxNumOffsets is not supported in version %d of ListOffsetsRequest' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -77,10 +72,6 @@ class _ListOffsetsRequest_ListOffsetsPartition:
         else:
             self.current_leader_epoch = -1
         self.timestamp = r.int64()
-        if version <= 0:
-            self.max_num_offsets = r.int32()
-        else:
-            self.max_num_offsets = 1
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -159,7 +150,7 @@ class _ListOffsetsRequest_ListOffsetsTopic:
 class ListOffsetsRequest:
     __slots__ = ('replica_id', 'isolation_level', 'topics', 'timeout_ms', '_unknown_tagged_fields')
     API_KEY = 2
-    VALID_VERSIONS = (0, 10)
+    VALID_VERSIONS = (1, 11)
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'ListOffsetsRequest'
     SCHEMA = (('replica_id', 'int32', (0, None), None, None), ('isolation_level', 'int8', (2, None), None, None), ('topics', '[]ListOffsetsTopic', (0, None), None, None), ('timeout_ms', 'int32', (10, None), None, None))
@@ -250,13 +241,12 @@ _ListOffsetsRequest_ListOffsetsTopic.__qualname__ = 'ListOffsetsRequest.ListOffs
 
 
 class _ListOffsetsResponse_ListOffsetsPartitionResponse:
-    __slots__ = ('partition_index', 'error_code', 'old_style_offsets', 'timestamp', 'offset', 'leader_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('old_style_offsets', '[]int64', (0, 0), None, None), ('timestamp', 'int64', (1, None), None, None), ('offset', 'int64', (1, None), None, None), ('leader_epoch', 'int32', (4, None), None, None))
+    __slots__ = ('partition_index', 'error_code', 'timestamp', 'offset', 'leader_epoch', '_unknown_tagged_fields')
+    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('timestamp', 'int64', (1, None), None, None), ('offset', 'int64', (1, None), None, None), ('leader_epoch', 'int32', (4, None), None, None))
 
-    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, old_style_offsets: Any = _MISSING, timestamp: Any = -1, offset: Any = -1, leader_epoch: Any = -1) -> None:
+    def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, timestamp: Any = -1, offset: Any = -1, leader_epoch: Any = -1) -> None:
         self.partition_index = partition_index
         self.error_code = error_code
-        self.old_style_offsets = [] if old_style_offsets is _MISSING else old_style_offsets
         self.timestamp = timestamp
         self.offset = offset
         self.leader_epoch = leader_epoch
@@ -265,25 +255,19 @@ class _ListOffsetsResponse_ListOffsetsPartitionResponse:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.old_style_offsets == other.old_style_offsets and self.timestamp == other.timestamp and self.offset == other.offset and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
+        return self.partition_index == other.partition_index and self.error_code == other.error_code and self.timestamp == other.timestamp and self.offset == other.offset and self.leader_epoch == other.leader_epoch  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ListOffsetsResponse.ListOffsetsPartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, old_style_offsets={self.old_style_offsets!r}, timestamp={self.timestamp!r}, offset={self.offset!r}, leader_epoch={self.leader_epoch!r})"
+        return f"ListOffsetsResponse.ListOffsetsPartitionResponse(partition_index={self.partition_index!r}, error_code={self.error_code!r}, timestamp={self.timestamp!r}, offset={self.offset!r}, leader_epoch={self.leader_epoch!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 6
         w.int32(self.partition_index)
         w.int16(self.error_code)
-        if version <= 0:
-            w.array_length(len(self.old_style_offsets))
-            for _x in self.old_style_offsets:
-                w.int64(_x)
-        if version >= 1:
-            w.int64(self.timestamp)
-        if version >= 1:
-            w.int64(self.offset)
+        w.int64(self.timestamp)
+        w.int64(self.offset)
         if version >= 4:
             w.int32(self.leader_epoch)
         if flexible:
@@ -300,22 +284,8 @@ class _ListOffsetsResponse_ListOffsetsPartitionResponse:
         flexible = version >= 6
         self.partition_index = r.int32()
         self.error_code = r.int16()
-        if version <= 0:
-            _n = r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field OldStyleOffsets was serialized as null')
-            else:
-                self.old_style_offsets = [r.int64() for _ in range(_n)]
-        else:
-            self.old_style_offsets = []
-        if version >= 1:
-            self.timestamp = r.int64()
-        else:
-            self.timestamp = -1
-        if version >= 1:
-            self.offset = r.int64()
-        else:
-            self.offset = -1
+        self.timestamp = r.int64()
+        self.offset = r.int64()
         if version >= 4:
             self.leader_epoch = r.int32()
         else:
@@ -398,7 +368,7 @@ class _ListOffsetsResponse_ListOffsetsTopicResponse:
 class ListOffsetsResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
     API_KEY = 2
-    VALID_VERSIONS = (0, 10)
+    VALID_VERSIONS = (1, 11)
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'ListOffsetsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (2, None), None, None), ('topics', '[]ListOffsetsTopicResponse', (0, None), None, None))

@@ -29,28 +29,29 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class ListTransactionsRequest:
-    __slots__ = ('state_filters', 'producer_id_filters', 'duration_filter', '_unknown_tagged_fields')
+    __slots__ = ('state_filters', 'producer_id_filters', 'duration_filter', 'transactional_id_pattern', '_unknown_tagged_fields')
     API_KEY = 66
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (0, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ListTransactionsRequest'
-    SCHEMA = (('state_filters', '[]string', (0, None), None, None), ('producer_id_filters', '[]int64', (0, None), None, None), ('duration_filter', 'int64', (1, None), None, None))
+    SCHEMA = (('state_filters', '[]string', (0, None), None, None), ('producer_id_filters', '[]int64', (0, None), None, None), ('duration_filter', 'int64', (1, None), None, None), ('transactional_id_pattern', 'string', (2, None), (2, None), None))
 
-    def __init__(self, *, state_filters: Any = _MISSING, producer_id_filters: Any = _MISSING, duration_filter: Any = -1) -> None:
+    def __init__(self, *, state_filters: Any = _MISSING, producer_id_filters: Any = _MISSING, duration_filter: Any = -1, transactional_id_pattern: Any = None) -> None:
         self.state_filters = [] if state_filters is _MISSING else state_filters
         self.producer_id_filters = [] if producer_id_filters is _MISSING else producer_id_filters
         self.duration_filter = duration_filter
+        self.transactional_id_pattern = transactional_id_pattern
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.state_filters == other.state_filters and self.producer_id_filters == other.producer_id_filters and self.duration_filter == other.duration_filter  # type: ignore[attr-defined]
+        return self.state_filters == other.state_filters and self.producer_id_filters == other.producer_id_filters and self.duration_filter == other.duration_filter and self.transactional_id_pattern == other.transactional_id_pattern  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ListTransactionsRequest(state_filters={self.state_filters!r}, producer_id_filters={self.producer_id_filters!r}, duration_filter={self.duration_filter!r})"
+        return f"ListTransactionsRequest(state_filters={self.state_filters!r}, producer_id_filters={self.producer_id_filters!r}, duration_filter={self.duration_filter!r}, transactional_id_pattern={self.transactional_id_pattern!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -64,6 +65,10 @@ class ListTransactionsRequest:
             w.int64(self.duration_filter)
         elif self.duration_filter != -1:
             raise ValueError('field DurationFilter is not supported in version %d of ListTransactionsRequest' % version)
+        if version >= 2:
+            w.compact_string(self.transactional_id_pattern)
+        elif self.transactional_id_pattern is not None:
+            raise ValueError('field TransactionalIdPattern is not supported in version %d of ListTransactionsRequest' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -90,6 +95,10 @@ class ListTransactionsRequest:
             self.duration_filter = r.int64()
         else:
             self.duration_filter = -1
+        if version >= 2:
+            self.transactional_id_pattern = r.compact_string()
+        else:
+            self.transactional_id_pattern = None
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -172,7 +181,7 @@ class _ListTransactionsResponse_TransactionState:
 class ListTransactionsResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'unknown_state_filters', 'transaction_states', '_unknown_tagged_fields')
     API_KEY = 66
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (0, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ListTransactionsResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('unknown_state_filters', '[]string', (0, None), None, None), ('transaction_states', '[]TransactionState', (0, None), None, None))

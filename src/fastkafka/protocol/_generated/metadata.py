@@ -90,7 +90,7 @@ class _MetadataRequest_MetadataRequestTopic:
 class MetadataRequest:
     __slots__ = ('topics', 'allow_auto_topic_creation', 'include_cluster_authorized_operations', 'include_topic_authorized_operations', '_unknown_tagged_fields')
     API_KEY = 3
-    VALID_VERSIONS = (0, 12)
+    VALID_VERSIONS = (0, 13)
     FLEXIBLE_VERSIONS = (9, None)
     NAME = 'MetadataRequest'
     SCHEMA = (('topics', '[]MetadataRequestTopic', (0, None), (1, None), None), ('allow_auto_topic_creation', 'bool', (4, None), None, None), ('include_cluster_authorized_operations', 'bool', (8, 10), None, None), ('include_topic_authorized_operations', 'bool', (8, None), None, None))
@@ -450,31 +450,32 @@ class _MetadataResponse_MetadataResponseTopic:
 
 
 class MetadataResponse:
-    __slots__ = ('throttle_time_ms', 'brokers', 'cluster_id', 'controller_id', 'topics', 'cluster_authorized_operations', '_unknown_tagged_fields')
+    __slots__ = ('throttle_time_ms', 'brokers', 'cluster_id', 'controller_id', 'topics', 'cluster_authorized_operations', 'error_code', '_unknown_tagged_fields')
     API_KEY = 3
-    VALID_VERSIONS = (0, 12)
+    VALID_VERSIONS = (0, 13)
     FLEXIBLE_VERSIONS = (9, None)
     NAME = 'MetadataResponse'
-    SCHEMA = (('throttle_time_ms', 'int32', (3, None), None, None), ('brokers', '[]MetadataResponseBroker', (0, None), None, None), ('cluster_id', 'string', (2, None), (2, None), None), ('controller_id', 'int32', (1, None), None, None), ('topics', '[]MetadataResponseTopic', (0, None), None, None), ('cluster_authorized_operations', 'int32', (8, 10), None, None))
+    SCHEMA = (('throttle_time_ms', 'int32', (3, None), None, None), ('brokers', '[]MetadataResponseBroker', (0, None), None, None), ('cluster_id', 'string', (2, None), (2, None), None), ('controller_id', 'int32', (1, None), None, None), ('topics', '[]MetadataResponseTopic', (0, None), None, None), ('cluster_authorized_operations', 'int32', (8, 10), None, None), ('error_code', 'int16', (13, None), None, None))
 
-    def __init__(self, *, throttle_time_ms: Any = 0, brokers: Any = _MISSING, cluster_id: Any = None, controller_id: Any = -1, topics: Any = _MISSING, cluster_authorized_operations: Any = -2147483648) -> None:
+    def __init__(self, *, throttle_time_ms: Any = 0, brokers: Any = _MISSING, cluster_id: Any = None, controller_id: Any = -1, topics: Any = _MISSING, cluster_authorized_operations: Any = -2147483648, error_code: Any = 0) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.brokers = [] if brokers is _MISSING else brokers
         self.cluster_id = cluster_id
         self.controller_id = controller_id
         self.topics = [] if topics is _MISSING else topics
         self.cluster_authorized_operations = cluster_authorized_operations
+        self.error_code = error_code
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.throttle_time_ms == other.throttle_time_ms and self.brokers == other.brokers and self.cluster_id == other.cluster_id and self.controller_id == other.controller_id and self.topics == other.topics and self.cluster_authorized_operations == other.cluster_authorized_operations  # type: ignore[attr-defined]
+        return self.throttle_time_ms == other.throttle_time_ms and self.brokers == other.brokers and self.cluster_id == other.cluster_id and self.controller_id == other.controller_id and self.topics == other.topics and self.cluster_authorized_operations == other.cluster_authorized_operations and self.error_code == other.error_code  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"MetadataResponse(throttle_time_ms={self.throttle_time_ms!r}, brokers={self.brokers!r}, cluster_id={self.cluster_id!r}, controller_id={self.controller_id!r}, topics={self.topics!r}, cluster_authorized_operations={self.cluster_authorized_operations!r})"
+        return f"MetadataResponse(throttle_time_ms={self.throttle_time_ms!r}, brokers={self.brokers!r}, cluster_id={self.cluster_id!r}, controller_id={self.controller_id!r}, topics={self.topics!r}, cluster_authorized_operations={self.cluster_authorized_operations!r}, error_code={self.error_code!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
@@ -501,6 +502,8 @@ class MetadataResponse:
             _x.encode(w, version)
         if version >= 8 and version <= 10:
             w.int32(self.cluster_authorized_operations)
+        if version >= 13:
+            w.int16(self.error_code)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -539,6 +542,10 @@ class MetadataResponse:
             self.cluster_authorized_operations = r.int32()
         else:
             self.cluster_authorized_operations = -2147483648
+        if version >= 13:
+            self.error_code = r.int16()
+        else:
+            self.error_code = 0
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()

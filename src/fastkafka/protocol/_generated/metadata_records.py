@@ -258,30 +258,31 @@ class BeginTransactionRecord:
 
 
 class BrokerRegistrationChangeRecord:
-    __slots__ = ('broker_id', 'broker_epoch', 'fenced', 'in_controlled_shutdown', 'log_dirs', '_unknown_tagged_fields')
+    __slots__ = ('broker_id', 'broker_epoch', 'fenced', 'in_controlled_shutdown', 'log_dirs', 'cordoned_log_dirs', '_unknown_tagged_fields')
     API_KEY = 17
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (0, 3)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'BrokerRegistrationChangeRecord'
-    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('fenced', 'int8', (0, None), None, 0), ('in_controlled_shutdown', 'int8', (1, None), None, 1), ('log_dirs', '[]uuid', (2, None), None, 2))
+    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('fenced', 'int8', (0, None), None, 0), ('in_controlled_shutdown', 'int8', (1, None), None, 1), ('log_dirs', '[]uuid', (2, None), None, 2), ('cordoned_log_dirs', '[]uuid', (3, None), (3, None), 3))
 
-    def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = 0, fenced: Any = 0, in_controlled_shutdown: Any = 0, log_dirs: Any = _MISSING) -> None:
+    def __init__(self, *, broker_id: Any = 0, broker_epoch: Any = 0, fenced: Any = 0, in_controlled_shutdown: Any = 0, log_dirs: Any = _MISSING, cordoned_log_dirs: Any = None) -> None:
         self.broker_id = broker_id
         self.broker_epoch = broker_epoch
         self.fenced = fenced
         self.in_controlled_shutdown = in_controlled_shutdown
         self.log_dirs = [] if log_dirs is _MISSING else log_dirs
+        self.cordoned_log_dirs = cordoned_log_dirs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.fenced == other.fenced and self.in_controlled_shutdown == other.in_controlled_shutdown and self.log_dirs == other.log_dirs  # type: ignore[attr-defined]
+        return self.broker_id == other.broker_id and self.broker_epoch == other.broker_epoch and self.fenced == other.fenced and self.in_controlled_shutdown == other.in_controlled_shutdown and self.log_dirs == other.log_dirs and self.cordoned_log_dirs == other.cordoned_log_dirs  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"BrokerRegistrationChangeRecord(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, fenced={self.fenced!r}, in_controlled_shutdown={self.in_controlled_shutdown!r}, log_dirs={self.log_dirs!r})"
+        return f"BrokerRegistrationChangeRecord(broker_id={self.broker_id!r}, broker_epoch={self.broker_epoch!r}, fenced={self.fenced!r}, in_controlled_shutdown={self.in_controlled_shutdown!r}, log_dirs={self.log_dirs!r}, cordoned_log_dirs={self.cordoned_log_dirs!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -291,6 +292,8 @@ class BrokerRegistrationChangeRecord:
             raise ValueError('field InControlledShutdown is not supported in version %d of BrokerRegistrationChangeRecord' % version)
         if not (version >= 2) and self.log_dirs:
             raise ValueError('field LogDirs is not supported in version %d of BrokerRegistrationChangeRecord' % version)
+        if not (version >= 3) and self.cordoned_log_dirs is not None:
+            raise ValueError('field CordonedLogDirs is not supported in version %d of BrokerRegistrationChangeRecord' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if self.fenced != 0:
@@ -316,6 +319,18 @@ class BrokerRegistrationChangeRecord:
                     w.uuid(_x)
                 w = _w0
                 _tags.append((2, _tw.getvalue()))
+            if (version >= 3) and self.cordoned_log_dirs is not None:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                if self.cordoned_log_dirs is None:
+                    w.compact_array_length(-1)
+                else:
+                    w.compact_array_length(len(self.cordoned_log_dirs))
+                    for _x in self.cordoned_log_dirs:
+                        w.uuid(_x)
+                w = _w0
+                _tags.append((3, _tw.getvalue()))
             if self._unknown_tagged_fields:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
@@ -331,6 +346,7 @@ class BrokerRegistrationChangeRecord:
         self.fenced = 0
         self.in_controlled_shutdown = 0
         self.log_dirs = []
+        self.cordoned_log_dirs = None
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -354,6 +370,15 @@ class BrokerRegistrationChangeRecord:
                     else:
                         self.log_dirs = [r.uuid() for _ in range(_n)]
                     r = _r0
+                elif _tag == 3 and (version >= 3):
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    _n = r.compact_array_length()
+                    if _n < 0:
+                        self.cordoned_log_dirs = None
+                    else:
+                        self.cordoned_log_dirs = [r.uuid() for _ in range(_n)]
+                    r = _r0
                 else:
                     if self._unknown_tagged_fields is None:
                         self._unknown_tagged_fields = {}
@@ -367,6 +392,68 @@ class BrokerRegistrationChangeRecord:
 
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "BrokerRegistrationChangeRecord":
+        return cls.decode(Reader(buf), version)
+
+
+class ClearElrRecord:
+    __slots__ = ('topic_name', '_unknown_tagged_fields')
+    API_KEY = 28
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'ClearElrRecord'
+    SCHEMA = (('topic_name', 'string', (0, None), None, None),)
+
+    def __init__(self, *, topic_name: Any = '') -> None:
+        self.topic_name = topic_name
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.topic_name == other.topic_name  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ClearElrRecord(topic_name={self.topic_name!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        if self.topic_name is None:
+            raise ValueError('non-nullable field TopicName was set to null')
+        w.compact_string(self.topic_name)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "ClearElrRecord":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.topic_name = r.compact_string()
+        if self.topic_name is None:
+            raise DecodeError('non-nullable field TopicName was serialized as null')
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "ClearElrRecord":
         return cls.decode(Reader(buf), version)
 
 
@@ -1531,14 +1618,14 @@ class _RegisterBrokerRecord_BrokerFeature:
 
 
 class RegisterBrokerRecord:
-    __slots__ = ('broker_id', 'is_migrating_zk_broker', 'incarnation_id', 'broker_epoch', 'end_points', 'features', 'rack', 'fenced', 'in_controlled_shutdown', 'log_dirs', '_unknown_tagged_fields')
+    __slots__ = ('broker_id', 'is_migrating_zk_broker', 'incarnation_id', 'broker_epoch', 'end_points', 'features', 'rack', 'fenced', 'in_controlled_shutdown', 'log_dirs', 'cordoned_log_dirs', '_unknown_tagged_fields')
     API_KEY = 0
-    VALID_VERSIONS = (0, 3)
+    VALID_VERSIONS = (0, 4)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'RegisterBrokerRecord'
-    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('is_migrating_zk_broker', 'bool', (2, None), None, None), ('incarnation_id', 'uuid', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('end_points', '[]BrokerEndpoint', (0, None), None, None), ('features', '[]BrokerFeature', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None), ('fenced', 'bool', (0, None), None, None), ('in_controlled_shutdown', 'bool', (1, None), None, None), ('log_dirs', '[]uuid', (3, None), None, 0))
+    SCHEMA = (('broker_id', 'int32', (0, None), None, None), ('is_migrating_zk_broker', 'bool', (2, None), None, None), ('incarnation_id', 'uuid', (0, None), None, None), ('broker_epoch', 'int64', (0, None), None, None), ('end_points', '[]BrokerEndpoint', (0, None), None, None), ('features', '[]BrokerFeature', (0, None), None, None), ('rack', 'string', (0, None), (0, None), None), ('fenced', 'bool', (0, None), None, None), ('in_controlled_shutdown', 'bool', (1, None), None, None), ('log_dirs', '[]uuid', (3, None), None, 0), ('cordoned_log_dirs', '[]uuid', (4, None), (4, None), 1))
 
-    def __init__(self, *, broker_id: Any = 0, is_migrating_zk_broker: Any = False, incarnation_id: Any = _ZERO_UUID, broker_epoch: Any = 0, end_points: Any = _MISSING, features: Any = _MISSING, rack: Any = '', fenced: Any = True, in_controlled_shutdown: Any = False, log_dirs: Any = _MISSING) -> None:
+    def __init__(self, *, broker_id: Any = 0, is_migrating_zk_broker: Any = False, incarnation_id: Any = _ZERO_UUID, broker_epoch: Any = 0, end_points: Any = _MISSING, features: Any = _MISSING, rack: Any = '', fenced: Any = True, in_controlled_shutdown: Any = False, log_dirs: Any = _MISSING, cordoned_log_dirs: Any = None) -> None:
         self.broker_id = broker_id
         self.is_migrating_zk_broker = is_migrating_zk_broker
         self.incarnation_id = incarnation_id
@@ -1549,17 +1636,18 @@ class RegisterBrokerRecord:
         self.fenced = fenced
         self.in_controlled_shutdown = in_controlled_shutdown
         self.log_dirs = [] if log_dirs is _MISSING else log_dirs
+        self.cordoned_log_dirs = cordoned_log_dirs
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.broker_id == other.broker_id and self.is_migrating_zk_broker == other.is_migrating_zk_broker and self.incarnation_id == other.incarnation_id and self.broker_epoch == other.broker_epoch and self.end_points == other.end_points and self.features == other.features and self.rack == other.rack and self.fenced == other.fenced and self.in_controlled_shutdown == other.in_controlled_shutdown and self.log_dirs == other.log_dirs  # type: ignore[attr-defined]
+        return self.broker_id == other.broker_id and self.is_migrating_zk_broker == other.is_migrating_zk_broker and self.incarnation_id == other.incarnation_id and self.broker_epoch == other.broker_epoch and self.end_points == other.end_points and self.features == other.features and self.rack == other.rack and self.fenced == other.fenced and self.in_controlled_shutdown == other.in_controlled_shutdown and self.log_dirs == other.log_dirs and self.cordoned_log_dirs == other.cordoned_log_dirs  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"RegisterBrokerRecord(broker_id={self.broker_id!r}, is_migrating_zk_broker={self.is_migrating_zk_broker!r}, incarnation_id={self.incarnation_id!r}, broker_epoch={self.broker_epoch!r}, end_points={self.end_points!r}, features={self.features!r}, rack={self.rack!r}, fenced={self.fenced!r}, in_controlled_shutdown={self.in_controlled_shutdown!r}, log_dirs={self.log_dirs!r})"
+        return f"RegisterBrokerRecord(broker_id={self.broker_id!r}, is_migrating_zk_broker={self.is_migrating_zk_broker!r}, incarnation_id={self.incarnation_id!r}, broker_epoch={self.broker_epoch!r}, end_points={self.end_points!r}, features={self.features!r}, rack={self.rack!r}, fenced={self.fenced!r}, in_controlled_shutdown={self.in_controlled_shutdown!r}, log_dirs={self.log_dirs!r}, cordoned_log_dirs={self.cordoned_log_dirs!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -1584,6 +1672,8 @@ class RegisterBrokerRecord:
             raise ValueError('field InControlledShutdown is not supported in version %d of RegisterBrokerRecord' % version)
         if not (version >= 3) and self.log_dirs:
             raise ValueError('field LogDirs is not supported in version %d of RegisterBrokerRecord' % version)
+        if not (version >= 4) and self.cordoned_log_dirs is not None:
+            raise ValueError('field CordonedLogDirs is not supported in version %d of RegisterBrokerRecord' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if (version >= 3) and self.log_dirs:
@@ -1595,6 +1685,18 @@ class RegisterBrokerRecord:
                     w.uuid(_x)
                 w = _w0
                 _tags.append((0, _tw.getvalue()))
+            if (version >= 4) and self.cordoned_log_dirs is not None:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                if self.cordoned_log_dirs is None:
+                    w.compact_array_length(-1)
+                else:
+                    w.compact_array_length(len(self.cordoned_log_dirs))
+                    for _x in self.cordoned_log_dirs:
+                        w.uuid(_x)
+                w = _w0
+                _tags.append((1, _tw.getvalue()))
             if self._unknown_tagged_fields:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
@@ -1629,6 +1731,7 @@ class RegisterBrokerRecord:
         else:
             self.in_controlled_shutdown = False
         self.log_dirs = []
+        self.cordoned_log_dirs = None
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -1641,6 +1744,15 @@ class RegisterBrokerRecord:
                         raise DecodeError('non-nullable field LogDirs was serialized as null')
                     else:
                         self.log_dirs = [r.uuid() for _ in range(_n)]
+                    r = _r0
+                elif _tag == 1 and (version >= 4):
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    _n = r.compact_array_length()
+                    if _n < 0:
+                        self.cordoned_log_dirs = None
+                    else:
+                        self.cordoned_log_dirs = [r.uuid() for _ in range(_n)]
                     r = _r0
                 else:
                     if self._unknown_tagged_fields is None:
@@ -2301,6 +2413,64 @@ class UnregisterBrokerRecord:
         return cls.decode(Reader(buf), version)
 
 
+class UnregisterControllerRecord:
+    __slots__ = ('controller_id', '_unknown_tagged_fields')
+    API_KEY = 29
+    VALID_VERSIONS = (0, 0)
+    FLEXIBLE_VERSIONS = (0, None)
+    NAME = 'UnregisterControllerRecord'
+    SCHEMA = (('controller_id', 'int32', (0, None), None, None),)
+
+    def __init__(self, *, controller_id: Any = 0) -> None:
+        self.controller_id = controller_id
+        self._unknown_tagged_fields: dict[int, bytes] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.controller_id == other.controller_id  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"UnregisterControllerRecord(controller_id={self.controller_id!r})"
+
+    def encode(self, w: Writer, version: int) -> None:
+        flexible = True
+        w.int32(self.controller_id)
+        if flexible:
+            _unk = self._unknown_tagged_fields
+            if _unk:
+                _write_tags(w, sorted(_unk.items()))
+            else:
+                w.uvarint(0)
+
+    @classmethod
+    def decode(cls, r: Reader, version: int) -> "UnregisterControllerRecord":
+        self = cls.__new__(cls)
+        self._unknown_tagged_fields = None
+        flexible = True
+        self.controller_id = r.int32()
+        if flexible:
+            for _ in range(r.uvarint()):
+                _tag = r.uvarint()
+                _size = r.uvarint()
+                if True:
+                    if self._unknown_tagged_fields is None:
+                        self._unknown_tagged_fields = {}
+                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
+        return self
+
+    def to_bytes(self, version: int) -> bytes:
+        w = Writer()
+        self.encode(w, version)
+        return w.getvalue()
+
+    @classmethod
+    def from_bytes(cls, buf: Any, version: int) -> "UnregisterControllerRecord":
+        return cls.decode(Reader(buf), version)
+
+
 class UserScramCredentialRecord:
     __slots__ = ('name', 'mechanism', 'salt', 'stored_key', 'server_key', 'iterations', '_unknown_tagged_fields')
     API_KEY = 11
@@ -2447,4 +2617,4 @@ class ZkMigrationStateRecord:
     def from_bytes(cls, buf: Any, version: int) -> "ZkMigrationStateRecord":
         return cls.decode(Reader(buf), version)
 
-__all__ = ['AbortTransactionRecord', 'AccessControlEntryRecord', 'BeginTransactionRecord', 'BrokerRegistrationChangeRecord', 'ClientQuotaRecord', 'ConfigRecord', 'DelegationTokenRecord', 'EndTransactionRecord', 'FeatureLevelRecord', 'FenceBrokerRecord', 'NoOpRecord', 'PartitionChangeRecord', 'PartitionRecord', 'ProducerIdsRecord', 'RegisterBrokerRecord', 'RegisterControllerRecord', 'RemoveAccessControlEntryRecord', 'RemoveDelegationTokenRecord', 'RemoveTopicRecord', 'RemoveUserScramCredentialRecord', 'TopicRecord', 'UnfenceBrokerRecord', 'UnregisterBrokerRecord', 'UserScramCredentialRecord', 'ZkMigrationStateRecord']
+__all__ = ['AbortTransactionRecord', 'AccessControlEntryRecord', 'BeginTransactionRecord', 'BrokerRegistrationChangeRecord', 'ClearElrRecord', 'ClientQuotaRecord', 'ConfigRecord', 'DelegationTokenRecord', 'EndTransactionRecord', 'FeatureLevelRecord', 'FenceBrokerRecord', 'NoOpRecord', 'PartitionChangeRecord', 'PartitionRecord', 'ProducerIdsRecord', 'RegisterBrokerRecord', 'RegisterControllerRecord', 'RemoveAccessControlEntryRecord', 'RemoveDelegationTokenRecord', 'RemoveTopicRecord', 'RemoveUserScramCredentialRecord', 'TopicRecord', 'UnfenceBrokerRecord', 'UnregisterBrokerRecord', 'UnregisterControllerRecord', 'UserScramCredentialRecord', 'ZkMigrationStateRecord']

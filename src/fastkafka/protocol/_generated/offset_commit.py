@@ -29,26 +29,25 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class _OffsetCommitRequest_OffsetCommitRequestPartition:
-    __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'commit_timestamp', 'committed_metadata', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('committed_offset', 'int64', (0, None), None, None), ('committed_leader_epoch', 'int32', (6, None), None, None), ('commit_timestamp', 'int64', (1, 1), None, None), ('committed_metadata', 'string', (0, None), (0, None), None))
+    __slots__ = ('partition_index', 'committed_offset', 'committed_leader_epoch', 'committed_metadata', '_unknown_tagged_fields')
+    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('committed_offset', 'int64', (0, None), None, None), ('committed_leader_epoch', 'int32', (6, None), None, None), ('committed_metadata', 'string', (0, None), (0, None), None))
 
-    def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, commit_timestamp: Any = -1, committed_metadata: Any = '') -> None:
+    def __init__(self, *, partition_index: Any = 0, committed_offset: Any = 0, committed_leader_epoch: Any = -1, committed_metadata: Any = '') -> None:
         self.partition_index = partition_index
         self.committed_offset = committed_offset
         self.committed_leader_epoch = committed_leader_epoch
-        self.commit_timestamp = commit_timestamp
         self.committed_metadata = committed_metadata
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.commit_timestamp == other.commit_timestamp and self.committed_metadata == other.committed_metadata  # type: ignore[attr-defined]
+        return self.partition_index == other.partition_index and self.committed_offset == other.committed_offset and self.committed_leader_epoch == other.committed_leader_epoch and self.committed_metadata == other.committed_metadata  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"OffsetCommitRequest.OffsetCommitRequestPartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, commit_timestamp={self.commit_timestamp!r}, committed_metadata={self.committed_metadata!r})"
+        return f"OffsetCommitRequest.OffsetCommitRequestPartition(partition_index={self.partition_index!r}, committed_offset={self.committed_offset!r}, committed_leader_epoch={self.committed_leader_epoch!r}, committed_metadata={self.committed_metadata!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
@@ -56,10 +55,6 @@ class _OffsetCommitRequest_OffsetCommitRequestPartition:
         w.int64(self.committed_offset)
         if version >= 6:
             w.int32(self.committed_leader_epoch)
-        if version >= 1 and version <= 1:
-            w.int64(self.commit_timestamp)
-        elif self.commit_timestamp != -1:
-            raise ValueError('field CommitTimestamp is not supported in version %d of OffsetCommitRequest' % version)
         if flexible:
             w.compact_string(self.committed_metadata)
         else:
@@ -82,10 +77,6 @@ class _OffsetCommitRequest_OffsetCommitRequestPartition:
             self.committed_leader_epoch = r.int32()
         else:
             self.committed_leader_epoch = -1
-        if version >= 1 and version <= 1:
-            self.commit_timestamp = r.int64()
-        else:
-            self.commit_timestamp = -1
         self.committed_metadata = (r.compact_string() if flexible else r.string())
         if flexible:
             for _ in range(r.uvarint()):
@@ -99,32 +90,36 @@ class _OffsetCommitRequest_OffsetCommitRequestPartition:
 
 
 class _OffsetCommitRequest_OffsetCommitRequestTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetCommitRequestPartition', (0, None), None, None))
+    __slots__ = ('name', 'topic_id', 'partitions', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (0, 9), None, None), ('topic_id', 'uuid', (10, None), None, None), ('partitions', '[]OffsetCommitRequestPartition', (0, None), None, None))
 
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
+    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.name = name
+        self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
+        return self.name == other.name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"OffsetCommitRequest.OffsetCommitRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
+        return f"OffsetCommitRequest.OffsetCommitRequestTopic(name={self.name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
+        if version <= 9:
+            if self.name is None:
+                raise ValueError('non-nullable field Name was set to null')
+            if flexible:
+                w.compact_string(self.name)
+            else:
+                w.string(self.name)
+        if version >= 10:
+            w.uuid(self.topic_id)
         if flexible:
             w.compact_array_length(len(self.partitions))
         else:
@@ -143,9 +138,16 @@ class _OffsetCommitRequest_OffsetCommitRequestTopic:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 8
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
+        if version <= 9:
+            self.name = (r.compact_string() if flexible else r.string())
+            if self.name is None:
+                raise DecodeError('non-nullable field Name was serialized as null')
+        else:
+            self.name = ''
+        if version >= 10:
+            self.topic_id = r.uuid()
+        else:
+            self.topic_id = _ZERO_UUID
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
@@ -165,7 +167,7 @@ class _OffsetCommitRequest_OffsetCommitRequestTopic:
 class OffsetCommitRequest:
     __slots__ = ('group_id', 'generation_id_or_member_epoch', 'member_id', 'group_instance_id', 'retention_time_ms', 'topics', '_unknown_tagged_fields')
     API_KEY = 8
-    VALID_VERSIONS = (0, 9)
+    VALID_VERSIONS = (2, 10)
     FLEXIBLE_VERSIONS = (8, None)
     NAME = 'OffsetCommitRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('generation_id_or_member_epoch', 'int32', (1, None), None, None), ('member_id', 'string', (1, None), None, None), ('group_instance_id', 'string', (7, None), (7, None), None), ('retention_time_ms', 'int64', (2, 4), None, None), ('topics', '[]OffsetCommitRequestTopic', (0, None), None, None))
@@ -197,15 +199,13 @@ class OffsetCommitRequest:
             w.compact_string(self.group_id)
         else:
             w.string(self.group_id)
-        if version >= 1:
-            w.int32(self.generation_id_or_member_epoch)
-        if version >= 1:
-            if self.member_id is None:
-                raise ValueError('non-nullable field MemberId was set to null')
-            if flexible:
-                w.compact_string(self.member_id)
-            else:
-                w.string(self.member_id)
+        w.int32(self.generation_id_or_member_epoch)
+        if self.member_id is None:
+            raise ValueError('non-nullable field MemberId was set to null')
+        if flexible:
+            w.compact_string(self.member_id)
+        else:
+            w.string(self.member_id)
         if version >= 7:
             if flexible:
                 w.compact_string(self.group_instance_id)
@@ -213,7 +213,7 @@ class OffsetCommitRequest:
                 w.string(self.group_instance_id)
         elif self.group_instance_id is not None:
             raise ValueError('field GroupInstanceId is not supported in version %d of OffsetCommitRequest' % version)
-        if version >= 2 and version <= 4:
+        if version <= 4:
             w.int64(self.retention_time_ms)
         if flexible:
             w.compact_array_length(len(self.topics))
@@ -236,21 +236,15 @@ class OffsetCommitRequest:
         self.group_id = (r.compact_string() if flexible else r.string())
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
-        if version >= 1:
-            self.generation_id_or_member_epoch = r.int32()
-        else:
-            self.generation_id_or_member_epoch = -1
-        if version >= 1:
-            self.member_id = (r.compact_string() if flexible else r.string())
-            if self.member_id is None:
-                raise DecodeError('non-nullable field MemberId was serialized as null')
-        else:
-            self.member_id = ''
+        self.generation_id_or_member_epoch = r.int32()
+        self.member_id = (r.compact_string() if flexible else r.string())
+        if self.member_id is None:
+            raise DecodeError('non-nullable field MemberId was serialized as null')
         if version >= 7:
             self.group_instance_id = (r.compact_string() if flexible else r.string())
         else:
             self.group_instance_id = None
-        if version >= 2 and version <= 4:
+        if version <= 4:
             self.retention_time_ms = r.int64()
         else:
             self.retention_time_ms = -1
@@ -335,32 +329,36 @@ class _OffsetCommitResponse_OffsetCommitResponsePartition:
 
 
 class _OffsetCommitResponse_OffsetCommitResponseTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]OffsetCommitResponsePartition', (0, None), None, None))
+    __slots__ = ('name', 'topic_id', 'partitions', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (0, 9), None, None), ('topic_id', 'uuid', (10, None), None, None), ('partitions', '[]OffsetCommitResponsePartition', (0, None), None, None))
 
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
+    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.name = name
+        self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
+        return self.name == other.name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"OffsetCommitResponse.OffsetCommitResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
+        return f"OffsetCommitResponse.OffsetCommitResponseTopic(name={self.name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 8
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
+        if version <= 9:
+            if self.name is None:
+                raise ValueError('non-nullable field Name was set to null')
+            if flexible:
+                w.compact_string(self.name)
+            else:
+                w.string(self.name)
+        if version >= 10:
+            w.uuid(self.topic_id)
         if flexible:
             w.compact_array_length(len(self.partitions))
         else:
@@ -379,9 +377,16 @@ class _OffsetCommitResponse_OffsetCommitResponseTopic:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 8
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
+        if version <= 9:
+            self.name = (r.compact_string() if flexible else r.string())
+            if self.name is None:
+                raise DecodeError('non-nullable field Name was serialized as null')
+        else:
+            self.name = ''
+        if version >= 10:
+            self.topic_id = r.uuid()
+        else:
+            self.topic_id = _ZERO_UUID
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
@@ -401,7 +406,7 @@ class _OffsetCommitResponse_OffsetCommitResponseTopic:
 class OffsetCommitResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
     API_KEY = 8
-    VALID_VERSIONS = (0, 9)
+    VALID_VERSIONS = (2, 10)
     FLEXIBLE_VERSIONS = (8, None)
     NAME = 'OffsetCommitResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (3, None), None, None), ('topics', '[]OffsetCommitResponseTopic', (0, None), None, None))

@@ -93,29 +93,33 @@ class _OffsetFetchRequest_OffsetFetchRequestTopic:
 
 
 class _OffsetFetchRequest_OffsetFetchRequestTopics:
-    __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (8, None), None, None), ('partition_indexes', '[]int32', (8, None), None, None))
+    __slots__ = ('name', 'topic_id', 'partition_indexes', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (8, 9), None, None), ('topic_id', 'uuid', (10, None), None, None), ('partition_indexes', '[]int32', (8, None), None, None))
 
-    def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
+    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, partition_indexes: Any = _MISSING) -> None:
         self.name = name
+        self.topic_id = topic_id
         self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
+        return self.name == other.name and self.topic_id == other.topic_id and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"OffsetFetchRequest.OffsetFetchRequestTopics(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
+        return f"OffsetFetchRequest.OffsetFetchRequestTopics(name={self.name!r}, topic_id={self.topic_id!r}, partition_indexes={self.partition_indexes!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
+        if version <= 9:
+            if self.name is None:
+                raise ValueError('non-nullable field Name was set to null')
+            w.compact_string(self.name)
+        if version >= 10:
+            w.uuid(self.topic_id)
         w.compact_array_length(len(self.partition_indexes))
         for _x in self.partition_indexes:
             w.int32(_x)
@@ -131,9 +135,16 @@ class _OffsetFetchRequest_OffsetFetchRequestTopics:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
+        if version <= 9:
+            self.name = r.compact_string()
+            if self.name is None:
+                raise DecodeError('non-nullable field Name was serialized as null')
+        else:
+            self.name = ''
+        if version >= 10:
+            self.topic_id = r.uuid()
+        else:
+            self.topic_id = _ZERO_UUID
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
@@ -228,7 +239,7 @@ class _OffsetFetchRequest_OffsetFetchRequestGroup:
 class OffsetFetchRequest:
     __slots__ = ('group_id', 'topics', 'groups', 'require_stable', '_unknown_tagged_fields')
     API_KEY = 9
-    VALID_VERSIONS = (0, 9)
+    VALID_VERSIONS = (1, 10)
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'OffsetFetchRequest'
     SCHEMA = (('group_id', 'string', (0, 7), None, None), ('topics', '[]OffsetFetchRequestTopic', (0, 7), (2, 7), None), ('groups', '[]OffsetFetchRequestGroup', (8, None), None, None), ('require_stable', 'bool', (7, None), None, None))
@@ -544,29 +555,33 @@ class _OffsetFetchResponse_OffsetFetchResponsePartitions:
 
 
 class _OffsetFetchResponse_OffsetFetchResponseTopics:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (8, None), None, None), ('partitions', '[]OffsetFetchResponsePartitions', (8, None), None, None))
+    __slots__ = ('name', 'topic_id', 'partitions', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (8, 9), None, None), ('topic_id', 'uuid', (10, None), None, None), ('partitions', '[]OffsetFetchResponsePartitions', (8, None), None, None))
 
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
+    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.name = name
+        self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
+        return self.name == other.name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"OffsetFetchResponse.OffsetFetchResponseTopics(name={self.name!r}, partitions={self.partitions!r})"
+        return f"OffsetFetchResponse.OffsetFetchResponseTopics(name={self.name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        w.compact_string(self.name)
+        if version <= 9:
+            if self.name is None:
+                raise ValueError('non-nullable field Name was set to null')
+            w.compact_string(self.name)
+        if version >= 10:
+            w.uuid(self.topic_id)
         w.compact_array_length(len(self.partitions))
         for _x in self.partitions:
             _x.encode(w, version)
@@ -582,9 +597,16 @@ class _OffsetFetchResponse_OffsetFetchResponseTopics:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        self.name = r.compact_string()
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
+        if version <= 9:
+            self.name = r.compact_string()
+            if self.name is None:
+                raise DecodeError('non-nullable field Name was serialized as null')
+        else:
+            self.name = ''
+        if version >= 10:
+            self.topic_id = r.uuid()
+        else:
+            self.topic_id = _ZERO_UUID
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
@@ -665,7 +687,7 @@ class _OffsetFetchResponse_OffsetFetchResponseGroup:
 class OffsetFetchResponse:
     __slots__ = ('throttle_time_ms', 'topics', 'error_code', 'groups', '_unknown_tagged_fields')
     API_KEY = 9
-    VALID_VERSIONS = (0, 9)
+    VALID_VERSIONS = (1, 10)
     FLEXIBLE_VERSIONS = (6, None)
     NAME = 'OffsetFetchResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (3, None), None, None), ('topics', '[]OffsetFetchResponseTopic', (0, 7), None, None), ('error_code', 'int16', (2, 7), None, None), ('groups', '[]OffsetFetchResponseGroup', (8, None), None, None))

@@ -51,8 +51,7 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderPartition:
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
         w.int32(self.partition)
-        if version >= 2:
-            w.int32(self.current_leader_epoch)
+        w.int32(self.current_leader_epoch)
         w.int32(self.leader_epoch)
         if flexible:
             _unk = self._unknown_tagged_fields
@@ -67,10 +66,7 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderPartition:
         self._unknown_tagged_fields = None
         flexible = version >= 4
         self.partition = r.int32()
-        if version >= 2:
-            self.current_leader_epoch = r.int32()
-        else:
-            self.current_leader_epoch = -1
+        self.current_leader_epoch = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
             for _ in range(r.uvarint()):
@@ -150,7 +146,7 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderTopic:
 class OffsetForLeaderEpochRequest:
     __slots__ = ('replica_id', 'topics', '_unknown_tagged_fields')
     API_KEY = 23
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (2, 4)
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'OffsetForLeaderEpochRequest'
     SCHEMA = (('replica_id', 'int32', (3, None), None, None), ('topics', '[]OffsetForLeaderTopic', (0, None), None, None))
@@ -253,8 +249,7 @@ class _OffsetForLeaderEpochResponse_EpochEndOffset:
         flexible = version >= 4
         w.int16(self.error_code)
         w.int32(self.partition)
-        if version >= 1:
-            w.int32(self.leader_epoch)
+        w.int32(self.leader_epoch)
         w.int64(self.end_offset)
         if flexible:
             _unk = self._unknown_tagged_fields
@@ -270,10 +265,7 @@ class _OffsetForLeaderEpochResponse_EpochEndOffset:
         flexible = version >= 4
         self.error_code = r.int16()
         self.partition = r.int32()
-        if version >= 1:
-            self.leader_epoch = r.int32()
-        else:
-            self.leader_epoch = -1
+        self.leader_epoch = r.int32()
         self.end_offset = r.int64()
         if flexible:
             for _ in range(r.uvarint()):
@@ -353,7 +345,7 @@ class _OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult:
 class OffsetForLeaderEpochResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
     API_KEY = 23
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (2, 4)
     FLEXIBLE_VERSIONS = (4, None)
     NAME = 'OffsetForLeaderEpochResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (2, None), None, None), ('topics', '[]OffsetForLeaderTopicResult', (0, None), None, None))
@@ -375,8 +367,7 @@ class OffsetForLeaderEpochResponse:
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 4
-        if version >= 2:
-            w.int32(self.throttle_time_ms)
+        w.int32(self.throttle_time_ms)
         if flexible:
             w.compact_array_length(len(self.topics))
         else:
@@ -395,10 +386,7 @@ class OffsetForLeaderEpochResponse:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 4
-        if version >= 2:
-            self.throttle_time_ms = r.int32()
-        else:
-            self.throttle_time_ms = 0
+        self.throttle_time_ms = r.int32()
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')

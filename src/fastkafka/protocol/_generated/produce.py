@@ -80,32 +80,36 @@ class _ProduceRequest_PartitionProduceData:
 
 
 class _ProduceRequest_TopicProduceData:
-    __slots__ = ('name', 'partition_data', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partition_data', '[]PartitionProduceData', (0, None), None, None))
+    __slots__ = ('name', 'topic_id', 'partition_data', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (0, 12), None, None), ('topic_id', 'uuid', (13, None), None, None), ('partition_data', '[]PartitionProduceData', (0, None), None, None))
 
-    def __init__(self, *, name: Any = '', partition_data: Any = _MISSING) -> None:
+    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, partition_data: Any = _MISSING) -> None:
         self.name = name
+        self.topic_id = topic_id
         self.partition_data = [] if partition_data is _MISSING else partition_data
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.partition_data == other.partition_data  # type: ignore[attr-defined]
+        return self.name == other.name and self.topic_id == other.topic_id and self.partition_data == other.partition_data  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ProduceRequest.TopicProduceData(name={self.name!r}, partition_data={self.partition_data!r})"
+        return f"ProduceRequest.TopicProduceData(name={self.name!r}, topic_id={self.topic_id!r}, partition_data={self.partition_data!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
+        if version <= 12:
+            if self.name is None:
+                raise ValueError('non-nullable field Name was set to null')
+            if flexible:
+                w.compact_string(self.name)
+            else:
+                w.string(self.name)
+        if version >= 13:
+            w.uuid(self.topic_id)
         if flexible:
             w.compact_array_length(len(self.partition_data))
         else:
@@ -124,9 +128,16 @@ class _ProduceRequest_TopicProduceData:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 9
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
+        if version <= 12:
+            self.name = (r.compact_string() if flexible else r.string())
+            if self.name is None:
+                raise DecodeError('non-nullable field Name was serialized as null')
+        else:
+            self.name = ''
+        if version >= 13:
+            self.topic_id = r.uuid()
+        else:
+            self.topic_id = _ZERO_UUID
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field PartitionData was serialized as null')
@@ -146,7 +157,7 @@ class _ProduceRequest_TopicProduceData:
 class ProduceRequest:
     __slots__ = ('transactional_id', 'acks', 'timeout_ms', 'topic_data', '_unknown_tagged_fields')
     API_KEY = 0
-    VALID_VERSIONS = (0, 11)
+    VALID_VERSIONS = (3, 13)
     FLEXIBLE_VERSIONS = (9, None)
     NAME = 'ProduceRequest'
     SCHEMA = (('transactional_id', 'string', (3, None), (3, None), None), ('acks', 'int16', (0, None), None, None), ('timeout_ms', 'int32', (0, None), None, None), ('topic_data', '[]TopicProduceData', (0, None), None, None))
@@ -170,13 +181,10 @@ class ProduceRequest:
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
-        if version >= 3:
-            if flexible:
-                w.compact_string(self.transactional_id)
-            else:
-                w.string(self.transactional_id)
-        elif self.transactional_id is not None:
-            raise ValueError('field TransactionalId is not supported in version %d of ProduceRequest' % version)
+        if flexible:
+            w.compact_string(self.transactional_id)
+        else:
+            w.string(self.transactional_id)
         w.int16(self.acks)
         w.int32(self.timeout_ms)
         if flexible:
@@ -197,10 +205,7 @@ class ProduceRequest:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 9
-        if version >= 3:
-            self.transactional_id = (r.compact_string() if flexible else r.string())
-        else:
-            self.transactional_id = None
+        self.transactional_id = (r.compact_string() if flexible else r.string())
         self.acks = r.int16()
         self.timeout_ms = r.int32()
         _n = r.compact_array_length() if flexible else r.array_length()
@@ -364,8 +369,7 @@ class _ProduceResponse_PartitionProduceResponse:
         w.int32(self.index)
         w.int16(self.error_code)
         w.int64(self.base_offset)
-        if version >= 2:
-            w.int64(self.log_append_time_ms)
+        w.int64(self.log_append_time_ms)
         if version >= 5:
             w.int64(self.log_start_offset)
         if version >= 8:
@@ -402,10 +406,7 @@ class _ProduceResponse_PartitionProduceResponse:
         self.index = r.int32()
         self.error_code = r.int16()
         self.base_offset = r.int64()
-        if version >= 2:
-            self.log_append_time_ms = r.int64()
-        else:
-            self.log_append_time_ms = -1
+        self.log_append_time_ms = r.int64()
         if version >= 5:
             self.log_start_offset = r.int64()
         else:
@@ -440,32 +441,36 @@ class _ProduceResponse_PartitionProduceResponse:
 
 
 class _ProduceResponse_TopicProduceResponse:
-    __slots__ = ('name', 'partition_responses', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partition_responses', '[]PartitionProduceResponse', (0, None), None, None))
+    __slots__ = ('name', 'topic_id', 'partition_responses', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (0, 12), None, None), ('topic_id', 'uuid', (13, None), None, None), ('partition_responses', '[]PartitionProduceResponse', (0, None), None, None))
 
-    def __init__(self, *, name: Any = '', partition_responses: Any = _MISSING) -> None:
+    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, partition_responses: Any = _MISSING) -> None:
         self.name = name
+        self.topic_id = topic_id
         self.partition_responses = [] if partition_responses is _MISSING else partition_responses
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.partition_responses == other.partition_responses  # type: ignore[attr-defined]
+        return self.name == other.name and self.topic_id == other.topic_id and self.partition_responses == other.partition_responses  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ProduceResponse.TopicProduceResponse(name={self.name!r}, partition_responses={self.partition_responses!r})"
+        return f"ProduceResponse.TopicProduceResponse(name={self.name!r}, topic_id={self.topic_id!r}, partition_responses={self.partition_responses!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 9
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
+        if version <= 12:
+            if self.name is None:
+                raise ValueError('non-nullable field Name was set to null')
+            if flexible:
+                w.compact_string(self.name)
+            else:
+                w.string(self.name)
+        if version >= 13:
+            w.uuid(self.topic_id)
         if flexible:
             w.compact_array_length(len(self.partition_responses))
         else:
@@ -484,9 +489,16 @@ class _ProduceResponse_TopicProduceResponse:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 9
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
+        if version <= 12:
+            self.name = (r.compact_string() if flexible else r.string())
+            if self.name is None:
+                raise DecodeError('non-nullable field Name was serialized as null')
+        else:
+            self.name = ''
+        if version >= 13:
+            self.topic_id = r.uuid()
+        else:
+            self.topic_id = _ZERO_UUID
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field PartitionResponses was serialized as null')
@@ -564,7 +576,7 @@ class _ProduceResponse_NodeEndpoint:
 class ProduceResponse:
     __slots__ = ('responses', 'throttle_time_ms', 'node_endpoints', '_unknown_tagged_fields')
     API_KEY = 0
-    VALID_VERSIONS = (0, 11)
+    VALID_VERSIONS = (3, 13)
     FLEXIBLE_VERSIONS = (9, None)
     NAME = 'ProduceResponse'
     SCHEMA = (('responses', '[]TopicProduceResponse', (0, None), None, None), ('throttle_time_ms', 'int32', (1, None), None, None), ('node_endpoints', '[]NodeEndpoint', (10, None), None, 0))
@@ -593,8 +605,7 @@ class ProduceResponse:
             w.array_length(len(self.responses))
         for _x in self.responses:
             _x.encode(w, version)
-        if version >= 1:
-            w.int32(self.throttle_time_ms)
+        w.int32(self.throttle_time_ms)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if (version >= 10) and self.node_endpoints:
@@ -621,10 +632,7 @@ class ProduceResponse:
             raise DecodeError('non-nullable field Responses was serialized as null')
         else:
             self.responses = [_ProduceResponse_TopicProduceResponse.decode(r, version) for _ in range(_n)]
-        if version >= 1:
-            self.throttle_time_ms = r.int32()
-        else:
-            self.throttle_time_ms = 0
+        self.throttle_time_ms = r.int32()
         self.node_endpoints = []
         if flexible:
             for _ in range(r.uvarint()):

@@ -133,7 +133,7 @@ class _ReadShareGroupStateSummaryRequest_ReadStateSummaryData:
 class ReadShareGroupStateSummaryRequest:
     __slots__ = ('group_id', 'topics', '_unknown_tagged_fields')
     API_KEY = 87
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ReadShareGroupStateSummaryRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('topics', '[]ReadStateSummaryData', (0, None), None, None))
@@ -209,26 +209,28 @@ _ReadShareGroupStateSummaryRequest_ReadStateSummaryData.__qualname__ = 'ReadShar
 
 
 class _ReadShareGroupStateSummaryResponse_PartitionResult:
-    __slots__ = ('partition', 'error_code', 'error_message', 'state_epoch', 'start_offset', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('state_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None))
+    __slots__ = ('partition', 'error_code', 'error_message', 'state_epoch', 'leader_epoch', 'start_offset', 'delivery_complete_count', '_unknown_tagged_fields')
+    SCHEMA = (('partition', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('state_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('delivery_complete_count', 'int32', (1, None), None, None))
 
-    def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None, state_epoch: Any = 0, start_offset: Any = 0) -> None:
+    def __init__(self, *, partition: Any = 0, error_code: Any = 0, error_message: Any = None, state_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, delivery_complete_count: Any = -1) -> None:
         self.partition = partition
         self.error_code = error_code
         self.error_message = error_message
         self.state_epoch = state_epoch
+        self.leader_epoch = leader_epoch
         self.start_offset = start_offset
+        self.delivery_complete_count = delivery_complete_count
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message and self.state_epoch == other.state_epoch and self.start_offset == other.start_offset  # type: ignore[attr-defined]
+        return self.partition == other.partition and self.error_code == other.error_code and self.error_message == other.error_message and self.state_epoch == other.state_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.delivery_complete_count == other.delivery_complete_count  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ReadShareGroupStateSummaryResponse.PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, state_epoch={self.state_epoch!r}, start_offset={self.start_offset!r})"
+        return f"ReadShareGroupStateSummaryResponse.PartitionResult(partition={self.partition!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, delivery_complete_count={self.delivery_complete_count!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -236,7 +238,10 @@ class _ReadShareGroupStateSummaryResponse_PartitionResult:
         w.int16(self.error_code)
         w.compact_string(self.error_message)
         w.int32(self.state_epoch)
+        w.int32(self.leader_epoch)
         w.int64(self.start_offset)
+        if version >= 1:
+            w.int32(self.delivery_complete_count)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -253,7 +258,12 @@ class _ReadShareGroupStateSummaryResponse_PartitionResult:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         self.state_epoch = r.int32()
+        self.leader_epoch = r.int32()
         self.start_offset = r.int64()
+        if version >= 1:
+            self.delivery_complete_count = r.int32()
+        else:
+            self.delivery_complete_count = -1
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -322,7 +332,7 @@ class _ReadShareGroupStateSummaryResponse_ReadStateSummaryResult:
 class ReadShareGroupStateSummaryResponse:
     __slots__ = ('results', '_unknown_tagged_fields')
     API_KEY = 87
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ReadShareGroupStateSummaryResponse'
     SCHEMA = (('results', '[]ReadStateSummaryResult', (0, None), None, None),)

@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class RenewDelegationTokenRequest:
     __slots__ = ('hmac', 'renew_period_ms', '_unknown_tagged_fields')
     API_KEY = 39
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'RenewDelegationTokenRequest'
     SCHEMA = (('hmac', 'bytes', (0, None), None, None), ('renew_period_ms', 'int64', (0, None), None, None))
@@ -99,7 +99,7 @@ class RenewDelegationTokenRequest:
 class RenewDelegationTokenResponse:
     __slots__ = ('error_code', 'expiry_timestamp_ms', 'throttle_time_ms', '_unknown_tagged_fields')
     API_KEY = 39
-    VALID_VERSIONS = (0, 2)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (2, None)
     NAME = 'RenewDelegationTokenResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('expiry_timestamp_ms', 'int64', (0, None), None, None), ('throttle_time_ms', 'int32', (0, None), None, None))

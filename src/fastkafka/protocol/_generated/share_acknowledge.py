@@ -194,35 +194,40 @@ class _ShareAcknowledgeRequest_AcknowledgeTopic:
 
 
 class ShareAcknowledgeRequest:
-    __slots__ = ('group_id', 'member_id', 'share_session_epoch', 'topics', '_unknown_tagged_fields')
+    __slots__ = ('group_id', 'member_id', 'share_session_epoch', 'is_renew_ack', 'topics', '_unknown_tagged_fields')
     API_KEY = 79
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareAcknowledgeRequest'
-    SCHEMA = (('group_id', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('share_session_epoch', 'int32', (0, None), None, None), ('topics', '[]AcknowledgeTopic', (0, None), None, None))
+    SCHEMA = (('group_id', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('share_session_epoch', 'int32', (0, None), None, None), ('is_renew_ack', 'bool', (2, None), None, None), ('topics', '[]AcknowledgeTopic', (0, None), None, None))
 
-    def __init__(self, *, group_id: Any = None, member_id: Any = '', share_session_epoch: Any = 0, topics: Any = _MISSING) -> None:
+    def __init__(self, *, group_id: Any = None, member_id: Any = '', share_session_epoch: Any = 0, is_renew_ack: Any = False, topics: Any = _MISSING) -> None:
         self.group_id = group_id
         self.member_id = member_id
         self.share_session_epoch = share_session_epoch
+        self.is_renew_ack = is_renew_ack
         self.topics = [] if topics is _MISSING else topics
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.group_id == other.group_id and self.member_id == other.member_id and self.share_session_epoch == other.share_session_epoch and self.topics == other.topics  # type: ignore[attr-defined]
+        return self.group_id == other.group_id and self.member_id == other.member_id and self.share_session_epoch == other.share_session_epoch and self.is_renew_ack == other.is_renew_ack and self.topics == other.topics  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareAcknowledgeRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, share_session_epoch={self.share_session_epoch!r}, topics={self.topics!r})"
+        return f"ShareAcknowledgeRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, share_session_epoch={self.share_session_epoch!r}, is_renew_ack={self.is_renew_ack!r}, topics={self.topics!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.compact_string(self.group_id)
         w.compact_string(self.member_id)
         w.int32(self.share_session_epoch)
+        if version >= 2:
+            w.boolean(self.is_renew_ack)
+        elif self.is_renew_ack != False:
+            raise ValueError('field IsRenewAck is not supported in version %d of ShareAcknowledgeRequest' % version)
         w.compact_array_length(len(self.topics))
         for _x in self.topics:
             _x.encode(w, version)
@@ -241,6 +246,10 @@ class ShareAcknowledgeRequest:
         self.group_id = r.compact_string()
         self.member_id = r.compact_string()
         self.share_session_epoch = r.int32()
+        if version >= 2:
+            self.is_renew_ack = r.boolean()
+        else:
+            self.is_renew_ack = False
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')
@@ -491,17 +500,18 @@ class _ShareAcknowledgeResponse_NodeEndpoint:
 
 
 class ShareAcknowledgeResponse:
-    __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'responses', 'node_endpoints', '_unknown_tagged_fields')
+    __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'acquisition_lock_timeout_ms', 'responses', 'node_endpoints', '_unknown_tagged_fields')
     API_KEY = 79
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareAcknowledgeResponse'
-    SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('responses', '[]ShareAcknowledgeTopicResponse', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (0, None), None, None))
+    SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('acquisition_lock_timeout_ms', 'int32', (2, None), None, None), ('responses', '[]ShareAcknowledgeTopicResponse', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (0, None), None, None))
 
-    def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, responses: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
+    def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, acquisition_lock_timeout_ms: Any = 0, responses: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
+        self.acquisition_lock_timeout_ms = acquisition_lock_timeout_ms
         self.responses = [] if responses is _MISSING else responses
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
@@ -509,18 +519,20 @@ class ShareAcknowledgeResponse:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.responses == other.responses and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
+        return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.acquisition_lock_timeout_ms == other.acquisition_lock_timeout_ms and self.responses == other.responses and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareAcknowledgeResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, responses={self.responses!r}, node_endpoints={self.node_endpoints!r})"
+        return f"ShareAcknowledgeResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, acquisition_lock_timeout_ms={self.acquisition_lock_timeout_ms!r}, responses={self.responses!r}, node_endpoints={self.node_endpoints!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
         w.int16(self.error_code)
         w.compact_string(self.error_message)
+        if version >= 2:
+            w.int32(self.acquisition_lock_timeout_ms)
         w.compact_array_length(len(self.responses))
         for _x in self.responses:
             _x.encode(w, version)
@@ -542,6 +554,10 @@ class ShareAcknowledgeResponse:
         self.throttle_time_ms = r.int32()
         self.error_code = r.int16()
         self.error_message = r.compact_string()
+        if version >= 2:
+            self.acquisition_lock_timeout_ms = r.int32()
+        else:
+            self.acquisition_lock_timeout_ms = 0
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Responses was serialized as null')

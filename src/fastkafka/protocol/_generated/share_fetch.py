@@ -87,7 +87,7 @@ class _ShareFetchRequest_AcknowledgementBatch:
 
 class _ShareFetchRequest_FetchPartition:
     __slots__ = ('partition_index', 'partition_max_bytes', 'acknowledgement_batches', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('partition_max_bytes', 'int32', (0, None), None, None), ('acknowledgement_batches', '[]AcknowledgementBatch', (0, None), None, None))
+    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('partition_max_bytes', 'int32', (0, 0), None, None), ('acknowledgement_batches', '[]AcknowledgementBatch', (0, None), None, None))
 
     def __init__(self, *, partition_index: Any = 0, partition_max_bytes: Any = 0, acknowledgement_batches: Any = _MISSING) -> None:
         self.partition_index = partition_index
@@ -108,7 +108,6 @@ class _ShareFetchRequest_FetchPartition:
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
-        w.int32(self.partition_max_bytes)
         w.compact_array_length(len(self.acknowledgement_batches))
         for _x in self.acknowledgement_batches:
             _x.encode(w, version)
@@ -125,7 +124,7 @@ class _ShareFetchRequest_FetchPartition:
         self._unknown_tagged_fields = None
         flexible = True
         self.partition_index = r.int32()
-        self.partition_max_bytes = r.int32()
+        self.partition_max_bytes = 0
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field AcknowledgementBatches was serialized as null')
@@ -251,20 +250,24 @@ class _ShareFetchRequest_ForgottenTopic:
 
 
 class ShareFetchRequest:
-    __slots__ = ('group_id', 'member_id', 'share_session_epoch', 'max_wait_ms', 'min_bytes', 'max_bytes', 'topics', 'forgotten_topics_data', '_unknown_tagged_fields')
+    __slots__ = ('group_id', 'member_id', 'share_session_epoch', 'max_wait_ms', 'min_bytes', 'max_bytes', 'max_records', 'batch_size', 'share_acquire_mode', 'is_renew_ack', 'topics', 'forgotten_topics_data', '_unknown_tagged_fields')
     API_KEY = 78
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareFetchRequest'
-    SCHEMA = (('group_id', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('share_session_epoch', 'int32', (0, None), None, None), ('max_wait_ms', 'int32', (0, None), None, None), ('min_bytes', 'int32', (0, None), None, None), ('max_bytes', 'int32', (0, None), None, None), ('topics', '[]FetchTopic', (0, None), None, None), ('forgotten_topics_data', '[]ForgottenTopic', (0, None), None, None))
+    SCHEMA = (('group_id', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('share_session_epoch', 'int32', (0, None), None, None), ('max_wait_ms', 'int32', (0, None), None, None), ('min_bytes', 'int32', (0, None), None, None), ('max_bytes', 'int32', (0, None), None, None), ('max_records', 'int32', (1, None), None, None), ('batch_size', 'int32', (1, None), None, None), ('share_acquire_mode', 'int8', (2, None), None, None), ('is_renew_ack', 'bool', (2, None), None, None), ('topics', '[]FetchTopic', (0, None), None, None), ('forgotten_topics_data', '[]ForgottenTopic', (0, None), None, None))
 
-    def __init__(self, *, group_id: Any = None, member_id: Any = '', share_session_epoch: Any = 0, max_wait_ms: Any = 0, min_bytes: Any = 0, max_bytes: Any = 2147483647, topics: Any = _MISSING, forgotten_topics_data: Any = _MISSING) -> None:
+    def __init__(self, *, group_id: Any = None, member_id: Any = '', share_session_epoch: Any = 0, max_wait_ms: Any = 0, min_bytes: Any = 0, max_bytes: Any = 2147483647, max_records: Any = 0, batch_size: Any = 0, share_acquire_mode: Any = 0, is_renew_ack: Any = False, topics: Any = _MISSING, forgotten_topics_data: Any = _MISSING) -> None:
         self.group_id = group_id
         self.member_id = member_id
         self.share_session_epoch = share_session_epoch
         self.max_wait_ms = max_wait_ms
         self.min_bytes = min_bytes
         self.max_bytes = max_bytes
+        self.max_records = max_records
+        self.batch_size = batch_size
+        self.share_acquire_mode = share_acquire_mode
+        self.is_renew_ack = is_renew_ack
         self.topics = [] if topics is _MISSING else topics
         self.forgotten_topics_data = [] if forgotten_topics_data is _MISSING else forgotten_topics_data
         self._unknown_tagged_fields: dict[int, bytes] | None = None
@@ -272,12 +275,12 @@ class ShareFetchRequest:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.group_id == other.group_id and self.member_id == other.member_id and self.share_session_epoch == other.share_session_epoch and self.max_wait_ms == other.max_wait_ms and self.min_bytes == other.min_bytes and self.max_bytes == other.max_bytes and self.topics == other.topics and self.forgotten_topics_data == other.forgotten_topics_data  # type: ignore[attr-defined]
+        return self.group_id == other.group_id and self.member_id == other.member_id and self.share_session_epoch == other.share_session_epoch and self.max_wait_ms == other.max_wait_ms and self.min_bytes == other.min_bytes and self.max_bytes == other.max_bytes and self.max_records == other.max_records and self.batch_size == other.batch_size and self.share_acquire_mode == other.share_acquire_mode and self.is_renew_ack == other.is_renew_ack and self.topics == other.topics and self.forgotten_topics_data == other.forgotten_topics_data  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareFetchRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, share_session_epoch={self.share_session_epoch!r}, max_wait_ms={self.max_wait_ms!r}, min_bytes={self.min_bytes!r}, max_bytes={self.max_bytes!r}, topics={self.topics!r}, forgotten_topics_data={self.forgotten_topics_data!r})"
+        return f"ShareFetchRequest(group_id={self.group_id!r}, member_id={self.member_id!r}, share_session_epoch={self.share_session_epoch!r}, max_wait_ms={self.max_wait_ms!r}, min_bytes={self.min_bytes!r}, max_bytes={self.max_bytes!r}, max_records={self.max_records!r}, batch_size={self.batch_size!r}, share_acquire_mode={self.share_acquire_mode!r}, is_renew_ack={self.is_renew_ack!r}, topics={self.topics!r}, forgotten_topics_data={self.forgotten_topics_data!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -287,6 +290,14 @@ class ShareFetchRequest:
         w.int32(self.max_wait_ms)
         w.int32(self.min_bytes)
         w.int32(self.max_bytes)
+        w.int32(self.max_records)
+        w.int32(self.batch_size)
+        if version >= 2:
+            w.int8(self.share_acquire_mode)
+        if version >= 2:
+            w.boolean(self.is_renew_ack)
+        elif self.is_renew_ack != False:
+            raise ValueError('field IsRenewAck is not supported in version %d of ShareFetchRequest' % version)
         w.compact_array_length(len(self.topics))
         for _x in self.topics:
             _x.encode(w, version)
@@ -311,6 +322,16 @@ class ShareFetchRequest:
         self.max_wait_ms = r.int32()
         self.min_bytes = r.int32()
         self.max_bytes = r.int32()
+        self.max_records = r.int32()
+        self.batch_size = r.int32()
+        if version >= 2:
+            self.share_acquire_mode = r.int8()
+        else:
+            self.share_acquire_mode = 0
+        if version >= 2:
+            self.is_renew_ack = r.boolean()
+        else:
+            self.is_renew_ack = False
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')
@@ -455,7 +476,7 @@ class _ShareFetchResponse_AcquiredRecords:
 
 class _ShareFetchResponse_PartitionData:
     __slots__ = ('partition_index', 'error_code', 'error_message', 'acknowledge_error_code', 'acknowledge_error_message', 'current_leader', 'records', 'acquired_records', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('acknowledge_error_code', 'int16', (0, None), None, None), ('acknowledge_error_message', 'string', (0, None), (0, None), None), ('current_leader', 'LeaderIdAndEpoch', (0, None), None, None), ('records', 'records', (0, None), (0, None), None), ('acquired_records', '[]AcquiredRecords', (0, None), None, None))
+    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('acknowledge_error_code', 'int16', (0, None), None, None), ('acknowledge_error_message', 'string', (0, None), (0, None), None), ('current_leader', 'LeaderIdAndEpoch', (0, None), None, None), ('records', 'records', (0, None), (0, 0), None), ('acquired_records', '[]AcquiredRecords', (0, None), None, None))
 
     def __init__(self, *, partition_index: Any = 0, error_code: Any = 0, error_message: Any = None, acknowledge_error_code: Any = 0, acknowledge_error_message: Any = None, current_leader: Any = _MISSING, records: Any = None, acquired_records: Any = _MISSING) -> None:
         self.partition_index = partition_index
@@ -486,6 +507,8 @@ class _ShareFetchResponse_PartitionData:
         w.int16(self.acknowledge_error_code)
         w.compact_string(self.acknowledge_error_message)
         self.current_leader.encode(w, version)
+        if self.records is None:
+            raise ValueError('non-nullable field Records was set to null')
         w.compact_bytes(self.records)
         w.compact_array_length(len(self.acquired_records))
         for _x in self.acquired_records:
@@ -509,6 +532,8 @@ class _ShareFetchResponse_PartitionData:
         self.acknowledge_error_message = r.compact_string()
         self.current_leader = _ShareFetchResponse_LeaderIdAndEpoch.decode(r, version)
         self.records = r.compact_records()
+        if self.records is None:
+            raise DecodeError('non-nullable field Records was serialized as null')
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field AcquiredRecords was serialized as null')
@@ -638,17 +663,18 @@ class _ShareFetchResponse_NodeEndpoint:
 
 
 class ShareFetchResponse:
-    __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'responses', 'node_endpoints', '_unknown_tagged_fields')
+    __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'acquisition_lock_timeout_ms', 'responses', 'node_endpoints', '_unknown_tagged_fields')
     API_KEY = 78
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareFetchResponse'
-    SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('responses', '[]ShareFetchableTopicResponse', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (0, None), None, None))
+    SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('acquisition_lock_timeout_ms', 'int32', (1, None), None, None), ('responses', '[]ShareFetchableTopicResponse', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (0, None), None, None))
 
-    def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, responses: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
+    def __init__(self, *, throttle_time_ms: Any = 0, error_code: Any = 0, error_message: Any = None, acquisition_lock_timeout_ms: Any = 0, responses: Any = _MISSING, node_endpoints: Any = _MISSING) -> None:
         self.throttle_time_ms = throttle_time_ms
         self.error_code = error_code
         self.error_message = error_message
+        self.acquisition_lock_timeout_ms = acquisition_lock_timeout_ms
         self.responses = [] if responses is _MISSING else responses
         self.node_endpoints = [] if node_endpoints is _MISSING else node_endpoints
         self._unknown_tagged_fields: dict[int, bytes] | None = None
@@ -656,18 +682,19 @@ class ShareFetchResponse:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.responses == other.responses and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
+        return self.throttle_time_ms == other.throttle_time_ms and self.error_code == other.error_code and self.error_message == other.error_message and self.acquisition_lock_timeout_ms == other.acquisition_lock_timeout_ms and self.responses == other.responses and self.node_endpoints == other.node_endpoints  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareFetchResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, responses={self.responses!r}, node_endpoints={self.node_endpoints!r})"
+        return f"ShareFetchResponse(throttle_time_ms={self.throttle_time_ms!r}, error_code={self.error_code!r}, error_message={self.error_message!r}, acquisition_lock_timeout_ms={self.acquisition_lock_timeout_ms!r}, responses={self.responses!r}, node_endpoints={self.node_endpoints!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.throttle_time_ms)
         w.int16(self.error_code)
         w.compact_string(self.error_message)
+        w.int32(self.acquisition_lock_timeout_ms)
         w.compact_array_length(len(self.responses))
         for _x in self.responses:
             _x.encode(w, version)
@@ -689,6 +716,7 @@ class ShareFetchResponse:
         self.throttle_time_ms = r.int32()
         self.error_code = r.int16()
         self.error_message = r.compact_string()
+        self.acquisition_lock_timeout_ms = r.int32()
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Responses was serialized as null')

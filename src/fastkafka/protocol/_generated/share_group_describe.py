@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class ShareGroupDescribeRequest:
     __slots__ = ('group_ids', 'include_authorized_operations', '_unknown_tagged_fields')
     API_KEY = 77
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (1, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupDescribeRequest'
     SCHEMA = (('group_ids', '[]string', (0, None), None, None), ('include_authorized_operations', 'bool', (0, None), None, None))
@@ -378,7 +378,7 @@ class _ShareGroupDescribeResponse_DescribedGroup:
 class ShareGroupDescribeResponse:
     __slots__ = ('throttle_time_ms', 'groups', '_unknown_tagged_fields')
     API_KEY = 77
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (1, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupDescribeResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('groups', '[]DescribedGroup', (0, None), None, None))

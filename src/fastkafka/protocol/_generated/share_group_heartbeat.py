@@ -31,7 +31,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 class ShareGroupHeartbeatRequest:
     __slots__ = ('group_id', 'member_id', 'member_epoch', 'rack_id', 'subscribed_topic_names', '_unknown_tagged_fields')
     API_KEY = 76
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (1, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupHeartbeatRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('member_id', 'string', (0, None), None, None), ('member_epoch', 'int32', (0, None), None, None), ('rack_id', 'string', (0, None), (0, None), None), ('subscribed_topic_names', '[]string', (0, None), (0, None), None))
@@ -223,7 +223,7 @@ class _ShareGroupHeartbeatResponse_Assignment:
 class ShareGroupHeartbeatResponse:
     __slots__ = ('throttle_time_ms', 'error_code', 'error_message', 'member_id', 'member_epoch', 'heartbeat_interval_ms', 'assignment', '_unknown_tagged_fields')
     API_KEY = 76
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (1, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareGroupHeartbeatResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None), ('error_message', 'string', (0, None), (0, None), None), ('member_id', 'string', (0, None), (0, None), None), ('member_epoch', 'int32', (0, None), None, None), ('heartbeat_interval_ms', 'int32', (0, None), None, None), ('assignment', 'Assignment', (0, None), (0, None), None))

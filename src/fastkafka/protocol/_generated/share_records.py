@@ -30,7 +30,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 class ShareSnapshotKey:
     __slots__ = ('group_id', 'topic_id', 'partition', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 0
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareSnapshotKey'
@@ -82,7 +82,7 @@ class ShareSnapshotKey:
 
 class _ShareSnapshotValue_StateBatch:
     __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, 0), None, None), ('last_offset', 'int64', (0, 0), None, None), ('delivery_state', 'int8', (0, 0), None, None), ('delivery_count', 'int16', (0, 0), None, None))
+    SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('delivery_state', 'int8', (0, None), None, None), ('delivery_count', 'int16', (0, None), None, None))
 
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
         self.first_offset = first_offset
@@ -135,66 +135,86 @@ class _ShareSnapshotValue_StateBatch:
 
 
 class ShareSnapshotValue:
-    __slots__ = ('snapshot_epoch', 'state_epoch', 'leader_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('snapshot_epoch', 'state_epoch', 'leader_epoch', 'start_offset', 'delivery_complete_count', 'create_timestamp', 'write_timestamp', 'state_batches', '_unknown_tagged_fields')
+    API_KEY = 0
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareSnapshotValue'
-    SCHEMA = (('snapshot_epoch', 'uint16', (0, 0), None, None), ('state_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, 0), None, None), ('state_batches', '[]StateBatch', (0, 0), None, None))
+    SCHEMA = (('snapshot_epoch', 'int32', (0, None), None, None), ('state_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('delivery_complete_count', 'int32', (0, None), None, 0), ('create_timestamp', 'int64', (0, None), None, None), ('write_timestamp', 'int64', (0, None), None, None), ('state_batches', '[]StateBatch', (0, None), None, None))
 
-    def __init__(self, *, snapshot_epoch: Any = 0, state_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
+    def __init__(self, *, snapshot_epoch: Any = 0, state_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, delivery_complete_count: Any = -1, create_timestamp: Any = 0, write_timestamp: Any = 0, state_batches: Any = _MISSING) -> None:
         self.snapshot_epoch = snapshot_epoch
         self.state_epoch = state_epoch
         self.leader_epoch = leader_epoch
         self.start_offset = start_offset
+        self.delivery_complete_count = delivery_complete_count
+        self.create_timestamp = create_timestamp
+        self.write_timestamp = write_timestamp
         self.state_batches = [] if state_batches is _MISSING else state_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.snapshot_epoch == other.snapshot_epoch and self.state_epoch == other.state_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
+        return self.snapshot_epoch == other.snapshot_epoch and self.state_epoch == other.state_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.delivery_complete_count == other.delivery_complete_count and self.create_timestamp == other.create_timestamp and self.write_timestamp == other.write_timestamp and self.state_batches == other.state_batches  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareSnapshotValue(snapshot_epoch={self.snapshot_epoch!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
+        return f"ShareSnapshotValue(snapshot_epoch={self.snapshot_epoch!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, delivery_complete_count={self.delivery_complete_count!r}, create_timestamp={self.create_timestamp!r}, write_timestamp={self.write_timestamp!r}, state_batches={self.state_batches!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        w.uint16(self.snapshot_epoch)
+        w.int32(self.snapshot_epoch)
         w.int32(self.state_epoch)
         w.int32(self.leader_epoch)
         w.int64(self.start_offset)
+        w.int64(self.create_timestamp)
+        w.int64(self.write_timestamp)
         w.compact_array_length(len(self.state_batches))
         for _x in self.state_batches:
             _x.encode(w, version)
         if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+            _tags: list[tuple[int, bytes]] = []
+            if self.delivery_complete_count != -1:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int32(self.delivery_complete_count)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareSnapshotValue":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        self.snapshot_epoch = r.uint16()
+        self.snapshot_epoch = r.int32()
         self.state_epoch = r.int32()
         self.leader_epoch = r.int32()
         self.start_offset = r.int64()
+        self.create_timestamp = r.int64()
+        self.write_timestamp = r.int64()
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field StateBatches was serialized as null')
         else:
             self.state_batches = [_ShareSnapshotValue_StateBatch.decode(r, version) for _ in range(_n)]
+        self.delivery_complete_count = -1
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
-                if True:
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.delivery_complete_count = r.int32()
+                    r = _r0
+                else:
                     if self._unknown_tagged_fields is None:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
@@ -216,11 +236,11 @@ _ShareSnapshotValue_StateBatch.__qualname__ = 'ShareSnapshotValue.StateBatch'
 
 class ShareUpdateKey:
     __slots__ = ('group_id', 'topic_id', 'partition', '_unknown_tagged_fields')
-    API_KEY = -1
-    VALID_VERSIONS = (1, 1)
+    API_KEY = 1
+    VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'ShareUpdateKey'
-    SCHEMA = (('group_id', 'string', (1, 1), None, None), ('topic_id', 'uuid', (1, 1), None, None), ('partition', 'int32', (1, 1), None, None))
+    SCHEMA = (('group_id', 'string', (0, 0), None, None), ('topic_id', 'uuid', (0, 0), None, None), ('partition', 'int32', (0, 0), None, None))
 
     def __init__(self, *, group_id: Any = '', topic_id: Any = _ZERO_UUID, partition: Any = 0) -> None:
         self.group_id = group_id
@@ -268,7 +288,7 @@ class ShareUpdateKey:
 
 class _ShareUpdateValue_StateBatch:
     __slots__ = ('first_offset', 'last_offset', 'delivery_state', 'delivery_count', '_unknown_tagged_fields')
-    SCHEMA = (('first_offset', 'int64', (0, 0), None, None), ('last_offset', 'int64', (0, 0), None, None), ('delivery_state', 'int8', (0, 0), None, None), ('delivery_count', 'int16', (0, 0), None, None))
+    SCHEMA = (('first_offset', 'int64', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('delivery_state', 'int8', (0, None), None, None), ('delivery_count', 'int16', (0, None), None, None))
 
     def __init__(self, *, first_offset: Any = 0, last_offset: Any = 0, delivery_state: Any = 0, delivery_count: Any = 0) -> None:
         self.first_offset = first_offset
@@ -321,51 +341,59 @@ class _ShareUpdateValue_StateBatch:
 
 
 class ShareUpdateValue:
-    __slots__ = ('snapshot_epoch', 'leader_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('snapshot_epoch', 'leader_epoch', 'start_offset', 'delivery_complete_count', 'state_batches', '_unknown_tagged_fields')
+    API_KEY = 1
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'ShareUpdateValue'
-    SCHEMA = (('snapshot_epoch', 'uint16', (0, 0), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, 0), None, None), ('state_batches', '[]StateBatch', (0, 0), None, None))
+    SCHEMA = (('snapshot_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('delivery_complete_count', 'int32', (0, None), None, 0), ('state_batches', '[]StateBatch', (0, None), None, None))
 
-    def __init__(self, *, snapshot_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
+    def __init__(self, *, snapshot_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, delivery_complete_count: Any = -1, state_batches: Any = _MISSING) -> None:
         self.snapshot_epoch = snapshot_epoch
         self.leader_epoch = leader_epoch
         self.start_offset = start_offset
+        self.delivery_complete_count = delivery_complete_count
         self.state_batches = [] if state_batches is _MISSING else state_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.snapshot_epoch == other.snapshot_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
+        return self.snapshot_epoch == other.snapshot_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.delivery_complete_count == other.delivery_complete_count and self.state_batches == other.state_batches  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ShareUpdateValue(snapshot_epoch={self.snapshot_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
+        return f"ShareUpdateValue(snapshot_epoch={self.snapshot_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, delivery_complete_count={self.delivery_complete_count!r}, state_batches={self.state_batches!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
-        w.uint16(self.snapshot_epoch)
+        w.int32(self.snapshot_epoch)
         w.int32(self.leader_epoch)
         w.int64(self.start_offset)
         w.compact_array_length(len(self.state_batches))
         for _x in self.state_batches:
             _x.encode(w, version)
         if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+            _tags: list[tuple[int, bytes]] = []
+            if self.delivery_complete_count != -1:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int32(self.delivery_complete_count)
+                w = _w0
+                _tags.append((0, _tw.getvalue()))
+            if self._unknown_tagged_fields:
+                _tags.extend(self._unknown_tagged_fields.items())
+                _tags.sort()
+            _write_tags(w, _tags)
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "ShareUpdateValue":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = True
-        self.snapshot_epoch = r.uint16()
+        self.snapshot_epoch = r.int32()
         self.leader_epoch = r.int32()
         self.start_offset = r.int64()
         _n = r.compact_array_length()
@@ -373,11 +401,17 @@ class ShareUpdateValue:
             raise DecodeError('non-nullable field StateBatches was serialized as null')
         else:
             self.state_batches = [_ShareUpdateValue_StateBatch.decode(r, version) for _ in range(_n)]
+        self.delivery_complete_count = -1
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
-                if True:
+                if _tag == 0:
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.delivery_complete_count = r.int32()
+                    r = _r0
+                else:
                     if self._unknown_tagged_fields is None:
                         self._unknown_tagged_fields = {}
                     self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))

@@ -28,337 +28,34 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
         w.raw(data)
 
 
-class _StopReplicaRequest_StopReplicaPartitionV0:
-    __slots__ = ('topic_name', 'partition_index', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, 0), None, None), ('partition_index', 'int32', (0, 0), None, None))
-
-    def __init__(self, *, topic_name: Any = '', partition_index: Any = 0) -> None:
-        self.topic_name = topic_name
-        self.partition_index = partition_index
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_index == other.partition_index  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"StopReplicaRequest.StopReplicaPartitionV0(topic_name={self.topic_name!r}, partition_index={self.partition_index!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.string(self.topic_name)
-        w.int32(self.partition_index)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_StopReplicaRequest_StopReplicaPartitionV0":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        self.topic_name = r.string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        self.partition_index = r.int32()
-        return self
-
-
-class _StopReplicaRequest_StopReplicaTopicV1:
-    __slots__ = ('name', 'partition_indexes', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (1, 2), None, None), ('partition_indexes', '[]int32', (1, 2), None, None))
-
-    def __init__(self, *, name: Any = '', partition_indexes: Any = _MISSING) -> None:
-        self.name = name
-        self.partition_indexes = [] if partition_indexes is _MISSING else partition_indexes
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.name == other.name and self.partition_indexes == other.partition_indexes  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"StopReplicaRequest.StopReplicaTopicV1(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partition_indexes))
-        else:
-            w.array_length(len(self.partition_indexes))
-        for _x in self.partition_indexes:
-            w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_StopReplicaRequest_StopReplicaTopicV1":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
-        else:
-            self.partition_indexes = [r.int32() for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _StopReplicaRequest_StopReplicaPartitionState:
-    __slots__ = ('partition_index', 'leader_epoch', 'delete_partition', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (3, None), None, None), ('leader_epoch', 'int32', (3, None), None, None), ('delete_partition', 'bool', (3, None), None, None))
-
-    def __init__(self, *, partition_index: Any = 0, leader_epoch: Any = -1, delete_partition: Any = False) -> None:
-        self.partition_index = partition_index
-        self.leader_epoch = leader_epoch
-        self.delete_partition = delete_partition
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.partition_index == other.partition_index and self.leader_epoch == other.leader_epoch and self.delete_partition == other.delete_partition  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"StopReplicaRequest.StopReplicaPartitionState(partition_index={self.partition_index!r}, leader_epoch={self.leader_epoch!r}, delete_partition={self.delete_partition!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        w.int32(self.partition_index)
-        w.int32(self.leader_epoch)
-        w.boolean(self.delete_partition)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_StopReplicaRequest_StopReplicaPartitionState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.partition_index = r.int32()
-        self.leader_epoch = r.int32()
-        self.delete_partition = r.boolean()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _StopReplicaRequest_StopReplicaTopicState:
-    __slots__ = ('topic_name', 'partition_states', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (3, None), None, None), ('partition_states', '[]StopReplicaPartitionState', (3, None), None, None))
-
-    def __init__(self, *, topic_name: Any = '', partition_states: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partition_states = [] if partition_states is _MISSING else partition_states
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_states == other.partition_states  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"StopReplicaRequest.StopReplicaTopicState(topic_name={self.topic_name!r}, partition_states={self.partition_states!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = True
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        w.compact_string(self.topic_name)
-        w.compact_array_length(len(self.partition_states))
-        for _x in self.partition_states:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_StopReplicaRequest_StopReplicaTopicState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = True
-        self.topic_name = r.compact_string()
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        _n = r.compact_array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionStates was serialized as null')
-        else:
-            self.partition_states = [_StopReplicaRequest_StopReplicaPartitionState.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
 class StopReplicaRequest:
-    __slots__ = ('controller_id', 'is_k_raft_controller', 'controller_epoch', 'broker_epoch', 'delete_partitions', 'ungrouped_partitions', 'topics', 'topic_states', '_unknown_tagged_fields')
+    __slots__ = ('_unknown_tagged_fields',)
     API_KEY = 5
-    VALID_VERSIONS = (0, 4)
-    FLEXIBLE_VERSIONS = (2, None)
+    VALID_VERSIONS = (1, 0)
+    FLEXIBLE_VERSIONS = None
     NAME = 'StopReplicaRequest'
-    SCHEMA = (('controller_id', 'int32', (0, None), None, None), ('is_k_raft_controller', 'bool', (4, None), None, None), ('controller_epoch', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (1, None), None, None), ('delete_partitions', 'bool', (0, 2), None, None), ('ungrouped_partitions', '[]StopReplicaPartitionV0', (0, 0), None, None), ('topics', '[]StopReplicaTopicV1', (1, 2), None, None), ('topic_states', '[]StopReplicaTopicState', (3, None), None, None))
+    SCHEMA = ()
 
-    def __init__(self, *, controller_id: Any = 0, is_k_raft_controller: Any = False, controller_epoch: Any = 0, broker_epoch: Any = -1, delete_partitions: Any = False, ungrouped_partitions: Any = _MISSING, topics: Any = _MISSING, topic_states: Any = _MISSING) -> None:
-        self.controller_id = controller_id
-        self.is_k_raft_controller = is_k_raft_controller
-        self.controller_epoch = controller_epoch
-        self.broker_epoch = broker_epoch
-        self.delete_partitions = delete_partitions
-        self.ungrouped_partitions = [] if ungrouped_partitions is _MISSING else ungrouped_partitions
-        self.topics = [] if topics is _MISSING else topics
-        self.topic_states = [] if topic_states is _MISSING else topic_states
+    def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.controller_id == other.controller_id and self.is_k_raft_controller == other.is_k_raft_controller and self.controller_epoch == other.controller_epoch and self.broker_epoch == other.broker_epoch and self.delete_partitions == other.delete_partitions and self.ungrouped_partitions == other.ungrouped_partitions and self.topics == other.topics and self.topic_states == other.topic_states  # type: ignore[attr-defined]
+        return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"StopReplicaRequest(controller_id={self.controller_id!r}, is_k_raft_controller={self.is_k_raft_controller!r}, controller_epoch={self.controller_epoch!r}, broker_epoch={self.broker_epoch!r}, delete_partitions={self.delete_partitions!r}, ungrouped_partitions={self.ungrouped_partitions!r}, topics={self.topics!r}, topic_states={self.topic_states!r})"
+        return f"StopReplicaRequest()"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int32(self.controller_id)
-        if version >= 4:
-            w.boolean(self.is_k_raft_controller)
-        elif self.is_k_raft_controller != False:
-            raise ValueError('field isKRaftController is not supported in version %d of StopReplicaRequest' % version)
-        w.int32(self.controller_epoch)
-        if version >= 1:
-            w.int64(self.broker_epoch)
-        if version <= 2:
-            w.boolean(self.delete_partitions)
-        elif self.delete_partitions != False:
-            raise ValueError('field DeletePartitions is not supported in version %d of StopReplicaRequest' % version)
-        if version <= 0:
-            w.array_length(len(self.ungrouped_partitions))
-            for _x in self.ungrouped_partitions:
-                _x.encode(w, version)
-        elif self.ungrouped_partitions:
-            raise ValueError('field UngroupedPartitions is not supported in version %d of StopReplicaRequest' % version)
-        if version >= 1 and version <= 2:
-            if flexible:
-                w.compact_array_length(len(self.topics))
-            else:
-                w.array_length(len(self.topics))
-            for _x in self.topics:
-                _x.encode(w, version)
-        elif self.topics:
-            raise ValueError('field Topics is not supported in version %d of StopReplicaRequest' % version)
-        if version >= 3:
-            w.compact_array_length(len(self.topic_states))
-            for _x in self.topic_states:
-                _x.encode(w, version)
-        elif self.topic_states:
-            raise ValueError('field TopicStates is not supported in version %d of StopReplicaRequest' % version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+        pass
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "StopReplicaRequest":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.controller_id = r.int32()
-        if version >= 4:
-            self.is_k_raft_controller = r.boolean()
-        else:
-            self.is_k_raft_controller = False
-        self.controller_epoch = r.int32()
-        if version >= 1:
-            self.broker_epoch = r.int64()
-        else:
-            self.broker_epoch = -1
-        if version <= 2:
-            self.delete_partitions = r.boolean()
-        else:
-            self.delete_partitions = False
-        if version <= 0:
-            _n = r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field UngroupedPartitions was serialized as null')
-            else:
-                self.ungrouped_partitions = [_StopReplicaRequest_StopReplicaPartitionV0.decode(r, version) for _ in range(_n)]
-        else:
-            self.ungrouped_partitions = []
-        if version >= 1 and version <= 2:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Topics was serialized as null')
-            else:
-                self.topics = [_StopReplicaRequest_StopReplicaTopicV1.decode(r, version) for _ in range(_n)]
-        else:
-            self.topics = []
-        if version >= 3:
-            _n = r.compact_array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field TopicStates was serialized as null')
-            else:
-                self.topic_states = [_StopReplicaRequest_StopReplicaTopicState.decode(r, version) for _ in range(_n)]
-        else:
-            self.topic_states = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
 
     def to_bytes(self, version: int) -> bytes:
@@ -370,136 +67,35 @@ class StopReplicaRequest:
     def from_bytes(cls, buf: Any, version: int) -> "StopReplicaRequest":
         return cls.decode(Reader(buf), version)
 
-StopReplicaRequest.StopReplicaPartitionV0 = _StopReplicaRequest_StopReplicaPartitionV0  # type: ignore[attr-defined]
-_StopReplicaRequest_StopReplicaPartitionV0.__name__ = 'StopReplicaPartitionV0'
-_StopReplicaRequest_StopReplicaPartitionV0.__qualname__ = 'StopReplicaRequest.StopReplicaPartitionV0'
-StopReplicaRequest.StopReplicaTopicV1 = _StopReplicaRequest_StopReplicaTopicV1  # type: ignore[attr-defined]
-_StopReplicaRequest_StopReplicaTopicV1.__name__ = 'StopReplicaTopicV1'
-_StopReplicaRequest_StopReplicaTopicV1.__qualname__ = 'StopReplicaRequest.StopReplicaTopicV1'
-StopReplicaRequest.StopReplicaPartitionState = _StopReplicaRequest_StopReplicaPartitionState  # type: ignore[attr-defined]
-_StopReplicaRequest_StopReplicaPartitionState.__name__ = 'StopReplicaPartitionState'
-_StopReplicaRequest_StopReplicaPartitionState.__qualname__ = 'StopReplicaRequest.StopReplicaPartitionState'
-StopReplicaRequest.StopReplicaTopicState = _StopReplicaRequest_StopReplicaTopicState  # type: ignore[attr-defined]
-_StopReplicaRequest_StopReplicaTopicState.__name__ = 'StopReplicaTopicState'
-_StopReplicaRequest_StopReplicaTopicState.__qualname__ = 'StopReplicaRequest.StopReplicaTopicState'
-
-
-class _StopReplicaResponse_StopReplicaPartitionError:
-    __slots__ = ('topic_name', 'partition_index', 'error_code', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, None), None, None), ('partition_index', 'int32', (0, None), None, None), ('error_code', 'int16', (0, None), None, None))
-
-    def __init__(self, *, topic_name: Any = '', partition_index: Any = 0, error_code: Any = 0) -> None:
-        self.topic_name = topic_name
-        self.partition_index = partition_index
-        self.error_code = error_code
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_index == other.partition_index and self.error_code == other.error_code  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"StopReplicaResponse.StopReplicaPartitionError(topic_name={self.topic_name!r}, partition_index={self.partition_index!r}, error_code={self.error_code!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        w.int32(self.partition_index)
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_StopReplicaResponse_StopReplicaPartitionError":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        self.partition_index = r.int32()
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
 
 class StopReplicaResponse:
-    __slots__ = ('error_code', 'partition_errors', '_unknown_tagged_fields')
+    __slots__ = ('_unknown_tagged_fields',)
     API_KEY = 5
-    VALID_VERSIONS = (0, 4)
-    FLEXIBLE_VERSIONS = (2, None)
+    VALID_VERSIONS = (1, 0)
+    FLEXIBLE_VERSIONS = None
     NAME = 'StopReplicaResponse'
-    SCHEMA = (('error_code', 'int16', (0, None), None, None), ('partition_errors', '[]StopReplicaPartitionError', (0, None), None, None))
+    SCHEMA = ()
 
-    def __init__(self, *, error_code: Any = 0, partition_errors: Any = _MISSING) -> None:
-        self.error_code = error_code
-        self.partition_errors = [] if partition_errors is _MISSING else partition_errors
+    def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.error_code == other.error_code and self.partition_errors == other.partition_errors  # type: ignore[attr-defined]
+        return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"StopReplicaResponse(error_code={self.error_code!r}, partition_errors={self.partition_errors!r})"
+        return f"StopReplicaResponse()"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 2
-        w.int16(self.error_code)
-        if flexible:
-            w.compact_array_length(len(self.partition_errors))
-        else:
-            w.array_length(len(self.partition_errors))
-        for _x in self.partition_errors:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+        pass
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "StopReplicaResponse":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 2
-        self.error_code = r.int16()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionErrors was serialized as null')
-        else:
-            self.partition_errors = [_StopReplicaResponse_StopReplicaPartitionError.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
 
     def to_bytes(self, version: int) -> bytes:
@@ -510,9 +106,5 @@ class StopReplicaResponse:
     @classmethod
     def from_bytes(cls, buf: Any, version: int) -> "StopReplicaResponse":
         return cls.decode(Reader(buf), version)
-
-StopReplicaResponse.StopReplicaPartitionError = _StopReplicaResponse_StopReplicaPartitionError  # type: ignore[attr-defined]
-_StopReplicaResponse_StopReplicaPartitionError.__name__ = 'StopReplicaPartitionError'
-_StopReplicaResponse_StopReplicaPartitionError.__qualname__ = 'StopReplicaResponse.StopReplicaPartitionError'
 
 __all__ = ['StopReplicaRequest', 'StopReplicaResponse']

@@ -90,32 +90,36 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition:
 
 
 class _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]TxnOffsetCommitRequestPartition', (0, None), None, None))
+    __slots__ = ('name', 'topic_id', 'partitions', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (0, 5), None, None), ('topic_id', 'uuid', (6, None), None, None), ('partitions', '[]TxnOffsetCommitRequestPartition', (0, None), None, None))
 
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
+    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.name = name
+        self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
+        return self.name == other.name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic(name={self.name!r}, partitions={self.partitions!r})"
+        return f"TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic(name={self.name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
+        if version <= 5:
+            if self.name is None:
+                raise ValueError('non-nullable field Name was set to null')
+            if flexible:
+                w.compact_string(self.name)
+            else:
+                w.string(self.name)
+        if version >= 6:
+            w.uuid(self.topic_id)
         if flexible:
             w.compact_array_length(len(self.partitions))
         else:
@@ -134,9 +138,16 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 3
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
+        if version <= 5:
+            self.name = (r.compact_string() if flexible else r.string())
+            if self.name is None:
+                raise DecodeError('non-nullable field Name was serialized as null')
+        else:
+            self.name = ''
+        if version >= 6:
+            self.topic_id = r.uuid()
+        else:
+            self.topic_id = _ZERO_UUID
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
@@ -154,19 +165,19 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic:
 
 
 class TxnOffsetCommitRequest:
-    __slots__ = ('transactional_id', 'group_id', 'producer_id', 'producer_epoch', 'generation_id', 'member_id', 'group_instance_id', 'topics', '_unknown_tagged_fields')
+    __slots__ = ('transactional_id', 'group_id', 'producer_id', 'producer_epoch', 'generation_id_or_member_epoch', 'member_id', 'group_instance_id', 'topics', '_unknown_tagged_fields')
     API_KEY = 28
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (0, 6)
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'TxnOffsetCommitRequest'
-    SCHEMA = (('transactional_id', 'string', (0, None), None, None), ('group_id', 'string', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('generation_id', 'int32', (3, None), None, None), ('member_id', 'string', (3, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('topics', '[]TxnOffsetCommitRequestTopic', (0, None), None, None))
+    SCHEMA = (('transactional_id', 'string', (0, None), None, None), ('group_id', 'string', (0, None), None, None), ('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('generation_id_or_member_epoch', 'int32', (3, None), None, None), ('member_id', 'string', (3, None), None, None), ('group_instance_id', 'string', (3, None), (3, None), None), ('topics', '[]TxnOffsetCommitRequestTopic', (0, None), None, None))
 
-    def __init__(self, *, transactional_id: Any = '', group_id: Any = '', producer_id: Any = 0, producer_epoch: Any = 0, generation_id: Any = -1, member_id: Any = '', group_instance_id: Any = None, topics: Any = _MISSING) -> None:
+    def __init__(self, *, transactional_id: Any = '', group_id: Any = '', producer_id: Any = 0, producer_epoch: Any = 0, generation_id_or_member_epoch: Any = -1, member_id: Any = '', group_instance_id: Any = None, topics: Any = _MISSING) -> None:
         self.transactional_id = transactional_id
         self.group_id = group_id
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
-        self.generation_id = generation_id
+        self.generation_id_or_member_epoch = generation_id_or_member_epoch
         self.member_id = member_id
         self.group_instance_id = group_instance_id
         self.topics = [] if topics is _MISSING else topics
@@ -175,12 +186,12 @@ class TxnOffsetCommitRequest:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.transactional_id == other.transactional_id and self.group_id == other.group_id and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.generation_id == other.generation_id and self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.topics == other.topics  # type: ignore[attr-defined]
+        return self.transactional_id == other.transactional_id and self.group_id == other.group_id and self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.generation_id_or_member_epoch == other.generation_id_or_member_epoch and self.member_id == other.member_id and self.group_instance_id == other.group_instance_id and self.topics == other.topics  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"TxnOffsetCommitRequest(transactional_id={self.transactional_id!r}, group_id={self.group_id!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, generation_id={self.generation_id!r}, member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, topics={self.topics!r})"
+        return f"TxnOffsetCommitRequest(transactional_id={self.transactional_id!r}, group_id={self.group_id!r}, producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, generation_id_or_member_epoch={self.generation_id_or_member_epoch!r}, member_id={self.member_id!r}, group_instance_id={self.group_instance_id!r}, topics={self.topics!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
@@ -199,9 +210,9 @@ class TxnOffsetCommitRequest:
         w.int64(self.producer_id)
         w.int16(self.producer_epoch)
         if version >= 3:
-            w.int32(self.generation_id)
-        elif self.generation_id != -1:
-            raise ValueError('field GenerationId is not supported in version %d of TxnOffsetCommitRequest' % version)
+            w.int32(self.generation_id_or_member_epoch)
+        elif self.generation_id_or_member_epoch != -1:
+            raise ValueError('field GenerationIdOrMemberEpoch is not supported in version %d of TxnOffsetCommitRequest' % version)
         if version >= 3:
             if self.member_id is None:
                 raise ValueError('non-nullable field MemberId was set to null')
@@ -239,9 +250,9 @@ class TxnOffsetCommitRequest:
         self.producer_id = r.int64()
         self.producer_epoch = r.int16()
         if version >= 3:
-            self.generation_id = r.int32()
+            self.generation_id_or_member_epoch = r.int32()
         else:
-            self.generation_id = -1
+            self.generation_id_or_member_epoch = -1
         if version >= 3:
             self.member_id = r.compact_string()
             if self.member_id is None:
@@ -333,32 +344,36 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition:
 
 
 class _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic:
-    __slots__ = ('name', 'partitions', '_unknown_tagged_fields')
-    SCHEMA = (('name', 'string', (0, None), None, None), ('partitions', '[]TxnOffsetCommitResponsePartition', (0, None), None, None))
+    __slots__ = ('name', 'topic_id', 'partitions', '_unknown_tagged_fields')
+    SCHEMA = (('name', 'string', (0, 5), None, None), ('topic_id', 'uuid', (6, None), None, None), ('partitions', '[]TxnOffsetCommitResponsePartition', (0, None), None, None))
 
-    def __init__(self, *, name: Any = '', partitions: Any = _MISSING) -> None:
+    def __init__(self, *, name: Any = '', topic_id: Any = _ZERO_UUID, partitions: Any = _MISSING) -> None:
         self.name = name
+        self.topic_id = topic_id
         self.partitions = [] if partitions is _MISSING else partitions
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.name == other.name and self.partitions == other.partitions  # type: ignore[attr-defined]
+        return self.name == other.name and self.topic_id == other.topic_id and self.partitions == other.partitions  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic(name={self.name!r}, partitions={self.partitions!r})"
+        return f"TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic(name={self.name!r}, topic_id={self.topic_id!r}, partitions={self.partitions!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 3
-        if self.name is None:
-            raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
+        if version <= 5:
+            if self.name is None:
+                raise ValueError('non-nullable field Name was set to null')
+            if flexible:
+                w.compact_string(self.name)
+            else:
+                w.string(self.name)
+        if version >= 6:
+            w.uuid(self.topic_id)
         if flexible:
             w.compact_array_length(len(self.partitions))
         else:
@@ -377,9 +392,16 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic:
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
         flexible = version >= 3
-        self.name = (r.compact_string() if flexible else r.string())
-        if self.name is None:
-            raise DecodeError('non-nullable field Name was serialized as null')
+        if version <= 5:
+            self.name = (r.compact_string() if flexible else r.string())
+            if self.name is None:
+                raise DecodeError('non-nullable field Name was serialized as null')
+        else:
+            self.name = ''
+        if version >= 6:
+            self.topic_id = r.uuid()
+        else:
+            self.topic_id = _ZERO_UUID
         _n = r.compact_array_length() if flexible else r.array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
@@ -399,7 +421,7 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic:
 class TxnOffsetCommitResponse:
     __slots__ = ('throttle_time_ms', 'topics', '_unknown_tagged_fields')
     API_KEY = 28
-    VALID_VERSIONS = (0, 4)
+    VALID_VERSIONS = (0, 6)
     FLEXIBLE_VERSIONS = (3, None)
     NAME = 'TxnOffsetCommitResponse'
     SCHEMA = (('throttle_time_ms', 'int32', (0, None), None, None), ('topics', '[]TxnOffsetCommitResponseTopic', (0, None), None, None))

@@ -30,7 +30,7 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 class TransactionLogKey:
     __slots__ = ('transactional_id', '_unknown_tagged_fields')
-    API_KEY = -1
+    API_KEY = 0
     VALID_VERSIONS = (0, 0)
     FLEXIBLE_VERSIONS = None
     NAME = 'TransactionLogKey'
@@ -139,18 +139,19 @@ class _TransactionLogValue_PartitionsSchema:
 
 
 class TransactionLogValue:
-    __slots__ = ('producer_id', 'previous_producer_id', 'next_producer_id', 'producer_epoch', 'transaction_timeout_ms', 'transaction_status', 'transaction_partitions', 'transaction_last_update_timestamp_ms', 'transaction_start_timestamp_ms', 'client_transaction_version', '_unknown_tagged_fields')
-    API_KEY = -1
+    __slots__ = ('producer_id', 'previous_producer_id', 'next_producer_id', 'producer_epoch', 'next_producer_epoch', 'transaction_timeout_ms', 'transaction_status', 'transaction_partitions', 'transaction_last_update_timestamp_ms', 'transaction_start_timestamp_ms', 'client_transaction_version', '_unknown_tagged_fields')
+    API_KEY = 0
     VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'TransactionLogValue'
-    SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('previous_producer_id', 'int64', (1, None), None, 0), ('next_producer_id', 'int64', (1, None), None, 1), ('producer_epoch', 'int16', (0, None), None, None), ('transaction_timeout_ms', 'int32', (0, None), None, None), ('transaction_status', 'int8', (0, None), None, None), ('transaction_partitions', '[]PartitionsSchema', (0, None), (0, None), None), ('transaction_last_update_timestamp_ms', 'int64', (0, None), None, None), ('transaction_start_timestamp_ms', 'int64', (0, None), None, None), ('client_transaction_version', 'int16', (1, None), None, 2))
+    SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('previous_producer_id', 'int64', (1, None), None, 0), ('next_producer_id', 'int64', (1, None), None, 1), ('producer_epoch', 'int16', (0, None), None, None), ('next_producer_epoch', 'int16', (1, None), None, 3), ('transaction_timeout_ms', 'int32', (0, None), None, None), ('transaction_status', 'int8', (0, None), None, None), ('transaction_partitions', '[]PartitionsSchema', (0, None), (0, None), None), ('transaction_last_update_timestamp_ms', 'int64', (0, None), None, None), ('transaction_start_timestamp_ms', 'int64', (0, None), None, None), ('client_transaction_version', 'int16', (1, None), None, 2))
 
-    def __init__(self, *, producer_id: Any = 0, previous_producer_id: Any = -1, next_producer_id: Any = -1, producer_epoch: Any = 0, transaction_timeout_ms: Any = 0, transaction_status: Any = 0, transaction_partitions: Any = _MISSING, transaction_last_update_timestamp_ms: Any = 0, transaction_start_timestamp_ms: Any = 0, client_transaction_version: Any = 0) -> None:
+    def __init__(self, *, producer_id: Any = 0, previous_producer_id: Any = -1, next_producer_id: Any = -1, producer_epoch: Any = 0, next_producer_epoch: Any = -1, transaction_timeout_ms: Any = 0, transaction_status: Any = 0, transaction_partitions: Any = _MISSING, transaction_last_update_timestamp_ms: Any = 0, transaction_start_timestamp_ms: Any = 0, client_transaction_version: Any = 0) -> None:
         self.producer_id = producer_id
         self.previous_producer_id = previous_producer_id
         self.next_producer_id = next_producer_id
         self.producer_epoch = producer_epoch
+        self.next_producer_epoch = next_producer_epoch
         self.transaction_timeout_ms = transaction_timeout_ms
         self.transaction_status = transaction_status
         self.transaction_partitions = [] if transaction_partitions is _MISSING else transaction_partitions
@@ -162,12 +163,12 @@ class TransactionLogValue:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.producer_id == other.producer_id and self.previous_producer_id == other.previous_producer_id and self.next_producer_id == other.next_producer_id and self.producer_epoch == other.producer_epoch and self.transaction_timeout_ms == other.transaction_timeout_ms and self.transaction_status == other.transaction_status and self.transaction_partitions == other.transaction_partitions and self.transaction_last_update_timestamp_ms == other.transaction_last_update_timestamp_ms and self.transaction_start_timestamp_ms == other.transaction_start_timestamp_ms and self.client_transaction_version == other.client_transaction_version  # type: ignore[attr-defined]
+        return self.producer_id == other.producer_id and self.previous_producer_id == other.previous_producer_id and self.next_producer_id == other.next_producer_id and self.producer_epoch == other.producer_epoch and self.next_producer_epoch == other.next_producer_epoch and self.transaction_timeout_ms == other.transaction_timeout_ms and self.transaction_status == other.transaction_status and self.transaction_partitions == other.transaction_partitions and self.transaction_last_update_timestamp_ms == other.transaction_last_update_timestamp_ms and self.transaction_start_timestamp_ms == other.transaction_start_timestamp_ms and self.client_transaction_version == other.client_transaction_version  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"TransactionLogValue(producer_id={self.producer_id!r}, previous_producer_id={self.previous_producer_id!r}, next_producer_id={self.next_producer_id!r}, producer_epoch={self.producer_epoch!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, transaction_status={self.transaction_status!r}, transaction_partitions={self.transaction_partitions!r}, transaction_last_update_timestamp_ms={self.transaction_last_update_timestamp_ms!r}, transaction_start_timestamp_ms={self.transaction_start_timestamp_ms!r}, client_transaction_version={self.client_transaction_version!r})"
+        return f"TransactionLogValue(producer_id={self.producer_id!r}, previous_producer_id={self.previous_producer_id!r}, next_producer_id={self.next_producer_id!r}, producer_epoch={self.producer_epoch!r}, next_producer_epoch={self.next_producer_epoch!r}, transaction_timeout_ms={self.transaction_timeout_ms!r}, transaction_status={self.transaction_status!r}, transaction_partitions={self.transaction_partitions!r}, transaction_last_update_timestamp_ms={self.transaction_last_update_timestamp_ms!r}, transaction_start_timestamp_ms={self.transaction_start_timestamp_ms!r}, client_transaction_version={self.client_transaction_version!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = version >= 1
@@ -195,6 +196,8 @@ class TransactionLogValue:
             raise ValueError('field NextProducerId is not supported in version %d of TransactionLogValue' % version)
         if not (version >= 1) and self.client_transaction_version != 0:
             raise ValueError('field ClientTransactionVersion is not supported in version %d of TransactionLogValue' % version)
+        if not (version >= 1) and self.next_producer_epoch != -1:
+            raise ValueError('field NextProducerEpoch is not supported in version %d of TransactionLogValue' % version)
         if flexible:
             _tags: list[tuple[int, bytes]] = []
             if (version >= 1) and self.previous_producer_id != -1:
@@ -218,6 +221,13 @@ class TransactionLogValue:
                 w.int16(self.client_transaction_version)
                 w = _w0
                 _tags.append((2, _tw.getvalue()))
+            if (version >= 1) and self.next_producer_epoch != -1:
+                _tw = Writer()
+                _w0 = w
+                w = _tw
+                w.int16(self.next_producer_epoch)
+                w = _w0
+                _tags.append((3, _tw.getvalue()))
             if self._unknown_tagged_fields:
                 _tags.extend(self._unknown_tagged_fields.items())
                 _tags.sort()
@@ -242,6 +252,7 @@ class TransactionLogValue:
         self.previous_producer_id = -1
         self.next_producer_id = -1
         self.client_transaction_version = 0
+        self.next_producer_epoch = -1
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -260,6 +271,11 @@ class TransactionLogValue:
                     _r0 = r
                     r = Reader(r.raw(_size))
                     self.client_transaction_version = r.int16()
+                    r = _r0
+                elif _tag == 3 and (version >= 1):
+                    _r0 = r
+                    r = Reader(r.raw(_size))
+                    self.next_producer_epoch = r.int16()
                     r = _r0
                 else:
                     if self._unknown_tagged_fields is None:

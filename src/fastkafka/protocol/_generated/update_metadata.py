@@ -28,472 +28,34 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
         w.raw(data)
 
 
-class _UpdateMetadataRequest_UpdateMetadataPartitionState:
-    __slots__ = ('topic_name', 'partition_index', 'controller_epoch', 'leader', 'leader_epoch', 'isr', 'zk_version', 'replicas', 'offline_replicas', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (0, 4), None, None), ('partition_index', 'int32', (0, None), None, None), ('controller_epoch', 'int32', (0, None), None, None), ('leader', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('isr', '[]int32', (0, None), None, None), ('zk_version', 'int32', (0, None), None, None), ('replicas', '[]int32', (0, None), None, None), ('offline_replicas', '[]int32', (4, None), None, None))
-
-    def __init__(self, *, topic_name: Any = '', partition_index: Any = 0, controller_epoch: Any = 0, leader: Any = 0, leader_epoch: Any = 0, isr: Any = _MISSING, zk_version: Any = 0, replicas: Any = _MISSING, offline_replicas: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.partition_index = partition_index
-        self.controller_epoch = controller_epoch
-        self.leader = leader
-        self.leader_epoch = leader_epoch
-        self.isr = [] if isr is _MISSING else isr
-        self.zk_version = zk_version
-        self.replicas = [] if replicas is _MISSING else replicas
-        self.offline_replicas = [] if offline_replicas is _MISSING else offline_replicas
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.partition_index == other.partition_index and self.controller_epoch == other.controller_epoch and self.leader == other.leader and self.leader_epoch == other.leader_epoch and self.isr == other.isr and self.zk_version == other.zk_version and self.replicas == other.replicas and self.offline_replicas == other.offline_replicas  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"UpdateMetadataRequest.UpdateMetadataPartitionState(topic_name={self.topic_name!r}, partition_index={self.partition_index!r}, controller_epoch={self.controller_epoch!r}, leader={self.leader!r}, leader_epoch={self.leader_epoch!r}, isr={self.isr!r}, zk_version={self.zk_version!r}, replicas={self.replicas!r}, offline_replicas={self.offline_replicas!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if version <= 4:
-            if self.topic_name is None:
-                raise ValueError('non-nullable field TopicName was set to null')
-            w.string(self.topic_name)
-        w.int32(self.partition_index)
-        w.int32(self.controller_epoch)
-        w.int32(self.leader)
-        w.int32(self.leader_epoch)
-        if flexible:
-            w.compact_array_length(len(self.isr))
-        else:
-            w.array_length(len(self.isr))
-        for _x in self.isr:
-            w.int32(_x)
-        w.int32(self.zk_version)
-        if flexible:
-            w.compact_array_length(len(self.replicas))
-        else:
-            w.array_length(len(self.replicas))
-        for _x in self.replicas:
-            w.int32(_x)
-        if version >= 4:
-            if flexible:
-                w.compact_array_length(len(self.offline_replicas))
-            else:
-                w.array_length(len(self.offline_replicas))
-            for _x in self.offline_replicas:
-                w.int32(_x)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateMetadataRequest_UpdateMetadataPartitionState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        if version <= 4:
-            self.topic_name = r.string()
-            if self.topic_name is None:
-                raise DecodeError('non-nullable field TopicName was serialized as null')
-        else:
-            self.topic_name = ''
-        self.partition_index = r.int32()
-        self.controller_epoch = r.int32()
-        self.leader = r.int32()
-        self.leader_epoch = r.int32()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Isr was serialized as null')
-        else:
-            self.isr = [r.int32() for _ in range(_n)]
-        self.zk_version = r.int32()
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field Replicas was serialized as null')
-        else:
-            self.replicas = [r.int32() for _ in range(_n)]
-        if version >= 4:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field OfflineReplicas was serialized as null')
-            else:
-                self.offline_replicas = [r.int32() for _ in range(_n)]
-        else:
-            self.offline_replicas = []
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _UpdateMetadataRequest_UpdateMetadataTopicState:
-    __slots__ = ('topic_name', 'topic_id', 'partition_states', '_unknown_tagged_fields')
-    SCHEMA = (('topic_name', 'string', (5, None), None, None), ('topic_id', 'uuid', (7, None), None, None), ('partition_states', '[]UpdateMetadataPartitionState', (5, None), None, None))
-
-    def __init__(self, *, topic_name: Any = '', topic_id: Any = _ZERO_UUID, partition_states: Any = _MISSING) -> None:
-        self.topic_name = topic_name
-        self.topic_id = topic_id
-        self.partition_states = [] if partition_states is _MISSING else partition_states
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.topic_name == other.topic_name and self.topic_id == other.topic_id and self.partition_states == other.partition_states  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"UpdateMetadataRequest.UpdateMetadataTopicState(topic_name={self.topic_name!r}, topic_id={self.topic_id!r}, partition_states={self.partition_states!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        if self.topic_name is None:
-            raise ValueError('non-nullable field TopicName was set to null')
-        if flexible:
-            w.compact_string(self.topic_name)
-        else:
-            w.string(self.topic_name)
-        if version >= 7:
-            w.uuid(self.topic_id)
-        if flexible:
-            w.compact_array_length(len(self.partition_states))
-        else:
-            w.array_length(len(self.partition_states))
-        for _x in self.partition_states:
-            _x.encode(w, version)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateMetadataRequest_UpdateMetadataTopicState":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.topic_name = (r.compact_string() if flexible else r.string())
-        if self.topic_name is None:
-            raise DecodeError('non-nullable field TopicName was serialized as null')
-        if version >= 7:
-            self.topic_id = r.uuid()
-        else:
-            self.topic_id = _ZERO_UUID
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field PartitionStates was serialized as null')
-        else:
-            self.partition_states = [_UpdateMetadataRequest_UpdateMetadataPartitionState.decode(r, version) for _ in range(_n)]
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _UpdateMetadataRequest_UpdateMetadataEndpoint:
-    __slots__ = ('port', 'host', 'listener', 'security_protocol', '_unknown_tagged_fields')
-    SCHEMA = (('port', 'int32', (1, None), None, None), ('host', 'string', (1, None), None, None), ('listener', 'string', (3, None), None, None), ('security_protocol', 'int16', (1, None), None, None))
-
-    def __init__(self, *, port: Any = 0, host: Any = '', listener: Any = '', security_protocol: Any = 0) -> None:
-        self.port = port
-        self.host = host
-        self.listener = listener
-        self.security_protocol = security_protocol
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.port == other.port and self.host == other.host and self.listener == other.listener and self.security_protocol == other.security_protocol  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"UpdateMetadataRequest.UpdateMetadataEndpoint(port={self.port!r}, host={self.host!r}, listener={self.listener!r}, security_protocol={self.security_protocol!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        w.int32(self.port)
-        if self.host is None:
-            raise ValueError('non-nullable field Host was set to null')
-        if flexible:
-            w.compact_string(self.host)
-        else:
-            w.string(self.host)
-        if version >= 3:
-            if self.listener is None:
-                raise ValueError('non-nullable field Listener was set to null')
-            if flexible:
-                w.compact_string(self.listener)
-            else:
-                w.string(self.listener)
-        w.int16(self.security_protocol)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateMetadataRequest_UpdateMetadataEndpoint":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.port = r.int32()
-        self.host = (r.compact_string() if flexible else r.string())
-        if self.host is None:
-            raise DecodeError('non-nullable field Host was serialized as null')
-        if version >= 3:
-            self.listener = (r.compact_string() if flexible else r.string())
-            if self.listener is None:
-                raise DecodeError('non-nullable field Listener was serialized as null')
-        else:
-            self.listener = ''
-        self.security_protocol = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
-class _UpdateMetadataRequest_UpdateMetadataBroker:
-    __slots__ = ('id', 'v0_host', 'v0_port', 'endpoints', 'rack', '_unknown_tagged_fields')
-    SCHEMA = (('id', 'int32', (0, None), None, None), ('v0_host', 'string', (0, 0), None, None), ('v0_port', 'int32', (0, 0), None, None), ('endpoints', '[]UpdateMetadataEndpoint', (1, None), None, None), ('rack', 'string', (2, None), (0, None), None))
-
-    def __init__(self, *, id: Any = 0, v0_host: Any = '', v0_port: Any = 0, endpoints: Any = _MISSING, rack: Any = '') -> None:
-        self.id = id
-        self.v0_host = v0_host
-        self.v0_port = v0_port
-        self.endpoints = [] if endpoints is _MISSING else endpoints
-        self.rack = rack
-        self._unknown_tagged_fields: dict[int, bytes] | None = None
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self.id == other.id and self.v0_host == other.v0_host and self.v0_port == other.v0_port and self.endpoints == other.endpoints and self.rack == other.rack  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"UpdateMetadataRequest.UpdateMetadataBroker(id={self.id!r}, v0_host={self.v0_host!r}, v0_port={self.v0_port!r}, endpoints={self.endpoints!r}, rack={self.rack!r})"
-
-    def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        w.int32(self.id)
-        if version <= 0:
-            if self.v0_host is None:
-                raise ValueError('non-nullable field V0Host was set to null')
-            w.string(self.v0_host)
-        if version <= 0:
-            w.int32(self.v0_port)
-        if version >= 1:
-            if flexible:
-                w.compact_array_length(len(self.endpoints))
-            else:
-                w.array_length(len(self.endpoints))
-            for _x in self.endpoints:
-                _x.encode(w, version)
-        if version >= 2:
-            if flexible:
-                w.compact_string(self.rack)
-            else:
-                w.string(self.rack)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
-
-    @classmethod
-    def decode(cls, r: Reader, version: int) -> "_UpdateMetadataRequest_UpdateMetadataBroker":
-        self = cls.__new__(cls)
-        self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.id = r.int32()
-        if version <= 0:
-            self.v0_host = r.string()
-            if self.v0_host is None:
-                raise DecodeError('non-nullable field V0Host was serialized as null')
-        else:
-            self.v0_host = ''
-        if version <= 0:
-            self.v0_port = r.int32()
-        else:
-            self.v0_port = 0
-        if version >= 1:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field Endpoints was serialized as null')
-            else:
-                self.endpoints = [_UpdateMetadataRequest_UpdateMetadataEndpoint.decode(r, version) for _ in range(_n)]
-        else:
-            self.endpoints = []
-        if version >= 2:
-            self.rack = (r.compact_string() if flexible else r.string())
-        else:
-            self.rack = ''
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
-        return self
-
-
 class UpdateMetadataRequest:
-    __slots__ = ('controller_id', 'is_k_raft_controller', 'type_', 'controller_epoch', 'broker_epoch', 'ungrouped_partition_states', 'topic_states', 'live_brokers', '_unknown_tagged_fields')
+    __slots__ = ('_unknown_tagged_fields',)
     API_KEY = 6
-    VALID_VERSIONS = (0, 8)
-    FLEXIBLE_VERSIONS = (6, None)
+    VALID_VERSIONS = (1, 0)
+    FLEXIBLE_VERSIONS = None
     NAME = 'UpdateMetadataRequest'
-    SCHEMA = (('controller_id', 'int32', (0, None), None, None), ('is_k_raft_controller', 'bool', (8, None), None, None), ('type_', 'int8', (8, None), None, 0), ('controller_epoch', 'int32', (0, None), None, None), ('broker_epoch', 'int64', (5, None), None, None), ('ungrouped_partition_states', '[]UpdateMetadataPartitionState', (0, 4), None, None), ('topic_states', '[]UpdateMetadataTopicState', (5, None), None, None), ('live_brokers', '[]UpdateMetadataBroker', (0, None), None, None))
+    SCHEMA = ()
 
-    def __init__(self, *, controller_id: Any = 0, is_k_raft_controller: Any = False, type_: Any = 0, controller_epoch: Any = 0, broker_epoch: Any = -1, ungrouped_partition_states: Any = _MISSING, topic_states: Any = _MISSING, live_brokers: Any = _MISSING) -> None:
-        self.controller_id = controller_id
-        self.is_k_raft_controller = is_k_raft_controller
-        self.type_ = type_
-        self.controller_epoch = controller_epoch
-        self.broker_epoch = broker_epoch
-        self.ungrouped_partition_states = [] if ungrouped_partition_states is _MISSING else ungrouped_partition_states
-        self.topic_states = [] if topic_states is _MISSING else topic_states
-        self.live_brokers = [] if live_brokers is _MISSING else live_brokers
+    def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.controller_id == other.controller_id and self.is_k_raft_controller == other.is_k_raft_controller and self.type_ == other.type_ and self.controller_epoch == other.controller_epoch and self.broker_epoch == other.broker_epoch and self.ungrouped_partition_states == other.ungrouped_partition_states and self.topic_states == other.topic_states and self.live_brokers == other.live_brokers  # type: ignore[attr-defined]
+        return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"UpdateMetadataRequest(controller_id={self.controller_id!r}, is_k_raft_controller={self.is_k_raft_controller!r}, type_={self.type_!r}, controller_epoch={self.controller_epoch!r}, broker_epoch={self.broker_epoch!r}, ungrouped_partition_states={self.ungrouped_partition_states!r}, topic_states={self.topic_states!r}, live_brokers={self.live_brokers!r})"
+        return f"UpdateMetadataRequest()"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        w.int32(self.controller_id)
-        if version >= 8:
-            w.boolean(self.is_k_raft_controller)
-        elif self.is_k_raft_controller != False:
-            raise ValueError('field isKRaftController is not supported in version %d of UpdateMetadataRequest' % version)
-        w.int32(self.controller_epoch)
-        if version >= 5:
-            w.int64(self.broker_epoch)
-        if version <= 4:
-            w.array_length(len(self.ungrouped_partition_states))
-            for _x in self.ungrouped_partition_states:
-                _x.encode(w, version)
-        elif self.ungrouped_partition_states:
-            raise ValueError('field UngroupedPartitionStates is not supported in version %d of UpdateMetadataRequest' % version)
-        if version >= 5:
-            if flexible:
-                w.compact_array_length(len(self.topic_states))
-            else:
-                w.array_length(len(self.topic_states))
-            for _x in self.topic_states:
-                _x.encode(w, version)
-        elif self.topic_states:
-            raise ValueError('field TopicStates is not supported in version %d of UpdateMetadataRequest' % version)
-        if flexible:
-            w.compact_array_length(len(self.live_brokers))
-        else:
-            w.array_length(len(self.live_brokers))
-        for _x in self.live_brokers:
-            _x.encode(w, version)
-        if not (version >= 8) and self.type_ != 0:
-            raise ValueError('field Type is not supported in version %d of UpdateMetadataRequest' % version)
-        if flexible:
-            _tags: list[tuple[int, bytes]] = []
-            if (version >= 8) and self.type_ != 0:
-                _tw = Writer()
-                _w0 = w
-                w = _tw
-                w.int8(self.type_)
-                w = _w0
-                _tags.append((0, _tw.getvalue()))
-            if self._unknown_tagged_fields:
-                _tags.extend(self._unknown_tagged_fields.items())
-                _tags.sort()
-            _write_tags(w, _tags)
+        pass
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UpdateMetadataRequest":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.controller_id = r.int32()
-        if version >= 8:
-            self.is_k_raft_controller = r.boolean()
-        else:
-            self.is_k_raft_controller = False
-        self.controller_epoch = r.int32()
-        if version >= 5:
-            self.broker_epoch = r.int64()
-        else:
-            self.broker_epoch = -1
-        if version <= 4:
-            _n = r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field UngroupedPartitionStates was serialized as null')
-            else:
-                self.ungrouped_partition_states = [_UpdateMetadataRequest_UpdateMetadataPartitionState.decode(r, version) for _ in range(_n)]
-        else:
-            self.ungrouped_partition_states = []
-        if version >= 5:
-            _n = r.compact_array_length() if flexible else r.array_length()
-            if _n < 0:
-                raise DecodeError('non-nullable field TopicStates was serialized as null')
-            else:
-                self.topic_states = [_UpdateMetadataRequest_UpdateMetadataTopicState.decode(r, version) for _ in range(_n)]
-        else:
-            self.topic_states = []
-        _n = r.compact_array_length() if flexible else r.array_length()
-        if _n < 0:
-            raise DecodeError('non-nullable field LiveBrokers was serialized as null')
-        else:
-            self.live_brokers = [_UpdateMetadataRequest_UpdateMetadataBroker.decode(r, version) for _ in range(_n)]
-        self.type_ = 0
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if _tag == 0 and (version >= 8):
-                    _r0 = r
-                    r = Reader(r.raw(_size))
-                    self.type_ = r.int8()
-                    r = _r0
-                else:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
 
     def to_bytes(self, version: int) -> bytes:
@@ -505,66 +67,35 @@ class UpdateMetadataRequest:
     def from_bytes(cls, buf: Any, version: int) -> "UpdateMetadataRequest":
         return cls.decode(Reader(buf), version)
 
-UpdateMetadataRequest.UpdateMetadataPartitionState = _UpdateMetadataRequest_UpdateMetadataPartitionState  # type: ignore[attr-defined]
-_UpdateMetadataRequest_UpdateMetadataPartitionState.__name__ = 'UpdateMetadataPartitionState'
-_UpdateMetadataRequest_UpdateMetadataPartitionState.__qualname__ = 'UpdateMetadataRequest.UpdateMetadataPartitionState'
-UpdateMetadataRequest.UpdateMetadataTopicState = _UpdateMetadataRequest_UpdateMetadataTopicState  # type: ignore[attr-defined]
-_UpdateMetadataRequest_UpdateMetadataTopicState.__name__ = 'UpdateMetadataTopicState'
-_UpdateMetadataRequest_UpdateMetadataTopicState.__qualname__ = 'UpdateMetadataRequest.UpdateMetadataTopicState'
-UpdateMetadataRequest.UpdateMetadataEndpoint = _UpdateMetadataRequest_UpdateMetadataEndpoint  # type: ignore[attr-defined]
-_UpdateMetadataRequest_UpdateMetadataEndpoint.__name__ = 'UpdateMetadataEndpoint'
-_UpdateMetadataRequest_UpdateMetadataEndpoint.__qualname__ = 'UpdateMetadataRequest.UpdateMetadataEndpoint'
-UpdateMetadataRequest.UpdateMetadataBroker = _UpdateMetadataRequest_UpdateMetadataBroker  # type: ignore[attr-defined]
-_UpdateMetadataRequest_UpdateMetadataBroker.__name__ = 'UpdateMetadataBroker'
-_UpdateMetadataRequest_UpdateMetadataBroker.__qualname__ = 'UpdateMetadataRequest.UpdateMetadataBroker'
-
 
 class UpdateMetadataResponse:
-    __slots__ = ('error_code', '_unknown_tagged_fields')
+    __slots__ = ('_unknown_tagged_fields',)
     API_KEY = 6
-    VALID_VERSIONS = (0, 8)
-    FLEXIBLE_VERSIONS = (6, None)
+    VALID_VERSIONS = (1, 0)
+    FLEXIBLE_VERSIONS = None
     NAME = 'UpdateMetadataResponse'
-    SCHEMA = (('error_code', 'int16', (0, None), None, None),)
+    SCHEMA = ()
 
-    def __init__(self, *, error_code: Any = 0) -> None:
-        self.error_code = error_code
+    def __init__(self) -> None:
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.error_code == other.error_code  # type: ignore[attr-defined]
+        return True
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"UpdateMetadataResponse(error_code={self.error_code!r})"
+        return f"UpdateMetadataResponse()"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 6
-        w.int16(self.error_code)
-        if flexible:
-            _unk = self._unknown_tagged_fields
-            if _unk:
-                _write_tags(w, sorted(_unk.items()))
-            else:
-                w.uvarint(0)
+        pass
 
     @classmethod
     def decode(cls, r: Reader, version: int) -> "UpdateMetadataResponse":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 6
-        self.error_code = r.int16()
-        if flexible:
-            for _ in range(r.uvarint()):
-                _tag = r.uvarint()
-                _size = r.uvarint()
-                if True:
-                    if self._unknown_tagged_fields is None:
-                        self._unknown_tagged_fields = {}
-                    self._unknown_tagged_fields[_tag] = bytes(r.raw(_size))
         return self
 
     def to_bytes(self, version: int) -> bytes:

@@ -29,40 +29,45 @@ def _write_tags(w: Writer, tags: list[tuple[int, bytes]]) -> None:
 
 
 class _VoteRequest_PartitionData:
-    __slots__ = ('partition_index', 'candidate_epoch', 'candidate_id', 'candidate_directory_id', 'voter_directory_id', 'last_offset_epoch', 'last_offset', '_unknown_tagged_fields')
-    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('candidate_epoch', 'int32', (0, None), None, None), ('candidate_id', 'int32', (0, None), None, None), ('candidate_directory_id', 'uuid', (1, None), None, None), ('voter_directory_id', 'uuid', (1, None), None, None), ('last_offset_epoch', 'int32', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None))
+    __slots__ = ('partition_index', 'replica_epoch', 'replica_id', 'replica_directory_id', 'voter_directory_id', 'last_offset_epoch', 'last_offset', 'pre_vote', '_unknown_tagged_fields')
+    SCHEMA = (('partition_index', 'int32', (0, None), None, None), ('replica_epoch', 'int32', (0, None), None, None), ('replica_id', 'int32', (0, None), None, None), ('replica_directory_id', 'uuid', (1, None), None, None), ('voter_directory_id', 'uuid', (1, None), None, None), ('last_offset_epoch', 'int32', (0, None), None, None), ('last_offset', 'int64', (0, None), None, None), ('pre_vote', 'bool', (2, None), None, None))
 
-    def __init__(self, *, partition_index: Any = 0, candidate_epoch: Any = 0, candidate_id: Any = 0, candidate_directory_id: Any = _ZERO_UUID, voter_directory_id: Any = _ZERO_UUID, last_offset_epoch: Any = 0, last_offset: Any = 0) -> None:
+    def __init__(self, *, partition_index: Any = 0, replica_epoch: Any = 0, replica_id: Any = 0, replica_directory_id: Any = _ZERO_UUID, voter_directory_id: Any = _ZERO_UUID, last_offset_epoch: Any = 0, last_offset: Any = 0, pre_vote: Any = False) -> None:
         self.partition_index = partition_index
-        self.candidate_epoch = candidate_epoch
-        self.candidate_id = candidate_id
-        self.candidate_directory_id = candidate_directory_id
+        self.replica_epoch = replica_epoch
+        self.replica_id = replica_id
+        self.replica_directory_id = replica_directory_id
         self.voter_directory_id = voter_directory_id
         self.last_offset_epoch = last_offset_epoch
         self.last_offset = last_offset
+        self.pre_vote = pre_vote
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.partition_index == other.partition_index and self.candidate_epoch == other.candidate_epoch and self.candidate_id == other.candidate_id and self.candidate_directory_id == other.candidate_directory_id and self.voter_directory_id == other.voter_directory_id and self.last_offset_epoch == other.last_offset_epoch and self.last_offset == other.last_offset  # type: ignore[attr-defined]
+        return self.partition_index == other.partition_index and self.replica_epoch == other.replica_epoch and self.replica_id == other.replica_id and self.replica_directory_id == other.replica_directory_id and self.voter_directory_id == other.voter_directory_id and self.last_offset_epoch == other.last_offset_epoch and self.last_offset == other.last_offset and self.pre_vote == other.pre_vote  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"VoteRequest.PartitionData(partition_index={self.partition_index!r}, candidate_epoch={self.candidate_epoch!r}, candidate_id={self.candidate_id!r}, candidate_directory_id={self.candidate_directory_id!r}, voter_directory_id={self.voter_directory_id!r}, last_offset_epoch={self.last_offset_epoch!r}, last_offset={self.last_offset!r})"
+        return f"VoteRequest.PartitionData(partition_index={self.partition_index!r}, replica_epoch={self.replica_epoch!r}, replica_id={self.replica_id!r}, replica_directory_id={self.replica_directory_id!r}, voter_directory_id={self.voter_directory_id!r}, last_offset_epoch={self.last_offset_epoch!r}, last_offset={self.last_offset!r}, pre_vote={self.pre_vote!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
         w.int32(self.partition_index)
-        w.int32(self.candidate_epoch)
-        w.int32(self.candidate_id)
+        w.int32(self.replica_epoch)
+        w.int32(self.replica_id)
         if version >= 1:
-            w.uuid(self.candidate_directory_id)
+            w.uuid(self.replica_directory_id)
         if version >= 1:
             w.uuid(self.voter_directory_id)
         w.int32(self.last_offset_epoch)
         w.int64(self.last_offset)
+        if version >= 2:
+            w.boolean(self.pre_vote)
+        elif self.pre_vote != False:
+            raise ValueError('field PreVote is not supported in version %d of VoteRequest' % version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -76,18 +81,22 @@ class _VoteRequest_PartitionData:
         self._unknown_tagged_fields = None
         flexible = True
         self.partition_index = r.int32()
-        self.candidate_epoch = r.int32()
-        self.candidate_id = r.int32()
+        self.replica_epoch = r.int32()
+        self.replica_id = r.int32()
         if version >= 1:
-            self.candidate_directory_id = r.uuid()
+            self.replica_directory_id = r.uuid()
         else:
-            self.candidate_directory_id = _ZERO_UUID
+            self.replica_directory_id = _ZERO_UUID
         if version >= 1:
             self.voter_directory_id = r.uuid()
         else:
             self.voter_directory_id = _ZERO_UUID
         self.last_offset_epoch = r.int32()
         self.last_offset = r.int64()
+        if version >= 2:
+            self.pre_vote = r.boolean()
+        else:
+            self.pre_vote = False
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -160,7 +169,7 @@ class _VoteRequest_TopicData:
 class VoteRequest:
     __slots__ = ('cluster_id', 'voter_id', 'topics', '_unknown_tagged_fields')
     API_KEY = 52
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (0, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'VoteRequest'
     SCHEMA = (('cluster_id', 'string', (0, None), (0, None), None), ('voter_id', 'int32', (1, None), None, None), ('topics', '[]TopicData', (0, None), None, None))
@@ -411,7 +420,7 @@ class _VoteResponse_NodeEndpoint:
 class VoteResponse:
     __slots__ = ('error_code', 'topics', 'node_endpoints', '_unknown_tagged_fields')
     API_KEY = 52
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (0, 2)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'VoteResponse'
     SCHEMA = (('error_code', 'int16', (0, None), None, None), ('topics', '[]TopicData', (0, None), None, None), ('node_endpoints', '[]NodeEndpoint', (1, None), None, 0))

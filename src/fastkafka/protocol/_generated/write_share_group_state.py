@@ -83,26 +83,27 @@ class _WriteShareGroupStateRequest_StateBatch:
 
 
 class _WriteShareGroupStateRequest_PartitionData:
-    __slots__ = ('partition', 'state_epoch', 'leader_epoch', 'start_offset', 'state_batches', '_unknown_tagged_fields')
-    SCHEMA = (('partition', 'int32', (0, None), None, None), ('state_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('state_batches', '[]StateBatch', (0, None), None, None))
+    __slots__ = ('partition', 'state_epoch', 'leader_epoch', 'start_offset', 'delivery_complete_count', 'state_batches', '_unknown_tagged_fields')
+    SCHEMA = (('partition', 'int32', (0, None), None, None), ('state_epoch', 'int32', (0, None), None, None), ('leader_epoch', 'int32', (0, None), None, None), ('start_offset', 'int64', (0, None), None, None), ('delivery_complete_count', 'int32', (1, None), None, None), ('state_batches', '[]StateBatch', (0, None), None, None))
 
-    def __init__(self, *, partition: Any = 0, state_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, state_batches: Any = _MISSING) -> None:
+    def __init__(self, *, partition: Any = 0, state_epoch: Any = 0, leader_epoch: Any = 0, start_offset: Any = 0, delivery_complete_count: Any = -1, state_batches: Any = _MISSING) -> None:
         self.partition = partition
         self.state_epoch = state_epoch
         self.leader_epoch = leader_epoch
         self.start_offset = start_offset
+        self.delivery_complete_count = delivery_complete_count
         self.state_batches = [] if state_batches is _MISSING else state_batches
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.partition == other.partition and self.state_epoch == other.state_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.state_batches == other.state_batches  # type: ignore[attr-defined]
+        return self.partition == other.partition and self.state_epoch == other.state_epoch and self.leader_epoch == other.leader_epoch and self.start_offset == other.start_offset and self.delivery_complete_count == other.delivery_complete_count and self.state_batches == other.state_batches  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"WriteShareGroupStateRequest.PartitionData(partition={self.partition!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, state_batches={self.state_batches!r})"
+        return f"WriteShareGroupStateRequest.PartitionData(partition={self.partition!r}, state_epoch={self.state_epoch!r}, leader_epoch={self.leader_epoch!r}, start_offset={self.start_offset!r}, delivery_complete_count={self.delivery_complete_count!r}, state_batches={self.state_batches!r})"
 
     def encode(self, w: Writer, version: int) -> None:
         flexible = True
@@ -110,6 +111,8 @@ class _WriteShareGroupStateRequest_PartitionData:
         w.int32(self.state_epoch)
         w.int32(self.leader_epoch)
         w.int64(self.start_offset)
+        if version >= 1:
+            w.int32(self.delivery_complete_count)
         w.compact_array_length(len(self.state_batches))
         for _x in self.state_batches:
             _x.encode(w, version)
@@ -129,6 +132,10 @@ class _WriteShareGroupStateRequest_PartitionData:
         self.state_epoch = r.int32()
         self.leader_epoch = r.int32()
         self.start_offset = r.int64()
+        if version >= 1:
+            self.delivery_complete_count = r.int32()
+        else:
+            self.delivery_complete_count = -1
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field StateBatches was serialized as null')
@@ -202,7 +209,7 @@ class _WriteShareGroupStateRequest_WriteStateData:
 class WriteShareGroupStateRequest:
     __slots__ = ('group_id', 'topics', '_unknown_tagged_fields')
     API_KEY = 85
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'WriteShareGroupStateRequest'
     SCHEMA = (('group_id', 'string', (0, None), None, None), ('topics', '[]WriteStateData', (0, None), None, None))
@@ -388,7 +395,7 @@ class _WriteShareGroupStateResponse_WriteStateResult:
 class WriteShareGroupStateResponse:
     __slots__ = ('results', '_unknown_tagged_fields')
     API_KEY = 85
-    VALID_VERSIONS = (0, 0)
+    VALID_VERSIONS = (0, 1)
     FLEXIBLE_VERSIONS = (0, None)
     NAME = 'WriteShareGroupStateResponse'
     SCHEMA = (('results', '[]WriteStateResult', (0, None), None, None),)

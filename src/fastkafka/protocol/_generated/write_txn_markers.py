@@ -48,17 +48,11 @@ class _WriteTxnMarkersRequest_WritableTxnMarkerTopic:
         return f"WriteTxnMarkersRequest.WritableTxnMarkerTopic(name={self.name!r}, partition_indexes={self.partition_indexes!r})"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
+        flexible = True
         if self.name is None:
             raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partition_indexes))
-        else:
-            w.array_length(len(self.partition_indexes))
+        w.compact_string(self.name)
+        w.compact_array_length(len(self.partition_indexes))
         for _x in self.partition_indexes:
             w.int32(_x)
         if flexible:
@@ -72,11 +66,11 @@ class _WriteTxnMarkersRequest_WritableTxnMarkerTopic:
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersRequest_WritableTxnMarkerTopic":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.name = (r.compact_string() if flexible else r.string())
+        flexible = True
+        self.name = r.compact_string()
         if self.name is None:
             raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
+        _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field PartitionIndexes was serialized as null')
         else:
@@ -93,39 +87,39 @@ class _WriteTxnMarkersRequest_WritableTxnMarkerTopic:
 
 
 class _WriteTxnMarkersRequest_WritableTxnMarker:
-    __slots__ = ('producer_id', 'producer_epoch', 'transaction_result', 'topics', 'coordinator_epoch', '_unknown_tagged_fields')
-    SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('transaction_result', 'bool', (0, None), None, None), ('topics', '[]WritableTxnMarkerTopic', (0, None), None, None), ('coordinator_epoch', 'int32', (0, None), None, None))
+    __slots__ = ('producer_id', 'producer_epoch', 'transaction_result', 'topics', 'coordinator_epoch', 'transaction_version', '_unknown_tagged_fields')
+    SCHEMA = (('producer_id', 'int64', (0, None), None, None), ('producer_epoch', 'int16', (0, None), None, None), ('transaction_result', 'bool', (0, None), None, None), ('topics', '[]WritableTxnMarkerTopic', (0, None), None, None), ('coordinator_epoch', 'int32', (0, None), None, None), ('transaction_version', 'int8', (2, None), None, None))
 
-    def __init__(self, *, producer_id: Any = 0, producer_epoch: Any = 0, transaction_result: Any = False, topics: Any = _MISSING, coordinator_epoch: Any = 0) -> None:
+    def __init__(self, *, producer_id: Any = 0, producer_epoch: Any = 0, transaction_result: Any = False, topics: Any = _MISSING, coordinator_epoch: Any = 0, transaction_version: Any = 0) -> None:
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self.transaction_result = transaction_result
         self.topics = [] if topics is _MISSING else topics
         self.coordinator_epoch = coordinator_epoch
+        self.transaction_version = transaction_version
         self._unknown_tagged_fields: dict[int, bytes] | None = None
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.transaction_result == other.transaction_result and self.topics == other.topics and self.coordinator_epoch == other.coordinator_epoch  # type: ignore[attr-defined]
+        return self.producer_id == other.producer_id and self.producer_epoch == other.producer_epoch and self.transaction_result == other.transaction_result and self.topics == other.topics and self.coordinator_epoch == other.coordinator_epoch and self.transaction_version == other.transaction_version  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"WriteTxnMarkersRequest.WritableTxnMarker(producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, transaction_result={self.transaction_result!r}, topics={self.topics!r}, coordinator_epoch={self.coordinator_epoch!r})"
+        return f"WriteTxnMarkersRequest.WritableTxnMarker(producer_id={self.producer_id!r}, producer_epoch={self.producer_epoch!r}, transaction_result={self.transaction_result!r}, topics={self.topics!r}, coordinator_epoch={self.coordinator_epoch!r}, transaction_version={self.transaction_version!r})"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
+        flexible = True
         w.int64(self.producer_id)
         w.int16(self.producer_epoch)
         w.boolean(self.transaction_result)
-        if flexible:
-            w.compact_array_length(len(self.topics))
-        else:
-            w.array_length(len(self.topics))
+        w.compact_array_length(len(self.topics))
         for _x in self.topics:
             _x.encode(w, version)
         w.int32(self.coordinator_epoch)
+        if version >= 2:
+            w.int8(self.transaction_version)
         if flexible:
             _unk = self._unknown_tagged_fields
             if _unk:
@@ -137,16 +131,20 @@ class _WriteTxnMarkersRequest_WritableTxnMarker:
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersRequest_WritableTxnMarker":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
+        flexible = True
         self.producer_id = r.int64()
         self.producer_epoch = r.int16()
         self.transaction_result = r.boolean()
-        _n = r.compact_array_length() if flexible else r.array_length()
+        _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')
         else:
             self.topics = [_WriteTxnMarkersRequest_WritableTxnMarkerTopic.decode(r, version) for _ in range(_n)]
         self.coordinator_epoch = r.int32()
+        if version >= 2:
+            self.transaction_version = r.int8()
+        else:
+            self.transaction_version = 0
         if flexible:
             for _ in range(r.uvarint()):
                 _tag = r.uvarint()
@@ -161,7 +159,7 @@ class _WriteTxnMarkersRequest_WritableTxnMarker:
 class WriteTxnMarkersRequest:
     __slots__ = ('markers', '_unknown_tagged_fields')
     API_KEY = 27
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'WriteTxnMarkersRequest'
     SCHEMA = (('markers', '[]WritableTxnMarker', (0, None), None, None),)
@@ -181,11 +179,8 @@ class WriteTxnMarkersRequest:
         return f"WriteTxnMarkersRequest(markers={self.markers!r})"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if flexible:
-            w.compact_array_length(len(self.markers))
-        else:
-            w.array_length(len(self.markers))
+        flexible = True
+        w.compact_array_length(len(self.markers))
         for _x in self.markers:
             _x.encode(w, version)
         if flexible:
@@ -199,8 +194,8 @@ class WriteTxnMarkersRequest:
     def decode(cls, r: Reader, version: int) -> "WriteTxnMarkersRequest":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        _n = r.compact_array_length() if flexible else r.array_length()
+        flexible = True
+        _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Markers was serialized as null')
         else:
@@ -252,7 +247,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult:
         return f"WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult(partition_index={self.partition_index!r}, error_code={self.error_code!r})"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
+        flexible = True
         w.int32(self.partition_index)
         w.int16(self.error_code)
         if flexible:
@@ -266,7 +261,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult:
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
+        flexible = True
         self.partition_index = r.int32()
         self.error_code = r.int16()
         if flexible:
@@ -300,17 +295,11 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerTopicResult:
         return f"WriteTxnMarkersResponse.WritableTxnMarkerTopicResult(name={self.name!r}, partitions={self.partitions!r})"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
+        flexible = True
         if self.name is None:
             raise ValueError('non-nullable field Name was set to null')
-        if flexible:
-            w.compact_string(self.name)
-        else:
-            w.string(self.name)
-        if flexible:
-            w.compact_array_length(len(self.partitions))
-        else:
-            w.array_length(len(self.partitions))
+        w.compact_string(self.name)
+        w.compact_array_length(len(self.partitions))
         for _x in self.partitions:
             _x.encode(w, version)
         if flexible:
@@ -324,11 +313,11 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerTopicResult:
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        self.name = (r.compact_string() if flexible else r.string())
+        flexible = True
+        self.name = r.compact_string()
         if self.name is None:
             raise DecodeError('non-nullable field Name was serialized as null')
-        _n = r.compact_array_length() if flexible else r.array_length()
+        _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Partitions was serialized as null')
         else:
@@ -364,12 +353,9 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerResult:
         return f"WriteTxnMarkersResponse.WritableTxnMarkerResult(producer_id={self.producer_id!r}, topics={self.topics!r})"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
+        flexible = True
         w.int64(self.producer_id)
-        if flexible:
-            w.compact_array_length(len(self.topics))
-        else:
-            w.array_length(len(self.topics))
+        w.compact_array_length(len(self.topics))
         for _x in self.topics:
             _x.encode(w, version)
         if flexible:
@@ -383,9 +369,9 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerResult:
     def decode(cls, r: Reader, version: int) -> "_WriteTxnMarkersResponse_WritableTxnMarkerResult":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
+        flexible = True
         self.producer_id = r.int64()
-        _n = r.compact_array_length() if flexible else r.array_length()
+        _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')
         else:
@@ -404,7 +390,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerResult:
 class WriteTxnMarkersResponse:
     __slots__ = ('markers', '_unknown_tagged_fields')
     API_KEY = 27
-    VALID_VERSIONS = (0, 1)
+    VALID_VERSIONS = (1, 2)
     FLEXIBLE_VERSIONS = (1, None)
     NAME = 'WriteTxnMarkersResponse'
     SCHEMA = (('markers', '[]WritableTxnMarkerResult', (0, None), None, None),)
@@ -424,11 +410,8 @@ class WriteTxnMarkersResponse:
         return f"WriteTxnMarkersResponse(markers={self.markers!r})"
 
     def encode(self, w: Writer, version: int) -> None:
-        flexible = version >= 1
-        if flexible:
-            w.compact_array_length(len(self.markers))
-        else:
-            w.array_length(len(self.markers))
+        flexible = True
+        w.compact_array_length(len(self.markers))
         for _x in self.markers:
             _x.encode(w, version)
         if flexible:
@@ -442,8 +425,8 @@ class WriteTxnMarkersResponse:
     def decode(cls, r: Reader, version: int) -> "WriteTxnMarkersResponse":
         self = cls.__new__(cls)
         self._unknown_tagged_fields = None
-        flexible = version >= 1
-        _n = r.compact_array_length() if flexible else r.array_length()
+        flexible = True
+        _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Markers was serialized as null')
         else:
