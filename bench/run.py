@@ -4,7 +4,7 @@
 
 For each broker (started fresh, one at a time, single node broker+controller in KRaft combined
 mode, on loopback): start-up time (process start -> ApiVersions answered), then
-`kafka-producer-perf-test` (ProducerPerformance from Maven Central's kafka-tools 4.1.0, the
+`kafka-producer-perf-test` (ProducerPerformance from Maven Central's kafka-tools 4.4.0, the
 default idempotent producer) with acks=1 and acks=all, then a read of everything written:
 `kafka-consumer-perf-test` where the broker serves consumer groups, and a librdkafka
 (confluent-kafka) assign() consumer on both. Broker RSS is sampled with psutil during the run
@@ -35,7 +35,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-LIBS = Path(os.environ.get("FASTKAFKA_KAFKA_LIBS", ROOT / ".deps" / "kafka-4.1.0" / "libs"))
+LIBS = Path(os.environ.get("FASTKAFKA_KAFKA_LIBS", ROOT / ".deps" / "kafka-4.4.0" / "libs"))
 PRODUCER_PERF = "org.apache.kafka.tools.ProducerPerformance"
 CONSUMER_PERF = "org.apache.kafka.tools.ConsumerPerformance"
 TOPIC_COMMAND = "org.apache.kafka.tools.TopicCommand"

@@ -3,7 +3,7 @@
 #   - the [test] extras of pyproject.toml (pytest, confluent-kafka, kafka-python, aiokafka, codecs);
 #     the project itself is installed by the Makefile (`make setup`), not here;
 #   - kafkajs 2.2.4 and its codec packages, pinned by tests/interop/js/package-lock.json;
-#   - Apache Kafka 4.1.0's jars from Maven Central (Java clients, tools, and the reference broker)
+#   - Apache Kafka 4.4.0's jars from Maven Central (Java clients, tools, and the reference broker)
 #     through tools/kafka_dist.py.
 # Idempotent and quiet; each step is skipped when its stamp says it is already done.
 # Run from the repository root:  bash tools/setup_test_env.sh   (PYTHON=... selects the interpreter)
@@ -46,7 +46,7 @@ if ! done_already js "$js_stamp" || [ ! -d "$js_dir/node_modules/kafkajs" ]; the
   mark_done js "$js_stamp"
 fi
 
-# 3. Apache Kafka 4.1.0 jars (Java tools + the reference broker for FASTKAFKA_TEST_TARGET=apache).
+# 3. Apache Kafka 4.4.0 jars (Java tools + the reference broker for FASTKAFKA_TEST_TARGET=apache).
 if [ -f tools/kafka_dist.py ]; then
   "$PYTHON" tools/kafka_dist.py fetch >/dev/null
 elif [ -f tools/fetch_kafka_jars.sh ]; then

@@ -118,7 +118,7 @@ class BrokerProcess:
 
     def _start_command(self) -> list[str]:
         if self.target == "apache":
-            return java_command("kafka.Kafka", str(self.props_path), heap="-Xmx768m")
+            return java_command("kafka.Kafka", str(self.props_path), heap="-Xmx768m", log_level="info")
         return [sys.executable, "-m", "fastkafka", "start", str(self.props_path)]
 
     def _env(self) -> dict[str, str]:

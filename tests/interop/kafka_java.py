@@ -1,8 +1,9 @@
-"""Command lines for Apache Kafka 4.1's Java tools and broker, from the jars tools/setup_test_env.sh fetched.
+"""Command lines for Apache Kafka 4.4's Java tools and broker, from the jars tools/setup_test_env.sh fetched.
 
-The jars come from Maven Central's org.apache.kafka artifacts (kafka_2.13, kafka-tools and their
-dependencies), placed by `python tools/kafka_dist.py fetch` in .deps/kafka-4.1.0/libs. The class
-names below are what the bin/kafka-*.sh scripts of the 4.1 distribution run.
+The jars come from Maven Central's org.apache.kafka artifacts (kafka_2.13, kafka-tools, kafka-streams
+and their dependencies, plus slf4j-simple so that Kafka's own logging goes to stderr), placed by
+`tools/fetch_kafka_jars.sh` in .deps/kafka-4.4.0/libs. The class names below are what the
+bin/kafka-*.sh scripts of the 4.4 distribution run.
 A missing jar directory is an error, never a skip: the tests that need Java must fail loudly.
 """
 from __future__ import annotations
@@ -13,9 +14,9 @@ import subprocess
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-KAFKA_VERSION = "4.1.0"
+KAFKA_VERSION = "4.4.0"
 
-# bin/<script>.sh -> main class, as in Kafka 4.1's distribution.
+# bin/<script>.sh -> main class, as in Kafka 4.4's distribution.
 TOPICS = "org.apache.kafka.tools.TopicCommand"
 CONSOLE_PRODUCER = "org.apache.kafka.tools.ConsoleProducer"
 CONSOLE_CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
@@ -34,12 +35,13 @@ def kafka_libs() -> Path:
     return libs
 
 
-def java_command(main_class: str, *args: str, heap: str = "-Xmx256m") -> list[str]:
+def java_command(main_class: str, *args: str, heap: str = "-Xmx256m", log_level: str = "warn") -> list[str]:
     java = shutil.which("java")
     if java is None:
         raise FileNotFoundError("java not found on PATH (Java 17 is required for the Kafka tools)")
     return [java, heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-            "-Dlog4j2.level=WARN", "-cp", f"{kafka_libs()}/*", main_class, *args]
+            f"-Dorg.slf4j.simpleLogger.defaultLogLevel={log_level}", "-Dorg.slf4j.simpleLogger.logFile=System.err",
+            "-cp", f"{kafka_libs()}/*", main_class, *args]
 
 
 def run_tool(main_class: str, *args: str, input: bytes | None = None, timeout: float = 120.0,

@@ -106,7 +106,7 @@ def test_java_console_consumer_with_a_group(broker: BrokerProcess, topic_name: s
     confluent.produce(broker.bootstrap, topic_name, records)
     out = kj.run_tool(kj.CONSOLE_CONSUMER, "--bootstrap-server", broker.bootstrap, "--topic", topic_name,
                       "--group", "java-group", "--from-beginning", "--max-messages", "20",
-                      "--property", "print.offset=true", "--property", "print.partition=true",
+                      "--formatter-property", "print.offset=true", "--formatter-property", "print.partition=true",
                       timeout=120).stdout.decode(errors="replace")
     got = sorted(ln.split("\t")[0:2] for ln in out.splitlines() if ln.startswith("Partition:"))
     assert len(got) == 20, out

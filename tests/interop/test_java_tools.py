@@ -61,13 +61,13 @@ def test_console_producer_with_keys_and_console_consumer_on_partition(broker: Br
     _topics(broker, "--create", "--topic", topic_name, "--partitions", "1", "--replication-factor", "1")
     lines = [f"key-{i}:value {i} with spaces, ünïcode" for i in range(25)]
     kj.run_tool(kj.CONSOLE_PRODUCER, "--bootstrap-server", broker.bootstrap, "--topic", topic_name,
-                "--property", "parse.key=true", "--property", "key.separator=:",
+                "--reader-property", "parse.key=true", "--reader-property", "key.separator=:",
                 input=("\n".join(lines) + "\n").encode())
 
     out = kj.run_tool(kj.CONSOLE_CONSUMER, "--bootstrap-server", broker.bootstrap, "--topic", topic_name,
                       "--partition", "0", "--offset", "earliest", "--max-messages", "25",
-                      "--property", "print.key=true", "--property", "key.separator=:",
-                      "--property", "print.offset=true", "--property", "print.partition=true",
+                      "--formatter-property", "print.key=true", "--formatter-property", "key.separator=:",
+                      "--formatter-property", "print.offset=true", "--formatter-property", "print.partition=true",
                       timeout=90).stdout.decode()
     got = [ln for ln in out.splitlines() if ln.strip()]
     # key.separator applies to every field separator
@@ -86,8 +86,8 @@ def test_console_consumer_reads_librdkafka_records_from_offset(broker: BrokerPro
     confluent.produce(broker.bootstrap, topic_name, records, compression="zstd")
     out = kj.run_tool(kj.CONSOLE_CONSUMER, "--bootstrap-server", broker.bootstrap, "--topic", topic_name,
                       "--partition", "1", "--offset", "5", "--max-messages", "15",
-                      "--property", "print.key=true", "--property", "print.timestamp=true",
-                      "--property", "print.headers=true", timeout=90).stdout.decode()
+                      "--formatter-property", "print.key=true", "--formatter-property", "print.timestamp=true",
+                      "--formatter-property", "print.headers=true", timeout=90).stdout.decode()
     got = [ln for ln in out.splitlines() if ln.strip()]
     odd = [r for r in records if r.partition == 1][5:]
     assert got == [f"CreateTime:{r.timestamp}\ta:1,a:2\t{r.key.decode()}\t{r.value.decode()}"  # type: ignore[union-attr]
@@ -188,10 +188,10 @@ def test_console_producer_records_survive_restart_and_console_consumer_reads_the
     _topics(b, "--create", "--topic", topic_name, "--partitions", "1", "--replication-factor", "1")
     lines = [f"k{i}:v{i}" for i in range(30)]
     kj.run_tool(kj.CONSOLE_PRODUCER, "--bootstrap-server", b.bootstrap, "--topic", topic_name,
-                "--property", "parse.key=true", "--property", "key.separator=:",
+                "--reader-property", "parse.key=true", "--reader-property", "key.separator=:",
                 input=("\n".join(lines) + "\n").encode())
     b.restart()
     out = kj.run_tool(kj.CONSOLE_CONSUMER, "--bootstrap-server", b.bootstrap, "--topic", topic_name,
                       "--partition", "0", "--offset", "earliest", "--max-messages", "30",
-                      "--property", "print.key=true", "--property", "key.separator=:", timeout=90).stdout.decode()
+                      "--formatter-property", "print.key=true", "--formatter-property", "key.separator=:", timeout=90).stdout.decode()
     assert [ln for ln in out.splitlines() if ln.strip()] == lines, out

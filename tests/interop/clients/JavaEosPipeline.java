@@ -2,7 +2,7 @@
 // kill -9 it: a read_committed consumer of INPUT (group GROUP, no auto-commit) -> transform -> a transactional
 // producer (transactional.id TXN_ID) writing OUTPUT and committing the consumed offsets in the same transaction
 // with sendOffsetsToTransaction. Run by the source launcher (no build step):
-//     java -cp '.deps/kafka-4.1.0/libs/*' JavaEosPipeline.java BOOTSTRAP INPUT OUTPUT GROUP TXN_ID [GROUP_PROTOCOL]
+//     java -cp '.deps/kafka-4.4.0/libs/*' JavaEosPipeline.java BOOTSTRAP INPUT OUTPUT GROUP TXN_ID [GROUP_PROTOCOL]
 // GROUP_PROTOCOL is the consumer's group.protocol: classic (the default) or consumer (KIP-848, where the
 // transactional offset commit carries the member epoch as its generation).
 // Each input record (key k, value v) becomes (k, "out-" + v). After each committed transaction it prints

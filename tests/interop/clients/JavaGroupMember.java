@@ -1,6 +1,6 @@
 // One consumer-group member of Apache Kafka's Java consumer (kafka-clients 4.1), as a process so a test
 // can kill -9 it. Run by the source launcher (no build step):
-//     java -cp '.deps/kafka-4.1.0/libs/*' JavaGroupMember.java BOOTSTRAP TOPIC GROUP [key=value ...]
+//     java -cp '.deps/kafka-4.4.0/libs/*' JavaGroupMember.java BOOTSTRAP TOPIC GROUP [key=value ...]
 // The key=value arguments are consumer properties (e.g. group.protocol=consumer, session.timeout.ms=6000).
 // It prints JSON lines, the same events as the Python members of test_group_rebalance.py:
 //   {"ev": "assign"|"revoke", "parts": [...], "gen": G, "t": seconds}   from its ConsumerRebalanceListener

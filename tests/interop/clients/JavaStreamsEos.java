@@ -1,6 +1,6 @@
 // A Kafka Streams 4.1 application with processing.guarantee=exactly_once_v2, as a process a test can kill -9.
 // Run by the source launcher (no build step):
-//     java -cp '.deps/kafka-4.1.0/libs/*' JavaStreamsEos.java BOOTSTRAP APP_ID INPUT OUTPUT STATE_DIR
+//     java -cp '.deps/kafka-4.4.0/libs/*' JavaStreamsEos.java BOOTSTRAP APP_ID INPUT OUTPUT STATE_DIR
 // Topology: INPUT (key k, value v) -> selectKey (same key: it forces a repartition topic, so the
 // exactly-once path also crosses Streams' own transactional repartition write and its DeleteRecords)
 // -> groupByKey -> count (a state store with a compacted changelog topic) -> OUTPUT (k, count as text).
