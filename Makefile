@@ -10,12 +10,15 @@ PIP    := $(PY) -m pip
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip setuptools wheel "Cython>=3.0" "liburing==2024.5.3"
+	$(PIP) install -q --upgrade pip setuptools wheel "Cython>=3.0"
 	touch $@
 
-# Editable install: compiles the Cython extensions in src/fastkafka/_native. Redone only when
-# the build inputs change (Python sources are picked up live by the editable install).
+# Editable install: compiles the Cython extensions in src/fastkafka/_native (the only compiling:
+# the runtime dependencies, liburing included, are prebuilt wheels). Redone only when the build
+# inputs change (Python sources are picked up live by the editable install).
+# uring.so/.c: left by builds from when uring was a .pyx; an extension module would shadow uring.py.
 $(VENV)/.installed: $(VENV)/.created setup.py pyproject.toml $(wildcard src/fastkafka/_native/*.pyx src/fastkafka/_native/*.pxd src/fastkafka/_native/*.h)
+	rm -f src/fastkafka/_native/uring.*.so src/fastkafka/_native/uring.c
 	$(PIP) install -q --no-build-isolation -e .
 	touch $@
 

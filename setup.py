@@ -1,4 +1,7 @@
-"""Build the Cython hot paths in src/fastkafka/_native as part of a normal `pip install`."""
+"""Build the Cython hot paths in src/fastkafka/_native as part of a normal `pip install`.
+
+_native/uring.py (io_uring appends) is plain Python over the liburing binding's prebuilt wheel,
+so it is not compiled here."""
 from pathlib import Path
 
 from Cython.Build import cythonize
@@ -7,29 +10,12 @@ from setuptools import Extension, setup
 NATIVE = Path("src/fastkafka/_native")
 
 
-def _liburing_include_dirs() -> list[str] | None:
-    """uring.pyx cimports the liburing binding (pinned in pyproject.toml) and includes the
-    liburing.h it ships; without the binding the module is not built and appends use pwrite."""
-    try:
-        import liburing
-    except ImportError:
-        return None
-    root = Path(liburing.__file__).parent
-    return [str(root / "include"), str(root / "lib")]
-
-
-def _extension(pyx: Path) -> Extension | None:
-    include_dirs = [str(NATIVE)]
-    if pyx.stem == "uring":
-        extra = _liburing_include_dirs()
-        if extra is None:
-            return None
-        include_dirs += extra
-    return Extension(f"fastkafka._native.{pyx.stem}", [str(pyx)], include_dirs=include_dirs,
+def _extension(pyx: Path) -> Extension:
+    return Extension(f"fastkafka._native.{pyx.stem}", [str(pyx)], include_dirs=[str(NATIVE)],
                      extra_compile_args=["-O3", "-fno-strict-aliasing"])
 
 
-extensions = [ext for pyx in sorted(NATIVE.glob("*.pyx")) if (ext := _extension(pyx)) is not None]
+extensions = [_extension(pyx) for pyx in sorted(NATIVE.glob("*.pyx"))]
 
 setup(
     ext_modules=cythonize(

@@ -5,7 +5,7 @@ file header and no padding. The first 12 bytes of each batch are BaseOffset (int
 BatchLength (int32), so the file can be walked batch by batch from any batch boundary.
 
 Writes: `append` writes at the file's size with pwrite, or, inside `batched_appends(appender)`
-(a produce request), queues the write on the broker's io_uring (`_native/uring.pyx`) so all the
+(a produce request), queues the write on the broker's io_uring (`_native/uring.py`) so all the
 partitions of the request go to the kernel in one submission. Any operation that needs the bytes
 on file (a read, a flush, a truncation) first completes the queued writes.
 """

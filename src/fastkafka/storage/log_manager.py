@@ -340,8 +340,8 @@ class LogManager:
 def _open_uring() -> UringAppender | None:
     try:
         from fastkafka._native.uring import UringAppender
-    except ImportError:  # built without the liburing binding (see setup.py)
-        logger.warning("io_uring appends unavailable: fastkafka._native.uring not built; using pwrite")
+    except ImportError as e:  # no liburing binding, or a CPU its wheel cannot run on (see uring.py)
+        logger.warning("io_uring appends unavailable (%s); using pwrite", e)
         return None
     try:
         return UringAppender(256)
