@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     p_format.add_argument("-g", "--ignore-formatted", action="store_true")
     p_format.add_argument("-s", "--standalone", action="store_true")
     p_format.add_argument("--override", action="append", default=[], metavar="KEY=VALUE")
+    p_format.add_argument("-f", "--feature", action="append", default=[], metavar="NAME=LEVEL",
+                          help="finalize a feature at a level other than its default, e.g. transaction.version=0")
     sub.add_parser("random-uuid", help="print a new cluster id")
     p_info = sub.add_parser("info", help="print meta.properties of the configured directories")
     p_info.add_argument("-c", "--config", required=True)
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "format":
             config = _load_config(args.config, args.override)
-            format_storage(config, args.cluster_id, ignore_formatted=args.ignore_formatted)
+            format_storage(config, args.cluster_id, ignore_formatted=args.ignore_formatted, features=args.feature)
             print(f"Formatting metadata directory {config.metadata_log_dir} with metadata.version 4.1-IV1.")
             return 0
         if args.command == "start":

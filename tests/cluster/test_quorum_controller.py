@@ -25,7 +25,8 @@ def qc():
     return quorum_controller
 
 
-async def make(brokers=(1,), **kw):
+async def make(brokers=(1,), features=None, **kw):
+    from fastkafka.cluster.metadata.features import supported_ranges
     QuorumController = qc().QuorumController
     loader = MetadataLoader()
     raft = InMemoryRaft(loader)
@@ -33,7 +34,7 @@ async def make(brokers=(1,), **kw):
     await c.bootstrap()
     for b in brokers:
         await c.register_broker(b, bytes([b]) * 16, [Endpoint("PLAINTEXT", "localhost", 9000 + b, 0)],
-                                {"metadata.version": (7, 27)}, None)
+                                supported_ranges() if features is None else features, None)
     return c, raft
 
 
@@ -57,9 +58,54 @@ def test_bootstrap_and_registration():
         c, raft = await make()
         img = c.image
         assert img.features.metadata_version == 27
+        # Kafka's defaults at 4.1-IV1: transaction.version 2, group.version 1
+        assert img.features.all_levels() == {"metadata.version": 27, "transaction.version": 2, "group.version": 1}
         assert img.cluster.unfenced_broker_ids() == [1]
-        assert img.cluster.brokers[1].epoch == 1  # offset of its RegisterBrokerRecord
+        assert img.cluster.brokers[1].epoch == 3  # offset of its RegisterBrokerRecord, after 3 feature records
         assert not await c.bootstrap()  # only once
+    run(main())
+
+
+def test_update_features_as_kafka_feature_control_manager():
+    """UpdateFeatures: upgrade/downgrade rules, all or nothing, validate_only writes nothing."""
+    async def main():
+        c, raft = await make()
+        levels = lambda: c.image.features.all_levels()  # noqa: E731
+        await c.update_features({"transaction.version": (1, 2)}, validate_only=False)  # safe downgrade
+        assert levels()["transaction.version"] == 1
+        await c.update_features({"transaction.version": (0, 3)}, validate_only=False)
+        assert "transaction.version" not in levels()  # level 0: off, not stored
+        await c.update_features({"transaction.version": (2, 1)}, validate_only=True)
+        assert "transaction.version" not in levels()
+        await c.update_features({"transaction.version": (2, 1)}, validate_only=False)
+        assert levels()["transaction.version"] == 2
+        cases = [
+            ({"transaction.version": (3, 1)}, "Local controller 1 only supports versions 0-2"),
+            ({"transaction.version": (1, 1)}, "without setting the upgrade type"),
+            ({"share.version": (1, 1)}, "does not support this feature"),
+            ({"metadata.version": (28, 1)}, "only supports versions 7-27"),
+            ({"metadata.version": (26, 3)}, "Refusing to perform the requested downgrade"),
+            ({"group.version": (1, 1), "kraft.version": (1, 1)}, "only supports versions 0-0"),
+            # all or nothing: the valid group.version downgrade is not applied either
+            ({"group.version": (0, 2), "transaction.version": (9, 1)}, "only supports versions 0-2"),
+        ]
+        for updates, message in cases:
+            try:
+                await c.update_features(updates, validate_only=False)
+            except KafkaError as e:
+                assert e.code == Errors.INVALID_UPDATE_VERSION and message in e.message, (updates, e.message)
+                assert e.message.startswith("The update failed for all features since the following feature had")
+            else:
+                raise AssertionError(f"{updates} accepted")
+        assert levels() == {"metadata.version": 27, "transaction.version": 2, "group.version": 1}
+        # A registered broker that does not support a level refuses it for the cluster.
+        c2, _ = await make(features={"metadata.version": (7, 27), "transaction.version": (0, 1)})
+        try:
+            await c2.update_features({"transaction.version": (2, 1)}, validate_only=False)
+        except KafkaError as e:
+            assert "Broker 1 only supports versions 0-1" in e.message
+        else:
+            raise AssertionError("accepted")
     run(main())
 
 

@@ -1,8 +1,8 @@
 """`fastkafka format`: what `kafka-storage format` does.
 
 Writes `meta.properties` (version 1, cluster.id, node.id, a fresh directory.id) into every log
-directory and the metadata log directory, and `bootstrap.checkpoint` (metadata.version) into the
-latter (cluster/kraft/format_storage.py does the writing). A directory that is already formatted is an error
+directory and the metadata log directory, and `bootstrap.checkpoint` (metadata.version and the
+other finalized features: cluster/metadata/features.py) into the latter (cluster/kraft/format_storage.py does the writing). A directory that is already formatted is an error
 unless `ignore_formatted`; one formatted for another cluster or node is always an error (Kafka
 refuses to mix them). The first controller start copies the bootstrap records into the
 empty metadata log.
@@ -45,8 +45,18 @@ def is_formatted(config: KafkaConfig) -> bool:
     return all(os.path.isdir(d) and _read(d) is not None for d in _dirs(config))
 
 
-def format_storage(config: KafkaConfig, cluster_id: str, *, ignore_formatted: bool = False) -> None:
+def format_storage(config: KafkaConfig, cluster_id: str, *, ignore_formatted: bool = False,
+                   features: list[str] | None = None) -> None:
+    """`features`: `kafka-storage format --feature name=level` values, over Kafka's defaults at the
+    formatted metadata.version (transaction.version=2, group.version=1)."""
     from fastkafka.cluster.kraft.format_storage import format_storage as kraft_format
+    from fastkafka.cluster.metadata.features import parse_feature_args
+    from fastkafka.cluster.metadata.metadata_version import LATEST_PRODUCTION
+
+    try:
+        levels = parse_feature_args(features or [], LATEST_PRODUCTION)
+    except ValueError as e:
+        raise StorageFormatError(str(e)) from e
 
     try:
         raw = base64.urlsafe_b64decode(cluster_id + "=" * (-len(cluster_id) % 4))
@@ -63,7 +73,7 @@ def format_storage(config: KafkaConfig, cluster_id: str, *, ignore_formatted: bo
                 f"reformat it for node {config.node_id}")
     try:
         kraft_format(config.log_dirs, cluster_id, config.node_id, metadata_log_dir=config.metadata_log_dir,
-                     ignore_formatted=ignore_formatted)
+                     features=levels, ignore_formatted=ignore_formatted)
     except KafkaError as e:
         raise StorageFormatError(e.message) from e
 

@@ -22,7 +22,7 @@ from fastkafka.cluster.metadata.broker_registration import Endpoint
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.cluster.metadata.metadata_image import MetadataImage
 from fastkafka.cluster.metadata.metadata_version import (
-    FEATURE_NAME, LATEST_PRODUCTION, partition_record_version, register_broker_record_version)
+    FEATURE_NAME, LATEST_PRODUCTION, MINIMUM_VERSION, partition_record_version, register_broker_record_version)
 from fastkafka.cluster.topic import topic_name_error
 from fastkafka.protocol._generated import metadata_records as mr
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -493,6 +493,77 @@ class QuorumController:
         return [ApiMessageAndVersion(mr.ConfigRecord(resource_type=rtype, resource_name=rname, name=k, value=v), 0)
                 for k, v in out]
 
+    # -- features -----------------------------------------------------------------------------
+    async def update_features(self, updates: Mapping[str, tuple[int, int]], validate_only: bool) -> str | None:
+        """Kafka's FeatureControlManager.updateFeatures: `updates` maps a feature to (level,
+        upgrade type: 1 UPGRADE, 2 SAFE_DOWNGRADE, 3 UNSAFE_DOWNGRADE). All or nothing: the first
+        invalid update fails the whole request with INVALID_UPDATE_VERSION (KafkaError); else
+        one FeatureLevelRecord per changed feature is committed in one batch (not with
+        `validate_only`). Returns None on success."""
+        from fastkafka.cluster.metadata.features import METADATA_VERSION, SUPPORTED, validate_level
+
+        async with self._lock:
+            image = self.image
+            current = image.features.all_levels()
+            proposed = dict(current)
+            records = []
+            for name, (level, upgrade_type) in updates.items():
+                problem = self._feature_update_problem(name, level, upgrade_type, current.get(name, 0), proposed,
+                                                       image, SUPPORTED, validate_level, METADATA_VERSION)
+                if problem is not None:
+                    raise KafkaError(Errors.INVALID_UPDATE_VERSION, "The update failed for all features since "
+                                     f"the following feature had an error: {problem}")
+                proposed[name] = level
+                if level != current.get(name, 0):
+                    records.append(ApiMessageAndVersion(mr.FeatureLevelRecord(name=name, feature_level=level), 0))
+            if records and not validate_only:
+                await self._commit(records)
+            return None
+
+    def _feature_update_problem(self, name: str, level: int, upgrade_type: int, current: int,
+                                proposed: Mapping[str, int], image: MetadataImage, supported: Mapping[str, Any],
+                                validate_level: Any, metadata_version: str) -> str | None:
+        if level < 0:
+            return f"Invalid update version {level} for feature {name}. The version must be non-negative."
+        if upgrade_type not in (1, 2, 3):
+            return f"Invalid upgrade type {upgrade_type} for feature {name}."
+        if name == metadata_version:
+            lo, hi = MINIMUM_VERSION, LATEST_PRODUCTION
+            if not lo <= level <= hi:
+                return (f"Invalid update version {level} for feature {name}. Local controller {self.node_id} "
+                        f"only supports versions {lo}-{hi}")
+            if level < current:
+                # Kafka 4.x refuses every metadata.version downgrade (it may lose metadata).
+                return (f"Invalid metadata.version {level}. Refusing to perform the requested downgrade because "
+                        "it might delete metadata information.")
+        else:
+            spec = supported.get(name)
+            if spec is None and level > 0:
+                return (f"Invalid update version {level} for feature {name}. Local controller {self.node_id} "
+                        "does not support this feature.")
+            if spec is not None and not spec.min_supported <= level <= spec.max_supported:
+                return (f"Invalid update version {level} for feature {name}. Local controller {self.node_id} "
+                        f"only supports versions {spec.min_supported}-{spec.max_supported}")
+            problem = validate_level(name, level, proposed)
+            if problem is not None:
+                return str(problem)
+        for bid in sorted(image.cluster.brokers):
+            b = image.cluster.brokers[bid]
+            if b.fenced:
+                continue
+            rng = b.supported_features.get(name)
+            if rng is None and level > 0:
+                return f"Invalid update version {level} for feature {name}. Broker {bid} does not support this feature."
+            if rng is not None and not rng[0] <= level <= rng[1]:
+                return (f"Invalid update version {level} for feature {name}. Broker {bid} only supports "
+                        f"versions {rng[0]}-{rng[1]}")
+        if level < current and upgrade_type == 1:
+            return (f"Invalid update version {level} for feature {name}. Can't downgrade the version of this "
+                    "feature without setting the upgrade type to either safe or unsafe downgrade.")
+        if level > current and upgrade_type != 1:
+            return f"Invalid update version {level} for feature {name}. Can't downgrade to a newer version."
+        return None
+
     # -- brokers ------------------------------------------------------------------------------
     async def register_broker(self, broker_id: int, incarnation_id: bytes, listeners: Sequence[Endpoint],
                               supported_features: Mapping[str, tuple[int, int]], rack: str | None,
@@ -570,9 +641,14 @@ def _resource_type_name(rtype: int) -> str:
 def default_bootstrap_records(metadata_version: int = LATEST_PRODUCTION,
                               features: Mapping[str, int] | None = None) -> list[ApiMessageAndVersion]:
     """What `kafka-storage format` puts in bootstrap.checkpoint: metadata.version first, then the
-    other finalized features that are not 0."""
+    other finalized features that are not 0 (`features` None: Kafka's defaults at that
+    metadata.version, e.g. transaction.version 2 and group.version 1 from 4.0)."""
+    from fastkafka.cluster.metadata.features import default_levels
+
+    if features is None:
+        features = default_levels(metadata_version)
     out = [ApiMessageAndVersion(mr.FeatureLevelRecord(name=FEATURE_NAME, feature_level=metadata_version), 0)]
-    for name, level in sorted((features or {}).items()):
+    for name, level in sorted(features.items()):
         if level:
             out.append(ApiMessageAndVersion(mr.FeatureLevelRecord(name=name, feature_level=level), 0))
     return out
