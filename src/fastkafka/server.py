@@ -33,7 +33,7 @@ from fastkafka.cluster.group.group_coordinator import GroupCoordinator
 from fastkafka.cluster.metadata import MetadataDelta, MetadataImage, MetadataLoader
 from fastkafka.cluster.metadata.broker_registration import Endpoint as RegisteredEndpoint
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
-from fastkafka.cluster.metadata.metadata_version import FEATURE_NAME, LATEST_PRODUCTION, MINIMUM_VERSION
+from fastkafka.cluster.metadata.features import TRANSACTION_VERSION, supported_ranges
 from fastkafka.cluster.producer_id_manager import ProducerIdManager
 from fastkafka.cluster.replication.replica_manager import ReplicaManager
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
@@ -92,8 +92,9 @@ class KafkaRaftServer:
         self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
         # Transaction markers in `__consumer_offsets` complete pending TxnOffsetCommits.
         self.replica_manager.txn_marker_listeners.append(self.group_coordinator.on_txn_markers_written)
-        # KIP-890 part 1: the produce path verifies a new transaction's partition with the coordinator.
-        self.replica_manager.transaction_verifier = self.transaction_coordinator.handle_verify_partitions_in_transaction
+        # KIP-890: the produce path verifies (part 1) or adds (part 2, Produce v12+) a new
+        # transaction's partition with the coordinator.
+        self.replica_manager.transaction_verifier = self.transaction_coordinator.handle_verify_or_add_partitions
 
         self.raft = RaftClient(self.node_id, [v.node_id for v in cfg.voters], cfg.metadata_log_dir, self.loader)
         self.raft.start()
@@ -102,7 +103,8 @@ class KafkaRaftServer:
             default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props)
         await self.controller.bootstrap(read_bootstrap_checkpoint(cfg.metadata_log_dir))
         self.config_admin = ConfigAdminManager(self.node_id, lambda: self.image.configs, self.controller)
-        self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager))
+        self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager),
+                                       ("Features", self._publish_features))
         # Committed offsets are served from memory, loaded in the background as in Kafka: the group
         # APIs answer COORDINATOR_LOAD_IN_PROGRESS for a partition until its replay is done.
         self._background.append(self.group_coordinator.start_loading())
@@ -194,6 +196,12 @@ class KafkaRaftServer:
                        ms("producer.id.expiration.check.interval.ms"), ms("producer.id.expiration.check.interval.ms"))
 
     # -- metadata publication -----------------------------------------------------------------
+    def _publish_features(self, delta: MetadataDelta, image: MetadataImage) -> None:
+        """Finalized feature levels reach the components that act on them (Kafka's
+        FeaturesPublisher): transaction.version decides the transaction log's record versions and
+        the epoch bump of the coordinator's own aborts."""
+        self.transaction_coordinator.on_transaction_version(image.features.level(TRANSACTION_VERSION))
+
     def _publish_to_replica_manager(self, delta: MetadataDelta, image: MetadataImage) -> None:
         # Creating or re-leading partitions writes a few small files per partition; their fsyncs
         # go to a background thread in one go (a 10,000-partition topic would otherwise stall the
@@ -247,7 +255,7 @@ class KafkaRaftServer:
         return port
 
     def supported_features(self) -> dict[str, tuple[int, int]]:
-        return {FEATURE_NAME: (MINIMUM_VERSION, LATEST_PRODUCTION)}
+        return supported_ranges()
 
     def features(self) -> tuple[int, dict[str, tuple[int, int]], dict[str, int]]:
         """(finalized epoch, supported ranges, finalized levels) for ApiVersions v3+."""

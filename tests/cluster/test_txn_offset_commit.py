@@ -253,18 +253,19 @@ def test_verification_errors(tmp_path: Any) -> None:
     INVALID_TXN_STATE before v4, PRODUCER_FENCED is INVALID_PRODUCER_EPOCH; nothing is written."""
     broker = _Broker(tmp_path)
     answer = {"code": Errors.TRANSACTION_ABORTABLE}
-    seen: list[tuple[str, int, int, set[tuple[str, int]]]] = []
+    seen: list[tuple[str, int, int, set[tuple[str, int]], bool]] = []
 
-    def verify(txn_id: str, pid: int, epoch: int, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        seen.append((txn_id, pid, epoch, partitions))
+    def verify(txn_id: str, pid: int, epoch: int, partitions: set[tuple[str, int]],
+               add: bool) -> dict[tuple[str, int], int]:
+        seen.append((txn_id, pid, epoch, partitions, add))
         return {tp: answer["code"] for tp in partitions}
     broker.transaction_coordinator = types.SimpleNamespace(  # type: ignore[attr-defined]
-        handle_verify_partitions_in_transaction=verify)
+        handle_verify_or_add_partitions=verify)
     assert _txn_commit(broker, {("t", 0): 1}, version=4) == {("t", 0): Errors.TRANSACTION_ABORTABLE}
     assert _txn_commit(broker, {("t", 0): 1}, version=3) == {("t", 0): Errors.INVALID_TXN_STATE}
     answer["code"] = Errors.PRODUCER_FENCED
     assert _txn_commit(broker, {("t", 0): 1}) == {("t", 0): Errors.INVALID_PRODUCER_EPOCH}
-    assert seen[0] == ("tx", PID, EPOCH, {(GROUP_METADATA_TOPIC_NAME, 0)})
+    assert seen[0] == ("tx", PID, EPOCH, {(GROUP_METADATA_TOPIC_NAME, 0)}, False)
     assert _batches(broker) == []
     answer["code"] = 0
     assert _txn_commit(broker, {("t", 0): 1}) == {("t", 0): 0}
@@ -273,16 +274,39 @@ def test_verification_errors(tmp_path: Any) -> None:
     assert _txn_commit(broker, {("t", 0): 2}) == {("t", 0): 0}
 
 
+def test_v5_adds_the_offsets_partition_to_the_transaction(tmp_path: Any) -> None:
+    """TxnOffsetCommit v5+ (transaction version 2: the client sends no AddOffsetsToTxn): the
+    group's offsets partition is added to the transaction, whatever
+    transaction.partition.verification.enable says; errors as for verification."""
+    broker = _Broker(tmp_path)
+    broker.config["transaction.partition.verification.enable"] = "false"
+    seen: list[bool] = []
+    answer = {"code": 0}
+
+    def add(txn_id: str, pid: int, epoch: int, partitions: set[tuple[str, int]],
+            add: bool) -> dict[tuple[str, int], int]:
+        seen.append(add)
+        return {tp: answer["code"] for tp in partitions}
+    broker.transaction_coordinator = types.SimpleNamespace(  # type: ignore[attr-defined]
+        handle_verify_or_add_partitions=add)
+    answer["code"] = Errors.PRODUCER_FENCED
+    assert _txn_commit(broker, {("t", 0): 1}, version=5) == {("t", 0): Errors.INVALID_PRODUCER_EPOCH}
+    answer["code"] = 0
+    assert _txn_commit(broker, {("t", 0): 1}, version=5) == {("t", 0): 0}
+    assert seen == [True, True]
+
+
 def test_verification_skipped_for_an_ongoing_transaction(tmp_path: Any) -> None:
     """Kafka verifies only a write that would start the transaction in the offsets partition."""
     broker = _Broker(tmp_path)
     calls: list[int] = []
 
-    def verify(txn_id: str, pid: int, epoch: int, partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    def verify(txn_id: str, pid: int, epoch: int, partitions: set[tuple[str, int]],
+               add: bool) -> dict[tuple[str, int], int]:
         calls.append(pid)
         return {tp: 0 for tp in partitions}
     broker.transaction_coordinator = types.SimpleNamespace(  # type: ignore[attr-defined]
-        handle_verify_partitions_in_transaction=verify)
+        handle_verify_or_add_partitions=verify)
     assert _txn_commit(broker, {("t", 0): 1}) == {("t", 0): 0}
     assert _txn_commit(broker, {("t", 1): 1}) == {("t", 1): 0}
     assert calls == [PID]

@@ -202,7 +202,8 @@ def test_transaction_verification_kip_890(tmp_path):
     calls = []
     answer = {"code": 0}
 
-    def verifier(txn_id, pid, epoch, parts):
+    def verifier(txn_id, pid, epoch, parts, add):
+        assert not add  # Produce v11 and below verify; v12+ adds (test below)
         calls.append((txn_id, pid, epoch, sorted(parts)))
         return {p: answer["code"] for p in parts}
 
@@ -245,3 +246,29 @@ def batch_plain() -> bytes:
                                   producer_epoch=-1, base_sequence=-1, batch_size=1 << 30)
     b.append(0, timestamp=int(time.time() * 1000), key=b"k", value=b"v", headers=[])
     return bytes(b.build())
+
+
+def test_produce_v12_adds_the_partition_kip_890_part_2(tmp_path):
+    """Produce v12+ (transaction version 2): the leader adds a new transaction's partition through
+    the coordinator (add=True), also with transaction.partition.verification.enable=false; errors
+    are translated as for verification."""
+    rm = make_rm(tmp_path)
+    tp = TopicPartition("t", 0)
+    calls = []
+    answer = {"code": 0}
+
+    def verifier(txn_id, pid, epoch, parts, add):
+        calls.append((txn_id, pid, epoch, sorted(parts), add))
+        return {p: answer["code"] for p in parts}
+
+    rm.transaction_verifier = verifier
+    rm.update_broker_defaults({"transaction.partition.verification.enable": "false"})
+    with rm.batched_appends():
+        assert rm.append_records(tp, txn_batch(9, 0, 0), -1, transactional_id="tx", produce_version=12).error == 0
+        assert rm.append_records(tp, txn_batch(9, 0, 1), -1, transactional_id="tx", produce_version=12).error == 0
+    assert calls == [("tx", 9, 0, [("t", 0)], True)]  # once: then the transaction is ongoing here
+    answer["code"] = Errors.PRODUCER_FENCED
+    with rm.batched_appends():
+        res = rm.append_records(TopicPartition("t", 1), txn_batch(9, 0, 0), -1, transactional_id="tx",
+                                produce_version=13)
+    assert res.error == Errors.INVALID_PRODUCER_EPOCH and calls[-1][-1] is True

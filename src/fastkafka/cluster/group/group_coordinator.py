@@ -993,10 +993,13 @@ class GroupCoordinator:
 
     def verify_transaction(self, group_id: str, transactional_id: str, producer_id: int, producer_epoch: int,
                            api_version: int) -> int:
-        """KIP-890 verification before a transactional write (Kafka's
-        maybeStartTransactionVerification): the group's offsets partition must be in the
-        transaction (AddOffsetsToTxn). 0 or the error, mapped as AddPartitionsToTxnManager does."""
-        if str(self.broker.config.get("transaction.partition.verification.enable") or "true").lower() != "true":
+        """KIP-890 before a transactional write (Kafka's maybeStartTransactionVerification): below
+        TxnOffsetCommit v5 the group's offsets partition must already be in the transaction
+        (AddOffsetsToTxn), which is verified; from v5 (transaction version 2, no AddOffsetsToTxn)
+        it is added here. 0 or the error, mapped as AddPartitionsToTxnManager does."""
+        add = api_version > 4
+        if not add and str(self.broker.config.get("transaction.partition.verification.enable")
+                           or "true").lower() != "true":
             return 0
         tc = getattr(self.broker, "transaction_coordinator", None)
         if tc is None:
@@ -1004,8 +1007,8 @@ class GroupCoordinator:
         tp = (GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
         if self.broker.replica_manager.has_ongoing_transaction(TopicPartition(*tp), producer_id, producer_epoch):
             return 0  # the partition already holds this transaction: nothing to verify (Kafka)
-        error = int(tc.handle_verify_partitions_in_transaction(transactional_id, producer_id, producer_epoch,
-                                                               {tp}).get(tp, 0))
+        error = int(tc.handle_verify_or_add_partitions(transactional_id, producer_id, producer_epoch,
+                                                       {tp}, add).get(tp, 0))
         if error == Errors.PRODUCER_FENCED:
             return Errors.INVALID_PRODUCER_EPOCH
         if error == Errors.TRANSACTION_ABORTABLE and api_version < 4:

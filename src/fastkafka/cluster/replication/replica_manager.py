@@ -76,11 +76,11 @@ class ReplicaManager:
         # written without error). The group coordinator listens for `__consumer_offsets`
         # (Kafka's onTransactionCompleted / completeTransaction materializing TxnOffsetCommits).
         self.txn_marker_listeners: list[Callable[[int, bool, list[tuple[str, int]]], None]] = []
-        # KIP-890 part 1: asks the transaction coordinator whether a partition is in a producer's
-        # transaction (transactional id, producer id, epoch, partitions) -> error per partition
-        # (Kafka's AddPartitionsToTxnManager.verifyTransaction, in-process on one broker). None:
-        # no coordinator (unit tests), no verification.
-        self.transaction_verifier: Callable[[str, int, int, set[tuple[str, int]]],
+        # KIP-890: asks the transaction coordinator whether a partition is in a producer's
+        # transaction, or (add=True, transaction version 2) adds it (transactional id, producer id,
+        # epoch, partitions, add) -> error per partition (Kafka's AddPartitionsToTxnManager, in
+        # process on one broker). None: no coordinator (unit tests), no verification.
+        self.transaction_verifier: Callable[[str, int, int, set[tuple[str, int]], bool],
                                             dict[tuple[str, int], int]] | None = None
 
     # -- metadata ---------------------------------------------------------------------------
@@ -201,8 +201,11 @@ class ReplicaManager:
         at this epoch (UnifiedLog.hasOngoingTransaction); the check and the append run on the
         event loop without an await between them, so no VerificationGuard is needed."""
         verifier = self.transaction_verifier
-        if verifier is None or self._broker_defaults.get(
-                "transaction.partition.verification.enable", "true").strip().lower() != "true":
+        # Produce v12+ is transaction version 2: the partition is added here, not by the client's
+        # AddPartitionsToTxn, so it happens whatever transaction.partition.verification.enable says.
+        add = produce_version > 11
+        if verifier is None or (not add and self._broker_defaults.get(
+                "transaction.partition.verification.enable", "true").strip().lower() != "true"):
             return
         try:
             h = _rb.read_batch_header(records, 0)
@@ -215,7 +218,7 @@ class ReplicaManager:
             return
         tp = part.topic_partition
         key = (tp.topic, tp.partition)
-        code = verifier(transactional_id, h.producer_id, h.producer_epoch, {key}).get(key, Errors.NONE)
+        code = verifier(transactional_id, h.producer_id, h.producer_epoch, {key}, add).get(key, Errors.NONE)
         if code == Errors.NONE:
             return
         # AddPartitionsToTxnManager: what producers expect to handle.

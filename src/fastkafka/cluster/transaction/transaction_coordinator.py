@@ -111,6 +111,11 @@ class TransactionCoordinator:
     def partition_for(self, transactional_id: str) -> int:
         return self.state_manager.partition_for(transactional_id)
 
+    def on_transaction_version(self, level: int) -> None:
+        """The cluster's finalized transaction.version changed (kafka-features upgrade/downgrade,
+        or the bootstrap records): Kafka's TransactionStateManager.transactionVersionLevel."""
+        self.state_manager.transaction_version_level = level
+
     # -- InitProducerId -----------------------------------------------------------------------
     async def handle_init_producer_id(self, transactional_id: str, timeout_ms: int,
                                       expected: tuple[int, int] | None) -> InitProducerIdResult:
@@ -177,7 +182,8 @@ class TransactionCoordinator:
 
     # -- AddPartitionsToTxn / AddOffsetsToTxn -------------------------------------------------
     def handle_add_partitions_to_transaction(self, transactional_id: str, producer_id: int, producer_epoch: int,
-                                             partitions: set[tuple[str, int]]) -> int:
+                                             partitions: set[tuple[str, int]],
+                                             client_transaction_version: int = 0) -> int:
         if not transactional_id:
             return Errors.INVALID_REQUEST
         try:
@@ -192,8 +198,21 @@ class TransactionCoordinator:
             return Errors.CONCURRENT_TRANSACTIONS
         if md.state == S.ONGOING and partitions <= md.topic_partitions:
             return 0
-        transit = md.prepare_add_partitions(partitions, now_ms())
+        transit = md.prepare_add_partitions(partitions, now_ms(), client_transaction_version)
         return self.state_manager.append_transaction_to_log(transactional_id, coordinator_epoch, transit)
+
+    def handle_verify_or_add_partitions(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                                        partitions: set[tuple[str, int]], add: bool) -> dict[tuple[str, int], int]:
+        """What a partition leader asks before a transactional write it cannot vouch for (Kafka's
+        AddPartitionsToTxnManager, AddPartitionsToTxn v5 from a broker): `add` (Produce v12+,
+        TxnOffsetCommit v5+: transaction version 2) adds the partitions to the transaction as
+        AddPartitionsToTxn would, at client transaction version 2; else verify only (KIP-890 part 1)."""
+        if not add:
+            return self.handle_verify_partitions_in_transaction(transactional_id, producer_id, producer_epoch,
+                                                                partitions)
+        code = self.handle_add_partitions_to_transaction(transactional_id, producer_id, producer_epoch,
+                                                         partitions, client_transaction_version=2)
+        return {tp: code for tp in partitions}
 
     def handle_verify_partitions_in_transaction(self, transactional_id: str, producer_id: int,
                                                 producer_epoch: int, partitions: set[tuple[str, int]]

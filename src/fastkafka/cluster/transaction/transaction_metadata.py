@@ -186,10 +186,15 @@ class TransactionMetadata:
                              frozenset(self.topic_partitions), self.txn_start_timestamp,
                              self.txn_last_update_timestamp)
 
-    def prepare_add_partitions(self, partitions: set[tuple[str, int]], now: int) -> TxnTransitMetadata:
+    def prepare_add_partitions(self, partitions: set[tuple[str, int]], now: int,
+                               client_transaction_version: int = 0) -> TxnTransitMetadata:
+        """Kafka's prepareAddPartitions: the transaction's client version is the adder's (2 for the
+        implicit adds of Produce v12+ / TxnOffsetCommit v5+, 0 for AddPartitionsToTxn v0-3 and
+        AddOffsetsToTxn); EndTxn later bumps the epoch only for a TV2 transaction."""
         start = now if self.state in (S.EMPTY, S.COMPLETE_COMMIT, S.COMPLETE_ABORT) else self.txn_start_timestamp
         return self._transit(S.ONGOING, self.producer_id, self.producer_epoch, self.last_producer_epoch,
-                             self.txn_timeout_ms, frozenset(self.topic_partitions | partitions), start, now)
+                             self.txn_timeout_ms, frozenset(self.topic_partitions | partitions), start, now,
+                             client_transaction_version=client_transaction_version)
 
     def prepare_abort_or_commit(self, state: TransactionState, client_transaction_version: int,
                                 next_producer_id: int, now: int) -> TxnTransitMetadata:

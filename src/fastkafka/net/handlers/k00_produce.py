@@ -1,13 +1,16 @@
-"""Produce (key 0). Advertised 0-11, served 3-11: v0-2 carry message formats v0/v1, which Kafka 4
+"""Produce (key 0). Advertised 0-13, served 3-13: v0-2 carry message formats v0/v1, which Kafka 4
 removed (KIP-724); they stay in ApiVersions because librdkafka <= 2.11 disables compression when
-Produce's minimum is above 0 (KAFKA-18659).
+Produce's minimum is above 0 (KAFKA-18659). v12 is transaction version 2 (KIP-890 part 2): a
+transactional batch to a partition not yet in the transaction adds it (the client sends no
+AddPartitionsToTxn). v13 names topics by id (KIP-516): an unknown id is UNKNOWN_TOPIC_ID.
 
 Each partition's records are one v2 batch, validated in native code and appended as sent
 (compressed batches are never decompressed). With acks=0 nothing is sent back, and an error
 closes the connection so the producer notices, as Kafka does.
 
-A transactional batch that starts a transaction in a partition is verified with the transaction
-coordinator first (KIP-890 part 1, ReplicaManager). Deliberate gaps: quotas/throttling.
+A transactional batch that starts a transaction in a partition is verified with (v3-11) or added
+through (v12+) the transaction coordinator first (KIP-890, ReplicaManager). Deliberate gaps:
+quotas/throttling.
 """
 from __future__ import annotations
 
@@ -24,10 +27,11 @@ _Part = ProduceResponse.PartitionProduceResponse
 _BatchError = ProduceResponse.BatchIndexAndErrorMessage
 
 
-@handler(0, 0, 11, min_accepted=3)
+@handler(0, 0, 13, min_accepted=3)
 def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> ProduceResponse | None:
     acks = req.acks
     rm = broker.replica_manager
+    by_id = ctx.api_version >= 13
     topics = []
     any_error = False
     not_leader_nodes: set[int] = set()
@@ -35,12 +39,19 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Pro
     with rm.batched_appends():
         for t in req.topic_data:
             parts = []
+            name = broker.topic_name(t.topic_id) if by_id else t.name
+            if name is None:
+                topics.append(_Topic(topic_id=t.topic_id, partition_responses=[
+                    _Part(index=p.index, error_code=Errors.UNKNOWN_TOPIC_ID, base_offset=-1)
+                    for p in t.partition_data]))
+                any_error = True
+                continue
             for p in t.partition_data:
                 if acks not in (-1, 0, 1):
                     parts.append(_Part(index=p.index, error_code=Errors.INVALID_REQUIRED_ACKS, base_offset=-1))
                     any_error = True
                     continue
-                res = rm.append_records(TopicPartition(t.name, p.index), p.records, acks,
+                res = rm.append_records(TopicPartition(name, p.index), p.records, acks,
                                         transactional_id=req.transactional_id, produce_version=ctx.api_version)
                 part = _Part(
                     index=p.index, error_code=res.error, base_offset=res.base_offset,
@@ -51,13 +62,13 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Pro
                 if res.error:
                     any_error = True
                     if res.error == Errors.NOT_LEADER_OR_FOLLOWER and ctx.api_version >= 10:
-                        leader = broker.partition_leader(t.name, p.index)
+                        leader = broker.partition_leader(name, p.index)
                         if leader is not None:
                             part.current_leader = ProduceResponse.LeaderIdAndEpoch(
                                 leader_id=leader[0], leader_epoch=leader[1])
                             not_leader_nodes.add(leader[0])
                 parts.append(part)
-            topics.append(_Topic(name=t.name, partition_responses=parts))
+            topics.append(_Topic(name=name, topic_id=t.topic_id, partition_responses=parts))
     if acks == 0:
         if any_error:
             # The producer expects no response; closing the connection is how Kafka reports errors.

@@ -46,8 +46,10 @@ def _one(broker: Any, version: int, transactional_id: str, producer_id: int, pro
     if verify_only:
         return dict(coordinator.handle_verify_partitions_in_transaction(
             transactional_id, producer_id, producer_epoch, set(partitions)))
+    # Kafka's transactionVersionForAddPartitionsToTxn: v4+ comes from a broker adding for a TV2
+    # client (Produce v12+); v0-3 is the client's own call.
     error = coordinator.handle_add_partitions_to_transaction(transactional_id, producer_id, producer_epoch,
-                                                             set(partitions))
+                                                             set(partitions), 2 if version > 3 else 0)
     if error == Errors.PRODUCER_FENCED and version < 2:
         error = Errors.INVALID_PRODUCER_EPOCH
     return {tp: error for tp in partitions}

@@ -1,5 +1,8 @@
-"""TxnOffsetCommit (key 28), v0-4 (KafkaApis.handleTxnOffsetCommitRequest,
+"""TxnOffsetCommit (key 28), v0-6 (KafkaApis.handleTxnOffsetCommitRequest,
 GroupCoordinatorService.commitTransactionalOffsets, OffsetMetadataManager.commitTransactionalOffset).
+v5 is transaction version 2: the client sends no AddOffsetsToTxn, the group's offsets partition
+is added to the transaction here. v6 names topics by id (KIP-1319): an unknown id is
+UNKNOWN_TOPIC_ID; offsets are still stored by topic name, as Kafka does.
 
 Unknown topics or partitions answer UNKNOWN_TOPIC_OR_PARTITION and are left out; the rest is
 committed as a whole: INVALID_GROUP_ID, the coordinator's state (NOT_COORDINATOR,
@@ -25,7 +28,7 @@ _Topic = TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic
 _Part = TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition
 
 
-@handler(28, 0, 4)
+@handler(28, 0, 6)
 async def handle_txn_offset_commit(broker: Any, ctx: RequestContext,
                                    req: TxnOffsetCommitRequest) -> TxnOffsetCommitResponse:
     v = ctx.api_version
@@ -33,13 +36,22 @@ async def handle_txn_offset_commit(broker: Any, ctx: RequestContext,
     codes: dict[tuple[str, int], int] = {}
     valid: list[tuple[str, Any]] = []  # (topic, partition data) of existing partitions
     image = broker.image
+    ids: dict[str, bytes] = {}  # v6: the response names topics by the ids the request used
+    unknown_ids: list[tuple[bytes, list[int]]] = []
     for t in req.topics:
-        topic = image.topics.by_name.get(t.name)
+        name = t.name
+        if v >= 6:
+            name = broker.topic_name(t.topic_id)
+            if name is None:
+                unknown_ids.append((t.topic_id, [p.partition_index for p in t.partitions]))
+                continue
+            ids[name] = t.topic_id
+        topic = image.topics.by_name.get(name)
         for p in t.partitions:
             if topic is None or p.partition_index not in topic.partitions:
-                codes[(t.name, p.partition_index)] = Errors.UNKNOWN_TOPIC_OR_PARTITION
+                codes[(name, p.partition_index)] = Errors.UNKNOWN_TOPIC_OR_PARTITION
             else:
-                valid.append((t.name, p))
+                valid.append((name, p))
 
     def respond() -> TxnOffsetCommitResponse:
         by_topic: dict[str, list[Any]] = {}
@@ -47,8 +59,11 @@ async def handle_txn_offset_commit(broker: Any, ctx: RequestContext,
             if code == Errors.COORDINATOR_LOAD_IN_PROGRESS and v < 2:
                 code = Errors.COORDINATOR_NOT_AVAILABLE  # KAFKA-7296: 0.11-2.0 clients crash on it
             by_topic.setdefault(topic, []).append(_Part(partition_index=partition, error_code=code))
-        return TxnOffsetCommitResponse(throttle_time_ms=0, topics=[
-            _Topic(name=name, partitions=parts) for name, parts in by_topic.items()])
+        out = [_Topic(name=name, topic_id=ids.get(name, bytes(16)), partitions=parts)
+               for name, parts in by_topic.items()]
+        out += [_Topic(topic_id=tid, partitions=[_Part(partition_index=i, error_code=Errors.UNKNOWN_TOPIC_ID)
+                                                 for i in indexes]) for tid, indexes in unknown_ids]
+        return TxnOffsetCommitResponse(throttle_time_ms=0, topics=out)
 
     def all_valid(code: int) -> TxnOffsetCommitResponse:
         for topic, p in valid:
