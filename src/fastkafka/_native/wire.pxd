@@ -14,6 +14,7 @@ cdef class Reader:
     cdef uint64_t _u64(self) except? 0xFFFFFFFFFFFFFFFF
     # Unsigned LEB128 of at most max_bytes bytes (5 for int32, 10 for int64), else DecodeError.
     cdef uint64_t _uvarint(self, int max_bytes) except? 0xFFFFFFFFFFFFFFFF
+    cdef Py_ssize_t _checked_length(self, Py_ssize_t n) except -2
     cdef object _str(self, Py_ssize_t n)      # n bytes of UTF-8 -> str (copy)
     cdef object _bytes(self, Py_ssize_t n)    # n bytes -> bytes (copy)
     cdef object _records(self, Py_ssize_t n)  # n bytes -> memoryview slice (no copy)

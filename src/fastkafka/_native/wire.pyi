@@ -29,6 +29,7 @@ class Reader:
     def compact_records(self) -> memoryview | None: ...
     def array_length(self) -> int: ...  # int32, -1 = null
     def compact_array_length(self) -> int: ...  # uvarint - 1, -1 = null
+    def tagged_field_count(self) -> int: ...  # bounded: <= remaining bytes, <= 10,000
     def raw(self, n: int) -> memoryview: ...
 
 class FileRegion:

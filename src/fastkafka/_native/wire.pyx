@@ -27,6 +27,10 @@ from fastkafka._native.bigendian cimport _i16, _i32, _i64, _put_i16, _put_i32, _
 
 
 cdef uint8_t _EMPTY[1]
+# Kafka 4.4's MessageUtil bounds: refused before anything is allocated.
+cdef enum:
+    MAX_ARRAY_LENGTH = 1000000
+    MAX_TAGGED_FIELD_COUNT = 10000
 
 
 class DecodeError(ValueError):
@@ -183,20 +187,40 @@ cdef class Reader:
             return None
         return self._records(n)
 
-    # Array lengths are checked against the bytes left, as Kafka's generated readers do, so a
-    # hostile length cannot make the decoder allocate a huge list before running out of input.
+    # Array lengths are checked against the bytes left and against Kafka 4.4's MAX_ARRAY_LENGTH
+    # (MessageUtil: 1,000,000), as its generated readers do, so a hostile length cannot make the
+    # decoder allocate a huge list before running out of input.
+    cdef Py_ssize_t _checked_length(self, Py_ssize_t n) except -2:
+        if n > self._end - self.pos:
+            raise DecodeError(f"Tried to allocate a collection of size {n}, but there are only "
+                              f"{self._end - self.pos} bytes remaining.")
+        if n > MAX_ARRAY_LENGTH:
+            raise DecodeError(f"Tried to read a collection of size {n}, which exceeds the maximum allowed "
+                              f"size of {MAX_ARRAY_LENGTH}.")
+        return n
+
     def array_length(self):
         cdef Py_ssize_t n = _i32(self._take(4))
         if n < -1:
             raise DecodeError(f"negative array length {n}")
-        if n > self._end - self.pos:
-            raise DecodeError(f"array length {n} exceeds remaining {self._end - self.pos} bytes")
-        return n
+        return self._checked_length(n)
 
     def compact_array_length(self):
         cdef Py_ssize_t n = <Py_ssize_t>self._uvarint(5) - 1
+        return self._checked_length(n)
+
+    def tagged_field_count(self):
+        """The count that opens a tagged-field section, bounded as Kafka 4.4's readers do
+        (MAX_TAGGED_FIELD_COUNT 10,000; each field takes at least 2 bytes)."""
+        cdef int64_t n = <int32_t><uint32_t>self._uvarint(5)
+        if n < 0:
+            raise DecodeError(f"Invalid negative number of tagged fields {n}")
         if n > self._end - self.pos:
-            raise DecodeError(f"array length {n} exceeds remaining {self._end - self.pos} bytes")
+            raise DecodeError(f"Tried to read {n} tagged fields, but there are only {self._end - self.pos} "
+                              "bytes remaining.")
+        if n > MAX_TAGGED_FIELD_COUNT:
+            raise DecodeError(f"Tried to read {n} tagged fields, which exceeds the maximum allowed count of "
+                              f"{MAX_TAGGED_FIELD_COUNT}.")
         return n
 
     def raw(self, Py_ssize_t n):

@@ -568,7 +568,7 @@ def gen_struct(e: Emitter, st: Struct, msg: Message, is_top: bool, ind: int) -> 
         e(b, f"self.{f.attr} = {py_default(f)}")
     if has_flex:
         e(b, "if flexible:")
-        e(b + 1, "for _ in range(r.uvarint()):")
+        e(b + 1, "for _ in range(r.tagged_field_count()):")
         e(b + 2, "_tag = r.uvarint()")
         e(b + 2, "_size = r.uvarint()")
         first = True

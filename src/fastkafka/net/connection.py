@@ -294,7 +294,7 @@ class KafkaConnection(asyncio.Protocol):
 
 
 def _skip_tagged_fields(r: Reader) -> None:
-    n = r.uvarint()
+    n = r.tagged_field_count()
     for _ in range(n):
         r.uvarint()
         size = r.uvarint()

@@ -90,7 +90,7 @@ class AddOffsetsToTxnRequest:
         if self.group_id is None:
             raise DecodeError('non-nullable field GroupId was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -151,7 +151,7 @@ class AddOffsetsToTxnResponse:
         self.throttle_time_ms = r.int32()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -82,7 +82,7 @@ class _AddPartitionsToTxnRequest_AddPartitionsToTxnTopic:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -149,7 +149,7 @@ class _AddPartitionsToTxnRequest_AddPartitionsToTxnTransaction:
         else:
             self.topics = [_AddPartitionsToTxnRequest_AddPartitionsToTxnTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -262,7 +262,7 @@ class AddPartitionsToTxnRequest:
         else:
             self.v3_and_below_topics = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -326,7 +326,7 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult:
         self.partition_index = r.int32()
         self.partition_error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -390,7 +390,7 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult:
         else:
             self.results_by_partition = [_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -448,7 +448,7 @@ class _AddPartitionsToTxnResponse_AddPartitionsToTxnResult:
         else:
             self.topic_results = [_AddPartitionsToTxnResponse_AddPartitionsToTxnTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -533,7 +533,7 @@ class AddPartitionsToTxnResponse:
         else:
             self.results_by_topic_v3_and_below = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -70,7 +70,7 @@ class AllocateProducerIdsRequest:
         self.broker_id = r.int32()
         self.broker_epoch = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -137,7 +137,7 @@ class AllocateProducerIdsResponse:
         self.producer_id_start = r.int64()
         self.producer_id_len = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -76,7 +76,7 @@ class _AlterClientQuotasRequest_EntityData:
             raise DecodeError('non-nullable field EntityType was serialized as null')
         self.entity_name = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -134,7 +134,7 @@ class _AlterClientQuotasRequest_OpData:
         self.value = r.float64()
         self.remove = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -200,7 +200,7 @@ class _AlterClientQuotasRequest_EntryData:
         else:
             self.ops = [_AlterClientQuotasRequest_OpData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -261,7 +261,7 @@ class AlterClientQuotasRequest:
             self.entries = [_AlterClientQuotasRequest_EntryData.decode(r, version) for _ in range(_n)]
         self.validate_only = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -338,7 +338,7 @@ class _AlterClientQuotasResponse_EntityData:
             raise DecodeError('non-nullable field EntityType was serialized as null')
         self.entity_name = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -401,7 +401,7 @@ class _AlterClientQuotasResponse_EntryData:
         else:
             self.entity = [_AlterClientQuotasResponse_EntityData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -462,7 +462,7 @@ class AlterClientQuotasResponse:
         else:
             self.entries = [_AlterClientQuotasResponse_EntryData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -76,7 +76,7 @@ class _AlterConfigsRequest_AlterableConfig:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.value = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -143,7 +143,7 @@ class _AlterConfigsRequest_AlterConfigsResource:
         else:
             self.configs = [_AlterConfigsRequest_AlterableConfig.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -204,7 +204,7 @@ class AlterConfigsRequest:
             self.resources = [_AlterConfigsRequest_AlterConfigsResource.decode(r, version) for _ in range(_n)]
         self.validate_only = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -284,7 +284,7 @@ class _AlterConfigsResponse_AlterConfigsResourceResponse:
         if self.resource_name is None:
             raise DecodeError('non-nullable field ResourceName was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -345,7 +345,7 @@ class AlterConfigsResponse:
         else:
             self.responses = [_AlterConfigsResponse_AlterConfigsResourceResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -66,7 +66,7 @@ class _AlterPartitionRequest_BrokerState:
         self.broker_id = r.int32()
         self.broker_epoch = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -150,7 +150,7 @@ class _AlterPartitionRequest_PartitionData:
         self.leader_recovery_state = r.int8()
         self.partition_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -204,7 +204,7 @@ class _AlterPartitionRequest_TopicData:
         else:
             self.partitions = [_AlterPartitionRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -265,7 +265,7 @@ class AlterPartitionRequest:
         else:
             self.topics = [_AlterPartitionRequest_TopicData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -353,7 +353,7 @@ class _AlterPartitionResponse_PartitionData:
         self.leader_recovery_state = r.int8()
         self.partition_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -407,7 +407,7 @@ class _AlterPartitionResponse_TopicData:
         else:
             self.partitions = [_AlterPartitionResponse_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -468,7 +468,7 @@ class AlterPartitionResponse:
         else:
             self.topics = [_AlterPartitionResponse_TopicData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

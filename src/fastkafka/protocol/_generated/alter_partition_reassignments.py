@@ -75,7 +75,7 @@ class _AlterPartitionReassignmentsRequest_ReassignablePartition:
         else:
             self.replicas = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -133,7 +133,7 @@ class _AlterPartitionReassignmentsRequest_ReassignableTopic:
         else:
             self.partitions = [_AlterPartitionReassignmentsRequest_ReassignablePartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -200,7 +200,7 @@ class AlterPartitionReassignmentsRequest:
         else:
             self.topics = [_AlterPartitionReassignmentsRequest_ReassignableTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -267,7 +267,7 @@ class _AlterPartitionReassignmentsResponse_ReassignablePartitionResponse:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -325,7 +325,7 @@ class _AlterPartitionReassignmentsResponse_ReassignableTopicResponse:
         else:
             self.partitions = [_AlterPartitionReassignmentsResponse_ReassignablePartitionResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -396,7 +396,7 @@ class AlterPartitionReassignmentsResponse:
         else:
             self.responses = [_AlterPartitionReassignmentsResponse_ReassignableTopicResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -82,7 +82,7 @@ class _AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -146,7 +146,7 @@ class _AlterReplicaLogDirsRequest_AlterReplicaLogDir:
         else:
             self.topics = [_AlterReplicaLogDirsRequest_AlterReplicaLogDirTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -204,7 +204,7 @@ class AlterReplicaLogDirsRequest:
         else:
             self.dirs = [_AlterReplicaLogDirsRequest_AlterReplicaLogDir.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -268,7 +268,7 @@ class _AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult:
         self.partition_index = r.int32()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -332,7 +332,7 @@ class _AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult:
         else:
             self.partitions = [_AlterReplicaLogDirsResponse_AlterReplicaLogDirPartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -393,7 +393,7 @@ class AlterReplicaLogDirsResponse:
         else:
             self.results = [_AlterReplicaLogDirsResponse_AlterReplicaLogDirTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -66,7 +66,7 @@ class _AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestPartition:
         self.partition_index = r.int32()
         self.start_offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -124,7 +124,7 @@ class _AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic:
         else:
             self.partitions = [_AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -186,7 +186,7 @@ class AlterShareGroupOffsetsRequest:
         else:
             self.topics = [_AlterShareGroupOffsetsRequest_AlterShareGroupOffsetsRequestTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -253,7 +253,7 @@ class _AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartition:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -314,7 +314,7 @@ class _AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic:
         else:
             self.partitions = [_AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponsePartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -378,7 +378,7 @@ class AlterShareGroupOffsetsResponse:
         else:
             self.responses = [_AlterShareGroupOffsetsResponse_AlterShareGroupOffsetsResponseTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

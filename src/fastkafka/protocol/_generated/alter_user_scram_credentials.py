@@ -70,7 +70,7 @@ class _AlterUserScramCredentialsRequest_ScramCredentialDeletion:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.mechanism = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -139,7 +139,7 @@ class _AlterUserScramCredentialsRequest_ScramCredentialUpsertion:
         if self.salted_password is None:
             raise DecodeError('non-nullable field SaltedPassword was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -203,7 +203,7 @@ class AlterUserScramCredentialsRequest:
         else:
             self.upsertions = [_AlterUserScramCredentialsRequest_ScramCredentialUpsertion.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -274,7 +274,7 @@ class _AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -332,7 +332,7 @@ class AlterUserScramCredentialsResponse:
         else:
             self.results = [_AlterUserScramCredentialsResponse_AlterUserScramCredentialsResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -100,7 +100,7 @@ class ApiVersionsRequest:
         else:
             self.node_id = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -160,7 +160,7 @@ class _ApiVersionsResponse_ApiVersion:
         self.min_version = r.int16()
         self.max_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -215,7 +215,7 @@ class _ApiVersionsResponse_SupportedFeatureKey:
         self.min_version = r.int16()
         self.max_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -270,7 +270,7 @@ class _ApiVersionsResponse_FinalizedFeatureKey:
         self.max_version_level = r.int16()
         self.min_version_level = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -378,7 +378,7 @@ class ApiVersionsResponse:
         self.finalized_features = []
         self.zk_migration_ready = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 3):

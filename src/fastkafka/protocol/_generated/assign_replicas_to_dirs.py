@@ -63,7 +63,7 @@ class _AssignReplicasToDirsRequest_PartitionData:
         flexible = True
         self.partition_index = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -117,7 +117,7 @@ class _AssignReplicasToDirsRequest_TopicData:
         else:
             self.partitions = [_AssignReplicasToDirsRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -171,7 +171,7 @@ class _AssignReplicasToDirsRequest_DirectoryData:
         else:
             self.topics = [_AssignReplicasToDirsRequest_TopicData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -232,7 +232,7 @@ class AssignReplicasToDirsRequest:
         else:
             self.directories = [_AssignReplicasToDirsRequest_DirectoryData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -299,7 +299,7 @@ class _AssignReplicasToDirsResponse_PartitionData:
         self.partition_index = r.int32()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -353,7 +353,7 @@ class _AssignReplicasToDirsResponse_TopicData:
         else:
             self.partitions = [_AssignReplicasToDirsResponse_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -407,7 +407,7 @@ class _AssignReplicasToDirsResponse_DirectoryData:
         else:
             self.topics = [_AssignReplicasToDirsResponse_TopicData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -468,7 +468,7 @@ class AssignReplicasToDirsResponse:
         else:
             self.directories = [_AssignReplicasToDirsResponse_DirectoryData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -108,7 +108,7 @@ class BrokerHeartbeatRequest:
         self.offline_log_dirs = []
         self.cordoned_log_dirs = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 1):
@@ -196,7 +196,7 @@ class BrokerHeartbeatResponse:
         self.is_fenced = r.boolean()
         self.should_shut_down = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

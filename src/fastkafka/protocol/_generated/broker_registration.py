@@ -80,7 +80,7 @@ class _BrokerRegistrationRequest_Listener:
         self.port = r.uint16()
         self.security_protocol = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -135,7 +135,7 @@ class _BrokerRegistrationRequest_Feature:
         self.min_supported_version = r.int16()
         self.max_supported_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -244,7 +244,7 @@ class BrokerRegistrationRequest:
         else:
             self.previous_broker_epoch = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -315,7 +315,7 @@ class BrokerRegistrationResponse:
         self.error_code = r.int16()
         self.broker_epoch = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -76,7 +76,7 @@ class ConsumerGroupDescribeRequest:
             self.group_ids = [r.compact_string() for _ in range(_n)]
         self.include_authorized_operations = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -146,7 +146,7 @@ class _ConsumerGroupDescribeResponse_TopicPartitions:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -197,7 +197,7 @@ class _ConsumerGroupDescribeResponse_Assignment:
         else:
             self.topic_partitions = [_ConsumerGroupDescribeResponse_TopicPartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -294,7 +294,7 @@ class _ConsumerGroupDescribeResponse_Member:
         else:
             self.member_type = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -381,7 +381,7 @@ class _ConsumerGroupDescribeResponse_DescribedGroup:
             self.members = [_ConsumerGroupDescribeResponse_Member.decode(r, version) for _ in range(_n)]
         self.authorized_operations = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -439,7 +439,7 @@ class ConsumerGroupDescribeResponse:
         else:
             self.groups = [_ConsumerGroupDescribeResponse_DescribedGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

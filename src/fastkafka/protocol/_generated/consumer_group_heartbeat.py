@@ -72,7 +72,7 @@ class _ConsumerGroupHeartbeatRequest_TopicPartitions:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -180,7 +180,7 @@ class ConsumerGroupHeartbeatRequest:
         else:
             self.topic_partitions = [_ConsumerGroupHeartbeatRequest_TopicPartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -247,7 +247,7 @@ class _ConsumerGroupHeartbeatResponse_TopicPartitions:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -298,7 +298,7 @@ class _ConsumerGroupHeartbeatResponse_Assignment:
         else:
             self.topic_partitions = [_ConsumerGroupHeartbeatResponse_TopicPartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -369,7 +369,7 @@ class ConsumerGroupHeartbeatResponse:
         self.heartbeat_interval_ms = r.int32()
         self.assignment = None if r.int8() < 0 else _ConsumerGroupHeartbeatResponse_Assignment.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -80,7 +80,7 @@ class _ControllerRegistrationRequest_Listener:
         self.port = r.uint16()
         self.security_protocol = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -135,7 +135,7 @@ class _ControllerRegistrationRequest_Feature:
         self.min_supported_version = r.int16()
         self.max_supported_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -208,7 +208,7 @@ class ControllerRegistrationRequest:
         else:
             self.features = [_ControllerRegistrationRequest_Feature.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -279,7 +279,7 @@ class ControllerRegistrationResponse:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

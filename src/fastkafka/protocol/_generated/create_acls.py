@@ -102,7 +102,7 @@ class _CreateAclsRequest_AclCreation:
         self.operation = r.int8()
         self.permission_type = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -160,7 +160,7 @@ class CreateAclsRequest:
         else:
             self.creations = [_CreateAclsRequest_AclCreation.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -224,7 +224,7 @@ class _CreateAclsResponse_AclCreationResult:
         self.error_code = r.int16()
         self.error_message = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -285,7 +285,7 @@ class CreateAclsResponse:
         else:
             self.results = [_CreateAclsResponse_AclCreationResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -80,7 +80,7 @@ class _CreateDelegationTokenRequest_CreatableRenewers:
         if self.principal_name is None:
             raise DecodeError('non-nullable field PrincipalName was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -159,7 +159,7 @@ class CreateDelegationTokenRequest:
             self.renewers = [_CreateDelegationTokenRequest_CreatableRenewers.decode(r, version) for _ in range(_n)]
         self.max_lifetime_ms = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -295,7 +295,7 @@ class CreateDelegationTokenResponse:
             raise DecodeError('non-nullable field Hmac was serialized as null')
         self.throttle_time_ms = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -72,7 +72,7 @@ class _CreatePartitionsRequest_CreatePartitionsAssignment:
         else:
             self.broker_ids = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -145,7 +145,7 @@ class _CreatePartitionsRequest_CreatePartitionsTopic:
         else:
             self.assignments = [_CreatePartitionsRequest_CreatePartitionsAssignment.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -209,7 +209,7 @@ class CreatePartitionsRequest:
         self.timeout_ms = r.int32()
         self.validate_only = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -286,7 +286,7 @@ class _CreatePartitionsResponse_CreatePartitionsTopicResult:
         self.error_code = r.int16()
         self.error_message = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -347,7 +347,7 @@ class CreatePartitionsResponse:
         else:
             self.results = [_CreatePartitionsResponse_CreatePartitionsTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -75,7 +75,7 @@ class _CreateTopicsRequest_CreatableReplicaAssignment:
         else:
             self.broker_ids = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -133,7 +133,7 @@ class _CreateTopicsRequest_CreatableTopicConfig:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.value = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -215,7 +215,7 @@ class _CreateTopicsRequest_CreatableTopic:
         else:
             self.configs = [_CreateTopicsRequest_CreatableTopicConfig.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -279,7 +279,7 @@ class CreateTopicsRequest:
         self.timeout_ms = r.int32()
         self.validate_only = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -359,7 +359,7 @@ class _CreateTopicsResponse_CreatableTopicConfigs:
         self.config_source = r.int8()
         self.is_sensitive = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -466,7 +466,7 @@ class _CreateTopicsResponse_CreatableTopicResult:
             self.configs = []
         self.topic_config_error_code = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 5):
@@ -532,7 +532,7 @@ class CreateTopicsResponse:
         else:
             self.topics = [_CreateTopicsResponse_CreatableTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

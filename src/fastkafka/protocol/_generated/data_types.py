@@ -395,7 +395,7 @@ class DefaultPrincipalData:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.token_authenticated = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -498,7 +498,7 @@ class KRaftVersionRecord:
         self.version = r.int16()
         self.k_raft_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -561,7 +561,7 @@ class _LeaderChangeMessage_Voter:
         else:
             self.voter_directory_id = _ZERO_UUID
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -631,7 +631,7 @@ class LeaderChangeMessage:
         else:
             self.granting_voters = [_LeaderChangeMessage_Voter.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -693,7 +693,7 @@ class SnapshotFooterRecord:
         flexible = True
         self.version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -754,7 +754,7 @@ class SnapshotHeaderRecord:
         self.version = r.int16()
         self.last_contained_log_timestamp = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -822,7 +822,7 @@ class _VotersRecord_Endpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -870,7 +870,7 @@ class _VotersRecord_KRaftVersionFeature:
         self.min_supported_version = r.int16()
         self.max_supported_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -930,7 +930,7 @@ class _VotersRecord_Voter:
             self.endpoints = [_VotersRecord_Endpoint.decode(r, version) for _ in range(_n)]
         self.k_raft_version_feature = _VotersRecord_KRaftVersionFeature.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -988,7 +988,7 @@ class VotersRecord:
         else:
             self.voters = [_VotersRecord_Voter.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

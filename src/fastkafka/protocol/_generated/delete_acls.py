@@ -90,7 +90,7 @@ class _DeleteAclsRequest_DeleteAclsFilter:
         self.operation = r.int8()
         self.permission_type = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -148,7 +148,7 @@ class DeleteAclsRequest:
         else:
             self.filters = [_DeleteAclsRequest_DeleteAclsFilter.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -254,7 +254,7 @@ class _DeleteAclsResponse_DeleteAclsMatchingAcl:
         self.operation = r.int8()
         self.permission_type = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -317,7 +317,7 @@ class _DeleteAclsResponse_DeleteAclsFilterResult:
         else:
             self.matching_acls = [_DeleteAclsResponse_DeleteAclsMatchingAcl.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -378,7 +378,7 @@ class DeleteAclsResponse:
         else:
             self.filter_results = [_DeleteAclsResponse_DeleteAclsFilterResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

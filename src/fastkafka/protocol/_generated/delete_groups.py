@@ -79,7 +79,7 @@ class DeleteGroupsRequest:
         else:
             self.groups_names = [(r.compact_string() if flexible else r.string()) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -150,7 +150,7 @@ class _DeleteGroupsResponse_DeletableGroupResult:
         else:
             self.error_message = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -211,7 +211,7 @@ class DeleteGroupsResponse:
         else:
             self.results = [_DeleteGroupsResponse_DeletableGroupResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -66,7 +66,7 @@ class _DeleteRecordsRequest_DeleteRecordsPartition:
         self.partition_index = r.int32()
         self.offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -130,7 +130,7 @@ class _DeleteRecordsRequest_DeleteRecordsTopic:
         else:
             self.partitions = [_DeleteRecordsRequest_DeleteRecordsPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -191,7 +191,7 @@ class DeleteRecordsRequest:
             self.topics = [_DeleteRecordsRequest_DeleteRecordsTopic.decode(r, version) for _ in range(_n)]
         self.timeout_ms = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -258,7 +258,7 @@ class _DeleteRecordsResponse_DeleteRecordsPartitionResult:
         self.low_watermark = r.int64()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -322,7 +322,7 @@ class _DeleteRecordsResponse_DeleteRecordsTopicResult:
         else:
             self.partitions = [_DeleteRecordsResponse_DeleteRecordsPartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -383,7 +383,7 @@ class DeleteRecordsResponse:
         else:
             self.topics = [_DeleteRecordsResponse_DeleteRecordsTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -67,7 +67,7 @@ class _DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic:
         if self.topic_name is None:
             raise DecodeError('non-nullable field TopicName was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -129,7 +129,7 @@ class DeleteShareGroupOffsetsRequest:
         else:
             self.topics = [_DeleteShareGroupOffsetsRequest_DeleteShareGroupOffsetsRequestTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -200,7 +200,7 @@ class _DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -264,7 +264,7 @@ class DeleteShareGroupOffsetsResponse:
         else:
             self.responses = [_DeleteShareGroupOffsetsResponse_DeleteShareGroupOffsetsResponseTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -63,7 +63,7 @@ class _DeleteShareGroupStateRequest_PartitionData:
         flexible = True
         self.partition = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -117,7 +117,7 @@ class _DeleteShareGroupStateRequest_DeleteStateData:
         else:
             self.partitions = [_DeleteShareGroupStateRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -179,7 +179,7 @@ class DeleteShareGroupStateRequest:
         else:
             self.topics = [_DeleteShareGroupStateRequest_DeleteStateData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -246,7 +246,7 @@ class _DeleteShareGroupStateResponse_PartitionResult:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -300,7 +300,7 @@ class _DeleteShareGroupStateResponse_DeleteStateResult:
         else:
             self.partitions = [_DeleteShareGroupStateResponse_PartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -355,7 +355,7 @@ class DeleteShareGroupStateResponse:
         else:
             self.results = [_DeleteShareGroupStateResponse_DeleteStateResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -66,7 +66,7 @@ class _DeleteTopicsRequest_DeleteTopicState:
         self.name = r.compact_string()
         self.topic_id = r.uuid()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -149,7 +149,7 @@ class DeleteTopicsRequest:
             self.topic_names = []
         self.timeout_ms = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -231,7 +231,7 @@ class _DeleteTopicsResponse_DeletableTopicResult:
         else:
             self.error_message = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -292,7 +292,7 @@ class DeleteTopicsResponse:
         else:
             self.responses = [_DeleteTopicsResponse_DeletableTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

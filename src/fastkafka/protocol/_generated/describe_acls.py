@@ -94,7 +94,7 @@ class DescribeAclsRequest:
         self.operation = r.int8()
         self.permission_type = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -171,7 +171,7 @@ class _DescribeAclsResponse_AclDescription:
         self.operation = r.int8()
         self.permission_type = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -241,7 +241,7 @@ class _DescribeAclsResponse_DescribeAclsResource:
         else:
             self.acls = [_DescribeAclsResponse_AclDescription.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -311,7 +311,7 @@ class DescribeAclsResponse:
         else:
             self.resources = [_DescribeAclsResponse_DescribeAclsResource.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -79,7 +79,7 @@ class _DescribeClientQuotasRequest_ComponentData:
         self.match_type = r.int8()
         self.match = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -140,7 +140,7 @@ class DescribeClientQuotasRequest:
             self.components = [_DescribeClientQuotasRequest_ComponentData.decode(r, version) for _ in range(_n)]
         self.strict = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -211,7 +211,7 @@ class _DescribeClientQuotasResponse_EntityData:
             raise DecodeError('non-nullable field EntityType was serialized as null')
         self.entity_name = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -266,7 +266,7 @@ class _DescribeClientQuotasResponse_ValueData:
             raise DecodeError('non-nullable field Key was serialized as null')
         self.value = r.float64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -332,7 +332,7 @@ class _DescribeClientQuotasResponse_EntryData:
         else:
             self.values = [_DescribeClientQuotasResponse_ValueData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -408,7 +408,7 @@ class DescribeClientQuotasResponse:
         else:
             self.entries = [_DescribeClientQuotasResponse_EntryData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

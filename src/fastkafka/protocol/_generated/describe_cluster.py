@@ -85,7 +85,7 @@ class DescribeClusterRequest:
         else:
             self.include_fenced_brokers = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -159,7 +159,7 @@ class _DescribeClusterResponse_DescribeClusterBroker:
         else:
             self.is_fenced = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -243,7 +243,7 @@ class DescribeClusterResponse:
             self.brokers = [_DescribeClusterResponse_DescribeClusterBroker.decode(r, version) for _ in range(_n)]
         self.cluster_authorized_operations = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

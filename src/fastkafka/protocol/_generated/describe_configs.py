@@ -94,7 +94,7 @@ class _DescribeConfigsRequest_DescribeConfigsResource:
         else:
             self.configuration_keys = [(r.compact_string() if flexible else r.string()) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -164,7 +164,7 @@ class DescribeConfigsRequest:
         else:
             self.include_documentation = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -238,7 +238,7 @@ class _DescribeConfigsResponse_DescribeConfigsSynonym:
         self.value = (r.compact_string() if flexible else r.string())
         self.source = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -334,7 +334,7 @@ class _DescribeConfigsResponse_DescribeConfigsResourceResult:
         else:
             self.documentation = ''
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -410,7 +410,7 @@ class _DescribeConfigsResponse_DescribeConfigsResult:
         else:
             self.configs = [_DescribeConfigsResponse_DescribeConfigsResourceResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -471,7 +471,7 @@ class DescribeConfigsResponse:
         else:
             self.results = [_DescribeConfigsResponse_DescribeConfigsResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -80,7 +80,7 @@ class _DescribeDelegationTokenRequest_DescribeDelegationTokenOwner:
         if self.principal_name is None:
             raise DecodeError('non-nullable field PrincipalName was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -144,7 +144,7 @@ class DescribeDelegationTokenRequest:
         else:
             self.owners = [_DescribeDelegationTokenRequest_DescribeDelegationTokenOwner.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -219,7 +219,7 @@ class _DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer:
         if self.principal_name is None:
             raise DecodeError('non-nullable field PrincipalName was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -344,7 +344,7 @@ class _DescribeDelegationTokenResponse_DescribedDelegationToken:
         else:
             self.renewers = [_DescribeDelegationTokenResponse_DescribedDelegationTokenRenewer.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -408,7 +408,7 @@ class DescribeDelegationTokenResponse:
             self.tokens = [_DescribeDelegationTokenResponse_DescribedDelegationToken.decode(r, version) for _ in range(_n)]
         self.throttle_time_ms = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -88,7 +88,7 @@ class DescribeGroupsRequest:
         else:
             self.include_authorized_operations = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -199,7 +199,7 @@ class _DescribeGroupsResponse_DescribedGroupMember:
         if self.member_assignment is None:
             raise DecodeError('non-nullable field MemberAssignment was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -310,7 +310,7 @@ class _DescribeGroupsResponse_DescribedGroup:
         else:
             self.authorized_operations = -2147483648
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -375,7 +375,7 @@ class DescribeGroupsResponse:
         else:
             self.groups = [_DescribeGroupsResponse_DescribedGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

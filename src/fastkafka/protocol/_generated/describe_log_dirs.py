@@ -82,7 +82,7 @@ class _DescribeLogDirsRequest_DescribableLogDirTopic:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -146,7 +146,7 @@ class DescribeLogDirsRequest:
         else:
             self.topics = [_DescribeLogDirsRequest_DescribableLogDirTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -213,7 +213,7 @@ class _DescribeLogDirsResponse_DescribeLogDirsPartition:
         self.offset_lag = r.int64()
         self.is_future_key = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -277,7 +277,7 @@ class _DescribeLogDirsResponse_DescribeLogDirsTopic:
         else:
             self.partitions = [_DescribeLogDirsResponse_DescribeLogDirsPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -365,7 +365,7 @@ class _DescribeLogDirsResponse_DescribeLogDirsResult:
         else:
             self.is_cordoned = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -433,7 +433,7 @@ class DescribeLogDirsResponse:
         else:
             self.results = [_DescribeLogDirsResponse_DescribeLogDirsResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -76,7 +76,7 @@ class _DescribeProducersRequest_TopicRequest:
         else:
             self.partition_indexes = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -131,7 +131,7 @@ class DescribeProducersRequest:
         else:
             self.topics = [_DescribeProducersRequest_TopicRequest.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -204,7 +204,7 @@ class _DescribeProducersResponse_ProducerState:
         self.coordinator_epoch = r.int32()
         self.current_txn_start_offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -264,7 +264,7 @@ class _DescribeProducersResponse_PartitionResponse:
         else:
             self.active_producers = [_DescribeProducersResponse_ProducerState.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -322,7 +322,7 @@ class _DescribeProducersResponse_TopicResponse:
         else:
             self.partitions = [_DescribeProducersResponse_PartitionResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -380,7 +380,7 @@ class DescribeProducersResponse:
         else:
             self.topics = [_DescribeProducersResponse_TopicResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

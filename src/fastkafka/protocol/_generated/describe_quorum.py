@@ -63,7 +63,7 @@ class _DescribeQuorumRequest_PartitionData:
         flexible = True
         self.partition_index = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -121,7 +121,7 @@ class _DescribeQuorumRequest_TopicData:
         else:
             self.partitions = [_DescribeQuorumRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -176,7 +176,7 @@ class DescribeQuorumRequest:
         else:
             self.topics = [_DescribeQuorumRequest_TopicData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -261,7 +261,7 @@ class _DescribeQuorumResponse_ReplicaState:
         else:
             self.last_caught_up_timestamp = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -343,7 +343,7 @@ class _DescribeQuorumResponse_PartitionData:
         else:
             self.observers = [_DescribeQuorumResponse_ReplicaState.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -401,7 +401,7 @@ class _DescribeQuorumResponse_TopicData:
         else:
             self.partitions = [_DescribeQuorumResponse_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -460,7 +460,7 @@ class _DescribeQuorumResponse_Listener:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -514,7 +514,7 @@ class _DescribeQuorumResponse_Node:
         else:
             self.listeners = [_DescribeQuorumResponse_Listener.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -592,7 +592,7 @@ class DescribeQuorumResponse:
         else:
             self.nodes = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -76,7 +76,7 @@ class _DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestTopic:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -137,7 +137,7 @@ class _DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestGroup:
         else:
             self.topics = [_DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -192,7 +192,7 @@ class DescribeShareGroupOffsetsRequest:
         else:
             self.groups = [_DescribeShareGroupOffsetsRequest_DescribeShareGroupOffsetsRequestGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -272,7 +272,7 @@ class _DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponsePartit
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -333,7 +333,7 @@ class _DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponseTopic:
         else:
             self.partitions = [_DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponsePartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -397,7 +397,7 @@ class _DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponseGroup:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -455,7 +455,7 @@ class DescribeShareGroupOffsetsResponse:
         else:
             self.groups = [_DescribeShareGroupOffsetsResponse_DescribeShareGroupOffsetsResponseGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -67,7 +67,7 @@ class _DescribeTopicPartitionsRequest_TopicRequest:
         if self.name is None:
             raise DecodeError('non-nullable field Name was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -119,7 +119,7 @@ class _DescribeTopicPartitionsRequest_Cursor:
             raise DecodeError('non-nullable field TopicName was serialized as null')
         self.partition_index = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -184,7 +184,7 @@ class DescribeTopicPartitionsRequest:
         self.response_partition_limit = r.int32()
         self.cursor = None if r.int8() < 0 else _DescribeTopicPartitionsRequest_Cursor.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -305,7 +305,7 @@ class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition:
         else:
             self.offline_replicas = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -371,7 +371,7 @@ class _DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic:
             self.partitions = [_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponsePartition.decode(r, version) for _ in range(_n)]
         self.topic_authorized_operations = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -423,7 +423,7 @@ class _DescribeTopicPartitionsResponse_Cursor:
             raise DecodeError('non-nullable field TopicName was serialized as null')
         self.partition_index = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -488,7 +488,7 @@ class DescribeTopicPartitionsResponse:
             self.topics = [_DescribeTopicPartitionsResponse_DescribeTopicPartitionsResponseTopic.decode(r, version) for _ in range(_n)]
         self.next_cursor = None if r.int8() < 0 else _DescribeTopicPartitionsResponse_Cursor.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

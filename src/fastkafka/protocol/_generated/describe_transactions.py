@@ -73,7 +73,7 @@ class DescribeTransactionsRequest:
         else:
             self.transactional_ids = [r.compact_string() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -140,7 +140,7 @@ class _DescribeTransactionsResponse_TopicData:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -220,7 +220,7 @@ class _DescribeTransactionsResponse_TransactionState:
         else:
             self.topics = [_DescribeTransactionsResponse_TopicData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -278,7 +278,7 @@ class DescribeTransactionsResponse:
         else:
             self.transaction_states = [_DescribeTransactionsResponse_TransactionState.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

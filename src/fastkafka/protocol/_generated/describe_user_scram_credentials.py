@@ -67,7 +67,7 @@ class _DescribeUserScramCredentialsRequest_UserName:
         if self.name is None:
             raise DecodeError('non-nullable field Name was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -125,7 +125,7 @@ class DescribeUserScramCredentialsRequest:
         else:
             self.users = [_DescribeUserScramCredentialsRequest_UserName.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -186,7 +186,7 @@ class _DescribeUserScramCredentialsResponse_CredentialInfo:
         self.mechanism = r.int8()
         self.iterations = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -250,7 +250,7 @@ class _DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult:
         else:
             self.credential_infos = [_DescribeUserScramCredentialsResponse_CredentialInfo.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -314,7 +314,7 @@ class DescribeUserScramCredentialsResponse:
         else:
             self.results = [_DescribeUserScramCredentialsResponse_DescribeUserScramCredentialsResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -82,7 +82,7 @@ class _ElectLeadersRequest_TopicPartitions:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -158,7 +158,7 @@ class ElectLeadersRequest:
             self.topic_partitions = [_ElectLeadersRequest_TopicPartitions.decode(r, version) for _ in range(_n)]
         self.timeout_ms = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -225,7 +225,7 @@ class _ElectLeadersResponse_PartitionResult:
         self.error_code = r.int16()
         self.error_message = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -289,7 +289,7 @@ class _ElectLeadersResponse_ReplicaElectionResult:
         else:
             self.partition_result = [_ElectLeadersResponse_PartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -357,7 +357,7 @@ class ElectLeadersResponse:
         else:
             self.replica_election_results = [_ElectLeadersResponse_ReplicaElectionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -66,7 +66,7 @@ class _EndQuorumEpochRequest_ReplicaInfo:
         self.candidate_id = r.int32()
         self.candidate_directory_id = r.uuid()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -143,7 +143,7 @@ class _EndQuorumEpochRequest_PartitionData:
         else:
             self.preferred_candidates = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -207,7 +207,7 @@ class _EndQuorumEpochRequest_TopicData:
         else:
             self.partitions = [_EndQuorumEpochRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -266,7 +266,7 @@ class _EndQuorumEpochRequest_LeaderEndpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -343,7 +343,7 @@ class EndQuorumEpochRequest:
         else:
             self.leader_endpoints = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -419,7 +419,7 @@ class _EndQuorumEpochResponse_PartitionData:
         self.leader_id = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -483,7 +483,7 @@ class _EndQuorumEpochResponse_TopicData:
         else:
             self.partitions = [_EndQuorumEpochResponse_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -538,7 +538,7 @@ class _EndQuorumEpochResponse_NodeEndpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -610,7 +610,7 @@ class EndQuorumEpochResponse:
             self.topics = [_EndQuorumEpochResponse_TopicData.decode(r, version) for _ in range(_n)]
         self.node_endpoints = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 1):

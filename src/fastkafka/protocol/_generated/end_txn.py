@@ -83,7 +83,7 @@ class EndTxnRequest:
         self.producer_epoch = r.int16()
         self.committed = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -158,7 +158,7 @@ class EndTxnResponse:
         else:
             self.producer_epoch = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

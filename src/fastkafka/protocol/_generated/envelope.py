@@ -81,7 +81,7 @@ class EnvelopeRequest:
         if self.client_host_address is None:
             raise DecodeError('non-nullable field ClientHostAddress was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -142,7 +142,7 @@ class EnvelopeResponse:
         self.response_data = r.compact_bytes()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -66,7 +66,7 @@ class _FetchRequest_ReplicaState:
         self.replica_id = r.int32()
         self.replica_epoch = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -158,7 +158,7 @@ class _FetchRequest_FetchPartition:
         self.replica_directory_id = _ZERO_UUID
         self.high_watermark = 9223372036854775807
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 17):
@@ -243,7 +243,7 @@ class _FetchRequest_FetchTopic:
         else:
             self.partitions = [_FetchRequest_FetchPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -318,7 +318,7 @@ class _FetchRequest_ForgottenTopic:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -463,7 +463,7 @@ class FetchRequest:
         self.cluster_id = None
         self.replica_state = _FetchRequest_ReplicaState()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 12):
@@ -543,7 +543,7 @@ class _FetchResponse_EpochEndOffset:
         self.epoch = r.int32()
         self.end_offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -591,7 +591,7 @@ class _FetchResponse_LeaderIdAndEpoch:
         self.leader_id = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -639,7 +639,7 @@ class _FetchResponse_SnapshotId:
         self.end_offset = r.int64()
         self.epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -687,7 +687,7 @@ class _FetchResponse_AbortedTransaction:
         self.producer_id = r.int64()
         self.first_offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -806,7 +806,7 @@ class _FetchResponse_PartitionData:
         self.current_leader = _FetchResponse_LeaderIdAndEpoch()
         self.snapshot_id = _FetchResponse_SnapshotId()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 12):
@@ -896,7 +896,7 @@ class _FetchResponse_FetchableTopicResponse:
         else:
             self.partitions = [_FetchResponse_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -954,7 +954,7 @@ class _FetchResponse_NodeEndpoint:
         self.port = r.int32()
         self.rack = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1040,7 +1040,7 @@ class FetchResponse:
             self.responses = [_FetchResponse_FetchableTopicResponse.decode(r, version) for _ in range(_n)]
         self.node_endpoints = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 16):

@@ -66,7 +66,7 @@ class _FetchSnapshotRequest_SnapshotId:
         self.end_offset = r.int64()
         self.epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -129,7 +129,7 @@ class _FetchSnapshotRequest_PartitionSnapshot:
         self.position = r.int64()
         self.replica_directory_id = _ZERO_UUID
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 1):
@@ -192,7 +192,7 @@ class _FetchSnapshotRequest_TopicSnapshot:
         else:
             self.partitions = [_FetchSnapshotRequest_PartitionSnapshot.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -262,7 +262,7 @@ class FetchSnapshotRequest:
             self.topics = [_FetchSnapshotRequest_TopicSnapshot.decode(r, version) for _ in range(_n)]
         self.cluster_id = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -334,7 +334,7 @@ class _FetchSnapshotResponse_SnapshotId:
         self.end_offset = r.int64()
         self.epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -382,7 +382,7 @@ class _FetchSnapshotResponse_LeaderIdAndEpoch:
         self.leader_id = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -455,7 +455,7 @@ class _FetchSnapshotResponse_PartitionSnapshot:
             raise DecodeError('non-nullable field UnalignedRecords was serialized as null')
         self.current_leader = _FetchSnapshotResponse_LeaderIdAndEpoch()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -518,7 +518,7 @@ class _FetchSnapshotResponse_TopicSnapshot:
         else:
             self.partitions = [_FetchSnapshotResponse_PartitionSnapshot.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -573,7 +573,7 @@ class _FetchSnapshotResponse_NodeEndpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -645,7 +645,7 @@ class FetchSnapshotResponse:
             self.topics = [_FetchSnapshotResponse_TopicSnapshot.decode(r, version) for _ in range(_n)]
         self.node_endpoints = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 1):

@@ -104,7 +104,7 @@ class FindCoordinatorRequest:
         else:
             self.coordinator_keys = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -181,7 +181,7 @@ class _FindCoordinatorResponse_Coordinator:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -292,7 +292,7 @@ class FindCoordinatorResponse:
         else:
             self.coordinators = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

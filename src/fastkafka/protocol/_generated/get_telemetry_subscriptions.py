@@ -67,7 +67,7 @@ class GetTelemetrySubscriptionsRequest:
         flexible = True
         self.client_instance_id = r.uuid()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -161,7 +161,7 @@ class GetTelemetrySubscriptionsResponse:
         else:
             self.requested_metrics = [r.compact_string() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -139,7 +139,7 @@ class _ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions:
             self.partitions = [r.int32() for _ in range(_n)]
         self.assignment_epochs = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -221,7 +221,7 @@ class ConsumerGroupCurrentMemberAssignmentValue:
         else:
             self.partitions_pending_revocation = [_ConsumerGroupCurrentMemberAssignmentValue_TopicPartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -343,7 +343,7 @@ class _ConsumerGroupMemberMetadataValue_ClassicProtocol:
         if self.metadata is None:
             raise DecodeError('non-nullable field Metadata was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -397,7 +397,7 @@ class _ConsumerGroupMemberMetadataValue_ClassicMemberMetadata:
         else:
             self.supported_protocols = [_ConsumerGroupMemberMetadataValue_ClassicProtocol.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -494,7 +494,7 @@ class ConsumerGroupMemberMetadataValue:
         self.server_assignor = r.compact_string()
         self.classic_member_metadata = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -619,7 +619,7 @@ class ConsumerGroupMetadataValue:
         self.epoch = r.int32()
         self.metadata_hash = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -733,7 +733,7 @@ class _ConsumerGroupPartitionMetadataValue_PartitionMetadata:
         else:
             self.racks = [r.compact_string() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -797,7 +797,7 @@ class _ConsumerGroupPartitionMetadataValue_TopicMetadata:
         else:
             self.partition_metadata = [_ConsumerGroupPartitionMetadataValue_PartitionMetadata.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -852,7 +852,7 @@ class ConsumerGroupPartitionMetadataValue:
         else:
             self.topics = [_ConsumerGroupPartitionMetadataValue_TopicMetadata.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -982,7 +982,7 @@ class ConsumerGroupRegularExpressionValue:
         self.version = r.int64()
         self.timestamp = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1098,7 +1098,7 @@ class _ConsumerGroupTargetAssignmentMemberValue_TopicPartition:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1153,7 +1153,7 @@ class ConsumerGroupTargetAssignmentMemberValue:
         else:
             self.topic_partitions = [_ConsumerGroupTargetAssignmentMemberValue_TopicPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1270,7 +1270,7 @@ class ConsumerGroupTargetAssignmentMetadataValue:
         self.assignment_epoch = r.int32()
         self.assignment_timestamp = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -1442,7 +1442,7 @@ class _GroupMetadataValue_MemberMetadata:
         if self.assignment is None:
             raise DecodeError('non-nullable field assignment was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1532,7 +1532,7 @@ class GroupMetadataValue:
         else:
             self.members = [_GroupMetadataValue_MemberMetadata.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1794,7 +1794,7 @@ class OffsetCommitValue:
             self.expire_timestamp = -1
         self.topic_id = _ZERO_UUID
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 4):
@@ -1915,7 +1915,7 @@ class _ShareGroupCurrentMemberAssignmentValue_TopicPartitions:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1979,7 +1979,7 @@ class ShareGroupCurrentMemberAssignmentValue:
         else:
             self.assigned_partitions = [_ShareGroupCurrentMemberAssignmentValue_TopicPartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2117,7 +2117,7 @@ class ShareGroupMemberMetadataValue:
         else:
             self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2224,7 +2224,7 @@ class ShareGroupMetadataValue:
         self.epoch = r.int32()
         self.metadata_hash = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2340,7 +2340,7 @@ class _ShareGroupStatePartitionMetadataValue_TopicPartitionsInfo:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2392,7 +2392,7 @@ class _ShareGroupStatePartitionMetadataValue_TopicInfo:
         if self.topic_name is None:
             raise DecodeError('non-nullable field TopicName was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2465,7 +2465,7 @@ class ShareGroupStatePartitionMetadataValue:
         else:
             self.deleting_topics = [_ShareGroupStatePartitionMetadataValue_TopicInfo.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2588,7 +2588,7 @@ class _ShareGroupTargetAssignmentMemberValue_TopicPartition:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2643,7 +2643,7 @@ class ShareGroupTargetAssignmentMemberValue:
         else:
             self.topic_partitions = [_ShareGroupTargetAssignmentMemberValue_TopicPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2760,7 +2760,7 @@ class ShareGroupTargetAssignmentMetadataValue:
         self.assignment_epoch = r.int32()
         self.assignment_timestamp = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -2899,7 +2899,7 @@ class _StreamsGroupCurrentMemberAssignmentValue_TaskIds:
             self.partitions = [r.int32() for _ in range(_n)]
         self.assignment_epochs = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -3017,7 +3017,7 @@ class StreamsGroupCurrentMemberAssignmentValue:
         else:
             self.warmup_tasks_pending_revocation = [_StreamsGroupCurrentMemberAssignmentValue_TaskIds.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -3135,7 +3135,7 @@ class _StreamsGroupMemberMetadataValue_Endpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -3191,7 +3191,7 @@ class _StreamsGroupMemberMetadataValue_KeyValue:
         if self.value is None:
             raise DecodeError('non-nullable field Value was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -3286,7 +3286,7 @@ class StreamsGroupMemberMetadataValue:
         else:
             self.client_tags = [_StreamsGroupMemberMetadataValue_KeyValue.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -3404,7 +3404,7 @@ class _StreamsGroupMetadataValue_LastAssignmentConfig:
         if self.value is None:
             raise DecodeError('non-nullable field Value was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -3497,7 +3497,7 @@ class StreamsGroupMetadataValue:
         self.stored_description_topology_epoch = -1
         self.failed_description_topology_epoch = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -3645,7 +3645,7 @@ class _StreamsGroupTargetAssignmentMemberValue_TaskIds:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -3718,7 +3718,7 @@ class StreamsGroupTargetAssignmentMemberValue:
         else:
             self.warmup_tasks = [_StreamsGroupTargetAssignmentMemberValue_TaskIds.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -3835,7 +3835,7 @@ class StreamsGroupTargetAssignmentMetadataValue:
         self.assignment_epoch = r.int32()
         self.assignment_timestamp = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -3951,7 +3951,7 @@ class _StreamsGroupTopologyValue_TopicConfig:
         if self.value is None:
             raise DecodeError('non-nullable field value was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -4015,7 +4015,7 @@ class _StreamsGroupTopologyValue_TopicInfo:
         else:
             self.topic_configs = [_StreamsGroupTopologyValue_TopicConfig.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -4084,7 +4084,7 @@ class _StreamsGroupTopologyValue_CopartitionGroup:
         else:
             self.repartition_source_topics = [r.int16() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -4187,7 +4187,7 @@ class _StreamsGroupTopologyValue_Subtopology:
         else:
             self.copartition_groups = [_StreamsGroupTopologyValue_CopartitionGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -4245,7 +4245,7 @@ class StreamsGroupTopologyValue:
         else:
             self.subtopologies = [_StreamsGroupTopologyValue_Subtopology.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

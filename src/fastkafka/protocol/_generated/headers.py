@@ -76,7 +76,7 @@ class RequestHeader:
         self.correlation_id = r.int32()
         self.client_id = r.string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -134,7 +134,7 @@ class ResponseHeader:
         flexible = version >= 1
         self.correlation_id = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -99,7 +99,7 @@ class HeartbeatRequest:
         else:
             self.group_instance_id = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -164,7 +164,7 @@ class HeartbeatResponse:
             self.throttle_time_ms = 0
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -79,7 +79,7 @@ class _IncrementalAlterConfigsRequest_AlterableConfig:
         self.config_operation = r.int8()
         self.value = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -146,7 +146,7 @@ class _IncrementalAlterConfigsRequest_AlterConfigsResource:
         else:
             self.configs = [_IncrementalAlterConfigsRequest_AlterableConfig.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -207,7 +207,7 @@ class IncrementalAlterConfigsRequest:
             self.resources = [_IncrementalAlterConfigsRequest_AlterConfigsResource.decode(r, version) for _ in range(_n)]
         self.validate_only = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -287,7 +287,7 @@ class _IncrementalAlterConfigsResponse_AlterConfigsResourceResponse:
         if self.resource_name is None:
             raise DecodeError('non-nullable field ResourceName was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -348,7 +348,7 @@ class IncrementalAlterConfigsResponse:
         else:
             self.responses = [_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -109,7 +109,7 @@ class InitProducerIdRequest:
         else:
             self.keep_prepared_txn = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -190,7 +190,7 @@ class InitProducerIdResponse:
         else:
             self.ongoing_txn_producer_epoch = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -69,7 +69,7 @@ class _InitializeShareGroupStateRequest_PartitionData:
         self.state_epoch = r.int32()
         self.start_offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -123,7 +123,7 @@ class _InitializeShareGroupStateRequest_InitializeStateData:
         else:
             self.partitions = [_InitializeShareGroupStateRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -185,7 +185,7 @@ class InitializeShareGroupStateRequest:
         else:
             self.topics = [_InitializeShareGroupStateRequest_InitializeStateData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -252,7 +252,7 @@ class _InitializeShareGroupStateResponse_PartitionResult:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -306,7 +306,7 @@ class _InitializeShareGroupStateResponse_InitializeStateResult:
         else:
             self.partitions = [_InitializeShareGroupStateResponse_PartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -361,7 +361,7 @@ class InitializeShareGroupStateResponse:
         else:
             self.results = [_InitializeShareGroupStateResponse_InitializeStateResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

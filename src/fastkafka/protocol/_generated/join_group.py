@@ -80,7 +80,7 @@ class _JoinGroupRequest_JoinGroupRequestProtocol:
         if self.metadata is None:
             raise DecodeError('non-nullable field Metadata was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -197,7 +197,7 @@ class JoinGroupRequest:
         else:
             self.reason = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -282,7 +282,7 @@ class _JoinGroupResponse_JoinGroupResponseMember:
         if self.metadata is None:
             raise DecodeError('non-nullable field Metadata was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -397,7 +397,7 @@ class JoinGroupResponse:
         else:
             self.members = [_JoinGroupResponse_JoinGroupResponseMember.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -83,7 +83,7 @@ class _LeaveGroupRequest_MemberIdentity:
         else:
             self.reason = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -170,7 +170,7 @@ class LeaveGroupRequest:
         else:
             self.members = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -244,7 +244,7 @@ class _LeaveGroupResponse_MemberResponse:
         self.group_instance_id = (r.compact_string() if flexible else r.string())
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -316,7 +316,7 @@ class LeaveGroupResponse:
         else:
             self.members = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

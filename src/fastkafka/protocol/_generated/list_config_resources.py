@@ -79,7 +79,7 @@ class ListConfigResourcesRequest:
         else:
             self.resource_types = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -144,7 +144,7 @@ class _ListConfigResourcesResponse_ConfigResource:
         else:
             self.resource_type = 16
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -205,7 +205,7 @@ class ListConfigResourcesResponse:
         else:
             self.config_resources = [_ListConfigResourcesResponse_ConfigResource.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -94,7 +94,7 @@ class ListGroupsRequest:
         else:
             self.types_filter = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -187,7 +187,7 @@ class _ListGroupsResponse_ListedGroup:
         else:
             self.group_type = ''
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -255,7 +255,7 @@ class ListGroupsResponse:
         else:
             self.groups = [_ListGroupsResponse_ListedGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

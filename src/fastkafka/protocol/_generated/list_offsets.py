@@ -73,7 +73,7 @@ class _ListOffsetsRequest_ListOffsetsPartition:
             self.current_leader_epoch = -1
         self.timestamp = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -137,7 +137,7 @@ class _ListOffsetsRequest_ListOffsetsTopic:
         else:
             self.partitions = [_ListOffsetsRequest_ListOffsetsPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -214,7 +214,7 @@ class ListOffsetsRequest:
         else:
             self.timeout_ms = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -291,7 +291,7 @@ class _ListOffsetsResponse_ListOffsetsPartitionResponse:
         else:
             self.leader_epoch = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -355,7 +355,7 @@ class _ListOffsetsResponse_ListOffsetsTopicResponse:
         else:
             self.partitions = [_ListOffsetsResponse_ListOffsetsPartitionResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -420,7 +420,7 @@ class ListOffsetsResponse:
         else:
             self.topics = [_ListOffsetsResponse_ListOffsetsTopicResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -76,7 +76,7 @@ class _ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics:
         else:
             self.partition_indexes = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -137,7 +137,7 @@ class ListPartitionReassignmentsRequest:
         else:
             self.topics = [_ListPartitionReassignmentsRequest_ListPartitionReassignmentsTopics.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -222,7 +222,7 @@ class _ListPartitionReassignmentsResponse_OngoingPartitionReassignment:
         else:
             self.removing_replicas = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -280,7 +280,7 @@ class _ListPartitionReassignmentsResponse_OngoingTopicReassignment:
         else:
             self.partitions = [_ListPartitionReassignmentsResponse_OngoingPartitionReassignment.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -344,7 +344,7 @@ class ListPartitionReassignmentsResponse:
         else:
             self.topics = [_ListPartitionReassignmentsResponse_OngoingTopicReassignment.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

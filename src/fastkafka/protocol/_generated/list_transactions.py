@@ -100,7 +100,7 @@ class ListTransactionsRequest:
         else:
             self.transactional_id_pattern = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -168,7 +168,7 @@ class _ListTransactionsResponse_TransactionState:
         if self.transaction_state is None:
             raise DecodeError('non-nullable field TransactionState was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -238,7 +238,7 @@ class ListTransactionsResponse:
         else:
             self.transaction_states = [_ListTransactionsResponse_TransactionState.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

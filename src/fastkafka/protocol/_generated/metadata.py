@@ -77,7 +77,7 @@ class _MetadataRequest_MetadataRequestTopic:
         if self.name is None and not (version >= 10):
             raise DecodeError('non-nullable field Name was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -172,7 +172,7 @@ class MetadataRequest:
         else:
             self.include_topic_authorized_operations = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -253,7 +253,7 @@ class _MetadataResponse_MetadataResponseBroker:
         else:
             self.rack = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -351,7 +351,7 @@ class _MetadataResponse_MetadataResponsePartition:
         else:
             self.offline_replicas = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -439,7 +439,7 @@ class _MetadataResponse_MetadataResponseTopic:
         else:
             self.topic_authorized_operations = -2147483648
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -547,7 +547,7 @@ class MetadataResponse:
         else:
             self.error_code = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -73,7 +73,7 @@ class AbortTransactionRecord:
         flexible = True
         self.reason = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -169,7 +169,7 @@ class AccessControlEntryRecord:
         self.operation = r.int8()
         self.permission_type = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -233,7 +233,7 @@ class BeginTransactionRecord:
         flexible = True
         self.name = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -348,7 +348,7 @@ class BrokerRegistrationChangeRecord:
         self.log_dirs = []
         self.cordoned_log_dirs = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -438,7 +438,7 @@ class ClearElrRecord:
         if self.topic_name is None:
             raise DecodeError('non-nullable field TopicName was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -499,7 +499,7 @@ class _ClientQuotaRecord_EntityData:
             raise DecodeError('non-nullable field EntityType was serialized as null')
         self.entity_name = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -567,7 +567,7 @@ class ClientQuotaRecord:
         self.value = r.float64()
         self.remove = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -646,7 +646,7 @@ class ConfigRecord:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.value = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -740,7 +740,7 @@ class DelegationTokenRecord:
         if self.token_id is None:
             raise DecodeError('non-nullable field TokenId was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -795,7 +795,7 @@ class EndTransactionRecord:
         self._unknown_tagged_fields = None
         flexible = True
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -860,7 +860,7 @@ class FeatureLevelRecord:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.feature_level = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -921,7 +921,7 @@ class FenceBrokerRecord:
         self.id = r.int32()
         self.epoch = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -976,7 +976,7 @@ class NoOpRecord:
         self._unknown_tagged_fields = None
         flexible = True
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1159,7 +1159,7 @@ class PartitionChangeRecord:
         self.last_known_elr = None
         self.directories = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -1394,7 +1394,7 @@ class PartitionRecord:
         self.eligible_leader_replicas = None
         self.last_known_elr = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -1481,7 +1481,7 @@ class ProducerIdsRecord:
         self.broker_epoch = r.int64()
         self.next_producer_id = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1552,7 +1552,7 @@ class _RegisterBrokerRecord_BrokerEndpoint:
         self.port = r.uint16()
         self.security_protocol = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1607,7 +1607,7 @@ class _RegisterBrokerRecord_BrokerFeature:
         self.min_supported_version = r.int16()
         self.max_supported_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1733,7 +1733,7 @@ class RegisterBrokerRecord:
         self.log_dirs = []
         self.cordoned_log_dirs = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 3):
@@ -1829,7 +1829,7 @@ class _RegisterControllerRecord_ControllerEndpoint:
         self.port = r.uint16()
         self.security_protocol = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1884,7 +1884,7 @@ class _RegisterControllerRecord_ControllerFeature:
         self.min_supported_version = r.int16()
         self.max_supported_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1957,7 +1957,7 @@ class RegisterControllerRecord:
         else:
             self.features = [_RegisterControllerRecord_ControllerFeature.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2022,7 +2022,7 @@ class RemoveAccessControlEntryRecord:
         flexible = True
         self.id = r.uuid()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2084,7 +2084,7 @@ class RemoveDelegationTokenRecord:
         if self.token_id is None:
             raise DecodeError('non-nullable field TokenId was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2142,7 +2142,7 @@ class RemoveTopicRecord:
         flexible = True
         self.topic_id = r.uuid()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2207,7 +2207,7 @@ class RemoveUserScramCredentialRecord:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.mechanism = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2272,7 +2272,7 @@ class TopicRecord:
             raise DecodeError('non-nullable field Name was serialized as null')
         self.topic_id = r.uuid()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2333,7 +2333,7 @@ class UnfenceBrokerRecord:
         self.id = r.int32()
         self.epoch = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2394,7 +2394,7 @@ class UnregisterBrokerRecord:
         self.broker_id = r.int32()
         self.broker_epoch = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2452,7 +2452,7 @@ class UnregisterControllerRecord:
         flexible = True
         self.controller_id = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2541,7 +2541,7 @@ class UserScramCredentialRecord:
             raise DecodeError('non-nullable field ServerKey was serialized as null')
         self.iterations = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -2599,7 +2599,7 @@ class ZkMigrationStateRecord:
         flexible = True
         self.zk_migration_state = r.int8()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

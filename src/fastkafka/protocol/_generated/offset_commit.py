@@ -79,7 +79,7 @@ class _OffsetCommitRequest_OffsetCommitRequestPartition:
             self.committed_leader_epoch = -1
         self.committed_metadata = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -154,7 +154,7 @@ class _OffsetCommitRequest_OffsetCommitRequestTopic:
         else:
             self.partitions = [_OffsetCommitRequest_OffsetCommitRequestPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -254,7 +254,7 @@ class OffsetCommitRequest:
         else:
             self.topics = [_OffsetCommitRequest_OffsetCommitRequestTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -318,7 +318,7 @@ class _OffsetCommitResponse_OffsetCommitResponsePartition:
         self.partition_index = r.int32()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -393,7 +393,7 @@ class _OffsetCommitResponse_OffsetCommitResponseTopic:
         else:
             self.partitions = [_OffsetCommitResponse_OffsetCommitResponsePartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -458,7 +458,7 @@ class OffsetCommitResponse:
         else:
             self.topics = [_OffsetCommitResponse_OffsetCommitResponseTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

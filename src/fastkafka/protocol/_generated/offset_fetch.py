@@ -82,7 +82,7 @@ class _OffsetFetchRequest_OffsetFetchRequestTopic:
         else:
             self.partition_indexes = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -151,7 +151,7 @@ class _OffsetFetchRequest_OffsetFetchRequestTopics:
         else:
             self.partition_indexes = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -226,7 +226,7 @@ class _OffsetFetchRequest_OffsetFetchRequestGroup:
         else:
             self.topics = [_OffsetFetchRequest_OffsetFetchRequestTopics.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -340,7 +340,7 @@ class OffsetFetchRequest:
         else:
             self.require_stable = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -423,7 +423,7 @@ class _OffsetFetchResponse_OffsetFetchResponsePartition:
         self.metadata = (r.compact_string() if flexible else r.string())
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -487,7 +487,7 @@ class _OffsetFetchResponse_OffsetFetchResponseTopic:
         else:
             self.partitions = [_OffsetFetchResponse_OffsetFetchResponsePartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -544,7 +544,7 @@ class _OffsetFetchResponse_OffsetFetchResponsePartitions:
         self.metadata = r.compact_string()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -613,7 +613,7 @@ class _OffsetFetchResponse_OffsetFetchResponseTopics:
         else:
             self.partitions = [_OffsetFetchResponse_OffsetFetchResponsePartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -674,7 +674,7 @@ class _OffsetFetchResponse_OffsetFetchResponseGroup:
             self.topics = [_OffsetFetchResponse_OffsetFetchResponseTopics.decode(r, version) for _ in range(_n)]
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -763,7 +763,7 @@ class OffsetFetchResponse:
         else:
             self.groups = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

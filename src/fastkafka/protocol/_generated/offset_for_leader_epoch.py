@@ -69,7 +69,7 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderPartition:
         self.current_leader_epoch = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -133,7 +133,7 @@ class _OffsetForLeaderEpochRequest_OffsetForLeaderTopic:
         else:
             self.partitions = [_OffsetForLeaderEpochRequest_OffsetForLeaderPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -198,7 +198,7 @@ class OffsetForLeaderEpochRequest:
         else:
             self.topics = [_OffsetForLeaderEpochRequest_OffsetForLeaderTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -268,7 +268,7 @@ class _OffsetForLeaderEpochResponse_EpochEndOffset:
         self.leader_epoch = r.int32()
         self.end_offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -332,7 +332,7 @@ class _OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult:
         else:
             self.partitions = [_OffsetForLeaderEpochResponse_EpochEndOffset.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -393,7 +393,7 @@ class OffsetForLeaderEpochResponse:
         else:
             self.topics = [_OffsetForLeaderEpochResponse_OffsetForLeaderTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -69,7 +69,7 @@ class _ProduceRequest_PartitionProduceData:
         self.index = r.int32()
         self.records = (r.compact_records() if flexible else r.records())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -144,7 +144,7 @@ class _ProduceRequest_TopicProduceData:
         else:
             self.partition_data = [_ProduceRequest_PartitionProduceData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -214,7 +214,7 @@ class ProduceRequest:
         else:
             self.topic_data = [_ProduceRequest_TopicProduceData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -281,7 +281,7 @@ class _ProduceResponse_BatchIndexAndErrorMessage:
         self.batch_index = r.int32()
         self.batch_index_error_message = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -329,7 +329,7 @@ class _ProduceResponse_LeaderIdAndEpoch:
         self.leader_id = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -425,7 +425,7 @@ class _ProduceResponse_PartitionProduceResponse:
             self.error_message = None
         self.current_leader = _ProduceResponse_LeaderIdAndEpoch()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 10):
@@ -505,7 +505,7 @@ class _ProduceResponse_TopicProduceResponse:
         else:
             self.partition_responses = [_ProduceResponse_PartitionProduceResponse.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -563,7 +563,7 @@ class _ProduceResponse_NodeEndpoint:
         self.port = r.int32()
         self.rack = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -635,7 +635,7 @@ class ProduceResponse:
         self.throttle_time_ms = r.int32()
         self.node_endpoints = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 10):

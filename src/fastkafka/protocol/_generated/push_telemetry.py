@@ -83,7 +83,7 @@ class PushTelemetryRequest:
         if self.metrics is None:
             raise DecodeError('non-nullable field Metrics was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -144,7 +144,7 @@ class PushTelemetryResponse:
         self.throttle_time_ms = r.int32()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

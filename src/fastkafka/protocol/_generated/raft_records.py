@@ -63,7 +63,7 @@ class _QuorumStateData_Voter:
         flexible = True
         self.voter_id = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -167,7 +167,7 @@ class QuorumStateData:
         else:
             self.current_voters = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

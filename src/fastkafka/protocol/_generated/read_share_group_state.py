@@ -66,7 +66,7 @@ class _ReadShareGroupStateRequest_PartitionData:
         self.partition = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -120,7 +120,7 @@ class _ReadShareGroupStateRequest_ReadStateData:
         else:
             self.partitions = [_ReadShareGroupStateRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -182,7 +182,7 @@ class ReadShareGroupStateRequest:
         else:
             self.topics = [_ReadShareGroupStateRequest_ReadStateData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -252,7 +252,7 @@ class _ReadShareGroupStateResponse_StateBatch:
         self.delivery_state = r.int8()
         self.delivery_count = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -318,7 +318,7 @@ class _ReadShareGroupStateResponse_PartitionResult:
         else:
             self.state_batches = [_ReadShareGroupStateResponse_StateBatch.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -372,7 +372,7 @@ class _ReadShareGroupStateResponse_ReadStateResult:
         else:
             self.partitions = [_ReadShareGroupStateResponse_PartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -427,7 +427,7 @@ class ReadShareGroupStateResponse:
         else:
             self.results = [_ReadShareGroupStateResponse_ReadStateResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -66,7 +66,7 @@ class _ReadShareGroupStateSummaryRequest_PartitionData:
         self.partition = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -120,7 +120,7 @@ class _ReadShareGroupStateSummaryRequest_ReadStateSummaryData:
         else:
             self.partitions = [_ReadShareGroupStateSummaryRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -182,7 +182,7 @@ class ReadShareGroupStateSummaryRequest:
         else:
             self.topics = [_ReadShareGroupStateSummaryRequest_ReadStateSummaryData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -265,7 +265,7 @@ class _ReadShareGroupStateSummaryResponse_PartitionResult:
         else:
             self.delivery_complete_count = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -319,7 +319,7 @@ class _ReadShareGroupStateSummaryResponse_ReadStateSummaryResult:
         else:
             self.partitions = [_ReadShareGroupStateSummaryResponse_PartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -374,7 +374,7 @@ class ReadShareGroupStateSummaryResponse:
         else:
             self.results = [_ReadShareGroupStateSummaryResponse_ReadStateSummaryResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

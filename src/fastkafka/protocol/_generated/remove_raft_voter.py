@@ -73,7 +73,7 @@ class RemoveRaftVoterRequest:
         self.voter_id = r.int32()
         self.voter_directory_id = r.uuid()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -137,7 +137,7 @@ class RemoveRaftVoterResponse:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -77,7 +77,7 @@ class RenewDelegationTokenRequest:
             raise DecodeError('non-nullable field Hmac was serialized as null')
         self.renew_period_ms = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -141,7 +141,7 @@ class RenewDelegationTokenResponse:
         self.expiry_timestamp_ms = r.int64()
         self.throttle_time_ms = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

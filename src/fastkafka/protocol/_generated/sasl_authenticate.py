@@ -74,7 +74,7 @@ class SaslAuthenticateRequest:
         if self.auth_bytes is None:
             raise DecodeError('non-nullable field AuthBytes was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -155,7 +155,7 @@ class SaslAuthenticateResponse:
         else:
             self.session_lifetime_ms = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -75,7 +75,7 @@ class _ShareAcknowledgeRequest_AcknowledgementBatch:
         else:
             self.acknowledge_types = [r.int8() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -129,7 +129,7 @@ class _ShareAcknowledgeRequest_AcknowledgePartition:
         else:
             self.acknowledgement_batches = [_ShareAcknowledgeRequest_AcknowledgementBatch.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -183,7 +183,7 @@ class _ShareAcknowledgeRequest_AcknowledgeTopic:
         else:
             self.partitions = [_ShareAcknowledgeRequest_AcknowledgePartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -256,7 +256,7 @@ class ShareAcknowledgeRequest:
         else:
             self.topics = [_ShareAcknowledgeRequest_AcknowledgeTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -323,7 +323,7 @@ class _ShareAcknowledgeResponse_LeaderIdAndEpoch:
         self.leader_id = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -377,7 +377,7 @@ class _ShareAcknowledgeResponse_PartitionData:
         self.error_message = r.compact_string()
         self.current_leader = _ShareAcknowledgeResponse_LeaderIdAndEpoch.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -431,7 +431,7 @@ class _ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse:
         else:
             self.partitions = [_ShareAcknowledgeResponse_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -489,7 +489,7 @@ class _ShareAcknowledgeResponse_NodeEndpoint:
         self.port = r.int32()
         self.rack = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -569,7 +569,7 @@ class ShareAcknowledgeResponse:
         else:
             self.node_endpoints = [_ShareAcknowledgeResponse_NodeEndpoint.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

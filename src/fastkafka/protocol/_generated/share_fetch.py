@@ -75,7 +75,7 @@ class _ShareFetchRequest_AcknowledgementBatch:
         else:
             self.acknowledge_types = [r.int8() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -131,7 +131,7 @@ class _ShareFetchRequest_FetchPartition:
         else:
             self.acknowledgement_batches = [_ShareFetchRequest_AcknowledgementBatch.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -185,7 +185,7 @@ class _ShareFetchRequest_FetchTopic:
         else:
             self.partitions = [_ShareFetchRequest_FetchPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -239,7 +239,7 @@ class _ShareFetchRequest_ForgottenTopic:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -343,7 +343,7 @@ class ShareFetchRequest:
         else:
             self.forgotten_topics_data = [_ShareFetchRequest_ForgottenTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -413,7 +413,7 @@ class _ShareFetchResponse_LeaderIdAndEpoch:
         self.leader_id = r.int32()
         self.leader_epoch = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -464,7 +464,7 @@ class _ShareFetchResponse_AcquiredRecords:
         self.last_offset = r.int64()
         self.delivery_count = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -540,7 +540,7 @@ class _ShareFetchResponse_PartitionData:
         else:
             self.acquired_records = [_ShareFetchResponse_AcquiredRecords.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -594,7 +594,7 @@ class _ShareFetchResponse_ShareFetchableTopicResponse:
         else:
             self.partitions = [_ShareFetchResponse_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -652,7 +652,7 @@ class _ShareFetchResponse_NodeEndpoint:
         self.port = r.int32()
         self.rack = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -728,7 +728,7 @@ class ShareFetchResponse:
         else:
             self.node_endpoints = [_ShareFetchResponse_NodeEndpoint.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

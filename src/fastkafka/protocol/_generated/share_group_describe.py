@@ -76,7 +76,7 @@ class ShareGroupDescribeRequest:
             self.group_ids = [r.compact_string() for _ in range(_n)]
         self.include_authorized_operations = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -146,7 +146,7 @@ class _ShareGroupDescribeResponse_TopicPartitions:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -197,7 +197,7 @@ class _ShareGroupDescribeResponse_Assignment:
         else:
             self.topic_partitions = [_ShareGroupDescribeResponse_TopicPartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -278,7 +278,7 @@ class _ShareGroupDescribeResponse_Member:
             self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
         self.assignment = _ShareGroupDescribeResponse_Assignment.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -365,7 +365,7 @@ class _ShareGroupDescribeResponse_DescribedGroup:
             self.members = [_ShareGroupDescribeResponse_Member.decode(r, version) for _ in range(_n)]
         self.authorized_operations = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -423,7 +423,7 @@ class ShareGroupDescribeResponse:
         else:
             self.groups = [_ShareGroupDescribeResponse_DescribedGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

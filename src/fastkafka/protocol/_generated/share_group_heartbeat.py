@@ -96,7 +96,7 @@ class ShareGroupHeartbeatRequest:
         else:
             self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -159,7 +159,7 @@ class _ShareGroupHeartbeatResponse_TopicPartitions:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -210,7 +210,7 @@ class _ShareGroupHeartbeatResponse_Assignment:
         else:
             self.topic_partitions = [_ShareGroupHeartbeatResponse_TopicPartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -281,7 +281,7 @@ class ShareGroupHeartbeatResponse:
         self.heartbeat_interval_ms = r.int32()
         self.assignment = None if r.int8() < 0 else _ShareGroupHeartbeatResponse_Assignment.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

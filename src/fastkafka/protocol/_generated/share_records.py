@@ -124,7 +124,7 @@ class _ShareSnapshotValue_StateBatch:
         self.delivery_state = r.int8()
         self.delivery_count = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -206,7 +206,7 @@ class ShareSnapshotValue:
             self.state_batches = [_ShareSnapshotValue_StateBatch.decode(r, version) for _ in range(_n)]
         self.delivery_complete_count = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:
@@ -330,7 +330,7 @@ class _ShareUpdateValue_StateBatch:
         self.delivery_state = r.int8()
         self.delivery_count = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -403,7 +403,7 @@ class ShareUpdateValue:
             self.state_batches = [_ShareUpdateValue_StateBatch.decode(r, version) for _ in range(_n)]
         self.delivery_complete_count = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:

@@ -85,7 +85,7 @@ class StreamsGroupDescribeRequest:
         else:
             self.include_topology_description = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -150,7 +150,7 @@ class _StreamsGroupDescribeResponse_KeyValue:
         if self.value is None:
             raise DecodeError('non-nullable field Value was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -214,7 +214,7 @@ class _StreamsGroupDescribeResponse_TopicInfo:
         else:
             self.topic_configs = [_StreamsGroupDescribeResponse_KeyValue.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -299,7 +299,7 @@ class _StreamsGroupDescribeResponse_Subtopology:
         else:
             self.repartition_source_topics = [_StreamsGroupDescribeResponse_TopicInfo.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -356,7 +356,7 @@ class _StreamsGroupDescribeResponse_Topology:
         else:
             self.subtopologies = [_StreamsGroupDescribeResponse_Subtopology.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -408,7 +408,7 @@ class _StreamsGroupDescribeResponse_Endpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -463,7 +463,7 @@ class _StreamsGroupDescribeResponse_TaskOffset:
         self.partition = r.int32()
         self.offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -521,7 +521,7 @@ class _StreamsGroupDescribeResponse_TaskIds:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -590,7 +590,7 @@ class _StreamsGroupDescribeResponse_Assignment:
         else:
             self.warmup_tasks = [_StreamsGroupDescribeResponse_TaskIds.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -715,7 +715,7 @@ class _StreamsGroupDescribeResponse_Member:
         self.target_assignment = _StreamsGroupDescribeResponse_Assignment.decode(r, version)
         self.is_classic = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -821,7 +821,7 @@ class _StreamsGroupDescribeResponse_TopologyDescriptionNode:
         else:
             self.successors = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -887,7 +887,7 @@ class _StreamsGroupDescribeResponse_TopologyDescriptionSubtopology:
         else:
             self.nodes = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -943,7 +943,7 @@ class _StreamsGroupDescribeResponse_TopologyDescriptionGlobalStore:
         else:
             self.processor = _StreamsGroupDescribeResponse_TopologyDescriptionNode()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1011,7 +1011,7 @@ class _StreamsGroupDescribeResponse_TopologyDescription:
         else:
             self.global_stores = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1123,7 +1123,7 @@ class _StreamsGroupDescribeResponse_DescribedGroup:
         else:
             self.assignor_name = None
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1181,7 +1181,7 @@ class StreamsGroupDescribeResponse:
         else:
             self.groups = [_StreamsGroupDescribeResponse_DescribedGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

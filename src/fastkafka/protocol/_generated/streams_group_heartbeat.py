@@ -74,7 +74,7 @@ class _StreamsGroupHeartbeatRequest_KeyValue:
         if self.value is None:
             raise DecodeError('non-nullable field Value was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -138,7 +138,7 @@ class _StreamsGroupHeartbeatRequest_TopicInfo:
         else:
             self.topic_configs = [_StreamsGroupHeartbeatRequest_KeyValue.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -207,7 +207,7 @@ class _StreamsGroupHeartbeatRequest_CopartitionGroup:
         else:
             self.repartition_source_topics = [r.int16() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -310,7 +310,7 @@ class _StreamsGroupHeartbeatRequest_Subtopology:
         else:
             self.copartition_groups = [_StreamsGroupHeartbeatRequest_CopartitionGroup.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -364,7 +364,7 @@ class _StreamsGroupHeartbeatRequest_Topology:
         else:
             self.subtopologies = [_StreamsGroupHeartbeatRequest_Subtopology.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -422,7 +422,7 @@ class _StreamsGroupHeartbeatRequest_TaskIds:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -474,7 +474,7 @@ class _StreamsGroupHeartbeatRequest_Endpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -529,7 +529,7 @@ class _StreamsGroupHeartbeatRequest_TaskOffset:
         self.partition = r.int32()
         self.offset = r.int64()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -696,7 +696,7 @@ class StreamsGroupHeartbeatRequest:
             self.task_end_offsets = [_StreamsGroupHeartbeatRequest_TaskOffset.decode(r, version) for _ in range(_n)]
         self.shutdown_application = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -782,7 +782,7 @@ class _StreamsGroupHeartbeatResponse_Status:
         if self.status_detail is None:
             raise DecodeError('non-nullable field StatusDetail was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -840,7 +840,7 @@ class _StreamsGroupHeartbeatResponse_TaskIds:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -892,7 +892,7 @@ class _StreamsGroupHeartbeatResponse_Endpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -950,7 +950,7 @@ class _StreamsGroupHeartbeatResponse_TopicPartition:
         else:
             self.partitions = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1013,7 +1013,7 @@ class _StreamsGroupHeartbeatResponse_EndpointToPartitions:
         else:
             self.standby_partitions = [_StreamsGroupHeartbeatResponse_TopicPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -1168,7 +1168,7 @@ class StreamsGroupHeartbeatResponse:
         else:
             self.partitions_by_user_endpoint = [_StreamsGroupHeartbeatResponse_EndpointToPartitions.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -100,7 +100,7 @@ class _StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescriptionNode:
         else:
             self.successors = [r.compact_string() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -158,7 +158,7 @@ class _StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescriptionSubtopolo
         else:
             self.nodes = [_StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescriptionNode.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -206,7 +206,7 @@ class _StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescriptionGlobalSto
         self.source = _StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescriptionNode.decode(r, version)
         self.processor = _StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescriptionNode.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -266,7 +266,7 @@ class _StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescription:
         else:
             self.global_stores = [_StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescriptionGlobalStore.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -332,7 +332,7 @@ class StreamsGroupTopologyDescriptionUpdateRequest:
         self.topology_epoch = r.int32()
         self.topology_description = _StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescription.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -409,7 +409,7 @@ class StreamsGroupTopologyDescriptionUpdateResponse:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

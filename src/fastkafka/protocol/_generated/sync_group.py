@@ -80,7 +80,7 @@ class _SyncGroupRequest_SyncGroupRequestAssignment:
         if self.assignment is None:
             raise DecodeError('non-nullable field Assignment was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -187,7 +187,7 @@ class SyncGroupRequest:
         else:
             self.assignments = [_SyncGroupRequest_SyncGroupRequestAssignment.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -280,7 +280,7 @@ class SyncGroupResponse:
         if self.assignment is None:
             raise DecodeError('non-nullable field Assignment was serialized as null')
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

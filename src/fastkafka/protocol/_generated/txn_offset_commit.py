@@ -79,7 +79,7 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition:
             self.committed_leader_epoch = -1
         self.committed_metadata = (r.compact_string() if flexible else r.string())
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -154,7 +154,7 @@ class _TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic:
         else:
             self.partitions = [_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -269,7 +269,7 @@ class TxnOffsetCommitRequest:
         else:
             self.topics = [_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -333,7 +333,7 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition:
         self.partition_index = r.int32()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -408,7 +408,7 @@ class _TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic:
         else:
             self.partitions = [_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -469,7 +469,7 @@ class TxnOffsetCommitResponse:
         else:
             self.topics = [_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

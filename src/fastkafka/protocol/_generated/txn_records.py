@@ -128,7 +128,7 @@ class _TransactionLogValue_PartitionsSchema:
         else:
             self.partition_ids = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -254,7 +254,7 @@ class TransactionLogValue:
         self.client_transaction_version = 0
         self.next_producer_epoch = -1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 1):

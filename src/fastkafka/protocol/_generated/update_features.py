@@ -88,7 +88,7 @@ class _UpdateFeaturesRequest_FeatureUpdateKey:
         else:
             self.upgrade_type = 1
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -155,7 +155,7 @@ class UpdateFeaturesRequest:
         else:
             self.validate_only = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -223,7 +223,7 @@ class _UpdateFeaturesResponse_UpdatableFeatureResult:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -291,7 +291,7 @@ class UpdateFeaturesResponse:
         else:
             self.results = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

@@ -77,7 +77,7 @@ class _UpdateRaftVoterRequest_Listener:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -125,7 +125,7 @@ class _UpdateRaftVoterRequest_KRaftVersionFeature:
         self.min_supported_version = r.int16()
         self.max_supported_version = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -195,7 +195,7 @@ class UpdateRaftVoterRequest:
             self.listeners = [_UpdateRaftVoterRequest_Listener.decode(r, version) for _ in range(_n)]
         self.k_raft_version_feature = _UpdateRaftVoterRequest_KRaftVersionFeature.decode(r, version)
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -269,7 +269,7 @@ class _UpdateRaftVoterResponse_CurrentLeader:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.int32()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -330,7 +330,7 @@ class UpdateRaftVoterResponse:
         self.error_code = r.int16()
         self.current_leader = _UpdateRaftVoterResponse_CurrentLeader()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0:

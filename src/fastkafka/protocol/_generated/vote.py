@@ -98,7 +98,7 @@ class _VoteRequest_PartitionData:
         else:
             self.pre_vote = False
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -156,7 +156,7 @@ class _VoteRequest_TopicData:
         else:
             self.partitions = [_VoteRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -221,7 +221,7 @@ class VoteRequest:
         else:
             self.topics = [_VoteRequest_TopicData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -294,7 +294,7 @@ class _VoteResponse_PartitionData:
         self.leader_epoch = r.int32()
         self.vote_granted = r.boolean()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -352,7 +352,7 @@ class _VoteResponse_TopicData:
         else:
             self.partitions = [_VoteResponse_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -407,7 +407,7 @@ class _VoteResponse_NodeEndpoint:
             raise DecodeError('non-nullable field Host was serialized as null')
         self.port = r.uint16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -476,7 +476,7 @@ class VoteResponse:
             self.topics = [_VoteResponse_TopicData.decode(r, version) for _ in range(_n)]
         self.node_endpoints = []
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if _tag == 0 and (version >= 1):

@@ -72,7 +72,7 @@ class _WriteShareGroupStateRequest_StateBatch:
         self.delivery_state = r.int8()
         self.delivery_count = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -142,7 +142,7 @@ class _WriteShareGroupStateRequest_PartitionData:
         else:
             self.state_batches = [_WriteShareGroupStateRequest_StateBatch.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -196,7 +196,7 @@ class _WriteShareGroupStateRequest_WriteStateData:
         else:
             self.partitions = [_WriteShareGroupStateRequest_PartitionData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -258,7 +258,7 @@ class WriteShareGroupStateRequest:
         else:
             self.topics = [_WriteShareGroupStateRequest_WriteStateData.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -328,7 +328,7 @@ class _WriteShareGroupStateResponse_PartitionResult:
         self.error_code = r.int16()
         self.error_message = r.compact_string()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -382,7 +382,7 @@ class _WriteShareGroupStateResponse_WriteStateResult:
         else:
             self.partitions = [_WriteShareGroupStateResponse_PartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -437,7 +437,7 @@ class WriteShareGroupStateResponse:
         else:
             self.results = [_WriteShareGroupStateResponse_WriteStateResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:

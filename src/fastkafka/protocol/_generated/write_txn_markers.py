@@ -76,7 +76,7 @@ class _WriteTxnMarkersRequest_WritableTxnMarkerTopic:
         else:
             self.partition_indexes = [r.int32() for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -146,7 +146,7 @@ class _WriteTxnMarkersRequest_WritableTxnMarker:
         else:
             self.transaction_version = 0
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -201,7 +201,7 @@ class WriteTxnMarkersRequest:
         else:
             self.markers = [_WriteTxnMarkersRequest_WritableTxnMarker.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -265,7 +265,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult:
         self.partition_index = r.int32()
         self.error_code = r.int16()
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -323,7 +323,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerTopicResult:
         else:
             self.partitions = [_WriteTxnMarkersResponse_WritableTxnMarkerPartitionResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -377,7 +377,7 @@ class _WriteTxnMarkersResponse_WritableTxnMarkerResult:
         else:
             self.topics = [_WriteTxnMarkersResponse_WritableTxnMarkerTopicResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
@@ -432,7 +432,7 @@ class WriteTxnMarkersResponse:
         else:
             self.markers = [_WriteTxnMarkersResponse_WritableTxnMarkerResult.decode(r, version) for _ in range(_n)]
         if flexible:
-            for _ in range(r.uvarint()):
+            for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
                 _size = r.uvarint()
                 if True:
