@@ -32,6 +32,7 @@ BROKER_CONFIG_DOCS: dict[str, str] = {
     "socket.send.buffer.bytes": "The SO_SNDBUF of client sockets; -1 keeps the OS default.",
     "socket.receive.buffer.bytes": "The SO_RCVBUF of client sockets; -1 keeps the OS default.",
     "queued.max.requests": "How many requests may wait on a connection before the broker stops reading it.",
+    "max.request.partition.size.limit": "The most partitions one DescribeTopicPartitions response may carry.",
     "num.network.threads": "Threads receiving requests and sending responses." + _NOT_USED,
     "num.io.threads": "Threads processing requests." + _NOT_USED,
     "num.recovery.threads.per.data.dir": "Threads per log dir recovering logs at start-up and flushing them at shut-down.",

@@ -80,6 +80,7 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("socket.send.buffer.bytes", "int", "102400"),
         _d("socket.receive.buffer.bytes", "int", "102400"),
         _d("queued.max.requests", "int", "500"),
+        _d("max.request.partition.size.limit", "int", "2000"),
         _d("num.network.threads", "int", "3", False),
         _d("num.io.threads", "int", "8", False),
         _d("num.recovery.threads.per.data.dir", "int", "2", False),
@@ -454,6 +455,7 @@ class KafkaConfig:
                     "offsets.commit.timeout.ms", "group.max.size", "group.consumer.max.size"):
             get_int(key, 1)
         get_int("offsets.topic.replication.factor", 1, 32767)
+        get_int("max.request.partition.size.limit", 1)  # ServerConfigs: atLeast(1)
         # Kafka's TransactionLogConfig / TransactionStateManagerConfig validators (atLeast(1)).
         for key in ("transaction.state.log.num.partitions", "transaction.state.log.segment.bytes",
                     "transaction.state.log.load.buffer.size", "transaction.state.log.min.isr",

@@ -39,4 +39,5 @@ from fastkafka.net.handlers import (  # noqa: F401
     k66_list_transactions,
     k68_consumer_group_heartbeat,
     k69_consumer_group_describe,
+    k75_describe_topic_partitions,
 )

@@ -1,0 +1,166 @@
+"""DescribeTopicPartitions (key 75), v0: topic and partition metadata with ELR, paginated (KIP-966).
+
+Kafka's DescribeTopicPartitionsRequestHandler and KRaftMetadataCache.describeTopicResponse, answered
+from the metadata image only:
+- An empty topic list means every topic; otherwise the named topics (duplicates once). Only names
+  >= the cursor's topic name are considered, in name order; with a topic list the cursor's topic
+  must be one of them, and a cursor partition < 0 is INVALID_REQUEST (every requested topic then
+  carries the error, as Kafka's DescribeTopicPartitionsRequest.getErrorResponse).
+- At most max(min(max.request.partition.size.limit, ResponsePartitionLimit), 1) partitions are
+  returned, starting at the cursor's partition for the cursor's topic and at 0 for the others.
+  When a topic is cut short, NextCursor names it and its first partition left out; when the limit
+  is used up exactly at a topic boundary and more topics follow, NextCursor names the next topic
+  at partition 0 (that topic need not exist). A cursor past a topic's last partition yields the
+  topic with no partitions.
+- A missing name is UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION if the name is illegal),
+  zero topic id, and uses none of the limit; topics that vanish between listing and describing
+  are skipped when all topics were asked for.
+- Partitions carry no error code: the leader is -1 when it has no endpoint on this listener;
+  replicas and ISR are unfiltered; offline replicas are those on brokers that are unregistered,
+  fenced, lack the listener or have the replica's directory offline; ELR and last known ELR are
+  lists (empty, never null).
+- TopicAuthorizedOperations: Kafka computes it for every returned topic; without an authorizer
+  that is every operation a TOPIC supports (AuthHelper.authorizedOperations).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fastkafka.cluster.topic import is_internal, topic_name_error
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.errors import Errors
+from fastkafka.protocol.messages import DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse
+
+_Topic = DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic
+_Part = DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition
+_Cursor = DescribeTopicPartitionsResponse.Cursor
+_ZERO_UUID = bytes(16)
+
+# AclEntry.supportedOperations(TOPIC): READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
+# DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, as Utils.to32BitField sets them (= 3576).
+TOPIC_AUTHORIZED_OPERATIONS = sum(1 << code for code in (3, 4, 5, 6, 7, 8, 10, 11))
+
+MAX_REQUEST_PARTITION_SIZE_LIMIT = "max.request.partition.size.limit"
+
+# Kafka's DirectoryId sentinels (Uuid(0, 0), Uuid(0, 1), Uuid(0, 2)).
+_DIR_UNASSIGNED = bytes(16)
+_DIR_LOST = bytes(15) + b"\x01"
+_DIR_MIGRATING = bytes(15) + b"\x02"
+
+
+class _InvalidRequest(Exception):
+    pass
+
+
+def _has_online_dir(broker_dirs: tuple[bytes, ...], directory: bytes) -> bool:
+    """Kafka's BrokerRegistration.hasOnlineDir / DirectoryId.isOnline."""
+    if not broker_dirs or directory in (_DIR_UNASSIGNED, _DIR_MIGRATING):
+        return True
+    if directory == _DIR_LOST:
+        return False
+    return directory in broker_dirs
+
+
+def offline_replicas(brokers: Mapping[int, Any], partition: Any, listener_name: str) -> list[int]:
+    """KRaftMetadataCache.getOfflineReplicas: replicas whose broker is unregistered, fenced, has no
+    endpoint for the listener, or holds the replica in a directory that is not online."""
+    out = []
+    for i, replica in enumerate(partition.replicas):
+        b = brokers.get(replica)
+        if b is None or b.fenced or listener_name not in b.listeners:
+            out.append(replica)
+            continue
+        directory = partition.directories[i] if i < len(partition.directories) else _DIR_UNASSIGNED
+        if not _has_online_dir(tuple(b.directories), directory):
+            out.append(replica)
+    return out
+
+
+def _partitions(image: Any, topic: Any, listener_name: str, start: int, max_count: int) -> tuple[list[Any], int]:
+    """KRaftMetadataCache.partitionMetadataForDescribeTopicResponse: partitions [start, upper) with
+    upper = min(partition count, start + max_count), and the next index (-1 when none is left)."""
+    brokers = image.cluster.brokers
+    count = len(topic.partitions)
+    upper = min(count, start + max_count)
+    out = []
+    for pid in range(start, upper):
+        p = topic.partitions.get(pid)
+        if p is None:  # ids are 0..n-1 in a valid image; Kafka logs and skips
+            continue
+        b = brokers.get(p.leader)
+        # getAliveEndpoint: any registration with the listener, fenced or not.
+        leader = p.leader if b is not None and b.node(listener_name) is not None else -1
+        out.append(_Part(
+            error_code=0, partition_index=pid, leader_id=leader, leader_epoch=p.leader_epoch,
+            replica_nodes=list(p.replicas), isr_nodes=list(p.isr),
+            eligible_leader_replicas=list(p.elr), last_known_elr=list(p.last_known_elr),
+            offline_replicas=offline_replicas(brokers, p, listener_name)))
+    return out, (upper if upper < count else -1)
+
+
+def describe_topic_response(image: Any, names: Iterable[str], listener_name: str, start_index: Any,
+                            max_partitions: int, ignore_missing: bool) -> DescribeTopicPartitionsResponse:
+    """KRaftMetadataCache.describeTopicResponse over `names` (sorted by the caller)."""
+    remaining = max_partitions
+    resp = DescribeTopicPartitionsResponse(throttle_time_ms=0, topics=[], next_cursor=None)
+    for name in names:
+        if remaining <= 0:
+            # The limit ran out exactly at a topic boundary: resume at this topic's start.
+            resp.next_cursor = _Cursor(topic_name=name, partition_index=0)
+            break
+        topic = image.topics.by_name.get(name)
+        if topic is None:
+            if not ignore_missing:
+                err = Errors.INVALID_TOPIC_EXCEPTION if topic_name_error(name) else Errors.UNKNOWN_TOPIC_OR_PARTITION
+                resp.topics.append(_Topic(error_code=err, name=name, topic_id=_ZERO_UUID,
+                                          is_internal=is_internal(name), partitions=[]))
+            continue
+        parts, next_index = _partitions(image, topic, listener_name, start_index(name), remaining)
+        resp.topics.append(_Topic(error_code=0, name=name, topic_id=topic.topic_id, is_internal=is_internal(name),
+                                  partitions=parts))
+        if next_index != -1:
+            resp.next_cursor = _Cursor(topic_name=name, partition_index=next_index)
+            break
+        remaining -= len(parts)
+    return resp
+
+
+@handler(75, 0, 0)
+def handle_describe_topic_partitions(broker: Any, ctx: RequestContext,
+                                     req: DescribeTopicPartitionsRequest) -> DescribeTopicPartitionsResponse:
+    image = broker.image
+    cursor = req.cursor
+    try:
+        names = _topics_to_describe(image, req)
+    except _InvalidRequest:
+        return DescribeTopicPartitionsResponse(throttle_time_ms=0, topics=[
+            _Topic(error_code=Errors.INVALID_REQUEST, name=t.name, topic_id=_ZERO_UUID, is_internal=False, partitions=[])
+            for t in req.topics])
+    cursor_topic = cursor.topic_name if cursor is not None else None
+    limit = int(broker.config.get(MAX_REQUEST_PARTITION_SIZE_LIMIT) or 2000)
+    resp = describe_topic_response(
+        image, names, ctx.listener_name,
+        lambda name: cursor.partition_index if name == cursor_topic else 0,
+        max(min(limit, req.response_partition_limit), 1),
+        ignore_missing=not req.topics)
+    for t in resp.topics:
+        t.topic_authorized_operations = TOPIC_AUTHORIZED_OPERATIONS
+    return resp
+
+
+def _topics_to_describe(image: Any, req: DescribeTopicPartitionsRequest) -> list[str]:
+    cursor = req.cursor
+    first = cursor.topic_name if cursor is not None else ""
+    if not req.topics:
+        names = {n for n in image.topics.by_name if n >= first}
+    else:
+        names = {t.name for t in req.topics if t.name >= first}
+        if cursor is not None and cursor.topic_name not in names:
+            raise _InvalidRequest(f"DescribeTopicPartitionsRequest topic list should contain the cursor topic: "
+                                  f"{cursor.topic_name}")
+    if cursor is not None and cursor.partition_index < 0:
+        raise _InvalidRequest(f"DescribeTopicPartitionsRequest cursor partition must be valid: {cursor}")
+    # Java's String.compareTo orders by UTF-16 code units; topic names are ASCII, so this agrees.
+    return sorted(names)
