@@ -39,5 +39,6 @@ from fastkafka.net.handlers import (  # noqa: F401
     k66_list_transactions,
     k68_consumer_group_heartbeat,
     k69_consumer_group_describe,
+    k74_list_config_resources,
     k75_describe_topic_partitions,
 )
