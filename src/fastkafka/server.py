@@ -96,7 +96,8 @@ class KafkaRaftServer:
         # transaction's partition with the coordinator.
         self.replica_manager.transaction_verifier = self.transaction_coordinator.handle_verify_or_add_partitions
 
-        self.raft = RaftClient(self.node_id, [v.node_id for v in cfg.voters], cfg.metadata_log_dir, self.loader)
+        self.raft = RaftClient(self.node_id, [v.node_id for v in cfg.voters], cfg.metadata_log_dir, self.loader,
+                               voter_nodes=self._voter_nodes())
         self.raft.start()
         self.controller = QuorumController(
             self.raft, self.loader, node_id=self.node_id, num_partitions=cfg.num_partitions,
@@ -126,6 +127,8 @@ class KafkaRaftServer:
         else:
             self.socket_server = SocketServer(cfg, self)
             await self.socket_server.start()
+        if not cfg.voters:  # this node is the quorum: its controller endpoints are bound now
+            self.raft.set_voter_listeners(self.node_id, [(n, h, p) for n, (_, h, p, _) in self._controller_listeners()])
         self._start_log_tasks()
         self.log_manager.flush_stale_leader_epoch_checkpoints()
         # Dynamic log.cleaner.* from the metadata log apply from the start, not only on a change.
@@ -279,14 +282,32 @@ class KafkaRaftServer:
 
     def controller_nodes(self) -> list[tuple[int, str, int, str | None]]:
         out = []
-        names = self.config.controller_listener_names
         for v in self.config.voters:
             out.append((v.node_id, v.host, v.port, None))
         if not out and self.config.is_controller:
-            for e in self.config.controller_endpoints():
-                if e.listener_name in names:
-                    out.append((self.node_id, e.host or _default_host(), self._bound_port(e.listener_name, e.port), None))
+            out = [node for _, node in self._controller_listeners()]
         return out
+
+    def _controller_listeners(self) -> list[tuple[str, tuple[int, str, int, str | None]]]:
+        names = self.config.controller_listener_names
+        return [(e.listener_name, (self.node_id, e.host or _default_host(), self._bound_port(e.listener_name, e.port), None))
+                for e in self.config.controller_endpoints() if e.listener_name in names]
+
+    def _voter_nodes(self) -> list[Any]:
+        """The KRaft voters with their directory ids and controller listeners. Static voters
+        (controller.quorum.voters, kraft.version 0) have no directory id and one endpoint on the
+        first controller listener (Kafka's VoterSet.fromInetSocketAddresses); otherwise this node is
+        the quorum, with its metadata log directory's id (its listeners are set once bound)."""
+        from fastkafka.cluster.kraft.leader_state import VoterNode
+        from fastkafka.storage.meta_properties import read_meta_properties
+
+        cfg = self.config
+        if cfg.voters:
+            name = cfg.controller_listener_names[0]
+            return [VoterNode(v.node_id, listeners=((name, v.host, v.port),)) for v in cfg.voters]
+        meta = read_meta_properties(cfg.metadata_log_dir)
+        directory_id = _uuid_bytes(meta.directory_id) if meta is not None and meta.directory_id else bytes(16)
+        return [VoterNode(self.node_id, directory_id)]
 
     def node_endpoints(self, cls: type, node_ids: Iterable[int], listener_name: str) -> list[Any]:
         out = []
@@ -339,6 +360,13 @@ class KafkaRaftServer:
         for c in list(self.socket_server.connections):
             if c.connection_id == connection_id:
                 c.close()
+
+
+def _uuid_bytes(s: str) -> bytes:
+    """Kafka's Uuid.fromString: 22 chars of url-safe base64 without padding."""
+    import base64
+
+    return base64.urlsafe_b64decode(s + "==")
 
 
 def _default_host() -> str:

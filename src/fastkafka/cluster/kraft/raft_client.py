@@ -9,12 +9,16 @@ Appends: the leader assigns offsets and its epoch, writes the batch, fsyncs (off
 moves the high watermark to the flushed end and hands the committed batch to the loader before
 `append` returns. A batch is the atomic unit: the loader publishes it whole or not at all.
 
+The leader's view of every replica (end offsets, fetch times) is a LeaderState, which computes
+the high watermark as Kafka's does (a majority of voters) and answers DescribeQuorum.
+
 Multi-voter quorums (Vote/BeginQuorumEpoch/Fetch between controllers) are not implemented: start
 raises for them rather than pretending to be a quorum. Nothing else here assumes one node.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -23,6 +27,7 @@ from typing import Any, Protocol
 from fastkafka.cluster.kraft import control_records as cr
 from fastkafka.cluster.kraft.batch_codec import BatchCodec, NativeBatchCodec
 from fastkafka.cluster.kraft.kafka_metadata_log import KafkaMetadataLog
+from fastkafka.cluster.kraft.leader_state import LeaderState, ReplicaState, VoterNode
 from fastkafka.cluster.kraft.quorum_state import ElectionState, FileQuorumState
 from fastkafka.cluster.metadata.api_message_and_version import ApiMessageAndVersion
 from fastkafka.cluster.metadata.metadata_loader import CommittedBatch, MetadataLoader
@@ -50,16 +55,32 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuorumInfo:
+    """What DescribeQuorum reports for `__cluster_metadata-0` (KafkaRaftClient.handleDescribeQuorumRequest)."""
+
+    leader_id: int
+    leader_epoch: int
+    high_watermark: int
+    voters: list[ReplicaState]
+    observers: list[ReplicaState]
+
+
 class RaftClient:
     """Owner of the metadata log and quorum-state. Event-loop thread; `append` calls must not
     overlap (the QuorumController serializes them), `_append_lock` enforces it anyway."""
 
     def __init__(self, node_id: int, voters: Sequence[int], metadata_log_dir: str, loader: MetadataLoader,
-                 *, codec: BatchCodec | None = None, serde: RecordSerde | None = None) -> None:
+                 *, codec: BatchCodec | None = None, serde: RecordSerde | None = None,
+                 voter_nodes: Sequence[VoterNode] | None = None) -> None:
         self.node_id = node_id
         # controller.quorum.voters ids; empty with controller.quorum.bootstrap.servers, which for
         # now means this controller is the whole quorum.
         self.voters = tuple(voters) if voters else (node_id,)
+        # The voters' directory ids and listeners, where known (DescribeQuorum reports them).
+        known = {v.node_id: v for v in voter_nodes or ()}
+        self.voter_nodes = tuple(known.get(v, VoterNode(v)) for v in self.voters)
+        self.leader_state: LeaderState | None = None
         self.metadata_log_dir = metadata_log_dir
         self.loader = loader
         self.codec: BatchCodec = codec or NativeBatchCodec()
@@ -102,13 +123,37 @@ class RaftClient:
                                               voters=self.voters))
         self.epoch, self.leader_id = epoch, self.node_id
         base = self.log.log_end_offset
+        self.leader_state = LeaderState(self.node_id, epoch, base, self.voter_nodes)
         value = cr.leader_change_value(self.node_id, self.voters, [self.node_id])
         batch = self.codec.build(base, epoch, now_ms(), [(cr.control_key(cr.LEADER_CHANGE), value)], is_control=True)
         self.log.append(batch, base, epoch)
-        self.high_watermark = self.log.flush()
+        self._flushed_to(self.log.flush())
         self.loader.handle_control_batch(base, epoch)
         log.info("Node %d is the leader of the metadata quorum in epoch %d (log end offset %d)",
                  self.node_id, epoch, self.log.log_end_offset)
+
+    def _flushed_to(self, end_offset: int) -> None:
+        """The leader's log is durable up to `end_offset`: its replica state moves and, with the
+        voters' agreement (this node alone today), the high watermark."""
+        assert self.leader_state is not None
+        self.leader_state.update_local_state(end_offset)
+        self.high_watermark = max(self.high_watermark, self.leader_state.high_watermark)
+
+    def set_voter_listeners(self, node_id: int, listeners: Sequence[tuple[str, str, int]]) -> None:
+        """A voter's controller endpoints once known (this node's ephemeral ports are bound after
+        the quorum starts)."""
+        self.voter_nodes = tuple(dataclasses.replace(v, listeners=tuple(listeners)) if v.node_id == node_id else v
+                                 for v in self.voter_nodes)
+        if self.leader_state is not None and node_id in self.leader_state.voter_states:
+            self.leader_state.voter_states[node_id].listeners = tuple(listeners)
+
+    def describe_quorum(self, now: int | None = None) -> QuorumInfo:
+        """The leader's view of the quorum; NOT_LEADER_OR_FOLLOWER on any other node."""
+        if not self.is_leader() or self.leader_state is None:
+            raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)
+        ls = self.leader_state
+        return QuorumInfo(leader_id=self.node_id, leader_epoch=ls.epoch, high_watermark=ls.high_watermark,
+                          voters=ls.voters(), observers=ls.observers(now_ms() if now is None else now))
 
     def close(self) -> None:
         if self.log is not None:
@@ -150,6 +195,6 @@ class RaftClient:
                 # Durability cannot be promised any more; Kafka's controller fails fast here too.
                 self.leader_id = -1
                 raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"Could not fsync the metadata log: {e}") from e
-            self.high_watermark = last + 1
+            self._flushed_to(last + 1)
             self.loader.handle_commit([CommittedBatch([r.message for r in records], last, self.epoch, ts)])
             return last

@@ -32,6 +32,7 @@ from fastkafka.net.handlers import (  # noqa: F401
     k42_delete_groups,
     k44_incremental_alter_configs,
     k47_offset_delete,
+    k55_describe_quorum,
     k57_update_features,
     k60_describe_cluster,
     k61_describe_producers,
