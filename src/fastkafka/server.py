@@ -281,7 +281,7 @@ class KafkaRaftServer:
         return out
 
     def controller_nodes(self) -> list[tuple[int, str, int, str | None]]:
-        out = []
+        out: list[tuple[int, str, int, str | None]] = []
         for v in self.config.voters:
             out.append((v.node_id, v.host, v.port, None))
         if not out and self.config.is_controller:
