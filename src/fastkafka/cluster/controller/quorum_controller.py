@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from fastkafka.cluster.config_describer import describe_topic
 from fastkafka.cluster.dynamic_broker_config import DynamicBrokerConfig
+from fastkafka.cluster.controller.partition_change_builder import (
+    Election, PartitionReassignmentReplicas, build_partition_change, is_reassignment_in_progress)
 from fastkafka.cluster.controller.replica_placer import place
 from fastkafka.cluster.metadata.api_message_and_version import ApiMessageAndVersion
 from fastkafka.cluster.metadata.broker_registration import Endpoint
@@ -25,11 +27,13 @@ from fastkafka.cluster.metadata.metadata_version import (
     FEATURE_NAME, LATEST_PRODUCTION, MINIMUM_VERSION, partition_record_version, register_broker_record_version)
 from fastkafka.cluster.topic import topic_name_error
 from fastkafka.protocol._generated import metadata_records as mr
-from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.protocol.errors import MESSAGES, Errors, KafkaError
 from fastkafka.protocol.messages import (
-    AlterConfigsRequest, AlterConfigsResponse, CreatePartitionsRequest, CreatePartitionsResponse,
+    AlterConfigsRequest, AlterConfigsResponse, AlterPartitionReassignmentsRequest,
+    AlterPartitionReassignmentsResponse, CreatePartitionsRequest, CreatePartitionsResponse,
     CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse,
-    IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse)
+    ElectLeadersRequest, ElectLeadersResponse, IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse)
 from fastkafka.config import BROKER_CONFIG_DEFS
 from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, LogConfig
 
@@ -363,6 +367,206 @@ class QuorumController:
         pv = partition_record_version(self._mv())
         return [ApiMessageAndVersion(self._partition_record(topic.topic_id, current + i, r, live, pv), pv)
                 for i, r in enumerate(replica_sets)]
+
+    # -- leader election and reassignment ------------------------------------------------------
+    # Kafka's ReplicationControlManager.electLeaders / alterPartitionReassignments /
+    # listPartitionReassignments. On one node every partition's only replica leads it, so an
+    # election is never needed and the only valid target replica set is the current one; the
+    # record-building paths below are the general ones, for when there are several brokers.
+    def _leader_acceptor(self, image: MetadataImage) -> Any:
+        live = set(image.cluster.unfenced_broker_ids())  # not fenced, not in controlled shutdown
+        return live.__contains__
+
+    async def elect_leaders(self, request: ElectLeadersRequest, version: int) -> ElectLeadersResponse:
+        """Results per requested partition; `topic_partitions` null means every partition, and
+        then the ones that need no election are left out (each topic is still listed)."""
+        Result, PartResult = ElectLeadersResponse.ReplicaElectionResult, ElectLeadersResponse.PartitionResult
+        election_type = request.election_type if version >= 1 else 0
+        if election_type not in (0, 1):
+            raise KafkaError(Errors.INVALID_REQUEST, f"Unknown election type {election_type}")
+        election = Election.PREFERRED if election_type == 0 else Election.UNCLEAN
+        if request.topic_partitions is not None and len(request.topic_partitions) == 0:
+            return ElectLeadersResponse(throttle_time_ms=0, error_code=0, replica_election_results=[])
+        async with self._lock:
+            image = self.image
+            records: list[ApiMessageAndVersion] = []
+            results = []
+            if request.topic_partitions is None:
+                for name in sorted(image.topics.by_name):
+                    parts = []
+                    for pid in sorted(image.topics.by_name[name].partitions):
+                        code, msg = self._elect_leader(image, name, pid, election, records)
+                        if code != Errors.ELECTION_NOT_NEEDED:
+                            parts.append(PartResult(partition_id=pid, error_code=code, error_message=msg))
+                    results.append(Result(topic=name, partition_result=parts))
+            else:
+                for t in request.topic_partitions:
+                    parts = []
+                    for pid in t.partitions:
+                        code, msg = self._elect_leader(image, t.topic, pid, election, records)
+                        parts.append(PartResult(partition_id=pid, error_code=code, error_message=msg))
+                    results.append(Result(topic=t.topic, partition_result=parts))
+            await self._commit(records)
+            return ElectLeadersResponse(throttle_time_ms=0, error_code=0, replica_election_results=results)
+
+    def _elect_leader(self, image: MetadataImage, topic: str, pid: int, election: Election,
+                      records: list[ApiMessageAndVersion]) -> tuple[int, str | None]:
+        t = image.topics.by_name.get(topic)
+        if t is None:
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION, f"No such topic as {topic}"
+        part = t.partitions.get(pid)
+        if part is None:
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION, f"No such partition as {topic}-{pid}"
+        if (election is Election.PREFERRED and part.replicas and part.leader == part.replicas[0]) or \
+                (election is Election.UNCLEAN and part.has_leader()):
+            return Errors.ELECTION_NOT_NEEDED, "Leader election not needed for topic partition."
+        pv = partition_record_version(self._mv())
+        rec = build_partition_change(part, t.topic_id, is_acceptable_leader=self._leader_acceptor(image),
+                                     record_version=pv, election=election)
+        if rec is None:
+            if election is Election.PREFERRED:
+                return Errors.PREFERRED_LEADER_NOT_AVAILABLE, "The preferred leader was not available."
+            return Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE, "Eligible topic partition leaders are not available."
+        records.append(ApiMessageAndVersion(rec, pv))
+        return 0, None
+
+    async def alter_partition_reassignments(self, request: AlterPartitionReassignmentsRequest,
+                                            version: int) -> AlterPartitionReassignmentsResponse:
+        """Atomic: every accepted partition's PartitionChangeRecord goes in one batch."""
+        TopicResp = AlterPartitionReassignmentsResponse.ReassignableTopicResponse
+        PartResp = AlterPartitionReassignmentsResponse.ReassignablePartitionResponse
+        allow_rf_change = request.allow_replication_factor_change if version >= 1 else True
+        if not request.topics:
+            return AlterPartitionReassignmentsResponse(
+                throttle_time_ms=0, allow_replication_factor_change=allow_rf_change, error_code=0,
+                error_message=None, responses=[])
+        async with self._lock:
+            image = self.image
+            records: list[ApiMessageAndVersion] = []
+            responses = []
+            for t in request.topics:
+                parts = []
+                for p in t.partitions:
+                    try:
+                        rec = self._alter_partition_reassignment(image, t.name, p, allow_rf_change)
+                    except KafkaError as e:
+                        # ApiError.fromThrowable: no message when it is the error's default one.
+                        msg = None if e.message == MESSAGES.get(e.error) else e.message
+                        parts.append(PartResp(partition_index=p.partition_index, error_code=int(e.code),
+                                              error_message=msg))
+                        continue
+                    if rec is not None:
+                        records.append(rec)
+                    parts.append(PartResp(partition_index=p.partition_index, error_code=0, error_message=None))
+                responses.append(TopicResp(name=t.name, partitions=parts))
+            await self._commit(records)
+            return AlterPartitionReassignmentsResponse(
+                throttle_time_ms=0, allow_replication_factor_change=allow_rf_change, error_code=0,
+                error_message=None, responses=responses)
+
+    def _alter_partition_reassignment(self, image: MetadataImage, topic: str, target: Any,
+                                      allow_rf_change: bool) -> ApiMessageAndVersion | None:
+        t = image.topics.by_name.get(topic)
+        if t is None:
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, f"Unable to find a topic named {topic}.")
+        part = t.partitions.get(target.partition_index)
+        if part is None:
+            raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION,
+                             f"Unable to find partition {topic}:{target.partition_index}.")
+        pv = partition_record_version(self._mv())
+        acceptor = self._leader_acceptor(image)
+        if target.replicas is None:
+            # cancelPartitionReassignment: back to the replicas before the reassignment.
+            if not is_reassignment_in_progress(part):
+                raise KafkaError(Errors.NO_REASSIGNMENT_IN_PROGRESS)
+            revert_replicas = [r for r in part.replicas if r not in part.adding_replicas]
+            revert_isr = [r for r in part.isr if r not in part.adding_replicas]
+            unclean_enabled = self._unclean_leader_election_enabled(topic)
+            if not revert_isr:
+                if not unclean_enabled:
+                    raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                     f"Unable to revert partition assignment for {topic}:{target.partition_index} "
+                                     "because it would require an unclean leader election.")
+                revert_isr = [revert_replicas[0]]
+            rec = build_partition_change(
+                part, t.topic_id, is_acceptable_leader=acceptor, record_version=pv,
+                election=Election.UNCLEAN if unclean_enabled else Election.ONLINE,
+                target_replicas=revert_replicas, target_isr=revert_isr, target_removing=[], target_adding=[])
+            return None if rec is None else ApiMessageAndVersion(rec, pv)
+        replicas = list(target.replicas)
+        self._validate_reassignment_target(replicas, image)
+        if not allow_rf_change:
+            self._validate_replication_factor_unchanged(part, replicas)
+        change = PartitionReassignmentReplicas.between(part.replicas, replicas)
+        rec = build_partition_change(
+            part, t.topic_id, is_acceptable_leader=acceptor, record_version=pv,
+            target_replicas=change.replicas if change.replicas != list(part.replicas) else None,
+            target_removing=change.removing or None, target_adding=change.adding or None)
+        return None if rec is None else ApiMessageAndVersion(rec, pv)
+
+    @staticmethod
+    def _validate_reassignment_target(replicas: list[int], image: MetadataImage) -> None:
+        """validateManualPartitionAssignment without a replication factor: Kafka walks the ids in
+        sorted order, so the first unregistered or repeated id (lowest) is the one named."""
+        if not replicas:
+            raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                             "The manual partition assignment includes an empty replica list.")
+        prev = None
+        for r in sorted(replicas):
+            if r not in image.cluster.brokers:
+                raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                 f"The manual partition assignment includes broker {r}, but no such broker is "
+                                 "registered.")
+            if r == prev:
+                raise KafkaError(Errors.INVALID_REPLICA_ASSIGNMENT,
+                                 f"The manual partition assignment includes the broker {r} more than once.")
+            prev = r
+
+    @staticmethod
+    def _validate_replication_factor_unchanged(part: Any, replicas: list[int]) -> None:
+        """KIP-860: compared with the replica count the partition is heading for (an ongoing
+        reassignment's target), INVALID_REPLICATION_FACTOR when it would change."""
+        if is_reassignment_in_progress(part):
+            current = len((set(part.replicas) | set(part.adding_replicas)) - set(part.removing_replicas))
+        else:
+            current = len(part.replicas)
+        if current != len(replicas):
+            raise KafkaError(Errors.INVALID_REPLICATION_FACTOR,
+                             f"The replication factor is changed from {current} to {len(replicas)}")
+
+    def _unclean_leader_election_enabled(self, topic: str) -> bool:
+        value = self.image.configs.topic_config(topic).get("unclean.leader.election.enable")
+        if value is None:
+            value = self._config_layers().effective_props().get("unclean.leader.election.enable", "false")
+        return str(value).strip().lower() == "true"
+
+    async def list_partition_reassignments(self, request: ListPartitionReassignmentsRequest,
+                                           version: int) -> ListPartitionReassignmentsResponse:
+        """Only partitions with a reassignment in progress; unknown topics and partitions are
+        left out silently (Kafka's rule), as are topics with none in progress."""
+        TopicR = ListPartitionReassignmentsResponse.OngoingTopicReassignment
+        PartR = ListPartitionReassignmentsResponse.OngoingPartitionReassignment
+        image = self.image  # a read: the latest committed image, no lock needed
+        if request.topics is None:
+            wanted = [(name, sorted(t.partitions)) for name, t in sorted(image.topics.by_name.items())]
+        else:
+            wanted = [(t.name, list(t.partition_indexes)) for t in request.topics]
+        topics = []
+        for name, pids in wanted:
+            t = image.topics.by_name.get(name)
+            if t is None:
+                continue
+            parts = []
+            for pid in pids:
+                p = t.partitions.get(pid)
+                if p is not None and is_reassignment_in_progress(p):
+                    parts.append(PartR(partition_index=pid, replicas=list(p.replicas),
+                                       adding_replicas=list(p.adding_replicas),
+                                       removing_replicas=list(p.removing_replicas)))
+            if parts:
+                topics.append(TopicR(name=name, partitions=parts))
+        return ListPartitionReassignmentsResponse(throttle_time_ms=0, error_code=0, error_message=None,
+                                                  topics=topics)
 
     # -- configs ------------------------------------------------------------------------------
     # Kafka's ConfigurationControlManager with ControllerConfigurationValidator and the

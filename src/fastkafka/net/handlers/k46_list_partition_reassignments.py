@@ -1,0 +1,20 @@
+"""ListPartitionReassignments (key 46), v0. Answered by the quorum controller
+(ReplicationControlManager.listPartitionReassignments) from the latest committed metadata: the
+partitions with adding or removing replicas, with their replicas, adding and removing lists.
+`topics` null lists every ongoing reassignment; named topics or partitions that do not exist or
+have none in progress are left out without an error. On one node nothing is ever in progress.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastkafka.net.registry import handler
+from fastkafka.net.request_context import RequestContext
+from fastkafka.protocol.messages import ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse
+
+
+@handler(46, 0, 0, listeners=("broker", "controller"))
+async def handle_list_partition_reassignments(
+        broker: Any, ctx: RequestContext, req: ListPartitionReassignmentsRequest) -> ListPartitionReassignmentsResponse:
+    resp: ListPartitionReassignmentsResponse = await broker.controller.list_partition_reassignments(req, ctx.api_version)
+    return resp
