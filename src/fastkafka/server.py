@@ -90,6 +90,8 @@ class KafkaRaftServer:
         self.log_manager.background_flusher = self._background_flusher()
         self.log_manager.startup()
         self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
+        # A log moved to another log dir (AlterReplicaLogDirs) replaces the partition's log.
+        self.log_manager.log_replaced_listeners.append(self._on_log_replaced)
         # Transaction markers in `__consumer_offsets` complete pending TxnOffsetCommits.
         self.replica_manager.txn_marker_listeners.append(self.group_coordinator.on_txn_markers_written)
         # KIP-890: the produce path verifies (part 1) or adds (part 2, Produce v12+) a new
@@ -197,6 +199,11 @@ class KafkaRaftServer:
         # Kafka's PeriodicProducerExpirationCheck (one per log there; one sweep of all logs here).
         sched.schedule("PeriodicProducerExpirationCheck", lambda: lm.remove_expired_producers(now()),
                        ms("producer.id.expiration.check.interval.ms"), ms("producer.id.expiration.check.interval.ms"))
+
+    def _on_log_replaced(self, tp: Any, log: Any) -> None:
+        part = self.replica_manager.partition(tp) if self.replica_manager is not None else None
+        if part is not None:
+            part.log = log
 
     # -- metadata publication -----------------------------------------------------------------
     def _publish_features(self, delta: MetadataDelta, image: MetadataImage) -> None:

@@ -8,17 +8,24 @@ KafkaAdminClient and Apache Kafka 4.4's own tools:
   completes at once, other brokers are INVALID_REPLICA_ASSIGNMENT, cancelling finds
   NO_REASSIGNMENT_IN_PROGRESS, nothing is ever listed; `kafka-reassign-partitions`
   --generate/--execute/--verify/--list/--cancel print what they print against Apache Kafka.
+- AlterReplicaLogDirs (34), on a broker with two `log.dirs`: a partition with data moves to the
+  other dir (DescribeLogDirs then lists it there, not as a future replica), every record still
+  reads back at the same offset, and the broker restarts with it there; an unknown dir is
+  LOG_DIR_NOT_FOUND, an unknown partition UNKNOWN_TOPIC_OR_PARTITION.
 
 Every test passes against fastkafka and against Apache Kafka 4.4.0 (FASTKAFKA_TEST_TARGET=apache).
 """
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from broker_process import BrokerProcess
+from broker_process import BrokerProcess, running_broker
+from clients import confluent
+from interop_data import Rec
 from kafka_java import run_tool
 
 pytestmark = pytest.mark.interop
@@ -155,3 +162,67 @@ def test_kafka_reassign_partitions_tool(broker: BrokerProcess, topic_name: str, 
         "None of the specified partition moves are active."
         "Clearing broker-level throttles on broker 1\n"
         f"Clearing topic-level throttles on topic {topic_name}\n"))
+
+
+def _replica_dirs(admin, topic: str) -> dict[int, list[tuple[str, bool]]]:  # type: ignore[no-untyped-def]
+    """partition -> [(log dir, is future)] from DescribeLogDirs."""
+    out: dict[int, list[tuple[str, bool]]] = {}
+    [per_broker] = admin.describe_log_dirs()
+    for d in per_broker["log_dirs"]:
+        assert d["error_code"] == 0
+        for t in d["topics"]:
+            if t["name"] == topic:
+                for p in t["partitions"]:
+                    out.setdefault(p["partition_index"], []).append((d["log_dir"], p["is_future_key"]))
+    return out
+
+
+def test_alter_replica_log_dirs_moves_a_partition(tmp_path: Path, topic_name: str) -> None:
+    from kafka import TopicPartitionReplica
+    from kafka.errors import LogDirNotFoundError, NoError, UnknownTopicOrPartitionError
+
+    dirs = [str(tmp_path / "broker" / "data"), str(tmp_path / "broker" / "data2")]
+    with running_broker(tmp_path / "broker", {"log.dirs": ",".join(dirs), "log.segment.bytes": str(1 << 20)}) as b:
+        b.log_dirs = dirs
+        confluent.create_topic(b.bootstrap, topic_name, partitions=2)
+        # A few segments' worth in partition 0, a little in partition 1.
+        recs = [Rec(0, b"k%d" % i, b"v%d" % i + b"x" * 1000, (), 0) for i in range(3000)]
+        recs += [Rec(1, b"k%d" % i, b"w%d" % i, (), 0) for i in range(10)]
+        confluent.produce(b.bootstrap, topic_name, recs)
+        before = sorted(confluent.read_to_end(b.bootstrap, topic_name, 2))
+
+        admin = _admin(b)
+        try:
+            where = _replica_dirs(admin, topic_name)
+            src = where[0][0][0]
+            dest = next(d for d in dirs if d != src)
+            result = admin.alter_replica_log_dirs({
+                TopicPartitionReplica(topic_name, 0, 1): dest,
+                TopicPartitionReplica(topic_name, 1, 1): "/no/such/dir",
+                TopicPartitionReplica(topic_name, 7, 1): dest,
+                TopicPartitionReplica(topic_name + "-missing", 0, 1): dest,
+            })
+            assert result == {
+                TopicPartitionReplica(topic_name, 0, 1): NoError,
+                TopicPartitionReplica(topic_name, 1, 1): LogDirNotFoundError,
+                TopicPartitionReplica(topic_name, 7, 1): UnknownTopicOrPartitionError,
+                TopicPartitionReplica(topic_name + "-missing", 0, 1): UnknownTopicOrPartitionError,
+            }
+            # The copy runs in the background; until it is swapped in, partition 0 is listed in
+            # both dirs (the destination as a future replica).
+            deadline = time.monotonic() + 60
+            while _replica_dirs(admin, topic_name)[0] != [(dest, False)]:
+                assert time.monotonic() < deadline, _replica_dirs(admin, topic_name)
+                time.sleep(0.2)
+            # Asking again for where it is now is a no-op.
+            assert admin.alter_replica_log_dirs({TopicPartitionReplica(topic_name, 0, 1): dest}) == \
+                {TopicPartitionReplica(topic_name, 0, 1): NoError}
+        finally:
+            admin.close()
+        assert sorted(confluent.read_to_end(b.bootstrap, topic_name, 2)) == before
+        assert (Path(dest) / f"{topic_name}-0").is_dir() and not (Path(src) / f"{topic_name}-0").exists()
+        # Appends go on into the moved log, and a restart loads it from its new dir.
+        confluent.produce(b.bootstrap, topic_name, [Rec(0, b"after", b"move", (), 0)])
+        b.restart()
+        after = sorted(confluent.read_to_end(b.bootstrap, topic_name, 2))
+        assert after == sorted(before + [(0, 3000, b"after", b"move")])

@@ -12,7 +12,8 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from fastkafka.storage.file_records import batched_appends
 from fastkafka.storage.log_config import LogConfig
 from fastkafka.storage.partition_metadata_file import PARTITION_METADATA_FILENAME, PartitionMetadataFile
 from fastkafka.storage.producer_state_manager import DEFAULT_PRODUCER_ID_EXPIRATION_MS
+from fastkafka.storage.replica_move import ReplicaMove
 from fastkafka.storage.topic_partition import TopicPartition
 from fastkafka.storage.unified_log import BackgroundFlusher, UnifiedLog
 
@@ -78,6 +80,11 @@ class LogManager:
         self.background_flusher: BackgroundFlusher | None = None
         if self.broker_defaults.get(URING_ENABLE_CONFIG, "true").strip().lower() == "true":
             self.uring = _open_uring()
+        # AlterReplicaLogDirs: partitions whose log is being copied to another log dir.
+        self._moves: dict[TopicPartition, ReplicaMove] = {}
+        # Called with (tp, new log) when a moved log replaces the current one (the ReplicaManager
+        # re-points its Partition, as Kafka's Partition.maybeReplaceCurrentWithFutureReplica).
+        self.log_replaced_listeners: list[Callable[[TopicPartition, UnifiedLog], None]] = []
 
     # ---------------------------------------------------------------- startup / shutdown
     def startup(self) -> None:
@@ -102,6 +109,11 @@ class LogManager:
                         continue
                     if name.endswith(DELETE_DIR_SUFFIX):
                         shutil.rmtree(path, ignore_errors=True)  # a deletion interrupted by a restart
+                        continue
+                    if name.endswith(FUTURE_DIR_SUFFIX):
+                        # A log dir move interrupted by a restart: moves are not resumed (Kafka
+                        # resumes them); the current log is intact, the partial copy goes.
+                        shutil.rmtree(path, ignore_errors=True)
                         continue
                     if name.endswith((STRAY_DIR_SUFFIX, FUTURE_DIR_SUFFIX)) or name == METADATA_LOG_DIR_NAME:
                         continue
@@ -159,7 +171,11 @@ class LogManager:
         return batched_appends(self.uring)
 
     def shutdown(self) -> None:
-        """Flush every log, write the checkpoints, close, then leave the clean-shutdown marker."""
+        """Flush every log, write the checkpoints, close, then leave the clean-shutdown marker.
+        Moves in progress are abandoned (AlterReplicaLogDirs has to be sent again)."""
+        for move in self._moves.values():
+            move.abandon()
+        self._moves.clear()
         for log in self._logs.values():
             if not log.closed:
                 log.flush()
@@ -248,9 +264,106 @@ class LogManager:
             counts[d] += 1
         return min(self.log_dirs, key=lambda d: (counts[d], self.log_dirs.index(d)))
 
+    # ---------------------------------------------------------------- moving between log dirs
+    def alter_replica_log_dir(self, tp: TopicPartition, destination: str) -> None:
+        """Move `tp`'s log to the log dir `destination` (Kafka's ReplicaManager.alterReplicaLogDirs
+        for one partition): a future log is created there and filled in the background, then
+        swapped in. Already there, or already moving there: nothing to do. Moving elsewhere
+        meanwhile: that move is abandoned first. Raises KafkaError: LOG_DIR_NOT_FOUND (not one of
+        `log.dirs`, compared as absolute paths, exactly), KAFKA_STORAGE_ERROR (the dir cannot be
+        used), INVALID_TOPIC_EXCEPTION (the future dir name would be too long), REPLICA_NOT_AVAILABLE
+        (no log for `tp` here). Event loop only."""
+        if len(f"{tp}.{uuid.uuid4().hex}{FUTURE_DIR_SUFFIX}") > 255:
+            raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, "The topic name is too long.")
+        if destination not in self.log_dirs:
+            raise KafkaError(Errors.LOG_DIR_NOT_FOUND, f"Log dir {destination} is not found in the config.")
+        if not (os.path.isdir(destination) and os.access(destination, os.W_OK | os.X_OK)):
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"Log directory {destination} is offline")
+        move = self._moves.get(tp)
+        if move is not None and move.dest_log_dir != destination:
+            self._moves.pop(tp)
+            move.abandon()
+            move = None
+        log = self._logs.get(tp)
+        if log is None:
+            raise KafkaError(Errors.REPLICA_NOT_AVAILABLE,
+                             f"Replica for partition {tp} is not available on this broker.")
+        if move is not None or self._log_dir_of.get(tp) == destination:
+            return
+        loop = asyncio.get_running_loop()
+        move = ReplicaMove(tp, os.path.join(destination, f"{tp}.{uuid.uuid4().hex}{FUTURE_DIR_SUFFIX}"),
+                           destination, lambda fn: loop.run_in_executor(None, fn))
+        try:
+            move.create()
+        except OSError as e:
+            raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"Error while creating the future log of {tp} in {destination}: {e}") from None
+        self._moves[tp] = move
+        move.task = loop.create_task(self._run_move(move, log))
+
+    async def _run_move(self, move: ReplicaMove, log: UnifiedLog) -> None:
+        def current() -> UnifiedLog | None:
+            same = self._moves.get(move.tp) is move and self._logs.get(move.tp) is log
+            return log if same else None
+
+        try:
+            await move.run(current, self._replace_current_with_future_log)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("Moving the log of %s to %s failed; the future log is removed", move.tp, move.dest_log_dir)
+            if self._moves.get(move.tp) is move:
+                del self._moves[move.tp]
+            move.abandon()
+        else:
+            if self._moves.get(move.tp) is move:  # the log went away (deleted) under the move
+                del self._moves[move.tp]
+                move.abandon()
+
+    def _replace_current_with_future_log(self, move: ReplicaMove) -> None:
+        """Kafka's LogManager.replaceCurrentWithFutureLog, with every byte already copied."""
+        tp = move.tp
+        old = self._logs[tp]
+        old_dir = self._log_dir_of[tp]
+        move.finish_files(old)
+        old.close()
+        deleted = os.path.join(old_dir, f"{tp}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}")
+        os.rename(old.dir, deleted)
+        target = os.path.join(move.dest_log_dir, str(tp))
+        os.rename(move.future_dir, target)
+        fsync_dir(old_dir)
+        fsync_dir(move.dest_log_dir)
+        new = UnifiedLog.open(target, old.config, topic_id=old.topic_id, log_start_offset=old.log_start_offset,
+                              recovery_point=old.recovery_point, had_clean_shutdown=True, topic_partition=tp,
+                              producer_id_expiration_ms=self.producer_id_expiration_ms)
+        new.update_high_watermark(old.high_watermark)
+        new.background_flusher = self.background_flusher
+        self._logs[tp] = new
+        self._log_dir_of[tp] = move.dest_log_dir
+        del self._moves[tp]
+        for listener in self.log_replaced_listeners:
+            listener(tp, new)
+        self.checkpoint()
+        if self.background_flusher is not None:
+            self.background_flusher(lambda: shutil.rmtree(deleted, ignore_errors=True), lambda _e: None)
+        else:
+            shutil.rmtree(deleted, ignore_errors=True)
+        logger.info("The current replica of %s is replaced by the future replica in %s", tp, move.dest_log_dir)
+
+    def future_logs(self) -> list[tuple[TopicPartition, str, int, int]]:
+        """(tp, destination log dir, bytes copied, offset lag) of every move in progress."""
+        out = []
+        for tp, move in self._moves.items():
+            log = self._logs.get(tp)
+            if log is not None:
+                out.append((tp, move.dest_log_dir, move.size, move.offset_lag(log)))
+        return out
+
     # ---------------------------------------------------------------- deletion
     def delete_log(self, tp: TopicPartition) -> None:
         """Rename to `<topic>-<partition>.<uuid>-delete` (so a restart never loads it) then remove."""
+        move = self._moves.pop(tp, None)
+        if move is not None:
+            move.abandon()
         log = self._logs.pop(tp, None)
         d = self._log_dir_of.pop(tp, None)
         if log is None or d is None:

@@ -27,6 +27,7 @@ from fastkafka.net.handlers import (  # noqa: F401
     k29_31_acls,
     k32_describe_configs,
     k33_alter_configs,
+    k34_alter_replica_log_dirs,
     k35_describe_log_dirs,
     k37_create_partitions,
     k42_delete_groups,

@@ -6,8 +6,10 @@ Invariants (Kafka's): every configured log dir is listed, even with no partition
 list only the requested partitions it holds (`topics` null = every partition on the broker), and
 a topic with none of them is left out; `partition_size` is the sum of the log's segment sizes;
 `offset_lag` is max(high watermark - log end offset, 0) (0 for a leader) and `is_future_key` is
-false (no AlterReplicaLogDirs); v4 adds the volume's total and usable bytes (statvfs, as Java's
-FileStore.getTotalSpace/getUsableSpace). A dir that cannot be read answers KAFKA_STORAGE_ERROR.
+false, except for a replica being moved to another dir by AlterReplicaLogDirs: its future log is
+listed under the destination dir with is_future_key=true, the bytes copied so far and, as offset
+lag, the current log end offset minus the future log's; v4 adds the volume's total and usable
+bytes (statvfs, as Java's FileStore.getTotalSpace/getUsableSpace). A dir that cannot be read answers KAFKA_STORAGE_ERROR.
 There is no authorizer, so the top-level error (v3+) is always NONE.
 """
 from __future__ import annotations
@@ -53,6 +55,12 @@ def handle_describe_log_dirs(broker: Any, ctx: RequestContext, req: DescribeLogD
         lag = max(ulog.high_watermark - ulog.log_end_offset, 0)
         by_dir.setdefault(d, {}).setdefault(tp.topic, []).append(
             _Partition(partition_index=tp.partition, partition_size=ulog.size, offset_lag=lag, is_future_key=False))
+    # A replica being moved by AlterReplicaLogDirs: its future log in the destination dir, with
+    # the bytes copied so far and how far it is behind the current log (Kafka's getLogEndOffsetLag).
+    for tp, d, size, lag in lm.future_logs():
+        if wanted is None or tp in wanted:
+            by_dir.setdefault(d, {}).setdefault(tp.topic, []).append(
+                _Partition(partition_index=tp.partition, partition_size=size, offset_lag=lag, is_future_key=True))
     results = []
     for d in sorted(set(lm.log_dirs)):
         try:
