@@ -161,7 +161,7 @@ def test_dynamic_cleaner_config_change_keeps_compacting(compaction_broker: Broke
     b = compaction_broker
 
     def configs(*args: str) -> None:
-        run_tool("kafka.admin.ConfigCommand", "--bootstrap-server", b.bootstrap, "--alter", "--entity-type",
+        run_tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", b.bootstrap, "--alter", "--entity-type",
                  "brokers", "--entity-default", *args)
 
     configs("--add-config", f"log.cleaner.threads=2,log.cleaner.dedupe.buffer.size={4 * MiB}")

@@ -27,7 +27,7 @@ from kafka_java import TOPICS, run_tool
 
 pytestmark = pytest.mark.interop
 
-CONFIGS = "kafka.admin.ConfigCommand"
+CONFIGS = "org.apache.kafka.tools.ConfigCommand"
 MiB = 1024 * 1024
 
 
