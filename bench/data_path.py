@@ -1,5 +1,5 @@
 """Data-path benchmark: produce with io_uring vs plain writes, fetch with sendfile vs copying,
-fastkafka against itself with one switch flipped, and Apache Kafka 4.1 as the reference, same run.
+fastkafka against itself with one switch flipped, and Apache Kafka 4.4 as the reference, same run.
 
     python bench/data_path.py [--records N] [--record-size B] [--partitions P] [--reads R]
 
@@ -8,7 +8,7 @@ Each configuration is a fresh single-node broker+controller on loopback (bench/r
     fastkafka            defaults: io_uring appends, sendfile fetches
     fastkafka-pwrite     fastkafka.io.uring.enable=false      (only the produce path differs)
     fastkafka-copy       fastkafka.network.sendfile.enable=false (only the fetch path differs)
-    apache               Apache Kafka 4.1
+    apache               Apache Kafka 4.4
 
 Produce: `kafka-producer-perf-test` (acks=1, linger.ms=5, batch.size=65536) into a topic of P
 partitions, so each Produce request carries several partitions' batches (what io_uring submits

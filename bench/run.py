@@ -1,4 +1,4 @@
-"""Side-by-side benchmark: fastkafka vs Apache Kafka 4.1 on this machine, same run, same parameters.
+"""Side-by-side benchmark: fastkafka vs Apache Kafka 4.4 on this machine, same run, same parameters.
 
     python bench/run.py [--records N] [--record-size B] [--quick] [--only fastkafka|apache]
 
@@ -42,7 +42,8 @@ TOPIC_COMMAND = "org.apache.kafka.tools.TopicCommand"
 
 
 def java(main_class: str, *args: str, heap: str = "-Xmx512m") -> list[str]:
-    return ["java", heap, "-cp", f"{LIBS}/*", main_class, *args]
+    # slf4j-simple is the jars' SLF4J binding: warnings and errors only, to stderr.
+    return ["java", heap, "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", f"{LIBS}/*", main_class, *args]
 
 
 def free_port() -> int:
@@ -245,16 +246,16 @@ def print_table(results: dict[str, dict[str, object]], records: int, size: int) 
              ("consume (librdkafka assign) records/s", ("consume_librdkafka", "records_per_sec")),
              ("consume (librdkafka assign) MB/s", ("consume_librdkafka", "mb_per_sec")),
              ("broker peak RSS (MB)", ("peak_rss_mb",))]
-    print(f"\nfastkafka vs Apache Kafka 4.1 — {records} records x {size} B, 1 partition, loopback, "
+    print(f"\nfastkafka vs Apache Kafka 4.4 — {records} records x {size} B, 1 partition, loopback, "
           f"{os.cpu_count()} cores")
-    print(f"{'metric':40} {'fastkafka':>12} {'kafka 4.1':>12} {'ratio':>8}")
+    print(f"{'metric':40} {'fastkafka':>12} {'kafka 4.4':>12} {'ratio':>8}")
     for label, path in rows:
         a, b = get(fk, *path), get(ak, *path)
         lower_is_better = "latency" in label or "RSS" in label or "start-up" in label
         ratio = fmt_ratio(a, b)
         note = " (lower is better)" if lower_is_better and ratio != "-" else ""
         print(f"{label:40} {'' if a is None else f'{a:.1f}':>12} {'' if b is None else f'{b:.1f}':>12} {ratio:>8}{note}")
-    for name, r in (("fastkafka", fk), ("kafka 4.1", ak)):
+    for name, r in (("fastkafka", fk), ("kafka 4.4", ak)):
         v = r.get("consume_perf_test")
         if isinstance(v, str):
             print(f"  {name} kafka-consumer-perf-test: {v}")

@@ -1,5 +1,5 @@
 """Exactly-once benchmark: transactional produce, read_committed fetch and a Java exactly-once
-pipeline, fastkafka against Apache Kafka 4.1, same machine, same run.
+pipeline, fastkafka against Apache Kafka 4.4, same machine, same run.
 
     python bench/transactions.py [--records N] [--record-size B] [--partitions P]
                                  [--durations MS,MS] [--pipeline-records N] [--only fastkafka|apache]
@@ -8,7 +8,7 @@ Each broker is a fresh single-node broker+controller on loopback (bench/run.py's
 the other. For each:
 
 1. Transactional produce: `kafka-producer-perf-test --transactional-id ... --transaction-duration-ms D`
-   (ProducerPerformance 4.1: begin, send for D ms, commitTransaction, repeat) into a topic of P
+   (ProducerPerformance 4.4: begin, send for D ms, commitTransaction, repeat) into a topic of P
    partitions, for each D. A shorter D means more transactions: each one costs the coordinator
    AddPartitionsToTxn, EndTxn, a PrepareCommit and a CompleteCommit record in
    `__transaction_state` and a COMMIT marker in every partition it touched. Records/s, p99
@@ -189,7 +189,7 @@ def print_report(results: dict[str, dict[str, object]], args: argparse.Namespace
              ("EOS pipeline broker CPU s", ("pipeline", "broker_cpu_s")),
              ("peak RSS MB", ("peak_rss_mb",))]
     fk, ap = results.get("fastkafka", {}), results.get("apache", {})
-    print(f"{'metric':42} {'fastkafka':>12} {'Kafka 4.1':>12} {'fk/Kafka':>9}")
+    print(f"{'metric':42} {'fastkafka':>12} {'Kafka 4.4':>12} {'fk/Kafka':>9}")
     for name, path in rows:
         a, b = _get(fk, *path), _get(ap, *path)
         ratio = f"{a / b:.2f}x" if a and b else "-"
