@@ -105,7 +105,8 @@ BROKER_CONFIG_DOCS: dict[str, str] = {
     "group.consumer.assignors": "Server-side assignors (uniform, range); the first is the default.",
     "group.consumer.migration.policy": "Online conversion of a group with members between the classic and the"
                                        " consumer protocol: disabled, upgrade, downgrade or bidirectional (empty"
-                                       " groups always convert); fastkafka converts only empty groups.",
+                                       " groups always convert); disabled also keeps classic-protocol members"
+                                       " out of consumer groups.",
     "replica.lag.time.max.ms": "How long a follower may lag before it leaves the ISR.",
     "replica.fetch.max.bytes": "Bytes fetched per partition by replica fetchers.",
     "fetch.max.bytes": "The most bytes a Fetch response carries.",

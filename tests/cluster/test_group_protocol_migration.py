@@ -1,9 +1,11 @@
 """A group id used by both protocols, over a real GroupCoordinator and ConsumerGroupManager without
-a network, as Kafka 4.x's GroupMetadataManager answers: a classic JoinGroup for a live consumer
-(KIP-848) group is refused with INCONSISTENT_GROUP_PROTOCOL, one for an empty consumer group turns
-it into a classic group; a ConsumerGroupHeartbeat for a classic group with members answers
-GROUP_ID_NOT_FOUND, one for an Empty classic group writes its GroupMetadata tombstone and creates
-the consumer group; committed offsets survive both conversions (also across a replay)."""
+a network, as Kafka 4.4's GroupMetadataManager answers: a classic JoinGroup for a live consumer
+(KIP-848) group needs the "consumer" protocol type and a ConsumerProtocol subscription, one for an
+empty consumer group turns it into a classic group; a ConsumerGroupHeartbeat for a classic group
+whose members' metadata is not the consumer protocol answers GROUP_ID_NOT_FOUND, one for an Empty
+classic group writes its GroupMetadata tombstone and creates the consumer group; committed offsets
+survive both conversions (also across a replay). The online upgrade and downgrade of groups with
+members are in test_group_online_migration.py."""
 from __future__ import annotations
 
 import asyncio
@@ -81,12 +83,13 @@ def test_classic_join_to_a_consumer_group() -> None:
         assert resp.error_code == 0 and resp.member_epoch > 0
         # The consumer group's committed offsets are kept by the GroupCoordinator.
         gc.commit_offsets(gc.groups.setdefault("g", ClassicGroup("g")), {("t", 0): OffsetAndMetadata(42, -1, "", 1, None)})
-        # A live consumer group: every classic join is refused, whatever its protocol type.
-        for protocol_type in ("consumer", "connect"):
-            for v in (0, 5, 9):
-                join = await handle_join_group(broker, _ctx(11, v), _join_req(protocol_type=protocol_type))
-                assert join.error_code == Errors.INCONSISTENT_GROUP_PROTOCOL, (protocol_type, v)
-                assert join.member_id == ""
+        # A live consumer group: a classic join needs the "consumer" protocol type and a parsable
+        # ConsumerProtocol subscription (Kafka: INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_SERVER_ERROR).
+        for v in (0, 5, 9):
+            join = await handle_join_group(broker, _ctx(11, v), _join_req(protocol_type="connect"))
+            assert join.error_code == Errors.INCONSISTENT_GROUP_PROTOCOL, v
+        join = await handle_join_group(broker, _ctx(11, 3), _join_req())
+        assert join.error_code == Errors.UNKNOWN_SERVER_ERROR
         assert broker.consumer_group_manager.group("g") is not None
         # The member leaves: the empty consumer group becomes a classic group at the next join.
         assert _cgh(broker, "member-a", -1).error_code == 0
@@ -112,10 +115,11 @@ def test_consumer_group_heartbeat_to_a_classic_group() -> None:
             assignments=[SyncGroupRequest.SyncGroupRequestAssignment(member_id=join.member_id, assignment=b"a")]))
         assert err == 0
         gc.commit_offsets(gc.groups["g"], {("t", 1): OffsetAndMetadata(7, -1, "", 1, None)})
-        # Members: not a consumer group (no online upgrade).
+        # Members: an online upgrade needs the members' ConsumerProtocol subscriptions.
         resp = _cgh(broker, "member-b", 0)
         assert resp.error_code == Errors.GROUP_ID_NOT_FOUND
-        assert resp.error_message == "Group g is not a consumer group"
+        assert resp.error_message == ("Cannot upgrade classic group g to consumer group because the embedded "
+                                      "consumer protocol is malformed.")
         assert gc.groups["g"].state is GroupState.STABLE
         # Empty: its GroupMetadata gets a tombstone, the consumer group is created, offsets stay.
         code, _ = gc.leave_group("g", [join.member_id])

@@ -66,6 +66,15 @@ class ConsumerGroupMember:
     server_assignor: str | None = None
     assigned: Assignment = field(default_factory=dict)
     pending_revocation: Assignment = field(default_factory=dict)
+    # A member of the classic protocol (JoinGroup/SyncGroup) inside this consumer group (Kafka's
+    # ClassicMemberMetadata): its session timeout and JoinGroup protocols (name, metadata), in
+    # its order of preference; None for a consumer-protocol member.
+    classic_session_timeout_ms: int | None = None
+    classic_protocols: list[tuple[str, bytes]] | None = None
+
+    @property
+    def uses_classic_protocol(self) -> bool:
+        return self.classic_protocols is not None
 
 
 class ConsumerGroup:
@@ -132,15 +141,17 @@ class ConsumerGroup:
             member.state = MemberState.STABLE
             # Revocation done: the member may now move on to the target epoch (below).
             member.previous_member_epoch = member.member_epoch
-            self._advance(member)
+            self._advance(member, owned)
             return
         if member.member_epoch != self.assignment_epoch or member.state is MemberState.UNRELEASED_PARTITIONS:
-            self._advance(member)
+            self._advance(member, owned)
 
-    def _advance(self, member: ConsumerGroupMember) -> None:
+    def _advance(self, member: ConsumerGroupMember, owned: Assignment | None = None) -> None:
         target = self.target_assignment.get(member.member_id, {})
         revoke = subtract(member.assigned, target)
-        if revoke:
+        # Kafka's ownsRevokedPartitions: a member that reported not owning what it must give up
+        # (an eager classic member rejoins owning nothing) skips the revocation step.
+        if revoke and (owned is None or intersect(owned, revoke)):
             self._set_owned(member, intersect(member.assigned, target), revoke)
             member.state = MemberState.UNREVOKED_PARTITIONS
             return

@@ -84,6 +84,16 @@ class ConsumerGroupManager:
         self._record_cache: dict[str, RecordCache] = {}  # group id -> its members' encoded records
         self._replayer = ConsumerGroupReplayer(self.groups)
         self._revocation_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        # Classic-protocol members of consumer groups: the rebalance timeouts of their JoinGroup
+        # (after a REBALANCE_IN_PROGRESS) and SyncGroup (after a join), Kafka's join/sync timers.
+        self._join_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self._sync_timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        # group.consumer.migration.policy (Kafka's ConsumerGroupMigrationPolicy).
+        policy = (cfg.get("group.consumer.migration.policy") or "bidirectional").strip().lower()
+        self.migration_policy = policy
+        self.upgrade_enabled = policy in ("upgrade", "bidirectional")
+        self.downgrade_enabled = policy in ("downgrade", "bidirectional")
+        self.classic_max_size = _int(cfg, "group.max.size", 2**31 - 1)
 
     # ------------------------------------------------------------------ lookups
     def group(self, group_id: str) -> ConsumerGroup | None:
@@ -210,8 +220,7 @@ class ConsumerGroupManager:
         if group is None:
             if member_epoch != 0:
                 raise KafkaError(Errors.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
-            self._check_no_classic_group(group_id)
-            group = self.groups[group_id] = ConsumerGroup(group_id)
+            group = self.groups[group_id] = self._check_no_classic_group(group_id) or ConsumerGroup(group_id)
         member_id = member_id or str(uuid.uuid4())  # v0 clients may leave it to the coordinator
         member = group.members.get(member_id)
         bump = False
@@ -237,6 +246,10 @@ class ConsumerGroupManager:
             self._check_member_epoch(member, member_epoch, owned)
         if instance_id is not None and member.instance_id is None:
             member.instance_id = instance_id
+        if member.classic_protocols is not None:
+            # A consumer-protocol heartbeat: the member is no longer a classic one (Kafka sets
+            # classicMemberMetadata to null).
+            member.classic_protocols = member.classic_session_timeout_ms = None
         if rack_id is not None:
             member.rack_id = rack_id
         if rebalance_timeout_ms != -1:
@@ -298,10 +311,15 @@ class ConsumerGroupManager:
             raise KafkaError(Errors.UNSUPPORTED_ASSIGNOR, f"ServerAssignor {server_assignor} is not supported. "
                              f"Supported assignors: {', '.join(self.assignors)}.")
 
-    def _check_no_classic_group(self, group_id: str) -> None:
+    def _check_no_classic_group(self, group_id: str) -> ConsumerGroup | None:
         """Kafka's getOrMaybeCreateConsumerGroup: an Empty classic group of this id is deleted
-        (its offsets kept), one with members answers GROUP_ID_NOT_FOUND."""
-        self.broker.group_coordinator.delete_empty_classic_group(group_id)
+        (its offsets kept); one with members is converted into a consumer group when the
+        migration policy allows it (returned), else GROUP_ID_NOT_FOUND."""
+        classic = self.broker.group_coordinator.delete_empty_classic_group(group_id)
+        if classic is None:
+            return None
+        from fastkafka.cluster.group.group_migration import convert_to_consumer_group
+        return convert_to_consumer_group(self, classic)
 
     def _check_member_epoch(self, member: ConsumerGroupMember, received: int,
                             owned: list[tuple[bytes, list[int]]] | None) -> None:
@@ -347,12 +365,33 @@ class ConsumerGroupManager:
             member.member_epoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH
             self._schedule_session_timeout(group, member)
         else:
-            self._remove(group, member_id)
+            self._fence(group, [member_id])
         return HeartbeatResult(member_id, member_epoch, 0, None)
 
     def _remove(self, group: ConsumerGroup, member_id: str) -> None:
         self._cancel_timers(group.group_id, member_id)
         if group.remove_member(member_id) is not None:
+            group.group_epoch += 1
+            if group.members:
+                self._compute_target_assignment(group)
+
+    def _fence(self, group: ConsumerGroup, member_ids: list[str]) -> None:
+        """Kafka's consumerGroupFenceMembers: the members leave (one group epoch bump), unless
+        only classic-protocol members would remain and group.consumer.migration.policy allows a
+        downgrade: then the group becomes a classic group of those members, which rebalances."""
+        from fastkafka.cluster.group.group_migration import convert_to_classic_group, validate_online_downgrade
+        if validate_online_downgrade(self, group, member_ids):
+            try:
+                convert_to_classic_group(self, group, member_ids)
+                return
+            except KafkaError as e:
+                # The members still leave; the group stays a consumer group.
+                log.warning("Could not downgrade consumer group %s: %s", group.group_id, e)
+        removed = False
+        for member_id in member_ids:
+            self._cancel_timers(group.group_id, member_id)
+            removed = group.remove_member(member_id) is not None or removed
+        if removed:
             group.group_epoch += 1
             if group.members:
                 self._compute_target_assignment(group)
@@ -402,7 +441,7 @@ class ConsumerGroupManager:
 
     # ------------------------------------------------------------------ timers
     def _cancel_timers(self, group_id: str, member_id: str) -> None:
-        for timers in (self._session_timers, self._revocation_timers):
+        for timers in (self._session_timers, self._revocation_timers, self._join_timers, self._sync_timers):
             h = timers.pop((group_id, member_id), None)
             if h is not None:
                 h.cancel()
@@ -412,12 +451,16 @@ class ConsumerGroupManager:
         h = self._session_timers.pop(key, None)
         if h is not None:
             h.cancel()
+        # A classic-protocol member's session is its JoinGroup's session timeout.
+        timeout_ms = member.classic_session_timeout_ms if member.classic_session_timeout_ms is not None \
+            else self.session_timeout_ms
         self._session_timers[key] = asyncio.get_running_loop().call_later(
-            self.session_timeout_ms / 1000, self._expire, group.group_id, member.member_id, "session")
+            timeout_ms / 1000, self._expire, group.group_id, member.member_id, "session")
 
     def _schedule_revocation_timeout(self, group: ConsumerGroup, member: ConsumerGroupMember) -> None:
         key = (group.group_id, member.member_id)
-        if member.state is MemberState.UNREVOKED_PARTITIONS:
+        if member.state is MemberState.UNREVOKED_PARTITIONS and not member.uses_classic_protocol:
+            # Classic members have join and sync timers instead (Kafka's maybeReconcile).
             if key not in self._revocation_timers:
                 self._revocation_timers[key] = asyncio.get_running_loop().call_later(
                     member.rebalance_timeout_ms / 1000, self._expire, group.group_id, member.member_id, "revocation")
@@ -430,8 +473,11 @@ class ConsumerGroupManager:
         group = self.groups.get(group_id)
         if group is None or member_id not in group.members:
             return
-        (self._session_timers if why == "session" else self._revocation_timers).pop((group_id, member_id), None)
-        self._remove(group, member_id)
+        timers = {"session": self._session_timers, "revocation": self._revocation_timers,
+                  "join": self._join_timers, "sync": self._sync_timers}[why]
+        timers.pop((group_id, member_id), None)
+        log.info("[GroupId %s] Member %s fenced from the group: its %s timeout expired.", group_id, member_id, why)
+        self._fence(group, [member_id])
         self._persist_quietly(group_id)
 
     # ------------------------------------------------------------------ offsets
@@ -450,5 +496,9 @@ class ConsumerGroupManager:
         if member is None:
             raise KafkaError(Errors.UNKNOWN_MEMBER_ID, f"Member {member_id} is not a member of group {group_id}.")
         if member_epoch != member.member_epoch:
+            if member.uses_classic_protocol:
+                # Kafka's validateMemberEpoch for a classic member: the generation it knows.
+                raise KafkaError(Errors.ILLEGAL_GENERATION, f"The received generation id {member_epoch} does not "
+                                 f"match the expected member epoch {member.member_epoch}.")
             raise KafkaError(Errors.STALE_MEMBER_EPOCH, f"The member epoch {member_epoch} is stale; "
                              f"the current epoch is {member.member_epoch}.")

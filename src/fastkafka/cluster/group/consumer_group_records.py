@@ -7,6 +7,8 @@ int16 version 0 + flexible value struct; a null value is a tombstone):
   key 3 ConsumerGroupMetadata               group epoch
   key 4 ConsumerGroupPartitionMetadata      the subscribed topics (id, name, partition count)
   key 5 ConsumerGroupMemberMetadata         a member's client, subscriptions, assignor, timeouts
+                                            (and a classic-protocol member's session timeout
+                                            and JoinGroup protocols: classic_member_metadata)
   key 6 ConsumerGroupTargetAssignmentMetadata  the assignment epoch
   key 7 ConsumerGroupTargetAssignmentMember    a member's target assignment
   key 8 ConsumerGroupCurrentMemberAssignment   a member's epochs, state, owned and revoking partitions
@@ -75,8 +77,18 @@ def _member_records(gid: str, m: ConsumerGroupMember, target: Assignment | None)
             instance_id=m.instance_id, rack_id=m.rack_id, client_id=m.client_id, client_host=m.client_host,
             subscribed_topic_names=list(m.subscribed_topic_names), subscribed_topic_regex=m.subscribed_topic_regex,
             rebalance_timeout_ms=m.rebalance_timeout_ms, server_assignor=m.server_assignor,
-            classic_member_metadata=None)))
+            classic_member_metadata=_classic_metadata(m))))
     return meta, _target_record(gid, m.member_id, target), _current_record(gid, m)
+
+
+def _classic_metadata(m: ConsumerGroupMember) -> Any:
+    """Kafka's ClassicMemberMetadata of a classic-protocol member (None for the others)."""
+    if m.classic_protocols is None:
+        return None
+    V: Any = gr.ConsumerGroupMemberMetadataValue
+    return V.ClassicMemberMetadata(
+        session_timeout_ms=m.classic_session_timeout_ms if m.classic_session_timeout_ms is not None else -1,
+        supported_protocols=[V.ClassicProtocol(name=n, metadata=md) for n, md in m.classic_protocols])
 
 
 def _target_record(gid: str, member_id: str, target: Assignment | None) -> tuple[bytes, bytes] | None:
@@ -111,7 +123,8 @@ def group_records(group: ConsumerGroup, subscribed_topics: dict[str, Any],
         sig = (m.instance_id, m.rack_id, m.client_id, m.client_host, tuple(m.subscribed_topic_names),
                m.subscribed_topic_regex, m.rebalance_timeout_ms, m.server_assignor, m.member_epoch,
                m.previous_member_epoch, m.state, _frozen(m.assigned), _frozen(m.pending_revocation),
-               target is None, _frozen(target))
+               target is None, _frozen(target), m.classic_session_timeout_ms,
+               None if m.classic_protocols is None else tuple(m.classic_protocols))
         hit = cache.get(mid)
         if hit is None or hit[0] != sig:
             hit = cache[mid] = (sig, _member_records(gid, m, target))
@@ -222,6 +235,10 @@ class ConsumerGroupReplayer:
             m.subscribed_topic_regex = mv.subscribed_topic_regex or None
             m.rebalance_timeout_ms = mv.rebalance_timeout_ms
             m.server_assignor = mv.server_assignor
+            cm = mv.classic_member_metadata
+            m.classic_session_timeout_ms = None if cm is None else cm.session_timeout_ms
+            m.classic_protocols = None if cm is None else \
+                [(p.name, bytes(p.metadata)) for p in cm.supported_protocols]
             if m.instance_id is not None:
                 group.static_members[m.instance_id] = m.member_id
             return str(k.group_id)

@@ -56,11 +56,13 @@ import os
 import struct
 import time
 import uuid
+from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
 from fastkafka.cluster.group.classic_group import ClassicGroup, ClassicGroupMember, GroupState, OffsetAndMetadata
 from fastkafka.cluster.group.consumer_group_records import RECORD_TYPES as CONSUMER_GROUP_RECORD_TYPES
+from fastkafka.cluster.group.group_migration import classic_heartbeat, classic_join, classic_leave, classic_sync
 from fastkafka.cluster.group.pending_txn_offsets import PendingTransactionalOffsets
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
 from fastkafka.protocol._generated import group_records as gr
@@ -372,11 +374,12 @@ class GroupCoordinator:
         consumer_group = consumer_groups.group(req.group_id) if consumer_groups is not None else None
         if consumer_groups is not None and consumer_group is not None:
             if consumer_group.members:
-                # Kafka 4.x admits a "consumer" protocol member into a non-empty consumer group as a
-                # classic-protocol member (classicGroupJoinToConsumerGroup); that mixed membership is
-                # not served here (SKIPPED_FEATURES.md), so every classic join is refused as Kafka
-                # refuses an unsupported protocol type.
-                return _join_error(Errors.INCONSISTENT_GROUP_PROTOCOL, "", v)
+                # Kafka's classicGroupJoinToConsumerGroup: a classic-protocol member of the consumer
+                # group, answered at once (group_migration.py).
+                error, fields = classic_join(consumer_groups, ctx, req)
+                if error:
+                    return _join_error(error, fields.get("member_id", ""), v)
+                return JoinGroupResponse(error_code=0, **fields)
             # Kafka's maybeDeleteEmptyConsumerGroup: an empty consumer group becomes a classic group.
             consumer_groups.delete_group(req.group_id)
         loop = asyncio.get_running_loop()
@@ -669,6 +672,11 @@ class GroupCoordinator:
             self._check_coordinator(req.group_id)
         except KafkaError as e:
             return e.code, b"", None
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        if consumer_groups is not None and consumer_groups.group(req.group_id) is not None:
+            # Kafka's classicGroupSyncToConsumerGroup: the response echoes the request's protocol.
+            error, assignment = classic_sync(consumer_groups, req, ctx.api_version)
+            return error, assignment, SimpleNamespace(protocol_type=req.protocol_type, protocol_name=req.protocol_name)
         group = self.groups.get(req.group_id)
         if group is None or not group.members:
             return Errors.UNKNOWN_MEMBER_ID, b"", group
@@ -745,6 +753,9 @@ class GroupCoordinator:
         except KafkaError as e:
             # Kafka: "The group is still loading, so blindly respond" NONE.
             return 0 if e.code == Errors.COORDINATOR_LOAD_IN_PROGRESS else e.code
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        if consumer_groups is not None and consumer_groups.group(group_id) is not None:
+            return classic_heartbeat(consumer_groups, group_id, member_id, generation_id, instance_id)
         group = self.groups.get(group_id)
         if group is None:
             return Errors.UNKNOWN_MEMBER_ID
@@ -770,6 +781,10 @@ class GroupCoordinator:
             self._check_coordinator(group_id)
         except KafkaError as e:
             return e.code, []
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        if consumer_groups is not None and consumer_groups.group(group_id) is not None:
+            return classic_leave(consumer_groups, group_id, [
+                (entry, None) if isinstance(entry, str) else entry for entry in members])
         group = self.groups.get(group_id)
         if group is None:
             return Errors.UNKNOWN_MEMBER_ID, []
@@ -1242,25 +1257,60 @@ class GroupCoordinator:
             return None
         return lambda om: om.commit_timestamp_ms
 
-    def delete_empty_classic_group(self, group_id: str) -> None:
+    def delete_empty_classic_group(self, group_id: str) -> ClassicGroup | None:
         """Kafka's maybeDeleteEmptyClassicGroup, before a consumer-protocol group of the same id is
         created: an Empty classic group's GroupMetadata gets a tombstone (its committed offsets
-        stay) and only an offsets holder remains here. Raises GROUP_ID_NOT_FOUND for a classic
-        group with members (Kafka's answer unless group.consumer.migration.policy allows an
-        online upgrade, which is not served: SKIPPED_FEATURES.md)."""
+        stay) and only an offsets holder remains here. A classic group with members is returned:
+        the caller converts it (online upgrade, group_migration.py) or refuses."""
         group = self.groups.get(group_id)
         if group is None:
-            return
+            return None
         if group.members or group.state is not GroupState.EMPTY:
-            raise KafkaError(Errors.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group")
+            return group
         if group.protocol_type is None and group.generation_id == 0:
-            return  # only committed offsets (an assign() or consumer-protocol group): nothing to delete
+            return None  # only committed offsets (an assign() or consumer-protocol group): nothing to delete
+        self.replace_with_consumer_group(group)
+        return None
+
+    def replace_with_consumer_group(self, group: ClassicGroup) -> None:
+        """The classic group gives way to a consumer group of the same id (Kafka's
+        convertToConsumerGroup / maybeDeleteEmptyClassicGroup): its waiting JoinGroup and SyncGroup
+        answers get REBALANCE_IN_PROGRESS, its timers stop, its GroupMetadata gets a tombstone;
+        only an offsets holder (committed offsets live apart from groups in Kafka) remains."""
+        group_id = group.group_id
         error = self._write_tombstones(group_id, [], group_tombstone=True)
         if error:
             raise KafkaError(error)
+        for m in group.members.values():
+            for fut in (m.join_future, m.sync_future):
+                if fut is not None and not fut.done():
+                    fut.set_result(Errors.REBALANCE_IN_PROGRESS)
+            m.join_future = m.sync_future = None
+            if m.heartbeat_timer is not None:
+                m.heartbeat_timer.cancel()
+                m.heartbeat_timer = None
+        self._set_join_timer(group, None)
+        self._remove_sync_expiration(group)
+        group.transition(GroupState.DEAD)  # its pending callbacks see a dead group and do nothing
         holder = ClassicGroup(group_id)
         holder.offsets = group.offsets
         self.groups[group_id] = holder
+
+    def install_downgraded_group(self, group: ClassicGroup) -> None:
+        """A consumer group became this classic group (Kafka's convertToClassicGroup): it keeps
+        the committed offsets, its GroupMetadata record is written, its members' sessions start
+        and it rebalances, so they rejoin."""
+        holder = self.groups.get(group.group_id)
+        if holder is not None:
+            group.offsets = holder.offsets
+        self.groups[group.group_id] = group
+        group.current_state_timestamp_ms = _now_ms()
+        if self._store_group(group, {m.member_id: m.assignment for m in group.members.values()}):
+            log.warning("Failed to write the metadata of downgraded group %s", group.group_id)
+        for m in group.members.values():
+            self._reschedule_heartbeat(group, m)
+        group.transition(GroupState.STABLE, _now_ms())
+        self._prepare_rebalance(group)
 
     # -- admin accessors (group_admin.py) --------------------------------------------------------
     def group(self, group_id: str) -> ClassicGroup | None:

@@ -1,5 +1,6 @@
-"""ConsumerGroupDescribe (key 69), v0: consumer-protocol groups with their epochs, assignor,
-members, and each member's current and target assignment (Kafka's ConsumerGroup.asDescribedGroup).
+"""ConsumerGroupDescribe (key 69), v0-1: consumer-protocol groups with their epochs, assignor,
+members (v1: member_type 0 for a classic-protocol member, 1 for a consumer-protocol one), and each
+member's current and target assignment (Kafka's ConsumerGroup.asDescribedGroup).
 A group id unknown to the consumer protocol is GROUP_ID_NOT_FOUND, as Kafka answers for a
 classic group too."""
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _assignment(broker: Any, a: dict[bytes, set[int]]) -> Any:
         for t, ps in sorted(a.items()) if ps])
 
 
-@handler(69, 0, 0)
+@handler(69, 0, 1)
 def handle_consumer_group_describe(broker: Any, ctx: RequestContext,
                                    req: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse:
     manager = broker.consumer_group_manager
@@ -50,7 +51,8 @@ def handle_consumer_group_describe(broker: Any, ctx: RequestContext,
                 member_id=m.member_id, instance_id=m.instance_id, rack_id=m.rack_id, member_epoch=m.member_epoch,
                 client_id=m.client_id, client_host=m.client_host, subscribed_topic_names=list(m.subscribed_topic_names),
                 subscribed_topic_regex=m.subscribed_topic_regex, assignment=_assignment(broker, owned),
-                target_assignment=_assignment(broker, group.target_assignment.get(m.member_id, {}))))
+                target_assignment=_assignment(broker, group.target_assignment.get(m.member_id, {})),
+                member_type=0 if m.uses_classic_protocol else 1))  # v1: 0 classic, 1 consumer
         out.append(ConsumerGroupDescribeResponse.DescribedGroup(
             error_code=0, error_message=None, group_id=group_id, group_state=group.state.value,
             group_epoch=group.group_epoch, assignment_epoch=group.assignment_epoch,
