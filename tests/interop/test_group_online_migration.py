@@ -12,7 +12,8 @@ leaves, the group becomes a classic group again and rebalances). After every ste
 together own all six partitions. Asserted at the end: every produced record was consumed at least
 once, and once the members have left (committing on close) the group's committed offsets are the
 partitions' end offsets. The group is described with kafka-consumer-groups while it mixes
-protocols. Timing is printed, never asserted.
+protocols, and its type (ListGroups v5) is CONSUMER after the first member's upgrade
+and CLASSIC after the last one's downgrade. Timing is printed, never asserted.
 
 Passes against fastkafka and against Apache Kafka 4.4 (FASTKAFKA_TEST_TARGET=apache).
 """
@@ -52,6 +53,13 @@ def _committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
     fut = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(
         group, [TopicPartition(topic, p) for p in range(PARTITIONS)])])[group]
     return {tp.partition: tp.offset for tp in fut.result(30).topic_partitions}
+
+
+def _group_type(bootstrap: str, group: str) -> str:
+    """The group's type from ListGroups v5 (KIP-848): CONSUMER or CLASSIC."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    listed = admin.list_consumer_groups().result(30).valid
+    return str(next(g.type for g in listed if g.group_id == group).name)
 
 
 def _end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
@@ -117,6 +125,10 @@ def test_java_group_rolled_to_the_consumer_protocol_and_back(migration_broker: B
                 out = run_tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--bootstrap-server",
                                b.bootstrap, "--describe", "--group", group, "--members").stdout.decode()
                 print(out)
+            # The first consumer-protocol member upgraded the group; the last one leaving downgraded it.
+            expected = {("consumer", 0): "CONSUMER", ("classic", 1): "CONSUMER", ("classic", 2): "CLASSIC"}
+            if (protocol, i) in expected:
+                assert _group_type(b.bootstrap, group) == expected[(protocol, i)]
         stop.set()
         producer.join()
         _wait("every record to be consumed",
