@@ -125,7 +125,9 @@ class ClassicGroup:
         if member.group_instance_id is not None:
             self.static_members[member.group_instance_id] = member.member_id
         self.pending_members.discard(member.member_id)
-        self.new_member_added = True
+        # `new_member_added` is not set here: only a member added while the initial rebalance's
+        # delay runs extends it (GroupCoordinator._add_member_then_rebalance, as Kafka's
+        # addMemberThenRebalanceOrCompleteJoin); the member that starts the delay does not.
 
     def remove(self, member_id: str) -> ClassicGroupMember | None:
         """Kafka's ClassicGroup.remove: the leader passes to the first remaining member."""
