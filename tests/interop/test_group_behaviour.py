@@ -6,6 +6,13 @@ of test_group_rebalance.py: confluent-kafka/librdkafka and Apache Kafka 4.4's Ja
   revocation (a static member gets no MEMBER_ID_REQUIRED round trip; the second join extends the
   initial delay). With the harness's delay of 0 the first generation completes as soon as the
   first member joins on either broker, so that race is not asserted.
+- KIP-848 regex subscriptions (librdkafka, group.protocol=consumer): a member subscribed to a literal
+  topic plus a regex gets the literal topic's partitions first and the regex's after the
+  coordinator's asynchronous resolution (Kafka resolves regexes off the request path and bumps the
+  group epoch when the resolution lands): two assignment steps.
+- Subscription changes: two consumer-protocol members, one changing its subscription several times;
+  after each change the group converges (every subscribed partition owned by exactly one member)
+  long before the members' rebalance timeout (300 s).
 
 Every test passes against fastkafka and against Apache Kafka 4.4 (FASTKAFKA_TEST_TARGET=apache).
 """
@@ -16,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 
 import test_group_rebalance as gr
 from broker_process import running_broker
@@ -70,3 +77,57 @@ def test_static_members_joining_together_share_the_first_generation(tmp_path: Pa
             for m in members:
                 if m.proc.poll() is None:
                     m.proc.kill()
+
+
+def _consumer(bootstrap: str, group: str, events: list[set[tuple[str, int]]] | None = None) -> Consumer:
+    return Consumer({"bootstrap.servers": bootstrap, "group.id": group, "group.protocol": "consumer",
+                     "topic.metadata.refresh.interval.ms": 1000})
+
+
+def _assigned(c: Consumer) -> set[tuple[str, int]]:
+    return {(p.topic, p.partition) for p in c.assignment()}
+
+
+def test_regex_topics_are_assigned_after_the_literal_topic(tmp_path: Path, topic_name: str) -> None:
+    with running_broker(tmp_path / "broker", gr.CONSUMER_PROTOCOL_PROPS) as b:
+        lit, rx_a, rx_b = f"{topic_name}-lit", f"{topic_name}-rx-a", f"{topic_name}-rx-b"
+        for t in (lit, rx_a, rx_b):
+            confluent.create_topic(b.bootstrap, t, 2)
+        steps: list[set[tuple[str, int]]] = []
+        c = _consumer(b.bootstrap, f"{topic_name}-g")
+        c.subscribe([lit, f"^{topic_name}-rx-.*"],
+                    on_assign=lambda _c, parts: steps.append({(p.topic, p.partition) for p in parts}))
+        try:
+            everything = {(t, p) for t in (lit, rx_a, rx_b) for p in (0, 1)}
+            gr._wait("the literal and the regex topics", lambda: (c.poll(0.1), _assigned(c))[1] == everything,
+                     timeout=60, detail=lambda: steps)
+            assert steps[0] == {(lit, 0), (lit, 1)}, steps  # the regex is not resolved yet
+            assert set().union(*steps[1:]) == everything - steps[0], steps
+        finally:
+            c.close()
+
+
+def test_subscription_changes_converge(tmp_path: Path, topic_name: str) -> None:
+    with running_broker(tmp_path / "broker", gr.CONSUMER_PROTOCOL_PROPS) as b:
+        ta, tb = f"{topic_name}-a", f"{topic_name}-b"
+        for t in (ta, tb):
+            confluent.create_topic(b.bootstrap, t, 2)
+        group = f"{topic_name}-g"
+        changing, steady = _consumer(b.bootstrap, group), _consumer(b.bootstrap, group)
+        steady.subscribe([ta])
+        try:
+            for topics in ([ta, tb], [ta], [tb], [ta, tb], [ta], [ta, tb]):
+                changing.subscribe(topics)
+                wanted = {(t, p) for t in set(topics) | {ta} for p in (0, 1)}
+
+                def converged() -> bool:
+                    changing.poll(0.05)
+                    steady.poll(0.05)
+                    mine, theirs = _assigned(changing), _assigned(steady)
+                    return not (mine & theirs) and mine | theirs == wanted and {t for t, _ in theirs} <= {ta}
+
+                gr._wait(f"the group to converge on {topics}", converged, timeout=90,
+                         detail=lambda: (_assigned(changing), _assigned(steady)))
+        finally:
+            changing.close()
+            steady.close()

@@ -50,6 +50,15 @@ def intersect(a: Assignment, b: Assignment) -> Assignment:
     return {t: ps & b.get(t, set()) for t, ps in a.items() if ps & b.get(t, set())}
 
 
+@dataclass(frozen=True, slots=True)
+class ResolvedRegularExpression:
+    """Kafka's ResolvedRegularExpression: the topic names a subscribed regex matched, the
+    metadata image offset (`version`) and the time (`timestamp_ms`) of that resolution."""
+    topics: frozenset[str]
+    version: int
+    timestamp_ms: int
+
+
 @dataclass(eq=False)
 class ConsumerGroupMember:
     member_id: str
@@ -89,6 +98,9 @@ class ConsumerGroup:
         self.owners: dict[tuple[TopicId, int], str] = {}
         self.assignor_name = ""
         self.subscription_fingerprint: tuple[tuple[str, bytes, int], ...] = ()
+        # Regex -> its latest resolution (ConsumerGroupRegularExpression records). A member's
+        # regex adds only these topics to its subscription: a regex not resolved yet adds none.
+        self.resolved_regexes: dict[str, ResolvedRegularExpression] = {}
 
     @property
     def state(self) -> ConsumerGroupState:
@@ -103,6 +115,18 @@ class ConsumerGroup:
 
     def subscribed_topic_names(self) -> set[str]:
         return {t for m in self.members.values() for t in m.subscribed_topic_names}
+
+    def subscribed_regexes(self) -> dict[str, int]:
+        """Kafka's subscribedRegularExpressions: regex -> number of members subscribed to it."""
+        out: dict[str, int] = {}
+        for m in self.members.values():
+            if m.subscribed_topic_regex:
+                out[m.subscribed_topic_regex] = out.get(m.subscribed_topic_regex, 0) + 1
+        return out
+
+    def last_regex_refresh_ms(self) -> int | None:
+        """When the regexes were last resolved (they are resolved in batches); None: never."""
+        return max((r.timestamp_ms for r in self.resolved_regexes.values()), default=None)
 
     # ------------------------------------------------------------------ ownership
     def set_owned(self, member: ConsumerGroupMember, assigned: Assignment, pending: Assignment) -> None:
@@ -149,8 +173,12 @@ class ConsumerGroup:
     def _advance(self, member: ConsumerGroupMember, owned: Assignment | None = None) -> None:
         target = self.target_assignment.get(member.member_id, {})
         revoke = subtract(member.assigned, target)
-        # Kafka's ownsRevokedPartitions: a member that reported not owning what it must give up
-        # (an eager classic member rejoins owning nothing) skips the revocation step.
+        # Kafka's computeNextAssignment/ownsRevokedPartitions: a member that reported (in this
+        # heartbeat) owning none of the partitions to revoke already gave them up (a client
+        # revokes a topic it unsubscribed from on its own), so it moves on to the target epoch at
+        # once. Waiting for a revocation it will never report again (later heartbeats carry no
+        # owned partitions while they are unchanged) would hold the member, and whoever waits for
+        # its partitions, until its rebalance timeout.
         if revoke and (owned is None or intersect(owned, revoke)):
             self._set_owned(member, intersect(member.assigned, target), revoke)
             member.state = MemberState.UNREVOKED_PARTITIONS

@@ -25,15 +25,17 @@ Concurrency: one instance per broker, event-loop thread only; it owns every Cons
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastkafka.cluster.group.assignors import ASSIGNORS, MemberSubscription
 from fastkafka.cluster.group.consumer_group import (Assignment, ConsumerGroup, ConsumerGroupMember,
-                                                    MemberState)
+                                                    MemberState, ResolvedRegularExpression)
 from fastkafka.cluster.group.consumer_group_records import (ConsumerGroupReplayer, RecordCache, group_records,
                                                             tombstone_order)
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 
 LEAVE_GROUP_MEMBER_EPOCH = -1
 LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2
+# Kafka's REGEX_BATCH_REFRESH_MIN_INTERVAL_MS: a group's regexes are resolved at most this often.
+REGEX_BATCH_REFRESH_MIN_INTERVAL_MS = 10_000
 _ASSIGNOR_CLASS_NAMES = {
     "org.apache.kafka.coordinator.group.assignor.UniformAssignor": "uniform",
     "org.apache.kafka.coordinator.group.assignor.RangeAssignor": "range",
@@ -57,6 +61,29 @@ class HeartbeatResult:
         self.member_epoch = member_epoch
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.assignment = assignment
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def resolve_regexes(topic_names: Iterable[str], regexes: Iterable[str], version: int,
+                    now_ms: int) -> dict[str, ResolvedRegularExpression]:
+    """Kafka's TopicRegexResolver.resolveRegularExpressions: one scan of the topic names for a
+    batch of regexes (full matches). Runs on an executor thread, off the event loop: `topic_names`
+    must be an immutable image's."""
+    matched: dict[str, set[str]] = {r: set() for r in regexes}
+    compiled = []
+    for r in matched:
+        try:
+            compiled.append((r, re.compile(r)))
+        except re.error as e:  # validated when a member subscribed; ignored as Kafka does
+            log.error("Couldn't parse regular expression '%s' due to `%s`. Ignoring it.", r, e)
+    for name in topic_names:
+        for r, pattern in compiled:
+            if pattern.fullmatch(name):
+                matched[r].add(name)
+    return {r: ResolvedRegularExpression(frozenset(ts), version, now_ms) for r, ts in matched.items()}
 
 
 def _int(cfg: Mapping[str, str], key: str, default: int) -> int:
@@ -94,6 +121,12 @@ class ConsumerGroupManager:
         self.upgrade_enabled = policy in ("upgrade", "bidirectional")
         self.downgrade_enabled = policy in ("downgrade", "bidirectional")
         self.classic_max_size = _int(cfg, "group.max.size", 2**31 - 1)
+        self.regex_refresh_interval_ms = _int(cfg, "group.consumer.regex.refresh.interval.ms", 600_000)
+        # Group id -> its regex resolution running on the executor (at most one per group).
+        self._regex_refreshes: dict[str, asyncio.Future[dict[str, ResolvedRegularExpression]]] = {}
+        # Kafka's lastMetadataImageWithNewTopics: the image version where topics last appeared.
+        self._topics_seen: Any = None
+        self._last_image_with_new_topics = -1
 
     # ------------------------------------------------------------------ lookups
     def group(self, group_id: str) -> ConsumerGroup | None:
@@ -257,8 +290,10 @@ class ConsumerGroupManager:
         if subscribed_topic_names is not None and sorted(subscribed_topic_names) != sorted(member.subscribed_topic_names):
             member.subscribed_topic_names = sorted(set(subscribed_topic_names))
             bump = True
-        if subscribed_topic_regex is not None and subscribed_topic_regex != member.subscribed_topic_regex:
+        old_regex = member.subscribed_topic_regex
+        if subscribed_topic_regex is not None and (subscribed_topic_regex or None) != old_regex:
             member.subscribed_topic_regex = subscribed_topic_regex or None
+        if self._maybe_update_regexes(group, old_regex, member.subscribed_topic_regex):
             bump = True
         if server_assignor is not None and server_assignor != member.server_assignor:
             member.server_assignor = server_assignor
@@ -371,6 +406,7 @@ class ConsumerGroupManager:
     def _remove(self, group: ConsumerGroup, member_id: str) -> None:
         self._cancel_timers(group.group_id, member_id)
         if group.remove_member(member_id) is not None:
+            self._drop_unsubscribed_regexes(group)
             group.group_epoch += 1
             if group.members:
                 self._compute_target_assignment(group)
@@ -401,11 +437,102 @@ class ConsumerGroupManager:
         topics = self._topics()
         out = {n: topics.by_name[n] for n in member.subscribed_topic_names if n in topics.by_name}
         if member.subscribed_topic_regex:
-            pattern = re.compile(member.subscribed_topic_regex)
-            for name, t in topics.by_name.items():
-                if pattern.fullmatch(name) and not name.startswith("__"):
+            # Only the regex's latest resolution counts (none until the first one lands).
+            resolved = group.resolved_regexes.get(member.subscribed_topic_regex)
+            for name in resolved.topics if resolved is not None else ():
+                t = topics.by_name.get(name)
+                if t is not None:
                     out[name] = t
         return out
+
+    # ------------------------------------------------------------------ regular expressions
+    def _image_version(self) -> int:
+        offset = getattr(self.broker.image, "offset", None)
+        return int(offset()) if offset is not None else 0
+
+    def _note_new_topics(self) -> None:
+        """Kafka's onMetadataUpdate bookkeeping of lastMetadataImageWithNewTopics, done lazily:
+        the topic ids are compared only when the (immutable) topics image was replaced."""
+        topics = self._topics()
+        if topics is self._topics_seen:
+            return
+        if self._topics_seen is None or topics.by_id.keys() - self._topics_seen.by_id.keys():
+            self._last_image_with_new_topics = self._image_version()
+        self._topics_seen = topics
+
+    def _drop_unsubscribed_regexes(self, group: ConsumerGroup) -> None:
+        """Kafka's maybeDeleteResolvedRegularExpressions: a regex nobody subscribes to any more
+        loses its resolution (its record is tombstoned by the next persist)."""
+        subscribed = group.subscribed_regexes()
+        for regex in [r for r in group.resolved_regexes if r not in subscribed]:
+            del group.resolved_regexes[regex]
+
+    def _maybe_update_regexes(self, group: ConsumerGroup, old_regex: str | None, new_regex: str | None) -> bool:
+        """Kafka's maybeUpdateRegularExpressions, called on every heartbeat after the member's
+        subscription was updated. Returns whether the group epoch must be bumped (the member's
+        regex changed). The resolution itself never runs here: when due it is scheduled on the
+        executor for all the group's regexes at once (one scan of the topic names), at most one
+        at a time per group, at most every REGEX_BATCH_REFRESH_MIN_INTERVAL_MS, and it lands
+        later in `_on_regexes_resolved`. Due: a subscribed regex is not resolved, or topics were
+        created since the last resolution, or group.consumer.regex.refresh.interval.ms passed."""
+        changed = old_regex != new_regex
+        if changed:
+            self._drop_unsubscribed_regexes(group)
+        subscribed = group.subscribed_regexes()
+        if not subscribed or group.group_id in self._regex_refreshes:
+            return changed
+        now = _now_ms()
+        last = group.last_regex_refresh_ms()
+        if last is not None and now <= last + REGEX_BATCH_REFRESH_MIN_INTERVAL_MS:
+            return changed
+        self._note_new_topics()
+        resolved = group.resolved_regexes.values()
+        due = (len(subscribed) != len(group.resolved_regexes)
+               or min(r.version for r in resolved) < self._last_image_with_new_topics
+               or last is None or now > last + self.regex_refresh_interval_ms)
+        if due:
+            self._schedule_regex_refresh(group.group_id, sorted(subscribed))
+        return changed
+
+    def _schedule_regex_refresh(self, group_id: str, regexes: list[str]) -> None:
+        image = self.broker.image
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(None, resolve_regexes, image.topics.by_name, regexes,
+                                   self._image_version(), _now_ms())
+        self._regex_refreshes[group_id] = fut
+        fut.add_done_callback(functools.partial(self._on_regexes_resolved, group_id))
+
+    def _on_regexes_resolved(self, group_id: str, fut: asyncio.Future[dict[str, ResolvedRegularExpression]]) -> None:
+        """Kafka's handleRegularExpressionsResult, back on the event loop: the resolutions of
+        regexes still subscribed are stored (ConsumerGroupRegularExpression records); if one
+        matches other topics than before the group epoch is bumped, so the next heartbeat
+        computes a target assignment with them."""
+        if self._regex_refreshes.get(group_id) is fut:
+            del self._regex_refreshes[group_id]
+        if fut.cancelled():
+            return
+        error = fut.exception()
+        if error is not None:
+            log.error("[GroupId %s] Couldn't refresh the regular expressions: %s", group_id, error)
+            return
+        group = self.groups.get(group_id)
+        if group is None:
+            return
+        subscribed = group.subscribed_regexes()
+        bump = False
+        for regex, resolved in fut.result().items():
+            if regex not in subscribed:
+                continue
+            old = group.resolved_regexes.get(regex)
+            if (old.topics if old is not None else frozenset()) != resolved.topics:
+                bump = True
+            group.resolved_regexes[regex] = resolved
+        if bump:
+            group.group_epoch += 1
+            group.subscription_fingerprint = self._subscription_fingerprint(group)
+            log.info("[GroupId %s] Bumped group epoch to %d (regular expressions resolved).",
+                     group_id, group.group_epoch)
+        self._persist_quietly(group_id)
 
     def _subscription_fingerprint(self, group: ConsumerGroup) -> tuple[tuple[str, bytes, int], ...]:
         seen: dict[str, tuple[str, bytes, int]] = {}

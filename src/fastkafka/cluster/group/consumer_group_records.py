@@ -12,6 +12,7 @@ int16 version 0 + flexible value struct; a null value is a tombstone):
   key 6 ConsumerGroupTargetAssignmentMetadata  the assignment epoch
   key 7 ConsumerGroupTargetAssignmentMember    a member's target assignment
   key 8 ConsumerGroupCurrentMemberAssignment   a member's epochs, state, owned and revoking partitions
+  key 16 ConsumerGroupRegularExpression       a subscribed regex's resolution (topics, image version, time)
 
 `group_records(group, topics, cache)` is the group's whole persisted state as an ordered mapping of
 record key -> value bytes, in Kafka's write order (group epoch, members' subscriptions, target
@@ -29,7 +30,8 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from fastkafka.cluster.group.consumer_group import Assignment, ConsumerGroup, ConsumerGroupMember, MemberState
+from fastkafka.cluster.group.consumer_group import (Assignment, ConsumerGroup, ConsumerGroupMember, MemberState,
+                                                    ResolvedRegularExpression)
 from fastkafka.protocol._generated import group_records as gr
 
 GROUP_METADATA = 3
@@ -38,7 +40,8 @@ MEMBER_METADATA = 5
 TARGET_ASSIGNMENT_METADATA = 6
 TARGET_ASSIGNMENT_MEMBER = 7
 CURRENT_MEMBER_ASSIGNMENT = 8
-RECORD_TYPES = frozenset(range(GROUP_METADATA, CURRENT_MEMBER_ASSIGNMENT + 1))
+REGULAR_EXPRESSION = 16
+RECORD_TYPES = frozenset(range(GROUP_METADATA, CURRENT_MEMBER_ASSIGNMENT + 1)) | {REGULAR_EXPRESSION}
 _VALUE_VERSION = struct.pack(">h", 0)
 
 # Kafka's MemberState ids (modern/MemberState.java).
@@ -46,7 +49,7 @@ _STATE_IDS = {MemberState.STABLE: 0, MemberState.UNREVOKED_PARTITIONS: 1, Member
 _STATES = {v: k for k, v in _STATE_IDS.items()}
 # Deletion order of Kafka's createGroupTombstoneRecords / removeMember.
 _TOMBSTONE_ORDER = {CURRENT_MEMBER_ASSIGNMENT: 0, TARGET_ASSIGNMENT_MEMBER: 1, TARGET_ASSIGNMENT_METADATA: 2,
-                    MEMBER_METADATA: 3, PARTITION_METADATA: 4, GROUP_METADATA: 5}
+                    MEMBER_METADATA: 3, REGULAR_EXPRESSION: 4, PARTITION_METADATA: 4, GROUP_METADATA: 5}
 
 
 def _key(version: int, record: Any) -> bytes:
@@ -139,6 +142,10 @@ def group_records(group: ConsumerGroup, subscribed_topics: dict[str, Any],
         PM.TopicMetadata(topic_id=t.topic_id, topic_name=name, num_partitions=len(t.partitions),
                          partition_metadata=[])
         for name, t in sorted(subscribed_topics.items())]))
+    RV: Any = gr.ConsumerGroupRegularExpressionValue
+    for regex, resolved in sorted(group.resolved_regexes.items()):
+        out[_key(REGULAR_EXPRESSION, gr.ConsumerGroupRegularExpressionKey(group_id=gid, regular_expression=regex))] = \
+            _value(RV(topics=sorted(resolved.topics), version=resolved.version, timestamp=resolved.timestamp_ms))
     for meta, _target, _current in per_member:
         out[meta[0]] = meta[1]
     for _meta, target_kv, _current in per_member:
@@ -269,4 +276,15 @@ class ConsumerGroupReplayer:
             m.state = _STATES.get(cv.state, MemberState.STABLE)
             group.set_owned(m, _assignment(cv.assigned_partitions), _assignment(cv.partitions_pending_revocation))
             return str(ck.group_id)
+        if kind == REGULAR_EXPRESSION:
+            rk = gr.ConsumerGroupRegularExpressionKey.from_bytes(body, 0)
+            group = self._group(rk.group_id, value is not None)
+            if group is not None:
+                if value is None:
+                    group.resolved_regexes.pop(rk.regular_expression, None)
+                else:
+                    rv = gr.ConsumerGroupRegularExpressionValue.from_bytes(value[2:], 0)
+                    group.resolved_regexes[rk.regular_expression] = ResolvedRegularExpression(
+                        frozenset(rv.topics), rv.version, rv.timestamp)
+            return str(rk.group_id)
         raise ValueError(f"not a consumer group record type: {kind}")
