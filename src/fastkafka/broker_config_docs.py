@@ -107,6 +107,8 @@ BROKER_CONFIG_DOCS: dict[str, str] = {
                                        " consumer protocol: disabled, upgrade, downgrade or bidirectional (empty"
                                        " groups always convert); disabled also keeps classic-protocol members"
                                        " out of consumer groups.",
+    "group.consumer.regex.refresh.interval.ms": "How often the topics a consumer group's subscribed regexes match"
+                                                " are resolved again (new topics trigger it sooner).",
     "replica.lag.time.max.ms": "How long a follower may lag before it leaves the ISR.",
     "replica.fetch.max.bytes": "Bytes fetched per partition by replica fetchers.",
     "fetch.max.bytes": "The most bytes a Fetch response carries.",

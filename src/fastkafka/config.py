@@ -180,6 +180,7 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("group.consumer.max.size", "int", str(_INT_MAX)),
         _d("group.consumer.assignors", "list", "uniform,range"),
         _d("group.consumer.migration.policy", "string", "bidirectional"),
+        _d("group.consumer.regex.refresh.interval.ms", "int", "600000"),
         _d("replica.lag.time.max.ms", "long", "30000"),
         _d("replica.fetch.max.bytes", "int", "1048576"),
         _d("fetch.max.bytes", "int", "57671680"),

@@ -79,7 +79,7 @@ def test_static_members_joining_together_share_the_first_generation(tmp_path: Pa
                     m.proc.kill()
 
 
-def _consumer(bootstrap: str, group: str, events: list[set[tuple[str, int]]] | None = None) -> Consumer:
+def _consumer(bootstrap: str, group: str) -> Consumer:
     return Consumer({"bootstrap.servers": bootstrap, "group.id": group, "group.protocol": "consumer",
                      "topic.metadata.refresh.interval.ms": 1000})
 
