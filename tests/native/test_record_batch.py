@@ -314,6 +314,45 @@ def test_compressed_batches_are_checked_on_their_header(compression: int) -> Non
     assert info.record_count == 3 and info.compression == compression
 
 
+def test_record_errors_carry_kafkas_messages() -> None:
+    """LogValidator's texts: validateKey names the partition, processRecordErrors quotes the first
+    three as Java's List<RecordError>.toString."""
+    recs = [record(i, key=None if i % 10 == 3 else b"k") for i in range(100)]
+    err = error_of(batch(recs), compacted=True, topic_partition="t-0")
+    assert err.code == 87
+    assert [i for i, _m in err.record_errors] == list(range(3, 100, 10))
+    assert {m for _i, m in err.record_errors} == {"Compacted topic cannot accept message without key in topic partition t-0"}
+    m = "Compacted topic cannot accept message without key in topic partition t-0"
+    assert str(err) == ("One or more records have been rejected due to 10 record errors in total, and only showing the "
+                        f"first three errors at most: [RecordError(batchIndex=3, message='{m}'), "
+                        f"RecordError(batchIndex=13, message='{m}'), RecordError(batchIndex=23, message='{m}')]")
+    t = now_ms()
+    lat = batch([record(0, key=b"ab", value=b"xyz")], base_ts=t, max_ts=t, attributes=0x08)
+    err = error_of(lat, now_ms=t, timestamp_type_log_append=True)
+    assert err.record_errors == [(0, f"Invalid timestamp type in message DefaultRecord(offset=0, timestamp={t}, key=2 "
+                                     "bytes, value=3 bytes). Producer should not set timestamp type to LogAppendTime.")]
+    assert str(err) == "One or more records have been rejected due to invalid timestamp"
+
+
+@pytest.mark.parametrize("compression", [1, 2, 3, 4])
+def test_compressed_batches_list_every_failing_record(compression: int) -> None:
+    """Kafka walks a compressed batch's records: the records breaking the window are named by
+    their index, not the batch as a whole."""
+    t = now_ms()
+    ts = [t, t - 10 * DAY, t + 1, t - 11 * DAY, t + 2]
+    buf = build(5, compression=compression, timestamps=ts)
+    err = error_of(buf, now_ms=t, timestamp_before_max_ms=DAY)
+    assert err.code == 32 and [i for i, _m in err.record_errors] == [1, 3]
+    assert err.record_errors[0][1] == (f"Timestamp {t - 10 * DAY} of message with offset 1 is out of range. "
+                                       f"The timestamp should be within [{t - DAY}, {t + HOUR}]")
+    future = build(4, compression=compression, timestamps=[t, t + 2 * HOUR, t, t + 3 * HOUR])
+    assert [i for i, _m in error_of(future, now_ms=t).record_errors] == [1, 3]
+    keyless = build(4, compression=compression, key=None)
+    err = error_of(keyless, compacted=True, topic_partition="c-3")
+    assert err.code == 87 and [i for i, _m in err.record_errors] == [0, 1, 2, 3]
+    assert err.record_errors[0][1].endswith("in topic partition c-3")
+
+
 # -- assign_offsets -----------------------------------------------------------------------------------
 def test_assign_offsets_in_place_keeps_crc_valid() -> None:  # testSetLastOffset / testSetPartitionLeaderEpoch
     a, b = build(3), build(2)

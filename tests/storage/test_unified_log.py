@@ -388,3 +388,16 @@ def test_clean_close_writes_producer_snapshot_in_kafkas_format(logdir):
     log2.truncate_to(2)
     log2.close()
     assert sorted(f for f in os.listdir(logdir) if f.endswith(".snapshot")) == ["00000000000000000002.snapshot"]
+
+
+def test_record_errors_reach_the_kafka_error(logdir):
+    """Kafka's RecordValidationException: the failing records travel with the error to the
+    ProduceResponse's RecordErrors, and nothing of the batch is appended."""
+    log = open_log(logdir, LogConfig(cleanup_policy=("compact",)))
+    with pytest.raises(KafkaError) as ei:
+        append(log, 3, key=None)
+    assert ei.value.error == Errors.INVALID_RECORD
+    assert ei.value.record_errors == [
+        (i, "Compacted topic cannot accept message without key in topic partition topic-0") for i in range(3)]
+    assert log.log_end_offset == 0
+    log.close()

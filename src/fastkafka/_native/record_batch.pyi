@@ -57,13 +57,18 @@ def validate_produce_batches(
     timestamp_before_max_ms: int,
     timestamp_after_max_ms: int,
     client_origin: bool = True,
+    topic_partition: str = "",
 ) -> BatchInfo:
     """Validate a Produce partition payload (v3+: exactly one batch is the Kafka rule; the caller
     enforces the count via BatchInfo.batch_count). Checks magic 2, sizes, CRC32C, that
     RecordsCount matches LastOffsetDelta+1 and (uncompressed) that each record parses with
     offset deltas 0..n-1 and (for compacted topics) a non-null key. Timestamps are checked
-    against the window for CREATE_TIME (every record of uncompressed batches; BaseTimestamp and
-    MaxTimestamp of compressed ones, which are not decompressed). client_origin=False (Kafka's
+    against the window for CREATE_TIME, record by record. A compressed batch is decompressed and
+    walked only when one of its records could break a rule its header cannot rule out (compacted
+    topic, finite message.timestamp.before.max.ms, a header timestamp or LogAppendTime attribute
+    that breaks the rules); otherwise its MaxTimestamp stands for the records. Per-record failures
+    raise with `.record_errors` listing every failing record of the batch, with Kafka's messages
+    (`topic_partition`, Kafka's "topic-partition", is named in the key one). client_origin=False (Kafka's
     AppendOrigin COORDINATOR/REPLICATION) skips the client-only rules: BaseOffset 0, count vs
     offset range, no control batches, a sequence with every producer id. Raises
     InvalidRecordError with the Kafka code."""

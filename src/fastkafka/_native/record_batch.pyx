@@ -26,6 +26,9 @@ cdef enum:
     RECORD_OVERHEAD_V0 = 14  # the smallest legal BatchLength of any magic (Kafka's first size check)
     NO_TIMESTAMP = -1
 
+cdef extern from "<stdint.h>":
+    const int64_t INT64_MAX_C "INT64_MAX"
+
 # Kafka error codes raised from here.
 cdef enum:
     CORRUPT_MESSAGE = 2
@@ -247,6 +250,8 @@ cdef struct _BadRecord:
     int32_t index
     int32_t kind
     int64_t timestamp
+    int64_t key_size      # for Kafka's DefaultRecord.toString in the LogAppendTime message
+    int64_t value_size
 
 
 cdef struct _Walk:
@@ -356,6 +361,8 @@ cdef int _walk_records(const uint8_t* p, Py_ssize_t end, int32_t count, int64_t 
                 bad[w.bad_records].index = i
                 bad[w.bad_records].kind = kind
                 bad[w.bad_records].timestamp = ts
+                bad[w.bad_records].key_size = klen if klen > 0 else 0
+                bad[w.bad_records].value_size = vlen if vlen > 0 else 0
             w.bad_records += 1
             if kind != BAD_KEY:
                 w.any_bad_ts = True
@@ -386,34 +393,45 @@ cdef str _why_message(int why, int32_t at, int32_t count):
     return f"Found invalid record structure (record {at})"
 
 
-cdef object _record_errors_list(const _BadRecord* bad, int32_t n, int64_t base_offset, const _Rules* r):
+cdef object _record_errors_list(const _BadRecord* bad, int32_t n, int64_t base_offset, const _Rules* r, str tp):
+    """(batch_index, message) per failing record, with Kafka's LogValidator messages (validateKey,
+    validateTimestamp; `tp` is the TopicPartition's toString, "topic-partition")."""
     out = []
     cdef int32_t i
     for i in range(n):
         if bad[i].kind == BAD_KEY:
-            msg = "Compacted topic cannot accept message without key"
+            msg = f"Compacted topic cannot accept message without key in topic partition {tp}"
         elif bad[i].kind == BAD_TS_RANGE:
             msg = (f"Timestamp {bad[i].timestamp} of message with offset {base_offset + bad[i].index} is out of "
                    f"range. The timestamp should be within [{r.now_ms - r.before_max_ms}, "
                    f"{r.now_ms + r.after_max_ms}]")
         else:
-            msg = "Invalid timestamp type in message. Producer should not set timestamp type to LogAppendTime."
+            msg = (f"Invalid timestamp type in message DefaultRecord(offset={base_offset + bad[i].index}, "
+                   f"timestamp={bad[i].timestamp}, key={bad[i].key_size} bytes, value={bad[i].value_size} bytes). "
+                   f"Producer should not set timestamp type to LogAppendTime.")
         out.append((bad[i].index, msg))
     return out
 
 
-cdef object _raise_record_errors(const uint8_t* p, Py_ssize_t size, int32_t count, bint log_append,
-                                 const _Rules* rules, const _Walk* first):
-    """Error path: walk again with room for every failing record, then raise as Kafka's
-    processRecordErrors does (INVALID_TIMESTAMP if any timestamp failed, else INVALID_RECORD)."""
+cdef str _java_record_errors(list errors):
+    """Java's List<RecordError>.toString, as Kafka's processRecordErrors puts it in the message."""
+    return "[" + ", ".join([f"RecordError(batchIndex={i}, message='{m}')" for i, m in errors]) + "]"
+
+
+cdef object _raise_record_errors(const uint8_t* body, Py_ssize_t body_size, const uint8_t* p, int32_t count,
+                                 bint log_append, const _Rules* rules, const _Walk* first, str tp):
+    """Error path of one batch whose records (body: the batch's records, decompressed if need be)
+    broke a per-record rule: walk again with room for every failing record, then raise as
+    Kafka's processRecordErrors does (INVALID_TIMESTAMP if any timestamp failed, else
+    INVALID_RECORD), every failing record listed by its index in the batch."""
     cdef _Walk w
     cdef _BadRecord* bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * first.bad_records)
     if bad == NULL:
         raise MemoryError()
     try:
-        _walk_records(p + HDR, size - HDR, count, _i64(p + 27), _i64(p + 35), log_append, rules, &w,
+        _walk_records(body, body_size, count, _i64(p + 27), _i64(p + 35), log_append, rules, &w,
                       bad, first.bad_records)
-        errors = _record_errors_list(bad, w.bad_records, _i64(p), rules)
+        errors = _record_errors_list(bad, w.bad_records, _i64(p), rules, tp)
     finally:
         PyMem_Free(bad)
     if w.any_bad_ts:
@@ -421,7 +439,8 @@ cdef object _raise_record_errors(const uint8_t* p, Py_ssize_t size, int32_t coun
                                  "One or more records have been rejected due to invalid timestamp", errors)
     raise InvalidRecordError(INVALID_RECORD,
                              f"One or more records have been rejected due to {len(errors)} record errors in total, "
-                             f"and only showing the first three errors at most: {errors[:3]}", errors)
+                             f"and only showing the first three errors at most: {_java_record_errors(errors[:3])}",
+                             errors)
 
 
 cdef int _check_framing(const uint8_t* p, Py_ssize_t remaining, Py_ssize_t pos, Py_ssize_t max_batch_size,
@@ -498,7 +517,7 @@ cdef inline int32_t _last_sequence(int32_t base_sequence, int32_t lod) noexcept 
 
 def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, int64_t now_ms,
                              bint timestamp_type_log_append, int64_t timestamp_before_max_ms,
-                             int64_t timestamp_after_max_ms, bint client_origin=True):
+                             int64_t timestamp_after_max_ms, bint client_origin=True, str topic_partition=""):
     """Validate a Produce partition payload (record_batch.pyi). Raises InvalidRecordError.
 
     client_origin=False (coordinator/internal writers, Kafka's AppendOrigin other than CLIENT)
@@ -506,10 +525,17 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     batches, a sequence with every producer id.
 
     Uncompressed batches are walked record by record in C (structure, offset deltas 0..n-1, keys
-    on compacted topics, CreateTime window per record). Compressed batches are stored as sent;
-    on compacted topics only they are decompressed to check keys (and structure); otherwise their
-    rules are checked on the header (RecordsCount == LastOffsetDelta+1, codec
-    0..4, BaseTimestamp and MaxTimestamp in the window).
+    on compacted topics, CreateTime window per record). Compressed batches are stored as sent and
+    decompressed (once per batch, then walked in C with the same per-record rules, as Kafka's
+    LogValidator always does) only when a record could break a rule: on compacted topics (keys),
+    when the CreateTime window has a finite lower bound (message.timestamp.before.max.ms: a record
+    older than the first is invisible in the header), and when the header's BaseTimestamp,
+    MaxTimestamp or LogAppendTime attribute already breaks the timestamp rules (to name every
+    failing record). Otherwise the header stands for the records: no record is later than
+    MaxTimestamp, so none is past the upper bound.
+
+    A per-record failure raises with `record_errors`, every failing record of the batch by its
+    index, and Kafka's messages (`topic_partition`, "topic-partition", goes in the key one).
 
     offset_of_max_timestamp follows Kafka 3.8+ (KIP-734 follow-up, shallowOffsetOfMaxTimestamp):
     the last offset, relative to the first batch, of the batch holding the max timestamp, for
@@ -563,14 +589,12 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
                              NULL, 0) < 0:
                 raise InvalidRecordError(INVALID_RECORD, _why_message(w.why, w.at, count))
             if w.bad_records:
-                _raise_record_errors(p, size, count, batch_log_append, &rules, &w)
+                _raise_record_errors(p + HDR, size - HDR, p, count, batch_log_append, &rules, &w, topic_partition)
             batch_max_ts = w.max_ts
         else:
-            _check_compressed_timestamps(base_ts, header_max_ts, batch_log_append, &rules)
             batch_max_ts = header_max_ts
-            if compacted:
-                # Kafka's LogValidator decompresses to check keys on compacted topics only.
-                _check_compressed_keys(p, size, codec, count, &rules)
+            if _compressed_needs_walk(base_ts, header_max_ts, batch_log_append, &rules):
+                _check_compressed_records(p, size, codec, count, batch_log_append, &rules, topic_partition)
         if info.batch_count == 0:
             info.base_offset = _i64(p)
             info.first_timestamp = base_ts
@@ -599,20 +623,30 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     return info
 
 
-cdef int _check_compressed_keys(const uint8_t* p, Py_ssize_t size, int codec, int32_t count,
-                                const _Rules* rules) except -1:
-    """A compressed batch on a compacted topic: decompress (the cleaner's codecs, once per
-    batch) and walk the records in C; a keyless record is INVALID_RECORD with Kafka's record
-    errors, a record that does not parse INVALID_RECORD too. Timestamps keep the header rules."""
+cdef bint _compressed_needs_walk(int64_t base_ts, int64_t max_ts, bint batch_log_append,
+                                const _Rules* r) noexcept nogil:
+    """Whether a compressed batch's records must be decompressed and walked (see
+    validate_produce_batches): a record may break a rule that its header cannot rule out."""
+    if r.compacted or batch_log_append:
+        return True
+    if not r.create_time:
+        return False
+    if r.before_max_ms != INT64_MAX_C:
+        return True
+    return _record_rule(base_ts, True, False, r) != 0 or _record_rule(max_ts, True, False, r) != 0
+
+
+cdef int _check_compressed_records(const uint8_t* p, Py_ssize_t size, int codec, int32_t count,
+                                   bint batch_log_append, const _Rules* rules, str tp) except -1:
+    """Decompress a batch (the cleaner's codecs, once per batch) and walk its records in C with
+    the per-record rules, as Kafka's LogValidator does for compressed batches: records that do
+    not parse are INVALID_RECORD; failing records raise with their record errors."""
     from fastkafka.storage.cleaner_codecs import decompress
-    cdef _Rules key_rules = rules[0]
     cdef _Walk w
-    cdef _BadRecord* bad
     cdef bytes plain
     cdef const uint8_t* rp
     cdef Py_ssize_t rn
     cdef int rc
-    key_rules.create_time = False
     try:
         plain = decompress(codec, bytes((<const uint8_t*>p)[HDR:size]))
     except Exception as e:
@@ -620,42 +654,11 @@ cdef int _check_compressed_keys(const uint8_t* p, Py_ssize_t size, int codec, in
     rp = <const uint8_t*>plain
     rn = len(plain)
     with nogil:
-        rc = _walk_records(rp, rn, count, _i64(p + 27), _i64(p + 35), False, &key_rules, &w, NULL, 0)
+        rc = _walk_records(rp, rn, count, _i64(p + 27), _i64(p + 35), batch_log_append, rules, &w, NULL, 0)
     if rc < 0:
         raise InvalidRecordError(INVALID_RECORD, _why_message(w.why, w.at, count))
-    if w.bad_records == 0:
-        return 0
-    bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * w.bad_records)
-    if bad == NULL:
-        raise MemoryError()
-    try:
-        _walk_records(rp, rn, count, _i64(p + 27), _i64(p + 35), False, &key_rules, &w, bad, w.bad_records)
-        errors = _record_errors_list(bad, w.bad_records, _i64(p), &key_rules)
-    finally:
-        PyMem_Free(bad)
-    raise InvalidRecordError(INVALID_RECORD,
-                             f"One or more records have been rejected due to {len(errors)} record errors in total, "
-                             f"and only showing the first three errors at most: {errors[:3]}", errors)
-
-
-cdef int _check_compressed_timestamps(int64_t base_ts, int64_t max_ts, bint batch_log_append,
-                                      const _Rules* r) except -1:
-    """The timestamp rules on a compressed batch's header: every record's timestamp is MaxTimestamp
-    under the LogAppendTime attribute; otherwise the first record's and the largest are checked
-    (the records in between are not decompressed)."""
-    cdef int kind
-    if batch_log_append:
-        kind = _record_rule(max_ts, True, True, r)
-    else:
-        kind = _record_rule(base_ts, True, False, r) or _record_rule(max_ts, True, False, r)
-    if kind == BAD_TS_RANGE:
-        raise InvalidRecordError(INVALID_TIMESTAMP, "One or more records have been rejected due to invalid timestamp",
-                                 [(0, f"Timestamp of the compressed batch is out of range. The timestamp should be "
-                                      f"within [{r.now_ms - r.before_max_ms}, {r.now_ms + r.after_max_ms}]")])
-    if kind == BAD_TS_TYPE:
-        raise InvalidRecordError(INVALID_TIMESTAMP, "One or more records have been rejected due to invalid timestamp",
-                                 [(0, "Invalid timestamp type in message. Producer should not set timestamp type "
-                                      "to LogAppendTime.")])
+    if w.bad_records:
+        _raise_record_errors(rp, rn, p, count, batch_log_append, rules, &w, tp)
     return 0
 
 

@@ -260,9 +260,13 @@ class UnifiedLog:
                 timestamp_type_log_append=cfg.log_append_time,
                 timestamp_before_max_ms=cfg.message_timestamp_before_max_ms,
                 timestamp_after_max_ms=cfg.message_timestamp_after_max_ms,
-                client_origin=origin is AppendOrigin.CLIENT)
+                client_origin=origin is AppendOrigin.CLIENT, topic_partition=str(self.topic_partition))
         except _rb.InvalidRecordError as e:
-            raise KafkaError(e.code, str(e)) from None
+            err = KafkaError(e.code, str(e))
+            # Kafka's RecordValidationException: the failing records, by index in the batch, go to
+            # ProduceResponse's RecordErrors (ReplicaManager keeps them with the partition's error).
+            err.record_errors = e.record_errors  # type: ignore[attr-defined]
+            raise err from None
         if info.batch_count == 0:
             return LogAppendInfo(-1, -1, -1, self.log_start_offset, 0)
         if require_single_batch and info.batch_count != 1:

@@ -5,8 +5,10 @@ transactional batch to a partition not yet in the transaction adds it (the clien
 AddPartitionsToTxn). v13 names topics by id (KIP-516): an unknown id is UNKNOWN_TOPIC_ID.
 
 Each partition's records are one v2 batch, validated in native code and appended as sent
-(compressed batches are never decompressed). With acks=0 nothing is sent back, and an error
-closes the connection so the producer notices, as Kafka does.
+(compressed batches are decompressed only when a per-record rule needs it). A batch failing
+per-record rules is rejected whole, its failing records listed in RecordErrors (v8+) by index,
+as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
+producer notices, as Kafka does.
 
 A transactional batch that starts a transaction in a partition is verified with (v3-11) or added
 through (v12+) the transaction coordinator first (KIP-890, ReplicaManager). Deliberate gaps:
