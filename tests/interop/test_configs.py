@@ -119,7 +119,7 @@ def test_kafka_configs_dynamic_broker_configs_survive_restart(config_broker: Bro
     assert describe_lines(bs, "brokers", "--entity-name", "1") == []
 
     rc, err = alter(bs, "brokers", "--entity-name", "1", "--add-config", "num.io.threads=4,log.dirs=/x", check=False)
-    assert rc != 0 and "InvalidRequestException: Cannot update these configs dynamically: Set(log.dirs)" in err
+    assert rc != 0 and "InvalidRequestException: Cannot update these configs dynamically: [log.dirs]" in err
     rc, err = alter(bs, "brokers", "--entity-name", "1", "--add-config", "log.retention.ms=abc", check=False)
     assert rc != 0 and ("InvalidRequestException: Invalid value abc for configuration log.retention.ms: "
                         "Not a number of type LONG") in err

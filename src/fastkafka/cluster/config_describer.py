@@ -25,6 +25,7 @@ from typing import Any
 from fastkafka.broker_config_docs import broker_doc
 from fastkafka.cluster.broker_loggers import current_loggers
 from fastkafka.cluster.dynamic_broker_config import DYNAMIC_CONFIGS, DynamicBrokerConfig, broker_config_synonyms
+from fastkafka.cluster.kafka_broker_config_names import UNMODELLED_DEFAULTS, UNMODELLED_DYNAMIC
 from fastkafka.cluster.topic import topic_name_error
 from fastkafka.config import BROKER_CONFIG_DEFS
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -72,6 +73,7 @@ def _default_values() -> dict[str, str]:
     carries a parsing fallback Kafka does not have (node.id and process.roles are required; the
     CONTROLLER mapping is implied), Kafka's ConfigDef default is reported."""
     out = {k: d.default for k, d in BROKER_CONFIG_DEFS.items() if d.default is not None}
+    out.update(UNMODELLED_DEFAULTS)
     del out["node.id"], out["process.roles"]
     out["listener.security.protocol.map"] = "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT"
     return out
@@ -81,7 +83,10 @@ def _broker_type(name: str) -> str | None:
     d = BROKER_CONFIG_DEFS.get(name)
     if d is not None:
         return d.type
-    return None
+    # Dynamic keys Kafka defines that fastkafka stores without acting on: Kafka's type (a
+    # password is sensitive, the rest are shown).
+    spec = UNMODELLED_DYNAMIC.get(name)
+    return spec[0] if spec is not None else None
 
 
 def _config_synonyms(layers: DynamicBrokerConfig, name: str, sensitive: bool) -> list[Synonym]:

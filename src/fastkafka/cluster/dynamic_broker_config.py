@@ -7,8 +7,10 @@ STATIC_BROKER_CONFIG (server.properties), then DEFAULT_CONFIG (the ConfigDef def
 
 Invariants:
 - Only keys Kafka allows to change at runtime (`DYNAMIC_CONFIGS`, Kafka's AllDynamicConfigs) may
-  be set; a known key outside it is refused with INVALID_REQUEST "Cannot update these configs
-  dynamically: Set(...)"; unknown (custom) keys are accepted as Kafka does.
+  be set; a key Kafka knows outside it (kafka_broker_config_names.NON_DYNAMIC, or one fastkafka
+  models) is refused with INVALID_REQUEST "Cannot update these configs dynamically: [...]";
+  dynamic keys fastkafka does not act on (SASL/SSL, remote storage, throttles...) are stored and
+  described as Kafka does; unknown (custom) keys are accepted as Kafka does.
 - `DynamicBrokerConfig` is the broker's single owner of the current dynamic values: it is
   refreshed from each published metadata image and never mutated elsewhere; `effective_props()`
   is a fresh dict, safe to hand to LogConfig.
@@ -18,9 +20,11 @@ Invariants:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from fastkafka.cluster.kafka_broker_config_names import NON_DYNAMIC, UNMODELLED_DYNAMIC
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.cluster.metadata.configuration_image import ConfigurationsImage
 from fastkafka.config import BROKER_CONFIG_DEFS
@@ -57,12 +61,13 @@ _OTHER_CONFIGS = frozenset({
     "remote.log.manager.copy.max.bytes.per.second", "remote.log.manager.fetch.max.bytes.per.second",
     "remote.list.offsets.request.timeout.ms",
 })
-# Kafka's per-broker-only keys (DynamicListenerConfig and DynamicSecurityConfigs, less the
-# cluster-level listener keys): refused at the cluster default with Kafka's message. fastkafka
-# serves PLAINTEXT only and cannot rebind listeners at runtime, so it refuses them per broker
-# too, as non-dynamic (SKIPPED_FEATURES.md, Configs).
+# Kafka's DynamicBrokerConfig.PER_BROKER_CONFIGS (DynamicSecurityConfigs and the listener keys, less
+# the cluster-level listener keys): refused at the cluster default with Kafka's message. fastkafka
+# stores and describes them per broker (serving PLAINTEXT only, it does not act on them), except the
+# listener keys it cannot rebind at runtime (_NOT_REBINDABLE).
 PER_BROKER_CONFIGS: frozenset[str] = frozenset({
     "advertised.listeners", "listeners", "listener.security.protocol.map", "principal.builder.class",
+    "cordoned.log.dirs", "sasl.mechanism.inter.broker.protocol",
     "ssl.protocol", "ssl.provider", "ssl.cipher.suites", "ssl.enabled.protocols", "ssl.keystore.type",
     "ssl.keystore.location", "ssl.keystore.password", "ssl.key.password", "ssl.keystore.key",
     "ssl.keystore.certificate.chain", "ssl.truststore.type", "ssl.truststore.location",
@@ -75,9 +80,23 @@ PER_BROKER_CONFIGS: frozenset[str] = frozenset({
     "sasl.login.refresh.window.factor", "sasl.login.refresh.window.jitter",
     "sasl.login.refresh.min.period.seconds", "sasl.login.refresh.buffer.seconds",
 })
+# Kafka's DynamicBrokerConfig.DYNAMIC_SECURITY_CONFIGS (SslConfigs.RECONFIGURABLE_CONFIGS): only
+# under a listener prefix (listener.name.<listener>.<key>).
+_SECURITY_CONFIGS = frozenset({
+    "ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.password", "ssl.key.password",
+    "ssl.keystore.key", "ssl.keystore.certificate.chain", "ssl.truststore.type", "ssl.truststore.location",
+    "ssl.truststore.password", "ssl.truststore.certificates",
+})
+# Kafka's CLUSTER_LEVEL_LISTENER_CONFIGS: listener-prefixed keys allowed at the cluster default.
+_CLUSTER_LEVEL_LISTENER_CONFIGS = frozenset({"max.connections", "max.connection.creation.rate", "num.network.threads"})
+_LISTENER_PREFIX = re.compile(r"^listener\.name\.[^.]*\.(.*)$")
+# Dynamic in Kafka, where changing them rebinds listeners; fastkafka cannot, so it refuses them as
+# non-dynamic (Kafka refuses most values too, as listener reconfiguration failures).
+_NOT_REBINDABLE = frozenset({"listeners", "advertised.listeners", "listener.security.protocol.map"})
 
 DYNAMIC_CONFIGS: frozenset[str] = (
-    _LOG_CONFIGS | _CLEANER_CONFIGS | _THREAD_POOL_CONFIGS | _SOCKET_SERVER_CONFIGS | _OTHER_CONFIGS)
+    _LOG_CONFIGS | _CLEANER_CONFIGS | _THREAD_POOL_CONFIGS | _SOCKET_SERVER_CONFIGS | _OTHER_CONFIGS
+    | frozenset(UNMODELLED_DYNAMIC) | (PER_BROKER_CONFIGS - _NOT_REBINDABLE))
 
 _SYNONYM_GROUPS = (
     ("log.roll.ms", "log.roll.hours"),
@@ -98,27 +117,75 @@ def broker_config_synonyms(name: str) -> tuple[str, ...]:
 
 
 def scala_set(names: Iterable[str]) -> str:
-    """How Kafka's messages print a Scala Set of names."""
-    return "Set(" + ", ".join(sorted(names)) + ")"
+    """How Kafka 4.4's messages print a set of names (a java.util.Set, sorted here)."""
+    return "[" + ", ".join(sorted(names)) + "]"
+
+
+def _base_name(key: str) -> str:
+    m = _LISTENER_PREFIX.match(key)
+    return m.group(1) if m else key
+
+
+def _unmodelled_value_error(key: str, raw: str) -> str | None:
+    """Kafka's ConfigDef.parseType and validator for a dynamic key fastkafka does not model."""
+    spec = UNMODELLED_DYNAMIC.get(key)
+    if spec is None:
+        return None
+    type_, lo, hi, choices = spec
+    v = raw.strip()
+    if type_ in ("int", "long", "short"):
+        bits = {"int": 31, "long": 63, "short": 15}[type_]
+        try:
+            n = int(v)
+        except ValueError:
+            n = None
+        if n is None or not -(1 << bits) <= n < (1 << bits):
+            return f"Invalid value {raw} for configuration {key}: Not a number of type {type_.upper()}"
+        if lo is not None and n < lo:
+            return f"Invalid value {raw} for configuration {key}: Value must be at least {lo}"
+        if hi is not None and n > hi:
+            return f"Invalid value {raw} for configuration {key}: Value must be no more than {hi}"
+    elif type_ == "double":
+        try:
+            float(v)
+        except ValueError:
+            return f"Invalid value {raw} for configuration {key}: Not a number of type DOUBLE"
+    elif type_ == "boolean":
+        if v.lower() not in ("true", "false"):
+            return f"Invalid value {raw} for configuration {key}: Expected value to be either true or false"
+    elif choices is not None and v not in choices:
+        return f"Invalid value {raw} for configuration {key}: String must be one of: {', '.join(choices)}"
+    return None
 
 
 def validate_dynamic_broker_configs(props: Mapping[str, str], per_broker: bool) -> None:
     """Kafka's DynamicBrokerConfig.validateConfigs as the broker's ConfigAdminManager applies it
-    (every failure is INVALID_REQUEST)."""
-    non_dynamic = [k for k in props if (k in BROKER_CONFIG_DEFS or k in PER_BROKER_CONFIGS)
-                   and k not in DYNAMIC_CONFIGS and (per_broker or k not in PER_BROKER_CONFIGS)]
+    (every failure is INVALID_REQUEST), in Kafka's order: keys that are not dynamic, security keys
+    without a listener prefix, value types, then per-broker keys at the cluster default."""
+    non_dynamic = [k for k in props if k in NON_DYNAMIC or (
+        k in BROKER_CONFIG_DEFS and k not in DYNAMIC_CONFIGS and k not in _NOT_REBINDABLE)]
     if non_dynamic:
         raise KafkaError(Errors.INVALID_REQUEST, f"Cannot update these configs dynamically: {scala_set(non_dynamic)}")
+    unprefixed = [k for k in props if k in _SECURITY_CONFIGS]
+    if unprefixed:
+        raise KafkaError(Errors.INVALID_REQUEST, "These security configs can be dynamically updated only "
+                                                 f"per-listener using the listener prefix: {scala_set(unprefixed)}")
     for k, v in props.items():
-        err = broker_value_error(k, v)
+        base = _base_name(k)
+        err = broker_value_error(base, v) or _unmodelled_value_error(base, v)
         if err is not None:
             raise KafkaError(Errors.INVALID_REQUEST, err)
     if not per_broker:
-        per = [k for k in props if k in PER_BROKER_CONFIGS]
+        per = [k for k in props if k in PER_BROKER_CONFIGS
+               or (_base_name(k) != k and _base_name(k) not in _CLUSTER_LEVEL_LISTENER_CONFIGS)]
         if per:
             raise KafkaError(Errors.INVALID_REQUEST,
                              f"Cannot update these configs at default cluster level, broker id must be "
                              f"specified: {scala_set(per)}")
+    else:
+        fixed = [k for k in props if k in _NOT_REBINDABLE]
+        if fixed:
+            raise KafkaError(Errors.INVALID_REQUEST, f"Cannot update these configs dynamically: {scala_set(fixed)}")
 
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
