@@ -114,7 +114,7 @@ def test_list_describe_delete() -> None:
         assert [g.group_id for g in _list(broker, 5, types=["consumer"]).groups] == ["kip848"]
         assert _list(broker, 5, types=["bogus"]).groups == []
 
-        for v in range(6):
+        for v in range(7):
             d = {g.group_id: g for g in (await _describe(broker, v, ["live", "simple", "nope", "kip848"])).groups}
             live = d["live"]
             assert (live.error_code, live.group_state, live.protocol_type, live.protocol_data) == \
@@ -123,12 +123,21 @@ def test_list_describe_delete() -> None:
             assert (m.member_id, m.client_id, m.client_host, m.member_metadata, m.member_assignment) == \
                 (member_id, "cli", "/10.0.0.7", b"meta", b"assigned")
             assert (d["simple"].group_state, d["simple"].protocol_type, d["simple"].members) == ("Empty", "", [])
-            for dead in ("nope", "kip848"):
-                assert (d[dead].error_code, d[dead].group_state) == (0, "Dead")
+            if v < 6:
+                for dead in ("nope", "kip848"):
+                    assert (d[dead].error_code, d[dead].group_state) == (0, "Dead")
+            else:  # KIP-1043: GROUP_ID_NOT_FOUND with GroupIdNotFoundException's message, still Dead
+                assert (d["nope"].error_code, d["nope"].group_state, d["nope"].error_message) == \
+                    (Errors.GROUP_ID_NOT_FOUND, "Dead", "Group nope not found.")
+                assert (d["kip848"].error_code, d["kip848"].error_message) == \
+                    (Errors.GROUP_ID_NOT_FOUND, "Group kip848 is not a classic group.")
+                assert live.error_message is None and d["simple"].error_message is None
             if v >= 3:
                 assert live.authorized_operations == -2147483648
         ops = (await _describe(broker, 3, ["live", "nope"], ops=True)).groups
         assert ops[0].authorized_operations == group_admin.GROUP_AUTHORIZED_OPERATIONS == 3400
+        ops = (await _describe(broker, 6, ["live", "nope"], ops=True)).groups
+        assert [g.authorized_operations for g in ops] == [3400, -2147483648]  # only for error-free groups
 
         # Only empty groups go: the others answer NON_EMPTY_GROUP / GROUP_ID_NOT_FOUND.
         before = len(broker.appended)
@@ -181,8 +190,9 @@ def test_not_coordinator() -> None:
     async def run() -> None:
         broker = _Broker()
         broker.replica_manager.partition = lambda tp: SimpleNamespace(is_leader=False)
-        d = (await _describe(broker, 5, ["g"])).groups[0]
-        assert (d.error_code, d.group_state) == (Errors.NOT_COORDINATOR, "")
+        for v in (5, 6):
+            d = (await _describe(broker, v, ["g"])).groups[0]
+            assert (d.error_code, d.group_state, d.error_message) == (Errors.NOT_COORDINATOR, "", None)
         assert await _delete(broker, 2, ["g"]) == {"g": Errors.NOT_COORDINATOR}
         assert broker.appended == []
 

@@ -61,6 +61,7 @@ class DescribedGroup:
     protocol_type: str
     protocol_data: str
     members: list[DescribedMember]
+    error_message: str | None = None
 
 
 def _listed(broker: Any) -> list[ListedGroup]:
@@ -88,20 +89,26 @@ def list_groups(broker: Any, states_filter: list[str], types_filter: list[str]) 
             if (not states or g.group_state.lower() in states) and (not types or g.group_type in types)]
 
 
-def describe_group(broker: Any, group_id: str) -> DescribedGroup:
+def describe_group(broker: Any, group_id: str, api_version: int = 0) -> DescribedGroup:
     """Kafka's describeGroups for one id: a classic group with its members (metadata only while
-    Stable, when the protocol is known); anything else (unknown, deleted, or a consumer-protocol
-    group) is described as Dead with no error up to v5."""
+    Stable, when the protocol is known). Anything else (unknown, deleted, or a group of another
+    type) is Kafka's GroupIdNotFoundException, answered as state Dead: with no error up to v5,
+    and from v6 (KIP-1043) with GROUP_ID_NOT_FOUND and the exception's message."""
     try:
         broker.group_coordinator.check_coordinator(group_id)
     except KafkaError as e:
-        return DescribedGroup(e.code, group_id, "", "", "", [])
-    dead = DescribedGroup(0, group_id, GroupState.DEAD.value, "", "", [])
+        return DescribedGroup(e.code, group_id, "", "", "", [])  # no message, as Kafka's error list
+
+    def not_found(message: str) -> DescribedGroup:
+        if api_version >= 6:
+            return DescribedGroup(Errors.GROUP_ID_NOT_FOUND, group_id, GroupState.DEAD.value, "", "", [], message)
+        return DescribedGroup(0, group_id, GroupState.DEAD.value, "", "", [])
+
     if broker.consumer_group_manager.group(group_id) is not None:
-        return dead  # GroupIdNotFoundException("Group ... is not a classic group.") in Kafka
+        return not_found(f"Group {group_id} is not a classic group.")
     group = broker.group_coordinator.group(group_id)
     if group is None or group.state is GroupState.DEAD:
-        return dead
+        return not_found(f"Group {group_id} not found.")
     stable = group.state is GroupState.STABLE and group.protocol_name is not None
     members = [DescribedMember(m.member_id, m.group_instance_id, m.client_id, m.client_host,
                                m.metadata(group.protocol_name) if stable and group.protocol_name else b"",
