@@ -1,5 +1,11 @@
-"""DescribeCluster (key 60), v0-1. EndpointType (v1): 1 brokers, 2 controllers (KIP-919); asking a
-broker listener for controllers is MISMATCHED_ENDPOINT_TYPE, as in Kafka."""
+"""DescribeCluster (key 60), v0-2. EndpointType (v1): 1 brokers, 2 controllers (KIP-919); asking a
+broker listener for controllers is MISMATCHED_ENDPOINT_TYPE, as in Kafka.
+
+v2 (KIP-1073): IncludeFencedBrokers asks a broker listener for the fenced brokers too, each
+broker carrying IsFenced. As Kafka's KafkaApis, the brokers are every registered broker with the
+request's listener, fenced ones only when asked for (the flag is false below v2), and ControllerId
+is still an alive (unfenced) broker. A controller listener ignores the flag (Kafka's ControllerApis
+lists the quorum's voters, never fenced)."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +18,7 @@ from fastkafka.protocol.messages import DescribeClusterRequest, DescribeClusterR
 _NO_AUTHZ = -2147483648
 
 
-@handler(60, 0, 1, listeners=("broker", "controller"))
+@handler(60, 0, 2, listeners=("broker", "controller"))
 def handle_describe_cluster(broker: Any, ctx: RequestContext, req: DescribeClusterRequest) -> DescribeClusterResponse:
     on_controller = ctx.listener_name in broker.config.controller_listener_names
     endpoint_type = req.endpoint_type if ctx.api_version >= 1 else 1
@@ -24,14 +30,26 @@ def handle_describe_cluster(broker: Any, ctx: RequestContext, req: DescribeClust
             endpoint_type=endpoint_type, cluster_id=broker.cluster_id, controller_id=-1, brokers=[],
             cluster_authorized_operations=_NO_AUTHZ)
     if endpoint_type == 2:
-        nodes = broker.controller_nodes()
+        nodes = [(n, False) for n in broker.controller_nodes()]
+        controller_id = nodes[0][0][0] if nodes else -1
     else:
-        nodes = broker.alive_brokers(ctx.listener_name)
+        include_fenced = ctx.api_version >= 2 and req.include_fenced_brokers
+        nodes = []
+        brokers = broker.image.cluster.brokers
+        for bid in sorted(brokers):
+            b = brokers[bid]
+            node = b.node(ctx.listener_name)
+            if node is not None and (include_fenced or not b.fenced):
+                nodes.append((node, b.fenced))
+        # Kafka's getRandomAliveBrokerId: any unfenced broker (on any listener); fastkafka takes
+        # the lowest id so the answer is stable.
+        controller_id = min((bid for bid, b in brokers.items() if not b.fenced), default=-1)
     return DescribeClusterResponse(
         throttle_time_ms=0, error_code=0, error_message=None, endpoint_type=endpoint_type,
         cluster_id=broker.cluster_id,
-        controller_id=(nodes[0][0] if nodes else -1),
-        brokers=[DescribeClusterResponse.DescribeClusterBroker(broker_id=n[0], host=n[1], port=n[2], rack=n[3])
-                 for n in nodes],
+        controller_id=controller_id,
+        brokers=[DescribeClusterResponse.DescribeClusterBroker(broker_id=n[0], host=n[1], port=n[2], rack=n[3],
+                                                               is_fenced=fenced)
+                 for n, fenced in nodes],
         cluster_authorized_operations=_NO_AUTHZ,
     )
