@@ -1,4 +1,4 @@
-"""Group admin (ListGroups, DescribeGroups, DeleteGroups) over a real GroupCoordinator and
+"""Group admin (ListGroups, DescribeGroups, DeleteGroups, ConsumerGroupDescribe) over a real GroupCoordinator and
 ConsumerGroupManager without a network: the handlers' responses encoded and decoded at every
 version, Kafka's state names and filters, NON_EMPTY_GROUP / GROUP_ID_NOT_FOUND, and the
 tombstones a deletion writes replayed into a fresh coordinator (the deletion survives a restart)."""
@@ -17,10 +17,12 @@ from fastkafka.cluster.group.group_coordinator import GroupCoordinator
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
 from fastkafka.net.handlers.k15_describe_groups import handle_describe_groups
 from fastkafka.net.handlers.k16_list_groups import handle_list_groups
+from fastkafka.net.handlers.k69_consumer_group_describe import handle_consumer_group_describe
 from fastkafka.net.handlers.k42_delete_groups import handle_delete_groups
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
-from fastkafka.protocol.messages import (DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest,
+from fastkafka.protocol.messages import (ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse,
+                                         DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest,
                                          DescribeGroupsResponse, JoinGroupRequest, ListGroupsRequest,
                                          ListGroupsResponse, SyncGroupRequest)
 
@@ -198,5 +200,30 @@ def test_not_coordinator() -> None:
             assert (d.error_code, d.group_state, d.error_message) == (Errors.NOT_COORDINATOR, "", None)
         assert await _delete(broker, 2, ["g"]) == {"g": Errors.NOT_COORDINATOR}
         assert broker.appended == []
+
+    asyncio.run(run())
+
+
+def test_consumer_group_describe_member_type() -> None:
+    """ConsumerGroupDescribe v1 (KIP-1099): every member of a fastkafka consumer group is a
+    consumer-protocol member (MemberType 1, as Kafka writes; v0 has no field); a classic group or
+    an unknown one is GROUP_ID_NOT_FOUND with Kafka's message for each."""
+    async def run() -> None:
+        broker = _Broker()
+        broker.image.topics.by_id = {}
+        await _stable_member(broker, "classic")
+        _add_consumer_group(broker, "kip848", with_member=True)
+        for v in (0, 1):
+            resp = handle_consumer_group_describe(broker, _ctx(69, v), ConsumerGroupDescribeRequest(
+                group_ids=["kip848", "classic", "nope"], include_authorized_operations=False))
+            resp = ConsumerGroupDescribeResponse.from_bytes(resp.to_bytes(v), v)
+            d = {g.group_id: g for g in resp.groups}
+            assert d["kip848"].error_code == 0
+            [m] = d["kip848"].members
+            assert (m.member_id, m.member_type) == ("m1", 1 if v >= 1 else -1)  # -1: the field's default
+            assert (d["classic"].error_code, d["classic"].error_message) == \
+                (Errors.GROUP_ID_NOT_FOUND, "Group classic is not a consumer group.")
+            assert (d["nope"].error_code, d["nope"].error_message) == \
+                (Errors.GROUP_ID_NOT_FOUND, "Group nope not found.")
 
     asyncio.run(run())

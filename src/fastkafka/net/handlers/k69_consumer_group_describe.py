@@ -1,8 +1,12 @@
 """ConsumerGroupDescribe (key 69), v0-1: consumer-protocol groups with their epochs, assignor,
-members (v1: member_type 0 for a classic-protocol member, 1 for a consumer-protocol one), and each
-member's current and target assignment (Kafka's ConsumerGroup.asDescribedGroup).
-A group id unknown to the consumer protocol is GROUP_ID_NOT_FOUND, as Kafka answers for a
-classic group too."""
+members, and each member's current and target assignment (Kafka's ConsumerGroup.asDescribedGroup).
+A group id unknown to the consumer protocol is GROUP_ID_NOT_FOUND with Kafka's message: "Group g
+is not a consumer group." for a classic group, "Group g not found." otherwise.
+
+v1 (KIP-1099) adds each member's MemberType: 0 for a classic-protocol member of a consumer group
+(one that joined with JoinGroup after an online upgrade), 1 for a consumer-protocol member; Kafka
+never writes -1 (unknown).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -40,7 +44,10 @@ def handle_consumer_group_describe(broker: Any, ctx: RequestContext,
             continue
         group = manager.group(group_id)
         if group is None:
-            out.append(error(Errors.GROUP_ID_NOT_FOUND, f"Group {group_id} not found."))
+            classic = broker.group_coordinator.group(group_id)
+            exists = classic is not None and classic.state.value != "Dead"
+            out.append(error(Errors.GROUP_ID_NOT_FOUND, f"Group {group_id} is not a consumer group." if exists
+                             else f"Group {group_id} not found."))
             continue
         members = []
         for m in sorted(group.members.values(), key=lambda x: x.member_id):
