@@ -1,10 +1,18 @@
-"""Metadata (key 3), v0-12 (v0-3 kept for kafka-python/aiokafka, KAFKA-18648).
+"""Metadata (key 3), v0-13 (v0-3 kept for kafka-python/aiokafka, KAFKA-18648).
 
 Answers from the metadata image only. Brokers are listed with their endpoint for the listener the
 request arrived on. Missing topics are auto-created through the controller when the request
 allows it (v4+ flag; always for v0-3) and `auto.create.topics.enable` is true; names that are
-not legal get INVALID_TOPIC_EXCEPTION. v10+ may name topics by id (UNKNOWN_TOPIC_ID if unknown).
+not legal get INVALID_TOPIC_EXCEPTION. v12+ may name topics by id (UNKNOWN_TOPIC_ID if unknown);
+v10-11 carry the id field but, as in Kafka, a null name or a non-zero id there is INVALID_REQUEST
+(Kafka throws InvalidRequestException and answers MetadataRequest.getErrorResponse: every
+requested topic with the error, no brokers).
 In KRaft, ControllerId is a live broker's id, since clients cannot talk to controllers.
+
+v13 (KIP-1102) adds a top-level ErrorCode. Kafka 4.4's broker sets it only in that error
+response (to the request's error); a normal answer has NONE. REBOOTSTRAP_REQUIRED is a code
+clients act on when they receive it, but Kafka's Metadata handler never sends it (only
+ApiVersions v5 does, for a cluster or node id mismatch), so neither does fastkafka.
 """
 from __future__ import annotations
 
@@ -23,18 +31,27 @@ _NO_AUTHZ = -2147483648
 _ZERO_UUID = bytes(16)
 
 
-@handler(3, 0, 12)
+@handler(3, 0, 13)
 async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest) -> MetadataResponse:
     v = ctx.api_version
     image = broker.image
     all_topics = req.topics is None or (v == 0 and not req.topics)
+    if not all_topics and v < 12 and any(t.name is None or (v >= 10 and t.topic_id != _ZERO_UUID)
+                                         for t in req.topics):
+        # "Topic name can not be null" / "Topic IDs are not supported in requests for version v"
+        return MetadataResponse(
+            throttle_time_ms=0, brokers=[], cluster_id=None, controller_id=-1, error_code=Errors.INVALID_REQUEST,
+            topics=[_Topic(error_code=Errors.INVALID_REQUEST, name=t.name or "", topic_id=t.topic_id if v >= 10
+                           else _ZERO_UUID, is_internal=False, partitions=[], topic_authorized_operations=_NO_AUTHZ)
+                    for t in req.topics],
+            cluster_authorized_operations=_NO_AUTHZ)
     topics_out: list[Any] = []
     if all_topics:
         names: list[str] = sorted(image.topics.by_name)
     else:
         names = []
         for t in req.topics:
-            if t.name is None and v >= 10:
+            if t.name is None:  # by id (v12+: the check above refused it before)
                 topic = image.topics.by_id.get(t.topic_id)
                 if topic is None:
                     topics_out.append(_Topic(error_code=Errors.UNKNOWN_TOPIC_ID, name=None, topic_id=t.topic_id,
@@ -78,4 +95,5 @@ async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest
         controller_id=brokers[0].node_id if brokers else -1,
         topics=topics_out,
         cluster_authorized_operations=_NO_AUTHZ,
+        error_code=0,
     )
