@@ -1,7 +1,12 @@
-"""ListOffsets (key 2), v1-10. Special timestamps: -1 latest (high watermark, or last stable
+"""ListOffsets (key 2), v1-11. Special timestamps: -1 latest (high watermark, or last stable
 offset for read_committed), -2 earliest, -3 max timestamp (v7+), -4 earliest local (v8+),
--5 latest tiered (v9+; answered from the local log, there is no tiered storage). A search by
-timestamp never returns an offset at or beyond what the isolation level may read.
+-5 latest tiered (v9+), -6 earliest pending upload (v11+, KIP-1023). A search by timestamp never
+returns an offset at or beyond what the isolation level may read.
+
+There is no tiered storage, so -5 and -6 answer as Kafka's UnifiedLog does when remote storage
+is disabled: timestamp -1, offset -1, leader epoch -1 (after the leader and epoch checks). As in
+Kafka the broker does not gate a special timestamp by version (the client picks a version that
+has it).
 
 Deliberate gaps: v0 (removed in Kafka 4.0).
 """
@@ -19,9 +24,10 @@ _Topic = ListOffsetsResponse.ListOffsetsTopicResponse
 _Part = ListOffsetsResponse.ListOffsetsPartitionResponse
 
 LATEST, EARLIEST = -1, -2
+EARLIEST_PENDING_UPLOAD = -6  # KIP-1023
 
 
-@handler(2, 1, 10)
+@handler(2, 1, 11)
 def handle_list_offsets(broker: Any, ctx: RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse:
     rm = broker.replica_manager
     isolation = req.isolation_level if ctx.api_version >= 2 else 0
@@ -40,7 +46,9 @@ def handle_list_offsets(broker: Any, ctx: RequestContext, req: ListOffsetsReques
                     fetchable = plog.last_stable_offset
                 else:
                     fetchable = plog.high_watermark
-                if p.timestamp == LATEST:
+                if p.timestamp == EARLIEST_PENDING_UPLOAD:
+                    pass  # fetchEarliestPendingUploadOffset without remote storage: (-1, -1, -1)
+                elif p.timestamp == LATEST:
                     out.offset = fetchable
                     out.leader_epoch = part.leader_epoch  # Kafka's Partition.fetchOffsetForTimestamp
                 else:
