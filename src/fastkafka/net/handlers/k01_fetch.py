@@ -1,6 +1,11 @@
-"""Fetch (key 1), v4-17. Consumers read up to the high watermark (read_uncommitted) or the last
+"""Fetch (key 1), v4-18. Consumers read up to the high watermark (read_uncommitted) or the last
 stable offset (read_committed); the request long-polls until `min_bytes` are available or
 `max_wait_ms` passes. v13+ name topics by id.
+
+v18 (KIP-1166) adds each partition's HighWatermark, a tagged field a follower sends with the high
+watermark it knows, so a leader can answer a fetch early when the follower is behind. Kafka's
+broker reads it for no consumer fetch (only its KRaft replication does), and fastkafka serves no
+follower fetches on this listener, so it is accepted and ignored; the response is v17's.
 
 Fetch sessions (KIP-227) are answered session-less: a request that asks to create a session
 (epoch 0) gets session id 0, which tells the client to keep sending full fetches — what Kafka
@@ -25,7 +30,7 @@ _Topic = FetchResponse.FetchableTopicResponse
 _Part = FetchResponse.PartitionData
 
 
-@handler(1, 4, 17)
+@handler(1, 4, 18)
 async def handle_fetch(broker: Any, ctx: RequestContext, req: FetchRequest) -> FetchResponse:
     v = ctx.api_version
     if v >= 7 and req.session_epoch > 0:
