@@ -8,7 +8,7 @@ from fastkafka.net.registry import REGISTRY
 from fastkafka.protocol.messages import FetchRequest
 
 # api key: (min, max) as Apache Kafka 4.4.0's broker advertises them.
-KAFKA_44 = {1: (4, 18), 2: (1, 11), 3: (0, 13), 8: (2, 10), 9: (1, 10), 15: (0, 6), 42: (0, 3),
+KAFKA_44 = {1: (4, 18), 2: (1, 11), 3: (0, 13), 8: (2, 10), 9: (1, 10), 15: (0, 6), 18: (0, 5), 42: (0, 3),
             60: (0, 2), 66: (0, 2), 69: (0, 1)}
 
 

@@ -40,7 +40,7 @@ def test_api_versions_every_version_and_unknown(run, broker_config) -> None:  # 
     async def main() -> None:
         async with Broker(broker_config) as b:
             reader, writer = await asyncio.open_connection(b.host, b.port)
-            for v in range(0, 5):
+            for v in range(0, 6):
                 req = (ApiVersionsRequest(client_software_name="fastkafka-test", client_software_version="1.0")
                        if v >= 3 else ApiVersionsRequest())
                 writer.write(frame(18, v, 100 + v, req.to_bytes(v)))
@@ -48,12 +48,12 @@ def test_api_versions_every_version_and_unknown(run, broker_config) -> None:  # 
                 assert cid == 100 + v
                 assert isinstance(resp, ApiVersionsResponse) and resp.error_code == 0
                 keys = {k.api_key: (k.min_version, k.max_version) for k in resp.api_keys}
-                assert keys[0] == (0, 13) and keys[1][0] == 4 and keys[18][0] == 0 and keys[3][0] == 0
+                assert keys[0] == (0, 13) and keys[1] == (4, 18) and keys[18] == (0, 5) and keys[3] == (0, 13)
             # KIP-511: an unknown version is answered in the v0 layout with UNSUPPORTED_VERSION.
             writer.write(frame(18, 99, 7, b"\x00\x00\x00"))
             cid, resp = await read_response(reader, 18, 0)
             assert cid == 7 and resp.error_code == Errors.UNSUPPORTED_VERSION  # type: ignore[attr-defined]
-            assert any(k.api_key == 18 and k.max_version == 4 for k in resp.api_keys)  # type: ignore[attr-defined]
+            assert any(k.api_key == 18 and k.max_version == 5 for k in resp.api_keys)  # type: ignore[attr-defined]
             writer.close()
 
     run(main())

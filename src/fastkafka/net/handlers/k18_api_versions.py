@@ -1,4 +1,4 @@
-"""ApiVersions (key 18), v0-4. Built from the handler registry, so the broker never advertises an
+"""ApiVersions (key 18), v0-5. Built from the handler registry, so the broker never advertises an
 API or version it does not serve. v3+ carries the supported and finalized features (KIP-584);
 Only `metadata.version` is advertised. `transaction.version` 2 must never appear finalized: Java's
 TransactionManager reads the finalized level and then relies on Produce v12 and TxnOffsetCommit v5
@@ -7,6 +7,14 @@ at level 0 Kafka leaves it out of the finalized list too.
 
 Unknown versions are answered in the v0 layout with UNSUPPORTED_VERSION by the connection
 (KIP-511); that path calls `api_versions_response` below.
+
+Request checks, in Kafka's order (KafkaApis / ControllerApis with ApiVersionsRequest.isValid):
+v3+ software name and version must match Kafka's pattern, and v5's ClusterId and NodeId (KIP-1242)
+must be given together (ClusterId null exactly when NodeId is -1); otherwise INVALID_REQUEST. On a
+broker listener, a v5 request naming a cluster id other than ours, or a node id other than this
+broker's, is REBOOTSTRAP_REQUIRED: the client's bootstrap or metadata points at the wrong node,
+and it must rebootstrap. A controller listener does not compare them (Kafka's ControllerApis).
+Both errors are Kafka's getErrorResponse: the error code alone, with no API keys or features.
 """
 from __future__ import annotations
 
@@ -38,14 +46,25 @@ def api_versions_response(broker: Any, handlers: dict[int, Handler], error: int 
     )
 
 
-@handler(18, 0, 4, listeners=("broker", "controller"))
+def _error_response(error: int) -> ApiVersionsResponse:
+    """ApiVersionsRequest.getErrorResponse for an error other than UNSUPPORTED_VERSION."""
+    return ApiVersionsResponse(error_code=error, api_keys=[], throttle_time_ms=0)
+
+
+@handler(18, 0, 5, listeners=("broker", "controller"))
 def handle_api_versions(broker: Any, ctx: RequestContext, req: ApiVersionsRequest) -> ApiVersionsResponse:
     from fastkafka.net.registry import REGISTRY
 
-    kind = "controller" if ctx.listener_name in broker.config.controller_listener_names else "broker"
-    handlers = REGISTRY.for_listener(kind)
-    if ctx.api_version >= 3 and not (
+    v = ctx.api_version
+    on_controller = ctx.listener_name in broker.config.controller_listener_names
+    handlers = REGISTRY.for_listener("controller" if on_controller else "broker")
+    if v >= 5 and (req.cluster_id is None) != (req.node_id == -1):
+        return _error_response(Errors.INVALID_REQUEST)
+    if v >= 3 and not (
         _SOFTWARE_RE.match(req.client_software_name or "") and _SOFTWARE_RE.match(req.client_software_version or "")
     ):
-        return api_versions_response(broker, handlers, Errors.INVALID_REQUEST)
+        return _error_response(Errors.INVALID_REQUEST)
+    if v >= 5 and not on_controller and req.cluster_id is not None and (
+            req.cluster_id != broker.cluster_id or req.node_id != broker.node_id):
+        return _error_response(Errors.REBOOTSTRAP_REQUIRED)
     return api_versions_response(broker, handlers)
