@@ -38,7 +38,7 @@ async def handle_offset_commit(broker: Any, ctx: RequestContext, req: OffsetComm
     valid = False
     for t, name in zip(req.topics, names):
         topic = image.topics.by_name.get(name) if name is not None else None
-        tcodes = {}
+        tcodes: dict[int, int] = {}
         for p in t.partitions:
             if name is None:
                 tcodes[p.partition_index] = Errors.UNKNOWN_TOPIC_ID
