@@ -1,9 +1,9 @@
 """ApiVersions (key 18), v0-5. Built from the handler registry, so the broker never advertises an
-API or version it does not serve. v3+ carries the supported and finalized features (KIP-584);
-Only `metadata.version` is advertised. `transaction.version` 2 must never appear finalized: Java's
-TransactionManager reads the finalized level and then relies on Produce v12 and TxnOffsetCommit v5
-(KIP-890 part 2), which the protocol specs we generate from do not define (they stop at v11 and v4);
-at level 0 Kafka leaves it out of the finalized list too.
+API or version it does not serve. v3+ carries the supported and finalized features (KIP-584,
+cluster/metadata/features.py): Java's TransactionManager reads the finalized transaction.version
+and, at 2, sends Produce v12 / EndTxn v5 / TxnOffsetCommit v5 without AddPartitionsToTxn or
+AddOffsetsToTxn (KIP-890 part 2), all served here; a feature at level 0 is left out of the
+finalized list, as Kafka does.
 
 Unknown versions are answered in the v0 layout with UNSUPPORTED_VERSION by the connection
 (KIP-511); that path calls `api_versions_response` below.
