@@ -18,6 +18,7 @@ import dataclasses
 import logging
 from typing import Any
 
+from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, GROUP_OPERATIONS
 from fastkafka.cluster.group.classic_group import GroupState
 from fastkafka.protocol.errors import Errors, KafkaError
 
@@ -28,11 +29,8 @@ CONSUMER = "consumer"
 # Kafka's Group.GroupType names: a types filter entry that is none of them matches no group.
 GROUP_TYPES = frozenset({CLASSIC, CONSUMER, "share", "streams"})
 
-# Operations on a GROUP resource when there is no authorizer: every supported one (Kafka's
-# AuthHelper.authorizedOperations with AclEntry.supportedOperations(GROUP): READ 3, DELETE 6,
-# DESCRIBE 8, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, as a bit field).
-GROUP_AUTHORIZED_OPERATIONS = sum(1 << code for code in (3, 6, 8, 10, 11))
-AUTHORIZED_OPERATIONS_OMITTED = -2147483648
+# Operations on a GROUP resource when there is no authorizer: every supported one (KIP-430).
+GROUP_AUTHORIZED_OPERATIONS = GROUP_OPERATIONS
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

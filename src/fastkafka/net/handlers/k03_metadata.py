@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastkafka.cluster.topic import is_internal, topic_name_error
+from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, authorized_operations
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -27,7 +28,6 @@ from fastkafka.protocol.messages import MetadataRequest, MetadataResponse
 _Broker = MetadataResponse.MetadataResponseBroker
 _Topic = MetadataResponse.MetadataResponseTopic
 _Part = MetadataResponse.MetadataResponsePartition
-_NO_AUTHZ = -2147483648
 _ZERO_UUID = bytes(16)
 
 
@@ -42,9 +42,12 @@ async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest
         return MetadataResponse(
             throttle_time_ms=0, brokers=[], cluster_id=None, controller_id=-1, error_code=Errors.INVALID_REQUEST,
             topics=[_Topic(error_code=Errors.INVALID_REQUEST, name=t.name or "", topic_id=t.topic_id if v >= 10
-                           else _ZERO_UUID, is_internal=False, partitions=[], topic_authorized_operations=_NO_AUTHZ)
-                    for t in req.topics],
-            cluster_authorized_operations=_NO_AUTHZ)
+                           else _ZERO_UUID, is_internal=False, partitions=[],
+                           topic_authorized_operations=AUTHORIZED_OPERATIONS_OMITTED) for t in req.topics],
+            cluster_authorized_operations=AUTHORIZED_OPERATIONS_OMITTED)
+    # KIP-430: every topic's (and, v8-10, the cluster's) allowed operations when asked.
+    topic_ops = authorized_operations("topic", v >= 8 and req.include_topic_authorized_operations)
+    cluster_ops = authorized_operations("cluster", 8 <= v <= 10 and req.include_cluster_authorized_operations)
     topics_out: list[Any] = []
     if all_topics:
         names: list[str] = sorted(image.topics.by_name)
@@ -55,7 +58,7 @@ async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest
                 topic = image.topics.by_id.get(t.topic_id)
                 if topic is None:
                     topics_out.append(_Topic(error_code=Errors.UNKNOWN_TOPIC_ID, name=None, topic_id=t.topic_id,
-                                             topic_authorized_operations=_NO_AUTHZ))
+                                             topic_authorized_operations=topic_ops))
                 else:
                     names.append(topic.name)
             else:
@@ -70,7 +73,7 @@ async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest
         if topic is None:
             err = Errors.INVALID_TOPIC_EXCEPTION if topic_name_error(name) else Errors.UNKNOWN_TOPIC_OR_PARTITION
             topics_out.append(_Topic(error_code=err, name=name, topic_id=_ZERO_UUID, is_internal=False,
-                                     topic_authorized_operations=_NO_AUTHZ))
+                                     topic_authorized_operations=topic_ops))
             continue
         parts = []
         for pid in sorted(topic.partitions):
@@ -86,7 +89,7 @@ async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest
                 offline_replicas=[r for r in p.replicas if not broker.is_broker_alive(r, ctx.listener_name)],
             ))
         topics_out.append(_Topic(error_code=0, name=name, topic_id=topic.topic_id, is_internal=is_internal(name),
-                                 partitions=parts, topic_authorized_operations=_NO_AUTHZ))
+                                 partitions=parts, topic_authorized_operations=topic_ops))
     brokers = [_Broker(node_id=b[0], host=b[1], port=b[2], rack=b[3]) for b in broker.alive_brokers(ctx.listener_name)]
     return MetadataResponse(
         throttle_time_ms=0,
@@ -94,6 +97,6 @@ async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest
         cluster_id=broker.cluster_id,
         controller_id=brokers[0].node_id if brokers else -1,
         topics=topics_out,
-        cluster_authorized_operations=_NO_AUTHZ,
+        cluster_authorized_operations=cluster_ops,
         error_code=0,
     )

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, authorized_operations
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import DescribeClusterRequest, DescribeClusterResponse
 
-_NO_AUTHZ = -2147483648
 
 
 @handler(60, 0, 2, listeners=("broker", "controller"))
@@ -28,7 +28,7 @@ def handle_describe_cluster(broker: Any, ctx: RequestContext, req: DescribeClust
             error_message=f"The request was sent to an endpoint of type {'controller' if on_controller else 'broker'}, "
                           f"but we wanted an endpoint of type {'controller' if endpoint_type == 2 else 'broker'}",
             endpoint_type=endpoint_type, cluster_id=broker.cluster_id, controller_id=-1, brokers=[],
-            cluster_authorized_operations=_NO_AUTHZ)
+            cluster_authorized_operations=AUTHORIZED_OPERATIONS_OMITTED)
     if endpoint_type == 2:
         nodes = [(n, False) for n in broker.controller_nodes()]
         controller_id = nodes[0][0][0] if nodes else -1
@@ -51,5 +51,5 @@ def handle_describe_cluster(broker: Any, ctx: RequestContext, req: DescribeClust
         brokers=[DescribeClusterResponse.DescribeClusterBroker(broker_id=n[0], host=n[1], port=n[2], rack=n[3],
                                                                is_fenced=fenced)
                  for n, fenced in nodes],
-        cluster_authorized_operations=_NO_AUTHZ,
+        cluster_authorized_operations=authorized_operations("cluster", req.include_cluster_authorized_operations),
     )

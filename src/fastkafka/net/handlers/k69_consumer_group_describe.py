@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, authorized_operations
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse
 
-_NO_OPERATIONS = -2147483648  # authorized operations not requested
 
 
 def _assignment(broker: Any, a: dict[bytes, set[int]]) -> Any:
@@ -36,7 +36,7 @@ def handle_consumer_group_describe(broker: Any, ctx: RequestContext,
         def error(code: int, message: str | None = None) -> Any:
             return ConsumerGroupDescribeResponse.DescribedGroup(
                 error_code=code, error_message=message, group_id=group_id, group_state="", group_epoch=0,
-                assignment_epoch=0, assignor_name="", members=[], authorized_operations=_NO_OPERATIONS)
+                assignment_epoch=0, assignor_name="", members=[], authorized_operations=AUTHORIZED_OPERATIONS_OMITTED)
         try:
             manager.check_coordinator(group_id)
         except KafkaError as e:
@@ -64,5 +64,5 @@ def handle_consumer_group_describe(broker: Any, ctx: RequestContext,
             error_code=0, error_message=None, group_id=group_id, group_state=group.state.value,
             group_epoch=group.group_epoch, assignment_epoch=group.assignment_epoch,
             assignor_name=group.assignor_name or manager.assignors[0], members=members,
-            authorized_operations=_NO_OPERATIONS))
+            authorized_operations=authorized_operations("group", req.include_authorized_operations)))
     return ConsumerGroupDescribeResponse(throttle_time_ms=0, groups=out)

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastkafka.cluster.topic import is_internal, topic_name_error
+from fastkafka.cluster.authorized_operations import TOPIC_OPERATIONS
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -38,9 +39,8 @@ _Part = DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition
 _Cursor = DescribeTopicPartitionsResponse.Cursor
 _ZERO_UUID = bytes(16)
 
-# AclEntry.supportedOperations(TOPIC): READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
-# DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, as Utils.to32BitField sets them (= 3576).
-TOPIC_AUTHORIZED_OPERATIONS = sum(1 << code for code in (3, 4, 5, 6, 7, 8, 10, 11))
+# No authorizer: every operation a topic supports (KIP-430; 3576).
+TOPIC_AUTHORIZED_OPERATIONS = TOPIC_OPERATIONS
 
 MAX_REQUEST_PARTITION_SIZE_LIMIT = "max.request.partition.size.limit"
 
