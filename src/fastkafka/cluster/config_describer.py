@@ -15,6 +15,9 @@ Invariants (Kafka's, checked against Apache Kafka 4.1's kafka-configs output):
   change at runtime. Keys with no known type are sensitive (KafkaConfig.maybeSensitive), and a
   sensitive value is never returned.
 - Broker loggers list every logger with its effective level (DYNAMIC_BROKER_LOGGER_CONFIG).
+- A group (any id, existing or not) lists every non-internal group key, and the internal ones it
+  sets: its own value (GROUP_CONFIG) else its broker synonym's; synonyms are the group's value,
+  then the broker key from the static config and Kafka's default (see cluster/group_config.py).
 """
 from __future__ import annotations
 
@@ -23,9 +26,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastkafka.broker_config_docs import broker_doc
+from fastkafka.cluster import group_config
 from fastkafka.cluster.broker_loggers import current_loggers
 from fastkafka.cluster.dynamic_broker_config import DYNAMIC_CONFIGS, DynamicBrokerConfig, broker_config_synonyms
 from fastkafka.cluster.kafka_broker_config_names import UNMODELLED_DEFAULTS, UNMODELLED_DYNAMIC
+from fastkafka.cluster.metadata.config_resource import ConfigResource
 from fastkafka.cluster.topic import topic_name_error
 from fastkafka.config import BROKER_CONFIG_DEFS
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -39,10 +44,12 @@ DYNAMIC_DEFAULT_BROKER_CONFIG = 3
 STATIC_BROKER_CONFIG = 4
 DEFAULT_CONFIG = 5
 DYNAMIC_BROKER_LOGGER_CONFIG = 6
+GROUP_CONFIG = 8
 
 RESOURCE_TOPIC = 2
 RESOURCE_BROKER = 4
 RESOURCE_BROKER_LOGGER = 8
+RESOURCE_GROUP = 32
 
 # DescribeConfigsResponse.ConfigType
 _CONFIG_TYPES = {"boolean": 1, "string": 2, "int": 3, "short": 4, "long": 5, "double": 6, "list": 7,
@@ -152,6 +159,38 @@ def describe_broker_default(layers: DynamicBrokerConfig, keys: Sequence[str] | N
             for n, v in sorted(layers.dynamic_default.items()) if not keys or n in keys]
 
 
+def describe_group(overrides: Mapping[str, str], static_props: Mapping[str, str],
+                   keys: Sequence[str] | None) -> list[ConfigEntry]:
+    """ConfigHelper.createGroupConfigEntry over GroupConfig.fromProps(broker values, overrides)."""
+    out = []
+    for k in sorted(group_config.GROUP_CONFIGS.values(), key=lambda k: k.name):
+        if (k.internal and k.name not in overrides) or (keys and k.name not in keys):
+            continue
+        synonyms: list[Synonym] = []
+        if k.broker_synonym is not None:
+            # ConfigHelper.configSynonyms over the broker key: none of the group.* keys is
+            # dynamic, so only the static and default layers can hold it.
+            if k.broker_synonym in static_props:
+                synonyms.append(Synonym(k.broker_synonym, static_props[k.broker_synonym], STATIC_BROKER_CONFIG))
+            default = group_config.BROKER_GROUP_DEFAULTS.get(k.broker_synonym)
+            if default is not None:
+                synonyms.append(Synonym(k.broker_synonym, default, DEFAULT_CONFIG))
+        elif k.default is not None:
+            synonyms.append(Synonym(k.name, k.default, DEFAULT_CONFIG))
+        if k.name in overrides:
+            try:
+                value = group_config.to_string(group_config.parse_value(k, overrides[k.name]), k.type)
+            except KafkaError:  # written before a stricter check; shown as stored
+                value = overrides[k.name]
+            synonyms.insert(0, Synonym(k.name, value, GROUP_CONFIG))
+        else:
+            value = group_config.broker_synonym_value(static_props, k)
+        source = synonyms[0].source if synonyms else DEFAULT_CONFIG
+        out.append(ConfigEntry(k.name, value, source, False, False, tuple(synonyms),
+                               _CONFIG_TYPES.get(k.type, 0), k.doc))
+    return out
+
+
 def _broker_id(name: str) -> int:
     try:
         return int(name)
@@ -187,6 +226,11 @@ def describe(broker: Any, resource_type: int, resource_name: str,
                              f"Unexpected broker id, expected {node_id} but received {resource_name}")
         return [ConfigEntry(n, level, DYNAMIC_BROKER_LOGGER_CONFIG, False, False, (), 0, None)
                 for n, level in current_loggers().items() if not keys or n in keys]
+    if resource_type == RESOURCE_GROUP:
+        if resource_name == "":
+            raise KafkaError(Errors.INVALID_REQUEST, "Group name must not be empty")
+        overrides = broker.image.configs.config(ConfigResource(RESOURCE_GROUP, resource_name))
+        return describe_group(overrides, broker.config.props, keys)
     raise KafkaError(Errors.INVALID_REQUEST, f"Unsupported resource type: {resource_type}")
 
 

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from fastkafka.cluster import group_config
 from fastkafka.cluster.config_describer import describe_topic
 from fastkafka.cluster.dynamic_broker_config import DynamicBrokerConfig
 from fastkafka.cluster.controller.partition_change_builder import (
@@ -662,6 +663,13 @@ class QuorumController:
                     raise KafkaError(Errors.INVALID_REQUEST, "Invalid negative broker ID.")
                 if broker_id not in self.image.cluster.brokers and broker_id != self.node_id:
                     raise KafkaError(Errors.BROKER_ID_NOT_REGISTERED, f"No node with id {broker_id} found.")
+        elif rtype == ConfigResourceType.GROUP:
+            # No existence check: a group's configs may be set before (or long after) the group.
+            if rname == "":
+                raise KafkaError(Errors.INVALID_REQUEST, "Default group resources are not allowed.")
+            if null_keys:
+                raise KafkaError(Errors.INVALID_CONFIG, "Null value not supported for group configs: " + ",".join(null_keys))
+            group_config.validate({k: v for k, v in new_configs.items() if v is not None}, self._broker_defaults)
         else:
             raise KafkaError(Errors.INVALID_REQUEST, f"Unknown resource type {_resource_type_name(rtype)}")
 
@@ -819,7 +827,10 @@ class QuorumController:
 
 
 def _config_type(rtype: int, name: str) -> str | None:
-    """The type of a key in the controller's config schema (KafkaConfigSchema)."""
+    """The type of a key in the controller's config schema (KafkaConfigSchema: topic and broker
+    keys only, so no group key can be appended to or subtracted from)."""
+    if rtype == ConfigResourceType.GROUP:
+        return None
     if rtype == ConfigResourceType.TOPIC:
         td = TOPIC_CONFIG_DEFS.get(name)
         return td.type if td is not None else None

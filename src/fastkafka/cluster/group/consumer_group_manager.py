@@ -33,11 +33,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fastkafka.cluster import group_config
 from fastkafka.cluster.group.assignors import ASSIGNORS, MemberSubscription
 from fastkafka.cluster.group.consumer_group import (Assignment, ConsumerGroup, ConsumerGroupMember,
                                                     MemberState, ResolvedRegularExpression)
 from fastkafka.cluster.group.consumer_group_records import (ConsumerGroupReplayer, RecordCache, group_records,
                                                             tombstone_order)
+from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.protocol.errors import Errors, KafkaError
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,7 @@ def _int(cfg: Mapping[str, str], key: str, default: int) -> int:
 class ConsumerGroupManager:
     def __init__(self, broker: Any, cfg: Mapping[str, str]) -> None:
         self.broker = broker
+        self._cfg = cfg
         protocols = [p.strip() for p in (cfg.get("group.coordinator.rebalance.protocols") or "classic,consumer").split(",")]
         self.enabled = "consumer" in protocols
         self.session_timeout_ms = _int(cfg, "group.consumer.session.timeout.ms", 45_000)
@@ -314,7 +317,7 @@ class ConsumerGroupManager:
         self._schedule_revocation_timeout(group, member)
         changed = (member.member_epoch, member.assigned) != before
         send_assignment = member_epoch == 0 or changed or (owned_assignment is not None and owned_assignment != member.assigned)
-        return HeartbeatResult(member.member_id, member.member_epoch, self.heartbeat_interval_ms,
+        return HeartbeatResult(member.member_id, member.member_epoch, self._heartbeat_interval_ms(group.group_id),
                                {t: set(p) for t, p in member.assigned.items()} if send_assignment else None)
 
     def _validate(self, group_id: str, member_id: str, member_epoch: int, rebalance_timeout_ms: int,
@@ -573,6 +576,20 @@ class ConsumerGroupManager:
             if h is not None:
                 h.cancel()
 
+    def _group_config(self, group_id: str) -> Mapping[str, str]:
+        # Kafka's GroupConfigManager.groupConfig: the group's dynamic configs (ConfigResource
+        # GROUP), read at each use so that a change applies from the member's next heartbeat.
+        configs = getattr(self.broker.image, "configs", None)
+        return configs.config(ConfigResource(ConfigResourceType.GROUP, group_id)) if configs is not None else {}
+
+    def _session_timeout_ms(self, group_id: str) -> int:
+        return group_config.effective_int(self._group_config(group_id), "consumer.session.timeout.ms", self._cfg,
+                                          self.session_timeout_ms)
+
+    def _heartbeat_interval_ms(self, group_id: str) -> int:
+        return group_config.effective_int(self._group_config(group_id), "consumer.heartbeat.interval.ms", self._cfg,
+                                          self.heartbeat_interval_ms)
+
     def _schedule_session_timeout(self, group: ConsumerGroup, member: ConsumerGroupMember) -> None:
         key = (group.group_id, member.member_id)
         h = self._session_timers.pop(key, None)
@@ -580,7 +597,7 @@ class ConsumerGroupManager:
             h.cancel()
         # A classic-protocol member's session is its JoinGroup's session timeout.
         timeout_ms = member.classic_session_timeout_ms if member.classic_session_timeout_ms is not None \
-            else self.session_timeout_ms
+            else self._session_timeout_ms(group.group_id)
         self._session_timers[key] = asyncio.get_running_loop().call_later(
             timeout_ms / 1000, self._expire, group.group_id, member.member_id, "session")
 

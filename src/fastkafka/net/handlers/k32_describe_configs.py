@@ -1,5 +1,6 @@
 """DescribeConfigs (key 32), v1-4 (v0 removed in Kafka 4.0). Topic (2), broker (4; "" is the
-cluster default) and broker-logger (8) resources. Values come from the metadata image's
+cluster default), broker-logger (8) and group (32; any group id, its GroupConfig over the broker's
+group.* settings) resources. Values come from the metadata image's
 ConfigRecords over the broker's static config over Kafka's defaults, with Kafka's sources,
 synonyms (v1+), config types and documentation (v3+); see cluster/config_describer.py."""
 from __future__ import annotations
