@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from fastkafka._native.record_batch import iter_records
+from fastkafka.cluster.authorized_operations import GROUP_OPERATIONS
 from fastkafka.cluster.group import group_admin
 from fastkafka.cluster.group.classic_group import ClassicGroup, OffsetAndMetadata
 from fastkafka.cluster.group.consumer_group import ConsumerGroup, ConsumerGroupMember
@@ -140,7 +141,7 @@ def test_list_describe_delete() -> None:
             if v >= 3:
                 assert live.authorized_operations == -2147483648
         ops = (await _describe(broker, 3, ["live", "nope"], ops=True)).groups
-        assert ops[0].authorized_operations == group_admin.GROUP_AUTHORIZED_OPERATIONS == 3400
+        assert ops[0].authorized_operations == GROUP_OPERATIONS == 3400
         ops = (await _describe(broker, 6, ["live", "nope"], ops=True)).groups
         assert [g.authorized_operations for g in ops] == [3400, -2147483648]  # only for error-free groups
 

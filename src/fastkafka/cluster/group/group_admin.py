@@ -18,7 +18,6 @@ import dataclasses
 import logging
 from typing import Any
 
-from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, GROUP_OPERATIONS
 from fastkafka.cluster.group.classic_group import GroupState
 from fastkafka.protocol.errors import Errors, KafkaError
 
@@ -29,8 +28,6 @@ CONSUMER = "consumer"
 # Kafka's Group.GroupType names: a types filter entry that is none of them matches no group.
 GROUP_TYPES = frozenset({CLASSIC, CONSUMER, "share", "streams"})
 
-# Operations on a GROUP resource when there is no authorizer: every supported one (KIP-430).
-GROUP_AUTHORIZED_OPERATIONS = GROUP_OPERATIONS
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

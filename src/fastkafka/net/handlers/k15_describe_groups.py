@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, GROUP_OPERATIONS
 from fastkafka.cluster.group import group_admin
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
@@ -25,8 +26,7 @@ def handle_describe_groups(broker: Any, ctx: RequestContext, req: DescribeGroups
     out = []
     for group_id in req.groups:
         d = group_admin.describe_group(broker, group_id, ctx.api_version)
-        ops = group_admin.GROUP_AUTHORIZED_OPERATIONS if include_ops and d.error_code == 0 \
-            else group_admin.AUTHORIZED_OPERATIONS_OMITTED
+        ops = GROUP_OPERATIONS if include_ops and d.error_code == 0 else AUTHORIZED_OPERATIONS_OMITTED
         out.append(R.DescribedGroup(
             error_code=d.error_code, error_message=d.error_message, group_id=d.group_id, group_state=d.group_state, protocol_type=d.protocol_type,
             protocol_data=d.protocol_data, authorized_operations=ops, members=[R.DescribedGroupMember(
