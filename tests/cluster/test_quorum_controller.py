@@ -309,3 +309,27 @@ def test_register_rejects_unsupported_metadata_version():
 def test_bootstrap_records():
     recs = qc().default_bootstrap_records(27, {"group.version": 1, "x": 0})
     assert [(r.message.name, r.message.feature_level) for r in recs] == [("metadata.version", 27), ("group.version", 1)]
+
+
+def test_one_operation_writes_at_most_ten_thousand_records():
+    """Kafka's MAX_RECORDS_PER_USER_OP: a CreateTopics or CreatePartitions whose records would pass
+    10,000 fails whole with POLICY_VIOLATION, validate_only too, before building the records (a
+    2^31-1 partition request costs nothing)."""
+    async def main():
+        c, _ = await make()
+        for n, validate_only in ((10_000, False), (2**31 - 1, True)):
+            resp = await create(c, topic("huge", n=n), topic("small", n=1), validate_only=validate_only)
+            assert {(t.name, t.error_code, t.error_message) for t in resp.topics} == {
+                ("huge", Errors.POLICY_VIOLATION, "Unable to perform excessively large batch operation."),
+                ("small", Errors.POLICY_VIOLATION, "Unable to perform excessively large batch operation.")}
+        assert c.image.topics.by_name == {}
+        resp = await create(c, topic("big", n=9_999))  # TopicRecord + 9,999 PartitionRecords
+        assert resp.topics[0].error_code == 0
+        P = CreatePartitionsRequest.CreatePartitionsTopic
+        resp = await c.create_partitions(CreatePartitionsRequest(topics=[P(name="big", count=20_000, assignments=None)],
+                                                                 timeout_ms=0, validate_only=False), 3)
+        assert resp.results[0].error_code == Errors.POLICY_VIOLATION
+        resp = await c.create_partitions(CreatePartitionsRequest(topics=[P(name="big", count=19_999, assignments=None)],
+                                                                 timeout_ms=0, validate_only=False), 3)
+        assert resp.results[0].error_code == 0 and len(c.image.topics.by_name["big"].partitions) == 19_999
+    run(main())

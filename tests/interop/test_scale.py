@@ -1,6 +1,9 @@
 """Many partitions: one broker with a 10,000-partition topic, driven by librdkafka.
 
-- CreateTopics for 10,000 partitions, then a full Metadata answer listing them all with a leader;
+- a 10,000-partition topic made as Kafka 4.4 allows it: one operation writes at most 10,000
+  metadata records (MAX_RECORDS_PER_USER_OP), so CreateTopics of all 10,000 at once is
+  POLICY_VIOLATION; CreateTopics of 5,000 then CreatePartitions to 10,000 works; then a full
+  Metadata answer listing them all with a leader;
 - one record produced to every partition (acks=all, idempotent) and read back from all of them by
   one consumer assigned to the 10,000 partitions;
 - the resource budget the README states: about one file descriptor per segment plus sockets
@@ -16,8 +19,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic, OffsetSpec
 
 from broker_process import BrokerProcess
 
@@ -98,8 +101,20 @@ def test_ten_thousand_partitions(broker: BrokerProcess) -> None:
     b = broker
     admin = AdminClient({"bootstrap.servers": b.bootstrap})
     t = time.monotonic()
-    admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)], request_timeout=300,
+    with pytest.raises(KafkaException) as refused:
+        admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)], request_timeout=300,
+                            operation_timeout=300)[TOPIC].result(timeout=360)
+    assert refused.value.args[0].code() == KafkaError.POLICY_VIOLATION
+    assert "excessively large batch operation" in refused.value.args[0].str()
+    admin.create_topics([NewTopic(TOPIC, PARTITIONS // 2, 1)], request_timeout=300,
                         operation_timeout=300)[TOPIC].result(timeout=360)
+    admin.create_partitions([NewPartitions(TOPIC, PARTITIONS)], request_timeout=300,
+                            operation_timeout=300)[TOPIC].result(timeout=360)
+    # Apache Kafka's brokers learn of new partitions asynchronously: wait until Metadata shows them.
+    deadline = time.monotonic() + 120
+    while len(admin.list_topics(TOPIC, timeout=60).topics[TOPIC].partitions) < PARTITIONS:
+        assert time.monotonic() < deadline, "the new partitions never appeared in Metadata"
+        time.sleep(0.5)
     created = time.monotonic() - t
     t = time.monotonic()
     md = admin.list_topics(timeout=120)

@@ -44,6 +44,15 @@ METADATA_TOPIC_ID = bytes(15) + b"\x01"
 # DirectoryId.UNASSIGNED: the replica's log directory is not yet known to the controller.
 UNASSIGNED_DIRECTORY = ZERO_UUID
 PRODUCER_ID_BLOCK_SIZE = 1000
+# Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the records one CreateTopics/CreatePartitions
+# may write (a BoundedList there); more fails the whole request with POLICY_VIOLATION, checked
+# before the records are built so a huge partition count costs nothing.
+MAX_RECORDS_PER_USER_OP = 10000
+EXCESSIVE_BATCH_MESSAGE = "Unable to perform excessively large batch operation."
+
+
+class _ExcessivelyLargeBatch(Exception):
+    """The operation would write more than MAX_RECORDS_PER_USER_OP records."""
 LONG_MAX = 2**63 - 1
 
 # IncrementalAlterConfigs operations (Kafka's AlterConfigOp.OpType).
@@ -128,15 +137,22 @@ class QuorumController:
                 counts[t.name] = counts.get(t.name, 0) + 1
             image = self.image
             pending_names: set[str] = set()
+            planned = 0  # records of the request so far, validate_only included (as Kafka's BoundedList)
             for t in request.topics:
                 if counts[t.name] > 1:
                     results.append(self._topic_error(t.name, Errors.INVALID_REQUEST, "Duplicate topic name.", version))
                     continue
                 try:
-                    res, recs = self._create_topic(image, t, version, pending_names)
+                    res, recs = self._create_topic(image, t, version, pending_names,
+                                                   room=MAX_RECORDS_PER_USER_OP - planned)
                 except KafkaError as e:
                     results.append(self._topic_error(t.name, e.code, e.message, version))
                     continue
+                except _ExcessivelyLargeBatch:
+                    return CreateTopicsResponse(throttle_time_ms=0, topics=[
+                        self._topic_error(x.name, Errors.POLICY_VIOLATION, EXCESSIVE_BATCH_MESSAGE, version)
+                        for x in request.topics])
+                planned += len(recs)
                 pending_names.add(t.name)
                 results.append(res)
                 if not request.validate_only:
@@ -150,8 +166,8 @@ class QuorumController:
             topic_config_error_code=0, num_partitions=-1, replication_factor=-1,
             configs=None if version >= 5 else [])
 
-    def _create_topic(self, image: MetadataImage, t: Any, version: int,
-                      pending_names: set[str]) -> tuple[Any, list[ApiMessageAndVersion]]:
+    def _create_topic(self, image: MetadataImage, t: Any, version: int, pending_names: set[str],
+                      room: int = MAX_RECORDS_PER_USER_OP) -> tuple[Any, list[ApiMessageAndVersion]]:
         name = t.name
         err = topic_name_error(name)
         if err is not None:
@@ -193,6 +209,8 @@ class QuorumController:
             if rf <= 0:
                 raise KafkaError(Errors.INVALID_REPLICATION_FACTOR,
                                  "Replication factor must be larger than 0, or -1 to use the default value.")
+            if 1 + num_partitions + len(configs) > room:  # TopicRecord, PartitionRecords, ConfigRecords
+                raise _ExcessivelyLargeBatch()
             replica_sets = place(live, 0, num_partitions, rf, self._rng)
         topic_id = random_topic_id()
         pv = partition_record_version(self._mv())
@@ -322,16 +340,23 @@ class QuorumController:
                 counts[t.name] = counts.get(t.name, 0) + 1
             results: list[Any] = []
             records: list[ApiMessageAndVersion] = []
+            planned = 0
             for t in request.topics:
                 if counts[t.name] > 1:
                     results.append(Result(name=t.name, error_code=Errors.INVALID_REQUEST,
                                           error_message="Duplicate topic name."))
                     continue
+                topic = image.topics.by_name.get(t.name)
+                if topic is not None and t.count - len(topic.partitions) > MAX_RECORDS_PER_USER_OP - planned:
+                    return CreatePartitionsResponse(throttle_time_ms=0, results=[
+                        Result(name=x.name, error_code=Errors.POLICY_VIOLATION, error_message=EXCESSIVE_BATCH_MESSAGE)
+                        for x in request.topics])
                 try:
                     recs = self._create_partitions(image, t)
                 except KafkaError as e:
                     results.append(Result(name=t.name, error_code=int(e.code), error_message=e.message))
                     continue
+                planned += len(recs)
                 results.append(Result(name=t.name, error_code=0, error_message=None))
                 if not request.validate_only:
                     records.extend(recs)
