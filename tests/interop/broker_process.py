@@ -1,4 +1,4 @@
-"""A real broker as a child process, for interop tests: fastkafka, or Apache Kafka 4.1 as the reference.
+"""A real broker as a child process, for interop tests: fastkafka, or Apache Kafka 4.4 as the reference.
 
 `BrokerProcess` owns one broker process and its directories. Invariants:
 - `log_dirs` and the two ports are fixed at construction; `restart()` reuses them, so a restart

@@ -3,7 +3,7 @@
 `broker`        session-scoped broker shared by most tests (each test uses its own uuid topics).
 `fresh_broker`  a broker of its own, for tests that restart or kill it.
 Both yield a `BrokerProcess` (.bootstrap, .start(), .stop(), .restart(), .kill9(), .log_dirs).
-FASTKAFKA_TEST_TARGET=apache runs Apache Kafka 4.1 instead of fastkafka (see broker_process.py).
+FASTKAFKA_TEST_TARGET=apache runs Apache Kafka 4.4 instead of fastkafka (see broker_process.py).
 """
 from __future__ import annotations
 

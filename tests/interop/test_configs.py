@@ -1,11 +1,11 @@
-"""Topic and broker configs through Kafka 4.1's `kafka-configs` and `kafka-topics`, librdkafka's and
+"""Topic and broker configs through Kafka 4.4's `kafka-configs` and `kafka-topics`, librdkafka's and
 kafka-python's admin clients, and kafkajs: DescribeConfigs sources and synonyms, AlterConfigs and
 IncrementalAlterConfigs on topics and on brokers (per broker and the cluster default), Kafka's
 errors, values surviving a restart, and changes taking effect on live logs.
 
-The expected lines are what Apache Kafka 4.1 prints for the same commands. Apache 4.1 also keeps
+The expected lines are what Apache Kafka 4.4 prints for the same commands. Apache 4.4 also keeps
 a cluster-level `min.insync.replicas` (written by its controller because eligible leader
-replicas are enabled on new 4.1 clusters, a feature fastkafka does not have), so the tests never
+replicas are enabled on new 4.x clusters, a feature fastkafka does not have), so the tests never
 assert on that key's absence.
 """
 from __future__ import annotations
@@ -314,7 +314,7 @@ def test_kafkajs_configs(broker: BrokerProcess, topic_name: str) -> None:
 
 
 def test_kafka_configs_broker_all_lines(broker: BrokerProcess) -> None:
-    """Lines of `kafka-configs --describe --all` for a broker, as Apache Kafka 4.1 prints them."""
+    """Lines of `kafka-configs --describe --all` for a broker, as Apache Kafka 4.4 prints them."""
     every = describe_lines(broker.bootstrap, "brokers", "--entity-name", "1", all_=True)
     for line in [
         "broker.id=1 sensitive=false synonyms={STATIC_BROKER_CONFIG:broker.id=1, DEFAULT_CONFIG:broker.id=-1}",

@@ -1,5 +1,5 @@
 """The consumer group protocol (KIP-848) with real clients: librdkafka (`group.protocol=consumer`)
-and the Java 4.1 consumer (kafka-console-consumer with `group.protocol=consumer`).
+and the Java 4.4 consumer (kafka-console-consumer with `group.protocol=consumer`).
 
 - a group of three members over a 6-partition topic (two librdkafka processes, one Java) while a
   producer writes a numbered stream; the Java member is killed with `kill -9`, a librdkafka member

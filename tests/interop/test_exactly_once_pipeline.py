@@ -1,11 +1,15 @@
 """A Java exactly-once pipeline (clients/JavaEosPipeline.java: read_committed consumer -> transform ->
-transactional producer with sendOffsetsToTransaction, kafka-clients 4.1) processing 100,000 records while
+transactional producer with sendOffsetsToTransaction, kafka-clients 4.4) processing 100,000 records while
 first the pipeline process and then the broker are killed with `kill -9` at random points (the seed is
 printed; FASTKAFKA_EOS_SEED repeats a run). A supervisor restarts the pipeline whenever it dies or exits;
 the broker is restarted after each kill. At the end the output topic, read with read_committed, holds each
 input record exactly once, and the group's committed offsets are at the end of the input. Run with the
 consumer in a classic group and in a KIP-848 group (group.protocol=consumer: the transactional offset
-commit is validated against the member epoch). Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
+commit is validated against the member epoch). Passed against Apache Kafka 4.1. Against Apache
+Kafka 4.4 (FASTKAFKA_TEST_TARGET=apache) it passes for some seeds (FASTKAFKA_EOS_SEED=12345 on
+transaction.version 2) and fails for others: 500 duplicated outputs (TV2, both group protocols)
+or 500 missing (TV1), one consumer poll's worth, after the broker's kill -9 -- an Apache-side
+anomaly recorded for the fault-injection issue; fastkafka had none in any run.
 """
 from __future__ import annotations
 

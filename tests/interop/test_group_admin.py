@@ -1,8 +1,8 @@
-"""Group admin with real tools: Kafka 4.1's kafka-consumer-groups (ConsumerGroupCommand from Maven
+"""Group admin with real tools: Kafka 4.4's kafka-consumer-groups (ConsumerGroupCommand from Maven
 Central), confluent-kafka's and kafka-python's admin clients over groups whose offsets real librdkafka consumers
 committed: --list (--state), --describe (lag, --members, --state), --reset-offsets (earliest,
 latest, offset, datetime, shift-by), --delete-offsets, --delete (refused for a group with a live member), and a
-deletion that stays deleted after a broker restart. Passes against Apache Kafka 4.1 too.
+deletion that stays deleted after a broker restart. Passes against Apache Kafka 4.4 too.
 """
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_list_and_describe_with_lag(broker: BrokerProcess, committed_group: tupl
 
     missing = _group()
     out = _groups_tool(b, "--describe", "--group", missing, check=False)
-    # Kafka 4.1 negotiates DescribeGroups v6 and answers GROUP_ID_NOT_FOUND ("Group x not found.");
+    # Kafka 4.4 negotiates DescribeGroups v6 and answers GROUP_ID_NOT_FOUND ("Group x not found.");
     # fastkafka serves DescribeGroups up to v5, where Kafka answers an unknown group as Dead with
     # no error, which the tool prints as "does not exist" (SKIPPED_FEATURES.md).
     assert f"Consumer group '{missing}' does not exist." in out or f"Group {missing} not found." in out, out

@@ -1,5 +1,5 @@
 """Consumer groups with real clients, each member a process: confluent-kafka (librdkafka),
-kafka-python, aiokafka, kafkajs (node) and Apache Kafka's Java 4.1 consumer (clients/JavaGroupMember.java),
+kafka-python, aiokafka, kafkajs (node) and Apache Kafka's Java 4.4 consumer (clients/JavaGroupMember.java),
 with the classic protocol (JoinGroup/SyncGroup) and, for librdkafka and Java, the consumer protocol
 (KIP-848, `group.protocol=consumer`).
 
@@ -15,7 +15,7 @@ sticky, kafkajs's default RoundRobinAssigner (its kill/leave/join scenario). Sta
 (group.instance.id) keep their partitions without a rebalance across a member's kill -9 + restart and a
 broker restart (the group's GroupMetadata records). OffsetDelete with kafka-consumer-groups
 --delete-offsets. The time ten members take to rebalance is printed, never asserted. Every test passes
-against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
+against Apache Kafka 4.4 too (FASTKAFKA_TEST_TARGET=apache).
 
 This file is also the member process for the Python clients:
     python test_group_rebalance.py CLIENT BOOTSTRAP TOPIC GROUP [key=value ...]

@@ -5,7 +5,7 @@ connection: the batch was appended, the producer does not know it and resends it
 id, epoch and sequence; the broker answers the retry from its producer state (the batch's original
 offsets) instead of appending it again. Producers: librdkafka (enable.idempotence) and Kafka's Java
 kafka-verifiable-producer (acks=all, with the producer's default retries and idempotence). Every record is then read back once,
-in order per partition. Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
+in order per partition. Passes against Apache Kafka 4.4 too (FASTKAFKA_TEST_TARGET=apache).
 """
 from __future__ import annotations
 

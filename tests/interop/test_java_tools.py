@@ -1,4 +1,4 @@
-"""Apache Kafka 4.1's own Java tools (Maven Central jars) against the broker.
+"""Apache Kafka 4.4's own Java tools (Maven Central jars) against the broker.
 
 kafka-topics (create/describe/list/delete), kafka-console-producer with keys, kafka-console-consumer
 on an assigned partition, the default (idempotent, acks=all) Java producer through

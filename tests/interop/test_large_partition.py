@@ -7,7 +7,7 @@ their offset and time indexes), written by librdkafka (acks=all, idempotent), th
   then 100,000 more records and `kill -9` while the recovery point checkpoint lags the log end:
   the restart recovers only the segments from the checkpointed recovery point on (LogLoader), and
   every record, old and new, is read back in order with contiguous offsets.
-Start-up times are printed (pytest -s), never asserted. Holds against Apache Kafka 4.1 as well."""
+Start-up times are printed (pytest -s), never asserted. Holds against Apache Kafka 4.4 as well."""
 from __future__ import annotations
 
 import time

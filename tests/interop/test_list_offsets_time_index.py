@@ -1,7 +1,7 @@
 """ListOffsets by timestamp over a multi-segment log, asked by librdkafka (`offsets_for_times`)
 and kafka-python: the broker finds the first segment whose largest timestamp reaches the target,
 then the time index and offset index inside it (Kafka's UnifiedLog.fetchOffsetByTimestamp and
-LogSegment.findOffsetByTimestamp). Holds against Apache Kafka 4.1 as well."""
+LogSegment.findOffsetByTimestamp). Holds against Apache Kafka 4.4 as well."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,7 +1,7 @@
-"""DescribeLogDirs (API 35) through Kafka 4.1's `kafka-log-dirs` tool and kafka-python's admin client:
+"""DescribeLogDirs (API 35) through Kafka 4.4's `kafka-log-dirs` tool and kafka-python's admin client:
 every log dir is listed with the partitions it holds, each with its size on disk (the sum of its
 segment files, checked against the files the broker wrote), offset lag 0 and isFuture false.
-Holds against Apache Kafka 4.1 as well."""
+Holds against Apache Kafka 4.4 as well."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,5 @@
 """Producer state across `kill -9`: an idempotent librdkafka producer (`enable.idempotence=true`)
-and the Java `kafka-verifiable-producer` (idempotent, Maven Central's kafka-tools 4.1) write into
+and the Java `kafka-verifiable-producer` (idempotent, Maven Central's kafka-tools 4.4) write into
 a topic of small segments (1 MiB: a roll, with its producer-state snapshot, every second or so) while
 the broker is killed with SIGKILL and restarted three times. The broker must recover each
 producer's epoch and sequences from its `.snapshot` files and the log after them: the producers

@@ -1,4 +1,4 @@
-"""Kafka Streams 4.1 with processing.guarantee=exactly_once_v2 (clients/JavaStreamsEos.java: selectKey ->
+"""Kafka Streams 4.4 with processing.guarantee=exactly_once_v2 (clients/JavaStreamsEos.java: selectKey ->
 repartition topic -> count with a changelog-backed store -> output, record caches off) counting 200,000 records
 while the application (twice) and then the broker (twice) are killed with `kill -9` at seeded random points
 (FASTKAFKA_STREAMS_SEED repeats a run). Streams drives every exactly-once path at once: transactional
@@ -7,7 +7,7 @@ instance fences its predecessor), sendOffsetsToTransaction with the consumer's g
 read_committed consumers of the input, repartition and changelog topics, internal topics created with
 configs, DeleteRecords on the repartition topic, state restored from the changelog after a crash.
 Exactly once means: a read_committed reader of the output sees, per key, the counts 1, 2, ..., n exactly
-(a duplicate or a lost update would repeat or skip a count). Passes against Apache Kafka 4.1 too
+(a duplicate or a lost update would repeat or skip a count). Passes against Apache Kafka 4.4 too
 (FASTKAFKA_TEST_TARGET=apache).
 """
 from __future__ import annotations

@@ -9,7 +9,7 @@ Kafka's `kafka-transactions` tool.
 - a producer that dies with an ongoing transaction: its transaction is aborted when a new producer
   initializes the same transactional.id;
 - kafka-transactions list / describe / describe-producers / find-hanging / abort.
-Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
+Passes against Apache Kafka 4.4 too (FASTKAFKA_TEST_TARGET=apache).
 """
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ def test_timed_out_transaction_is_aborted_by_the_coordinator(tmp_path: Path, top
 
 
 def test_java_transactional_copier_exactly_once(broker: BrokerProcess, topic_name: str) -> None:
-    """Kafka's TransactionalMessageCopier (Java 4.1 clients): read_committed consumer ->
+    """Kafka's TransactionalMessageCopier (Java 4.4 clients): read_committed consumer ->
     transactional producer with sendOffsetsToTransaction (AddOffsetsToTxn, TxnOffsetCommit), with
     random aborts (aborted work is re-read from the committed offsets). The output holds every
     input record exactly once, in order."""

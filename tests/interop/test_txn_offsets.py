@@ -7,7 +7,7 @@ go in the request, v3+:
 - abort: offsets sent in an aborted transaction are never visible, the earlier ones stay;
 - a read_committed consumer of the group resumes from the committed offsets and reads the
   output topic's committed records only.
-Passes against Apache Kafka 4.1 too (FASTKAFKA_TEST_TARGET=apache).
+Passes against Apache Kafka 4.4 too (FASTKAFKA_TEST_TARGET=apache).
 """
 from __future__ import annotations
 
