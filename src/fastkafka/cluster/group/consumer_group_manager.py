@@ -301,14 +301,7 @@ class ConsumerGroupManager:
         if server_assignor is not None and server_assignor != member.server_assignor:
             member.server_assignor = server_assignor
             bump = True
-        fingerprint = self._subscription_fingerprint(group)
-        if fingerprint != group.subscription_fingerprint:
-            group.subscription_fingerprint = fingerprint
-            bump = True
-        if bump:
-            group.group_epoch += 1
-        if group.group_epoch > group.assignment_epoch:
-            self._compute_target_assignment(group)
+        self.update_group_epoch(group, bump)
 
         before = (member.member_epoch, {t: set(p) for t, p in member.assigned.items()})
         owned_assignment = None if owned is None else {t: set(ps) for t, ps in owned if ps}
@@ -536,6 +529,20 @@ class ConsumerGroupManager:
             log.info("[GroupId %s] Bumped group epoch to %d (regular expressions resolved).",
                      group_id, group.group_epoch)
         self._persist_quietly(group_id)
+
+    def update_group_epoch(self, group: ConsumerGroup, bump: bool) -> bool:
+        """After a member's change: the group epoch goes up when `bump` or when the subscribed
+        topics' metadata changed (the fingerprint), and the target assignment is recomputed when
+        the epoch is ahead of it (Kafka's consumerGroupHeartbeat). Returns whether it went up."""
+        fingerprint = self._subscription_fingerprint(group)
+        if fingerprint != group.subscription_fingerprint:
+            group.subscription_fingerprint = fingerprint
+            bump = True
+        if bump:
+            group.group_epoch += 1
+        if group.group_epoch > group.assignment_epoch:
+            self._compute_target_assignment(group)
+        return bump
 
     def _subscription_fingerprint(self, group: ConsumerGroup) -> tuple[tuple[str, bytes, int], ...]:
         seen: dict[str, tuple[str, bytes, int]] = {}

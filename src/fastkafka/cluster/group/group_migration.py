@@ -331,15 +331,8 @@ def classic_join(manager: Any, ctx: Any, req: Any) -> tuple[int, dict[str, Any]]
     member.client_id, member.client_host = ctx.client_id or "", client_host
     member.classic_session_timeout_ms = req.session_timeout_ms
     member.classic_protocols = protocols
-    fingerprint = manager._subscription_fingerprint(group)
-    if fingerprint != group.subscription_fingerprint:
-        group.subscription_fingerprint = fingerprint
-        bump = True
-    if bump:
-        group.group_epoch += 1
+    if manager.update_group_epoch(group, bump):
         log.info("[GroupId %s] Bumped group epoch to %d.", gid, group.group_epoch)
-    if group.group_epoch > group.assignment_epoch:
-        manager._compute_target_assignment(group)
     group.reconcile(member, _by_name(manager, subscription.owned_partitions))
     error = manager._persist(gid)
     if error:
