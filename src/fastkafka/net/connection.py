@@ -11,6 +11,8 @@ Ordering invariant: responses leave in the order requests arrived, whatever orde
 in. Handlers start in arrival order (a handler's synchronous prefix — e.g. the log append of a
 Produce — runs before the next request is dispatched), so per-connection request order is also
 the order of side effects, which idempotent producers with several in-flight requests rely on.
+An `ordered` handler (Produce) that has to await (a compressed batch validated off the loop)
+holds the connection's later frames back until it is done, so the invariant survives the await.
 
 Flow control: reading pauses while `_MAX_IN_FLIGHT` requests await responses or the output
 buffer is above its high-water mark, so a slow reader cannot make the broker buffer without bound.
@@ -81,6 +83,9 @@ class KafkaConnection(asyncio.Protocol):
         self._writing_paused = False
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Frames that arrived while an ordered handler's task runs; dispatched when it completes.
+        self._barrier: asyncio.Future[Any] | None = None
+        self._deferred: collections.deque[bytes] = collections.deque()
         self.connection_id = ""
         self.client_address = ""
 
@@ -106,6 +111,7 @@ class KafkaConnection(asyncio.Protocol):
         # appended but not yet applied). Delayed fetches end at their max_wait_ms.
         self._closed = True
         self._pending.clear()
+        self._deferred.clear()
         if self._sender is not None:
             self._sender.close()
         self._server.connection_closed(self)
@@ -136,7 +142,10 @@ class KafkaConnection(asyncio.Protocol):
                     break
                 frame = bytes(buf[pos + 4:end])
                 pos = end
-                self._handle_frame(frame)
+                if self._barrier is not None:
+                    self._deferred.append(frame)
+                else:
+                    self._handle_frame(frame)
         finally:
             if pos:
                 del buf[:pos]
@@ -191,8 +200,21 @@ class KafkaConnection(asyncio.Protocol):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
             task.add_done_callback(lambda t, s=slot, hh=h: self._on_task_done(t, s, hh))
+            if h.ordered:
+                self._barrier = task
+                task.add_done_callback(self._release_barrier)
         else:
             self._complete(slot, h, result)
+
+    def _release_barrier(self, task: asyncio.Future[Any]) -> None:
+        if self._barrier is task:
+            self._barrier = None
+        deferred = self._deferred
+        while deferred and self._barrier is None and not self._closed:
+            self._handle_frame(deferred.popleft())
+        if self._closed:
+            deferred.clear()
+        self._update_reading()
 
     def _on_task_done(self, task: asyncio.Task[Any], slot: _Pending, h: Handler) -> None:
         self._tasks.discard(task)
@@ -276,7 +298,7 @@ class KafkaConnection(asyncio.Protocol):
         t = self._transport
         if t is None or self._closed:
             return
-        should_pause = self._writing_paused or len(self._pending) >= _MAX_IN_FLIGHT
+        should_pause = self._writing_paused or len(self._pending) + len(self._deferred) >= _MAX_IN_FLIGHT
         if should_pause and not self._reading_paused:
             t.pause_reading()
             self._reading_paused = True

@@ -32,6 +32,10 @@ class Handler:
     fn: HandlerFn
     request_type: type
     response_type: type
+    # An ordered handler that returns an awaitable holds back the connection's next requests until
+    # it is done (Produce: a batch validated off the loop must still append before the next
+    # request's batches, or an idempotent producer's in-flight requests would land out of order).
+    ordered: bool = False
 
 
 class HandlerRegistry:
@@ -46,6 +50,7 @@ class HandlerRegistry:
         *,
         min_accepted: int | None = None,
         listeners: tuple[str, ...] = (BROKER,),
+        ordered: bool = False,
     ) -> Callable[[HandlerFn], HandlerFn]:
         def deco(fn: HandlerFn) -> HandlerFn:
             if api_key in self._handlers:
@@ -61,7 +66,7 @@ class HandlerRegistry:
                 )
             self._handlers[api_key] = Handler(
                 api_key, api.API_NAMES[api_key], min_version, max_version, accepted,
-                frozenset(listeners), fn, req, resp,
+                frozenset(listeners), fn, req, resp, ordered,
             )
             return fn
 

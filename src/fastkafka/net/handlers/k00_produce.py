@@ -29,7 +29,7 @@ _Part = ProduceResponse.PartitionProduceResponse
 _BatchError = ProduceResponse.BatchIndexAndErrorMessage
 
 
-@handler(0, 0, 13, min_accepted=3)
+@handler(0, 0, 13, min_accepted=3, ordered=True)
 def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> ProduceResponse | None:
     acks = req.acks
     rm = broker.replica_manager
