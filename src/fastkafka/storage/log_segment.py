@@ -25,6 +25,7 @@ from fastkafka.storage.log_offset_metadata import LogOffsetMetadata
 from fastkafka.storage.transaction_index import AbortedTxn, TransactionIndex, TxnIndexSearchResult
 
 if TYPE_CHECKING:
+    from fastkafka._native.record_batch import BatchHeader
     from fastkafka.storage.leader_epoch_file_cache import LeaderEpochFileCache
     from fastkafka.storage.producer_state_manager import CompletedTxn, ProducerStateManager
 
@@ -40,6 +41,7 @@ SWAP_FILE_SUFFIX = ".swap"
 INT32_MAX = 2**31 - 1
 NO_TIMESTAMP = -1
 _RECOVERY_CHUNK = 8 * 1024 * 1024
+_TAIL_CHUNK = 64 * 1024  # a tail check reads about an index interval (plus the last batch)
 _HEADER_SIZE = 61
 _HDR = struct.Struct(">qiib")  # BaseOffset, BatchLength, PartitionLeaderEpoch, Magic
 _I32 = struct.Struct(">i")
@@ -84,6 +86,14 @@ class RollParams(NamedTuple):
     max_offset_in_messages: int
     messages_size: int
     now: int
+
+
+class TailCheck(NamedTuple):
+    """The outcome of `LogSegment.verify_tail`."""
+
+    truncated_bytes: int  # bytes cut from the end of the `.log` (0: the tail was sound)
+    valid_size: int       # the `.log`'s size after the check: where the cut was made
+    next_offset: int      # the offset after the last valid batch
 
 
 class _Batch(NamedTuple):
@@ -328,13 +338,45 @@ class LogSegment:
         self.txn_index.close()
 
     # -- recovery -------------------------------------------------------------------------------
+    def _valid_batches(self, start: int, last_offset_seen: int, chunk: int) -> Iterator[tuple[int, "BatchHeader"]]:
+        """Yield (file position, header) of the consecutive valid batches from `start` (a batch
+        boundary), reading `chunk` bytes at a time; stop before the first batch that is torn,
+        fails its CRC-32C, or whose offsets do not follow `last_offset_seen` or do not fit the
+        segment. The scan shared by `recover` (whole segment) and `verify_tail` (its tail): the
+        caller's valid end is the last yielded position + size (else `start`)."""
+        from fastkafka._native.record_batch import scan_batches
+
+        file_size = self.log.size
+        valid = start
+        while valid < file_size:
+            want = min(chunk, file_size - valid)
+            if file_size - valid >= LOG_OVERHEAD:
+                # A batch larger than the chunk is read whole so it is not mistaken for a torn one.
+                length = _I32.unpack(os.pread(self.log.fd, 4, valid + 8))[0]
+                if 0 < length + LOG_OVERHEAD <= file_size - valid:
+                    want = max(want, length + LOG_OVERHEAD)
+            buf = os.pread(self.log.fd, want, valid)
+            headers, _end, err = scan_batches(buf, 0, True)
+            chunk_start = valid
+            for h in headers:
+                if (h.base_offset <= last_offset_seen or h.last_offset < h.base_offset
+                        or not self.can_convert_to_relative_offset(h.last_offset)):
+                    return
+                pos = chunk_start + h.position
+                yield pos, h
+                valid = pos + h.size
+                last_offset_seen = h.last_offset
+            if not headers:
+                return
+            if err != 0 and chunk_start + len(buf) >= file_size:
+                return  # the scan stopped at a corrupt or torn batch in the file's last chunk
+            # otherwise the next chunk starts at `valid` (a batch cut by the chunk end is re-read)
+
     def recover(self, producer_state_manager: ProducerStateManager | None = None,
                 leader_epoch_cache: LeaderEpochFileCache | None = None) -> int:
         """Rebuild both indexes from the `.log`, validating every batch's CRC, and cut the file
         at the first invalid or torn batch. Feeds batch headers to the producer state manager
         and leader epoch cache. Returns the number of bytes truncated (LogSegment.recover)."""
-        from fastkafka._native.record_batch import scan_batches
-
         self.offset_index.truncate()
         self.offset_index.resize(self.max_index_size)
         self.time_index.truncate()
@@ -345,45 +387,21 @@ class LogSegment:
         self._rolling_based_timestamp = None
         valid_bytes = 0
         last_index_entry = 0
-        last_offset_seen = self.base_offset - 1
-        file_size = self.log.size
         max_ts, max_off = NO_TIMESTAMP, self.base_offset
-        stop = False
-        while valid_bytes < file_size:
-            want = min(_RECOVERY_CHUNK, file_size - valid_bytes)
-            if file_size - valid_bytes >= LOG_OVERHEAD:
-                # A batch larger than the chunk is read whole so it is not mistaken for a torn one.
-                length = _I32.unpack(os.pread(self.log.fd, 4, valid_bytes + 8))[0]
-                if 0 < length + LOG_OVERHEAD <= file_size - valid_bytes:
-                    want = max(want, length + LOG_OVERHEAD)
-            buf = os.pread(self.log.fd, want, valid_bytes)
-            headers, _end, err = scan_batches(buf, 0, True)
-            chunk_start = valid_bytes
-            for h in headers:
-                if (h.base_offset <= last_offset_seen or h.last_offset < h.base_offset
-                        or not self.can_convert_to_relative_offset(h.last_offset)):
-                    stop = True
-                    break
-                pos = chunk_start + h.position
-                if h.max_timestamp > max_ts:
-                    max_ts, max_off = h.max_timestamp, h.last_offset
-                if pos - last_index_entry > self.index_interval_bytes:
-                    self.offset_index.append(h.last_offset, pos)
-                    self.time_index.maybe_append(max_ts, max_off)
-                    last_index_entry = pos
-                if self._rolling_based_timestamp is None:
-                    self._rolling_based_timestamp = h.max_timestamp
-                valid_bytes = pos + h.size
-                last_offset_seen = h.last_offset
-                if leader_epoch_cache is not None and h.partition_leader_epoch >= 0:
-                    leader_epoch_cache.assign_if_newer(h.partition_leader_epoch, h.base_offset)
-                if producer_state_manager is not None:
-                    producer_state_manager.update_from_header(h)
-            if stop or not headers:
-                break
-            if err != 0 and chunk_start + len(buf) >= file_size:
-                break  # the scan stopped at a corrupt or torn batch in the file's last chunk
-            # otherwise the next chunk starts at valid_bytes (a batch cut by the chunk end is re-read)
+        for pos, h in self._valid_batches(0, self.base_offset - 1, _RECOVERY_CHUNK):
+            if h.max_timestamp > max_ts:
+                max_ts, max_off = h.max_timestamp, h.last_offset
+            if pos - last_index_entry > self.index_interval_bytes:
+                self.offset_index.append(h.last_offset, pos)
+                self.time_index.maybe_append(max_ts, max_off)
+                last_index_entry = pos
+            if self._rolling_based_timestamp is None:
+                self._rolling_based_timestamp = h.max_timestamp
+            valid_bytes = pos + h.size
+            if leader_epoch_cache is not None and h.partition_leader_epoch >= 0:
+                leader_epoch_cache.assign_if_newer(h.partition_leader_epoch, h.base_offset)
+            if producer_state_manager is not None:
+                producer_state_manager.update_from_header(h)
         self._max_ts_and_offset = (max_ts, max_off)
         truncated = self.log.size - valid_bytes
         if truncated > 0:
@@ -394,6 +412,64 @@ class LogSegment:
             self.time_index.maybe_append(max_ts, max_off, True)
         self.time_index.trim_to_valid_size()
         return truncated
+
+    def verify_tail(self) -> TailCheck:
+        """CRC-check the batches from the last offset-index entry to the end of the `.log` and
+        cut the file at the first torn, corrupt or out-of-order batch, dropping the index
+        entries above the cut. Run on every open of the active segment, even after a clean
+        shutdown (Kafka trusts a clean shutdown; a tail cut or extended while the broker was
+        stopped would otherwise hide every later append from consumers, and the next crash
+        recovery would cut those acknowledged appends away).
+
+        Cost: one pread of the tail (at most `index.interval.bytes` plus the last batch) and
+        its CRC. The batch at the last index entry must be valid and end at the entry's offset;
+        if it is not (the cut reached it, or the index runs past the log), that entry is dropped
+        and the check starts again from the entry before it (from the file start when none is
+        left)."""
+        size_before = self.log.size
+        entries_before = self.offset_index.entries
+        tail: list[BatchHeader] = []
+        while True:
+            tail.clear()
+            if self.offset_index.entries:
+                key, start = self.offset_index.last_entry()
+                # The entry's batch must be sound and end at the entry's key; the walk then
+                # checks each later batch follows the one before it.
+                valid = start
+                for pos, h in self._valid_batches(start, self.base_offset - 1, _TAIL_CHUNK):
+                    if not tail and h.last_offset != key:
+                        break
+                    tail.append(h)
+                    valid = pos + h.size
+                if not tail:
+                    self.offset_index.truncate_to(key)  # drop that entry, try the one before
+                    continue
+            else:
+                start = valid = 0
+                for pos, h in self._valid_batches(0, self.base_offset - 1, _TAIL_CHUNK):
+                    tail.append(h)
+                    valid = pos + h.size
+            break
+        # With an index entry left the tail holds at least its batch; without, the walk began at
+        # the file start, so an empty tail means an empty segment.
+        next_offset = tail[-1].last_offset + 1 if tail else self.base_offset
+        truncated = size_before - valid
+        if truncated > 0 or self.offset_index.entries != entries_before:
+            self.offset_index.truncate_to(next_offset)
+            self.time_index.truncate_to(next_offset)
+            self.txn_index.truncate_to(next_offset)
+            if truncated > 0:
+                self.log.truncate_to(valid)
+            # The time index's final entry (written at close) may have pointed into the cut.
+            max_ts, max_off = self.time_index.last_entry()
+            for h in tail:
+                if h.max_timestamp > max_ts:
+                    max_ts, max_off = h.max_timestamp, h.last_offset
+            self._max_ts_and_offset = (max_ts, max_off) if valid else (NO_TIMESTAMP, self.base_offset)
+            if valid == 0:
+                self._rolling_based_timestamp = None
+        self.bytes_since_last_index_entry = valid - start
+        return TailCheck(truncated, valid, next_offset)
 
     def sanity_check(self) -> None:
         """Raise ValueError if an index is corrupt (Kafka's CorruptIndexException)."""

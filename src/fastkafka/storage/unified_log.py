@@ -5,6 +5,8 @@ Directory `<log dir>/<topic>-<partition>/` holds `<20-digit base offset>.log/.in
 per segment, `leader-epoch-checkpoint` and `partition.metadata`. Offsets:
 `log_start_offset <= high_watermark <= log_end_offset`; `recovery_point` is the offset below
 which everything is known flushed (recovery after a crash starts at its segment).
+Every open CRC-checks the active segment's tail (from its last index entry) and cuts a torn,
+corrupt or extended tail, clean shutdown or not, before anything is appended behind it.
 """
 from __future__ import annotations
 
@@ -152,6 +154,16 @@ class UnifiedLog:
                     break
 
         active = segments[-1]
+        if active.base_offset not in recovered:
+            # Even after a clean shutdown (Kafka trusts one): the active segment's tail is what
+            # the next append lands behind, so a torn or extended tail must go first.
+            check = active.verify_tail()
+            if check.truncated_bytes:
+                _logger.warning("[UnifiedLog partition=%s, dir=%s] Found a torn or corrupt tail in the "
+                                "active segment %s at byte offset %d: %d bytes truncated; the log now "
+                                "ends at offset %d", tp, os.path.dirname(dir_path) or ".",
+                                os.path.basename(active.log.path), check.valid_size, check.truncated_bytes,
+                                check.next_offset)
         active.reopen_indexes_for_append(config.segment_index_bytes)
         log_end_offset = active.read_next_offset()
         if len(segments) > 1 and active.size == 0 and log_end_offset == active.base_offset:
