@@ -7,8 +7,10 @@ Start-up order (each step only uses what the previous ones built):
   3. KRaft: open `__cluster_metadata-0`, replay it into the MetadataLoader, become leader of the
      one-voter quorum; the QuorumController writes the bootstrap records on an empty log;
   4. ReplicaManager subscribes to metadata images, so partitions appear as the image has them;
-  5. the controller registers this broker (RegisterBrokerRecord + unfence);
-  6. listeners open.
+  5. listeners are bound (an ephemeral port is known) but broker listeners not yet served;
+  6. the controller registers this broker (RegisterBrokerRecord + unfence), and start-up waits
+     until the published image has it unfenced;
+  7. broker listeners open: the first client already gets brokers and a controller id.
 Shutdown runs the other way round; SIGTERM triggers it from `__main__`.
 
 This object is also the façade request handlers use (`broker` in `net/handlers`): it answers
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -49,6 +52,10 @@ from fastkafka.storage.unified_log import BackgroundFlusher
 log = logging.getLogger("fastkafka.server")
 
 _SECURITY_PROTOCOL_IDS = {"PLAINTEXT": 0, "SSL": 1, "SASL_PLAINTEXT": 2, "SASL_SSL": 3}
+# Test hooks (not Kafka keys; unset in production): delay the broker's registration, and open the
+# broker listeners before it (the ordering before issue 13), to show why the order matters.
+_TEST_REGISTRATION_DELAY_MS = "FASTKAFKA_TEST_REGISTRATION_DELAY_MS"
+_TEST_SERVE_BEFORE_REGISTRATION = "FASTKAFKA_TEST_SERVE_BEFORE_REGISTRATION"
 
 
 class KafkaRaftServer:
@@ -119,13 +126,22 @@ class KafkaRaftServer:
                                             _SECURITY_PROTOCOL_IDS.get(e.security_protocol, 0))
                          for e in self._advertised()]
             self.socket_server = SocketServer(cfg, self)
-            await self.socket_server.start()
+            # Bound (port 0 gets its port) but not served: a client connecting before the
+            # registration below would get a Metadata answer without brokers or controller id,
+            # and librdkafka's admin client then waits for a controller until it times out.
+            serve_early = os.environ.get(_TEST_SERVE_BEFORE_REGISTRATION) == "1"
+            await self.socket_server.start(serve_broker_listeners=serve_early)
             # Port 0 in `listeners` binds an ephemeral port; advertise the one we got.
             endpoints = [RegisteredEndpoint(e.name, e.host, self._bound_port(e.name, e.port), e.security_protocol)
                          for e in endpoints]
+            delay_ms = int(os.environ.get(_TEST_REGISTRATION_DELAY_MS, "0") or 0)
+            if delay_ms > 0:  # test hook: a loaded machine's slow registration, made reproducible
+                log.warning("%s=%d: delaying the broker registration", _TEST_REGISTRATION_DELAY_MS, delay_ms)
+                await asyncio.sleep(delay_ms / 1000)
             self.broker_epoch = await self.controller.register_broker(
                 self.node_id, self.incarnation_id, endpoints, self.supported_features(), cfg.broker_rack,
                 [])
+            await self._wait_until_unfenced([e.name for e in endpoints])
         else:
             self.socket_server = SocketServer(cfg, self)
             await self.socket_server.start()
@@ -135,6 +151,21 @@ class KafkaRaftServer:
         self.log_manager.flush_stale_leader_epoch_checkpoints()
         # Dynamic log.cleaner.* from the metadata log apply from the start, not only on a change.
         self.log_cleaner = start_log_cleaner(self.dynamic_config.effective_props(), self.log_manager)
+        if self.socket_server is not None:
+            # Last: every answer from here on is complete (brokers, controller id, coordinators).
+            await self.socket_server.start_serving_broker_listeners()
+
+    async def _wait_until_unfenced(self, listener_names: list[str]) -> None:
+        """Wait until the published image has this broker registered, unfenced and reachable on
+        every advertised listener (so Metadata lists it and names a controller id; Kafka's
+        BrokerServer waits for its unfencing before it opens its data-plane listeners)."""
+        waited = 0.0
+        while not all(self.is_broker_alive(self.node_id, name) for name in listener_names):
+            await asyncio.sleep(0.005)
+            waited += 0.005
+            if waited >= 5.0:
+                log.info("[BrokerServer id=%d] waiting for the broker to be unfenced", self.node_id)
+                waited = 0.0
 
     async def shutdown(self) -> None:
         for t in self._background:

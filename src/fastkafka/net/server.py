@@ -2,6 +2,8 @@
 
 Broker listeners serve the client API set; controller listeners (`controller.listener.names`)
 serve the controller API set, as in Kafka's split between KafkaApis and ControllerApis.
+Invariant: a broker listener accepts connections only once the node is ready to answer them
+completely (`start(serve_broker_listeners=False)` binds, `start_serving_broker_listeners` opens).
 """
 from __future__ import annotations
 
@@ -31,10 +33,17 @@ class SocketServer:
         self._servers: list[asyncio.AbstractServer] = []
         self.connections: set[KafkaConnection] = set()
         self.bound: dict[str, tuple[str, int]] = {}
+        # Broker listeners bound but not yet listening (see `start`).
+        self._held: list[tuple[str, asyncio.AbstractServer]] = []
         # fastkafka's own key (not Kafka's): send Fetch record bytes with sendfile (zero copy).
         self.sendfile_enabled = (config.get(SENDFILE_ENABLE_CONFIG) or "true").strip().lower() == "true"
 
-    async def start(self) -> None:
+    async def start(self, serve_broker_listeners: bool = True) -> None:
+        """Bind every listener. Controller listeners are served at once; broker listeners only
+        when `serve_broker_listeners`, else they stay bound but not listening (a client's
+        connect is refused and retried) until `start_serving_broker_listeners`: the broker
+        opens them once it is registered and unfenced, so its first Metadata answer already
+        lists itself and a controller id."""
         loop = asyncio.get_running_loop()
         for ep in self.config.listeners:
             kind = CONTROLLER if ep.listener_name in self.config.controller_listener_names else BROKER
@@ -50,13 +59,27 @@ class SocketServer:
                 port=ep.port,
                 reuse_address=True,
                 backlog=1024,
+                start_serving=kind == CONTROLLER or serve_broker_listeners,
             )
             for s in server.sockets:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._servers.append(server)
             addr = server.sockets[0].getsockname()
             self.bound[ep.listener_name] = (addr[0], addr[1])
-            log.info("listening on %s://%s:%d", ep.listener_name, addr[0], addr[1])
+            if server.is_serving():
+                log.info("listening on %s://%s:%d", ep.listener_name, addr[0], addr[1])
+            else:
+                self._held.append((ep.listener_name, server))
+                log.info("bound %s://%s:%d (served once the broker is registered and unfenced)",
+                         ep.listener_name, addr[0], addr[1])
+
+    async def start_serving_broker_listeners(self) -> None:
+        """Listen on (and accept from) the broker listeners bound by `start`."""
+        held, self._held = self._held, []
+        for name, server in held:
+            await server.start_serving()
+            addr = server.sockets[0].getsockname()
+            log.info("listening on %s://%s:%d", name, addr[0], addr[1])
 
     def connection_opened(self, conn: KafkaConnection) -> None:
         self.connections.add(conn)
