@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             if not is_formatted(config):
                 format_storage(config, random_uuid(), ignore_formatted=True)
                 logging.getLogger("fastkafka").info("Formatted %s", ", ".join(config.log_dirs))
+        config.check_served()  # fail closed: no plaintext socket for an SSL/SASL listener
     except (ConfigError, StorageFormatError) as e:
         print(f"fastkafka: {e}", file=sys.stderr)
         return 1

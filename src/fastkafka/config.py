@@ -4,6 +4,8 @@
 properties file (or the embedded single-node defaults). Keys are Kafka's, verbatim; values follow
 Kafka's types (`ConfigDef`): an unknown key is kept (Kafka logs "unused") and passed through to
 log configs, a malformed value is a `ConfigError` with a clear message naming key and value.
+`check_served()` fails closed on what is valid for Kafka but not served by fastkafka (SSL/SASL
+listeners, an authorizer): the broker refuses to start rather than run less secure than asked.
 
 Topic-level log settings (`log.segment.bytes`, `log.retention.ms`, ...) are broker defaults for
 `fastkafka.storage.LogConfig`; this module only carries them as raw strings in `props`.
@@ -22,11 +24,14 @@ __all__ = [
     "ConfigError",
     "Endpoint",
     "KafkaConfig",
+    "SERVED_SECURITY_PROTOCOLS",
     "default_single_node_props",
     "load_properties",
 ]
 
 _INT_MAX = 2**31 - 1
+# Security protocols fastkafka serves on a listener (KafkaConfig.check_served refuses the others).
+SERVED_SECURITY_PROTOCOLS = frozenset({"PLAINTEXT"})
 # Kafka's ConsumerGroupMigrationPolicy values (group.consumer.migration.policy), in its order.
 _MIGRATION_POLICIES = ("disabled", "upgrade", "downgrade", "bidirectional")
 _LONG_MAX = 2**63 - 1
@@ -495,6 +500,27 @@ class KafkaConfig:
 
     def controller_endpoints(self) -> list[Endpoint]:
         return [e for e in self.listeners if e.listener_name in self.controller_listener_names]
+
+    def check_served(self) -> None:
+        """Fail closed: raise ConfigError if the configuration asks for security fastkafka does
+        not serve yet. A listener mapped to SSL or SASL_* (listener.security.protocol.map)
+        would otherwise be bound as plaintext, and an `authorizer.class.name` would be ignored,
+        allowing every operation; either is refused at start-up, naming the key to change."""
+        for key, endpoints in (("listeners", self.listeners), ("advertised.listeners", self.advertised_listeners)):
+            for e in endpoints:
+                if e.security_protocol not in SERVED_SECURITY_PROTOCOLS:
+                    raise ConfigError(
+                        f"Listener {e.listener_name} in {key} uses security protocol {e.security_protocol} "
+                        f"(listener.security.protocol.map), which fastkafka does not serve yet; refusing to "
+                        f"start rather than accept unencrypted, unauthenticated connections on it. Map "
+                        f"{e.listener_name} to PLAINTEXT in listener.security.protocol.map or remove it "
+                        f"from {key}.")
+        authorizer = (self.get("authorizer.class.name") or "").strip()
+        if authorizer:
+            raise ConfigError(
+                f"authorizer.class.name={authorizer} is not provided by fastkafka (it has no authorizer "
+                f"yet); refusing to start rather than allow every operation. Leave authorizer.class.name "
+                f"empty.")
 
     def get(self, key: str) -> str | None:
         """The effective string value of a key (set value, else Kafka's default)."""

@@ -92,6 +92,7 @@ class KafkaRaftServer:
         from fastkafka.cluster.kraft.raft_client import RaftClient
 
         cfg = self.config
+        cfg.check_served()  # embedded use too: refuse SSL/SASL listeners and an authorizer
         self.cluster_id = check_formatted(cfg)
         self.log_manager = LogManager(cfg.log_dirs, cfg.props)
         self.log_manager.background_flusher = self._background_flusher()

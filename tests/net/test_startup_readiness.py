@@ -9,6 +9,7 @@ which a client connecting in that window is answered without brokers or controll
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -106,3 +107,63 @@ def test_controller_listener_is_served_at_once(run, broker_config, monkeypatch) 
             await server.shutdown()
 
     run(main())
+
+
+# ----------------------------------------------------------------------------- fail closed (item 7)
+_REFUSED = [
+    ({"listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,CONTROLLER://127.0.0.1:0",
+      "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL"},
+     "Listener SSL in listeners uses security protocol SSL (listener.security.protocol.map)"),
+    ({"listeners": "CLIENTS://127.0.0.1:0,CONTROLLER://127.0.0.1:0",
+      "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,CLIENTS:SASL_PLAINTEXT"},
+     "Listener CLIENTS in listeners uses security protocol SASL_PLAINTEXT"),
+    ({"listeners": "PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0",
+      "listener.security.protocol.map": "CONTROLLER:SASL_SSL,PLAINTEXT:PLAINTEXT"},
+     "Listener CONTROLLER in listeners uses security protocol SASL_SSL"),
+    ({"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer"},
+     "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer is not provided by fastkafka"),
+]
+
+
+@pytest.mark.parametrize("overrides,message", _REFUSED)
+def test_unserved_security_stops_start_up(run, tmp_path, overrides, message) -> None:  # type: ignore[no-untyped-def]
+    from fastkafka.config import ConfigError
+
+    from .conftest import make_config
+
+    config = make_config(tmp_path, **overrides)  # valid for Kafka: the constructor accepts it
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        config.check_served()
+    server = KafkaRaftServer(config)
+
+    async def main() -> None:
+        try:
+            with pytest.raises(ConfigError, match=re.escape(message)):
+                await server.startup()
+            assert server.socket_server is None  # nothing was bound
+        finally:
+            await server.shutdown()
+
+    run(main())
+
+
+@pytest.mark.parametrize("overrides,message", _REFUSED[:1] + _REFUSED[3:])
+def test_cli_exits_1_naming_the_key(tmp_path, capsys, overrides, message) -> None:  # type: ignore[no-untyped-def]
+    from fastkafka.__main__ import main
+
+    from .conftest import make_config
+
+    props = dict(make_config(tmp_path).props)
+    props.update(overrides)
+    path = tmp_path / "server.properties"
+    path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    assert main(["start", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("fastkafka: ")
+
+
+def test_plaintext_and_no_authorizer_are_served(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import make_config
+
+    make_config(tmp_path).check_served()
+    make_config(tmp_path, **{"authorizer.class.name": " "}).check_served()
