@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test setup test-setup check-generated build clean bench
+.PHONY: run test setup test-setup check-generated build clean bench stress-startup
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: test-setup check-generated
 
 bench: setup
 	$(PY) bench/run.py
+
+# Long run (not in `make test`): the start-up readiness tests (a confluent-kafka create_topics right
+# after the broker starts) 50 times with a busy-loop process per core beside them; prints the pass
+# counts. STRESS_STARTUP_ARGS="-n 10", "--old-order" (the order before the fix: it fails).
+stress-startup: test-setup
+	$(PY) tools/stress_startup.py $(STRESS_STARTUP_ARGS)
 
 clean:
 	rm -rf build $(VENV) src/fastkafka/_native/*.so src/fastkafka/_native/*.c
