@@ -8,6 +8,10 @@ timestamp, int32 relative offset). Index entries are sparse: one per `index.inte
 log, keyed by the LAST offset of the batch that starts at the indexed position (Kafka 3.8+).
 `.txnindex` (TransactionIndex: 34-byte AbortedTxn entries) lists the transactions whose ABORT
 marker is in this segment; it is renamed, truncated, deleted and rebuilt with the segment.
+Every batch is checked by one walk (`_valid_batches`: size, magic, CRC-32C, offsets increasing and
+within the segment): over the whole file by `recover` (after an unclean shutdown, or to rebuild an
+index) and over the tail from the last index entry by `verify_tail` (every open of an active
+segment), so both cut a damaged file at the same byte.
 """
 from __future__ import annotations
 
