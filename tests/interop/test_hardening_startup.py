@@ -33,6 +33,8 @@ from responsiveness import responsiveness_probe
 
 pytestmark = pytest.mark.interop
 
+STRESS_ENV = "FASTKAFKA_STRESS_CPU_HOG"  # set by tools/stress_startup.py while its CPU hog runs
+
 
 def _records(n: int, tag: str) -> list[Rec]:
     return [Rec(partition=0, key=f"{tag}-{i}".encode(), value=f"value-{tag}-{i}".encode() * 4,
@@ -98,10 +100,18 @@ def test_damaged_active_segment_after_clean_stop(fresh_broker: BrokerProcess, ta
 
 # ----------------------------------------------------------------------------- item 6: readiness
 def _create_at_once_and_use(broker: BrokerProcess, topic: str) -> None:
-    confluent.create_topic(broker.bootstrap, topic, 2)  # the call that timed out on a fresh clone
-    acked = confluent.produce(broker.bootstrap, topic, _records(20, "ready"))
-    assert len(acked) == 20
-    assert len(confluent.read_to_end(broker.bootstrap, topic, 2)) == 20
+    with responsiveness_probe(broker) as probe:
+        confluent.create_topic(broker.bootstrap, topic, 2)  # the call that timed out on a fresh clone
+        acked = confluent.produce(broker.bootstrap, topic, _records(20, "ready"))
+        assert len(acked) == 20
+        assert len(confluent.read_to_end(broker.bootstrap, topic, 2)) == 20
+    if os.environ.get(STRESS_ENV):
+        # Beside a busy-loop process per core (tools/stress_startup.py) the probe's 100 ms bound
+        # measures the hog, not the broker: report the figures, assert only that it was answered.
+        print(f"[{broker.target}] {probe.summary()}")
+        assert probe.waits and not probe.errors, probe.summary()
+    else:
+        probe.assert_responsive()
 
 
 def test_create_topics_right_after_start(tmp_path: Path, topic_name: str) -> None:
