@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -29,6 +31,7 @@ from fastkafka.protocol.messages import FetchRequest, FetchResponse
 from broker_process import BrokerProcess
 from clients import confluent
 from interop_data import Rec, assert_same_records, with_expected_offsets
+from responsiveness import responsiveness_probe
 
 pytestmark = pytest.mark.interop
 
@@ -162,3 +165,55 @@ def test_find_coordinator_null_key_closes_the_connection(broker: BrokerProcess, 
 
 def test_real_clients_after_null_keys(broker: BrokerProcess) -> None:
     _assert_serves(broker, "after-null-keys")
+
+
+_BIG_FRAME_SENDER = r"""
+import socket, struct, sys, threading
+port = int(sys.argv[1])
+size, body, chunk = 104857600, 99 * 2**20, bytes(1 << 20)
+socks = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(20)]
+def send(s):
+    s.settimeout(8)
+    try:
+        s.sendall(struct.pack(">i", size))
+        for _ in range(body // len(chunk)):
+            s.sendall(chunk)
+    except OSError:
+        pass  # the broker stopped reading this connection (it waits for pool memory)
+threads = [threading.Thread(target=send, args=(s,)) for s in socks]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join(120)
+print("sent", flush=True)
+sys.stdin.read()
+for s in socks:
+    s.close()
+"""
+
+
+def test_twenty_connections_with_100mb_frames_stay_bounded(broker: BrokerProcess) -> None:
+    """20 connections each announce a 100 MB frame (socket.request.max.bytes, so valid) and send
+    99 MB of its body, never the rest. fastkafka: queued.max.request.bytes (default: one maximum
+    request) lets one connection buffer its body while the others stop being read, so RSS stays
+    bounded, the probe is answered throughout, and the memory is unmapped once they close.
+    Apache 4.4's default pool is unbounded (-1): it buffers what it reads; measured, not bounded."""
+    import subprocess
+
+    import psutil
+
+    # The senders run in their own process so their 2 GB of sendall does not steal the probe's GIL.
+    sender = subprocess.Popen([sys.executable, "-c", _BIG_FRAME_SENDER, str(broker.port)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    with responsiveness_probe(broker) as probe:
+        assert sender.stdout is not None and sender.stdout.readline().strip() == "sent", "sender failed"
+        time.sleep(1)
+        sender.communicate("", timeout=60)  # closes the 20 connections and exits
+        time.sleep(2)
+    probe.assert_responsive()
+    if broker.target == "fastkafka":
+        rss = psutil.Process(broker.proc.pid).memory_info().rss
+        print(f"RSS after the connections closed: {rss / 2**20:.0f} MB")
+        assert rss < 256 * 2**20, f"RSS did not come back: {rss / 2**20:.0f} MB"
+        assert _tracebacks(broker) == 0, broker.log_tail()
+    _assert_serves(broker, "after-100mb-frames")
