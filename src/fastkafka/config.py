@@ -85,6 +85,7 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("socket.send.buffer.bytes", "int", "102400"),
         _d("socket.receive.buffer.bytes", "int", "102400"),
         _d("queued.max.requests", "int", "500"),
+        _d("queued.max.request.bytes", "long", "-1"),
         _d("max.request.partition.size.limit", "int", "2000"),
         _d("num.network.threads", "int", "3", False),
         _d("num.io.threads", "int", "8", False),
@@ -343,6 +344,7 @@ class KafkaConfig:
         "auto_create_topics_enable", "message_max_bytes", "socket_request_max_bytes",
         "broker_rack", "queued_max_requests", "fetch_max_bytes", "offsets_topic_num_partitions",
         "transaction_max_timeout_ms", "delete_topic_enable", "connections_max_idle_ms",
+        "queued_max_request_bytes",
     )
 
     def __init__(self, props: Mapping[str, str]) -> None:
@@ -434,6 +436,12 @@ class KafkaConfig:
         self.message_max_bytes = get_int("message.max.bytes", 0)
         self.socket_request_max_bytes = get_int("socket.request.max.bytes", 1)
         self.queued_max_requests = get_int("queued.max.requests", 1)
+        # Kafka's default -1 means no memory pool; ours is never unbounded: -1 (or 0) budgets one
+        # maximum request (socket.request.max.bytes). A set value below that is refused, as Kafka does.
+        qmrb = _parse_int("queued.max.request.bytes", get("queued.max.request.bytes") or "-1", -(2**63), 2**63 - 1)
+        if 0 < qmrb < self.socket_request_max_bytes:
+            raise ConfigError("queued.max.request.bytes must be larger or equal to socket.request.max.bytes")
+        self.queued_max_request_bytes = qmrb if qmrb > 0 else self.socket_request_max_bytes
         self.fetch_max_bytes = get_int("fetch.max.bytes", 1024)
         self.offsets_topic_num_partitions = get_int("offsets.topic.num.partitions", 1)
         self.transaction_max_timeout_ms = get_int("transaction.max.timeout.ms", 1)

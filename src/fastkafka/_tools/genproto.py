@@ -397,6 +397,16 @@ def emit_read_value(e: Emitter, ind: int, f: Field, msg: Message, target: str, w
         e(ind, "else:")
         if f.struct is not None:
             e(ind + 1, f"{target} = [{f.struct.name}.decode(r, version) for _ in range(_n)]")
+        elif f.elem in ("string", "bytes", "records"):
+            # Array elements are never nullable (Kafka's generator refuses a null element at decode
+            # too): a null here is a malformed request, answered as one, not a None in a handler.
+            e(ind + 1, "_l = []")
+            e(ind + 1, "for _ in range(_n):")
+            e(ind + 2, f"_v = {prim_read_expr(f.elem, flex)}")
+            e(ind + 2, "if _v is None:")
+            e(ind + 3, f"raise DecodeError('non-nullable field {f.name} element was serialized as null')")
+            e(ind + 2, "_l.append(_v)")
+            e(ind + 1, f"{target} = _l")
         else:
             e(ind + 1, f"{target} = [{prim_read_expr(f.elem, flex)} for _ in range(_n)]")
         return

@@ -14,6 +14,11 @@ the order of side effects, which idempotent producers with several in-flight req
 An `ordered` handler (Produce) that has to await (a compressed batch validated off the loop)
 holds the connection's later frames back until it is done, so the invariant survives the await.
 
+Memory: a frame of `LARGE_FRAME` bytes or more is received into its own buffer from the broker's
+`MemoryPool` (queued.max.request.bytes); while the pool cannot give it one, the connection stops
+reading (its other requests keep being answered); smaller frames never wait. The buffer is an
+anonymous mmap, unmapped (and its reservation returned) when the last reference to it goes.
+
 Flow control: reading pauses while `_MAX_IN_FLIGHT` requests await responses or the output
 buffer is above its high-water mark, so a slow reader cannot make the broker buffer without bound.
 
@@ -35,6 +40,7 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from fastkafka._native.wire import DecodeError, FileRegion, Reader, Writer
+from fastkafka.net.memory_pool import LARGE_FRAME
 from fastkafka.net.registry import Handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.net.socket_sender import SocketSender
@@ -85,7 +91,14 @@ class KafkaConnection(asyncio.Protocol):
         self._tasks: set[asyncio.Task[Any]] = set()
         # Frames that arrived while an ordered handler's task runs; dispatched when it completes.
         self._barrier: asyncio.Future[Any] | None = None
-        self._deferred: collections.deque[bytes] = collections.deque()
+        self._deferred: collections.deque[Any] = collections.deque()
+        # A large frame being received: its pooled buffer and how many bytes are in it.
+        self._large: Any = None
+        self._large_fill = 0
+        # The size a large frame waits for in the memory pool (0: not waiting).
+        self._waiting_memory = 0
+        # A buffer the pool allocated for the waiting frame, taken by the next parse.
+        self._granted: Any = None
         self.connection_id = ""
         self.client_address = ""
 
@@ -112,6 +125,11 @@ class KafkaConnection(asyncio.Protocol):
         self._closed = True
         self._pending.clear()
         self._deferred.clear()
+        self._large = self._granted = None  # unmapped once no handler holds a view of them
+        self._buf = bytearray()
+        if self._waiting_memory:
+            self._waiting_memory = 0
+            self._server.memory_pool.cancel(self._memory_available)
         if self._sender is not None:
             self._sender.close()
         self._server.connection_closed(self)
@@ -125,6 +143,20 @@ class KafkaConnection(asyncio.Protocol):
         self._update_reading()
 
     def data_received(self, data: bytes) -> None:
+        large = self._large
+        if large is not None:
+            # The body of a large frame goes straight into its pooled buffer.
+            take = min(len(data), len(large) - self._large_fill)
+            large[self._large_fill:self._large_fill + take] = data[:take]
+            self._large_fill += take
+            if self._large_fill < len(large):
+                return
+            self._large = None
+            self._dispatch(large)
+            data = data[take:]
+            if not data:
+                self._update_reading()
+                return
         buf = self._buf
         buf += data
         pos = 0
@@ -138,21 +170,66 @@ class KafkaConnection(asyncio.Protocol):
                     self.close()
                     return
                 end = pos + 4 + size
+                if size >= LARGE_FRAME:
+                    if self._large_frame(buf, pos, size):
+                        pos = n  # everything buffered is now in the frame's own buffer
+                    break
                 if end > n:
                     break
                 frame = bytes(buf[pos + 4:end])
                 pos = end
-                if self._barrier is not None:
-                    self._deferred.append(frame)
-                else:
-                    self._handle_frame(frame)
+                self._dispatch(frame)
         finally:
             if pos:
                 del buf[:pos]
         self._update_reading()
 
+    def _large_frame(self, buf: bytearray, pos: int, size: int) -> bool:
+        """Move the large frame starting at `pos` into a pooled buffer; False if the pool cannot
+        give one yet (reading stops until it can)."""
+        frame, self._granted = self._granted, None
+        if frame is None or len(frame) != size:
+            if self._waiting_memory:
+                return False
+            frame = self._server.memory_pool.try_allocate(size)
+            if frame is None:
+                self._waiting_memory = size
+                self._server.memory_pool.wait_for(size, self._memory_available)
+                return False
+        have = min(len(buf) - pos - 4, size)
+        frame[0:have] = buf[pos + 4:pos + 4 + have]
+        rest = bytes(buf[pos + 4 + have:])
+        if have == size:
+            self._dispatch(frame)
+        else:
+            self._large = frame
+            self._large_fill = have
+        buf.clear()
+        if rest:
+            # Frames pipelined after a complete large one: parsed on the next pass.
+            self._buf = bytearray(rest)
+            asyncio.get_running_loop().call_soon(self._reparse)
+        return True
+
+    def _memory_available(self, frame: Any) -> None:
+        # May run inside the finalizer of another connection's buffer: only schedule the work.
+        self._waiting_memory = 0
+        self._granted = frame
+        if not self._closed:
+            asyncio.get_running_loop().call_soon(self._reparse)
+
+    def _reparse(self) -> None:
+        if not self._closed:
+            self.data_received(b"")
+
+    def _dispatch(self, frame: Any) -> None:
+        if self._barrier is not None:
+            self._deferred.append(frame)
+        else:
+            self._handle_frame(frame)
+
     # -- request handling -------------------------------------------------------------------
-    def _handle_frame(self, frame: bytes) -> None:
+    def _handle_frame(self, frame: Any) -> None:  # bytes, or a pooled mmap for a large frame
         api_key, api_version, correlation_id, client_id_len = _UNPACK_HEADER(frame, 0)
         h = self._handlers.get(api_key)
         if h is None:
@@ -298,7 +375,8 @@ class KafkaConnection(asyncio.Protocol):
         t = self._transport
         if t is None or self._closed:
             return
-        should_pause = self._writing_paused or len(self._pending) + len(self._deferred) >= _MAX_IN_FLIGHT
+        should_pause = (self._writing_paused or self._waiting_memory > 0
+                        or len(self._pending) + len(self._deferred) >= _MAX_IN_FLIGHT)
         if should_pause and not self._reading_paused:
             t.pause_reading()
             self._reading_paused = True

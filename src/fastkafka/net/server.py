@@ -14,6 +14,7 @@ from typing import Any
 
 from fastkafka.config import Endpoint, KafkaConfig
 from fastkafka.net.connection import KafkaConnection
+from fastkafka.net.memory_pool import MemoryPool
 from fastkafka.net.registry import BROKER, CONTROLLER, REGISTRY
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class SocketServer:
         self._held: list[tuple[str, asyncio.AbstractServer]] = []
         # fastkafka's own key (not Kafka's): send Fetch record bytes with sendfile (zero copy).
         self.sendfile_enabled = (config.get(SENDFILE_ENABLE_CONFIG) or "true").strip().lower() == "true"
+        # queued.max.request.bytes: the budget for large request bodies of every connection.
+        self.memory_pool = MemoryPool(config.queued_max_request_bytes)
 
     async def start(self, serve_broker_listeners: bool = True) -> None:
         """Bind every listener. Controller listeners are served at once; broker listeners only

@@ -290,6 +290,13 @@ class ReplicaManager:
         if not part.is_leader:
             return FetchPartitionResult(error=Errors.NOT_LEADER_OR_FOLLOWER, leader_id=part.leader_id,
                                         leader_epoch=part.leader_epoch)
+        if req.partition_max_bytes < 0:
+            # Kafka's log read refuses a negative max size (IllegalArgumentException), and its
+            # ReplicaManager answers any such failure as UNKNOWN_SERVER_ERROR for that partition
+            # alone, with no offsets and no records; the other partitions and the connection go on.
+            log.error("Error processing fetch with max size %d on partition %s", req.partition_max_bytes,
+                      req.topic_partition)
+            return FetchPartitionResult(error=Errors.UNKNOWN_SERVER_ERROR)
         plog = part.log
         res = FetchPartitionResult(
             high_watermark=plog.high_watermark,

@@ -168,7 +168,13 @@ class ConsumerGroupHeartbeatRequest:
         if _n < 0:
             self.subscribed_topic_names = None
         else:
-            self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SubscribedTopicNames element was serialized as null')
+                _l.append(_v)
+            self.subscribed_topic_names = _l
         if version >= 1:
             self.subscribed_topic_regex = r.compact_string()
         else:

@@ -266,7 +266,13 @@ class ConsumerProtocolSubscription:
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')
         else:
-            self.topics = [r.string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.string()
+                if _v is None:
+                    raise DecodeError('non-nullable field Topics element was serialized as null')
+                _l.append(_v)
+            self.topics = _l
         self.user_data = r.bytes_()
         if version >= 1:
             _n = r.array_length()

@@ -77,7 +77,13 @@ class DeleteGroupsRequest:
         if _n < 0:
             raise DecodeError('non-nullable field GroupsNames was serialized as null')
         else:
-            self.groups_names = [(r.compact_string() if flexible else r.string()) for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = (r.compact_string() if flexible else r.string())
+                if _v is None:
+                    raise DecodeError('non-nullable field GroupsNames element was serialized as null')
+                _l.append(_v)
+            self.groups_names = _l
         if flexible:
             for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()

@@ -144,7 +144,13 @@ class DeleteTopicsRequest:
             if _n < 0:
                 raise DecodeError('non-nullable field TopicNames was serialized as null')
             else:
-                self.topic_names = [(r.compact_string() if flexible else r.string()) for _ in range(_n)]
+                _l = []
+                for _ in range(_n):
+                    _v = (r.compact_string() if flexible else r.string())
+                    if _v is None:
+                        raise DecodeError('non-nullable field TopicNames element was serialized as null')
+                    _l.append(_v)
+                self.topic_names = _l
         else:
             self.topic_names = []
         self.timeout_ms = r.int32()

@@ -92,7 +92,13 @@ class _DescribeConfigsRequest_DescribeConfigsResource:
         if _n < 0:
             self.configuration_keys = None
         else:
-            self.configuration_keys = [(r.compact_string() if flexible else r.string()) for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = (r.compact_string() if flexible else r.string())
+                if _v is None:
+                    raise DecodeError('non-nullable field ConfigurationKeys element was serialized as null')
+                _l.append(_v)
+            self.configuration_keys = _l
         if flexible:
             for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()

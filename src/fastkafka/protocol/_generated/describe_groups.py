@@ -82,7 +82,13 @@ class DescribeGroupsRequest:
         if _n < 0:
             raise DecodeError('non-nullable field Groups was serialized as null')
         else:
-            self.groups = [(r.compact_string() if flexible else r.string()) for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = (r.compact_string() if flexible else r.string())
+                if _v is None:
+                    raise DecodeError('non-nullable field Groups element was serialized as null')
+                _l.append(_v)
+            self.groups = _l
         if version >= 3:
             self.include_authorized_operations = r.boolean()
         else:

@@ -71,7 +71,13 @@ class DescribeTransactionsRequest:
         if _n < 0:
             raise DecodeError('non-nullable field TransactionalIds was serialized as null')
         else:
-            self.transactional_ids = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field TransactionalIds element was serialized as null')
+                _l.append(_v)
+            self.transactional_ids = _l
         if flexible:
             for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()

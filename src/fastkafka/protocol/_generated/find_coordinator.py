@@ -100,7 +100,13 @@ class FindCoordinatorRequest:
             if _n < 0:
                 raise DecodeError('non-nullable field CoordinatorKeys was serialized as null')
             else:
-                self.coordinator_keys = [r.compact_string() for _ in range(_n)]
+                _l = []
+                for _ in range(_n):
+                    _v = r.compact_string()
+                    if _v is None:
+                        raise DecodeError('non-nullable field CoordinatorKeys element was serialized as null')
+                    _l.append(_v)
+                self.coordinator_keys = _l
         else:
             self.coordinator_keys = []
         if flexible:

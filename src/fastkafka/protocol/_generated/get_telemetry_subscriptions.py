@@ -159,7 +159,13 @@ class GetTelemetrySubscriptionsResponse:
         if _n < 0:
             raise DecodeError('non-nullable field RequestedMetrics was serialized as null')
         else:
-            self.requested_metrics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field RequestedMetrics element was serialized as null')
+                _l.append(_v)
+            self.requested_metrics = _l
         if flexible:
             for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()

@@ -488,7 +488,13 @@ class ConsumerGroupMemberMetadataValue:
         if _n < 0:
             raise DecodeError('non-nullable field SubscribedTopicNames was serialized as null')
         else:
-            self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SubscribedTopicNames element was serialized as null')
+                _l.append(_v)
+            self.subscribed_topic_names = _l
         self.subscribed_topic_regex = r.compact_string()
         self.rebalance_timeout_ms = r.int32()
         self.server_assignor = r.compact_string()
@@ -731,7 +737,13 @@ class _ConsumerGroupPartitionMetadataValue_PartitionMetadata:
         if _n < 0:
             raise DecodeError('non-nullable field Racks was serialized as null')
         else:
-            self.racks = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field Racks element was serialized as null')
+                _l.append(_v)
+            self.racks = _l
         if flexible:
             for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
@@ -978,7 +990,13 @@ class ConsumerGroupRegularExpressionValue:
         if _n < 0:
             raise DecodeError('non-nullable field Topics was serialized as null')
         else:
-            self.topics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field Topics element was serialized as null')
+                _l.append(_v)
+            self.topics = _l
         self.version = r.int64()
         self.timestamp = r.int64()
         if flexible:
@@ -2115,7 +2133,13 @@ class ShareGroupMemberMetadataValue:
         if _n < 0:
             raise DecodeError('non-nullable field SubscribedTopicNames was serialized as null')
         else:
-            self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SubscribedTopicNames element was serialized as null')
+                _l.append(_v)
+            self.subscribed_topic_names = _l
         if flexible:
             for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
@@ -4160,12 +4184,24 @@ class _StreamsGroupTopologyValue_Subtopology:
         if _n < 0:
             raise DecodeError('non-nullable field SourceTopics was serialized as null')
         else:
-            self.source_topics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SourceTopics element was serialized as null')
+                _l.append(_v)
+            self.source_topics = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field SourceTopicRegex was serialized as null')
         else:
-            self.source_topic_regex = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SourceTopicRegex element was serialized as null')
+                _l.append(_v)
+            self.source_topic_regex = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field StateChangelogTopics was serialized as null')
@@ -4175,7 +4211,13 @@ class _StreamsGroupTopologyValue_Subtopology:
         if _n < 0:
             raise DecodeError('non-nullable field RepartitionSinkTopics was serialized as null')
         else:
-            self.repartition_sink_topics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field RepartitionSinkTopics element was serialized as null')
+                _l.append(_v)
+            self.repartition_sink_topics = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field RepartitionSourceTopics was serialized as null')

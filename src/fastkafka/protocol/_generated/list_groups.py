@@ -82,7 +82,13 @@ class ListGroupsRequest:
             if _n < 0:
                 raise DecodeError('non-nullable field StatesFilter was serialized as null')
             else:
-                self.states_filter = [r.compact_string() for _ in range(_n)]
+                _l = []
+                for _ in range(_n):
+                    _v = r.compact_string()
+                    if _v is None:
+                        raise DecodeError('non-nullable field StatesFilter element was serialized as null')
+                    _l.append(_v)
+                self.states_filter = _l
         else:
             self.states_filter = []
         if version >= 5:
@@ -90,7 +96,13 @@ class ListGroupsRequest:
             if _n < 0:
                 raise DecodeError('non-nullable field TypesFilter was serialized as null')
             else:
-                self.types_filter = [r.compact_string() for _ in range(_n)]
+                _l = []
+                for _ in range(_n):
+                    _v = r.compact_string()
+                    if _v is None:
+                        raise DecodeError('non-nullable field TypesFilter element was serialized as null')
+                    _l.append(_v)
+                self.types_filter = _l
         else:
             self.types_filter = []
         if flexible:

@@ -85,7 +85,13 @@ class ListTransactionsRequest:
         if _n < 0:
             raise DecodeError('non-nullable field StateFilters was serialized as null')
         else:
-            self.state_filters = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field StateFilters element was serialized as null')
+                _l.append(_v)
+            self.state_filters = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field ProducerIdFilters was serialized as null')
@@ -231,7 +237,13 @@ class ListTransactionsResponse:
         if _n < 0:
             raise DecodeError('non-nullable field UnknownStateFilters was serialized as null')
         else:
-            self.unknown_state_filters = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field UnknownStateFilters element was serialized as null')
+                _l.append(_v)
+            self.unknown_state_filters = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field TransactionStates was serialized as null')

@@ -732,7 +732,13 @@ class DelegationTokenRecord:
         if _n < 0:
             raise DecodeError('non-nullable field Renewers was serialized as null')
         else:
-            self.renewers = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field Renewers element was serialized as null')
+                _l.append(_v)
+            self.renewers = _l
         self.issue_timestamp = r.int64()
         self.max_timestamp = r.int64()
         self.expiration_timestamp = r.int64()

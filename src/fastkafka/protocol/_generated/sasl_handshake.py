@@ -112,7 +112,13 @@ class SaslHandshakeResponse:
         if _n < 0:
             raise DecodeError('non-nullable field Mechanisms was serialized as null')
         else:
-            self.mechanisms = [r.string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.string()
+                if _v is None:
+                    raise DecodeError('non-nullable field Mechanisms element was serialized as null')
+                _l.append(_v)
+            self.mechanisms = _l
         return self
 
     def to_bytes(self, version: int) -> bytes:

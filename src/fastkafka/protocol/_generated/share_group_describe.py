@@ -73,7 +73,13 @@ class ShareGroupDescribeRequest:
         if _n < 0:
             raise DecodeError('non-nullable field GroupIds was serialized as null')
         else:
-            self.group_ids = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field GroupIds element was serialized as null')
+                _l.append(_v)
+            self.group_ids = _l
         self.include_authorized_operations = r.boolean()
         if flexible:
             for _ in range(r.tagged_field_count()):
@@ -275,7 +281,13 @@ class _ShareGroupDescribeResponse_Member:
         if _n < 0:
             raise DecodeError('non-nullable field SubscribedTopicNames was serialized as null')
         else:
-            self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SubscribedTopicNames element was serialized as null')
+                _l.append(_v)
+            self.subscribed_topic_names = _l
         self.assignment = _ShareGroupDescribeResponse_Assignment.decode(r, version)
         if flexible:
             for _ in range(r.tagged_field_count()):

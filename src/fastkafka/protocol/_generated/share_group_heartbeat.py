@@ -94,7 +94,13 @@ class ShareGroupHeartbeatRequest:
         if _n < 0:
             self.subscribed_topic_names = None
         else:
-            self.subscribed_topic_names = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SubscribedTopicNames element was serialized as null')
+                _l.append(_v)
+            self.subscribed_topic_names = _l
         if flexible:
             for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()

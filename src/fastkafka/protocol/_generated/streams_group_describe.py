@@ -78,7 +78,13 @@ class StreamsGroupDescribeRequest:
         if _n < 0:
             raise DecodeError('non-nullable field GroupIds was serialized as null')
         else:
-            self.group_ids = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field GroupIds element was serialized as null')
+                _l.append(_v)
+            self.group_ids = _l
         self.include_authorized_operations = r.boolean()
         if version >= 1:
             self.include_topology_description = r.boolean()
@@ -282,12 +288,24 @@ class _StreamsGroupDescribeResponse_Subtopology:
         if _n < 0:
             raise DecodeError('non-nullable field SourceTopics was serialized as null')
         else:
-            self.source_topics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SourceTopics element was serialized as null')
+                _l.append(_v)
+            self.source_topics = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field RepartitionSinkTopics was serialized as null')
         else:
-            self.repartition_sink_topics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field RepartitionSinkTopics element was serialized as null')
+                _l.append(_v)
+            self.repartition_sink_topics = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field StateChangelogTopics was serialized as null')
@@ -797,7 +815,13 @@ class _StreamsGroupDescribeResponse_TopologyDescriptionNode:
             if _n < 0:
                 raise DecodeError('non-nullable field SourceTopics was serialized as null')
             else:
-                self.source_topics = [r.compact_string() for _ in range(_n)]
+                _l = []
+                for _ in range(_n):
+                    _v = r.compact_string()
+                    if _v is None:
+                        raise DecodeError('non-nullable field SourceTopics element was serialized as null')
+                    _l.append(_v)
+                self.source_topics = _l
         else:
             self.source_topics = []
         if version >= 1:
@@ -809,7 +833,13 @@ class _StreamsGroupDescribeResponse_TopologyDescriptionNode:
             if _n < 0:
                 raise DecodeError('non-nullable field Stores was serialized as null')
             else:
-                self.stores = [r.compact_string() for _ in range(_n)]
+                _l = []
+                for _ in range(_n):
+                    _v = r.compact_string()
+                    if _v is None:
+                        raise DecodeError('non-nullable field Stores element was serialized as null')
+                    _l.append(_v)
+                self.stores = _l
         else:
             self.stores = []
         if version >= 1:
@@ -817,7 +847,13 @@ class _StreamsGroupDescribeResponse_TopologyDescriptionNode:
             if _n < 0:
                 raise DecodeError('non-nullable field Successors was serialized as null')
             else:
-                self.successors = [r.compact_string() for _ in range(_n)]
+                _l = []
+                for _ in range(_n):
+                    _v = r.compact_string()
+                    if _v is None:
+                        raise DecodeError('non-nullable field Successors element was serialized as null')
+                    _l.append(_v)
+                self.successors = _l
         else:
             self.successors = []
         if flexible:

@@ -283,12 +283,24 @@ class _StreamsGroupHeartbeatRequest_Subtopology:
         if _n < 0:
             raise DecodeError('non-nullable field SourceTopics was serialized as null')
         else:
-            self.source_topics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SourceTopics element was serialized as null')
+                _l.append(_v)
+            self.source_topics = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field SourceTopicRegex was serialized as null')
         else:
-            self.source_topic_regex = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SourceTopicRegex element was serialized as null')
+                _l.append(_v)
+            self.source_topic_regex = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field StateChangelogTopics was serialized as null')
@@ -298,7 +310,13 @@ class _StreamsGroupHeartbeatRequest_Subtopology:
         if _n < 0:
             raise DecodeError('non-nullable field RepartitionSinkTopics was serialized as null')
         else:
-            self.repartition_sink_topics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field RepartitionSinkTopics element was serialized as null')
+                _l.append(_v)
+            self.repartition_sink_topics = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field RepartitionSourceTopics was serialized as null')

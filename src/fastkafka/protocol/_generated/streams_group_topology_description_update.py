@@ -87,18 +87,36 @@ class _StreamsGroupTopologyDescriptionUpdateRequest_TopologyDescriptionNode:
         if _n < 0:
             raise DecodeError('non-nullable field SourceTopics was serialized as null')
         else:
-            self.source_topics = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field SourceTopics element was serialized as null')
+                _l.append(_v)
+            self.source_topics = _l
         self.sink_topic = r.compact_string()
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Stores was serialized as null')
         else:
-            self.stores = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field Stores element was serialized as null')
+                _l.append(_v)
+            self.stores = _l
         _n = r.compact_array_length()
         if _n < 0:
             raise DecodeError('non-nullable field Successors was serialized as null')
         else:
-            self.successors = [r.compact_string() for _ in range(_n)]
+            _l = []
+            for _ in range(_n):
+                _v = r.compact_string()
+                if _v is None:
+                    raise DecodeError('non-nullable field Successors element was serialized as null')
+                _l.append(_v)
+            self.successors = _l
         if flexible:
             for _ in range(r.tagged_field_count()):
                 _tag = r.uvarint()
