@@ -39,6 +39,7 @@ from fastkafka.cluster.replication.replica_manager import ReplicaManager
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoordinator
 from fastkafka.config import KafkaConfig
+from fastkafka.loop_monitor import LoopMonitor, lag_warn_ms
 from fastkafka.net.server import SocketServer
 from fastkafka.scheduler import Scheduler
 from fastkafka.storage import LogManager
@@ -77,6 +78,8 @@ class KafkaRaftServer:
         self.dynamic_config = DynamicBrokerConfig(self.node_id, config.props)
         self.config_admin: ConfigAdminManager | None = None
         self._flush_pool: ThreadPoolExecutor | None = None
+        # Event-loop lag monitor (metric + WARN + stalled-stack watchdog); started with the loop.
+        self.loop_monitor: LoopMonitor | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -85,6 +88,7 @@ class KafkaRaftServer:
         from fastkafka.cluster.kraft.raft_client import RaftClient
 
         cfg = self.config
+        self.loop_monitor = LoopMonitor(asyncio.get_running_loop(), lag_warn_ms(cfg.props)).start()
         self.cluster_id = check_formatted(cfg)
         self.log_manager = LogManager(cfg.log_dirs, cfg.props)
         self.log_manager.background_flusher = self._background_flusher()
@@ -153,6 +157,8 @@ class KafkaRaftServer:
             self._flush_pool.shutdown(wait=True)  # LogManager.shutdown flushes everything anyway
         if self.log_manager is not None:
             self.log_manager.shutdown()
+        if self.loop_monitor is not None:
+            self.loop_monitor.stop()
         log.info("[KafkaRaftServer nodeId=%d] shut down completed", self.node_id)
 
     def _background_flusher(self) -> BackgroundFlusher:
