@@ -78,6 +78,7 @@ class KafkaRaftServer:
         self.dynamic_config = DynamicBrokerConfig(self.node_id, config.props)
         self.config_admin: ConfigAdminManager | None = None
         self._flush_pool: ThreadPoolExecutor | None = None
+        self._file_worker: ThreadPoolExecutor | None = None
         # Event-loop lag monitor (metric + WARN + stalled-stack watchdog); started with the loop.
         self.loop_monitor: LoopMonitor | None = None
 
@@ -92,6 +93,8 @@ class KafkaRaftServer:
         self.cluster_id = check_formatted(cfg)
         self.log_manager = LogManager(cfg.log_dirs, cfg.props)
         self.log_manager.background_flusher = self._background_flusher()
+        # New partition logs are created, and deleted ones removed, on this thread in slices.
+        self._file_worker = self.log_manager.file_worker = ThreadPoolExecutor(1, thread_name_prefix="kafka-log-files")
         self.log_manager.startup()
         self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
         # A log moved to another log dir (AlterReplicaLogDirs) replaces the partition's log.
@@ -153,6 +156,8 @@ class KafkaRaftServer:
             self.raft.close()
         if self.log_cleaner is not None:
             await self.log_cleaner.shutdown()  # aborts running cleanings, joins the threads
+        if self._file_worker is not None:
+            self._file_worker.shutdown(wait=True)  # creations and deletions queued finish first
         if self._flush_pool is not None:
             self._flush_pool.shutdown(wait=True)  # LogManager.shutdown flushes everything anyway
         if self.log_manager is not None:

@@ -13,7 +13,8 @@ import os
 import shutil
 import uuid
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,12 @@ class LogManager:
         # Called with (tp, new log) when a moved log replaces the current one (the ReplicaManager
         # re-points its Partition, as Kafka's Partition.maybeReplaceCurrentWithFutureReplica).
         self.log_replaced_listeners: list[Callable[[TopicPartition, UnifiedLog], None]] = []
+        # Creation of new logs and removal of renamed `-delete` dirs run on this one worker
+        # thread, in slices, so a 10,000-partition topic never holds the event loop (set by the
+        # broker; None: inline, as unit tests use it). One thread keeps them in order: a
+        # topic deleted then re-created renames the old dir before the new one is made.
+        self.file_worker: ThreadPoolExecutor | None = None
+        self._checkpoint_pending = False
 
     # ---------------------------------------------------------------- startup / shutdown
     def startup(self) -> None:
@@ -236,14 +243,70 @@ class LogManager:
                 log.update_config(config)
                 return log
         d = self._next_log_dir()
-        path = os.path.join(d, str(tp))
-        log = UnifiedLog.open(path, config, topic_id=topic_id, topic_partition=tp,
+        log = self._open_new_log(d, tp, topic_id, config)
+        fsync_dir(d)
+        self._adopt_log(tp, log, d)
+        return log
+
+    def _open_new_log(self, d: str, tp: TopicPartition, topic_id: bytes, config: LogConfig) -> UnifiedLog:
+        """Create the files of a new log (directory, segment, indexes, partition.metadata).
+        Touches no state of this manager: safe on the file worker thread."""
+        log = UnifiedLog.open(os.path.join(d, str(tp)), config, topic_id=topic_id, topic_partition=tp,
                               producer_id_expiration_ms=self.producer_id_expiration_ms)
         log.background_flusher = self.background_flusher
-        fsync_dir(d)
+        return log
+
+    def _adopt_log(self, tp: TopicPartition, log: UnifiedLog, d: str) -> None:
         self._logs[tp] = log
         self._log_dir_of[tp] = d
-        return log
+
+    CREATE_SLICE = 100  # logs created per worker task: each slice's hand-back is ~1 ms of loop time
+
+    def create_logs_in_background(
+            self, items: Sequence[tuple[TopicPartition, bytes, LogConfig]],
+            done: Callable[[list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]], None]) -> None:
+        """Create the logs of `items` (tp, topic id, config) on the file worker, CREATE_SLICE at
+        a time; each slice is handed to `done` on the event loop as (tp, topic id, log or None
+        on failure, log dir). `done` decides whether to `adopt_created_log` or
+        `discard_created_log` (the topic may have been deleted meanwhile). Event loop only."""
+        assert self.file_worker is not None
+        loop = asyncio.get_running_loop()
+        dirs = [self._next_log_dir() for _ in items] if len(self.log_dirs) > 1 else [self.log_dirs[0]] * len(items)
+
+        def work(chunk: list[tuple[TopicPartition, bytes, LogConfig, str]]) -> list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]:
+            out: list[tuple[TopicPartition, bytes, UnifiedLog | None, str]] = []
+            with deferred_fsync() as paths:  # this thread's own set: one fsync pass per slice
+                for tp, topic_id, config, d in chunk:
+                    try:
+                        log = self._open_new_log(d, tp, topic_id, config)
+                    except OSError as e:
+                        logger.error("Error while creating log for %s in dir %s: %s", tp, d, e)
+                        log = None
+                    out.append((tp, topic_id, log, d))
+                    paths.add(d)
+            fsync_paths(paths)
+            return out
+
+        rows = [(tp, tid, cfg, d) for (tp, tid, cfg), d in zip(items, dirs)]
+        for i in range(0, len(rows), self.CREATE_SLICE):
+            fut = loop.run_in_executor(self.file_worker, work, rows[i:i + self.CREATE_SLICE])
+            fut.add_done_callback(lambda f: None if f.cancelled() else (
+                logger.error("Creating logs failed: %s", f.exception()) if f.exception() is not None
+                else done(f.result())))
+
+    def adopt_created_log(self, tp: TopicPartition, log: UnifiedLog, d: str) -> bool:
+        """A background-created log becomes the partition's log; False (and the new files are
+        discarded) if a log for `tp` appeared meanwhile."""
+        if tp in self._logs:
+            self.discard_created_log(log)
+            return False
+        self._adopt_log(tp, log, d)
+        return True
+
+    def discard_created_log(self, log: UnifiedLog) -> None:
+        """A background-created log nobody wants any more (its topic was deleted meanwhile)."""
+        log.close()
+        self._remove_dir(log.dir)
 
     def open_log(self, dir_path: str, config: LogConfig) -> UnifiedLog:
         """Open a log this manager does not own (e.g. `__cluster_metadata-0` for KRaft). The
@@ -369,12 +432,50 @@ class LogManager:
         if log is None or d is None:
             return
         log.close()
-        deleted = os.path.join(d, f"{tp}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}")
-        os.rename(log.dir, deleted)
-        fsync_dir(d)
-        log.dir = deleted
-        shutil.rmtree(deleted, ignore_errors=True)
-        self.checkpoint()
+        log.dir = self._remove_dir(log.dir)
+        self._checkpoint_soon()
+
+    def _remove_dir(self, path: str) -> str:
+        """Rename a partition dir to `<dir>.<uuid>-delete` (so a restart never loads it), then
+        remove it: on the file worker when there is one (in order with the creations queued
+        before and after), inline otherwise."""
+        parent = os.path.dirname(path)
+        deleted = f"{path}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}"
+
+        def work() -> None:
+            try:
+                os.rename(path, deleted)
+            except FileNotFoundError:
+                return
+            fsync_dir(parent)
+            shutil.rmtree(deleted, ignore_errors=True)
+
+        if self.file_worker is None:
+            work()
+        else:
+            self.file_worker.submit(work)
+        return deleted
+
+    def _checkpoint_soon(self) -> None:
+        """Checkpoints after deletions: one write per loop turn, not one per deleted partition
+        (a 400-partition DeleteTopics rewrote every checkpoint 400 times). Their fsyncs run on
+        the background flusher."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.checkpoint()
+            return
+        if self._checkpoint_pending:
+            return
+        self._checkpoint_pending = True
+
+        def run() -> None:
+            self._checkpoint_pending = False
+            with deferred_fsync() as paths:
+                self.checkpoint()
+            self.sync_in_background(paths)
+
+        loop.call_soon(run)
 
     # ---------------------------------------------------------------- periodic work
     def checkpoint(self) -> None:

@@ -72,6 +72,10 @@ class ReplicaManager:
         self._broker_defaults = broker_defaults
         self._partitions: dict[TopicPartition, Partition] = {}
         self._topic_configs: dict[str, LogConfig] = {}
+        # Partitions of this node whose log is being created on the LogManager's file worker:
+        # tp -> (topic id, latest registration). They answer NOT_LEADER_OR_FOLLOWER (retriable)
+        # until the log exists; then the Partition is made from the latest registration.
+        self._pending_logs: dict[TopicPartition, tuple[bytes, Any]] = {}
         # Called after a marker was written to partitions: (producer id, committed, partitions
         # written without error). The group coordinator listens for `__consumer_offsets`
         # (Kafka's onTransactionCompleted / completeTransaction materializing TxnOffsetCommits).
@@ -97,6 +101,8 @@ class ReplicaManager:
         replicas, isr (PartitionRegistration)."""
         config = LogConfig.from_props(self._broker_defaults, overrides)
         self._topic_configs[name] = config
+        background = self.log_manager.file_worker is not None and not name.startswith("__")
+        to_create: list[tuple[TopicPartition, bytes, LogConfig]] = []
         for p in partitions:
             if self.node_id not in p.replicas:
                 continue
@@ -105,14 +111,51 @@ class ReplicaManager:
             if part is None or part.topic_id != topic_id:
                 if part is not None:  # same name, new topic id: the old topic was deleted
                     self._remove(tp)
+                pending = self._pending_logs.get(tp)
+                if pending is not None and pending[0] == topic_id:
+                    self._pending_logs[tp] = (topic_id, p)  # newer registration, same log on its way
+                    continue
+                if background and self.log_manager.get_log(tp) is None:
+                    # New files off the event loop (a 10,000-partition topic took 1.6 s on it).
+                    self._pending_logs[tp] = (topic_id, p)
+                    to_create.append((tp, topic_id, config))
+                    continue
+                self._pending_logs.pop(tp, None)
                 plog = self.log_manager.get_or_create_log(tp, topic_id, config)
                 part = Partition(tp, topic_id, plog, self.node_id)
                 self._partitions[tp] = part
             else:
                 part.log.update_config(config)
             part.update_registration(p.leader, p.leader_epoch, p.partition_epoch, list(p.replicas), list(p.isr))
+        if to_create:
+            self.log_manager.create_logs_in_background(to_create, self._on_logs_created)
+
+    def _on_logs_created(self, created: list[tuple[TopicPartition, bytes, Any, str]]) -> None:
+        """A slice of background-created logs is back on the event loop: each becomes its
+        Partition with the latest registration, unless the topic went away meanwhile."""
+        for tp, topic_id, plog, d in created:
+            pending = self._pending_logs.get(tp)
+            if pending is None or pending[0] != topic_id or tp in self._partitions:
+                if plog is not None:
+                    self.log_manager.discard_created_log(plog)
+                continue
+            if plog is None:
+                continue  # creation failed (logged); stays NOT_LEADER_OR_FOLLOWER
+            del self._pending_logs[tp]
+            if not self.log_manager.adopt_created_log(tp, plog, d):
+                continue
+            config = self._topic_configs.get(tp.topic)
+            if config is not None:
+                plog.update_config(config)
+            reg = pending[1]
+            part = Partition(tp, topic_id, plog, self.node_id)
+            self._partitions[tp] = part
+            part.update_registration(reg.leader, reg.leader_epoch, reg.partition_epoch, list(reg.replicas),
+                                     list(reg.isr))
 
     def remove_topic(self, name: str) -> None:
+        for tp in [tp for tp in self._pending_logs if tp.topic == name]:
+            del self._pending_logs[tp]
         for tp in [tp for tp in self._partitions if tp.topic == name]:
             self._remove(tp)
         self._topic_configs.pop(name, None)
@@ -129,6 +172,8 @@ class ReplicaManager:
     def leader_partition(self, tp: TopicPartition) -> Partition:
         part = self._partitions.get(tp)
         if part is None:
+            if tp in self._pending_logs:  # its log is being created: retriable, as Kafka's
+                raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)  # not-yet-become-leader replica
             raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION)
         if not part.is_leader:
             raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)
