@@ -39,6 +39,7 @@ from fastkafka.cluster.replication.replica_manager import ReplicaManager
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoordinator
 from fastkafka.config import KafkaConfig
+from fastkafka.fd_budget import FdBudget, raise_nofile_limit
 from fastkafka.loop_monitor import LoopMonitor, lag_warn_ms
 from fastkafka.net.server import SocketServer
 from fastkafka.scheduler import Scheduler
@@ -91,6 +92,8 @@ class KafkaRaftServer:
         cfg = self.config
         self.loop_monitor = LoopMonitor(asyncio.get_running_loop(), lag_warn_ms(cfg.props)).start()
         self.cluster_id = check_formatted(cfg)
+        soft, hard = raise_nofile_limit()  # as the JVM does for Kafka; the fd budget is the soft limit
+        log.info("RLIMIT_NOFILE: soft %d, hard %d", soft, hard)
         self.log_manager = LogManager(cfg.log_dirs, cfg.props)
         self.log_manager.background_flusher = self._background_flusher()
         # New partition logs are created, and deleted ones removed, on this thread in slices.
@@ -110,7 +113,8 @@ class KafkaRaftServer:
         self.raft.start()
         self.controller = QuorumController(
             self.raft, self.loader, node_id=self.node_id, num_partitions=cfg.num_partitions,
-            default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props)
+            default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props,
+            fd_budget=FdBudget(self.replica_manager.pending_log_count))
         await self.controller.bootstrap(read_bootstrap_checkpoint(cfg.metadata_log_dir))
         self.config_admin = ConfigAdminManager(self.node_id, lambda: self.image.configs, self.controller)
         self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager),

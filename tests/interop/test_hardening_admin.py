@@ -12,7 +12,8 @@ that a real producer and consumer still work:
 - DeleteTopics of 100 topics x 4 partitions, each partition holding data;
 - the fd budget (fastkafka only): a broker started with RLIMIT_NOFILE 1024 refuses a topic that
   would need more descriptors than it has with POLICY_VIOLATION naming RLIMIT_NOFILE, keeps
-  serving, and restarts cleanly. Apache 4.4 has no such check: it creates the topic and fails on
+  serving, and restarts cleanly; restarted with too few descriptors for its logs, it exits
+  with a CRITICAL line naming RLIMIT_NOFILE / ulimit -n. Apache 4.4 has no such check: it creates the topic and fails on
   the file descriptors later (its JVM raises the soft limit to the hard one, which prlimit pins).
 """
 from __future__ import annotations
@@ -185,7 +186,16 @@ def test_fd_budget_refuses_topic_creation_cleanly(tmp_path: Path, target: str) -
             assert res["fits"] is None, res
         probe.assert_responsive()
         _produce_consume(b)
-        b.restart()
+        b.stop()
+        # Too few descriptors for the logs already there: start-up stops with one CRITICAL line
+        # naming the limit to raise, not a traceback.
+        b.nofile = 128
+        with pytest.raises(RuntimeError, match="exited"):
+            b.start()
+        tail = b.log_tail()
+        assert "CRITICAL" in tail and "RLIMIT_NOFILE" in tail and "ulimit -n" in tail, tail
+        b.nofile = 1024
+        b.start()
         md = _admin(b).list_topics("fits", timeout=60)
         assert len(md.topics["fits"].partitions) == 200
         _produce_consume(b)

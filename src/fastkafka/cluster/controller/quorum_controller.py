@@ -36,6 +36,7 @@ from fastkafka.protocol.messages import (
     ElectLeadersRequest, ElectLeadersResponse, IncrementalAlterConfigsRequest,
     IncrementalAlterConfigsResponse, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse)
 from fastkafka.config import BROKER_CONFIG_DEFS
+from fastkafka.fd_budget import FdBudget
 from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, LogConfig
 
 ZERO_UUID = bytes(16)
@@ -93,8 +94,12 @@ class QuorumController:
 
     def __init__(self, writer: MetadataLogWriter, images: ImageSource, *, node_id: int,
                  num_partitions: int = 1, default_replication_factor: int = 1,
-                 broker_defaults: Mapping[str, str] | None = None, rng: random.Random | None = None) -> None:
+                 broker_defaults: Mapping[str, str] | None = None, rng: random.Random | None = None,
+                 fd_budget: FdBudget | None = None) -> None:
         self._writer = writer
+        # This node's file-descriptor budget: new replicas placed here that would not fit are
+        # refused (POLICY_VIOLATION) before any record is written. None: no check (unit tests).
+        self._fd_budget = fd_budget
         self._images = images
         self.node_id = node_id
         self.num_partitions = num_partitions
@@ -137,6 +142,7 @@ class QuorumController:
                 counts[t.name] = counts.get(t.name, 0) + 1
             image = self.image
             pending_names: set[str] = set()
+            planned_here = 0  # new replicas on this node so far (the fd budget)
             planned = 0  # records of the request so far, validate_only included (as Kafka's BoundedList)
             for t in request.topics:
                 if counts[t.name] > 1:
@@ -152,6 +158,11 @@ class QuorumController:
                     return CreateTopicsResponse(throttle_time_ms=0, topics=[
                         self._topic_error(x.name, Errors.POLICY_VIOLATION, EXCESSIVE_BATCH_MESSAGE, version)
                         for x in request.topics])
+                refusal = self._fd_refusal(recs, planned_here)
+                if refusal is not None:
+                    results.append(self._topic_error(t.name, Errors.POLICY_VIOLATION, refusal, version))
+                    continue
+                planned_here += self._replicas_here(recs)
                 planned += len(recs)
                 pending_names.add(t.name)
                 results.append(res)
@@ -159,6 +170,19 @@ class QuorumController:
                     records.extend(recs)
             await self._commit(records)
             return CreateTopicsResponse(throttle_time_ms=0, topics=results)
+
+    def _replicas_here(self, recs: list[ApiMessageAndVersion]) -> int:
+        n = 0
+        for r in recs:
+            if isinstance(r.message, mr.PartitionRecord) and self.node_id in r.message.replicas:
+                n += 1
+        return n
+
+    def _fd_refusal(self, recs: list[ApiMessageAndVersion], planned_here: int) -> str | None:
+        if self._fd_budget is None:
+            return None
+        n = self._replicas_here(recs)
+        return self._fd_budget.refusal(planned_here + n, self.node_id) if n else None
 
     def _topic_error(self, name: str, code: int, message: str | None, version: int) -> Any:
         return CreateTopicsResponse.CreatableTopicResult(
@@ -341,6 +365,7 @@ class QuorumController:
             results: list[Any] = []
             records: list[ApiMessageAndVersion] = []
             planned = 0
+            planned_here = 0
             for t in request.topics:
                 if counts[t.name] > 1:
                     results.append(Result(name=t.name, error_code=Errors.INVALID_REQUEST,
@@ -356,6 +381,11 @@ class QuorumController:
                 except KafkaError as e:
                     results.append(Result(name=t.name, error_code=int(e.code), error_message=e.message))
                     continue
+                refusal = self._fd_refusal(recs, planned_here)
+                if refusal is not None:
+                    results.append(Result(name=t.name, error_code=Errors.POLICY_VIOLATION, error_message=refusal))
+                    continue
+                planned_here += self._replicas_here(recs)
                 planned += len(recs)
                 results.append(Result(name=t.name, error_code=0, error_message=None))
                 if not request.validate_only:

@@ -153,6 +153,10 @@ class ReplicaManager:
             part.update_registration(reg.leader, reg.leader_epoch, reg.partition_epoch, list(reg.replicas),
                                      list(reg.isr))
 
+    def pending_log_count(self) -> int:
+        """Logs promised to partitions and still being created (the fd budget counts them)."""
+        return len(self._pending_logs)
+
     def remove_topic(self, name: str) -> None:
         for tp in [tp for tp in self._pending_logs if tp.topic == name]:
             del self._pending_logs[tp]
