@@ -260,25 +260,28 @@ class LogManager:
         self._logs[tp] = log
         self._log_dir_of[tp] = d
 
-    CREATE_SLICE = 100  # logs created per worker task: each slice's hand-back is ~1 ms of loop time
+    CREATE_SLICE = 50  # logs created per worker task: each slice's hand-back is ~1 ms of loop time
 
     def create_logs_in_background(
-            self, items: Sequence[tuple[TopicPartition, bytes, LogConfig]],
+            self, items: Sequence[tuple[TopicPartition, bytes, LogConfig, int]],
             done: Callable[[list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]], None]) -> None:
-        """Create the logs of `items` (tp, topic id, config) on the file worker, CREATE_SLICE at
-        a time; each slice is handed to `done` on the event loop as (tp, topic id, log or None
+        """Create the logs of `items` (tp, topic id, config, leader epoch to assign or -1) on the
+        file worker, CREATE_SLICE at a time (with the first leader epoch's checkpoint, so the
+        hand-back on the loop writes no file); each slice is handed to `done` on the event loop as (tp, topic id, log or None
         on failure, log dir). `done` decides whether to `adopt_created_log` or
         `discard_created_log` (the topic may have been deleted meanwhile). Event loop only."""
         assert self.file_worker is not None
         loop = asyncio.get_running_loop()
         dirs = [self._next_log_dir() for _ in items] if len(self.log_dirs) > 1 else [self.log_dirs[0]] * len(items)
 
-        def work(chunk: list[tuple[TopicPartition, bytes, LogConfig, str]]) -> list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]:
+        def work(chunk: list[tuple[TopicPartition, bytes, LogConfig, int, str]]) -> list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]:
             out: list[tuple[TopicPartition, bytes, UnifiedLog | None, str]] = []
             with deferred_fsync() as paths:  # this thread's own set: one fsync pass per slice
-                for tp, topic_id, config, d in chunk:
+                for tp, topic_id, config, epoch, d in chunk:
                     try:
                         log = self._open_new_log(d, tp, topic_id, config)
+                        if epoch >= 0:
+                            log.assign_epoch_start_offset(epoch, log.log_end_offset)
                     except OSError as e:
                         logger.error("Error while creating log for %s in dir %s: %s", tp, d, e)
                         log = None
@@ -287,7 +290,7 @@ class LogManager:
             fsync_paths(paths)
             return out
 
-        rows = [(tp, tid, cfg, d) for (tp, tid, cfg), d in zip(items, dirs)]
+        rows = [(tp, tid, cfg, epoch, d) for (tp, tid, cfg, epoch), d in zip(items, dirs)]
         for i in range(0, len(rows), self.CREATE_SLICE):
             fut = loop.run_in_executor(self.file_worker, work, rows[i:i + self.CREATE_SLICE])
             fut.add_done_callback(lambda f: None if f.cancelled() else (
@@ -305,8 +308,7 @@ class LogManager:
 
     def discard_created_log(self, log: UnifiedLog) -> None:
         """A background-created log nobody wants any more (its topic was deleted meanwhile)."""
-        log.close()
-        self._remove_dir(log.dir)
+        self._remove_log_files(log)
 
     def open_log(self, dir_path: str, config: LogConfig) -> UnifiedLog:
         """Open a log this manager does not own (e.g. `__cluster_metadata-0` for KRaft). The
@@ -431,22 +433,25 @@ class LogManager:
         d = self._log_dir_of.pop(tp, None)
         if log is None or d is None:
             return
-        log.close()
-        log.dir = self._remove_dir(log.dir)
+        self._remove_log_files(log)
         self._checkpoint_soon()
 
-    def _remove_dir(self, path: str) -> str:
-        """Rename a partition dir to `<dir>.<uuid>-delete` (so a restart never loads it), then
-        remove it: on the file worker when there is one (in order with the creations queued
-        before and after), inline otherwise."""
+    def _remove_log_files(self, log: UnifiedLog) -> None:
+        """Close a log no longer in this manager, rename its dir to `<dir>.<uuid>-delete` (so a
+        restart never loads it), then remove it: on the file worker when there is one (in order
+        with the creations queued before and after; closing 10,000 logs held the loop 0.4 s),
+        inline otherwise. Nothing on the loop refers to the log any more."""
+        path = log.dir
         parent = os.path.dirname(path)
         deleted = f"{path}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}"
 
         def work() -> None:
+            log.close()
             try:
                 os.rename(path, deleted)
             except FileNotFoundError:
                 return
+            log.dir = deleted
             fsync_dir(parent)
             shutil.rmtree(deleted, ignore_errors=True)
 
@@ -454,7 +459,6 @@ class LogManager:
             work()
         else:
             self.file_worker.submit(work)
-        return deleted
 
     def _checkpoint_soon(self) -> None:
         """Checkpoints after deletions: one write per loop turn, not one per deleted partition

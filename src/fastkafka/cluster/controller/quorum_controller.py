@@ -50,6 +50,10 @@ PRODUCER_ID_BLOCK_SIZE = 1000
 # before the records are built so a huge partition count costs nothing.
 MAX_RECORDS_PER_USER_OP = 10000
 EXCESSIVE_BATCH_MESSAGE = "Unable to perform excessively large batch operation."
+# Kafka's ReplicationControlManager.MAX_PARTITIONS_PER_BATCH (validateTotalNumberOfPartitions): a
+# CreateTopics asking for more partitions than this, all topics together, fails whole.
+MAX_PARTITIONS_PER_BATCH = 10000
+EXCESSIVE_PARTITIONS_MESSAGE = "Excessively large number of partitions per request."
 
 
 class _ExcessivelyLargeBatch(Exception):
@@ -140,6 +144,10 @@ class QuorumController:
             counts: dict[str, int] = {}
             for t in request.topics:
                 counts[t.name] = counts.get(t.name, 0) + 1
+            if self._total_partitions(request) > MAX_PARTITIONS_PER_BATCH:
+                return CreateTopicsResponse(throttle_time_ms=0, topics=[
+                    self._topic_error(x.name, Errors.POLICY_VIOLATION, EXCESSIVE_PARTITIONS_MESSAGE, version)
+                    for x in request.topics])
             image = self.image
             pending_names: set[str] = set()
             planned_here = 0  # new replicas on this node so far (the fd budget)
@@ -170,6 +178,19 @@ class QuorumController:
                     records.extend(recs)
             await self._commit(records)
             return CreateTopicsResponse(throttle_time_ms=0, topics=results)
+
+    def _total_partitions(self, request: CreateTopicsRequest) -> int:
+        """Kafka's validateTotalNumberOfPartitions count: -1 is the default count, non-positive
+        counts add nothing (they fail on their own), manual assignments count their entries."""
+        total = 0
+        for t in request.topics:
+            if t.assignments:
+                total += len(t.assignments)
+            elif t.num_partitions == -1:
+                total += self.num_partitions
+            elif t.num_partitions > 0:
+                total += t.num_partitions
+        return total
 
     def _replicas_here(self, recs: list[ApiMessageAndVersion]) -> int:
         n = 0

@@ -24,6 +24,7 @@ from fastkafka.cluster.replication.partition import Partition
 from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transaction_marker_batch
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
+from fastkafka.storage.checkpoint_file import deferred_fsync
 from fastkafka.storage.producer_state_manager import AppendOrigin
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class ReplicaManager:
         config = LogConfig.from_props(self._broker_defaults, overrides)
         self._topic_configs[name] = config
         background = self.log_manager.file_worker is not None and not name.startswith("__")
-        to_create: list[tuple[TopicPartition, bytes, LogConfig]] = []
+        to_create: list[tuple[TopicPartition, bytes, LogConfig, int]] = []
         for p in partitions:
             if self.node_id not in p.replicas:
                 continue
@@ -118,7 +119,7 @@ class ReplicaManager:
                 if background and self.log_manager.get_log(tp) is None:
                     # New files off the event loop (a 10,000-partition topic took 1.6 s on it).
                     self._pending_logs[tp] = (topic_id, p)
-                    to_create.append((tp, topic_id, config))
+                    to_create.append((tp, topic_id, config, p.leader_epoch if p.leader == self.node_id else -1))
                     continue
                 self._pending_logs.pop(tp, None)
                 plog = self.log_manager.get_or_create_log(tp, topic_id, config)
@@ -132,7 +133,14 @@ class ReplicaManager:
 
     def _on_logs_created(self, created: list[tuple[TopicPartition, bytes, Any, str]]) -> None:
         """A slice of background-created logs is back on the event loop: each becomes its
-        Partition with the latest registration, unless the topic went away meanwhile."""
+        Partition with the latest registration, unless the topic went away meanwhile. The first
+        leader epoch was checkpointed by the worker; a newer one is written here, its fsync
+        deferred to the background flusher."""
+        with deferred_fsync() as paths:
+            self._adopt_created(created)
+        self.log_manager.sync_in_background(paths)
+
+    def _adopt_created(self, created: list[tuple[TopicPartition, bytes, Any, str]]) -> None:
         for tp, topic_id, plog, d in created:
             pending = self._pending_logs.get(tp)
             if pending is None or pending[0] != topic_id or tp in self._partitions:
