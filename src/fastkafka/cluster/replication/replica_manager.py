@@ -168,8 +168,10 @@ class ReplicaManager:
     def remove_topic(self, name: str) -> None:
         for tp in [tp for tp in self._pending_logs if tp.topic == name]:
             del self._pending_logs[tp]
-        for tp in [tp for tp in self._partitions if tp.topic == name]:
-            self._remove(tp)
+        gone = [tp for tp in self._partitions if tp.topic == name]
+        for tp in gone:
+            self._partitions.pop(tp)._wake_waiters()
+        self.log_manager.delete_logs(gone)  # files closed and removed on the file worker
         self._topic_configs.pop(name, None)
 
     def _remove(self, tp: TopicPartition) -> None:
