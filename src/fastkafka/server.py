@@ -35,7 +35,7 @@ from fastkafka.cluster.metadata.broker_registration import Endpoint as Registere
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.cluster.metadata.features import TRANSACTION_VERSION, supported_ranges
 from fastkafka.cluster.producer_id_manager import ProducerIdManager
-from fastkafka.cluster.replication.replica_manager import ReplicaManager
+from fastkafka.cluster.replication.replica_manager import INLINE_LOG_CREATIONS, ReplicaManager
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoordinator
 from fastkafka.config import KafkaConfig
@@ -232,6 +232,8 @@ class KafkaRaftServer:
         # go to a background thread in one go (a 10,000-partition topic would otherwise stall the
         # event loop for minutes on fsyncs).
         assert self.log_manager is not None
+        assert self.replica_manager is not None
+        self.replica_manager.inline_log_budget = INLINE_LOG_CREATIONS
         with deferred_fsync() as paths:
             self._apply_delta_to_replica_manager(delta, image)
         self.log_manager.sync_in_background(paths)

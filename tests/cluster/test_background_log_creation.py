@@ -29,7 +29,9 @@ def make(tmp_path: Path) -> tuple[LogManager, ReplicaManager, ThreadPoolExecutor
     lm = LogManager([str(tmp_path / "logs")], {})
     lm.startup()
     pool = lm.file_worker = ThreadPoolExecutor(1)
-    return lm, ReplicaManager(1, lm, {}), pool
+    rm = ReplicaManager(1, lm, {})
+    rm.inline_log_budget = 0  # every new log in the background (the broker allows 32 inline per publication)
+    return lm, rm, pool
 
 
 async def settle(pool: ThreadPoolExecutor) -> None:
@@ -80,6 +82,24 @@ def test_topic_deleted_while_its_logs_are_created_leaves_nothing(tmp_path: Path)
             rm.leader_partition(TopicPartition("gone", 0))
         assert ei.value.code == Errors.UNKNOWN_TOPIC_OR_PARTITION
         assert partition_dirs(tmp_path, "gone") == []
+
+    asyncio.run(main())
+    pool.shutdown()
+    lm.shutdown()
+
+
+def test_small_publication_creates_inline_then_background(tmp_path: Path) -> None:
+    lm, rm, pool = make(tmp_path)
+    rm.inline_log_budget = 32
+
+    async def main() -> None:
+        rm.apply_topic("small", TID, regs(4), {})
+        assert rm.leader_partition(TopicPartition("small", 3)).log is lm.get_log(TopicPartition("small", 3))
+        rm.apply_topic("more", TID2, regs(40), {})  # 28 left inline, the other 12 in the background
+        assert rm.partition(TopicPartition("more", 27)) is not None
+        assert rm.partition(TopicPartition("more", 28)) is None
+        await settle(pool)
+        assert all(rm.partition(TopicPartition("more", i)) is not None for i in range(40))
 
     asyncio.run(main())
     pool.shutdown()

@@ -66,6 +66,10 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+# New partition logs created inline per metadata publication (see ReplicaManager.inline_log_budget).
+INLINE_LOG_CREATIONS = 32
+
+
 class ReplicaManager:
     def __init__(self, node_id: int, log_manager: LogManager, broker_defaults: dict[str, str]) -> None:
         self.node_id = node_id
@@ -77,6 +81,10 @@ class ReplicaManager:
         # tp -> (topic id, latest registration). They answer NOT_LEADER_OR_FOLLOWER (retriable)
         # until the log exists; then the Partition is made from the latest registration.
         self._pending_logs: dict[TopicPartition, tuple[bytes, Any]] = {}
+        # New logs one metadata publication may still create inline (a few ms): a small topic is
+        # served as soon as CreateTopics answers, as clients and tests expect; beyond it, logs
+        # go to the file worker. The broker resets it before each publication.
+        self.inline_log_budget = INLINE_LOG_CREATIONS
         # Called after a marker was written to partitions: (producer id, committed, partitions
         # written without error). The group coordinator listens for `__consumer_offsets`
         # (Kafka's onTransactionCompleted / completeTransaction materializing TxnOffsetCommits).
@@ -116,12 +124,14 @@ class ReplicaManager:
                 if pending is not None and pending[0] == topic_id:
                     self._pending_logs[tp] = (topic_id, p)  # newer registration, same log on its way
                     continue
-                if background and self.log_manager.get_log(tp) is None:
+                if background and self.inline_log_budget <= 0 and self.log_manager.get_log(tp) is None:
                     # New files off the event loop (a 10,000-partition topic took 1.6 s on it).
                     self._pending_logs[tp] = (topic_id, p)
                     to_create.append((tp, topic_id, config, p.leader_epoch if p.leader == self.node_id else -1))
                     continue
                 self._pending_logs.pop(tp, None)
+                if self.log_manager.get_log(tp) is None:
+                    self.inline_log_budget -= 1
                 plog = self.log_manager.get_or_create_log(tp, topic_id, config)
                 part = Partition(tp, topic_id, plog, self.node_id)
                 self._partitions[tp] = part

@@ -96,8 +96,7 @@ async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest
             topics_out.append(_Topic(error_code=err, name=name, topic_id=_ZERO_UUID, is_internal=False,
                                      topic_authorized_operations=topic_ops))
             continue
-        alive = {bid for bid, b in image.cluster.brokers.items()
-                 if not b.fenced and ctx.listener_name in b.listeners}  # is_broker_alive, once
+        alive = {b[0] for b in broker.alive_brokers(ctx.listener_name)}  # is_broker_alive, once
         if len(topic.partitions) >= _BIG_TOPIC_PARTITIONS:
             # ~50 ms for 10,000 partitions: built on a thread from the immutable image, where
             # the interpreter's switch interval lets the event loop serve others meanwhile.
