@@ -51,7 +51,16 @@ async def _run(config: KafkaConfig, started_at: float) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await server.startup()
-    except Exception:
+    except Exception as e:
+        from fastkafka.fd_budget import emfile_hint
+
+        hint = emfile_hint(e)
+        if hint is not None:  # the operator's fix, not a traceback to decode
+            # No controlled shutdown: the logs are half loaded, and writing their checkpoints and
+            # the clean-shutdown marker now would make the next start skip recovery.
+            logging.getLogger("fastkafka").critical("Fatal error during start-up: %s", hint)
+            logging.shutdown()
+            os._exit(1)
         logging.getLogger("fastkafka").exception("Fatal error during start-up; shutting down")
         await server.shutdown()
         return 1

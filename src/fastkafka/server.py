@@ -38,10 +38,12 @@ from fastkafka.cluster.metadata.broker_registration import Endpoint as Registere
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.cluster.metadata.features import TRANSACTION_VERSION, supported_ranges
 from fastkafka.cluster.producer_id_manager import ProducerIdManager
-from fastkafka.cluster.replication.replica_manager import ReplicaManager
+from fastkafka.cluster.replication.replica_manager import INLINE_LOG_CREATIONS, ReplicaManager
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoordinator
 from fastkafka.config import KafkaConfig
+from fastkafka.fd_budget import FdBudget, raise_nofile_limit
+from fastkafka.loop_monitor import LoopMonitor, lag_warn_ms
 from fastkafka.net.server import SocketServer
 from fastkafka.scheduler import Scheduler
 from fastkafka.storage import LogManager
@@ -84,6 +86,9 @@ class KafkaRaftServer:
         self.dynamic_config = DynamicBrokerConfig(self.node_id, config.props)
         self.config_admin: ConfigAdminManager | None = None
         self._flush_pool: ThreadPoolExecutor | None = None
+        self._file_worker: ThreadPoolExecutor | None = None
+        # Event-loop lag monitor (metric + WARN + stalled-stack watchdog); started with the loop.
+        self.loop_monitor: LoopMonitor | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -93,9 +98,14 @@ class KafkaRaftServer:
 
         cfg = self.config
         cfg.check_served()  # embedded use too: refuse SSL/SASL listeners and an authorizer
+        self.loop_monitor = LoopMonitor(asyncio.get_running_loop(), lag_warn_ms(cfg.props)).start()
         self.cluster_id = check_formatted(cfg)
+        soft, hard = raise_nofile_limit()  # as the JVM does for Kafka; the fd budget is the soft limit
+        log.info("RLIMIT_NOFILE: soft %d, hard %d", soft, hard)
         self.log_manager = LogManager(cfg.log_dirs, cfg.props)
         self.log_manager.background_flusher = self._background_flusher()
+        # New partition logs are created, and deleted ones removed, on this thread in slices.
+        self._file_worker = self.log_manager.file_worker = ThreadPoolExecutor(1, thread_name_prefix="kafka-log-files")
         self.log_manager.startup()
         self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
         # A log moved to another log dir (AlterReplicaLogDirs) replaces the partition's log.
@@ -111,7 +121,8 @@ class KafkaRaftServer:
         self.raft.start()
         self.controller = QuorumController(
             self.raft, self.loader, node_id=self.node_id, num_partitions=cfg.num_partitions,
-            default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props)
+            default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props,
+            fd_budget=FdBudget(self.replica_manager.pending_log_count))
         await self.controller.bootstrap(read_bootstrap_checkpoint(cfg.metadata_log_dir))
         self.config_admin = ConfigAdminManager(self.node_id, lambda: self.image.configs, self.controller)
         self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager),
@@ -181,10 +192,14 @@ class KafkaRaftServer:
             self.raft.close()
         if self.log_cleaner is not None:
             await self.log_cleaner.shutdown()  # aborts running cleanings, joins the threads
+        if self._file_worker is not None:
+            self._file_worker.shutdown(wait=True)  # creations and deletions queued finish first
         if self._flush_pool is not None:
             self._flush_pool.shutdown(wait=True)  # LogManager.shutdown flushes everything anyway
         if self.log_manager is not None:
             self.log_manager.shutdown()
+        if self.loop_monitor is not None:
+            self.loop_monitor.stop()
         log.info("[KafkaRaftServer nodeId=%d] shut down completed", self.node_id)
 
     def _background_flusher(self) -> BackgroundFlusher:
@@ -249,6 +264,8 @@ class KafkaRaftServer:
         # go to a background thread in one go (a 10,000-partition topic would otherwise stall the
         # event loop for minutes on fsyncs).
         assert self.log_manager is not None
+        assert self.replica_manager is not None
+        self.replica_manager.inline_log_budget = INLINE_LOG_CREATIONS
         with deferred_fsync() as paths:
             self._apply_delta_to_replica_manager(delta, image)
         self.log_manager.sync_in_background(paths)

@@ -317,11 +317,16 @@ def test_one_operation_writes_at_most_ten_thousand_records():
     2^31-1 partition request costs nothing)."""
     async def main():
         c, _ = await make()
-        for n, validate_only in ((10_000, False), (2**31 - 1, True)):
-            resp = await create(c, topic("huge", n=n), topic("small", n=1), validate_only=validate_only)
+        # 10,000 + 1 partitions: Kafka's MAX_PARTITIONS_PER_BATCH first; 10,000 partitions in one
+        # topic pass it but make 10,001 records.
+        for n, small, validate_only, msg in (
+                (9_999, 2, False, "Excessively large number of partitions per request."),
+                (2**31 - 1, 1, True, "Excessively large number of partitions per request."),
+                (10_000, 0, False, "Unable to perform excessively large batch operation.")):
+            topics = [topic("huge", n=n)] + ([topic("small", n=small)] if small else [])
+            resp = await create(c, *topics, validate_only=validate_only)
             assert {(t.name, t.error_code, t.error_message) for t in resp.topics} == {
-                ("huge", Errors.POLICY_VIOLATION, "Unable to perform excessively large batch operation."),
-                ("small", Errors.POLICY_VIOLATION, "Unable to perform excessively large batch operation.")}
+                (t.name, Errors.POLICY_VIOLATION, msg) for t in topics}
         assert c.image.topics.by_name == {}
         resp = await create(c, topic("big", n=9_999))  # TopicRecord + 9,999 PartitionRecords
         assert resp.topics[0].error_code == 0

@@ -10,6 +10,7 @@ Format (UTF-8, '\\n' line ends):
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Generic, TypeVar
@@ -24,8 +25,13 @@ LOG_START_OFFSET_CHECKPOINT_FILE = "log-start-offset-checkpoint"
 REPLICATION_OFFSET_CHECKPOINT_FILE = "replication-offset-checkpoint"
 
 
-# Inside deferred_fsync(): the paths whose fsync was put off (event loop thread only).
-_deferred: set[str] | None = None
+# Inside deferred_fsync(): the paths whose fsync was put off, per thread (the event loop defers;
+# a log-creation worker thread syncs its own files itself, never into the loop's set).
+_tls = threading.local()
+
+
+def _current_deferred() -> set[str] | None:
+    return getattr(_tls, "paths", None)
 
 
 @contextmanager
@@ -36,16 +42,16 @@ def deferred_fsync() -> Iterator[set[str]]:
     disk). A `kill -9` sees the same files either way (the page cache survives it); an OS crash
     before the deferred fsyncs can lose only the new empty logs, which the KRaft metadata log
     recreates, and atomic_write's old-or-new guarantee holds once they are done. Re-entrant."""
-    global _deferred
-    if _deferred is not None:
-        yield _deferred
+    current = _current_deferred()
+    if current is not None:
+        yield current
         return
     paths: set[str] = set()
-    _deferred = paths
+    _tls.paths = paths
     try:
         yield paths
     finally:
-        _deferred = None
+        _tls.paths = None
 
 
 def fsync_paths(paths: Iterable[str]) -> None:
@@ -63,8 +69,9 @@ def fsync_paths(paths: Iterable[str]) -> None:
 
 def fsync_dir(dir_path: str) -> None:
     """fsync a directory so a rename/creation inside it survives a crash (Utils.flushDir)."""
-    if _deferred is not None:
-        _deferred.add(os.path.abspath(dir_path))
+    deferred = _current_deferred()
+    if deferred is not None:
+        deferred.add(os.path.abspath(dir_path))
         return
     fd = os.open(dir_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -82,13 +89,14 @@ def atomic_write(path: str, data: bytes) -> None:
         while view:
             n = os.write(fd, view)
             view = view[n:]
-        if _deferred is None:
+        deferred = _current_deferred()
+        if deferred is None:
             os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    if _deferred is not None:
-        _deferred.add(os.path.abspath(path))
+    if deferred is not None:
+        deferred.add(os.path.abspath(path))
     fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 

@@ -13,7 +13,8 @@ import os
 import shutil
 import uuid
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,13 @@ class LogManager:
         # Called with (tp, new log) when a moved log replaces the current one (the ReplicaManager
         # re-points its Partition, as Kafka's Partition.maybeReplaceCurrentWithFutureReplica).
         self.log_replaced_listeners: list[Callable[[TopicPartition, UnifiedLog], None]] = []
+        # Creation of new logs and removal of renamed `-delete` dirs run on this one worker
+        # thread, in slices, so a 10,000-partition topic never holds the event loop (set by the
+        # broker; None: inline, as unit tests use it). One thread keeps them in order: a
+        # topic deleted then re-created renames the old dir before the new one is made.
+        self.file_worker: ThreadPoolExecutor | None = None
+        self._checkpoint_pending = False
+        self._closing = False  # shutdown(): checkpoints are written inline from then on
 
     # ---------------------------------------------------------------- startup / shutdown
     def startup(self) -> None:
@@ -173,6 +181,7 @@ class LogManager:
     def shutdown(self) -> None:
         """Flush every log, write the checkpoints, close, then leave the clean-shutdown marker.
         Moves in progress are abandoned (AlterReplicaLogDirs has to be sent again)."""
+        self._closing = True
         for move in self._moves.values():
             move.abandon()
         self._moves.clear()
@@ -236,14 +245,72 @@ class LogManager:
                 log.update_config(config)
                 return log
         d = self._next_log_dir()
-        path = os.path.join(d, str(tp))
-        log = UnifiedLog.open(path, config, topic_id=topic_id, topic_partition=tp,
+        log = self._open_new_log(d, tp, topic_id, config)
+        fsync_dir(d)
+        self._adopt_log(tp, log, d)
+        return log
+
+    def _open_new_log(self, d: str, tp: TopicPartition, topic_id: bytes, config: LogConfig) -> UnifiedLog:
+        """Create the files of a new log (directory, segment, indexes, partition.metadata).
+        Touches no state of this manager: safe on the file worker thread."""
+        log = UnifiedLog.open(os.path.join(d, str(tp)), config, topic_id=topic_id, topic_partition=tp,
                               producer_id_expiration_ms=self.producer_id_expiration_ms)
         log.background_flusher = self.background_flusher
-        fsync_dir(d)
+        return log
+
+    def _adopt_log(self, tp: TopicPartition, log: UnifiedLog, d: str) -> None:
         self._logs[tp] = log
         self._log_dir_of[tp] = d
-        return log
+
+    CREATE_SLICE = 50  # logs created per worker task: each slice's hand-back is ~1 ms of loop time
+
+    def create_logs_in_background(
+            self, items: Sequence[tuple[TopicPartition, bytes, LogConfig, int]],
+            done: Callable[[list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]], None]) -> None:
+        """Create the logs of `items` (tp, topic id, config, leader epoch to assign or -1) on the
+        file worker, CREATE_SLICE at a time (with the first leader epoch's checkpoint, so the
+        hand-back on the loop writes no file); each slice is handed to `done` on the event loop as (tp, topic id, log or None
+        on failure, log dir). `done` decides whether to `adopt_created_log` or
+        `discard_created_log` (the topic may have been deleted meanwhile). Event loop only."""
+        assert self.file_worker is not None
+        loop = asyncio.get_running_loop()
+        dirs = [self._next_log_dir() for _ in items] if len(self.log_dirs) > 1 else [self.log_dirs[0]] * len(items)
+
+        def work(chunk: list[tuple[TopicPartition, bytes, LogConfig, int, str]]) -> list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]:
+            out: list[tuple[TopicPartition, bytes, UnifiedLog | None, str]] = []
+            with deferred_fsync() as paths:  # this thread's own set: one fsync pass per slice
+                for tp, topic_id, config, epoch, d in chunk:
+                    try:
+                        log = self._open_new_log(d, tp, topic_id, config)
+                        if epoch >= 0:
+                            log.assign_epoch_start_offset(epoch, log.log_end_offset)
+                    except OSError as e:
+                        logger.error("Error while creating log for %s in dir %s: %s", tp, d, e)
+                        log = None
+                    out.append((tp, topic_id, log, d))
+                    paths.add(d)
+            fsync_paths(paths)
+            return out
+
+        rows = [(tp, tid, cfg, epoch, d) for (tp, tid, cfg, epoch), d in zip(items, dirs)]
+        for i in range(0, len(rows), self.CREATE_SLICE):
+            fut = loop.run_in_executor(self.file_worker, work, rows[i:i + self.CREATE_SLICE])
+            fut.add_done_callback(lambda f: None if f.cancelled() else (
+                logger.error("Creating logs failed: %s", f.exception()) if f.exception() is not None
+                else done(f.result())))
+
+    def adopt_created_log(self, tp: TopicPartition, log: UnifiedLog, d: str) -> bool:
+        """A background-created log becomes the partition's log; False (and the new files are
+        discarded) if a log for `tp` appeared meanwhile."""
+        if tp in self._logs:
+            self.discard_created_log(log)
+            return False
+        self._adopt_log(tp, log, d)
+        return True
+
+    def discard_created_log(self, log: UnifiedLog) -> None:
+        """A background-created log nobody wants any more (its topic was deleted meanwhile)."""
+        self._remove_log_files([log])
 
     def open_log(self, dir_path: str, config: LogConfig) -> UnifiedLog:
         """Open a log this manager does not own (e.g. `__cluster_metadata-0` for KRaft). The
@@ -361,20 +428,81 @@ class LogManager:
     # ---------------------------------------------------------------- deletion
     def delete_log(self, tp: TopicPartition) -> None:
         """Rename to `<topic>-<partition>.<uuid>-delete` (so a restart never loads it) then remove."""
-        move = self._moves.pop(tp, None)
-        if move is not None:
-            move.abandon()
-        log = self._logs.pop(tp, None)
-        d = self._log_dir_of.pop(tp, None)
-        if log is None or d is None:
+        self.delete_logs([tp])
+
+    DELETE_SLICE = 500  # logs closed and removed per worker task
+
+    def delete_logs(self, tps: Sequence[TopicPartition]) -> None:
+        """delete_log for many partitions: they leave this manager now; their files are closed,
+        renamed and removed on the file worker, DELETE_SLICE logs per task."""
+        logs: list[UnifiedLog] = []
+        for tp in tps:
+            move = self._moves.pop(tp, None)
+            if move is not None:
+                move.abandon()
+            log = self._logs.pop(tp, None)
+            d = self._log_dir_of.pop(tp, None)
+            if log is not None and d is not None:
+                logs.append(log)
+        for i in range(0, len(logs), self.DELETE_SLICE):
+            self._remove_log_files(logs[i:i + self.DELETE_SLICE])
+        if logs:
+            self._checkpoint_soon()
+
+    def _remove_log_files(self, logs: Sequence[UnifiedLog]) -> None:
+        """Close logs no longer in this manager, rename their dirs to `<dir>.<uuid>-delete` (so
+        a restart never loads them), then remove them: on the file worker when there is one (in
+        order with the creations queued before and after; closing 10,000 logs held the loop
+        0.4 s), inline otherwise. Nothing on the loop refers to these logs any more."""
+        logs = list(logs)
+
+        def work() -> None:
+            parents: set[str] = set()
+            removed: list[str] = []
+            for log in logs:
+                path = log.dir
+                deleted = f"{path}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}"
+                try:
+                    log.close()
+                    os.rename(path, deleted)
+                except FileNotFoundError:
+                    continue
+                except OSError as e:
+                    logger.error("Error while deleting the log in %s: %s", path, e)
+                    continue
+                log.dir = deleted
+                parents.add(os.path.dirname(path))
+                removed.append(deleted)
+            for parent in parents:  # the renames are durable before the files go
+                fsync_dir(parent)
+            for deleted in removed:
+                shutil.rmtree(deleted, ignore_errors=True)
+
+        if self.file_worker is None:
+            work()
+        else:
+            self.file_worker.submit(work)
+
+    def _checkpoint_soon(self) -> None:
+        """Checkpoints after deletions: one write per loop turn, not one per deleted partition
+        (a 400-partition DeleteTopics rewrote every checkpoint 400 times). Their fsyncs run on
+        the background flusher."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.checkpoint()
             return
-        log.close()
-        deleted = os.path.join(d, f"{tp}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}")
-        os.rename(log.dir, deleted)
-        fsync_dir(d)
-        log.dir = deleted
-        shutil.rmtree(deleted, ignore_errors=True)
-        self.checkpoint()
+        if self._checkpoint_pending:
+            return
+        self._checkpoint_pending = True
+
+        def run() -> None:
+            self._checkpoint_pending = False
+            with deferred_fsync() as paths:
+                self.checkpoint()
+            self.sync_in_background(paths)
+
+        loop.call_soon(run)
 
     # ---------------------------------------------------------------- periodic work
     def checkpoint(self) -> None:
@@ -392,24 +520,41 @@ class LogManager:
     def checkpoint_recovery_offsets(self) -> None:
         """recovery-point-offset-checkpoint (log.flush.offset.checkpoint.interval.ms)."""
         for d, logs in self._logs_by_dir().items():
-            OffsetCheckpointFile(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE)).write(
-                {tp: log.recovery_point for tp, log in logs.items()})
+            self._write_checkpoint(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE),
+                                   {tp: log.recovery_point for tp, log in logs.items()})
 
     def checkpoint_log_start_offsets(self) -> None:
         """log-start-offset-checkpoint (log.flush.start.offset.checkpoint.interval.ms). Kafka
         records a log start offset only where it is above the first segment's base."""
         for d, logs in self._logs_by_dir().items():
-            OffsetCheckpointFile(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE)).write(
-                {tp: log.log_start_offset for tp, log in logs.items()
-                 if log.log_start_offset > log.segments[0].base_offset})
+            self._write_checkpoint(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE),
+                                   {tp: log.log_start_offset for tp, log in logs.items()
+                                    if log.log_start_offset > log.segments[0].base_offset})
 
     def checkpoint_high_watermarks(self) -> None:
         """replication-offset-checkpoint (replica.high.watermark.checkpoint.interval.ms). In
         Kafka the ReplicaManager writes it; here the log owner does, so a restart restores the
         high watermarks before the partition is led."""
         for d, logs in self._logs_by_dir().items():
-            OffsetCheckpointFile(os.path.join(d, REPLICATION_OFFSET_CHECKPOINT_FILE)).write(
-                {tp: log.high_watermark for tp, log in logs.items()})
+            self._write_checkpoint(os.path.join(d, REPLICATION_OFFSET_CHECKPOINT_FILE),
+                                   {tp: log.high_watermark for tp, log in logs.items()})
+
+    def _write_checkpoint(self, path: str, entries: dict[TopicPartition, int]) -> None:
+        """The values are read on the loop; formatting, writing and fsync run on the file worker
+        (FIFO, so successive writes of a file land in order; 10,000 partitions held the loop
+        ~100 ms per file). Inline without a worker, and at shutdown (the final, synchronous
+        write after the worker has drained)."""
+        f = OffsetCheckpointFile(path)
+        if self.file_worker is None or self._closing:
+            f.write(entries)
+            return
+        try:
+            fut = self.file_worker.submit(f.write, entries)
+        except RuntimeError:  # the worker was shut down
+            f.write(entries)
+            return
+        fut.add_done_callback(lambda x: x.exception() is None or logger.error(
+            "Error while writing checkpoint %s: %s", path, x.exception()))
 
     def flush_dirty_logs(self, now_ms: int) -> None:
         """The kafka-log-flusher task (log.flush.scheduler.interval.ms): flush each log whose

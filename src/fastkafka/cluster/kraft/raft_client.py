@@ -66,6 +66,10 @@ class QuorumInfo:
     observers: list[ReplicaState]
 
 
+# Appends of at least this many records are encoded and applied to the image off the loop.
+BIG_BATCH_RECORDS = 1000
+
+
 class RaftClient:
     """Owner of the metadata log and quorum-state. Event-loop thread; `append` calls must not
     overlap (the QuorumController serializes them), `_append_lock` enforces it anyway."""
@@ -185,9 +189,19 @@ class RaftClient:
                 return self.log.log_end_offset - 1
             base = self.log.log_end_offset
             ts = now_ms()
-            values = [(None, self.serde.serialize(r.message, r.version)) for r in records]
-            batch = self.codec.build(base, self.epoch, ts, values)
-            last = base + len(values) - 1
+            epoch = self.epoch
+            loop = asyncio.get_running_loop()
+
+            def encode() -> Any:
+                values = [(None, self.serde.serialize(r.message, r.version)) for r in records]
+                return self.codec.build(base, epoch, ts, values)
+
+            # A big operation (10,000 PartitionRecords: ~75 ms of encoding) is encoded on a
+            # thread, where the interpreter's switch interval lets the loop run meanwhile; the
+            # batch is a pure function of the records, and _append_lock keeps appends in order.
+            big = len(records) >= BIG_BATCH_RECORDS
+            batch = await loop.run_in_executor(None, encode) if big else encode()
+            last = base + len(records) - 1
             self.log.append(batch, last, self.epoch)
             try:
                 await asyncio.get_running_loop().run_in_executor(None, self.log.flush)
@@ -196,5 +210,10 @@ class RaftClient:
                 self.leader_id = -1
                 raise KafkaError(Errors.KAFKA_STORAGE_ERROR, f"Could not fsync the metadata log: {e}") from e
             self._flushed_to(last + 1)
-            self.loader.handle_commit([CommittedBatch([r.message for r in records], last, self.epoch, ts)])
+            committed = CommittedBatch([r.message for r in records], last, epoch, ts)
+            if big:  # the new image is built off the loop too (from the immutable current one)
+                prepared = await loop.run_in_executor(None, self.loader.prepare, committed)
+                self.loader.publish_prepared(committed, prepared)
+            else:
+                self.loader.handle_commit([committed])
             return last

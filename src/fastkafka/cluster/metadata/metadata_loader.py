@@ -64,6 +64,26 @@ class MetadataLoader:
             self._publish(delta, delta.apply(MetadataProvenance(batch.last_offset, batch.epoch, batch.append_time_ms)))
         return self._image
 
+    def prepare(self, batch: CommittedBatch) -> tuple[MetadataImage, MetadataDelta, MetadataImage]:
+        """Build (base image, delta, new image) for one batch without publishing: pure (images
+        are immutable), so the raft client runs it on a thread for big batches."""
+        base = self._image
+        delta = MetadataDelta(base)
+        delta.replay_all(batch.records)
+        return base, delta, delta.apply(MetadataProvenance(batch.last_offset, batch.epoch, batch.append_time_ms))
+
+    def publish_prepared(self, batch: CommittedBatch,
+                         prepared: tuple[MetadataImage, MetadataDelta, MetadataImage]) -> None:
+        """Publish what `prepare` built, on the loop; rebuilt inline if the image changed since
+        (a control batch meanwhile)."""
+        base, delta, image = prepared
+        if base is not self._image:
+            self.handle_commit([batch])
+            return
+        if batch.last_offset <= self._image.provenance.last_contained_offset:
+            return
+        self._publish(delta, image)
+
     def handle_control_batch(self, last_offset: int, epoch: int) -> None:
         """A control batch (LeaderChange) advances the provenance without changing content."""
         if last_offset > self._image.provenance.last_contained_offset:

@@ -24,6 +24,7 @@ from fastkafka.cluster.replication.partition import Partition
 from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transaction_marker_batch
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
+from fastkafka.storage.checkpoint_file import deferred_fsync
 from fastkafka.storage.producer_state_manager import AppendOrigin
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+# New partition logs created inline per metadata publication (see ReplicaManager.inline_log_budget).
+INLINE_LOG_CREATIONS = 32
+
+
 class ReplicaManager:
     def __init__(self, node_id: int, log_manager: LogManager, broker_defaults: dict[str, str]) -> None:
         self.node_id = node_id
@@ -72,6 +77,14 @@ class ReplicaManager:
         self._broker_defaults = broker_defaults
         self._partitions: dict[TopicPartition, Partition] = {}
         self._topic_configs: dict[str, LogConfig] = {}
+        # Partitions of this node whose log is being created on the LogManager's file worker:
+        # tp -> (topic id, latest registration). They answer NOT_LEADER_OR_FOLLOWER (retriable)
+        # until the log exists; then the Partition is made from the latest registration.
+        self._pending_logs: dict[TopicPartition, tuple[bytes, Any]] = {}
+        # New logs one metadata publication may still create inline (a few ms): a small topic is
+        # served as soon as CreateTopics answers, as clients and tests expect; beyond it, logs
+        # go to the file worker. The broker resets it before each publication.
+        self.inline_log_budget = INLINE_LOG_CREATIONS
         # Called after a marker was written to partitions: (producer id, committed, partitions
         # written without error). The group coordinator listens for `__consumer_offsets`
         # (Kafka's onTransactionCompleted / completeTransaction materializing TxnOffsetCommits).
@@ -97,6 +110,8 @@ class ReplicaManager:
         replicas, isr (PartitionRegistration)."""
         config = LogConfig.from_props(self._broker_defaults, overrides)
         self._topic_configs[name] = config
+        background = self.log_manager.file_worker is not None and not name.startswith("__")
+        to_create: list[tuple[TopicPartition, bytes, LogConfig, int]] = []
         for p in partitions:
             if self.node_id not in p.replicas:
                 continue
@@ -105,16 +120,68 @@ class ReplicaManager:
             if part is None or part.topic_id != topic_id:
                 if part is not None:  # same name, new topic id: the old topic was deleted
                     self._remove(tp)
+                pending = self._pending_logs.get(tp)
+                if pending is not None and pending[0] == topic_id:
+                    self._pending_logs[tp] = (topic_id, p)  # newer registration, same log on its way
+                    continue
+                if background and self.inline_log_budget <= 0 and self.log_manager.get_log(tp) is None:
+                    # New files off the event loop (a 10,000-partition topic took 1.6 s on it).
+                    self._pending_logs[tp] = (topic_id, p)
+                    to_create.append((tp, topic_id, config, p.leader_epoch if p.leader == self.node_id else -1))
+                    continue
+                self._pending_logs.pop(tp, None)
+                if self.log_manager.get_log(tp) is None:
+                    self.inline_log_budget -= 1
                 plog = self.log_manager.get_or_create_log(tp, topic_id, config)
                 part = Partition(tp, topic_id, plog, self.node_id)
                 self._partitions[tp] = part
             else:
                 part.log.update_config(config)
             part.update_registration(p.leader, p.leader_epoch, p.partition_epoch, list(p.replicas), list(p.isr))
+        if to_create:
+            self.log_manager.create_logs_in_background(to_create, self._on_logs_created)
+
+    def _on_logs_created(self, created: list[tuple[TopicPartition, bytes, Any, str]]) -> None:
+        """A slice of background-created logs is back on the event loop: each becomes its
+        Partition with the latest registration, unless the topic went away meanwhile. The first
+        leader epoch was checkpointed by the worker; a newer one is written here, its fsync
+        deferred to the background flusher."""
+        with deferred_fsync() as paths:
+            self._adopt_created(created)
+        self.log_manager.sync_in_background(paths)
+
+    def _adopt_created(self, created: list[tuple[TopicPartition, bytes, Any, str]]) -> None:
+        for tp, topic_id, plog, d in created:
+            pending = self._pending_logs.get(tp)
+            if pending is None or pending[0] != topic_id or tp in self._partitions:
+                if plog is not None:
+                    self.log_manager.discard_created_log(plog)
+                continue
+            if plog is None:
+                continue  # creation failed (logged); stays NOT_LEADER_OR_FOLLOWER
+            del self._pending_logs[tp]
+            if not self.log_manager.adopt_created_log(tp, plog, d):
+                continue
+            config = self._topic_configs.get(tp.topic)
+            if config is not None:
+                plog.update_config(config)
+            reg = pending[1]
+            part = Partition(tp, topic_id, plog, self.node_id)
+            self._partitions[tp] = part
+            part.update_registration(reg.leader, reg.leader_epoch, reg.partition_epoch, list(reg.replicas),
+                                     list(reg.isr))
+
+    def pending_log_count(self) -> int:
+        """Logs promised to partitions and still being created (the fd budget counts them)."""
+        return len(self._pending_logs)
 
     def remove_topic(self, name: str) -> None:
-        for tp in [tp for tp in self._partitions if tp.topic == name]:
-            self._remove(tp)
+        for tp in [tp for tp in self._pending_logs if tp.topic == name]:
+            del self._pending_logs[tp]
+        gone = [tp for tp in self._partitions if tp.topic == name]
+        for tp in gone:
+            self._partitions.pop(tp)._wake_waiters()
+        self.log_manager.delete_logs(gone)  # files closed and removed on the file worker
         self._topic_configs.pop(name, None)
 
     def _remove(self, tp: TopicPartition) -> None:
@@ -129,6 +196,8 @@ class ReplicaManager:
     def leader_partition(self, tp: TopicPartition) -> Partition:
         part = self._partitions.get(tp)
         if part is None:
+            if tp in self._pending_logs:  # its log is being created: retriable, as Kafka's
+                raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)  # not-yet-become-leader replica
             raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION)
         if not part.is_leader:
             raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)

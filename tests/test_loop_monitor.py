@@ -1,0 +1,57 @@
+"""LoopMonitor: the tick measures how long a callback held the loop, logs a WARN above the
+threshold, and the watchdog names the function that holds a stalled loop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from fastkafka.loop_monitor import DEFAULT_LAG_WARN_MS, LAG_WARN_MS_KEY, LoopMonitor, lag_warn_ms
+
+
+def _hold_the_loop_for(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_lag_warn_ms_default_and_override() -> None:
+    assert lag_warn_ms({}) == DEFAULT_LAG_WARN_MS == 100
+    assert lag_warn_ms({LAG_WARN_MS_KEY: "250"}) == 250
+
+
+def test_idle_loop_has_small_lag_and_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> LoopMonitor:
+        m = LoopMonitor(asyncio.get_running_loop(), warn_ms=100, tick_s=0.01).start()
+        await asyncio.sleep(0.2)
+        m.stop()
+        return m
+
+    with caplog.at_level(logging.WARNING, logger="fastkafka.loop_monitor"):
+        m = asyncio.run(main())
+    assert m.late_ticks == 0 and m.stalls_reported == 0
+    assert not [r for r in caplog.records if r.name == "fastkafka.loop_monitor"]
+
+
+def test_blocking_callback_is_measured_warned_and_named(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> LoopMonitor:
+        m = LoopMonitor(asyncio.get_running_loop(), warn_ms=50, tick_s=0.01).start()
+        await asyncio.sleep(0.05)
+        _hold_the_loop_for(0.4)  # what a regression looks like: work proportional to something, on the loop
+        await asyncio.sleep(0.05)
+        m.stop()
+        return m
+
+    with caplog.at_level(logging.WARNING, logger="fastkafka.loop_monitor"):
+        m = asyncio.run(main())
+    assert m.max_lag >= 0.3
+    assert m.late_ticks >= 1
+    assert m.metrics()["event-loop-lag-max-ms"] >= 300
+    msgs = [r.getMessage() for r in caplog.records if r.name == "fastkafka.loop_monitor"]
+    assert any(msg.startswith("Event loop lag") for msg in msgs), msgs
+    stalls = [msg for msg in msgs if msg.startswith("Event loop stalled")]
+    assert len(stalls) == 1, msgs  # one report per stall, not one per watchdog wake-up
+    assert "_hold_the_loop_for" in stalls[0]
+    assert m.stalls_reported == 1
