@@ -149,6 +149,8 @@ class KafkaRaftServer:
             self.raft.close()
         if self.log_cleaner is not None:
             await self.log_cleaner.shutdown()  # aborts running cleanings, joins the threads
+        if self.replica_manager is not None:
+            self.replica_manager.close()  # big compressed batches' validation workers
         if self._flush_pool is not None:
             self._flush_pool.shutdown(wait=True)  # LogManager.shutdown flushes everything anyway
         if self.log_manager is not None:

@@ -58,6 +58,7 @@ def validate_produce_batches(
     timestamp_after_max_ms: int,
     client_origin: bool = True,
     topic_partition: str = "",
+    compressed_checked: bool = False,
 ) -> BatchInfo:
     """Validate a Produce partition payload (v3+: exactly one batch is the Kafka rule; the caller
     enforces the count via BatchInfo.batch_count). Checks magic 2, sizes, CRC32C, that
@@ -146,3 +147,15 @@ class Record:
 def iter_records(batch: bytes | bytearray | memoryview) -> list[Record]:
     """Decode the records of one uncompressed batch (for internal logs, control records,
     compaction and tests). Raises InvalidRecordError(76) if the batch is compressed."""
+
+
+class RecordStreamWalker:
+    """Walks one compressed batch's decompressed records fed in chunks (bounded memory)."""
+    fed: int
+    records: int
+    max_timestamp: int
+    def __init__(self, *, count: int, base_offset: int, base_timestamp: int, max_timestamp: int,
+                 batch_log_append: bool, compacted: bool, now_ms: int, timestamp_type_log_append: bool,
+                 timestamp_before_max_ms: int, timestamp_after_max_ms: int) -> None: ...
+    def feed(self, data: bytes | bytearray | memoryview) -> None: ...
+    def finish(self, topic_partition: str = "") -> None: ...

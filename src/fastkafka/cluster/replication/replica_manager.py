@@ -6,11 +6,16 @@ handlers), appends go to the leader's log, and fetches long-poll until `min_byte
 `max_wait_ms` passes (DelayedFetch). Request handlers read and write through this class only.
 
 Concurrency contract: event-loop thread only. Appends never await, so a Produce request's appends
-happen in the order requests arrive on a connection.
+happen in the order requests arrive on a connection. The one exception is the validation of a
+big compressed batch (more than INLINE_VALIDATION_BYTES of compressed records): Kafka's
+LogValidator work, proportional to the decompressed size, runs on this class's two worker
+threads (`validate_off_loop`, which touches no log state), and the Produce handler (ordered: the
+connection's later frames wait) appends afterwards with compressed_checked=True.
 """
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import logging
@@ -27,6 +32,12 @@ from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPart
 from fastkafka.storage.producer_state_manager import AppendOrigin
 
 log = logging.getLogger(__name__)
+
+# Compressed payloads up to this size are decompressed and walked inline on the loop (a few ms
+# at most: zstd/lz4 ratios bound the decompressed size only through max.message.bytes); bigger
+# ones go to the worker threads.
+INLINE_VALIDATION_BYTES = 1 << 20
+VALIDATION_THREADS = 2
 
 
 @dataclasses.dataclass(slots=True)
@@ -82,6 +93,49 @@ class ReplicaManager:
         # process on one broker). None: no coordinator (unit tests), no verification.
         self.transaction_verifier: Callable[[str, int, int, set[tuple[str, int]], bool],
                                             dict[tuple[str, int], int]] | None = None
+        # Worker threads for big compressed batches (created on first use, shut down by close()).
+        self._validation_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """Server shutdown: stop the validation workers without waiting on the loop (a running
+        validation reads only its request's bytes; its result is dropped with the connection)."""
+        if self._validation_pool is not None:
+            self._validation_pool.shutdown(wait=False, cancel_futures=True)
+            self._validation_pool = None
+
+    @staticmethod
+    def needs_off_loop_validation(records: Any) -> bool:
+        """A payload holding a compressed batch too big to validate on the loop."""
+        if records is None or len(records) <= INLINE_VALIDATION_BYTES:
+            return False
+        try:
+            return _rb.read_batch_header(records, 0).compression != 0
+        except (_rb.InvalidRecordError, TypeError, ValueError):
+            return False  # the append's validation answers it
+
+    async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None:
+        """Run the partition log's validation of `records` on a worker thread (decompression and
+        record walk release the GIL). None when valid (append with compressed_checked=True), else
+        the partition's error result. The topic's config is the one current now; a config change
+        landing before the append is seen by the append's own (header) checks only."""
+        part = self._partitions.get(tp)
+        if part is None or not part.is_leader:
+            return None  # the append answers NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION
+        if self._validation_pool is None:
+            self._validation_pool = concurrent.futures.ThreadPoolExecutor(
+                VALIDATION_THREADS, thread_name_prefix="fk-batch-validate")
+        plog = part.log
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._validation_pool, lambda: plog.validate_records(records, now_ms=now_ms()))
+        except KafkaError as e:
+            res = ProducePartitionResult(error=e.code, error_message=e.message,
+                                         log_start_offset=plog.log_start_offset)
+            record_errors = getattr(e, "record_errors", None)
+            if record_errors:
+                res.record_errors = list(record_errors)
+            return res
+        return None
 
     # -- metadata ---------------------------------------------------------------------------
     def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:
@@ -158,7 +212,7 @@ class ReplicaManager:
 
     def append_records(self, tp: TopicPartition, records: Any, required_acks: int,
                        origin: AppendOrigin = AppendOrigin.CLIENT, transactional_id: str | None = None,
-                       produce_version: int = 11) -> ProducePartitionResult:
+                       produce_version: int = 11, compressed_checked: bool = False) -> ProducePartitionResult:
         """Append one partition's batch of a Produce request as leader (origin COORDINATOR: the
         group coordinator's own batches, e.g. transactional offset commits, as Kafka's
         CoordinatorPartitionWriter: no sequence checks). With the request's `transactional_id`,
@@ -169,7 +223,8 @@ class ReplicaManager:
             config = self._topic_configs[tp.topic]
             if transactional_id is not None:
                 self._maybe_verify_transaction(part, records, transactional_id, produce_version)
-            info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin)
+            info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin,
+                                                 compressed_checked=compressed_checked)
         except KafkaError as e:
             res = ProducePartitionResult(error=e.code, error_message=e.message)
             part2 = self._partitions.get(tp)
