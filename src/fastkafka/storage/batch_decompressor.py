@@ -14,8 +14,10 @@ deltas 0..n-1, keys on compacted topics, timestamps, nothing left over. This mod
 Errors as Kafka 4.4 answers them: a stream the codec cannot read (garbage, bad header, bad
 checksum) is Kafka's KafkaException("Failed to decompress record stream") -> UNKNOWN_SERVER_ERROR
 (-1) without an error message (raised here as InvalidRecordError(DECOMPRESS_FAILED)); a stream
-that ends early is EOF -> INVALID_RECORD "premature EOF"; records left over, wrong offsets
-and the like are INVALID_RECORD (the walker's messages). Bytes after the end of the compressed
+that ends early is EOF -> INVALID_RECORD "premature EOF"; records left over and the like are
+INVALID_RECORD, also without a message in the response (`response_message = None`); offset deltas
+other than 0..n-1 are UNKNOWN_SERVER_ERROR (Kafka 4.4 fails while formatting that record error).
+Per-record rule failures (keys, timestamps) keep their messages and record_errors. Bytes after the end of the compressed
 stream are ignored, as Java's GZIPInputStream/KafkaLZ4BlockInputStream/ZstdInputStream do.
 
 Snappy: Kafka (snappy-java SnappyInputStream) reads the xerial framing; raw snappy is accepted as
@@ -154,6 +156,23 @@ def check_compressed_batch(batch: memoryview, codec: int, *, compacted: bool, no
     try:
         for chunk in iter_decompressed(codec, batch[_HDR:]):
             walker.feed(chunk)
-    except DecompressError:
-        raise _rb.InvalidRecordError(DECOMPRESS_FAILED, "") from None
-    walker.finish(topic_partition)
+        walker.finish(topic_partition)
+    except DecompressError as e:
+        raise _no_message(_rb.InvalidRecordError(DECOMPRESS_FAILED, f"Failed to decompress record stream: {e}")) from None
+    except _rb.InvalidRecordError as e:
+        if e.record_errors:
+            raise  # Kafka's RecordValidationException: code, message and record errors answered
+        if "offset delta" in str(e):
+            # Kafka 4.4 collects the offset mismatch as a record error, then fails formatting it
+            # (the in-place path's PartialDefaultRecord has no key: UnsupportedOperationException),
+            # so the client gets UNKNOWN_SERVER_ERROR.
+            e.code = DECOMPRESS_FAILED
+        raise _no_message(e) from None
+
+
+def _no_message(e: Exception) -> Exception:
+    """Kafka answers an InvalidRecordException thrown while iterating a compressed batch (and any
+    unexpected error) with the code only: ProduceResponse's ErrorMessage is null. The exception
+    keeps its text for the broker's log; `response_message` is what the client gets."""
+    e.response_message = None  # type: ignore[attr-defined]
+    return e

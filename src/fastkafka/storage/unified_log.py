@@ -259,9 +259,10 @@ class UnifiedLog:
                 client_origin=origin is AppendOrigin.CLIENT, topic_partition=str(self.topic_partition),
                 compressed_checked=compressed_checked)
         except _rb.InvalidRecordError as e:
-            if e.code == Errors.UNKNOWN_SERVER_ERROR:
-                # Kafka: KafkaException("Failed to decompress record stream") is an unexpected
-                # error; the response carries the code and no message.
+            if getattr(e, "response_message", "") is None:
+                # Kafka answers these (a compressed stream it cannot read or iterate) with the
+                # code only; str(e) is for our log.
+                _logger.debug("Produce to %s refused (%d): %s", self.topic_partition, e.code, e)
                 err = KafkaError(e.code, None)
                 err.message = None  # type: ignore[assignment]
                 raise err from None
