@@ -59,6 +59,7 @@ def validate_produce_batches(
     client_origin: bool = True,
     topic_partition: str = "",
     compressed_checked: bool = False,
+    inline_budget: int = -1,
 ) -> BatchInfo:
     """Validate a Produce partition payload (v3+: exactly one batch is the Kafka rule; the caller
     enforces the count via BatchInfo.batch_count). Checks magic 2, sizes, CRC32C, that

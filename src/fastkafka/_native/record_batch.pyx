@@ -518,7 +518,7 @@ cdef inline int32_t _last_sequence(int32_t base_sequence, int32_t lod) noexcept 
 def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, int64_t now_ms,
                              bint timestamp_type_log_append, int64_t timestamp_before_max_ms,
                              int64_t timestamp_after_max_ms, bint client_origin=True, str topic_partition="",
-                             bint compressed_checked=False):
+                             bint compressed_checked=False, Py_ssize_t inline_budget=-1):
     """Validate a Produce partition payload (record_batch.pyi). Raises InvalidRecordError.
 
     client_origin=False (coordinator/internal writers, Kafka's AppendOrigin other than CLIENT)
@@ -530,7 +530,9 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     always decompressed as a bounded stream and walked with the same rules, as Kafka's
     LogValidator does (fastkafka.storage.batch_decompressor; garbage the codec cannot read is
     UNKNOWN_SERVER_ERROR, code -1, as Kafka answers it). compressed_checked=True skips that walk:
-    the caller ran this same validation off the event loop just before (big batches).
+    the caller ran this same validation just before (big batches: off the event loop).
+    inline_budget >= 0: batch_decompressor.InlineBudgetExceeded once a compressed batch has
+    decompressed to more than that many bytes (the caller then validates it off the loop).
 
     A per-record failure raises with `record_errors`, every failing record of the batch by its
     index, and Kafka's messages (`topic_partition`, "topic-partition", goes in the key one).
@@ -597,7 +599,8 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
                 _check_compressed(memoryview(buf).cast("B")[pos:pos + size], codec, compacted=compacted, now_ms=now_ms,
                                   timestamp_type_log_append=timestamp_type_log_append,
                                   timestamp_before_max_ms=timestamp_before_max_ms,
-                                  timestamp_after_max_ms=timestamp_after_max_ms, topic_partition=topic_partition)
+                                  timestamp_after_max_ms=timestamp_after_max_ms, topic_partition=topic_partition,
+                                  budget=inline_budget)
         if info.batch_count == 0:
             info.base_offset = _i64(p)
             info.first_timestamp = base_ts

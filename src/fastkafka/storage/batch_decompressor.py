@@ -47,6 +47,10 @@ _I32 = struct.Struct(">i")
 _HDR = 61
 
 
+class InlineBudgetExceeded(Exception):
+    """The records decompress to more than the caller's inline budget: validate off the loop."""
+
+
 class DecompressError(Exception):
     """The codec cannot read the stream (Kafka: "Failed to decompress record stream")."""
 
@@ -140,9 +144,10 @@ def iter_decompressed(codec: int, data: bytes | bytearray | memoryview) -> Itera
 
 def check_compressed_batch(batch: memoryview, codec: int, *, compacted: bool, now_ms: int,
                            timestamp_type_log_append: bool, timestamp_before_max_ms: int,
-                           timestamp_after_max_ms: int, topic_partition: str) -> None:
+                           timestamp_after_max_ms: int, topic_partition: str, budget: int = -1) -> None:
     """Walk one compressed v2 batch (header already validated) as Kafka's LogValidator does.
-    Raises record_batch.InvalidRecordError with Kafka's code."""
+    Raises record_batch.InvalidRecordError with Kafka's code; InlineBudgetExceeded as soon as
+    more than `budget` bytes (>= 0) came out of the codec."""
     hdr = bytes(batch[:_HDR])
     base_offset, = struct.unpack_from(">q", hdr, 0)
     attrs, = struct.unpack_from(">h", hdr, 21)
@@ -156,6 +161,8 @@ def check_compressed_batch(batch: memoryview, codec: int, *, compacted: bool, no
     try:
         for chunk in iter_decompressed(codec, batch[_HDR:]):
             walker.feed(chunk)
+            if 0 <= budget < walker.fed:
+                raise InlineBudgetExceeded()
         walker.finish(topic_partition)
     except DecompressError as e:
         raise _no_message(_rb.InvalidRecordError(DECOMPRESS_FAILED, f"Failed to decompress record stream: {e}")) from None

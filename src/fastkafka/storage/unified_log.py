@@ -244,11 +244,12 @@ class UnifiedLog:
     # ================================================================ append
     def validate_records(self, records: bytes | bytearray | memoryview, *, now_ms: int,
                          origin: AppendOrigin = AppendOrigin.CLIENT,
-                         compressed_checked: bool = False) -> _rb.BatchInfo:
+                         compressed_checked: bool = False, inline_budget: int = -1) -> _rb.BatchInfo:
         """Kafka's analyzeAndValidateRecords + LogValidator for a produce payload under this log's
         config. Touches no log state, so ReplicaManager may run it on a worker thread (big
         compressed batches) before append_as_leader(..., compressed_checked=True).
-        Raises KafkaError (record_errors attached for per-record failures)."""
+        Raises KafkaError (record_errors attached for per-record failures), and
+        batch_decompressor.InlineBudgetExceeded past `inline_budget` decompressed bytes."""
         cfg = self.config
         try:
             return _rb.validate_produce_batches(
@@ -257,7 +258,7 @@ class UnifiedLog:
                 timestamp_before_max_ms=cfg.message_timestamp_before_max_ms,
                 timestamp_after_max_ms=cfg.message_timestamp_after_max_ms,
                 client_origin=origin is AppendOrigin.CLIENT, topic_partition=str(self.topic_partition),
-                compressed_checked=compressed_checked)
+                compressed_checked=compressed_checked, inline_budget=inline_budget)
         except _rb.InvalidRecordError as e:
             if getattr(e, "response_message", "") is None:
                 # Kafka answers these (a compressed stream it cannot read or iterate) with the

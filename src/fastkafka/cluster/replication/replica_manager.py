@@ -7,7 +7,7 @@ handlers), appends go to the leader's log, and fetches long-poll until `min_byte
 
 Concurrency contract: event-loop thread only. Appends never await, so a Produce request's appends
 happen in the order requests arrive on a connection. The one exception is the validation of a
-big compressed batch (more than INLINE_VALIDATION_BYTES of compressed records): Kafka's
+big compressed batch (more than INLINE_DECOMPRESSED_BYTES of decompressed records): Kafka's
 LogValidator work, proportional to the decompressed size, runs on this class's two worker
 threads (`validate_off_loop`, which touches no log state), and the Produce handler (ordered: the
 connection's later frames wait) appends afterwards with compressed_checked=True.
@@ -29,14 +29,16 @@ from fastkafka.cluster.replication.partition import Partition
 from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transaction_marker_batch
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
+from fastkafka.storage.batch_decompressor import InlineBudgetExceeded
 from fastkafka.storage.producer_state_manager import AppendOrigin
 
 log = logging.getLogger(__name__)
 
-# Compressed payloads up to this size are decompressed and walked inline on the loop (a few ms
-# at most: zstd/lz4 ratios bound the decompressed size only through max.message.bytes); bigger
-# ones go to the worker threads.
-INLINE_VALIDATION_BYTES = 1 << 20
+# A compressed payload is decompressed and walked on the loop until this many bytes came out of
+# the codec (about 1 ms of work); past that, validation restarts on the worker threads. The
+# compressed size says nothing here: 46 KB of zstd is a gigabyte of records.
+INLINE_DECOMPRESSED_BYTES = 4 << 20
+RECORD_BATCH_HEADER = 61
 VALIDATION_THREADS = 2
 
 
@@ -103,15 +105,36 @@ class ReplicaManager:
             self._validation_pool.shutdown(wait=False, cancel_futures=True)
             self._validation_pool = None
 
-    @staticmethod
-    def needs_off_loop_validation(records: Any) -> bool:
-        """A payload holding a compressed batch too big to validate on the loop."""
-        if records is None or len(records) <= INLINE_VALIDATION_BYTES:
-            return False
+    def prevalidate(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None | bool:
+        """Validate a compressed payload before its append: True when it is not one (or this
+        node is not its leader: the append answers); None when valid (append with
+        compressed_checked=True); the error result when invalid; False when it decompresses to
+        more than INLINE_DECOMPRESSED_BYTES: validate_off_loop it."""
+        if records is None or len(records) < RECORD_BATCH_HEADER:
+            return True
         try:
-            return _rb.read_batch_header(records, 0).compression != 0
+            if _rb.read_batch_header(records, 0).attributes & 0x07 == 0:
+                return True
         except (_rb.InvalidRecordError, TypeError, ValueError):
-            return False  # the append's validation answers it
+            return True  # the append's validation answers it
+        part = self._partitions.get(tp)
+        if part is None or not part.is_leader:
+            return True
+        try:
+            part.log.validate_records(records, now_ms=now_ms(), inline_budget=INLINE_DECOMPRESSED_BYTES)
+        except InlineBudgetExceeded:
+            return False
+        except KafkaError as e:
+            return self._error_result(part, e)
+        return None
+
+    @staticmethod
+    def _error_result(part: Partition, e: KafkaError) -> ProducePartitionResult:
+        res = ProducePartitionResult(error=e.code, error_message=e.message, log_start_offset=part.log.log_start_offset)
+        record_errors = getattr(e, "record_errors", None)
+        if record_errors:
+            res.record_errors = list(record_errors)
+        return res
 
     async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None:
         """Run the partition log's validation of `records` on a worker thread (decompression and
@@ -129,12 +152,7 @@ class ReplicaManager:
         try:
             await loop.run_in_executor(self._validation_pool, lambda: plog.validate_records(records, now_ms=now_ms()))
         except KafkaError as e:
-            res = ProducePartitionResult(error=e.code, error_message=e.message,
-                                         log_start_offset=plog.log_start_offset)
-            record_errors = getattr(e, "record_errors", None)
-            if record_errors:
-                res.record_errors = list(record_errors)
-            return res
+            return self._error_result(part, e)
         return None
 
     # -- metadata ---------------------------------------------------------------------------

@@ -6,8 +6,8 @@ AddPartitionsToTxn). v13 names topics by id (KIP-516): an unknown id is UNKNOWN_
 
 Each partition's records are one v2 batch, validated in native code and appended as sent;
 compressed batches are always decompressed as a bounded stream and their records walked (Kafka's
-LogValidator), on the loop when small, on ReplicaManager's worker threads when bigger than
-INLINE_VALIDATION_BYTES: the handler then returns an awaitable (it is `ordered`, so the
+LogValidator) before any append: on the loop up to INLINE_DECOMPRESSED_BYTES of records, else
+on ReplicaManager's worker threads: the handler then returns an awaitable (it is `ordered`, so the
 connection's later requests wait and appends keep request order). A batch failing
 per-record rules is rejected whole, its failing records listed in RecordErrors (v8+) by index,
 as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
@@ -36,18 +36,28 @@ _BatchError = ProduceResponse.BatchIndexAndErrorMessage
 def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any:
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
+    checked: dict[int, Any] | None = None
     heavy = []
-    for t in req.topic_data:
-        for p in t.partition_data:
-            if rm.needs_off_loop_validation(p.records):
-                name = broker.topic_name(t.topic_id) if by_id else t.name
-                if name is not None:
+    if req.acks in (-1, 0, 1):
+        for t in req.topic_data:
+            name = broker.topic_name(t.topic_id) if by_id else t.name
+            if name is None:
+                continue
+            for p in t.partition_data:
+                pre = rm.prevalidate(TopicPartition(name, p.index), p.records)
+                if pre is True:
+                    continue
+                if checked is None:
+                    checked = {}
+                if pre is False:
                     heavy.append((TopicPartition(name, p.index), p))
+                else:
+                    checked[id(p)] = pre
     if not heavy:
-        return _produce(broker, ctx, req, None)
+        return _produce(broker, ctx, req, checked)
 
     async def validate_then_produce() -> ProduceResponse | None:
-        checked = {}
+        assert checked is not None
         for tp, p in heavy:
             checked[id(p)] = await rm.validate_off_loop(tp, p.records)
         return _produce(broker, ctx, req, checked)
@@ -56,8 +66,8 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
 
 def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
              checked: dict[int, Any] | None) -> ProduceResponse | None:
-    """The appends; `checked` maps id(partition data) of payloads validated off the loop to
-    their error result (None: valid)."""
+    """The appends; `checked` maps id(partition data) of the compressed payloads validated
+    before (ReplicaManager.prevalidate, on or off the loop) to their error result (None: valid)."""
     acks = req.acks
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
