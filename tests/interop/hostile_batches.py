@@ -54,8 +54,9 @@ def compress(codec: int, data: bytes) -> bytes:
     return zstandard.ZstdCompressor().compress(data)
 
 
-def compressed_records_stream(codec: int, parts: Iterator[bytes]) -> bytes:
-    """Compress the concatenation of `parts` as one stream of `codec` (gzip, lz4, zstd)."""
+def compressed_records_stream(codec: int, parts: Iterator[bytes], lz4_linked: bool = False) -> bytes:
+    """Compress the concatenation of `parts` as one stream of `codec` (gzip, lz4, zstd). LZ4 frames
+    have independent blocks, as Kafka's KafkaLZ4BlockOutputStream writes and reads them."""
     out = io.BytesIO()
     if codec == 1:
         c = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
@@ -63,7 +64,7 @@ def compressed_records_stream(codec: int, parts: Iterator[bytes]) -> bytes:
             out.write(c.compress(p))
         out.write(c.flush())
     elif codec == 3:
-        with lz4.frame.LZ4FrameCompressor(block_size=lz4.frame.BLOCKSIZE_MAX4MB, block_linked=True) as c:
+        with lz4.frame.LZ4FrameCompressor(block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_linked=lz4_linked) as c:
             out.write(c.begin())
             for p in parts:
                 out.write(c.compress(p))

@@ -88,6 +88,13 @@ def test_inner_offsets_must_be_consecutive(broker: BrokerProcess, topic_name: st
     assert (code, msg) == (UNKNOWN_SERVER_ERROR, None)
 
 
+def test_lz4_frame_with_linked_blocks_is_refused(broker: BrokerProcess, topic_name: str) -> None:
+    """Kafka reads LZ4 frames of independent blocks only: "Dependent block stream is unsupported"."""
+    records = b"".join(record(i, value=b"y" * 100) for i in range(3))
+    hostile = batch(3, compressed_records_stream(3, iter([records]), lz4_linked=True), 3)
+    assert _refused_between_good_records(broker, topic_name, hostile) == (UNKNOWN_SERVER_ERROR, None, [])
+
+
 def test_keyless_record_in_compressed_batch_on_compacted_topic(broker: BrokerProcess, topic_name: str) -> None:
     records = b"".join(record(i, key=None if i == 1 else b"k") for i in range(3))
     code, msg, errors = _refused_between_good_records(broker, topic_name, batch(4, compress(4, records), 3),

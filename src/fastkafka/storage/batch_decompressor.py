@@ -69,6 +69,10 @@ def _gzip(data: memoryview) -> Iterator[bytes]:
 
 
 def _lz4(data: memoryview) -> Iterator[bytes]:
+    # Kafka's KafkaLZ4BlockInputStream reads independent blocks only ("Dependent block stream is
+    # unsupported"): a frame with linked blocks is refused as Kafka refuses it.
+    if len(data) >= 5 and bytes(data[:4]) == b"\x04\x22\x4d\x18" and not data[4] & 0x20:
+        raise DecompressError("Dependent block stream is unsupported")
     d = lz4.frame.LZ4FrameDecompressor()
     for i in range(0, len(data), IN_SLICE):
         buf: bytes | memoryview = data[i:i + IN_SLICE]
