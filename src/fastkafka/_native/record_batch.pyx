@@ -973,17 +973,78 @@ cdef int _stream_field(_Stream* s, int64_t v, const _Rules* r, _Walk* w, _BadRec
     return 0
 
 
+cdef int _stream_whole_record(_Stream* s, const uint8_t* p, Py_ssize_t pos, Py_ssize_t rec_end,
+                              const _Rules* r, _Walk* w, _BadRecord* bad) noexcept nogil:
+    """Fast path of _stream_feed: record s.i lies whole in p[pos:rec_end] (its length varint read):
+    the checks of _walk_records, in the buffer, then _end_record."""
+    cdef int64_t ts_delta, off_delta, hcount, hk, hv
+    if pos >= rec_end:
+        w.why = W_STRUCTURE
+        return -1
+    pos += 1
+    if read_varlong(p, rec_end, &pos, &ts_delta, 10) < 0 or _varint(p, rec_end, &pos, &off_delta) < 0:
+        w.why = W_STRUCTURE
+        return -1
+    if off_delta != s.i:
+        w.why = W_OFFSET_DELTA
+        return -1
+    s.ts = s.header_max_ts if s.log_append else <int64_t>(<uint64_t>s.base_ts + <uint64_t>ts_delta)
+    if _varint(p, rec_end, &pos, &s.klen) < 0 or (s.klen > 0 and s.klen > rec_end - pos):
+        w.why = W_STRUCTURE
+        return -1
+    if s.klen > 0:
+        pos += s.klen
+    if _varint(p, rec_end, &pos, &s.vlen) < 0 or (s.vlen > 0 and s.vlen > rec_end - pos):
+        w.why = W_STRUCTURE
+        return -1
+    if s.vlen > 0:
+        pos += s.vlen
+    if _varint(p, rec_end, &pos, &hcount) < 0:
+        w.why = W_STRUCTURE
+        return -1
+    if hcount < 0 or hcount > rec_end - pos:
+        w.why = W_HEADER_COUNT
+        return -1
+    while hcount > 0:
+        hcount -= 1
+        if _varint(p, rec_end, &pos, &hk) < 0:
+            w.why = W_STRUCTURE
+            return -1
+        if hk < 0:
+            w.why = W_HEADER_KEY
+            return -1
+        if hk > rec_end - pos:
+            w.why = W_STRUCTURE
+            return -1
+        pos += hk
+        if _varint(p, rec_end, &pos, &hv) < 0 or (hv > 0 and hv > rec_end - pos):
+            w.why = W_STRUCTURE
+            return -1
+        if hv > 0:
+            pos += hv
+    s.rec_left = rec_end - pos
+    return _end_record(s, r, w, bad)
+
+
 cdef int _stream_feed(_Stream* s, const uint8_t* p, Py_ssize_t n, const _Rules* r, _Walk* w,
                       _BadRecord* bad) noexcept nogil:
-    """Consume p[0:n]; -1 with w.why/w.at set at the first structural problem."""
+    """Consume p[0:n]; -1 with w.why/w.at set at the first structural problem. Records lying
+    whole in the chunk take the in-buffer fast path; the byte state machine carries the rest."""
     cdef Py_ssize_t pos = 0
-    cdef Py_ssize_t take
+    cdef Py_ssize_t take, q
     cdef uint8_t b
     cdef int st
     cdef int64_t v
     while pos < n:
         st = s.state
         w.at = s.i
+        if st == S_LEN and s.i < s.count and s.vbytes == 0:
+            q = pos
+            if _varint(p, n, &q, &v) == 0 and 0 <= v <= n - q:
+                if _stream_whole_record(s, p, q, q + v, r, w, bad) < 0:
+                    return -1
+                pos = q + v
+                continue
         if st == S_KEY or st == S_VAL or st == S_HKEY or st == S_HVAL:
             take = n - pos
             if take > s.skip:
