@@ -40,6 +40,11 @@ check-generated: setup
 test: test-setup check-generated
 	$(PY) -m pytest -q --durations=30
 
+# Long run: compressed batches decompressing to 4 GB (gzip/lz4/zstd) against a compacted topic,
+# probe bounds held (a few minutes; the 1 GB cases run in `make test`).
+test-long-compressed: test-setup
+	FASTKAFKA_LONG_TESTS=1 $(PY) -m pytest -q -s tests/interop/test_hardening_compressed.py -k gigabyte
+
 bench: setup
 	$(PY) bench/run.py
 

@@ -144,10 +144,11 @@ _PERF_RE = re.compile(r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/s
                       r"([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th")
 
 
-def producer_perf(b: Broker, topic: str, records: int, size: int, acks: str) -> dict[str, float]:
+def producer_perf(b: Broker, topic: str, records: int, size: int, acks: str,
+                  compression: str = "none") -> dict[str, float]:
     out = subprocess.run(java(PRODUCER_PERF, "--topic", topic, "--num-records", str(records), "--record-size",
                               str(size), "--throughput", "-1", "--producer-props", f"bootstrap.servers={b.bootstrap}",
-                              f"acks={acks}", "linger.ms=5", "batch.size=65536"),
+                              f"acks={acks}", "linger.ms=5", "batch.size=65536", f"compression.type={compression}"),
                          capture_output=True, text=True, timeout=900)
     m = None
     for line in out.stdout.splitlines():
@@ -199,7 +200,7 @@ def create_topic(b: Broker, topic: str, partitions: int = 1) -> None:
                    check=True, capture_output=True, timeout=120)
 
 
-def run_one(kind: str, records: int, size: int) -> dict[str, object]:
+def run_one(kind: str, records: int, size: int, compressions: tuple[str, ...] = ()) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     b = Broker(kind, work)
     res: dict[str, object] = {}
@@ -209,6 +210,12 @@ def run_one(kind: str, records: int, size: int) -> dict[str, object]:
             topic = f"bench-acks-{acks}"
             create_topic(b, topic)
             res[f"produce_acks_{acks}"] = producer_perf(b, topic, records, size, acks)
+        for codec in compressions:
+            # Every compressed batch is decompressed and its records walked by both brokers
+            # (Kafka's LogValidator; fastkafka's streaming validation): the cost of validation.
+            topic = f"bench-{codec}"
+            create_topic(b, topic)
+            res[f"produce_{codec}"] = producer_perf(b, topic, records, size, "1", compression=codec)
         res["consume_perf_test"] = consumer_perf(b, "bench-acks-1", records)
         res["consume_librdkafka"] = librdkafka_read(b, "bench-acks-1", records)
         res["peak_rss_mb"] = b.peak_rss / 1048576
@@ -224,7 +231,8 @@ def fmt_ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}x"
 
 
-def print_table(results: dict[str, dict[str, object]], records: int, size: int) -> None:
+def print_table(results: dict[str, dict[str, object]], records: int, size: int,
+                compressions: tuple[str, ...] = ()) -> None:
     fk, ak = results.get("fastkafka", {}), results.get("apache", {})
 
     def get(r: dict[str, object], *path: str) -> float | None:
@@ -241,6 +249,9 @@ def print_table(results: dict[str, dict[str, object]], records: int, size: int) 
                  (f"produce acks={acks} MB/s", (f"produce_acks_{acks}", "mb_per_sec")),
                  (f"produce acks={acks} avg latency (ms)", (f"produce_acks_{acks}", "avg_ms")),
                  (f"produce acks={acks} p99 latency (ms)", (f"produce_acks_{acks}", "p99_ms"))]
+    for codec in compressions:
+        rows += [(f"produce {codec} acks=1 records/s", (f"produce_{codec}", "records_per_sec")),
+                 (f"produce {codec} acks=1 p99 latency (ms)", (f"produce_{codec}", "p99_ms"))]
     rows += [("consume (perf-test) records/s", ("consume_perf_test", "records_per_sec")),
              ("consume (perf-test) MB/s", ("consume_perf_test", "mb_per_sec")),
              ("consume (librdkafka assign) records/s", ("consume_librdkafka", "records_per_sec")),
@@ -267,6 +278,8 @@ def main() -> int:
     ap.add_argument("--record-size", type=int, default=100)
     ap.add_argument("--quick", action="store_true", help="100k records (about a minute)")
     ap.add_argument("--only", choices=("fastkafka", "apache"))
+    ap.add_argument("--compression", action="append", choices=("gzip", "snappy", "lz4", "zstd"), default=[],
+                    help="also produce (acks=1) with this producer compression.type; repeatable")
     args = ap.parse_args()
     records = 100_000 if args.quick else args.records
     if not LIBS.is_dir():
@@ -277,8 +290,8 @@ def main() -> int:
         if args.only and kind != args.only:
             continue
         print(f"running {kind} ...", flush=True)
-        results[kind] = run_one(kind, records, args.record_size)
-    print_table(results, records, args.record_size)
+        results[kind] = run_one(kind, records, args.record_size, tuple(args.compression))
+    print_table(results, records, args.record_size, tuple(args.compression))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"

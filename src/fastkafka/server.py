@@ -194,6 +194,8 @@ class KafkaRaftServer:
             await self.log_cleaner.shutdown()  # aborts running cleanings, joins the threads
         if self._file_worker is not None:
             self._file_worker.shutdown(wait=True)  # creations and deletions queued finish first
+        if self.replica_manager is not None:
+            self.replica_manager.close()  # big compressed batches' validation workers
         if self._flush_pool is not None:
             self._flush_pool.shutdown(wait=True)  # LogManager.shutdown flushes everything anyway
         if self.log_manager is not None:

@@ -58,15 +58,18 @@ def validate_produce_batches(
     timestamp_after_max_ms: int,
     client_origin: bool = True,
     topic_partition: str = "",
+    compressed_checked: bool = False,
+    inline_budget: int = -1,
 ) -> BatchInfo:
     """Validate a Produce partition payload (v3+: exactly one batch is the Kafka rule; the caller
     enforces the count via BatchInfo.batch_count). Checks magic 2, sizes, CRC32C, that
     RecordsCount matches LastOffsetDelta+1 and (uncompressed) that each record parses with
     offset deltas 0..n-1 and (for compacted topics) a non-null key. Timestamps are checked
-    against the window for CREATE_TIME, record by record. A compressed batch is decompressed and
-    walked only when one of its records could break a rule its header cannot rule out (compacted
-    topic, finite message.timestamp.before.max.ms, a header timestamp or LogAppendTime attribute
-    that breaks the rules); otherwise its MaxTimestamp stands for the records. Per-record failures
+    against the window for CREATE_TIME, record by record. A compressed batch is always
+    decompressed as a bounded stream and walked with the same rules (batch_decompressor; a stream
+    the codec cannot read is code -1), unless compressed_checked (the caller validated these bytes
+    just before, off the loop); inline_budget >= 0 raises batch_decompressor.InlineBudgetExceeded
+    past that many decompressed bytes. Its MaxTimestamp stands for the records. Per-record failures
     raise with `.record_errors` listing every failing record of the batch, with Kafka's messages
     (`topic_partition`, Kafka's "topic-partition", is named in the key one). client_origin=False (Kafka's
     AppendOrigin COORDINATOR/REPLICATION) skips the client-only rules: BaseOffset 0, count vs
@@ -146,3 +149,15 @@ class Record:
 def iter_records(batch: bytes | bytearray | memoryview) -> list[Record]:
     """Decode the records of one uncompressed batch (for internal logs, control records,
     compaction and tests). Raises InvalidRecordError(76) if the batch is compressed."""
+
+
+class RecordStreamWalker:
+    """Walks one compressed batch's decompressed records fed in chunks (bounded memory)."""
+    fed: int
+    records: int
+    max_timestamp: int
+    def __init__(self, *, count: int, base_offset: int, base_timestamp: int, max_timestamp: int,
+                 batch_log_append: bool, compacted: bool, now_ms: int, timestamp_type_log_append: bool,
+                 timestamp_before_max_ms: int, timestamp_after_max_ms: int) -> None: ...
+    def feed(self, data: bytes | bytearray | memoryview) -> None: ...
+    def finish(self, topic_partition: str = "") -> None: ...

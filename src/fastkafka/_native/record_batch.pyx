@@ -517,7 +517,8 @@ cdef inline int32_t _last_sequence(int32_t base_sequence, int32_t lod) noexcept 
 
 def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, int64_t now_ms,
                              bint timestamp_type_log_append, int64_t timestamp_before_max_ms,
-                             int64_t timestamp_after_max_ms, bint client_origin=True, str topic_partition=""):
+                             int64_t timestamp_after_max_ms, bint client_origin=True, str topic_partition="",
+                             bint compressed_checked=False, Py_ssize_t inline_budget=-1):
     """Validate a Produce partition payload (record_batch.pyi). Raises InvalidRecordError.
 
     client_origin=False (coordinator/internal writers, Kafka's AppendOrigin other than CLIENT)
@@ -525,14 +526,13 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     batches, a sequence with every producer id.
 
     Uncompressed batches are walked record by record in C (structure, offset deltas 0..n-1, keys
-    on compacted topics, CreateTime window per record). Compressed batches are stored as sent and
-    decompressed (once per batch, then walked in C with the same per-record rules, as Kafka's
-    LogValidator always does) only when a record could break a rule: on compacted topics (keys),
-    when the CreateTime window has a finite lower bound (message.timestamp.before.max.ms: a record
-    older than the first is invisible in the header), and when the header's BaseTimestamp,
-    MaxTimestamp or LogAppendTime attribute already breaks the timestamp rules (to name every
-    failing record). Otherwise the header stands for the records: no record is later than
-    MaxTimestamp, so none is past the upper bound.
+    on compacted topics, CreateTime window per record). Compressed batches are stored as sent, and
+    always decompressed as a bounded stream and walked with the same rules, as Kafka's
+    LogValidator does (fastkafka.storage.batch_decompressor; garbage the codec cannot read is
+    UNKNOWN_SERVER_ERROR, code -1, as Kafka answers it). compressed_checked=True skips that walk:
+    the caller ran this same validation just before (big batches: off the event loop).
+    inline_budget >= 0: batch_decompressor.InlineBudgetExceeded once a compressed batch has
+    decompressed to more than that many bytes (the caller then validates it off the loop).
 
     A per-record failure raises with `record_errors`, every failing record of the batch by its
     index, and Kafka's messages (`topic_partition`, "topic-partition", goes in the key one).
@@ -593,8 +593,14 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
             batch_max_ts = w.max_ts
         else:
             batch_max_ts = header_max_ts
-            if _compressed_needs_walk(base_ts, header_max_ts, batch_log_append, &rules):
-                _check_compressed_records(p, size, codec, count, batch_log_append, &rules, topic_partition)
+            if not compressed_checked:
+                if _check_compressed is None:
+                    _load_check_compressed()
+                _check_compressed(memoryview(buf).cast("B")[pos:pos + size], codec, compacted=compacted, now_ms=now_ms,
+                                  timestamp_type_log_append=timestamp_type_log_append,
+                                  timestamp_before_max_ms=timestamp_before_max_ms,
+                                  timestamp_after_max_ms=timestamp_after_max_ms, topic_partition=topic_partition,
+                                  budget=inline_budget)
         if info.batch_count == 0:
             info.base_offset = _i64(p)
             info.first_timestamp = base_ts
@@ -623,43 +629,14 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     return info
 
 
-cdef bint _compressed_needs_walk(int64_t base_ts, int64_t max_ts, bint batch_log_append,
-                                const _Rules* r) noexcept nogil:
-    """Whether a compressed batch's records must be decompressed and walked (see
-    validate_produce_batches): a record may break a rule that its header cannot rule out."""
-    if r.compacted or batch_log_append:
-        return True
-    if not r.create_time:
-        return False
-    if r.before_max_ms != INT64_MAX_C:
-        return True
-    return _record_rule(base_ts, True, False, r) != 0 or _record_rule(max_ts, True, False, r) != 0
+_check_compressed = None
 
 
-cdef int _check_compressed_records(const uint8_t* p, Py_ssize_t size, int codec, int32_t count,
-                                   bint batch_log_append, const _Rules* rules, str tp) except -1:
-    """Decompress a batch (the cleaner's codecs, once per batch) and walk its records in C with
-    the per-record rules, as Kafka's LogValidator does for compressed batches: records that do
-    not parse are INVALID_RECORD; failing records raise with their record errors."""
-    from fastkafka.storage.cleaner_codecs import decompress
-    cdef _Walk w
-    cdef bytes plain
-    cdef const uint8_t* rp
-    cdef Py_ssize_t rn
-    cdef int rc
-    try:
-        plain = decompress(codec, bytes((<const uint8_t*>p)[HDR:size]))
-    except Exception as e:
-        raise InvalidRecordError(INVALID_RECORD, f"Failed to decompress record batch: {e}")
-    rp = <const uint8_t*>plain
-    rn = len(plain)
-    with nogil:
-        rc = _walk_records(rp, rn, count, _i64(p + 27), _i64(p + 35), batch_log_append, rules, &w, NULL, 0)
-    if rc < 0:
-        raise InvalidRecordError(INVALID_RECORD, _why_message(w.why, w.at, count))
-    if w.bad_records:
-        _raise_record_errors(rp, rn, p, count, batch_log_append, rules, &w, tp)
-    return 0
+def _load_check_compressed():
+    """batch_decompressor imports this module: bind its walker entry point on first use."""
+    global _check_compressed
+    from fastkafka.storage.batch_decompressor import check_compressed_batch
+    _check_compressed = check_compressed_batch
 
 
 cdef int64_t _records_max_timestamp(const uint8_t* p, Py_ssize_t size, bint* ok) noexcept nogil:
@@ -865,3 +842,346 @@ def iter_records(batch):
         pos = rec_end
         out.append(r)
     return out
+
+
+# ---------------------------------------------------------------- streaming record walk
+# The records of a compressed batch arrive as decompressed chunks of any size (see
+# fastkafka.storage.batch_decompressor); this walker keeps the parse state of one record between
+# chunks (a partial varint, bytes of a key/value/header still to skip), so no record and no batch
+# is ever held whole: memory is O(1) in the decompressed size. Same rules and messages as
+# _walk_records (Kafka's DefaultRecord.readFrom through the batch's streaming iterator).
+cdef enum:
+    S_LEN = 0
+    S_ATTR = 1
+    S_TS = 2
+    S_OFF = 3
+    S_KLEN = 4
+    S_KEY = 5
+    S_VLEN = 6
+    S_VAL = 7
+    S_HCOUNT = 8
+    S_HK = 9
+    S_HKEY = 10
+    S_HV = 11
+    S_HVAL = 12
+    STREAM_BAD_CAP = 1000   # failing records kept for record_errors (the count goes on)
+
+
+cdef struct _Stream:
+    int state
+    uint64_t vacc        # varint being read
+    int vshift
+    int vbytes
+    int64_t rec_left     # bytes of the current record not yet consumed
+    int64_t skip         # bytes of a key/value/header still to skip
+    int64_t ts
+    int64_t klen
+    int64_t vlen
+    int64_t hleft
+    int32_t i            # index of the current record
+    int32_t count
+    int64_t base_ts
+    int64_t header_max_ts
+    bint log_append
+
+
+cdef int _end_record(_Stream* s, const _Rules* r, _Walk* w, _BadRecord* bad) noexcept nogil:
+    cdef int kind
+    if s.rec_left != 0:
+        w.why = W_SIZE_MISMATCH
+        return -1
+    kind = _record_rule(s.ts, s.klen >= 0, s.log_append, r)
+    if kind:
+        if w.bad_records < STREAM_BAD_CAP:
+            bad[w.bad_records].index = s.i
+            bad[w.bad_records].kind = kind
+            bad[w.bad_records].timestamp = s.ts
+            bad[w.bad_records].key_size = s.klen if s.klen > 0 else 0
+            bad[w.bad_records].value_size = s.vlen if s.vlen > 0 else 0
+        w.bad_records += 1
+        if kind != BAD_KEY:
+            w.any_bad_ts = True
+    elif s.ts > w.max_ts:
+        w.max_ts = s.ts
+    s.i += 1
+    s.state = S_LEN
+    return 0
+
+
+cdef int _stream_field(_Stream* s, int64_t v, const _Rules* r, _Walk* w, _BadRecord* bad) noexcept nogil:
+    """A varint field of the current record is complete: check it and move to the next state."""
+    cdef int st = s.state
+    if st == S_LEN:
+        if v < 0:
+            w.why = W_RECORD_SIZE
+            return -1
+        s.rec_left = v
+        s.state = S_ATTR
+    elif st == S_TS:
+        s.ts = s.header_max_ts if s.log_append else <int64_t>(<uint64_t>s.base_ts + <uint64_t>v)
+        s.state = S_OFF
+    elif st == S_OFF:
+        if v != s.i:
+            w.why = W_OFFSET_DELTA
+            return -1
+        s.state = S_KLEN
+    elif st == S_KLEN or st == S_VLEN:
+        if v > 0 and v > s.rec_left:
+            w.why = W_STRUCTURE
+            return -1
+        if st == S_KLEN:
+            s.klen = v
+        else:
+            s.vlen = v
+        if v > 0:
+            s.skip = v
+            s.state = st + 1
+        else:
+            s.state = st + 2
+    elif st == S_HCOUNT:
+        if v < 0 or v > s.rec_left:
+            w.why = W_HEADER_COUNT
+            return -1
+        s.hleft = v
+        if v == 0:
+            return _end_record(s, r, w, bad)
+        s.state = S_HK
+    elif st == S_HK:
+        if v < 0:
+            w.why = W_HEADER_KEY
+            return -1
+        if v > s.rec_left:
+            w.why = W_STRUCTURE
+            return -1
+        if v > 0:
+            s.skip = v
+            s.state = S_HKEY
+        else:
+            s.state = S_HV
+    elif st == S_HV:
+        if v > 0 and v > s.rec_left:
+            w.why = W_STRUCTURE
+            return -1
+        if v > 0:
+            s.skip = v
+            s.state = S_HVAL
+        else:
+            s.hleft -= 1
+            if s.hleft == 0:
+                return _end_record(s, r, w, bad)
+            s.state = S_HK
+    return 0
+
+
+cdef int _stream_whole_record(_Stream* s, const uint8_t* p, Py_ssize_t pos, Py_ssize_t rec_end,
+                              const _Rules* r, _Walk* w, _BadRecord* bad) noexcept nogil:
+    """Fast path of _stream_feed: record s.i lies whole in p[pos:rec_end] (its length varint read):
+    the checks of _walk_records, in the buffer, then _end_record."""
+    cdef int64_t ts_delta, off_delta, hcount, hk, hv
+    if pos >= rec_end:
+        w.why = W_STRUCTURE
+        return -1
+    pos += 1
+    if read_varlong(p, rec_end, &pos, &ts_delta, 10) < 0 or _varint(p, rec_end, &pos, &off_delta) < 0:
+        w.why = W_STRUCTURE
+        return -1
+    if off_delta != s.i:
+        w.why = W_OFFSET_DELTA
+        return -1
+    s.ts = s.header_max_ts if s.log_append else <int64_t>(<uint64_t>s.base_ts + <uint64_t>ts_delta)
+    if _varint(p, rec_end, &pos, &s.klen) < 0 or (s.klen > 0 and s.klen > rec_end - pos):
+        w.why = W_STRUCTURE
+        return -1
+    if s.klen > 0:
+        pos += s.klen
+    if _varint(p, rec_end, &pos, &s.vlen) < 0 or (s.vlen > 0 and s.vlen > rec_end - pos):
+        w.why = W_STRUCTURE
+        return -1
+    if s.vlen > 0:
+        pos += s.vlen
+    if _varint(p, rec_end, &pos, &hcount) < 0:
+        w.why = W_STRUCTURE
+        return -1
+    if hcount < 0 or hcount > rec_end - pos:
+        w.why = W_HEADER_COUNT
+        return -1
+    while hcount > 0:
+        hcount -= 1
+        if _varint(p, rec_end, &pos, &hk) < 0:
+            w.why = W_STRUCTURE
+            return -1
+        if hk < 0:
+            w.why = W_HEADER_KEY
+            return -1
+        if hk > rec_end - pos:
+            w.why = W_STRUCTURE
+            return -1
+        pos += hk
+        if _varint(p, rec_end, &pos, &hv) < 0 or (hv > 0 and hv > rec_end - pos):
+            w.why = W_STRUCTURE
+            return -1
+        if hv > 0:
+            pos += hv
+    s.rec_left = rec_end - pos
+    return _end_record(s, r, w, bad)
+
+
+cdef int _stream_feed(_Stream* s, const uint8_t* p, Py_ssize_t n, const _Rules* r, _Walk* w,
+                      _BadRecord* bad) noexcept nogil:
+    """Consume p[0:n]; -1 with w.why/w.at set at the first structural problem. Records lying
+    whole in the chunk take the in-buffer fast path; the byte state machine carries the rest."""
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t take, q
+    cdef uint8_t b
+    cdef int st
+    cdef int64_t v
+    while pos < n:
+        st = s.state
+        w.at = s.i
+        if st == S_LEN and s.i < s.count and s.vbytes == 0:
+            q = pos
+            if _varint(p, n, &q, &v) == 0 and 0 <= v <= n - q:
+                if _stream_whole_record(s, p, q, q + v, r, w, bad) < 0:
+                    return -1
+                pos = q + v
+                continue
+        if st == S_KEY or st == S_VAL or st == S_HKEY or st == S_HVAL:
+            take = n - pos
+            if take > s.skip:
+                take = <Py_ssize_t>s.skip
+            pos += take
+            s.skip -= take
+            s.rec_left -= take
+            if s.skip == 0:
+                if st == S_HKEY:
+                    s.state = S_HV
+                elif st == S_HVAL:
+                    s.hleft -= 1
+                    if s.hleft == 0:
+                        if _end_record(s, r, w, bad) < 0:
+                            return -1
+                    else:
+                        s.state = S_HK
+                else:
+                    s.state = st + 1
+            continue
+        if st == S_LEN:
+            if s.i >= s.count:
+                w.at = s.count
+                w.why = W_REMAINING
+                return -1
+        elif s.rec_left <= 0:   # a field past the record's declared length
+            w.why = W_STRUCTURE
+            return -1
+        else:
+            s.rec_left -= 1
+        b = p[pos]
+        pos += 1
+        if st == S_ATTR:
+            s.state = S_TS
+            continue
+        s.vacc |= (<uint64_t>(b & 0x7F)) << s.vshift
+        s.vbytes += 1
+        if b & 0x80:
+            s.vshift += 7
+            if s.vbytes >= (10 if st == S_TS else 5):
+                w.why = W_STRUCTURE
+                return -1
+            continue
+        v = <int64_t>((s.vacc >> 1) ^ (-(<int64_t>(s.vacc & 1))))
+        if st != S_TS:
+            v = <int32_t>v
+        s.vacc = 0
+        s.vshift = 0
+        s.vbytes = 0
+        if _stream_field(s, v, r, w, bad) < 0:
+            return -1
+    return 0
+
+
+cdef class RecordStreamWalker:
+    """Kafka's record iteration over one compressed batch's decompressed records, fed in chunks
+    (feed releases the GIL). Raises InvalidRecordError as validate_produce_batches does: a
+    structural problem at once, per-record rule failures (record_errors, the first 1000 listed)
+    from finish()."""
+    cdef _Stream s
+    cdef _Rules r
+    cdef _Walk w
+    cdef _BadRecord* bad
+    cdef int64_t base_offset
+    cdef readonly int64_t fed
+
+    def __cinit__(self, *, int32_t count, int64_t base_offset, int64_t base_timestamp, int64_t max_timestamp,
+                  bint batch_log_append, bint compacted, int64_t now_ms, bint timestamp_type_log_append,
+                  int64_t timestamp_before_max_ms, int64_t timestamp_after_max_ms):
+        self.bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * STREAM_BAD_CAP)
+        if self.bad == NULL:
+            raise MemoryError()
+        self.s.state = S_LEN
+        self.s.vacc = 0
+        self.s.vshift = 0
+        self.s.vbytes = 0
+        self.s.rec_left = 0
+        self.s.skip = 0
+        self.s.i = 0
+        self.s.count = count
+        self.s.base_ts = base_timestamp
+        self.s.header_max_ts = max_timestamp
+        self.s.log_append = batch_log_append
+        self.r.now_ms = now_ms
+        self.r.before_max_ms = timestamp_before_max_ms
+        self.r.after_max_ms = timestamp_after_max_ms
+        self.r.create_time = not timestamp_type_log_append
+        self.r.compacted = compacted
+        self.w.max_ts = NO_TIMESTAMP
+        self.w.bad_records = 0
+        self.w.any_bad_ts = False
+        self.w.why = W_OK
+        self.w.at = 0
+        self.base_offset = base_offset
+        self.fed = 0
+
+    def __dealloc__(self):
+        PyMem_Free(self.bad)
+
+    @property
+    def records(self):
+        """Records fully walked so far."""
+        return self.s.i
+
+    @property
+    def max_timestamp(self):
+        return self.w.max_ts
+
+    def feed(self, data):
+        cdef const uint8_t[:] v = _view(data)
+        cdef Py_ssize_t n = len(v)
+        cdef int rc
+        if n == 0:
+            return
+        if self.w.why != W_OK:
+            raise InvalidRecordError(INVALID_RECORD, _why_message(self.w.why, self.w.at, self.s.count))
+        with nogil:
+            rc = _stream_feed(&self.s, &v[0], n, &self.r, &self.w, self.bad)
+        self.fed += n
+        if rc < 0:
+            raise InvalidRecordError(INVALID_RECORD, _why_message(self.w.why, self.w.at, self.s.count))
+
+    def finish(self, str topic_partition=""):
+        """The stream ended: fewer records than RecordsCount is a premature EOF; then the
+        per-record rule failures, as Kafka's processRecordErrors."""
+        if self.w.why != W_OK:
+            raise InvalidRecordError(INVALID_RECORD, _why_message(self.w.why, self.w.at, self.s.count))
+        if self.s.i < self.s.count or self.s.state != S_LEN:
+            raise InvalidRecordError(INVALID_RECORD, _why_message(W_PREMATURE_EOF, self.s.i, self.s.count))
+        if not self.w.bad_records:
+            return
+        n = self.w.bad_records if self.w.bad_records < STREAM_BAD_CAP else STREAM_BAD_CAP
+        errors = _record_errors_list(self.bad, n, self.base_offset, &self.r, topic_partition)
+        if self.w.any_bad_ts:
+            raise InvalidRecordError(INVALID_TIMESTAMP,
+                                     "One or more records have been rejected due to invalid timestamp", errors)
+        raise InvalidRecordError(INVALID_RECORD,
+                                 f"One or more records have been rejected due to {self.w.bad_records} record errors "
+                                 f"in total, and only showing the first three errors at most: "
+                                 f"{_java_record_errors(errors[:3])}", errors)

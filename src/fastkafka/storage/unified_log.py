@@ -254,31 +254,53 @@ class UnifiedLog:
         return self.leader_epoch_cache.end_offset_for(leader_epoch, self.log_end_offset)
 
     # ================================================================ append
-    def append_as_leader(self, records: bytes | bytearray | memoryview, leader_epoch: int, *, now_ms: int,
-                         require_single_batch: bool = True,
-                         origin: AppendOrigin = AppendOrigin.CLIENT) -> LogAppendInfo:
-        """Validate, assign offsets, append; Kafka's UnifiedLog.appendAsLeader.
-
-        Raises KafkaError with Kafka's code: CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
-        RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP, UNSUPPORTED_COMPRESSION_TYPE,
-        INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE,
-        KAFKA_STORAGE_ERROR. An exact retry of one of a producer's last 5 batches writes
-        nothing and returns the original offsets with duplicate=True."""
-        self._check_open()
+    def validate_records(self, records: bytes | bytearray | memoryview, *, now_ms: int,
+                         origin: AppendOrigin = AppendOrigin.CLIENT,
+                         compressed_checked: bool = False, inline_budget: int = -1) -> _rb.BatchInfo:
+        """Kafka's analyzeAndValidateRecords + LogValidator for a produce payload under this log's
+        config. Touches no log state, so ReplicaManager may run it on a worker thread (big
+        compressed batches) before append_as_leader(..., compressed_checked=True).
+        Raises KafkaError (record_errors attached for per-record failures), and
+        batch_decompressor.InlineBudgetExceeded past `inline_budget` decompressed bytes."""
         cfg = self.config
         try:
-            info = _rb.validate_produce_batches(
+            return _rb.validate_produce_batches(
                 records, max_batch_size=cfg.max_message_bytes, compacted=cfg.compact, now_ms=now_ms,
                 timestamp_type_log_append=cfg.log_append_time,
                 timestamp_before_max_ms=cfg.message_timestamp_before_max_ms,
                 timestamp_after_max_ms=cfg.message_timestamp_after_max_ms,
-                client_origin=origin is AppendOrigin.CLIENT, topic_partition=str(self.topic_partition))
+                client_origin=origin is AppendOrigin.CLIENT, topic_partition=str(self.topic_partition),
+                compressed_checked=compressed_checked, inline_budget=inline_budget)
         except _rb.InvalidRecordError as e:
+            if getattr(e, "response_message", "") is None:
+                # Kafka answers these (a compressed stream it cannot read or iterate) with the
+                # code only; str(e) is for our log.
+                _logger.debug("Produce to %s refused (%d): %s", self.topic_partition, e.code, e)
+                err = KafkaError(e.code, None)
+                err.message = None  # type: ignore[assignment]
+                raise err from None
             err = KafkaError(e.code, str(e))
             # Kafka's RecordValidationException: the failing records, by index in the batch, go to
             # ProduceResponse's RecordErrors (ReplicaManager keeps them with the partition's error).
             err.record_errors = e.record_errors  # type: ignore[attr-defined]
             raise err from None
+
+    def append_as_leader(self, records: bytes | bytearray | memoryview, leader_epoch: int, *, now_ms: int,
+                         require_single_batch: bool = True,
+                         origin: AppendOrigin = AppendOrigin.CLIENT,
+                         compressed_checked: bool = False) -> LogAppendInfo:
+        """Validate, assign offsets, append; Kafka's UnifiedLog.appendAsLeader.
+
+        Raises KafkaError with Kafka's code: CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
+        RECORD_LIST_TOO_LARGE, INVALID_TIMESTAMP, UNSUPPORTED_COMPRESSION_TYPE,
+        INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE,
+        KAFKA_STORAGE_ERROR, UNKNOWN_SERVER_ERROR (a compressed stream the codec cannot read).
+        An exact retry of one of a producer's last 5 batches writes nothing and returns the
+        original offsets with duplicate=True. compressed_checked: validate_records ran on these
+        very bytes just before (off the loop), so compressed batches are not walked again."""
+        self._check_open()
+        cfg = self.config
+        info = self.validate_records(records, now_ms=now_ms, origin=origin, compressed_checked=compressed_checked)
         if info.batch_count == 0:
             return LogAppendInfo(-1, -1, -1, self.log_start_offset, 0)
         if require_single_batch and info.batch_count != 1:

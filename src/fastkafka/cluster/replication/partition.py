@@ -67,7 +67,8 @@ class Partition:
             raise KafkaError(Errors.FENCED_LEADER_EPOCH)
 
     def append_records_to_leader(self, records: Any, required_acks: int, now_ms: int,
-                                 config: LogConfig, origin: AppendOrigin = AppendOrigin.CLIENT) -> Any:
+                                 config: LogConfig, origin: AppendOrigin = AppendOrigin.CLIENT,
+                                 compressed_checked: bool = False) -> Any:
         if not self.is_leader:
             raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)
         if required_acks == -1 and len(self.isr) < config.min_insync_replicas:
@@ -76,7 +77,8 @@ class Partition:
                 f"The size of the current ISR {len(self.isr)} is insufficient to satisfy the "
                 f"min.isr requirement of {config.min_insync_replicas} for partition {self.topic_partition}",
             )
-        info = self.log.append_as_leader(records, self.leader_epoch, now_ms=now_ms, origin=origin)
+        info = self.log.append_as_leader(records, self.leader_epoch, now_ms=now_ms, origin=origin,
+                                         compressed_checked=compressed_checked)
         self._maybe_advance_high_watermark()
         self._wake_waiters()
         return info

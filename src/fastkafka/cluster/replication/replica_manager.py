@@ -6,11 +6,16 @@ handlers), appends go to the leader's log, and fetches long-poll until `min_byte
 `max_wait_ms` passes (DelayedFetch). Request handlers read and write through this class only.
 
 Concurrency contract: event-loop thread only. Appends never await, so a Produce request's appends
-happen in the order requests arrive on a connection.
+happen in the order requests arrive on a connection. The one exception is the validation of a
+big compressed batch (more than INLINE_DECOMPRESSED_BYTES of decompressed records): Kafka's
+LogValidator work, proportional to the decompressed size, runs on this class's two worker
+threads (`validate_off_loop`, which touches no log state), and the Produce handler (ordered: the
+connection's later frames wait) appends afterwards with compressed_checked=True.
 """
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import logging
@@ -25,9 +30,17 @@ from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transa
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
 from fastkafka.storage.checkpoint_file import deferred_fsync
+from fastkafka.storage.batch_decompressor import InlineBudgetExceeded
 from fastkafka.storage.producer_state_manager import AppendOrigin
 
 log = logging.getLogger(__name__)
+
+# A compressed payload is decompressed and walked on the loop until this many bytes came out of
+# the codec (about 1 ms of work); past that, validation restarts on the worker threads. The
+# compressed size says nothing here: 46 KB of zstd is a gigabyte of records.
+INLINE_DECOMPRESSED_BYTES = 4 << 20
+RECORD_BATCH_HEADER = 61
+VALIDATION_THREADS = 2
 
 
 @dataclasses.dataclass(slots=True)
@@ -95,6 +108,65 @@ class ReplicaManager:
         # process on one broker). None: no coordinator (unit tests), no verification.
         self.transaction_verifier: Callable[[str, int, int, set[tuple[str, int]], bool],
                                             dict[tuple[str, int], int]] | None = None
+        # Worker threads for big compressed batches (created on first use, shut down by close()).
+        self._validation_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """Server shutdown: stop the validation workers without waiting on the loop (a running
+        validation reads only its request's bytes; its result is dropped with the connection)."""
+        if self._validation_pool is not None:
+            self._validation_pool.shutdown(wait=False, cancel_futures=True)
+            self._validation_pool = None
+
+    def prevalidate(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None | bool:
+        """Validate a compressed payload before its append: True when it is not one (or this
+        node is not its leader: the append answers); None when valid (append with
+        compressed_checked=True); the error result when invalid; False when it decompresses to
+        more than INLINE_DECOMPRESSED_BYTES: validate_off_loop it."""
+        if records is None or len(records) < RECORD_BATCH_HEADER:
+            return True
+        try:
+            if _rb.read_batch_header(records, 0).attributes & 0x07 == 0:
+                return True
+        except (_rb.InvalidRecordError, TypeError, ValueError):
+            return True  # the append's validation answers it
+        part = self._partitions.get(tp)
+        if part is None or not part.is_leader:
+            return True
+        try:
+            part.log.validate_records(records, now_ms=now_ms(), inline_budget=INLINE_DECOMPRESSED_BYTES)
+        except InlineBudgetExceeded:
+            return False
+        except KafkaError as e:
+            return self._error_result(part, e)
+        return None
+
+    @staticmethod
+    def _error_result(part: Partition, e: KafkaError) -> ProducePartitionResult:
+        res = ProducePartitionResult(error=e.code, error_message=e.message, log_start_offset=part.log.log_start_offset)
+        record_errors = getattr(e, "record_errors", None)
+        if record_errors:
+            res.record_errors = list(record_errors)
+        return res
+
+    async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None:
+        """Run the partition log's validation of `records` on a worker thread (decompression and
+        record walk release the GIL). None when valid (append with compressed_checked=True), else
+        the partition's error result. The topic's config is the one current now; a config change
+        landing before the append is seen by the append's own (header) checks only."""
+        part = self._partitions.get(tp)
+        if part is None or not part.is_leader:
+            return None  # the append answers NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION
+        if self._validation_pool is None:
+            self._validation_pool = concurrent.futures.ThreadPoolExecutor(
+                VALIDATION_THREADS, thread_name_prefix="fk-batch-validate")
+        plog = part.log
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._validation_pool, lambda: plog.validate_records(records, now_ms=now_ms()))
+        except KafkaError as e:
+            return self._error_result(part, e)
+        return None
 
     # -- metadata ---------------------------------------------------------------------------
     def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:
@@ -227,7 +299,7 @@ class ReplicaManager:
 
     def append_records(self, tp: TopicPartition, records: Any, required_acks: int,
                        origin: AppendOrigin = AppendOrigin.CLIENT, transactional_id: str | None = None,
-                       produce_version: int = 11) -> ProducePartitionResult:
+                       produce_version: int = 11, compressed_checked: bool = False) -> ProducePartitionResult:
         """Append one partition's batch of a Produce request as leader (origin COORDINATOR: the
         group coordinator's own batches, e.g. transactional offset commits, as Kafka's
         CoordinatorPartitionWriter: no sequence checks). With the request's `transactional_id`,
@@ -238,7 +310,8 @@ class ReplicaManager:
             config = self._topic_configs[tp.topic]
             if transactional_id is not None:
                 self._maybe_verify_transaction(part, records, transactional_id, produce_version)
-            info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin)
+            info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin,
+                                                 compressed_checked=compressed_checked)
         except KafkaError as e:
             res = ProducePartitionResult(error=e.code, error_message=e.message)
             part2 = self._partitions.get(tp)

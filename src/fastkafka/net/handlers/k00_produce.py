@@ -4,8 +4,11 @@ Produce's minimum is above 0 (KAFKA-18659). v12 is transaction version 2 (KIP-89
 transactional batch to a partition not yet in the transaction adds it (the client sends no
 AddPartitionsToTxn). v13 names topics by id (KIP-516): an unknown id is UNKNOWN_TOPIC_ID.
 
-Each partition's records are one v2 batch, validated in native code and appended as sent
-(compressed batches are decompressed only when a per-record rule needs it). A batch failing
+Each partition's records are one v2 batch, validated in native code and appended as sent;
+compressed batches are always decompressed as a bounded stream and their records walked (Kafka's
+LogValidator) before any append: on the loop up to INLINE_DECOMPRESSED_BYTES of records, else
+on ReplicaManager's worker threads: the handler then returns an awaitable (it is `ordered`, so the
+connection's later requests wait and appends keep request order). A batch failing
 per-record rules is rejected whole, its failing records listed in RecordErrors (v8+) by index,
 as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
 producer notices, as Kafka does.
@@ -30,7 +33,41 @@ _BatchError = ProduceResponse.BatchIndexAndErrorMessage
 
 
 @handler(0, 0, 13, min_accepted=3, ordered=True)
-def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> ProduceResponse | None:
+def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any:
+    rm = broker.replica_manager
+    by_id = ctx.api_version >= 13
+    checked: dict[int, Any] | None = None
+    heavy = []
+    if req.acks in (-1, 0, 1):
+        for t in req.topic_data:
+            name = broker.topic_name(t.topic_id) if by_id else t.name
+            if name is None:
+                continue
+            for p in t.partition_data:
+                pre = rm.prevalidate(TopicPartition(name, p.index), p.records)
+                if pre is True:
+                    continue
+                if checked is None:
+                    checked = {}
+                if pre is False:
+                    heavy.append((TopicPartition(name, p.index), p))
+                else:
+                    checked[id(p)] = pre
+    if not heavy:
+        return _produce(broker, ctx, req, checked)
+
+    async def validate_then_produce() -> ProduceResponse | None:
+        assert checked is not None
+        for tp, p in heavy:
+            checked[id(p)] = await rm.validate_off_loop(tp, p.records)
+        return _produce(broker, ctx, req, checked)
+    return validate_then_produce()
+
+
+def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
+             checked: dict[int, Any] | None) -> ProduceResponse | None:
+    """The appends; `checked` maps id(partition data) of the compressed payloads validated
+    before (ReplicaManager.prevalidate, on or off the loop) to their error result (None: valid)."""
     acks = req.acks
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
@@ -53,8 +90,12 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Pro
                     parts.append(_Part(index=p.index, error_code=Errors.INVALID_REQUIRED_ACKS, base_offset=-1))
                     any_error = True
                     continue
-                res = rm.append_records(TopicPartition(name, p.index), p.records, acks,
-                                        transactional_id=req.transactional_id, produce_version=ctx.api_version)
+                pre = checked is not None and id(p) in checked
+                res = checked[id(p)] if pre else None
+                if res is None:
+                    res = rm.append_records(TopicPartition(name, p.index), p.records, acks,
+                                            transactional_id=req.transactional_id, produce_version=ctx.api_version,
+                                            compressed_checked=pre)
                 part = _Part(
                     index=p.index, error_code=res.error, base_offset=res.base_offset,
                     log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
