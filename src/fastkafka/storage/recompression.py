@@ -164,3 +164,43 @@ async def rebuild_off_loop(cfg: LogConfig, records: bytes | bytearray | memoryvi
     if len(records) <= OFF_LOOP_BYTES:
         return rebuild_for_config(cfg, records)
     return await asyncio.to_thread(rebuild_for_config, cfg, records)
+
+
+class RebuiltInfo:
+    """The validator's BatchInfo of the batch as sent, seen through the rebuilt batch: size,
+    codec and (when offset deltas were renumbered) last offset / last sequence / shallow offset
+    of the max timestamp come from the rebuilt header; every other field is unchanged."""
+
+    def __init__(self, info: object, rebuilt: bytes | bytearray | memoryview) -> None:
+        self._info = info
+        self.size = len(rebuilt)
+        mv = memoryview(rebuilt)
+        old_last = getattr(info, "last_offset")
+        if getattr(info, "batch_count") == 1:
+            self.compression = int.from_bytes(mv[21:23], "big") & 7
+            self.attributes = int.from_bytes(mv[21:23], "big")
+            self.last_offset = getattr(info, "base_offset") + int.from_bytes(mv[23:27], "big", signed=True)
+            delta = self.last_offset - old_last
+            seq = getattr(info, "last_sequence")
+            self.last_sequence = seq if seq < 0 else (seq + delta) % (1 << 31)
+            om = getattr(info, "offset_of_max_timestamp")
+            self.offset_of_max_timestamp = om + delta if om == old_last else om
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._info, name)
+
+
+def check_rebuilt_size(cfg: LogConfig, records: bytes | bytearray | memoryview, topic_partition: object) -> None:
+    """Kafka's re-check after recompression (UnifiedLog.append, messageSizeMaybeChanged): each
+    rebuilt batch against max.message.bytes -> MESSAGE_TOO_LARGE (RecordTooLargeException;
+    the message, missing space included, is Kafka 4.4's)."""
+    from fastkafka.protocol.errors import Errors, KafkaError
+    mv = memoryview(records)
+    pos = 0
+    while pos + HEADER <= len(mv):
+        size = 12 + int.from_bytes(mv[pos + 8:pos + 12], "big", signed=True)
+        if size > cfg.max_message_bytes:
+            raise KafkaError(Errors.MESSAGE_TOO_LARGE,
+                             f"Message batch size is {size} bytes in append topartition {topic_partition} "
+                             f"which exceeds the maximum configured size of {cfg.max_message_bytes}.")
+        pos += size
