@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from fastkafka._native import record_batch as _rb
 from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.storage import recompression
 from fastkafka.storage.checkpoint_file import deferred_fsync, fsync_dir, fsync_paths
 from fastkafka.storage.fetch_data_info import FetchDataInfo
 from fastkafka.storage.file_records import FileRecords
@@ -311,6 +312,13 @@ class UnifiedLog:
             raise KafkaError(Errors.RECORD_LIST_TOO_LARGE,
                              f"Message batch size is {info.size} bytes in append to partition {self.topic_partition} "
                              f"which exceeds the maximum configured segment size of {cfg.segment_bytes}.")
+        # Topic compression.type (Kafka's LogValidator): a batch in another codec, or compressed
+        # with gapped offset deltas, is rebuilt; the rebuilt batch's size is checked again.
+        # The Produce path already rebuilt large batches in a thread (rebuild_off_loop).
+        rebuilt = recompression.rebuild_for_config(cfg, records)
+        if rebuilt is not records:
+            recompression.check_rebuilt_size(cfg, rebuilt, self.topic_partition)
+            records, info = rebuilt, recompression.RebuiltInfo(info, rebuilt)
         headers = self._batch_headers(records, info)
         if origin is AppendOrigin.CLIENT:
             for h in headers:

@@ -1,0 +1,206 @@
+"""Recompression to a topic's `compression.type` (Kafka's LogValidator
+.validateMessagesAndAssignOffsetsCompressed / buildRecordsAndAssignOffsets, BrokerCompressionType).
+
+Invariants:
+- A batch is rebuilt only when the topic's `compression.type` is not `producer` and differs from
+  the batch's codec, or when its inner offset deltas are not 0..n-1 (Kafka cannot assign offsets
+  in place then); otherwise it is returned unchanged (same object).
+- The rebuilt batch keeps base offset, partition leader epoch, timestamp type, transactional and
+  control bits, baseTimestamp/maxTimestamp, producer id/epoch, base sequence and record count;
+  keys, values, headers and timestamp deltas are copied byte for byte (only offset deltas are
+  renumbered, in native code). lastOffsetDelta becomes count-1, codec bits the target's.
+- Levels are the topic's `compression.gzip.level` / `compression.lz4.level` /
+  `compression.zstd.level`; snappy has none. Codec libraries release the GIL, so
+  `rebuild_off_loop` runs the whole rebuild in a worker thread for batches above
+  `OFF_LOOP_BYTES` (the event loop only awaits).
+- A batch this module cannot parse (bad CRC, undecodable payload) is left for the validator to
+  refuse with Kafka's error: this module never turns a corrupt batch into a valid one.
+"""
+from __future__ import annotations
+
+import asyncio
+import struct
+import zlib
+from typing import TYPE_CHECKING
+
+import cramjam
+import crc32c
+import lz4.frame  # type: ignore[import-untyped]
+import zstandard
+
+from fastkafka._native import recompress as _native
+from fastkafka.storage.cleaner_codecs import decompress
+
+if TYPE_CHECKING:
+    from fastkafka.storage.log_config import LogConfig
+
+NONE, GZIP, SNAPPY, LZ4, ZSTD = 0, 1, 2, 3, 4
+CODECS = {"uncompressed": NONE, "gzip": GZIP, "snappy": SNAPPY, "lz4": LZ4, "zstd": ZSTD}
+HEADER = 61
+OFF_LOOP_BYTES = 1 << 20  # batches above this are rebuilt in a worker thread
+_XERIAL_HEADER = b"\x82SNAPPY\x00" + struct.pack(">ii", 1, 1)
+_XERIAL_BLOCK = 32 * 1024
+_I32 = struct.Struct(">i")
+
+
+def target_codec(compression_type: str) -> int | None:
+    """The codec id a topic's `compression.type` forces, None for `producer`."""
+    return CODECS.get(compression_type)
+
+
+def compress(codec: int, data: bytes, level: int | None = None) -> bytes:
+    """`data` in the framing Kafka's clients read (as cleaner_codecs), at the topic's level."""
+    if codec == NONE:
+        return data
+    if codec == GZIP:
+        lvl = 6 if level is None or level == -1 else level  # Kafka: -1 is zlib's default (6)
+        c = zlib.compressobj(lvl, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return c.compress(data) + c.flush()
+    if codec == SNAPPY:
+        out = [_XERIAL_HEADER]
+        for i in range(0, len(data), _XERIAL_BLOCK):
+            block = bytes(cramjam.snappy.compress_raw(data[i:i + _XERIAL_BLOCK]))
+            out.append(_I32.pack(len(block)))
+            out.append(block)
+        return b"".join(out)
+    if codec == LZ4:
+        return bytes(lz4.frame.compress(data, compression_level=9 if level is None else level,
+                                        block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_linked=False,
+                                        content_checksum=False, store_size=False))
+    if codec == ZSTD:
+        return bytes(zstandard.ZstdCompressor(level=3 if level is None else level).compress(data))
+    raise ValueError(f"unknown compression codec {codec}")
+
+
+def level_for(cfg: LogConfig, codec: int) -> int | None:
+    if codec == GZIP:
+        return cfg.compression_gzip_level
+    if codec == LZ4:
+        return cfg.compression_lz4_level
+    if codec == ZSTD:
+        return cfg.compression_zstd_level
+    return None
+
+
+def rebuild_batch(batch: bytes | bytearray | memoryview, target: int, level: int | None = None) -> bytearray:
+    """One v2 batch re-encoded with codec `target` and offset deltas 0..n-1 (see module doc).
+    ValueError when the batch cannot be decoded."""
+    mv = memoryview(batch)
+    if len(mv) < HEADER or mv[16] != 2:
+        raise ValueError("not a v2 record batch")
+    attrs = int.from_bytes(mv[21:23], "big")
+    count = int.from_bytes(mv[57:61], "big", signed=True)
+    source = attrs & 7
+    payload = bytes(mv[HEADER:])
+    plain = decompress(source, payload) if source != NONE else payload
+    if not _native.records_contiguous(plain, count):
+        plain = _native.renumber_offset_deltas(plain, count)
+    body = compress(target, plain, level)
+    out = bytearray(HEADER + len(body))
+    out[:HEADER] = mv[:HEADER]
+    out[21:23] = ((attrs & ~7) | target).to_bytes(2, "big")
+    out[23:27] = (max(count - 1, 0)).to_bytes(4, "big", signed=True)
+    out[HEADER:] = body
+    _native.seal_batch(out)
+    return out
+
+
+def needs_rebuild(batch: bytes | bytearray | memoryview, target: int | None) -> bool:
+    """Kafka's rule for one v2 batch: a forced codec differing from the batch's, or (compressed
+    result) inner offsets not 0..n-1. ValueError when the records cannot be decoded."""
+    mv = memoryview(batch)
+    source = int.from_bytes(mv[21:23], "big") & 7
+    if target is not None and source != target:
+        return True
+    final = source if target is None else target
+    if final == NONE:
+        return False  # uncompressed batches get offsets assigned in place, gaps or not
+    count = int.from_bytes(mv[57:61], "big", signed=True)
+    plain = decompress(source, bytes(mv[HEADER:]))
+    return not _native.records_contiguous(plain, count)
+
+
+def _crc_ok(mv: memoryview) -> bool:
+    return crc32c.crc32c(mv[21:]) == int.from_bytes(mv[17:21], "big")
+
+
+def rebuild_for_config(cfg: LogConfig, records: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
+    """`records` (one Produce partition's v2 batches) with each batch rebuilt as the topic's
+    `compression.type` requires; the same object when nothing changes. Only a forced codec
+    triggers work here: with `producer`, batches are stored as sent (the offset-delta rebuild
+    for `producer` topics is left to the validator, which decompresses anyway)."""
+    target = target_codec(cfg.compression_type)
+    if target is None:
+        return records
+    mv = memoryview(records)
+    pos, out, changed = 0, [], False
+    while pos + HEADER <= len(mv):
+        size = 12 + int.from_bytes(mv[pos + 8:pos + 12], "big", signed=True)
+        batch = mv[pos:pos + size]
+        pos += size
+        if len(batch) < HEADER or batch[16] != 2 or (int.from_bytes(batch[21:23], "big") & 7) == target:
+            out.append(batch)
+            continue
+        if not _crc_ok(batch):
+            return records  # the validator refuses it with CORRUPT_MESSAGE
+        try:
+            out.append(rebuild_batch(batch, target, level_for(cfg, target)))
+        except (ValueError, zlib.error, RuntimeError, zstandard.ZstdError):
+            return records
+        changed = True
+    if not changed:
+        return records
+    if pos < len(mv):
+        out.append(mv[pos:])
+    return b"".join(out)
+
+
+async def rebuild_off_loop(cfg: LogConfig, records: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
+    """rebuild_for_config, in a worker thread when `records` is larger than OFF_LOOP_BYTES (a
+    64 MiB zstd->gzip rebuild takes ~250 ms: never on the loop). Small batches are rebuilt
+    inline: a thread hop costs more than the work."""
+    if target_codec(cfg.compression_type) is None:
+        return records
+    if len(records) <= OFF_LOOP_BYTES:
+        return rebuild_for_config(cfg, records)
+    return await asyncio.to_thread(rebuild_for_config, cfg, records)
+
+
+class RebuiltInfo:
+    """The validator's BatchInfo of the batch as sent, seen through the rebuilt batch: size,
+    codec and (when offset deltas were renumbered) last offset / last sequence / shallow offset
+    of the max timestamp come from the rebuilt header; every other field is unchanged."""
+
+    def __init__(self, info: object, rebuilt: bytes | bytearray | memoryview) -> None:
+        self._info = info
+        self.size = len(rebuilt)
+        mv = memoryview(rebuilt)
+        old_last = getattr(info, "last_offset")
+        if getattr(info, "batch_count") == 1:
+            self.compression = int.from_bytes(mv[21:23], "big") & 7
+            self.attributes = int.from_bytes(mv[21:23], "big")
+            self.last_offset = getattr(info, "base_offset") + int.from_bytes(mv[23:27], "big", signed=True)
+            delta = self.last_offset - old_last
+            seq = getattr(info, "last_sequence")
+            self.last_sequence = seq if seq < 0 else (seq + delta) % (1 << 31)
+            om = getattr(info, "offset_of_max_timestamp")
+            self.offset_of_max_timestamp = om + delta if om == old_last else om
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._info, name)
+
+
+def check_rebuilt_size(cfg: LogConfig, records: bytes | bytearray | memoryview, topic_partition: object) -> None:
+    """Kafka's re-check after recompression (UnifiedLog.append, messageSizeMaybeChanged): each
+    rebuilt batch against max.message.bytes -> MESSAGE_TOO_LARGE (RecordTooLargeException;
+    the message, missing space included, is Kafka 4.4's)."""
+    from fastkafka.protocol.errors import Errors, KafkaError
+    mv = memoryview(records)
+    pos = 0
+    while pos + HEADER <= len(mv):
+        size = 12 + int.from_bytes(mv[pos + 8:pos + 12], "big", signed=True)
+        if size > cfg.max_message_bytes:
+            raise KafkaError(Errors.MESSAGE_TOO_LARGE,
+                             f"Message batch size is {size} bytes in append topartition {topic_partition} "
+                             f"which exceeds the maximum configured size of {cfg.max_message_bytes}.")
+        pos += size
