@@ -29,6 +29,7 @@ BROKER_CONFIG_DOCS: dict[str, str] = {
     "auto.create.topics.enable": "Create a topic when a client asks Metadata for one that does not exist.",
     "delete.topic.enable": "Whether DeleteTopics is allowed.",
     "socket.request.max.bytes": "The largest request the broker accepts, in bytes.",
+    "queued.max.request.bytes": "The number of queued bytes allowed for request bodies before no more requests are read; -1 (or 0) means one socket.request.max.bytes.",
     "socket.send.buffer.bytes": "The SO_SNDBUF of client sockets; -1 keeps the OS default.",
     "socket.receive.buffer.bytes": "The SO_RCVBUF of client sockets; -1 keeps the OS default.",
     "queued.max.requests": "How many requests may wait on a connection before the broker stops reading it.",
