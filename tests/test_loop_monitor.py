@@ -55,3 +55,25 @@ def test_blocking_callback_is_measured_warned_and_named(caplog: pytest.LogCaptur
     assert len(stalls) == 1, msgs  # one report per stall, not one per watchdog wake-up
     assert "_hold_the_loop_for" in stalls[0]
     assert m.stalls_reported == 1
+
+
+def test_stall_end_line_names_the_function_and_its_length(caplog: pytest.LogCaptureFixture) -> None:
+    """A lowered threshold (20 ms, as when hunting stalls) gives a finer tick, and the end of each
+    stall is one line: its length and the fastkafka-or-caller function the samples were in."""
+    async def main() -> LoopMonitor:
+        m = LoopMonitor(asyncio.get_running_loop(), warn_ms=20).start()
+        assert m.tick_s == 0.005
+        await asyncio.sleep(0.05)
+        _hold_the_loop_for(0.1)
+        await asyncio.sleep(0.1)
+        m.stop()
+        return m
+
+    with caplog.at_level(logging.WARNING, logger="fastkafka.loop_monitor"):
+        asyncio.run(main())
+    ends = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Event loop stall:")]
+    assert len(ends) == 1, ends
+    ms = float(ends[0].split()[3])
+    assert "loop thread cpu" in ends[0], ends
+    assert 80 <= ms <= 400, ends
+    assert "_hold_the_loop_for" in ends[0], ends

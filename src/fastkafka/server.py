@@ -286,9 +286,9 @@ class KafkaRaftServer:
             if self.log_cleaner is not None:  # log.cleaner.* are dynamic: restart its threads
                 self._background.append(asyncio.get_running_loop().create_task(self.log_cleaner.reconfigure(effective)))
             full = True
-        for topic in delta.deleted_topics.values():
-            if image.topics.by_name.get(topic.name) is None:
-                rm.remove_topic(topic.name)
+        deleted = {t.name for t in delta.deleted_topics.values() if image.topics.by_name.get(t.name) is None}
+        if deleted:
+            rm.remove_topics(deleted)
         changed: Iterable[Any] = image.topics.by_id.values() if full else delta.changed_topics.values()
         changed_names = set()
         for topic in changed:

@@ -30,6 +30,7 @@ from kafka_java import java_command
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TARGET_ENV = "FASTKAFKA_TEST_TARGET"
+LOOP_LAG_WARN_ENV = "FASTKAFKA_TEST_LOOP_LAG_WARN_MS"
 
 
 def test_target() -> str:
@@ -99,6 +100,9 @@ class BrokerProcess:
             "transaction.state.log.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
         }
+        # tools/loop_stalls.py: a lowered loop-lag threshold so every stall over it is named in the log.
+        if self.target == "fastkafka" and os.environ.get(LOOP_LAG_WARN_ENV):
+            props["fastkafka.event.loop.lag.warn.ms"] = os.environ[LOOP_LAG_WARN_ENV]
         props.update(extra_props or {})
         self.props = props
         self.props_path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))

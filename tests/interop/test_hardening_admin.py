@@ -14,6 +14,9 @@ that a real producer and consumer still work:
 - DeleteTopics of 100 topics x 4 partitions, each partition holding data; fastkafka removes the
   renamed dirs at once (off the event loop), Apache 4.4 renames them `-delete` and removes them
   after file.delete.delay.ms (60 s), so for Apache only the live dirs must be gone;
+- the log cleaner beside 9,999 partitions: with `log.cleaner.backoff.ms=50` a cleaner pass (which
+  looks at every log for a compacted one to clean) runs 20 times a second for 5 s while the probe
+  measures, and a compacted topic written meanwhile is still served;
 - the fd budget (fastkafka only): a broker started with RLIMIT_NOFILE 1024 refuses a topic that
   would need more descriptors than it has with POLICY_VIOLATION naming RLIMIT_NOFILE, keeps
   serving, and restarts cleanly; restarted with too few descriptors for its logs, it exits
@@ -124,8 +127,12 @@ def test_create_topics_100k_refused_then_9999_created(broker: BrokerProcess) -> 
         # The largest topic one operation may make: 1 TopicRecord + 9,999 PartitionRecords.
         res = _create(admin, [NewTopic("p9999", 9_999, 1)], timeout=180)
         assert res["p9999"] is None, res
-        md = admin.list_topics("p9999", timeout=60)
-        assert len(md.topics["p9999"].partitions) == 9_999
+        # Apache's broker learns of a new topic from its metadata log asynchronously (UNKNOWN_TOPIC
+        # right after the create); fastkafka answers CreateTopics after publishing it.
+        deadline = time.monotonic() + 120
+        while len(admin.list_topics("p9999", timeout=60).topics["p9999"].partitions) < 9_999:
+            assert time.monotonic() < deadline, "the 9,999 partitions never appeared in Metadata"
+            time.sleep(0.5)
         # Measured while the broker makes the 9,999 logs: every partition is served once its log
         # exists (NOT_LEADER_OR_FOLLOWER, retried by the client, before): a record to the last one.
         p = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "message.timeout.ms": 120000})
@@ -166,6 +173,34 @@ def test_delete_100_topics_with_data(broker: BrokerProcess) -> None:
     probe.assert_responsive()
     assert not _left(broker)
     _produce_consume(broker)
+
+
+def test_log_cleaner_passes_beside_9999_partitions(tmp_path: Path) -> None:
+    b = BrokerProcess(tmp_path, extra_props={"log.cleaner.backoff.ms": "50"})
+    b.start()
+    try:
+        admin = _admin(b)
+        assert _create(admin, [NewTopic("p9999", 9_999, 1)], timeout=180)["p9999"] is None
+        res = _create(admin, [NewTopic("cmp", 1, 1, config={"cleanup.policy": "compact"})])
+        assert res["cmp"] is None, res
+        data = Path(b.log_dirs[0])
+        deadline = time.monotonic() + 120
+        while sum(1 for d in data.iterdir() if d.name.startswith("p9999-")) < 9_999 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 5})
+        with responsiveness_probe(b) as probe:
+            end = time.monotonic() + 5
+            i = 0
+            while time.monotonic() < end:  # cleaner passes meanwhile, keyed records to the compacted topic
+                p.produce("cmp", key=b"k%d" % (i % 10), value=b"v%d" % i)
+                p.poll(0)
+                i += 1
+                time.sleep(0.01)
+            assert p.flush(60) == 0
+        probe.assert_responsive()
+        _produce_consume(b)
+    finally:
+        b.stop(timeout=120)
 
 
 def _left(b: BrokerProcess) -> list[str]:

@@ -142,9 +142,10 @@ class LogCleaner:
     """Kafka's LogCleaner: the cleaner threads over the logs of a LogManager."""
 
     def __init__(self, config: CleanerConfig, log_dirs: list[str],
-                 logs: Callable[[], dict[TopicPartition, tuple[str, UnifiedLog]]]) -> None:
+                 logs: Callable[[], dict[TopicPartition, tuple[str, UnifiedLog]]],
+                 compacted_logs: Callable[[], dict[TopicPartition, tuple[str, UnifiedLog]]] | None = None) -> None:
         self.config = config
-        self.manager = LogCleanerManager(log_dirs, logs)
+        self.manager = LogCleanerManager(log_dirs, logs, compacted_logs)
         self.threads: list[CleanerThread] = []
         self._reconfiguring = asyncio.Lock()
 
@@ -198,13 +199,15 @@ def start_log_cleaner(props: Mapping[str, str], log_manager: LogManager) -> LogC
     if not config.enable_cleaner or config.num_threads == 0:
         return None
 
-    def logs() -> dict[TopicPartition, tuple[str, UnifiedLog]]:
+    def logs(compacted_only: bool = False) -> dict[TopicPartition, tuple[str, UnifiedLog]]:
         out = {}
         for log in log_manager.all_logs():
+            if compacted_only and not log.config.compact:
+                continue  # one attribute test per log: the cleaner's scans skip the rest cheaply
             d = log_manager.log_dir_of(log.topic_partition)
             out[log.topic_partition] = (d if d is not None else _parent_dir(log), log)
         return out
 
-    cleaner = LogCleaner(config, list(log_manager.log_dirs), logs)
+    cleaner = LogCleaner(config, list(log_manager.log_dirs), logs, lambda: logs(True))
     cleaner.startup()
     return cleaner

@@ -248,13 +248,20 @@ class ReplicaManager:
         return len(self._pending_logs)
 
     def remove_topic(self, name: str) -> None:
-        for tp in [tp for tp in self._pending_logs if tp.topic == name]:
+        self.remove_topics({name})
+
+    def remove_topics(self, names: set[str]) -> None:
+        """Drop every partition of the deleted topics: one pass over the partitions whatever the
+        number of topics (a DeleteTopics of 100 topics beside 10,000 other partitions made 100
+        passes on the event loop)."""
+        for tp in [tp for tp in self._pending_logs if tp.topic in names]:
             del self._pending_logs[tp]
-        gone = [tp for tp in self._partitions if tp.topic == name]
+        gone = [tp for tp in self._partitions if tp.topic in names]
         for tp in gone:
             self._partitions.pop(tp)._wake_waiters()
         self.log_manager.delete_logs(gone)  # files closed and removed on the file worker
-        self._topic_configs.pop(name, None)
+        for name in names:
+            self._topic_configs.pop(name, None)
 
     def _remove(self, tp: TopicPartition) -> None:
         part = self._partitions.pop(tp, None)

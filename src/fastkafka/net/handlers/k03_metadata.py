@@ -33,11 +33,38 @@ _ZERO_UUID = bytes(16)
 
 
 _BIG_TOPIC_PARTITIONS = 1000
+# Partitions built per event-loop turn for a big topic (a few ms of Python each).
+_SLICE_PARTITIONS = 250
+# Built partition lists of big topics, by (id(topic image), alive brokers): the topic image is
+# immutable and kept in the value, so its id is not reused while the entry lives. Clients poll
+# Metadata of a 10,000-partition topic many times while it is created; it is built once.
+_BIG_CACHE: dict[tuple[int, frozenset[int]], tuple[Any, list[Any]]] = {}
+_BIG_CACHE_ENTRIES = 8
 
 
-def _partitions(topic: Any, alive: set[int]) -> list[Any]:
+async def _big_partitions(topic: Any, alive: set[int]) -> list[Any]:
+    """A big topic's partition list, built on the event loop in slices (another thread would
+    hold the GIL the loop needs: measured 100-330 ms waits on a loaded machine) from the one
+    immutable topic image taken at the start, so the answer is a consistent snapshot. Shared
+    between answers: encoding only reads it."""
+    key = (id(topic), frozenset(alive))
+    hit = _BIG_CACHE.get(key)
+    if hit is not None and hit[0] is topic:
+        return hit[1]
+    pids = sorted(topic.partitions)
+    parts: list[Any] = []
+    for i in range(0, len(pids), _SLICE_PARTITIONS):
+        parts += _partitions(topic, alive, pids[i:i + _SLICE_PARTITIONS])
+        await asyncio.sleep(0)  # the loop serves others between slices
+    while len(_BIG_CACHE) >= _BIG_CACHE_ENTRIES:
+        del _BIG_CACHE[next(iter(_BIG_CACHE))]  # oldest first
+    _BIG_CACHE[key] = (topic, parts)
+    return parts
+
+
+def _partitions(topic: Any, alive: set[int], pids: list[int] | None = None) -> list[Any]:
     parts = []
-    for pid in sorted(topic.partitions):
+    for pid in sorted(topic.partitions) if pids is None else pids:
         p = topic.partitions[pid]
         leader_alive = p.leader in alive
         parts.append(_Part(
@@ -98,9 +125,7 @@ async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest
             continue
         alive = {b[0] for b in broker.alive_brokers(ctx.listener_name)}  # is_broker_alive, once
         if len(topic.partitions) >= _BIG_TOPIC_PARTITIONS:
-            # ~50 ms for 10,000 partitions: built on a thread from the immutable image, where
-            # the interpreter's switch interval lets the event loop serve others meanwhile.
-            parts = await asyncio.get_running_loop().run_in_executor(None, _partitions, topic, alive)
+            parts = await _big_partitions(topic, alive)  # ~50 ms for 10,000: in slices, cached
         else:
             parts = _partitions(topic, alive)
         topics_out.append(_Topic(error_code=0, name=name, topic_id=topic.topic_id, is_internal=is_internal(name),
