@@ -285,24 +285,8 @@ class LogManager:
 
     def _open_new_log(self, d: str, tp: TopicPartition, topic_id: bytes, config: LogConfig) -> UnifiedLog:
         """Create the files of a new log (directory, segment, indexes, partition.metadata).
-        Touches no state of this manager: safe on the file worker thread.
-
-        A directory left by an earlier incarnation of the topic (another topic id; e.g. a log
-        created in the background for a topic deleted before it was adopted, whose removal is
-        queued behind this creation) is moved aside and removed first: this manager has no log
-        for `tp`, so nothing live is in it."""
+        Touches no state of this manager: safe on the file worker thread."""
         path = os.path.join(d, str(tp))
-        pmf = PartitionMetadataFile(os.path.join(path, PARTITION_METADATA_FILENAME))
-        if pmf.exists():
-            try:
-                stale = pmf.read() != topic_id
-            except Exception:  # unreadable: not a log of this topic either
-                stale = True
-            if stale:
-                aside = delete_dir_path(path)
-                logger.info("Removing %s: files of an earlier topic with the same name", path)
-                os.rename(path, aside)
-                shutil.rmtree(aside, ignore_errors=True)
         log = UnifiedLog.open(path, config, topic_id=topic_id, topic_partition=tp,
                               producer_id_expiration_ms=self.producer_id_expiration_ms)
         log.background_flusher = self.background_flusher
@@ -326,40 +310,78 @@ class LogManager:
         loop = asyncio.get_running_loop()
         dirs = [self._next_log_dir() for _ in items] if len(self.log_dirs) > 1 else [self.log_dirs[0]] * len(items)
 
-        def work(chunk: list[tuple[TopicPartition, bytes, LogConfig, int, str]]) -> list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]:
-            out: list[tuple[TopicPartition, bytes, UnifiedLog | None, str]] = []
+        Row = tuple[TopicPartition, bytes, LogConfig, int, str]
+        Created = list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]
+
+        def work(chunk: list[Row]) -> tuple[Created, list[Row]]:
+            out: Created = []
+            again: list[Row] = []
             with deferred_fsync() as paths:  # this thread's own set: one fsync pass per slice
-                for tp, topic_id, config, epoch, d in chunk:
+                for row in chunk:
+                    tp, topic_id, config, epoch, d = row
                     try:
                         log = self._open_new_log(d, tp, topic_id, config)
                         if epoch >= 0:
                             log.assign_epoch_start_offset(epoch, log.log_end_offset)
+                    except KafkaError as e:
+                        if e.error != Errors.INCONSISTENT_TOPIC_ID:
+                            raise
+                        # The files of an earlier incarnation of the topic (a log created here
+                        # for a topic deleted before it was adopted): their removal is handed
+                        # to this worker when that result reaches the loop, i.e. after this
+                        # creation was queued. Queue the creation again, behind the removal.
+                        again.append(row)
+                        continue
                     except OSError as e:
                         logger.error("Error while creating log for %s in dir %s: %s", tp, d, e)
                         log = None
                     out.append((tp, topic_id, log, d))
                     paths.add(d)
             fsync_paths(paths)
-            return out
+            return out, again
 
-        rows = [(tp, tid, cfg, epoch, d) for (tp, tid, cfg, epoch), d in zip(items, dirs)]
-        for i in range(0, len(rows), self.CREATE_SLICE):
-            chunk = rows[i:i + self.CREATE_SLICE]
+        def submit(chunk: list[Row], attempt: int) -> None:
             chunk_tps = [r[0] for r in chunk]
             self._worker_track(chunk_tps, 1)
             fut = loop.run_in_executor(self.file_worker, work, chunk)
 
-            def finished(f: asyncio.Future[list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]],
-                         tps: list[TopicPartition] = chunk_tps) -> None:
-                self._worker_track(tps, -1)
+            def finished(f: asyncio.Future[tuple[Created, list[Row]]]) -> None:
+                self._worker_track(chunk_tps, -1)
                 if f.cancelled():
                     return
                 if f.exception() is not None:
                     logger.error("Creating logs failed: %s", f.exception())
-                else:
-                    done(f.result())
+                    return
+                out, again = f.result()
+                # A partition that has a log again (a newer incarnation, adopted meanwhile): this
+                # creation is obsolete, `done` drops it.
+                out = out + [(r[0], r[1], None, r[4]) for r in again if r[0] in self._logs]
+                again = [r for r in again if r[0] not in self._logs]
+                if again and attempt < 10:
+                    # Runs after the removals queued meanwhile (a little later each time: the
+                    # removal may wait for a result still on its way to the loop).
+                    self._worker_track([r[0] for r in again], 1)
+
+                    def retry(rows: list[Row] = again, n: int = attempt + 1) -> None:
+                        self._worker_track([r[0] for r in rows], -1)
+                        submit(rows, n)
+
+                    loop.call_later(0.02 * (attempt + 1), retry)
+                elif again:
+                    # Seen only under a topic deleted and re-created many times a second (the
+                    # fuzz target): the partition answers NOT_LEADER_OR_FOLLOWER until its next
+                    # re-creation.
+                    logger.warning("Creating logs failed: %s still hold the files of another topic id",
+                                   [str(r[0]) for r in again])
+                    out = out + [(r[0], r[1], None, r[4]) for r in again]
+                if out:
+                    done(out)
 
             fut.add_done_callback(finished)
+
+        rows = [(tp, tid, cfg, epoch, d) for (tp, tid, cfg, epoch), d in zip(items, dirs)]
+        for i in range(0, len(rows), self.CREATE_SLICE):
+            submit(rows[i:i + self.CREATE_SLICE], 0)
 
     def adopt_created_log(self, tp: TopicPartition, log: UnifiedLog, d: str) -> bool:
         """A background-created log becomes the partition's log; False (and the new files are
