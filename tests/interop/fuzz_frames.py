@@ -487,9 +487,12 @@ async def run_fuzz(host: str, port: int, total: int, *, seed: int = 1, connectio
                 chunks.append(_sentinel(sentinel_corr))
             frames_by_index = {i: (f, size) for i, f, size in todo}
             try:
-                writer.write(b"".join(chunks))
-                if terminal:
-                    writer.write_eof()
+                try:
+                    writer.write(b"".join(chunks))
+                    if terminal:
+                        writer.write_eof()
+                except OSError:
+                    pass  # the broker closed already: _collect reads the end of the stream
                 await _collect(reader, outstanding, frames_by_index, retry, res, outcome, m,
                                hang_timeout, park_timeout, verify_answers)
             finally:
