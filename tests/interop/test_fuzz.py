@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from broker_process import BrokerProcess
+from broker_process import BrokerProcess, test_target
 from clients import confluent
 from fuzz_frames import FrameMutator, run_fuzz
 from interop_data import Rec, assert_same_records, with_expected_offsets
@@ -33,7 +33,9 @@ from responsiveness import responsiveness_probe
 
 pytestmark = pytest.mark.interop
 
-FRAMES = int(os.environ.get("FASTKAFKA_FUZZ_FRAMES", "100000"))
+# Apache answers ~100 malformed frames/s on 2 cores (each close is logged with its stack trace),
+# so against it the default is 10,000 frames; FASTKAFKA_FUZZ_FRAMES sets both.
+FRAMES = int(os.environ.get("FASTKAFKA_FUZZ_FRAMES", "100000" if test_target() == "fastkafka" else "10000"))
 SEED = int(os.environ.get("FASTKAFKA_FUZZ_SEED", "1"))
 CONNECTIONS = int(os.environ.get("FASTKAFKA_FUZZ_CONNECTIONS", "16"))
 
@@ -72,6 +74,7 @@ def _unexpected_log_lines(b: BrokerProcess) -> list[str]:
     return bad
 
 
+@pytest.mark.timeout(max(300, FRAMES // 400))  # the long run: ~3,500 frames/s here
 def test_mutated_frames_of_every_api_are_answered_or_closed(fuzzed_broker: BrokerProcess, topic_name: str) -> None:
     b = fuzzed_broker
     mutator = FrameMutator(SEED)
@@ -93,10 +96,15 @@ def test_mutated_frames_of_every_api_are_answered_or_closed(fuzzed_broker: Broke
     print(f"[{b.target}] fuzz seed {SEED}: {res.summary()}")
     print(f"[{b.target}] broker RSS after 10%: {rss.get('early', 0) / 2**20:.0f} MB, "
           f"at the end: {rss['end'] / 2**20:.0f} MB")
+    for h in res.hangs[:50]:
+        print(f"[{b.target}] hang: {h}")
     assert res.frames == FRAMES
-    assert not res.hangs, res.hangs[:10]
     assert not res.bad_answers, res.bad_answers[:10]
     if b.target == "fastkafka":
+        # Apache 4.4 leaves some mutated frames unanswered and the connection open (seen:
+        # AddPartitionsToTxn v4, the broker-to-broker batched version, with no transactions);
+        # the hangs are printed above for the record, they are not fastkafka's to fix.
+        assert not res.hangs, res.hangs[:10]
         bad = _unexpected_log_lines(b)
         assert not bad, "\n".join(bad[:40])
         # Flat: allow allocator noise and the groups/topics the fuzz created, not growth per frame.
