@@ -25,7 +25,8 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from broker_process import BrokerProcess, test_target
+from broker_process import BrokerProcess
+from broker_process import test_target as _target
 from clients import confluent
 from fuzz_frames import FrameMutator, run_fuzz
 from interop_data import Rec, assert_same_records, with_expected_offsets
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.interop
 
 # Apache answers ~100 malformed frames/s on 2 cores (each close is logged with its stack trace),
 # so against it the default is 10,000 frames; FASTKAFKA_FUZZ_FRAMES sets both.
-FRAMES = int(os.environ.get("FASTKAFKA_FUZZ_FRAMES", "100000" if test_target() == "fastkafka" else "10000"))
+FRAMES = int(os.environ.get("FASTKAFKA_FUZZ_FRAMES", "100000" if _target() == "fastkafka" else "10000"))
 SEED = int(os.environ.get("FASTKAFKA_FUZZ_SEED", "1"))
 CONNECTIONS = int(os.environ.get("FASTKAFKA_FUZZ_CONNECTIONS", "16"))
 
