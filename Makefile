@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test setup test-setup check-generated build clean bench stress-startup
+.PHONY: run test setup test-setup check-generated build clean bench stress-startup fuzz-long
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,15 @@ bench: setup
 # counts. STRESS_STARTUP_ARGS="-n 10", "--old-order" (the order before the fix: it fails).
 stress-startup: test-setup
 	$(PY) tools/stress_startup.py $(STRESS_STARTUP_ARGS)
+
+# Long run (not in `make test`): tests/interop/test_fuzz.py with N mutated real-client frames
+# (default 10,000,000; about 2 hours at ~1,400 frames/s on 2 cores) against a broker of its own:
+# zero tracebacks, zero hangs, flat RSS, the probe's bounds; figures printed.
+# `make fuzz-long N=1000000 FUZZ_SEED=7`; FASTKAFKA_TEST_TARGET=apache runs it against Kafka 4.4.
+N ?= 10000000
+FUZZ_SEED ?= 1
+fuzz-long: test-setup
+	FASTKAFKA_FUZZ_FRAMES=$(N) FASTKAFKA_FUZZ_SEED=$(FUZZ_SEED) $(PY) -m pytest -q -s tests/interop/test_fuzz.py
 
 clean:
 	rm -rf build $(VENV) src/fastkafka/_native/*.so src/fastkafka/_native/*.c

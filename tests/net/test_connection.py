@@ -248,3 +248,52 @@ def test_fetch_long_polls_until_data_arrives(run, broker_config) -> None:  # typ
             w2.close()
 
     run(main())
+
+
+def test_handler_exception_is_answered_with_the_apis_error_response(run, broker_config, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Kafka's KafkaApis.handleError: a handler that raises (synchronously or in its task) gets the
+    API's error response, UNKNOWN_SERVER_ERROR per partition (or the KafkaError's code), one WARN
+    line without a stack; the connection stays open for the next request."""
+    import dataclasses
+    import logging
+
+    from fastkafka.net.registry import REGISTRY
+    from fastkafka.protocol.errors import KafkaError
+
+    def boom(broker, ctx, request):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    async def boom_later(broker, ctx, request):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0)
+        raise KafkaError(Errors.NOT_COORDINATOR)
+
+    monkeypatch.setitem(REGISTRY._handlers, 2, dataclasses.replace(REGISTRY._handlers[2], fn=boom))
+    monkeypatch.setitem(REGISTRY._handlers, 8, dataclasses.replace(REGISTRY._handlers[8], fn=boom_later))
+
+    async def main() -> None:
+        async with Broker(broker_config) as b:
+            reader, writer = await asyncio.open_connection(b.host, b.port)
+            req = api.REQUESTS[2]()
+            mod = __import__(api.REQUESTS[2].__module__, fromlist=["x"])
+            t = mod._ListOffsetsRequest_ListOffsetsTopic(name="t", partitions=[
+                mod._ListOffsetsRequest_ListOffsetsPartition(partition_index=3, timestamp=-1)])
+            req.topics = [t]
+            oc = api.REQUESTS[8](group_id="g")
+            writer.write(frame(2, 7, 1, req.to_bytes(7)) + frame(8, 8, 2, oc.to_bytes(8))
+                         + frame(18, 0, 3, b""))
+            cid, resp = await read_response(reader, 2, 7)
+            assert cid == 1
+            assert [(x.name, [(p.partition_index, p.error_code) for p in x.partitions]) for x in resp.topics] == \
+                [("t", [(3, Errors.UNKNOWN_SERVER_ERROR)])]
+            cid, resp = await read_response(reader, 8, 8)
+            assert cid == 2
+            cid, resp = await read_response(reader, 18, 0)
+            assert cid == 3 and resp.error_code == 0
+            writer.close()
+
+    with caplog.at_level(logging.WARNING, logger="fastkafka.net.connection"):
+        run(main())
+    lines = [r for r in caplog.records if "handler failed" in r.getMessage()]
+    assert len(lines) == 2 and all(r.exc_info is None for r in lines), [r.getMessage() for r in lines]
+    assert "answering UNKNOWN_SERVER_ERROR" in lines[0].getMessage()
+    assert "answering NOT_COORDINATOR" in lines[1].getMessage()

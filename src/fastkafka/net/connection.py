@@ -3,7 +3,10 @@
 Framing: every request is an int32 size followed by that many bytes (request header + body).
 A size below the smallest header or above `socket.request.max.bytes` closes the connection
 (Kafka's InvalidReceiveException); so do an unknown API key, an unsupported version of any API
-but ApiVersions, and a body that does not decode (InvalidRequestException). ApiVersions at an
+but ApiVersions, and a body that does not decode (InvalidRequestException), logged at INFO without a stack trace. A handler that raises is
+answered with the API's error response (`error_response`: UNKNOWN_SERVER_ERROR, or the
+KafkaError's code) as Kafka's KafkaApis.handleError does: one WARN line, the stack at DEBUG,
+the connection stays open. ApiVersions at an
 unknown version is answered in the v0 layout with UNSUPPORTED_VERSION and the supported ranges
 (KIP-511) so the client can retry at a version we know.
 
@@ -40,12 +43,13 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from fastkafka._native.wire import DecodeError, FileRegion, Reader, Writer
+from fastkafka.net.error_response import error_response
 from fastkafka.net.memory_pool import LARGE_FRAME
 from fastkafka.net.registry import Handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.net.socket_sender import SocketSender
 from fastkafka.protocol import api
-from fastkafka.protocol.errors import Errors
+from fastkafka.protocol.errors import Errors, KafkaError
 
 if TYPE_CHECKING:
     from fastkafka.net.server import SocketServer
@@ -269,14 +273,13 @@ class KafkaConnection(asyncio.Protocol):
         self._pending.append(slot)
         try:
             result = h.fn(self._server.broker, ctx, request)
-        except Exception:
-            log.exception("%s handler failed on %s; closing the connection", h.name, self.connection_id)
-            self.close()
+        except Exception as e:
+            self._complete(slot, h, self._handler_failed(h, slot, request, e))
             return
         if inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
-            task.add_done_callback(lambda t, s=slot, hh=h: self._on_task_done(t, s, hh))
+            task.add_done_callback(lambda t, s=slot, hh=h, rq=request: self._on_task_done(t, s, hh, rq))
             if h.ordered:
                 self._barrier = task
                 task.add_done_callback(self._release_barrier)
@@ -293,24 +296,46 @@ class KafkaConnection(asyncio.Protocol):
             deferred.clear()
         self._update_reading()
 
-    def _on_task_done(self, task: asyncio.Task[Any], slot: _Pending, h: Handler) -> None:
+    def _on_task_done(self, task: asyncio.Task[Any], slot: _Pending, h: Handler, request: Any) -> None:
         self._tasks.discard(task)
         if self._closed or task.cancelled():
             return
         exc = task.exception()
         if exc is not None:
-            log.error("%s handler failed on %s; closing the connection", h.name, self.connection_id,
-                      exc_info=exc)
-            self.close()
+            self._complete(slot, h, self._handler_failed(h, slot, request, exc))
             return
         self._complete(slot, h, task.result())
+
+    def _handler_failed(self, h: Handler, slot: _Pending, request: Any, e: BaseException) -> Any:
+        """Kafka's KafkaApis.handleError: a handler's exception is answered with the API's error
+        response (the KafkaError's code, else UNKNOWN_SERVER_ERROR); the connection stays open.
+        One WARN line; the stack at DEBUG (logger fastkafka.net.connection)."""
+        code = e.code if isinstance(e, KafkaError) else int(Errors.UNKNOWN_SERVER_ERROR)
+        log.warning("%s v%d handler failed on %s: %s: %s; answering %s", h.name, slot.api_version,
+                    self.connection_id, type(e).__name__, e, Errors(code).name)
+        log.debug("%s handler failure on %s", h.name, self.connection_id, exc_info=e)
+        if h.api_key == 0 and getattr(request, "acks", 1) == 0:
+            slot.close_after = True  # Produce acks=0 sends no response: Kafka closes the connection
+            return None
+        return error_response(h.api_key, slot.api_version, request, code)
 
     def _complete(self, slot: _Pending, h: Handler, response: Any) -> None:
         if self._closed:
             return
         slot.done = True
         if response is not None:
-            slot.payload = self._encode_response(slot, response)
+            try:
+                slot.payload = self._encode_response(slot, response)
+            except Exception as e:  # a handler built a response its schema refuses
+                log.warning("%s v%d response to %s does not encode: %s: %s; answering UNKNOWN_SERVER_ERROR",
+                            h.name, slot.api_version, self.connection_id, type(e).__name__, e)
+                log.debug("%s response encoding failure", h.name, exc_info=e)
+                try:
+                    slot.payload = self._encode_response(
+                        slot, error_response(h.api_key, slot.api_version, None, int(Errors.UNKNOWN_SERVER_ERROR)))
+                except Exception:
+                    slot.payload = None
+                    slot.close_after = True
         self._flush()
 
     def _encode_response(self, slot: _Pending, response: Any) -> list[bytes | FileRegion]:

@@ -48,6 +48,18 @@ URING_ENABLE_CONFIG = "fastkafka.io.uring.enable"
 CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
 LOCK_FILE_NAME = ".lock"
 DELETE_DIR_SUFFIX = "-delete"
+
+
+def delete_dir_path(path: str) -> str:
+    """`<topic>-<partition>.<uuid>-delete` beside `path`, the topic cut so the name fits in 255
+    bytes (Kafka's LocalLog.logDeleteDirName): a 249-character topic name plus the suffix would
+    not, and its rename failed (ENAMETOOLONG), leaving the deleted log on disk."""
+    parent, name = os.path.split(path)
+    topic, _, partition = name.rpartition("-")
+    suffix = f"-{partition}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}"
+    room = 255 - len(suffix.encode())
+    cut = topic.encode()[:room].decode("utf-8", "ignore")
+    return os.path.join(parent, cut + suffix)
 STRAY_DIR_SUFFIX = "-stray"
 FUTURE_DIR_SUFFIX = "-future"
 METADATA_LOG_DIR_NAME = "__cluster_metadata-0"
@@ -91,6 +103,11 @@ class LogManager:
         # broker; None: inline, as unit tests use it). One thread keeps them in order: a
         # topic deleted then re-created renames the old dir before the new one is made.
         self.file_worker: ThreadPoolExecutor | None = None
+        # Partitions with a creation or removal of their files queued on the file worker: a new
+        # log for one of them must be created on the worker too (behind that work, in order),
+        # never inline on the loop while the worker renames or creates the same directory
+        # (a topic deleted and re-created at once met its old dir: INCONSISTENT_TOPIC_ID).
+        self._worker_tps: dict[TopicPartition, int] = {}
         self._checkpoint_pending = False
         self._closing = False  # shutdown(): checkpoints are written inline from then on
 
@@ -239,6 +256,9 @@ class LogManager:
         if log is not None:
             if log.topic_id is not None and log.topic_id != topic_id:
                 self.delete_log(tp)
+                if self.file_worker is not None:
+                    # The old files must be renamed before the new ones are made in their place.
+                    self.file_worker.submit(lambda: None).result()
             else:
                 if log.topic_id is None:
                     log.assign_topic_id(topic_id)
@@ -250,10 +270,24 @@ class LogManager:
         self._adopt_log(tp, log, d)
         return log
 
+    def worker_has(self, tp: TopicPartition) -> bool:
+        """True while a creation or removal of `tp`'s files is queued on the file worker."""
+        return tp in self._worker_tps
+
+    def _worker_track(self, tps: Sequence[TopicPartition], delta: int) -> None:
+        counts = self._worker_tps
+        for tp in tps:
+            n = counts.get(tp, 0) + delta
+            if n > 0:
+                counts[tp] = n
+            else:
+                counts.pop(tp, None)
+
     def _open_new_log(self, d: str, tp: TopicPartition, topic_id: bytes, config: LogConfig) -> UnifiedLog:
         """Create the files of a new log (directory, segment, indexes, partition.metadata).
         Touches no state of this manager: safe on the file worker thread."""
-        log = UnifiedLog.open(os.path.join(d, str(tp)), config, topic_id=topic_id, topic_partition=tp,
+        path = os.path.join(d, str(tp))
+        log = UnifiedLog.open(path, config, topic_id=topic_id, topic_partition=tp,
                               producer_id_expiration_ms=self.producer_id_expiration_ms)
         log.background_flusher = self.background_flusher
         return log
@@ -276,28 +310,78 @@ class LogManager:
         loop = asyncio.get_running_loop()
         dirs = [self._next_log_dir() for _ in items] if len(self.log_dirs) > 1 else [self.log_dirs[0]] * len(items)
 
-        def work(chunk: list[tuple[TopicPartition, bytes, LogConfig, int, str]]) -> list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]:
-            out: list[tuple[TopicPartition, bytes, UnifiedLog | None, str]] = []
+        Row = tuple[TopicPartition, bytes, LogConfig, int, str]
+        Created = list[tuple[TopicPartition, bytes, UnifiedLog | None, str]]
+
+        def work(chunk: list[Row]) -> tuple[Created, list[Row]]:
+            out: Created = []
+            again: list[Row] = []
             with deferred_fsync() as paths:  # this thread's own set: one fsync pass per slice
-                for tp, topic_id, config, epoch, d in chunk:
+                for row in chunk:
+                    tp, topic_id, config, epoch, d = row
                     try:
                         log = self._open_new_log(d, tp, topic_id, config)
                         if epoch >= 0:
                             log.assign_epoch_start_offset(epoch, log.log_end_offset)
+                    except KafkaError as e:
+                        if e.error != Errors.INCONSISTENT_TOPIC_ID:
+                            raise
+                        # The files of an earlier incarnation of the topic (a log created here
+                        # for a topic deleted before it was adopted): their removal is handed
+                        # to this worker when that result reaches the loop, i.e. after this
+                        # creation was queued. Queue the creation again, behind the removal.
+                        again.append(row)
+                        continue
                     except OSError as e:
                         logger.error("Error while creating log for %s in dir %s: %s", tp, d, e)
                         log = None
                     out.append((tp, topic_id, log, d))
                     paths.add(d)
             fsync_paths(paths)
-            return out
+            return out, again
+
+        def submit(chunk: list[Row], attempt: int) -> None:
+            chunk_tps = [r[0] for r in chunk]
+            self._worker_track(chunk_tps, 1)
+            fut = loop.run_in_executor(self.file_worker, work, chunk)
+
+            def finished(f: asyncio.Future[tuple[Created, list[Row]]]) -> None:
+                self._worker_track(chunk_tps, -1)
+                if f.cancelled():
+                    return
+                if f.exception() is not None:
+                    logger.error("Creating logs failed: %s", f.exception())
+                    return
+                out, again = f.result()
+                # A partition that has a log again (a newer incarnation, adopted meanwhile): this
+                # creation is obsolete, `done` drops it.
+                out = out + [(r[0], r[1], None, r[4]) for r in again if r[0] in self._logs]
+                again = [r for r in again if r[0] not in self._logs]
+                if again and attempt < 10:
+                    # Runs after the removals queued meanwhile (a little later each time: the
+                    # removal may wait for a result still on its way to the loop).
+                    self._worker_track([r[0] for r in again], 1)
+
+                    def retry(rows: list[Row] = again, n: int = attempt + 1) -> None:
+                        self._worker_track([r[0] for r in rows], -1)
+                        submit(rows, n)
+
+                    loop.call_later(0.02 * (attempt + 1), retry)
+                elif again:
+                    # Seen only under a topic deleted and re-created many times a second (the
+                    # fuzz target): the partition answers NOT_LEADER_OR_FOLLOWER until its next
+                    # re-creation.
+                    logger.warning("Creating logs failed: %s still hold the files of another topic id",
+                                   [str(r[0]) for r in again])
+                    out = out + [(r[0], r[1], None, r[4]) for r in again]
+                if out:
+                    done(out)
+
+            fut.add_done_callback(finished)
 
         rows = [(tp, tid, cfg, epoch, d) for (tp, tid, cfg, epoch), d in zip(items, dirs)]
         for i in range(0, len(rows), self.CREATE_SLICE):
-            fut = loop.run_in_executor(self.file_worker, work, rows[i:i + self.CREATE_SLICE])
-            fut.add_done_callback(lambda f: None if f.cancelled() else (
-                logger.error("Creating logs failed: %s", f.exception()) if f.exception() is not None
-                else done(f.result())))
+            submit(rows[i:i + self.CREATE_SLICE], 0)
 
     def adopt_created_log(self, tp: TopicPartition, log: UnifiedLog, d: str) -> bool:
         """A background-created log becomes the partition's log; False (and the new files are
@@ -393,7 +477,7 @@ class LogManager:
         old_dir = self._log_dir_of[tp]
         move.finish_files(old)
         old.close()
-        deleted = os.path.join(old_dir, f"{tp}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}")
+        deleted = delete_dir_path(os.path.join(old_dir, str(tp)))
         os.rename(old.dir, deleted)
         target = os.path.join(move.dest_log_dir, str(tp))
         os.rename(move.future_dir, target)
@@ -461,7 +545,7 @@ class LogManager:
             removed: list[str] = []
             for log in logs:
                 path = log.dir
-                deleted = f"{path}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}"
+                deleted = delete_dir_path(path)
                 try:
                     log.close()
                     os.rename(path, deleted)
@@ -480,8 +564,19 @@ class LogManager:
 
         if self.file_worker is None:
             work()
+            return
+        tps = [log.topic_partition for log in logs if log.topic_partition is not None]
+        self._worker_track(tps, 1)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        fut = self.file_worker.submit(work)
+        if loop is None:
+            fut.result()
+            self._worker_track(tps, -1)
         else:
-            self.file_worker.submit(work)
+            fut.add_done_callback(lambda _f: loop.call_soon_threadsafe(self._worker_track, tps, -1))
 
     def _checkpoint_soon(self) -> None:
         """Checkpoints after deletions: one write per loop turn, not one per deleted partition

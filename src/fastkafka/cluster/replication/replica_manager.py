@@ -196,7 +196,12 @@ class ReplicaManager:
                 if pending is not None and pending[0] == topic_id:
                     self._pending_logs[tp] = (topic_id, p)  # newer registration, same log on its way
                     continue
-                if background and self.inline_log_budget <= 0 and self.log_manager.get_log(tp) is None:
+                # On the worker also when it still has files of this partition to remove or
+                # create (a topic re-created right after its deletion): it keeps them in order.
+                # Internal topics too: `__consumer_offsets` may be deleted (as in Kafka) and is
+                # re-created by the next FindCoordinator.
+                if (self.log_manager.get_log(tp) is None and self.log_manager.file_worker is not None
+                        and ((background and self.inline_log_budget <= 0) or self.log_manager.worker_has(tp))):
                     # New files off the event loop (a 10,000-partition topic took 1.6 s on it).
                     self._pending_logs[tp] = (topic_id, p)
                     to_create.append((tp, topic_id, config, p.leader_epoch if p.leader == self.node_id else -1))
