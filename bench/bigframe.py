@@ -209,13 +209,132 @@ def run_size(size_mib: int, record_size: int, repeat: int, uring: bool) -> dict[
     return out
 
 
+# Runs a broker on asyncio's own loop with every callback timed: its thread CPU time (what the
+# loop itself spent, whatever else the machine runs) and wall time; callbacks over 1 ms of CPU are
+# logged with their repr, and the worst is logged at exit.
+_TIMED_BROKER = r"""
+import asyncio, atexit, logging, sys, time
+from asyncio import events
+_log = logging.getLogger("bigframe.callbacks")
+_worst = [0.0, 0.0, ""]
+_orig = events.Handle._run
+def _run(self):
+    c0 = time.thread_time(); w0 = time.perf_counter()
+    try:
+        return _orig(self)
+    finally:
+        cpu = time.thread_time() - c0; wall = time.perf_counter() - w0
+        if cpu > _worst[0]:
+            _worst[:] = [cpu, wall, repr(self)[:300]]
+        if cpu > 0.001:
+            _log.warning("callback cpu %.1f ms wall %.1f ms: %s", cpu * 1e3, wall * 1e3, repr(self)[:300])
+events.Handle._run = _run
+def _report():
+    _log.warning("WORST callback cpu %.1f ms wall %.1f ms: %s", _worst[0] * 1e3, _worst[1] * 1e3, _worst[2])
+    logging.shutdown()
+import fastkafka.__main__ as m
+_orig_loop_run = m._event_loop_run
+def _ev(coro):
+    try:
+        return _orig_loop_run(coro)
+    finally:
+        _report()
+m._event_loop_run = _ev
+sys.exit(m.main(["start", sys.argv[1]]))
+"""
+
+
+def run_e2e(size_mib: int, record_size: int) -> None:
+    """A broker process on asyncio's loop (callbacks timed), one big Produce on a raw socket
+    while a probe sends ApiVersions: the worst callback's CPU and wall ms, the probe's worst wait."""
+    import re
+    import shutil
+    import socket
+    import subprocess
+    import threading
+    import uuid
+
+    from run import Broker  # bench/run.py
+
+    work = Path(tempfile.mkdtemp(prefix="bigframe-e2e-"))
+    b = Broker("fastkafka", work)
+    fmt, _start = b._commands()
+    subprocess.run(fmt, check=True, stdout=b.log, stderr=subprocess.STDOUT)
+    env = dict(os.environ, FASTKAFKA_EVENT_LOOP="asyncio", PYTHONPATH=str(ROOT / "src"))
+    b.proc = subprocess.Popen([sys.executable, "-c", _TIMED_BROKER, str(b.props_path)], stdout=b.log,
+                              stderr=subprocess.STDOUT, env=env)
+    from run import api_versions_answered
+    t0 = time.monotonic()
+    while not api_versions_answered(b.port):
+        if b.proc.poll() is not None or time.monotonic() - t0 > 120:
+            raise RuntimeError(f"broker did not start; see {work / 'broker.log'}")
+        time.sleep(0.05)
+    topic = f"big-{uuid.uuid4().hex[:6]}"
+    records = build_batch(size_mib * MIB, record_size)
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1, config={"max.message.bytes": str(len(records) + MIB)})])[topic].result(60)
+    del admin
+    time.sleep(1)
+    log_start = (work / "broker.log").stat().st_size
+    worst_probe = [0.0]
+    stop = threading.Event()
+
+    def probe() -> None:
+        s = socket.create_connection(("127.0.0.1", b.port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        body = struct.pack(">hhih", 18, 0, 1, 1) + b"p"
+        while not stop.is_set():
+            t = time.monotonic()
+            s.sendall(struct.pack(">i", len(body)) + body)
+            n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+            s.recv(n, socket.MSG_WAITALL)
+            worst_probe[0] = max(worst_probe[0], time.monotonic() - t)
+            time.sleep(0.01)
+        s.close()
+
+    th = threading.Thread(target=probe, daemon=True)
+    th.start()
+    frame = produce_frame(topic, records)
+    t = time.monotonic()
+    with socket.create_connection(("127.0.0.1", b.port)) as s:
+        s.sendall(struct.pack(">i", len(frame)) + frame)
+        n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+        resp = s.recv(n, socket.MSG_WAITALL)
+    took = time.monotonic() - t
+    time.sleep(0.3)
+    stop.set()
+    th.join()
+    log_end = (work / "broker.log").stat().st_size
+    b.proc.terminate()
+    b.proc.wait(60)
+    b.log.close()
+    text = (work / "broker.log").read_bytes()[log_start:log_end].decode(errors="replace")
+    slow = re.findall(r"callback cpu ([\d.]+) ms wall ([\d.]+) ms: (.*)", text)
+    worst = max(slow, key=lambda x: float(x[0]), default=None)
+    print(f"\n== e2e, {size_mib} MiB of {record_size}-byte records, asyncio loop with timed callbacks ==")
+    print(f"  produce answered in {took * 1000:.0f} ms ({len(resp)} bytes); probe worst wait {worst_probe[0] * 1000:.1f} ms")
+    print(f"  callbacks over 1 ms CPU during the produce: {len(slow)}")
+    if worst:
+        print(f"  worst: cpu {worst[0]} ms, wall {worst[1]} ms: {worst[2][:160]}")
+    for c in slow:
+        print(f"    cpu {c[0]} wall {c[1]}: {c[2][:200]}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="17,64", help="MiB of records per request, comma separated")
     ap.add_argument("--record-size", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-uring", action="store_true")
+    ap.add_argument("--e2e", action="store_true", help="also a broker process, callbacks timed (see run_e2e)")
     args = ap.parse_args()
+    if args.e2e:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        for s in (int(x) for x in args.sizes.split(",")):
+            run_e2e(s, args.record_size)
+        return 0
     asyncio.set_event_loop(asyncio.new_event_loop())
     for s in (int(x) for x in args.sizes.split(",")):
         res = run_size(s, args.record_size, args.repeat, not args.no_uring)

@@ -22,6 +22,9 @@ LOG_OVERHEAD = LOG_OVERHEAD_C
 
 cdef enum:
     HDR = 61
+    # Batches from this size on are CRC-checked, walked and stamped without the GIL (they are
+    # handled on worker threads; below it the GIL round trip costs more than the work).
+    NOGIL_BYTES = 65536
     HEADER_SIZE_UP_TO_MAGIC = 17
     RECORD_OVERHEAD_V0 = 14  # the smallest legal BatchLength of any magic (Kafka's first size check)
     NO_TIMESTAMP = -1
@@ -477,7 +480,15 @@ cdef int _check_framing(const uint8_t* p, Py_ssize_t remaining, Py_ssize_t pos, 
     if size < HDR:
         raise InvalidRecordError(CORRUPT_MESSAGE, f"Record batch is corrupt (the size {size} is smaller than the "
                                                   f"minimum allowed overhead {HDR})")
-    if _batch_crc(p, size) != <uint32_t>_i32(p + 17):
+    cdef uint32_t crc
+    if size >= NOGIL_BYTES:
+        # A big batch is validated on a worker thread (ReplicaManager.validate_off_loop): the
+        # event loop and the other workers run while its CRC is computed.
+        with nogil:
+            crc = _batch_crc(p, size)
+    else:
+        crc = _batch_crc(p, size)
+    if crc != <uint32_t>_i32(p + 17):
         raise InvalidRecordError(CORRUPT_MESSAGE, f"Record is corrupt (stored crc = {<uint32_t>_i32(p + 17)})")
     codec = _i16(p + 21) & ATTR_COMPRESSION_MASK
     if codec > 4:
@@ -554,6 +565,7 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     cdef _Rules rules
     cdef _Walk w
     cdef BatchInfo info = BatchInfo.__new__(BatchInfo)
+    cdef int walked
     if n == 0:
         raise InvalidRecordError(INVALID_RECORD, "Produce requests must have at least one record batch per partition")
     rules.now_ms = now_ms
@@ -585,8 +597,14 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
         base_ts = _i64(p + 27)
         header_max_ts = _i64(p + 35)
         if codec == 0:
-            if _walk_records(p + HDR, size - HDR, count, base_ts, header_max_ts, batch_log_append, &rules, &w,
-                             NULL, 0) < 0:
+            if size >= NOGIL_BYTES:
+                with nogil:
+                    walked = _walk_records(p + HDR, size - HDR, count, base_ts, header_max_ts, batch_log_append,
+                                           &rules, &w, NULL, 0)
+            else:
+                walked = _walk_records(p + HDR, size - HDR, count, base_ts, header_max_ts, batch_log_append,
+                                       &rules, &w, NULL, 0)
+            if walked < 0:
                 raise InvalidRecordError(INVALID_RECORD, _why_message(w.why, w.at, count))
             if w.bad_records:
                 _raise_record_errors(p + HDR, size - HDR, p, count, batch_log_append, &rules, &w, topic_partition)
@@ -665,47 +683,85 @@ cdef int64_t _records_max_timestamp(const uint8_t* p, Py_ssize_t size, bint* ok)
     return max_ts
 
 
-def assign_offsets(buf, int64_t base_offset, int32_t partition_leader_epoch, int64_t log_append_time_ms):
+cdef void _stamp_timestamps(uint8_t* p, Py_ssize_t size, int64_t log_append_time_ms) noexcept nogil:
+    """Kafka's setMaxTimestamp for the batch at p: with log_append_time_ms >= 0 the LOG_APPEND_TIME
+    attribute and MaxTimestamp = log_append_time_ms; otherwise CREATE_TIME with MaxTimestamp = the
+    records' largest timestamp (header value kept for compressed batches). The CRC is recomputed
+    only when those changed."""
+    cdef int16_t attrs = _i16(p + 21)
+    cdef int16_t new_attrs
+    cdef int64_t max_ts = _i64(p + 35)
+    cdef bint ok = False
+    if log_append_time_ms >= 0:
+        new_attrs = attrs | ATTR_LOG_APPEND_TIME
+        max_ts = log_append_time_ms
+    else:
+        new_attrs = attrs & ~ATTR_LOG_APPEND_TIME
+        if (attrs & ATTR_COMPRESSION_MASK) == 0 and not (attrs & ATTR_LOG_APPEND_TIME):
+            max_ts = _records_max_timestamp(p, size, &ok)
+            if not ok:
+                max_ts = _i64(p + 35)
+        # Under the LogAppendTime attribute every record's timestamp is MaxTimestamp: kept.
+    if new_attrs != attrs or max_ts != _i64(p + 35):
+        _put_i16(p + 21, new_attrs)
+        _put_i64(p + 35, max_ts)
+        _put_i32(p + 17, <int32_t>_batch_crc(p, size))
+
+
+cdef Py_ssize_t _checked_batch_size(const uint8_t* p, Py_ssize_t remaining) except -1:
+    cdef Py_ssize_t size
+    if remaining < HDR:
+        raise InvalidRecordError(CORRUPT_MESSAGE, "truncated batch while assigning offsets")
+    size = <Py_ssize_t>_i32(p + 8) + LOG_OVERHEAD_C
+    if size < HDR or size > remaining:
+        raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt batch while assigning offsets")
+    return size
+
+
+def stamp_timestamps(buf, int64_t log_append_time_ms):
+    """In place, for every batch in buf: the part of assign_offsets covered by the CRC (the
+    timestamp type attribute, MaxTimestamp, and the CRC when they changed), without the GIL for
+    big batches. A caller that ran this on a worker thread (a big produce payload, with the
+    log_append_time_ms the append will use) then calls assign_offsets(..., stamped=True), which
+    only writes BaseOffset and PartitionLeaderEpoch: O(batches) on the event loop."""
+    cdef uint8_t[:] v = memoryview(buf).cast("B")
+    cdef Py_ssize_t n = len(v)
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t size
+    cdef uint8_t* p
+    while pos < n:
+        p = &v[pos]
+        size = _checked_batch_size(p, n - pos)
+        if size >= NOGIL_BYTES:
+            with nogil:
+                _stamp_timestamps(p, size, log_append_time_ms)
+        else:
+            _stamp_timestamps(p, size, log_append_time_ms)
+        pos += size
+
+
+def assign_offsets(buf, int64_t base_offset, int32_t partition_leader_epoch, int64_t log_append_time_ms,
+                   bint stamped=False):
     """In place, for every batch in buf (Kafka's LogValidator in-place assignment): BaseOffset
     (consecutive across batches) and PartitionLeaderEpoch, neither covered by the CRC. Then
     setMaxTimestamp: with log_append_time_ms >= 0 the LOG_APPEND_TIME attribute and MaxTimestamp =
     log_append_time_ms; otherwise CREATE_TIME with MaxTimestamp = the records' largest timestamp
     (header value kept for compressed batches). The CRC is recomputed only when those changed.
-    Returns the next offset after the last batch."""
+    stamped=True: stamp_timestamps(buf, log_append_time_ms) already ran on these bytes, so the
+    timestamps and CRC are left as they are. Returns the next offset after the last batch."""
     cdef uint8_t[:] v = memoryview(buf).cast("B")
     cdef Py_ssize_t n = len(v)
     cdef Py_ssize_t pos = 0
     cdef Py_ssize_t size
     cdef int64_t off = base_offset
-    cdef int64_t max_ts
     cdef uint8_t* p
-    cdef int16_t attrs, new_attrs
-    cdef bint ok = False
     while pos < n:
-        if n - pos < HDR:
-            raise InvalidRecordError(CORRUPT_MESSAGE, "truncated batch while assigning offsets")
         p = &v[pos]
-        size = <Py_ssize_t>_i32(p + 8) + LOG_OVERHEAD_C
-        if size < HDR or size > n - pos:
-            raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt batch while assigning offsets")
+        size = _checked_batch_size(p, n - pos)
         _put_i64(p, off)
         _put_i32(p + 12, partition_leader_epoch)
-        attrs = _i16(p + 21)
-        max_ts = _i64(p + 35)
-        if log_append_time_ms >= 0:
-            new_attrs = attrs | ATTR_LOG_APPEND_TIME
-            max_ts = log_append_time_ms
-        else:
-            new_attrs = attrs & ~ATTR_LOG_APPEND_TIME
-            if (attrs & ATTR_COMPRESSION_MASK) == 0 and not (attrs & ATTR_LOG_APPEND_TIME):
-                max_ts = _records_max_timestamp(p, size, &ok)
-                if not ok:
-                    max_ts = _i64(p + 35)
-            # Under the LogAppendTime attribute every record's timestamp is MaxTimestamp: kept.
-        if new_attrs != attrs or max_ts != _i64(p + 35):
-            _put_i16(p + 21, new_attrs)
-            _put_i64(p + 35, max_ts)
-            _put_i32(p + 17, <int32_t>_batch_crc(p, size))
+        if not stamped:
+            _stamp_timestamps(p, size, log_append_time_ms)
         off += <int64_t>_i32(p + 23) + 1
         pos += size
     return off

@@ -11,6 +11,10 @@ big compressed batch (more than INLINE_DECOMPRESSED_BYTES of decompressed record
 LogValidator work, proportional to the decompressed size, runs on this class's two worker
 threads (`validate_off_loop`, which touches no log state), and the Produce handler (ordered: the
 connection's later frames wait) appends afterwards with compressed_checked=True.
+A payload of OFF_LOOP_PAYLOAD_BYTES or more, compressed or not, goes the same way (its CRC and
+record walk alone are ms of work) and is also stamped there (`UnifiedLog.prevalidate`); its
+append then writes it on the log writer thread and the result carries `written`, the future the
+response waits for (acks are sent only once the bytes are in the page cache).
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transa
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
 from fastkafka.storage.checkpoint_file import deferred_fsync
+from fastkafka.storage.file_records import BACKGROUND_WRITE_BYTES
+from fastkafka.storage.unified_log import Prevalidated
 from fastkafka.storage.batch_decompressor import InlineBudgetExceeded
 from fastkafka.storage.producer_state_manager import AppendOrigin
 
@@ -40,6 +46,8 @@ log = logging.getLogger(__name__)
 # compressed size says nothing here: 46 KB of zstd is a gigabyte of records.
 INLINE_DECOMPRESSED_BYTES = 4 << 20
 RECORD_BATCH_HEADER = 61
+# Payloads from this size on are validated (and stamped) on the worker threads, never on the loop.
+OFF_LOOP_PAYLOAD_BYTES = BACKGROUND_WRITE_BYTES
 VALIDATION_THREADS = 2
 
 
@@ -51,6 +59,9 @@ class ProducePartitionResult:
     log_start_offset: int = -1
     error_message: str | None = None
     record_errors: list[tuple[int, str | None]] = dataclasses.field(default_factory=list)
+    # Done once this partition's log has every append so far in the page cache (big appends are
+    # written by the log writer thread); None: already. The response waits for it.
+    written: asyncio.Future[None] | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -126,13 +137,16 @@ class ReplicaManager:
         if records is None or len(records) < RECORD_BATCH_HEADER:
             return True
         try:
-            if _rb.read_batch_header(records, 0).attributes & 0x07 == 0:
-                return True
+            compressed = _rb.read_batch_header(records, 0).attributes & 0x07 != 0
         except (_rb.InvalidRecordError, TypeError, ValueError):
             return True  # the append's validation answers it
+        if not compressed and len(records) < OFF_LOOP_PAYLOAD_BYTES:
+            return True
         part = self._partitions.get(tp)
         if part is None or not part.is_leader:
             return True
+        if len(records) >= OFF_LOOP_PAYLOAD_BYTES:
+            return False
         try:
             part.log.validate_records(records, now_ms=now_ms(), inline_budget=INLINE_DECOMPRESSED_BYTES)
         except InlineBudgetExceeded:
@@ -149,11 +163,14 @@ class ReplicaManager:
             res.record_errors = list(record_errors)
         return res
 
-    async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None:
+    async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | Prevalidated | None:
         """Run the partition log's validation of `records` on a worker thread (decompression and
         record walk release the GIL). None when valid (append with compressed_checked=True), else
         the partition's error result. The topic's config is the one current now; a config change
-        landing before the append is seen by the append's own (header) checks only."""
+        landing before the append is seen by the append's own (header) checks only.
+        A payload of OFF_LOOP_PAYLOAD_BYTES or more is also stamped there (UnifiedLog.prevalidate):
+        the Prevalidated result goes to append_records(validated=...); a config change before
+        the append makes the append validate again."""
         part = self._partitions.get(tp)
         if part is None or not part.is_leader:
             return None  # the append answers NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION
@@ -163,6 +180,9 @@ class ReplicaManager:
         plog = part.log
         loop = asyncio.get_running_loop()
         try:
+            if records is not None and len(records) >= OFF_LOOP_PAYLOAD_BYTES:
+                return await loop.run_in_executor(self._validation_pool,
+                                                  lambda: plog.prevalidate(records, now_ms=now_ms()))
             await loop.run_in_executor(self._validation_pool, lambda: plog.validate_records(records, now_ms=now_ms()))
         except KafkaError as e:
             return self._error_result(part, e)
@@ -299,7 +319,8 @@ class ReplicaManager:
 
     def append_records(self, tp: TopicPartition, records: Any, required_acks: int,
                        origin: AppendOrigin = AppendOrigin.CLIENT, transactional_id: str | None = None,
-                       produce_version: int = 11, compressed_checked: bool = False) -> ProducePartitionResult:
+                       produce_version: int = 11, compressed_checked: bool = False,
+                       validated: Prevalidated | None = None) -> ProducePartitionResult:
         """Append one partition's batch of a Produce request as leader (origin COORDINATOR: the
         group coordinator's own batches, e.g. transactional offset commits, as Kafka's
         CoordinatorPartitionWriter: no sequence checks). With the request's `transactional_id`,
@@ -311,7 +332,7 @@ class ReplicaManager:
             if transactional_id is not None:
                 self._maybe_verify_transaction(part, records, transactional_id, produce_version)
             info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin,
-                                                 compressed_checked=compressed_checked)
+                                                 compressed_checked=compressed_checked, validated=validated)
         except KafkaError as e:
             res = ProducePartitionResult(error=e.code, error_message=e.message)
             part2 = self._partitions.get(tp)
@@ -323,7 +344,7 @@ class ReplicaManager:
             return res
         return ProducePartitionResult(
             error=0, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
-            log_start_offset=info.log_start_offset,
+            log_start_offset=info.log_start_offset, written=part.log.unwritten_future(),
         )
 
     def has_ongoing_transaction(self, tp: TopicPartition, producer_id: int, producer_epoch: int) -> bool:

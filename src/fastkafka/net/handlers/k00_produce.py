@@ -13,12 +13,17 @@ per-record rules is rejected whole, its failing records listed in RecordErrors (
 as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
 producer notices, as Kafka does.
 
+A payload of 1 MiB or more always takes the off-loop route (validated and stamped there) and is
+written by the log writer thread: the response then waits (still ordered) until it is in the
+page cache, and so does any response whose partition still has such a write in flight.
+
 A transactional batch that starts a transaction in a partition is verified with (v3-11) or added
 through (v12+) the transaction coordinator first (KIP-890, ReplicaManager). Deliberate gaps:
 quotas/throttling.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastkafka.net.registry import handler
@@ -26,6 +31,7 @@ from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import ProduceRequest, ProduceResponse
 from fastkafka.storage import TopicPartition
+from fastkafka.storage.unified_log import Prevalidated
 
 _Topic = ProduceResponse.TopicProduceResponse
 _Part = ProduceResponse.PartitionProduceResponse
@@ -60,20 +66,23 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
         assert checked is not None
         for tp, p in heavy:
             checked[id(p)] = await rm.validate_off_loop(tp, p.records)
-        return _produce(broker, ctx, req, checked)
+        resp = _produce(broker, ctx, req, checked)
+        return await resp if isinstance(resp, asyncio.Future) else resp
     return validate_then_produce()
 
 
 def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
-             checked: dict[int, Any] | None) -> ProduceResponse | None:
-    """The appends; `checked` maps id(partition data) of the compressed payloads validated
-    before (ReplicaManager.prevalidate, on or off the loop) to their error result (None: valid)."""
+             checked: dict[int, Any] | None) -> ProduceResponse | None | asyncio.Future[ProduceResponse]:
+    """The appends; `checked` maps id(partition data) of the payloads validated before
+    (ReplicaManager.prevalidate, on or off the loop) to their error result (None or a
+    Prevalidated: valid). A future when a partition's log is still being written."""
     acks = req.acks
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
     topics = []
     any_error = False
     not_leader_nodes: set[int] = set()
+    written: list[asyncio.Future[None]] = []
     # All partitions' appends go to the kernel together when the block ends (io_uring).
     with rm.batched_appends():
         for t in req.topic_data:
@@ -92,10 +101,13 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
                     continue
                 pre = checked is not None and id(p) in checked
                 res = checked[id(p)] if pre else None
-                if res is None:
+                validated = res if isinstance(res, Prevalidated) else None
+                if res is None or validated is not None:
                     res = rm.append_records(TopicPartition(name, p.index), p.records, acks,
                                             transactional_id=req.transactional_id, produce_version=ctx.api_version,
-                                            compressed_checked=pre)
+                                            compressed_checked=pre, validated=validated)
+                    if res.written is not None:
+                        written.append(res.written)
                 part = _Part(
                     index=p.index, error_code=res.error, base_offset=res.base_offset,
                     log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
@@ -120,4 +132,13 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
     resp = ProduceResponse(responses=topics, throttle_time_ms=0)
     if not_leader_nodes and ctx.api_version >= 10:
         resp.node_endpoints = broker.node_endpoints(ProduceResponse.NodeEndpoint, not_leader_nodes, ctx.listener_name)
+    if written:
+        # Acknowledged = in the log: answer once the log writer has the bytes in the page cache.
+        return asyncio.ensure_future(_after(written, resp))
+    return resp
+
+
+async def _after(written: list[asyncio.Future[None]], resp: ProduceResponse) -> ProduceResponse:
+    for w in written:
+        await asyncio.shield(w)
     return resp
