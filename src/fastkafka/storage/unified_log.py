@@ -520,6 +520,11 @@ class UnifiedLog:
         if self.on_written is not None:
             self.on_written()
 
+    def wait_background_writes(self) -> None:
+        """For readers of raw file sizes (replica moves): block until every byte below the log
+        end is written."""
+        self._drain_background_writes()
+
     def _drain_background_writes(self) -> None:
         """Block until the log writer has written every big append of this log (flush,
         truncation, close: rare, and at most one write's time)."""
