@@ -9,8 +9,8 @@ Writes: `append` writes at the file's size with pwrite, or, inside `batched_appe
 partitions of the request go to the kernel in one submission. Any operation that needs the bytes
 on file (a read, a flush, a truncation) first completes the queued writes.
 
-A big append (a produce payload of BACKGROUND_WRITE_BYTES or more: copying 17 MB into the page
-cache takes 5-50 ms) goes to the log writer thread instead (`append_in_background`): its
+A big append (a produce payload validated off the loop, of BACKGROUND_WRITE_BYTES or more: copying
+17 MB into the page cache takes 5-50 ms) goes to the log writer thread instead (`append_in_background`): its
 position is fixed and `size` counts it at once, the event loop gets a Future and keeps serving.
 The writer is one thread for every file, so writes run in submission order. Until the Future is
 done the bytes past `written_size` may be missing: the log does not let the high watermark (what
@@ -49,8 +49,9 @@ _READ_CHUNK = 16 * 1024  # an index interval (4 KiB) plus headers, in one pread
 # The io_uring batch open on the event loop thread, if any (set only by batched_appends).
 _batch: UringAppender | None = None
 
-# Appends from this size on may be written by the log writer thread (UnifiedLog decides).
-BACKGROUND_WRITE_BYTES = 1 << 20
+# Appends from this size on may be written by the log writer thread (UnifiedLog decides); below
+# it, the thread round trip costs more than the write.
+BACKGROUND_WRITE_BYTES = 64 << 10
 
 _writer: concurrent.futures.ThreadPoolExecutor | None = None
 _writer_lock = threading.Lock()

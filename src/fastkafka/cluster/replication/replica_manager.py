@@ -11,10 +11,11 @@ big compressed batch (more than INLINE_DECOMPRESSED_BYTES of decompressed record
 LogValidator work, proportional to the decompressed size, runs on this class's two worker
 threads (`validate_off_loop`, which touches no log state), and the Produce handler (ordered: the
 connection's later frames wait) appends afterwards with compressed_checked=True.
-A payload of OFF_LOOP_PAYLOAD_BYTES or more, compressed or not, goes the same way (its CRC and
-record walk alone are ms of work) and is also stamped there (`UnifiedLog.prevalidate`); its
-append then writes it on the log writer thread and the result carries `written`, the future the
-response waits for (acks are sent only once the bytes are in the page cache).
+A payload of OFF_LOOP_PAYLOAD_BYTES or more (or of OFF_LOOP_PART_BYTES in a request that big),
+compressed or not, goes the same way (its CRC and record walk alone are ms of work); every
+payload validated off the loop is also stamped there (`UnifiedLog.prevalidate`), and its append
+writes it on the log writer thread: the result then carries `written`, the future the response
+waits for (acks are sent only once the bytes are in the page cache).
 """
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transa
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
 from fastkafka.storage.checkpoint_file import deferred_fsync
-from fastkafka.storage.file_records import BACKGROUND_WRITE_BYTES
 from fastkafka.storage.unified_log import Prevalidated
 from fastkafka.storage.batch_decompressor import InlineBudgetExceeded
 from fastkafka.storage.producer_state_manager import AppendOrigin
@@ -46,8 +46,11 @@ log = logging.getLogger(__name__)
 # compressed size says nothing here: 46 KB of zstd is a gigabyte of records.
 INLINE_DECOMPRESSED_BYTES = 4 << 20
 RECORD_BATCH_HEADER = 61
-# Payloads from this size on are validated (and stamped) on the worker threads, never on the loop.
-OFF_LOOP_PAYLOAD_BYTES = BACKGROUND_WRITE_BYTES
+# Payloads from this size on are validated (and stamped) on the worker threads, never on the loop;
+# in a request of that size, so are its payloads from OFF_LOOP_PART_BYTES on (a 17 MB request of
+# 1 MB-minus-a-byte payloads is as much work as one 17 MB payload).
+OFF_LOOP_PAYLOAD_BYTES = 1 << 20
+OFF_LOOP_PART_BYTES = 64 << 10
 VALIDATION_THREADS = 2
 
 
@@ -129,23 +132,29 @@ class ReplicaManager:
             self._validation_pool.shutdown(wait=False, cancel_futures=True)
             self._validation_pool = None
 
-    def prevalidate(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None | bool:
+    def prevalidate(self, tp: TopicPartition, records: Any,
+                    request_bytes: int = 0) -> ProducePartitionResult | None | bool:
         """Validate a compressed payload before its append: True when it is not one (or this
         node is not its leader: the append answers); None when valid (append with
         compressed_checked=True); the error result when invalid; False when it decompresses to
-        more than INLINE_DECOMPRESSED_BYTES: validate_off_loop it."""
+        more than INLINE_DECOMPRESSED_BYTES, or is big (OFF_LOOP_PAYLOAD_BYTES, or
+        OFF_LOOP_PART_BYTES in a request of `request_bytes` >= OFF_LOOP_PAYLOAD_BYTES), compressed
+        or not: validate_off_loop it."""
         if records is None or len(records) < RECORD_BATCH_HEADER:
             return True
         try:
             compressed = _rb.read_batch_header(records, 0).attributes & 0x07 != 0
         except (_rb.InvalidRecordError, TypeError, ValueError):
             return True  # the append's validation answers it
-        if not compressed and len(records) < OFF_LOOP_PAYLOAD_BYTES:
+        n = len(records)
+        off_loop = n >= OFF_LOOP_PAYLOAD_BYTES or (n >= OFF_LOOP_PART_BYTES
+                                                  and request_bytes >= OFF_LOOP_PAYLOAD_BYTES)
+        if not compressed and not off_loop:
             return True
         part = self._partitions.get(tp)
         if part is None or not part.is_leader:
             return True
-        if len(records) >= OFF_LOOP_PAYLOAD_BYTES:
+        if off_loop:
             return False
         try:
             part.log.validate_records(records, now_ms=now_ms(), inline_budget=INLINE_DECOMPRESSED_BYTES)
@@ -168,9 +177,9 @@ class ReplicaManager:
         record walk release the GIL). None when valid (append with compressed_checked=True), else
         the partition's error result. The topic's config is the one current now; a config change
         landing before the append is seen by the append's own (header) checks only.
-        A payload of OFF_LOOP_PAYLOAD_BYTES or more is also stamped there (UnifiedLog.prevalidate):
-        the Prevalidated result goes to append_records(validated=...); a config change before
-        the append makes the append validate again."""
+        The payload is also stamped there (UnifiedLog.prevalidate): the Prevalidated result (valid)
+        goes to append_records(validated=...); a config change before the append makes the
+        append validate again."""
         part = self._partitions.get(tp)
         if part is None or not part.is_leader:
             return None  # the append answers NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION
@@ -180,13 +189,9 @@ class ReplicaManager:
         plog = part.log
         loop = asyncio.get_running_loop()
         try:
-            if records is not None and len(records) >= OFF_LOOP_PAYLOAD_BYTES:
-                return await loop.run_in_executor(self._validation_pool,
-                                                  lambda: plog.prevalidate(records, now_ms=now_ms()))
-            await loop.run_in_executor(self._validation_pool, lambda: plog.validate_records(records, now_ms=now_ms()))
+            return await loop.run_in_executor(self._validation_pool, lambda: plog.prevalidate(records, now_ms=now_ms()))
         except KafkaError as e:
             return self._error_result(part, e)
-        return None
 
     # -- metadata ---------------------------------------------------------------------------
     def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:

@@ -13,9 +13,10 @@ per-record rules is rejected whole, its failing records listed in RecordErrors (
 as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
 producer notices, as Kafka does.
 
-A payload of 1 MiB or more always takes the off-loop route (validated and stamped there) and is
-written by the log writer thread: the response then waits (still ordered) until it is in the
-page cache, and so does any response whose partition still has such a write in flight.
+A payload of 1 MiB or more (64 KiB or more in a request of 1 MiB or more) always takes the
+off-loop route (validated and stamped there) and is written by the log writer thread: the
+response then waits (still ordered) until it is in the page cache, and so does any response
+whose partition still has such a write in flight.
 
 A transactional batch that starts a transaction in a partition is verified with (v3-11) or added
 through (v12+) the transaction coordinator first (KIP-890, ReplicaManager). Deliberate gaps:
@@ -50,7 +51,7 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
             if name is None:
                 continue
             for p in t.partition_data:
-                pre = rm.prevalidate(TopicPartition(name, p.index), p.records)
+                pre = rm.prevalidate(TopicPartition(name, p.index), p.records, ctx.size)
                 if pre is True:
                     continue
                 if checked is None:
