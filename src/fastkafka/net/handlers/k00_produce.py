@@ -16,7 +16,8 @@ producer notices, as Kafka does.
 A payload of 1 MiB or more (64 KiB or more in a request of 1 MiB or more) always takes the
 off-loop route (validated and stamped there) and is written by the log writer thread: the
 response then waits (still ordered) until it is in the page cache, and so does any response
-whose partition still has such a write in flight.
+whose partition still has such a write in flight. The connection's later frames wait only for
+the appends (a `Staged` answer), not for those writes.
 
 A transactional batch that starts a transaction in a partition is verified with (v3-11) or added
 through (v12+) the transaction coordinator first (KIP-890, ReplicaManager). Deliberate gaps:
@@ -27,7 +28,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastkafka.net.registry import handler
+from fastkafka.net.registry import Staged, handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import ProduceRequest, ProduceResponse
@@ -61,15 +62,23 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
                 else:
                     checked[id(p)] = pre
     if not heavy:
-        return _produce(broker, ctx, req, checked)
+        resp = _produce(broker, ctx, req, checked)
+        # Appended already; only the acknowledgement waits for the log writer thread.
+        return Staged(resp) if isinstance(resp, asyncio.Future) else resp
+    applied = asyncio.get_running_loop().create_future()
 
     async def validate_then_produce() -> ProduceResponse | None:
         assert checked is not None
-        for tp, p in heavy:
-            checked[id(p)] = await rm.validate_off_loop(tp, p.records)
-        resp = _produce(broker, ctx, req, checked)
+        try:
+            for tp, p in heavy:
+                checked[id(p)] = await rm.validate_off_loop(tp, p.records)
+            resp = _produce(broker, ctx, req, checked)
+        finally:
+            # The connection's next frames may go now: this request's appends are made.
+            if not applied.done():
+                applied.set_result(None)
         return await resp if isinstance(resp, asyncio.Future) else resp
-    return validate_then_produce()
+    return Staged(validate_then_produce(), applied)
 
 
 def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
