@@ -432,6 +432,14 @@ class ReplicaManager:
                         listener(m.producer_id, m.committed, ok)
                     except Exception:  # a listener's failure never undoes a written marker
                         log.exception("Transaction marker listener failed for producer %d", m.producer_id)
+        # A big batch before a marker may still be on the log writer thread: the coordinator goes
+        # on (CompleteCommit/CompleteAbort) only once the marker and everything before it are in
+        # the page cache, as a produce's acknowledgement.
+        unwritten = {id(f): f for _m, ok in written for t, i in ok
+                     if (p := self._partitions.get(TopicPartition(t, i))) is not None
+                     and (f := p.log.unwritten_future()) is not None}
+        for f in unwritten.values():
+            await asyncio.shield(f)
         return results
 
     def _append_txn_marker(self, m: TxnMarkerEntry, tp: TopicPartition) -> int:
