@@ -6,6 +6,9 @@ the low-rate internal writers. Layout and attribute bits: record_batch.pxd.
 Batches stay opaque bytes everywhere else; this module is the only place that looks inside them.
 Nothing here allocates a Python object per record on the produce path: records are walked by C
 code over the request buffer, and Python objects are made per batch (or on the error path).
+Batches of NOGIL_BYTES (64 KiB) or more are CRC-checked, walked and timestamp-stamped without the
+GIL: big produce payloads are validated on worker threads (ReplicaManager.validate_off_loop) and
+the event loop keeps running meanwhile.
 
 Validation follows Kafka's UnifiedLog.analyzeAndValidateRecords + LogValidator (4.x) with its error
 codes: framing/size/CRC problems are CorruptRecordException (CORRUPT_MESSAGE); batch and record
