@@ -28,6 +28,9 @@ cdef enum:
     # Batches from this size on are CRC-checked, walked and stamped without the GIL (they are
     # handled on worker threads; below it the GIL round trip costs more than the work).
     NOGIL_BYTES = 65536
+    # Failing records listed in an uncompressed batch's record_errors (the stream walker's
+    # STREAM_BAD_CAP for compressed ones).
+    RECORD_ERRORS_CAP = 1000
     HEADER_SIZE_UP_TO_MAGIC = 17
     RECORD_OVERHEAD_V0 = 14  # the smallest legal BatchLength of any magic (Kafka's first size check)
     NO_TIMESTAMP = -1
@@ -399,24 +402,68 @@ cdef str _why_message(int why, int32_t at, int32_t count):
     return f"Found invalid record structure (record {at})"
 
 
+cdef tuple _record_error(const _BadRecord* bad, int64_t base_offset, const _Rules* r, str tp):
+    """(batch_index, message) of one failing record, with Kafka's LogValidator messages
+    (validateKey, validateTimestamp; `tp` is the TopicPartition's toString, "topic-partition")."""
+    if bad.kind == BAD_KEY:
+        msg = f"Compacted topic cannot accept message without key in topic partition {tp}"
+    elif bad.kind == BAD_TS_RANGE:
+        msg = (f"Timestamp {bad.timestamp} of message with offset {base_offset + bad.index} is out of "
+               f"range. The timestamp should be within [{r.now_ms - r.before_max_ms}, "
+               f"{r.now_ms + r.after_max_ms}]")
+    else:
+        msg = (f"Invalid timestamp type in message DefaultRecord(offset={base_offset + bad.index}, "
+               f"timestamp={bad.timestamp}, key={bad.key_size} bytes, value={bad.value_size} bytes). "
+               f"Producer should not set timestamp type to LogAppendTime.")
+    return (bad.index, msg)
+
+
 cdef object _record_errors_list(const _BadRecord* bad, int32_t n, int64_t base_offset, const _Rules* r, str tp):
-    """(batch_index, message) per failing record, with Kafka's LogValidator messages (validateKey,
-    validateTimestamp; `tp` is the TopicPartition's toString, "topic-partition")."""
+    """(batch_index, message) per failing record (see _record_error)."""
     out = []
     cdef int32_t i
     for i in range(n):
-        if bad[i].kind == BAD_KEY:
-            msg = f"Compacted topic cannot accept message without key in topic partition {tp}"
-        elif bad[i].kind == BAD_TS_RANGE:
-            msg = (f"Timestamp {bad[i].timestamp} of message with offset {base_offset + bad[i].index} is out of "
-                   f"range. The timestamp should be within [{r.now_ms - r.before_max_ms}, "
-                   f"{r.now_ms + r.after_max_ms}]")
-        else:
-            msg = (f"Invalid timestamp type in message DefaultRecord(offset={base_offset + bad[i].index}, "
-                   f"timestamp={bad[i].timestamp}, key={bad[i].key_size} bytes, value={bad[i].value_size} bytes). "
-                   f"Producer should not set timestamp type to LogAppendTime.")
-        out.append((bad[i].index, msg))
+        out.append(_record_error(&bad[i], base_offset, r, tp))
     return out
+
+
+cdef class RecordErrors:
+    """The failing records of a batch as a read-only sequence of (batch_index, message), each
+    pair made when it is read. A 64 MB batch of 8-byte records can fail 8 million records: the
+    validation then costs one C array, and whoever needs every message (the ProduceResponse,
+    encoded off the event loop when it is that big) pays for them there."""
+    cdef _BadRecord* bad
+    cdef Py_ssize_t n
+    cdef int64_t base_offset
+    cdef _Rules r
+    cdef str tp
+
+    def __dealloc__(self):
+        PyMem_Free(self.bad)
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        cdef Py_ssize_t k = i
+        if k < 0:
+            k += self.n
+        if k < 0 or k >= self.n:
+            raise IndexError("record error index out of range")
+        return _record_error(&self.bad[k], self.base_offset, &self.r, self.tp)
+
+    def __iter__(self):
+        cdef Py_ssize_t k
+        for k in range(self.n):
+            yield _record_error(&self.bad[k], self.base_offset, &self.r, self.tp)
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, tuple, RecordErrors)) else NotImplemented
+
+    def __repr__(self):
+        return f"RecordErrors({self.n} records)"
 
 
 cdef str _java_record_errors(list errors):
@@ -431,20 +478,31 @@ cdef object _raise_record_errors(const uint8_t* body, Py_ssize_t body_size, cons
     Kafka's processRecordErrors does (INVALID_TIMESTAMP if any timestamp failed, else
     INVALID_RECORD), every failing record listed by its index in the batch."""
     cdef _Walk w
-    cdef _BadRecord* bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * first.bad_records)
+    cdef RecordErrors errors = RecordErrors.__new__(RecordErrors)
+    # As for compressed batches (STREAM_BAD_CAP): the first RECORD_ERRORS_CAP failing records are
+    # listed (Kafka lists all: a 64 MB batch of tiny records would be a 67 MB response of millions
+    # of entries); the count in the message stays the true one.
+    cdef int32_t cap = first.bad_records if first.bad_records < RECORD_ERRORS_CAP else RECORD_ERRORS_CAP
+    cdef _BadRecord* bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * cap)
     if bad == NULL:
         raise MemoryError()
-    try:
+    errors.bad = bad  # owned (freed) by `errors` from here on
+    if body_size >= NOGIL_BYTES:
+        with nogil:
+            _walk_records(body, body_size, count, _i64(p + 27), _i64(p + 35), log_append, rules, &w,
+                          bad, cap)
+    else:
         _walk_records(body, body_size, count, _i64(p + 27), _i64(p + 35), log_append, rules, &w,
-                      bad, first.bad_records)
-        errors = _record_errors_list(bad, w.bad_records, _i64(p), rules, tp)
-    finally:
-        PyMem_Free(bad)
+                      bad, cap)
+    errors.n = w.bad_records if w.bad_records < cap else cap
+    errors.base_offset = _i64(p)
+    errors.r = rules[0]
+    errors.tp = tp
     if w.any_bad_ts:
         raise InvalidRecordError(INVALID_TIMESTAMP,
                                  "One or more records have been rejected due to invalid timestamp", errors)
     raise InvalidRecordError(INVALID_RECORD,
-                             f"One or more records have been rejected due to {len(errors)} record errors in total, "
+                             f"One or more records have been rejected due to {w.bad_records} record errors in total, "
                              f"and only showing the first three errors at most: {_java_record_errors(errors[:3])}",
                              errors)
 

@@ -26,7 +26,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from fastkafka._native import record_batch as _rb
@@ -61,7 +61,9 @@ class ProducePartitionResult:
     log_append_time_ms: int = -1
     log_start_offset: int = -1
     error_message: str | None = None
-    record_errors: list[tuple[int, str | None]] = dataclasses.field(default_factory=list)
+    # Every failing record by batch index (Kafka's RecordErrors); for an uncompressed batch a lazy
+    # sequence (record_batch.RecordErrors): millions of entries cost nothing until read.
+    record_errors: Sequence[tuple[int, str | None]] = dataclasses.field(default_factory=list)
     # Done once this partition's log has every append so far in the page cache (big appends are
     # written by the log writer thread); None: already. The response waits for it.
     written: asyncio.Future[None] | None = None
@@ -169,7 +171,7 @@ class ReplicaManager:
         res = ProducePartitionResult(error=e.code, error_message=e.message, log_start_offset=part.log.log_start_offset)
         record_errors = getattr(e, "record_errors", None)
         if record_errors:
-            res.record_errors = list(record_errors)
+            res.record_errors = record_errors
         return res
 
     async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | Prevalidated | None:
@@ -192,6 +194,14 @@ class ReplicaManager:
             return await loop.run_in_executor(self._validation_pool, lambda: plog.prevalidate(records, now_ms=now_ms()))
         except KafkaError as e:
             return self._error_result(part, e)
+
+    def run_off_loop(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
+        """Run `fn` on the worker threads (Produce: a response listing many record errors is
+        built and encoded there); its result as a future on the loop."""
+        if self._validation_pool is None:
+            self._validation_pool = concurrent.futures.ThreadPoolExecutor(
+                VALIDATION_THREADS, thread_name_prefix="fk-batch-validate")
+        return asyncio.get_running_loop().run_in_executor(self._validation_pool, fn)
 
     # -- metadata ---------------------------------------------------------------------------
     def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:
@@ -345,7 +355,7 @@ class ReplicaManager:
                 res.log_start_offset = part2.log.log_start_offset
             record_errors = getattr(e, "record_errors", None)
             if record_errors:
-                res.record_errors = list(record_errors)
+                res.record_errors = record_errors
             return res
         return ProducePartitionResult(
             error=0, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,

@@ -28,12 +28,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from fastkafka._native.wire import Writer
 from fastkafka.net.registry import Staged, handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import ProduceRequest, ProduceResponse
 from fastkafka.storage import TopicPartition
 from fastkafka.storage.unified_log import Prevalidated
+
+# A response listing more record errors than this is built and encoded on a worker thread: a
+# 64 MB batch of tiny records can fail millions of them, and Kafka lists every one.
+INLINE_RECORD_ERRORS = 256
 
 _Topic = ProduceResponse.TopicProduceResponse
 _Part = ProduceResponse.PartitionProduceResponse
@@ -93,6 +98,7 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
     any_error = False
     not_leader_nodes: set[int] = set()
     written: list[asyncio.Future[None]] = []
+    many_errors: list[tuple[Any, Any]] = []  # (partition response, its record errors) to list off the loop
     # All partitions' appends go to the kernel together when the block ends (io_uring).
     with rm.batched_appends():
         for t in req.topic_data:
@@ -118,12 +124,15 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
                                             compressed_checked=pre, validated=validated)
                     if res.written is not None:
                         written.append(res.written)
+                errors = res.record_errors
                 part = _Part(
                     index=p.index, error_code=res.error, base_offset=res.base_offset,
                     log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
                     error_message=res.error_message if res.error else None,
-                    record_errors=[_BatchError(batch_index=i, batch_index_error_message=m) for i, m in res.record_errors],
+                    record_errors=[] if len(errors) > INLINE_RECORD_ERRORS else _batch_errors(errors),
                 )
+                if len(errors) > INLINE_RECORD_ERRORS:
+                    many_errors.append((part, errors))
                 if res.error:
                     any_error = True
                     if res.error == Errors.NOT_LEADER_OR_FOLLOWER and ctx.api_version >= 10:
@@ -142,13 +151,41 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
     resp = ProduceResponse(responses=topics, throttle_time_ms=0)
     if not_leader_nodes and ctx.api_version >= 10:
         resp.node_endpoints = broker.node_endpoints(ProduceResponse.NodeEndpoint, not_leader_nodes, ctx.listener_name)
-    if written:
+    answer: Any = resp
+    if many_errors:
+        version = ctx.api_version
+
+        def build() -> _Encoded:
+            # On a worker thread: the loop no longer touches `resp`.
+            for part, errors in many_errors:
+                part.record_errors = _batch_errors(errors)
+            w = Writer(1 << 16)
+            resp.encode(w, version)
+            return _Encoded(w.getvalue())
+        answer = rm.run_off_loop(build)
+    if written or many_errors:
         # Acknowledged = in the log: answer once the log writer has the bytes in the page cache.
-        return asyncio.ensure_future(_after(written, resp))
+        return asyncio.ensure_future(_after(written, answer))
     return resp
 
 
-async def _after(written: list[asyncio.Future[None]], resp: ProduceResponse) -> ProduceResponse:
+def _batch_errors(errors: Any) -> list[Any]:
+    return [_BatchError(batch_index=i, batch_index_error_message=m) for i, m in errors]
+
+
+class _Encoded:
+    """A response body encoded on a worker thread; the connection writes it as it is."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def encode(self, w: Writer, version: int) -> None:
+        w.raw(self.body)
+
+
+async def _after(written: list[asyncio.Future[None]], resp: Any) -> Any:
     for w in written:
         await asyncio.shield(w)
-    return resp
+    return await resp if isinstance(resp, asyncio.Future) else resp
