@@ -10,7 +10,7 @@ import threading
 import types
 from pathlib import Path
 
-from fastkafka.cluster.replication.replica_manager import OFF_LOOP_PART_BYTES, OFF_LOOP_PAYLOAD_BYTES, ReplicaManager
+from fastkafka.cluster.replication.replica_manager import OFF_LOOP_REQUEST_BYTES, ReplicaManager
 from fastkafka.storage import LogManager, TopicPartition
 from fastkafka.storage.file_records import log_writer
 from fastkafka.storage.unified_log import Prevalidated
@@ -36,12 +36,23 @@ def _payload(total: int) -> bytes:
 
 def test_which_payloads_go_off_the_loop(tmp_path: Path) -> None:
     rm = make_rm(tmp_path)
-    assert rm.prevalidate(TP, _payload(OFF_LOOP_PAYLOAD_BYTES)) is False            # big on its own
-    mid = _payload(OFF_LOOP_PART_BYTES)
-    assert rm.prevalidate(TP, mid) is True                                          # in a small request
-    assert rm.prevalidate(TP, mid, request_bytes=OFF_LOOP_PAYLOAD_BYTES) is False    # in a big one
-    assert rm.prevalidate(TP, _payload(1000), request_bytes=16 << 20) is True        # tiny: inline
-    assert rm.prevalidate(TopicPartition("nope", 0), _payload(OFF_LOOP_PAYLOAD_BYTES)) is True  # the append answers
+    small, big = _payload(1000), _payload(OFF_LOOP_REQUEST_BYTES)
+    assert rm.prevalidate(TP, small) is True                                            # inline
+    assert rm.prevalidate(TP, small, request_bytes=OFF_LOOP_REQUEST_BYTES) is False      # in a big request
+    assert rm.prevalidate(TP, big, request_bytes=len(big) + 100) is False
+    assert rm.prevalidate(TopicPartition("nope", 0), big, request_bytes=len(big) + 100) is True  # the append answers
+    rm.close()
+
+
+def test_many_payloads_validated_in_one_job(tmp_path: Path) -> None:
+    rm = make_rm(tmp_path)
+    good = types.SimpleNamespace(index=0, records=_payload(1000))
+    bad = types.SimpleNamespace(index=0, records=_payload(1000)[:-1])
+    other = types.SimpleNamespace(index=5, records=_payload(1000))
+    got = asyncio.run(rm.validate_many_off_loop([("t", [good, bad, other]), (None, [good])]))
+    assert isinstance(got[id(good)], Prevalidated)
+    assert got[id(bad)].error == 2  # CORRUPT_MESSAGE (truncated)
+    assert id(other) not in got  # not hosted here: the append answers
     rm.close()
 
 
@@ -54,7 +65,7 @@ def test_big_append_acknowledged_once_written(tmp_path: Path) -> None:
 
     async def run() -> None:
         pre = await rm.validate_off_loop(TP, view)
-        assert isinstance(pre, Prevalidated) and pre.stamped
+        assert isinstance(pre, Prevalidated) and pre.stamped  # a writable (pooled) buffer
         gate = threading.Event()
         log_writer().submit(gate.wait, 10)  # hold the writer: the write stays pending
         res = rm.append_records(TP, view, 1, validated=pre)

@@ -9,8 +9,8 @@ Writes: `append` writes at the file's size with pwrite, or, inside `batched_appe
 partitions of the request go to the kernel in one submission. Any operation that needs the bytes
 on file (a read, a flush, a truncation) first completes the queued writes.
 
-A big append (a produce payload validated off the loop, of BACKGROUND_WRITE_BYTES or more: copying
-17 MB into the page cache takes 5-50 ms) goes to the log writer thread instead (`append_in_background`): its
+The appends of a big produce request (copying 17 MB into the page cache takes 5-50 ms) go to the
+log writer thread instead (`append_in_background`, one job per request: `background_writes`): its
 position is fixed and `size` counts it at once, the event loop gets a Future and keeps serving.
 The writer is one thread for every file, so writes run in submission order. Until the Future is
 done the bytes past `written_size` may be missing: the log does not let the high watermark (what
@@ -49,12 +49,51 @@ _READ_CHUNK = 16 * 1024  # an index interval (4 KiB) plus headers, in one pread
 # The io_uring batch open on the event loop thread, if any (set only by batched_appends).
 _batch: UringAppender | None = None
 
-# Appends from this size on may be written by the log writer thread (UnifiedLog decides); below
-# it, the thread round trip costs more than the write.
-BACKGROUND_WRITE_BYTES = 64 << 10
-
 _writer: concurrent.futures.ThreadPoolExecutor | None = None
 _writer_lock = threading.Lock()
+
+# The background writes of the produce request being appended (set only by background_writes):
+# (writes queued, the Future they all complete).
+_bg_jobs: list[tuple["_FileHandle", memoryview, int, bool]] | None = None
+_bg_future: concurrent.futures.Future[None] | None = None
+
+
+@contextmanager
+def background_writes() -> Iterator[None]:
+    """Scope of one produce request's appends: its background writes go to the log writer as one
+    job (one Future for all) when the block ends, instead of one thread hand-off per partition.
+    Re-entrant. Anything that waits for a background write first submits the open job."""
+    global _bg_jobs, _bg_future
+    if _bg_jobs is not None:
+        yield
+        return
+    _bg_jobs, _bg_future = [], concurrent.futures.Future()
+    try:
+        yield
+    finally:
+        _submit_background_job()
+        _bg_jobs = _bg_future = None
+
+
+def _submit_background_job() -> None:
+    """Hand the open job to the writer (a fresh one stays open inside background_writes)."""
+    global _bg_jobs, _bg_future
+    if not _bg_jobs:
+        return
+    assert _bg_future is not None
+    jobs, fut = _bg_jobs, _bg_future
+    _bg_jobs, _bg_future = [], concurrent.futures.Future()
+    log_writer().submit(_write_job, jobs, fut)
+
+
+def _write_job(jobs: list[tuple["_FileHandle", memoryview, int, bool]], fut: concurrent.futures.Future[None]) -> None:
+    try:
+        for handle, data, position, release in jobs:
+            _pwrite_all(handle, data, position, release)
+    except BaseException as e:
+        fut.set_exception(e)
+        return
+    fut.set_result(None)
 
 
 def log_writer() -> concurrent.futures.ThreadPoolExecutor:
@@ -271,7 +310,12 @@ class FileRecords:
         _complete_queued_writes()  # io_uring writes queued before this one go first
         assert self._handle is not None, f"append to closed {self.path}"
         total = len(data)
-        fut = log_writer().submit(_pwrite_all, self._handle, data, self.size, release)
+        if _bg_jobs is not None:
+            assert _bg_future is not None
+            _bg_jobs.append((self._handle, data, self.size, release))
+            fut = _bg_future
+        else:
+            fut = log_writer().submit(_pwrite_all, self._handle, data, self.size, release)
         self._inflight.append((self.size, fut))
         self.size += total
         return fut
@@ -289,6 +333,8 @@ class FileRecords:
         """Block until every background write to this file is done (flush, truncation, close,
         header scans: rare; the produce path never waits here). Raises the write's OSError."""
         inflight, self._inflight = self._inflight, []
+        if inflight:
+            _submit_background_job()  # an open request-level job would never run otherwise
         for _start, fut in inflight:
             fut.result()
 

@@ -8,9 +8,9 @@ which everything is known flushed (recovery after a crash starts at its segment)
 Every open CRC-checks the active segment's tail (from its last index entry) and cuts a torn,
 corrupt or extended tail, clean shutdown or not, before anything is appended behind it.
 
-Big appends (BACKGROUND_WRITE_BYTES or more, validated and timestamp-stamped on a worker thread
-beforehand: `prevalidate`) are stamped in place in the request buffer (no copy) and written by
-the log writer thread; the append itself (offsets, producer state, indexes) stays synchronous
+Appends of a big Produce request (validated and timestamp-stamped on a worker thread beforehand:
+`prevalidate`, in a writable pooled request buffer) are stamped in place (no copy) and written
+by the log writer thread; the append itself (offsets, producer state, indexes) stays synchronous
 on the event loop, so offsets are still assigned in append order. Until such a write is done,
 `durable_end_offset` stays at its base offset: the high watermark (what consumers read and what
 acks wait for: Partition, Produce) never passes bytes that are not in the page cache yet, and
@@ -36,7 +36,8 @@ from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import recompression
 from fastkafka.storage.checkpoint_file import deferred_fsync, fsync_dir, fsync_paths
 from fastkafka.storage.fetch_data_info import FetchDataInfo
-from fastkafka.storage.file_records import BACKGROUND_WRITE_BYTES, FileRecords
+from fastkafka.storage import file_records
+from fastkafka.storage.file_records import FileRecords
 from fastkafka.storage.leader_epoch_file_cache import LEADER_EPOCH_CHECKPOINT_FILENAME, LeaderEpochFileCache
 from fastkafka.storage.log_append_info import LogAppendInfo
 from fastkafka.storage.log_config import LogConfig
@@ -407,8 +408,7 @@ class UnifiedLog:
         # A big payload validated and stamped off the loop is appended from the request buffer
         # as it is (BaseOffset and PartitionLeaderEpoch written in place, O(1)) and written by
         # the log writer thread; anything else is copied and stamped here.
-        background = (pre is not None and pre.stamped and as_sent
-                      and len(records) >= BACKGROUND_WRITE_BYTES and _loop_running())
+        background = pre is not None and pre.stamped and as_sent and _loop_running()
         if background:
             assert pre is not None
             log_append_time = pre.log_append_time
@@ -529,6 +529,8 @@ class UnifiedLog:
         """Block until the log writer has written every big append of this log (flush,
         truncation, close: rare, and at most one write's time)."""
         q = self._unwritten
+        if q:
+            file_records._submit_background_job()  # the open request-level job, if any
         while q:
             _base, done, written = q.popleft()
             written.result()

@@ -11,11 +11,11 @@ big compressed batch (more than INLINE_DECOMPRESSED_BYTES of decompressed record
 LogValidator work, proportional to the decompressed size, runs on this class's two worker
 threads (`validate_off_loop`, which touches no log state), and the Produce handler (ordered: the
 connection's later frames wait) appends afterwards with compressed_checked=True.
-A payload of OFF_LOOP_PAYLOAD_BYTES or more (or of OFF_LOOP_PART_BYTES in a request that big),
-compressed or not, goes the same way (its CRC and record walk alone are ms of work); every
-payload validated off the loop is also stamped there (`UnifiedLog.prevalidate`), and its append
-writes it on the log writer thread: the result then carries `written`, the future the response
-waits for (acks are sent only once the bytes are in the page cache).
+Every payload of a request of OFF_LOOP_REQUEST_BYTES or more, compressed or not, goes the same
+way (`validate_many_off_loop`: its CRC and record walk alone are ms of work), is stamped there
+(`UnifiedLog.prevalidate`), and its append writes it on the log writer thread: the result then
+carries `written`, the future the response waits for (acks are sent only once the bytes are in
+the page cache).
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transa
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
 from fastkafka.storage.checkpoint_file import deferred_fsync
+from fastkafka.storage.file_records import background_writes
 from fastkafka.storage.unified_log import Prevalidated
 from fastkafka.storage.batch_decompressor import InlineBudgetExceeded
 from fastkafka.storage.producer_state_manager import AppendOrigin
@@ -46,11 +47,10 @@ log = logging.getLogger(__name__)
 # compressed size says nothing here: 46 KB of zstd is a gigabyte of records.
 INLINE_DECOMPRESSED_BYTES = 4 << 20
 RECORD_BATCH_HEADER = 61
-# Payloads from this size on are validated (and stamped) on the worker threads, never on the loop;
-# in a request of that size, so are its payloads from OFF_LOOP_PART_BYTES on (a 17 MB request of
-# 1 MB-minus-a-byte payloads is as much work as one 17 MB payload).
-OFF_LOOP_PAYLOAD_BYTES = 1 << 20
-OFF_LOOP_PART_BYTES = 64 << 10
+# Every payload of a request of this size is validated (and stamped) on the worker threads, never
+# on the loop (a 17 MB request of 1,000 payloads of 17 KB is as much work as one 17 MB payload),
+# and written by the log writer thread. Such a frame is in a pooled (writable) buffer.
+OFF_LOOP_REQUEST_BYTES = 1 << 20
 VALIDATION_THREADS = 2
 
 
@@ -139,18 +139,15 @@ class ReplicaManager:
         """Validate a compressed payload before its append: True when it is not one (or this
         node is not its leader: the append answers); None when valid (append with
         compressed_checked=True); the error result when invalid; False when it decompresses to
-        more than INLINE_DECOMPRESSED_BYTES, or is big (OFF_LOOP_PAYLOAD_BYTES, or
-        OFF_LOOP_PART_BYTES in a request of `request_bytes` >= OFF_LOOP_PAYLOAD_BYTES), compressed
-        or not: validate_off_loop it."""
+        more than INLINE_DECOMPRESSED_BYTES, or is part of a request of `request_bytes` >=
+        OFF_LOOP_REQUEST_BYTES, compressed or not: validate_off_loop it."""
         if records is None or len(records) < RECORD_BATCH_HEADER:
             return True
         try:
             compressed = _rb.read_batch_header(records, 0).attributes & 0x07 != 0
         except (_rb.InvalidRecordError, TypeError, ValueError):
             return True  # the append's validation answers it
-        n = len(records)
-        off_loop = n >= OFF_LOOP_PAYLOAD_BYTES or (n >= OFF_LOOP_PART_BYTES
-                                                  and request_bytes >= OFF_LOOP_PAYLOAD_BYTES)
+        off_loop = request_bytes >= OFF_LOOP_REQUEST_BYTES
         if not compressed and not off_loop:
             return True
         part = self._partitions.get(tp)
@@ -194,6 +191,32 @@ class ReplicaManager:
             return await loop.run_in_executor(self._validation_pool, lambda: plog.prevalidate(records, now_ms=now_ms()))
         except KafkaError as e:
             return self._error_result(part, e)
+
+    async def validate_many_off_loop(self, topics: list[tuple[str | None, list[Any]]]) -> dict[int, Any]:
+        """validate_off_loop for every payload of a big request in one worker job (a request may
+        carry thousands of partitions: one thread hand-off, no per-partition work on the loop).
+        `topics`: (topic name or None, its PartitionProduceData list). Returns id(partition data)
+        -> the error result or the Prevalidated result (valid); payloads not this node's to
+        validate are left out (the append answers)."""
+        partitions = self._partitions
+
+        def work() -> dict[int, Any]:
+            # Reads of the partition map and of each Partition's log/leadership from this thread
+            # are single attribute/dict reads; the append on the loop checks leadership again.
+            out: dict[int, Any] = {}
+            for name, datas in topics:
+                if name is None:
+                    continue
+                for p in datas:
+                    part = partitions.get(TopicPartition(name, p.index))
+                    if part is None or not part.is_leader or p.records is None:
+                        continue  # the append answers (and validates what it appends)
+                    try:
+                        out[id(p)] = part.log.prevalidate(p.records, now_ms=now_ms())
+                    except KafkaError as e:
+                        out[id(p)] = self._error_result(part, e)
+            return out
+        return await self.run_off_loop(work)
 
     def run_off_loop(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
         """Run `fn` on the worker threads (Produce: a response listing many record errors is
@@ -322,7 +345,7 @@ class ReplicaManager:
         """Wrap a produce request: its appends reach the kernel in one io_uring submission at
         the end of the block, before any response is built from them."""
         try:
-            with self.log_manager.batched_appends():
+            with self.log_manager.batched_appends(), background_writes():
                 yield
         except OSError as e:
             # Kafka: an IOException while appending takes the log dir offline, and a broker

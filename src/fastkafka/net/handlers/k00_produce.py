@@ -34,11 +34,16 @@ from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import ProduceRequest, ProduceResponse
 from fastkafka.storage import TopicPartition
+from fastkafka.cluster.replication.replica_manager import OFF_LOOP_REQUEST_BYTES
 from fastkafka.storage.unified_log import Prevalidated
 
-# A response listing more record errors than this is built and encoded on a worker thread: a
-# 64 MB batch of tiny records can fail millions of them, and Kafka lists every one.
+# A response listing more record errors than this (or answering more partitions than
+# APPENDS_PER_SLICE) is built and encoded on a worker thread.
 INLINE_RECORD_ERRORS = 256
+# Partitions appended per loop callback: a request of thousands of partitions is appended in
+# slices, the loop serving other connections between them (Kafka gives no atomicity across a
+# request's partitions; this connection's next frames still wait for all of them).
+APPENDS_PER_SLICE = 256
 
 _Topic = ProduceResponse.TopicProduceResponse
 _Part = ProduceResponse.PartitionProduceResponse
@@ -49,6 +54,8 @@ _BatchError = ProduceResponse.BatchIndexAndErrorMessage
 def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any:
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
+    if ctx.size >= OFF_LOOP_REQUEST_BYTES and req.acks in (-1, 0, 1):
+        return _big_request(broker, ctx, req)
     checked: dict[int, Any] | None = None
     heavy = []
     if req.acks in (-1, 0, 1):
@@ -67,7 +74,7 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
                 else:
                     checked[id(p)] = pre
     if not heavy:
-        resp = _produce(broker, ctx, req, checked)
+        resp = _run(_produce(broker, ctx, req, checked))
         # Appended already; only the acknowledgement waits for the log writer thread.
         return Staged(resp) if isinstance(resp, asyncio.Future) else resp
     applied = asyncio.get_running_loop().create_future()
@@ -77,7 +84,7 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
         try:
             for tp, p in heavy:
                 checked[id(p)] = await rm.validate_off_loop(tp, p.records)
-            resp = _produce(broker, ctx, req, checked)
+            resp = _run(_produce(broker, ctx, req, checked))
         finally:
             # The connection's next frames may go now: this request's appends are made.
             if not applied.done():
@@ -86,11 +93,51 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
     return Staged(validate_then_produce(), applied)
 
 
+def _big_request(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Staged:
+    """A request of OFF_LOOP_REQUEST_BYTES or more (it may carry thousands of partitions):
+    every payload validated and stamped in one worker job, appended in slices of
+    APPENDS_PER_SLICE partitions (one loop callback each), written by the log writer thread, the
+    response encoded on a worker thread when it is large."""
+    rm = broker.replica_manager
+    by_id = ctx.api_version >= 13
+    applied = asyncio.get_running_loop().create_future()
+
+    async def produce() -> ProduceResponse | None:
+        try:
+            topics = [(broker.topic_name(t.topic_id) if by_id else t.name, t.partition_data) for t in req.topic_data]
+            checked = await rm.validate_many_off_loop(topics)
+            steps = _produce(broker, ctx, req, checked)
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    resp = done.value
+                    break
+                await asyncio.sleep(0)  # let the loop serve others between slices
+        finally:
+            if not applied.done():
+                applied.set_result(None)
+        return await resp if isinstance(resp, asyncio.Future) else resp
+    return Staged(produce(), applied)
+
+
+def _run(steps: Any) -> Any:
+    """Run _produce's slices back to back (a request small enough for one callback)."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
 def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
-             checked: dict[int, Any] | None) -> ProduceResponse | None | asyncio.Future[ProduceResponse]:
-    """The appends; `checked` maps id(partition data) of the payloads validated before
-    (ReplicaManager.prevalidate, on or off the loop) to their error result (None or a
-    Prevalidated: valid). A future when a partition's log is still being written."""
+             checked: dict[int, Any] | None) -> Any:
+    """The appends, as a generator that yields between slices of APPENDS_PER_SLICE partitions
+    (no io_uring or background batch is open across a yield) and returns the response: a
+    ProduceResponse, None (acks=0), or a future when a partition's log is still being written or
+    the response is encoded on a worker thread. `checked` maps id(partition data) of the payloads
+    validated before (ReplicaManager.prevalidate, on or off the loop) to their error result (None
+    or a Prevalidated: valid)."""
     acks = req.acks
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
@@ -99,8 +146,10 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
     not_leader_nodes: set[int] = set()
     written: list[asyncio.Future[None]] = []
     many_errors: list[tuple[Any, Any]] = []  # (partition response, its record errors) to list off the loop
-    # All partitions' appends go to the kernel together when the block ends (io_uring).
-    with rm.batched_appends():
+    count = 0
+    batch = rm.batched_appends()
+    batch.__enter__()  # a slice's appends go to the kernel together when it ends (io_uring)
+    try:
         for t in req.topic_data:
             parts = []
             name = broker.topic_name(t.topic_id) if by_id else t.name
@@ -111,6 +160,13 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
                 any_error = True
                 continue
             for p in t.partition_data:
+                count += 1
+                if count % APPENDS_PER_SLICE == 0:
+                    batch.__exit__(None, None, None)
+                    batch = None
+                    yield
+                    batch = rm.batched_appends()
+                    batch.__enter__()
                 if acks not in (-1, 0, 1):
                     parts.append(_Part(index=p.index, error_code=Errors.INVALID_REQUIRED_ACKS, base_offset=-1))
                     any_error = True
@@ -143,6 +199,9 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
                             not_leader_nodes.add(leader[0])
                 parts.append(part)
             topics.append(_Topic(name=name, topic_id=t.topic_id, partition_responses=parts))
+    finally:
+        if batch is not None:
+            batch.__exit__(None, None, None)
     if acks == 0:
         if any_error:
             # The producer expects no response; closing the connection is how Kafka reports errors.
@@ -152,7 +211,7 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
     if not_leader_nodes and ctx.api_version >= 10:
         resp.node_endpoints = broker.node_endpoints(ProduceResponse.NodeEndpoint, not_leader_nodes, ctx.listener_name)
     answer: Any = resp
-    if many_errors:
+    if many_errors or count > APPENDS_PER_SLICE:
         version = ctx.api_version
 
         def build() -> _Encoded:
@@ -163,7 +222,7 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
             resp.encode(w, version)
             return _Encoded(w.getvalue())
         answer = rm.run_off_loop(build)
-    if written or many_errors:
+    if written or answer is not resp:
         # Acknowledged = in the log: answer once the log writer has the bytes in the page cache.
         return asyncio.ensure_future(_after(written, answer))
     return resp
