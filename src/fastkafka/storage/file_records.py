@@ -67,7 +67,7 @@ def background_writes() -> Iterator[None]:
     if _bg_jobs is not None:
         yield
         return
-    _bg_jobs, _bg_future = [], concurrent.futures.Future()
+    _bg_jobs, _bg_future = [], None  # the Future is made by the first write (most requests have none)
     try:
         yield
     finally:
@@ -82,7 +82,7 @@ def _submit_background_job() -> None:
         return
     assert _bg_future is not None
     jobs, fut = _bg_jobs, _bg_future
-    _bg_jobs, _bg_future = [], concurrent.futures.Future()
+    _bg_jobs, _bg_future = [], None
     log_writer().submit(_write_job, jobs, fut)
 
 
@@ -311,7 +311,9 @@ class FileRecords:
         assert self._handle is not None, f"append to closed {self.path}"
         total = len(data)
         if _bg_jobs is not None:
-            assert _bg_future is not None
+            global _bg_future
+            if _bg_future is None:
+                _bg_future = concurrent.futures.Future()
             _bg_jobs.append((self._handle, data, self.size, release))
             fut = _bg_future
         else:
