@@ -11,6 +11,7 @@ from pathlib import Path
 from fastkafka.cluster.replication import replica_manager as rm_mod
 from fastkafka.cluster.replication.replica_manager import ReplicaManager
 from fastkafka.storage import LogManager, TopicPartition
+from fastkafka.storage.unified_log import Prevalidated
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "interop"))
 from hostile_batches import batch, compress, compressed_records_stream, record  # noqa: E402
@@ -36,7 +37,8 @@ def test_prevalidate_outcomes(tmp_path: Path) -> None:
     assert bad is not None and bad is not True and (bad.error, bad.error_message) == (-1, None)
     big = batch(4, compressed_records_stream(4, iter([record(i, value=bytes(1 << 20)) for i in range(8)])), 8)
     assert rm.prevalidate(TP, big) is False                                   # > 4 MiB of records
-    assert asyncio.run(rm.validate_off_loop(TP, big)) is None
+    # Valid: the payload's validation (and timestamp stamping) result, for append_records(validated=).
+    assert isinstance(asyncio.run(rm.validate_off_loop(TP, big)), Prevalidated)
     rm.close()
 
 

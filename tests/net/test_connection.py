@@ -297,3 +297,63 @@ def test_handler_exception_is_answered_with_the_apis_error_response(run, broker_
     assert len(lines) == 2 and all(r.exc_info is None for r in lines), [r.getMessage() for r in lines]
     assert "answering UNKNOWN_SERVER_ERROR" in lines[0].getMessage()
     assert "answering NOT_COORDINATOR" in lines[1].getMessage()
+
+
+def test_big_produce_pipelined_with_small_ones(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A 2 MiB batch is written by the log writer thread: the connection's next Produce requests
+    are appended as soon as the big one is (offsets in arrival order), while every response,
+    the big one's first, waits for the write."""
+    import threading
+    import time
+
+    from fastkafka.cluster.format import format_storage, random_uuid
+    from fastkafka.protocol.messages import CreateTopicsRequest
+    from fastkafka.storage import TopicPartition
+    from fastkafka.storage.file_records import log_writer
+
+    from .conftest import make_config
+
+    config = make_config(tmp_path, **{"message.max.bytes": str(4 << 20)})
+    format_storage(config, random_uuid())
+
+    async def main() -> None:
+        async with Broker(config) as b:
+            reader, writer = await asyncio.open_connection(b.host, b.port)
+            writer.write(frame(19, 7, 1, CreateTopicsRequest(topics=[CreateTopicsRequest.CreatableTopic(
+                name="big", num_partitions=1, replication_factor=-1)], timeout_ms=1000).to_bytes(7)))
+            _, resp = await read_response(reader, 19, 7)
+            assert resp.topics[0].error_code == 0
+            now = int(time.time() * 1000)
+            from fastkafka._native.record_batch import MemoryRecordsBuilder
+
+            mb = MemoryRecordsBuilder(timestamp_ms=now)
+            for i in range(2100):
+                mb.append(b"k", b"x" * 1000)
+            big = mb.build()
+            assert len(big) > 2 << 20
+            gate = threading.Event()
+            log_writer().submit(gate.wait, 10)  # the big write waits behind this
+            writer.write(frame(0, 9, 10, _produce_req("big", {0: big}).to_bytes(9)))
+            for c in range(11, 14):
+                writer.write(frame(0, 9, c, _produce_req("big", {0: _batch(2, now)}).to_bytes(9)))
+            log = b.server.replica_manager.partition(TopicPartition("big", 0)).log
+            for _ in range(500):
+                if log.log_end_offset == 2106:
+                    break
+                await asyncio.sleep(0.01)
+            assert log.log_end_offset == 2106  # all four appended while the big write waits
+            assert log.high_watermark == 0
+            pending = asyncio.ensure_future(read_response(reader, 0, 9))
+            await asyncio.sleep(0.1)
+            assert not pending.done()  # nothing acknowledged before the write
+            gate.set()
+            cid, resp = await pending
+            assert (cid, resp.responses[0].partition_responses[0].base_offset) == (10, 0)
+            for c, base in ((11, 2100), (12, 2102), (13, 2104)):
+                cid, resp = await read_response(reader, 0, 9)
+                assert (cid, resp.responses[0].partition_responses[0].error_code,
+                        resp.responses[0].partition_responses[0].base_offset) == (c, 0, base)
+            assert log.high_watermark == 2106
+            writer.close()
+
+    run(main())

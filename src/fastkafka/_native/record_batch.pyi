@@ -1,6 +1,7 @@
 """Contract for record_batch.pyx: RecordBatch v2 (magic 2) hot paths. See
 ../shared/kafka-protocol/notes/recordbatch.md for the format. Batches stay opaque bytes; this
 module is the only place that parses headers or walks records, in native code."""
+from collections.abc import Iterator
 
 RECORD_BATCH_OVERHEAD: int  # 61
 LOG_OVERHEAD: int  # 12
@@ -81,12 +82,19 @@ def assign_offsets(
     base_offset: int,
     partition_leader_epoch: int,
     log_append_time_ms: int,
+    stamped: bool = False,
 ) -> int:
     """In place, for every batch in buf: set BaseOffset (consecutive across batches) and
     PartitionLeaderEpoch; when log_append_time_ms >= 0, set the LOG_APPEND_TIME attribute bit and
     MaxTimestamp, else (CREATE_TIME) clear that bit and set MaxTimestamp to the largest record
     timestamp of uncompressed batches (Kafka's setMaxTimestamp); the CRC is recomputed when
-    attributes or MaxTimestamp changed. Returns the next offset after the last batch."""
+    attributes or MaxTimestamp changed. stamped=True: stamp_timestamps(buf, log_append_time_ms)
+    already did the timestamp part (on a worker thread): only BaseOffset and PartitionLeaderEpoch
+    are written. Returns the next offset after the last batch."""
+
+def stamp_timestamps(buf: bytearray | memoryview, log_append_time_ms: int) -> None:
+    """The timestamp part of assign_offsets (attribute, MaxTimestamp, CRC when changed), in place,
+    without the GIL for batches of 64 KiB or more: for a worker thread."""
 
 class BatchHeader:
     position: int  # byte offset of the batch within the scanned buffer/file region
@@ -161,3 +169,10 @@ class RecordStreamWalker:
                  timestamp_before_max_ms: int, timestamp_after_max_ms: int) -> None: ...
     def feed(self, data: bytes | bytearray | memoryview) -> None: ...
     def finish(self, topic_partition: str = "") -> None: ...
+
+class RecordErrors:
+    """The failing records of a batch, (batch_index, message) pairs made when read (an
+    uncompressed batch's InvalidRecordError.record_errors): len() is cheap, the messages are not."""
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int) -> tuple[int, str]: ...
+    def __iter__(self) -> Iterator[tuple[int, str]]: ...

@@ -6,6 +6,9 @@ the low-rate internal writers. Layout and attribute bits: record_batch.pxd.
 Batches stay opaque bytes everywhere else; this module is the only place that looks inside them.
 Nothing here allocates a Python object per record on the produce path: records are walked by C
 code over the request buffer, and Python objects are made per batch (or on the error path).
+Batches of NOGIL_BYTES (64 KiB) or more are CRC-checked, walked and timestamp-stamped without the
+GIL: big produce payloads are validated on worker threads (ReplicaManager.validate_off_loop) and
+the event loop keeps running meanwhile.
 
 Validation follows Kafka's UnifiedLog.analyzeAndValidateRecords + LogValidator (4.x) with its error
 codes: framing/size/CRC problems are CorruptRecordException (CORRUPT_MESSAGE); batch and record
@@ -22,6 +25,12 @@ LOG_OVERHEAD = LOG_OVERHEAD_C
 
 cdef enum:
     HDR = 61
+    # Batches from this size on are CRC-checked, walked and stamped without the GIL (they are
+    # handled on worker threads; below it the GIL round trip costs more than the work).
+    NOGIL_BYTES = 65536
+    # Failing records listed in an uncompressed batch's record_errors (the stream walker's
+    # STREAM_BAD_CAP for compressed ones).
+    RECORD_ERRORS_CAP = 1000
     HEADER_SIZE_UP_TO_MAGIC = 17
     RECORD_OVERHEAD_V0 = 14  # the smallest legal BatchLength of any magic (Kafka's first size check)
     NO_TIMESTAMP = -1
@@ -393,24 +402,68 @@ cdef str _why_message(int why, int32_t at, int32_t count):
     return f"Found invalid record structure (record {at})"
 
 
+cdef tuple _record_error(const _BadRecord* bad, int64_t base_offset, const _Rules* r, str tp):
+    """(batch_index, message) of one failing record, with Kafka's LogValidator messages
+    (validateKey, validateTimestamp; `tp` is the TopicPartition's toString, "topic-partition")."""
+    if bad.kind == BAD_KEY:
+        msg = f"Compacted topic cannot accept message without key in topic partition {tp}"
+    elif bad.kind == BAD_TS_RANGE:
+        msg = (f"Timestamp {bad.timestamp} of message with offset {base_offset + bad.index} is out of "
+               f"range. The timestamp should be within [{r.now_ms - r.before_max_ms}, "
+               f"{r.now_ms + r.after_max_ms}]")
+    else:
+        msg = (f"Invalid timestamp type in message DefaultRecord(offset={base_offset + bad.index}, "
+               f"timestamp={bad.timestamp}, key={bad.key_size} bytes, value={bad.value_size} bytes). "
+               f"Producer should not set timestamp type to LogAppendTime.")
+    return (bad.index, msg)
+
+
 cdef object _record_errors_list(const _BadRecord* bad, int32_t n, int64_t base_offset, const _Rules* r, str tp):
-    """(batch_index, message) per failing record, with Kafka's LogValidator messages (validateKey,
-    validateTimestamp; `tp` is the TopicPartition's toString, "topic-partition")."""
+    """(batch_index, message) per failing record (see _record_error)."""
     out = []
     cdef int32_t i
     for i in range(n):
-        if bad[i].kind == BAD_KEY:
-            msg = f"Compacted topic cannot accept message without key in topic partition {tp}"
-        elif bad[i].kind == BAD_TS_RANGE:
-            msg = (f"Timestamp {bad[i].timestamp} of message with offset {base_offset + bad[i].index} is out of "
-                   f"range. The timestamp should be within [{r.now_ms - r.before_max_ms}, "
-                   f"{r.now_ms + r.after_max_ms}]")
-        else:
-            msg = (f"Invalid timestamp type in message DefaultRecord(offset={base_offset + bad[i].index}, "
-                   f"timestamp={bad[i].timestamp}, key={bad[i].key_size} bytes, value={bad[i].value_size} bytes). "
-                   f"Producer should not set timestamp type to LogAppendTime.")
-        out.append((bad[i].index, msg))
+        out.append(_record_error(&bad[i], base_offset, r, tp))
     return out
+
+
+cdef class RecordErrors:
+    """The failing records of a batch as a read-only sequence of (batch_index, message), each
+    pair made when it is read. A 64 MB batch of 8-byte records can fail 8 million records: the
+    validation then costs one C array, and whoever needs every message (the ProduceResponse,
+    encoded off the event loop when it is that big) pays for them there."""
+    cdef _BadRecord* bad
+    cdef Py_ssize_t n
+    cdef int64_t base_offset
+    cdef _Rules r
+    cdef str tp
+
+    def __dealloc__(self):
+        PyMem_Free(self.bad)
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        cdef Py_ssize_t k = i
+        if k < 0:
+            k += self.n
+        if k < 0 or k >= self.n:
+            raise IndexError("record error index out of range")
+        return _record_error(&self.bad[k], self.base_offset, &self.r, self.tp)
+
+    def __iter__(self):
+        cdef Py_ssize_t k
+        for k in range(self.n):
+            yield _record_error(&self.bad[k], self.base_offset, &self.r, self.tp)
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (list, tuple, RecordErrors)) else NotImplemented
+
+    def __repr__(self):
+        return f"RecordErrors({self.n} records)"
 
 
 cdef str _java_record_errors(list errors):
@@ -425,20 +478,31 @@ cdef object _raise_record_errors(const uint8_t* body, Py_ssize_t body_size, cons
     Kafka's processRecordErrors does (INVALID_TIMESTAMP if any timestamp failed, else
     INVALID_RECORD), every failing record listed by its index in the batch."""
     cdef _Walk w
-    cdef _BadRecord* bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * first.bad_records)
+    cdef RecordErrors errors = RecordErrors.__new__(RecordErrors)
+    # As for compressed batches (STREAM_BAD_CAP): the first RECORD_ERRORS_CAP failing records are
+    # listed (Kafka lists all: a 64 MB batch of tiny records would be a 67 MB response of millions
+    # of entries); the count in the message stays the true one.
+    cdef int32_t cap = first.bad_records if first.bad_records < RECORD_ERRORS_CAP else RECORD_ERRORS_CAP
+    cdef _BadRecord* bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * cap)
     if bad == NULL:
         raise MemoryError()
-    try:
+    errors.bad = bad  # owned (freed) by `errors` from here on
+    if body_size >= NOGIL_BYTES:
+        with nogil:
+            _walk_records(body, body_size, count, _i64(p + 27), _i64(p + 35), log_append, rules, &w,
+                          bad, cap)
+    else:
         _walk_records(body, body_size, count, _i64(p + 27), _i64(p + 35), log_append, rules, &w,
-                      bad, first.bad_records)
-        errors = _record_errors_list(bad, w.bad_records, _i64(p), rules, tp)
-    finally:
-        PyMem_Free(bad)
+                      bad, cap)
+    errors.n = w.bad_records if w.bad_records < cap else cap
+    errors.base_offset = _i64(p)
+    errors.r = rules[0]
+    errors.tp = tp
     if w.any_bad_ts:
         raise InvalidRecordError(INVALID_TIMESTAMP,
                                  "One or more records have been rejected due to invalid timestamp", errors)
     raise InvalidRecordError(INVALID_RECORD,
-                             f"One or more records have been rejected due to {len(errors)} record errors in total, "
+                             f"One or more records have been rejected due to {w.bad_records} record errors in total, "
                              f"and only showing the first three errors at most: {_java_record_errors(errors[:3])}",
                              errors)
 
@@ -477,7 +541,15 @@ cdef int _check_framing(const uint8_t* p, Py_ssize_t remaining, Py_ssize_t pos, 
     if size < HDR:
         raise InvalidRecordError(CORRUPT_MESSAGE, f"Record batch is corrupt (the size {size} is smaller than the "
                                                   f"minimum allowed overhead {HDR})")
-    if _batch_crc(p, size) != <uint32_t>_i32(p + 17):
+    cdef uint32_t crc
+    if size >= NOGIL_BYTES:
+        # A big batch is validated on a worker thread (ReplicaManager.validate_off_loop): the
+        # event loop and the other workers run while its CRC is computed.
+        with nogil:
+            crc = _batch_crc(p, size)
+    else:
+        crc = _batch_crc(p, size)
+    if crc != <uint32_t>_i32(p + 17):
         raise InvalidRecordError(CORRUPT_MESSAGE, f"Record is corrupt (stored crc = {<uint32_t>_i32(p + 17)})")
     codec = _i16(p + 21) & ATTR_COMPRESSION_MASK
     if codec > 4:
@@ -554,6 +626,7 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     cdef _Rules rules
     cdef _Walk w
     cdef BatchInfo info = BatchInfo.__new__(BatchInfo)
+    cdef int walked
     if n == 0:
         raise InvalidRecordError(INVALID_RECORD, "Produce requests must have at least one record batch per partition")
     rules.now_ms = now_ms
@@ -585,8 +658,14 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
         base_ts = _i64(p + 27)
         header_max_ts = _i64(p + 35)
         if codec == 0:
-            if _walk_records(p + HDR, size - HDR, count, base_ts, header_max_ts, batch_log_append, &rules, &w,
-                             NULL, 0) < 0:
+            if size >= NOGIL_BYTES:
+                with nogil:
+                    walked = _walk_records(p + HDR, size - HDR, count, base_ts, header_max_ts, batch_log_append,
+                                           &rules, &w, NULL, 0)
+            else:
+                walked = _walk_records(p + HDR, size - HDR, count, base_ts, header_max_ts, batch_log_append,
+                                       &rules, &w, NULL, 0)
+            if walked < 0:
                 raise InvalidRecordError(INVALID_RECORD, _why_message(w.why, w.at, count))
             if w.bad_records:
                 _raise_record_errors(p + HDR, size - HDR, p, count, batch_log_append, &rules, &w, topic_partition)
@@ -665,47 +744,85 @@ cdef int64_t _records_max_timestamp(const uint8_t* p, Py_ssize_t size, bint* ok)
     return max_ts
 
 
-def assign_offsets(buf, int64_t base_offset, int32_t partition_leader_epoch, int64_t log_append_time_ms):
+cdef void _stamp_timestamps(uint8_t* p, Py_ssize_t size, int64_t log_append_time_ms) noexcept nogil:
+    """Kafka's setMaxTimestamp for the batch at p: with log_append_time_ms >= 0 the LOG_APPEND_TIME
+    attribute and MaxTimestamp = log_append_time_ms; otherwise CREATE_TIME with MaxTimestamp = the
+    records' largest timestamp (header value kept for compressed batches). The CRC is recomputed
+    only when those changed."""
+    cdef int16_t attrs = _i16(p + 21)
+    cdef int16_t new_attrs
+    cdef int64_t max_ts = _i64(p + 35)
+    cdef bint ok = False
+    if log_append_time_ms >= 0:
+        new_attrs = attrs | ATTR_LOG_APPEND_TIME
+        max_ts = log_append_time_ms
+    else:
+        new_attrs = attrs & ~ATTR_LOG_APPEND_TIME
+        if (attrs & ATTR_COMPRESSION_MASK) == 0 and not (attrs & ATTR_LOG_APPEND_TIME):
+            max_ts = _records_max_timestamp(p, size, &ok)
+            if not ok:
+                max_ts = _i64(p + 35)
+        # Under the LogAppendTime attribute every record's timestamp is MaxTimestamp: kept.
+    if new_attrs != attrs or max_ts != _i64(p + 35):
+        _put_i16(p + 21, new_attrs)
+        _put_i64(p + 35, max_ts)
+        _put_i32(p + 17, <int32_t>_batch_crc(p, size))
+
+
+cdef Py_ssize_t _checked_batch_size(const uint8_t* p, Py_ssize_t remaining) except -1:
+    cdef Py_ssize_t size
+    if remaining < HDR:
+        raise InvalidRecordError(CORRUPT_MESSAGE, "truncated batch while assigning offsets")
+    size = <Py_ssize_t>_i32(p + 8) + LOG_OVERHEAD_C
+    if size < HDR or size > remaining:
+        raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt batch while assigning offsets")
+    return size
+
+
+def stamp_timestamps(buf, int64_t log_append_time_ms):
+    """In place, for every batch in buf: the part of assign_offsets covered by the CRC (the
+    timestamp type attribute, MaxTimestamp, and the CRC when they changed), without the GIL for
+    big batches. A caller that ran this on a worker thread (a big produce payload, with the
+    log_append_time_ms the append will use) then calls assign_offsets(..., stamped=True), which
+    only writes BaseOffset and PartitionLeaderEpoch: O(batches) on the event loop."""
+    cdef uint8_t[:] v = memoryview(buf).cast("B")
+    cdef Py_ssize_t n = len(v)
+    cdef Py_ssize_t pos = 0
+    cdef Py_ssize_t size
+    cdef uint8_t* p
+    while pos < n:
+        p = &v[pos]
+        size = _checked_batch_size(p, n - pos)
+        if size >= NOGIL_BYTES:
+            with nogil:
+                _stamp_timestamps(p, size, log_append_time_ms)
+        else:
+            _stamp_timestamps(p, size, log_append_time_ms)
+        pos += size
+
+
+def assign_offsets(buf, int64_t base_offset, int32_t partition_leader_epoch, int64_t log_append_time_ms,
+                   bint stamped=False):
     """In place, for every batch in buf (Kafka's LogValidator in-place assignment): BaseOffset
     (consecutive across batches) and PartitionLeaderEpoch, neither covered by the CRC. Then
     setMaxTimestamp: with log_append_time_ms >= 0 the LOG_APPEND_TIME attribute and MaxTimestamp =
     log_append_time_ms; otherwise CREATE_TIME with MaxTimestamp = the records' largest timestamp
     (header value kept for compressed batches). The CRC is recomputed only when those changed.
-    Returns the next offset after the last batch."""
+    stamped=True: stamp_timestamps(buf, log_append_time_ms) already ran on these bytes, so the
+    timestamps and CRC are left as they are. Returns the next offset after the last batch."""
     cdef uint8_t[:] v = memoryview(buf).cast("B")
     cdef Py_ssize_t n = len(v)
     cdef Py_ssize_t pos = 0
     cdef Py_ssize_t size
     cdef int64_t off = base_offset
-    cdef int64_t max_ts
     cdef uint8_t* p
-    cdef int16_t attrs, new_attrs
-    cdef bint ok = False
     while pos < n:
-        if n - pos < HDR:
-            raise InvalidRecordError(CORRUPT_MESSAGE, "truncated batch while assigning offsets")
         p = &v[pos]
-        size = <Py_ssize_t>_i32(p + 8) + LOG_OVERHEAD_C
-        if size < HDR or size > n - pos:
-            raise InvalidRecordError(CORRUPT_MESSAGE, "corrupt batch while assigning offsets")
+        size = _checked_batch_size(p, n - pos)
         _put_i64(p, off)
         _put_i32(p + 12, partition_leader_epoch)
-        attrs = _i16(p + 21)
-        max_ts = _i64(p + 35)
-        if log_append_time_ms >= 0:
-            new_attrs = attrs | ATTR_LOG_APPEND_TIME
-            max_ts = log_append_time_ms
-        else:
-            new_attrs = attrs & ~ATTR_LOG_APPEND_TIME
-            if (attrs & ATTR_COMPRESSION_MASK) == 0 and not (attrs & ATTR_LOG_APPEND_TIME):
-                max_ts = _records_max_timestamp(p, size, &ok)
-                if not ok:
-                    max_ts = _i64(p + 35)
-            # Under the LogAppendTime attribute every record's timestamp is MaxTimestamp: kept.
-        if new_attrs != attrs or max_ts != _i64(p + 35):
-            _put_i16(p + 21, new_attrs)
-            _put_i64(p + 35, max_ts)
-            _put_i32(p + 17, <int32_t>_batch_crc(p, size))
+        if not stamped:
+            _stamp_timestamps(p, size, log_append_time_ms)
         off += <int64_t>_i32(p + 23) + 1
         pos += size
     return off

@@ -15,7 +15,9 @@ in. Handlers start in arrival order (a handler's synchronous prefix — e.g. the
 Produce — runs before the next request is dispatched), so per-connection request order is also
 the order of side effects, which idempotent producers with several in-flight requests rely on.
 An `ordered` handler (Produce) that has to await (a compressed batch validated off the loop)
-holds the connection's later frames back until it is done, so the invariant survives the await.
+holds the connection's later frames back until it is done, so the invariant survives the await;
+one that returns a `Staged` holds them only until its side effects are applied (Produce: the
+appends), not while its response waits (the log writer thread writing a big batch).
 
 Memory: a frame of `LARGE_FRAME` bytes or more is received into its own buffer from the broker's
 `MemoryPool` (queued.max.request.bytes); while the pool cannot give it one, the connection stops
@@ -45,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from fastkafka._native.wire import DecodeError, FileRegion, Reader, Writer
 from fastkafka.net.error_response import error_response
 from fastkafka.net.memory_pool import LARGE_FRAME
-from fastkafka.net.registry import Handler
+from fastkafka.net.registry import Handler, Staged
 from fastkafka.net.request_context import RequestContext
 from fastkafka.net.socket_sender import SocketSender
 from fastkafka.protocol import api
@@ -276,13 +278,20 @@ class KafkaConnection(asyncio.Protocol):
         except Exception as e:
             self._complete(slot, h, self._handler_failed(h, slot, request, e))
             return
+        applied: Any = True  # True: hold later frames until the whole task is done
+        if isinstance(result, Staged):
+            applied, result = result.applied, result.response
         if inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
             task.add_done_callback(lambda t, s=slot, hh=h, rq=request: self._on_task_done(t, s, hh, rq))
-            if h.ordered:
+            if h.ordered and applied is not None:
                 self._barrier = task
                 task.add_done_callback(self._release_barrier)
+                if applied is not True:
+                    # Released as soon as the side effects are applied (or the task ends first).
+                    asyncio.ensure_future(applied).add_done_callback(
+                        lambda _f, t=task: self._release_barrier(t))
         else:
             self._complete(slot, h, result)
 

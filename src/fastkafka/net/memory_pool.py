@@ -10,8 +10,11 @@ Invariants:
   that cannot get memory stops reading (the socket's backlog is the kernel's, not ours).
 - A frame larger than the whole budget can never fit; the budget is at least
   `socket.request.max.bytes` (a larger frame is refused at framing), so every valid frame fits alone.
-- Large buffers are anonymous mmaps: when the last reference goes they are unmapped, so the
-  broker's RSS falls back once the connections holding them close.
+- Large buffers are private anonymous mmaps: when the last reference goes they are unmapped, so
+  the broker's RSS falls back once the connections holding them close. Private, not Python's
+  default MAP_SHARED (shmem): their page faults and munmap are cheaper (64 MB: 1.7 vs 5.5 ms on
+  the event loop), and a buffer whose payload the log writer thread wrote has its pages freed
+  there with MADV_DONTNEED (storage/file_records.py), which frees nothing of a shared mapping.
 
 Concurrency contract: event loop thread only.
 """
@@ -40,7 +43,7 @@ class MemoryPool:
         return self._allocate(size)
 
     def _allocate(self, size: int) -> mmap.mmap:
-        buf = mmap.mmap(-1, size)
+        buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE)
         self.used += size
         weakref.finalize(buf, self._release, size)
         return buf

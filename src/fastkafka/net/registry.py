@@ -2,7 +2,7 @@
 `net/handlers/kNN_*.py` module. ApiVersions is answered from this registry, so the broker can
 never advertise an API or version it does not handle (franz-go kfake's convention).
 
-A handler is `fn(broker, ctx, request) -> response | None | Awaitable[response | None]`.
+A handler is `fn(broker, ctx, request) -> response | None | Awaitable[response | None] | Staged`.
 Returning None means "send no response" (Produce with acks=0).
 """
 from __future__ import annotations
@@ -17,6 +17,17 @@ HandlerFn = Callable[[Any, Any, Any], Any | Awaitable[Any]]
 
 BROKER = "broker"
 CONTROLLER = "controller"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Staged:
+    """An ordered handler's answer whose side effects are done before its response is: the
+    connection holds its later frames only until `applied` is done (None: already), and sends
+    `response` when it completes, in request order as always. Produce: the appends are made
+    (offsets assigned, in order), the acknowledgement waits for the log writer thread."""
+
+    response: Awaitable[Any]
+    applied: Awaitable[Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

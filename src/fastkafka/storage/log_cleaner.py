@@ -147,6 +147,9 @@ class CleaningJob:
     @classmethod
     def snapshot(cls, ltc: LogToClean) -> "CleaningJob":
         log = ltc.log
+        # Segment sizes count big appends the log writer thread may still be writing (rare: a
+        # roll right behind one); the cleaner thread reads up to those sizes.
+        log.wait_background_writes()
         segs = log.segments
         views: list[SegmentView] = []
         nexts: list[int] = []

@@ -15,6 +15,8 @@ segment), so both cut a damaged file at the same byte.
 """
 from __future__ import annotations
 
+import concurrent.futures
+
 import os
 import struct
 import time
@@ -232,17 +234,25 @@ class LogSegment:
                              f"Detected offset overflow at offset {offset} in segment {self.base_offset}")
 
     # -- append ---------------------------------------------------------------------------------
-    def append(self, largest_offset: int, records: bytes | bytearray | memoryview) -> None:
+    def append(self, largest_offset: int, records: bytes | bytearray | memoryview,
+               background: bool = False) -> concurrent.futures.Future[None] | None:
         """Append offset-assigned batches whose last offset is `largest_offset`, adding a sparse
-        index entry every `index_interval_bytes` (LogSegment.append)."""
+        index entry every `index_interval_bytes` (LogSegment.append). background=True: the bytes
+        are written on the log writer thread (FileRecords.append_in_background); the index
+        entries are added now (the high watermark keeps readers below the unwritten bytes) and
+        the write's Future is returned."""
         if len(records) == 0:
-            return
+            return None
         physical_position = self.log.size
         self._ensure_offset_in_range(largest_offset)
         batches = list(iter_batches_in_buffer(records))
         if physical_position == 0 and batches:
             self._rolling_based_timestamp = batches[0].max_timestamp
-        self.log.append(records)
+        fut = None
+        if background:
+            fut = self.log.append_in_background(memoryview(records), release=True)
+        else:
+            self.log.append(records)
         max_ts, max_off = self._read_max_timestamp_and_offset_so_far()
         for b in batches:
             if b.max_timestamp > max_ts:
@@ -254,6 +264,7 @@ class LogSegment:
                 self.bytes_since_last_index_entry = 0
             physical_position += b.size
             self.bytes_since_last_index_entry += b.size
+        return fut
 
     # -- lookups --------------------------------------------------------------------------------
     def translate_offset(self, offset: int, starting_file_position: int = 0) -> LogOffsetPosition | None:

@@ -100,6 +100,9 @@ class ReplicaMove:
     # -- rounds ---------------------------------------------------------------------------------
     def _plan(self, log: "UnifiedLog", budget: int) -> tuple[list[_Work], int]:
         """What to copy next (at most `budget` log bytes); also drops segments that are gone."""
+        # Sizes below count big appends the log writer thread may not have written yet (rare:
+        # one such write's time, during a move only).
+        log.wait_background_writes()
         segments = log.segments
         by_base = {s.base_offset: s for s in segments}
         for base in list(self._copied):

@@ -7,11 +7,22 @@ per segment, `leader-epoch-checkpoint` and `partition.metadata`. Offsets:
 which everything is known flushed (recovery after a crash starts at its segment).
 Every open CRC-checks the active segment's tail (from its last index entry) and cuts a torn,
 corrupt or extended tail, clean shutdown or not, before anything is appended behind it.
+
+Appends of a big Produce request (validated and timestamp-stamped on a worker thread beforehand:
+`prevalidate`, in a writable pooled request buffer) are stamped in place (no copy) and written
+by the log writer thread; the append itself (offsets, producer state, indexes) stays synchronous
+on the event loop, so offsets are still assigned in append order. Until such a write is done,
+`durable_end_offset` stays at its base offset: the high watermark (what consumers read and what
+acks wait for: Partition, Produce) never passes bytes that are not in the page cache yet, and
+flush, truncation and close wait for them.
 """
 from __future__ import annotations
 
+import asyncio
 import bisect
 import collections
+import concurrent.futures
+import dataclasses
 import logging
 import os
 import random
@@ -25,6 +36,7 @@ from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import recompression
 from fastkafka.storage.checkpoint_file import deferred_fsync, fsync_dir, fsync_paths
 from fastkafka.storage.fetch_data_info import FetchDataInfo
+from fastkafka.storage import file_records
 from fastkafka.storage.file_records import FileRecords
 from fastkafka.storage.leader_epoch_file_cache import LEADER_EPOCH_CHECKPOINT_FILENAME, LeaderEpochFileCache
 from fastkafka.storage.log_append_info import LogAppendInfo
@@ -79,6 +91,19 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@dataclasses.dataclass(slots=True)
+class Prevalidated:
+    """UnifiedLog.prevalidate's result for one produce payload: validate_records ran on these
+    very bytes under `config`, and (stamped) their timestamp fields and CRC were set in place for
+    `log_append_time` (-1: CreateTime). The append trusts it only while the log's config is still
+    that object."""
+
+    info: _rb.BatchInfo
+    config: LogConfig
+    log_append_time: int
+    stamped: bool
+
+
 class UnifiedLog:
     """The log of one partition.
 
@@ -115,6 +140,13 @@ class UnifiedLog:
         # Segments renamed `.deleted`, waiting for file.delete.delay.ms: (due ms, segment).
         self._pending_file_deletes: collections.deque[tuple[int, LogSegment]] = collections.deque()
         self._closed = False
+        # Big appends being written by the log writer thread, in offset order: (base offset,
+        # loop future set once written, the writer's future).
+        self._unwritten: collections.deque[tuple[int, asyncio.Future[None], concurrent.futures.Future[None]]] = \
+            collections.deque()
+        # Called on the loop when background writes completed (the Partition advances its high
+        # watermark and wakes fetches).
+        self.on_written: Callable[[], None] | None = None
 
     # ================================================================ loading (LogLoader)
     @classmethod
@@ -240,9 +272,19 @@ class UnifiedLog:
         elif self.topic_id != topic_id:
             raise KafkaError(Errors.INCONSISTENT_TOPIC_ID, f"Topic ID mismatch for {self.topic_partition}")
 
+    @property
+    def durable_end_offset(self) -> int:
+        """The log end offset, or the base offset of the first append still being written by
+        the log writer thread: every byte below it is in the page cache."""
+        return self._unwritten[0][0] if self._unwritten else self.log_end_offset
+
+    def unwritten_future(self) -> asyncio.Future[None] | None:
+        """A future done once every append made so far is in the page cache (None: they are)."""
+        return self._unwritten[-1][1] if self._unwritten else None
+
     def update_high_watermark(self, offset: int) -> int:
-        """Set the HW, clamped to [log_start_offset, log_end_offset]; returns the value set."""
-        hw = min(max(offset, self.log_start_offset), self.log_end_offset)
+        """Set the HW, clamped to [log_start_offset, durable_end_offset]; returns the value set."""
+        hw = min(max(offset, self.log_start_offset), self.durable_end_offset)
         self.high_watermark = hw
         return hw
 
@@ -286,10 +328,24 @@ class UnifiedLog:
             err.record_errors = e.record_errors  # type: ignore[attr-defined]
             raise err from None
 
+    def prevalidate(self, records: memoryview, *, now_ms: int) -> Prevalidated:
+        """For a worker thread, before append_as_leader(..., validated=result) on the loop: a big
+        payload's validate_records, then (when the buffer is writable: a pooled request buffer)
+        its timestamp fields and CRC stamped in place, as the append would (stamp_timestamps).
+        Both release the GIL over big batches. Touches no log state."""
+        cfg = self.config
+        info = self.validate_records(records, now_ms=now_ms)
+        lat = now_ms if cfg.log_append_time else -1
+        stamped = isinstance(records, memoryview) and not records.readonly
+        if stamped:
+            _rb.stamp_timestamps(records, lat)
+        return Prevalidated(info, cfg, lat, stamped)
+
     def append_as_leader(self, records: bytes | bytearray | memoryview, leader_epoch: int, *, now_ms: int,
                          require_single_batch: bool = True,
                          origin: AppendOrigin = AppendOrigin.CLIENT,
-                         compressed_checked: bool = False) -> LogAppendInfo:
+                         compressed_checked: bool = False,
+                         validated: Prevalidated | None = None) -> LogAppendInfo:
         """Validate, assign offsets, append; Kafka's UnifiedLog.appendAsLeader.
 
         Raises KafkaError with Kafka's code: CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
@@ -298,10 +354,17 @@ class UnifiedLog:
         KAFKA_STORAGE_ERROR, UNKNOWN_SERVER_ERROR (a compressed stream the codec cannot read).
         An exact retry of one of a producer's last 5 batches writes nothing and returns the
         original offsets with duplicate=True. compressed_checked: validate_records ran on these
-        very bytes just before (off the loop), so compressed batches are not walked again."""
+        very bytes just before (off the loop), so compressed batches are not walked again.
+        validated: `prevalidate` ran on these bytes (off the loop) under the current config: no
+        validation here, and a big writable payload is appended without a copy and written by
+        the log writer thread (see the module docstring)."""
         self._check_open()
         cfg = self.config
-        info = self.validate_records(records, now_ms=now_ms, origin=origin, compressed_checked=compressed_checked)
+        pre = validated if validated is not None and validated.config is cfg else None
+        if pre is not None:
+            info = pre.info
+        else:
+            info = self.validate_records(records, now_ms=now_ms, origin=origin, compressed_checked=compressed_checked)
         if info.batch_count == 0:
             return LogAppendInfo(-1, -1, -1, self.log_start_offset, 0)
         if require_single_batch and info.batch_count != 1:
@@ -316,7 +379,8 @@ class UnifiedLog:
         # with gapped offset deltas, is rebuilt; the rebuilt batch's size is checked again.
         # The Produce path already rebuilt large batches in a thread (rebuild_off_loop).
         rebuilt = recompression.rebuild_for_config(cfg, records)
-        if rebuilt is not records:
+        as_sent = rebuilt is records
+        if not as_sent:
             recompression.check_rebuilt_size(cfg, rebuilt, self.topic_partition)
             records, info = rebuilt, recompression.RebuiltInfo(info, rebuilt)
         headers = self._batch_headers(records, info)
@@ -341,8 +405,18 @@ class UnifiedLog:
 
         base_offset = self.log_end_offset
         log_append_time = now_ms if cfg.log_append_time else -1
-        buf = bytearray(records)
-        next_offset = _rb.assign_offsets(buf, base_offset, leader_epoch, log_append_time)
+        # A big payload validated and stamped off the loop is appended from the request buffer
+        # as it is (BaseOffset and PartitionLeaderEpoch written in place, O(1)) and written by
+        # the log writer thread; anything else is copied and stamped here.
+        background = pre is not None and pre.stamped and as_sent and _loop_running()
+        if background:
+            assert pre is not None
+            log_append_time = pre.log_append_time
+            buf: bytearray | memoryview = records  # type: ignore[assignment]
+            next_offset = _rb.assign_offsets(buf, base_offset, leader_epoch, log_append_time, stamped=True)
+        else:
+            buf = bytearray(records)
+            next_offset = _rb.assign_offsets(buf, base_offset, leader_epoch, log_append_time)
         last_offset = next_offset - 1
         shift = base_offset - info.base_offset
         max_ts = log_append_time if cfg.log_append_time else info.max_timestamp
@@ -351,7 +425,9 @@ class UnifiedLog:
         updates, completed_txns = self._analyze_producer_state(headers, shift, origin, log_append_time)
 
         segment = self._maybe_roll(len(buf), max_ts, last_offset, now_ms)
-        segment.append(last_offset, buf)
+        written = segment.append(last_offset, buf, background=background)
+        if written is not None:
+            self._track_background_write(base_offset, written)
         self.log_end_offset = next_offset
         psm = self.producer_state_manager
         for upd in updates.values():
@@ -421,6 +497,46 @@ class UnifiedLog:
         # single record is fine here.
         return (True, -1) if h.records is None else _decode_txn_marker(h.records)
 
+    def _track_background_write(self, base_offset: int, written: concurrent.futures.Future[None]) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._unwritten.append((base_offset, done, written))
+        # The writer thread completes writes in submission order, so these callbacks arrive in order.
+        written.add_done_callback(lambda f: loop.call_soon_threadsafe(self._background_write_done, f))
+
+    def _background_write_done(self, written: concurrent.futures.Future[None]) -> None:
+        error = written.exception()
+        if error is not None:
+            # Kafka: an IOException while appending takes the log dir offline and a broker whose
+            # every log dir is offline halts. Nothing at or after this write was acknowledged.
+            _logger.critical("Halting broker: appending to %s failed (%s)", self.topic_partition, error)
+            logging.shutdown()
+            os._exit(1)
+        q = self._unwritten
+        while q and q[0][2].done():
+            _base, done, _w = q.popleft()
+            if not done.done():
+                done.set_result(None)
+        if self.on_written is not None:
+            self.on_written()
+
+    def wait_background_writes(self) -> None:
+        """For readers of raw file sizes (replica moves): block until every byte below the log
+        end is written."""
+        self._drain_background_writes()
+
+    def _drain_background_writes(self) -> None:
+        """Block until the log writer has written every big append of this log (flush,
+        truncation, close: rare, and at most one write's time)."""
+        q = self._unwritten
+        if q:
+            file_records._submit_background_job()  # the open request-level job, if any
+        while q:
+            _base, done, written = q.popleft()
+            written.result()
+            if not done.done():
+                done.set_result(None)
+
     def _maybe_roll(self, messages_size: int, max_timestamp: int, max_offset: int, now: int) -> LogSegment:
         seg = self.active_segment
         if seg.should_roll(RollParams(self.config.segment_ms, self.config.segment_bytes, max_timestamp,
@@ -466,8 +582,11 @@ class UnifiedLog:
         segs = [s for s in self._segments[start:] if s.base_offset < offset and not s.log.closed]
         handles = [s.log.handle for s in segs]
         truncations = self._truncations
+        unwritten = [w for _b, _d, w in self._unwritten]
 
         def work() -> None:
+            for w in unwritten:  # fsync only after the log writer has written them
+                w.result()
             for h in handles:
                 if h is not None:
                     os.fsync(h.fd)
@@ -562,6 +681,7 @@ class UnifiedLog:
         """fsync segments holding offsets in [recovery_point, offset) and move the recovery
         point to `offset` (default: the log end offset)."""
         self._check_open()
+        self._drain_background_writes()
         target = self.log_end_offset if offset is None else min(offset, self.log_end_offset)
         if target <= self.recovery_point:
             return  # everything below the recovery point is already on disk (Kafka's flush)
@@ -586,6 +706,7 @@ class UnifiedLog:
             raise ValueError(f"Cannot truncate partition {self.topic_partition} to a negative offset ({target_offset}).")
         if target_offset >= self.log_end_offset:
             return False
+        self._drain_background_writes()
         self._truncations += 1
         if target_offset < self.active_segment.base_offset and target_offset <= self._segments[0].base_offset:
             self.truncate_fully_and_start_at(target_offset)
@@ -604,6 +725,7 @@ class UnifiedLog:
 
     def truncate_fully_and_start_at(self, new_offset: int) -> None:
         """Drop every segment and restart the log empty at `new_offset`."""
+        self._drain_background_writes()
         self._truncations += 1
         for seg in self._segments:
             seg.delete_files()
@@ -800,6 +922,7 @@ class UnifiedLog:
         producer-state snapshot at the log end, as Kafka's UnifiedLog.close does."""
         if self._closed:
             return
+        self._drain_background_writes()
         self.producer_state_manager.update_map_end_offset(self.log_end_offset)
         self.producer_state_manager.take_snapshot()
         self._closed = True
@@ -851,6 +974,14 @@ class _Hdr:
         self.position = position
         self.size = size
         self.records: bytes | None = None
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _inc_seq(seq: int, inc: int) -> int:

@@ -8,7 +8,9 @@ Invariants:
 - `high_watermark <= log.log_end_offset`; it only moves forward while leader.
 - Only the leader appends; a follower's log is written by replication (later issue).
 - With ISR = {this node}, an append is fully replicated as soon as it is in the log, so the high
-  watermark moves to the log end at once and acks=all completes without waiting.
+  watermark moves to the log end at once and acks=all completes without waiting; a big append
+  written by the log writer thread is in the log once written: the high watermark stops at
+  `log.durable_end_offset` and moves on (waking fetches) when the write completes.
 
 Concurrency contract: single writer, the event-loop thread; no awaits inside an append.
 """
@@ -20,6 +22,7 @@ from typing import Any
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import LogConfig, TopicPartition, UnifiedLog
 from fastkafka.storage.producer_state_manager import AppendOrigin
+from fastkafka.storage.unified_log import Prevalidated
 
 
 class Partition:
@@ -32,6 +35,7 @@ class Partition:
         self.topic_partition = tp
         self.topic_id = topic_id
         self.log = log
+        log.on_written = self._on_log_written
         self.local_node_id = local_node_id
         self.leader_id = -1
         self.leader_epoch = -1
@@ -68,7 +72,7 @@ class Partition:
 
     def append_records_to_leader(self, records: Any, required_acks: int, now_ms: int,
                                  config: LogConfig, origin: AppendOrigin = AppendOrigin.CLIENT,
-                                 compressed_checked: bool = False) -> Any:
+                                 compressed_checked: bool = False, validated: Prevalidated | None = None) -> Any:
         if not self.is_leader:
             raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)
         if required_acks == -1 and len(self.isr) < config.min_insync_replicas:
@@ -78,7 +82,7 @@ class Partition:
                 f"min.isr requirement of {config.min_insync_replicas} for partition {self.topic_partition}",
             )
         info = self.log.append_as_leader(records, self.leader_epoch, now_ms=now_ms, origin=origin,
-                                         compressed_checked=compressed_checked)
+                                         compressed_checked=compressed_checked, validated=validated)
         self._maybe_advance_high_watermark()
         self._wake_waiters()
         return info
@@ -87,9 +91,15 @@ class Partition:
         # The HW is the smallest log end offset among ISR members; replication (a later issue)
         # feeds follower LEOs here. With ISR = [self] it is our own log end offset.
         if self.isr == [self.local_node_id] or not self.isr:
-            leo = self.log.log_end_offset
+            leo = self.log.durable_end_offset  # the log end, short of bytes still being written
             if leo > self.log.high_watermark:
                 self.log.update_high_watermark(leo)
+
+    def _on_log_written(self) -> None:
+        """The log writer finished big appends: they count for the high watermark now."""
+        if self.is_leader:
+            self._maybe_advance_high_watermark()
+        self._wake_waiters()
 
     # -- delayed fetch support ------------------------------------------------------------------
     def add_waiter(self, fut: asyncio.Future[None]) -> None:

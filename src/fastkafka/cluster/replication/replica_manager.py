@@ -11,6 +11,11 @@ big compressed batch (more than INLINE_DECOMPRESSED_BYTES of decompressed record
 LogValidator work, proportional to the decompressed size, runs on this class's two worker
 threads (`validate_off_loop`, which touches no log state), and the Produce handler (ordered: the
 connection's later frames wait) appends afterwards with compressed_checked=True.
+Every payload of a request of OFF_LOOP_REQUEST_BYTES or more, compressed or not, goes the same
+way (`validate_many_off_loop`: its CRC and record walk alone are ms of work), is stamped there
+(`UnifiedLog.prevalidate`), and its append writes it on the log writer thread: the result then
+carries `written`, the future the response waits for (acks are sent only once the bytes are in
+the page cache).
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from fastkafka._native import record_batch as _rb
@@ -30,6 +35,8 @@ from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transa
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
 from fastkafka.storage.checkpoint_file import deferred_fsync
+from fastkafka.storage.file_records import background_writes
+from fastkafka.storage.unified_log import Prevalidated
 from fastkafka.storage.batch_decompressor import InlineBudgetExceeded
 from fastkafka.storage.producer_state_manager import AppendOrigin
 
@@ -40,6 +47,10 @@ log = logging.getLogger(__name__)
 # compressed size says nothing here: 46 KB of zstd is a gigabyte of records.
 INLINE_DECOMPRESSED_BYTES = 4 << 20
 RECORD_BATCH_HEADER = 61
+# Every payload of a request of this size is validated (and stamped) on the worker threads, never
+# on the loop (a 17 MB request of 1,000 payloads of 17 KB is as much work as one 17 MB payload),
+# and written by the log writer thread. Such a frame is in a pooled (writable) buffer.
+OFF_LOOP_REQUEST_BYTES = 1 << 20
 VALIDATION_THREADS = 2
 
 
@@ -50,7 +61,12 @@ class ProducePartitionResult:
     log_append_time_ms: int = -1
     log_start_offset: int = -1
     error_message: str | None = None
-    record_errors: list[tuple[int, str | None]] = dataclasses.field(default_factory=list)
+    # Every failing record by batch index (Kafka's RecordErrors); for an uncompressed batch a lazy
+    # sequence (record_batch.RecordErrors): millions of entries cost nothing until read.
+    record_errors: Sequence[tuple[int, str | None]] = dataclasses.field(default_factory=list)
+    # Done once this partition's log has every append so far in the page cache (big appends are
+    # written by the log writer thread); None: already. The response waits for it.
+    written: asyncio.Future[None] | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -118,21 +134,27 @@ class ReplicaManager:
             self._validation_pool.shutdown(wait=False, cancel_futures=True)
             self._validation_pool = None
 
-    def prevalidate(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None | bool:
+    def prevalidate(self, tp: TopicPartition, records: Any,
+                    request_bytes: int = 0) -> ProducePartitionResult | None | bool:
         """Validate a compressed payload before its append: True when it is not one (or this
         node is not its leader: the append answers); None when valid (append with
         compressed_checked=True); the error result when invalid; False when it decompresses to
-        more than INLINE_DECOMPRESSED_BYTES: validate_off_loop it."""
+        more than INLINE_DECOMPRESSED_BYTES, or is part of a request of `request_bytes` >=
+        OFF_LOOP_REQUEST_BYTES, compressed or not: validate_off_loop it."""
         if records is None or len(records) < RECORD_BATCH_HEADER:
             return True
         try:
-            if _rb.read_batch_header(records, 0).attributes & 0x07 == 0:
-                return True
+            compressed = _rb.read_batch_header(records, 0).attributes & 0x07 != 0
         except (_rb.InvalidRecordError, TypeError, ValueError):
             return True  # the append's validation answers it
+        off_loop = request_bytes >= OFF_LOOP_REQUEST_BYTES
+        if not compressed and not off_loop:
+            return True
         part = self._partitions.get(tp)
         if part is None or not part.is_leader:
             return True
+        if off_loop:
+            return False
         try:
             part.log.validate_records(records, now_ms=now_ms(), inline_budget=INLINE_DECOMPRESSED_BYTES)
         except InlineBudgetExceeded:
@@ -146,14 +168,17 @@ class ReplicaManager:
         res = ProducePartitionResult(error=e.code, error_message=e.message, log_start_offset=part.log.log_start_offset)
         record_errors = getattr(e, "record_errors", None)
         if record_errors:
-            res.record_errors = list(record_errors)
+            res.record_errors = record_errors
         return res
 
-    async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None:
+    async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | Prevalidated | None:
         """Run the partition log's validation of `records` on a worker thread (decompression and
         record walk release the GIL). None when valid (append with compressed_checked=True), else
         the partition's error result. The topic's config is the one current now; a config change
-        landing before the append is seen by the append's own (header) checks only."""
+        landing before the append is seen by the append's own (header) checks only.
+        The payload is also stamped there (UnifiedLog.prevalidate): the Prevalidated result (valid)
+        goes to append_records(validated=...); a config change before the append makes the
+        append validate again."""
         part = self._partitions.get(tp)
         if part is None or not part.is_leader:
             return None  # the append answers NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION
@@ -163,10 +188,43 @@ class ReplicaManager:
         plog = part.log
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._validation_pool, lambda: plog.validate_records(records, now_ms=now_ms()))
+            return await loop.run_in_executor(self._validation_pool, lambda: plog.prevalidate(records, now_ms=now_ms()))
         except KafkaError as e:
             return self._error_result(part, e)
-        return None
+
+    async def validate_many_off_loop(self, topics: list[tuple[str | None, list[Any]]]) -> dict[int, Any]:
+        """validate_off_loop for every payload of a big request in one worker job (a request may
+        carry thousands of partitions: one thread hand-off, no per-partition work on the loop).
+        `topics`: (topic name or None, its PartitionProduceData list). Returns id(partition data)
+        -> the error result or the Prevalidated result (valid); payloads not this node's to
+        validate are left out (the append answers)."""
+        partitions = self._partitions
+
+        def work() -> dict[int, Any]:
+            # Reads of the partition map and of each Partition's log/leadership from this thread
+            # are single attribute/dict reads; the append on the loop checks leadership again.
+            out: dict[int, Any] = {}
+            for name, datas in topics:
+                if name is None:
+                    continue
+                for p in datas:
+                    part = partitions.get(TopicPartition(name, p.index))
+                    if part is None or not part.is_leader or p.records is None:
+                        continue  # the append answers (and validates what it appends)
+                    try:
+                        out[id(p)] = part.log.prevalidate(p.records, now_ms=now_ms())
+                    except KafkaError as e:
+                        out[id(p)] = self._error_result(part, e)
+            return out
+        return await self.run_off_loop(work)
+
+    def run_off_loop(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
+        """Run `fn` on the worker threads (Produce: a response listing many record errors is
+        built and encoded there); its result as a future on the loop."""
+        if self._validation_pool is None:
+            self._validation_pool = concurrent.futures.ThreadPoolExecutor(
+                VALIDATION_THREADS, thread_name_prefix="fk-batch-validate")
+        return asyncio.get_running_loop().run_in_executor(self._validation_pool, fn)
 
     # -- metadata ---------------------------------------------------------------------------
     def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:
@@ -299,7 +357,7 @@ class ReplicaManager:
         """Wrap a produce request: its appends reach the kernel in one io_uring submission at
         the end of the block, before any response is built from them."""
         try:
-            with self.log_manager.batched_appends():
+            with self.log_manager.batched_appends(), background_writes():
                 yield
         except OSError as e:
             # Kafka: an IOException while appending takes the log dir offline, and a broker
@@ -311,7 +369,8 @@ class ReplicaManager:
 
     def append_records(self, tp: TopicPartition, records: Any, required_acks: int,
                        origin: AppendOrigin = AppendOrigin.CLIENT, transactional_id: str | None = None,
-                       produce_version: int = 11, compressed_checked: bool = False) -> ProducePartitionResult:
+                       produce_version: int = 11, compressed_checked: bool = False,
+                       validated: Prevalidated | None = None) -> ProducePartitionResult:
         """Append one partition's batch of a Produce request as leader (origin COORDINATOR: the
         group coordinator's own batches, e.g. transactional offset commits, as Kafka's
         CoordinatorPartitionWriter: no sequence checks). With the request's `transactional_id`,
@@ -323,7 +382,7 @@ class ReplicaManager:
             if transactional_id is not None:
                 self._maybe_verify_transaction(part, records, transactional_id, produce_version)
             info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin,
-                                                 compressed_checked=compressed_checked)
+                                                 compressed_checked=compressed_checked, validated=validated)
         except KafkaError as e:
             res = ProducePartitionResult(error=e.code, error_message=e.message)
             part2 = self._partitions.get(tp)
@@ -331,11 +390,11 @@ class ReplicaManager:
                 res.log_start_offset = part2.log.log_start_offset
             record_errors = getattr(e, "record_errors", None)
             if record_errors:
-                res.record_errors = list(record_errors)
+                res.record_errors = record_errors
             return res
         return ProducePartitionResult(
             error=0, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
-            log_start_offset=info.log_start_offset,
+            log_start_offset=info.log_start_offset, written=part.log.unwritten_future(),
         )
 
     def has_ongoing_transaction(self, tp: TopicPartition, producer_id: int, producer_epoch: int) -> bool:
@@ -418,6 +477,14 @@ class ReplicaManager:
                         listener(m.producer_id, m.committed, ok)
                     except Exception:  # a listener's failure never undoes a written marker
                         log.exception("Transaction marker listener failed for producer %d", m.producer_id)
+        # A big batch before a marker may still be on the log writer thread: the coordinator goes
+        # on (CompleteCommit/CompleteAbort) only once the marker and everything before it are in
+        # the page cache, as a produce's acknowledgement.
+        unwritten = {id(f): f for _m, ok in written for t, i in ok
+                     if (p := self._partitions.get(TopicPartition(t, i))) is not None
+                     and (f := p.log.unwritten_future()) is not None}
+        for f in unwritten.values():
+            await asyncio.shield(f)
         return results
 
     def _append_txn_marker(self, m: TxnMarkerEntry, tp: TopicPartition) -> int:

@@ -13,19 +13,37 @@ per-record rules is rejected whole, its failing records listed in RecordErrors (
 as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
 producer notices, as Kafka does.
 
+A payload of 1 MiB or more (64 KiB or more in a request of 1 MiB or more) always takes the
+off-loop route (validated and stamped there) and is written by the log writer thread: the
+response then waits (still ordered) until it is in the page cache, and so does any response
+whose partition still has such a write in flight. The connection's later frames wait only for
+the appends (a `Staged` answer), not for those writes.
+
 A transactional batch that starts a transaction in a partition is verified with (v3-11) or added
 through (v12+) the transaction coordinator first (KIP-890, ReplicaManager). Deliberate gaps:
 quotas/throttling.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from fastkafka.net.registry import handler
+from fastkafka._native.wire import Writer
+from fastkafka.net.registry import Staged, handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import ProduceRequest, ProduceResponse
 from fastkafka.storage import TopicPartition
+from fastkafka.cluster.replication.replica_manager import OFF_LOOP_REQUEST_BYTES
+from fastkafka.storage.unified_log import Prevalidated
+
+# A response listing more record errors than this (or answering more partitions than
+# APPENDS_PER_SLICE) is built and encoded on a worker thread.
+INLINE_RECORD_ERRORS = 256
+# Partitions appended per loop callback: a request of thousands of partitions is appended in
+# slices, the loop serving other connections between them (Kafka gives no atomicity across a
+# request's partitions; this connection's next frames still wait for all of them).
+APPENDS_PER_SLICE = 256
 
 _Topic = ProduceResponse.TopicProduceResponse
 _Part = ProduceResponse.PartitionProduceResponse
@@ -36,6 +54,8 @@ _BatchError = ProduceResponse.BatchIndexAndErrorMessage
 def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any:
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
+    if ctx.size >= OFF_LOOP_REQUEST_BYTES and req.acks in (-1, 0, 1):
+        return _big_request(broker, ctx, req)
     checked: dict[int, Any] | None = None
     heavy = []
     if req.acks in (-1, 0, 1):
@@ -44,7 +64,7 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
             if name is None:
                 continue
             for p in t.partition_data:
-                pre = rm.prevalidate(TopicPartition(name, p.index), p.records)
+                pre = rm.prevalidate(TopicPartition(name, p.index), p.records, ctx.size)
                 if pre is True:
                     continue
                 if checked is None:
@@ -54,28 +74,82 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
                 else:
                     checked[id(p)] = pre
     if not heavy:
-        return _produce(broker, ctx, req, checked)
+        resp = _run(_produce(broker, ctx, req, checked))
+        # Appended already; only the acknowledgement waits for the log writer thread.
+        return Staged(resp) if isinstance(resp, asyncio.Future) else resp
+    applied = asyncio.get_running_loop().create_future()
 
     async def validate_then_produce() -> ProduceResponse | None:
         assert checked is not None
-        for tp, p in heavy:
-            checked[id(p)] = await rm.validate_off_loop(tp, p.records)
-        return _produce(broker, ctx, req, checked)
-    return validate_then_produce()
+        try:
+            for tp, p in heavy:
+                checked[id(p)] = await rm.validate_off_loop(tp, p.records)
+            resp = _run(_produce(broker, ctx, req, checked))
+        finally:
+            # The connection's next frames may go now: this request's appends are made.
+            if not applied.done():
+                applied.set_result(None)
+        return await resp if isinstance(resp, asyncio.Future) else resp
+    return Staged(validate_then_produce(), applied)
+
+
+def _big_request(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Staged:
+    """A request of OFF_LOOP_REQUEST_BYTES or more (it may carry thousands of partitions):
+    every payload validated and stamped in one worker job, appended in slices of
+    APPENDS_PER_SLICE partitions (one loop callback each), written by the log writer thread, the
+    response encoded on a worker thread when it is large."""
+    rm = broker.replica_manager
+    by_id = ctx.api_version >= 13
+    applied = asyncio.get_running_loop().create_future()
+
+    async def produce() -> ProduceResponse | None:
+        try:
+            topics = [(broker.topic_name(t.topic_id) if by_id else t.name, t.partition_data) for t in req.topic_data]
+            checked = await rm.validate_many_off_loop(topics)
+            steps = _produce(broker, ctx, req, checked)
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    resp = done.value
+                    break
+                await asyncio.sleep(0)  # let the loop serve others between slices
+        finally:
+            if not applied.done():
+                applied.set_result(None)
+        return await resp if isinstance(resp, asyncio.Future) else resp
+    return Staged(produce(), applied)
+
+
+def _run(steps: Any) -> Any:
+    """Run _produce's slices back to back (a request small enough for one callback)."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
-             checked: dict[int, Any] | None) -> ProduceResponse | None:
-    """The appends; `checked` maps id(partition data) of the compressed payloads validated
-    before (ReplicaManager.prevalidate, on or off the loop) to their error result (None: valid)."""
+             checked: dict[int, Any] | None) -> Any:
+    """The appends, as a generator that yields between slices of APPENDS_PER_SLICE partitions
+    (no io_uring or background batch is open across a yield) and returns the response: a
+    ProduceResponse, None (acks=0), or a future when a partition's log is still being written or
+    the response is encoded on a worker thread. `checked` maps id(partition data) of the payloads
+    validated before (ReplicaManager.prevalidate, on or off the loop) to their error result (None
+    or a Prevalidated: valid)."""
     acks = req.acks
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
     topics = []
     any_error = False
     not_leader_nodes: set[int] = set()
-    # All partitions' appends go to the kernel together when the block ends (io_uring).
-    with rm.batched_appends():
+    written: list[asyncio.Future[None]] = []
+    many_errors: list[tuple[Any, Any]] = []  # (partition response, its record errors) to list off the loop
+    count = 0
+    batch = rm.batched_appends()
+    batch.__enter__()  # a slice's appends go to the kernel together when it ends (io_uring)
+    try:
         for t in req.topic_data:
             parts = []
             name = broker.topic_name(t.topic_id) if by_id else t.name
@@ -86,22 +160,35 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
                 any_error = True
                 continue
             for p in t.partition_data:
+                count += 1
+                if count % APPENDS_PER_SLICE == 0:
+                    batch.__exit__(None, None, None)
+                    batch = None
+                    yield
+                    batch = rm.batched_appends()
+                    batch.__enter__()
                 if acks not in (-1, 0, 1):
                     parts.append(_Part(index=p.index, error_code=Errors.INVALID_REQUIRED_ACKS, base_offset=-1))
                     any_error = True
                     continue
                 pre = checked is not None and id(p) in checked
                 res = checked[id(p)] if pre else None
-                if res is None:
+                validated = res if isinstance(res, Prevalidated) else None
+                if res is None or validated is not None:
                     res = rm.append_records(TopicPartition(name, p.index), p.records, acks,
                                             transactional_id=req.transactional_id, produce_version=ctx.api_version,
-                                            compressed_checked=pre)
+                                            compressed_checked=pre, validated=validated)
+                    if res.written is not None:
+                        written.append(res.written)
+                errors = res.record_errors
                 part = _Part(
                     index=p.index, error_code=res.error, base_offset=res.base_offset,
                     log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
                     error_message=res.error_message if res.error else None,
-                    record_errors=[_BatchError(batch_index=i, batch_index_error_message=m) for i, m in res.record_errors],
+                    record_errors=[] if len(errors) > INLINE_RECORD_ERRORS else _batch_errors(errors),
                 )
+                if len(errors) > INLINE_RECORD_ERRORS:
+                    many_errors.append((part, errors))
                 if res.error:
                     any_error = True
                     if res.error == Errors.NOT_LEADER_OR_FOLLOWER and ctx.api_version >= 10:
@@ -112,6 +199,9 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
                             not_leader_nodes.add(leader[0])
                 parts.append(part)
             topics.append(_Topic(name=name, topic_id=t.topic_id, partition_responses=parts))
+    finally:
+        if batch is not None:
+            batch.__exit__(None, None, None)
     if acks == 0:
         if any_error:
             # The producer expects no response; closing the connection is how Kafka reports errors.
@@ -120,4 +210,41 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
     resp = ProduceResponse(responses=topics, throttle_time_ms=0)
     if not_leader_nodes and ctx.api_version >= 10:
         resp.node_endpoints = broker.node_endpoints(ProduceResponse.NodeEndpoint, not_leader_nodes, ctx.listener_name)
+    answer: Any = resp
+    if many_errors or count > APPENDS_PER_SLICE:
+        version = ctx.api_version
+
+        def build() -> _Encoded:
+            # On a worker thread: the loop no longer touches `resp`.
+            for part, errors in many_errors:
+                part.record_errors = _batch_errors(errors)
+            w = Writer(1 << 16)
+            resp.encode(w, version)
+            return _Encoded(w.getvalue())
+        answer = rm.run_off_loop(build)
+    if written or answer is not resp:
+        # Acknowledged = in the log: answer once the log writer has the bytes in the page cache.
+        return asyncio.ensure_future(_after(written, answer))
     return resp
+
+
+def _batch_errors(errors: Any) -> list[Any]:
+    return [_BatchError(batch_index=i, batch_index_error_message=m) for i, m in errors]
+
+
+class _Encoded:
+    """A response body encoded on a worker thread; the connection writes it as it is."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def encode(self, w: Writer, version: int) -> None:
+        w.raw(self.body)
+
+
+async def _after(written: list[asyncio.Future[None]], resp: Any) -> Any:
+    for w in written:
+        await asyncio.shield(w)
+    return await resp if isinstance(resp, asyncio.Future) else resp
