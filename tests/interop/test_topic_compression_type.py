@@ -28,8 +28,9 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 import kafka_java as kj
 from broker_process import BrokerProcess, free_port
 from clients import aiokafka_client, confluent, kafka_python, kafkajs
-from hostile_batches import batch, compress, raw_produce, record
+from hostile_batches import batch, compress, compressed_records_stream, raw_produce, record
 from interop_data import CODECS, Rec, assert_same_records, sample_records, with_expected_offsets
+from responsiveness import responsiveness_probe
 from withholding_proxy import WithholdingProxy
 
 pytestmark = pytest.mark.interop
@@ -291,6 +292,34 @@ def test_transactions_across_recompression(broker: BrokerProcess, topic_name: st
     assert tail[-1][1:] == (104, b"last", b"last")
 
 
+_MIB = 1 << 20
+
+
+@pytest.mark.parametrize("sent,topic_codec", [("zstd", "gzip"), ("lz4", "zstd")])
+def test_64mib_batch_recompressed_off_the_loop(broker: BrokerProcess, topic_name: str, sent: str,
+                                               topic_codec: str) -> None:
+    """A batch of 64 MiB of records (64 keyed records of 1 MiB, compressible: the request is a few
+    hundred kB, so this measures the rebuild, not the frame) into a topic forcing another codec,
+    max.message.bytes raised: every other client is still answered within the probe's bounds
+    (fastkafka rebuilds on ReplicaManager's worker threads), then a produce+consume works."""
+    n = 64
+    parts = (record(i, key=b"key-%d" % i, value=(b"%08d" % i) * (_MIB // 8)) for i in range(n))
+    big = batch(CODECS.index(sent), compressed_records_stream(CODECS.index(sent), parts), n)
+    confluent.create_topic(broker.bootstrap, topic_name, 1, {"compression.type": topic_codec,
+                                                            "max.message.bytes": str(128 * _MIB)})
+    with responsiveness_probe(broker) as probe:
+        answer = raw_produce(broker.bootstrap, topic_name, 0, big)
+    assert answer == (0, None, [])
+    print("LAG", [ln for ln in broker.log_tail(200000).splitlines() if "lag" in ln.lower()][-5:])
+    probe.assert_responsive()
+    after = _records(10, int(time.time() * 1000))
+    confluent.produce(broker.bootstrap, topic_name, after, compression="snappy")
+    assert_same_records(confluent.consume_assigned(broker.bootstrap, topic_name, {0: 10}, start_offset=n),
+                        with_expected_offsets(after, start=n))
+    batches = dump_batches(broker, [topic_name])[topic_name]
+    assert [(b["base"], b["count"], b["codec"]) for b in batches] == [(0, n, topic_codec), (n, 10, topic_codec)]
+
+
 N_IDEMPOTENT = 5000
 
 
@@ -340,3 +369,41 @@ def test_idempotent_retries_deduplicated_across_recompression(proxied: tuple[Bro
     # The acknowledged offsets (retries answered from producer state) are where the records are.
     assert all(offsets[v] == o for _p, o, _k, v in got)
     assert {b_["codec"] for b_ in dump_batches(b, [topic_name])[topic_name]} == {"gzip"}
+
+
+GAPPED_CASES = [  # (sent codec, topic compression.type)
+    (1, "zstd"), (4, "gzip"), (0, "zstd"), (1, "uncompressed"), (1, "gzip"), (1, "producer"), (0, "producer"),
+    (0, "uncompressed")]
+
+
+@pytest.mark.parametrize("codec,topic_codec", GAPPED_CASES)
+def test_gapped_inner_offsets(broker: BrokerProcess, topic_name: str, codec: int, topic_codec: str) -> None:
+    """Inner offset deltas 0, 7, 2 (old clients' bug). Kafka's LogValidator: a batch rebuilt for
+    the topic's codec gets new consecutive offsets; a compressed one kept in its codec is
+    UNKNOWN_SERVER_ERROR (Kafka fails building records from the key-less in-place iterator)."""
+    confluent.create_topic(broker.bootstrap, topic_name, 1, {"compression.type": topic_codec})
+    section = b"".join(record(i, key=b"k%d" % i, value=b"v%d" % i, offset_delta=[0, 7, 2][i]) for i in range(3))
+    gapped = batch(codec, compress(codec, section) if codec else section, 3)
+    for _ in range(50):  # Apache may answer NOT_LEADER_OR_FOLLOWER just after the creation
+        answer = raw_produce(broker.bootstrap, topic_name, 0, gapped)
+        if answer[0] != 6:
+            break
+        time.sleep(0.2)
+    rebuilt = topic_codec != "producer" and DUMP_NAME[topic_codec] != DUMP_NAME[CODECS[codec]]
+    if rebuilt:
+        assert answer == (0, None, [])
+        got = confluent.read_to_end(broker.bootstrap, topic_name, 1)
+        assert [(o, k, v) for _p, o, k, v in got] == [(i, b"k%d" % i, b"v%d" % i) for i in range(3)]
+        assert [(b["base"], b["last"], b["codec"]) for b in dump_batches(broker, [topic_name])[topic_name]] == \
+            [(0, 2, DUMP_NAME[topic_codec])]
+    elif codec:
+        assert answer == (-1, None, [])
+    elif broker.target == "apache":
+        # Apache 4.4 stores an uncompressed batch with gapped deltas in place: consumers then see
+        # offsets 0, 7, 2. fastkafka refuses it (INVALID_RECORD) rather than store offsets that
+        # go backwards (a deliberate difference).
+        assert answer == (0, None, [])
+        got = confluent.read_to_end(broker.bootstrap, topic_name, 1)
+        assert [o for _p, o, _k, _v in got] == [0, 7, 2]
+    else:
+        assert answer[0] == 87 and "offset delta" in (answer[1] or "")

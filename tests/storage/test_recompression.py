@@ -2,7 +2,6 @@
 kafka-python's DefaultRecordBatch as an independent decoder (the oracle)."""
 from __future__ import annotations
 
-import asyncio
 import itertools
 import struct
 
@@ -121,14 +120,23 @@ def test_corrupt_batch_left_for_the_validator():
     assert rc.rebuild_for_config(cfg("gzip"), garbage) is garbage
 
 
-def test_rebuild_off_loop_large_batch_in_thread():
-    data = build(4, n=3000, value=b"c" * 500)
-    assert len(data) < rc.OFF_LOOP_BYTES  # compressible: the decompressed side is large
-    big = build(0, n=2500, value=__import__("os").urandom(500))
-    assert len(big) > rc.OFF_LOOP_BYTES
-    out = asyncio.run(rc.rebuild_off_loop(cfg("zstd"), big))
-    assert decode(out)[0].compression_type == 4 and decode(out)[1] == decode(big)[1]
-    assert decode(asyncio.run(rc.rebuild_off_loop(cfg("gzip"), data)))[1] == decode(data)[1]
+def test_lz4_default_level_is_the_fast_compressor():
+    """Kafka: compression.lz4.level 9 (the default) is lz4-java's fast compressor, other levels HC."""
+    import os
+    data = build(0, n=200, value=os.urandom(20) * 30)
+    fast = rc.rebuild_batch(data, 3, 9)
+    assert fast == rc.rebuild_batch(data, 3, None)
+    hc = rc.rebuild_batch(data, 3, 12)
+    assert decode(fast)[1] == decode(hc)[1] == decode(data)[1]
+    assert len(hc) <= len(fast)
+
+
+def test_will_rebuild_and_inline_budget():
+    g = build(1)
+    assert not rc.will_rebuild(cfg("producer"), g) and not rc.will_rebuild(cfg("gzip"), g)
+    assert rc.will_rebuild(cfg("zstd"), g) and rc.will_rebuild(cfg("uncompressed"), g)
+    assert rc.inline_rebuild_bytes(cfg("gzip")) < rc.inline_rebuild_bytes(cfg("zstd")) < rc.inline_rebuild_bytes(cfg("lz4"))
+    assert rc.inline_rebuild_bytes(cfg("lz4", compression_lz4_level=12)) < rc.inline_rebuild_bytes(cfg("lz4"))
 
 
 # --- through UnifiedLog.append_as_leader ----------------------------------------------------
@@ -173,15 +181,24 @@ def test_log_stores_topic_codec_and_assigns_offsets(tmp_path):
     assert dup.duplicate and dup.first_offset == 2
 
 
-@pytest.mark.xfail(reason="the validator (record_batch.pyx, hard-compress's area) refuses inner offset "
-                   "deltas other than 0..n-1 with INVALID_RECORD; Kafka rebuilds such compressed batches", strict=True)
 def test_log_renumbers_gapped_offsets_and_sequences(tmp_path):
     log = UnifiedLog.open(str(tmp_path / "t-0"), LogConfig(compression_type="zstd"), topic_partition=TopicPartition("t", 0))
-    info = log.append_as_leader(build(1, n=3, offsets=[0, 7, 2], pid=9, epoch=0, seq=0), 0, now_ms=_now())
+    info = log.append_as_leader(build(1, n=3, offsets=[0, 7, 2], pid=9, epoch=0, seq=0, value=b"v" * 300), 0, now_ms=_now())
     assert (info.first_offset, info.last_offset) == (0, 2)
     assert log.log_end_offset == 3
     nxt = log.append_as_leader(build(1, n=2, pid=9, epoch=0, seq=3), 0, now_ms=_now())
     assert nxt.first_offset == 3
+    assert [[r[0] for r in recs] for _b, recs in _stored(log)] == [[0, 1, 2], [3, 4]]
+
+
+def test_log_refuses_gapped_offsets_without_rebuild(tmp_path):
+    """Kafka 4.4: a compressed batch with gapped offsets in the topic's own codec (or `producer`)
+    is UNKNOWN_SERVER_ERROR (it fails building the rebuilt batch from key-less records)."""
+    for ct in ("producer", "gzip"):
+        log = UnifiedLog.open(str(tmp_path / ct), LogConfig(compression_type=ct), topic_partition=TopicPartition("t", 0))
+        with pytest.raises(KafkaError) as e:
+            log.append_as_leader(build(1, n=3, offsets=[0, 7, 2], value=b"v" * 300), 0, now_ms=_now())
+        assert e.value.code == Errors.UNKNOWN_SERVER_ERROR
 
 
 def test_log_append_time_applies_to_rebuilt_batch(tmp_path):

@@ -10,9 +10,11 @@ Invariants:
   keys, values, headers and timestamp deltas are copied byte for byte (only offset deltas are
   renumbered, in native code). lastOffsetDelta becomes count-1, codec bits the target's.
 - Levels are the topic's `compression.gzip.level` / `compression.lz4.level` /
-  `compression.zstd.level`; snappy has none. Codec libraries release the GIL, so
-  `rebuild_off_loop` runs the whole rebuild in a worker thread for batches above
-  `OFF_LOOP_BYTES` (the event loop only awaits).
+  `compression.zstd.level` (lz4's default level 9 is the fast compressor, as Kafka's); snappy has
+  none.
+- Codec libraries release the GIL: a rebuild above `inline_rebuild_bytes(cfg)` of records runs
+  whole (validation, decompression, renumbering, compression) on ReplicaManager's worker threads
+  before the append (`Prebuilt`); only smaller ones run on the event loop, in append_as_leader.
 - Control batches written uncompressed (transaction markers) are never compressed (Kafka's
   LogValidator keeps them in place).
 - A batch this module cannot parse (bad CRC, undecodable payload) is left for the validator to
@@ -20,7 +22,6 @@ Invariants:
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import struct
 import zlib
@@ -41,7 +42,12 @@ NONE, GZIP, SNAPPY, LZ4, ZSTD = 0, 1, 2, 3, 4
 CODECS = {"uncompressed": NONE, "gzip": GZIP, "snappy": SNAPPY, "lz4": LZ4, "zstd": ZSTD}
 HEADER = 61
 _CONTROL = 0x20
-OFF_LOOP_BYTES = 1 << 20  # batches above this are rebuilt in a worker thread
+LZ4_DEFAULT_LEVEL = 9
+# Records (decompressed bytes) rebuilt on the event loop at most, by target codec: about 1-2 ms
+# of codec work on this class of machine (gzip ~45 MB/s, zstd-3 ~300 MB/s, lz4 fast / snappy /
+# none ~500 MB/s; lz4 HC levels ~5-30 MB/s). Bigger rebuilds run on ReplicaManager's workers.
+INLINE_REBUILD_BYTES = {NONE: 1 << 20, SNAPPY: 1 << 20, LZ4: 1 << 20, ZSTD: 256 << 10, GZIP: 64 << 10}
+INLINE_REBUILD_BYTES_LZ4_HC = 32 << 10
 _XERIAL_HEADER = b"\x82SNAPPY\x00" + struct.pack(">ii", 1, 1)
 _XERIAL_BLOCK = 32 * 1024
 _I32 = struct.Struct(">i")
@@ -69,7 +75,10 @@ def compress(codec: int, data: bytes, level: int | None = None) -> bytes:
             out.append(block)
         return b"".join(out)
     if codec == LZ4:
-        return bytes(lz4.frame.compress(data, compression_level=9 if level is None else level,
+        # Kafka (Lz4BlockOutputStream): the default level (9) is lz4-java's fast compressor, any
+        # other level its high compressor at that level (liblz4's HC from 3 up).
+        lvl = 0 if level is None or level == LZ4_DEFAULT_LEVEL else level
+        return bytes(lz4.frame.compress(data, compression_level=lvl,
                                         block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_linked=False,
                                         content_checksum=False, store_size=False))
     if codec == ZSTD:
@@ -85,6 +94,31 @@ def level_for(cfg: LogConfig, codec: int) -> int | None:
     if codec == ZSTD:
         return cfg.compression_zstd_level
     return None
+
+
+def will_rebuild(cfg: LogConfig, records: bytes | bytearray | memoryview | None) -> bool:
+    """From the first batch's header only: the topic forces a codec other than the batch's (and
+    the batch is not an uncompressed control batch). The gapped-offsets rebuild of a same-codec
+    batch is not decided here (Kafka refuses those, see batch_decompressor)."""
+    target = target_codec(cfg.compression_type)
+    if target is None or records is None or len(records) < HEADER:
+        return False
+    mv = memoryview(records)
+    if mv[16] != 2:
+        return False
+    attrs = int.from_bytes(mv[21:23], "big")
+    source = attrs & 7
+    return source != target and not (attrs & _CONTROL and source == NONE)
+
+
+def inline_rebuild_bytes(cfg: LogConfig) -> int:
+    """Decompressed bytes of records this topic's rebuild may take on the event loop."""
+    target = target_codec(cfg.compression_type)
+    if target is None:
+        return 0
+    if target == LZ4 and cfg.compression_lz4_level != LZ4_DEFAULT_LEVEL:
+        return INLINE_REBUILD_BYTES_LZ4_HC
+    return INLINE_REBUILD_BYTES[target]
 
 
 def rebuild_batch(batch: bytes | bytearray | memoryview, target: int, level: int | None = None) -> bytearray:
@@ -165,15 +199,17 @@ def rebuild_for_config(cfg: LogConfig, records: bytes | bytearray | memoryview) 
     return b"".join(out)
 
 
-async def rebuild_off_loop(cfg: LogConfig, records: bytes | bytearray | memoryview) -> bytes | bytearray | memoryview:
-    """rebuild_for_config, in a worker thread when `records` is larger than OFF_LOOP_BYTES (a
-    64 MiB zstd->gzip rebuild takes ~250 ms: never on the loop). Small batches are rebuilt
-    inline: a thread hop costs more than the work."""
-    if target_codec(cfg.compression_type) is None:
-        return records
-    if len(records) <= OFF_LOOP_BYTES:
-        return rebuild_for_config(cfg, records)
-    return await asyncio.to_thread(rebuild_for_config, cfg, records)
+class Prebuilt:
+    """A Produce payload validated and rebuilt off the event loop (ReplicaManager's workers)
+    under `config`: UnifiedLog.append_as_leader takes `records`/`info` as they are when its
+    config is still that very object (LogConfig is immutable; a config change replaces it),
+    else it validates and rebuilds again."""
+    __slots__ = ("records", "info", "config")
+
+    def __init__(self, records: bytes | bytearray | memoryview, info: object, config: LogConfig) -> None:
+        self.records = records
+        self.info = info
+        self.config = config
 
 
 class RebuiltInfo:

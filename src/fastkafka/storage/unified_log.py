@@ -271,7 +271,8 @@ class UnifiedLog:
                 timestamp_before_max_ms=cfg.message_timestamp_before_max_ms,
                 timestamp_after_max_ms=cfg.message_timestamp_after_max_ms,
                 client_origin=origin is AppendOrigin.CLIENT, topic_partition=str(self.topic_partition),
-                compressed_checked=compressed_checked, inline_budget=inline_budget)
+                compressed_checked=compressed_checked, inline_budget=inline_budget,
+                rebuild_target=_rebuild_target(cfg))
         except _rb.InvalidRecordError as e:
             if getattr(e, "response_message", "") is None:
                 # Kafka answers these (a compressed stream it cannot read or iterate) with the
@@ -289,7 +290,8 @@ class UnifiedLog:
     def append_as_leader(self, records: bytes | bytearray | memoryview, leader_epoch: int, *, now_ms: int,
                          require_single_batch: bool = True,
                          origin: AppendOrigin = AppendOrigin.CLIENT,
-                         compressed_checked: bool = False) -> LogAppendInfo:
+                         compressed_checked: bool = False,
+                         prebuilt: recompression.Prebuilt | None = None) -> LogAppendInfo:
         """Validate, assign offsets, append; Kafka's UnifiedLog.appendAsLeader.
 
         Raises KafkaError with Kafka's code: CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
@@ -298,27 +300,38 @@ class UnifiedLog:
         KAFKA_STORAGE_ERROR, UNKNOWN_SERVER_ERROR (a compressed stream the codec cannot read).
         An exact retry of one of a producer's last 5 batches writes nothing and returns the
         original offsets with duplicate=True. compressed_checked: validate_records ran on these
-        very bytes just before (off the loop), so compressed batches are not walked again."""
+        very bytes just before (off the loop), so compressed batches are not walked again.
+        prebuilt: ReplicaManager validated and rebuilt `records` for the topic's compression.type
+        on a worker thread; taken as is while this log's config is the one it was built under
+        (else `records`, the batch as sent, is validated and rebuilt here)."""
         self._check_open()
         cfg = self.config
-        info = self.validate_records(records, now_ms=now_ms, origin=origin, compressed_checked=compressed_checked)
+        rebuilt_off_loop = prebuilt is not None and prebuilt.config is cfg
+        if rebuilt_off_loop:
+            assert prebuilt is not None
+            records, info = prebuilt.records, prebuilt.info
+        else:
+            info = self.validate_records(records, now_ms=now_ms, origin=origin, compressed_checked=compressed_checked)
         if info.batch_count == 0:
             return LogAppendInfo(-1, -1, -1, self.log_start_offset, 0)
         if require_single_batch and info.batch_count != 1:
             raise KafkaError(Errors.INVALID_RECORD,
                              "Produce requests with version 3 and above must contain exactly one record batch "
                              f"(got {info.batch_count}) for {self.topic_partition}")
+        # Topic compression.type (Kafka's LogValidator): a batch in another codec is rebuilt; the
+        # rebuilt batch's size is checked again. ReplicaManager rebuilds on its workers what is
+        # above recompression.inline_rebuild_bytes (prebuilt); what reaches this point unbuilt
+        # is small enough for the loop (or its config changed meanwhile: rare).
+        if not rebuilt_off_loop:
+            rebuilt = recompression.rebuild_for_config(cfg, records)
+            if rebuilt is not records:
+                recompression.check_rebuilt_size(cfg, rebuilt, self.topic_partition)
+                records, info = rebuilt, recompression.RebuiltInfo(info, rebuilt)
+        # Kafka checks the segment size on the validated (possibly rebuilt) records.
         if info.size > cfg.segment_bytes:
             raise KafkaError(Errors.RECORD_LIST_TOO_LARGE,
                              f"Message batch size is {info.size} bytes in append to partition {self.topic_partition} "
                              f"which exceeds the maximum configured segment size of {cfg.segment_bytes}.")
-        # Topic compression.type (Kafka's LogValidator): a batch in another codec, or compressed
-        # with gapped offset deltas, is rebuilt; the rebuilt batch's size is checked again.
-        # The Produce path already rebuilt large batches in a thread (rebuild_off_loop).
-        rebuilt = recompression.rebuild_for_config(cfg, records)
-        if rebuilt is not records:
-            recompression.check_rebuilt_size(cfg, rebuilt, self.topic_partition)
-            records, info = rebuilt, recompression.RebuiltInfo(info, rebuilt)
         headers = self._batch_headers(records, info)
         if origin is AppendOrigin.CLIENT:
             for h in headers:
@@ -856,6 +869,13 @@ class _Hdr:
 def _inc_seq(seq: int, inc: int) -> int:
     limit = 2**31 - 1
     return inc - (limit - seq) - 1 if seq > limit - inc else seq + inc
+
+
+def _rebuild_target(cfg: LogConfig) -> int:
+    """The codec the topic's compression.type forces (-1: `producer`): batches in another codec
+    are rebuilt, so the validator lets their offset deltas be renumbered (Kafka's LogValidator)."""
+    target = recompression.target_codec(cfg.compression_type)
+    return -1 if target is None else target
 
 
 def _decode_txn_marker(batch: bytes) -> tuple[bool, int]:

@@ -20,6 +20,7 @@ from typing import Any
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import LogConfig, TopicPartition, UnifiedLog
 from fastkafka.storage.producer_state_manager import AppendOrigin
+from fastkafka.storage.recompression import Prebuilt
 
 
 class Partition:
@@ -68,7 +69,7 @@ class Partition:
 
     def append_records_to_leader(self, records: Any, required_acks: int, now_ms: int,
                                  config: LogConfig, origin: AppendOrigin = AppendOrigin.CLIENT,
-                                 compressed_checked: bool = False) -> Any:
+                                 compressed_checked: bool = False, prebuilt: Prebuilt | None = None) -> Any:
         if not self.is_leader:
             raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)
         if required_acks == -1 and len(self.isr) < config.min_insync_replicas:
@@ -78,7 +79,7 @@ class Partition:
                 f"min.isr requirement of {config.min_insync_replicas} for partition {self.topic_partition}",
             )
         info = self.log.append_as_leader(records, self.leader_epoch, now_ms=now_ms, origin=origin,
-                                         compressed_checked=compressed_checked)
+                                         compressed_checked=compressed_checked, prebuilt=prebuilt)
         self._maybe_advance_high_watermark()
         self._wake_waiters()
         return info

@@ -10,7 +10,10 @@ happen in the order requests arrive on a connection. The one exception is the va
 big compressed batch (more than INLINE_DECOMPRESSED_BYTES of decompressed records): Kafka's
 LogValidator work, proportional to the decompressed size, runs on this class's two worker
 threads (`validate_off_loop`, which touches no log state), and the Produce handler (ordered: the
-connection's later frames wait) appends afterwards with compressed_checked=True.
+connection's later frames wait) appends afterwards with compressed_checked=True. The same workers
+rebuild a batch for its topic's compression.type (Kafka's recompression) when the rebuild is
+above recompression.inline_rebuild_bytes (uncompressed batches included): the append then gets
+the rebuilt batch (`Prebuilt`), so no codec work proportional to the batch runs on the loop.
 """
 from __future__ import annotations
 
@@ -28,10 +31,11 @@ from fastkafka._native import record_batch as _rb
 from fastkafka.cluster.replication.partition import Partition
 from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry, end_transaction_marker_batch
 from fastkafka.protocol.errors import Errors, KafkaError
-from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition
+from fastkafka.storage import FileRecordsSlice, LogConfig, LogManager, TopicPartition, UnifiedLog, recompression
 from fastkafka.storage.checkpoint_file import deferred_fsync
 from fastkafka.storage.batch_decompressor import InlineBudgetExceeded
 from fastkafka.storage.producer_state_manager import AppendOrigin
+from fastkafka.storage.recompression import Prebuilt
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,20 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _validate_and_rebuild(plog: UnifiedLog, records: Any) -> Prebuilt | None:
+    """A worker thread's job (touches no log state): Kafka's LogValidator over `records` under
+    the log's current config, then its recompression. Raises KafkaError as the append would."""
+    cfg = plog.config  # read first: the Prebuilt is taken only if the append still sees this one
+    info = plog.validate_records(records, now_ms=now_ms())
+    if not recompression.will_rebuild(cfg, records):
+        return None
+    rebuilt = recompression.rebuild_for_config(cfg, records)
+    if rebuilt is records:
+        return None  # not decodable after all: the append's own validation answers
+    recompression.check_rebuilt_size(cfg, rebuilt, plog.topic_partition)
+    return Prebuilt(rebuilt, recompression.RebuiltInfo(info, rebuilt), cfg)
+
+
 # New partition logs created inline per metadata publication (see ReplicaManager.inline_log_budget).
 INLINE_LOG_CREATIONS = 32
 
@@ -122,19 +140,28 @@ class ReplicaManager:
         """Validate a compressed payload before its append: True when it is not one (or this
         node is not its leader: the append answers); None when valid (append with
         compressed_checked=True); the error result when invalid; False when it decompresses to
-        more than INLINE_DECOMPRESSED_BYTES: validate_off_loop it."""
+        more than INLINE_DECOMPRESSED_BYTES, or the topic's compression.type rebuilds it and it
+        is above recompression.inline_rebuild_bytes: validate_off_loop it (uncompressed batches
+        included then)."""
         if records is None or len(records) < RECORD_BATCH_HEADER:
             return True
         try:
-            if _rb.read_batch_header(records, 0).attributes & 0x07 == 0:
-                return True
+            codec = _rb.read_batch_header(records, 0).attributes & 0x07
         except (_rb.InvalidRecordError, TypeError, ValueError):
             return True  # the append's validation answers it
         part = self._partitions.get(tp)
         if part is None or not part.is_leader:
             return True
+        plog = part.log
+        budget = INLINE_DECOMPRESSED_BYTES
+        if recompression.will_rebuild(plog.config, records):
+            budget = min(budget, recompression.inline_rebuild_bytes(plog.config))
+            if codec == 0:
+                return len(records) <= budget
+        elif codec == 0:
+            return True
         try:
-            part.log.validate_records(records, now_ms=now_ms(), inline_budget=INLINE_DECOMPRESSED_BYTES)
+            plog.validate_records(records, now_ms=now_ms(), inline_budget=budget)
         except InlineBudgetExceeded:
             return False
         except KafkaError as e:
@@ -149,11 +176,15 @@ class ReplicaManager:
             res.record_errors = list(record_errors)
         return res
 
-    async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | None:
+    async def validate_off_loop(self, tp: TopicPartition, records: Any) -> ProducePartitionResult | Prebuilt | None:
         """Run the partition log's validation of `records` on a worker thread (decompression and
-        record walk release the GIL). None when valid (append with compressed_checked=True), else
-        the partition's error result. The topic's config is the one current now; a config change
-        landing before the append is seen by the append's own (header) checks only."""
+        record walk release the GIL), then the rebuild its topic's compression.type asks for
+        (codecs release the GIL; offset deltas are renumbered in nogil C). None when valid and
+        not rebuilt (append with compressed_checked=True); a Prebuilt when rebuilt (append it:
+        UnifiedLog takes it as is while the topic's config is unchanged); else the partition's
+        error result (a rebuilt batch over max.message.bytes included). The topic's config is
+        the one current now; a config change landing before the append is seen by the append's
+        own (header) checks only, and a changed compression.type is applied there again."""
         part = self._partitions.get(tp)
         if part is None or not part.is_leader:
             return None  # the append answers NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION
@@ -163,10 +194,9 @@ class ReplicaManager:
         plog = part.log
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._validation_pool, lambda: plog.validate_records(records, now_ms=now_ms()))
+            return await loop.run_in_executor(self._validation_pool, _validate_and_rebuild, plog, records)
         except KafkaError as e:
             return self._error_result(part, e)
-        return None
 
     # -- metadata ---------------------------------------------------------------------------
     def update_broker_defaults(self, broker_defaults: dict[str, str]) -> None:
@@ -299,7 +329,8 @@ class ReplicaManager:
 
     def append_records(self, tp: TopicPartition, records: Any, required_acks: int,
                        origin: AppendOrigin = AppendOrigin.CLIENT, transactional_id: str | None = None,
-                       produce_version: int = 11, compressed_checked: bool = False) -> ProducePartitionResult:
+                       produce_version: int = 11, compressed_checked: bool = False,
+                       prebuilt: Prebuilt | None = None) -> ProducePartitionResult:
         """Append one partition's batch of a Produce request as leader (origin COORDINATOR: the
         group coordinator's own batches, e.g. transactional offset commits, as Kafka's
         CoordinatorPartitionWriter: no sequence checks). With the request's `transactional_id`,
@@ -311,7 +342,7 @@ class ReplicaManager:
             if transactional_id is not None:
                 self._maybe_verify_transaction(part, records, transactional_id, produce_version)
             info = part.append_records_to_leader(records, required_acks, now_ms(), config, origin=origin,
-                                                 compressed_checked=compressed_checked)
+                                                 compressed_checked=compressed_checked, prebuilt=prebuilt)
         except KafkaError as e:
             res = ProducePartitionResult(error=e.code, error_message=e.message)
             part2 = self._partitions.get(tp)

@@ -8,7 +8,8 @@ Each partition's records are one v2 batch, validated in native code and appended
 compressed batches are always decompressed as a bounded stream and their records walked (Kafka's
 LogValidator) before any append: on the loop up to INLINE_DECOMPRESSED_BYTES of records, else
 on ReplicaManager's worker threads: the handler then returns an awaitable (it is `ordered`, so the
-connection's later requests wait and appends keep request order). A batch failing
+connection's later requests wait and appends keep request order). The workers also rebuild a big
+batch for its topic's compression.type; its append takes the rebuilt batch (`Prebuilt`). A batch failing
 per-record rules is rejected whole, its failing records listed in RecordErrors (v8+) by index,
 as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
 producer notices, as Kafka does.
@@ -26,6 +27,7 @@ from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import ProduceRequest, ProduceResponse
 from fastkafka.storage import TopicPartition
+from fastkafka.storage.recompression import Prebuilt
 
 _Topic = ProduceResponse.TopicProduceResponse
 _Part = ProduceResponse.PartitionProduceResponse
@@ -67,7 +69,8 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
 def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
              checked: dict[int, Any] | None) -> ProduceResponse | None:
     """The appends; `checked` maps id(partition data) of the compressed payloads validated
-    before (ReplicaManager.prevalidate, on or off the loop) to their error result (None: valid)."""
+    before (ReplicaManager.prevalidate, on or off the loop) to their error result (None: valid;
+    a Prebuilt: valid and rebuilt off the loop)."""
     acks = req.acks
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
@@ -92,10 +95,13 @@ def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
                     continue
                 pre = checked is not None and id(p) in checked
                 res = checked[id(p)] if pre else None
+                prebuilt = None
+                if isinstance(res, Prebuilt):  # rebuilt for the topic's compression.type off the loop
+                    prebuilt, res = res, None
                 if res is None:
                     res = rm.append_records(TopicPartition(name, p.index), p.records, acks,
                                             transactional_id=req.transactional_id, produce_version=ctx.api_version,
-                                            compressed_checked=pre)
+                                            compressed_checked=pre, prebuilt=prebuilt)
                 part = _Part(
                     index=p.index, error_code=res.error, base_offset=res.base_offset,
                     log_append_time_ms=res.log_append_time_ms, log_start_offset=res.log_start_offset,
