@@ -295,13 +295,22 @@ def test_transactions_across_recompression(broker: BrokerProcess, topic_name: st
 _MIB = 1 << 20
 
 
-@pytest.mark.parametrize("sent,topic_codec", [("zstd", "gzip"), ("lz4", "zstd")])
+@pytest.mark.parametrize("sent,topic_codec", [
+    ("zstd", "gzip"), ("lz4", "zstd"),
+    # Stored uncompressed, the rebuilt batch is 64 MiB: its append (the segment write into the
+    # page cache, submitted on the loop) takes 20-150 ms, as an uncompressed 64 MiB produce does
+    # (measured 2026-12-05); the rebuild itself runs on the workers. Big appends are not this
+    # file's subject (see test_hardening_compressed's 17 MB frame).
+    pytest.param("lz4", "uncompressed", marks=pytest.mark.xfail(
+        reason="a 64 MiB append stalls the loop > 100 ms at times, compressed or not", strict=False)),
+])
 def test_64mib_batch_recompressed_off_the_loop(broker: BrokerProcess, topic_name: str, sent: str,
                                                topic_codec: str) -> None:
     """A batch of 64 MiB of records (64 keyed records of 1 MiB, compressible: the request is a few
-    hundred kB, so this measures the rebuild, not the frame) into a topic forcing another codec,
-    max.message.bytes raised: every other client is still answered within the probe's bounds
-    (fastkafka rebuilds on ReplicaManager's worker threads), then a produce+consume works."""
+    hundred kB, so this measures the rebuild, not the frame; big frames are net/'s subject) into
+    a topic forcing another codec, max.message.bytes raised (the uncompressed rebuild stores
+    64 MiB): every other client is still answered within the probe's bounds (fastkafka rebuilds
+    on ReplicaManager's worker threads), then a produce+consume works."""
     n = 64
     parts = (record(i, key=b"key-%d" % i, value=(b"%08d" % i) * (_MIB // 8)) for i in range(n))
     big = batch(CODECS.index(sent), compressed_records_stream(CODECS.index(sent), parts), n)
@@ -310,14 +319,14 @@ def test_64mib_batch_recompressed_off_the_loop(broker: BrokerProcess, topic_name
     with responsiveness_probe(broker) as probe:
         answer = raw_produce(broker.bootstrap, topic_name, 0, big)
     assert answer == (0, None, [])
-    print("LAG", [ln for ln in broker.log_tail(200000).splitlines() if "lag" in ln.lower()][-5:])
     probe.assert_responsive()
     after = _records(10, int(time.time() * 1000))
-    confluent.produce(broker.bootstrap, topic_name, after, compression="snappy")
+    confluent.produce(broker.bootstrap, topic_name, after, compression="snappy", extra={"linger.ms": 100})
     assert_same_records(confluent.consume_assigned(broker.bootstrap, topic_name, {0: 10}, start_offset=n),
                         with_expected_offsets(after, start=n))
     batches = dump_batches(broker, [topic_name])[topic_name]
-    assert [(b["base"], b["count"], b["codec"]) for b in batches] == [(0, n, topic_codec), (n, 10, topic_codec)]
+    assert [(b["base"], b["count"], b["codec"]) for b in batches] == [(0, n, DUMP_NAME[topic_codec]),
+                                                                      (n, 10, DUMP_NAME[topic_codec])]
 
 
 N_IDEMPOTENT = 5000

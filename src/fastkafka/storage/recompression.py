@@ -25,14 +25,17 @@ from __future__ import annotations
 import logging
 import struct
 import zlib
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import cramjam
 import crc32c
 import lz4.frame  # type: ignore[import-untyped]
 import zstandard
 
+from fastkafka._native import record_batch as _rb
 from fastkafka._native import recompress as _native
+from fastkafka.storage.batch_decompressor import CHUNK, DecompressError, iter_decompressed
 from fastkafka.storage.cleaner_codecs import decompress
 
 if TYPE_CHECKING:
@@ -123,25 +126,115 @@ def inline_rebuild_bytes(cfg: LogConfig) -> int:
 
 def rebuild_batch(batch: bytes | bytearray | memoryview, target: int, level: int | None = None) -> bytearray:
     """One v2 batch re-encoded with codec `target` and offset deltas 0..n-1 (see module doc).
-    ValueError when the batch cannot be decoded."""
-    mv = memoryview(batch)
+    ValueError when the batch cannot be decoded.
+
+    Streams: the records come out of the source codec in CHUNK-sized pieces (batch_decompressor),
+    are walked natively (offset deltas) and go straight into the target's streaming compressor,
+    so the decompressed records never exist whole and no single step holds the GIL for long (a
+    one-shot lz4 decompression of 64 MiB holds it ~50 ms). Records with gapped offset deltas
+    (old clients only) take the whole-buffer path that renumbers them."""
+    mv = memoryview(batch).cast("B")
     if len(mv) < HEADER or mv[16] != 2:
         raise ValueError("not a v2 record batch")
     attrs = int.from_bytes(mv[21:23], "big")
     count = int.from_bytes(mv[57:61], "big", signed=True)
     source = attrs & 7
-    payload = bytes(mv[HEADER:])
-    plain = decompress(source, payload) if source != NONE else payload
-    if not _native.records_contiguous(plain, count):
-        plain = _native.renumber_offset_deltas(plain, count)
-    body = compress(target, plain, level)
-    out = bytearray(HEADER + len(body))
-    out[:HEADER] = mv[:HEADER]
+    out = bytearray(mv[:HEADER])
+    try:
+        streamed = _stream_rebuild(mv, source, target, level, count, out)
+    except DecompressError as e:
+        raise ValueError(str(e)) from None
+    if not streamed:
+        del out[HEADER:]
+        payload = bytes(mv[HEADER:])
+        plain = decompress(source, payload) if source != NONE else payload
+        if not _native.records_contiguous(plain, count):
+            plain = _native.renumber_offset_deltas(plain, count)
+        out += compress(target, plain, level)
     out[21:23] = ((attrs & ~7) | target).to_bytes(2, "big")
     out[23:27] = (max(count - 1, 0)).to_bytes(4, "big", signed=True)
-    out[HEADER:] = body
     _native.seal_batch(out)
     return out
+
+
+def _plain_chunks(mv: memoryview, source: int) -> Iterator[bytes | memoryview]:
+    if source == NONE:
+        for i in range(HEADER, len(mv), CHUNK):
+            yield mv[i:i + CHUNK]
+    else:
+        yield from iter_decompressed(source, mv[HEADER:])
+
+
+class _Snappy:
+    """Kafka's xerial framing (snappy-java SnappyOutputStream) written block by block."""
+
+    def __init__(self) -> None:
+        self.pending = bytearray()
+        self.out: list[bytes] = [_XERIAL_HEADER]
+
+    def compress(self, chunk: bytes | memoryview) -> bytes:
+        self.pending += chunk
+        while len(self.pending) >= _XERIAL_BLOCK:
+            self._block(self.pending[:_XERIAL_BLOCK])
+            del self.pending[:_XERIAL_BLOCK]
+        return b""
+
+    def _block(self, data: bytes | bytearray) -> None:
+        block = bytes(cramjam.snappy.compress_raw(bytes(data)))
+        self.out.append(_I32.pack(len(block)))
+        self.out.append(block)
+
+    def flush(self) -> bytes:
+        if self.pending:
+            self._block(self.pending)
+        out, self.out = b"".join(self.out), []
+        return out
+
+
+def _compressor(target: int, level: int | None) -> object:
+    if target == GZIP:
+        lvl = 6 if level is None or level == -1 else level
+        return zlib.compressobj(lvl, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    if target == ZSTD:
+        return zstandard.ZstdCompressor(level=3 if level is None else level).compressobj()
+    if target == LZ4:
+        c = lz4.frame.LZ4FrameCompressor(
+            block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_linked=False, content_checksum=False,
+            compression_level=0 if level is None or level == LZ4_DEFAULT_LEVEL else level)
+        return c
+    if target == SNAPPY:
+        return _Snappy()
+    raise ValueError(f"unknown compression codec {target}")
+
+
+def _stream_rebuild(mv: memoryview, source: int, target: int, level: int | None, count: int,
+                    out: bytearray) -> bool:
+    """Append the target's payload to `out` piece by piece (each append a short GIL hold; a
+    growing bytearray is realloc'd, not copied whole); False when the offset deltas are gapped."""
+    walker = _rb.RecordStreamWalker(
+        count=count, base_offset=0, base_timestamp=0, max_timestamp=0, batch_log_append=False,
+        compacted=False, now_ms=0, timestamp_type_log_append=True, timestamp_before_max_ms=0,
+        timestamp_after_max_ms=0, offset_gaps_allowed=True)
+    comp: Any = None
+    if target == LZ4:
+        comp = _compressor(target, level)
+        out += comp.begin()
+    elif target != NONE:
+        comp = _compressor(target, level)
+    try:
+        for chunk in _plain_chunks(mv, source):
+            walker.feed(chunk)
+            if walker.gapped:
+                return False
+            out += chunk if comp is None else comp.compress(chunk)
+        walker.finish()
+    except _rb.InvalidRecordError as e:
+        raise ValueError(str(e)) from None
+    if walker.gapped:
+        return False
+    if comp is not None:
+        out += comp.flush()
+    return True
 
 
 def needs_rebuild(batch: bytes | bytearray | memoryview, target: int | None) -> bool:
@@ -189,13 +282,15 @@ def rebuild_for_config(cfg: LogConfig, records: bytes | bytearray | memoryview) 
             return records  # the validator refuses it with CORRUPT_MESSAGE
         try:
             out.append(rebuild_batch(batch, target, level_for(cfg, target)))
-        except (ValueError, zlib.error, RuntimeError, zstandard.ZstdError):
+        except (ValueError, zlib.error, RuntimeError, zstandard.ZstdError, DecompressError):
             return records
         changed = True
     if not changed:
         return records
     if pos < len(mv):
         out.append(mv[pos:])
+    if len(out) == 1:
+        return out[0]  # the rebuilt bytearray itself: a join would copy it whole holding the GIL
     return b"".join(out)
 
 

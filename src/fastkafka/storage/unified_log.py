@@ -322,11 +322,14 @@ class UnifiedLog:
         # rebuilt batch's size is checked again. ReplicaManager rebuilds on its workers what is
         # above recompression.inline_rebuild_bytes (prebuilt); what reaches this point unbuilt
         # is small enough for the loop (or its config changed meanwhile: rare).
+        # A rebuilt bytearray is ours alone: offsets are stamped into it without another copy.
+        owned = rebuilt_off_loop and isinstance(records, bytearray)
         if not rebuilt_off_loop:
             rebuilt = recompression.rebuild_for_config(cfg, records)
             if rebuilt is not records:
                 recompression.check_rebuilt_size(cfg, rebuilt, self.topic_partition)
                 records, info = rebuilt, recompression.RebuiltInfo(info, rebuilt)
+                owned = isinstance(records, bytearray)
         # Kafka checks the segment size on the validated (possibly rebuilt) records.
         if info.size > cfg.segment_bytes:
             raise KafkaError(Errors.RECORD_LIST_TOO_LARGE,
@@ -354,7 +357,7 @@ class UnifiedLog:
 
         base_offset = self.log_end_offset
         log_append_time = now_ms if cfg.log_append_time else -1
-        buf = bytearray(records)
+        buf = records if owned else bytearray(records)
         next_offset = _rb.assign_offsets(buf, base_offset, leader_epoch, log_append_time)
         last_offset = next_offset - 1
         shift = base_offset - info.base_offset
