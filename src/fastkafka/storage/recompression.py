@@ -3,8 +3,10 @@
 
 Invariants:
 - A batch is rebuilt only when the topic's `compression.type` is not `producer` and differs from
-  the batch's codec, or when its inner offset deltas are not 0..n-1 (Kafka cannot assign offsets
-  in place then); otherwise it is returned unchanged (same object).
+  the batch's codec (rebuild_for_config); otherwise it is returned unchanged (same object).
+  Inner offset deltas other than 0..n-1 are renumbered by that rebuild, as Kafka does; a
+  compressed batch kept in its codec with such deltas is refused by the validator (Kafka 4.4
+  answers UNKNOWN_SERVER_ERROR). `needs_rebuild` states Kafka's inPlaceAssignment rule.
 - The rebuilt batch keeps base offset, partition leader epoch, timestamp type, transactional and
   control bits, baseTimestamp/maxTimestamp, producer id/epoch, base sequence and record count;
   keys, values, headers and timestamp deltas are copied byte for byte (only offset deltas are
@@ -15,6 +17,10 @@ Invariants:
 - Codec libraries release the GIL: a rebuild above `inline_rebuild_bytes(cfg)` of records runs
   whole (validation, decompression, renumbering, compression) on ReplicaManager's worker threads
   before the append (`Prebuilt`); only smaller ones run on the event loop, in append_as_leader.
+- A rebuild streams: records come out of the source codec in bounded chunks, are walked in nogil
+  C and fed to the target's streaming compressor; the decompressed records never exist whole
+  (only the gapped-offsets fallback, for old clients, renumbers a whole buffer) and no single
+  step holds the GIL for long.
 - Control batches written uncompressed (transaction markers) are never compressed (Kafka's
   LogValidator keeps them in place).
 - A batch this module cannot parse (bad CRC, undecodable payload) is left for the validator to
@@ -297,8 +303,8 @@ def rebuild_for_config(cfg: LogConfig, records: bytes | bytearray | memoryview) 
 class Prebuilt:
     """A Produce payload validated and rebuilt off the event loop (ReplicaManager's workers)
     under `config`: UnifiedLog.append_as_leader takes `records`/`info` as they are when its
-    config is still that very object (LogConfig is immutable; a config change replaces it),
-    else it validates and rebuilds again."""
+    config still equals it (LogConfig is immutable; a config change replaces it), else it
+    validates and rebuilds again."""
     __slots__ = ("records", "info", "config")
 
     def __init__(self, records: bytes | bytearray | memoryview, info: object, config: LogConfig) -> None:

@@ -306,7 +306,8 @@ class UnifiedLog:
         (else `records`, the batch as sent, is validated and rebuilt here)."""
         self._check_open()
         cfg = self.config
-        rebuilt_off_loop = prebuilt is not None and prebuilt.config is cfg
+        # Equal, not only identical: a metadata publication may re-make an unchanged LogConfig.
+        rebuilt_off_loop = prebuilt is not None and (prebuilt.config is cfg or prebuilt.config == cfg)
         if rebuilt_off_loop:
             assert prebuilt is not None
             records, info = prebuilt.records, prebuilt.info
