@@ -53,10 +53,10 @@ HEADER = 61
 _CONTROL = 0x20
 LZ4_DEFAULT_LEVEL = 9
 # Records (decompressed bytes) rebuilt on the event loop at most, by target codec: about 1-2 ms
-# of codec work on this class of machine (gzip ~45 MB/s, zstd-3 ~300 MB/s, lz4 fast / snappy /
+# of codec work on this class of machine (gzip 20-45 MB/s, zstd-3 ~150-300 MB/s, lz4 fast / snappy /
 # none ~500 MB/s; lz4 HC levels ~5-30 MB/s). Bigger rebuilds run on ReplicaManager's workers.
-INLINE_REBUILD_BYTES = {NONE: 1 << 20, SNAPPY: 1 << 20, LZ4: 1 << 20, ZSTD: 256 << 10, GZIP: 64 << 10}
-INLINE_REBUILD_BYTES_LZ4_HC = 32 << 10
+INLINE_REBUILD_BYTES = {NONE: 1 << 20, SNAPPY: 1 << 20, LZ4: 1 << 20, ZSTD: 256 << 10, GZIP: 32 << 10}
+INLINE_REBUILD_BYTES_LZ4_HC = 16 << 10
 _XERIAL_HEADER = b"\x82SNAPPY\x00" + struct.pack(">ii", 1, 1)
 _XERIAL_BLOCK = 32 * 1024
 _I32 = struct.Struct(">i")
