@@ -9,10 +9,15 @@ files of either broker) shows each stored batch carrying the topic's codec, or t
 with `producer`. Also: AlterConfigs / IncrementalAlterConfigs of compression.type apply to the
 next produce; a rebuilt batch over max.message.bytes is refused with MESSAGE_TOO_LARGE;
 idempotent retries are deduplicated and transactions committed/aborted across recompression
-(producer state sees the rebuilt batch's offsets); transaction markers stay uncompressed.
+(producer state sees the rebuilt batch's offsets); transaction markers stay uncompressed;
+LogAppendTime stamps rebuilt batches; a keyless record to a compacted topic is refused before
+any rebuild; gapped inner offsets are renumbered when the batch is rebuilt; 64 MiB of records
+recompressed while the responsiveness probe keeps its bounds (fastkafka rebuilds big batches on
+ReplicaManager's worker threads).
 
 Passes against fastkafka and Apache Kafka 4.4 (FASTKAFKA_TEST_TARGET=apache). Differences found
-are noted where they are asserted.
+are noted where they are asserted: Apache stores an uncompressed batch with gapped inner offsets
+in place (consumers then see offsets 0, 7, 2), fastkafka refuses it with INVALID_RECORD.
 """
 from __future__ import annotations
 
@@ -22,7 +27,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, KafkaError, Producer
+from confluent_kafka import TopicPartition as CTP
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
 
 import kafka_java as kj
@@ -416,3 +422,40 @@ def test_gapped_inner_offsets(broker: BrokerProcess, topic_name: str, codec: int
         assert [o for _p, o, _k, _v in got] == [0, 7, 2]
     else:
         assert answer[0] == 87 and "offset delta" in (answer[1] or "")
+
+
+def test_log_append_time_on_recompressed_batches(broker: BrokerProcess, topic_name: str) -> None:
+    """message.timestamp.type=LogAppendTime on a zstd topic: the rebuilt batches carry the
+    broker's append time and consumers see it as a LogAppendTime timestamp."""
+    confluent.create_topic(broker.bootstrap, topic_name, 1, {"compression.type": "zstd",
+                                                            "message.timestamp.type": "LogAppendTime"})
+    before = int(time.time() * 1000)
+    recs = _records(30, 1_600_000_000_000)
+    confluent.produce(broker.bootstrap, topic_name, recs, compression="gzip")
+    after = int(time.time() * 1000)
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "unused", "enable.auto.commit": False})
+    try:
+        c.assign([CTP(topic_name, 0, 0)])
+        got = []
+        deadline = time.monotonic() + 30
+        while len(got) < 30 and time.monotonic() < deadline:
+            got += [m for m in c.consume(100, 0.5) if m.error() is None]
+    finally:
+        c.close()
+    assert [(m.key(), m.value()) for m in got] == [(r.key, r.value) for r in recs]
+    assert all(m.timestamp()[0] == TIMESTAMP_LOG_APPEND_TIME and before <= m.timestamp()[1] <= after for m in got)
+    assert {b["codec"] for b in dump_batches(broker, [topic_name])[topic_name]} == {"zstd"}
+
+
+def test_keyless_record_refused_before_recompression_on_compacted_topic(broker: BrokerProcess,
+                                                                        topic_name: str) -> None:
+    """Validation comes first (Kafka's LogValidator walks the records it rebuilds): a keyless
+    record in an lz4 batch to a compacted zstd topic is INVALID_RECORD with its RecordError."""
+    confluent.create_topic(broker.bootstrap, topic_name, 1, {"compression.type": "zstd", "cleanup.policy": "compact"})
+    section = b"".join(record(i, key=None if i == 2 else b"k%d" % i, value=b"v" * 50) for i in range(4))
+    for _ in range(50):
+        code, msg, errors = raw_produce(broker.bootstrap, topic_name, 0, batch(3, compress(3, section), 4))
+        if code != 6:
+            break
+        time.sleep(0.2)
+    assert code == 87 and msg and [i for i, _m in errors] == [2]
