@@ -15,28 +15,7 @@ from libc.string cimport memcpy
 
 from fastkafka._native.bigendian cimport _put_i32
 from fastkafka._native.includes.crc32c cimport fk_crc32c
-
-
-cdef int _read_var(const uint8_t* buf, Py_ssize_t end, Py_ssize_t* pos, int64_t* out,
-                   int max_bytes) noexcept nogil:
-    """Zig-zag varint/varlong as Kafka's ByteUtils writes it; -1 when malformed or truncated."""
-    cdef uint64_t v = 0
-    cdef int shift = 0
-    cdef Py_ssize_t p = pos[0]
-    cdef uint8_t b
-    cdef int i
-    for i in range(max_bytes):
-        if p >= end:
-            return -1
-        b = buf[p]
-        p += 1
-        v |= (<uint64_t>(b & 0x7F)) << shift
-        if not (b & 0x80):
-            out[0] = <int64_t>((v >> 1) ^ (-(<int64_t>(v & 1))))
-            pos[0] = p
-            return 0
-        shift += 7
-    return -1
+from fastkafka._native.record_batch cimport read_varlong
 
 
 cdef Py_ssize_t _write_varint(uint8_t* out, int32_t value) noexcept nogil:
@@ -57,11 +36,11 @@ cdef int _scan(const uint8_t* buf, Py_ssize_t size, int32_t count, int* contiguo
     cdef int32_t i
     contiguous[0] = 1
     for i in range(count):
-        if _read_var(buf, size, &pos, &length, 5) < 0 or length < 0 or pos + length > size:
+        if read_varlong(buf, size, &pos, &length, 5) < 0 or length < 0 or pos + length > size:
             return -1
         body_end = pos + length
         p = pos + 1  # attributes
-        if _read_var(buf, body_end, &p, &ts_delta, 10) < 0 or _read_var(buf, body_end, &p, &off_delta, 5) < 0:
+        if read_varlong(buf, body_end, &p, &ts_delta, 10) < 0 or read_varlong(buf, body_end, &p, &off_delta, 5) < 0:
             return -1
         if off_delta != i:
             contiguous[0] = 0
@@ -98,16 +77,16 @@ def renumber_offset_deltas(const uint8_t[::1] plain not None, int32_t count):
     try:
         with nogil:
             for i in range(count):
-                if _read_var(buf, size, &pos, &length, 5) < 0 or length < 0 or pos + length > size:
+                if read_varlong(buf, size, &pos, &length, 5) < 0 or length < 0 or pos + length > size:
                     bad = 1
                     break
                 body_end = pos + length
                 p = pos + 1
-                if _read_var(buf, body_end, &p, &ts_delta, 10) < 0:
+                if read_varlong(buf, body_end, &p, &ts_delta, 10) < 0:
                     bad = 1
                     break
                 off_start = p
-                if _read_var(buf, body_end, &p, &off_delta, 5) < 0:
+                if read_varlong(buf, body_end, &p, &off_delta, 5) < 0:
                     bad = 1
                     break
                 off_end = p
