@@ -52,6 +52,8 @@ RECORD_BATCH_HEADER = 61
 # and written by the log writer thread. Such a frame is in a pooled (writable) buffer.
 OFF_LOOP_REQUEST_BYTES = 1 << 20
 VALIDATION_THREADS = 2
+# Partitions one fetch reads per loop callback (each read is ~10-15 µs of Python: ~3 ms a slice).
+READ_SLICE = 256
 
 
 @dataclasses.dataclass(slots=True)
@@ -554,7 +556,7 @@ class ReplicaManager:
         deadline = time.monotonic() + max(0, max_wait_ms) / 1000.0
         loop = asyncio.get_running_loop()
         while True:
-            results = self._read_all(requests, max_bytes, isolation_level, is_follower)
+            results = await self._read_all(requests, max_bytes, isolation_level, is_follower)
             total = sum(len(r.records) for r in results if r.records)
             errors = any(r.error for r in results)
             remaining = deadline - time.monotonic()
@@ -572,12 +574,17 @@ class ReplicaManager:
                 for p in parts:
                     p.remove_waiter(fut)
 
-    def _read_all(self, requests: list[FetchPartitionRequest], max_bytes: int, isolation_level: int,
-                  is_follower: bool) -> list[FetchPartitionResult]:
+    async def _read_all(self, requests: list[FetchPartitionRequest], max_bytes: int, isolation_level: int,
+                        is_follower: bool) -> list[FetchPartitionResult]:
+        """Read the partitions in request order. A fetch of thousands of partitions is read in
+        slices of READ_SLICE (~15 µs each), the loop serving others between them: as in Kafka,
+        a fetch is not a snapshot across partitions, each partition's read is consistent."""
         results = []
         remaining = max_bytes
         min_one = True  # KIP-74: the first non-empty partition may exceed the limits by one batch
-        for r in requests:
+        for i, r in enumerate(requests):
+            if i and i % READ_SLICE == 0:
+                await asyncio.sleep(0)
             res = self.read_partition(r, max(0, remaining), min_one, isolation_level, is_follower)
             n = len(res.records) if res.records else 0
             if n:
