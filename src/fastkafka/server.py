@@ -43,6 +43,7 @@ from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE
 from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoordinator
 from fastkafka.config import KafkaConfig
 from fastkafka.fd_budget import FdBudget, raise_nofile_limit
+from fastkafka.gc_policy import GcPolicy
 from fastkafka.loop_monitor import LoopMonitor, lag_warn_ms
 from fastkafka.net.server import SocketServer
 from fastkafka.scheduler import Scheduler
@@ -89,6 +90,7 @@ class KafkaRaftServer:
         self._file_worker: ThreadPoolExecutor | None = None
         # Event-loop lag monitor (metric + WARN + stalled-stack watchdog); started with the loop.
         self.loop_monitor: LoopMonitor | None = None
+        self.gc_policy: GcPolicy | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -99,6 +101,7 @@ class KafkaRaftServer:
         cfg = self.config
         cfg.check_served()  # embedded use too: refuse SSL/SASL listeners and an authorizer
         self.loop_monitor = LoopMonitor(asyncio.get_running_loop(), lag_warn_ms(cfg.props)).start()
+        self.gc_policy = GcPolicy(asyncio.get_running_loop()).start()  # long-lived state frozen out of full collections
         self.cluster_id = check_formatted(cfg)
         soft, hard = raise_nofile_limit()  # as the JVM does for Kafka; the fd budget is the soft limit
         log.info("RLIMIT_NOFILE: soft %d, hard %d", soft, hard)
@@ -202,6 +205,8 @@ class KafkaRaftServer:
             self.log_manager.shutdown()
         if self.loop_monitor is not None:
             self.loop_monitor.stop()
+        if self.gc_policy is not None:
+            self.gc_policy.stop()
         log.info("[KafkaRaftServer nodeId=%d] shut down completed", self.node_id)
 
     def _background_flusher(self) -> BackgroundFlusher:
