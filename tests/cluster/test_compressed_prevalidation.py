@@ -110,3 +110,37 @@ def test_rebuilt_over_max_message_bytes_off_loop(tmp_path: Path) -> None:
     res = asyncio.run(rm.validate_off_loop(TP, big))
     assert res is not None and (res.error, res.error_message) == (10, None)  # MESSAGE_TOO_LARGE, as Kafka 4.4
     rm.close()
+
+
+def test_rebuilt_batch_stamped_off_loop_and_written_by_log_writer(tmp_path: Path) -> None:
+    """One off-loop path for big payloads and big rebuilds: UnifiedLog.prevalidate rebuilds the
+    payload for the topic's codec and stamps the rebuild (LogAppendTime here) on the worker; the
+    append takes it without a copy and the log writer thread writes it (the ack waits for it).
+    The request's own bytes are left as sent."""
+    import crc32c
+    from fastkafka._native import record_batch as _rb
+    rm = make_rm_codec(tmp_path, {"compression.type": "zstd", "message.timestamp.type": "LogAppendTime",
+                                  "max.message.bytes": str(4 << 20)})
+    sent = bytearray(batch(0, b"".join(record(i, value=random.Random(i).randbytes(300 << 10)) for i in range(4)), 4))
+    as_sent = bytes(sent)
+    view = memoryview(sent)  # writable, as a pooled request buffer
+
+    async def run() -> int:
+        assert rm.prevalidate(TP, view) is False
+        pre = await rm.validate_off_loop(TP, view)
+        assert isinstance(pre, Prevalidated) and pre.records is not None and pre.stamped
+        assert pre.log_append_time > 0 and bytes(sent) == as_sent
+        res = rm.append_records(TP, view, 1, validated=pre)
+        assert (res.error, res.base_offset, res.log_append_time_ms) == (0, 0, pre.log_append_time)
+        assert res.written is not None
+        await res.written
+        return pre.log_append_time
+    append_time = asyncio.run(run())
+    log = rm.partition(TP).log  # type: ignore[union-attr]
+    data = b"".join(seg.log.read_bytes(0) for seg in log.segments)
+    h = _rb.read_batch_header(data, 0)
+    assert (h.size, h.attributes & 0x0F) == (len(data), 0x08 | 4)      # one batch: zstd, LogAppendTime
+    assert h.max_timestamp == append_time
+    assert crc32c.crc32c(data[21:]) == int.from_bytes(data[17:21], "big")
+    assert log.high_watermark == log.log_end_offset == 4
+    rm.close()
