@@ -140,8 +140,9 @@ class ReplicaManager:
 
     def prevalidate(self, tp: TopicPartition, records: Any,
                     request_bytes: int = 0) -> ProducePartitionResult | None | bool:
-        """Validate a compressed payload before its append: True when it is not one (or this
-        node is not its leader: the append answers); None when valid (append with
+        """Validate a compressed payload before its append: True when it is not one and its
+        topic rebuilds it within the loop's limit or not at all (or this node is not its leader:
+        the append answers, rebuild included); None when valid (append with
         compressed_checked=True); the error result when invalid; False when it decompresses to
         more than INLINE_DECOMPRESSED_BYTES, or its topic's compression.type rebuilds it and the
         rebuild is above recompression.inline_rebuild_bytes (uncompressed batches included), or
