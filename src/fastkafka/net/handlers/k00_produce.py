@@ -8,9 +8,11 @@ Each partition's records are one v2 batch, validated in native code and appended
 compressed batches are always decompressed as a bounded stream and their records walked (Kafka's
 LogValidator) before any append: on the loop up to INLINE_DECOMPRESSED_BYTES of records, else
 on ReplicaManager's worker threads: the handler then returns an awaitable (it is `ordered`, so the
-connection's later requests wait and appends keep request order). A batch failing
-per-record rules is rejected whole, its failing records listed in RecordErrors (v8+) by index,
-as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
+connection's later requests wait and appends keep request order). The workers also rebuild a
+batch for its topic's compression.type when the rebuild is too big for the loop
+(UnifiedLog.prevalidate); its append takes the rebuilt batch. A batch failing per-record
+rules is rejected whole, its failing records listed in RecordErrors (v8+) by index, as Kafka
+does. With acks=0 nothing is sent back, and an error closes the connection so the
 producer notices, as Kafka does.
 
 A payload of 1 MiB or more (64 KiB or more in a request of 1 MiB or more) always takes the
