@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import KafkaError
@@ -28,7 +29,7 @@ EARLIEST_PENDING_UPLOAD = -6  # KIP-1023
 
 
 @handler(2, 1, 11)
-def handle_list_offsets(broker: Any, ctx: RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse:
+def handle_list_offsets(broker: BrokerServices, ctx: RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse:
     rm = broker.replica_manager
     isolation = req.isolation_level if ctx.api_version >= 2 else 0
     topics = []
