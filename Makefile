@@ -46,13 +46,14 @@ test-long-compressed: test-setup
 	FASTKAFKA_LONG_TESTS=1 $(PY) -m pytest -q -s tests/interop/test_hardening_compressed.py -k gigabyte
 
 # Static check (mypy strict, pyproject's [tool.mypy]) of the typed handler interface: the handler
-# package, its helpers (group_admin, config_describer), net/server.py and server.py, against
-# net/broker_services.BrokerServices, which KafkaRaftServer must satisfy structurally (checked there
-# without a cast). Scope: only these files; the rest of the tree has older strict-mode errors,
+# package, net/server.py, server.py and the components built with the broker (cluster/group,
+# cluster/transaction, config_describer), against net/broker_services.BrokerServices, which
+# KafkaRaftServer must satisfy structurally (checked there without a cast).
+# Scope: only these files; the rest of the tree has older strict-mode errors,
 # which --follow-imports=silent reads for their types but does not report. About 3 s (cold cache),
 # so `make test` runs it first.
 TYPECHECK_FILES := src/fastkafka/net/broker_services.py src/fastkafka/net/handlers src/fastkafka/net/server.py \
-	src/fastkafka/server.py src/fastkafka/cluster/group/group_admin.py src/fastkafka/cluster/config_describer.py
+	src/fastkafka/server.py src/fastkafka/cluster/group src/fastkafka/cluster/transaction src/fastkafka/cluster/config_describer.py
 typecheck: test-setup
 	$(PY) -m mypy --follow-imports=silent $(TYPECHECK_FILES)
 

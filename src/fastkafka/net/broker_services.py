@@ -1,6 +1,8 @@
 """What a request handler may use of the node: `BrokerServices`, the typed interface every
 `net/handlers/kNN_*.py` handler (and the helpers they call: `cluster/group/group_admin.py`,
-`cluster/config_describer.py`) receives as `broker`, and that `SocketServer` is constructed with.
+`cluster/config_describer.py`) receives as `broker`, and that `SocketServer` and the components
+built with the broker (GroupCoordinator, ConsumerGroupManager, TransactionCoordinator and its state
+manager and marker channel) are constructed with.
 
 Invariants:
 - The members are read-only (properties): a handler reads the node's components and calls them;
