@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastkafka.broker_config_docs import broker_doc
 from fastkafka.cluster import group_config
