@@ -31,6 +31,7 @@ import asyncio
 from typing import Any
 
 from fastkafka._native.wire import Writer
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import Staged, handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -53,7 +54,7 @@ _BatchError = ProduceResponse.BatchIndexAndErrorMessage
 
 
 @handler(0, 0, 13, min_accepted=3, ordered=True)
-def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any:
+def handle_produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest) -> Any:
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
     if ctx.size >= OFF_LOOP_REQUEST_BYTES and req.acks in (-1, 0, 1):
@@ -95,7 +96,7 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
     return Staged(validate_then_produce(), applied)
 
 
-def _big_request(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Staged:
+def _big_request(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest) -> Staged:
     """A request of OFF_LOOP_REQUEST_BYTES or more (it may carry thousands of partitions):
     every payload validated and stamped in one worker job, appended in slices of
     APPENDS_PER_SLICE partitions (one loop callback each), written by the log writer thread, the
@@ -132,7 +133,7 @@ def _run(steps: Any) -> Any:
             return done.value
 
 
-def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
+def _produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest,
              checked: dict[int, Any] | None) -> Any:
     """The appends, as a generator that yields between slices of APPENDS_PER_SLICE partitions
     (no io_uring or background batch is open across a yield) and returns the response: a

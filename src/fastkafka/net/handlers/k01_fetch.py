@@ -21,7 +21,8 @@ import asyncio
 from typing import Any
 
 from fastkafka.cluster.replication.replica_manager import FetchPartitionRequest
-from fastkafka.net.encoded_response import OFF_LOOP_PARTITIONS, encode_off_loop
+from fastkafka.net.broker_services import BrokerServices
+from fastkafka.net.encoded_response import OFF_LOOP_PARTITIONS, EncodedBody, encode_off_loop
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -33,7 +34,7 @@ _Part = FetchResponse.PartitionData
 
 
 @handler(1, 4, 18)
-async def handle_fetch(broker: Any, ctx: RequestContext, req: FetchRequest) -> Any:
+async def handle_fetch(broker: BrokerServices, ctx: RequestContext, req: FetchRequest) -> FetchResponse | EncodedBody:
     v = ctx.api_version
     if v >= 7 and req.session_epoch > 0:
         return FetchResponse(error_code=Errors.FETCH_SESSION_ID_NOT_FOUND, session_id=0, responses=[])

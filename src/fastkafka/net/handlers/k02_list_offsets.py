@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastkafka.net.encoded_response import OFF_LOOP_PARTITIONS, encode_off_loop
+from fastkafka.net.broker_services import BrokerServices
+from fastkafka.net.encoded_response import OFF_LOOP_PARTITIONS, EncodedBody, encode_off_loop
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import KafkaError
@@ -35,7 +36,7 @@ LOOKUP_SLICE = 256
 
 
 @handler(2, 1, 11)
-async def handle_list_offsets(broker: Any, ctx: RequestContext, req: ListOffsetsRequest) -> Any:
+async def handle_list_offsets(broker: BrokerServices, ctx: RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse | EncodedBody:
     rm = broker.replica_manager
     isolation = req.isolation_level if ctx.api_version >= 2 else 0
     topics = []

@@ -21,6 +21,7 @@ from typing import Any
 
 from fastkafka.cluster.topic import is_internal, topic_name_error
 from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, authorized_operations
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -80,7 +81,7 @@ def _partitions(topic: Any, alive: set[int], pids: list[int] | None = None) -> l
 
 
 @handler(3, 0, 13)
-async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest) -> MetadataResponse:
+async def handle_metadata(broker: BrokerServices, ctx: RequestContext, req: MetadataRequest) -> MetadataResponse:
     v = ctx.api_version
     image = broker.image
     all_topics = req.topics is None or (v == 0 and not req.topics)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastkafka.cluster.config_describer import ConfigEntry, describe
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import KafkaError
@@ -29,7 +30,7 @@ def _entry(e: ConfigEntry, include_synonyms: bool, include_docs: bool) -> Any:
 
 
 @handler(32, 1, 4, listeners=("broker", "controller"))
-def handle_describe_configs(broker: Any, ctx: RequestContext, req: DescribeConfigsRequest) -> DescribeConfigsResponse:
+def handle_describe_configs(broker: BrokerServices, ctx: RequestContext, req: DescribeConfigsRequest) -> DescribeConfigsResponse:
     v = ctx.api_version
     include_synonyms = req.include_synonyms if v >= 1 else False
     include_docs = req.include_documentation if v >= 3 else False

@@ -29,6 +29,7 @@ from typing import Any
 
 from fastkafka.cluster.topic import is_internal, topic_name_error
 from fastkafka.cluster.authorized_operations import TOPIC_OPERATIONS
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -128,7 +129,7 @@ def describe_topic_response(image: Any, names: Iterable[str], listener_name: str
 
 
 @handler(75, 0, 0)
-def handle_describe_topic_partitions(broker: Any, ctx: RequestContext,
+def handle_describe_topic_partitions(broker: BrokerServices, ctx: RequestContext,
                                      req: DescribeTopicPartitionsRequest) -> DescribeTopicPartitionsResponse:
     image = broker.image
     cursor = req.cursor
