@@ -106,7 +106,8 @@ def test_consumer_of_9999_partitions_keeps_the_broker_responsive(wide_broker: Br
 
     # A real client still works.
     topic2 = f"after-{uuid.uuid4().hex[:6]}"
-    AdminClient({"bootstrap.servers": b.bootstrap}).create_topics([NewTopic(topic2, 1, 1)])[topic2].result(60)
+    admin2 = AdminClient({"bootstrap.servers": b.bootstrap})  # kept alive until the result is in
+    admin2.create_topics([NewTopic(topic2, 1, 1)])[topic2].result(60)
     p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all"})
     for i in range(10):
         p.produce(topic2, value=b"v%d" % i)
