@@ -81,6 +81,9 @@ class GcPolicy:
         self._freeze_pending = False
         if not self._running:
             return
+        # The young generations' garbage first (cheap: only objects allocated since the last
+        # collections): whatever is frozen is never collected again before the next thaw.
+        gc.collect(1)
         gc.freeze()
         self.freezes += 1
         log.info("A full garbage collection took %.0f ms; froze %d long-lived objects (gc.freeze): later "
