@@ -41,8 +41,12 @@ def raise_nofile_limit() -> tuple[int, int]:
 
 
 def fds_in_use() -> int | None:
+    """Open descriptors of this process. Linux 6.2+ reports the count as the size of
+    /proc/self/fd (one stat, microseconds); listing the directory instead takes ~70 ms per 15,000
+    descriptors, on the event loop inside every CreateTopics (seconds of stalls at 10,000 topics)."""
     try:
-        return len(os.listdir("/proc/self/fd"))
+        n = os.stat("/proc/self/fd").st_size
+        return n if n > 0 else len(os.listdir("/proc/self/fd"))
     except OSError:
         return None
 

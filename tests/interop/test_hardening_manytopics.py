@@ -86,6 +86,12 @@ def _create_all(b: BrokerProcess) -> None:
                                    operation_timeout=120, request_timeout=120)
         for name, f in futs.items():
             f.result(150)
+    # CreateTopics answers once the controller has committed the records; the broker's metadata
+    # follows (Apache 4.4: seconds behind for 10,000 topics, while it creates their logs).
+    deadline = time.monotonic() + 180
+    while not set(names) <= set(admin.list_topics(timeout=120).topics):
+        assert time.monotonic() < deadline, "the created topics never all showed up in Metadata"
+        time.sleep(1)
 
 
 def _confluent_list_topics(b: BrokerProcess) -> set[str]:
