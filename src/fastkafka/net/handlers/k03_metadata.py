@@ -24,6 +24,7 @@ from fastkafka.cluster.topic import is_internal, topic_name_error
 from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, authorized_operations
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
+from fastkafka.net.sliced_decoding import PendingRequest, sliced_request
 from fastkafka.net.sliced_encoding import EncodedArray, SlicedEncoder
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import MetadataRequest, MetadataResponse
@@ -149,8 +150,10 @@ async def _all_topics(image: Any, listener_name: str, alive: frozenset[int], ver
     return topics
 
 
-@handler(3, 0, 13)
-async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest) -> MetadataResponse:
+@handler(3, 0, 13, request_type=sliced_request(MetadataRequest, MetadataRequest.MetadataRequestTopic, "topics"))
+async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest | PendingRequest) -> MetadataResponse:
+    if isinstance(req, PendingRequest):  # thousands of topics named: decoded in slices
+        req = await req.decode()
     v = ctx.api_version
     image = broker.image
     all_topics = req.topics is None or (v == 0 and not req.topics)

@@ -33,6 +33,7 @@ from fastkafka.cluster.topic import is_internal, topic_name_error
 from fastkafka.cluster.authorized_operations import TOPIC_OPERATIONS
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
+from fastkafka.net.sliced_decoding import PendingRequest, sliced_request
 from fastkafka.net.sliced_encoding import SlicedEncoder
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse
@@ -148,9 +149,13 @@ async def describe_topic_response(image: Any, names: Iterable[str], listener_nam
     return DescribeTopicPartitionsResponse(throttle_time_ms=0, topics=enc.result(), next_cursor=next_cursor)
 
 
-@handler(75, 0, 0)
+@handler(75, 0, 0, request_type=sliced_request(DescribeTopicPartitionsRequest,
+                                               DescribeTopicPartitionsRequest.TopicRequest, "topics"))
 async def handle_describe_topic_partitions(broker: Any, ctx: RequestContext,
-                                           req: DescribeTopicPartitionsRequest) -> DescribeTopicPartitionsResponse:
+                                           req: DescribeTopicPartitionsRequest | PendingRequest
+                                           ) -> DescribeTopicPartitionsResponse:
+    if isinstance(req, PendingRequest):  # thousands of names (kafka-topics --describe): in slices
+        req = await req.decode()
     image = broker.image
     cursor = req.cursor
     try:
