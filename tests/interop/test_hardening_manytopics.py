@@ -156,8 +156,8 @@ def _java_describe(b: BrokerProcess) -> set[str]:
 def _produce_consume(b: BrokerProcess) -> None:
     """A real client still works: a fresh topic, 10 records acked, all 10 read back."""
     topic = f"after-{uuid.uuid4().hex[:8]}"
-    futs = AdminClient({"bootstrap.servers": b.bootstrap}).create_topics([NewTopic(topic, 1, 1)], operation_timeout=60)
-    futs[topic].result(90)
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})  # kept: a destroyed client fails its futures
+    admin.create_topics([NewTopic(topic, 1, 1)], operation_timeout=60)[topic].result(90)
     p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all"})
     acked: list[int] = []
     for i in range(10):
