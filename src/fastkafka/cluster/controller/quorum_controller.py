@@ -26,6 +26,7 @@ from fastkafka.cluster.metadata.api_message_and_version import ApiMessageAndVers
 from fastkafka.cluster.metadata.broker_registration import Endpoint
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.cluster.metadata.metadata_image import MetadataImage
+from fastkafka.cluster.metadata.topic_image import sorted_topic_names
 from fastkafka.cluster.metadata.metadata_version import (
     FEATURE_NAME, LATEST_PRODUCTION, MINIMUM_VERSION, partition_record_version, register_broker_record_version)
 from fastkafka.cluster.topic import topic_name_error
@@ -57,7 +58,7 @@ EXCESSIVE_BATCH_MESSAGE = "Unable to perform excessively large batch operation."
 MAX_PARTITIONS_PER_BATCH = 10000
 # Topics/partition increases at least this big are planned on a thread (see _off_loop_if_big).
 BIG_OPERATION_PARTITIONS = 1000
-# One slice of a CreateTopics request's per-topic work on the event loop.
+# One slice of a CreateTopics (or ListPartitionReassignments) request's per-topic work on the loop.
 _CREATE_SLICE_SECONDS = 0.003
 _T = TypeVar("_T")
 EXCESSIVE_PARTITIONS_MESSAGE = "Excessively large number of partitions per request."
@@ -666,17 +667,23 @@ class QuorumController:
         TopicR = ListPartitionReassignmentsResponse.OngoingTopicReassignment
         PartR = ListPartitionReassignmentsResponse.OngoingPartitionReassignment
         image = self.image  # a read: the latest committed image, no lock needed
+        wanted: Iterable[tuple[str, Iterable[int] | None]]
         if request.topics is None:
-            wanted = [(name, sorted(t.partitions)) for name, t in sorted(image.topics.by_name.items())]
+            wanted = ((name, None) for name in sorted_topic_names(image.topics))
         else:
-            wanted = [(t.name, list(t.partition_indexes)) for t in request.topics]
+            wanted = ((t.name, t.partition_indexes) for t in request.topics)
         topics = []
+        # kafka-topics --describe asks about every partition: one look per partition, in slices.
+        slice_end = time.perf_counter() + _CREATE_SLICE_SECONDS
         for name, pids in wanted:
+            if time.perf_counter() >= slice_end:
+                await asyncio.sleep(0)  # `image` stays this answer's one snapshot
+                slice_end = time.perf_counter() + _CREATE_SLICE_SECONDS
             t = image.topics.by_name.get(name)
             if t is None:
                 continue
             parts = []
-            for pid in pids:
+            for pid in (sorted(t.partitions) if pids is None else pids):
                 p = t.partitions.get(pid)
                 if p is not None and is_reassignment_in_progress(p):
                     parts.append(PartR(partition_index=pid, replicas=list(p.replicas),
