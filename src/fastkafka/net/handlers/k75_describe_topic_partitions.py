@@ -21,6 +21,10 @@ from the metadata image only:
   lists (empty, never null).
 - TopicAuthorizedOperations: Kafka computes it for every returned topic; without an authorizer
   that is every operation a TOPIC supports (AuthHelper.authorizedOperations).
+
+Event-loop budget: the answer is built and encoded in slices of a few ms from the one image taken
+at the start (net/sliced_encoding.py); "every topic" comes from the image's sorted names (cached
+per topics image); a request naming 1,000+ topics is decoded in slices (net/sliced_decoding.py).
 """
 from __future__ import annotations
 
