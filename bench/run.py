@@ -1,6 +1,7 @@
 """Side-by-side benchmark: fastkafka vs Apache Kafka 4.4 on this machine, same run, same parameters.
 
     python bench/run.py [--records N] [--record-size B] [--quick] [--only fastkafka|apache]
+                        [--compression CODEC ...] [--topic-compression TYPE]
 
 For each broker (started fresh, one at a time, single node broker+controller in KRaft combined
 mode, on loopback): start-up time (process start -> ApiVersions answered), then
@@ -194,13 +195,15 @@ def librdkafka_read(b: Broker, topic: str, records: int) -> dict[str, float]:
     return {"records_per_sec": n / dt, "mb_per_sec": nbytes / dt / 1048576, "records": n}
 
 
-def create_topic(b: Broker, topic: str, partitions: int = 1) -> None:
+def create_topic(b: Broker, topic: str, partitions: int = 1, config: dict[str, str] | None = None) -> None:
+    extra = [a for k, v in (config or {}).items() for a in ("--config", f"{k}={v}")]
     subprocess.run(java(TOPIC_COMMAND, "--bootstrap-server", b.bootstrap, "--create", "--topic", topic,
-                        "--partitions", str(partitions), "--replication-factor", "1"),
+                        "--partitions", str(partitions), "--replication-factor", "1", *extra),
                    check=True, capture_output=True, timeout=120)
 
 
-def run_one(kind: str, records: int, size: int, compressions: tuple[str, ...] = ()) -> dict[str, object]:
+def run_one(kind: str, records: int, size: int, compressions: tuple[str, ...] = (),
+            topic_compression: str | None = None) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     b = Broker(kind, work)
     res: dict[str, object] = {}
@@ -213,8 +216,10 @@ def run_one(kind: str, records: int, size: int, compressions: tuple[str, ...] = 
         for codec in compressions:
             # Every compressed batch is decompressed and its records walked by both brokers
             # (Kafka's LogValidator; fastkafka's streaming validation): the cost of validation.
+            # --topic-compression: the topic's compression.type forces another codec, so both
+            # brokers also rebuild every batch (Kafka's recompression).
             topic = f"bench-{codec}"
-            create_topic(b, topic)
+            create_topic(b, topic, config={"compression.type": topic_compression} if topic_compression else None)
             res[f"produce_{codec}"] = producer_perf(b, topic, records, size, "1", compression=codec)
         res["consume_perf_test"] = consumer_perf(b, "bench-acks-1", records)
         res["consume_librdkafka"] = librdkafka_read(b, "bench-acks-1", records)
@@ -232,7 +237,7 @@ def fmt_ratio(a: float | None, b: float | None) -> str:
 
 
 def print_table(results: dict[str, dict[str, object]], records: int, size: int,
-                compressions: tuple[str, ...] = ()) -> None:
+                compressions: tuple[str, ...] = (), topic_compression: str | None = None) -> None:
     fk, ak = results.get("fastkafka", {}), results.get("apache", {})
 
     def get(r: dict[str, object], *path: str) -> float | None:
@@ -249,9 +254,10 @@ def print_table(results: dict[str, dict[str, object]], records: int, size: int,
                  (f"produce acks={acks} MB/s", (f"produce_acks_{acks}", "mb_per_sec")),
                  (f"produce acks={acks} avg latency (ms)", (f"produce_acks_{acks}", "avg_ms")),
                  (f"produce acks={acks} p99 latency (ms)", (f"produce_acks_{acks}", "p99_ms"))]
+    into = f" -> {topic_compression} topic" if topic_compression else ""
     for codec in compressions:
-        rows += [(f"produce {codec} acks=1 records/s", (f"produce_{codec}", "records_per_sec")),
-                 (f"produce {codec} acks=1 p99 latency (ms)", (f"produce_{codec}", "p99_ms"))]
+        rows += [(f"produce {codec}{into} acks=1 records/s", (f"produce_{codec}", "records_per_sec")),
+                 (f"produce {codec}{into} acks=1 p99 latency (ms)", (f"produce_{codec}", "p99_ms"))]
     rows += [("consume (perf-test) records/s", ("consume_perf_test", "records_per_sec")),
              ("consume (perf-test) MB/s", ("consume_perf_test", "mb_per_sec")),
              ("consume (librdkafka assign) records/s", ("consume_librdkafka", "records_per_sec")),
@@ -259,13 +265,13 @@ def print_table(results: dict[str, dict[str, object]], records: int, size: int,
              ("broker peak RSS (MB)", ("peak_rss_mb",))]
     print(f"\nfastkafka vs Apache Kafka 4.4 — {records} records x {size} B, 1 partition, loopback, "
           f"{os.cpu_count()} cores")
-    print(f"{'metric':40} {'fastkafka':>12} {'kafka 4.4':>12} {'ratio':>8}")
+    print(f"{'metric':50} {'fastkafka':>12} {'kafka 4.4':>12} {'ratio':>8}")
     for label, path in rows:
         a, b = get(fk, *path), get(ak, *path)
         lower_is_better = "latency" in label or "RSS" in label or "start-up" in label
         ratio = fmt_ratio(a, b)
         note = " (lower is better)" if lower_is_better and ratio != "-" else ""
-        print(f"{label:40} {'' if a is None else f'{a:.1f}':>12} {'' if b is None else f'{b:.1f}':>12} {ratio:>8}{note}")
+        print(f"{label:50} {'' if a is None else f'{a:.1f}':>12} {'' if b is None else f'{b:.1f}':>12} {ratio:>8}{note}")
     for name, r in (("fastkafka", fk), ("kafka 4.4", ak)):
         v = r.get("consume_perf_test")
         if isinstance(v, str):
@@ -280,6 +286,8 @@ def main() -> int:
     ap.add_argument("--only", choices=("fastkafka", "apache"))
     ap.add_argument("--compression", action="append", choices=("gzip", "snappy", "lz4", "zstd"), default=[],
                     help="also produce (acks=1) with this producer compression.type; repeatable")
+    ap.add_argument("--topic-compression", choices=("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"),
+                    help="compression.type of the --compression topics (recompression when it differs)")
     args = ap.parse_args()
     records = 100_000 if args.quick else args.records
     if not LIBS.is_dir():
@@ -290,12 +298,13 @@ def main() -> int:
         if args.only and kind != args.only:
             continue
         print(f"running {kind} ...", flush=True)
-        results[kind] = run_one(kind, records, args.record_size, tuple(args.compression))
-    print_table(results, records, args.record_size, tuple(args.compression))
+        results[kind] = run_one(kind, records, args.record_size, tuple(args.compression), args.topic_compression)
+    print_table(results, records, args.record_size, tuple(args.compression), args.topic_compression)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({"records": records, "record_size": args.record_size, "results": results}, indent=2))
+    path.write_text(json.dumps({"records": records, "record_size": args.record_size,
+                                "topic_compression": args.topic_compression, "results": results}, indent=2))
     print(f"\nJSON: {path}")
     return 0
 

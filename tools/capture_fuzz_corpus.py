@@ -23,7 +23,6 @@ Invariants of the output (one JSON object per line, sorted by api_key, version):
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import json
 import os
@@ -41,34 +40,24 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "tests" / "interop"))
 
 from broker_process import BrokerProcess, free_port  # noqa: E402
+from frame_proxy import FrameProxy  # noqa: E402
 
 
-class RecordingProxy:
-    """A TCP proxy on its own thread; records request frames per (api_key, api_version)."""
+class RecordingProxy(FrameProxy):
+    """The shared frame proxy (tests/interop/frame_proxy.py), recording request frames per
+    (api_key, api_version). `frames`/`seen` are written on the proxy's thread and read by the main
+    thread after `stop`; the lock covers reads made while it runs."""
 
-    def __init__(self, upstream_port: int, variants: int, max_frame: int) -> None:
-        self.upstream_port = upstream_port
+    def __init__(self, upstream_port: int, port: int, variants: int, max_frame: int) -> None:
+        super().__init__(upstream_port, port)
         self.variants = variants
         self.max_frame = max_frame
         self.frames: dict[tuple[int, int], list[tuple[str, bytes]]] = {}
         self.seen: dict[tuple[int, int], int] = {}
         self.source = "?"  # which client is being driven (set by the main thread)
         self._lock = threading.Lock()
-        self.port = free_port()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("proxy did not start")
-
-    def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _record(self, frame: bytes) -> None:
+    def on_request(self, frame: bytes) -> None:
         if len(frame) < 8:
             return
         key, version = struct.unpack(">hh", frame[:4])
@@ -83,47 +72,6 @@ class RecordingProxy:
                 # Prefer variants of different sizes (different shapes) over near-duplicates.
                 if not got or all(abs(len(f) - len(frame)) > 4 for _, f in got) or len(got) < 1:
                     got.append((self.source, frame))
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", self.port))
-        self._ready.set()
-        try:
-            self._loop.run_forever()
-        finally:
-            server.close()
-
-    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        try:
-            broker_r, broker_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        except OSError:
-            client_w.close()
-            return
-
-        async def requests() -> None:
-            while True:
-                size = struct.unpack(">i", await client_r.readexactly(4))[0]
-                body = await client_r.readexactly(size)
-                self._record(body)
-                broker_w.write(struct.pack(">i", size) + body)
-                await broker_w.drain()
-
-        async def responses() -> None:
-            while True:
-                data = await broker_r.read(65536)
-                if not data:
-                    return
-                client_w.write(data)
-                await client_w.drain()
-
-        tasks = [asyncio.ensure_future(requests()), asyncio.ensure_future(responses())]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for t in tasks:
-                t.cancel()
-            for w in (client_w, broker_w):
-                w.close()
 
 
 # -- client workloads ------------------------------------------------------------------------------
@@ -402,8 +350,7 @@ def main() -> None:
         broker = BrokerProcess(Path(tmp), target="fastkafka",
                                extra_props={"advertised.listeners": f"PLAINTEXT://127.0.0.1:{proxy_port}"})
         broker.start()
-        proxy = RecordingProxy(broker.port, args.variants, args.max_frame)
-        proxy.port = proxy_port
+        proxy = RecordingProxy(broker.port, proxy_port, args.variants, args.max_frame)
         proxy.start()
         bootstrap = f"127.0.0.1:{proxy_port}"
         try:

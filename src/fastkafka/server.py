@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastkafka.cluster.config_admin_manager import ConfigAdminManager
 from fastkafka.cluster.dynamic_broker_config import DynamicBrokerConfig
@@ -43,6 +43,7 @@ from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE
 from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoordinator
 from fastkafka.config import KafkaConfig
 from fastkafka.fd_budget import FdBudget, raise_nofile_limit
+from fastkafka.gc_policy import GcPolicy
 from fastkafka.loop_monitor import LoopMonitor, lag_warn_ms
 from fastkafka.net.server import SocketServer
 from fastkafka.scheduler import Scheduler
@@ -50,6 +51,10 @@ from fastkafka.storage import LogManager
 from fastkafka.storage.checkpoint_file import deferred_fsync
 from fastkafka.storage.cleaner_thread import LogCleaner, start_log_cleaner
 from fastkafka.storage.unified_log import BackgroundFlusher
+
+if TYPE_CHECKING:
+    from fastkafka.cluster.controller.quorum_controller import QuorumController
+    from fastkafka.cluster.kraft.raft_client import RaftClient
 
 log = logging.getLogger("fastkafka.server")
 
@@ -68,10 +73,12 @@ class KafkaRaftServer:
         self.incarnation_id = uuid.uuid4().bytes
         self.broker_epoch = -1
         self.loader = MetadataLoader()
-        self.log_manager: LogManager | None = None
-        self.raft: Any = None
-        self.controller: Any = None
-        self.replica_manager: ReplicaManager | None = None
+        # Built by `startup`; read through the properties below (BrokerServices), which raise
+        # before then: request handlers only run once start-up built them.
+        self._log_manager: LogManager | None = None
+        self._raft: RaftClient | None = None
+        self._controller: QuorumController | None = None
+        self._replica_manager: ReplicaManager | None = None
         self.producer_id_manager = ProducerIdManager(self._allocate_producer_ids)
         self.socket_server: SocketServer | None = None
         self.group_coordinator = GroupCoordinator(self)
@@ -84,11 +91,12 @@ class KafkaRaftServer:
         # Static props plus the dynamic BROKER configs of the latest image (refreshed by the
         # metadata publisher); the ConfigAdminManager checks Alter*Configs before the controller.
         self.dynamic_config = DynamicBrokerConfig(self.node_id, config.props)
-        self.config_admin: ConfigAdminManager | None = None
+        self._config_admin: ConfigAdminManager | None = None
         self._flush_pool: ThreadPoolExecutor | None = None
         self._file_worker: ThreadPoolExecutor | None = None
         # Event-loop lag monitor (metric + WARN + stalled-stack watchdog); started with the loop.
         self.loop_monitor: LoopMonitor | None = None
+        self.gc_policy: GcPolicy | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -99,15 +107,16 @@ class KafkaRaftServer:
         cfg = self.config
         cfg.check_served()  # embedded use too: refuse SSL/SASL listeners and an authorizer
         self.loop_monitor = LoopMonitor(asyncio.get_running_loop(), lag_warn_ms(cfg.props)).start()
+        self.gc_policy = GcPolicy(asyncio.get_running_loop()).start()  # long-lived state frozen out of full collections
         self.cluster_id = check_formatted(cfg)
         soft, hard = raise_nofile_limit()  # as the JVM does for Kafka; the fd budget is the soft limit
         log.info("RLIMIT_NOFILE: soft %d, hard %d", soft, hard)
-        self.log_manager = LogManager(cfg.log_dirs, cfg.props)
+        self._log_manager = LogManager(cfg.log_dirs, cfg.props)
         self.log_manager.background_flusher = self._background_flusher()
         # New partition logs are created, and deleted ones removed, on this thread in slices.
         self._file_worker = self.log_manager.file_worker = ThreadPoolExecutor(1, thread_name_prefix="kafka-log-files")
         self.log_manager.startup()
-        self.replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
+        self._replica_manager = ReplicaManager(self.node_id, self.log_manager, cfg.props)
         # A log moved to another log dir (AlterReplicaLogDirs) replaces the partition's log.
         self.log_manager.log_replaced_listeners.append(self._on_log_replaced)
         # Transaction markers in `__consumer_offsets` complete pending TxnOffsetCommits.
@@ -116,15 +125,15 @@ class KafkaRaftServer:
         # transaction's partition with the coordinator.
         self.replica_manager.transaction_verifier = self.transaction_coordinator.handle_verify_or_add_partitions
 
-        self.raft = RaftClient(self.node_id, [v.node_id for v in cfg.voters], cfg.metadata_log_dir, self.loader,
-                               voter_nodes=self._voter_nodes())
+        self._raft = RaftClient(self.node_id, [v.node_id for v in cfg.voters], cfg.metadata_log_dir, self.loader,
+                                voter_nodes=self._voter_nodes())
         self.raft.start()
-        self.controller = QuorumController(
+        self._controller = QuorumController(
             self.raft, self.loader, node_id=self.node_id, num_partitions=cfg.num_partitions,
             default_replication_factor=cfg.default_replication_factor, broker_defaults=cfg.props,
             fd_budget=FdBudget(self.replica_manager.pending_log_count))
         await self.controller.bootstrap(read_bootstrap_checkpoint(cfg.metadata_log_dir))
-        self.config_admin = ConfigAdminManager(self.node_id, lambda: self.image.configs, self.controller)
+        self._config_admin = ConfigAdminManager(self.node_id, lambda: self.image.configs, self.controller)
         self.loader.install_publishers(("ReplicaManager", self._publish_to_replica_manager),
                                        ("Features", self._publish_features))
         # Committed offsets are served from memory, loaded in the background as in Kafka: the group
@@ -188,20 +197,22 @@ class KafkaRaftServer:
         if self.socket_server is not None:
             await self.socket_server.stop_accepting()
             self.socket_server.close_connections()
-        if self.raft is not None:
-            self.raft.close()
+        if self._raft is not None:
+            self._raft.close()
         if self.log_cleaner is not None:
             await self.log_cleaner.shutdown()  # aborts running cleanings, joins the threads
         if self._file_worker is not None:
             self._file_worker.shutdown(wait=True)  # creations and deletions queued finish first
-        if self.replica_manager is not None:
-            self.replica_manager.close()  # big compressed batches' validation workers
+        if self._replica_manager is not None:
+            self._replica_manager.close()  # big compressed batches' validation workers
         if self._flush_pool is not None:
             self._flush_pool.shutdown(wait=True)  # LogManager.shutdown flushes everything anyway
-        if self.log_manager is not None:
-            self.log_manager.shutdown()
+        if self._log_manager is not None:
+            self._log_manager.shutdown()
         if self.loop_monitor is not None:
             self.loop_monitor.stop()
+        if self.gc_policy is not None:
+            self.gc_policy.stop()
         log.info("[KafkaRaftServer nodeId=%d] shut down completed", self.node_id)
 
     def _background_flusher(self) -> BackgroundFlusher:
@@ -220,7 +231,6 @@ class KafkaRaftServer:
     def _start_log_tasks(self) -> None:
         """Kafka's LogManager.startup scheduler tasks, with Kafka's keys and defaults. They run on
         the event loop thread, which owns every log."""
-        assert self.log_manager is not None
         lm = self.log_manager
         cfg = self.config
         sched = self.scheduler = Scheduler(asyncio.get_running_loop())
@@ -250,7 +260,7 @@ class KafkaRaftServer:
                        ms("producer.id.expiration.check.interval.ms"), ms("producer.id.expiration.check.interval.ms"))
 
     def _on_log_replaced(self, tp: Any, log: Any) -> None:
-        part = self.replica_manager.partition(tp) if self.replica_manager is not None else None
+        part = self._replica_manager.partition(tp) if self._replica_manager is not None else None
         if part is not None:
             part.log = log
 
@@ -265,8 +275,6 @@ class KafkaRaftServer:
         # Creating or re-leading partitions writes a few small files per partition; their fsyncs
         # go to a background thread in one go (a 10,000-partition topic would otherwise stall the
         # event loop for minutes on fsyncs).
-        assert self.log_manager is not None
-        assert self.replica_manager is not None
         self.replica_manager.inline_log_budget = INLINE_LOG_CREATIONS
         with deferred_fsync() as paths:
             self._apply_delta_to_replica_manager(delta, image)
@@ -274,15 +282,13 @@ class KafkaRaftServer:
 
     def _apply_delta_to_replica_manager(self, delta: MetadataDelta, image: MetadataImage) -> None:
         rm = self.replica_manager
-        assert rm is not None
         full = delta.image.is_empty() and not delta.changed_topics
         if self.dynamic_config.update(image.configs):
             # A dynamic broker config changed: logs without a topic override take the new broker
             # defaults (Kafka's DynamicLogConfig.reconfigure + updateLogsConfig).
             effective = self.dynamic_config.effective_props()
             rm.update_broker_defaults(effective)
-            if self.log_manager is not None:
-                self.log_manager.reconfigure_default_log_config(effective)
+            self.log_manager.reconfigure_default_log_config(effective)
             if self.log_cleaner is not None:  # log.cleaner.* are dynamic: restart its threads
                 self._background.append(asyncio.get_running_loop().create_task(self.log_cleaner.reconfigure(effective)))
             full = True
@@ -302,10 +308,30 @@ class KafkaRaftServer:
                     rm.apply_topic(topic.name, topic.topic_id, topic.partitions.values(),
                                    dict(image.configs.topic_config(topic.name)))
 
-    # -- façade for request handlers ----------------------------------------------------------
+    # -- façade for request handlers (net/broker_services.BrokerServices) ---------------------
     @property
     def image(self) -> MetadataImage:
         return self.loader.image
+
+    @property
+    def log_manager(self) -> LogManager:
+        return _built(self._log_manager, "log manager")
+
+    @property
+    def replica_manager(self) -> ReplicaManager:
+        return _built(self._replica_manager, "replica manager")
+
+    @property
+    def raft(self) -> RaftClient:
+        return _built(self._raft, "KRaft client")
+
+    @property
+    def controller(self) -> QuorumController:
+        return _built(self._controller, "controller")
+
+    @property
+    def config_admin(self) -> ConfigAdminManager:
+        return _built(self._config_admin, "config admin manager")
 
     def _advertised(self) -> list[Any]:
         return self.config.advertised_listeners
@@ -418,6 +444,15 @@ class KafkaRaftServer:
         for c in list(self.socket_server.connections):
             if c.connection_id == connection_id:
                 c.close()
+
+
+_T = TypeVar("_T")
+
+
+def _built(component: _T | None, what: str) -> _T:
+    if component is None:
+        raise RuntimeError(f"the {what} is built by KafkaRaftServer.startup, which has not run yet")
+    return component
 
 
 def _uuid_bytes(s: str) -> bytes:

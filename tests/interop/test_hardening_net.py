@@ -30,7 +30,8 @@ from fastkafka.protocol.messages import FetchRequest, FetchResponse
 
 from broker_process import BrokerProcess
 from clients import confluent
-from interop_data import Rec, assert_same_records, with_expected_offsets
+from interop_data import Rec
+from raw_frames import assert_serves, frame, header, read_frame, read_until_closed
 from responsiveness import responsiveness_probe
 
 pytestmark = pytest.mark.interop
@@ -48,64 +49,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
         b.stop()
 
 
-def _header(api_key: int, api_version: int, correlation_id: int) -> bytes:
-    return struct.pack(">hhih", api_key, api_version, correlation_id, 4) + b"hard"
-
-
-def _frame(payload: bytes) -> bytes:
-    return struct.pack(">i", len(payload)) + payload
-
-
-def _recv_exact(s: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
-
-
-def _read_frame(s: socket.socket) -> bytes:
-    s.settimeout(30)
-    return _recv_exact(s, struct.unpack(">i", _recv_exact(s, 4))[0])
-
-
-def _read_until_closed(s: socket.socket, timeout: float = 15.0) -> bytes:
-    s.settimeout(timeout)
-    data = bytearray()
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return bytes(data)
-            data += chunk
-    except ConnectionResetError:
-        return bytes(data)
-    except socket.timeout:
-        pytest.fail(f"broker kept the connection open for {timeout}s after an unparseable request")
-
-
 def _tracebacks(b: BrokerProcess) -> int:
     return b.log_tail(50_000_000).count("Traceback (most recent call last)") if b.target == "fastkafka" else 0
 
 
-def _records(n: int, tag: str) -> list[Rec]:
-    return [Rec(0, b"k%d" % i, f"{tag}-{i}".encode(), (("h", b"v"),), 1_700_000_000_000 + i) for i in range(n)]
-
-
-def _assert_serves(b: BrokerProcess, topic: str) -> None:
-    """The broker is alive and a real client can still produce and consume on new connections."""
-    assert b.is_alive(), f"broker died:\n{b.log_tail()}"
-    records = _records(20, "after-abuse")
-    confluent.create_topic(b.bootstrap, topic, partitions=1)
-    confluent.produce(b.bootstrap, topic, records)
-    assert_same_records(confluent.consume_assigned(b.bootstrap, topic, {0: 20}), with_expected_offsets(records))
-
-
 def _api_versions_ok(s: socket.socket, corr: int) -> None:
-    s.sendall(_frame(_header(18, 0, corr)))
-    resp = _read_frame(s)
+    s.sendall(frame(header(18, 0, corr)))
+    resp = read_frame(s)
     assert struct.unpack(">ih", resp[:6]) == (corr, 0)
 
 
@@ -121,8 +71,8 @@ def test_fetch_negative_partition_max_bytes(broker: BrokerProcess, max_bytes: in
                        topics=[T(topic=topic, partitions=[P(partition=0, fetch_offset=0, partition_max_bytes=max_bytes),
                                                           P(partition=1, fetch_offset=0, partition_max_bytes=1 << 20)])])
     with socket.create_connection(("127.0.0.1", broker.port), timeout=30) as s:
-        s.sendall(_frame(_header(1, 11, 77) + req.to_bytes(11)))
-        raw = _read_frame(s)
+        s.sendall(frame(header(1, 11, 77) + req.to_bytes(11)))
+        raw = read_frame(s)
         assert struct.unpack(">i", raw[:4])[0] == 77
         resp = FetchResponse.decode(Reader(raw[4:]), 11)
         parts = {p.partition_index: p for t in resp.responses for p in t.partitions}
@@ -134,17 +84,17 @@ def test_fetch_negative_partition_max_bytes(broker: BrokerProcess, max_bytes: in
         assert parts[1].error_code == 0 and parts[1].records is not None and len(parts[1].records) > 0
         _api_versions_ok(s, 78)  # the connection stays open
     assert _tracebacks(broker) == before, broker.log_tail()
-    _assert_serves(broker, f"after-neg-max-{abs(max_bytes)}")
+    assert_serves(broker, f"after-neg-max-{abs(max_bytes)}")
 
 
 FIND_COORDINATOR_NULLS = {
     # v0: key STRING only; v1-v2: key + key_type; v3: flexible header and compact string (0 = null)
-    "v0_null_key": _header(10, 0, 5) + struct.pack(">h", -1),
-    "v1_null_key": _header(10, 1, 5) + struct.pack(">hb", -1, 0),
-    "v2_null_key": _header(10, 2, 5) + struct.pack(">hb", -1, 1),
-    "v3_null_key": _header(10, 3, 5) + b"\x00" + b"\x00" + b"\x00" + b"\x00",
+    "v0_null_key": header(10, 0, 5) + struct.pack(">h", -1),
+    "v1_null_key": header(10, 1, 5) + struct.pack(">hb", -1, 0),
+    "v2_null_key": header(10, 2, 5) + struct.pack(">hb", -1, 1),
+    "v3_null_key": header(10, 3, 5) + b"\x00" + b"\x00" + b"\x00" + b"\x00",
     # v4+: coordinator_keys, a compact array (2 = one element) whose element is a null string (0)
-    "v4_null_coordinator_key": _header(10, 4, 5) + b"\x00" + b"\x00" + b"\x02" + b"\x00" + b"\x00",
+    "v4_null_coordinator_key": header(10, 4, 5) + b"\x00" + b"\x00" + b"\x02" + b"\x00" + b"\x00",
 }
 
 
@@ -152,19 +102,19 @@ FIND_COORDINATOR_NULLS = {
 def test_find_coordinator_null_key_closes_the_connection(broker: BrokerProcess, name: str) -> None:
     before = _tracebacks(broker)
     with socket.create_connection(("127.0.0.1", broker.port), timeout=30) as s:
-        s.sendall(_frame(FIND_COORDINATOR_NULLS[name]))
+        s.sendall(frame(FIND_COORDINATOR_NULLS[name]))
         # Kafka 4.4 cannot parse it (InvalidRequestException) and closes without an answer
-        assert _read_until_closed(s) == b""
+        assert read_until_closed(s) == b""
     # a well-formed FindCoordinator on another connection is still answered
     with socket.create_connection(("127.0.0.1", broker.port), timeout=30) as s:
-        s.sendall(_frame(_header(10, 1, 6) + struct.pack(">h", 3) + b"grp" + b"\x00"))
-        assert struct.unpack(">i", _read_frame(s)[:4])[0] == 6
+        s.sendall(frame(header(10, 1, 6) + struct.pack(">h", 3) + b"grp" + b"\x00"))
+        assert struct.unpack(">i", read_frame(s)[:4])[0] == 6
     assert _tracebacks(broker) == before, broker.log_tail()
     assert broker.is_alive()
 
 
 def test_real_clients_after_null_keys(broker: BrokerProcess) -> None:
-    _assert_serves(broker, "after-null-keys")
+    assert_serves(broker, "after-null-keys")
 
 
 _BIG_FRAME_SENDER = r"""
@@ -216,4 +166,12 @@ def test_twenty_connections_with_100mb_frames_stay_bounded(broker: BrokerProcess
         print(f"RSS after the connections closed: {rss / 2**20:.0f} MB")
         assert rss < 256 * 2**20, f"RSS did not come back: {rss / 2**20:.0f} MB"
         assert _tracebacks(broker) == 0, broker.log_tail()
-    _assert_serves(broker, "after-100mb-frames")
+    elif "java.lang.OutOfMemoryError" in broker.log_tail(50_000_000):
+        # Apache 4.4's default queued.max.request.bytes=-1 reads every body it is sent: 20 x 99 MB
+        # exceed the harness's heap (-Xmx768m, broker_process.py), its network processors die
+        # ("Processor got uncaught exception. java.lang.OutOfMemoryError: Java heap space") and the
+        # listener stops answering (ApiVersions timeouts, then connection refused). Seen on every run
+        # on 2 cores; the bounded pool this test checks is what fastkafka does instead.
+        pytest.skip("Apache 4.4 (queued.max.request.bytes=-1, -Xmx768m): java.lang.OutOfMemoryError in its "
+                    "network processors after 20 x 99 MB request bodies; it no longer serves clients")
+    assert_serves(broker, "after-100mb-frames")

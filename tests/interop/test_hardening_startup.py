@@ -59,7 +59,8 @@ def test_damaged_active_segment_after_clean_stop(fresh_broker: BrokerProcess, ta
         # records were acknowledged, then the confluent-kafka consumer reading past the torn
         # batch aborted the whole test process inside librdkafka ("Fatal Python error: Aborted").
         # That is the behaviour this issue changes, so there is nothing to compare.
-        pytest.skip("Apache Kafka 4.4 does not verify the tail after a clean shutdown (the issue's table row)")
+        pytest.skip("Apache Kafka 4.4 trusts a clean shutdown (no recovery, no CRC check of the active segment's "
+                    "tail): the damaged bytes stay, and a librdkafka consumer reading past them aborts the test process")
     broker = fresh_broker
     confluent.create_topic(broker.bootstrap, topic_name, 1)
     before: list[tuple[int, int]] = []
@@ -138,7 +139,8 @@ def test_serving_before_registration_is_what_timed_out(tmp_path: Path, target: s
     same admin call gets a Metadata answer without brokers or controller id, and librdkafka waits
     for a controller until its timeout, although the broker registers 3 s later."""
     if target == "apache":
-        pytest.skip("a fastkafka test hook (the old start-up order); Apache opens its listeners after unfencing")
+        pytest.skip("FASTKAFKA_TEST_SERVE_BEFORE_REGISTRATION is a fastkafka-only hook (the start-up order before "
+                    "issue 13); Apache 4.4's BrokerServer opens its data-plane listeners only after unfencing, with no switch")
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -171,7 +173,8 @@ def test_unserved_security_stops_start_up(tmp_path: Path, target: str, case: str
     if target == "apache":
         # Apache Kafka serves SSL, SASL and the StandardAuthorizer (given keystores, JAAS configs):
         # refusing them is fastkafka's own answer until issue 16 brings security.
-        pytest.skip("Apache Kafka 4.4 serves SSL/SASL listeners and the StandardAuthorizer")
+        pytest.skip("Apache Kafka 4.4 serves SSL/SASL listeners and the StandardAuthorizer, so it starts; fastkafka "
+                    "refuses them until security is built (SKIPPED_FEATURES.md, Broker-wide: Security)")
     from broker_process import free_port
 
     overrides, message = _UNSERVED[case]

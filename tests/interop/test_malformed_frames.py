@@ -17,8 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from broker_process import BrokerProcess
-from clients import confluent
-from interop_data import Rec, assert_same_records, with_expected_offsets
+from raw_frames import assert_serves, frame, header, read_frame, read_until_closed
 
 pytestmark = pytest.mark.interop
 
@@ -40,68 +39,18 @@ def _connect(b: BrokerProcess) -> socket.socket:
     return socket.create_connection(("127.0.0.1", b.port), timeout=10)
 
 
-def _header(api_key: int, api_version: int, correlation_id: int, client_id: bytes | None = b"fuzz") -> bytes:
-    cid = struct.pack(">h", -1) if client_id is None else struct.pack(">h", len(client_id)) + client_id
-    return struct.pack(">hhi", api_key, api_version, correlation_id) + cid
-
-
-def _frame(payload: bytes) -> bytes:
-    return struct.pack(">i", len(payload)) + payload
-
-
-def _read_until_closed(s: socket.socket, timeout: float = 15.0) -> bytes:
-    """Everything the broker sends before it closes the connection; fails if it never closes."""
-    s.settimeout(timeout)
-    data = bytearray()
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return bytes(data)
-            data += chunk
-    except ConnectionResetError:
-        return bytes(data)
-    except socket.timeout:
-        pytest.fail(f"broker kept the connection open for {timeout}s after a malformed frame")
-
-
-def _read_frame(s: socket.socket) -> bytes:
-    s.settimeout(15)
-    head = _recv_exact(s, 4)
-    return _recv_exact(s, struct.unpack(">i", head)[0])
-
-
-def _recv_exact(s: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
-
-
-def _assert_serves(b: BrokerProcess, topic: str) -> None:
-    """The broker process is alive and a real client can still produce and consume on new connections."""
-    assert b.is_alive(), f"broker died:\n{b.log_tail()}"
-    records = [Rec(0, b"k%d" % i, b"after-abuse-%d" % i, (("h", b"v"),), 1_700_000_000_000 + i) for i in range(20)]
-    confluent.create_topic(b.bootstrap, topic, partitions=1)
-    confluent.produce(b.bootstrap, topic, records)
-    assert_same_records(confluent.consume_assigned(b.bootstrap, topic, {0: 20}), with_expected_offsets(records))
-
-
 CLOSING_FRAMES = {
     "negative_length": struct.pack(">i", -1) + b"\x00" * 16,
     "most_negative_length": struct.pack(">i", -(2**31)),
     "huge_length": struct.pack(">i", 2**31 - 1) + b"\x00" * 64,
     "over_socket_request_max_bytes": struct.pack(">i", 104857600 + 1) + b"\x00" * 64,
-    "empty_frame": _frame(b""),
-    "truncated_header_1_byte": _frame(b"\x00"),
-    "truncated_header_no_correlation_id": _frame(struct.pack(">hh", 3, 0)),
-    "client_id_longer_than_frame": _frame(struct.pack(">hhih", 3, 0, 7, 200) + b"abc"),
-    "unknown_api_key": _frame(_header(31999, 0, 7)),
-    "negative_api_key": _frame(_header(-5, 0, 7)),
-    "unsupported_metadata_version": _frame(_header(3, 999, 7) + b"\x00" * 8),
+    "empty_frame": frame(b""),
+    "truncated_header_1_byte": frame(b"\x00"),
+    "truncated_header_no_correlation_id": frame(struct.pack(">hh", 3, 0)),
+    "client_id_longer_than_frame": frame(struct.pack(">hhih", 3, 0, 7, 200) + b"abc"),
+    "unknown_api_key": frame(header(31999, 0, 7)),
+    "negative_api_key": frame(header(-5, 0, 7)),
+    "unsupported_metadata_version": frame(header(3, 999, 7) + b"\x00" * 8),
     "garbage": b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
     "tls_client_hello": bytes.fromhex("16030100a5010000a10303") + bytes(range(32)) + b"\x00" * 40,
 }
@@ -111,7 +60,7 @@ CLOSING_FRAMES = {
 def test_connection_closed_on_malformed_frame(abused_broker: BrokerProcess, name: str) -> None:
     with _connect(abused_broker) as s:
         s.sendall(CLOSING_FRAMES[name])
-        _read_until_closed(s)
+        read_until_closed(s)
     assert abused_broker.is_alive()
 
 
@@ -119,8 +68,8 @@ def test_connection_closed_on_malformed_frame(abused_broker: BrokerProcess, name
 def test_api_versions_unsupported_version_answers_v0_with_ranges(abused_broker: BrokerProcess, version: int) -> None:
     with _connect(abused_broker) as s:
         # a v3+ client would send a flexible header/body; the broker must not need to parse it
-        s.sendall(_frame(_header(18, version, 4242) + b"\x00"))
-        resp = _read_frame(s)
+        s.sendall(frame(header(18, version, 4242) + b"\x00"))
+        resp = read_frame(s)
     correlation_id, error_code = struct.unpack(">ih", resp[:6])
     assert correlation_id == 4242
     assert error_code == UNSUPPORTED_VERSION
@@ -136,8 +85,8 @@ def test_api_versions_unsupported_version_answers_v0_with_ranges(abused_broker: 
 
 def test_api_versions_supported_version_still_works_after_abuse(abused_broker: BrokerProcess) -> None:
     with _connect(abused_broker) as s:
-        s.sendall(_frame(_header(18, 0, 1)))
-        resp = _read_frame(s)
+        s.sendall(frame(header(18, 0, 1)))
+        resp = read_frame(s)
     correlation_id, error_code, count = struct.unpack(">ihi", resp[:10])
     assert (correlation_id, error_code) == (1, 0)
     keys = {struct.unpack(">h", resp[10 + 6 * i: 12 + 6 * i])[0] for i in range(count)}
@@ -146,7 +95,7 @@ def test_api_versions_supported_version_still_works_after_abuse(abused_broker: B
 
 def _fuzz_frames(rng: random.Random, n: int) -> list[bytes]:
     """Random frames: raw noise, valid-looking headers of real APIs with noise bodies, bit-flipped requests."""
-    valid = _frame(_header(3, 1, 1) + struct.pack(">i", -1))  # Metadata v1, all topics
+    valid = frame(header(3, 1, 1) + struct.pack(">i", -1))  # Metadata v1, all topics
     frames = []
     for _ in range(n):
         kind = rng.randrange(4)
@@ -154,14 +103,14 @@ def _fuzz_frames(rng: random.Random, n: int) -> list[bytes]:
             frames.append(rng.randbytes(rng.randrange(1, 64)))
         elif kind == 1:
             body = rng.randbytes(rng.randrange(0, 200))
-            frames.append(_frame(_header(rng.randrange(0, 100), rng.randrange(-2, 20), rng.randrange(2**31)) + body))
+            frames.append(frame(header(rng.randrange(0, 100), rng.randrange(-2, 20), rng.randrange(2**31)) + body))
         elif kind == 2:
             b = bytearray(valid)
             for _ in range(rng.randrange(1, 4)):
                 b[rng.randrange(4, len(b))] ^= 1 << rng.randrange(8)
             frames.append(bytes(b))
         else:
-            frames.append(_frame(rng.randbytes(rng.randrange(0, 300))))
+            frames.append(frame(rng.randbytes(rng.randrange(0, 300))))
     return frames
 
 
@@ -190,7 +139,7 @@ def test_seeded_fuzz_many_connections_at_once(abused_broker: BrokerProcess, topi
     # one frame per connection for most, a few connections carrying long pipelines of them
     chunks = [[f] for f in frames[:1200]] + [frames[i:i + 100] for i in range(1200, 2000, 100)]
     asyncio.run(_abuse(abused_broker.port, chunks))
-    _assert_serves(abused_broker, topic_name)
+    assert_serves(abused_broker, topic_name)
 
 
 def test_many_half_open_connections_then_client(abused_broker: BrokerProcess, topic_name: str) -> None:
@@ -201,15 +150,15 @@ def test_many_half_open_connections_then_client(abused_broker: BrokerProcess, to
             s = _connect(abused_broker)
             s.sendall(struct.pack(">i", 1000) + b"\x00\x03" if i % 2 else b"\x00\x00")
             socks.append(s)
-        _assert_serves(abused_broker, topic_name)
+        assert_serves(abused_broker, topic_name)
     finally:
         for s in socks:
             s.close()
 
 
 def test_clients_work_after_every_malformed_case(abused_broker: BrokerProcess, topic_name: str) -> None:
-    for frame in CLOSING_FRAMES.values():
+    for closing in CLOSING_FRAMES.values():
         with _connect(abused_broker) as s:
-            s.sendall(frame)
-            _read_until_closed(s)
-    _assert_serves(abused_broker, topic_name)
+            s.sendall(closing)
+            read_until_closed(s)
+    assert_serves(abused_broker, topic_name)

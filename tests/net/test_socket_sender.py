@@ -46,6 +46,79 @@ def test_writer_splices_file_regions(tmp_path) -> None:  # type: ignore[no-untyp
         os.close(fd)
 
 
+def test_writer_extend_keeps_file_regions_spliced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A body encoded apart (EncodedBody, on a worker) joins the frame with Writer.extend: its
+    bytes copied, its regions spliced at the same places, still not read in."""
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        body = Writer()
+        body.int8(3)
+        body.bytes_(FileRegion(fd, 2, 5))
+        body.int16(9)
+        body.compact_bytes(FileRegion(fd, 0, 4))
+        frame_w = Writer()
+        frame_w.int32(42)
+        frame_w.compact_bytes(FileRegion(fd, 8, 2))
+        frame_w.extend(body)
+        frame_w.int8(1)
+        assert frame_w.spliced_size == 11
+        assert [type(p) for p in frame_w.parts()] == [bytes, FileRegion, bytes, FileRegion, bytes, FileRegion, bytes]
+        plain = Writer()
+        plain.int32(42)
+        plain.compact_bytes(b"89")
+        plain.int8(3)
+        plain.bytes_(b"23456")
+        plain.int16(9)
+        plain.compact_bytes(b"0123")
+        plain.int8(1)
+        assert frame_w.getvalue() == plain.getvalue()
+        with pytest.raises(ValueError):
+            body.extend(body)
+    finally:
+        os.close(fd)
+
+
+def test_writer_inlines_small_regions_within_budget(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Regions up to max_region bytes are read in (while the budget lasts), bigger ones stay
+    spliced; the encoding is unchanged. A region past the end of its file raises and leaves the
+    Writer as it was."""
+    path = tmp_path / "f"
+    path.write_bytes(bytes(range(200)))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        def build() -> Writer:
+            w = Writer(16)
+            w.int32(7)
+            w.bytes_(FileRegion(fd, 0, 10))      # small: inlined
+            w.int8(1)
+            w.bytes_(FileRegion(fd, 10, 100))    # big: stays spliced
+            w.compact_bytes(FileRegion(fd, 110, 20))  # small, 30 of the budget of 35: inlined
+            w.bytes_(FileRegion(fd, 130, 25))    # small but past the budget: spliced
+            w.int8(2)
+            return w
+        w = build()
+        before = w.getvalue()
+        assert w.inline_small_regions(30, 35) == 30
+        assert w.getvalue() == before
+        assert w.spliced_size == 125
+        assert [type(p) for p in w.parts()] == [bytes, FileRegion, bytes, FileRegion, bytes]
+        w = build()
+        assert w.inline_small_regions(1000, 1 << 20) == 155 and w.spliced_size == 0
+        assert w.parts() == [before]
+        bad = Writer()
+        bad.int8(5)
+        bad.bytes_(FileRegion(fd, 190, 20))  # the file ends 10 bytes into it
+        good = bad.getvalue
+        with pytest.raises(OSError):
+            bad.inline_small_regions(100, 100)
+        assert bad.spliced_size == 20 and len(bad) == 5
+        del good
+    finally:
+        os.close(fd)
+
+
 @pytest.mark.parametrize("loop_kind", ["uvloop", "asyncio"])
 def test_sender_keeps_order_across_full_socket_buffers(tmp_path, loop_kind) -> None:  # type: ignore[no-untyped-def]
     data = os.urandom(8 << 20)  # the 40 regions below total ~7.3 MB

@@ -61,6 +61,7 @@ def validate_produce_batches(
     topic_partition: str = "",
     compressed_checked: bool = False,
     inline_budget: int = -1,
+    rebuild_target: int = -1,
 ) -> BatchInfo:
     """Validate a Produce partition payload (v3+: exactly one batch is the Kafka rule; the caller
     enforces the count via BatchInfo.batch_count). Checks magic 2, sizes, CRC32C, that
@@ -164,9 +165,11 @@ class RecordStreamWalker:
     fed: int
     records: int
     max_timestamp: int
+    gapped: bool
     def __init__(self, *, count: int, base_offset: int, base_timestamp: int, max_timestamp: int,
                  batch_log_append: bool, compacted: bool, now_ms: int, timestamp_type_log_append: bool,
-                 timestamp_before_max_ms: int, timestamp_after_max_ms: int) -> None: ...
+                 timestamp_before_max_ms: int, timestamp_after_max_ms: int,
+                 offset_gaps_allowed: bool = False) -> None: ...
     def feed(self, data: bytes | bytearray | memoryview) -> None: ...
     def finish(self, topic_partition: str = "") -> None: ...
 

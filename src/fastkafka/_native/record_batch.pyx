@@ -253,6 +253,7 @@ cdef struct _Rules:
     int64_t after_max_ms
     bint create_time      # the topic's message.timestamp.type is CreateTime
     bint compacted
+    bint gaps_ok          # offset deltas other than 0..n-1 allowed (the batch is rebuilt: Kafka renumbers)
 
 
 cdef struct _BadRecord:
@@ -269,6 +270,7 @@ cdef struct _Walk:
     bint any_bad_ts         # one of them is a timestamp failure (decides the batch's error code)
     int why                 # W_OK, or the structural problem that stopped the walk
     int32_t at              # record index where it stopped
+    bint gapped             # an offset delta other than its index was seen (rules.gaps_ok)
 
 
 cdef inline bint _ts_out_of_range(int64_t ts, const _Rules* r) noexcept nogil:
@@ -305,6 +307,7 @@ cdef int _walk_records(const uint8_t* p, Py_ssize_t end, int32_t count, int64_t 
     w.any_bad_ts = False
     w.why = W_OK
     w.at = 0
+    w.gapped = False
     for i in range(count):
         w.at = i
         if _varint(p, end, &pos, &length) < 0:
@@ -325,8 +328,10 @@ cdef int _walk_records(const uint8_t* p, Py_ssize_t end, int32_t count, int64_t 
             w.why = W_STRUCTURE
             return -1
         if off_delta != i:
-            w.why = W_OFFSET_DELTA
-            return -1
+            if not rules.gaps_ok:
+                w.why = W_OFFSET_DELTA
+                return -1
+            w.gapped = True
         ts = header_max_ts if batch_log_append else <int64_t>(<uint64_t>base_ts + <uint64_t>ts_delta)
         # Negative sizes other than -1 read as null, as Kafka's readFrom does.
         if _varint(p, rec_end, &pos, &klen) < 0 or (klen > 0 and klen > rec_end - pos):
@@ -590,7 +595,8 @@ cdef inline int32_t _last_sequence(int32_t base_sequence, int32_t lod) noexcept 
 def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, int64_t now_ms,
                              bint timestamp_type_log_append, int64_t timestamp_before_max_ms,
                              int64_t timestamp_after_max_ms, bint client_origin=True, str topic_partition="",
-                             bint compressed_checked=False, Py_ssize_t inline_budget=-1):
+                             bint compressed_checked=False, Py_ssize_t inline_budget=-1,
+                             int rebuild_target=-1):
     """Validate a Produce partition payload (record_batch.pyi). Raises InvalidRecordError.
 
     client_origin=False (coordinator/internal writers, Kafka's AppendOrigin other than CLIENT)
@@ -605,6 +611,9 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     the caller ran this same validation just before (big batches: off the event loop).
     inline_budget >= 0: batch_decompressor.InlineBudgetExceeded once a compressed batch has
     decompressed to more than that many bytes (the caller then validates it off the loop).
+    rebuild_target >= 0: the topic's compression.type codec; a batch in another codec is rebuilt
+    after validation (Kafka's buildRecordsAndAssignOffsets), so its offset deltas may be other
+    than 0..n-1 (renumbered by the rebuild, as Kafka does); -1 for `producer`.
 
     A per-record failure raises with `record_errors`, every failing record of the batch by its
     index, and Kafka's messages (`topic_partition`, "topic-partition", goes in the key one).
@@ -634,6 +643,7 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
     rules.after_max_ms = timestamp_after_max_ms
     rules.create_time = not timestamp_type_log_append
     rules.compacted = compacted
+    rules.gaps_ok = False
 
     # Pass 1, Kafka's analyzeAndValidateRecords over every batch: framing, size, CRC.
     while pos < n:
@@ -657,6 +667,7 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
         count = _i32(p + 57)
         base_ts = _i64(p + 27)
         header_max_ts = _i64(p + 35)
+        rules.gaps_ok = rebuild_target >= 0 and codec != rebuild_target
         if codec == 0:
             if size >= NOGIL_BYTES:
                 with nogil:
@@ -679,7 +690,7 @@ def validate_produce_batches(buf, *, Py_ssize_t max_batch_size, bint compacted, 
                                   timestamp_type_log_append=timestamp_type_log_append,
                                   timestamp_before_max_ms=timestamp_before_max_ms,
                                   timestamp_after_max_ms=timestamp_after_max_ms, topic_partition=topic_partition,
-                                  budget=inline_budget)
+                                  budget=inline_budget, offset_gaps_allowed=rules.gaps_ok)
         if info.batch_count == 0:
             info.base_offset = _i64(p)
             info.first_timestamp = base_ts
@@ -1039,8 +1050,10 @@ cdef int _stream_field(_Stream* s, int64_t v, const _Rules* r, _Walk* w, _BadRec
         s.state = S_OFF
     elif st == S_OFF:
         if v != s.i:
-            w.why = W_OFFSET_DELTA
-            return -1
+            if not r.gaps_ok:
+                w.why = W_OFFSET_DELTA
+                return -1
+            w.gapped = True
         s.state = S_KLEN
     elif st == S_KLEN or st == S_VLEN:
         if v > 0 and v > s.rec_left:
@@ -1103,8 +1116,10 @@ cdef int _stream_whole_record(_Stream* s, const uint8_t* p, Py_ssize_t pos, Py_s
         w.why = W_STRUCTURE
         return -1
     if off_delta != s.i:
-        w.why = W_OFFSET_DELTA
-        return -1
+        if not r.gaps_ok:
+            w.why = W_OFFSET_DELTA
+            return -1
+        w.gapped = True
     s.ts = s.header_max_ts if s.log_append else <int64_t>(<uint64_t>s.base_ts + <uint64_t>ts_delta)
     if _varint(p, rec_end, &pos, &s.klen) < 0 or (s.klen > 0 and s.klen > rec_end - pos):
         w.why = W_STRUCTURE
@@ -1230,7 +1245,8 @@ cdef class RecordStreamWalker:
 
     def __cinit__(self, *, int32_t count, int64_t base_offset, int64_t base_timestamp, int64_t max_timestamp,
                   bint batch_log_append, bint compacted, int64_t now_ms, bint timestamp_type_log_append,
-                  int64_t timestamp_before_max_ms, int64_t timestamp_after_max_ms):
+                  int64_t timestamp_before_max_ms, int64_t timestamp_after_max_ms,
+                  bint offset_gaps_allowed=False):
         self.bad = <_BadRecord*>PyMem_Malloc(sizeof(_BadRecord) * STREAM_BAD_CAP)
         if self.bad == NULL:
             raise MemoryError()
@@ -1250,6 +1266,8 @@ cdef class RecordStreamWalker:
         self.r.after_max_ms = timestamp_after_max_ms
         self.r.create_time = not timestamp_type_log_append
         self.r.compacted = compacted
+        self.r.gaps_ok = offset_gaps_allowed
+        self.w.gapped = False
         self.w.max_ts = NO_TIMESTAMP
         self.w.bad_records = 0
         self.w.any_bad_ts = False
@@ -1269,6 +1287,11 @@ cdef class RecordStreamWalker:
     @property
     def max_timestamp(self):
         return self.w.max_ts
+
+    @property
+    def gapped(self):
+        """An offset delta other than its record's index was walked (offset_gaps_allowed)."""
+        return self.w.gapped
 
     def feed(self, data):
         cdef const uint8_t[:] v = _view(data)

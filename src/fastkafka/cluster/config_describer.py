@@ -33,6 +33,7 @@ from fastkafka.cluster.kafka_broker_config_names import UNMODELLED_DEFAULTS, UNM
 from fastkafka.cluster.metadata.config_resource import ConfigResource
 from fastkafka.cluster.topic import topic_name_error
 from fastkafka.config import BROKER_CONFIG_DEFS
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage.log_config import TOPIC_CONFIG_DEFS, LogConfig
 
@@ -198,7 +199,7 @@ def _broker_id(name: str) -> int:
         raise KafkaError(Errors.INVALID_REQUEST, f"Broker id must be an integer, but it is: {name}") from None
 
 
-def describe(broker: Any, resource_type: int, resource_name: str,
+def describe(broker: BrokerServices, resource_type: int, resource_name: str,
              keys: Sequence[str] | None,
              topic_memo: dict[tuple[Any, ...], list[ConfigEntry]] | None = None) -> list[ConfigEntry]:
     """Entries for one DescribeConfigs resource, or KafkaError with the per-resource code.
@@ -238,8 +239,8 @@ def describe(broker: Any, resource_type: int, resource_name: str,
     if resource_type == RESOURCE_GROUP:
         if resource_name == "":
             raise KafkaError(Errors.INVALID_REQUEST, "Group name must not be empty")
-        overrides = broker.image.configs.config(ConfigResource(RESOURCE_GROUP, resource_name))
-        return describe_group(overrides, broker.config.props, keys)
+        group_overrides = broker.image.configs.config(ConfigResource(RESOURCE_GROUP, resource_name))
+        return describe_group(group_overrides, broker.config.props, keys)
     raise KafkaError(Errors.INVALID_REQUEST, f"Unsupported resource type: {resource_type}")
 
 

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastkafka._native.wire import DecodeError, FileRegion, Reader, Writer
 from fastkafka.net.error_response import error_response
+from fastkafka.net.log_throttle import ThrottledLogger
 from fastkafka.net.memory_pool import LARGE_FRAME
 from fastkafka.net.registry import Handler, Staged
 from fastkafka.net.request_context import RequestContext
@@ -57,6 +58,9 @@ if TYPE_CHECKING:
     from fastkafka.net.server import SocketServer
 
 log = logging.getLogger(__name__)
+# Why a connection was closed: one line each, at most 20 per 10 s (a flood of bad frames must not
+# fill the disk); the next line let through says how many were left out.
+_close_log = ThrottledLogger(log)
 
 _MAX_IN_FLIGHT = 100
 _API_VERSIONS = 18
@@ -171,7 +175,7 @@ class KafkaConnection(asyncio.Protocol):
             while n - pos >= 4 and not self._closed:
                 size = int.from_bytes(buf[pos:pos + 4], "big", signed=True)
                 if size < 10 or size > self._max_request_size:
-                    log.warning("closing %s: invalid request size %d (socket.request.max.bytes=%d)",
+                    _close_log.warning("closing %s: invalid request size %d (socket.request.max.bytes=%d)",
                                 self.connection_id, size, self._max_request_size)
                     self.close()
                     return
@@ -239,7 +243,7 @@ class KafkaConnection(asyncio.Protocol):
         api_key, api_version, correlation_id, client_id_len = _UNPACK_HEADER(frame, 0)
         h = self._handlers.get(api_key)
         if h is None:
-            log.info("closing %s: unknown or unserved API key %d", self.connection_id, api_key)
+            _close_log.info("closing %s: unknown or unserved API key %d", self.connection_id, api_key)
             self.close()
             return
         if not (h.min_accepted <= api_version <= h.max_version):
@@ -249,7 +253,7 @@ class KafkaConnection(asyncio.Protocol):
             if h.min_version <= api_version < h.min_accepted:
                 self._reply_error_for_unaccepted(h, api_version, correlation_id)
                 return
-            log.info("closing %s: unsupported %s version %d", self.connection_id, h.name, api_version)
+            _close_log.info("closing %s: unsupported %s version %d", self.connection_id, h.name, api_version)
             self.close()
             return
         try:
@@ -265,7 +269,7 @@ class KafkaConnection(asyncio.Protocol):
                 _skip_tagged_fields(reader)
             request = h.request_type.decode(reader, api_version)
         except (DecodeError, UnicodeDecodeError, ValueError) as e:
-            log.info("closing %s: malformed %s v%d request: %s", self.connection_id, h.name, api_version, e)
+            _close_log.info("closing %s: malformed %s v%d request: %s", self.connection_id, h.name, api_version, e)
             self.close()
             return
         ctx = RequestContext(api_key, api_version, correlation_id, client_id, self._listener_name,
@@ -383,7 +387,7 @@ class KafkaConnection(asyncio.Protocol):
             self._on_send_error(e)
 
     def _on_send_error(self, e: OSError) -> None:
-        log.info("closing %s: send failed: %s", self.connection_id, e)
+        _close_log.info("closing %s: send failed: %s", self.connection_id, e)
         self.close()
 
     def _reply_unsupported_api_versions(self, correlation_id: int) -> None:
@@ -401,7 +405,7 @@ class KafkaConnection(asyncio.Protocol):
     def _reply_error_for_unaccepted(self, h: Handler, api_version: int, correlation_id: int) -> None:
         """Advertised-but-rejected versions (Produce v0-2): Kafka closes with UNSUPPORTED_VERSION;
         clients never send them once they negotiate, so a close is the observable behaviour."""
-        log.info("closing %s: %s v%d is advertised for feature detection only",
+        _close_log.info("closing %s: %s v%d is advertised for feature detection only",
                  self.connection_id, h.name, api_version)
         self.close()
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from typing import Any
 
 from fastkafka.config import Endpoint, KafkaConfig
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.connection import KafkaConnection
 from fastkafka.net.memory_pool import MemoryPool
 from fastkafka.net.registry import BROKER, CONTROLLER, REGISTRY
@@ -26,16 +26,16 @@ SENDFILE_ENABLE_CONFIG = "fastkafka.network.sendfile.enable"
 class SocketServer:
     """Owns the listening sockets and the set of open connections."""
 
-    def __init__(self, config: KafkaConfig, broker: Any) -> None:
+    def __init__(self, config: KafkaConfig, broker: BrokerServices) -> None:
         import fastkafka.net.handlers  # noqa: F401  (registers every handler module)
 
         self.config = config
         self.broker = broker
-        self._servers: list[asyncio.AbstractServer] = []
+        self._servers: list[asyncio.Server] = []
         self.connections: set[KafkaConnection] = set()
         self.bound: dict[str, tuple[str, int]] = {}
         # Broker listeners bound but not yet listening (see `start`).
-        self._held: list[tuple[str, asyncio.AbstractServer]] = []
+        self._held: list[tuple[str, asyncio.Server]] = []
         # fastkafka's own key (not Kafka's): send Fetch record bytes with sendfile (zero copy).
         self.sendfile_enabled = (config.get(SENDFILE_ENABLE_CONFIG) or "true").strip().lower() == "true"
         # queued.max.request.bytes: the budget for large request bodies of every connection.

@@ -32,7 +32,7 @@ class PendingRequest:
 
     __slots__ = ("_request_cls", "_element_cls", "_field", "_version", "_flexible", "_count", "_data")
 
-    def __init__(self, request_cls: type, element_cls: type, field: str, version: int, flexible: bool,
+    def __init__(self, request_cls: Any, element_cls: Any, field: str, version: int, flexible: bool,
                  count: int, data: bytes) -> None:
         self._request_cls = request_cls
         self._element_cls = element_cls
@@ -64,26 +64,26 @@ class _SlicedRequestType:
     """Stands in for a generated request class as a handler's `request_type`: `decode` returns the
     request, or a PendingRequest when its leading array is big."""
 
-    def __init__(self, request_cls: type, element_cls: type, field: str, min_elements: int) -> None:
+    def __init__(self, request_cls: Any, element_cls: Any, field: str, min_elements: int) -> None:
         self._request_cls = request_cls
         self._element_cls = element_cls
         self._field = field
         self._min_elements = min_elements
-        self.VALID_VERSIONS = request_cls.VALID_VERSIONS  # type: ignore[attr-defined]
+        self.VALID_VERSIONS = request_cls.VALID_VERSIONS
         self.__name__ = request_cls.__name__
 
     def decode(self, r: Reader, version: int) -> Any:
         start = r.pos
-        first_flexible = self._request_cls.FLEXIBLE_VERSIONS[0]  # type: ignore[attr-defined]
+        first_flexible = self._request_cls.FLEXIBLE_VERSIONS[0]
         flexible = first_flexible is not None and version >= first_flexible
         n = r.compact_array_length() if flexible else r.array_length()
         if n < self._min_elements:
             r.pos = start
-            return self._request_cls.decode(r, version)  # type: ignore[attr-defined]
+            return self._request_cls.decode(r, version)
         data = bytes(r.raw(r.remaining()))
         return PendingRequest(self._request_cls, self._element_cls, self._field, version, flexible, n, data)
 
 
-def sliced_request(request_cls: type, element_cls: type, field: str, min_elements: int = 1000) -> Any:
+def sliced_request(request_cls: Any, element_cls: Any, field: str, min_elements: int = 1000) -> Any:
     """A request type for `handler(..., request_type=...)`: see the module docstring."""
     return _SlicedRequestType(request_cls, element_cls, field, min_elements)

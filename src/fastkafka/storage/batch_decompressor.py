@@ -16,7 +16,9 @@ checksum) is Kafka's KafkaException("Failed to decompress record stream") -> UNK
 (-1) without an error message (raised here as InvalidRecordError(DECOMPRESS_FAILED)); a stream
 that ends early is EOF -> INVALID_RECORD "premature EOF"; records left over and the like are
 INVALID_RECORD, also without a message in the response (`response_message = None`); offset deltas
-other than 0..n-1 are UNKNOWN_SERVER_ERROR (Kafka 4.4 fails while formatting that record error).
+other than 0..n-1 are UNKNOWN_SERVER_ERROR (Kafka 4.4 fails while formatting that record error),
+unless the batch is rebuilt for the topic's compression.type (`offset_gaps_allowed`: Kafka then
+renumbers them).
 Per-record rule failures (keys, timestamps) keep their messages and record_errors. Bytes after the end of the compressed
 stream are ignored, as Java's GZIPInputStream/KafkaLZ4BlockInputStream/ZstdInputStream do.
 
@@ -148,7 +150,8 @@ def iter_decompressed(codec: int, data: bytes | bytearray | memoryview) -> Itera
 
 def check_compressed_batch(batch: memoryview, codec: int, *, compacted: bool, now_ms: int,
                            timestamp_type_log_append: bool, timestamp_before_max_ms: int,
-                           timestamp_after_max_ms: int, topic_partition: str, budget: int = -1) -> None:
+                           timestamp_after_max_ms: int, topic_partition: str, budget: int = -1,
+                           offset_gaps_allowed: bool = False) -> None:
     """Walk one compressed v2 batch (header already validated) as Kafka's LogValidator does.
     Raises record_batch.InvalidRecordError with Kafka's code; InlineBudgetExceeded as soon as
     more than `budget` bytes (>= 0) came out of the codec."""
@@ -161,7 +164,8 @@ def check_compressed_batch(batch: memoryview, codec: int, *, compacted: bool, no
         count=count, base_offset=base_offset, base_timestamp=base_ts, max_timestamp=max_ts,
         batch_log_append=bool(attrs & 0x08), compacted=compacted, now_ms=now_ms,
         timestamp_type_log_append=timestamp_type_log_append,
-        timestamp_before_max_ms=timestamp_before_max_ms, timestamp_after_max_ms=timestamp_after_max_ms)
+        timestamp_before_max_ms=timestamp_before_max_ms, timestamp_after_max_ms=timestamp_after_max_ms,
+        offset_gaps_allowed=offset_gaps_allowed)
     try:
         for chunk in iter_decompressed(codec, batch[_HDR:]):
             walker.feed(chunk)

@@ -9,9 +9,11 @@ Every open CRC-checks the active segment's tail (from its last index entry) and 
 corrupt or extended tail, clean shutdown or not, before anything is appended behind it.
 
 Appends of a big Produce request (validated and timestamp-stamped on a worker thread beforehand:
-`prevalidate`, in a writable pooled request buffer) are stamped in place (no copy) and written
-by the log writer thread; the append itself (offsets, producer state, indexes) stays synchronous
-on the event loop, so offsets are still assigned in append order. Until such a write is done,
+`prevalidate`, in a writable pooled request buffer), and rebuilds for the topic's
+compression.type too big for the loop (made and stamped by `prevalidate` in a bytearray of their
+own), are stamped in place (no copy) and written by the log writer thread; the append itself
+(offsets, producer state, indexes) stays synchronous on the event loop, so offsets are still
+assigned in append order. Until such a write is done,
 `durable_end_offset` stays at its base offset: the high watermark (what consumers read and what
 acks wait for: Partition, Produce) never passes bytes that are not in the page cache yet, and
 flush, truncation and close wait for them.
@@ -94,14 +96,17 @@ def _now_ms() -> int:
 @dataclasses.dataclass(slots=True)
 class Prevalidated:
     """UnifiedLog.prevalidate's result for one produce payload: validate_records ran on these
-    very bytes under `config`, and (stamped) their timestamp fields and CRC were set in place for
-    `log_append_time` (-1: CreateTime). The append trusts it only while the log's config is still
-    that object."""
+    very bytes under `config`; `records` is their rebuild for the topic's compression.type (a
+    bytearray of ours; None: not rebuilt, the payload is appended as sent) and `info` describes
+    what is appended; (stamped) the timestamp fields and CRC of what is appended were set in
+    place for `log_append_time` (-1: CreateTime). The append trusts it only while the log's
+    config equals `config` (LogConfig is immutable: a config change replaces it)."""
 
-    info: _rb.BatchInfo
+    info: _rb.BatchInfo | recompression.RebuiltInfo
     config: LogConfig
     log_append_time: int
     stamped: bool
+    records: bytes | bytearray | None = None
 
 
 class UnifiedLog:
@@ -299,13 +304,15 @@ class UnifiedLog:
     # ================================================================ append
     def validate_records(self, records: bytes | bytearray | memoryview, *, now_ms: int,
                          origin: AppendOrigin = AppendOrigin.CLIENT,
-                         compressed_checked: bool = False, inline_budget: int = -1) -> _rb.BatchInfo:
+                         compressed_checked: bool = False, inline_budget: int = -1,
+                         config: LogConfig | None = None) -> _rb.BatchInfo:
         """Kafka's analyzeAndValidateRecords + LogValidator for a produce payload under this log's
         config. Touches no log state, so ReplicaManager may run it on a worker thread (big
         compressed batches) before append_as_leader(..., compressed_checked=True).
         Raises KafkaError (record_errors attached for per-record failures), and
-        batch_decompressor.InlineBudgetExceeded past `inline_budget` decompressed bytes."""
-        cfg = self.config
+        batch_decompressor.InlineBudgetExceeded past `inline_budget` decompressed bytes.
+        `config`: the LogConfig to validate under (default: the current one)."""
+        cfg = self.config if config is None else config
         try:
             return _rb.validate_produce_batches(
                 records, max_batch_size=cfg.max_message_bytes, compacted=cfg.compact, now_ms=now_ms,
@@ -313,7 +320,8 @@ class UnifiedLog:
                 timestamp_before_max_ms=cfg.message_timestamp_before_max_ms,
                 timestamp_after_max_ms=cfg.message_timestamp_after_max_ms,
                 client_origin=origin is AppendOrigin.CLIENT, topic_partition=str(self.topic_partition),
-                compressed_checked=compressed_checked, inline_budget=inline_budget)
+                compressed_checked=compressed_checked, inline_budget=inline_budget,
+                rebuild_target=_rebuild_target(cfg))
         except _rb.InvalidRecordError as e:
             if getattr(e, "response_message", "") is None:
                 # Kafka answers these (a compressed stream it cannot read or iterate) with the
@@ -330,12 +338,24 @@ class UnifiedLog:
 
     def prevalidate(self, records: memoryview, *, now_ms: int) -> Prevalidated:
         """For a worker thread, before append_as_leader(..., validated=result) on the loop: a big
-        payload's validate_records, then (when the buffer is writable: a pooled request buffer)
-        its timestamp fields and CRC stamped in place, as the append would (stamp_timestamps).
-        Both release the GIL over big batches. Touches no log state."""
-        cfg = self.config
-        info = self.validate_records(records, now_ms=now_ms)
+        payload's validate_records, then its rebuild for the topic's compression.type (Kafka's
+        recompression, size re-checked: MESSAGE_TOO_LARGE), then the timestamp fields and CRC of
+        what will be appended stamped in place, as the append would (stamp_timestamps): the
+        rebuilt bytearray, else the payload when its buffer is writable (a pooled request
+        buffer). Validation, codecs and stamping release the GIL over big batches. Touches no
+        log state."""
+        cfg = self.config  # one snapshot: the append compares it with the config it sees then
+        info = self.validate_records(records, now_ms=now_ms, config=cfg)
         lat = now_ms if cfg.log_append_time else -1
+        rebuilt = recompression.rebuild_for_config(cfg, records)
+        if rebuilt is not records:
+            # The payload as sent stays unstamped: a config change before the append makes the
+            # append validate and rebuild it again.
+            recompression.check_rebuilt_size(cfg, rebuilt, self.topic_partition)
+            stamped = isinstance(rebuilt, bytearray)
+            if stamped:
+                _rb.stamp_timestamps(rebuilt, lat)
+            return Prevalidated(recompression.RebuiltInfo(info, rebuilt), cfg, lat, stamped, rebuilt)
         stamped = isinstance(records, memoryview) and not records.readonly
         if stamped:
             _rb.stamp_timestamps(records, lat)
@@ -355,14 +375,19 @@ class UnifiedLog:
         An exact retry of one of a producer's last 5 batches writes nothing and returns the
         original offsets with duplicate=True. compressed_checked: validate_records ran on these
         very bytes just before (off the loop), so compressed batches are not walked again.
-        validated: `prevalidate` ran on these bytes (off the loop) under the current config: no
-        validation here, and a big writable payload is appended without a copy and written by
-        the log writer thread (see the module docstring)."""
+        validated: `prevalidate` ran on these bytes (off the loop) under a config equal to the
+        current one: no validation here, its rebuild for the topic's compression.type (if any) is
+        what is appended, and a stamped payload is appended without a copy and written by the log
+        writer thread (see the module docstring). Under a changed config, `records` (the batch as
+        sent) is validated and rebuilt here."""
         self._check_open()
         cfg = self.config
-        pre = validated if validated is not None and validated.config is cfg else None
+        # Equal, not only identical: a metadata publication may re-make an unchanged LogConfig.
+        pre = validated if validated is not None and (validated.config is cfg or validated.config == cfg) else None
         if pre is not None:
             info = pre.info
+            if pre.records is not None:
+                records = pre.records
         else:
             info = self.validate_records(records, now_ms=now_ms, origin=origin, compressed_checked=compressed_checked)
         if info.batch_count == 0:
@@ -371,18 +396,23 @@ class UnifiedLog:
             raise KafkaError(Errors.INVALID_RECORD,
                              "Produce requests with version 3 and above must contain exactly one record batch "
                              f"(got {info.batch_count}) for {self.topic_partition}")
+        # Topic compression.type (Kafka's LogValidator): a batch in another codec is rebuilt; the
+        # rebuilt batch's size is checked again. UnifiedLog.prevalidate rebuilt on a worker what
+        # ReplicaManager sends off the loop (pre.records); what reaches this point unbuilt is
+        # small enough for the loop (recompression.inline_rebuild_bytes) or its config changed
+        # meanwhile (rare). A rebuilt bytearray is ours alone: stamped without another copy.
+        owned = pre is not None and isinstance(pre.records, bytearray)
+        if pre is None:
+            rebuilt = recompression.rebuild_for_config(cfg, records)
+            if rebuilt is not records:
+                recompression.check_rebuilt_size(cfg, rebuilt, self.topic_partition)
+                records, info = rebuilt, recompression.RebuiltInfo(info, rebuilt)
+                owned = isinstance(records, bytearray)
+        # Kafka checks the segment size on the validated (possibly rebuilt) records.
         if info.size > cfg.segment_bytes:
             raise KafkaError(Errors.RECORD_LIST_TOO_LARGE,
                              f"Message batch size is {info.size} bytes in append to partition {self.topic_partition} "
                              f"which exceeds the maximum configured segment size of {cfg.segment_bytes}.")
-        # Topic compression.type (Kafka's LogValidator): a batch in another codec, or compressed
-        # with gapped offset deltas, is rebuilt; the rebuilt batch's size is checked again.
-        # The Produce path already rebuilt large batches in a thread (rebuild_off_loop).
-        rebuilt = recompression.rebuild_for_config(cfg, records)
-        as_sent = rebuilt is records
-        if not as_sent:
-            recompression.check_rebuilt_size(cfg, rebuilt, self.topic_partition)
-            records, info = rebuilt, recompression.RebuiltInfo(info, rebuilt)
         headers = self._batch_headers(records, info)
         if origin is AppendOrigin.CLIENT:
             for h in headers:
@@ -405,17 +435,18 @@ class UnifiedLog:
 
         base_offset = self.log_end_offset
         log_append_time = now_ms if cfg.log_append_time else -1
-        # A big payload validated and stamped off the loop is appended from the request buffer
-        # as it is (BaseOffset and PartitionLeaderEpoch written in place, O(1)) and written by
-        # the log writer thread; anything else is copied and stamped here.
-        background = pre is not None and pre.stamped and as_sent and _loop_running()
+        # A payload validated and stamped off the loop (the request buffer as it is, or its rebuild
+        # for the topic's codec) is appended without a copy (BaseOffset and PartitionLeaderEpoch
+        # written in place, O(1)) and written by the log writer thread; anything else is stamped
+        # here, copied first unless it is a rebuild of ours.
+        background = pre is not None and pre.stamped and _loop_running()
         if background:
             assert pre is not None
             log_append_time = pre.log_append_time
             buf: bytearray | memoryview = records  # type: ignore[assignment]
             next_offset = _rb.assign_offsets(buf, base_offset, leader_epoch, log_append_time, stamped=True)
         else:
-            buf = bytearray(records)
+            buf = records if owned else bytearray(records)  # type: ignore[assignment]
             next_offset = _rb.assign_offsets(buf, base_offset, leader_epoch, log_append_time)
         last_offset = next_offset - 1
         shift = base_offset - info.base_offset
@@ -987,6 +1018,13 @@ def _loop_running() -> bool:
 def _inc_seq(seq: int, inc: int) -> int:
     limit = 2**31 - 1
     return inc - (limit - seq) - 1 if seq > limit - inc else seq + inc
+
+
+def _rebuild_target(cfg: LogConfig) -> int:
+    """The codec the topic's compression.type forces (-1: `producer`): batches in another codec
+    are rebuilt, so the validator lets their offset deltas be renumbered (Kafka's LogValidator)."""
+    target = recompression.target_codec(cfg.compression_type)
+    return -1 if target is None else target
 
 
 def _decode_txn_marker(batch: bytes) -> tuple[bool, int]:

@@ -31,7 +31,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastkafka.cluster import group_config
 from fastkafka.cluster.group.assignors import ASSIGNORS, MemberSubscription
@@ -41,6 +41,9 @@ from fastkafka.cluster.group.consumer_group_records import (ConsumerGroupReplaye
                                                             tombstone_order)
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.protocol.errors import Errors, KafkaError
+
+if TYPE_CHECKING:
+    from fastkafka.net.broker_services import BrokerServices
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,7 @@ def _int(cfg: Mapping[str, str], key: str, default: int) -> int:
 
 
 class ConsumerGroupManager:
-    def __init__(self, broker: Any, cfg: Mapping[str, str]) -> None:
+    def __init__(self, broker: BrokerServices, cfg: Mapping[str, str]) -> None:
         self.broker = broker
         self._cfg = cfg
         protocols = [p.strip() for p in (cfg.get("group.coordinator.rebalance.protocols") or "classic,consumer").split(",")]

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 from fastkafka.cluster.group.classic_group import GroupState
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.protocol.errors import Errors, KafkaError
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ CLASSIC = "classic"
 CONSUMER = "consumer"
 # Kafka's Group.GroupType names: a types filter entry that is none of them matches no group.
 GROUP_TYPES = frozenset({CLASSIC, CONSUMER, "share", "streams"})
-
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -59,7 +58,7 @@ class DescribedGroup:
     error_message: str | None = None
 
 
-def _listed(broker: Any) -> list[ListedGroup]:
+def _listed(broker: BrokerServices) -> list[ListedGroup]:
     manager = broker.consumer_group_manager
     out = [ListedGroup(g.group_id, CONSUMER, g.state.value, CONSUMER) for g in manager.all_groups()]
     consumer_ids = {g.group_id for g in out}
@@ -70,7 +69,7 @@ def _listed(broker: Any) -> list[ListedGroup]:
     return out
 
 
-def list_groups(broker: Any, states_filter: list[str], types_filter: list[str]) -> list[ListedGroup]:
+def list_groups(broker: BrokerServices, states_filter: list[str], types_filter: list[str]) -> list[ListedGroup]:
     """Kafka's listGroups: states compared case-insensitively (trimmed); types parsed
     case-insensitively, an unknown type matching nothing; an empty filter matches every group.
     Raises COORDINATOR_LOAD_IN_PROGRESS while any offsets partition is loading (Kafka's read-all
@@ -84,7 +83,7 @@ def list_groups(broker: Any, states_filter: list[str], types_filter: list[str]) 
             if (not states or g.group_state.lower() in states) and (not types or g.group_type in types)]
 
 
-def describe_group(broker: Any, group_id: str, api_version: int = 0) -> DescribedGroup:
+def describe_group(broker: BrokerServices, group_id: str, api_version: int = 0) -> DescribedGroup:
     """Kafka's describeGroups for one id: a classic group with its members (metadata only while
     Stable, when the protocol is known). Anything else (unknown, deleted, or a group of another
     type) is Kafka's GroupIdNotFoundException, answered as state Dead: with no error up to v5,
@@ -113,7 +112,7 @@ def describe_group(broker: Any, group_id: str, api_version: int = 0) -> Describe
                           (group.protocol_name or "") if stable else "", members)
 
 
-def validate_delete_group(broker: Any, group_id: str) -> None:
+def validate_delete_group(broker: BrokerServices, group_id: str) -> None:
     """Kafka's validateDeleteGroup: GROUP_ID_NOT_FOUND for an unknown or dead group,
     NON_EMPTY_GROUP unless the group is Empty."""
     consumer_group = broker.consumer_group_manager.group(group_id)
@@ -130,7 +129,7 @@ def validate_delete_group(broker: Any, group_id: str) -> None:
         raise KafkaError(Errors.NON_EMPTY_GROUP)
 
 
-def delete_groups(broker: Any, group_ids: list[str]) -> list[tuple[str, int]]:
+def delete_groups(broker: BrokerServices, group_ids: list[str]) -> list[tuple[str, int]]:
     """DeleteGroups: per group, validate, then tombstone its offsets and its metadata in
     `__consumer_offsets` and forget it. Returns (group id, error code) in request order."""
     gc = broker.group_coordinator
@@ -143,7 +142,8 @@ def delete_groups(broker: Any, group_ids: list[str]) -> list[tuple[str, int]]:
         except KafkaError as e:
             out.append((group_id, e.code))
             continue
-        offsets = len(gc.group(group_id).offsets) if gc.group(group_id) is not None else 0
+        group = gc.group(group_id)
+        offsets = len(group.offsets) if group is not None else 0
         error = gc.delete_group(group_id)
         if not error:
             broker.consumer_group_manager.delete_group(group_id)

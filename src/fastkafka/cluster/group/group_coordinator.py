@@ -57,7 +57,7 @@ import struct
 import time
 import uuid
 from types import SimpleNamespace
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
 from fastkafka.cluster.group.classic_group import ClassicGroup, ClassicGroupMember, GroupState, OffsetAndMetadata
@@ -70,6 +70,9 @@ from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import CreateTopicsRequest, JoinGroupResponse
 from fastkafka.storage import TopicPartition
 from fastkafka.storage.producer_state_manager import AppendOrigin
+
+if TYPE_CHECKING:
+    from fastkafka.net.broker_services import BrokerServices
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +115,7 @@ def _now_ms() -> int:
 
 
 class GroupCoordinator:
-    def __init__(self, broker: Any) -> None:
+    def __init__(self, broker: BrokerServices) -> None:
         self.broker = broker
         cfg = broker.config
         self.num_partitions = int(cfg.get("offsets.topic.num.partitions") or 50)
@@ -699,18 +702,18 @@ class GroupCoordinator:
         # CompletingRebalance: wait for the leader's assignment.
         fut = member.sync_future = asyncio.get_running_loop().create_future()
         if member.member_id == group.leader_id:
-            assignment = {a.member_id: bytes(a.assignment) for a in req.assignments}
+            assignments = {a.member_id: bytes(a.assignment) for a in req.assignments}
             for m in group.members.values():
-                assignment.setdefault(m.member_id, b"")
+                assignments.setdefault(m.member_id, b"")
             # The assignment is given out only once the group's record holds it (Kafka's append future).
-            error = self._store_group(group, assignment)
+            error = self._store_group(group, assignments)
             if group.state is GroupState.COMPLETING_REBALANCE and req.generation_id == group.generation_id:
                 if error:
                     self._propagate_assignment(group, error, reset=True)
                     self._maybe_prepare_rebalance_or_complete_join(group)
                 else:
                     for m in group.members.values():
-                        m.assignment = assignment[m.member_id]
+                        m.assignment = assignments[m.member_id]
                     self._propagate_assignment(group, 0)
                     group.transition(GroupState.STABLE, _now_ms())
         result = await fut

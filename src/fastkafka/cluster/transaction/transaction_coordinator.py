@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastkafka.cluster.transaction.transaction_marker_channel import TransactionMarkerChannel
 from fastkafka.cluster.transaction.transaction_metadata import (
@@ -32,6 +32,9 @@ from fastkafka.cluster.transaction.transaction_metadata import (
 )
 from fastkafka.cluster.transaction.transaction_state_manager import TransactionStateManager, now_ms
 from fastkafka.protocol.errors import Errors, KafkaError
+
+if TYPE_CHECKING:
+    from fastkafka.net.broker_services import BrokerServices
 
 log = logging.getLogger(__name__)
 S = TransactionState
@@ -53,7 +56,7 @@ class EndTxnResult:
 
 
 class TransactionCoordinator:
-    def __init__(self, broker: Any, props: dict[str, str],
+    def __init__(self, broker: BrokerServices, props: dict[str, str],
                  generate_producer_id: Callable[[], Awaitable[int]]) -> None:
         self.broker = broker
         self.state_manager = TransactionStateManager(broker, props)

@@ -22,12 +22,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry
 from fastkafka.cluster.transaction.transaction_metadata import TransactionMetadata, TransactionState
 from fastkafka.cluster.transaction.transaction_state_manager import TransactionStateManager, now_ms
 from fastkafka.protocol.errors import Errors, KafkaError
+
+if TYPE_CHECKING:
+    from fastkafka.net.broker_services import BrokerServices
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ _FENCED = frozenset({Errors.INVALID_PRODUCER_EPOCH, Errors.TRANSACTION_COORDINAT
 
 
 class TransactionMarkerChannel:
-    def __init__(self, broker: Any, state_manager: TransactionStateManager) -> None:
+    def __init__(self, broker: BrokerServices, state_manager: TransactionStateManager) -> None:
         self.broker = broker
         self.state_manager = state_manager
         self._tasks: dict[str, asyncio.Task[None]] = {}

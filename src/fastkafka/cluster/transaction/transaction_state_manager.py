@@ -23,7 +23,7 @@ import logging
 import struct
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
 from fastkafka.cluster.group.group_coordinator import java_string_hash
@@ -38,6 +38,9 @@ from fastkafka.protocol._generated import txn_records as tr
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import CreateTopicsRequest
 from fastkafka.storage import TopicPartition
+
+if TYPE_CHECKING:
+    from fastkafka.net.broker_services import BrokerServices
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +112,7 @@ def _append_error(code: int) -> int:
 
 
 class TransactionStateManager:
-    def __init__(self, broker: Any, props: dict[str, str]) -> None:
+    def __init__(self, broker: BrokerServices, props: dict[str, str]) -> None:
         self.broker = broker
 
         def i(key: str, default: int) -> int:

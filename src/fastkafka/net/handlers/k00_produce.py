@@ -8,9 +8,11 @@ Each partition's records are one v2 batch, validated in native code and appended
 compressed batches are always decompressed as a bounded stream and their records walked (Kafka's
 LogValidator) before any append: on the loop up to INLINE_DECOMPRESSED_BYTES of records, else
 on ReplicaManager's worker threads: the handler then returns an awaitable (it is `ordered`, so the
-connection's later requests wait and appends keep request order). A batch failing
-per-record rules is rejected whole, its failing records listed in RecordErrors (v8+) by index,
-as Kafka does. With acks=0 nothing is sent back, and an error closes the connection so the
+connection's later requests wait and appends keep request order). The workers also rebuild a
+batch for its topic's compression.type when the rebuild is too big for the loop
+(UnifiedLog.prevalidate); its append takes the rebuilt batch. A batch failing per-record
+rules is rejected whole, its failing records listed in RecordErrors (v8+) by index, as Kafka
+does. With acks=0 nothing is sent back, and an error closes the connection so the
 producer notices, as Kafka does.
 
 A payload of 1 MiB or more (64 KiB or more in a request of 1 MiB or more) always takes the
@@ -29,6 +31,7 @@ import asyncio
 from typing import Any
 
 from fastkafka._native.wire import Writer
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import Staged, handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -51,7 +54,7 @@ _BatchError = ProduceResponse.BatchIndexAndErrorMessage
 
 
 @handler(0, 0, 13, min_accepted=3, ordered=True)
-def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any:
+def handle_produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest) -> Any:
     rm = broker.replica_manager
     by_id = ctx.api_version >= 13
     if ctx.size >= OFF_LOOP_REQUEST_BYTES and req.acks in (-1, 0, 1):
@@ -93,7 +96,7 @@ def handle_produce(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Any
     return Staged(validate_then_produce(), applied)
 
 
-def _big_request(broker: Any, ctx: RequestContext, req: ProduceRequest) -> Staged:
+def _big_request(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest) -> Staged:
     """A request of OFF_LOOP_REQUEST_BYTES or more (it may carry thousands of partitions):
     every payload validated and stamped in one worker job, appended in slices of
     APPENDS_PER_SLICE partitions (one loop callback each), written by the log writer thread, the
@@ -130,7 +133,7 @@ def _run(steps: Any) -> Any:
             return done.value
 
 
-def _produce(broker: Any, ctx: RequestContext, req: ProduceRequest,
+def _produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest,
              checked: dict[int, Any] | None) -> Any:
     """The appends, as a generator that yields between slices of APPENDS_PER_SLICE partitions
     (no io_uring or background batch is open across a yield) and returns the response: a

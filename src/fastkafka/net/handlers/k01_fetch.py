@@ -17,9 +17,12 @@ zero-copy sendfile of the records (log engine issue).
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastkafka.cluster.replication.replica_manager import FetchPartitionRequest
+from fastkafka.net.broker_services import BrokerServices
+from fastkafka.net.encoded_response import OFF_LOOP_PARTITIONS, EncodedBody, encode_off_loop
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -31,7 +34,7 @@ _Part = FetchResponse.PartitionData
 
 
 @handler(1, 4, 18)
-async def handle_fetch(broker: Any, ctx: RequestContext, req: FetchRequest) -> FetchResponse:
+async def handle_fetch(broker: BrokerServices, ctx: RequestContext, req: FetchRequest) -> FetchResponse | EncodedBody:
     v = ctx.api_version
     if v >= 7 and req.session_epoch > 0:
         return FetchResponse(error_code=Errors.FETCH_SESSION_ID_NOT_FOUND, session_id=0, responses=[])
@@ -40,7 +43,8 @@ async def handle_fetch(broker: Any, ctx: RequestContext, req: FetchRequest) -> F
         # Follower fetching arrives with replication; until then no node fetches from us.
         return FetchResponse(error_code=Errors.UNKNOWN_SERVER_ERROR if v >= 7 else 0, responses=[])
 
-    # Resolve names (or ids for v13+) up front; unknown topics answer without waiting.
+    # Resolve names (or ids for v13+) up front; unknown topics answer without waiting. A fetch of
+    # thousands of partitions is planned in slices (the loop serves others between them).
     plan: list[tuple[Any, str | None, list[Any]]] = []
     wanted: list[FetchPartitionRequest] = []
     for t in req.topics:
@@ -51,12 +55,25 @@ async def handle_fetch(broker: Any, ctx: RequestContext, req: FetchRequest) -> F
         for p in t.partitions:
             wanted.append(FetchPartitionRequest(TopicPartition(name, p.partition), p.fetch_offset,
                                                 p.partition_max_bytes, p.current_leader_epoch, p.log_start_offset))
+            if len(wanted) % PLAN_SLICE == 0:
+                await asyncio.sleep(0)
     max_bytes = min(req.max_bytes, broker.config.fetch_max_bytes) if v >= 3 else 2**31 - 1
     has_unknown = any(name is None for _, name, _ in plan)
-    results = await broker.replica_manager.fetch_messages(
+    rm = broker.replica_manager
+    results = await rm.fetch_messages(
         wanted, max_wait_ms=0 if has_unknown else req.max_wait_ms, min_bytes=req.min_bytes,
         max_bytes=max_bytes, isolation_level=req.isolation_level)
+    if sum(len(t.partitions) for t in req.topics) > OFF_LOOP_PARTITIONS:
+        # Built and encoded on a worker: the loop keeps no reference to plan or results.
+        return await encode_off_loop(rm.run_off_loop, lambda: _response(plan, results, v), v)
+    return _response(plan, results, v)
 
+
+# Partitions planned per loop callback (~2 µs each).
+PLAN_SLICE = 1024
+
+
+def _response(plan: list[tuple[Any, str | None, list[Any]]], results: list[Any], v: int) -> FetchResponse:
     it = iter(results)
     topics = []
     for t, name, partitions in plan:

@@ -12,8 +12,11 @@ Deliberate gaps: v0 (removed in Kafka 4.0).
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
+from fastkafka.net.encoded_response import OFF_LOOP_PARTITIONS, EncodedBody, encode_off_loop
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import KafkaError
@@ -27,14 +30,23 @@ LATEST, EARLIEST = -1, -2
 EARLIEST_PENDING_UPLOAD = -6  # KIP-1023
 
 
+# Partitions looked up per loop callback: a ListOffsets of a 10,000-partition topic (a consumer's
+# first poll of it) is answered in slices, the loop serving others between them.
+LOOKUP_SLICE = 256
+
+
 @handler(2, 1, 11)
-def handle_list_offsets(broker: Any, ctx: RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse:
+async def handle_list_offsets(broker: BrokerServices, ctx: RequestContext, req: ListOffsetsRequest) -> ListOffsetsResponse | EncodedBody:
     rm = broker.replica_manager
     isolation = req.isolation_level if ctx.api_version >= 2 else 0
     topics = []
+    count = 0
     for t in req.topics:
         parts = []
         for p in t.partitions:
+            count += 1
+            if count % LOOKUP_SLICE == 0:
+                await asyncio.sleep(0)
             out = _Part(partition_index=p.partition_index, error_code=0, timestamp=-1, offset=-1, leader_epoch=-1)
             try:
                 part = rm.leader_partition(TopicPartition(t.name, p.partition_index))
@@ -59,4 +71,7 @@ def handle_list_offsets(broker: Any, ctx: RequestContext, req: ListOffsetsReques
                 out.error_code = e.code
             parts.append(out)
         topics.append(_Topic(name=t.name, partitions=parts))
-    return ListOffsetsResponse(throttle_time_ms=0, topics=topics)
+    resp = ListOffsetsResponse(throttle_time_ms=0, topics=topics)
+    if count > OFF_LOOP_PARTITIONS:
+        return await encode_off_loop(rm.run_off_loop, lambda: resp, ctx.api_version)
+    return resp

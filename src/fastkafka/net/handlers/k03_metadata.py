@@ -28,6 +28,7 @@ from typing import Any
 from fastkafka.cluster.metadata.topic_image import sorted_topic_names
 from fastkafka.cluster.topic import is_internal, topic_name_error
 from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, authorized_operations
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.net.sliced_decoding import PendingRequest, sliced_request
@@ -157,7 +158,8 @@ async def _all_topics(image: Any, listener_name: str, alive: frozenset[int], ver
 
 
 @handler(3, 0, 13, request_type=sliced_request(MetadataRequest, MetadataRequest.MetadataRequestTopic, "topics"))
-async def handle_metadata(broker: Any, ctx: RequestContext, req: MetadataRequest | PendingRequest) -> MetadataResponse:
+async def handle_metadata(broker: BrokerServices, ctx: RequestContext,
+                          req: MetadataRequest | PendingRequest) -> MetadataResponse:
     if isinstance(req, PendingRequest):  # thousands of topics named: decoded in slices
         req = await req.decode()
     v = ctx.api_version

@@ -15,9 +15,9 @@ vice versa."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastkafka.cluster.group.classic_group import OffsetAndMetadata
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -28,7 +28,7 @@ _Part = OffsetCommitResponse.OffsetCommitResponsePartition
 
 
 @handler(8, 2, 10)
-async def handle_offset_commit(broker: Any, ctx: RequestContext, req: OffsetCommitRequest) -> OffsetCommitResponse:
+async def handle_offset_commit(broker: BrokerServices, ctx: RequestContext, req: OffsetCommitRequest) -> OffsetCommitResponse:
     gc = broker.group_coordinator
     use_topic_ids = ctx.api_version >= 10
     image = broker.image

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -23,7 +24,7 @@ from fastkafka.protocol.messages import OffsetFetchRequest, OffsetFetchResponse
 R = OffsetFetchResponse
 
 
-def _fetch(broker: Any, group_id: str, topics: list[tuple[str, list[int]]] | None, require_stable: bool = False
+def _fetch(broker: BrokerServices, group_id: str, topics: list[tuple[str, list[int]]] | None, require_stable: bool = False
            ) -> tuple[int, list[tuple[str, list[tuple[int, int, int, str, int]]]]]:
     """(group error, [(topic, [(partition, offset, leader_epoch, metadata, error)])])."""
     gc = broker.group_coordinator
@@ -51,7 +52,7 @@ def _fetch(broker: Any, group_id: str, topics: list[tuple[str, list[int]]] | Non
 
 
 @handler(9, 1, 10)
-async def handle_offset_fetch(broker: Any, ctx: RequestContext, req: OffsetFetchRequest) -> OffsetFetchResponse:
+async def handle_offset_fetch(broker: BrokerServices, ctx: RequestContext, req: OffsetFetchRequest) -> OffsetFetchResponse:
     v = ctx.api_version
     gc = broker.group_coordinator
     if v < 8:

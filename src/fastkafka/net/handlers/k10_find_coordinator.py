@@ -8,15 +8,14 @@ does.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import FindCoordinatorRequest, FindCoordinatorResponse
 
 
-def _coordinator(broker: Any, ctx: RequestContext, key: str, key_type: int) -> tuple[int, int, str, int, str | None]:
+def _coordinator(broker: BrokerServices, ctx: RequestContext, key: str, key_type: int) -> tuple[int, int, str, int, str | None]:
     """(error, node_id, host, port, message) for one key."""
     if key_type not in (0, 1):
         return Errors.INVALID_REQUEST, -1, "", -1, f"Unsupported key type {key_type}"
@@ -29,7 +28,7 @@ def _coordinator(broker: Any, ctx: RequestContext, key: str, key_type: int) -> t
 
 
 @handler(10, 0, 6)
-async def handle_find_coordinator(broker: Any, ctx: RequestContext, req: FindCoordinatorRequest) -> FindCoordinatorResponse:
+async def handle_find_coordinator(broker: BrokerServices, ctx: RequestContext, req: FindCoordinatorRequest) -> FindCoordinatorResponse:
     v = ctx.api_version
     key_type = req.key_type if v >= 1 else 0
     if key_type == 0:

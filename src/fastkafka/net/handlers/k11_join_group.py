@@ -9,14 +9,13 @@ GROUP_MAX_SIZE_REACHED past group.max.size (Kafka's acceptJoiningMember).
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import JoinGroupRequest, JoinGroupResponse
 
 
 @handler(11, 0, 9)
-async def handle_join_group(broker: Any, ctx: RequestContext, req: JoinGroupRequest) -> JoinGroupResponse:
+async def handle_join_group(broker: BrokerServices, ctx: RequestContext, req: JoinGroupRequest) -> JoinGroupResponse:
     resp: JoinGroupResponse = await broker.group_coordinator.join_group(ctx, req)
     return resp

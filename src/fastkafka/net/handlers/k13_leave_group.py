@@ -3,15 +3,14 @@ member named only by its group.instance.id (empty member id) is the instance's c
 stale member id of a static instance is FENCED_INSTANCE_ID."""
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import LeaveGroupRequest, LeaveGroupResponse
 
 
 @handler(13, 0, 5)
-def handle_leave_group(broker: Any, ctx: RequestContext, req: LeaveGroupRequest) -> LeaveGroupResponse:
+def handle_leave_group(broker: BrokerServices, ctx: RequestContext, req: LeaveGroupRequest) -> LeaveGroupResponse:
     gc = broker.group_coordinator
     if ctx.api_version < 3:
         error, per_member = gc.leave_group(req.group_id, [req.member_id])

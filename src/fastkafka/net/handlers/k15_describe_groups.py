@@ -9,10 +9,9 @@ every operation a GROUP supports, as Kafka's AuthHelper computes them. Like Kafk
 never creates `__consumer_offsets` (clients find the coordinator first, which does)."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, GROUP_OPERATIONS
 from fastkafka.cluster.group import group_admin
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import DescribeGroupsRequest, DescribeGroupsResponse
@@ -21,7 +20,7 @@ R = DescribeGroupsResponse
 
 
 @handler(15, 0, 6)
-def handle_describe_groups(broker: Any, ctx: RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse:
+def handle_describe_groups(broker: BrokerServices, ctx: RequestContext, req: DescribeGroupsRequest) -> DescribeGroupsResponse:
     include_ops = ctx.api_version >= 3 and req.include_authorized_operations
     out = []
     for group_id in req.groups:

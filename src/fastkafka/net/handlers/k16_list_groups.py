@@ -4,9 +4,8 @@ v4 adds the states filter and each group's state, v5 the types filter and each g
 COORDINATOR_LOAD_IN_PROGRESS while the coordinator loads."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastkafka.cluster.group import group_admin
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import KafkaError
@@ -14,7 +13,7 @@ from fastkafka.protocol.messages import ListGroupsRequest, ListGroupsResponse
 
 
 @handler(16, 0, 5)
-def handle_list_groups(broker: Any, ctx: RequestContext, req: ListGroupsRequest) -> ListGroupsResponse:
+def handle_list_groups(broker: BrokerServices, ctx: RequestContext, req: ListGroupsRequest) -> ListGroupsResponse:
     v = ctx.api_version
     try:
         groups = group_admin.list_groups(broker, list(req.states_filter) if v >= 4 else [],

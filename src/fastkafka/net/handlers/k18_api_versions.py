@@ -19,8 +19,8 @@ Both errors are Kafka's getErrorResponse: the error code alone, with no API keys
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import Handler, handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -30,7 +30,7 @@ from fastkafka.protocol.messages import ApiVersionsRequest, ApiVersionsResponse
 _SOFTWARE_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$")
 
 
-def api_versions_response(broker: Any, handlers: dict[int, Handler], error: int = 0) -> ApiVersionsResponse:
+def api_versions_response(broker: BrokerServices, handlers: dict[int, Handler], error: int = 0) -> ApiVersionsResponse:
     keys = [ApiVersionsResponse.ApiVersion(api_key=h.api_key, min_version=h.min_version, max_version=h.max_version)
             for h in handlers.values()]
     epoch, supported, finalized = broker.features()
@@ -52,7 +52,7 @@ def _error_response(error: int) -> ApiVersionsResponse:
 
 
 @handler(18, 0, 5, listeners=("broker", "controller"))
-def handle_api_versions(broker: Any, ctx: RequestContext, req: ApiVersionsRequest) -> ApiVersionsResponse:
+def handle_api_versions(broker: BrokerServices, ctx: RequestContext, req: ApiVersionsRequest) -> ApiVersionsResponse:
     from fastkafka.net.registry import REGISTRY
 
     v = ctx.api_version

@@ -3,8 +3,7 @@ Forwarded to the quorum controller (RemoveTopicRecord); replicas drop their logs
 without the topic is published. `delete.topic.enable=false` answers TOPIC_DELETION_DISABLED."""
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -12,7 +11,7 @@ from fastkafka.protocol.messages import DeleteTopicsRequest, DeleteTopicsRespons
 
 
 @handler(20, 1, 6, listeners=("broker", "controller"))
-async def handle_delete_topics(broker: Any, ctx: RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse:
+async def handle_delete_topics(broker: BrokerServices, ctx: RequestContext, req: DeleteTopicsRequest) -> DeleteTopicsResponse:
     if not broker.config.delete_topic_enable:
         if ctx.api_version >= 6:
             results = [DeleteTopicsResponse.DeletableTopicResult(name=t.name, topic_id=t.topic_id,

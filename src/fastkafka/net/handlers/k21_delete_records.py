@@ -3,8 +3,7 @@
 watermark is OFFSET_OUT_OF_RANGE; the response carries the new low watermark."""
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -17,7 +16,7 @@ HIGH_WATERMARK = -1
 
 
 @handler(21, 0, 2)
-def handle_delete_records(broker: Any, ctx: RequestContext, req: DeleteRecordsRequest) -> DeleteRecordsResponse:
+def handle_delete_records(broker: BrokerServices, ctx: RequestContext, req: DeleteRecordsRequest) -> DeleteRecordsResponse:
     topics = []
     for t in req.topics:
         parts = []

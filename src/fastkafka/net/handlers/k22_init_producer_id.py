@@ -12,15 +12,14 @@ KafkaApis.handleInitProducerIdRequest.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.protocol.messages import InitProducerIdRequest, InitProducerIdResponse
 
 @handler(22, 0, 5)
-async def handle_init_producer_id(broker: Any, ctx: RequestContext, req: InitProducerIdRequest) -> InitProducerIdResponse:
+async def handle_init_producer_id(broker: BrokerServices, ctx: RequestContext, req: InitProducerIdRequest) -> InitProducerIdResponse:
     if ctx.api_version >= 3 and (req.producer_id == -1) != (req.producer_epoch == -1):
         return InitProducerIdResponse(error_code=Errors.INVALID_REQUEST, producer_id=-1, producer_epoch=-1)
     if req.transactional_id is not None:

@@ -6,8 +6,7 @@ epoch is older than anything in the log.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import KafkaError
@@ -19,7 +18,7 @@ _Part = OffsetForLeaderEpochResponse.EpochEndOffset
 
 
 @handler(23, 2, 4)
-def handle_offset_for_leader_epoch(broker: Any, ctx: RequestContext,
+def handle_offset_for_leader_epoch(broker: BrokerServices, ctx: RequestContext,
                                    req: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse:
     topics = []
     for t in req.topics:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastkafka.cluster.topic import is_internal
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -29,7 +30,7 @@ def _topic_results(errors: dict[tuple[str, int], int]) -> list[Any]:
     return [_TopicResult(name=t, results_by_partition=ps) for t, ps in by_topic.items()]
 
 
-def _one(broker: Any, version: int, transactional_id: str, producer_id: int, producer_epoch: int,
+def _one(broker: BrokerServices, version: int, transactional_id: str, producer_id: int, producer_epoch: int,
          topics: list[Any], verify_only: bool) -> dict[tuple[str, int], int]:
     partitions = [(t.name, p) for t in topics for p in t.partitions]
     image_topics = broker.image.topics.by_name
@@ -56,7 +57,7 @@ def _one(broker: Any, version: int, transactional_id: str, producer_id: int, pro
 
 
 @handler(24, 0, 5)
-async def handle_add_partitions_to_txn(broker: Any, ctx: RequestContext,
+async def handle_add_partitions_to_txn(broker: BrokerServices, ctx: RequestContext,
                                        req: AddPartitionsToTxnRequest) -> AddPartitionsToTxnResponse:
     v = ctx.api_version
     if v < 4:

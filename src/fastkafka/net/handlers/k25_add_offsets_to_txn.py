@@ -4,9 +4,8 @@ transaction's marker. PRODUCER_FENCED is INVALID_PRODUCER_EPOCH below v2.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -14,7 +13,7 @@ from fastkafka.protocol.messages import AddOffsetsToTxnRequest, AddOffsetsToTxnR
 
 
 @handler(25, 0, 4)
-async def handle_add_offsets_to_txn(broker: Any, ctx: RequestContext,
+async def handle_add_offsets_to_txn(broker: BrokerServices, ctx: RequestContext,
                                     req: AddOffsetsToTxnRequest) -> AddOffsetsToTxnResponse:
     tp = (GROUP_METADATA_TOPIC_NAME, broker.group_coordinator.partition_for(req.group_id))
     error = broker.transaction_coordinator.handle_add_partitions_to_transaction(

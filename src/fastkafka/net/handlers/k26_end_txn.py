@@ -5,8 +5,7 @@ The answer comes once PrepareCommit/PrepareAbort is in `__transaction_state`; th
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -14,7 +13,7 @@ from fastkafka.protocol.messages import EndTxnRequest, EndTxnResponse
 
 
 @handler(26, 0, 5)
-async def handle_end_txn(broker: Any, ctx: RequestContext, req: EndTxnRequest) -> EndTxnResponse:
+async def handle_end_txn(broker: BrokerServices, ctx: RequestContext, req: EndTxnRequest) -> EndTxnResponse:
     v = ctx.api_version
     res = await broker.transaction_coordinator.handle_end_transaction(
         req.transactional_id, req.producer_id, req.producer_epoch, req.committed,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import WriteTxnMarkersRequest, WriteTxnMarkersResponse
@@ -22,7 +23,7 @@ _Part = WriteTxnMarkersResponse.WritableTxnMarkerPartitionResult
 
 
 @handler(27, 1, 2)
-async def handle_write_txn_markers(broker: Any, ctx: RequestContext,
+async def handle_write_txn_markers(broker: BrokerServices, ctx: RequestContext,
                                    req: WriteTxnMarkersRequest) -> WriteTxnMarkersResponse:
     entries = [
         TxnMarkerEntry(producer_id=m.producer_id, producer_epoch=m.producer_epoch,

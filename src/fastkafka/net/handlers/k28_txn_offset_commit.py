@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from fastkafka.cluster.group.classic_group import OffsetAndMetadata
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -29,7 +30,7 @@ _Part = TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition
 
 
 @handler(28, 0, 6)
-async def handle_txn_offset_commit(broker: Any, ctx: RequestContext,
+async def handle_txn_offset_commit(broker: BrokerServices, ctx: RequestContext,
                                    req: TxnOffsetCommitRequest) -> TxnOffsetCommitResponse:
     v = ctx.api_version
     gc = broker.group_coordinator
@@ -46,9 +47,9 @@ async def handle_txn_offset_commit(broker: Any, ctx: RequestContext,
                 unknown_ids.append((t.topic_id, [p.partition_index for p in t.partitions]))
                 continue
             ids[name] = t.topic_id
-        topic = image.topics.by_name.get(name)
+        topic_image = image.topics.by_name.get(name)
         for p in t.partitions:
-            if topic is None or p.partition_index not in topic.partitions:
+            if topic_image is None or p.partition_index not in topic_image.partitions:
                 codes[(name, p.partition_index)] = Errors.UNKNOWN_TOPIC_OR_PARTITION
             else:
                 valid.append((name, p))

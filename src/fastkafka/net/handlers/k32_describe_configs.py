@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastkafka.cluster.config_describer import ConfigEntry, describe
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.net.sliced_encoding import EncodedArray, SlicedEncoder
@@ -30,7 +31,8 @@ def _entry(e: ConfigEntry, include_synonyms: bool, include_docs: bool) -> Any:
 
 
 @handler(32, 1, 4, listeners=("broker", "controller"))
-async def handle_describe_configs(broker: Any, ctx: RequestContext, req: DescribeConfigsRequest) -> DescribeConfigsResponse:
+async def handle_describe_configs(broker: BrokerServices, ctx: RequestContext,
+                                  req: DescribeConfigsRequest) -> DescribeConfigsResponse:
     """One request may name every topic (kafka-topics --describe does): the results are built and
     encoded in slices (`SlicedEncoder`), and topics with the same overrides share one resolved and
     encoded config list (10,000 topics x ~40 keys held the loop for seconds in one callback)."""
@@ -50,8 +52,8 @@ async def handle_describe_configs(broker: Any, ctx: RequestContext, req: Describ
             hit = encoded.get(id(entries))
             if hit is None or hit[0] is not entries:
                 configs = SlicedEncoder(v)
-                for e in entries:
-                    configs.add(_entry(e, include_synonyms, include_docs))  # one resource: ~100 keys at most
+                for entry in entries:
+                    configs.add(_entry(entry, include_synonyms, include_docs))  # one resource: ~100 keys at most
                 hit = encoded[id(entries)] = (entries, configs.result())
             result = _Result(error_code=0, error_message=None, resource_type=r.resource_type,
                              resource_name=r.resource_name, configs=hit[1])

@@ -4,14 +4,13 @@ broker ids, keys that cannot change dynamically), then the quorum controller val
 writes ConfigRecords (topics and brokers); validate_only writes nothing."""
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import AlterConfigsRequest, AlterConfigsResponse
 
 
 @handler(33, 0, 2, listeners=("broker", "controller"))
-async def handle_alter_configs(broker: Any, ctx: RequestContext, req: AlterConfigsRequest) -> AlterConfigsResponse:
+async def handle_alter_configs(broker: BrokerServices, ctx: RequestContext, req: AlterConfigsRequest) -> AlterConfigsResponse:
     resp: AlterConfigsResponse = await broker.config_admin.alter_configs(req, ctx.api_version)
     return resp

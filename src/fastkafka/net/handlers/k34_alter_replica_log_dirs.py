@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -27,7 +28,7 @@ _PartitionResult = AlterReplicaLogDirsResponse.AlterReplicaLogDirPartitionResult
 
 
 @handler(34, 1, 2)
-def handle_alter_replica_log_dirs(broker: Any, ctx: RequestContext,
+def handle_alter_replica_log_dirs(broker: BrokerServices, ctx: RequestContext,
                                   req: AlterReplicaLogDirsRequest) -> AlterReplicaLogDirsResponse:
     destinations: dict[TopicPartition, str] = {}
     for d in req.dirs:
@@ -42,7 +43,7 @@ def handle_alter_replica_log_dirs(broker: Any, ctx: RequestContext,
         throttle_time_ms=0, results=[_TopicResult(topic_name=name, partitions=parts) for name, parts in by_topic.items()])
 
 
-def _alter(broker: Any, tp: TopicPartition, path: str) -> int:
+def _alter(broker: BrokerServices, tp: TopicPartition, path: str) -> int:
     try:
         broker.log_manager.alter_replica_log_dir(tp, path)
     except KafkaError as e:

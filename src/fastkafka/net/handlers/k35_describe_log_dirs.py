@@ -18,6 +18,7 @@ import logging
 import os
 from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -41,7 +42,7 @@ def _space(path: str) -> tuple[int, int]:
 
 
 @handler(35, 1, 5)
-def handle_describe_log_dirs(broker: Any, ctx: RequestContext, req: DescribeLogDirsRequest) -> DescribeLogDirsResponse:
+def handle_describe_log_dirs(broker: BrokerServices, ctx: RequestContext, req: DescribeLogDirsRequest) -> DescribeLogDirsResponse:
     lm = broker.log_manager
     wanted: set[TopicPartition] | None = None
     if req.topics is not None:

@@ -10,16 +10,15 @@ NOT_COORDINATOR, ...) carry no message. fastkafka has no streams groups, so ever
 null, as Kafka's would be for the same groups."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastkafka.cluster.group import group_admin
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import DeleteGroupsRequest, DeleteGroupsResponse
 
 
 @handler(42, 0, 3)
-def handle_delete_groups(broker: Any, ctx: RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse:
+def handle_delete_groups(broker: BrokerServices, ctx: RequestContext, req: DeleteGroupsRequest) -> DeleteGroupsResponse:
     results = group_admin.delete_groups(broker, list(dict.fromkeys(req.groups_names)))
     return DeleteGroupsResponse(throttle_time_ms=0, results=[
         DeleteGroupsResponse.DeletableGroupResult(group_id=g, error_code=e, error_message=None) for g, e in results])

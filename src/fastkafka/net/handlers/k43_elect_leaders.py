@@ -14,8 +14,7 @@ node the one replica always leads, so every existing partition answers ELECTION_
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import KafkaError
@@ -23,7 +22,7 @@ from fastkafka.protocol.messages import ElectLeadersRequest, ElectLeadersRespons
 
 
 @handler(43, 0, 2, listeners=("broker", "controller"))
-async def handle_elect_leaders(broker: Any, ctx: RequestContext, req: ElectLeadersRequest) -> ElectLeadersResponse:
+async def handle_elect_leaders(broker: BrokerServices, ctx: RequestContext, req: ElectLeadersRequest) -> ElectLeadersResponse:
     try:
         resp: ElectLeadersResponse = await broker.controller.elect_leaders(req, ctx.api_version)
     except KafkaError as e:

@@ -15,8 +15,7 @@ v1's response echoes `allow_replication_factor_change`.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse
@@ -24,6 +23,6 @@ from fastkafka.protocol.messages import AlterPartitionReassignmentsRequest, Alte
 
 @handler(45, 0, 1, listeners=("broker", "controller"))
 async def handle_alter_partition_reassignments(
-        broker: Any, ctx: RequestContext, req: AlterPartitionReassignmentsRequest) -> AlterPartitionReassignmentsResponse:
+        broker: BrokerServices, ctx: RequestContext, req: AlterPartitionReassignmentsRequest) -> AlterPartitionReassignmentsResponse:
     resp: AlterPartitionReassignmentsResponse = await broker.controller.alter_partition_reassignments(req, ctx.api_version)
     return resp

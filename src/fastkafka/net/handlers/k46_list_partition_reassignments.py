@@ -6,8 +6,7 @@ have none in progress are left out without an error. On one node nothing is ever
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse
@@ -15,6 +14,6 @@ from fastkafka.protocol.messages import ListPartitionReassignmentsRequest, ListP
 
 @handler(46, 0, 0, listeners=("broker", "controller"))
 async def handle_list_partition_reassignments(
-        broker: Any, ctx: RequestContext, req: ListPartitionReassignmentsRequest) -> ListPartitionReassignmentsResponse:
+        broker: BrokerServices, ctx: RequestContext, req: ListPartitionReassignmentsRequest) -> ListPartitionReassignmentsResponse:
     resp: ListPartitionReassignmentsResponse = await broker.controller.list_partition_reassignments(req, ctx.api_version)
     return resp

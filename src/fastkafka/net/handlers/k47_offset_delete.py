@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -19,7 +20,7 @@ R = OffsetDeleteResponse
 
 
 @handler(47, 0, 0)
-async def handle_offset_delete(broker: Any, ctx: RequestContext, req: OffsetDeleteRequest) -> OffsetDeleteResponse:
+async def handle_offset_delete(broker: BrokerServices, ctx: RequestContext, req: OffsetDeleteRequest) -> OffsetDeleteResponse:
     codes: dict[tuple[str, int], int] = {}
     valid: list[tuple[str, list[int]]] = []
     image = broker.image

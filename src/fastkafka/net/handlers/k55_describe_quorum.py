@@ -18,6 +18,7 @@ from typing import Any
 
 from fastkafka.cluster.kraft.raft_client import now_ms
 from fastkafka.cluster.topic import METADATA_TOPIC_NAME
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import BROKER, CONTROLLER, handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import MESSAGES, Errors, KafkaError
@@ -45,7 +46,7 @@ def _replica_states(states: Any, leader_id: int, now: int) -> list[Any]:
 
 
 @handler(55, 0, 2, listeners=(BROKER, CONTROLLER))
-def handle_describe_quorum(broker: Any, ctx: RequestContext, req: DescribeQuorumRequest) -> DescribeQuorumResponse:
+def handle_describe_quorum(broker: BrokerServices, ctx: RequestContext, req: DescribeQuorumRequest) -> DescribeQuorumResponse:
     if not _valid_topic_partition(req):
         code = Errors.UNKNOWN_TOPIC_OR_PARTITION
         return _R(error_code=0, topics=[

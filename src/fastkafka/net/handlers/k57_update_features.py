@@ -11,8 +11,7 @@ FeatureControlManager.updateFeatures:
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -22,7 +21,7 @@ _Result = UpdateFeaturesResponse.UpdatableFeatureResult
 
 
 @handler(57, 0, 2, listeners=("broker", "controller"))
-async def handle_update_features(broker: Any, ctx: RequestContext,
+async def handle_update_features(broker: BrokerServices, ctx: RequestContext,
                                  req: UpdateFeaturesRequest) -> UpdateFeaturesResponse:
     v = ctx.api_version
     names = [u.feature for u in req.feature_updates]

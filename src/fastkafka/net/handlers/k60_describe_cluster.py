@@ -8,18 +8,16 @@ is still an alive (unfenced) broker. A controller listener ignores the flag (Kaf
 lists the quorum's voters, never fenced)."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, authorized_operations
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
 from fastkafka.protocol.messages import DescribeClusterRequest, DescribeClusterResponse
 
 
-
 @handler(60, 0, 2, listeners=("broker", "controller"))
-def handle_describe_cluster(broker: Any, ctx: RequestContext, req: DescribeClusterRequest) -> DescribeClusterResponse:
+def handle_describe_cluster(broker: BrokerServices, ctx: RequestContext, req: DescribeClusterRequest) -> DescribeClusterResponse:
     on_controller = ctx.listener_name in broker.config.controller_listener_names
     endpoint_type = req.endpoint_type if ctx.api_version >= 1 else 1
     if endpoint_type not in (1, 2) or (endpoint_type == 2) != on_controller:

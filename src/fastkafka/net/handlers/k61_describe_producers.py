@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -20,7 +21,7 @@ _Part = DescribeProducersResponse.PartitionResponse
 _State = DescribeProducersResponse.ProducerState
 
 
-def _partition(broker: Any, topic: str, index: int) -> Any:
+def _partition(broker: BrokerServices, topic: str, index: int) -> Any:
     part = broker.replica_manager.partition(TopicPartition(topic, index))
     if part is None:
         return _Part(partition_index=index, error_code=Errors.UNKNOWN_TOPIC_OR_PARTITION, error_message=None,
@@ -37,7 +38,7 @@ def _partition(broker: Any, topic: str, index: int) -> Any:
 
 
 @handler(61, 0, 0)
-async def handle_describe_producers(broker: Any, ctx: RequestContext,
+async def handle_describe_producers(broker: BrokerServices, ctx: RequestContext,
                                     req: DescribeProducersRequest) -> DescribeProducersResponse:
     return DescribeProducersResponse(throttle_time_ms=0, topics=[
         _Topic(name=t.name, partitions=[_partition(broker, t.name, p) for p in t.partition_indexes])

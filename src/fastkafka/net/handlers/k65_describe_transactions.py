@@ -5,8 +5,7 @@ NOT_COORDINATOR when another broker leads its `__transaction_state` partition.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.messages import DescribeTransactionsRequest, DescribeTransactionsResponse
@@ -16,7 +15,7 @@ _Topic = DescribeTransactionsResponse.TopicData
 
 
 @handler(65, 0, 0)
-async def handle_describe_transactions(broker: Any, ctx: RequestContext,
+async def handle_describe_transactions(broker: BrokerServices, ctx: RequestContext,
                                        req: DescribeTransactionsRequest) -> DescribeTransactionsResponse:
     states = []
     for tid in req.transactional_ids:

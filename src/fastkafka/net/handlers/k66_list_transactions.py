@@ -18,8 +18,8 @@ possessive quantifiers) is rejected here too; `(?<name>`, `\\z`, `\\Q...\\E` and
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -98,7 +98,7 @@ def re2_pattern(pattern: str) -> re.Pattern[str]:
 
 
 @handler(66, 0, 2)
-async def handle_list_transactions(broker: Any, ctx: RequestContext,
+async def handle_list_transactions(broker: BrokerServices, ctx: RequestContext,
                                    req: ListTransactionsRequest) -> ListTransactionsResponse:
     duration = req.duration_filter if ctx.api_version >= 1 else -1
     id_pattern = req.transactional_id_pattern if ctx.api_version >= 2 else None

@@ -8,8 +8,7 @@ librdkafka's consumer protocol requires it, so it is advertised.
 """
 from __future__ import annotations
 
-from typing import Any
-
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -17,7 +16,7 @@ from fastkafka.protocol.messages import ConsumerGroupHeartbeatRequest, ConsumerG
 
 
 @handler(68, 0, 1)
-def handle_consumer_group_heartbeat(broker: Any, ctx: RequestContext,
+def handle_consumer_group_heartbeat(broker: BrokerServices, ctx: RequestContext,
                                     req: ConsumerGroupHeartbeatRequest) -> ConsumerGroupHeartbeatResponse:
     def error(code: int, message: str | None) -> ConsumerGroupHeartbeatResponse:
         return ConsumerGroupHeartbeatResponse(throttle_time_ms=0, error_code=code, error_message=message,

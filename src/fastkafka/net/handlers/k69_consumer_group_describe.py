@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastkafka.cluster.authorized_operations import AUTHORIZED_OPERATIONS_OMITTED, authorized_operations
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
@@ -19,7 +20,7 @@ from fastkafka.protocol.messages import ConsumerGroupDescribeRequest, ConsumerGr
 
 
 
-def _assignment(broker: Any, a: dict[bytes, set[int]]) -> Any:
+def _assignment(broker: BrokerServices, a: dict[bytes, set[int]]) -> Any:
     topics = broker.image.topics.by_id
     return ConsumerGroupDescribeResponse.Assignment(topic_partitions=[
         ConsumerGroupDescribeResponse.TopicPartitions(topic_id=t, topic_name=topics[t].name if t in topics else "",
@@ -28,7 +29,7 @@ def _assignment(broker: Any, a: dict[bytes, set[int]]) -> Any:
 
 
 @handler(69, 0, 1)
-def handle_consumer_group_describe(broker: Any, ctx: RequestContext,
+def handle_consumer_group_describe(broker: BrokerServices, ctx: RequestContext,
                                    req: ConsumerGroupDescribeRequest) -> ConsumerGroupDescribeResponse:
     manager = broker.consumer_group_manager
     out = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastkafka.cluster.metadata.config_resource import ConfigResourceType
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors
@@ -53,7 +54,7 @@ def list_config_resources(image: Any, listener_name: str, types: set[int]) -> li
 
 
 @handler(74, 0, 1)
-def handle_list_config_resources(broker: Any, ctx: RequestContext,
+def handle_list_config_resources(broker: BrokerServices, ctx: RequestContext,
                                  req: ListConfigResourcesRequest) -> ListConfigResourcesResponse:
     supported = supported_resource_types(ctx.api_version)
     requested = set(req.resource_types) if ctx.api_version >= 1 and req.resource_types else set(supported)

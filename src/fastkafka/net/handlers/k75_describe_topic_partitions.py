@@ -35,6 +35,7 @@ from typing import Any
 from fastkafka.cluster.metadata.topic_image import sorted_topic_names
 from fastkafka.cluster.topic import is_internal, topic_name_error
 from fastkafka.cluster.authorized_operations import TOPIC_OPERATIONS
+from fastkafka.net.broker_services import BrokerServices
 from fastkafka.net.registry import handler
 from fastkafka.net.request_context import RequestContext
 from fastkafka.net.sliced_decoding import PendingRequest, sliced_request
@@ -155,7 +156,7 @@ async def describe_topic_response(image: Any, names: Iterable[str], listener_nam
 
 @handler(75, 0, 0, request_type=sliced_request(DescribeTopicPartitionsRequest,
                                                DescribeTopicPartitionsRequest.TopicRequest, "topics"))
-async def handle_describe_topic_partitions(broker: Any, ctx: RequestContext,
+async def handle_describe_topic_partitions(broker: BrokerServices, ctx: RequestContext,
                                            req: DescribeTopicPartitionsRequest | PendingRequest
                                            ) -> DescribeTopicPartitionsResponse:
     if isinstance(req, PendingRequest):  # thousands of names (kafka-topics --describe): in slices
