@@ -27,6 +27,7 @@ from fastkafka.net.sliced_decoding import PendingRequest, sliced_request
 from fastkafka.protocol.messages import (
     DescribeTopicPartitionsRequest,
     DescribeTopicPartitionsResponse,
+    ListPartitionReassignmentsRequest,
     MetadataRequest,
     MetadataResponse,
 )
@@ -139,18 +140,26 @@ def test_describe_topic_partitions_pages_in_slices() -> None:
     (DescribeTopicPartitionsRequest, DescribeTopicPartitionsRequest.TopicRequest, 0),
     (MetadataRequest, MetadataRequest.MetadataRequestTopic, 1),
     (MetadataRequest, MetadataRequest.MetadataRequestTopic, 12),
+    (ListPartitionReassignmentsRequest, ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics, 0),
 ])
 def test_big_requests_decode_in_slices_to_the_same_request(cls: Any, element: Any, v: int) -> None:
+    prefix = 0
     if cls is MetadataRequest:
         req = cls(topics=[element(name=f"t{i}") for i in range(1500)], allow_auto_topic_creation=v < 4,
                   include_topic_authorized_operations=v >= 8)
+    elif cls is ListPartitionReassignmentsRequest:
+        req = cls(timeout_ms=12345, topics=[element(name=f"t{i}", partition_indexes=[0, i]) for i in range(1500)])
+        prefix = 4
     else:
         req = cls(topics=[element(name=f"t{i}") for i in range(1500)], response_partition_limit=7,
                   cursor=cls.Cursor(topic_name="t3", partition_index=2))
     data = req.to_bytes(v)
-    decoder = sliced_request(cls, element, "topics")
+    decoder = sliced_request(cls, element, "topics", prefix_bytes=prefix)
     pending = decoder.decode(Reader(data, 0), v)
     assert isinstance(pending, PendingRequest)
     assert asyncio.run(pending.decode()) == cls.decode(Reader(data, 0), v)
-    small = cls(topics=[element(name="x")]) if cls is MetadataRequest else cls(topics=[element(name="x")])
+    small = cls(topics=[element(name="x")])
     assert decoder.decode(Reader(small.to_bytes(v), 0), v) == small
+    if cls is ListPartitionReassignmentsRequest:  # a null array (every reassignment) is decoded at once
+        every = cls(timeout_ms=5, topics=None)
+        assert decoder.decode(Reader(every.to_bytes(v), 0), v) == every

@@ -13,7 +13,8 @@ rest of the bytes), so every field is read exactly as the generated codec reads 
 Invariants: the undecoded bytes are copied out of the frame (a large frame's pooled buffer is
 returned once the handler is dispatched); a malformed array raises DecodeError from `decode()`,
 inside the handler, so it is answered with the API's error response instead of closing the
-connection. Only for arrays that are the request's first field and non-nullable at the version.
+connection. Only for an array that is the request's first field, or follows fixed-size fields
+only (`prefix_bytes`); a null array (-1) is decoded at once.
 """
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ _CHECK_EVERY = 32
 class PendingRequest:
     """A request whose leading array is still to be decoded (see the module docstring)."""
 
-    __slots__ = ("_request_cls", "_element_cls", "_field", "_version", "_flexible", "_count", "_data")
+    __slots__ = ("_request_cls", "_element_cls", "_field", "_version", "_flexible", "_count", "_data", "_prefix")
 
     def __init__(self, request_cls: Any, element_cls: Any, field: str, version: int, flexible: bool,
-                 count: int, data: bytes) -> None:
+                 count: int, data: bytes, prefix: bytes = b"") -> None:
+        self._prefix = prefix
         self._request_cls = request_cls
         self._element_cls = element_cls
         self._field = field
@@ -55,7 +57,7 @@ class PendingRequest:
                 deadline = time.perf_counter() + SLICE_SECONDS
         empty = b"\x01" if self._flexible else b"\x00\x00\x00\x00"  # an array of no element
         rest = self._data[r.pos:]
-        request = self._request_cls.decode(Reader(empty + rest, 0), version)
+        request = self._request_cls.decode(Reader(self._prefix + empty + rest, 0), version)
         setattr(request, self._field, elements)
         return request
 
@@ -64,7 +66,9 @@ class _SlicedRequestType:
     """Stands in for a generated request class as a handler's `request_type`: `decode` returns the
     request, or a PendingRequest when its leading array is big."""
 
-    def __init__(self, request_cls: Any, element_cls: Any, field: str, min_elements: int) -> None:
+    def __init__(self, request_cls: Any, element_cls: Any, field: str, min_elements: int,
+                 prefix_bytes: int) -> None:
+        self._prefix_bytes = prefix_bytes
         self._request_cls = request_cls
         self._element_cls = element_cls
         self._field = field
@@ -74,6 +78,7 @@ class _SlicedRequestType:
 
     def decode(self, r: Reader, version: int) -> Any:
         start = r.pos
+        prefix = bytes(r.raw(self._prefix_bytes))
         first_flexible = self._request_cls.FLEXIBLE_VERSIONS[0]
         flexible = first_flexible is not None and version >= first_flexible
         n = r.compact_array_length() if flexible else r.array_length()
@@ -81,9 +86,12 @@ class _SlicedRequestType:
             r.pos = start
             return self._request_cls.decode(r, version)
         data = bytes(r.raw(r.remaining()))
-        return PendingRequest(self._request_cls, self._element_cls, self._field, version, flexible, n, data)
+        return PendingRequest(self._request_cls, self._element_cls, self._field, version, flexible, n, data, prefix)
 
 
-def sliced_request(request_cls: Any, element_cls: Any, field: str, min_elements: int = 1000) -> Any:
-    """A request type for `handler(..., request_type=...)`: see the module docstring."""
-    return _SlicedRequestType(request_cls, element_cls, field, min_elements)
+def sliced_request(request_cls: Any, element_cls: Any, field: str, min_elements: int = 1000,
+                   prefix_bytes: int = 0) -> Any:
+    """A request type for `handler(..., request_type=...)`: see the module docstring.
+    `prefix_bytes`: the fixed-size fields before the array (ListPartitionReassignments' int32
+    timeout), kept as bytes and decoded with the rest."""
+    return _SlicedRequestType(request_cls, element_cls, field, min_elements, prefix_bytes)
