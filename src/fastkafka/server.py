@@ -262,7 +262,7 @@ class KafkaRaftServer:
     def _on_log_replaced(self, tp: Any, log: Any) -> None:
         part = self._replica_manager.partition(tp) if self._replica_manager is not None else None
         if part is not None:
-            part.log = log
+            part.replace_log(log)
 
     # -- metadata publication -----------------------------------------------------------------
     def _publish_features(self, delta: MetadataDelta, image: MetadataImage) -> None:

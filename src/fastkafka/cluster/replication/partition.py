@@ -95,6 +95,20 @@ class Partition:
             if leo > self.log.high_watermark:
                 self.log.update_high_watermark(leo)
 
+    def replace_log(self, log: UnifiedLog) -> None:
+        """The partition's log moved to another log dir (AlterReplicaLogDirs): the new log reports
+        its background writes here, the old one no longer does."""
+        self.log.on_written = None
+        self.log = log
+        log.on_written = self._on_log_written
+
+    def detach(self) -> None:
+        """The partition is gone from this node: waiting fetches are woken, and the log drops its
+        hook back to the partition. That hook is the only reference cycle between them, so a deleted
+        topic's objects are freed at once by reference counting, including objects GcPolicy froze."""
+        self._wake_waiters()
+        self.log.on_written = None
+
     def _on_log_written(self) -> None:
         """The log writer finished big appends: they count for the high watermark now."""
         if self.is_leader:

@@ -336,7 +336,7 @@ class ReplicaManager:
             del self._pending_logs[tp]
         gone = [tp for tp in self._partitions if tp.topic in names]
         for tp in gone:
-            self._partitions.pop(tp)._wake_waiters()
+            self._partitions.pop(tp).detach()
         self.log_manager.delete_logs(gone)  # files closed and removed on the file worker
         for name in names:
             self._topic_configs.pop(name, None)
@@ -344,7 +344,7 @@ class ReplicaManager:
     def _remove(self, tp: TopicPartition) -> None:
         part = self._partitions.pop(tp, None)
         if part is not None:
-            part._wake_waiters()
+            part.detach()
             self.log_manager.delete_log(tp)
 
     def partition(self, tp: TopicPartition) -> Partition | None:
