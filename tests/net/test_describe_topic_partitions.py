@@ -5,6 +5,7 @@ names, the broker's max.request.partition.size.limit cap, and the per-partition 
 three-broker image (fenced/unregistered/listener-less brokers, offline directories, ELR)."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from types import MappingProxyType, SimpleNamespace
 
@@ -51,7 +52,7 @@ def _broker(image, **props: str) -> SimpleNamespace:  # type: ignore[no-untyped-
 def _call(broker: SimpleNamespace, req: Req) -> DescribeTopicPartitionsResponse:
     ctx = RequestContext(api_key=75, api_version=0, correlation_id=1, client_id="t", listener_name="PLAINTEXT",
                          security_protocol="PLAINTEXT", client_address="127.0.0.1", connection_id="c")
-    resp = handle_describe_topic_partitions(broker, ctx, req)
+    resp = asyncio.run(handle_describe_topic_partitions(broker, ctx, req))
     return DescribeTopicPartitionsResponse.from_bytes(resp.to_bytes(0), 0)
 
 

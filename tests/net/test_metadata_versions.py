@@ -20,7 +20,7 @@ _UNKNOWN = bytes(range(2, 18))
 def _broker() -> Any:
     part = SimpleNamespace(leader=1, leader_epoch=3, replicas=[1], isr=[1])
     topic = SimpleNamespace(name="t", topic_id=_TID, partitions={0: part})
-    image = SimpleNamespace(topics=SimpleNamespace(by_name={"t": topic}, by_id={_TID: topic}))
+    image = SimpleNamespace(topics=SimpleNamespace(by_name={"t": topic}, by_id={_TID: topic}), cluster=SimpleNamespace())
     return SimpleNamespace(image=image, cluster_id="cid", config=SimpleNamespace(auto_create_topics_enable=False),
                            is_broker_alive=lambda node, listener: node == 1,
                            alive_brokers=lambda listener: [(1, "h1", 9092, None)])

@@ -130,3 +130,41 @@ def test_spreads_over_log_dirs_and_locks(tmp_path):
 def test_broker_defaults_apply(tmp_path):
     lm = LogManager([str(tmp_path)], {"log.segment.bytes": "2097152"})
     assert lm.default_config.segment_bytes == 2097152
+
+
+def test_background_checkpoints_in_slices_follow_the_last_request(tmp_path, monkeypatch):
+    """With a loop and a file worker, checkpoints are read and formatted on the loop in slices
+    and written by the worker; a request during a pass runs one more pass, so the file ends with
+    the values of the last request; shutdown writes the final file."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import fastkafka.storage.log_manager as log_manager_module
+    from fastkafka.storage.checkpoint_file import OffsetCheckpointFile
+
+    monkeypatch.setattr(log_manager_module, "CHECKPOINT_SLICE_SECONDS", 0.0)  # yield at every check
+    d = str(tmp_path / "logs")
+    lm = LogManager([d], {})
+    lm.startup()
+    lm.file_worker = ThreadPoolExecutor(1)
+    tps = [TopicPartition("t", i) for i in range(300)]
+    for tp in tps:
+        lm.get_or_create_log(tp, TID, LogConfig())
+    path = os.path.join(d, "replication-offset-checkpoint")
+
+    async def run() -> None:
+        for tp in tps:
+            lm.get_log(tp).append_as_leader(batch(1), 0, now_ms=now_ms())
+        lm.checkpoint_high_watermarks()
+        await asyncio.sleep(0)  # the first pass is under way (it yields every 128 logs)
+        for tp in tps:
+            lm.get_log(tp).update_high_watermark(1)
+        lm.checkpoint_high_watermarks()  # during the pass: one more pass after it
+        while lm._checkpoint_tasks:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(run())
+    assert OffsetCheckpointFile(path).read() == {tp: 1 for tp in tps}
+    lm.file_worker.shutdown(wait=True)
+    lm.shutdown()
+    assert OffsetCheckpointFile(path).read() == {tp: 1 for tp in tps}

@@ -200,8 +200,11 @@ def _broker_id(name: str) -> int:
 
 
 def describe(broker: BrokerServices, resource_type: int, resource_name: str,
-             keys: Sequence[str] | None) -> list[ConfigEntry]:
-    """Entries for one DescribeConfigs resource, or KafkaError with the per-resource code."""
+             keys: Sequence[str] | None,
+             topic_memo: dict[tuple[Any, ...], list[ConfigEntry]] | None = None) -> list[ConfigEntry]:
+    """Entries for one DescribeConfigs resource, or KafkaError with the per-resource code.
+    `topic_memo` (one request's): topics with the same overrides share one entry list (the same
+    object), so describing 10,000 topics resolves each distinct override set once."""
     node_id = broker.config.node_id
     if resource_type == RESOURCE_TOPIC:
         err = topic_name_error(resource_name)
@@ -211,7 +214,13 @@ def describe(broker: BrokerServices, resource_type: int, resource_name: str,
         if overrides is None:
             # Kafka sets no message here; the field's default (empty) goes on the wire.
             raise KafkaError(Errors.UNKNOWN_TOPIC_OR_PARTITION, "")
-        return describe_topic(overrides, broker.dynamic_config, keys)
+        if topic_memo is None:
+            return describe_topic(overrides, broker.dynamic_config, keys)
+        memo_key = (tuple(sorted(overrides.items())), tuple(keys) if keys else None)
+        entries = topic_memo.get(memo_key)
+        if entries is None:
+            entries = topic_memo[memo_key] = describe_topic(overrides, broker.dynamic_config, keys)
+        return entries
     if resource_type == RESOURCE_BROKER:
         if resource_name == "":
             return describe_broker_default(broker.dynamic_config, keys)

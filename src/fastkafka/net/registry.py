@@ -62,7 +62,10 @@ class HandlerRegistry:
         min_accepted: int | None = None,
         listeners: tuple[str, ...] = (BROKER,),
         ordered: bool = False,
+        request_type: Any = None,
     ) -> Callable[[HandlerFn], HandlerFn]:
+        """`request_type`: what decodes the request instead of the generated class (e.g.
+        net/sliced_decoding.py's `sliced_request`, for requests naming thousands of topics)."""
         def deco(fn: HandlerFn) -> HandlerFn:
             if api_key in self._handlers:
                 raise RuntimeError(f"API key {api_key} registered twice")
@@ -77,7 +80,7 @@ class HandlerRegistry:
                 )
             self._handlers[api_key] = Handler(
                 api_key, api.API_NAMES[api_key], min_version, max_version, accepted,
-                frozenset(listeners), fn, req, resp, ordered,
+                frozenset(listeners), fn, req if request_type is None else request_type, resp, ordered,
             )
             return fn
 

@@ -238,6 +238,12 @@ def parse_value(d: TopicConfigDef, raw: str, key: str | None = None) -> object:
     return s
 
 
+# LogConfig.from_props results by topic overrides: (the broker defaults they were resolved with,
+# the config). Bounded; a few hundred distinct override sets at most in practice.
+_FROM_PROPS_MEMO: dict[frozenset[tuple[str, str]], tuple[dict[str, str], "LogConfig"]] = {}
+_FROM_PROPS_MEMO_ENTRIES = 256
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class LogConfig:
     """Resolved topic-level log config. Immutable value: a config change builds a new LogConfig
@@ -305,7 +311,23 @@ class LogConfig:
         """Topic overrides on top of broker-level synonyms on top of Kafka's defaults.
 
         Unknown override keys raise INVALID_CONFIG (Kafka's LogConfig.validateNames); values are
-        type- and range-checked. Broker values that are unset (missing or empty) fall through."""
+        type- and range-checked. Broker values that are unset (missing or empty) fall through.
+        Memoized (a pure function of its two mappings, and a LogConfig is immutable): a metadata
+        publication of 1,000 new topics resolved the same config 1,000 times on the event loop
+        (~0.25 ms each). A hit compares the broker defaults with the copy kept (a C-level dict
+        comparison), so a changed default is never answered from the memo."""
+        key = frozenset(overrides.items())
+        hit = _FROM_PROPS_MEMO.get(key)
+        if hit is not None and hit[0] == broker_defaults:
+            return hit[1]
+        config = cls._from_props(broker_defaults, overrides)
+        if len(_FROM_PROPS_MEMO) >= _FROM_PROPS_MEMO_ENTRIES:
+            _FROM_PROPS_MEMO.clear()  # one atomic call: the controller's worker thread calls this too
+        _FROM_PROPS_MEMO[key] = (dict(broker_defaults), config)
+        return config
+
+    @classmethod
+    def _from_props(cls, broker_defaults: Mapping[str, str], overrides: Mapping[str, str]) -> "LogConfig":
         for key in overrides:
             if key not in TOPIC_CONFIG_DEFS:
                 raise KafkaError(Errors.INVALID_CONFIG, f"Unknown topic config name: {key}")

@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import shutil
+import time
 import uuid
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ from fastkafka.storage.checkpoint_file import (
     RECOVERY_POINT_CHECKPOINT_FILE,
     REPLICATION_OFFSET_CHECKPOINT_FILE,
     OffsetCheckpointFile,
+    atomic_write,
     deferred_fsync,
     fsync_dir,
     fsync_paths,
@@ -60,6 +62,16 @@ def delete_dir_path(path: str) -> str:
     room = 255 - len(suffix.encode())
     cut = topic.encode()[:room].decode("utf-8", "ignore")
     return os.path.join(parent, cut + suffix)
+# One slice of a background checkpoint's reading and formatting on the loop.
+CHECKPOINT_SLICE_SECONDS = 0.002
+
+# What each offset checkpoint records of a log (None: no entry).
+_CHECKPOINT_VALUES: dict[str, Callable[[UnifiedLog], int | None]] = {
+    RECOVERY_POINT_CHECKPOINT_FILE: lambda log: log.recovery_point,
+    LOG_START_OFFSET_CHECKPOINT_FILE:
+        lambda log: log.log_start_offset if log.log_start_offset > log.segments[0].base_offset else None,
+    REPLICATION_OFFSET_CHECKPOINT_FILE: lambda log: log.high_watermark,
+}
 STRAY_DIR_SUFFIX = "-stray"
 FUTURE_DIR_SUFFIX = "-future"
 METADATA_LOG_DIR_NAME = "__cluster_metadata-0"
@@ -110,6 +122,10 @@ class LogManager:
         self._worker_tps: dict[TopicPartition, int] = {}
         self._checkpoint_pending = False
         self._closing = False  # shutdown(): checkpoints are written inline from then on
+        # The background writer of each checkpoint file (by file name) while one runs, and the
+        # files asked for again meanwhile (see _checkpoint).
+        self._checkpoint_tasks: dict[str, asyncio.Task[None]] = {}
+        self._checkpoint_again: set[str] = set()
 
     # ---------------------------------------------------------------- startup / shutdown
     def startup(self) -> None:
@@ -199,6 +215,8 @@ class LogManager:
         """Flush every log, write the checkpoints, close, then leave the clean-shutdown marker.
         Moves in progress are abandoned (AlterReplicaLogDirs has to be sent again)."""
         self._closing = True
+        for task in list(self._checkpoint_tasks.values()):
+            task.cancel()  # their writes already ran (the file worker drained); the final one is below
         for move in self._moves.values():
             move.abandon()
         self._moves.clear()
@@ -614,42 +632,95 @@ class LogManager:
 
     def checkpoint_recovery_offsets(self) -> None:
         """recovery-point-offset-checkpoint (log.flush.offset.checkpoint.interval.ms)."""
-        for d, logs in self._logs_by_dir().items():
-            self._write_checkpoint(os.path.join(d, RECOVERY_POINT_CHECKPOINT_FILE),
-                                   {tp: log.recovery_point for tp, log in logs.items()})
+        self._checkpoint(RECOVERY_POINT_CHECKPOINT_FILE)
 
     def checkpoint_log_start_offsets(self) -> None:
         """log-start-offset-checkpoint (log.flush.start.offset.checkpoint.interval.ms). Kafka
         records a log start offset only where it is above the first segment's base."""
-        for d, logs in self._logs_by_dir().items():
-            self._write_checkpoint(os.path.join(d, LOG_START_OFFSET_CHECKPOINT_FILE),
-                                   {tp: log.log_start_offset for tp, log in logs.items()
-                                    if log.log_start_offset > log.segments[0].base_offset})
+        self._checkpoint(LOG_START_OFFSET_CHECKPOINT_FILE)
 
     def checkpoint_high_watermarks(self) -> None:
         """replication-offset-checkpoint (replica.high.watermark.checkpoint.interval.ms). In
         Kafka the ReplicaManager writes it; here the log owner does, so a restart restores the
         high watermarks before the partition is led."""
-        for d, logs in self._logs_by_dir().items():
-            self._write_checkpoint(os.path.join(d, REPLICATION_OFFSET_CHECKPOINT_FILE),
-                                   {tp: log.high_watermark for tp, log in logs.items()})
+        self._checkpoint(REPLICATION_OFFSET_CHECKPOINT_FILE)
 
-    def _write_checkpoint(self, path: str, entries: dict[TopicPartition, int]) -> None:
-        """The values are read on the loop; formatting, writing and fsync run on the file worker
-        (FIFO, so successive writes of a file land in order; 10,000 partitions held the loop
-        ~100 ms per file). Inline without a worker, and at shutdown (the final, synchronous
-        write after the worker has drained)."""
-        f = OffsetCheckpointFile(path)
-        if self.file_worker is None or self._closing:
-            f.write(entries)
-            return
+    def _checkpoint(self, name: str) -> None:
+        """Write checkpoint `name` of every log dir. With a running loop and a file worker: in
+        the background (`_write_checkpoint_sliced`); a request while one is running makes it run
+        once more when done, so the last write always follows the last request. Inline without
+        a loop or worker, and at shutdown (the final, synchronous write after the worker has
+        drained and any background pass has stopped)."""
         try:
-            fut = self.file_worker.submit(f.write, entries)
-        except RuntimeError:  # the worker was shut down
-            f.write(entries)
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or self.file_worker is None or self._closing:
+            value_of = _CHECKPOINT_VALUES[name]
+            for d, logs in self._logs_by_dir().items():
+                offsets = {}
+                for tp, log in logs.items():
+                    v = value_of(log)
+                    if v is not None:
+                        offsets[tp] = v
+                OffsetCheckpointFile(os.path.join(d, name)).write(offsets)
             return
-        fut.add_done_callback(lambda x: x.exception() is None or logger.error(
-            "Error while writing checkpoint %s: %s", path, x.exception()))
+        if name in self._checkpoint_tasks:
+            self._checkpoint_again.add(name)
+            return
+        self._checkpoint_tasks[name] = loop.create_task(self._write_checkpoint_sliced(name))
+
+    async def _write_checkpoint_sliced(self, name: str) -> None:
+        """One background writer per checkpoint file. The values are read and formatted on the
+        loop in slices of CHECKPOINT_SLICE_SECONDS (10,000 partitions were ~120 ms of Python in
+        one callback; on a worker thread that Python would hold the GIL the loop needs); the
+        bytes are written by the file worker (tmp file, fsync, rename: the file on disk is always
+        a complete checkpoint), awaited before the next pass, so writes of one file never queue
+        up behind a slow disk and land in order. Each value is read in the same callback as the
+        partition's current log and log dir (a log deleted meanwhile is left out, a moved one is
+        written in its new dir; the deletion's or move's own request runs a pass after this one). Entries
+        are in partition-registration order, not sorted (Kafka writes its map's order too)."""
+        value_of = _CHECKPOINT_VALUES[name]
+        loop = asyncio.get_running_loop()
+        try:
+            while not self._closing:
+                self._checkpoint_again.discard(name)
+                # The keys only: one new object for the collector to track, not 10,000 pairs
+                # that live across the slices (a full collection at 10,000 partitions is 100+ ms).
+                snapshot = list(self._log_dir_of)
+                lines: dict[str, list[str]] = {d: [] for d in self.log_dirs}
+                deadline = time.perf_counter() + CHECKPOINT_SLICE_SECONDS
+                for i, tp in enumerate(snapshot):
+                    log = self._logs.get(tp)
+                    d = self._log_dir_of.get(tp)
+                    if log is not None and d is not None:
+                        v = value_of(log)
+                        if v is not None:
+                            lines[d].append(f"{tp.topic} {tp.partition} {v}")
+                    if i & 127 == 127 and time.perf_counter() >= deadline:
+                        await asyncio.sleep(0)  # the loop serves others between slices
+                        if self._closing:
+                            return  # shutdown writes the final checkpoint itself
+                        deadline = time.perf_counter() + CHECKPOINT_SLICE_SECONDS
+                writes = []
+                for d, ls in lines.items():
+                    data = (f"{OffsetCheckpointFile.CURRENT_VERSION}\n{len(ls)}\n" + "".join(
+                        line + "\n" for line in ls)).encode()
+                    path = os.path.join(d, name)
+                    try:
+                        fut = self.file_worker.submit(atomic_write, path, data)  # type: ignore[union-attr]
+                    except RuntimeError:  # the worker was shut down: shutdown writes it
+                        return
+                    writes.append((path, asyncio.wrap_future(fut, loop=loop)))
+                for path, w in writes:
+                    try:
+                        await w
+                    except Exception as e:
+                        logger.error("Error while writing checkpoint %s: %s", path, e)
+                if name not in self._checkpoint_again:
+                    return
+        finally:
+            self._checkpoint_tasks.pop(name, None)
 
     def flush_dirty_logs(self, now_ms: int) -> None:
         """The kafka-log-flusher task (log.flush.scheduler.interval.ms): flush each log whose

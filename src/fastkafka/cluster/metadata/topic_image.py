@@ -38,3 +38,19 @@ class TopicsImage:
 
 
 EMPTY_TOPICS = TopicsImage(MappingProxyType({}), MappingProxyType({}))
+
+
+# The latest TopicsImage's names in order, for the handlers that answer "all topics" (Metadata,
+# DescribeTopicPartitions): sorting 11,500 names is ~3 ms of the loop, done once per image change
+# instead of once per request. Keyed by identity: an image is immutable and kept in the entry.
+_sorted_names: tuple[TopicsImage, list[str]] = (EMPTY_TOPICS, [])
+
+
+def sorted_topic_names(topics: TopicsImage) -> list[str]:
+    """Every topic name of `topics` in name order (shared: the caller must not modify it)."""
+    global _sorted_names
+    cached, names = _sorted_names
+    if cached is not topics:
+        names = sorted(topics.by_name)
+        _sorted_names = (topics, names)
+    return names
