@@ -132,8 +132,11 @@ def test_one_produce_of_every_partition_keeps_the_broker_responsive(
     del payloads
     assert sorted(answer) == [(i, 0, 1) for i in range(partitions)]
     if b.target == "fastkafka":
+        log_end = b.log_path.stat().st_size
+        # The byte range is the window to give tools/loop_stalls.py (tail -c +A | head -c B-A).
         print(f"\n[fastkafka] one Produce of {partitions} partitions x {records} KB: loop monitor worst lag "
-              f"{_worst_loop_lag_ms(b.log_path, log_start)} ms (0: none above 5 ms); {probe.summary()}")
+              f"{_worst_loop_lag_ms(b.log_path, log_start)} ms (0: none above 5 ms); {probe.summary()}; "
+              f"broker log bytes {log_start}-{log_end}")
     probe.assert_responsive()
 
     # Every record is read back by a real consumer, in order, after the real client's first one.
