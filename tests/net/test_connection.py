@@ -357,3 +357,65 @@ def test_big_produce_pipelined_with_small_ones(run, tmp_path) -> None:  # type: 
             writer.close()
 
     run(main())
+
+
+def test_wide_produce_decoded_off_loop_keeps_order_and_bad_big_frames_close(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Produce frame of OFF_LOOP_DECODE_BYTES or more (here 500 partitions of a 50-record batch,
+    under LARGE_FRAME so it takes the ordinary read path) is decoded on a worker: the ApiVersions
+    and Produce pipelined behind it in the same write are answered after it, in order, and the
+    Produce behind it lands after it. A frame that size whose body does not decode closes only its
+    connection, without an answer."""
+    import time
+
+    from fastkafka.cluster.format import format_storage, random_uuid
+    from fastkafka.net.connection import OFF_LOOP_DECODE_BYTES
+    from fastkafka.net.memory_pool import LARGE_FRAME
+    from fastkafka.protocol.messages import CreateTopicsRequest
+    from fastkafka.storage import TopicPartition
+
+    from .conftest import make_config
+
+    config = make_config(tmp_path)
+    format_storage(config, random_uuid())
+    parts = 500
+
+    async def main() -> None:
+        async with Broker(config) as b:
+            reader, writer = await asyncio.open_connection(b.host, b.port)
+            writer.write(frame(19, 7, 1, CreateTopicsRequest(topics=[CreateTopicsRequest.CreatableTopic(
+                name="wide", num_partitions=parts, replication_factor=-1)], timeout_ms=5000).to_bytes(7)))
+            _, resp = await read_response(reader, 19, 7)
+            assert resp.topics[0].error_code == 0
+            rm = b.server.replica_manager
+            for _ in range(1000):  # every partition's log made and led (created in the background)
+                if all((p := rm.partition(TopicPartition("wide", i))) is not None and p.is_leader for i in range(parts)):
+                    break
+                await asyncio.sleep(0.02)
+            now = int(time.time() * 1000)
+            wide = frame(0, 9, 10, _produce_req("wide", {i: _batch(50, now) for i in range(parts)}).to_bytes(9))
+            assert OFF_LOOP_DECODE_BYTES <= len(wide) < LARGE_FRAME
+            writer.write(wide + frame(18, 3, 11, ApiVersionsRequest(client_software_name="a",
+                                                                     client_software_version="1").to_bytes(3))
+                         + frame(0, 9, 12, _produce_req("wide", {7: _batch(2, now)}).to_bytes(9)))
+            cid, resp = await read_response(reader, 0, 9)
+            assert cid == 10
+            got = {p.index: (p.error_code, p.base_offset) for p in resp.responses[0].partition_responses}
+            assert got == {i: (0, 0) for i in range(parts)}
+            cid, resp = await read_response(reader, 18, 3)
+            assert cid == 11 and resp.error_code == 0
+            cid, resp = await read_response(reader, 0, 9)
+            assert cid == 12 and resp.responses[0].partition_responses[0].base_offset == 50
+            # The same frame cut short (its partition array claims more than it holds).
+            bad = wide[:4 + OFF_LOOP_DECODE_BYTES + 100]
+            bad = struct.pack(">i", len(bad) - 4) + bad[4:]
+            r, w = await asyncio.open_connection(b.host, b.port)
+            w.write(bad)
+            assert await r.read() == b""
+            w.close()
+            writer.write(frame(18, 3, 13, ApiVersionsRequest(client_software_name="a",
+                                                             client_software_version="1").to_bytes(3)))
+            cid, resp = await read_response(reader, 18, 3)
+            assert cid == 13 and resp.error_code == 0
+            writer.close()
+
+    run(main())
