@@ -18,43 +18,27 @@ machine's load; the monitor's lag is what the loop itself was busy with, schedul
 """
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from broker_process import BrokerProcess
-from broker_process import test_target as _test_target
 from clients import confluent
 from hostile_batches import batch, raw_produce, record
 from interop_data import Rec
+from loop_lag import lag_warn_broker, worst_loop_lag_ms
 from responsiveness import responsiveness_probe
 
 pytestmark = pytest.mark.interop
 
 _MIB = 1 << 20
-_LAG_RE = re.compile(rb"Event loop lag (\d+) ms")
 
 
 @pytest.fixture(scope="module")
 def lag_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    props = {"fastkafka.event.loop.lag.warn.ms": "5"} if _test_target() == "fastkafka" else {}
-    b = BrokerProcess(tmp_path_factory.mktemp("bigframe"), extra_props=props)
-    b.start()
-    try:
-        yield b
-    finally:
-        b.stop()
+    yield from lag_warn_broker(tmp_path_factory, "bigframe")
 
-
-def _worst_loop_lag_ms(log_path: Path, since: int) -> int:
-    """The loop monitor's worst late tick logged after byte `since` of the broker log (0: none
-    above the 5 ms threshold)."""
-    with open(log_path, "rb") as f:
-        f.seek(since)
-        return max((int(m.group(1)) for m in _LAG_RE.finditer(f.read())), default=0)
 
 
 def _big_batch(total: int, record_size: int = 1000) -> tuple[int, bytes]:
@@ -79,7 +63,7 @@ def test_big_uncompressed_produce_keeps_the_broker_responsive(lag_broker: Broker
         answer = raw_produce(broker.bootstrap, topic_name, 0, hostile)
     assert answer == (0, None, [])
     if broker.target == "fastkafka":
-        lag = _worst_loop_lag_ms(broker.log_path, log_start)
+        lag = worst_loop_lag_ms(broker.log_path, log_start)
         print(f"[fastkafka] {mib} MiB produce: loop monitor worst lag {lag} ms (0: none above 5 ms)")
     probe.assert_responsive()
     # The batch is readable, and the broker still takes and serves a real client's records after it.
@@ -163,7 +147,7 @@ def test_many_mid_size_payloads_in_one_big_request(lag_broker: BrokerProcess, to
         answer = _raw_produce_partitions(broker.bootstrap, topic_name, [payload] * parts)
     assert sorted(answer) == [(i, 0) for i in range(parts)]
     if broker.target == "fastkafka":
-        lag = _worst_loop_lag_ms(broker.log_path, log_start)
+        lag = worst_loop_lag_ms(broker.log_path, log_start)
         print(f"[fastkafka] {parts} x 0.9 MB produce: loop monitor worst lag {lag} ms (0: none above 5 ms)")
     probe.assert_responsive()
     got = confluent.read_to_end(broker.bootstrap, topic_name, parts, timeout=120)
@@ -192,7 +176,7 @@ def test_big_batch_of_records_with_bad_timestamps(lag_broker: BrokerProcess, top
     assert [i for i, _m in errors[:3]] == [0, 1, 2]
     assert errors[0][1] is not None and errors[0][1].startswith(f"Timestamp {old} of message with offset 0 is out of range.")
     if broker.target == "fastkafka":
-        lag = _worst_loop_lag_ms(broker.log_path, log_start)
+        lag = worst_loop_lag_ms(broker.log_path, log_start)
         print(f"[fastkafka] {n} bad timestamps: loop monitor worst lag {lag} ms (0: none above 5 ms)")
     probe.assert_responsive()
     confluent.produce(broker.bootstrap, topic_name, _recs("after", 5))

@@ -46,7 +46,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 import kafka_java
 from broker_process import BrokerProcess
-from broker_process import test_target as _test_target
+from loop_lag import LAG_RE, lag_warn_broker
 from responsiveness import responsiveness_probe
 
 pytestmark = pytest.mark.interop
@@ -55,19 +55,12 @@ TOPICS = 10_000
 PER_REQUEST = 1_000
 PREFIX = "mt-"
 
-_LAG_RE = re.compile(rb"Event loop lag (\d+) ms")
 _STALL_RE = re.compile(rb"Event loop stall: (\d+) ms")
 
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    props = {"fastkafka.event.loop.lag.warn.ms": "5"} if _test_target() == "fastkafka" else {}
-    b = BrokerProcess(tmp_path_factory.mktemp("manytopics"), extra_props=props)
-    b.start()
-    try:
-        yield b
-    finally:
-        b.stop(timeout=120)
+    yield from lag_warn_broker(tmp_path_factory, "manytopics", stop_timeout=120)
 
 
 def _loop_figures(log_path: Path, since: int) -> str:
@@ -75,7 +68,7 @@ def _loop_figures(log_path: Path, since: int) -> str:
     with open(log_path, "rb") as f:
         f.seek(since)
         text = f.read()
-    lags = [int(m.group(1)) for m in _LAG_RE.finditer(text)]
+    lags = [int(m.group(1)) for m in LAG_RE.finditer(text)]
     stalls = [int(m.group(1)) for m in _STALL_RE.finditer(text)]
     return (f"loop monitor worst lag {max(lags, default=0)} ms over {len(lags)} late ticks (> 5 ms), "
             f"{len(stalls)} stall lines (worst {max(stalls, default=0)} ms), {sum(1 for s in stalls if s > 100)} over 100 ms")

@@ -13,41 +13,27 @@ partition, is read back; every partition's latest offset is 1; then a real clien
 consume still work. Passes against Apache 4.4 (bounds not applied)."""
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from broker_process import BrokerProcess
-from broker_process import test_target as _test_target
+from loop_lag import lag_warn_broker, worst_loop_lag_ms
 from responsiveness import responsiveness_probe
 
 pytestmark = pytest.mark.interop
 
 PARTITIONS = 9_999  # the most one CreateTopics may make (1 TopicRecord + 9,999 PartitionRecords)
-_LAG_RE = re.compile(rb"Event loop lag (\d+) ms")
 
 
 @pytest.fixture(scope="module")
 def wide_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    props = {"fastkafka.event.loop.lag.warn.ms": "5"} if _test_target() == "fastkafka" else {}
-    b = BrokerProcess(tmp_path_factory.mktemp("widefetch"), extra_props=props)
-    b.start()
-    try:
-        yield b
-    finally:
-        b.stop(timeout=120)
+    yield from lag_warn_broker(tmp_path_factory, "widefetch", stop_timeout=120)
 
-
-def _worst_loop_lag_ms(log_path: Path, since: int) -> int:
-    with open(log_path, "rb") as f:
-        f.seek(since)
-        return max((int(m.group(1)) for m in _LAG_RE.finditer(f.read())), default=0)
 
 
 def _wide_topic(b: BrokerProcess) -> str:
@@ -101,7 +87,7 @@ def test_consumer_of_9999_partitions_keeps_the_broker_responsive(wide_broker: Br
     assert got == {i: b"%d" % i for i in range(PARTITIONS)}
     if b.target == "fastkafka":
         print(f"[fastkafka] 9,999-partition ListOffsets + Fetch: loop monitor worst lag "
-              f"{_worst_loop_lag_ms(b.log_path, log_start)} ms (0: none above 5 ms)")
+              f"{worst_loop_lag_ms(b.log_path, log_start)} ms (0: none above 5 ms)")
     probe.assert_responsive()
 
     # A real client still works.

@@ -23,46 +23,32 @@ every leader (a raw request would not retry), which is why it is written first.
 """
 from __future__ import annotations
 
-import re
 import socket
 import struct
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from broker_process import BrokerProcess
-from broker_process import test_target as _test_target
 from clients import confluent
 from hostile_batches import _recv_exact, _str, batch, record
 from interop_data import Rec
+from loop_lag import lag_warn_broker, worst_loop_lag_ms
 from responsiveness import responsiveness_probe
 
 pytestmark = pytest.mark.interop
 
-_LAG_RE = re.compile(rb"Event loop lag (\d+) ms")
 _RECORD_VALUE = 1000  # bytes per record value: 16 records make a 16 KB batch
 
 
 @pytest.fixture(scope="module")
 def wide_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
-    props = {"fastkafka.event.loop.lag.warn.ms": "5"} if _test_target() == "fastkafka" else {}
-    b = BrokerProcess(tmp_path_factory.mktemp("wideproduce"), extra_props=props)
-    b.start()
-    try:
-        yield b
-    finally:
-        b.stop(timeout=120)
+    yield from lag_warn_broker(tmp_path_factory, "wideproduce", stop_timeout=120)
 
-
-def _worst_loop_lag_ms(log_path: Path, since: int) -> int:
-    with open(log_path, "rb") as f:
-        f.seek(since)
-        return max((int(m.group(1)) for m in _LAG_RE.finditer(f.read())), default=0)
 
 
 def _wide_topic(b: BrokerProcess, partitions: int) -> str:
@@ -138,7 +124,7 @@ def test_one_produce_of_every_partition_keeps_the_broker_responsive(
         log_end = b.log_path.stat().st_size
         # The byte range is the window to give tools/loop_stalls.py (tail -c +A | head -c B-A).
         print(f"\n[fastkafka] one Produce of {partitions} partitions x {records} KB: loop monitor worst lag "
-              f"{_worst_loop_lag_ms(b.log_path, log_start)} ms (0: none above 5 ms); {probe.summary()}; "
+              f"{worst_loop_lag_ms(b.log_path, log_start)} ms (0: none above 5 ms); {probe.summary()}; "
               f"broker log bytes {log_start}-{log_end}")
     probe.assert_responsive()
 

@@ -33,10 +33,10 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 
 import kafka_java as kj
 from broker_process import BrokerProcess, free_port
-from broker_process import test_target as _test_target
 from clients import aiokafka_client, confluent, kafka_python, kafkajs
 from hostile_batches import batch, compress, compressed_records_stream, raw_produce, record
 from interop_data import CODECS, Rec, assert_same_records, sample_records, with_expected_offsets
+from loop_lag import lag_warn_broker, worst_loop_lag_ms
 from responsiveness import responsiveness_probe
 from withholding_proxy import WithholdingProxy
 
@@ -300,26 +300,14 @@ def test_transactions_across_recompression(broker: BrokerProcess, topic_name: st
 
 
 _MIB = 1 << 20
-_LAG_RE = re.compile(rb"Event loop lag (\d+) ms")
 
 
 @pytest.fixture(scope="module")
 def lag_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
     """A broker whose loop monitor logs every tick later than 5 ms (fastkafka): the worst one is
     printed beside the probe's figure (the probe's wait also counts the machine's load)."""
-    props = {"fastkafka.event.loop.lag.warn.ms": "5"} if _test_target() == "fastkafka" else {}
-    b = BrokerProcess(tmp_path_factory.mktemp("recompress-lag"), extra_props=props)
-    b.start()
-    try:
-        yield b
-    finally:
-        b.stop()
+    yield from lag_warn_broker(tmp_path_factory, "recompress-lag")
 
-
-def _worst_loop_lag_ms(log_path: Path, since: int) -> int:
-    with open(log_path, "rb") as f:
-        f.seek(since)
-        return max((int(m.group(1)) for m in _LAG_RE.finditer(f.read())), default=0)
 
 
 @pytest.mark.parametrize("sent,topic_codec", [
@@ -347,7 +335,7 @@ def test_64mib_batch_recompressed_off_the_loop(lag_broker: BrokerProcess, topic_
         answer = raw_produce(broker.bootstrap, topic_name, 0, big)
     assert answer == (0, None, [])
     if broker.target == "fastkafka":
-        lag = _worst_loop_lag_ms(broker.log_path, log_start)
+        lag = worst_loop_lag_ms(broker.log_path, log_start)
         print(f"[fastkafka] 64 MiB {sent} -> {topic_codec}: loop monitor worst lag {lag} ms (0: none above 5 ms)")
     probe.assert_responsive()
     after = _records(10, int(time.time() * 1000))
