@@ -1,27 +1,42 @@
 """A responsiveness probe for hardening tests: is the broker still serving everyone while one
 request (or connection) abuses it?
 
-`ResponsivenessProbe` runs a thread that keeps one connection open and sends ApiVersions v0 on it
-every `interval` seconds, recording each round trip (the measure of how long the event loop was
-busy elsewhere), and samples the broker process's resident memory (psutil). It is a measuring
-instrument, not a client under test: the clients under test are the real ones the tests drive.
+`ResponsivenessProbe` starts a probe *process* (this file run as a script) that keeps one
+connection open and sends ApiVersions v0 on it every `interval` seconds, recording each round trip
+(the measure of how long the event loop was busy elsewhere), and samples the broker process's
+resident memory (psutil). It is a measuring instrument, not a client under test: the clients under
+test are the real ones the tests drive.
 
-Invariants: one probe per broker at a time; `stop()` joins the thread; figures are kept for the
-report (`summary()`), and `assert_responsive` applies the issue's bounds to fastkafka only (the
-Apache reference is measured and reported, its JVM's RSS and GC pauses are not ours to bound).
+Why a process and not a thread: the test process also runs the clients under test and pytest's
+own heap of thousands of collected tests. A full garbage collection there, or a C extension
+building 10,000 result objects without releasing the GIL, stopped a probe thread for ~200 ms while
+the broker's own loop monitor saw nothing over 53 ms (CI, stop 23). The probe must measure the
+broker, not the process that drives it.
+
+Invariants: one probe per broker at a time; `stop()` closes the probe's stdin, which ends it, and
+reads its figures (JSON on stdout); `assert_responsive` applies the issue's bounds to fastkafka
+only (the Apache reference is measured and reported, its JVM's RSS and GC pauses are not ours to
+bound).
 """
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import select
 import socket
 import struct
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import psutil
 
-from broker_process import BrokerProcess
+if TYPE_CHECKING:
+    from broker_process import BrokerProcess
 
 _CLIENT_ID = b"responsiveness-probe"
 
@@ -36,74 +51,110 @@ def _recv_exact(s: socket.socket, n: int) -> bytes:
     return bytes(buf)
 
 
+def _rss(pid: int | None) -> int:
+    if pid is None:
+        return 0
+    try:
+        p = psutil.Process(pid)
+        return int(p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True)))
+    except psutil.Error:
+        return 0
+
+
+def _probe_main(port: int, pid: int | None, interval: float) -> None:
+    """The probe process: measure until stdin reaches end of file, then print the figures."""
+    waits: list[float] = []
+    errors: list[str] = []
+    worst_wait, worst_at, max_rss = 0.0, 0.0, 0
+    corr = 0
+    s: socket.socket | None = None
+    last_rss = 0.0
+    stdin = sys.stdin.fileno()
+    while True:
+        try:
+            if s is None:
+                s = socket.create_connection(("127.0.0.1", port), timeout=30)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            corr += 1
+            body = struct.pack(">hhih", 18, 0, corr, len(_CLIENT_ID)) + _CLIENT_ID
+            t0 = time.monotonic()
+            s.sendall(struct.pack(">i", len(body)) + body)
+            size = struct.unpack(">i", _recv_exact(s, 4))[0]
+            resp = _recv_exact(s, size)
+            wait = time.monotonic() - t0
+            if struct.unpack(">i", resp[:4])[0] != corr:
+                errors.append(f"wrong correlation id in answer {corr}")
+            waits.append(wait)
+            if wait > worst_wait:
+                worst_wait, worst_at = wait, time.time() - wait
+        except OSError as e:
+            errors.append(f"probe request {corr}: {e!r}")
+            if s is not None:
+                s.close()
+            s = None
+        now = time.monotonic()
+        if now - last_rss >= 0.1:
+            max_rss = max(max_rss, _rss(pid))
+            last_rss = now
+        readable, _, _ = select.select([stdin], [], [], interval)
+        if readable and not os.read(stdin, 4096):
+            break
+    if s is not None:
+        s.close()
+    max_rss = max(max_rss, _rss(pid))
+    json.dump({"waits": waits, "errors": errors, "worst_wait": worst_wait, "worst_at": worst_at,
+               "max_rss": max_rss}, sys.stdout)
+    sys.stdout.flush()
+
+
 class ResponsivenessProbe:
     def __init__(self, broker: BrokerProcess, interval: float = 0.01) -> None:
         self.broker = broker
         self.interval = interval
         self.waits: list[float] = []
         self.worst_wait = 0.0
+        self.worst_at = 0.0  # wall-clock time the worst round trip started, to find it in the broker log
         self.max_rss = 0
         self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="responsiveness-probe", daemon=True)
         self._pid = broker.proc.pid if broker.proc is not None else None
+        self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ResponsivenessProbe:
-        self._thread.start()
+        args = [sys.executable, os.path.abspath(__file__), "--port", str(self.broker.port),
+                "--interval", str(self.interval)]
+        if self._pid is not None:
+            args += ["--pid", str(self._pid)]
+        self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    def _rss(self) -> int:
-        if self._pid is None:
-            return 0
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
         try:
-            p = psutil.Process(self._pid)
-            return int(p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True)))
-        except psutil.Error:
-            return 0
-
-    def _run(self) -> None:
-        corr = 0
-        s: socket.socket | None = None
-        last_rss = 0.0
-        while not self._stop.is_set():
-            try:
-                if s is None:
-                    s = socket.create_connection(("127.0.0.1", self.broker.port), timeout=30)
-                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                corr += 1
-                body = struct.pack(">hhih", 18, 0, corr, len(_CLIENT_ID)) + _CLIENT_ID
-                t0 = time.monotonic()
-                s.sendall(struct.pack(">i", len(body)) + body)
-                size = struct.unpack(">i", _recv_exact(s, 4))[0]
-                resp = _recv_exact(s, size)
-                wait = time.monotonic() - t0
-                if struct.unpack(">i", resp[:4])[0] != corr:
-                    self.errors.append(f"wrong correlation id in answer {corr}")
-                self.waits.append(wait)
-                self.worst_wait = max(self.worst_wait, wait)
-            except OSError as e:
-                self.errors.append(f"probe request {corr}: {e!r}")
-                if s is not None:
-                    s.close()
-                s = None
-            now = time.monotonic()
-            if now - last_rss >= 0.1:
-                self.max_rss = max(self.max_rss, self._rss())
-                last_rss = now
-            self._stop.wait(self.interval)
-        if s is not None:
-            s.close()
-        self.max_rss = max(self.max_rss, self._rss())
+            out, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            self.errors.append("the probe process did not stop within 60 s")
+            return
+        if proc.returncode != 0 or not out:
+            self.errors.append(f"the probe process exited with {proc.returncode} and no figures")
+            return
+        figures = json.loads(out)
+        self.waits = figures["waits"]
+        self.errors.extend(figures["errors"])
+        self.worst_wait = figures["worst_wait"]
+        self.worst_at = figures["worst_at"]
+        self.max_rss = figures["max_rss"]
 
     def summary(self) -> str:
         w = sorted(self.waits)
         p99 = w[int(len(w) * 0.99)] * 1000 if w else float("nan")
-        return (f"probe: {len(w)} ApiVersions, worst wait {self.worst_wait * 1000:.1f} ms, p99 {p99:.1f} ms, "
-                f"broker max RSS {self.max_rss / 2**20:.0f} MB, errors {len(self.errors)}")
+        at = (time.strftime("%H:%M:%S", time.localtime(self.worst_at)) + f".{int(self.worst_at * 1000) % 1000:03d}"
+              if self.worst_at else "-")
+        return (f"probe: {len(w)} ApiVersions, worst wait {self.worst_wait * 1000:.1f} ms (at {at}), "
+                f"p99 {p99:.1f} ms, broker max RSS {self.max_rss / 2**20:.0f} MB, errors {len(self.errors)}")
 
     def assert_responsive(self, max_wait_s: float = 0.1, max_rss_bytes: int = 512 * 2**20) -> None:
         print(f"[{self.broker.target}] {self.summary()}")
@@ -123,3 +174,12 @@ def responsiveness_probe(broker: BrokerProcess, interval: float = 0.01) -> Itera
         yield probe
     finally:
         probe.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="responsiveness probe process (started by ResponsivenessProbe)")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--pid", type=int)
+    parser.add_argument("--interval", type=float, default=0.01)
+    a = parser.parse_args()
+    _probe_main(a.port, a.pid, a.interval)
