@@ -13,7 +13,7 @@ import socket
 
 from fastkafka.config import Endpoint, KafkaConfig
 from fastkafka.net.broker_services import BrokerServices
-from fastkafka.net.connection import KafkaConnection
+from fastkafka.net.connection import SCRATCH_BYTES, KafkaConnection
 from fastkafka.net.memory_pool import MemoryPool
 from fastkafka.net.registry import BROKER, CONTROLLER, REGISTRY
 
@@ -40,6 +40,8 @@ class SocketServer:
         self.sendfile_enabled = (config.get(SENDFILE_ENABLE_CONFIG) or "true").strip().lower() == "true"
         # queued.max.request.bytes: the budget for large request bodies of every connection.
         self.memory_pool = MemoryPool(config.queued_max_request_bytes)
+        # The read buffer every connection's transport reads small frames into (see KafkaConnection).
+        self.read_scratch = memoryview(bytearray(SCRATCH_BYTES))
 
     async def start(self, serve_broker_listeners: bool = True) -> None:
         """Bind every listener. Controller listeners are served at once; broker listeners only

@@ -37,6 +37,14 @@ _IOV_MAX = 64  # pieces per writev; a response has a few pieces per partition
 _SENDFILE_CHUNK = 1 << 30
 
 
+def _nothing() -> None:
+    pass
+
+
+def _ignore_error(e: OSError) -> None:
+    pass
+
+
 class SocketSender:
     __slots__ = ("_fd", "_loop", "_queue", "_offset", "buffered", "high_water", "_waiting", "_paused",
                  "_closed", "_on_pause", "_on_resume", "_on_error", "bytes_sent", "bytes_sendfile")
@@ -87,6 +95,11 @@ class SocketSender:
         self._queue.clear()
         self.buffered = 0
         os.close(self._fd)
+        # The callbacks are the connection's bound methods: dropping them breaks the
+        # connection <-> sender cycle, so a closed connection is freed by reference counting
+        # instead of waiting for a full collection (or a thaw, if gc.freeze caught it alive).
+        self._on_pause = self._on_resume = _nothing
+        self._on_error = _ignore_error
 
     def _on_writable(self) -> None:
         self._drain()
@@ -157,5 +170,6 @@ class SocketSender:
                 n = 0
 
     def _fail(self, e: OSError) -> None:
+        on_error = self._on_error  # close() drops it
         self.close()
-        self._on_error(e)
+        on_error(e)
