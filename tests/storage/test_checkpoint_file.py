@@ -111,3 +111,22 @@ def test_meta_properties(tmp_path):
         "#\n#Tue Oct 29 10:00:00 UTC 2024\nnode.id=1\ndirectory.id=J8aAPcfLQt2bqs1JT_rMgQ\nversion=1\ncluster.id=abc\n")
     got = read_meta_properties(str(tmp_path))
     assert got is not None and got.node_id == 1 and got.cluster_id == "abc" and got.directory_id == "J8aAPcfLQt2bqs1JT_rMgQ"
+
+
+def test_leader_epoch_assign_writes_the_file_and_leaves_the_fsync_to_the_log_flush(tmp_path, monkeypatch):
+    """KAFKA-15046: an assignment (on the append path) writes the checkpoint but does not fsync
+    it; UnifiedLog.flush does, through sync(), before moving the recovery point."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    path = str(tmp_path / "leader-epoch-checkpoint")
+    c = LeaderEpochFileCache(path)
+    c.assign(0, 0)
+    c.assign(3, 7)
+    assert open(path).read() == "0\n2\n0 0\n3 7\n"  # written through: a kill -9 keeps it
+    assert synced == []
+    c.sync()
+    assert len(synced) == 2  # the file and its directory
+    c.sync()
+    assert len(synced) == 2  # nothing written since
+

@@ -401,3 +401,22 @@ def test_record_errors_reach_the_kafka_error(logdir):
         (i, "Compacted topic cannot accept message without key in topic partition topic-0") for i in range(3)]
     assert log.log_end_offset == 0
     log.close()
+
+
+def test_flush_syncs_the_leader_epoch_checkpoint_before_the_recovery_point_moves(logdir, monkeypatch):
+    """An epoch assigned on the append path is written unsynced (KAFKA-15046); the log flush
+    that moves the recovery point past its batches fsyncs it first."""
+    log = open_log(logdir)
+    log.append_as_leader(batch(1), 0, now_ms=now_ms())
+    log.append_as_leader(batch(1), 4, now_ms=now_ms())  # epoch 4 assigned here, not fsynced
+    synced: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd))[1])
+    log.flush()
+    assert log.recovery_point == 2
+    epoch_file = os.path.join(os.path.realpath(logdir), "leader-epoch-checkpoint")
+    assert epoch_file in synced
+    synced.clear()
+    log.flush()  # nothing new: no fsync at all
+    assert synced == []
+    log.close()

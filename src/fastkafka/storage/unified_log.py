@@ -721,6 +721,7 @@ class UnifiedLog:
             if seg.base_offset > target or (seg.base_offset == target and seg.size == 0):
                 break
             seg.flush()
+        self.leader_epoch_cache.sync()  # the epochs of the batches the recovery point passes
         self.recovery_point = max(self.recovery_point, target)
         self.last_flush_time = _now_ms()
 
