@@ -129,4 +129,3 @@ def test_leader_epoch_assign_writes_the_file_and_leaves_the_fsync_to_the_log_flu
     assert len(synced) == 2  # the file and its directory
     c.sync()
     assert len(synced) == 2  # nothing written since
-

@@ -43,9 +43,10 @@ class LeaderEpochFileCache:
     entry, but not fsynced there (Kafka 3.7+, KAFKA-15046: an fsync on the append path held
     appends up to ~110 ms on a busy disk): `sync()` fsyncs it, and UnifiedLog.flush calls it
     before moving the recovery point, so after an OS crash recovery re-reads every batch whose
-    epoch the file may lack and assigns it again (LogSegment.recover). A truncation from the end may be left unwritten (`persist=False`, Kafka's
-    truncateFromEndAsyncFlush): a stale entry past the log end read back after a crash is
-    dropped again by the truncation every log load does; `flush_if_stale` writes it later.
+    epoch the file may lack and assigns it again (LogSegment.recover). A truncation from the end
+    may be left unwritten (`persist=False`, Kafka's truncateFromEndAsyncFlush): a stale entry
+    past the log end read back after a crash is dropped again by the truncation every log load
+    does; `flush_if_stale` writes it later.
     Concurrency: single writer: call only from the event loop thread.
     """
 
