@@ -38,7 +38,7 @@ from fastkafka.cluster.metadata.broker_registration import Endpoint as Registere
 from fastkafka.cluster.metadata.config_resource import ConfigResource, ConfigResourceType
 from fastkafka.cluster.metadata.features import TRANSACTION_VERSION, supported_ranges
 from fastkafka.cluster.producer_id_manager import ProducerIdManager
-from fastkafka.cluster.replication.replica_manager import INLINE_LOG_CREATIONS, ReplicaManager
+from fastkafka.cluster.replication.replica_manager import ReplicaManager
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoordinator
 from fastkafka.config import KafkaConfig
@@ -275,7 +275,7 @@ class KafkaRaftServer:
         # Creating or re-leading partitions writes a few small files per partition; their fsyncs
         # go to a background thread in one go (a 10,000-partition topic would otherwise stall the
         # event loop for minutes on fsyncs).
-        self.replica_manager.inline_log_budget = INLINE_LOG_CREATIONS
+        self.replica_manager.begin_metadata_publication()
         with deferred_fsync() as paths:
             self._apply_delta_to_replica_manager(delta, image)
         self.log_manager.sync_in_background(paths)

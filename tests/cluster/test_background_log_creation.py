@@ -30,7 +30,7 @@ def make(tmp_path: Path) -> tuple[LogManager, ReplicaManager, ThreadPoolExecutor
     lm.startup()
     pool = lm.file_worker = ThreadPoolExecutor(1)
     rm = ReplicaManager(1, lm, {})
-    rm.inline_log_budget = 0  # every new log in the background (the broker allows 32 inline per publication)
+    rm.begin_metadata_publication(inline_logs=0)  # every new log in the background (the broker allows 32 inline)
     return lm, rm, pool
 
 
@@ -90,7 +90,7 @@ def test_topic_deleted_while_its_logs_are_created_leaves_nothing(tmp_path: Path)
 
 def test_small_publication_creates_inline_then_background(tmp_path: Path) -> None:
     lm, rm, pool = make(tmp_path)
-    rm.inline_log_budget = 32
+    rm.begin_metadata_publication(inline_logs=32, inline_seconds=60)
 
     async def main() -> None:
         rm.apply_topic("small", TID, regs(4), {})
@@ -100,6 +100,32 @@ def test_small_publication_creates_inline_then_background(tmp_path: Path) -> Non
         assert rm.partition(TopicPartition("more", 28)) is None
         await settle(pool)
         assert all(rm.partition(TopicPartition("more", i)) is not None for i in range(40))
+
+    asyncio.run(main())
+    pool.shutdown()
+    lm.shutdown()
+
+
+def test_no_inline_logs_while_the_worker_is_busy_or_after_the_time_budget(tmp_path: Path) -> None:
+    """Beside the worker's own creations and removals (the fuzz target making and deleting big
+    topics every second) 32 inline creations held the loop 100-171 ms: a publication creates
+    inline only while the worker is idle and within its loop-time budget."""
+    lm, rm, pool = make(tmp_path)
+
+    async def main() -> None:
+        rm.apply_topic("big", TID, regs(100), {})  # all to the worker
+        assert lm.worker_busy()
+        rm.begin_metadata_publication(inline_logs=32, inline_seconds=60)
+        rm.apply_topic("small", TID2, regs(2), {})
+        assert rm.partition(TopicPartition("small", 0)) is None  # queued behind the worker's files
+        await settle(pool)
+        assert not lm.worker_busy()
+        assert rm.partition(TopicPartition("small", 1)) is not None
+        rm.begin_metadata_publication(inline_logs=32, inline_seconds=0)
+        rm.apply_topic("late", TID, regs(2), {})
+        assert rm.partition(TopicPartition("late", 1)) is None  # the time budget was spent
+        await settle(pool)
+        assert rm.partition(TopicPartition("late", 1)) is not None
 
     asyncio.run(main())
     pool.shutdown()

@@ -292,6 +292,10 @@ class LogManager:
         """True while a creation or removal of `tp`'s files is queued on the file worker."""
         return tp in self._worker_tps
 
+    def worker_busy(self) -> bool:
+        """True while any creation or removal of log files is queued on the file worker."""
+        return bool(self._worker_tps)
+
     def _worker_track(self, tps: Sequence[TopicPartition], delta: int) -> None:
         counts = self._worker_tps
         for tp in tps:
