@@ -119,6 +119,22 @@ def test_create_topics_max_int_partitions_validate_only(broker: BrokerProcess) -
     _produce_consume(broker)
 
 
+def test_create_topic_named_like_the_metadata_log_is_refused(broker: BrokerProcess) -> None:
+    """Found by the fuzz target: a CreateTopics of `__cluster_metadata` was accepted, and its
+    partition 0 would be the KRaft log's own directory. Kafka 4.4's ControllerApis refuses it
+    with INVALID_REQUEST; a name one letter away is an ordinary topic."""
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    fut = admin.create_topics([NewTopic("__cluster_metadata", 2, 1)], operation_timeout=30)["__cluster_metadata"]
+    with pytest.raises(KafkaException) as ei:
+        fut.result(60)
+    err = ei.value.args[0]
+    assert err.code() == KafkaError.INVALID_REQUEST, err
+    assert err.str() == "Creation of internal topic __cluster_metadata is prohibited.", err
+    name = f"__cluster_Metadata-{uuid.uuid4().hex[:6]}"
+    admin.create_topics([NewTopic(name, 1, 1)], operation_timeout=30)[name].result(60)
+    _produce_consume(broker)
+
+
 def test_create_topics_100k_refused_then_9999_created(broker: BrokerProcess) -> None:
     admin = _admin(broker)
     with responsiveness_probe(broker) as probe:

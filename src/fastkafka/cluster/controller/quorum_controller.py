@@ -29,7 +29,7 @@ from fastkafka.cluster.metadata.metadata_image import MetadataImage
 from fastkafka.cluster.metadata.topic_image import sorted_topic_names
 from fastkafka.cluster.metadata.metadata_version import (
     FEATURE_NAME, LATEST_PRODUCTION, MINIMUM_VERSION, partition_record_version, register_broker_record_version)
-from fastkafka.cluster.topic import topic_name_error
+from fastkafka.cluster.topic import METADATA_TOPIC_NAME, topic_name_error
 from fastkafka.protocol._generated import metadata_records as mr
 from fastkafka.protocol.errors import MESSAGES, Errors, KafkaError
 from fastkafka.protocol.messages import (
@@ -251,6 +251,11 @@ class QuorumController:
     def _create_topic(self, image: MetadataImage, t: Any, version: int, pending_names: set[str],
                       room: int = MAX_RECORDS_PER_USER_OP) -> tuple[Any, list[ApiMessageAndVersion]]:
         name = t.name
+        if name == METADATA_TOPIC_NAME:
+            # Kafka's ControllerApis.createTopics: its partition 0 would be the KRaft log's own
+            # directory in the first log dir (a fuzzed CreateTopics made it here).
+            raise KafkaError(Errors.INVALID_REQUEST,
+                             f"Creation of internal topic {METADATA_TOPIC_NAME} is prohibited.")
         err = topic_name_error(name)
         if err is not None:
             raise KafkaError(Errors.INVALID_TOPIC_EXCEPTION, err)
