@@ -152,3 +152,19 @@ def test_delete_then_recreate_same_name_in_order(tmp_path: Path) -> None:
     asyncio.run(main())
     pool.shutdown()
     lm.shutdown()
+
+
+def test_creation_after_the_worker_shut_down_is_dropped_quietly(tmp_path: Path) -> None:
+    """A retry timer of a background creation fired after server shutdown had stopped the file
+    worker: `run_in_executor` raised and the loop logged a traceback (seen at the end of the
+    10M-frame fuzz). The creation is dropped with the stopping broker."""
+    lm, rm, pool = make(tmp_path)
+
+    async def main() -> None:
+        pool.shutdown(wait=True)
+        rm.apply_topic("late", TID, regs(2), {})  # would raise from run_in_executor
+        assert not lm.worker_busy()
+        assert rm.partition(TopicPartition("late", 0)) is None
+
+    asyncio.run(main())
+    lm.shutdown()

@@ -365,7 +365,13 @@ class LogManager:
         def submit(chunk: list[Row], attempt: int) -> None:
             chunk_tps = [r[0] for r in chunk]
             self._worker_track(chunk_tps, 1)
-            fut = loop.run_in_executor(self.file_worker, work, chunk)
+            try:
+                fut = loop.run_in_executor(self.file_worker, work, chunk)
+            except RuntimeError:
+                # The file worker was shut down (a retry timer firing while the broker stops; it
+                # logged a traceback after the 10M-frame fuzz): the creation goes with the broker.
+                self._worker_track(chunk_tps, -1)
+                return
 
             def finished(f: asyncio.Future[tuple[Created, list[Row]]]) -> None:
                 self._worker_track(chunk_tps, -1)
