@@ -219,18 +219,23 @@ def _produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest,
     resp = ProduceResponse(responses=topics, throttle_time_ms=0)
     if not_leader_nodes and ctx.api_version >= 10:
         resp.node_endpoints = broker.node_endpoints(ProduceResponse.NodeEndpoint, not_leader_nodes, ctx.listener_name)
-    answer: Any = resp
+    encode = None
     if many_errors or count > OFF_LOOP_PARTITIONS:
         def build() -> ProduceResponse:
             # On a worker thread: the loop no longer touches `resp`.
             for part, errors in many_errors:
                 part.record_errors = _batch_errors(errors)
             return resp
-        answer = encode_off_loop(rm.run_off_loop, build, ctx.api_version)
-    if written or replicated or answer is not resp:
+
+        def encode() -> Any:
+            return encode_off_loop(rm.run_off_loop, build, ctx.api_version)
+    if written or replicated or encode is not None:
         # Acknowledged = in the log (acks=1: once the log writer has the bytes in the page cache)
-        # and, for acks=all, committed: the high watermark passed it (DelayedProduce).
-        return asyncio.ensure_future(_after(written, answer, replicated, req.timeout_ms))
+        # and, for acks=all, committed: the high watermark passed it (DelayedProduce). A response
+        # encoded off the loop is encoded once its acks=all partitions have their final errors.
+        early = encode() if encode is not None and not replicated else None
+        return asyncio.ensure_future(_after(written, resp, replicated, req.timeout_ms,
+                                            early if early is not None else encode))
     return resp
 
 
@@ -238,13 +243,18 @@ def _batch_errors(errors: Any) -> list[Any]:
     return [_BatchError(batch_index=i, batch_index_error_message=m) for i, m in errors]
 
 
-async def _after(written: list[asyncio.Future[None]], resp: Any,
-                 replicated: list[tuple[Any, asyncio.Future[int]]], timeout_ms: int) -> Any:
+async def _after(written: list[asyncio.Future[None]], resp: ProduceResponse,
+                 replicated: list[tuple[Any, asyncio.Future[int]]], timeout_ms: int, encoded: Any) -> Any:
+    """The response once its appends are written and its acks=all partitions committed (or timed
+    out); `encoded`: None (answer `resp`), the off-loop encoding of it under way (a future), or
+    the function that starts it (after the errors are final)."""
     for w in written:
         await asyncio.shield(w)
     if replicated:
         await _await_replication(replicated, timeout_ms)
-    return await resp if isinstance(resp, asyncio.Future) else resp
+    if encoded is None:
+        return resp
+    return await (encoded if isinstance(encoded, asyncio.Future) else encoded())
 
 
 async def _await_replication(replicated: list[tuple[Any, asyncio.Future[int]]], timeout_ms: int) -> None:
