@@ -109,7 +109,8 @@ def test_small_publication_creates_inline_then_background(tmp_path: Path) -> Non
 def test_no_inline_logs_while_the_worker_is_busy_or_after_the_time_budget(tmp_path: Path) -> None:
     """Beside the worker's own creations and removals (the fuzz target making and deleting big
     topics every second) 32 inline creations held the loop 100-171 ms: a publication creates
-    inline only while the worker is idle and within its loop-time budget."""
+    inline only while the worker is idle, and beyond its first few (untimed: one creation on a
+    loaded machine can take the whole budget) within its loop-time budget."""
     lm, rm, pool = make(tmp_path)
 
     async def main() -> None:
@@ -121,11 +122,12 @@ def test_no_inline_logs_while_the_worker_is_busy_or_after_the_time_budget(tmp_pa
         await settle(pool)
         assert not lm.worker_busy()
         assert rm.partition(TopicPartition("small", 1)) is not None
-        rm.begin_metadata_publication(inline_logs=32, inline_seconds=0)
-        rm.apply_topic("late", TID, regs(2), {})
-        assert rm.partition(TopicPartition("late", 1)) is None  # the time budget was spent
+        rm.begin_metadata_publication(inline_logs=32, inline_seconds=0, untimed=3)
+        rm.apply_topic("late", TID, regs(5), {})
+        assert rm.partition(TopicPartition("late", 2)) is not None  # the untimed ones
+        assert rm.partition(TopicPartition("late", 3)) is None  # then the time budget was spent
         await settle(pool)
-        assert rm.partition(TopicPartition("late", 1)) is not None
+        assert rm.partition(TopicPartition("late", 4)) is not None
 
     asyncio.run(main())
     pool.shutdown()
