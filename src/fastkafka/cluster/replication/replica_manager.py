@@ -636,7 +636,9 @@ class ReplicaManager:
             part.check_leader_epoch(req.current_leader_epoch)
             if is_follower:
                 if replica_id not in part.remote_replicas:
-                    raise KafkaError(Errors.NOT_LEADER_OR_FOLLOWER)  # Kafka's followerReplicaOrThrow
+                    # Kafka's followerReplicaOrThrow: an error partition, offsets unknown (-1).
+                    return FetchPartitionResult(error=Errors.NOT_LEADER_OR_FOLLOWER, leader_id=part.leader_id,
+                                                leader_epoch=part.leader_epoch)
                 if req.last_fetched_epoch >= 0:
                     epoch, end = plog.end_offset_for_epoch(req.last_fetched_epoch)
                     if epoch < req.last_fetched_epoch or end < req.fetch_offset:
