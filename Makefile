@@ -53,7 +53,8 @@ test-long-compressed: test-setup
 # which --follow-imports=silent reads for their types but does not report. About 3 s (cold cache),
 # so `make test` runs it first.
 TYPECHECK_FILES := src/fastkafka/net/broker_services.py src/fastkafka/net/handlers src/fastkafka/net/server.py \
-	src/fastkafka/server.py src/fastkafka/cluster/group src/fastkafka/cluster/transaction src/fastkafka/cluster/config_describer.py
+	src/fastkafka/server.py src/fastkafka/cluster/group src/fastkafka/cluster/transaction src/fastkafka/cluster/config_describer.py \
+	src/fastkafka/cluster/replication
 typecheck: test-setup
 	$(PY) -m mypy --follow-imports=silent $(TYPECHECK_FILES)
 

@@ -73,6 +73,23 @@ class ProducePartitionResult:
     # Done once this partition's log has every append so far in the page cache (big appends are
     # written by the log writer thread); None: already. The response waits for it.
     written: asyncio.Future[None] | None = None
+    # acks=all: done with the partition's error code once the high watermark passed this append
+    # (Partition.await_replication, Kafka's DelayedProduce); None: committed already.
+    replicated: asyncio.Future[int] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LeadershipChange:
+    """This node became leader of a partition at `leader_epoch` (is_leader), or stopped leading
+    it: a follower at `leader_epoch`, or the partition left this node (removed, leader_epoch -1).
+    Kafka's coordinators get the same as onElection / onResignation."""
+    topic_partition: TopicPartition
+    leader_epoch: int
+    is_leader: bool
+    removed: bool = False
+
+
+LeadershipListener = Callable[[LeadershipChange], None]
 
 
 @dataclasses.dataclass(slots=True)
@@ -82,6 +99,8 @@ class FetchPartitionRequest:
     partition_max_bytes: int
     current_leader_epoch: int = -1
     log_start_offset: int = -1
+    # A follower's: the epoch of the last batch in its log (KIP-320 truncation detection).
+    last_fetched_epoch: int = -1
 
 
 @dataclasses.dataclass(slots=True)
@@ -95,6 +114,8 @@ class FetchPartitionResult:
     leader_id: int = -1
     leader_epoch: int = -1
     aborted_transactions: list[tuple[int, int]] | None = None
+    # A follower's log diverges from ours: (epoch, end offset) it must truncate to, no records.
+    diverging_epoch: tuple[int, int] | None = None
 
 
 def now_ms() -> int:
@@ -143,8 +164,40 @@ class ReplicaManager:
         # process on one broker). None: no coordinator (unit tests), no verification.
         self.transaction_verifier: Callable[[str, int, int, set[tuple[str, int]], bool],
                                             dict[tuple[str, int], int]] | None = None
+        # The one way components learn of leadership: topic -> listeners called on the loop after
+        # this node's leadership of one of its partitions changed (add_leadership_listener).
+        self._leadership_listeners: dict[str, list[LeadershipListener]] = {}
         # Worker threads for big compressed batches (created on first use, shut down by close()).
         self._validation_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def add_leadership_listener(self, topic: str, listener: LeadershipListener) -> None:
+        """Call `listener` whenever this node becomes leader of a partition of `topic`, becomes its
+        follower after leading it (or at a new epoch), or loses the partition (Kafka's
+        onElection / onResignation for `__consumer_offsets` and `__transaction_state`). A
+        partition this node leads already is announced at once."""
+        self._leadership_listeners.setdefault(topic, []).append(listener)
+        for tp, part in list(self._partitions.items()):
+            if tp.topic == topic and part.is_leader:
+                listener(LeadershipChange(tp, part.leader_epoch, True))
+
+    def _update_registration(self, part: Partition, reg: Any) -> None:
+        was_leader, old_epoch = part.is_leader, part.leader_epoch
+        part.update_registration(reg.leader, reg.leader_epoch, reg.partition_epoch, list(reg.replicas), list(reg.isr))
+        listeners = self._leadership_listeners.get(part.topic_partition.topic)
+        if listeners and (part.is_leader != was_leader or (part.leader_epoch != old_epoch
+                                                           and (was_leader or part.is_leader))):
+            change = LeadershipChange(part.topic_partition, part.leader_epoch, part.is_leader)
+            for listener in listeners:
+                listener(change)
+
+    def _detach(self, part: Partition) -> None:
+        was_leader = part.is_leader
+        part.detach()
+        listeners = self._leadership_listeners.get(part.topic_partition.topic)
+        if listeners and was_leader:
+            change = LeadershipChange(part.topic_partition, -1, False, removed=True)
+            for listener in listeners:
+                listener(change)
 
     def close(self) -> None:
         """Server shutdown: stop the validation workers without waiting on the loop (a running
@@ -244,7 +297,8 @@ class ReplicaManager:
                     except KafkaError as e:
                         out[id(p)] = self._error_result(part, e)
             return out
-        return await self.run_off_loop(work)
+        out: dict[int, Any] = await self.run_off_loop(work)
+        return out
 
     def run_off_loop(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
         """Run `fn` on the worker threads (Produce: a response listing many record errors is
@@ -322,7 +376,7 @@ class ReplicaManager:
                 self._partitions[tp] = part
             else:
                 part.log.update_config(config)
-            part.update_registration(p.leader, p.leader_epoch, p.partition_epoch, list(p.replicas), list(p.isr))
+            self._update_registration(part, p)
         if to_create:
             self.log_manager.create_logs_in_background(to_create, self._on_logs_created)
 
@@ -350,11 +404,9 @@ class ReplicaManager:
             config = self._topic_configs.get(tp.topic)
             if config is not None:
                 plog.update_config(config)
-            reg = pending[1]
             part = Partition(tp, topic_id, plog, self.node_id)
             self._partitions[tp] = part
-            part.update_registration(reg.leader, reg.leader_epoch, reg.partition_epoch, list(reg.replicas),
-                                     list(reg.isr))
+            self._update_registration(part, pending[1])
 
     def pending_log_count(self) -> int:
         """Logs promised to partitions and still being created (the fd budget counts them)."""
@@ -371,7 +423,7 @@ class ReplicaManager:
             del self._pending_logs[tp]
         gone = [tp for tp in self._partitions if tp.topic in names]
         for tp in gone:
-            self._partitions.pop(tp).detach()
+            self._detach(self._partitions.pop(tp))
         self.log_manager.delete_logs(gone)  # files closed and removed on the file worker
         for name in names:
             self._topic_configs.pop(name, None)
@@ -379,7 +431,7 @@ class ReplicaManager:
     def _remove(self, tp: TopicPartition) -> None:
         part = self._partitions.pop(tp, None)
         if part is not None:
-            part.detach()
+            self._detach(part)
             self.log_manager.delete_log(tp)
 
     def partition(self, tp: TopicPartition) -> Partition | None:
@@ -445,6 +497,7 @@ class ReplicaManager:
         return ProducePartitionResult(
             error=0, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
             log_start_offset=info.log_start_offset, written=part.log.unwritten_future(),
+            replicated=part.await_replication(info.last_offset + 1) if required_acks == -1 else None,
         )
 
     def has_ongoing_transaction(self, tp: TopicPartition, producer_id: int, producer_epoch: int) -> bool:
@@ -554,7 +607,11 @@ class ReplicaManager:
 
     # -- fetch ------------------------------------------------------------------------------
     def read_partition(self, req: FetchPartitionRequest, max_bytes: int, min_one_message: bool,
-                       isolation_level: int, is_follower: bool) -> FetchPartitionResult:
+                       isolation_level: int, is_follower: bool, replica_id: int = -1) -> FetchPartitionResult:
+        """One partition of a Fetch. A follower's (`replica_id` >= 0, `is_follower`) reads up to the
+        log end, gets a diverging epoch instead of records when its last fetched epoch ends
+        before its fetch offset here, and otherwise moves its position in the leader's view
+        (Partition.update_follower_fetch_state), which may advance the high watermark."""
         part = self._partitions.get(req.topic_partition)
         if part is None:
             return FetchPartitionResult(error=Errors.UNKNOWN_TOPIC_OR_PARTITION)
@@ -578,6 +635,16 @@ class ReplicaManager:
         try:
             part.check_leader_epoch(req.current_leader_epoch)
             if is_follower:
+                if replica_id not in part.remote_replicas:
+                    # Kafka's followerReplicaOrThrow: an error partition, offsets unknown (-1).
+                    return FetchPartitionResult(error=Errors.NOT_LEADER_OR_FOLLOWER, leader_id=part.leader_id,
+                                                leader_epoch=part.leader_epoch)
+                if req.last_fetched_epoch >= 0:
+                    epoch, end = plog.end_offset_for_epoch(req.last_fetched_epoch)
+                    if epoch < req.last_fetched_epoch or end < req.fetch_offset:
+                        res.diverging_epoch = (epoch, end)
+                        res.records = b""
+                        return res
                 max_offset = plog.log_end_offset
             elif isolation_level == 1:
                 max_offset = plog.last_stable_offset
@@ -589,6 +656,10 @@ class ReplicaManager:
             res.error = e.code
             return res
         res.records = info.records if info.records is not None and info.records.size else b""
+        if is_follower:
+            part.update_follower_fetch_state(replica_id, req.fetch_offset, req.log_start_offset, now_ms(),
+                                             plog.log_end_offset)
+            return res
         if isolation_level == 1 and not is_follower:
             # Kafka's READ_COMMITTED read: the aborted transactions overlapping the fetched range
             # (from the segments' .txnindex; per fetch, not per batch).
@@ -598,13 +669,15 @@ class ReplicaManager:
 
     async def fetch_messages(self, requests: list[FetchPartitionRequest], *, max_wait_ms: int,
                              min_bytes: int, max_bytes: int, isolation_level: int,
-                             is_follower: bool = False) -> list[FetchPartitionResult]:
+                             replica_id: int = -1) -> list[FetchPartitionResult]:
         """Read every requested partition; if fewer than min_bytes are available and nothing went
-        wrong, wait for appends (or the deadline) and read again (Kafka's DelayedFetch)."""
+        wrong, wait for appends (or the deadline) and read again (Kafka's DelayedFetch).
+        `replica_id` >= 0: a follower's fetch (read_partition)."""
+        is_follower = replica_id >= 0
         deadline = time.monotonic() + max(0, max_wait_ms) / 1000.0
         loop = asyncio.get_running_loop()
         while True:
-            results = await self._read_all(requests, max_bytes, isolation_level, is_follower)
+            results = await self._read_all(requests, max_bytes, isolation_level, replica_id)
             total = sum(len(r.records) for r in results if r.records)
             errors = any(r.error for r in results)
             remaining = deadline - time.monotonic()
@@ -623,7 +696,7 @@ class ReplicaManager:
                     p.remove_waiter(fut)
 
     async def _read_all(self, requests: list[FetchPartitionRequest], max_bytes: int, isolation_level: int,
-                        is_follower: bool) -> list[FetchPartitionResult]:
+                        replica_id: int) -> list[FetchPartitionResult]:
         """Read the partitions in request order. A fetch of thousands of partitions is read in
         slices of READ_SLICE (~15 µs each), the loop serving others between them: as in Kafka,
         a fetch is not a snapshot across partitions, each partition's read is consistent."""
@@ -633,7 +706,7 @@ class ReplicaManager:
         for i, r in enumerate(requests):
             if i and i % READ_SLICE == 0:
                 await asyncio.sleep(0)
-            res = self.read_partition(r, max(0, remaining), min_one, isolation_level, is_follower)
+            res = self.read_partition(r, max(0, remaining), min_one, isolation_level, replica_id >= 0, replica_id)
             n = len(res.records) if res.records else 0
             if n:
                 min_one = False

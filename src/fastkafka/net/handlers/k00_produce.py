@@ -151,6 +151,7 @@ def _produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest,
     any_error = False
     not_leader_nodes: set[int] = set()
     written: list[asyncio.Future[None]] = []
+    replicated: list[tuple[Any, asyncio.Future[int]]] = []  # (partition response, its DelayedProduce)
     many_errors: list[tuple[Any, Any]] = []  # (partition response, its record errors) to list off the loop
     count = 0
     batch = rm.batched_appends()
@@ -195,6 +196,8 @@ def _produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest,
                 )
                 if len(errors) > INLINE_RECORD_ERRORS:
                     many_errors.append((part, errors))
+                if res.replicated is not None:
+                    replicated.append((part, res.replicated))
                 if res.error:
                     any_error = True
                     if res.error == Errors.NOT_LEADER_OR_FOLLOWER and ctx.api_version >= 10:
@@ -216,17 +219,23 @@ def _produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest,
     resp = ProduceResponse(responses=topics, throttle_time_ms=0)
     if not_leader_nodes and ctx.api_version >= 10:
         resp.node_endpoints = broker.node_endpoints(ProduceResponse.NodeEndpoint, not_leader_nodes, ctx.listener_name)
-    answer: Any = resp
+    encode = None
     if many_errors or count > OFF_LOOP_PARTITIONS:
         def build() -> ProduceResponse:
             # On a worker thread: the loop no longer touches `resp`.
             for part, errors in many_errors:
                 part.record_errors = _batch_errors(errors)
             return resp
-        answer = encode_off_loop(rm.run_off_loop, build, ctx.api_version)
-    if written or answer is not resp:
-        # Acknowledged = in the log: answer once the log writer has the bytes in the page cache.
-        return asyncio.ensure_future(_after(written, answer))
+
+        def encode() -> Any:
+            return encode_off_loop(rm.run_off_loop, build, ctx.api_version)
+    if written or replicated or encode is not None:
+        # Acknowledged = in the log (acks=1: once the log writer has the bytes in the page cache)
+        # and, for acks=all, committed: the high watermark passed it (DelayedProduce). A response
+        # encoded off the loop is encoded once its acks=all partitions have their final errors.
+        early = encode() if encode is not None and not replicated else None
+        return asyncio.ensure_future(_after(written, resp, replicated, req.timeout_ms,
+                                            early if early is not None else encode))
     return resp
 
 
@@ -234,7 +243,35 @@ def _batch_errors(errors: Any) -> list[Any]:
     return [_BatchError(batch_index=i, batch_index_error_message=m) for i, m in errors]
 
 
-async def _after(written: list[asyncio.Future[None]], resp: Any) -> Any:
+async def _after(written: list[asyncio.Future[None]], resp: ProduceResponse,
+                 replicated: list[tuple[Any, asyncio.Future[int]]], timeout_ms: int, encoded: Any) -> Any:
+    """The response once its appends are written and its acks=all partitions committed (or timed
+    out); `encoded`: None (answer `resp`), the off-loop encoding of it under way (a future), or
+    the function that starts it (after the errors are final)."""
     for w in written:
         await asyncio.shield(w)
-    return await resp if isinstance(resp, asyncio.Future) else resp
+    if replicated:
+        await _await_replication(replicated, timeout_ms)
+    if encoded is None:
+        return resp
+    return await (encoded if isinstance(encoded, asyncio.Future) else encoded())
+
+
+async def _await_replication(replicated: list[tuple[Any, asyncio.Future[int]]], timeout_ms: int) -> None:
+    """Kafka's DelayedProduce: each acks=all partition answers with its error once committed
+    (NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND) or leadership is lost (NOT_LEADER_OR_FOLLOWER); the
+    ones still waiting after the request's timeout_ms answer REQUEST_TIMED_OUT, keeping their base
+    offset (the records stay in the log; the producer retries or not, as with Kafka)."""
+    futures = [f for _, f in replicated]
+    pending = [f for f in futures if not f.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=max(timeout_ms, 0) / 1000)
+    for part, fut in replicated:
+        if fut.done():
+            error = fut.result()
+        else:
+            fut.cancel()  # the partition drops it at its next completion pass
+            error = Errors.REQUEST_TIMED_OUT
+        if error:
+            part.error_code = error
+            part.error_message = None

@@ -2,18 +2,25 @@
 stable offset (read_committed); the request long-polls until `min_bytes` are available or
 `max_wait_ms` passes. v13+ name topics by id.
 
+A fetch with a replica id (v15+: ReplicaState) is a follower's: it reads up to the log end, not
+the high watermark, gets a diverging epoch (v12+) when its last fetched epoch shows a log that
+diverged from the leader's, and its fetch offset is its log end in the leader's view
+(ReplicaManager.read_partition), which moves the high watermark and completes acks=all produces.
+A replica id that is not one of the partition's followers answers NOT_LEADER_OR_FOLLOWER for that
+partition, as Kafka's followerReplicaOrThrow.
+
 v18 (KIP-1166) adds each partition's HighWatermark, a tagged field a follower sends with the high
 watermark it knows, so a leader can answer a fetch early when the follower is behind. Kafka's
-broker reads it for no consumer fetch (only its KRaft replication does), and fastkafka serves no
-follower fetches on this listener, so it is accepted and ignored; the response is v17's.
+broker reads it for no consumer fetch (only its KRaft replication does); it is accepted and
+ignored; the response is v17's.
 
 Fetch sessions (KIP-227) are answered session-less: a request that asks to create a session
 (epoch 0) gets session id 0, which tells the client to keep sending full fetches — what Kafka
 does when its session cache is full. An incremental request for a session we never created gets
 FETCH_SESSION_ID_NOT_FOUND.
 
-Deliberate gaps: follower fetches (replication issue), preferred read replicas (KIP-392),
-zero-copy sendfile of the records (log engine issue).
+Deliberate gaps: the follower's broker epoch (ReplicaState.replica_epoch) is not checked against
+its registration yet; preferred read replicas (KIP-392).
 """
 from __future__ import annotations
 
@@ -39,9 +46,8 @@ async def handle_fetch(broker: BrokerServices, ctx: RequestContext, req: FetchRe
     if v >= 7 and req.session_epoch > 0:
         return FetchResponse(error_code=Errors.FETCH_SESSION_ID_NOT_FOUND, session_id=0, responses=[])
     replica_id = req.replica_state.replica_id if v >= 15 else req.replica_id
-    if replica_id >= 0:
-        # Follower fetching arrives with replication; until then no node fetches from us.
-        return FetchResponse(error_code=Errors.UNKNOWN_SERVER_ERROR if v >= 7 else 0, responses=[])
+    if replica_id < -1:
+        replica_id = -1  # -2 and below: debugging or future consumers (Kafka's FetchRequest), not a follower
 
     # Resolve names (or ids for v13+) up front; unknown topics answer without waiting. A fetch of
     # thousands of partitions is planned in slices (the loop serves others between them).
@@ -54,7 +60,8 @@ async def handle_fetch(broker: BrokerServices, ctx: RequestContext, req: FetchRe
             continue
         for p in t.partitions:
             wanted.append(FetchPartitionRequest(TopicPartition(name, p.partition), p.fetch_offset,
-                                                p.partition_max_bytes, p.current_leader_epoch, p.log_start_offset))
+                                                p.partition_max_bytes, p.current_leader_epoch, p.log_start_offset,
+                                                p.last_fetched_epoch if v >= 12 else -1))
             if len(wanted) % PLAN_SLICE == 0:
                 await asyncio.sleep(0)
     max_bytes = min(req.max_bytes, broker.config.fetch_max_bytes) if v >= 3 else 2**31 - 1
@@ -62,7 +69,7 @@ async def handle_fetch(broker: BrokerServices, ctx: RequestContext, req: FetchRe
     rm = broker.replica_manager
     results = await rm.fetch_messages(
         wanted, max_wait_ms=0 if has_unknown else req.max_wait_ms, min_bytes=req.min_bytes,
-        max_bytes=max_bytes, isolation_level=req.isolation_level)
+        max_bytes=max_bytes, isolation_level=req.isolation_level, replica_id=replica_id)
     if sum(len(t.partitions) for t in req.topics) > OFF_LOOP_PARTITIONS:
         # Built and encoded on a worker: the loop keeps no reference to plan or results.
         return await encode_off_loop(rm.run_off_loop, lambda: _response(plan, results, v), v)
@@ -93,6 +100,9 @@ def _response(plan: list[tuple[Any, str | None, list[Any]]], results: list[Any],
                 preferred_read_replica=-1,
                 records=r.records if r.records is not None else b"",
             )
+            if r.diverging_epoch is not None and v >= 12:
+                part.diverging_epoch = FetchResponse.EpochEndOffset(epoch=r.diverging_epoch[0],
+                                                                    end_offset=r.diverging_epoch[1])
             if r.error in (Errors.NOT_LEADER_OR_FOLLOWER, Errors.FENCED_LEADER_EPOCH) and v >= 12:
                 part.current_leader = FetchResponse.LeaderIdAndEpoch(leader_id=r.leader_id, leader_epoch=r.leader_epoch)
             parts.append(part)
