@@ -163,19 +163,19 @@ def test_read_committed_fetch_returns_aborted_transactions(tmp_path):
         rm.append_records(tp, txn_batch(10, 0, 0, 1), -1)  # 2
     asyncio.run(rm.write_txn_markers([TxnMarkerEntry(9, 0, 1, False, (("t", 0),))]))  # 3
     req = FetchPartitionRequest(tp, 0, 10**6)
-    committed = rm.read_partition(req, 10**6, True, 1, False)
+    committed = rm.read_partition(req, 10**6, True, 1)
     assert committed.aborted_transactions == [(9, 0)]
     assert committed.last_stable_offset == 2 and committed.high_watermark == 4
     # Only up to the LSO: producer 10's open transaction is not returned.
     assert [b.base_offset for b in batches_from_bytes(committed.records.read_bytes())] == [0]
-    uncommitted = rm.read_partition(req, 10**6, True, 0, False)
+    uncommitted = rm.read_partition(req, 10**6, True, 0)
     assert uncommitted.aborted_transactions is None
     assert [b.base_offset for b in batches_from_bytes(uncommitted.records.read_bytes())] == [0, 2, 3]
     asyncio.run(rm.write_txn_markers([TxnMarkerEntry(10, 0, 1, True, (("t", 0),))]))  # 4
-    committed = rm.read_partition(FetchPartitionRequest(tp, 2, 10**6), 10**6, True, 1, False)
+    committed = rm.read_partition(FetchPartitionRequest(tp, 2, 10**6), 10**6, True, 1)
     # The abort marker (offset 3) is inside [2, 5): Kafka returns the transaction.
     assert committed.aborted_transactions == [(9, 0)] and committed.last_stable_offset == 5
-    committed = rm.read_partition(FetchPartitionRequest(tp, 4, 10**6), 10**6, True, 1, False)
+    committed = rm.read_partition(FetchPartitionRequest(tp, 4, 10**6), 10**6, True, 1)
     assert committed.aborted_transactions == []
 
 

@@ -27,12 +27,12 @@ Concurrency contract: single writer, the event-loop thread; no awaits inside an 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from fastkafka.cluster.replication.replica import Replica
 from fastkafka.protocol.errors import Errors, KafkaError
 from fastkafka.storage import LogConfig, TopicPartition, UnifiedLog
+from fastkafka.storage.log_segment import now_ms as _now_ms
 from fastkafka.storage.producer_state_manager import AppendOrigin
 from fastkafka.storage.unified_log import Prevalidated
 
@@ -255,7 +255,3 @@ class Partition:
             for f in waiters:
                 if not f.done():
                     f.set_result(None)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000

@@ -183,21 +183,18 @@ class ReplicaManager:
     def _update_registration(self, part: Partition, reg: Any) -> None:
         was_leader, old_epoch = part.is_leader, part.leader_epoch
         part.update_registration(reg.leader, reg.leader_epoch, reg.partition_epoch, list(reg.replicas), list(reg.isr))
-        listeners = self._leadership_listeners.get(part.topic_partition.topic)
-        if listeners and (part.is_leader != was_leader or (part.leader_epoch != old_epoch
-                                                           and (was_leader or part.is_leader))):
-            change = LeadershipChange(part.topic_partition, part.leader_epoch, part.is_leader)
-            for listener in listeners:
-                listener(change)
+        if part.is_leader != was_leader or (part.leader_epoch != old_epoch and (was_leader or part.is_leader)):
+            self._announce(LeadershipChange(part.topic_partition, part.leader_epoch, part.is_leader))
 
     def _detach(self, part: Partition) -> None:
         was_leader = part.is_leader
         part.detach()
-        listeners = self._leadership_listeners.get(part.topic_partition.topic)
-        if listeners and was_leader:
-            change = LeadershipChange(part.topic_partition, -1, False, removed=True)
-            for listener in listeners:
-                listener(change)
+        if was_leader:
+            self._announce(LeadershipChange(part.topic_partition, -1, False, removed=True))
+
+    def _announce(self, change: LeadershipChange) -> None:
+        for listener in self._leadership_listeners.get(change.topic_partition.topic, ()):
+            listener(change)
 
     def close(self) -> None:
         """Server shutdown: stop the validation workers without waiting on the loop (a running
@@ -607,11 +604,12 @@ class ReplicaManager:
 
     # -- fetch ------------------------------------------------------------------------------
     def read_partition(self, req: FetchPartitionRequest, max_bytes: int, min_one_message: bool,
-                       isolation_level: int, is_follower: bool, replica_id: int = -1) -> FetchPartitionResult:
-        """One partition of a Fetch. A follower's (`replica_id` >= 0, `is_follower`) reads up to the
-        log end, gets a diverging epoch instead of records when its last fetched epoch ends
-        before its fetch offset here, and otherwise moves its position in the leader's view
+                       isolation_level: int, replica_id: int = -1) -> FetchPartitionResult:
+        """One partition of a Fetch. A follower's (`replica_id` >= 0) reads up to the log end, gets
+        a diverging epoch instead of records when its last fetched epoch ends before its fetch
+        offset here, and otherwise moves its position in the leader's view
         (Partition.update_follower_fetch_state), which may advance the high watermark."""
+        is_follower = replica_id >= 0
         part = self._partitions.get(req.topic_partition)
         if part is None:
             return FetchPartitionResult(error=Errors.UNKNOWN_TOPIC_OR_PARTITION)
@@ -660,7 +658,7 @@ class ReplicaManager:
             part.update_follower_fetch_state(replica_id, req.fetch_offset, req.log_start_offset, now_ms(),
                                              plog.log_end_offset)
             return res
-        if isolation_level == 1 and not is_follower:
+        if isolation_level == 1:
             # Kafka's READ_COMMITTED read: the aborted transactions overlapping the fetched range
             # (from the segments' .txnindex; per fetch, not per batch).
             res.aborted_transactions = [(t.producer_id, t.first_offset) for t in plog.aborted_transactions_for_read(info)] \
@@ -673,7 +671,6 @@ class ReplicaManager:
         """Read every requested partition; if fewer than min_bytes are available and nothing went
         wrong, wait for appends (or the deadline) and read again (Kafka's DelayedFetch).
         `replica_id` >= 0: a follower's fetch (read_partition)."""
-        is_follower = replica_id >= 0
         deadline = time.monotonic() + max(0, max_wait_ms) / 1000.0
         loop = asyncio.get_running_loop()
         while True:
@@ -706,7 +703,7 @@ class ReplicaManager:
         for i, r in enumerate(requests):
             if i and i % READ_SLICE == 0:
                 await asyncio.sleep(0)
-            res = self.read_partition(r, max(0, remaining), min_one, isolation_level, replica_id >= 0, replica_id)
+            res = self.read_partition(r, max(0, remaining), min_one, isolation_level, replica_id)
             n = len(res.records) if res.records else 0
             if n:
                 min_one = False

@@ -233,9 +233,8 @@ def _produce(broker: BrokerServices, ctx: RequestContext, req: ProduceRequest,
         # Acknowledged = in the log (acks=1: once the log writer has the bytes in the page cache)
         # and, for acks=all, committed: the high watermark passed it (DelayedProduce). A response
         # encoded off the loop is encoded once its acks=all partitions have their final errors.
-        early = encode() if encode is not None and not replicated else None
-        return asyncio.ensure_future(_after(written, resp, replicated, req.timeout_ms,
-                                            early if early is not None else encode))
+        encoded = encode() if encode is not None and not replicated else encode
+        return asyncio.ensure_future(_after(written, resp, replicated, req.timeout_ms, encoded))
     return resp
 
 
