@@ -15,6 +15,7 @@ from fastkafka._native.record_batch import scan_batches
 from fastkafka.cluster.group.classic_group import GroupState, OffsetAndMetadata
 from fastkafka.cluster.group.consumer_group_manager import ConsumerGroupManager
 from fastkafka.cluster.group.group_coordinator import GroupCoordinator
+from fastkafka.cluster.replication.replica_manager import LeadershipChange
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
 from fastkafka.net.handlers.k08_offset_commit import handle_offset_commit
 from fastkafka.net.handlers.k09_offset_fetch import handle_offset_fetch
@@ -30,6 +31,7 @@ from fastkafka.net.handlers.k68_consumer_group_heartbeat import handle_consumer_
 from fastkafka.net.handlers.k69_consumer_group_describe import handle_consumer_group_describe
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
+from fastkafka.storage import TopicPartition
 from fastkafka.protocol.messages import (ConsumerGroupDescribeRequest, ConsumerGroupHeartbeatRequest,
                                          DeleteGroupsRequest, DescribeGroupsRequest, HeartbeatRequest,
                                          JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest,
@@ -72,12 +74,18 @@ class _Broker:
         self.image = SimpleNamespace(topics=SimpleNamespace(
             by_name={GROUP_METADATA_TOPIC_NAME: object(), "t": topic}, by_id={topic.topic_id: topic}))
         self.appended: list[bytes] = []
-        offsets_partition = SimpleNamespace(topic_partition=SimpleNamespace(topic=GROUP_METADATA_TOPIC_NAME,
-                                                                            partition=0),
-                                            is_leader=True, log=_Log(batches or []))
-        self.replica_manager = SimpleNamespace(partition=lambda tp: SimpleNamespace(is_leader=True),
-                                               append_records=self._append,
-                                               all_partitions=lambda: [offsets_partition])
+        offsets_tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, 0)
+        offsets_partition = SimpleNamespace(topic_partition=offsets_tp, is_leader=True, leader_epoch=0,
+                                            log=_Log(batches or []))
+
+        def add_leadership_listener(topic: str, listener: Any) -> None:  # the one it leads, at once
+            if topic == GROUP_METADATA_TOPIC_NAME:
+                listener(LeadershipChange(offsets_tp, 0, True))
+
+        self.replica_manager = SimpleNamespace(
+            partition=lambda tp: offsets_partition if tp == offsets_tp else SimpleNamespace(is_leader=True),
+            append_records=self._append, all_partitions=lambda: [offsets_partition],
+            add_leadership_listener=add_leadership_listener)
         self.group_coordinator = GroupCoordinator(self)
         self.consumer_group_manager = ConsumerGroupManager(self, {})
 

@@ -90,7 +90,6 @@ def test_commit_writes_markers_then_complete(tmp_path):
 
         # Replayed from __transaction_state by a new coordinator.
         c2 = h.coordinator()
-        c2.state_manager.loading_partitions = set()
         task = c2.state_manager.start_loading(lambda *a: None)
         await task
         md2 = c2.state_manager.metadata["tx"]

@@ -210,6 +210,20 @@ class ConsumerGroupManager:
                 self._schedule_session_timeout(group, member)
                 self._schedule_revocation_timeout(group, member)
 
+    def unload(self, in_partition: Any) -> None:
+        """Kafka's onResignation for the consumer groups of an offsets partition this node no
+        longer leads (`in_partition(group id)` tells which): their timers stop and they leave
+        the cache with what was written of them; the new coordinator replays them."""
+        for group_id in [g for g in self.groups if in_partition(g)]:
+            group = self.groups.pop(group_id)
+            for member_id in list(group.members):
+                self._cancel_timers(group_id, member_id)
+            self._written.pop(group_id, None)
+            self._record_cache.pop(group_id, None)
+            fut = self._regex_refreshes.pop(group_id, None)
+            if fut is not None:
+                fut.cancel()
+
     def is_subscribed_to_topic(self, group_id: str, topic: str) -> bool | None:
         """Kafka's ModernGroup.isSubscribedToTopic (the members' topic names and the topics their
         regexes resolve to); None when `group_id` is not a consumer-protocol group."""

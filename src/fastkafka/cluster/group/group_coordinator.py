@@ -20,10 +20,12 @@ Static membership (KIP-345): `ClassicGroup.static_members` maps group.instance.i
 member id; an older member id of the same instance is fenced (FENCED_INSTANCE_ID on join, sync,
 heartbeat, commit and leave).
 
-Loading (Kafka's CoordinatorRuntime LOADING state): at start-up `start_loading()` marks every
-`__consumer_offsets` partition this node leads as loading and replays them in a background task,
-a slice of batches at a time with a yield to the event loop in between, so the listeners serve
-other requests meanwhile. While a group's partition is loading, its group APIs answer
+Loading (Kafka's CoordinatorRuntime LOADING state): `start_loading()` attaches `CoordinatorShards`
+to the replica manager's leadership hook: each `__consumer_offsets` partition this node becomes
+leader of is marked loading and replayed in a background task, a slice of batches at a time with
+a yield to the event loop in between, so the listeners serve other requests meanwhile; a partition
+it stops leading is unloaded (`_unload_partition`: its groups leave the cache, waiting joins and
+syncs answer NOT_COORDINATOR). While a group's partition is loading, its group APIs answer
 COORDINATOR_LOAD_IN_PROGRESS (`_check_coordinator` raises it; a classic Heartbeat answers NONE
 "blindly", as Kafka does); FindCoordinator answers normally. A partition's groups are used only
 once its replay is complete (`_on_loaded(partition)`); a partition whose replay failed answers
@@ -60,6 +62,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
+from fastkafka.cluster.coordinator_shards import CoordinatorShards
 from fastkafka.cluster.group.classic_group import ClassicGroup, ClassicGroupMember, GroupState, OffsetAndMetadata
 from fastkafka.cluster.group.consumer_group_records import RECORD_TYPES as CONSUMER_GROUP_RECORD_TYPES
 from fastkafka.cluster.group.group_migration import classic_heartbeat, classic_join, classic_leave, classic_sync
@@ -114,6 +117,13 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _test_load_delay_s() -> float:
+    delay_ms = int(os.environ.get(LOAD_DELAY_ENV) or 0)
+    if delay_ms > 0:
+        log.info("Delaying the load of offsets partitions by %d ms (%s, test only)", delay_ms, LOAD_DELAY_ENV)
+    return delay_ms / 1000
+
+
 class GroupCoordinator:
     def __init__(self, broker: BrokerServices) -> None:
         self.broker = broker
@@ -134,11 +144,10 @@ class GroupCoordinator:
         self._expiration_timer: asyncio.TimerHandle | None = None
         self.groups: dict[str, ClassicGroup] = {}
         self._create_lock = asyncio.Lock()
-        # `__consumer_offsets` partitions whose replay has not finished (COORDINATOR_LOAD_IN_PROGRESS)
-        # and those whose replay failed (NOT_COORDINATOR); owned by the load task.
-        self.loading_partitions: set[int] = set()
-        self.failed_partitions: set[int] = set()
-        self._load_task: asyncio.Task[None] | None = None
+        # The `__consumer_offsets` partitions served here, loaded and unloaded as this node gains
+        # and loses their leadership (the replica manager's hook; start_loading attaches it).
+        self.shards = CoordinatorShards(GROUP_METADATA_TOPIC_NAME, self._replay_partition, self._on_shard_loaded,
+                                        self._unload_partition, load_delay_s=_test_load_delay_s)
         # TxnOffsetCommit offsets waiting for their transaction's marker.
         self.pending_txn_offsets = PendingTransactionalOffsets()
 
@@ -186,48 +195,52 @@ class GroupCoordinator:
         """True while any offsets partition this node leads is still being replayed."""
         return bool(self.loading_partitions)
 
-    def _led_offsets_partitions(self) -> list[Any]:
-        return [part for part in self.broker.replica_manager.all_partitions()
-                if part.topic_partition.topic == GROUP_METADATA_TOPIC_NAME and part.is_leader]
+    @property
+    def loading_partitions(self) -> set[int]:
+        """Offsets partitions led here whose replay has not finished (COORDINATOR_LOAD_IN_PROGRESS)."""
+        return self.shards.loading
+
+    @property
+    def failed_partitions(self) -> set[int]:
+        """Offsets partitions led here whose replay failed (NOT_COORDINATOR)."""
+        return self.shards.failed
 
     def start_loading(self) -> asyncio.Task[None]:
-        """Start-up: mark the led offsets partitions loading and replay them in the background
-        (Kafka's scheduleLoadOperation). Returns the task; cancelling it stops the load."""
-        parts = self._led_offsets_partitions()
-        self.loading_partitions = {p.topic_partition.partition for p in parts}
-        self._load_task = asyncio.get_running_loop().create_task(self._load_in_background(parts),
-                                                                 name="group-coordinator-load")
-        return self._load_task
-
-    async def _load_in_background(self, parts: list[Any]) -> None:
-        delay_ms = int(os.environ.get(LOAD_DELAY_ENV) or 0)
-        if delay_ms > 0:
-            log.info("Delaying the load of %d offsets partitions by %d ms (%s, test only)",
-                     len(parts), delay_ms, LOAD_DELAY_ENV)
-            await asyncio.sleep(delay_ms / 1000)
-        for part in parts:
-            partition = part.topic_partition.partition
-            start = time.monotonic()
-            loaded = 0
-            try:
-                for n in self._replay_partition(part):
-                    loaded += n
-                    await asyncio.sleep(0)  # let the listeners serve other requests
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("Failed to load %s-%d; its groups answer NOT_COORDINATOR",
-                              GROUP_METADATA_TOPIC_NAME, partition)
-                self.failed_partitions.add(partition)
-                self.loading_partitions.discard(partition)
-                continue
-            self.loading_partitions.discard(partition)
-            self._on_loaded(partition)
-            if loaded:
-                log.info("Finished loading of %s-%d (%d offset records) in %d milliseconds",
-                         GROUP_METADATA_TOPIC_NAME, partition, loaded, int((time.monotonic() - start) * 1000))
-        if self._expiration_timer is None:
+        """Start-up: follow the leadership of `__consumer_offsets` partitions (Kafka's onElection /
+        onResignation); those led already are replayed in the background at once. Returns the
+        task replaying them (done at once when there are none)."""
+        task = self.shards.attach(self.broker.replica_manager)
+        if self._expiration_timer is None:  # Kafka's cleanupGroupMetadata task starts with the coordinator
             self.start_offset_expiration()
+        return task if task is not None else asyncio.get_running_loop().create_task(asyncio.sleep(0))
+
+    def _on_shard_loaded(self, part: Any) -> None:
+        self._on_loaded(part.topic_partition.partition)
+
+    def _unload_partition(self, partition: int) -> None:
+        """Kafka's onResignation: this node no longer serves the partition's groups. Their
+        waiting JoinGroup/SyncGroup answers get NOT_COORDINATOR (the members find the new
+        coordinator), their timers stop, and they leave the cache with their offsets and pending
+        transactional offsets; the new leader replays them from the log."""
+        for group_id, group in list(self.groups.items()):
+            if self.partition_for(group_id) != partition:
+                continue
+            for m in group.members.values():
+                for fut in (m.join_future, m.sync_future):
+                    if fut is not None and not fut.done():
+                        fut.set_result(Errors.NOT_COORDINATOR)
+                m.join_future = m.sync_future = None
+                if m.heartbeat_timer is not None:
+                    m.heartbeat_timer.cancel()
+                    m.heartbeat_timer = None
+            self._set_join_timer(group, None)
+            self._remove_sync_expiration(group)
+            group.transition(GroupState.DEAD)  # its pending callbacks see a dead group and do nothing
+            del self.groups[group_id]
+            self.pending_txn_offsets.remove_group(group_id)
+        consumer_groups = getattr(self.broker, "consumer_group_manager", None)
+        if consumer_groups is not None:
+            consumer_groups.unload(lambda group_id: self.partition_for(group_id) == partition)
 
     def _replay_partition(self, part: Any) -> Iterator[int]:
         """Replay one partition up to its high watermark; yields the offset records replayed

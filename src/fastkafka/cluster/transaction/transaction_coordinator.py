@@ -72,7 +72,7 @@ class TransactionCoordinator:
     def startup(self) -> None:
         """Load the led `__transaction_state` partitions in the background and start the
         transaction-abort and transactional-id-expiration tasks (Kafka's startup)."""
-        self._tasks.append(self.state_manager.start_loading(self._on_partition_loaded))
+        self._tasks.append(self.state_manager.start_loading(self._on_partition_loaded, self._on_partition_unloaded))
         self._tasks.append(asyncio.get_running_loop().create_task(
             self._periodic(self.abort_interval_ms, self.abort_timed_out_transactions), name="transaction-abort"))
         self._tasks.append(asyncio.get_running_loop().create_task(
@@ -107,6 +107,10 @@ class TransactionCoordinator:
         # Transactions that were preparing when the coordinator stopped get their markers now.
         for md in pending:
             self.marker_channel.add_txn_markers_to_send(coordinator_epoch, md)
+
+    def _on_partition_unloaded(self, partition: int) -> None:
+        # Kafka's removeMarkersForTxnTopicPartition: the new coordinator resends them.
+        self.marker_channel.remove_markers(lambda tid: self.state_manager.partition_for(tid) == partition)
 
     async def ensure_transaction_topic(self) -> None:
         await self.state_manager.ensure_transaction_topic()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from fastkafka.cluster.replication.txn_markers import TxnMarkerEntry
 from fastkafka.cluster.transaction.transaction_metadata import TransactionMetadata, TransactionState
@@ -63,6 +63,12 @@ class TransactionMarkerChannel:
 
     def in_flight(self, transactional_id: str) -> bool:
         return transactional_id in self._tasks
+
+    def remove_markers(self, in_partition: Callable[[str], bool]) -> None:
+        """Stop writing the markers of the transactions of a partition this node no longer
+        leads (Kafka's removeMarkersForTxnTopicPartition)."""
+        for tid in [tid for tid in self._tasks if in_partition(tid)]:
+            self._tasks.pop(tid).cancel()
 
     def shutdown(self) -> None:
         for t in list(self._tasks.values()):

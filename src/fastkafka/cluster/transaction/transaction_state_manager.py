@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
+from fastkafka.cluster.coordinator_shards import CoordinatorShards
 from fastkafka.cluster.group.group_coordinator import java_string_hash
 from fastkafka.cluster.topic import TRANSACTION_STATE_TOPIC_NAME
 from fastkafka.cluster.transaction.transaction_metadata import (
@@ -127,8 +128,12 @@ class TransactionStateManager:
         self.max_timeout_ms = i("transaction.max.timeout.ms", 900000)
         self.transactional_id_expiration_ms = i("transactional.id.expiration.ms", 604800000)
         self.metadata: dict[str, TransactionMetadata] = {}
-        self.loading_partitions: set[int] = set()
-        self.failed_partitions: set[int] = set()
+        # The `__transaction_state` partitions served here, loaded and unloaded as this node gains
+        # and loses their leadership (the replica manager's hook; start_loading attaches it).
+        self.shards = CoordinatorShards(TRANSACTION_STATE_TOPIC_NAME, self._replay_partition,
+                                        self._on_shard_loaded, self._on_shard_unloaded)
+        self._on_loaded: Callable[[int, int, list[TransactionMetadata]], None] = lambda *_: None
+        self._on_unloaded: Callable[[int], None] = lambda _: None
         self._create_lock = asyncio.Lock()
         # transaction.version finalized for the cluster: 0 until TV2 is (see k18_api_versions).
         self.transaction_version_level = 0
@@ -290,42 +295,40 @@ class TransactionStateManager:
         return unknown, out
 
     # -- loading ----------------------------------------------------------------------------
-    def led_partitions(self) -> list[Any]:
-        return [p for p in self.broker.replica_manager.all_partitions()
-                if p.topic_partition.topic == TRANSACTION_STATE_TOPIC_NAME and p.is_leader]
+    @property
+    def loading_partitions(self) -> set[int]:
+        """Partitions led here whose replay has not finished (COORDINATOR_LOAD_IN_PROGRESS)."""
+        return self.shards.loading
 
-    def start_loading(self, on_loaded: Callable[[int, int, list[TransactionMetadata]], None]) -> asyncio.Task[None]:
-        """Replay the led partitions in the background (Kafka's loadTransactionsForTxnTopicPartition).
-        `on_loaded(partition, coordinator epoch, transactions in PrepareCommit/PrepareAbort)` is
-        called per partition, so their markers are (re)sent."""
-        parts = self.led_partitions()
-        self.loading_partitions = {p.topic_partition.partition for p in parts}
-        return asyncio.get_running_loop().create_task(self._load(parts, on_loaded), name="transaction-state-load")
+    @property
+    def failed_partitions(self) -> set[int]:
+        """Partitions led here whose replay failed (NOT_COORDINATOR)."""
+        return self.shards.failed
 
-    async def _load(self, parts: list[Any], on_loaded: Callable[[int, int, list[TransactionMetadata]], None]) -> None:
-        for part in parts:
-            partition = part.topic_partition.partition
-            start = time.monotonic()
-            try:
-                for _ in self._replay_partition(part):
-                    await asyncio.sleep(0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("Failed to load %s-%d", TRANSACTION_STATE_TOPIC_NAME, partition)
-                self.failed_partitions.add(partition)
-                self.loading_partitions.discard(partition)
-                continue
-            self.loading_partitions.discard(partition)
-            loaded = sum(1 for tid in self.metadata if self.partition_for(tid) == partition)
-            if loaded:
-                log.info("Finished loading %d transaction metadata from %s-%d in %d milliseconds", loaded,
-                         TRANSACTION_STATE_TOPIC_NAME, partition, int((time.monotonic() - start) * 1000))
-            pending = [md for md in self.metadata.values() if self.partition_for(md.transactional_id) == partition
-                       and md.state in (S.PREPARE_COMMIT, S.PREPARE_ABORT)]
-            on_loaded(partition, int(part.leader_epoch), pending)
+    def start_loading(self, on_loaded: Callable[[int, int, list[TransactionMetadata]], None],
+                      on_unloaded: Callable[[int], None] = lambda _: None) -> asyncio.Task[None]:
+        """Follow the leadership of `__transaction_state` partitions: each one this node becomes
+        leader of is replayed in the background (Kafka's loadTransactionsForTxnTopicPartition),
+        then `on_loaded(partition, coordinator epoch, transactions in PrepareCommit/PrepareAbort)`
+        so their markers are (re)sent; each one it stops leading leaves the cache
+        (removeTransactionsForTxnTopicPartition), then `on_unloaded(partition)`. Returns the task
+        replaying the partitions led already (done at once when there are none)."""
+        self._on_loaded, self._on_unloaded = on_loaded, on_unloaded
+        task = self.shards.attach(self.broker.replica_manager)
+        return task if task is not None else asyncio.get_running_loop().create_task(asyncio.sleep(0))
 
-    def _replay_partition(self, part: Any) -> Iterator[None]:
+    def _on_shard_loaded(self, part: Any) -> None:
+        partition = part.topic_partition.partition
+        pending = [md for md in self.metadata.values() if self.partition_for(md.transactional_id) == partition
+                   and md.state in (S.PREPARE_COMMIT, S.PREPARE_ABORT)]
+        self._on_loaded(partition, int(part.leader_epoch), pending)
+
+    def _on_shard_unloaded(self, partition: int) -> None:
+        for tid in [tid for tid in self.metadata if self.partition_for(tid) == partition]:
+            del self.metadata[tid]
+        self._on_unloaded(partition)
+
+    def _replay_partition(self, part: Any) -> Iterator[int]:
         plog = part.log
         offset = plog.log_start_offset
         since_yield = 0
@@ -355,5 +358,5 @@ class TransactionStateManager:
                 since_yield += h.size
                 if since_yield >= _LOAD_YIELD_BYTES:
                     since_yield = 0
-                    yield None
-        yield None
+                    yield 0
+        yield 0
