@@ -10,6 +10,7 @@ import struct
 from types import SimpleNamespace
 from typing import Any
 
+from fake_partition import committed_leader
 from fastkafka._native.record_batch import iter_records
 from fastkafka.cluster.group import group_admin
 from fastkafka.cluster.group.consumer_group import ConsumerGroupState
@@ -28,7 +29,7 @@ class _Broker:
         self.image = SimpleNamespace(topics=SimpleNamespace(
             by_name={GROUP_METADATA_TOPIC_NAME: object(), "t": topic}, by_id={TID: topic}))
         self.appended: list[bytes] = list(appended or [])
-        self.replica_manager = SimpleNamespace(partition=lambda tp: SimpleNamespace(is_leader=True),
+        self.replica_manager = SimpleNamespace(partition=lambda tp: committed_leader(),
                                                append_records=self._append)
         self.group_coordinator = GroupCoordinator(self)
         self.consumer_group_manager = ConsumerGroupManager(self, {})

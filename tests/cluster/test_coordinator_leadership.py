@@ -6,7 +6,11 @@ manager's one hook (Kafka's onElection / onResignation), over a real ReplicaMana
   transactions leave the cache and their APIs answer NOT_COORDINATOR, waiting JoinGroups answer
   NOT_COORDINATOR, markers being written stop; a new election at a newer epoch replays the log;
 - `CoordinatorShards`: an election at an older epoch is ignored; a resignation during a replay
-  stops it (the load never reports done, its partial state is dropped).
+  stops it (the load never reports done, its partial state is dropped);
+- an OffsetCommit is answered once its write is committed: while a follower in the ISR has not
+  fetched it, the answer waits; after `offsets.commit.timeout.ms` it is COORDINATOR_NOT_AVAILABLE
+  (Kafka's mapping of REQUEST_TIMED_OUT), and a lost leadership answers NOT_COORDINATOR; an
+  InitProducerId waits the same way for its `__transaction_state` write (`request.timeout.ms`).
 """
 from __future__ import annotations
 
@@ -25,16 +29,19 @@ from fastkafka.cluster.transaction.transaction_coordinator import TransactionCoo
 from fastkafka.cluster.transaction.transaction_metadata import TransactionState
 from fastkafka.net.request_context import RequestContext
 from fastkafka.protocol.errors import Errors, KafkaError
-from fastkafka.protocol.messages import JoinGroupRequest, SyncGroupRequest
+from fastkafka.net.handlers.k08_offset_commit import handle_offset_commit
+from fastkafka.net.handlers.k22_init_producer_id import handle_init_producer_id
+from fastkafka.protocol.messages import (InitProducerIdRequest, JoinGroupRequest, OffsetCommitRequest,
+                                         SyncGroupRequest)
 from fastkafka.storage import LogManager, TopicPartition
 
 OFFSETS_TP = TopicPartition(GROUP_METADATA_TOPIC_NAME, 0)
 
 
-def _reg(partition: int, leader: int, epoch: int) -> Any:
-    # Replicas 1 and 2; the ISR is the leader alone, so the leader's high watermark is its log end.
+def _reg(partition: int, leader: int, epoch: int, isr: list[int] | None = None) -> Any:
+    # Replicas 1 and 2; by default the ISR is the leader alone, so its high watermark is its log end.
     return types.SimpleNamespace(partition_id=partition, leader=leader, leader_epoch=epoch, partition_epoch=epoch,
-                                 replicas=[1, 2], isr=[leader])
+                                 replicas=[1, 2], isr=isr or [leader])
 
 
 class _Broker:
@@ -42,7 +49,8 @@ class _Broker:
 
     def __init__(self, tmp_path: Any) -> None:
         self.config = {"offsets.topic.num.partitions": "1", "group.initial.rebalance.delay.ms": "3000",
-                       "transaction.state.log.num.partitions": "1"}
+                       "transaction.state.log.num.partitions": "1", "offsets.commit.timeout.ms": "300",
+                       "request.timeout.ms": "300"}
         self.lm = LogManager([str(tmp_path / "logs")], {})
         self.lm.startup()
         self.replica_manager = ReplicaManager(1, self.lm, {})
@@ -57,9 +65,9 @@ class _Broker:
 
         self.transaction_coordinator = TransactionCoordinator(self, dict(self.config), gen)
 
-    def lead(self, name: str, leader: int, epoch: int) -> None:
+    def lead(self, name: str, leader: int, epoch: int, isr: list[int] | None = None) -> None:
         """A metadata publication: partition 0 of `name` led by `leader` at `epoch`."""
-        reg = _reg(0, leader, epoch)
+        reg = _reg(0, leader, epoch, isr)
         self.replica_manager.apply_topic(name, bytes([len(name)]) * 16, [reg],
                                          {"cleanup.policy": "compact"} if name.startswith("__") else {})
         self.image.topics.by_name[name] = types.SimpleNamespace(name=name, partitions={0: reg})
@@ -222,5 +230,73 @@ def test_shards_ignore_an_older_election_and_stop_a_load_on_resignation() -> Non
         await _loaded(shards)
         assert events[-2:] == [("unloaded", 1), ("loaded", 1)] and shards.active == {1: 2}
         shards.close()
+
+    asyncio.run(run())
+
+
+def _commit(group: str, offset: int) -> OffsetCommitRequest:
+    R = OffsetCommitRequest
+    return R(group_id=group, generation_id_or_member_epoch=-1, member_id="", topics=[R.OffsetCommitRequestTopic(
+        name="t", partitions=[R.OffsetCommitRequestPartition(partition_index=0, committed_offset=offset)])])
+
+
+def test_offset_commit_is_answered_once_committed(tmp_path: Any) -> None:
+    b = _Broker(tmp_path)
+    gc = b.group_coordinator
+
+    async def run() -> None:
+        await gc.start_loading()
+        await _loaded(gc.shards)
+        b.lead(GROUP_METADATA_TOPIC_NAME, leader=1, epoch=1, isr=[1, 2])  # follower 2 in the ISR
+        await _loaded(gc.shards)
+        part = b.replica_manager.partition(OFFSETS_TP)
+        assert part is not None
+
+        answer = asyncio.ensure_future(handle_offset_commit(b, _ctx(8, 8), _commit("g", 7)))
+        await asyncio.sleep(0.05)
+        assert not answer.done()  # appended, not committed: follower 2 has not fetched it
+        end = part.log.log_end_offset
+        part.update_follower_fetch_state(2, end, 0, 1, end)
+        resp = await asyncio.wait_for(answer, 1)
+        assert resp.topics[0].partitions[0].error_code == 0
+        assert part.log.high_watermark == end
+
+        resp = await handle_offset_commit(b, _ctx(8, 8), _commit("g", 8))  # nobody fetches it
+        assert resp.topics[0].partitions[0].error_code == Errors.COORDINATOR_NOT_AVAILABLE
+
+        answer = asyncio.ensure_future(handle_offset_commit(b, _ctx(8, 8), _commit("g", 9)))
+        await asyncio.sleep(0.01)
+        b.lead(GROUP_METADATA_TOPIC_NAME, leader=2, epoch=2, isr=[1, 2])  # leadership lost meanwhile
+        resp = await asyncio.wait_for(answer, 1)
+        assert resp.topics[0].partitions[0].error_code == Errors.NOT_COORDINATOR
+        if gc._expiration_timer is not None:
+            gc._expiration_timer.cancel()
+
+    asyncio.run(run())
+
+
+def test_init_producer_id_is_answered_once_committed(tmp_path: Any) -> None:
+    b = _Broker(tmp_path)
+    tc = b.transaction_coordinator
+    req = InitProducerIdRequest(transactional_id="tx", transaction_timeout_ms=60000, producer_id=-1,
+                                producer_epoch=-1)
+
+    async def run() -> None:
+        tc.startup()
+        b.lead(TRANSACTION_STATE_TOPIC_NAME, leader=1, epoch=1, isr=[1, 2])
+        await _loaded(tc.state_manager.shards)
+        part = b.replica_manager.partition(TopicPartition(TRANSACTION_STATE_TOPIC_NAME, 0))
+        assert part is not None
+        answer = asyncio.ensure_future(handle_init_producer_id(b, _ctx(22, 4), req))
+        await asyncio.sleep(0.05)
+        assert not answer.done()
+        end = part.log.log_end_offset
+        part.update_follower_fetch_state(2, end, 0, 1, end)
+        resp = await asyncio.wait_for(answer, 1)
+        assert (resp.error_code, resp.producer_id, resp.producer_epoch) == (0, 1000, 0)
+
+        resp = await handle_init_producer_id(b, _ctx(22, 4), req)  # nobody fetches the epoch bump
+        assert (resp.error_code, resp.producer_id) == (Errors.COORDINATOR_NOT_AVAILABLE, -1)
+        tc.shutdown()
 
     asyncio.run(run())

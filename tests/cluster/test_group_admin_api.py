@@ -8,6 +8,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+from fake_partition import committed_leader
 from fastkafka._native.record_batch import iter_records
 from fastkafka.cluster.authorized_operations import GROUP_OPERATIONS
 from fastkafka.cluster.group import group_admin
@@ -36,7 +37,7 @@ class _Broker:
         self.config = {"offsets.topic.num.partitions": "3", "group.initial.rebalance.delay.ms": "0"}
         self.image = SimpleNamespace(topics=SimpleNamespace(by_name={GROUP_METADATA_TOPIC_NAME: object()}))
         self.appended: list[bytes] = []
-        self.replica_manager = SimpleNamespace(partition=lambda tp: SimpleNamespace(is_leader=True),
+        self.replica_manager = SimpleNamespace(partition=lambda tp: committed_leader(),
                                                append_records=self._append)
         self.group_coordinator = GroupCoordinator(self)
         self.consumer_group_manager = ConsumerGroupManager(self, {})

@@ -10,6 +10,7 @@ import struct
 from types import SimpleNamespace
 from typing import Any
 
+from fake_partition import committed_leader
 from fastkafka._native.record_batch import iter_records
 from fastkafka.cluster.group.classic_group import ClassicGroup, GroupState, OffsetAndMetadata
 from fastkafka.cluster.group.group_coordinator import GroupCoordinator
@@ -28,7 +29,7 @@ class _Broker:
                        "group.min.session.timeout.ms": "10", **config}
         self.image = SimpleNamespace(topics=SimpleNamespace(by_name={GROUP_METADATA_TOPIC_NAME: object()}))
         self.appended: list[bytes] = []
-        self.replica_manager = SimpleNamespace(partition=lambda tp: SimpleNamespace(is_leader=True),
+        self.replica_manager = SimpleNamespace(partition=lambda tp: committed_leader(),
                                                append_records=self._append)
         self.group_coordinator = GroupCoordinator(self)
 

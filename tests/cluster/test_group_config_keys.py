@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fake_partition import committed_leader
 from fastkafka.broker_config_docs import broker_doc
 from fastkafka.cluster.group.group_coordinator import GroupCoordinator
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
@@ -103,7 +104,7 @@ def test_offset_metadata_max_bytes_counts_java_chars() -> None:
             self.config = {"offsets.topic.num.partitions": "1", "offset.metadata.max.bytes": "4"}
             t = SimpleNamespace(name="t", partitions={0: None})
             self.image = SimpleNamespace(topics=SimpleNamespace(by_name={GROUP_METADATA_TOPIC_NAME: object(), "t": t}))
-            self.replica_manager = SimpleNamespace(partition=lambda tp: SimpleNamespace(is_leader=True),
+            self.replica_manager = SimpleNamespace(partition=lambda tp: committed_leader(),
                                                    append_records=lambda tp, r, acks: SimpleNamespace(error=0))
             self.group_coordinator = GroupCoordinator(self)
 

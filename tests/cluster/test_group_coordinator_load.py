@@ -11,6 +11,7 @@ import struct
 from types import SimpleNamespace
 from typing import Any
 
+from fake_partition import committed_leader
 from fastkafka._native.record_batch import scan_batches
 from fastkafka.cluster.group.classic_group import GroupState, OffsetAndMetadata
 from fastkafka.cluster.group.consumer_group_manager import ConsumerGroupManager
@@ -56,7 +57,7 @@ class _Log:
             offset += count
         self.data = bytes(data)
         self.log_start_offset = 0
-        self.high_watermark = offset
+        self.high_watermark = self.log_end_offset = offset
 
     def read(self, offset: int, max_bytes: int, max_offset: int, min_one_message: bool) -> Any:
         headers, _end, _err = scan_batches(self.data, 0, False)
@@ -76,14 +77,14 @@ class _Broker:
         self.appended: list[bytes] = []
         offsets_tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, 0)
         offsets_partition = SimpleNamespace(topic_partition=offsets_tp, is_leader=True, leader_epoch=0,
-                                            log=_Log(batches or []))
+                                            log=_Log(batches or []), await_replication=lambda offset: None)
 
         def add_leadership_listener(topic: str, listener: Any) -> None:  # the one it leads, at once
             if topic == GROUP_METADATA_TOPIC_NAME:
                 listener(LeadershipChange(offsets_tp, 0, True))
 
         self.replica_manager = SimpleNamespace(
-            partition=lambda tp: offsets_partition if tp == offsets_tp else SimpleNamespace(is_leader=True),
+            partition=lambda tp: offsets_partition if tp == offsets_tp else committed_leader(),
             append_records=self._append, all_partitions=lambda: [offsets_partition],
             add_leadership_listener=add_leadership_listener)
         self.group_coordinator = GroupCoordinator(self)

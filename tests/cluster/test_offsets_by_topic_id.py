@@ -10,6 +10,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+from fake_partition import committed_leader
 from fastkafka.cluster.group.group_coordinator import GroupCoordinator
 from fastkafka.cluster.topic import GROUP_METADATA_TOPIC_NAME
 from fastkafka.net.handlers.k08_offset_commit import handle_offset_commit
@@ -30,7 +31,7 @@ class _Broker:
         t = SimpleNamespace(name="t", topic_id=T_ID, partitions={0: None, 1: None})
         self.image = SimpleNamespace(topics=SimpleNamespace(
             by_name={GROUP_METADATA_TOPIC_NAME: object(), "t": t}, by_id={T_ID: t}))
-        self.replica_manager = SimpleNamespace(partition=lambda tp: SimpleNamespace(is_leader=True),
+        self.replica_manager = SimpleNamespace(partition=lambda tp: committed_leader(),
                                                append_records=lambda tp, r, acks: SimpleNamespace(error=0))
         self.group_coordinator = GroupCoordinator(self)
 

@@ -141,6 +141,8 @@ class GroupCoordinator:
         self.offset_metadata_max_bytes = int(cfg.get("offset.metadata.max.bytes") or 4096)
         # Bytes read from the log at a time while loading (a soft limit: a larger batch is read whole).
         self.load_buffer_size = int(cfg.get("offsets.load.buffer.size") or 5242880)
+        # How long a write's answer waits for the high watermark (Kafka's coordinator write timeout).
+        self.commit_timeout_ms = int(cfg.get("offsets.commit.timeout.ms") or 5000)
         self._expiration_timer: asyncio.TimerHandle | None = None
         self.groups: dict[str, ClassicGroup] = {}
         self._create_lock = asyncio.Lock()
@@ -925,6 +927,27 @@ class GroupCoordinator:
         if not res.error:
             return 0, int(getattr(res, "base_offset", -1))  # -1: a result without offsets (test doubles)
         return self._append_error(res.error, group_metadata), -1
+
+    async def wait_committed(self, group_id: str) -> int:
+        """Hold a write's answer until it is committed, as Kafka's CoordinatorRuntime does: until
+        the high watermark of the group's `__consumer_offsets` partition passes everything
+        appended to it so far (on one node, or with followers caught up, at once). After
+        `offsets.commit.timeout.ms` the answer is COORDINATOR_NOT_AVAILABLE (Kafka's mapping of
+        REQUEST_TIMED_OUT and NOT_ENOUGH_REPLICAS); a lost leadership is NOT_COORDINATOR. The
+        cache already holds the write (Kafka reads committed state only; see SKIPPED_FEATURES)."""
+        tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
+        part = self.broker.replica_manager.partition(tp)
+        if part is None:
+            return Errors.NOT_COORDINATOR
+        fut = part.await_replication(part.log.log_end_offset)
+        if fut is None:
+            return 0
+        try:
+            error = await asyncio.wait_for(asyncio.shield(fut), self.commit_timeout_ms / 1000)
+        except asyncio.TimeoutError:
+            fut.cancel()  # the partition drops it at its next completion pass
+            error = Errors.REQUEST_TIMED_OUT
+        return self._append_error(error, False) if error else 0
 
     @staticmethod
     def _append_error(error: int, group_metadata: bool) -> int:

@@ -127,6 +127,9 @@ class TransactionStateManager:
         self.load_buffer_size = i("transaction.state.log.load.buffer.size", 5242880)
         self.max_timeout_ms = i("transaction.max.timeout.ms", 900000)
         self.transactional_id_expiration_ms = i("transactional.id.expiration.ms", 604800000)
+        # How long an answer waits for its write to be committed (Kafka's appendTransactionToLog
+        # passes the broker's request.timeout.ms to appendRecords).
+        self.write_timeout_ms = i("request.timeout.ms", 30000)
         self.metadata: dict[str, TransactionMetadata] = {}
         # The `__transaction_state` partitions served here, loaded and unloaded as this node gains
         # and loses their leadership (the replica manager's hook; start_loading attaches it).
@@ -191,6 +194,26 @@ class TransactionStateManager:
         if partition in self.loading_partitions:
             raise KafkaError(Errors.COORDINATOR_LOAD_IN_PROGRESS)
         return int(part.leader_epoch)
+
+    async def wait_committed(self, transactional_id: str) -> int:
+        """Hold an answer until its write is committed, as Kafka's appendTransactionToLog answers
+        from the acks=all callback: until the high watermark of the id's `__transaction_state`
+        partition passes everything appended to it so far (on one node, or with followers caught
+        up, at once). Kafka's mapping of the failures: after `request.timeout.ms`
+        COORDINATOR_NOT_AVAILABLE, a lost leadership NOT_COORDINATOR. The cache already holds the
+        transition (Kafka's pending state; see SKIPPED_FEATURES)."""
+        part = self._partition(self.partition_for(transactional_id))
+        if part is None:
+            return Errors.NOT_COORDINATOR
+        fut = part.await_replication(part.log.log_end_offset)
+        if fut is None:
+            return 0
+        try:
+            error = await asyncio.wait_for(asyncio.shield(fut), self.write_timeout_ms / 1000)
+        except asyncio.TimeoutError:
+            fut.cancel()  # the partition drops it at its next completion pass
+            error = Errors.REQUEST_TIMED_OUT
+        return _append_error(error) if error else 0
 
     def validate_transaction_timeout_ms(self, timeout_ms: int) -> bool:
         return 0 < timeout_ms <= self.max_timeout_ms

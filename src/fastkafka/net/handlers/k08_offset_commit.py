@@ -90,4 +90,6 @@ async def handle_offset_commit(broker: BrokerServices, ctx: RequestContext, req:
                 offsets[(name, p.partition_index)] = OffsetAndMetadata(
                     p.committed_offset, p.committed_leader_epoch, metadata, now, expire)
     error = gc.commit_offsets(group, offsets) if offsets else 0
+    if offsets and not error:
+        error = await gc.wait_committed(req.group_id)  # answered once committed (high watermark)
     return pending_with(error)

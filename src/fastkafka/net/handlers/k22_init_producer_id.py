@@ -31,6 +31,10 @@ async def handle_init_producer_id(broker: BrokerServices, ctx: RequestContext, r
         res = await broker.transaction_coordinator.handle_init_producer_id(
             req.transactional_id, req.transaction_timeout_ms, expected)
         error = res.error
+        if not error:
+            error = await broker.transaction_coordinator.state_manager.wait_committed(req.transactional_id)
+            if error:
+                return InitProducerIdResponse(error_code=error, producer_id=-1, producer_epoch=-1)
         if error == Errors.PRODUCER_FENCED and ctx.api_version < 4:
             error = Errors.INVALID_PRODUCER_EPOCH
         return InitProducerIdResponse(error_code=error, producer_id=res.producer_id, producer_epoch=res.producer_epoch)

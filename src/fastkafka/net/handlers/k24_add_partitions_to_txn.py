@@ -56,6 +56,15 @@ def _one(broker: BrokerServices, version: int, transactional_id: str, producer_i
     return {tp: error for tp in partitions}
 
 
+async def _committed(broker: BrokerServices, transactional_id: str,
+                     errors: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+    """Partitions added answer once the transition is committed (high watermark), else the error."""
+    if not errors or any(errors.values()):
+        return errors
+    error = await broker.transaction_coordinator.state_manager.wait_committed(transactional_id)
+    return {tp: error for tp in errors}
+
+
 @handler(24, 0, 5)
 async def handle_add_partitions_to_txn(broker: BrokerServices, ctx: RequestContext,
                                        req: AddPartitionsToTxnRequest) -> AddPartitionsToTxnResponse:
@@ -63,9 +72,12 @@ async def handle_add_partitions_to_txn(broker: BrokerServices, ctx: RequestConte
     if v < 4:
         errors = _one(broker, v, req.v3_and_below_transactional_id, req.v3_and_below_producer_id,
                       req.v3_and_below_producer_epoch, req.v3_and_below_topics, False)
+        errors = await _committed(broker, req.v3_and_below_transactional_id, errors)
         return AddPartitionsToTxnResponse(throttle_time_ms=0, results_by_topic_v3_and_below=_topic_results(errors))
     results = []
     for t in req.transactions:
         errors = _one(broker, v, t.transactional_id, t.producer_id, t.producer_epoch, t.topics, t.verify_only)
+        if not t.verify_only:
+            errors = await _committed(broker, t.transactional_id, errors)
         results.append(_Result(transactional_id=t.transactional_id, topic_results=_topic_results(errors)))
     return AddPartitionsToTxnResponse(throttle_time_ms=0, error_code=0, results_by_transaction=results)

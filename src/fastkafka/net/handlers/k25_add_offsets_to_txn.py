@@ -18,6 +18,8 @@ async def handle_add_offsets_to_txn(broker: BrokerServices, ctx: RequestContext,
     tp = (GROUP_METADATA_TOPIC_NAME, broker.group_coordinator.partition_for(req.group_id))
     error = broker.transaction_coordinator.handle_add_partitions_to_transaction(
         req.transactional_id, req.producer_id, req.producer_epoch, {tp})
+    if not error:  # answered once the transition is committed (high watermark)
+        error = await broker.transaction_coordinator.state_manager.wait_committed(req.transactional_id)
     if error == Errors.PRODUCER_FENCED and ctx.api_version < 2:
         error = Errors.INVALID_PRODUCER_EPOCH
     return AddOffsetsToTxnResponse(throttle_time_ms=0, error_code=error)

@@ -19,6 +19,8 @@ async def handle_end_txn(broker: BrokerServices, ctx: RequestContext, req: EndTx
         req.transactional_id, req.producer_id, req.producer_epoch, req.committed,
         2 if v > 4 else 0)
     error = res.error
+    if not error:  # answered once PrepareCommit/PrepareAbort is committed (high watermark)
+        error = await broker.transaction_coordinator.state_manager.wait_committed(req.transactional_id)
     if error == Errors.PRODUCER_FENCED and v < 2:
         error = Errors.INVALID_PRODUCER_EPOCH
     return EndTxnResponse(throttle_time_ms=0, error_code=error, producer_id=res.producer_id,

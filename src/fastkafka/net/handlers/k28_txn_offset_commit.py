@@ -97,6 +97,8 @@ async def handle_txn_offset_commit(broker: BrokerServices, ctx: RequestContext,
             offsets[key] = OffsetAndMetadata(p.committed_offset, p.committed_leader_epoch if v >= 2 else -1,
                                              metadata, now)
     error = gc.commit_transactional_offsets(group, req.producer_id, req.producer_epoch, offsets)
+    if offsets and not error:
+        error = await gc.wait_committed(req.group_id)  # answered once committed (high watermark)
     if error:
         return all_valid(error)  # a failed write answers every partition, as Kafka's getErrorResponse
     for key in offsets:
