@@ -54,7 +54,7 @@ test-long-compressed: test-setup
 # so `make test` runs it first.
 TYPECHECK_FILES := src/fastkafka/net/broker_services.py src/fastkafka/net/handlers src/fastkafka/net/server.py \
 	src/fastkafka/server.py src/fastkafka/cluster/group src/fastkafka/cluster/transaction src/fastkafka/cluster/config_describer.py \
-	src/fastkafka/cluster/replication
+	src/fastkafka/cluster/replication src/fastkafka/cluster/coordinator_shards.py
 typecheck: test-setup
 	$(PY) -m mypy --follow-imports=silent $(TYPECHECK_FILES)
 
