@@ -115,6 +115,10 @@ def _read_everything(bootstrap: str, topic: str) -> dict[int, list[tuple[int, by
     return out
 
 
+def _closed_by_the_tool(message: str) -> bool:
+    return "producer has been closed" in message or "Producer closed while send in progress" in message
+
+
 # The second kill point is in batches lz4-compressed by librdkafka; the third in logs of 1 MiB
 # segments (rolls, with their background flushes, every few seconds of the load).
 @pytest.mark.parametrize("seed,segment_bytes,compression",
@@ -150,9 +154,11 @@ def test_kill9_during_heavy_idempotent_produce_loses_and_duplicates_nothing(
         assert acked_before > 1000, "the load did not get going before the kill"
         # Retriable errors (the outage) are retried by both producers; nothing may fail for good
         # (e.g. OutOfOrderSequence: the broker lost producer state). The Java tool's last send,
-        # after its shutdown hook closed the producer, is refused by the producer itself.
+        # racing its shutdown hook's close, is refused by the producer itself: "Cannot perform
+        # operation after producer has been closed" after the close, "Producer closed while send
+        # in progress" (RecordAccumulator.append) during it (CI, stop 26). Neither reached a broker.
         assert not [f for t in loads for f in t.failed], [f for t in loads for f in t.failed][:5]
-        assert not [e for e in java.errors if "producer has been closed" not in str(e.get("message"))], \
+        assert not [e for e in java.errors if not _closed_by_the_tool(str(e.get("message")))], \
             [{k: e.get(k) for k in ("exception", "message", "value")} for e in java.errors[:5]]
         assert len(acked) > acked_before
 
