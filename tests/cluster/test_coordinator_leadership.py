@@ -6,7 +6,8 @@ manager's one hook (Kafka's onElection / onResignation), over a real ReplicaMana
   transactions leave the cache and their APIs answer NOT_COORDINATOR, waiting JoinGroups answer
   NOT_COORDINATOR, markers being written stop; a new election at a newer epoch replays the log;
 - `CoordinatorShards`: an election at an older epoch is ignored; a resignation during a replay
-  stops it (the load never reports done, its partial state is dropped);
+  stops it (the load never reports done, its partial state is dropped); an empty partition is
+  served at its election;
 - an OffsetCommit is answered once its write is committed: while a follower in the ISR has not
   fetched it, the answer waits; after `offsets.commit.timeout.ms` it is COORDINATOR_NOT_AVAILABLE
   (Kafka's mapping of REQUEST_TIMED_OUT), and a lost leadership answers NOT_COORDINATOR; an
@@ -193,9 +194,10 @@ class _Source:
     def partition(self, tp: TopicPartition) -> Any:
         return self.parts.get(tp)
 
-    def elect(self, partition: int, epoch: int, leader: bool = True) -> None:
+    def elect(self, partition: int, epoch: int, leader: bool = True, records: int = 10) -> None:
         tp = TopicPartition("__x", partition)
-        self.parts[tp] = types.SimpleNamespace(topic_partition=tp, is_leader=leader, leader_epoch=epoch)
+        self.parts[tp] = types.SimpleNamespace(topic_partition=tp, is_leader=leader, leader_epoch=epoch,
+                                               log=types.SimpleNamespace(log_start_offset=0, high_watermark=records))
         self.listener(LeadershipChange(tp, epoch, leader))
 
 
@@ -229,6 +231,10 @@ def test_shards_ignore_an_older_election_and_stop_a_load_on_resignation() -> Non
         src.elect(1, 2)  # a newer one: unloaded and loaded again
         await _loaded(shards)
         assert events[-2:] == [("unloaded", 1), ("loaded", 1)] and shards.active == {1: 2}
+
+        # Nothing to replay (just created): served at its election, no LOADING window.
+        src.elect(2, 0, records=0)
+        assert events[-1] == ("loaded", 2) and shards.active[2] == 0 and 2 not in shards.loading
         shards.close()
 
     asyncio.run(run())

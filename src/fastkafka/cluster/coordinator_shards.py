@@ -13,7 +13,8 @@ A partition in none of them is not served here (NOT_COORDINATOR).
 
 Invariants:
 - one owner: these sets are mutated only here (tests may poke `loading` to hold a shard);
-- loads run one at a time, in the order of elections, in a task that yields to the event loop
+- a partition with nothing to replay (empty below its high watermark) is ACTIVE at its election;
+  other loads run one at a time, in the order of elections, in a task that yields to the event loop
   between the replay's slices (the replay is a generator; nothing proportional to the log runs
   in one callback);
 - an election at an epoch older than the shard's is ignored (Kafka logs "Ignored ... epoch");
@@ -94,6 +95,14 @@ class CoordinatorShards:
             if partition in self.active or partition in self.failed:
                 self._unload(partition)  # a new epoch of our own leadership: load afresh
             self._epochs[partition] = change.leader_epoch
+            part = self._source.partition(change.topic_partition) if self._source is not None else None
+            if part is not None and part.is_leader and part.log.log_start_offset >= part.log.high_watermark:
+                # Nothing to replay (a partition just created): served at once. Answering
+                # COORDINATOR_LOAD_IN_PROGRESS here sent a KafkaJS consumer into a restart
+                # backoff longer than the group's initial rebalance delay.
+                self.active[partition] = change.leader_epoch
+                self._on_loaded(part)
+                return
             self.loading.add(partition)
             self._queue.append(partition)
             if self._task is None or self._task.done():
