@@ -11,7 +11,8 @@ manager's one hook (Kafka's onElection / onResignation), over a real ReplicaMana
 - an OffsetCommit is answered once its write is committed: while a follower in the ISR has not
   fetched it, the answer waits; after `offsets.commit.timeout.ms` it is COORDINATOR_NOT_AVAILABLE
   (Kafka's mapping of REQUEST_TIMED_OUT), and a lost leadership answers NOT_COORDINATOR; an
-  InitProducerId waits the same way for its `__transaction_state` write (`request.timeout.ms`).
+  InitProducerId waits the same way for its `__transaction_state` write (`request.timeout.ms`),
+  and a SyncGroup gives out the leader's assignment once the group's record is committed.
 """
 from __future__ import annotations
 
@@ -304,5 +305,46 @@ def test_init_producer_id_is_answered_once_committed(tmp_path: Any) -> None:
         resp = await handle_init_producer_id(b, _ctx(22, 4), req)  # nobody fetches the epoch bump
         assert (resp.error_code, resp.producer_id) == (Errors.COORDINATOR_NOT_AVAILABLE, -1)
         tc.shutdown()
+
+    asyncio.run(run())
+
+
+def test_sync_group_gives_out_the_assignment_once_committed(tmp_path: Any) -> None:
+    b = _Broker(tmp_path)
+    gc = b.group_coordinator
+    gc.initial_rebalance_delay_ms = 0
+
+    async def run() -> None:
+        await gc.start_loading()
+        b.lead(GROUP_METADATA_TOPIC_NAME, leader=1, epoch=1, isr=[1, 2])
+        await _loaded(gc.shards)
+        part = b.replica_manager.partition(OFFSETS_TP)
+        assert part is not None
+        join = asyncio.ensure_future(gc.join_group(_ctx(11, 3), _join("g")))
+        end = part.log.log_end_offset
+        for _ in range(100):  # the new group's record: committed once follower 2 fetches it
+            await asyncio.sleep(0.01)
+            if part.log.log_end_offset > end:
+                end = part.log.log_end_offset
+                part.update_follower_fetch_state(2, end, 0, 1, end)
+            if join.done():
+                break
+        resp = join.result()
+        assert resp.error_code == 0, resp
+        sync = asyncio.ensure_future(gc.sync_group(_ctx(14, 3), SyncGroupRequest(
+            group_id="g", generation_id=resp.generation_id, member_id=resp.member_id,
+            assignments=[SyncGroupRequest.SyncGroupRequestAssignment(member_id=resp.member_id, assignment=b"a")])))
+        await asyncio.sleep(0.05)
+        assert not sync.done()  # the assignment's record is appended, not committed
+        end = part.log.log_end_offset
+        part.update_follower_fetch_state(2, end, 0, 1, end)
+        err, assignment, _ = await asyncio.wait_for(sync, 1)
+        assert (err, assignment) == (0, b"a")
+        for group in gc.groups.values():
+            for m in group.members.values():
+                if m.heartbeat_timer is not None:
+                    m.heartbeat_timer.cancel()
+        if gc._expiration_timer is not None:
+            gc._expiration_timer.cancel()
 
     asyncio.run(run())

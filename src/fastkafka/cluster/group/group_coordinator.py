@@ -720,9 +720,14 @@ class GroupCoordinator:
             assignments = {a.member_id: bytes(a.assignment) for a in req.assignments}
             for m in group.members.values():
                 assignments.setdefault(m.member_id, b"")
-            # The assignment is given out only once the group's record holds it (Kafka's append future).
+            # The assignment is given out only once the group's record holds it, committed
+            # (Kafka's append future completes at the high watermark).
             error = self._store_group(group, assignments)
-            if group.state is GroupState.COMPLETING_REBALANCE and req.generation_id == group.generation_id:
+            if not error:
+                error = await self.wait_committed(group.group_id)
+            if self.groups.get(group.group_id) is not group:
+                pass  # unloaded meanwhile: the unload answered every waiting member
+            elif group.state is GroupState.COMPLETING_REBALANCE and req.generation_id == group.generation_id:
                 if error:
                     self._propagate_assignment(group, error, reset=True)
                     self._maybe_prepare_rebalance_or_complete_join(group)
