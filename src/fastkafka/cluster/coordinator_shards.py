@@ -33,6 +33,7 @@ from typing import Protocol
 
 from fastkafka.cluster.replication.partition import Partition
 from fastkafka.cluster.replication.replica_manager import LeadershipChange, LeadershipListener
+from fastkafka.protocol.errors import Errors
 from fastkafka.storage import TopicPartition
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,22 @@ class LeadershipSource(Protocol):
     def add_leadership_listener(self, topic: str, listener: LeadershipListener) -> None: ...
 
     def partition(self, tp: TopicPartition) -> Partition | None: ...
+
+
+async def wait_committed(part: Partition, timeout_ms: int) -> int:
+    """Until the high watermark of `part` passes everything appended to it so far: a
+    coordinator's write is answered once committed, as Kafka's CoordinatorRuntime and
+    appendTransactionToLog answer from the acks=all callback. The partition's error (NONE,
+    NOT_LEADER_OR_FOLLOWER when leadership is lost) or REQUEST_TIMED_OUT after `timeout_ms`; the
+    caller maps it as Kafka does. On one node, or with followers caught up, at once."""
+    fut = part.await_replication(part.log.log_end_offset)
+    if fut is None:
+        return 0
+    try:
+        return await asyncio.wait_for(asyncio.shield(fut), timeout_ms / 1000)
+    except asyncio.TimeoutError:
+        fut.cancel()  # the partition drops it at its next completion pass
+        return Errors.REQUEST_TIMED_OUT
 
 
 # replay(partition) yields after each slice; its value is only counted for the log line.

@@ -62,7 +62,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
-from fastkafka.cluster.coordinator_shards import CoordinatorShards
+from fastkafka.cluster.coordinator_shards import CoordinatorShards, wait_committed
 from fastkafka.cluster.group.classic_group import ClassicGroup, ClassicGroupMember, GroupState, OffsetAndMetadata
 from fastkafka.cluster.group.consumer_group_records import RECORD_TYPES as CONSUMER_GROUP_RECORD_TYPES
 from fastkafka.cluster.group.group_migration import classic_heartbeat, classic_join, classic_leave, classic_sync
@@ -227,22 +227,27 @@ class GroupCoordinator:
         for group_id, group in list(self.groups.items()):
             if self.partition_for(group_id) != partition:
                 continue
-            for m in group.members.values():
-                for fut in (m.join_future, m.sync_future):
-                    if fut is not None and not fut.done():
-                        fut.set_result(Errors.NOT_COORDINATOR)
-                m.join_future = m.sync_future = None
-                if m.heartbeat_timer is not None:
-                    m.heartbeat_timer.cancel()
-                    m.heartbeat_timer = None
-            self._set_join_timer(group, None)
-            self._remove_sync_expiration(group)
-            group.transition(GroupState.DEAD)  # its pending callbacks see a dead group and do nothing
+            self._stop_group(group, Errors.NOT_COORDINATOR)
             del self.groups[group_id]
             self.pending_txn_offsets.remove_group(group_id)
         consumer_groups = getattr(self.broker, "consumer_group_manager", None)
         if consumer_groups is not None:
             consumer_groups.unload(lambda group_id: self.partition_for(group_id) == partition)
+
+    def _stop_group(self, group: ClassicGroup, waiting_error: int) -> None:
+        """The group is no longer served here: its waiting JoinGroup and SyncGroup answers get
+        `waiting_error`, its timers stop, and it becomes Dead, so its pending callbacks do nothing."""
+        for m in group.members.values():
+            for fut in (m.join_future, m.sync_future):
+                if fut is not None and not fut.done():
+                    fut.set_result(waiting_error)
+            m.join_future = m.sync_future = None
+            if m.heartbeat_timer is not None:
+                m.heartbeat_timer.cancel()
+                m.heartbeat_timer = None
+        self._set_join_timer(group, None)
+        self._remove_sync_expiration(group)
+        group.transition(GroupState.DEAD)
 
     def _replay_partition(self, part: Any) -> Iterator[int]:
         """Replay one partition up to its high watermark; yields the offset records replayed
@@ -934,24 +939,16 @@ class GroupCoordinator:
         return self._append_error(res.error, group_metadata), -1
 
     async def wait_committed(self, group_id: str) -> int:
-        """Hold a write's answer until it is committed, as Kafka's CoordinatorRuntime does: until
-        the high watermark of the group's `__consumer_offsets` partition passes everything
-        appended to it so far (on one node, or with followers caught up, at once). After
-        `offsets.commit.timeout.ms` the answer is COORDINATOR_NOT_AVAILABLE (Kafka's mapping of
-        REQUEST_TIMED_OUT and NOT_ENOUGH_REPLICAS); a lost leadership is NOT_COORDINATOR. The
-        cache already holds the write (Kafka reads committed state only; see SKIPPED_FEATURES)."""
+        """Hold a write's answer until it is committed (`coordinator_shards.wait_committed`) in
+        the group's `__consumer_offsets` partition. After `offsets.commit.timeout.ms` the answer
+        is COORDINATOR_NOT_AVAILABLE (Kafka's mapping of REQUEST_TIMED_OUT and
+        NOT_ENOUGH_REPLICAS); a lost leadership is NOT_COORDINATOR. The cache already holds the
+        write (Kafka reads committed state only; see SKIPPED_FEATURES)."""
         tp = TopicPartition(GROUP_METADATA_TOPIC_NAME, self.partition_for(group_id))
         part = self.broker.replica_manager.partition(tp)
         if part is None:
             return Errors.NOT_COORDINATOR
-        fut = part.await_replication(part.log.log_end_offset)
-        if fut is None:
-            return 0
-        try:
-            error = await asyncio.wait_for(asyncio.shield(fut), self.commit_timeout_ms / 1000)
-        except asyncio.TimeoutError:
-            fut.cancel()  # the partition drops it at its next completion pass
-            error = Errors.REQUEST_TIMED_OUT
+        error = await wait_committed(part, self.commit_timeout_ms)
         return self._append_error(error, False) if error else 0
 
     @staticmethod
@@ -1325,17 +1322,7 @@ class GroupCoordinator:
         error = self._write_tombstones(group_id, [], group_tombstone=True)
         if error:
             raise KafkaError(error)
-        for m in group.members.values():
-            for fut in (m.join_future, m.sync_future):
-                if fut is not None and not fut.done():
-                    fut.set_result(Errors.REBALANCE_IN_PROGRESS)
-            m.join_future = m.sync_future = None
-            if m.heartbeat_timer is not None:
-                m.heartbeat_timer.cancel()
-                m.heartbeat_timer = None
-        self._set_join_timer(group, None)
-        self._remove_sync_expiration(group)
-        group.transition(GroupState.DEAD)  # its pending callbacks see a dead group and do nothing
+        self._stop_group(group, Errors.REBALANCE_IN_PROGRESS)
         holder = ClassicGroup(group_id)
         holder.offsets = group.offsets
         self.groups[group_id] = holder

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from fastkafka._native.record_batch import MemoryRecordsBuilder, iter_records, scan_batches
-from fastkafka.cluster.coordinator_shards import CoordinatorShards
+from fastkafka.cluster.coordinator_shards import CoordinatorShards, wait_committed
 from fastkafka.cluster.group.group_coordinator import java_string_hash
 from fastkafka.cluster.topic import TRANSACTION_STATE_TOPIC_NAME
 from fastkafka.cluster.transaction.transaction_metadata import (
@@ -196,23 +196,14 @@ class TransactionStateManager:
         return int(part.leader_epoch)
 
     async def wait_committed(self, transactional_id: str) -> int:
-        """Hold an answer until its write is committed, as Kafka's appendTransactionToLog answers
-        from the acks=all callback: until the high watermark of the id's `__transaction_state`
-        partition passes everything appended to it so far (on one node, or with followers caught
-        up, at once). Kafka's mapping of the failures: after `request.timeout.ms`
-        COORDINATOR_NOT_AVAILABLE, a lost leadership NOT_COORDINATOR. The cache already holds the
-        transition (Kafka's pending state; see SKIPPED_FEATURES)."""
+        """Hold an answer until its write is committed (`coordinator_shards.wait_committed`) in
+        the id's `__transaction_state` partition. Kafka's mapping of the failures: after
+        `request.timeout.ms` COORDINATOR_NOT_AVAILABLE, a lost leadership NOT_COORDINATOR. The
+        cache already holds the transition (Kafka's pending state; see SKIPPED_FEATURES)."""
         part = self._partition(self.partition_for(transactional_id))
         if part is None:
             return Errors.NOT_COORDINATOR
-        fut = part.await_replication(part.log.log_end_offset)
-        if fut is None:
-            return 0
-        try:
-            error = await asyncio.wait_for(asyncio.shield(fut), self.write_timeout_ms / 1000)
-        except asyncio.TimeoutError:
-            fut.cancel()  # the partition drops it at its next completion pass
-            error = Errors.REQUEST_TIMED_OUT
+        error = await wait_committed(part, self.write_timeout_ms)
         return _append_error(error) if error else 0
 
     def validate_transaction_timeout_ms(self, timeout_ms: int) -> bool:
